@@ -1,0 +1,135 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs session backups off the request thread, in order per session. At most one backup per
+ * session waits: a newer one replaces it, since only the latest state matters. The pool's queue is
+ * bounded; when it is full the request thread runs its own backup, so overload slows requests
+ * down instead of growing the heap.
+ */
+final class BackupService {
+    private static final Logger LOG = LoggerFactory.getLogger(BackupService.class);
+
+    /** One backup of one session. */
+    interface Job {
+        void run();
+    }
+
+    private final ConcurrentHashMap<SessionState, Slot> slots = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor pool;
+    private final Statistics statistics;
+
+    BackupService(int threads, int queueSize, String name, Statistics statistics) {
+        this.statistics = statistics;
+        this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<Runnable>(queueSize), daemonThreads(name), new ThreadPoolExecutor.AbortPolicy());
+        pool.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * @return completes when this job, or a newer one for the same session that replaced it, has run
+     */
+    CompletableFuture<Void> submit(SessionState session, Job job) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        while (true) {
+            Slot slot = slots.computeIfAbsent(session, s -> new Slot(s));
+            boolean dispatch;
+            synchronized (slot) {
+                if (slot.retired) {
+                    continue;
+                }
+                slot.next = job;
+                slot.waiting.add(done);
+                dispatch = !slot.scheduled;
+                slot.scheduled = true;
+            }
+            if (dispatch) {
+                try {
+                    pool.execute(() -> drain(slot));
+                } catch (RejectedExecutionException e) {
+                    statistics.increment(Statistics.Counter.BACKUPS_RUN_BY_REQUEST_THREAD);
+                    drain(slot);
+                }
+            }
+            return done;
+        }
+    }
+
+    private void drain(Slot slot) {
+        while (true) {
+            Job job;
+            List<CompletableFuture<Void>> waiting;
+            synchronized (slot) {
+                job = slot.next;
+                if (job == null) {
+                    slot.scheduled = false;
+                    slot.retired = true;
+                    slots.remove(slot.session, slot);
+                    return;
+                }
+                slot.next = null;
+                waiting = slot.waiting;
+                slot.waiting = new ArrayList<>(2);
+            }
+            try {
+                job.run();
+            } catch (RuntimeException | Error e) {
+                LOG.error("session backup failed unexpectedly", e);
+            } finally {
+                for (CompletableFuture<Void> f : waiting) {
+                    f.complete(null);
+                }
+            }
+        }
+    }
+
+    /** Waits up to the given time for queued backups to finish, then stops the threads. */
+    void shutdown(long waitMillis) {
+        pool.shutdown();
+        try {
+            if (!pool.awaitTermination(waitMillis, TimeUnit.MILLISECONDS)) {
+                LOG.warn("{} session backups still queued after {} ms at shutdown; they are dropped",
+                        pool.getQueue().size(), waitMillis);
+                pool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            pool.shutdownNow();
+        }
+    }
+
+    private static ThreadFactory daemonThreads(String name) {
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** The pending backup of one session and who waits for it. */
+    private static final class Slot {
+        final SessionState session;
+        Job next;
+        List<CompletableFuture<Void>> waiting = new ArrayList<>(2);
+        boolean scheduled;
+        boolean retired;
+
+        Slot(SessionState session) {
+            this.session = session;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.msm.core;
+
+/** One memcached server as the operator named it in {@code memcachedNodes}. */
+public final class MemcachedNode {
+    private final String id;
+    private final String host;
+    private final int port;
+    private final boolean failover;
+
+    MemcachedNode(String id, String host, int port, boolean failover) {
+        this.id = id;
+        this.host = host;
+        this.port = port;
+        this.failover = failover;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** A failover node takes new sessions only while no regular node is up. */
+    public boolean isFailover() {
+        return failover;
+    }
+
+    @Override
+    public String toString() {
+        return id + " (" + host + ":" + port + (failover ? ", failover" : "") + ")";
+    }
+}

@@ -1,0 +1,110 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Parses {@code memcachedNodes} and {@code failoverNodes}. Each malformed entry adds one error
+ * naming the attribute, the entry and the form expected, so the operator sees all of them at once.
+ */
+final class MemcachedNodes {
+    static final String FORM = "id:host:port, e.g. n1:mc1.example.org:11211";
+    private static final Pattern SEPARATORS = Pattern.compile("[,\\s]+");
+    // '-' and '.' separate node id and jvmRoute inside the session id, so ids may not use them.
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_]+");
+
+    private MemcachedNodes() {
+    }
+
+    static List<MemcachedNode> parse(String nodes, String failoverNodes, List<String> errors) {
+        if (nodes == null || nodes.trim().isEmpty()) {
+            errors.add("memcachedNodes: no node given; write a comma-separated list of " + FORM);
+            return Collections.emptyList();
+        }
+        String[] entries = SEPARATORS.split(nodes.trim());
+        Map<String, String[]> parsed = new LinkedHashMap<>();
+        for (String entry : entries) {
+            String[] parts = entry.split(":", -1);
+            String[] idHostPort;
+            if (parts.length == 3) {
+                idHostPort = parts;
+            } else if (parts.length == 2 && entries.length == 1) {
+                idHostPort = new String[] {"n1", parts[0], parts[1]};
+            } else {
+                errors.add("memcachedNodes: entry '" + entry + "' must be " + FORM
+                        + (entries.length == 1 ? " (or host:port for a single node)" : ""));
+                continue;
+            }
+            if (validEntry(entry, idHostPort, errors)) {
+                if (parsed.containsKey(idHostPort[0])) {
+                    errors.add("memcachedNodes: node id '" + idHostPort[0] + "' is used twice; give each node its own id");
+                } else {
+                    parsed.put(idHostPort[0], idHostPort);
+                }
+            }
+        }
+        Set<String> failover = parseFailover(failoverNodes, parsed.keySet(), errors);
+        if (!parsed.isEmpty() && failover.containsAll(parsed.keySet())) {
+            errors.add("failoverNodes: every node of memcachedNodes is a failover node; leave at least one regular node");
+        }
+        List<MemcachedNode> result = new ArrayList<>();
+        for (String[] p : parsed.values()) {
+            result.add(new MemcachedNode(p[0], p[1], Integer.parseInt(p[2]), failover.contains(p[0])));
+        }
+        return Collections.unmodifiableList(result);
+    }
+
+    private static boolean validEntry(String entry, String[] idHostPort, List<String> errors) {
+        boolean valid = true;
+        if (!NODE_ID.matcher(idHostPort[0]).matches()) {
+            errors.add("memcachedNodes: node id '" + idHostPort[0] + "' in entry '" + entry
+                    + "' may use only letters, digits and '_' (form " + FORM + ")");
+            valid = false;
+        }
+        if (idHostPort[1].isEmpty()) {
+            errors.add("memcachedNodes: entry '" + entry + "' has no host; it must be " + FORM);
+            valid = false;
+        }
+        if (!isPort(idHostPort[2])) {
+            errors.add("memcachedNodes: port '" + idHostPort[2] + "' in entry '" + entry
+                    + "' must be a number from 1 to 65535 (form " + FORM + ")");
+            valid = false;
+        }
+        return valid;
+    }
+
+    private static boolean isPort(String text) {
+        if (text.isEmpty() || text.length() > 5) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (!Character.isDigit(text.charAt(i))) {
+                return false;
+            }
+        }
+        int port = Integer.parseInt(text);
+        return port >= 1 && port <= 65535;
+    }
+
+    private static Set<String> parseFailover(String failoverNodes, Set<String> known, List<String> errors) {
+        Set<String> failover = new LinkedHashSet<>();
+        if (failoverNodes == null || failoverNodes.trim().isEmpty()) {
+            return failover;
+        }
+        for (String id : SEPARATORS.split(failoverNodes.trim())) {
+            if (known.contains(id)) {
+                failover.add(id);
+            } else {
+                errors.add("failoverNodes: '" + id + "' is not a node id of memcachedNodes (known ids: "
+                        + String.join(", ", known) + ")");
+            }
+        }
+        return failover;
+    }
+}

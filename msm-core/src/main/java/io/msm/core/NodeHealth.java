@@ -1,0 +1,148 @@
+package io.msm.core;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which memcached nodes may be used now. A node is up while its connection is open and no
+ * operation on it has failed within the last probe interval; after that interval the next
+ * operation probes it again. New sessions go to regular nodes, to failover nodes only while no
+ * regular node is up, and among the nodes allowed to the ones that answer fastest.
+ */
+final class NodeHealth {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeHealth.class);
+
+    private final Map<String, State> states = new LinkedHashMap<>();
+    private final Predicate<String> connected;
+    private final Clock clock;
+    private final long probeIntervalMillis;
+
+    NodeHealth(List<MemcachedNode> nodes, Predicate<String> connected, Clock clock, long probeIntervalMillis) {
+        for (MemcachedNode node : nodes) {
+            states.put(node.id(), new State(node));
+        }
+        this.connected = connected;
+        this.clock = clock;
+        this.probeIntervalMillis = probeIntervalMillis;
+    }
+
+    boolean isKnown(String nodeId) {
+        return states.containsKey(nodeId);
+    }
+
+    boolean isUp(String nodeId) {
+        State s = states.get(nodeId);
+        return s != null && connected.test(nodeId) && clock.millis() >= s.downUntil;
+    }
+
+    /** Records a failed operation; the node is skipped until the probe interval has passed. */
+    void markDown(String nodeId, String reason) {
+        State s = states.get(nodeId);
+        if (s == null) {
+            return;
+        }
+        long now = clock.millis();
+        boolean wasUp = now >= s.downUntil;
+        s.downUntil = now + probeIntervalMillis;
+        if (wasUp) {
+            LOG.warn("memcached node {} marked down ({}); sessions on it move to other nodes, probing again in {} ms",
+                    s.node, reason, probeIntervalMillis);
+        }
+    }
+
+    /** Records a successful operation and how long it took, for choosing the fastest node. */
+    void recordSuccess(String nodeId, long nanos) {
+        State s = states.get(nodeId);
+        if (s == null) {
+            return;
+        }
+        if (s.downUntil != 0) {
+            s.downUntil = 0;
+            LOG.info("memcached node {} answers again", s.node);
+        }
+        // Exponentially weighted, so one slow answer does not move every new session.
+        long avg = s.averageNanos;
+        s.averageNanos = avg == 0 ? nanos : avg + (nanos - avg) / 8;
+    }
+
+    /**
+     * @return the node for a new or relocated session; when no node is up, a regular node anyway,
+     *     so the session has an id and is backed up as soon as that node answers
+     */
+    MemcachedNode pick() {
+        List<State> up = new ArrayList<>();
+        for (State s : states.values()) {
+            if (!s.node.isFailover() && isUp(s.node.id())) {
+                up.add(s);
+            }
+        }
+        if (up.isEmpty()) {
+            for (State s : states.values()) {
+                if (s.node.isFailover() && isUp(s.node.id())) {
+                    up.add(s);
+                }
+            }
+        }
+        if (up.isEmpty()) {
+            List<State> regular = new ArrayList<>();
+            for (State s : states.values()) {
+                if (!s.node.isFailover()) {
+                    regular.add(s);
+                }
+            }
+            return regular.get(ThreadLocalRandom.current().nextInt(regular.size())).node;
+        }
+        long fastest = Long.MAX_VALUE;
+        for (State s : up) {
+            fastest = Math.min(fastest, s.averageNanos);
+        }
+        // "Fastest" is a band, not a single node: nodes within twice the best time plus 1 ms share
+        // the new sessions, so equal nodes stay evenly loaded.
+        long bound = 2 * fastest + 1_000_000L;
+        List<State> band = new ArrayList<>();
+        for (State s : up) {
+            if (s.averageNanos <= bound) {
+                band.add(s);
+            }
+        }
+        return band.get(ThreadLocalRandom.current().nextInt(band.size())).node;
+    }
+
+    /**
+     * @return true when a session held on this node should move: the node is down or unknown while
+     *     another node is up, or it is a failover node while a regular node is up
+     */
+    boolean shouldMove(String nodeId) {
+        State s = states.get(nodeId);
+        if (s == null || !isUp(nodeId)) {
+            MemcachedNode target = pick();
+            return isUp(target.id());
+        }
+        if (s.node.isFailover()) {
+            for (State other : states.values()) {
+                if (!other.node.isFailover() && isUp(other.node.id())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static final class State {
+        final MemcachedNode node;
+        volatile long downUntil;
+        volatile long averageNanos;
+
+        State(MemcachedNode node) {
+            this.node = node;
+        }
+    }
+}

@@ -1,0 +1,350 @@
+package io.msm.core;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine an adapter talks to: it names new sessions, decides when a session must move,
+ * loads sessions from memcached, backs them up after requests and deletes them when they end.
+ * It never sees a Tomcat class, and nothing it does throws into a request: a memcached problem is
+ * logged, counted, and the session stays in memory.
+ */
+public final class SessionEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionEngine.class);
+    /** How long a node that failed an operation is skipped before it is tried again. */
+    static final long PROBE_INTERVAL_MILLIS = 2000;
+    /** memcached reads an expiry beyond 30 days as an absolute Unix time. */
+    private static final int MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
+
+    private final Settings settings;
+    private final SessionStore store;
+    private final NodeHealth health;
+    private final BackupService backups;
+    private final Statistics statistics = new Statistics();
+    private final Transcoder writer;
+    private final Map<Integer, Transcoder> readers = new HashMap<>();
+    private final String keyPrefix;
+    private final Clock clock;
+
+    private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
+            String name, Clock clock) throws IOException {
+        this.settings = settings;
+        this.writer = writer;
+        this.readers.put(writer.id(), writer);
+        for (Transcoder reader : readers) {
+            this.readers.putIfAbsent(reader.id(), reader);
+        }
+        this.keyPrefix = keyPrefix;
+        this.clock = clock;
+        this.store = new SessionStore(settings.nodes(), settings);
+        this.health = new NodeHealth(settings.nodes(), store::isConnected, clock, PROBE_INTERVAL_MILLIS);
+        this.backups = new BackupService(settings.backupThreadCount(), settings.backupQueueSize(),
+                "msm-backup-" + name, statistics);
+    }
+
+    /**
+     * Connects to the nodes and returns at once when they answer, or after a short wait when some
+     * do not: an unreachable memcached never stops the webapp.
+     *
+     * @param writer the transcoder for new frames
+     * @param readers further transcoders, for frames written by an earlier configuration
+     * @param name for thread names and logs, e.g. the context path
+     */
+    public static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers,
+            String keyPrefix, String name, Clock clock) throws IOException {
+        SessionEngine engine = new SessionEngine(settings, writer, readers, keyPrefix, name, clock);
+        try {
+            engine.store.awaitConnections(Math.min(settings.operationTimeoutMillis(), 1000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (MemcachedNode node : settings.nodes()) {
+            if (!engine.store.isConnected(node.id())) {
+                LOG.warn("memcached node {} does not answer at start; its share of sessions goes to the other nodes"
+                        + " until it does", node);
+            }
+        }
+        return engine;
+    }
+
+    public Statistics statistics() {
+        return statistics;
+    }
+
+    /** @return true for a request whose URI matches {@code requestUriIgnorePattern} */
+    public boolean isIgnored(String requestUri) {
+        boolean ignored = settings.requestUriIgnorePattern() != null
+                && settings.requestUriIgnorePattern().matcher(requestUri).matches();
+        if (ignored) {
+            statistics.increment(Statistics.Counter.REQUESTS_IGNORED);
+        }
+        return ignored;
+    }
+
+    /** @param random the random part, from the container's secure generator */
+    public String newSessionId(String random, String jvmRoute) {
+        return SessionId.of(random, health.pick().id(), jvmRoute).toString();
+    }
+
+    /**
+     * @return the id the session must take before this request goes on (this Tomcat's route, a
+     *     node that is up, a regular node rather than a failover one), or null when it may keep its id
+     */
+    public String movedId(String id, String jvmRoute) {
+        SessionId current = SessionId.parse(id);
+        if (current == null) {
+            return null;
+        }
+        SessionId target = current;
+        String route = jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute;
+        if (route == null ? current.jvmRoute() != null : !route.equals(current.jvmRoute())) {
+            target = target.withRoute(route);
+        }
+        if (health.shouldMove(current.nodeId())) {
+            MemcachedNode node = health.pick();
+            if (!node.id().equals(current.nodeId())) {
+                target = target.withNode(node.id());
+                statistics.increment(Statistics.Counter.RELOCATIONS);
+                LOG.info("session {} moves from memcached node {} to {}", SessionId.masked(id), current.nodeId(), node);
+            }
+        }
+        return target == current ? null : target.toString();
+    }
+
+    /**
+     * Loads a session another Tomcat stored, or one this Tomcat lost from memory.
+     *
+     * @param state receives what memcached holds, so an unchanged session is not written back
+     * @return null when memcached has no usable copy: missing, node down, or bytes that do not decode
+     */
+    public SessionSnapshot load(String id, SessionState state) {
+        SessionId sid = SessionId.parse(id);
+        if (sid == null || !health.isKnown(sid.nodeId())) {
+            return null;
+        }
+        String node = sid.nodeId();
+        if (!health.isUp(node)) {
+            statistics.increment(Statistics.Counter.LOAD_FAILURES);
+            LOG.info("session {} cannot be loaded: memcached node {} is down", SessionId.masked(id), node);
+            return null;
+        }
+        long start = System.nanoTime();
+        byte[] bytes;
+        try {
+            bytes = store.get(node, keyPrefix + id);
+            health.recordSuccess(node, System.nanoTime() - start);
+        } catch (StoreException e) {
+            health.markDown(node, e.getMessage());
+            statistics.increment(Statistics.Counter.LOAD_FAILURES);
+            LOG.warn("session {} cannot be loaded: {}", SessionId.masked(id), e.getMessage());
+            return null;
+        } finally {
+            statistics.addLoadNanos(System.nanoTime() - start);
+        }
+        if (bytes == null) {
+            statistics.increment(Statistics.Counter.LOAD_MISSES);
+            return null;
+        }
+        SessionSnapshot snapshot = decode(id, node, bytes, state);
+        if (snapshot != null) {
+            statistics.increment(Statistics.Counter.LOADS);
+        }
+        return snapshot;
+    }
+
+    private SessionSnapshot decode(String id, String node, byte[] bytes, SessionState state) {
+        try {
+            SessionFrame frame = SessionFrame.decode(bytes);
+            Transcoder transcoder = readers.get(frame.transcoderId);
+            if (transcoder == null) {
+                throw new FrameException("written with transcoder id " + frame.transcoderId
+                        + ", which this Tomcat is not configured with");
+            }
+            SessionContent content = transcoder.decode(frame.payload);
+            state.loaded(id, Fingerprint.of(frame.payload, frame.creationTime, frame.maxInactiveInterval,
+                    frame.authType), clock.millis());
+            return new SessionSnapshot(id, frame.creationTime, frame.lastAccessedTime, frame.maxInactiveInterval,
+                    frame.authType, content);
+        } catch (FrameException | TranscoderException e) {
+            statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
+            LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}",
+                    SessionId.masked(id), node, e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Backs up a session after a request: nothing when it is unchanged and its expiry in memcached
+     * is fresh, a touch when only the expiry must move, the whole session otherwise. Asynchronous
+     * unless {@code sessionBackupAsync="false"}, which waits up to {@code sessionBackupTimeout}.
+     */
+    public void afterRequest(SessionSnapshot snapshot, SessionState state) {
+        SessionId sid = SessionId.parse(snapshot.id());
+        if (sid == null) {
+            return;
+        }
+        byte[] payload = writer.encode(snapshot.content());
+        long fingerprint = Fingerprint.of(payload, snapshot.creationTime(), snapshot.maxInactiveInterval(),
+                snapshot.authType());
+        long now = clock.millis();
+        int maxInactive = snapshot.maxInactiveInterval();
+        long refreshMillis = refreshSeconds(maxInactive) * 1000L;
+        boolean unchanged = fingerprint == state.storedFingerprint && snapshot.id().equals(state.storedUnderId);
+        if (unchanged && now - state.lastRefreshMillis < refreshMillis) {
+            statistics.increment(Statistics.Counter.BACKUPS_SKIPPED_UNCHANGED);
+            return;
+        }
+        String node = sid.nodeId();
+        if (!health.isUp(node)) {
+            statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+            state.storedFingerprint = 0;
+            LOG.debug("session {} not backed up: memcached node {} is down", SessionId.masked(snapshot.id()), node);
+            return;
+        }
+        byte[] frame = new SessionFrame(writer.id(), snapshot.creationTime(), snapshot.lastAccessedTime(),
+                maxInactive, snapshot.authType(), payload).encode();
+        Future<Void> done = backups.submit(state,
+                new StoreJob(snapshot.id(), node, frame, expiry(maxInactive), fingerprint, unchanged, state));
+        if (!settings.backupAsync()) {
+            await(done, snapshot.id());
+        }
+    }
+
+    /**
+     * @return true for a session whose latest content memcached does not hold although its node is
+     *     up again, such as one created while every node was down; the adapter backs it up
+     */
+    public boolean needsBackup(String id, SessionState state) {
+        SessionId sid = SessionId.parse(id);
+        return sid != null && !state.isBackedUp(id) && health.isUp(sid.nodeId());
+    }
+
+    /** Deletes an invalidated or expired session from memcached, after any backup still queued for it. */
+    public void removed(String id, SessionState state) {
+        backups.submit(state, () -> {
+            delete(id);
+            String stale = state.storedUnderId;
+            if (stale != null && !stale.equals(id)) {
+                delete(stale);
+            }
+            state.storedFingerprint = 0;
+            state.storedUnderId = null;
+        });
+    }
+
+    private void delete(String id) {
+        SessionId sid = SessionId.parse(id);
+        if (sid == null || !health.isKnown(sid.nodeId())) {
+            return;
+        }
+        try {
+            store.delete(sid.nodeId(), keyPrefix + id);
+            statistics.increment(Statistics.Counter.DELETES);
+        } catch (StoreException e) {
+            statistics.increment(Statistics.Counter.DELETE_FAILURES);
+            LOG.info("session {} could not be deleted from memcached ({}); it expires there on its own",
+                    SessionId.masked(id), e.getMessage());
+        }
+    }
+
+    private void await(Future<Void> done, String id) {
+        try {
+            done.get(settings.backupTimeoutMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            statistics.increment(Statistics.Counter.BACKUP_WAITS_TIMED_OUT);
+            LOG.debug("backup of session {} still running after sessionBackupTimeout={} ms; the request goes on",
+                    SessionId.masked(id), settings.backupTimeoutMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            LOG.warn("backup of session {} failed", SessionId.masked(id), e.getCause());
+        }
+    }
+
+    /**
+     * How long the expiry in memcached may lag behind the session's last access: a tenth of the
+     * idle timeout, at most a minute. Stored entries live that much longer than the timeout, so a
+     * session only read still outlives its timeout in memcached without a write per request.
+     */
+    static int refreshSeconds(int maxInactive) {
+        return maxInactive <= 0 ? 0 : Math.min(maxInactive / 10, 60);
+    }
+
+    int expiry(int maxInactive) {
+        if (maxInactive <= 0) {
+            return 0;
+        }
+        long seconds = (long) maxInactive + refreshSeconds(maxInactive);
+        return seconds <= MAX_RELATIVE_EXPIRY ? (int) seconds
+                : (int) Math.min(Integer.MAX_VALUE, clock.millis() / 1000 + seconds);
+    }
+
+    /** Stops the backup threads after the queued backups ran (bounded), then closes the connections. */
+    @Override
+    public void close() {
+        backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
+        store.close();
+    }
+
+    /** Writes one session to its node; on failure the session stays in memory, flagged for a retry. */
+    private final class StoreJob implements BackupService.Job {
+        private final String id;
+        private final String node;
+        private final byte[] frame;
+        private final int expiry;
+        private final long fingerprint;
+        private final boolean touchOnly;
+        private final SessionState state;
+
+        StoreJob(String id, String node, byte[] frame, int expiry, long fingerprint, boolean touchOnly,
+                SessionState state) {
+            this.id = id;
+            this.node = node;
+            this.frame = frame;
+            this.expiry = expiry;
+            this.fingerprint = fingerprint;
+            this.touchOnly = touchOnly;
+            this.state = state;
+        }
+
+        @Override
+        public void run() {
+            long start = System.nanoTime();
+            try {
+                String key = keyPrefix + id;
+                // A touch that finds nothing (evicted, or the node restarted empty) stores in full.
+                boolean touched = touchOnly && store.touch(node, key, expiry);
+                if (!touched) {
+                    store.set(node, key, frame, expiry);
+                }
+                long elapsed = System.nanoTime() - start;
+                health.recordSuccess(node, elapsed);
+                statistics.addBackupNanos(elapsed);
+                statistics.increment(touched ? Statistics.Counter.BACKUPS_TOUCHED : Statistics.Counter.BACKUPS_STORED);
+                String stale = state.storedUnderId;
+                state.storedFingerprint = fingerprint;
+                state.storedUnderId = id;
+                state.lastRefreshMillis = clock.millis();
+                if (stale != null && !stale.equals(id)) {
+                    delete(stale);
+                }
+            } catch (StoreException e) {
+                health.markDown(node, e.getMessage());
+                state.storedFingerprint = 0;
+                statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+                LOG.warn("backup of session {} failed ({}); it stays in this Tomcat's memory and is stored again"
+                        + " on a node that answers", SessionId.masked(id), e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.msm.core;
+
+/**
+ * A session id that names the memcached node holding the session: {@code <random>-<nodeId>[.<jvmRoute>]}.
+ * Reading a session therefore never needs a hash ring, and moving it to another node or Tomcat is a
+ * rename. Node ids contain neither '-' nor '.', so the first '.' starts the route (which may hold
+ * '-') and the last '-' before it starts the node id.
+ */
+public final class SessionId {
+    private final String random;
+    private final String nodeId;
+    private final String jvmRoute;
+
+    private SessionId(String random, String nodeId, String jvmRoute) {
+        this.random = random;
+        this.nodeId = nodeId;
+        this.jvmRoute = jvmRoute;
+    }
+
+    public static SessionId of(String random, String nodeId, String jvmRoute) {
+        return new SessionId(random, nodeId, jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute);
+    }
+
+    /** @return null when the id is not in msm's form (a session of another manager, or garbage) */
+    public static SessionId parse(String id) {
+        if (id == null) {
+            return null;
+        }
+        int dot = id.indexOf('.');
+        String head = dot < 0 ? id : id.substring(0, dot);
+        String route = dot < 0 ? null : id.substring(dot + 1);
+        int dash = head.lastIndexOf('-');
+        if (dash <= 0 || dash == head.length() - 1 || (route != null && route.isEmpty())) {
+            return null;
+        }
+        return new SessionId(head.substring(0, dash), head.substring(dash + 1), route);
+    }
+
+    public String random() {
+        return random;
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** @return null when the id carries no route */
+    public String jvmRoute() {
+        return jvmRoute;
+    }
+
+    public SessionId withNode(String newNodeId) {
+        return new SessionId(random, newNodeId, jvmRoute);
+    }
+
+    public SessionId withRoute(String newRoute) {
+        return of(random, nodeId, newRoute);
+    }
+
+    /** A form fit for logs: enough to correlate, too little to hijack the session. */
+    public static String masked(String id) {
+        SessionId parsed = parse(id);
+        if (parsed == null) {
+            return id == null ? "null" : "…" + id.substring(Math.max(0, id.length() - 4));
+        }
+        String r = parsed.random;
+        return "…" + r.substring(Math.max(0, r.length() - 4)) + "-" + parsed.nodeId
+                + (parsed.jvmRoute == null ? "" : "." + parsed.jvmRoute);
+    }
+
+    @Override
+    public String toString() {
+        return random + "-" + nodeId + (jvmRoute == null ? "" : "." + jvmRoute);
+    }
+}

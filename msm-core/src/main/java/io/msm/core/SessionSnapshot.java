@@ -1,0 +1,49 @@
+package io.msm.core;
+
+/**
+ * A Tomcat-free picture of one session: what the adapter hands the engine after a request, and
+ * what the engine hands back when it loads a session from memcached.
+ */
+public final class SessionSnapshot {
+    private final String id;
+    private final long creationTime;
+    private final long lastAccessedTime;
+    private final int maxInactiveInterval;
+    private final String authType;
+    private final SessionContent content;
+
+    public SessionSnapshot(String id, long creationTime, long lastAccessedTime, int maxInactiveInterval,
+            String authType, SessionContent content) {
+        this.id = id;
+        this.creationTime = creationTime;
+        this.lastAccessedTime = lastAccessedTime;
+        this.maxInactiveInterval = maxInactiveInterval;
+        this.authType = authType;
+        this.content = content;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public long creationTime() {
+        return creationTime;
+    }
+
+    public long lastAccessedTime() {
+        return lastAccessedTime;
+    }
+
+    /** @return seconds; zero or less means the session never expires */
+    public int maxInactiveInterval() {
+        return maxInactiveInterval;
+    }
+
+    public String authType() {
+        return authType;
+    }
+
+    public SessionContent content() {
+        return content;
+    }
+}

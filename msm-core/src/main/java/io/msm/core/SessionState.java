@@ -1,0 +1,26 @@
+package io.msm.core;
+
+/**
+ * What the engine remembers about one live session between requests: which bytes memcached
+ * holds for it and under which id, and when its expiry was last pushed forward. The adapter keeps
+ * one beside each session; the engine alone reads and writes it.
+ */
+public final class SessionState {
+    /** Fingerprint of the content memcached holds; 0 while it holds nothing known. */
+    volatile long storedFingerprint;
+    /** The id the stored copy lives under; differs from the session's id after a rename. */
+    volatile String storedUnderId;
+    volatile long lastRefreshMillis;
+
+    /** For a session just loaded from memcached: memcached holds exactly this. */
+    void loaded(String id, long fingerprint, long now) {
+        storedUnderId = id;
+        storedFingerprint = fingerprint;
+        lastRefreshMillis = now;
+    }
+
+    /** @return true once memcached holds the session's latest content under its current id */
+    public boolean isBackedUp(String currentId) {
+        return storedFingerprint != 0 && currentId.equals(storedUnderId);
+    }
+}

@@ -1,0 +1,185 @@
+package io.msm.core;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import net.spy.memcached.ConnectionFactory;
+import net.spy.memcached.ConnectionFactoryBuilder;
+import net.spy.memcached.ConnectionObserver;
+import net.spy.memcached.FailureMode;
+import net.spy.memcached.MemcachedClient;
+import net.spy.memcached.MemcachedNode;
+import net.spy.memcached.auth.AuthDescriptor;
+import net.spy.memcached.auth.PlainCallbackHandler;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * get / set / add / delete / touch against one named memcached node. One spymemcached client per
+ * node, because the session id already names the node: no hash ring decides where a key lives.
+ * Every operation waits at most {@code operationTimeout}; every failure becomes a
+ * {@link StoreException} naming the node, so callers handle exactly one exception type.
+ */
+final class SessionStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionStore.class);
+
+    private final Map<String, MemcachedClient> clients = new LinkedHashMap<>();
+    private final long timeoutMillis;
+
+    SessionStore(List<io.msm.core.MemcachedNode> nodes, Settings settings) throws IOException {
+        this.timeoutMillis = settings.operationTimeoutMillis();
+        for (io.msm.core.MemcachedNode node : nodes) {
+            clients.put(node.id(), new MemcachedClient(connectionFactory(node, settings),
+                    Collections.singletonList(new InetSocketAddress(node.host(), node.port()))));
+        }
+    }
+
+    private static ConnectionFactory connectionFactory(final io.msm.core.MemcachedNode node, Settings settings) {
+        ConnectionFactoryBuilder b = new ConnectionFactoryBuilder()
+                .setProtocol(settings.binaryProtocol() ? ConnectionFactoryBuilder.Protocol.BINARY
+                        : ConnectionFactoryBuilder.Protocol.TEXT)
+                .setOpTimeout(settings.operationTimeoutMillis())
+                // Fail at once while a node is disconnected, instead of queueing until the timeout.
+                .setFailureMode(FailureMode.Cancel)
+                .setMaxReconnectDelay(2)
+                .setDaemon(true)
+                .setInitialObservers(Collections.<ConnectionObserver>singletonList(new ConnectionObserver() {
+                    @Override
+                    public void connectionEstablished(SocketAddress sa, int reconnectCount) {
+                        if (reconnectCount > 0) {
+                            LOG.info("memcached node {} reconnected", node);
+                        }
+                    }
+
+                    @Override
+                    public void connectionLost(SocketAddress sa) {
+                        LOG.warn("memcached node {} lost its connection; reconnecting", node);
+                    }
+                }));
+        if (settings.username() != null) {
+            b.setAuthDescriptor(new AuthDescriptor(new String[] {"PLAIN"},
+                    new PlainCallbackHandler(settings.username(), settings.password())));
+        }
+        return b.build();
+    }
+
+    /** @return true while the client holds an open connection to the node */
+    boolean isConnected(String nodeId) {
+        MemcachedClient client = clients.get(nodeId);
+        if (client == null) {
+            return false;
+        }
+        Collection<MemcachedNode> all = client.getNodeLocator().getAll();
+        for (MemcachedNode n : all) {
+            if (n.isActive()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Waits up to {@code maxMillis} for every node to connect, so the first requests see real state. */
+    void awaitConnections(long maxMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        for (String id : clients.keySet()) {
+            while (!isConnected(id) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    /** @return the bytes, or null when the key is not there */
+    byte[] get(String nodeId, String key) throws StoreException {
+        MemcachedClient client = client(nodeId);
+        Future<byte[]> f;
+        try {
+            f = client.asyncGet(key, RawBytes.INSTANCE);
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "get", e);
+        }
+        return await(nodeId, "get", f);
+    }
+
+    void set(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        if (!complete(nodeId, "set", () -> client(nodeId).set(key, expiry, value, RawBytes.INSTANCE))) {
+            throw new StoreException(nodeId, "set of " + value.length + " bytes refused by node " + nodeId
+                    + " (item larger than its item size limit, or out of memory)", null);
+        }
+    }
+
+    /** @return false when the key exists already */
+    boolean add(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        return complete(nodeId, "add", () -> client(nodeId).add(key, expiry, value, RawBytes.INSTANCE));
+    }
+
+    /** @return false when the key was not there */
+    boolean touch(String nodeId, String key, int expiry) throws StoreException {
+        return complete(nodeId, "touch", () -> client(nodeId).touch(key, expiry));
+    }
+
+    /** @return false when the key was not there */
+    boolean delete(String nodeId, String key) throws StoreException {
+        return complete(nodeId, "delete", () -> client(nodeId).delete(key));
+    }
+
+    private interface Call {
+        Future<Boolean> start() throws StoreException;
+    }
+
+    private boolean complete(String nodeId, String op, Call call) throws StoreException {
+        Future<Boolean> f;
+        try {
+            f = call.start();
+        } catch (RuntimeException e) {
+            throw failure(nodeId, op, e);
+        }
+        Boolean result = await(nodeId, op, f);
+        return result != null && result;
+    }
+
+    private <T> T await(String nodeId, String op, Future<T> f) throws StoreException {
+        try {
+            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw new StoreException(nodeId, op + " on node " + nodeId + " timed out after " + timeoutMillis + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(false);
+            throw new StoreException(nodeId, op + " on node " + nodeId + " interrupted", e);
+        } catch (ExecutionException | RuntimeException e) {
+            throw failure(nodeId, op, e);
+        }
+    }
+
+    private static StoreException failure(String nodeId, String op, Exception e) {
+        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        return new StoreException(nodeId, op + " on node " + nodeId + " failed: " + cause, cause);
+    }
+
+    private MemcachedClient client(String nodeId) throws StoreException {
+        MemcachedClient client = clients.get(nodeId);
+        if (client == null) {
+            throw new StoreException(nodeId, "no memcached node with id " + nodeId, null);
+        }
+        return client;
+    }
+
+    @Override
+    public void close() {
+        for (MemcachedClient client : clients.values()) {
+            client.shutdown(1, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Every {@code <Manager>} attribute, its default and its validation, in one place. Adapters keep
+ * the raw strings the operator wrote and hand them here at start; {@link #parse} either returns an
+ * immutable, typed configuration or throws one exception listing every bad attribute.
+ */
+public final class Settings {
+    public static final String ENABLED = "enabled";
+    public static final String MEMCACHED_NODES = "memcachedNodes";
+    public static final String FAILOVER_NODES = "failoverNodes";
+    public static final String STICKY = "sticky";
+    public static final String LOCKING_MODE = "lockingMode";
+    public static final String REQUEST_URI_IGNORE_PATTERN = "requestUriIgnorePattern";
+    public static final String SESSION_BACKUP_ASYNC = "sessionBackupAsync";
+    public static final String SESSION_BACKUP_TIMEOUT = "sessionBackupTimeout";
+    public static final String OPERATION_TIMEOUT = "operationTimeout";
+    public static final String BACKUP_THREAD_COUNT = "backupThreadCount";
+    public static final String BACKUP_QUEUE_SIZE = "backupQueueSize";
+    public static final String STORAGE_KEY_PREFIX = "storageKeyPrefix";
+    public static final String TRANSCODER_FACTORY_CLASS = "transcoderFactoryClass";
+    public static final String ENABLE_STATISTICS = "enableStatistics";
+    public static final String MEMCACHED_PROTOCOL = "memcachedProtocol";
+    public static final String USERNAME = "username";
+    public static final String PASSWORD = "password";
+
+    public static final String DEFAULT_TRANSCODER_FACTORY = "io.msm.serializers.JavaSerializationTranscoderFactory";
+    public static final String DEFAULT_STORAGE_KEY_PREFIX = "host,context";
+
+    private final boolean enabled;
+    private final List<MemcachedNode> nodes;
+    private final boolean sticky;
+    private final Pattern requestUriIgnorePattern;
+    private final boolean backupAsync;
+    private final long backupTimeoutMillis;
+    private final long operationTimeoutMillis;
+    private final int backupThreadCount;
+    private final int backupQueueSize;
+    private final String storageKeyPrefix;
+    private final String transcoderFactoryClass;
+    private final boolean statisticsEnabled;
+    private final boolean binaryProtocol;
+    private final String username;
+    private final String password;
+
+    private Settings(Parser p) {
+        enabled = p.bool(ENABLED, true);
+        nodes = enabled ? MemcachedNodes.parse(p.raw(MEMCACHED_NODES), p.raw(FAILOVER_NODES), p.errors)
+                : Collections.<MemcachedNode>emptyList();
+        sticky = p.bool(STICKY, true);
+        if (!sticky) {
+            p.errors.add("sticky: non-sticky sessions (sticky=\"false\") are not available in this version of msm;"
+                    + " remove the attribute or write sticky=\"true\"");
+        } else if (p.raw(LOCKING_MODE) != null) {
+            p.errors.add("lockingMode: applies to non-sticky sessions only; remove it or write sticky=\"false\"");
+        }
+        requestUriIgnorePattern = p.pattern(REQUEST_URI_IGNORE_PATTERN);
+        backupAsync = p.bool(SESSION_BACKUP_ASYNC, true);
+        backupTimeoutMillis = p.positiveLong(SESSION_BACKUP_TIMEOUT, 100, "milliseconds");
+        operationTimeoutMillis = p.positiveLong(OPERATION_TIMEOUT, 1000, "milliseconds");
+        backupThreadCount = (int) p.positiveLong(BACKUP_THREAD_COUNT, Runtime.getRuntime().availableProcessors(),
+                "threads");
+        backupQueueSize = (int) p.positiveLong(BACKUP_QUEUE_SIZE, 10_000, "sessions");
+        storageKeyPrefix = p.text(STORAGE_KEY_PREFIX, DEFAULT_STORAGE_KEY_PREFIX);
+        StorageKeyPrefix.validate(storageKeyPrefix, p.errors);
+        transcoderFactoryClass = p.text(TRANSCODER_FACTORY_CLASS, DEFAULT_TRANSCODER_FACTORY);
+        statisticsEnabled = p.bool(ENABLE_STATISTICS, true);
+        String protocol = p.text(MEMCACHED_PROTOCOL, "binary").toLowerCase(Locale.ROOT);
+        if (!protocol.equals("binary") && !protocol.equals("text")) {
+            p.errors.add("memcachedProtocol: '" + protocol + "' is not a protocol; write binary or text");
+        }
+        binaryProtocol = !protocol.equals("text");
+        username = p.raw(USERNAME);
+        password = p.raw(PASSWORD);
+        if (username != null && !binaryProtocol) {
+            p.errors.add("username: SASL authentication needs memcachedProtocol=\"binary\"");
+        }
+        if ((username == null) != (password == null)) {
+            p.errors.add((username == null ? "username" : "password")
+                    + ": username and password go together; write both or neither");
+        }
+    }
+
+    /**
+     * @param raw attribute name to the text the operator wrote; absent or null means "not set"
+     * @throws ConfigurationException naming every attribute that is wrong and what to write instead
+     */
+    public static Settings parse(Map<String, String> raw) throws ConfigurationException {
+        Parser parser = new Parser(raw);
+        Settings settings = new Settings(parser);
+        if (!parser.errors.isEmpty()) {
+            throw new ConfigurationException(parser.errors);
+        }
+        return settings;
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    public List<MemcachedNode> nodes() {
+        return nodes;
+    }
+
+    public boolean sticky() {
+        return sticky;
+    }
+
+    /** @return null when no request is ignored */
+    public Pattern requestUriIgnorePattern() {
+        return requestUriIgnorePattern;
+    }
+
+    public boolean backupAsync() {
+        return backupAsync;
+    }
+
+    public long backupTimeoutMillis() {
+        return backupTimeoutMillis;
+    }
+
+    public long operationTimeoutMillis() {
+        return operationTimeoutMillis;
+    }
+
+    public int backupThreadCount() {
+        return backupThreadCount;
+    }
+
+    public int backupQueueSize() {
+        return backupQueueSize;
+    }
+
+    public String storageKeyPrefix() {
+        return storageKeyPrefix;
+    }
+
+    public String transcoderFactoryClass() {
+        return transcoderFactoryClass;
+    }
+
+    public boolean statisticsEnabled() {
+        return statisticsEnabled;
+    }
+
+    public boolean binaryProtocol() {
+        return binaryProtocol;
+    }
+
+    public String username() {
+        return username;
+    }
+
+    String password() {
+        return password;
+    }
+
+    /** The effective configuration for the start-up log; the password is never shown. */
+    public Map<String, String> describe() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put(ENABLED, String.valueOf(enabled));
+        d.put(MEMCACHED_NODES, String.valueOf(nodes));
+        d.put(STICKY, String.valueOf(sticky));
+        d.put(REQUEST_URI_IGNORE_PATTERN, requestUriIgnorePattern == null ? "(none)" : requestUriIgnorePattern.pattern());
+        d.put(SESSION_BACKUP_ASYNC, String.valueOf(backupAsync));
+        d.put(SESSION_BACKUP_TIMEOUT, backupTimeoutMillis + " ms");
+        d.put(OPERATION_TIMEOUT, operationTimeoutMillis + " ms");
+        d.put(BACKUP_THREAD_COUNT, String.valueOf(backupThreadCount));
+        d.put(BACKUP_QUEUE_SIZE, String.valueOf(backupQueueSize));
+        d.put(STORAGE_KEY_PREFIX, storageKeyPrefix);
+        d.put(TRANSCODER_FACTORY_CLASS, transcoderFactoryClass);
+        d.put(ENABLE_STATISTICS, String.valueOf(statisticsEnabled));
+        d.put(MEMCACHED_PROTOCOL, binaryProtocol ? "binary" : "text");
+        d.put(USERNAME, username == null ? "(none)" : username);
+        d.put(PASSWORD, password == null ? "(none)" : "****");
+        return d;
+    }
+
+    /** Reads raw attribute text, recording one error per bad attribute. */
+    private static final class Parser {
+        final Map<String, String> raw;
+        final List<String> errors = new ArrayList<>();
+
+        Parser(Map<String, String> raw) {
+            this.raw = raw;
+        }
+
+        String raw(String name) {
+            String value = raw.get(name);
+            return value == null || value.trim().isEmpty() ? null : value.trim();
+        }
+
+        String text(String name, String dflt) {
+            String value = raw(name);
+            return value == null ? dflt : value;
+        }
+
+        boolean bool(String name, boolean dflt) {
+            String value = raw(name);
+            if (value == null) {
+                return dflt;
+            }
+            if (value.equalsIgnoreCase("true")) {
+                return true;
+            }
+            if (value.equalsIgnoreCase("false")) {
+                return false;
+            }
+            errors.add(name + ": '" + value + "' is not a boolean; write true or false (default " + dflt + ")");
+            return dflt;
+        }
+
+        long positiveLong(String name, long dflt, String unit) {
+            String value = raw(name);
+            if (value == null) {
+                return dflt;
+            }
+            try {
+                long parsed = Long.parseLong(value);
+                if (parsed > 0 && parsed <= Integer.MAX_VALUE) {
+                    return parsed;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            errors.add(name + ": '" + value + "' must be a whole number of " + unit + " greater than 0 (default "
+                    + dflt + ")");
+            return dflt;
+        }
+
+        Pattern pattern(String name) {
+            String value = raw(name);
+            if (value == null) {
+                return null;
+            }
+            try {
+                return Pattern.compile(value);
+            } catch (PatternSyntaxException e) {
+                errors.add(name + ": '" + value + "' is not a regular expression (" + e.getDescription()
+                        + " near index " + e.getIndex() + ")");
+                return null;
+            }
+        }
+    }
+}

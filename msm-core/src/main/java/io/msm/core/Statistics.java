@@ -1,0 +1,64 @@
+package io.msm.core;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of what the engine did, read by the adapter's JMX bean and by tests. */
+public final class Statistics {
+    /** Each counter; the name is what JMX shows. */
+    public enum Counter {
+        REQUESTS_IGNORED,
+        BACKUPS_STORED,
+        BACKUPS_SKIPPED_UNCHANGED,
+        BACKUPS_TOUCHED,
+        BACKUPS_FAILED,
+        BACKUPS_RUN_BY_REQUEST_THREAD,
+        BACKUP_WAITS_TIMED_OUT,
+        LOADS,
+        LOAD_MISSES,
+        LOAD_FAILURES,
+        UNDECODABLE_SESSIONS,
+        RELOCATIONS,
+        DELETES,
+        DELETE_FAILURES
+    }
+
+    private final Map<Counter, LongAdder> counters = new EnumMap<>(Counter.class);
+    private final LongAdder backupNanos = new LongAdder();
+    private final LongAdder loadNanos = new LongAdder();
+
+    Statistics() {
+        for (Counter c : Counter.values()) {
+            counters.put(c, new LongAdder());
+        }
+    }
+
+    void increment(Counter counter) {
+        counters.get(counter).increment();
+    }
+
+    void addBackupNanos(long nanos) {
+        backupNanos.add(nanos);
+    }
+
+    void addLoadNanos(long nanos) {
+        loadNanos.add(nanos);
+    }
+
+    public long get(Counter counter) {
+        return counters.get(counter).sum();
+    }
+
+    /** @return mean time of a memcached store, in microseconds */
+    public long meanBackupMicros() {
+        long n = get(Counter.BACKUPS_STORED) + get(Counter.BACKUPS_TOUCHED);
+        return n == 0 ? 0 : backupNanos.sum() / n / 1000;
+    }
+
+    /** @return mean time of a memcached load, in microseconds */
+    public long meanLoadMicros() {
+        long n = get(Counter.LOADS);
+        return n == 0 ? 0 : loadNanos.sum() / n / 1000;
+    }
+}

@@ -1,0 +1,55 @@
+package io.msm.core;
+
+import java.util.List;
+
+/**
+ * Builds the text put before every session id in memcached from {@code storageKeyPrefix}, a
+ * comma-separated list of {@code host}, {@code context}, {@code webappVersion} and
+ * {@code static:<text>}. The default, {@code host,context}, keeps two webapps that share memcached
+ * from ever reading each other's sessions.
+ */
+public final class StorageKeyPrefix {
+    private static final String FORM = "a comma-separated list of host, context, webappVersion and static:<text>";
+
+    private StorageKeyPrefix() {
+    }
+
+    static void validate(String spec, List<String> errors) {
+        for (String token : spec.split(",")) {
+            String t = token.trim();
+            if (!(t.equals("host") || t.equals("context") || t.equals("webappVersion")
+                    || (t.startsWith("static:") && t.length() > "static:".length()))) {
+                errors.add("storageKeyPrefix: '" + t + "' in '" + spec + "' is not a part; write " + FORM);
+            }
+        }
+    }
+
+    /** @return the prefix, safe as part of a memcached key (no white space, no control characters) */
+    public static String build(String spec, String host, String contextPath, String webappVersion) {
+        StringBuilder sb = new StringBuilder();
+        for (String token : spec.split(",")) {
+            String t = token.trim();
+            String part;
+            if (t.equals("host")) {
+                part = host;
+            } else if (t.equals("context")) {
+                part = contextPath == null || contextPath.isEmpty() ? "ROOT" : contextPath;
+            } else if (t.equals("webappVersion")) {
+                part = webappVersion == null || webappVersion.isEmpty() ? "0" : webappVersion;
+            } else {
+                part = t.substring("static:".length());
+            }
+            sb.append(safe(part)).append('_');
+        }
+        return sb.toString();
+    }
+
+    private static String safe(String part) {
+        StringBuilder sb = new StringBuilder(part.length());
+        for (int i = 0; i < part.length(); i++) {
+            char c = part.charAt(i);
+            sb.append(c <= ' ' || c == 127 ? '_' : c);
+        }
+        return sb.toString();
+    }
+}

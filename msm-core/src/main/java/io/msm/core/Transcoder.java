@@ -1,0 +1,16 @@
+package io.msm.core;
+
+/**
+ * Turns session content into bytes and back, with the webapp's class loader. Implementations
+ * are thread-safe. {@link #encode} never fails for one bad attribute: it leaves that attribute out
+ * and says so in the log.
+ */
+public interface Transcoder {
+    /** @return 1 to 255, stored in every frame so that frames stay readable after a change of transcoder */
+    int id();
+
+    byte[] encode(SessionContent content);
+
+    /** @throws TranscoderException when the bytes cannot be turned back into content */
+    SessionContent decode(byte[] data) throws TranscoderException;
+}

@@ -1,0 +1,85 @@
+package io.msm.tomcat;
+
+import java.io.IOException;
+
+import javax.servlet.AsyncEvent;
+import javax.servlet.AsyncListener;
+import javax.servlet.ServletException;
+
+import org.apache.catalina.Session;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.valves.ValveBase;
+
+/**
+ * Runs first in the webapp's pipeline: before the request, moves its session to this Tomcat and to
+ * a memcached node that is up; after it, hands the session to the manager for backup. Requests
+ * matching {@code requestUriIgnorePattern} pass through untouched.
+ */
+final class SessionTrackingValve extends ValveBase {
+    private final MemcachedSessionManager manager;
+
+    SessionTrackingValve(MemcachedSessionManager manager) {
+        super(true);
+        this.manager = manager;
+    }
+
+    @Override
+    public void invoke(Request request, Response response) throws IOException, ServletException {
+        if (manager.isIgnored(request.getRequestURI())) {
+            manager.ignoreSessionsOnThisThread(true);
+            try {
+                getNext().invoke(request, response);
+            } finally {
+                manager.ignoreSessionsOnThisThread(false);
+            }
+            return;
+        }
+        String requestedId = request.getRequestedSessionId();
+        if (requestedId != null) {
+            manager.moveIfNeeded(request, requestedId);
+        }
+        try {
+            getNext().invoke(request, response);
+        } finally {
+            if (request.isAsync()) {
+                request.getAsyncContext().addListener(new BackupWhenDone(request));
+            } else {
+                backup(request);
+            }
+        }
+    }
+
+    private void backup(Request request) {
+        Session session = request.getSessionInternal(false);
+        if (session != null) {
+            manager.backup(session);
+        }
+    }
+
+    /** An async request's session is backed up once the response is complete. */
+    private final class BackupWhenDone implements AsyncListener {
+        private final Request request;
+
+        BackupWhenDone(Request request) {
+            this.request = request;
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            backup(request);
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+        }
+    }
+}

@@ -1,0 +1,274 @@
+package io.msm.testkit;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real memcached process on a free loopback port, started by the test and stopped by PID. It can
+ * be killed with SIGKILL and restarted on the same port, empty, like a crashed node coming back.
+ * A missing binary fails the test with the command that installs it; nothing is skipped.
+ */
+public final class MemcachedServer implements AutoCloseable {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+
+    private final int port;
+    private final List<String> extraArgs;
+    private final Path log;
+    private Process process;
+
+    private MemcachedServer(int port, List<String> extraArgs) throws IOException {
+        this.port = port;
+        this.extraArgs = extraArgs;
+        this.log = Files.createTempFile("memcached-" + port + "-", ".log");
+    }
+
+    /** Starts memcached on a free port of 127.0.0.1. */
+    public static MemcachedServer start(String... extraArgs) {
+        IOException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                MemcachedServer server = new MemcachedServer(freePort(), List.of(extraArgs));
+                server.launch();
+                return server;
+            } catch (IOException e) {
+                last = e; // the port was taken between probing and binding: try another one
+            }
+        }
+        throw new AssertionError("memcached did not start: " + last.getMessage(), last);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** @return id:host:port for {@code memcachedNodes} */
+    public String node(String id) {
+        return id + ":127.0.0.1:" + port;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isRunning() {
+        return process != null && process.isAlive();
+    }
+
+    /** SIGKILL, as {@code kill -9}: the node vanishes with everything it held. */
+    public void kill() {
+        if (process != null) {
+            process.destroyForcibly();
+            waitFor(process);
+        }
+    }
+
+    /** Starts it again on the same port, empty. */
+    public void restart() {
+        kill();
+        Await.until("port " + port + " to be free for memcached's restart", START_TIMEOUT, () -> !accepts(port));
+        try {
+            launch();
+        } catch (IOException e) {
+            throw new AssertionError("memcached did not restart on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!waitFor(process)) {
+                process.destroyForcibly();
+                waitFor(process);
+            }
+        }
+        try {
+            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            // only a temp file
+        }
+    }
+
+    private void launch() throws IOException {
+        String binary = binary();
+        List<String> cmd = new ArrayList<>(List.of(binary, "-l", "127.0.0.1", "-p", String.valueOf(port), "-U", "0",
+                "-m", "64", "-t", "2"));
+        if ("root".equals(System.getProperty("user.name"))) {
+            cmd.add("-u");
+            cmd.add("root"); // memcached refuses to run as root unless told which user to be
+        }
+        cmd.addAll(extraArgs);
+        process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (!accepts(port)) {
+            if (!process.isAlive()) {
+                throw new IOException("memcached exited with " + process.exitValue() + ": " + tail());
+            }
+            if (System.nanoTime() > deadline) {
+                process.destroyForcibly();
+                throw new IOException("memcached did not accept connections on port " + port + " within "
+                        + START_TIMEOUT.toSeconds() + " s: " + tail());
+            }
+            sleep(10);
+        }
+    }
+
+    private String tail() {
+        try {
+            String text = Files.readString(log);
+            return text.length() > 2000 ? text.substring(text.length() - 2000) : text;
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    private static String binary() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            File candidate = new File(dir, "memcached");
+            if (candidate.canExecute()) {
+                return candidate.getPath();
+            }
+        }
+        File usual = new File("/usr/bin/memcached");
+        if (usual.canExecute()) {
+            return usual.getPath();
+        }
+        throw new AssertionError("the memcached binary is not installed, and these tests need a real one;"
+                + " install it with: apt-get install -y memcached");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean waitFor(Process p) {
+        try {
+            return p.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // A few text-protocol commands, independent of the code under test, to look at what it stored.
+
+    /** @return the value of the key, or null */
+    public byte[] get(String key) {
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            out.write(("get " + key + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String line = readLine(in);
+            if (line.equals("END")) {
+                return null;
+            }
+            String[] parts = line.split(" ");
+            if (!parts[0].equals("VALUE")) {
+                throw new AssertionError("unexpected memcached answer: " + line);
+            }
+            byte[] value = in.readNBytes(Integer.parseInt(parts[3]));
+            readLine(in);
+            readLine(in); // END
+            return value;
+        } catch (IOException e) {
+            throw new AssertionError("memcached on port " + port + " does not answer: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes raw bytes under a key, as an attacker or another program could. */
+    public void set(String key, byte[] value, int expirySeconds) {
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            out.write(("set " + key + " 0 " + expirySeconds + " " + value.length + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(value);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String line = readLine(s.getInputStream());
+            if (!line.equals("STORED")) {
+                throw new AssertionError("memcached did not store " + key + ": " + line);
+            }
+        } catch (IOException e) {
+            throw new AssertionError("memcached on port " + port + " does not answer: " + e.getMessage(), e);
+        }
+    }
+
+    /** @return every key the server holds (memcached 1.4.31+ {@code lru_crawler metadump}) */
+    public List<String> keys() {
+        List<String> keys = new ArrayList<>();
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            out.write("lru_crawler metadump all\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            for (String line = readLine(in); !line.equals("END"); line = readLine(in)) {
+                if (line.startsWith("key=")) {
+                    String key = line.substring(4, line.indexOf(' '));
+                    keys.add(java.net.URLDecoder.decode(key, StandardCharsets.UTF_8));
+                } else if (line.startsWith("ERROR") || line.startsWith("BUSY")) {
+                    throw new AssertionError("memcached cannot list keys: " + line);
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError("memcached on port " + port + " does not answer: " + e.getMessage(), e);
+        }
+        return keys;
+    }
+
+    private Socket connect() throws IOException {
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+        s.setSoTimeout(5000);
+        return s;
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1) {
+            if (b == '\n') {
+                break;
+            }
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        if (b == -1 && line.size() == 0) {
+            throw new IOException("connection closed");
+        }
+        return line.toString(StandardCharsets.US_ASCII);
+    }
+}
