@@ -6,7 +6,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -23,6 +25,12 @@ public final class SessionEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SessionEngine.class);
     /** How long a node that failed an operation is skipped before it is tried again. */
     static final long PROBE_INTERVAL_MILLIS = 2000;
+    /**
+     * How often every node is asked a cheap question. A killed node is noticed this quickly even
+     * while no session changes: spymemcached sees a dead connection only when it sends something.
+     */
+    static final long HEALTH_CHECK_MILLIS = 1000;
+    private static final String PROBE_KEY = "msm:probe";
     /** memcached reads an expiry beyond 30 days as an absolute Unix time. */
     private static final int MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
 
@@ -35,6 +43,7 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<Integer, Transcoder> readers = new HashMap<>();
     private final String keyPrefix;
     private final Clock clock;
+    private final ScheduledExecutorService healthChecks;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             String name, Clock clock) throws IOException {
@@ -50,6 +59,11 @@ public final class SessionEngine implements AutoCloseable {
         this.health = new NodeHealth(settings.nodes(), store::isConnected, clock, PROBE_INTERVAL_MILLIS);
         this.backups = new BackupService(settings.backupThreadCount(), settings.backupQueueSize(),
                 "msm-backup-" + name, statistics);
+        this.healthChecks = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "msm-health-" + name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -74,7 +88,27 @@ public final class SessionEngine implements AutoCloseable {
                         + " until it does", node);
             }
         }
+        engine.healthChecks.scheduleWithFixedDelay(engine::checkNodes, 0, HEALTH_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         return engine;
+    }
+
+    /** Asks every connected node for a key that is not there; the answer, or its absence, is its health. */
+    private void checkNodes() {
+        for (MemcachedNode node : settings.nodes()) {
+            String id = node.id();
+            if (!store.isConnected(id)) {
+                continue; // spymemcached is reconnecting; isUp is false meanwhile
+            }
+            long start = System.nanoTime();
+            try {
+                store.get(id, PROBE_KEY);
+                health.recordSuccess(id, System.nanoTime() - start);
+            } catch (StoreException e) {
+                health.markDown(id, e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.error("health check of memcached node {} failed unexpectedly", node, e);
+            }
+        }
     }
 
     public Statistics statistics() {
@@ -292,6 +326,7 @@ public final class SessionEngine implements AutoCloseable {
     /** Stops the backup threads after the queued backups ran (bounded), then closes the connections. */
     @Override
     public void close() {
+        healthChecks.shutdownNow();
         backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
         store.close();
     }

@@ -33,6 +33,14 @@ import org.slf4j.LoggerFactory;
  */
 final class SessionStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SessionStore.class);
+    private static final String SPY_LOGGER_PROPERTY = "net.spy.log.LoggerImpl";
+
+    static {
+        // spymemcached prints to stderr unless told otherwise; send it where msm's own log goes.
+        if (System.getProperty(SPY_LOGGER_PROPERTY) == null) {
+            System.setProperty(SPY_LOGGER_PROPERTY, net.spy.memcached.compat.log.SLF4JLogger.class.getName());
+        }
+    }
 
     private final Map<String, MemcachedClient> clients = new LinkedHashMap<>();
     private final long timeoutMillis;

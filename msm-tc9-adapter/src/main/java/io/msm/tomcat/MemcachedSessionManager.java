@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.catalina.Context;
+import org.apache.catalina.Lifecycle;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.Pipeline;
@@ -47,8 +48,9 @@ public class MemcachedSessionManager extends ManagerBase {
     private final Map<String, Alias> aliases = new ConcurrentHashMap<>();
     private final Object[] loadLocks = new Object[64];
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();
+    /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
+    private final ThreadLocal<String> missing = new ThreadLocal<>();
     private volatile SessionEngine engine;
-    private SessionTrackingValve valve;
     private StatisticsMBean statisticsBean;
 
     public MemcachedSessionManager() {
@@ -218,6 +220,8 @@ public class MemcachedSessionManager extends ManagerBase {
         }
         LOG.info("msm for " + contextName() + ": " + settings.describe());
         if (settings.enabled()) {
+            // The engine appends node and route itself; the generator gives the random part only.
+            getSessionIdGenerator().setJvmRoute(null);
             ClassLoader webapp = context.getLoader() != null ? context.getLoader().getClassLoader()
                     : Thread.currentThread().getContextClassLoader();
             Transcoder writer = Transcoders.create(settings.transcoderFactoryClass(), webapp);
@@ -230,8 +234,7 @@ public class MemcachedSessionManager extends ManagerBase {
                 throw new LifecycleException("webapp " + contextName() + " not started: memcachedNodes: "
                         + e.getMessage(), e);
             }
-            valve = new SessionTrackingValve(this);
-            installFirst(context.getPipeline(), valve);
+            installValve(context.getPipeline()); // when the manager was set after the context began to start
             if (settings.statisticsEnabled()) {
                 statisticsBean = StatisticsMBean.register(engine.statistics(), context);
             }
@@ -239,29 +242,34 @@ public class MemcachedSessionManager extends ManagerBase {
         setState(LifecycleState.STARTING);
     }
 
-    /** The valve must see the request before the authenticator looks for the cached principal. */
-    private static void installFirst(Pipeline pipeline, Valve first) {
-        Valve[] existing = pipeline.getValves();
-        for (Valve v : existing) {
-            if (v != pipeline.getBasic()) {
-                pipeline.removeValve(v);
+    /**
+     * Puts the valve into the webapp's pipeline before Tomcat adds its authenticator (at
+     * configure-start), so that a request's session is moved before anything looks at it.
+     */
+    @Override
+    public void setContext(Context context) {
+        super.setContext(context);
+        if (context != null) {
+            context.addLifecycleListener(event -> {
+                if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())) {
+                    installValve(context.getPipeline());
+                }
+            });
+        }
+    }
+
+    private void installValve(Pipeline pipeline) {
+        for (Valve v : pipeline.getValves()) {
+            if (v instanceof SessionTrackingValve) {
+                return;
             }
         }
-        pipeline.addValve(first);
-        for (Valve v : existing) {
-            if (v != pipeline.getBasic()) {
-                pipeline.addValve(v);
-            }
-        }
+        pipeline.addValve(new SessionTrackingValve(this));
     }
 
     @Override
     protected void stopInternal() throws LifecycleException {
         setState(LifecycleState.STOPPING);
-        if (valve != null) {
-            getContext().getPipeline().removeValve(valve);
-            valve = null;
-        }
         if (statisticsBean != null) {
             statisticsBean.unregister();
             statisticsBean = null;
@@ -315,6 +323,9 @@ public class MemcachedSessionManager extends ManagerBase {
         if (alias != null) {
             return super.findSession(alias.newId);
         }
+        if (id.equals(missing.get())) {
+            return null;
+        }
         synchronized (loadLocks[(id.hashCode() & 0x7fffffff) % loadLocks.length]) {
             session = super.findSession(id);
             if (session != null) {
@@ -323,6 +334,7 @@ public class MemcachedSessionManager extends ManagerBase {
             MemcachedSession loaded = (MemcachedSession) createEmptySession();
             SessionSnapshot snapshot = e.load(id, loaded.state());
             if (snapshot == null) {
+                missing.set(id);
                 return null;
             }
             loaded.restore(snapshot);
@@ -385,6 +397,11 @@ public class MemcachedSessionManager extends ManagerBase {
     boolean isIgnored(String requestUri) {
         SessionEngine e = engine;
         return e != null && e.isIgnored(requestUri);
+    }
+
+    /** Called by the valve when a request ends, so the next request on this thread asks memcached again. */
+    void requestDone() {
+        missing.remove();
     }
 
     void ignoreSessionsOnThisThread(boolean ignore) {

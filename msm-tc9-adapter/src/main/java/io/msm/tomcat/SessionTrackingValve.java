@@ -47,6 +47,7 @@ final class SessionTrackingValve extends ValveBase {
             } else {
                 backup(request);
             }
+            manager.requestDone();
         }
     }
 

@@ -228,7 +228,25 @@ public final class MemcachedServer implements AutoCloseable {
 
     /** @return every key the server holds (memcached 1.4.31+ {@code lru_crawler metadump}) */
     public List<String> keys() {
-        List<String> keys = new ArrayList<>();
+        return new ArrayList<>(metadump().keySet());
+    }
+
+    /** @return when the key expires, in Unix seconds; -1 for never; null when the key is absent */
+    public Long expiresAt(String key) {
+        String line = metadump().get(key);
+        if (line == null) {
+            return null;
+        }
+        for (String field : line.split(" ")) {
+            if (field.startsWith("exp=")) {
+                return Long.parseLong(field.substring(4));
+            }
+        }
+        throw new AssertionError("memcached metadump line without exp: " + line);
+    }
+
+    private java.util.Map<String, String> metadump() {
+        java.util.Map<String, String> keys = new java.util.LinkedHashMap<>();
         try (Socket s = connect()) {
             OutputStream out = s.getOutputStream();
             out.write("lru_crawler metadump all\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -237,7 +255,7 @@ public final class MemcachedServer implements AutoCloseable {
             for (String line = readLine(in); !line.equals("END"); line = readLine(in)) {
                 if (line.startsWith("key=")) {
                     String key = line.substring(4, line.indexOf(' '));
-                    keys.add(java.net.URLDecoder.decode(key, StandardCharsets.UTF_8));
+                    keys.put(java.net.URLDecoder.decode(key, StandardCharsets.UTF_8), line);
                 } else if (line.startsWith("ERROR") || line.startsWith("BUSY")) {
                     throw new AssertionError("memcached cannot list keys: " + line);
                 }

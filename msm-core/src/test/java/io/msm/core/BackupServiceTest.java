@@ -1,0 +1,131 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Per-session ordering, replacement of waiting backups, and back-pressure when the pool is full. */
+class BackupServiceTest {
+    private static final long WAIT_SECONDS = 10;
+
+    private final Statistics statistics = new Statistics();
+    private BackupService service;
+
+    @AfterEach
+    void shutdown() {
+        if (service != null) {
+            service.shutdown(5000);
+        }
+    }
+
+    private static void await(CountDownLatch latch, String what) {
+        try {
+            assertTrue(latch.await(WAIT_SECONDS, TimeUnit.SECONDS), "timed out waiting for " + what);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void awaitAll(List<CompletableFuture<Void>> futures) throws Exception {
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void whileABackupRunsOnlyTheLatestWaitingOneRunsAfterIt() throws Exception {
+        // Several threads, so that concurrent runs for one session would be possible if allowed.
+        service = new BackupService(4, 100, "test-backup", statistics);
+        SessionState session = new SessionState();
+        List<Integer> ran = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger maxRunning = new AtomicInteger();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+
+        List<CompletableFuture<Void>> futures = new ArrayList<>();
+        futures.add(service.submit(session, () -> {
+            maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+            firstStarted.countDown();
+            await(releaseFirst, "the test to release the first backup");
+            ran.add(1);
+            running.decrementAndGet();
+        }));
+        await(firstStarted, "the first backup to start");
+        for (int i = 2; i <= 4; i++) {
+            int n = i;
+            futures.add(service.submit(session, () -> {
+                maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+                ran.add(n);
+                running.decrementAndGet();
+            }));
+        }
+        releaseFirst.countDown();
+
+        awaitAll(futures);
+        assertEquals(List.of(1, 4), ran);
+        assertEquals(1, maxRunning.get());
+    }
+
+    @Test
+    void manyBackupsOfOneSessionRunInSubmitOrderAndNeverTogether() throws Exception {
+        service = new BackupService(4, 100, "test-backup", statistics);
+        SessionState session = new SessionState();
+        List<Integer> ran = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger maxRunning = new AtomicInteger();
+
+        List<CompletableFuture<Void>> futures = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            int n = i;
+            futures.add(service.submit(session, () -> {
+                maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+                ran.add(n);
+                running.decrementAndGet();
+            }));
+        }
+
+        awaitAll(futures);
+        assertEquals(1, maxRunning.get());
+        assertEquals(499, ran.get(ran.size() - 1), "the latest backup always runs");
+        for (int i = 1; i < ran.size(); i++) {
+            assertTrue(ran.get(i - 1) < ran.get(i), "out of order: " + ran);
+        }
+    }
+
+    @Test
+    void whenPoolAndQueueAreFullTheCallerRunsTheBackup() throws Exception {
+        service = new BackupService(1, 1, "test-backup", statistics);
+        CountDownLatch busyStarted = new CountDownLatch(1);
+        CountDownLatch releaseBusy = new CountDownLatch(1);
+        // Session A occupies the only thread, session B the only queue place.
+        CompletableFuture<Void> a = service.submit(new SessionState(), () -> {
+            busyStarted.countDown();
+            await(releaseBusy, "the test to release the pool");
+        });
+        await(busyStarted, "the pool thread to be busy");
+        CompletableFuture<Void> b = service.submit(new SessionState(), () -> {
+        });
+
+        AtomicReference<String> ranOn = new AtomicReference<>();
+        CompletableFuture<Void> c = service.submit(new SessionState(), () -> ranOn.set(Thread.currentThread().getName()));
+
+        assertTrue(c.isDone(), "the caller's backup ran before submit returned");
+        assertEquals(Thread.currentThread().getName(), ranOn.get());
+        assertEquals(1, statistics.get(Statistics.Counter.BACKUPS_RUN_BY_REQUEST_THREAD));
+        assertTrue(!a.isDone() && !b.isDone(), "the pool's backups were still waiting");
+
+        releaseBusy.countDown();
+        awaitAll(List.of(a, b));
+        assertEquals(1, statistics.get(Statistics.Counter.BACKUPS_RUN_BY_REQUEST_THREAD));
+    }
+}

@@ -1,0 +1,153 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+/** Node choice and re-probing, driven by a fake clock and a fake connection state: no sleeps, no servers. */
+class NodeHealthTest {
+    private static final long PROBE_MILLIS = 2000;
+    // Enough picks that a random choice of a wrong node would show up.
+    private static final int PICKS = 200;
+
+    /** A clock the test moves by hand. */
+    static final class MutableClock extends Clock {
+        private volatile Instant now = Instant.parse("2024-01-01T00:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    private final MutableClock clock = new MutableClock();
+    private final Set<String> disconnected = new HashSet<>();
+    private final NodeHealth health = new NodeHealth(List.of(
+            new MemcachedNode("n1", "h", 1, false),
+            new MemcachedNode("n2", "h", 2, false),
+            new MemcachedNode("f1", "h", 3, true)),
+            id -> !disconnected.contains(id), clock, PROBE_MILLIS);
+
+    private Set<String> picked() {
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < PICKS; i++) {
+            ids.add(health.pick().id());
+        }
+        return ids;
+    }
+
+    @Test
+    void markDownLastsUntilTheProbeIntervalHasPassed() {
+        health.markDown("n1", "test");
+        assertFalse(health.isUp("n1"));
+
+        clock.advance(Duration.ofMillis(PROBE_MILLIS - 1));
+        assertFalse(health.isUp("n1"));
+
+        clock.advance(Duration.ofMillis(1));
+        assertTrue(health.isUp("n1"));
+    }
+
+    @Test
+    void disconnectedNodeIsDownWhateverTheClock() {
+        disconnected.add("n1");
+        clock.advance(Duration.ofHours(1));
+
+        assertFalse(health.isUp("n1"));
+        assertFalse(health.isUp("unknown"));
+    }
+
+    @Test
+    void recordSuccessClearsDownState() {
+        health.markDown("n1", "test");
+
+        health.recordSuccess("n1", 1000);
+
+        assertTrue(health.isUp("n1"));
+    }
+
+    @Test
+    void pickNeverReturnsFailoverWhileARegularNodeIsUp() {
+        assertEquals(Set.of("n1", "n2"), picked());
+
+        health.markDown("n1", "test");
+        assertEquals(Set.of("n2"), picked());
+    }
+
+    @Test
+    void pickReturnsFailoverWhenAllRegularNodesAreDown() {
+        health.markDown("n1", "test");
+        disconnected.add("n2");
+
+        assertEquals(Set.of("f1"), picked());
+    }
+
+    @Test
+    void pickReturnsARegularNodeWhenNothingIsUp() {
+        disconnected.addAll(Set.of("n1", "n2", "f1"));
+
+        assertEquals(Set.of("n1", "n2"), picked());
+    }
+
+    @Test
+    void pickPrefersNodesThatAnswerFaster() {
+        health.recordSuccess("n1", 100_000); // 0.1 ms
+        health.recordSuccess("n2", 50_000_000); // 50 ms
+
+        assertEquals(Set.of("n1"), picked());
+    }
+
+    @Test
+    void sessionOnADownNodeMovesWhenAnotherNodeIsUp() {
+        health.markDown("n1", "test");
+
+        assertTrue(health.shouldMove("n1"));
+        assertFalse(health.shouldMove("n2"));
+    }
+
+    @Test
+    void sessionStaysWhenNothingIsUp() {
+        disconnected.addAll(Set.of("n1", "n2", "f1"));
+
+        assertFalse(health.shouldMove("n1"));
+        assertFalse(health.shouldMove("f1"));
+    }
+
+    @Test
+    void sessionOnFailoverNodeMovesBackWhileARegularNodeIsUp() {
+        assertTrue(health.shouldMove("f1"));
+
+        disconnected.addAll(Set.of("n1", "n2"));
+        assertFalse(health.shouldMove("f1"));
+    }
+
+    @Test
+    void sessionOnAnUnknownNodeMovesWhenANodeIsUp() {
+        assertTrue(health.shouldMove("gone"));
+    }
+}

@@ -1,0 +1,286 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
+
+/** The engine against two real memcached processes: where sessions land, what is skipped, and node death. */
+class SessionEngineIT {
+    private static final String PREFIX = "test_";
+    private static final String ROUTE = "tomcat-1";
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    /** Map<String,String> as sorted key/value pairs, so equal maps always give equal bytes. */
+    static final class StringMapTranscoder implements Transcoder {
+        @Override
+        public int id() {
+            return 200;
+        }
+
+        @Override
+        public byte[] encode(SessionContent content) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (DataOutputStream out = new DataOutputStream(bytes)) {
+                Map<String, Object> sorted = new TreeMap<>(content.attributes());
+                out.writeInt(sorted.size());
+                for (Map.Entry<String, Object> e : sorted.entrySet()) {
+                    out.writeUTF(e.getKey());
+                    out.writeUTF((String) e.getValue());
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return bytes.toByteArray();
+        }
+
+        @Override
+        public SessionContent decode(byte[] data) throws TranscoderException {
+            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+                Map<String, Object> attributes = new LinkedHashMap<>();
+                for (int n = in.readInt(); n > 0; n--) {
+                    attributes.put(in.readUTF(), in.readUTF());
+                }
+                return new SessionContent(attributes, null);
+            } catch (IOException e) {
+                throw new TranscoderException("not a string map", e);
+            }
+        }
+    }
+
+    private MemcachedServer server1;
+    private MemcachedServer server2;
+    private SessionEngine engine;
+
+    @BeforeEach
+    void start() throws Exception {
+        server1 = MemcachedServer.start();
+        server2 = MemcachedServer.start();
+        Settings settings = Settings.parse(Map.of(
+                "memcachedNodes", server1.node("n1") + "," + server2.node("n2"),
+                "sessionBackupAsync", "false",
+                "sessionBackupTimeout", "2000"));
+        engine = SessionEngine.start(settings, new StringMapTranscoder(), List.of(), PREFIX, "test",
+                Clock.systemUTC());
+    }
+
+    @AfterEach
+    void stop() {
+        // Each close on its own line, so a failure in one still stops the memcached processes.
+        try {
+            if (engine != null) {
+                engine.close();
+            }
+        } finally {
+            try {
+                server1.close();
+            } finally {
+                server2.close();
+            }
+        }
+        assertFalse(server1.isRunning() || server2.isRunning(), "memcached processes outlive the test");
+    }
+
+    private MemcachedServer serverOf(String id) {
+        return SessionId.parse(id).nodeId().equals("n1") ? server1 : server2;
+    }
+
+    private MemcachedServer otherServer(String id) {
+        return serverOf(id) == server1 ? server2 : server1;
+    }
+
+    private String newId() {
+        String random = UUID.randomUUID().toString().replace("-", "").toUpperCase();
+        return engine.newSessionId(random, ROUTE);
+    }
+
+    private static SessionSnapshot snapshot(String id, Map<String, Object> attributes) {
+        return new SessionSnapshot(id, 1_700_000_000_000L, 1_700_000_000_500L, 1800, null,
+                new SessionContent(attributes, null));
+    }
+
+    private long count(Statistics.Counter counter) {
+        return engine.statistics().get(counter);
+    }
+
+    @Test
+    void newSessionIdNamesAConfiguredNodeAndTheRoute() {
+        SessionId sid = SessionId.parse(newId());
+
+        assertNotNull(sid);
+        assertTrue(sid.nodeId().equals("n1") || sid.nodeId().equals("n2"), sid.toString());
+        assertEquals(ROUTE, sid.jvmRoute());
+    }
+
+    @Test
+    void backupLandsOnTheNodeTheIdNamesOnly() throws Exception {
+        String id = newId();
+
+        engine.afterRequest(snapshot(id, Map.of("user", "alice")), new SessionState());
+
+        byte[] stored = serverOf(id).get(PREFIX + id);
+        assertNotNull(stored, "node " + SessionId.parse(id).nodeId() + " holds the session");
+        assertNull(otherServer(id).get(PREFIX + id), "the other node does not");
+        SessionFrame frame = SessionFrame.decode(stored);
+        assertEquals(200, frame.transcoderId);
+        assertEquals(1800, frame.maxInactiveInterval);
+    }
+
+    @Test
+    void unchangedSessionIsNotStoredAgain() {
+        String id = newId();
+        SessionState state = new SessionState();
+        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        assertEquals(1, count(Statistics.Counter.BACKUPS_STORED));
+
+        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+
+        assertEquals(1, count(Statistics.Counter.BACKUPS_STORED));
+        assertEquals(1, count(Statistics.Counter.BACKUPS_SKIPPED_UNCHANGED) + count(Statistics.Counter.BACKUPS_TOUCHED));
+    }
+
+    @Test
+    void changedSessionIsStoredAgain() {
+        String id = newId();
+        SessionState state = new SessionState();
+        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        byte[] first = serverOf(id).get(PREFIX + id);
+
+        engine.afterRequest(snapshot(id, Map.of("user", "bob")), state);
+
+        assertEquals(2, count(Statistics.Counter.BACKUPS_STORED));
+        assertFalse(java.util.Arrays.equals(first, serverOf(id).get(PREFIX + id)));
+    }
+
+    @Test
+    void loadIntoAFreshStateReturnsTheStoredSession() {
+        String id = newId();
+        engine.afterRequest(snapshot(id, Map.of("user", "alice", "cart", "3 items")), new SessionState());
+
+        SessionState fresh = new SessionState();
+        SessionSnapshot loaded = engine.load(id, fresh);
+
+        assertNotNull(loaded);
+        assertEquals(Map.of("user", "alice", "cart", "3 items"), loaded.content().attributes());
+        assertEquals(1_700_000_000_000L, loaded.creationTime());
+        assertEquals(1800, loaded.maxInactiveInterval());
+        assertTrue(fresh.isBackedUp(id), "the loaded state knows memcached holds this content");
+        assertEquals(1, count(Statistics.Counter.LOADS));
+    }
+
+    @Test
+    void loadOfAMissingSessionIsNull() {
+        assertNull(engine.load(newId(), new SessionState()));
+        assertEquals(1, count(Statistics.Counter.LOAD_MISSES));
+    }
+
+    @Test
+    void garbageUnderTheKeyLoadsAsMissingAndIsCounted() {
+        String id = newId();
+        serverOf(id).set(PREFIX + id, "<html>not a session</html>".getBytes(StandardCharsets.US_ASCII), 0);
+
+        assertNull(engine.load(id, new SessionState()));
+        assertEquals(1, count(Statistics.Counter.UNDECODABLE_SESSIONS));
+    }
+
+    @Test
+    void frameWhosePayloadDoesNotDecodeLoadsAsMissing() {
+        String id = newId();
+        byte[] frame = new SessionFrame(200, 0, 0, 1800, null, new byte[] {1, 2}).encode();
+        serverOf(id).set(PREFIX + id, frame, 0);
+
+        assertNull(engine.load(id, new SessionState()));
+        assertEquals(1, count(Statistics.Counter.UNDECODABLE_SESSIONS));
+    }
+
+    @Test
+    void removedDeletesTheKey() {
+        String id = newId();
+        SessionState state = new SessionState();
+        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        assertNotNull(serverOf(id).get(PREFIX + id));
+
+        engine.removed(id, state);
+
+        Await.until("session to be deleted from memcached", WAIT, () -> serverOf(id).get(PREFIX + id) == null);
+    }
+
+    @Test
+    void sessionMovesToTheOtherNodeOnceABackupFindsItsNodeDead() {
+        String id = newId();
+        SessionState state = new SessionState();
+        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        assertNull(engine.movedId(id, ROUTE), "a session on a live node keeps its id");
+        String otherNode = SessionId.parse(id).nodeId().equals("n1") ? "n2" : "n1";
+
+        serverOf(id).kill();
+        // spymemcached notices a dead idle connection only when an operation is sent on it,
+        // so the node is found dead by the next backup of a changed session.
+        engine.afterRequest(snapshot(id, Map.of("user", "bob")), state);
+        Await.until("the backup to the dead node to fail", WAIT, () -> !state.isBackedUp(id));
+
+        String[] moved = new String[1];
+        Await.until("movedId to name node " + otherNode, WAIT, () -> {
+            moved[0] = engine.movedId(id, ROUTE);
+            return moved[0] != null;
+        });
+        SessionId target = SessionId.parse(moved[0]);
+        assertEquals(otherNode, target.nodeId());
+        assertEquals(SessionId.parse(id).random(), target.random());
+        assertEquals(ROUTE, target.jvmRoute());
+        assertTrue(count(Statistics.Counter.RELOCATIONS) >= 1);
+
+        // The renamed session is stored on the node that is up.
+        engine.afterRequest(snapshot(moved[0], Map.of("user", "bob")), state);
+        assertNotNull(otherServer(id).get(PREFIX + moved[0]));
+        assertTrue(state.isBackedUp(moved[0]));
+    }
+
+    @Test
+    void withEveryNodeDeadTheRequestGoesOnAndTheSessionIsBackedUpOnceItsNodeReturns() {
+        String id = newId();
+        SessionState state = new SessionState();
+        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        assertTrue(state.isBackedUp(id));
+
+        server1.kill();
+        server2.kill();
+        assertDoesNotThrow(() -> engine.afterRequest(snapshot(id, Map.of("user", "bob")), state));
+        Await.until("the failed backup to be noticed", WAIT, () -> !state.isBackedUp(id));
+        assertFalse(engine.needsBackup(id, state), "nothing to do while the node is down");
+
+        serverOf(id).restart();
+
+        Await.until("needsBackup once node " + SessionId.parse(id).nodeId() + " is back", WAIT,
+                () -> engine.needsBackup(id, state));
+        engine.afterRequest(snapshot(id, Map.of("user", "bob")), state);
+        byte[] stored = serverOf(id).get(PREFIX + id);
+        assertNotNull(stored, "the restarted node holds the session again");
+        assertArrayEquals(new StringMapTranscoder().encode(new SessionContent(Map.of("user", "bob"), null)),
+                assertDoesNotThrow(() -> SessionFrame.decode(stored)).payload);
+    }
+}

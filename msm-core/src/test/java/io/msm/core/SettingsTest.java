@@ -1,0 +1,125 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/** Operators only see these messages in a log: each must name the attribute, the bad value and what to write. */
+class SettingsTest {
+
+    private static ConfigurationException rejected(Map<String, String> raw) {
+        return assertThrows(ConfigurationException.class, () -> Settings.parse(raw));
+    }
+
+    private static void assertMentions(String message, String... parts) {
+        for (String part : parts) {
+            assertTrue(message.contains(part), () -> "message should mention '" + part + "':\n" + message);
+        }
+    }
+
+    @Test
+    void entryWithoutPortAmongSeveralNamesAttributeEntryAndForm() {
+        var e = rejected(Map.of("memcachedNodes", "n1:localhost,n2:h:2"));
+
+        assertEquals(1, e.problems().size(), e.getMessage());
+        assertMentions(e.getMessage(), "memcachedNodes", "'n1:localhost'", "id:host:port");
+    }
+
+    @Test
+    void nonNumericPortNamesPortAndEntry() {
+        var e = rejected(Map.of("memcachedNodes", "n1:h:abc"));
+
+        assertMentions(e.getMessage(), "memcachedNodes", "'abc'", "'n1:h:abc'", "id:host:port");
+    }
+
+    @Test
+    void emptyMemcachedNodesSaysWhatToWrite() {
+        var e = rejected(Map.of("memcachedNodes", "  "));
+
+        assertMentions(e.getMessage(), "memcachedNodes", "id:host:port");
+    }
+
+    @Test
+    void failoverNodeThatIsNotANodeIdIsNamedWithTheKnownIds() {
+        var e = rejected(Map.of("memcachedNodes", "n1:h:1,n2:h:2", "failoverNodes", "n3"));
+
+        assertMentions(e.getMessage(), "failoverNodes", "'n3'", "n1, n2");
+    }
+
+    @Test
+    void everyNodeBeingFailoverIsRejected() {
+        var e = rejected(Map.of("memcachedNodes", "n1:h:1,n2:h:2", "failoverNodes", "n1,n2"));
+
+        assertMentions(e.getMessage(), "failoverNodes", "at least one regular node");
+    }
+
+    @Test
+    void allBadAttributesAreReportedInOneException() {
+        var e = rejected(Map.of(
+                "memcachedNodes", "n1:h:abc",
+                "operationTimeout", "fast",
+                "sessionBackupAsync", "yes"));
+
+        assertEquals(3, e.problems().size(), e.getMessage());
+        assertMentions(e.getMessage(), "3 problems",
+                "operationTimeout", "'fast'", "milliseconds",
+                "sessionBackupAsync", "'yes'", "true or false",
+                "memcachedNodes", "'n1:h:abc'");
+    }
+
+    @Test
+    void singleHostPortIsAcceptedAsNodeN1() throws Exception {
+        Settings s = Settings.parse(Map.of("memcachedNodes", "localhost:11211"));
+
+        List<MemcachedNode> nodes = s.nodes();
+        assertEquals(1, nodes.size());
+        MemcachedNode n = nodes.get(0);
+        assertAll(
+                () -> assertEquals("n1", n.id()),
+                () -> assertEquals("localhost", n.host()),
+                () -> assertEquals(11211, n.port()),
+                () -> assertFalse(n.isFailover()));
+    }
+
+    @Test
+    void failoverNodeIsMarked() throws Exception {
+        Settings s = Settings.parse(Map.of("memcachedNodes", "n1:h:1 n2:h:2", "failoverNodes", "n2"));
+
+        assertFalse(s.nodes().get(0).isFailover());
+        assertTrue(s.nodes().get(1).isFailover());
+    }
+
+    @Test
+    void defaultsApplyWhenAttributesAreAbsent() throws Exception {
+        Settings s = Settings.parse(Map.of("memcachedNodes", "n1:h:1"));
+
+        assertAll(
+                () -> assertTrue(s.backupAsync()),
+                () -> assertEquals(1000, s.operationTimeoutMillis()),
+                () -> assertEquals("host,context", s.storageKeyPrefix()),
+                () -> assertTrue(s.sticky()),
+                () -> assertTrue(s.enabled()));
+    }
+
+    @Test
+    void describeNeverShowsThePassword() throws Exception {
+        Map<String, String> raw = new HashMap<>();
+        raw.put("memcachedNodes", "n1:h:1");
+        raw.put("username", "msm");
+        raw.put("password", "s3cret-Pa55");
+        Settings s = Settings.parse(raw);
+
+        String described = s.describe().toString();
+        assertFalse(described.contains("s3cret-Pa55"), described);
+        assertEquals("****", s.describe().get("password"));
+        assertEquals("s3cret-Pa55", s.password()); // still handed to SASL
+    }
+}

@@ -1,0 +1,85 @@
+package io.msm.tomcat.it;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+import io.msm.core.SessionId;
+import io.msm.core.Statistics;
+import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
+
+/**
+ * Two real memcached nodes, n1 and n2, and the embedded Tomcats a test starts; all of them are
+ * stopped after each test, by PID for memcached.
+ */
+abstract class ClusterTest {
+    static final Duration WAIT = Duration.ofSeconds(10);
+    static final String APP = "/app";
+
+    MemcachedServer n1;
+    MemcachedServer n2;
+    private final List<TomcatNode> tomcats = new ArrayList<>();
+
+    @BeforeEach
+    void startMemcached() {
+        n1 = MemcachedServer.start();
+        n2 = MemcachedServer.start();
+    }
+
+    @AfterEach
+    void stopEverything() {
+        for (TomcatNode t : tomcats) {
+            t.close();
+        }
+        n1.close();
+        n2.close();
+    }
+
+    /** Manager attributes: both nodes, plus the given name/value pairs. */
+    Map<String, String> manager(String... nameValue) {
+        Map<String, String> attrs = new LinkedHashMap<>();
+        attrs.put("memcachedNodes", n1.node("n1") + "," + n2.node("n2"));
+        for (int i = 0; i < nameValue.length; i += 2) {
+            attrs.put(nameValue[i], nameValue[i + 1]);
+        }
+        return attrs;
+    }
+
+    TomcatNode tomcat(String route, Map<String, String> managerAttributes) {
+        return started(new TomcatNode(route).webapp(APP, managerAttributes));
+    }
+
+    TomcatNode started(TomcatNode node) {
+        tomcats.add(node);
+        return node.start();
+    }
+
+    /** The memcached key of a session of {@link #APP}, with the default storageKeyPrefix. */
+    static String key(String sessionId) {
+        return "localhost_" + APP + "_" + sessionId;
+    }
+
+    MemcachedServer serverOf(String sessionId) {
+        String node = SessionId.parse(sessionId).nodeId();
+        return node.equals("n1") ? n1 : n2;
+    }
+
+    MemcachedServer otherServer(String sessionId) {
+        return serverOf(sessionId) == n1 ? n2 : n1;
+    }
+
+    void awaitStored(String sessionId) {
+        Await.until("session " + sessionId + " stored in memcached", WAIT,
+                () -> serverOf(sessionId).get(key(sessionId)) != null);
+    }
+
+    static long count(TomcatNode node, Statistics.Counter counter) {
+        return node.manager(APP).getStatistics().get(counter);
+    }
+}

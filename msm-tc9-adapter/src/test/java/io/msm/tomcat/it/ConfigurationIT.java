@@ -1,0 +1,105 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Bad attributes in the context file stop the webapp at start, with one message that names each
+ * attribute, what was written, and what to write instead. Tomcat itself keeps running.
+ */
+class ConfigurationIT {
+    private final List<LogRecord> records = new ArrayList<>();
+    private final Logger contextLog = Logger.getLogger("org.apache.catalina.core.StandardContext");
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            synchronized (records) {
+                records.add(record);
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+    private TomcatNode tomcat;
+
+    static Stream<Arguments> badConfigurations() {
+        return Stream.of(
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost,n2:localhost:11211"),
+                        List.of("memcachedNodes", "'n1:localhost'", "id:host:port")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "failoverNodes", "n3"),
+                        List.of("failoverNodes", "'n3'", "known ids: n1")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:eleven"),
+                        List.of("memcachedNodes", "'eleven'", "number from 1 to 65535")),
+                Arguments.of(Map.of("memcachedNodes", ""),
+                        List.of("memcachedNodes", "no node given", "id:host:port")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "operationTimeout", "fast",
+                        "sessionBackupAsync", "yes"),
+                        List.of("2 problems", "operationTimeout: 'fast'", "sessionBackupAsync: 'yes'", "true or false")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "transcoderFactoryClass", "com.example.Nope"),
+                        List.of("transcoderFactoryClass", "com.example.Nope",
+                                "io.msm.serializers.JavaSerializationTranscoderFactory")));
+    }
+
+    @BeforeEach
+    void captureLog() {
+        contextLog.addHandler(capture);
+    }
+
+    @AfterEach
+    void stop() {
+        contextLog.removeHandler(capture);
+        if (tomcat != null) {
+            tomcat.close();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("badConfigurations")
+    void badConfigurationStopsTheWebappWithAMessageSayingWhatToWrite(Map<String, String> attributes,
+            List<String> expectedInMessage) {
+        tomcat = new TomcatNode("tomcat1").webapp("/app", new LinkedHashMap<>(attributes)).start();
+
+        assertFalse(tomcat.isAvailable("/app"), "the webapp must not start");
+        String message = loggedFailure();
+        for (String expected : expectedInMessage) {
+            assertTrue(message.contains(expected), "message should contain [" + expected + "]:\n" + message);
+        }
+        assertEquals(404, new Browser().get(tomcat.url("/app/s/get")).status(), "no request reaches the webapp");
+    }
+
+    /** The messages of the exception chain Tomcat logged when the manager failed to start. */
+    private String loggedFailure() {
+        StringBuilder sb = new StringBuilder();
+        synchronized (records) {
+            for (LogRecord r : records) {
+                for (Throwable t = r.getThrown(); t != null; t = t.getCause()) {
+                    sb.append(t.getMessage()).append('\n');
+                }
+            }
+        }
+        assertFalse(sb.length() == 0, "Tomcat logged no failure for the context");
+        return sb.toString();
+    }
+}

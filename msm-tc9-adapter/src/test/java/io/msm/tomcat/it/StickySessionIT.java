@@ -1,0 +1,154 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+import io.msm.core.SessionId;
+import io.msm.core.Statistics.Counter;
+import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
+
+/** What one Tomcat in sticky mode writes to memcached, and when. */
+class StickySessionIT extends ClusterTest {
+
+    @Test
+    void newSessionIsStoredUnderItsIdOnTheNodeItNames_withExpiryFollowingMaxInactiveInterval() {
+        TomcatNode tomcat = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        Browser.Page page = user.get(tomcat.url("/app/s/set?name=alice"));
+        assertEquals(200, page.status());
+        String id = page.get("id");
+        SessionId sid = SessionId.parse(id);
+        assertNotNull(sid, "session id in msm form: " + id);
+        assertEquals("tomcat1", sid.jvmRoute());
+
+        awaitStored(id);
+        assertNull(otherServer(id).get(key(id)), "the other node must not hold the session");
+        // Default timeout 30 min: memcached keeps it that long plus the refresh slack of 60 s.
+        assertExpiresIn(serverOf(id), key(id), 1800 + 60);
+
+        user.get(tomcat.url("/app/s/timeout?s=600"));
+        Await.until("expiry to follow the new maxInactiveInterval", WAIT,
+                () -> Math.abs(serverOf(id).expiresAt(key(id)) - nowSeconds() - 660) <= 3);
+    }
+
+    @Test
+    void unchangedSessionIsNotRewritten_yetAReadOnlySessionOutlivesItsFirstExpiry() throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager("sessionBackupAsync", "false", "sessionBackupTimeout", "2000"));
+        Browser user = new Browser();
+        String id = user.get(tomcat.url("/app/s/set?name=alice")).get("id");
+        user.get(tomcat.url("/app/s/timeout?s=3"));
+        awaitStored(id);
+        long stored = count(tomcat, Counter.BACKUPS_STORED);
+
+        // Read for 5 s, longer than the 3 s timeout, each read inside it.
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < end) {
+            Browser.Page page = user.get(tomcat.url("/app/s/get"));
+            assertEquals("alice", page.get("attr.name"));
+            Thread.sleep(700);
+        }
+        assertEquals(stored, count(tomcat, Counter.BACKUPS_STORED), "reads must not rewrite the session");
+        assertTrue(count(tomcat, Counter.BACKUPS_TOUCHED) >= 5, "each read pushes the expiry forward");
+        assertNotNull(serverOf(id).get(key(id)), "a session only read is still in memcached after its timeout");
+    }
+
+    @Test
+    void invalidationRemovesTheSessionFromMemcached() {
+        TomcatNode tomcat = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String id = user.get(tomcat.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        user.get(tomcat.url("/app/s/invalidate"));
+        Await.until("invalidated session deleted from memcached", WAIT, () -> serverOf(id).get(key(id)) == null);
+    }
+
+    @Test
+    void expiryRemovesTheSessionFromMemcached() {
+        TomcatNode tomcat = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String id = user.get(tomcat.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        // Tomcat's own expiry path (as on timeout); memcached alone would keep the copy 31 minutes.
+        tomcat.manager(APP).expireSession(id);
+        Await.until("expired session deleted from memcached", WAIT, () -> serverOf(id).get(key(id)) == null);
+
+        String shortLived = new Browser().get(tomcat.url("/app/s/timeout?s=1")).get("id");
+        awaitStored(shortLived);
+        Await.until("a session idle past its timeout expired by Tomcat's background task and deleted", WAIT,
+                () -> count(tomcat, Counter.DELETES) >= 2 && serverOf(shortLived).get(key(shortLived)) == null);
+    }
+
+    @Test
+    void requestsMatchingTheIgnorePatternNeitherLoadNorBackUpTheSession() {
+        String pattern = ".*\\.(png|css)$";
+        TomcatNode tomcat1 = tomcat("tomcat1", manager("requestUriIgnorePattern", pattern));
+        TomcatNode tomcat2 = tomcat("tomcat2", manager("requestUriIgnorePattern", pattern));
+        Browser user = new Browser();
+        String id = user.get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        long backups = count(tomcat1, Counter.BACKUPS_STORED) + count(tomcat1, Counter.BACKUPS_TOUCHED)
+                + count(tomcat1, Counter.BACKUPS_SKIPPED_UNCHANGED);
+
+        Browser.Page local = user.get(tomcat1.url("/app/logo.png"));
+        assertEquals(id, local.get("id"), "the ignored request still sees its local session");
+        assertEquals(backups, count(tomcat1, Counter.BACKUPS_STORED) + count(tomcat1, Counter.BACKUPS_TOUCHED)
+                + count(tomcat1, Counter.BACKUPS_SKIPPED_UNCHANGED), "no backup decision for an ignored request");
+
+        Browser.Page remote = user.get(tomcat2.url("/app/logo.png"));
+        assertEquals("none", remote.get("session"), "an ignored request does not load the session");
+        assertEquals(0, count(tomcat2, Counter.LOADS));
+        assertTrue(count(tomcat2, Counter.REQUESTS_IGNORED) >= 1);
+        assertEquals("alice", user.get(tomcat2.url("/app/s/get")).get("attr.name"), "a normal request does load it");
+    }
+
+    @Test
+    void byDefaultTwoWebappsSharingMemcachedNeverSeeEachOthersSessions() {
+        TomcatNode tomcat = started(new TomcatNode("tomcat1").webapp("/app", manager()).webapp("/other", manager()));
+        Browser user = new Browser();
+        String id = user.get(tomcat.url("/app/s/set?secret=of-app")).get("id");
+        awaitStored(id);
+
+        Browser.Page other = user.get(tomcat.url("/other/s/get"));
+        assertNotEquals(id, other.get("id"), "/other must not take over /app's session");
+        assertNull(other.get("attr.secret"));
+        assertTrue(serverOf(id).keys().stream().anyMatch(k -> k.startsWith("localhost_/app_")));
+        assertTrue(serverOf(id).keys().stream().noneMatch(k -> k.equals("localhost_/other_" + id)));
+    }
+
+    @Test
+    void bytesThatDoNotDecodeAreTreatedAsAMissingSession() {
+        TomcatNode tomcat = tomcat("tomcat1", manager());
+        byte[][] bad = {
+            "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA==".getBytes(StandardCharsets.US_ASCII), // not a frame
+            {'m', 's', 9, 0, 1, 0, 0, 0}, // a frame version this msm does not know
+            {(byte) 0xAC, (byte) 0xED, 0, 5, 0x73, 0x72}, // a raw Java serialization stream
+        };
+        for (byte[] bytes : bad) {
+            String planted = "DEADBEEF" + bytes.length + "-n1.tomcat1";
+            n1.set(key(planted), bytes, 600);
+            Browser user = new Browser();
+            user.sessionId(planted);
+            Browser.Page page = user.get(tomcat.url("/app/s/get"));
+            assertEquals(200, page.status());
+            assertNotEquals(planted, page.get("id"), "a fresh session replaces the undecodable one");
+        }
+        assertEquals(bad.length, count(tomcat, Counter.UNDECODABLE_SESSIONS));
+    }
+
+    static void assertExpiresIn(MemcachedServer server, String key, long seconds) {
+        long remaining = server.expiresAt(key) - nowSeconds();
+        assertTrue(Math.abs(remaining - seconds) <= 3, "expires in " + remaining + " s, expected about " + seconds);
+    }
+
+    static long nowSeconds() {
+        return System.currentTimeMillis() / 1000;
+    }
+}

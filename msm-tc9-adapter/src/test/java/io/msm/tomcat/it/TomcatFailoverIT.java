@@ -1,0 +1,92 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+import io.msm.core.SessionId;
+import io.msm.testkit.Await;
+
+/** A Tomcat goes away; the balancer sends its users to another one, and they notice nothing. */
+class TomcatFailoverIT extends ClusterTest {
+
+    @Test
+    void attributesCreationTimeAndActivationListenersSurviveOnTheOtherTomcat() {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager());
+        TomcatNode tomcat2 = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        user.get(tomcat1.url("/app/s/set?name=alice&cart=3+items&blob=unserializable"));
+        user.get(tomcat1.url("/app/s/probe"));
+        Browser.Page before = user.get(tomcat1.url("/app/s/get"));
+        String oldId = before.get("id");
+        awaitStored(oldId);
+        Await.until("the latest state stored", WAIT, () -> tomcat1.manager(APP).getStatistics()
+                .get(io.msm.core.Statistics.Counter.BACKUPS_STORED) >= 2);
+        int activations = ActivationProbe.ACTIVATIONS.get();
+
+        tomcat1.close();
+        Browser.Page after = user.get(tomcat2.url("/app/s/get"));
+
+        assertEquals(200, after.status());
+        assertEquals("alice", after.get("attr.name"));
+        assertEquals("3 items", after.get("attr.cart"));
+        assertEquals("probe", after.get("attr.probe"));
+        assertNull(after.get("attr.blob"), "the unserializable attribute is left out, the others survive");
+        assertEquals(before.get("creation"), after.get("creation"), "creation time survives");
+        assertEquals(activations + 1, ActivationProbe.ACTIVATIONS.get(), "sessionDidActivate on tomcat2");
+
+        String newId = after.newSessionCookie();
+        assertNotNull(newId, "tomcat2 sends a new cookie");
+        assertEquals("tomcat2", SessionId.parse(newId).jvmRoute(), "the route names the Tomcat now serving it");
+        assertEquals(SessionId.parse(oldId).random(), SessionId.parse(newId).random());
+        awaitStored(newId);
+        Await.until("the copy under the old route deleted", WAIT, () -> serverOf(oldId).get(key(oldId)) == null);
+        assertEquals("alice", user.get(tomcat2.url("/app/s/get")).get("attr.name"));
+    }
+
+    @Test
+    void formLoginSurvivesTheTomcatThatPerformedIt() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager(), "FORM"));
+        TomcatNode tomcat2 = started(new TomcatNode("tomcat2").webapp(APP, manager(), "FORM"));
+        Browser user = new Browser();
+        assertTrue(user.get(tomcat1.url("/app/secure/get")).body().contains("login-form"));
+        Browser.Page login = user.postForm(tomcat1.url("/app/j_security_check"), "j_username=alice&j_password=secret");
+        assertEquals(303, login.status(), "FORM login redirects back: " + login.body());
+        Browser.Page page = user.get(tomcat1.url("/app/secure/get"));
+        assertEquals("alice", page.get("user"));
+        awaitStored(user.sessionId());
+        Await.until("the principal stored", WAIT, () -> tomcat1.manager(APP).findSessions().length == 1
+                && tomcat1.manager(APP).findSessions()[0].getPrincipal() != null);
+
+        tomcat1.close();
+        Browser.Page after = user.get(tomcat2.url("/app/secure/get"));
+        assertEquals(200, after.status());
+        assertEquals("alice", after.get("user"), "still logged in on tomcat2, no login form");
+        assertEquals("FORM", after.get("authType"));
+    }
+
+    @Test
+    void basicLoginSurvivesTheTomcatThatPerformedIt() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager(), "BASIC"));
+        TomcatNode tomcat2 = started(new TomcatNode("tomcat2").webapp(APP, manager(), "BASIC"));
+        Browser user = new Browser();
+        user.get(tomcat1.url("/app/s/set?x=1"));
+        assertEquals(401, user.get(tomcat1.url("/app/secure/get")).status());
+        // Tomcat keeps a BASIC login in the session when a session exists as the user authenticates.
+        Browser.Page page = user.getWithBasicAuth(tomcat1.url("/app/secure/get"), "alice", "secret");
+        assertEquals("alice", page.get("user"));
+        Await.until("the principal stored", WAIT, () -> tomcat1.manager(APP).getStatistics()
+                .get(io.msm.core.Statistics.Counter.BACKUPS_STORED) >= 2);
+        awaitStored(user.sessionId());
+
+        tomcat1.close();
+        // No credentials sent: only the principal kept in the session can let this request in.
+        Browser.Page after = user.get(tomcat2.url("/app/secure/get"));
+        assertEquals(200, after.status());
+        assertEquals("alice", after.get("user"));
+        assertEquals("1", after.get("attr.x"));
+    }
+}

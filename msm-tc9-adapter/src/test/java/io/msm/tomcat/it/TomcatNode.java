@@ -1,0 +1,160 @@
+package io.msm.tomcat.it;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.apache.catalina.Context;
+import org.apache.catalina.Lifecycle;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.authenticator.BasicAuthenticator;
+import org.apache.catalina.authenticator.FormAuthenticator;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.IntrospectionUtils;
+import org.apache.tomcat.util.descriptor.web.LoginConfig;
+import org.apache.tomcat.util.descriptor.web.SecurityCollection;
+import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
+
+import io.msm.tomcat.MemcachedSessionManager;
+
+/**
+ * An embedded Tomcat 9 on a free loopback port with a given jvmRoute, serving {@link SessionServlet}
+ * under each webapp, whose manager is configured exactly as Tomcat applies a context file's
+ * attributes (through its own IntrospectionUtils). User "alice", password "secret", role "user".
+ */
+public final class TomcatNode implements AutoCloseable {
+    private final String route;
+    private final Map<String, Map<String, String>> webapps = new LinkedHashMap<>();
+    private final Map<String, String> auth = new LinkedHashMap<>();
+    private final Map<String, Context> contexts = new LinkedHashMap<>();
+    private Tomcat tomcat;
+    private File baseDir;
+    private int port;
+
+    public TomcatNode(String route) {
+        this.route = route;
+    }
+
+    /** @param managerAttributes as written in the {@code <Manager>} element */
+    public TomcatNode webapp(String path, Map<String, String> managerAttributes) {
+        return webapp(path, managerAttributes, null);
+    }
+
+    /** @param authMethod FORM or BASIC protects /secure/*, or null for none */
+    public TomcatNode webapp(String path, Map<String, String> managerAttributes, String authMethod) {
+        webapps.put(path, managerAttributes);
+        auth.put(path, authMethod);
+        return this;
+    }
+
+    public TomcatNode start() {
+        try {
+            baseDir = Files.createTempDirectory("tomcat-" + route).toFile();
+            tomcat = new Tomcat();
+            tomcat.setBaseDir(baseDir.getAbsolutePath());
+            tomcat.setPort(0);
+            tomcat.getConnector().setProperty("address", "127.0.0.1");
+            tomcat.getEngine().setJvmRoute(route);
+            tomcat.getHost().setAutoDeploy(false);
+            tomcat.addUser("alice", "secret");
+            tomcat.addRole("alice", "user");
+            for (Map.Entry<String, Map<String, String>> w : webapps.entrySet()) {
+                contexts.put(w.getKey(), addWebapp(w.getKey(), w.getValue(), auth.get(w.getKey())));
+            }
+            tomcat.start();
+            port = tomcat.getConnector().getLocalPort();
+            return this;
+        } catch (IOException | LifecycleException e) {
+            throw new AssertionError("embedded Tomcat " + route + " did not start: " + e, e);
+        }
+    }
+
+    private Context addWebapp(String path, Map<String, String> attributes, String authMethod) {
+        Context ctx = tomcat.addContext(path, null);
+        ctx.setBackgroundProcessorDelay(1);
+        MemcachedSessionManager manager = new MemcachedSessionManager();
+        manager.setProcessExpiresFrequency(1);
+        for (Map.Entry<String, String> a : attributes.entrySet()) {
+            if (!IntrospectionUtils.setProperty(manager, a.getKey(), a.getValue())) {
+                throw new AssertionError("Tomcat could not set Manager attribute " + a.getKey());
+            }
+        }
+        ctx.setManager(manager);
+        Tomcat.addServlet(ctx, "session", new SessionServlet());
+        ctx.addServletMappingDecoded("/s/*", "session");
+        ctx.addServletMappingDecoded("/secure/*", "session");
+        ctx.addServletMappingDecoded("*.png", "session");
+        if (authMethod != null) {
+            Tomcat.addServlet(ctx, "login", new LoginPageServlet());
+            ctx.addServletMappingDecoded("/login", "login");
+            ctx.addServletMappingDecoded("/login-error", "login");
+            ctx.setLoginConfig(new LoginConfig(authMethod, "msm", "/login", "/login-error"));
+            SecurityConstraint constraint = new SecurityConstraint();
+            constraint.addAuthRole("user");
+            SecurityCollection collection = new SecurityCollection();
+            collection.addPatternDecoded("/secure/*");
+            constraint.addCollection(collection);
+            ctx.addConstraint(constraint);
+            ctx.addSecurityRole("user");
+            // As Tomcat's ContextConfig does: the authenticator joins the pipeline at configure-start.
+            ctx.addLifecycleListener(event -> {
+                if (Lifecycle.CONFIGURE_START_EVENT.equals(event.getType())) {
+                    ctx.getPipeline().addValve(authMethod.equals("FORM") ? new FormAuthenticator()
+                            : new BasicAuthenticator());
+                }
+            });
+        }
+        return ctx;
+    }
+
+    public String route() {
+        return route;
+    }
+
+    public String url(String pathAndQuery) {
+        return "http://127.0.0.1:" + port + pathAndQuery;
+    }
+
+    public Context context(String path) {
+        return contexts.get(path);
+    }
+
+    public MemcachedSessionManager manager(String path) {
+        return (MemcachedSessionManager) contexts.get(path).getManager();
+    }
+
+    public boolean isAvailable(String path) {
+        return contexts.get(path).getState() == LifecycleState.STARTED;
+    }
+
+    /** Stops this Tomcat, as an operator or a crash would take it away from the balancer. */
+    @Override
+    public void close() {
+        if (tomcat == null) {
+            return;
+        }
+        try {
+            tomcat.stop();
+            tomcat.destroy();
+        } catch (LifecycleException e) {
+            throw new AssertionError("embedded Tomcat " + route + " did not stop: " + e, e);
+        } finally {
+            tomcat = null;
+            deleteTree(baseDir);
+        }
+    }
+
+    private static void deleteTree(File f) {
+        File[] children = f.listFiles();
+        if (children != null) {
+            for (File c : children) {
+                deleteTree(c);
+            }
+        }
+        f.delete();
+    }
+
+}
