@@ -27,18 +27,23 @@ final class MemcachedNodes {
             errors.add("memcachedNodes: no node given; write a comma-separated list of " + FORM);
             return Collections.emptyList();
         }
-        String[] entries = SEPARATORS.split(nodes.trim());
+        List<String> entries = new ArrayList<>();
+        for (String entry : SEPARATORS.split(nodes.trim())) {
+            if (!entry.isEmpty()) { // a stray leading or doubled comma is not an entry
+                entries.add(entry);
+            }
+        }
         Map<String, String[]> parsed = new LinkedHashMap<>();
         for (String entry : entries) {
             String[] parts = entry.split(":", -1);
             String[] idHostPort;
             if (parts.length == 3) {
                 idHostPort = parts;
-            } else if (parts.length == 2 && entries.length == 1) {
+            } else if (parts.length == 2 && entries.size() == 1) {
                 idHostPort = new String[] {"n1", parts[0], parts[1]};
             } else {
                 errors.add("memcachedNodes: entry '" + entry + "' must be " + FORM
-                        + (entries.length == 1 ? " (or host:port for a single node)" : ""));
+                        + (entries.size() == 1 ? " (or host:port for a single node)" : ""));
                 continue;
             }
             if (validEntry(entry, idHostPort, errors)) {

@@ -64,7 +64,8 @@ public final class SessionId {
             return id == null ? "null" : "…" + id.substring(Math.max(0, id.length() - 4));
         }
         String r = parsed.random;
-        return "…" + r.substring(Math.max(0, r.length() - 4)) + "-" + parsed.nodeId
+        // Four characters of a 32-character id; none of an id too short to spare any.
+        return "…" + (r.length() >= 16 ? r.substring(r.length() - 4) : "") + "-" + parsed.nodeId
                 + (parsed.jvmRoute == null ? "" : "." + parsed.jvmRoute);
     }
 

@@ -63,15 +63,19 @@ final class SessionStore implements AutoCloseable {
                 .setMaxReconnectDelay(2)
                 .setDaemon(true)
                 .setInitialObservers(Collections.<ConnectionObserver>singletonList(new ConnectionObserver() {
+                    private volatile boolean lost;
+
                     @Override
                     public void connectionEstablished(SocketAddress sa, int reconnectCount) {
-                        if (reconnectCount > 0) {
-                            LOG.info("memcached node {} reconnected", node);
+                        if (lost) {
+                            lost = false;
+                            LOG.info("memcached node {} connected again", node);
                         }
                     }
 
                     @Override
                     public void connectionLost(SocketAddress sa) {
+                        lost = true;
                         LOG.warn("memcached node {} lost its connection; reconnecting", node);
                     }
                 }));

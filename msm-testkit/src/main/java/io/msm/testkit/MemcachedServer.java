@@ -23,6 +23,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class MemcachedServer implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+    /** Every process started and not yet stopped, killed when the test JVM exits however it exits. */
+    private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly)));
+    }
 
     private final int port;
     private final List<String> extraArgs;
@@ -72,6 +78,7 @@ public final class MemcachedServer implements AutoCloseable {
         if (process != null) {
             process.destroyForcibly();
             waitFor(process);
+            RUNNING.remove(process);
         }
     }
 
@@ -95,6 +102,9 @@ public final class MemcachedServer implements AutoCloseable {
                 waitFor(process);
             }
         }
+        if (process != null) {
+            RUNNING.remove(process);
+        }
         try {
             Files.deleteIfExists(log);
         } catch (IOException e) {
@@ -112,6 +122,7 @@ public final class MemcachedServer implements AutoCloseable {
         }
         cmd.addAll(extraArgs);
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        RUNNING.add(process);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!accepts(port)) {
             if (!process.isAlive()) {

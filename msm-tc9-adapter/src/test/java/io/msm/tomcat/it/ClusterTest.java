@@ -34,11 +34,14 @@ abstract class ClusterTest {
 
     @AfterEach
     void stopEverything() {
-        for (TomcatNode t : tomcats) {
-            t.close();
+        try {
+            for (TomcatNode t : tomcats) {
+                t.close();
+            }
+        } finally {
+            n1.close();
+            n2.close();
         }
-        n1.close();
-        n2.close();
     }
 
     /** Manager attributes: both nodes, plus the given name/value pairs. */
