@@ -32,6 +32,8 @@ public final class Settings {
     public static final String MEMCACHED_PROTOCOL = "memcachedProtocol";
     public static final String USERNAME = "username";
     public static final String PASSWORD = "password";
+    public static final String SERIAL_FILTER = "serialFilter";
+    public static final String SERIAL_FILTER_MODE = "serialFilterMode";
 
     public static final String DEFAULT_TRANSCODER_FACTORY = "io.msm.serializers.JavaSerializationTranscoderFactory";
     public static final String DEFAULT_STORAGE_KEY_PREFIX = "host,context";
@@ -51,6 +53,8 @@ public final class Settings {
     private final boolean binaryProtocol;
     private final String username;
     private final String password;
+    private final String serialFilter;
+    private final boolean serialFilterReportOnly;
 
     private Settings(Parser p) {
         enabled = p.bool(ENABLED, true);
@@ -84,6 +88,14 @@ public final class Settings {
         if (username != null && !binaryProtocol) {
             p.errors.add("username: SASL authentication needs memcachedProtocol=\"binary\"");
         }
+        // The filter's syntax belongs to the transcoders, which check it when they are created.
+        serialFilter = p.raw(SERIAL_FILTER);
+        String mode = p.text(SERIAL_FILTER_MODE, "enforce");
+        if (!mode.equals("enforce") && !mode.equals("report")) {
+            p.errors.add("serialFilterMode: '" + mode + "' is not a mode; write enforce (reject classes the filter"
+                    + " refuses) or report (log each such class once and accept it, for migration)");
+        }
+        serialFilterReportOnly = mode.equals("report");
         if ((username == null) != (password == null)) {
             p.errors.add((username == null ? "username" : "password")
                     + ": username and password go together; write both or neither");
@@ -164,6 +176,15 @@ public final class Settings {
         return password;
     }
 
+    /** @return the {@code serialFilter} attribute as written, or null */
+    public String serialFilter() {
+        return serialFilter;
+    }
+
+    public boolean serialFilterReportOnly() {
+        return serialFilterReportOnly;
+    }
+
     /** The effective configuration for the start-up log; the password is never shown. */
     public Map<String, String> describe() {
         Map<String, String> d = new LinkedHashMap<>();
@@ -179,6 +200,8 @@ public final class Settings {
         d.put(STORAGE_KEY_PREFIX, storageKeyPrefix);
         d.put(TRANSCODER_FACTORY_CLASS, transcoderFactoryClass);
         d.put(ENABLE_STATISTICS, String.valueOf(statisticsEnabled));
+        d.put(SERIAL_FILTER, serialFilter == null ? "(built-in)" : serialFilter);
+        d.put(SERIAL_FILTER_MODE, serialFilterReportOnly ? "report" : "enforce");
         d.put(MEMCACHED_PROTOCOL, binaryProtocol ? "binary" : "text");
         d.put(USERNAME, username == null ? "(none)" : username);
         d.put(PASSWORD, password == null ? "(none)" : "****");

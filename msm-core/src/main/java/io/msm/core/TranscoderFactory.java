@@ -2,6 +2,9 @@ package io.msm.core;
 
 /** Named by {@code transcoderFactoryClass}; needs a public no-argument constructor. */
 public interface TranscoderFactory {
-    /** @param webappClassLoader resolves the webapp's own classes while decoding */
-    Transcoder create(ClassLoader webappClassLoader);
+    /**
+     * @throws IllegalArgumentException when the context's filter settings are malformed; the
+     *     message names the attribute and what to write, and the webapp does not start
+     */
+    Transcoder create(TranscoderContext context);
 }

@@ -11,6 +11,7 @@ import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
 import java.lang.reflect.Proxy;
 import java.security.Principal;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -163,6 +164,15 @@ final class JavaSerializationTranscoder implements Transcoder {
 
     /** Resolves classes through the webapp's class loader, which sees the webapp's own classes. */
     private static final class WebappObjectInputStream extends ObjectInputStream {
+        private static final Map<String, Class<?>> PRIMITIVES = new HashMap<>();
+
+        static {
+            for (Class<?> c : new Class<?>[] {boolean.class, byte.class, char.class, short.class, int.class,
+                long.class, float.class, double.class, void.class}) {
+                PRIMITIVES.put(c.getName(), c);
+            }
+        }
+
         private final ClassLoader loader;
 
         WebappObjectInputStream(InputStream in, ClassLoader loader) throws IOException {
@@ -170,12 +180,20 @@ final class JavaSerializationTranscoder implements Transcoder {
             this.loader = loader;
         }
 
+        /**
+         * Only the webapp's loader (which delegates to the JDK's): never the loader of msm or
+         * of the caller, which would see classes the webapp cannot.
+         */
         @Override
         protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
             try {
                 return Class.forName(desc.getName(), false, loader);
             } catch (ClassNotFoundException e) {
-                return super.resolveClass(desc); // primitives and the JDK's own classes
+                Class<?> primitive = PRIMITIVES.get(desc.getName());
+                if (primitive == null) {
+                    throw e;
+                }
+                return primitive;
             }
         }
 

@@ -1,12 +1,13 @@
 package io.msm.serializers;
 
 import io.msm.core.Transcoder;
+import io.msm.core.TranscoderContext;
 import io.msm.core.TranscoderFactory;
 
 /** The default transcoder: the JDK's own serialization, classes resolved by the webapp. */
 public final class JavaSerializationTranscoderFactory implements TranscoderFactory {
     @Override
-    public Transcoder create(ClassLoader webappClassLoader) {
-        return new JavaSerializationTranscoder(webappClassLoader);
+    public Transcoder create(TranscoderContext context) {
+        return new JavaSerializationTranscoder(context.classLoader());
     }
 }

@@ -27,6 +27,7 @@ import io.msm.core.SessionSnapshot;
 import io.msm.core.Settings;
 import io.msm.core.StorageKeyPrefix;
 import io.msm.core.Transcoder;
+import io.msm.core.TranscoderContext;
 
 /**
  * Keeps the webapp's sessions in memcached. Declared in the context file:
@@ -198,6 +199,22 @@ public class MemcachedSessionManager extends ManagerBase {
         put(Settings.PASSWORD, v);
     }
 
+    public void setSerialFilter(String v) {
+        put(Settings.SERIAL_FILTER, v);
+    }
+
+    public String getSerialFilter() {
+        return attributes.get(Settings.SERIAL_FILTER);
+    }
+
+    public void setSerialFilterMode(String v) {
+        put(Settings.SERIAL_FILTER_MODE, v);
+    }
+
+    public String getSerialFilterMode() {
+        return attributes.get(Settings.SERIAL_FILTER_MODE);
+    }
+
     private void put(String name, String value) {
         if (value == null) {
             attributes.remove(name);
@@ -224,8 +241,10 @@ public class MemcachedSessionManager extends ManagerBase {
             getSessionIdGenerator().setJvmRoute(null);
             ClassLoader webapp = context.getLoader() != null ? context.getLoader().getClassLoader()
                     : Thread.currentThread().getContextClassLoader();
-            Transcoder writer = Transcoders.create(settings.transcoderFactoryClass(), webapp);
-            List<Transcoder> readers = Transcoders.readers(webapp);
+            TranscoderContext transcoding = new TranscoderContext(webapp, settings.serialFilter(),
+                    settings.serialFilterReportOnly());
+            Transcoder writer = Transcoders.create(settings.transcoderFactoryClass(), transcoding);
+            List<Transcoder> readers = Transcoders.readers(transcoding);
             String prefix = StorageKeyPrefix.build(settings.storageKeyPrefix(), context.getParent().getName(),
                     context.getName(), context.getWebappVersion());
             try {

@@ -7,6 +7,7 @@ import org.apache.catalina.LifecycleException;
 
 import io.msm.core.Settings;
 import io.msm.core.Transcoder;
+import io.msm.core.TranscoderContext;
 import io.msm.core.TranscoderFactory;
 import io.msm.serializers.JavaSerializationTranscoderFactory;
 
@@ -15,7 +16,8 @@ final class Transcoders {
     private Transcoders() {
     }
 
-    static Transcoder create(String className, ClassLoader webapp) throws LifecycleException {
+    static Transcoder create(String className, TranscoderContext context) throws LifecycleException {
+        ClassLoader webapp = context.classLoader();
         Class<?> type;
         try {
             type = Class.forName(className, true, webapp);
@@ -33,7 +35,9 @@ final class Transcoders {
                     + "' does not implement " + TranscoderFactory.class.getName());
         }
         try {
-            return ((TranscoderFactory) type.getConstructor().newInstance()).create(webapp);
+            return ((TranscoderFactory) type.getConstructor().newInstance()).create(context);
+        } catch (IllegalArgumentException e) {
+            throw new LifecycleException(e.getMessage(), e);
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new LifecycleException(Settings.TRANSCODER_FACTORY_CLASS + ": '" + className
                     + "' cannot be created (it needs a public no-argument constructor): " + e, e);
@@ -41,9 +45,9 @@ final class Transcoders {
     }
 
     /** Transcoders kept for reading frames that an earlier configuration wrote. */
-    static List<Transcoder> readers(ClassLoader webapp) {
+    static List<Transcoder> readers(TranscoderContext context) {
         List<Transcoder> readers = new ArrayList<>();
-        readers.add(new JavaSerializationTranscoderFactory().create(webapp));
+        readers.add(new JavaSerializationTranscoderFactory().create(context));
         return readers;
     }
 }
