@@ -44,6 +44,7 @@ public final class SessionEngine implements AutoCloseable {
     private final String keyPrefix;
     private final Clock clock;
     private final ScheduledExecutorService healthChecks;
+    private final NonStickySessions nonSticky;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             String name, Clock clock) throws IOException {
@@ -59,6 +60,8 @@ public final class SessionEngine implements AutoCloseable {
         this.health = new NodeHealth(settings.nodes(), store::isConnected, clock, PROBE_INTERVAL_MILLIS);
         this.backups = new BackupService(settings.backupThreadCount(), settings.backupQueueSize(),
                 "msm-backup-" + name, statistics);
+        this.nonSticky = settings.sticky() ? null
+                : new NonStickySessions(this, store, health, statistics, settings, keyPrefix);
         this.healthChecks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "msm-health-" + name);
             t.setDaemon(true);
@@ -113,6 +116,28 @@ public final class SessionEngine implements AutoCloseable {
 
     public Statistics statistics() {
         return statistics;
+    }
+
+    /** @return the non-sticky operations, or null in sticky mode */
+    public NonStickySessions nonSticky() {
+        return nonSticky;
+    }
+
+    long now() {
+        return clock.millis();
+    }
+
+    Transcoder writer() {
+        return writer;
+    }
+
+    BackupService backups() {
+        return backups;
+    }
+
+    byte[] frame(SessionSnapshot s, byte[] payload) {
+        return new SessionFrame(writer.id(), s.creationTime(), s.lastAccessedTime(), s.maxInactiveInterval(),
+                s.authType(), payload).encode();
     }
 
     /** @return true for a request whose URI matches {@code requestUriIgnorePattern} */
@@ -196,7 +221,7 @@ public final class SessionEngine implements AutoCloseable {
         return snapshot;
     }
 
-    private SessionSnapshot decode(String id, String node, byte[] bytes, SessionState state) {
+    SessionSnapshot decode(String id, String node, byte[] bytes, SessionState state) {
         try {
             SessionFrame frame = SessionFrame.decode(bytes);
             Transcoder transcoder = readers.get(frame.transcoderId);
@@ -245,8 +270,7 @@ public final class SessionEngine implements AutoCloseable {
             LOG.debug("session {} not backed up: memcached node {} is down", SessionId.masked(snapshot.id()), node);
             return;
         }
-        byte[] frame = new SessionFrame(writer.id(), snapshot.creationTime(), snapshot.lastAccessedTime(),
-                maxInactive, snapshot.authType(), payload).encode();
+        byte[] frame = frame(snapshot, payload);
         Future<Void> done = backups.submit(state,
                 new StoreJob(snapshot.id(), node, frame, expiry(maxInactive), fingerprint, unchanged, state));
         if (!settings.backupAsync()) {

@@ -12,6 +12,14 @@ public final class SessionState {
     volatile String storedUnderId;
     volatile long lastRefreshMillis;
 
+    // Non-sticky mode only: the session lives in memcached between requests.
+    /** CAS token of the copy loaded from the session's node; 0 when it came from elsewhere or is new. */
+    volatile long cas;
+    /** When the stored copy's expiry in memcached was last pushed forward, from the validity record. */
+    volatile long dataRefreshedAt;
+    /** The cluster lock this Tomcat holds for the session, or null. */
+    volatile SessionLocks.Lock lock;
+
     /** For a session just loaded from memcached: memcached holds exactly this. */
     void loaded(String id, long fingerprint, long now) {
         storedUnderId = id;

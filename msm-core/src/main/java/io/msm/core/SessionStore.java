@@ -13,6 +13,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import net.spy.memcached.CASResponse;
+import net.spy.memcached.CASValue;
 import net.spy.memcached.ConnectionFactory;
 import net.spy.memcached.ConnectionFactoryBuilder;
 import net.spy.memcached.ConnectionObserver;
@@ -128,6 +130,102 @@ final class SessionStore implements AutoCloseable {
             throw new StoreException(nodeId, "set of " + value.length + " bytes refused by node " + nodeId
                     + " (item larger than its item size limit, or out of memory)", null);
         }
+    }
+
+    /** A value with the CAS token memcached gave it, for a conditional write later. */
+    static final class Versioned {
+        final byte[] value;
+        final long cas;
+
+        Versioned(byte[] value, long cas) {
+            this.value = value;
+            this.cas = cas;
+        }
+    }
+
+    /** What a conditional write found. */
+    enum CasOutcome {
+        STORED, CHANGED_MEANWHILE, GONE
+    }
+
+    /** @return the value and its CAS token, or null when the key is not there */
+    Versioned gets(String nodeId, String key) throws StoreException {
+        MemcachedClient client = client(nodeId);
+        Future<CASValue<byte[]>> f;
+        try {
+            f = client.asyncGets(key, RawBytes.INSTANCE);
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "gets", e);
+        }
+        CASValue<byte[]> v = await(nodeId, "gets", f);
+        return v == null ? null : new Versioned(v.getValue(), v.getCas());
+    }
+
+    /** Writes only if nobody wrote the key since {@code cas} was read. */
+    CasOutcome cas(String nodeId, String key, long cas, byte[] value, int expiry) throws StoreException {
+        MemcachedClient client = client(nodeId);
+        Future<CASResponse> f;
+        try {
+            f = client.asyncCAS(key, cas, expiry, value, RawBytes.INSTANCE);
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "cas", e);
+        }
+        CASResponse r = await(nodeId, "cas", f);
+        if (r == CASResponse.OK) {
+            return CasOutcome.STORED;
+        }
+        if (r == CASResponse.EXISTS) {
+            return CasOutcome.CHANGED_MEANWHILE;
+        }
+        if (r == CASResponse.NOT_FOUND) {
+            return CasOutcome.GONE;
+        }
+        throw new StoreException(nodeId, "cas on node " + nodeId + " answered " + r, null);
+    }
+
+    /** A versioned value and a plain companion value, fetched together. */
+    static final class Pair {
+        final Versioned versioned;
+        final byte[] companion;
+
+        Pair(Versioned versioned, byte[] companion) {
+            this.versioned = versioned;
+            this.companion = companion;
+        }
+    }
+
+    /** {@link #gets} of one key and a get of another, sent together: one round trip of waiting. */
+    Pair getsWithCompanion(String nodeId, String versionedKey, String companionKey) throws StoreException {
+        MemcachedClient client = client(nodeId);
+        Future<CASValue<byte[]>> first;
+        Future<byte[]> second;
+        try {
+            first = client.asyncGets(versionedKey, RawBytes.INSTANCE);
+            second = client.asyncGet(companionKey, RawBytes.INSTANCE);
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "gets", e);
+        }
+        CASValue<byte[]> v = await(nodeId, "gets", first);
+        byte[] companion = await(nodeId, "get", second);
+        return new Pair(v == null ? null : new Versioned(v.getValue(), v.getCas()), companion);
+    }
+
+    /** @return the keys found, in one round trip */
+    Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException {
+        MemcachedClient client = client(nodeId);
+        Future<Map<String, byte[]>> f;
+        try {
+            f = client.asyncGetBulk(keys, RawBytes.INSTANCE);
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "get", e);
+        }
+        Map<String, byte[]> found = await(nodeId, "get", f);
+        return found == null ? Collections.<String, byte[]>emptyMap() : found;
+    }
+
+    /** Deletes the key only if it still holds the version read with {@link #gets}. */
+    boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException {
+        return complete(nodeId, "delete", () -> client(nodeId).delete(key, cas));
     }
 
     /** @return false when the key exists already */

@@ -20,6 +20,8 @@ public final class Settings {
     public static final String FAILOVER_NODES = "failoverNodes";
     public static final String STICKY = "sticky";
     public static final String LOCKING_MODE = "lockingMode";
+    public static final String LOCK_EXPIRATION = "lockExpiration";
+    public static final String LOCK_WAIT_TIMEOUT = "lockWaitTimeout";
     public static final String REQUEST_URI_IGNORE_PATTERN = "requestUriIgnorePattern";
     public static final String SESSION_BACKUP_ASYNC = "sessionBackupAsync";
     public static final String SESSION_BACKUP_TIMEOUT = "sessionBackupTimeout";
@@ -41,6 +43,9 @@ public final class Settings {
     private final boolean enabled;
     private final List<MemcachedNode> nodes;
     private final boolean sticky;
+    private final LockingMode lockingMode;
+    private final int lockExpirationSeconds;
+    private final long lockWaitTimeoutMillis;
     private final Pattern requestUriIgnorePattern;
     private final boolean backupAsync;
     private final long backupTimeoutMillis;
@@ -61,12 +66,15 @@ public final class Settings {
         nodes = enabled ? MemcachedNodes.parse(p.raw(MEMCACHED_NODES), p.raw(FAILOVER_NODES), p.errors)
                 : Collections.<MemcachedNode>emptyList();
         sticky = p.bool(STICKY, true);
-        if (!sticky) {
-            p.errors.add("sticky: non-sticky sessions (sticky=\"false\") are not available in this version of msm;"
-                    + " remove the attribute or write sticky=\"true\"");
-        } else if (p.raw(LOCKING_MODE) != null) {
-            p.errors.add("lockingMode: applies to non-sticky sessions only; remove it or write sticky=\"false\"");
+        for (String nonStickyOnly : new String[] {LOCKING_MODE, LOCK_EXPIRATION, LOCK_WAIT_TIMEOUT}) {
+            if (sticky && p.raw(nonStickyOnly) != null) {
+                p.errors.add(nonStickyOnly + ": applies to non-sticky sessions only; remove it or write"
+                        + " sticky=\"false\"");
+            }
         }
+        lockingMode = LockingMode.parse(p.raw(LOCKING_MODE), p.errors);
+        lockExpirationSeconds = (int) p.positiveLong(LOCK_EXPIRATION, 30, "seconds");
+        lockWaitTimeoutMillis = p.positiveLong(LOCK_WAIT_TIMEOUT, 10_000, "milliseconds");
         requestUriIgnorePattern = p.pattern(REQUEST_URI_IGNORE_PATTERN);
         backupAsync = p.bool(SESSION_BACKUP_ASYNC, true);
         backupTimeoutMillis = p.positiveLong(SESSION_BACKUP_TIMEOUT, 100, "milliseconds");
@@ -125,6 +133,18 @@ public final class Settings {
 
     public boolean sticky() {
         return sticky;
+    }
+
+    public LockingMode lockingMode() {
+        return lockingMode;
+    }
+
+    public int lockExpirationSeconds() {
+        return lockExpirationSeconds;
+    }
+
+    public long lockWaitTimeoutMillis() {
+        return lockWaitTimeoutMillis;
     }
 
     /** @return null when no request is ignored */
@@ -191,6 +211,11 @@ public final class Settings {
         d.put(ENABLED, String.valueOf(enabled));
         d.put(MEMCACHED_NODES, String.valueOf(nodes));
         d.put(STICKY, String.valueOf(sticky));
+        if (!sticky) {
+            d.put(LOCKING_MODE, lockingMode.toString());
+            d.put(LOCK_EXPIRATION, lockExpirationSeconds + " s");
+            d.put(LOCK_WAIT_TIMEOUT, lockWaitTimeoutMillis + " ms");
+        }
         d.put(REQUEST_URI_IGNORE_PATTERN, requestUriIgnorePattern == null ? "(none)" : requestUriIgnorePattern.pattern());
         d.put(SESSION_BACKUP_ASYNC, String.valueOf(backupAsync));
         d.put(SESSION_BACKUP_TIMEOUT, backupTimeoutMillis + " ms");

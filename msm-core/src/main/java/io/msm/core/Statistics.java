@@ -21,7 +21,18 @@ public final class Statistics {
         UNDECODABLE_SESSIONS,
         RELOCATIONS,
         DELETES,
-        DELETE_FAILURES
+        DELETE_FAILURES,
+        NON_STICKY_STORES,
+        NON_STICKY_STORES_MERGED,
+        NON_STICKY_STORES_SKIPPED,
+        BACKUP_READS,
+        PRIMARY_COPIES_REBUILT,
+        LOCKS_ACQUIRED,
+        LOCKS_SKIPPED,
+        LOCK_WAITS,
+        LOCK_TIMEOUTS,
+        LOCK_FAILURES,
+        SESSIONS_EXPIRED_IN_CLUSTER
     }
 
     private final Map<Counter, LongAdder> counters = new EnumMap<>(Counter.class);

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.apache.catalina.Manager;
 import org.apache.catalina.session.StandardSession;
 
+import io.msm.core.SessionChanges;
 import io.msm.core.SessionContent;
 import io.msm.core.SessionSnapshot;
 import io.msm.core.SessionState;
@@ -17,6 +18,10 @@ class MemcachedSession extends StandardSession {
     private static final String SUBJECT_ATTRIBUTE = "javax.security.auth.subject";
 
     private final transient SessionState state = new SessionState();
+    private final transient SessionChanges changes = new SessionChanges();
+    /** Non-sticky mode: requests using this session now; the last one to leave stores and drops it. */
+    private transient int users;
+    private transient boolean dropped;
 
     MemcachedSession(Manager manager) {
         super(manager);
@@ -24,6 +29,55 @@ class MemcachedSession extends StandardSession {
 
     SessionState state() {
         return state;
+    }
+
+    SessionChanges changes() {
+        return changes;
+    }
+
+    /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */
+    synchronized boolean join() {
+        if (dropped) {
+            return false;
+        }
+        users++;
+        return true;
+    }
+
+    /** @return true for the last request leaving: it stores the session and drops it from memory */
+    synchronized boolean leave() {
+        users--;
+        if (users <= 0 && !dropped) {
+            dropped = true;
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public void setAttribute(String name, Object value, boolean notify) {
+        super.setAttribute(name, value, notify);
+        if (name != null && value != null) { // a null value is a removal, recorded as such
+            changes.attributeSet(name);
+        }
+    }
+
+    @Override
+    protected void removeAttributeInternal(String name, boolean notify) {
+        super.removeAttributeInternal(name, notify);
+        changes.attributeRemoved(name);
+    }
+
+    @Override
+    public void setPrincipal(java.security.Principal principal) {
+        super.setPrincipal(principal);
+        changes.principalChanged();
+    }
+
+    @Override
+    public void setMaxInactiveInterval(int interval) {
+        super.setMaxInactiveInterval(interval);
+        changes.maxInactiveChanged();
     }
 
     SessionSnapshot snapshot() {
@@ -34,7 +88,9 @@ class MemcachedSession extends StandardSession {
                 stored.put(name, e.getValue());
             }
         }
-        return new SessionSnapshot(id, creationTime, lastAccessedTime, maxInactiveInterval, authType,
+        // thisAccessedTime: this request's access; lastAccessedTime moves only when the request is recycled.
+        return new SessionSnapshot(id, creationTime, Math.max(lastAccessedTime, thisAccessedTime), maxInactiveInterval,
+                authType,
                 new SessionContent(stored, principal));
     }
 
@@ -43,6 +99,11 @@ class MemcachedSession extends StandardSession {
      * the attributes that listen for activation hear {@code sessionDidActivate}.
      */
     void restore(SessionSnapshot snapshot) {
+        restore(snapshot, true);
+    }
+
+    /** @param activate false for a session restored only to be expired */
+    void restore(SessionSnapshot snapshot, boolean activate) {
         creationTime = snapshot.creationTime();
         lastAccessedTime = snapshot.lastAccessedTime();
         // The copy exists in memcached, so it has not expired; its idle time starts now.
@@ -54,6 +115,8 @@ class MemcachedSession extends StandardSession {
         principal = snapshot.content().principal();
         attributes.putAll(snapshot.content().attributes());
         setId(snapshot.id(), false);
-        activate();
+        if (activate) {
+            activate();
+        }
     }
 }

@@ -52,6 +52,8 @@ public class MemcachedSessionManager extends ManagerBase {
     /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
     private final ThreadLocal<String> missing = new ThreadLocal<>();
     private volatile SessionEngine engine;
+    /** Non-sticky mode's request handling; null in sticky mode. */
+    private volatile NonStickyRequests nonSticky;
     private StatisticsMBean statisticsBean;
 
     public MemcachedSessionManager() {
@@ -254,6 +256,9 @@ public class MemcachedSessionManager extends ManagerBase {
                         + e.getMessage(), e);
             }
             installValve(context.getPipeline()); // when the manager was set after the context began to start
+            if (!settings.sticky()) {
+                nonSticky = new NonStickyRequests(this, engine.nonSticky(), settings.lockWaitTimeoutMillis());
+            }
             if (settings.statisticsEnabled()) {
                 statisticsBean = StatisticsMBean.register(engine.statistics(), context);
             }
@@ -295,6 +300,7 @@ public class MemcachedSessionManager extends ManagerBase {
         }
         SessionEngine e = engine;
         engine = null;
+        nonSticky = null;
         if (e != null) {
             // Queued backups finish first; the sessions stay in memcached for the other Tomcats.
             e.close();
@@ -327,12 +333,27 @@ public class MemcachedSessionManager extends ManagerBase {
         if (e == null) {
             return super.generateSessionId();
         }
-        return e.newSessionId(getSessionIdGenerator().generateSessionId(null), getJvmRoute());
+        // Non-sticky ids carry no route: no Tomcat owns the session, and a balancer must not stick to one.
+        return e.newSessionId(getSessionIdGenerator().generateSessionId(null), nonSticky == null ? getJvmRoute() : null);
+    }
+
+    @Override
+    public Session createSession(String sessionId) {
+        Session session = super.createSession(sessionId);
+        NonStickyRequests ns = nonSticky;
+        if (ns != null && session instanceof MemcachedSession) {
+            ns.created((MemcachedSession) session);
+        }
+        return session;
     }
 
     /** Looks in memory, then in memcached: a session another Tomcat served is taken over here. */
     @Override
     public Session findSession(String id) throws IOException {
+        NonStickyRequests ns = nonSticky;
+        if (ns != null && id != null && !Boolean.TRUE.equals(ignoring.get())) {
+            return ns.find(id);
+        }
         Session session = super.findSession(id);
         SessionEngine e = engine;
         if (session != null || e == null || id == null || Boolean.TRUE.equals(ignoring.get())) {
@@ -367,7 +388,12 @@ public class MemcachedSessionManager extends ManagerBase {
         SessionEngine e = engine;
         // update is true when the session ended (invalidated or expired), false when it is renamed.
         if (update && e != null && session instanceof MemcachedSession) {
-            e.removed(session.getIdInternal(), ((MemcachedSession) session).state());
+            MemcachedSession s = (MemcachedSession) session;
+            if (e.nonSticky() != null) {
+                e.nonSticky().removed(s.getIdInternal(), s.state());
+            } else {
+                e.removed(s.getIdInternal(), s.state());
+            }
         }
     }
 
@@ -384,8 +410,8 @@ public class MemcachedSessionManager extends ManagerBase {
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
     void moveIfNeeded(Request request, String requestedId) {
         SessionEngine e = engine;
-        if (e == null) {
-            return;
+        if (e == null || nonSticky != null) {
+            return; // non-sticky sessions stay where they are: a backup copy covers their node's loss
         }
         String movedId = e.movedId(requestedId, getJvmRoute());
         if (movedId == null) {
@@ -443,6 +469,10 @@ public class MemcachedSessionManager extends ManagerBase {
             return;
         }
         try {
+            if (e.nonSticky() != null) {
+                expireInCluster(e);
+                return;
+            }
             for (Session session : findSessions()) {
                 if (session instanceof MemcachedSession && session.isValid()
                         && e.needsBackup(session.getIdInternal(), ((MemcachedSession) session).state())) {
@@ -454,6 +484,32 @@ public class MemcachedSessionManager extends ManagerBase {
         } catch (RuntimeException ex) {
             LOG.error("msm background task failed; it runs again on the next tick", ex);
         }
+    }
+
+    /** Fires sessionDestroyed, once in the whole cluster, for non-sticky sessions idle past their timeout. */
+    private void expireInCluster(SessionEngine e) {
+        for (SessionSnapshot snapshot : e.nonSticky().claimExpired()) {
+            MemcachedSession session = emptySession();
+            session.restore(snapshot, false);
+            session.expire(); // listeners run, then remove() deletes the keys
+        }
+    }
+
+    NonStickyRequests nonSticky() {
+        return nonSticky;
+    }
+
+    Session inMemory(String id) throws IOException {
+        return super.findSession(id);
+    }
+
+    MemcachedSession emptySession() {
+        return (MemcachedSession) createEmptySession();
+    }
+
+    /** Drops a session from memory without ending it: memcached keeps it. */
+    void dropFromMemory(MemcachedSession session) {
+        sessions.remove(session.getIdInternal(), session);
     }
 
     /** For tests and JMX: the engine's counters, or null while stopped or disabled. */

@@ -35,6 +35,11 @@ final class SessionTrackingValve extends ValveBase {
             }
             return;
         }
+        NonStickyRequests nonSticky = manager.nonSticky();
+        if (nonSticky != null) {
+            invokeNonSticky(nonSticky, request, response);
+            return;
+        }
         String requestedId = request.getRequestedSessionId();
         if (requestedId != null) {
             manager.moveIfNeeded(request, requestedId);
@@ -43,9 +48,27 @@ final class SessionTrackingValve extends ValveBase {
             getNext().invoke(request, response);
         } finally {
             if (request.isAsync()) {
-                request.getAsyncContext().addListener(new BackupWhenDone(request));
+                request.getAsyncContext().addListener(new EndWhenDone(() -> backup(request)));
             } else {
                 backup(request);
+            }
+            manager.requestDone();
+        }
+    }
+
+    private void invokeNonSticky(NonStickyRequests nonSticky, Request request, Response response)
+            throws IOException, ServletException {
+        String query = request.getQueryString();
+        NonStickyRequests.Scope scope = nonSticky.begin(query == null ? request.getRequestURI()
+                : request.getRequestURI() + "?" + query);
+        try {
+            getNext().invoke(request, response);
+        } finally {
+            nonSticky.detach();
+            if (request.isAsync()) {
+                request.getAsyncContext().addListener(new EndWhenDone(() -> nonSticky.end(scope)));
+            } else {
+                nonSticky.end(scope);
             }
             manager.requestDone();
         }
@@ -58,17 +81,17 @@ final class SessionTrackingValve extends ValveBase {
         }
     }
 
-    /** An async request's session is backed up once the response is complete. */
-    private final class BackupWhenDone implements AsyncListener {
-        private final Request request;
+    /** An async request's session is handled once the response is complete. */
+    private static final class EndWhenDone implements AsyncListener {
+        private final Runnable end;
 
-        BackupWhenDone(Request request) {
-            this.request = request;
+        EndWhenDone(Runnable end) {
+            this.end = end;
         }
 
         @Override
         public void onComplete(AsyncEvent event) {
-            backup(request);
+            end.run();
         }
 
         @Override
@@ -81,6 +104,7 @@ final class SessionTrackingValve extends ValveBase {
 
         @Override
         public void onStartAsync(AsyncEvent event) {
+            event.getAsyncContext().addListener(this); // a restarted async cycle still ends here
         }
     }
 }

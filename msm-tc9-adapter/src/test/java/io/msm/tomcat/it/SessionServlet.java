@@ -15,6 +15,7 @@ import javax.servlet.http.HttpSession;
  * <ul>
  * <li>/set?k=v&amp;... sets attributes (value "unserializable" stores an object that cannot be serialized)</li>
  * <li>/get prints the session, /peek prints it without creating one, /none never touches the session</li>
+ * <li>/slow?ms=N&amp;k=v... loads the session, waits N ms, then sets the attributes</li>
  * <li>/incr adds one to "counter", /invalidate ends the session, /timeout?s=N sets maxInactiveInterval</li>
  * <li>/probe stores an activation listener; *.png peeks, like a static resource would</li>
  * </ul>
@@ -43,6 +44,16 @@ public class SessionServlet extends HttpServlet {
                 for (String name : Collections.list(req.getParameterNames())) {
                     String value = req.getParameter(name);
                     session.setAttribute(name, "unserializable".equals(value) ? new Object() : value);
+                }
+                break;
+            case "/slow":
+                // Loads the session, works for a while, then sets what it was given.
+                session = req.getSession();
+                sleep(Long.parseLong(req.getParameter("ms")));
+                for (String name : Collections.list(req.getParameterNames())) {
+                    if (!name.equals("ms")) {
+                        session.setAttribute(name, req.getParameter(name));
+                    }
                 }
                 break;
             case "/incr":
@@ -82,5 +93,13 @@ public class SessionServlet extends HttpServlet {
             attrs.put(name, session.getAttribute(name));
         }
         attrs.forEach((k, v) -> out.println("attr." + k + "=" + v));
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

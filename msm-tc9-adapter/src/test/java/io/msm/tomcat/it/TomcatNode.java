@@ -83,6 +83,7 @@ public final class TomcatNode implements AutoCloseable {
             }
         }
         ctx.setManager(manager);
+        ctx.addApplicationListener(SessionEvents.class.getName());
         Tomcat.addServlet(ctx, "session", new SessionServlet());
         ctx.addServletMappingDecoded("/s/*", "session");
         ctx.addServletMappingDecoded("/secure/*", "session");

@@ -1,0 +1,523 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Non-sticky mode: memcached is the primary store and no Tomcat keeps a session between requests.
+ * A session lives on the node its id names, with a backup copy on the next node of the list; a small
+ * validity record carries its last access across the cluster. Stores are conditional (CAS), and a
+ * store that finds a newer copy applies this request's changes to it instead of overwriting.
+ */
+public final class NonStickySessions {
+    private static final Logger LOG = LoggerFactory.getLogger(NonStickySessions.class);
+    /** Stored copies outlive their timeout by this much, so the cluster can still fire sessionDestroyed. */
+    static final int EXPIRY_GRACE_SECONDS = 300;
+    private static final int MAX_MERGES = 20;
+    private static final int CLAIM_SECONDS = 600;
+
+    private final SessionEngine engine;
+    private final SessionStore store;
+    private final NodeHealth health;
+    private final Statistics statistics;
+    private final SessionLocks locks;
+    private final LockingMode lockingMode;
+    private final ReadOnlyUris readOnlyUris = new ReadOnlyUris();
+    private final ExpiryWatch expiryWatch = new ExpiryWatch();
+    private final Map<String, String> backupNodes = new HashMap<>();
+    private final String prefix;
+
+    NonStickySessions(SessionEngine engine, SessionStore store, NodeHealth health, Statistics statistics,
+            Settings settings, String prefix) {
+        this.engine = engine;
+        this.store = store;
+        this.health = health;
+        this.statistics = statistics;
+        this.prefix = prefix;
+        this.lockingMode = settings.lockingMode();
+        this.locks = new SessionLocks(store, health, statistics, settings.lockExpirationSeconds(),
+                settings.lockWaitTimeoutMillis());
+        List<MemcachedNode> nodes = settings.nodes();
+        for (int i = 0; i < nodes.size() && nodes.size() > 1; i++) {
+            backupNodes.put(nodes.get(i).id(), nodes.get((i + 1) % nodes.size()).id());
+        }
+        if (nodes.size() == 1) {
+            LOG.warn("non-sticky sessions have no backup copy: memcachedNodes lists one node, and its loss or"
+                    + " restart loses every session; list a second node to keep a copy there");
+        }
+    }
+
+    // ---- keys: the session's node holds data, validity and lock; the next node the backup copies ----
+
+    private String dataKey(String id) {
+        return prefix + id;
+    }
+
+    private String validityKey(String id) {
+        return prefix + "validity:" + id;
+    }
+
+    private String backupKey(String id) {
+        return prefix + "backup:" + id;
+    }
+
+    private String backupValidityKey(String id) {
+        return prefix + "backup-validity:" + id;
+    }
+
+    private String lockKey(String id) {
+        return prefix + "lock:" + id;
+    }
+
+    private String claimKey(String id) {
+        return prefix + "expired:" + id;
+    }
+
+    // ---- locking ----
+
+    /** @param uri the request URI with its query string, as {@code uriPattern} sees it */
+    public boolean mustLock(String uri) {
+        switch (lockingMode.kind) {
+            case ALL:
+                return true;
+            case NONE:
+                return false;
+            case URI_PATTERN:
+                return lockingMode.pattern.matcher(uri).matches();
+            default:
+                return !readOnlyUris.isReadOnly(uri);
+        }
+    }
+
+    /** For {@code lockingMode="auto"}: what a request to this URI did to its session. */
+    public void learn(String uri, boolean changedSession) {
+        readOnlyUris.learn(uri, changedSession);
+    }
+
+    /** Counts a request that touched a session without its lock, for the statistics. */
+    public void lockSkipped() {
+        statistics.increment(Statistics.Counter.LOCKS_SKIPPED);
+    }
+
+    /** Takes the session's cluster lock for this Tomcat, waiting at most {@code lockWaitTimeout}. */
+    public void lock(String id, SessionState state) {
+        SessionId sid = SessionId.parse(id);
+        if (sid == null || !health.isKnown(sid.nodeId())) {
+            return;
+        }
+        state.lock = locks.acquire(lockKey(id), Arrays.asList(sid.nodeId(), backupNodes.get(sid.nodeId())),
+                SessionId.masked(id));
+    }
+
+    public void unlock(SessionState state) {
+        SessionLocks.Lock lock = state.lock;
+        state.lock = null;
+        if (lock != null) {
+            locks.release(lock);
+        }
+    }
+
+    // ---- load ----
+
+    /**
+     * Loads the session from its node, or from the backup copy while the node is down or lost it
+     * (then the node gets its copy back). An idle-expired session is not loaded.
+     *
+     * @return null when there is no live copy
+     */
+    public SessionSnapshot load(String id, SessionState state) {
+        SessionId sid = SessionId.parse(id);
+        if (sid == null || !health.isKnown(sid.nodeId())) {
+            return null;
+        }
+        String primary = sid.nodeId();
+        String backup = backupNodes.get(primary);
+        byte[] data = null;
+        byte[] validity = null;
+        long cas = 0;
+        boolean fromBackup = false;
+        long start = System.nanoTime();
+        if (health.isUp(primary)) {
+            try {
+                SessionStore.Pair p = store.getsWithCompanion(primary, dataKey(id), validityKey(id));
+                health.recordSuccess(primary, System.nanoTime() - start);
+                if (p.versioned != null) {
+                    data = p.versioned.value;
+                    cas = p.versioned.cas;
+                    validity = p.companion;
+                }
+            } catch (StoreException e) {
+                health.markDown(primary, e.getMessage());
+            }
+        }
+        if (data == null && backup != null && health.isUp(backup)) {
+            try {
+                Map<String, byte[]> found = store.getAll(backup, Arrays.asList(backupKey(id), backupValidityKey(id)));
+                data = found.get(backupKey(id));
+                validity = found.get(backupValidityKey(id));
+                fromBackup = data != null;
+            } catch (StoreException e) {
+                health.markDown(backup, e.getMessage());
+            }
+        }
+        statistics.addLoadNanos(System.nanoTime() - start);
+        if (data == null) {
+            statistics.increment(Statistics.Counter.LOAD_MISSES);
+            return null;
+        }
+        long now = engine.now();
+        ValidityRecord v = ValidityRecord.decode(validity);
+        if (v != null && v.isExpired(now)) {
+            expiryWatch.note(id, v.expiresAt()); // sessionDestroyed fires from the expiry check
+            return null;
+        }
+        SessionSnapshot loaded = engine.decode(id, fromBackup ? backup : primary, data, state);
+        if (loaded == null) {
+            return null;
+        }
+        statistics.increment(Statistics.Counter.LOADS);
+        state.cas = cas;
+        state.dataRefreshedAt = v == null ? 0 : v.dataRefreshedAt;
+        if (fromBackup) {
+            statistics.increment(Statistics.Counter.BACKUP_READS);
+            if (health.isUp(primary)) {
+                rebuildPrimary(id, primary, data, loaded, v);
+            }
+        }
+        long lastAccess = v == null ? loaded.lastAccessedTime() : v.lastAccessedTime;
+        expiryWatch.note(id, expiresAt(lastAccess, loaded.maxInactiveInterval()));
+        return new SessionSnapshot(id, loaded.creationTime(), lastAccess, loaded.maxInactiveInterval(),
+                loaded.authType(), loaded.content());
+    }
+
+    /** The session's node came back empty: give it its copy again, from the backup. */
+    private void rebuildPrimary(String id, String primary, byte[] data, SessionSnapshot s, ValidityRecord v) {
+        int expiry = expiry(s.maxInactiveInterval());
+        try {
+            store.set(primary, dataKey(id), data, expiry);
+            if (v != null) {
+                store.set(primary, validityKey(id), v.encode(), expiry);
+            }
+            statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
+            LOG.info("session {} had no copy on memcached node {}; restored there from its backup",
+                    SessionId.masked(id), primary);
+        } catch (StoreException e) {
+            health.markDown(primary, e.getMessage());
+        }
+    }
+
+    // ---- store ----
+
+    /**
+     * Stores the session after the last request using it ends, before its lock is released. Nothing
+     * but the validity record is written when the content is unchanged.
+     */
+    public void store(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
+        String id = snapshot.id();
+        SessionId sid = SessionId.parse(id);
+        if (sid == null || !health.isKnown(sid.nodeId())) {
+            return;
+        }
+        Transcoder writer = engine.writer();
+        byte[] payload = writer.encode(snapshot.content());
+        long fingerprint = Fingerprint.of(payload, snapshot.creationTime(), snapshot.maxInactiveInterval(),
+                snapshot.authType());
+        boolean sameId = id.equals(state.storedUnderId);
+        if (sameId && fingerprint == state.storedFingerprint) {
+            statistics.increment(Statistics.Counter.NON_STICKY_STORES_SKIPPED);
+            accessed(snapshot, state);
+            return;
+        }
+        String primary = sid.nodeId();
+        String backup = backupNodes.get(primary);
+        int expiry = expiry(snapshot.maxInactiveInterval());
+        byte[] frame = engine.frame(snapshot, payload);
+        String oldId = state.storedUnderId;
+        byte[] stored = null;
+        if (health.isUp(primary)) {
+            try {
+                stored = writePrimary(snapshot, state, changes, frame, expiry, sameId);
+            } catch (StoreException e) {
+                health.markDown(primary, e.getMessage());
+            }
+        }
+        if (stored == null && !health.isUp(primary)) {
+            stored = writeBackupOnly(id, backup, frame, expiry);
+        }
+        if (stored == null) {
+            return;
+        }
+        statistics.increment(Statistics.Counter.NON_STICKY_STORES);
+        long now = engine.now();
+        state.storedUnderId = id;
+        state.storedFingerprint = fingerprint;
+        state.dataRefreshedAt = now;
+        ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(), now);
+        byte[] frameStored = stored;
+        engine.backups().submit(state, () -> {
+            write(primary, validityKey(id), validity.encode(), expiry);
+            if (backup != null) {
+                write(backup, backupKey(id), frameStored, expiry);
+                write(backup, backupValidityKey(id), validity.encode(), expiry);
+            }
+            if (oldId != null && !oldId.equals(id)) {
+                deleteAll(oldId);
+            }
+        });
+        expiryWatch.note(id, validity.expiresAt());
+    }
+
+    /** @return the frame written, or null when the session was deleted meanwhile (invalidated elsewhere) */
+    private byte[] writePrimary(SessionSnapshot snapshot, SessionState state, SessionChanges changes, byte[] frame,
+            int expiry, boolean sameId) throws StoreException {
+        String id = snapshot.id();
+        String node = SessionId.parse(id).nodeId();
+        String key = dataKey(id);
+        if (!sameId || state.cas == 0) {
+            // New, renamed, or loaded from the backup copy: nothing to compare with.
+            if (state.storedUnderId == null && store.add(node, key, frame, expiry)) {
+                return frame;
+            }
+            store.set(node, key, frame, expiry);
+            return frame;
+        }
+        long cas = state.cas;
+        byte[] toWrite = frame;
+        for (int attempt = 0; attempt < MAX_MERGES; attempt++) {
+            SessionStore.CasOutcome outcome = store.cas(node, key, cas, toWrite, expiry);
+            if (outcome == SessionStore.CasOutcome.STORED) {
+                return toWrite;
+            }
+            SessionStore.Versioned newer = outcome == SessionStore.CasOutcome.GONE ? null : store.gets(node, key);
+            if (newer == null) {
+                LOG.info("session {} was removed from memcached while a request used it (invalidated on another"
+                        + " Tomcat); it is not stored again", SessionId.masked(id));
+                return null;
+            }
+            SessionSnapshot merged = merge(id, node, newer.value, snapshot, changes);
+            toWrite = engine.frame(merged, engine.writer().encode(merged.content()));
+            cas = newer.cas;
+            statistics.increment(Statistics.Counter.NON_STICKY_STORES_MERGED);
+        }
+        LOG.warn("session {} changed on every one of {} merge attempts; this request's state overwrites it",
+                SessionId.masked(id), MAX_MERGES);
+        store.set(node, key, toWrite, expiry);
+        return toWrite;
+    }
+
+    /** The newer copy, with this request's changes applied: what it set, removed, its login and timeout. */
+    private SessionSnapshot merge(String id, String node, byte[] newerFrame, SessionSnapshot mine,
+            SessionChanges changes) {
+        SessionSnapshot newer = engine.decode(id, node, newerFrame, new SessionState());
+        if (newer == null) {
+            return mine; // the stored copy does not decode: ours is the only good one
+        }
+        Map<String, Object> attributes = new HashMap<>(newer.content().attributes());
+        Map<String, Object> myAttributes = mine.content().attributes();
+        for (String name : changes.set()) {
+            Object value = myAttributes.get(name);
+            if (value == null) {
+                attributes.remove(name);
+            } else {
+                attributes.put(name, value);
+            }
+        }
+        for (String name : changes.removed()) {
+            attributes.remove(name);
+        }
+        boolean login = changes.isPrincipalChanged();
+        return new SessionSnapshot(id, newer.creationTime(), Math.max(newer.lastAccessedTime(), mine.lastAccessedTime()),
+                changes.isMaxInactiveChanged() ? mine.maxInactiveInterval() : newer.maxInactiveInterval(),
+                login ? mine.authType() : newer.authType(),
+                new SessionContent(attributes, login ? mine.content().principal() : newer.content().principal()));
+    }
+
+    private byte[] writeBackupOnly(String id, String backup, byte[] frame, int expiry) {
+        if (backup == null || !health.isUp(backup)) {
+            statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+            LOG.warn("session {} is not stored: neither its memcached node nor its backup node answers",
+                    SessionId.masked(id));
+            return null;
+        }
+        try {
+            store.set(backup, backupKey(id), frame, expiry);
+            return frame;
+        } catch (StoreException e) {
+            health.markDown(backup, e.getMessage());
+            statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+            LOG.warn("session {} is not stored: {}", SessionId.masked(id), e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * After a request that changed nothing: the validity record moves the last access forward on
+     * both nodes, and the stored copies' expiry is pushed forward when it is about to lag behind.
+     */
+    public void accessed(SessionSnapshot snapshot, SessionState state) {
+        String id = snapshot.id();
+        SessionId sid = SessionId.parse(id);
+        if (sid == null || !health.isKnown(sid.nodeId())) {
+            return;
+        }
+        String primary = sid.nodeId();
+        String backup = backupNodes.get(primary);
+        int expiry = expiry(snapshot.maxInactiveInterval());
+        long now = engine.now();
+        boolean refresh = now - state.dataRefreshedAt >= SessionEngine.refreshSeconds(snapshot.maxInactiveInterval())
+                * 1000L;
+        long refreshedAt = refresh ? now : state.dataRefreshedAt;
+        ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(),
+                refreshedAt);
+        engine.backups().submit(state, () -> {
+            write(primary, validityKey(id), validity.encode(), expiry);
+            if (refresh) {
+                touch(primary, dataKey(id), expiry);
+            }
+            if (backup != null) {
+                write(backup, backupValidityKey(id), validity.encode(), expiry);
+                if (refresh) {
+                    touch(backup, backupKey(id), expiry);
+                }
+            }
+        });
+        expiryWatch.note(id, validity.expiresAt());
+    }
+
+    /** Deletes every key of an invalidated or expired session and frees its lock. */
+    public void removed(String id, SessionState state) {
+        String old = state.storedUnderId;
+        expiryWatch.forget(id);
+        engine.backups().submit(state, () -> {
+            deleteAll(id);
+            if (old != null && !old.equals(id)) {
+                deleteAll(old);
+            }
+        });
+        unlock(state);
+        state.storedFingerprint = 0;
+        state.storedUnderId = null;
+    }
+
+    private void deleteAll(String id) {
+        SessionId sid = SessionId.parse(id);
+        if (sid == null || !health.isKnown(sid.nodeId())) {
+            return;
+        }
+        String primary = sid.nodeId();
+        String backup = backupNodes.get(primary);
+        delete(primary, dataKey(id));
+        delete(primary, validityKey(id));
+        if (backup != null) {
+            delete(backup, backupKey(id));
+            delete(backup, backupValidityKey(id));
+        }
+        statistics.increment(Statistics.Counter.DELETES);
+    }
+
+    // ---- expiry across the cluster ----
+
+    /**
+     * Finds sessions this Tomcat served that are now idle past their timeout everywhere (their
+     * validity record says so), and claims each with an {@code add}: of all Tomcats, only the one
+     * whose claim succeeds gets the session back, to fire {@code sessionDestroyed} exactly once.
+     */
+    public List<SessionSnapshot> claimExpired() {
+        long now = engine.now();
+        List<SessionSnapshot> claimed = new ArrayList<>();
+        for (String id : expiryWatch.due(now)) {
+            SessionId sid = SessionId.parse(id);
+            if (sid == null || !health.isKnown(sid.nodeId())) {
+                expiryWatch.forget(id);
+                continue;
+            }
+            String primary = sid.nodeId();
+            String backup = backupNodes.get(primary);
+            String node = health.isUp(primary) ? primary : backup;
+            if (node == null || !health.isUp(node)) {
+                continue; // try again on the next check
+            }
+            try {
+                byte[] validityBytes = store.get(node, node.equals(primary) ? validityKey(id) : backupValidityKey(id));
+                ValidityRecord v = ValidityRecord.decode(validityBytes);
+                if (v == null) {
+                    expiryWatch.forget(id); // removed, or never stored: nothing to expire
+                    continue;
+                }
+                if (!v.isExpired(now)) {
+                    expiryWatch.note(id, v.expiresAt()); // used elsewhere meanwhile
+                    continue;
+                }
+                expiryWatch.forget(id);
+                if (!store.add(node, claimKey(id), new byte[] {1}, CLAIM_SECONDS)) {
+                    continue; // another Tomcat expires it
+                }
+                byte[] data = store.get(node, node.equals(primary) ? dataKey(id) : backupKey(id));
+                SessionSnapshot s = data == null ? null : engine.decode(id, node, data, new SessionState());
+                if (s != null) {
+                    statistics.increment(Statistics.Counter.SESSIONS_EXPIRED_IN_CLUSTER);
+                    claimed.add(s);
+                } else {
+                    deleteAll(id);
+                }
+            } catch (StoreException e) {
+                health.markDown(node, e.getMessage());
+            }
+        }
+        return claimed;
+    }
+
+    /** @return how many sessions this Tomcat watches for expiry */
+    public int watchedSessions() {
+        return expiryWatch.size();
+    }
+
+
+    private void write(String node, String key, byte[] value, int expiry) {
+        if (!health.isUp(node)) {
+            return;
+        }
+        try {
+            store.set(node, key, value, expiry);
+        } catch (StoreException e) {
+            health.markDown(node, e.getMessage());
+        }
+    }
+
+    private void touch(String node, String key, int expiry) {
+        if (!health.isUp(node)) {
+            return;
+        }
+        try {
+            store.touch(node, key, expiry);
+        } catch (StoreException e) {
+            health.markDown(node, e.getMessage());
+        }
+    }
+
+    private void delete(String node, String key) {
+        if (!health.isUp(node)) {
+            return;
+        }
+        try {
+            store.delete(node, key);
+        } catch (StoreException e) {
+            statistics.increment(Statistics.Counter.DELETE_FAILURES);
+            health.markDown(node, e.getMessage());
+        }
+    }
+
+    private int expiry(int maxInactive) {
+        return maxInactive <= 0 ? 0 : engine.expiry(maxInactive) + EXPIRY_GRACE_SECONDS;
+    }
+
+    private static long expiresAt(long lastAccess, int maxInactive) {
+        return maxInactive <= 0 ? Long.MAX_VALUE : lastAccess + maxInactive * 1000L;
+    }
+}

@@ -1,0 +1,133 @@
+package io.msm.core;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cluster-wide session locks for non-sticky mode: a lock is a memcached {@code add} of the lock key
+ * with an expiry ({@code lockExpiration}), so a crashed holder frees it by itself. Waiters back off
+ * with jitter until {@code lockWaitTimeout}; a waiter past it goes on without the lock, and says so,
+ * because its store stays conditional and merging. A lock is released only by its holder: the key
+ * is deleted only while it still holds the holder's token.
+ */
+final class SessionLocks {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionLocks.class);
+    private static final long FIRST_PAUSE_MILLIS = 2;
+    private static final long MAX_PAUSE_MILLIS = 50;
+
+    /** One request's claim on one session. */
+    static final class Lock {
+        final String key;
+        final String node;
+        final byte[] token;
+        final boolean held;
+
+        Lock(String key, String node, byte[] token, boolean held) {
+            this.key = key;
+            this.node = node;
+            this.token = token;
+            this.held = held;
+        }
+    }
+
+    private final SessionStore store;
+    private final NodeHealth health;
+    private final Statistics statistics;
+    private final int expirySeconds;
+    private final long waitMillis;
+    private final String owner = UUID.randomUUID().toString();
+    private final AtomicLong sequence = new AtomicLong();
+
+    SessionLocks(SessionStore store, NodeHealth health, Statistics statistics, int expirySeconds, long waitMillis) {
+        this.store = store;
+        this.health = health;
+        this.statistics = statistics;
+        this.expirySeconds = expirySeconds;
+        this.waitMillis = waitMillis;
+    }
+
+    /**
+     * @param nodes where the lock may live, first choice first (the session's node, then its backup)
+     * @return a held lock, or one that is not held: the wait timed out, or no node answers
+     */
+    Lock acquire(String key, List<String> nodes, String sessionForLog) {
+        byte[] token = (owner + ":" + sequence.incrementAndGet()).getBytes(StandardCharsets.US_ASCII);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        long pause = FIRST_PAUSE_MILLIS;
+        boolean waited = false;
+        while (true) {
+            String node = firstUp(nodes);
+            if (node == null) {
+                statistics.increment(Statistics.Counter.LOCK_FAILURES);
+                LOG.warn("session {} is not locked: no memcached node for its lock answers", sessionForLog);
+                return new Lock(key, null, token, false);
+            }
+            try {
+                if (store.add(node, key, token, expirySeconds)) {
+                    if (waited) {
+                        statistics.increment(Statistics.Counter.LOCK_WAITS);
+                    }
+                    statistics.increment(Statistics.Counter.LOCKS_ACQUIRED);
+                    return new Lock(key, node, token, true);
+                }
+            } catch (StoreException e) {
+                health.markDown(node, e.getMessage());
+                continue;
+            }
+            waited = true;
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                statistics.increment(Statistics.Counter.LOCK_TIMEOUTS);
+                LOG.warn("session {} still locked by another request after lockWaitTimeout={} ms; this request goes"
+                        + " on unlocked and its changes are merged into the stored session", sessionForLog,
+                        waitMillis);
+                return new Lock(key, node, token, false);
+            }
+            sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1,
+                    pause / 2 + ThreadLocalRandom.current().nextLong(pause / 2 + 1)));
+            pause = Math.min(MAX_PAUSE_MILLIS, pause * 2);
+        }
+    }
+
+    /** Deletes the lock key if this request still holds it; a lock that expired meanwhile is left alone. */
+    void release(Lock lock) {
+        if (!lock.held) {
+            return;
+        }
+        try {
+            SessionStore.Versioned current = store.gets(lock.node, lock.key);
+            if (current != null && Arrays.equals(current.value, lock.token)) {
+                store.deleteIfUnchanged(lock.node, lock.key, current.cas);
+            }
+        } catch (StoreException e) {
+            health.markDown(lock.node, e.getMessage());
+            LOG.info("lock {} could not be released ({}); it expires after lockExpiration={} s", lock.key,
+                    e.getMessage(), expirySeconds);
+        }
+    }
+
+    private String firstUp(List<String> nodes) {
+        for (String node : nodes) {
+            if (node != null && health.isUp(node)) {
+                return node;
+            }
+        }
+        return null;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(Math.max(1, millis));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.msm.tomcat;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.catalina.Session;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+
+import io.msm.core.NonStickySessions;
+import io.msm.core.SessionId;
+import io.msm.core.SessionSnapshot;
+
+/**
+ * Non-sticky mode inside one Tomcat: a request that touches its session loads it from memcached
+ * (locking it first when the locking mode says so); parallel requests of one session share the
+ * loaded copy; the last of them to end stores it and drops it from memory, then the lock is freed.
+ * Locking requests of one session inside this Tomcat also take turns on a local permit, so that a
+ * lock serializes every request, not only requests on different Tomcats.
+ */
+final class NonStickyRequests {
+    private static final Log LOG = LogFactory.getLog(NonStickyRequests.class);
+
+    /** What one request holds until it ends. */
+    static final class Scope {
+        final String uri;
+        final boolean locking;
+        final List<MemcachedSession> sessions = new ArrayList<>(1);
+        final List<Semaphore> permits = new ArrayList<>(1);
+
+        Scope(String uri, boolean locking) {
+            this.uri = uri;
+            this.locking = locking;
+        }
+
+        MemcachedSession find(String id) {
+            for (MemcachedSession s : sessions) {
+                if (id.equals(s.getIdInternal())) {
+                    return s;
+                }
+            }
+            return null;
+        }
+    }
+
+    private final MemcachedSessionManager manager;
+    private final NonStickySessions engine;
+    private final long waitMillis;
+    private final ThreadLocal<Scope> current = new ThreadLocal<>();
+    private final Semaphore[] permits = new Semaphore[256];
+    private final Object[] loadLocks = new Object[64];
+
+    NonStickyRequests(MemcachedSessionManager manager, NonStickySessions engine, long waitMillis) {
+        this.manager = manager;
+        this.engine = engine;
+        this.waitMillis = waitMillis;
+        for (int i = 0; i < permits.length; i++) {
+            permits[i] = new Semaphore(1, true);
+        }
+        for (int i = 0; i < loadLocks.length; i++) {
+            loadLocks[i] = new Object();
+        }
+    }
+
+    Scope begin(String uriWithQuery) {
+        Scope scope = new Scope(uriWithQuery, engine.mustLock(uriWithQuery));
+        current.set(scope);
+        return scope;
+    }
+
+    /** Leaves the request thread; an async request ends later, on another thread. */
+    void detach() {
+        current.remove();
+    }
+
+    /** @return the session for this request, loaded from memcached unless another request here has it */
+    Session find(String id) throws IOException {
+        Scope scope = current.get();
+        if (scope == null) {
+            return manager.inMemory(id); // outside a request (JMX, background): memory only
+        }
+        MemcachedSession mine = scope.find(id);
+        if (mine != null) {
+            return mine;
+        }
+        if (SessionId.parse(id) == null) {
+            return null;
+        }
+        if (scope.locking) {
+            Semaphore permit = permits[(id.hashCode() & 0x7fffffff) % permits.length];
+            try {
+                if (permit.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
+                    scope.permits.add(permit);
+                } else {
+                    LOG.warn("session " + SessionId.masked(id) + " still used by a locking request of this Tomcat"
+                            + " after lockWaitTimeout; this request goes on and its changes are merged");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (loadLocks[(id.hashCode() & 0x7fffffff) % loadLocks.length]) {
+            Session local = manager.inMemory(id);
+            if (local instanceof MemcachedSession && ((MemcachedSession) local).join()) {
+                scope.sessions.add((MemcachedSession) local);
+                return local;
+            }
+            MemcachedSession loaded = manager.emptySession();
+            if (scope.locking) {
+                engine.lock(id, loaded.state());
+            } else {
+                engine.lockSkipped();
+            }
+            SessionSnapshot snapshot = engine.load(id, loaded.state());
+            if (snapshot == null) {
+                engine.unlock(loaded.state());
+                return null;
+            }
+            loaded.restore(snapshot);
+            loaded.changes().clear();
+            loaded.join();
+            scope.sessions.add(loaded);
+            return loaded;
+        }
+    }
+
+    /** A session created by this request is this request's until it ends. */
+    void created(MemcachedSession session) {
+        Scope scope = current.get();
+        if (scope != null && session.join()) {
+            scope.sessions.add(session);
+        }
+    }
+
+    /** Stores what the request changed, drops sessions no other request uses, then frees locks. */
+    void end(Scope scope) {
+        boolean changed = false;
+        try {
+            for (MemcachedSession s : scope.sessions) {
+                if (!s.leave()) {
+                    continue;
+                }
+                try {
+                    if (s.isValid()) {
+                        changed |= !s.changes().isEmpty();
+                        engine.store(s.snapshot(), s.state(), s.changes());
+                        s.changes().clear();
+                    }
+                } catch (RuntimeException e) {
+                    LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + " failed", e);
+                } finally {
+                    manager.dropFromMemory(s);
+                    engine.unlock(s.state());
+                }
+            }
+        } finally {
+            for (Semaphore permit : scope.permits) {
+                permit.release();
+            }
+            engine.learn(scope.uri, changed);
+        }
+    }
+}

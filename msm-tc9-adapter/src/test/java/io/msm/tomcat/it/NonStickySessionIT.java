@@ -1,0 +1,197 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import io.msm.core.SessionId;
+import io.msm.core.Statistics.Counter;
+import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
+
+/** sticky="false": any Tomcat serves any request, memcached holds the session between requests. */
+class NonStickySessionIT extends ClusterTest {
+
+    private TomcatNode[] cluster(String... attributes) {
+        String[] all = new String[attributes.length + 2];
+        all[0] = "sticky";
+        all[1] = "false";
+        System.arraycopy(attributes, 0, all, 2, attributes.length);
+        return new TomcatNode[] {tomcat("tomcat1", manager(all)), tomcat("tomcat2", manager(all))};
+    }
+
+    @ParameterizedTest(name = "beside a CPU hog: {0}")
+    @ValueSource(booleans = {false, true})
+    void lockingAllLosesNoIncrement_4Clients50RequestsEach_roundRobinOverBothTomcats(boolean loaded)
+            throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all");
+        Browser first = new Browser();
+        String id = first.get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        List<Process> hogs = new ArrayList<>();
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+        try {
+            if (loaded) {
+                for (int i = 0; i < 2; i++) { // one busy process per core
+                    hogs.add(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
+                }
+            }
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                int client = c;
+                done.add(clients.submit(() -> {
+                    Browser user = new Browser();
+                    user.sessionId(id);
+                    for (int r = 0; r < 50; r++) {
+                        Browser.Page page = user.get(tomcats[(client + r) % 2].url("/app/s/incr"));
+                        assertEquals(200, page.status());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            clients.shutdownNow();
+            hogs.forEach(Process::destroyForcibly);
+        }
+        assertEquals("200", first.get(tomcats[1].url("/app/s/get")).get("attr.counter"));
+        assertEquals(0, count(tomcats[0], Counter.LOCK_TIMEOUTS) + count(tomcats[1], Counter.LOCK_TIMEOUTS));
+    }
+
+    @ParameterizedTest(name = "lockingMode={0}")
+    @ValueSource(strings = {"none", "all"})
+    void parallelSlowRequestsOnBothTomcatsSettingDifferentAttributesKeepBoth(String lockingMode) throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", lockingMode);
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Browser.Page> a = pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/slow?ms=700&a=1")));
+            Future<Browser.Page> b = pool.submit(() -> withSession(id).get(tomcats[1].url("/app/s/slow?ms=700&b=2")));
+            assertEquals(200, a.get(30, TimeUnit.SECONDS).status());
+            assertEquals(200, b.get(30, TimeUnit.SECONDS).status());
+        } finally {
+            pool.shutdownNow();
+        }
+        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("1", after.get("attr.a"));
+        assertEquals("2", after.get("attr.b"));
+        assertEquals("1", after.get("attr.start"));
+        if (lockingMode.equals("none")) {
+            assertTrue(count(tomcats[0], Counter.NON_STICKY_STORES_MERGED)
+                    + count(tomcats[1], Counter.NON_STICKY_STORES_MERGED) >= 1, "the later store merged");
+        }
+    }
+
+    @Test
+    void killedPrimaryNode_nextRequestOnEitherTomcatReadsTheBackup_andThePrimaryCopyComesBack() {
+        TomcatNode[] tomcats = cluster();
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice&step=2")).get("id");
+        MemcachedServer primary = serverOf(id);
+        MemcachedServer backup = otherServer(id);
+        Await.until("the backup copy written", WAIT, () -> backup.get("localhost_/app_backup:" + id) != null);
+
+        primary.kill();
+        for (TomcatNode tomcat : tomcats) {
+            Browser.Page page = user.get(tomcat.url("/app/s/get"));
+            assertEquals(id, page.get("id"), "same session, no new cookie");
+            assertEquals("alice", page.get("attr.name"));
+            assertEquals("2", page.get("attr.step"));
+        }
+        assertTrue(count(tomcats[0], Counter.BACKUP_READS) + count(tomcats[1], Counter.BACKUP_READS) >= 2);
+
+        primary.restart();
+        Await.until("the session's node restored from the backup", WAIT, () -> {
+            user.get(tomcats[1].url("/app/s/get"));
+            return primary.get(key(id)) != null;
+        });
+        assertEquals("alice", user.get(tomcats[0].url("/app/s/get")).get("attr.name"));
+    }
+
+    @Test
+    void aSessionOnlyReadOutlivesItsTimeout_anIdleOneExpiresEverywhere_sessionDestroyedOnce() throws Exception {
+        TomcatNode[] tomcats = cluster();
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[1].url("/app/s/timeout?s=3"));
+        long end = System.nanoTime() + 5_000_000_000L;
+        for (int i = 0; System.nanoTime() < end; i++) {
+            Browser.Page page = user.get(tomcats[i % 2].url("/app/s/get"));
+            assertEquals(id, page.get("id"));
+            assertEquals("alice", page.get("attr.name"), "read inside its timeout, so still alive");
+            Thread.sleep(600);
+        }
+        Await.until("the idle session destroyed", Duration.ofSeconds(15), () -> SessionEvents.destroyed(id) >= 1);
+        Thread.sleep(2500); // two more expiry checks on each Tomcat: nobody fires it again
+        assertEquals(1, SessionEvents.destroyed(id), "sessionDestroyed fires once in the whole cluster");
+        assertNull(serverOf(id).get(key(id)));
+        assertNull(otherServer(id).get("localhost_/app_backup:" + id));
+        Browser.Page after = user.get(tomcats[1].url("/app/s/peek"));
+        assertEquals("none", after.get("session"));
+    }
+
+    @Test
+    void autoLockingSkipsTheLockForUrisLearnedReadOnly() {
+        TomcatNode[] tomcats = cluster("lockingMode", "auto");
+        Browser user = new Browser();
+        user.get(tomcats[0].url("/app/s/set?name=alice"));
+        for (int i = 0; i < 2; i++) {
+            user.get(tomcats[0].url("/app/s/get")); // learning: still locked
+        }
+        long acquired = count(tomcats[0], Counter.LOCKS_ACQUIRED);
+        long skipped = count(tomcats[0], Counter.LOCKS_SKIPPED);
+        user.get(tomcats[0].url("/app/s/get"));
+        assertEquals(acquired, count(tomcats[0], Counter.LOCKS_ACQUIRED), "a read-only URI takes no lock");
+        assertEquals(skipped + 1, count(tomcats[0], Counter.LOCKS_SKIPPED));
+        user.get(tomcats[0].url("/app/s/incr"));
+        assertEquals(acquired + 1, count(tomcats[0], Counter.LOCKS_ACQUIRED), "a writing URI keeps locking");
+    }
+
+    @Test
+    void uriPatternLocksOnlyMatchingRequests() {
+        TomcatNode[] tomcats = cluster("lockingMode", "uriPattern:.*/s/(set|incr).*");
+        Browser user = new Browser();
+        user.get(tomcats[0].url("/app/s/set?name=alice"));
+        long acquired = count(tomcats[0], Counter.LOCKS_ACQUIRED);
+        user.get(tomcats[0].url("/app/s/get"));
+        assertEquals(acquired, count(tomcats[0], Counter.LOCKS_ACQUIRED));
+        user.get(tomcats[0].url("/app/s/incr"));
+        assertEquals(acquired + 1, count(tomcats[0], Counter.LOCKS_ACQUIRED));
+    }
+
+    @Test
+    void switchingAWebappFromStickyToNonStickyNeedsOnlyTheAttribute() {
+        TomcatNode sticky = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String id = user.get(sticky.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        sticky.close();
+
+        TomcatNode nonSticky = tomcat("tomcat2", manager("sticky", "false"));
+        Browser.Page page = user.get(nonSticky.url("/app/s/get"));
+        assertEquals(id, page.get("id"));
+        assertEquals("alice", page.get("attr.name"));
+        assertNotNull(SessionId.parse(id).jvmRoute(), "the sticky id keeps working as it is");
+    }
+
+    private static Browser withSession(String id) {
+        Browser b = new Browser();
+        b.sessionId(id);
+        return b;
+    }
+}
