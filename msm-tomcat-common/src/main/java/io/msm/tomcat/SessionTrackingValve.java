@@ -17,9 +17,9 @@ import org.apache.catalina.valves.ValveBase;
  * matching {@code requestUriIgnorePattern} pass through untouched.
  */
 final class SessionTrackingValve extends ValveBase {
-    private final MemcachedSessionManager manager;
+    private final MemcachedSessionManagerBase manager;
 
-    SessionTrackingValve(MemcachedSessionManager manager) {
+    SessionTrackingValve(MemcachedSessionManagerBase manager) {
         super(true);
         this.manager = manager;
     }

@@ -46,14 +46,14 @@ final class NonStickyRequests {
         }
     }
 
-    private final MemcachedSessionManager manager;
+    private final MemcachedSessionManagerBase manager;
     private final NonStickySessions engine;
     private final long waitMillis;
     private final ThreadLocal<Scope> current = new ThreadLocal<>();
     private final Semaphore[] permits = new Semaphore[256];
     private final Object[] loadLocks = new Object[64];
 
-    NonStickyRequests(MemcachedSessionManager manager, NonStickySessions engine, long waitMillis) {
+    NonStickyRequests(MemcachedSessionManagerBase manager, NonStickySessions engine, long waitMillis) {
         this.manager = manager;
         this.engine = engine;
         this.waitMillis = waitMillis;
