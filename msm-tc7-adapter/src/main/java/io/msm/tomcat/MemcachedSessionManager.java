@@ -1,5 +1,7 @@
 package io.msm.tomcat;
 
+import java.security.Principal;
+
 import org.apache.catalina.Container;
 import org.apache.catalina.Context;
 
@@ -10,7 +12,8 @@ import org.apache.catalina.Context;
  * &lt;Manager className="io.msm.tomcat.MemcachedSessionManager" memcachedNodes="n1:mc1:11211,n2:mc2:11211"/&gt;
  * </pre>
  *
- * Tomcat 7 hands a manager its container, not its context; that is all this class is about.
+ * What differs on Tomcat 7: it hands a manager its container, not its context, and its principal
+ * is not serializable.
  */
 public class MemcachedSessionManager extends MemcachedSessionManagerBase {
 
@@ -25,5 +28,15 @@ public class MemcachedSessionManager extends MemcachedSessionManagerBase {
     @Override
     protected Context context() {
         return (Context) getContainer();
+    }
+
+    @Override
+    protected Principal principalToStore(Principal principal) {
+        return StoredPrincipal.of(principal);
+    }
+
+    @Override
+    protected Principal principalLoaded(Principal stored) {
+        return stored instanceof StoredPrincipal ? ((StoredPrincipal) stored).toGenericPrincipal() : stored;
     }
 }

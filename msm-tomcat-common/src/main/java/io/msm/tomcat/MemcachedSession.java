@@ -100,7 +100,7 @@ class MemcachedSession extends StandardSession {
         // thisAccessedTime: this request's access; lastAccessedTime moves only when the request is recycled.
         return new SessionSnapshot(id, creationTime, Math.max(lastAccessedTime, thisAccessedTime), maxInactiveInterval,
                 authType,
-                new SessionContent(stored, principal));
+                new SessionContent(stored, ((MemcachedSessionManagerBase) manager).principalToStore(principal)));
     }
 
     /**
@@ -121,7 +121,7 @@ class MemcachedSession extends StandardSession {
         isNew = false;
         isValid = true;
         authType = snapshot.authType();
-        principal = snapshot.content().principal();
+        principal = ((MemcachedSessionManagerBase) manager).principalLoaded(snapshot.content().principal());
         attributes.putAll(snapshot.content().attributes());
         setId(snapshot.id(), false);
         if (activate) {

@@ -267,6 +267,16 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
     /** @return the webapp this manager serves */
     protected abstract Context context();
 
+    /** The logged-in principal as it is stored; a Tomcat line whose principal cannot be serialized converts it. */
+    protected java.security.Principal principalToStore(java.security.Principal principal) {
+        return principal;
+    }
+
+    /** The inverse of {@link #principalToStore}. */
+    protected java.security.Principal principalLoaded(java.security.Principal stored) {
+        return stored;
+    }
+
     /**
      * Called by the subclass as soon as the manager learns its webapp: puts the valve into the
      * pipeline at before-start, ahead of the authenticator Tomcat adds at configure-start, so that a

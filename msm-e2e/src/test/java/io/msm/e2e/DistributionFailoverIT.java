@@ -1,0 +1,112 @@
+package io.msm.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import io.msm.testkit.MemcachedServer;
+
+/**
+ * Per Tomcat line, the operator's setup end to end: two Tomcat processes from the distribution,
+ * the adapter jar in lib/, the Manager in the context file, two memcached, Apache httpd in front
+ * with the balancer configuration of conf-examples/apache. A Tomcat is killed with SIGKILL.
+ */
+class DistributionFailoverIT {
+    private static final Path EXAMPLES = Path.of(System.getProperty("e2e.root"), "conf-examples", "apache");
+
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> running = new ArrayList<>();
+
+    static List<TomcatLine> lines() {
+        return TomcatLine.all();
+    }
+
+    @AfterEach
+    void stopAll() throws Exception {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            running.get(i).close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, sticky")
+    @MethodSource("lines")
+    void stickyLoginAndAttributesSurviveKill9OfTheTomcatThatServedThem(TomcatLine line) throws Exception {
+        Cluster c = cluster(line, "", "msm-sticky.conf");
+        WebUser user = new WebUser();
+        String secure = c.apache.url("/xnat/secure/s");
+        assertTrue(user.get(secure).body().contains("login-form"), "the login page first");
+        WebUser.Page login = user.post(c.apache.url("/xnat/j_security_check"), "j_username=alice&j_password=secret");
+        assertTrue(login.status() == 302 || login.status() == 303, "login redirects: " + login.status());
+        WebUser.Page set = user.get(secure + "?op=set&name=alice&form=half-filled");
+        assertEquals("alice", set.get("user"));
+        String servedBy = set.get("servedBy");
+        TomcatInstance victim = servedBy.equals("tomcat1") ? c.tomcat1 : c.tomcat2;
+        Thread.sleep(200); // the asynchronous backup after the response
+
+        victim.kill();
+        WebUser.Page after = user.get(secure);
+
+        assertEquals(200, after.status(), after.body());
+        assertNotEquals(servedBy, after.get("servedBy"), "the other Tomcat answers");
+        assertEquals("alice", after.get("user"), "still logged in");
+        assertEquals("alice", after.get("attr.name"));
+        assertEquals("half-filled", after.get("attr.form"));
+        assertTrue(after.get("id").endsWith("." + after.get("servedBy")), "route renamed: " + after.get("id"));
+    }
+
+    @ParameterizedTest(name = "{0}, non-sticky round robin")
+    @MethodSource("lines")
+    void nonStickyRoundRobinServesEveryRequestFromEitherTomcat_andSurvivesKill9(TomcatLine line) throws Exception {
+        Cluster c = cluster(line, "sticky=\"false\" lockingMode=\"all\"", "msm-nonsticky.conf");
+        WebUser user = new WebUser();
+        Set<String> servers = new HashSet<>();
+        for (int i = 1; i <= 10; i++) {
+            WebUser.Page page = user.get(c.apache.url("/xnat/s?op=incr"));
+            assertEquals(200, page.status(), page.body());
+            assertEquals(String.valueOf(i), page.get("attr.counter"));
+            servers.add(page.get("servedBy"));
+        }
+        assertEquals(Set.of("tomcat1", "tomcat2"), servers, "round robin reached both Tomcats");
+
+        c.tomcat1.kill();
+        for (int i = 11; i <= 15; i++) {
+            WebUser.Page page = user.get(c.apache.url("/xnat/s?op=incr"));
+            assertEquals(200, page.status(), page.body());
+            assertEquals(String.valueOf(i), page.get("attr.counter"));
+        }
+    }
+
+    private record Cluster(TomcatInstance tomcat1, TomcatInstance tomcat2, ApacheHttpd apache) {
+    }
+
+    private Cluster cluster(TomcatLine line, String extraAttributes, String example) throws IOException {
+        MemcachedServer mc1 = track(MemcachedServer.start());
+        MemcachedServer mc2 = track(MemcachedServer.start());
+        String attributes = "memcachedNodes=\"" + mc1.node("n1") + "," + mc2.node("n2") + "\" " + extraAttributes;
+        Path webapp = E2eWebapp.build(line, dir.resolve("app"));
+        TomcatInstance t1 = track(TomcatInstance.start(line, "tomcat1", dir.resolve("tomcat1"), webapp, attributes));
+        TomcatInstance t2 = track(TomcatInstance.start(line, "tomcat2", dir.resolve("tomcat2"), webapp, attributes));
+        ApacheHttpd apache = track(ApacheHttpd.start(Files.createDirectories(dir.resolve("httpd")),
+                EXAMPLES.resolve(example), t1, t2));
+        return new Cluster(t1, t2, apache);
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        running.add(resource);
+        return resource;
+    }
+}
