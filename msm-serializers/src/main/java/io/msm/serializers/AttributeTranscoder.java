@@ -1,0 +1,185 @@
+package io.msm.serializers;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.security.Principal;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.msm.core.SessionContent;
+import io.msm.core.Transcoder;
+import io.msm.core.TranscoderException;
+
+/**
+ * The envelope both transcoders share: each attribute is serialized on its own, so an attribute
+ * that cannot be written is named in the log once and left out, one that cannot be read back is
+ * dropped, and the rest of the session survives either way. Bytes that the {@link SerialFilter}
+ * refuses are not a bad attribute but a forged session: the whole session is rejected.
+ *
+ * <pre>
+ * format 2 | principal block | attribute count 4 | per attribute: name (modified UTF-8) | block
+ * block: kind 1 (0 = none, 1 = Java serialization, 2 = Kryo) | length 4 | bytes
+ * </pre>
+ *
+ * Format 1, written by the first Java transcoder, had no kind byte; it is still read.
+ */
+public abstract class AttributeTranscoder implements Transcoder {
+    public static final int JAVA = 1;
+    public static final int KRYO = 2;
+    private static final int FORMAT_WITHOUT_KIND = 1;
+    private static final int FORMAT = 2;
+    private static final Logger LOG = LoggerFactory.getLogger(AttributeTranscoder.class);
+
+    protected final SerialFilter filter;
+    /** Messages already logged, so that a busy webapp does not flood the log. */
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+
+    protected AttributeTranscoder(SerialFilter filter) {
+        this.filter = filter;
+    }
+
+    /** One serialized value and how it was written. */
+    protected static final class Block {
+        final int kind;
+        final byte[] bytes;
+        final int length;
+
+        public Block(int kind, byte[] bytes, int length) {
+            this.kind = kind;
+            this.bytes = bytes;
+            this.length = length;
+        }
+    }
+
+    /** @throws Exception when the value cannot be serialized; the attribute is then left out */
+    protected abstract Block write(String name, Object value) throws Exception;
+
+    /**
+     * @throws RejectedContentException (possibly as a cause) when the filter refuses the bytes
+     * @throws Exception when the value cannot be read back; the attribute is then dropped
+     */
+    protected abstract Object read(int kind, byte[] data, int offset, int length) throws Exception;
+
+    /** Logs a WARN line once per key. */
+    protected final void warnOnce(String key, String format, Object... args) {
+        if (reported.add(key)) {
+            LOG.warn(format, args);
+        }
+    }
+
+    @Override
+    public byte[] encode(SessionContent content) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(FORMAT);
+            writeBlock(out, content.principal() == null ? null : serialize("(principal)", content.principal()));
+            Map<String, Block> values = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : content.attributes().entrySet()) {
+                Block value = serialize(e.getKey(), e.getValue());
+                if (value != null) {
+                    values.put(e.getKey(), value);
+                }
+            }
+            out.writeInt(values.size());
+            for (Map.Entry<String, Block> e : values.entrySet()) {
+                out.writeUTF(e.getKey());
+                writeBlock(out, e.getValue());
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private Block serialize(String name, Object value) {
+        try {
+            return write(name, value);
+        } catch (Exception | StackOverflowError e) {
+            String type = value == null ? "null" : value.getClass().getName();
+            warnOnce(name + "/" + type, "session attribute '{}' of class {} cannot be serialized and is left out of"
+                    + " the stored session ({}); reported once per attribute and class", name, type, e.toString());
+            return null;
+        }
+    }
+
+    private static void writeBlock(DataOutputStream out, Block block) throws IOException {
+        if (block == null) {
+            out.writeByte(0);
+            out.writeInt(0);
+        } else {
+            out.writeByte(block.kind);
+            out.writeInt(block.length);
+            out.write(block.bytes, 0, block.length);
+        }
+    }
+
+    @Override
+    public SessionContent decode(byte[] data) throws TranscoderException {
+        if (data.length > filter.maxBytes()) {
+            throw new TranscoderException("session content of " + data.length + " bytes exceeds "
+                    + SerialFilter.ATTRIBUTE + " maxbytes=" + filter.maxBytes(), null);
+        }
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+            int format = in.readUnsignedByte();
+            if (format != FORMAT && format != FORMAT_WITHOUT_KIND) {
+                throw new TranscoderException("attribute format " + format + " is not understood", null);
+            }
+            boolean kinds = format == FORMAT;
+            Object p = readBlock(in, data, kinds, "(principal)");
+            Principal principal = p instanceof Principal ? (Principal) p : null;
+            int count = in.readInt();
+            if (count < 0 || count > data.length) {
+                throw new TranscoderException("attribute count " + count + " is impossible", null);
+            }
+            Map<String, Object> attributes = new LinkedHashMap<>();
+            for (int i = 0; i < count; i++) {
+                String name = in.readUTF();
+                Object value = readBlock(in, data, kinds, name);
+                if (value != null) {
+                    attributes.put(name, value);
+                }
+            }
+            return new SessionContent(attributes, principal);
+        } catch (IOException e) {
+            throw new TranscoderException("session bytes are malformed: " + e, e);
+        }
+    }
+
+    private Object readBlock(DataInputStream in, byte[] data, boolean kinds, String name)
+            throws IOException, TranscoderException {
+        int kind = kinds ? in.readUnsignedByte() : JAVA;
+        int length = in.readInt();
+        if (kinds && kind == 0) {
+            return null;
+        }
+        if (!kinds && length < 0) {
+            return null;
+        }
+        int offset = data.length - in.available();
+        if (length < 0 || length > in.available()) {
+            throw new IOException("block of " + length + " bytes overruns the data");
+        }
+        in.skipBytes(length);
+        try {
+            return read(kind, data, offset, length);
+        } catch (Exception | StackOverflowError e) {
+            RejectedContentException rejected = RejectedContentException.in(e);
+            if (rejected != null) {
+                throw new TranscoderException("session attribute '" + name + "' is rejected: "
+                        + rejected.getMessage() + "; the whole session is discarded, nothing was instantiated"
+                        + " from the refused class", rejected);
+            }
+            warnOnce("read/" + name + "/" + e.getClass().getName(), "session attribute '{}' cannot be read back and"
+                    + " is dropped ({}); the rest of the session is kept", name, e.toString());
+            return null;
+        }
+    }
+}

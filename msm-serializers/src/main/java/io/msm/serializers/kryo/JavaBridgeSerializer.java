@@ -1,0 +1,47 @@
+package io.msm.serializers.kryo;
+
+import java.io.IOException;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+
+import io.msm.serializers.JavaSerialization;
+
+/**
+ * Java serialization of one object inside a Kryo stream, for classes that Kryo's field serializer
+ * would get wrong (their own writeObject/readObject/writeReplace/readResolve) or cannot reach on
+ * Java 17 (JDK classes with private fields). Unlike Kryo's own JavaSerializer, the bytes are read
+ * back through {@link JavaSerialization}, so the serialFilter sees every class name first.
+ */
+final class JavaBridgeSerializer extends Serializer<Object> {
+    private final JavaSerialization java;
+
+    JavaBridgeSerializer(JavaSerialization java) {
+        this.java = java;
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Object object) {
+        try {
+            byte[] bytes = JavaSerialization.serialize(object);
+            output.writeVarInt(bytes.length, true);
+            output.writeBytes(bytes);
+        } catch (IOException e) {
+            throw new KryoException("Java serialization of " + object.getClass().getName() + " failed: " + e, e);
+        }
+    }
+
+    @Override
+    public Object read(Kryo kryo, Input input, Class<? extends Object> type) {
+        int length = input.readVarInt(true);
+        byte[] bytes = input.readBytes(length);
+        try {
+            return java.deserialize(bytes, 0, length);
+        } catch (IOException | ClassNotFoundException e) {
+            throw new KryoException("Java deserialization of " + type.getName() + " failed: " + e, e);
+        }
+    }
+}

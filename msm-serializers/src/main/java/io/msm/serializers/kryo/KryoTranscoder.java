@@ -1,0 +1,94 @@
+package io.msm.serializers.kryo;
+
+import java.io.Serializable;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.util.Pool;
+
+import io.msm.serializers.AttributeTranscoder;
+import io.msm.serializers.JavaSerialization;
+import io.msm.serializers.RejectedContentException;
+import io.msm.serializers.SerialFilter;
+
+/**
+ * Kryo, one attribute at a time (see {@link AttributeTranscoder}). An attribute Kryo cannot write
+ * is written with Java serialization instead, logged once per class; the frame remembers which
+ * was used, so either reads back.
+ */
+final class KryoTranscoder extends AttributeTranscoder {
+    static final int ID = 2;
+    private static final int POOL_SIZE = 64;
+
+    private final JavaSerialization java;
+    private final Pool<Worker> pool;
+
+    /** A Kryo instance with its buffers; Kryo is not thread-safe, so each request borrows one. */
+    private static final class Worker {
+        final Kryo kryo;
+        final Output output;
+        final LimitedInput input;
+
+        Worker(Kryo kryo, SerialFilter filter) {
+            this.kryo = kryo;
+            this.output = new Output(4096, filter.maxBytes());
+            this.input = new LimitedInput(filter);
+        }
+    }
+
+    KryoTranscoder(ClassLoader loader, SerialFilter filter) {
+        super(filter);
+        this.java = new JavaSerialization(loader, filter);
+        // Pooled rather than thread-local: Tomcat's threads outlive the webapp and would pin its class loader.
+        this.pool = new Pool<Worker>(true, true, POOL_SIZE) {
+            @Override
+            protected Worker create() {
+                return new Worker(KryoSetup.create(loader, filter, java), filter);
+            }
+        };
+    }
+
+    @Override
+    public int id() {
+        return ID;
+    }
+
+    @Override
+    protected Block write(String name, Object value) throws Exception {
+        Worker w = pool.obtain();
+        try {
+            w.output.reset();
+            w.kryo.writeClassAndObject(w.output, value);
+            Block block = new Block(KRYO, w.output.toBytes(), w.output.position());
+            pool.free(w);
+            return block;
+        } catch (RuntimeException | StackOverflowError e) {
+            // The worker is dropped, not returned: Kryo's state after a failed write is not worth trusting.
+            if (RejectedContentException.in(e) != null || !(value instanceof Serializable)) {
+                throw e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
+            }
+            String type = value.getClass().getName();
+            warnOnce("kryo/" + type, "session attribute '{}' of class {} cannot be written by Kryo ({}); attributes"
+                    + " of this class are stored with Java serialization instead (reported once per class)", name,
+                    type, e.toString());
+            byte[] bytes = JavaSerialization.serialize(value);
+            return new Block(JAVA, bytes, bytes.length);
+        }
+    }
+
+    @Override
+    protected Object read(int kind, byte[] data, int offset, int length) throws Exception {
+        if (kind == JAVA) {
+            return java.deserialize(data, offset, length);
+        }
+        if (kind != KRYO) {
+            throw new java.io.IOException("block kind " + kind + " is not understood");
+        }
+        Worker w = pool.obtain();
+        w.input.setBuffer(data, offset, length);
+        Object value = w.kryo.readClassAndObject(w.input);
+        w.input.setBuffer(new byte[0]); // let go of the session bytes
+        pool.free(w);
+        return value;
+    }
+}

@@ -1,0 +1,91 @@
+package io.msm.serializers.kryo;
+
+import java.io.Externalizable;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.SerializerFactory;
+import com.esotericsoftware.kryo.SerializerFactory.CompatibleFieldSerializerFactory;
+import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer.CompatibleFieldSerializerConfig;
+
+/**
+ * Chooses the serializer for a class no registered serializer covers. Webapp classes get Kryo's
+ * CompatibleFieldSerializer with chunked encoding: fields are stored by name, so a redeploy that
+ * added or removed a field still reads old sessions (added fields keep their default, removed ones
+ * are skipped). Serializable classes that Kryo's field copy would get wrong go through
+ * {@link JavaBridgeSerializer}: those with their own serialization methods, Externalizable ones,
+ * and those whose state sits in JDK classes, whose private fields Java 17 does not open.
+ */
+final class SessionSerializerFactory implements SerializerFactory<Serializer> {
+    private final Serializer<Object> javaBridge;
+    private final CompatibleFieldSerializerFactory fields;
+
+    SessionSerializerFactory(Serializer<Object> javaBridge) {
+        this.javaBridge = javaBridge;
+        CompatibleFieldSerializerConfig config = new CompatibleFieldSerializerConfig();
+        config.setChunkedEncoding(true);
+        config.setReadUnknownFieldData(true);
+        // Inner and anonymous classes keep their outer instance and captured variables in synthetic fields.
+        config.setIgnoreSyntheticFields(false);
+        this.fields = new CompatibleFieldSerializerFactory(config);
+    }
+
+    @Override
+    public Serializer newSerializer(Kryo kryo, Class type) {
+        return needsJavaSerialization(type) ? javaBridge : fields.newSerializer(kryo, type);
+    }
+
+    @Override
+    public boolean isSupported(Class type) {
+        return true;
+    }
+
+    static boolean needsJavaSerialization(Class<?> type) {
+        if (!Serializable.class.isAssignableFrom(type) || type.isArray() || type.isEnum()) {
+            return false;
+        }
+        if (Externalizable.class.isAssignableFrom(type)) {
+            return true;
+        }
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            if (isJdk(c) && (c == type || hasInstanceFields(c)) || hasSerializationMethods(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean isJdk(Class<?> c) {
+        String name = c.getName();
+        return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
+                || name.startsWith("sun.") || name.startsWith("com.sun.");
+    }
+
+    private static boolean hasInstanceFields(Class<?> c) {
+        for (Field f : c.getDeclaredFields()) {
+            if (!Modifier.isStatic(f.getModifiers())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasSerializationMethods(Class<?> c) {
+        return declares(c, "writeObject", ObjectOutputStream.class) || declares(c, "readObject", ObjectInputStream.class)
+                || declares(c, "writeReplace") || declares(c, "readResolve");
+    }
+
+    private static boolean declares(Class<?> c, String name, Class<?>... parameters) {
+        try {
+            c.getDeclaredMethod(name, parameters);
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+}
