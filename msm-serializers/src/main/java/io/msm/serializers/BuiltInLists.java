@@ -19,6 +19,8 @@ final class BuiltInLists {
             "!org.apache.commons.collections4.keyvalue.TiedMapEntry",
             "!org.apache.commons.collections.map.LazyMap",
             "!org.apache.commons.collections4.map.LazyMap",
+            "!org.apache.commons.collections.comparators.TransformingComparator",
+            "!org.apache.commons.collections4.comparators.TransformingComparator",
             "!org.apache.commons.beanutils.BeanComparator",
             // Groovy's runtime closures and proxies
             "!org.codehaus.groovy.runtime.ConvertedClosure",

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SerialFilter {
     private static final Logger LOG = LoggerFactory.getLogger(SerialFilter.class);
-    static final String ATTRIBUTE = "serialFilter";
+    public static final String ATTRIBUTE = "serialFilter";
 
     public static final int DEFAULT_MAX_DEPTH = 500;
     public static final int DEFAULT_MAX_ARRAY = 1_000_000;

@@ -1,22 +1,53 @@
 package io.msm.tomcat;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.catalina.LifecycleException;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
 
 import io.msm.core.Settings;
 import io.msm.core.Transcoder;
 import io.msm.core.TranscoderContext;
 import io.msm.core.TranscoderFactory;
 import io.msm.serializers.JavaSerializationTranscoderFactory;
+import io.msm.serializers.kryo.KryoTranscoderFactory;
 
-/** Finds the factory named by {@code transcoderFactoryClass}: in the webapp first, then beside msm. */
+/**
+ * Finds the factory named by {@code transcoderFactoryClass}: in the webapp first, then beside msm.
+ * The class names of the older memcached-session-manager are accepted for ours, so that a
+ * migration changes nothing else in the context file.
+ */
 final class Transcoders {
+    private static final Log LOG = LogFactory.getLog(Transcoders.class);
+    private static final Map<String, String> ALIASES = new HashMap<>();
+
+    static {
+        ALIASES.put("de.javakaffee.web.msm.JavaSerializationTranscoderFactory",
+                JavaSerializationTranscoderFactory.class.getName());
+        ALIASES.put("de.javakaffee.web.msm.serializer.kryo.KryoTranscoderFactory",
+                KryoTranscoderFactory.class.getName());
+    }
+
     private Transcoders() {
     }
 
-    static Transcoder create(String className, TranscoderContext context) throws LifecycleException {
+    /** @return our factory's name for an old memcached-session-manager name, else the name as written */
+    static String resolveAlias(String className) {
+        String ours = ALIASES.get(className);
+        if (ours == null) {
+            return className;
+        }
+        LOG.info(Settings.TRANSCODER_FACTORY_CLASS + ": '" + className + "' is the older memcached-session-manager's"
+                + " name; msm uses " + ours + " instead (write that name to silence this line)");
+        return ours;
+    }
+
+    static Transcoder create(String configuredName, TranscoderContext context) throws LifecycleException {
+        String className = resolveAlias(configuredName);
         ClassLoader webapp = context.classLoader();
         Class<?> type;
         try {
@@ -44,10 +75,15 @@ final class Transcoders {
         }
     }
 
-    /** Transcoders kept for reading frames that an earlier configuration wrote. */
+    /**
+     * Every transcoder msm ships, for reading frames that an earlier configuration wrote: each frame
+     * names its transcoder, so a change of {@code transcoderFactoryClass} keeps sessions readable.
+     * They share the context, so the same {@code serialFilter} guards them all.
+     */
     static List<Transcoder> readers(TranscoderContext context) {
         List<Transcoder> readers = new ArrayList<>();
         readers.add(new JavaSerializationTranscoderFactory().create(context));
+        readers.add(new KryoTranscoderFactory().create(context));
         return readers;
     }
 }

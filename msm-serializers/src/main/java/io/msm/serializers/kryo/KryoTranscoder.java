@@ -3,6 +3,7 @@ package io.msm.serializers.kryo;
 import java.io.Serializable;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
 
@@ -19,6 +20,8 @@ import io.msm.serializers.SerialFilter;
 final class KryoTranscoder extends AttributeTranscoder {
     static final int ID = 2;
     private static final int POOL_SIZE = 64;
+    /** How Kryo words its depth limit (Kryo.beginObject). */
+    private static final String MAX_DEPTH_MESSAGE = "Max depth exceeded";
 
     private final JavaSerialization java;
     private final Pool<Worker> pool;
@@ -86,7 +89,16 @@ final class KryoTranscoder extends AttributeTranscoder {
         }
         Worker w = pool.obtain();
         w.input.setBuffer(data, offset, length);
-        Object value = w.kryo.readClassAndObject(w.input);
+        Object value;
+        try {
+            value = w.kryo.readClassAndObject(w.input);
+        } catch (KryoException e) {
+            if (String.valueOf(e.getMessage()).startsWith(MAX_DEPTH_MESSAGE)) {
+                throw new RejectedContentException("object graph deeper than " + SerialFilter.ATTRIBUTE
+                        + " maxdepth=" + filter.maxDepth());
+            }
+            throw e;
+        }
         w.input.setBuffer(new byte[0]); // let go of the session bytes
         pool.free(w);
         return value;

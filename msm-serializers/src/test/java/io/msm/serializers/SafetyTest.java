@@ -1,0 +1,151 @@
+package io.msm.serializers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.management.BadAttributeValueExpException;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import io.msm.core.SessionContent;
+import io.msm.core.Transcoder;
+import io.msm.core.TranscoderException;
+import io.msm.core.TranscoderFactory;
+
+/**
+ * Bytes an attacker wrote into memcached: refused classes and exceeded limits discard the whole
+ * session before anything of the refused class is loaded; report-only mode logs and accepts.
+ */
+class SafetyTest {
+    static java.util.stream.Stream<TranscoderFactory> both() {
+        return Transcoding.both();
+    }
+
+    @AfterEach
+    void clear() {
+        System.clearProperty(Gadgets.FIRED);
+    }
+
+    private static byte[] encode(TranscoderFactory f, Object value) {
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        attrs.put("user", "alice");
+        attrs.put("payload", value);
+        byte[] bytes = Transcoding.create(f).encode(new SessionContent(attrs, null));
+        System.clearProperty(Gadgets.FIRED);
+        return bytes;
+    }
+
+    @ParameterizedTest
+    @MethodSource("both")
+    void aCommonsCollectionsGadgetChainIsRejectedBeforeAnyOfItsClassesIsLoaded(TranscoderFactory f) throws Exception {
+        String name = Transcoding.name(f);
+        byte[] bytes = encode(f, Gadgets.chainFor(name));
+        try (Gadgets.WebappLoader webapp = new Gadgets.WebappLoader()) {
+            Transcoder reader = Transcoding.create(f, webapp, null, false);
+            TranscoderException e = assertThrows(TranscoderException.class, () -> reader.decode(bytes));
+            assertTrue(e.getMessage().contains("is not allowed by serialFilter"), e.getMessage());
+            assertTrue(e.getMessage().contains("org.apache.commons.collections."), e.getMessage());
+            assertEquals(List.of(), webapp.loadedGadgetClasses(), "no gadget class was even loaded");
+        }
+        assertFalse(Gadgets.fired(), "the chain did not run");
+    }
+
+    /** Proves that the payload above is live: with the gadget list switched off it runs. */
+    @ParameterizedTest
+    @MethodSource("both")
+    void theSameChainRunsWhenAnOperatorPutsEverythingBeforeTheGadgetList(TranscoderFactory f) throws Exception {
+        byte[] bytes = encode(f, Gadgets.chainFor(Transcoding.name(f)));
+        try (Gadgets.WebappLoader webapp = new Gadgets.WebappLoader()) {
+            try {
+                Transcoding.create(f, webapp, "*;@gadgets", false).decode(bytes);
+            } catch (TranscoderException e) {
+                // the chain may break the object it hides in; what counts is that it ran
+            }
+        }
+        assertTrue(Gadgets.fired(), "the chain ran: the rejection test above is not vacuous");
+    }
+
+    @ParameterizedTest
+    @MethodSource("both")
+    void aJdkClassOutsideTheAllowListDiscardsTheSession(TranscoderFactory f) {
+        byte[] bytes = encode(f, new BadAttributeValueExpException("toString() trigger of several chains"));
+        TranscoderException e = assertThrows(TranscoderException.class, () -> Transcoding.create(f).decode(bytes));
+        assertTrue(e.getMessage().contains("javax.management.BadAttributeValueExpException"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @MethodSource("both")
+    void reportOnlyModeLogsARefusedClassOnceAndAcceptsIt(TranscoderFactory f) throws Exception {
+        String filter = "!" + Corpus.Point.class.getName();
+        byte[] bytes = encode(f, new Corpus.Point(1, 2));
+        assertThrows(TranscoderException.class,
+                () -> Transcoding.create(f, getClass().getClassLoader(), filter, false).decode(bytes));
+
+        Transcoder reporting = Transcoding.create(f, getClass().getClassLoader(), filter, true);
+        try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+            assertEquals(new Corpus.Point(1, 2), reporting.decode(bytes).attributes().get("payload"));
+            assertEquals(new Corpus.Point(1, 2), reporting.decode(bytes).attributes().get("payload"));
+            assertEquals(1, warnings.messages().size(), "once per class: " + warnings.messages());
+            assertTrue(warnings.messages().get(0).contains(Corpus.Point.class.getName() + " would be rejected"));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("both")
+    void aStrictFilterOfTheOperatorReplacesTheDefaults(TranscoderFactory f) throws Exception {
+        byte[] bytes = encode(f, new Corpus.Point(1, 2));
+        String strict = "@jdk;!*";
+        TranscoderException e = assertThrows(TranscoderException.class,
+                () -> Transcoding.create(f, getClass().getClassLoader(), strict, false).decode(bytes));
+        assertTrue(e.getMessage().contains(Corpus.Point.class.getName()), e.getMessage());
+        byte[] plain = encode(f, new ArrayList<>(List.of("only", "jdk", "types")));
+        assertEquals(List.of("only", "jdk", "types"), Transcoding.create(f, getClass().getClassLoader(), strict, false)
+                .decode(plain).attributes().get("payload"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("both")
+    void anObjectGraphDeeperThanMaxdepthDiscardsTheSession(TranscoderFactory f) {
+        List<Object> deep = new ArrayList<>();
+        List<Object> current = deep;
+        for (int i = 0; i < 60; i++) {
+            List<Object> next = new ArrayList<>();
+            current.add(next);
+            current = next;
+        }
+        byte[] bytes = encode(f, deep);
+        TranscoderException e = assertThrows(TranscoderException.class,
+                () -> Transcoding.create(f, getClass().getClassLoader(), "maxdepth=30", false).decode(bytes));
+        assertTrue(e.getMessage().contains("maxdepth=30"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @MethodSource("both")
+    void anArrayOrCollectionLongerThanMaxarrayDiscardsTheSession(TranscoderFactory f) {
+        for (Object big : new Object[] {new int[5000], new ArrayList<>(java.util.Collections.nCopies(5000, "x")),
+            new String[5000]}) {
+            byte[] bytes = encode(f, big);
+            TranscoderException e = assertThrows(TranscoderException.class,
+                    () -> Transcoding.create(f, getClass().getClassLoader(), "maxarray=1000", false).decode(bytes));
+            assertTrue(e.getMessage().contains("maxarray=1000"), big.getClass() + ": " + e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("both")
+    void sessionBytesLargerThanMaxbytesAreRefusedUnread(TranscoderFactory f) {
+        byte[] bytes = encode(f, "x".repeat(5000));
+        TranscoderException e = assertThrows(TranscoderException.class,
+                () -> Transcoding.create(f, getClass().getClassLoader(), "maxbytes=4096", false).decode(bytes));
+        assertTrue(e.getMessage().contains("maxbytes=4096"), e.getMessage());
+    }
+}
