@@ -1,14 +1,13 @@
 package io.msm.e2e;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import io.msm.testkit.Loopback;
 
 /**
  * Debian's Apache httpd 2.4, started by the test on a loopback port with a configuration of its own
@@ -37,10 +36,7 @@ final class ApacheHttpd implements AutoCloseable {
             throw new AssertionError("Apache httpd is not installed, and these tests need a real one;"
                     + " install it with: apt-get install -y apache2");
         }
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = Loopback.freePort();
         Files.createDirectories(dir.resolve("run"));
         dir.resolve("run").toFile().setWritable(true, false);
         String balancer = Files.readString(example)
@@ -69,13 +65,13 @@ final class ApacheHttpd implements AutoCloseable {
         httpd.process = new ProcessBuilder(BINARY.toString(), "-f", dir.resolve("httpd.conf").toString(),
                 "-DFOREGROUND").redirectErrorStream(true).redirectOutput(dir.resolve("console.log").toFile()).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!accepts(port)) {
+        while (!Loopback.accepts(port)) {
             if (!httpd.process.isAlive() || System.nanoTime() > deadline) {
                 httpd.close();
                 throw new AssertionError("apache2 did not start: " + Files.readString(dir.resolve("console.log"))
                         + (Files.exists(dir.resolve("error.log")) ? Files.readString(dir.resolve("error.log")) : ""));
             }
-            sleep(50);
+            Loopback.pause(50);
         }
         return httpd;
     }
@@ -104,20 +100,5 @@ final class ApacheHttpd implements AutoCloseable {
         }
     }
 
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

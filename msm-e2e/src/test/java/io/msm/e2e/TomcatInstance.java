@@ -1,9 +1,6 @@
 package io.msm.e2e;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+
+import io.msm.testkit.Loopback;
 
 /**
  * One Tomcat as an operator runs it: CATALINA_HOME is the unpacked distribution, CATALINA_BASE a
@@ -37,7 +36,7 @@ final class TomcatInstance implements AutoCloseable {
 
     static TomcatInstance start(TomcatLine line, String route, Path base, Path webapp, String managerAttributes)
             throws IOException {
-        int port = freePort();
+        int port = Loopback.freePort();
         Path home = line.home();
         for (String dir : new String[] {"conf/Catalina/localhost", "lib", "logs", "temp", "webapps", "work"}) {
             Files.createDirectories(base.resolve(dir));
@@ -92,14 +91,12 @@ final class TomcatInstance implements AutoCloseable {
                 throw new AssertionError(route + " did not start" + (process.isAlive() ? " in time" : "")
                         + "; its console:\n" + log.substring(Math.max(0, log.length() - 6000)));
             }
-            sleep(200);
+            Loopback.pause(200);
         }
     }
 
     private boolean answers() {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        } catch (IOException e) {
+        if (!Loopback.accepts(port)) {
             return false;
         }
         try {
@@ -162,17 +159,5 @@ final class TomcatInstance implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,7 +45,7 @@ public final class MemcachedServer implements AutoCloseable {
         IOException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
-                MemcachedServer server = new MemcachedServer(freePort(), List.of(extraArgs));
+                MemcachedServer server = new MemcachedServer(Loopback.freePort(), List.of(extraArgs));
                 server.launch();
                 return server;
             } catch (IOException e) {
@@ -85,7 +84,7 @@ public final class MemcachedServer implements AutoCloseable {
     /** Starts it again on the same port, empty. */
     public void restart() {
         kill();
-        Await.until("port " + port + " to be free for memcached's restart", START_TIMEOUT, () -> !accepts(port));
+        Await.until("port " + port + " to be free for memcached's restart", START_TIMEOUT, () -> !Loopback.accepts(port));
         try {
             launch();
         } catch (IOException e) {
@@ -124,7 +123,7 @@ public final class MemcachedServer implements AutoCloseable {
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         RUNNING.add(process);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!accepts(port)) {
+        while (!Loopback.accepts(port)) {
             if (!process.isAlive()) {
                 throw new IOException("memcached exited with " + process.exitValue() + ": " + tail());
             }
@@ -133,7 +132,7 @@ public final class MemcachedServer implements AutoCloseable {
                 throw new IOException("memcached did not accept connections on port " + port + " within "
                         + START_TIMEOUT.toSeconds() + " s: " + tail());
             }
-            sleep(10);
+            Loopback.pause(10);
         }
     }
 
@@ -161,20 +160,7 @@ public final class MemcachedServer implements AutoCloseable {
                 + " install it with: apt-get install -y memcached");
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     private static boolean waitFor(Process p) {
         try {
@@ -185,13 +171,6 @@ public final class MemcachedServer implements AutoCloseable {
         }
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     // A few text-protocol commands, independent of the code under test, to look at what it stored.
 
