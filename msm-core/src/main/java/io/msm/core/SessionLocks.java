@@ -109,8 +109,8 @@ final class SessionLocks {
             }
         } catch (StoreException e) {
             health.markDown(lock.node, e.getMessage());
-            LOG.info("lock {} could not be released ({}); it expires after lockExpiration={} s", lock.key,
-                    e.getMessage(), expirySeconds);
+            LOG.info("a session lock on node {} could not be released ({}); it expires after lockExpiration={} s",
+                    lock.node, e.getMessage(), expirySeconds);
         }
     }
 

@@ -38,9 +38,10 @@ final class SessionStore implements AutoCloseable {
     private static final String SPY_LOGGER_PROPERTY = "net.spy.log.LoggerImpl";
 
     static {
-        // spymemcached prints to stderr unless told otherwise; send it where msm's own log goes.
+        // spymemcached prints to stderr, keys included, unless told otherwise: send it where msm's own
+        // log goes, keys blanked.
         if (System.getProperty(SPY_LOGGER_PROPERTY) == null) {
-            System.setProperty(SPY_LOGGER_PROPERTY, net.spy.memcached.compat.log.SLF4JLogger.class.getName());
+            System.setProperty(SPY_LOGGER_PROPERTY, SpymemcachedLog.class.getName());
         }
     }
 
@@ -275,7 +276,8 @@ final class SessionStore implements AutoCloseable {
 
     private static StoreException failure(String nodeId, String op, Exception e) {
         Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-        return new StoreException(nodeId, op + " on node " + nodeId + " failed: " + cause, cause);
+        return new StoreException(nodeId, op + " on node " + nodeId + " failed: " + SpymemcachedLog.mask(cause.toString()),
+                cause);
     }
 
     private MemcachedClient client(String nodeId) throws StoreException {
