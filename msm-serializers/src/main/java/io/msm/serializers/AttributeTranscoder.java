@@ -101,7 +101,12 @@ public abstract class AttributeTranscoder implements Transcoder {
 
     private Block serialize(String name, Object value) {
         try {
-            return write(name, value);
+            Block block = write(name, value);
+            if (block.length > filter.maxBytes()) {
+                throw new RejectedContentException(block.length + " bytes exceed " + SerialFilter.ATTRIBUTE
+                        + " maxbytes=" + filter.maxBytes() + ", so they could not be read back");
+            }
+            return block;
         } catch (Exception | StackOverflowError e) {
             String type = value == null ? "null" : value.getClass().getName();
             warnOnce(name + "/" + type, "session attribute '{}' of class {} cannot be serialized and is left out of"

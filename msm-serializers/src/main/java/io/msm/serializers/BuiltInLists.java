@@ -70,10 +70,11 @@ final class BuiltInLists {
     static final List<SerialFilter.Rule> JDK = rules(
             "java.lang.String", "java.lang.Boolean", "java.lang.Character", "java.lang.Number", "java.lang.Byte",
             "java.lang.Short", "java.lang.Integer", "java.lang.Long", "java.lang.Float", "java.lang.Double",
-            "java.lang.Enum", "java.lang.Record", "java.lang.Object", "java.lang.StringBuilder",
+            "java.lang.Enum", "java.lang.Record", "java.lang.Object", "java.lang.Class", "java.lang.StringBuilder",
             "java.lang.StringBuffer", "java.lang.AbstractStringBuilder", "java.lang.String$CaseInsensitiveComparator",
             "java.lang.Throwable", "java.lang.Exception", "java.lang.RuntimeException", "java.lang.Error",
             "java.lang.IllegalArgumentException", "java.lang.IllegalStateException", "java.lang.StackTraceElement",
+            "java.lang.invoke.SerializedLambda",
             "java.math.*",
             "java.util.*",
             "java.util.concurrent.*",

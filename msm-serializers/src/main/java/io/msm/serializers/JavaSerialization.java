@@ -8,6 +8,7 @@ import java.io.InvalidClassException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
+import java.io.ObjectStreamException;
 import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
@@ -37,12 +38,38 @@ public final class JavaSerialization {
         this.streamFilter = StreamLimits.create(filter);
     }
 
-    public static byte[] serialize(Object value) throws IOException {
+    /**
+     * @throws RejectedContentException when the value holds a class the filter refuses: such bytes
+     *     could never be read back, so they are not written
+     */
+    public byte[] serialize(Object value) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+        try (ObjectOutputStream out = new FilteredObjectOutputStream(bytes)) {
             out.writeObject(value);
         }
         return bytes.toByteArray();
+    }
+
+    /** Refuses to write a class that the filter would refuse to read. */
+    private final class FilteredObjectOutputStream extends ObjectOutputStream {
+        FilteredObjectOutputStream(ByteArrayOutputStream out) throws IOException {
+            super(out);
+        }
+
+        @Override
+        protected void annotateClass(Class<?> cl) {
+            if (!ObjectStreamException.class.isAssignableFrom(cl)) { // the stream records its own failure
+                filter.check(cl.getName());
+            }
+        }
+
+        @Override
+        protected void annotateProxyClass(Class<?> cl) {
+            filter.check(Proxy.class.getName());
+            for (Class<?> i : cl.getInterfaces()) {
+                filter.check(i.getName());
+            }
+        }
     }
 
     /**

@@ -21,7 +21,7 @@ final class JavaSerializationTranscoder extends AttributeTranscoder {
 
     @Override
     protected Block write(String name, Object value) throws Exception {
-        byte[] bytes = JavaSerialization.serialize(value);
+        byte[] bytes = java.serialize(value);
         return new Block(JAVA, bytes, bytes.length);
     }
 

@@ -137,6 +137,11 @@ public final class Corpus {
             s.addAll(List.of("ccc", "a", "bb"));
             return s;
         }));
+        c.add(sorted("TreeSet with serializable lambda comparator", () -> {
+            TreeSet<String> s = new TreeSet<>((Comparator<String> & Serializable) (a, b) -> b.compareTo(a));
+            s.addAll(List.of("a", "c", "b"));
+            return s;
+        }));
         c.add(same("HashSet", () -> new HashSet<>(Set.of("a", "b"))));
         c.add(same("LinkedHashSet", () -> new LinkedHashSet<>(List.of("z", "a", "m"))));
         c.add(same("TreeSet", () -> new TreeSet<>(Set.of(3, 1, 2))));
@@ -225,7 +230,14 @@ public final class Corpus {
             cal.setTimeInMillis(1_700_000_000_000L);
             return cal;
         }));
+        c.add(same("Calendar, Japanese imperial", () -> {
+            Calendar cal = Calendar.getInstance(TimeZone.getTimeZone("Asia/Tokyo"), new Locale("ja", "JP", "JP"));
+            cal.setTimeInMillis(1_700_000_000_000L);
+            return cal;
+        }));
         c.add(same("TimeZone", () -> TimeZone.getTimeZone("America/Los_Angeles")));
+        c.add(same("TimeZone with own rules", () -> new java.util.SimpleTimeZone(3_600_000, "Own/Rules",
+                Calendar.MARCH, -1, Calendar.SUNDAY, 3_600_000, Calendar.OCTOBER, -1, Calendar.SUNDAY, 3_600_000)));
         c.add(same("Locale", () -> Locale.forLanguageTag("sr-Latn-RS")));
         c.add(same("UUID", () -> UUID.fromString("3f2504e0-4f89-11d3-9a0c-0305e82c3301")));
         c.add(same("URI", () -> URI.create("https://example.org/a%20b?q=1#frag")));

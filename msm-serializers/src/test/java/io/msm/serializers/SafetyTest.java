@@ -35,11 +35,13 @@ class SafetyTest {
         System.clearProperty(Gadgets.FIRED);
     }
 
+    /** What an attacker with access to memcached writes: msm's own format, any class in it. */
     private static byte[] encode(TranscoderFactory f, Object value) {
         Map<String, Object> attrs = new LinkedHashMap<>();
         attrs.put("user", "alice");
         attrs.put("payload", value);
-        byte[] bytes = Transcoding.create(f).encode(new SessionContent(attrs, null));
+        Transcoder anything = Transcoding.create(f, SafetyTest.class.getClassLoader(), "*;@gadgets", false);
+        byte[] bytes = anything.encode(new SessionContent(attrs, null));
         System.clearProperty(Gadgets.FIRED);
         return bytes;
     }

@@ -3,22 +3,33 @@ package io.msm.serializers.kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.DefaultClassResolver;
 import com.esotericsoftware.kryo.util.IntMap;
 import com.esotericsoftware.kryo.util.ObjectMap;
 
+import io.msm.serializers.RejectedContentException;
 import io.msm.serializers.SerialFilter;
 
 /**
- * Kryo's class resolver with two changes: a class name read from the bytes goes through the
- * {@link SerialFilter} before it is loaded, and it is loaded only by the webapp's class loader,
- * never by msm's (which sees classes the webapp cannot).
+ * Kryo's class resolver with three changes: a class name read from the bytes goes through the
+ * {@link SerialFilter} before it is loaded, it is loaded only by the webapp's class loader, never
+ * by msm's (which sees classes the webapp cannot), and a class the filter refuses is not written.
  */
 final class FilteringClassResolver extends DefaultClassResolver {
     private final SerialFilter filter;
+    private final Rejections rejections;
 
-    FilteringClassResolver(SerialFilter filter) {
+    FilteringClassResolver(SerialFilter filter, Rejections rejections) {
         this.filter = filter;
+        this.rejections = rejections;
+    }
+
+    /** A class the filter would refuse to read is not written either: the attribute is left out instead. */
+    @Override
+    protected void writeName(Output output, Class type, Registration registration) {
+        filter.check(type.getName());
+        super.writeName(output, type, registration);
     }
 
     @Override
@@ -33,7 +44,11 @@ final class FilteringClassResolver extends DefaultClassResolver {
             if (className == null) {
                 throw new KryoException("class name missing");
             }
-            filter.check(className);
+            try {
+                filter.check(className);
+            } catch (RejectedContentException e) {
+                throw rejections.record(e);
+            }
             type = getTypeByName(className);
             if (type == null) {
                 try {

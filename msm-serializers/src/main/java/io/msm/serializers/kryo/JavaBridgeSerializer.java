@@ -9,6 +9,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 
 import io.msm.serializers.JavaSerialization;
+import io.msm.serializers.RejectedContentException;
 
 /**
  * Java serialization of one object inside a Kryo stream, for classes that Kryo's field serializer
@@ -18,15 +19,17 @@ import io.msm.serializers.JavaSerialization;
  */
 final class JavaBridgeSerializer extends Serializer<Object> {
     private final JavaSerialization java;
+    private final Rejections rejections;
 
-    JavaBridgeSerializer(JavaSerialization java) {
+    JavaBridgeSerializer(JavaSerialization java, Rejections rejections) {
         this.java = java;
+        this.rejections = rejections;
     }
 
     @Override
     public void write(Kryo kryo, Output output, Object object) {
         try {
-            byte[] bytes = JavaSerialization.serialize(object);
+            byte[] bytes = java.serialize(object);
             output.writeVarInt(bytes.length, true);
             output.writeBytes(bytes);
         } catch (IOException e) {
@@ -41,6 +44,10 @@ final class JavaBridgeSerializer extends Serializer<Object> {
         try {
             return java.deserialize(bytes, 0, length);
         } catch (IOException | ClassNotFoundException e) {
+            RejectedContentException rejected = RejectedContentException.in(e);
+            if (rejected != null) {
+                throw rejections.record(rejected);
+            }
             throw new KryoException("Java deserialization of " + type.getName() + " failed: " + e, e);
         }
     }

@@ -12,6 +12,7 @@ import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Calendar;
 import java.util.Date;
 import java.util.GregorianCalendar;
 import java.util.HashMap;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.LinkedList;
 import java.util.Locale;
+import java.util.TimeZone;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -35,11 +37,14 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.serializers.ClosureSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.AtomicBooleanSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.AtomicIntegerSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.AtomicLongSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.AtomicReferenceSerializer;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers.CalendarSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.PatternSerializer;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers.TimeZoneSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.URISerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.UUIDSerializer;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
@@ -62,23 +67,30 @@ final class KryoSetup {
         AtomicInteger.class, AtomicLong.class, Object[].class, String[].class, int[].class, long[].class,
         byte[].class};
     private static final int FIRST_ID = 20;
+    private static final int CLOSURE_ID = 19;
 
     private KryoSetup() {
     }
 
-    static Kryo create(ClassLoader loader, SerialFilter filter, JavaSerialization java) {
-        Kryo kryo = new Kryo(new FilteringClassResolver(filter), new MapReferenceResolver());
+    static Kryo create(ClassLoader loader, SerialFilter filter, JavaSerialization java, Rejections rejections) {
+        Kryo kryo = new Kryo(new FilteringClassResolver(filter, rejections), new MapReferenceResolver());
         kryo.setRegistrationRequired(false);
         kryo.setClassLoader(loader);
         kryo.setMaxDepth(filter.maxDepth());
         // A public no-argument constructor where there is one, the JDK's serialization constructor otherwise.
         kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
-        Serializer<Object> javaBridge = new JavaBridgeSerializer(java);
+        Serializer<Object> javaBridge = new JavaBridgeSerializer(java, rejections);
         kryo.setDefaultSerializer(new SessionSerializerFactory(javaBridge));
         WrapperSerializer.register(kryo);
         OrderedMapSerializers.register(kryo, javaBridge);
         CheckedSerializers.register(kryo);
         kryo.addDefaultSerializer(Locale.class, new LocaleSerializer());
+        // Kryo's serializers keep only the id of a time zone and turn every calendar into a
+        // GregorianCalendar: right for the JDK's own zones and for GregorianCalendar, not for the rest.
+        kryo.addDefaultSerializer(TimeZone.getTimeZone("UTC").getClass(), new TimeZoneSerializer());
+        kryo.addDefaultSerializer(TimeZone.class, javaBridge);
+        kryo.addDefaultSerializer(GregorianCalendar.class, new CalendarSerializer());
+        kryo.addDefaultSerializer(Calendar.class, javaBridge);
         kryo.addDefaultSerializer(URI.class, new URISerializer());
         kryo.addDefaultSerializer(UUID.class, new UUIDSerializer());
         kryo.addDefaultSerializer(Pattern.class, new PatternSerializer());
@@ -89,6 +101,8 @@ final class KryoSetup {
         for (int i = 0; i < REGISTERED.length; i++) {
             kryo.register(REGISTERED[i], FIRST_ID + i);
         }
+        // Kryo writes every lambda as this one class; serializable lambdas go through SerializedLambda.
+        kryo.register(ClosureSerializer.Closure.class, javaBridge, CLOSURE_ID);
         return kryo;
     }
 }

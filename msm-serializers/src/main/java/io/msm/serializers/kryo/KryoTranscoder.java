@@ -22,6 +22,8 @@ final class KryoTranscoder extends AttributeTranscoder {
     private static final int POOL_SIZE = 64;
     /** How Kryo words its depth limit (Kryo.beginObject). */
     private static final String MAX_DEPTH_MESSAGE = "Max depth exceeded";
+    /** How Kryo's Output words an attribute larger than serialFilter maxbytes. */
+    private static final String BUFFER_OVERFLOW_MESSAGE = "Buffer overflow";
 
     private final JavaSerialization java;
     private final Pool<Worker> pool;
@@ -31,9 +33,10 @@ final class KryoTranscoder extends AttributeTranscoder {
         final Kryo kryo;
         final Output output;
         final LimitedInput input;
+        final Rejections rejections = new Rejections();
 
-        Worker(Kryo kryo, SerialFilter filter) {
-            this.kryo = kryo;
+        Worker(ClassLoader loader, SerialFilter filter, JavaSerialization java) {
+            this.kryo = KryoSetup.create(loader, filter, java, rejections);
             this.output = new Output(4096, filter.maxBytes());
             this.input = new LimitedInput(filter);
         }
@@ -46,7 +49,7 @@ final class KryoTranscoder extends AttributeTranscoder {
         this.pool = new Pool<Worker>(true, true, POOL_SIZE) {
             @Override
             protected Worker create() {
-                return new Worker(KryoSetup.create(loader, filter, java), filter);
+                return new Worker(loader, filter, java);
             }
         };
     }
@@ -67,16 +70,23 @@ final class KryoTranscoder extends AttributeTranscoder {
             return block;
         } catch (RuntimeException | StackOverflowError e) {
             // The worker is dropped, not returned: Kryo's state after a failed write is not worth trusting.
-            if (RejectedContentException.in(e) != null || !(value instanceof Serializable)) {
+            // What the filter refuses, or is too deep or too large to be read back, is not retried either.
+            if (RejectedContentException.in(e) != null || !(value instanceof Serializable) || isLimit(e)) {
                 throw e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
             }
             String type = value.getClass().getName();
             warnOnce("kryo/" + type, "session attribute '{}' of class {} cannot be written by Kryo ({}); attributes"
                     + " of this class are stored with Java serialization instead (reported once per class)", name,
                     type, e.toString());
-            byte[] bytes = JavaSerialization.serialize(value);
+            byte[] bytes = java.serialize(value);
             return new Block(JAVA, bytes, bytes.length);
         }
+    }
+
+    private static boolean isLimit(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        return e instanceof KryoException && (message.startsWith(MAX_DEPTH_MESSAGE)
+                || message.startsWith(BUFFER_OVERFLOW_MESSAGE));
     }
 
     @Override
@@ -89,10 +99,13 @@ final class KryoTranscoder extends AttributeTranscoder {
         }
         Worker w = pool.obtain();
         w.input.setBuffer(data, offset, length);
+        w.rejections.clear();
         Object value;
         try {
             value = w.kryo.readClassAndObject(w.input);
+            w.rejections.throwIfAny();
         } catch (KryoException e) {
+            w.rejections.throwIfAny();
             if (String.valueOf(e.getMessage()).startsWith(MAX_DEPTH_MESSAGE)) {
                 throw new RejectedContentException("object graph deeper than " + SerialFilter.ATTRIBUTE
                         + " maxdepth=" + filter.maxDepth());

@@ -1,0 +1,133 @@
+package io.msm.serializers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import io.msm.core.SessionContent;
+import io.msm.core.Transcoder;
+import io.msm.core.TranscoderFactory;
+
+/**
+ * A redeploy changes a class that sessions hold. Old sessions still load where the change is
+ * compatible (a field added, a field removed); where it is not (the class is gone, or for Java
+ * serialization a field changed its type) that attribute is dropped with one log line and the rest
+ * of the session is kept, never an error for the request.
+ */
+class EvolutionTest {
+    private static final String V1 = "public String owner; public int items; public String coupon;";
+    private static final String V2_ADDED_AND_REMOVED = "public String owner; public int items;"
+            + " public java.util.List<String> notes = new java.util.ArrayList<>();";
+    private static final String V3_TYPE_CHANGED = "public String owner; public String items;";
+
+    @TempDir
+    Path dir;
+
+    static java.util.stream.Stream<TranscoderFactory> both() {
+        return Transcoding.both();
+    }
+
+    @ParameterizedTest
+    @MethodSource("both")
+    void aSessionWrittenBeforeAFieldWasAddedAndAnotherRemovedStillLoads(TranscoderFactory f) throws Exception {
+        try (URLClassLoader v1 = compile("v1", V1); URLClassLoader v2 = compile("v2", V2_ADDED_AND_REMOVED)) {
+            byte[] stored = writeCart(f, v1);
+            try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+                Map<String, Object> back = Transcoding.create(f, v2, null, false).decode(stored).attributes();
+                Object cart = back.get("cart");
+                assertEquals(v2.loadClass("com.example.Cart"), cart.getClass(), "the new class, not the old one");
+                assertEquals("alice", field(cart, "owner"));
+                assertEquals(3, field(cart, "items"));
+                assertEquals("alice", back.get("user"));
+                assertEquals(List.of(), warnings.messages());
+            }
+        }
+    }
+
+    /**
+     * Java serialization refuses the whole object; Kryo's compatible field serializer keeps it and
+     * leaves that one field at its default. Either way the session loads, the rest is kept, and
+     * nothing is logged per request.
+     */
+    @ParameterizedTest
+    @MethodSource("both")
+    void aFieldThatChangedItsTypeNeverFailsTheSession(TranscoderFactory f) throws Exception {
+        try (URLClassLoader v1 = compile("v1", V1); URLClassLoader v3 = compile("v3", V3_TYPE_CHANGED)) {
+            byte[] stored = writeCart(f, v1);
+            Transcoder reader = Transcoding.create(f, v3, null, false);
+            try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+                Map<String, Object> back = reader.decode(stored).attributes();
+                reader.decode(stored);
+                assertEquals("alice", back.get("user"), "the rest of the session is kept");
+                if (Transcoding.name(f).equals("Kryo")) {
+                    Object cart = back.get("cart");
+                    assertEquals("alice", field(cart, "owner"));
+                    assertEquals(null, field(cart, "items"), "the changed field starts from its default");
+                    assertEquals(List.of(), warnings.messages());
+                } else {
+                    assertEquals(Map.of("user", "alice"), back, "the cart is dropped");
+                    assertEquals(1, warnings.messages().size(), "one line, not one per request: "
+                            + warnings.messages());
+                    assertTrue(warnings.messages().get(0).contains("'cart'"), warnings.messages().get(0));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("both")
+    void aClassThatIsGoneDropsThatAttributeAndKeepsTheRest(TranscoderFactory f) throws Exception {
+        try (URLClassLoader v1 = compile("v1", V1); URLClassLoader without = new URLClassLoader(new URL[0],
+                getClass().getClassLoader())) {
+            byte[] stored = writeCart(f, v1);
+            try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+                assertEquals(Map.of("user", "alice"), Transcoding.create(f, without, null, false).decode(stored)
+                        .attributes());
+                assertEquals(1, warnings.messages().size(), String.valueOf(warnings.messages()));
+            }
+        }
+    }
+
+    private static byte[] writeCart(TranscoderFactory f, ClassLoader v1) throws Exception {
+        Object cart = v1.loadClass("com.example.Cart").getConstructor().newInstance();
+        cart.getClass().getField("owner").set(cart, "alice");
+        cart.getClass().getField("items").set(cart, 3);
+        cart.getClass().getField("coupon").set(cart, "WINTER");
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        attrs.put("user", "alice");
+        attrs.put("cart", cart);
+        return Transcoding.create(f, v1, null, false).encode(new SessionContent(attrs, null));
+    }
+
+    private static Object field(Object o, String name) throws ReflectiveOperationException {
+        return o.getClass().getField(name).get(o);
+    }
+
+    /** One version of the webapp's class com.example.Cart, compiled now, in a loader of its own. */
+    private URLClassLoader compile(String version, String fields) throws IOException {
+        Path src = Files.createDirectories(dir.resolve(version + "/src/com/example"));
+        Path out = Files.createDirectories(dir.resolve(version + "/classes"));
+        Path file = Files.writeString(src.resolve("Cart.java"), "package com.example;\n"
+                + "public class Cart implements java.io.Serializable {\n"
+                + "  private static final long serialVersionUID = 1L;\n  " + fields + "\n}\n");
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        int rc = javac.run(null, null, null, "-d", out.toString(), file.toString());
+        assertEquals(0, rc, "javac of Cart " + version);
+        return new URLClassLoader(new URL[] {out.toUri().toURL()}, EvolutionTest.class.getClassLoader());
+    }
+}
