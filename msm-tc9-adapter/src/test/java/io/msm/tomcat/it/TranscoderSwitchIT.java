@@ -1,0 +1,56 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+import io.msm.serializers.JavaSerializationTranscoderFactory;
+import io.msm.serializers.kryo.KryoTranscoderFactory;
+
+/**
+ * Each frame names its transcoder, so a cluster can change transcoderFactoryClass one Tomcat at a
+ * time: sessions written with Java serialization are read by a Tomcat on Kryo and back. The old
+ * memcached-session-manager class names are accepted for ours.
+ */
+class TranscoderSwitchIT extends ClusterTest {
+    private static final int FRAME_TRANSCODER_BYTE = 4;
+
+    @Test
+    void sessionsStayReadableAcrossAChangeOfTranscoderInBothDirections() {
+        TomcatNode java = tomcat("tomcat1", manager("transcoderFactoryClass",
+                JavaSerializationTranscoderFactory.class.getName()));
+        TomcatNode kryo = tomcat("tomcat2", manager("transcoderFactoryClass", KryoTranscoderFactory.class.getName()));
+        TomcatNode javaAgain = tomcat("tomcat3", manager());
+        Browser user = new Browser();
+
+        String first = user.get(java.url("/app/s/set?name=alice&step=1")).get("id");
+        awaitStored(first);
+        assertEquals(1, serverOf(first).get(key(first))[FRAME_TRANSCODER_BYTE], "written by Java serialization");
+
+        Browser.Page onKryo = user.get(kryo.url("/app/s/set?step=2"));
+        assertEquals("alice", onKryo.get("attr.name"), "a Java frame read by a Tomcat on Kryo");
+        String second = onKryo.get("id");
+        awaitStored(second);
+        assertEquals(2, serverOf(second).get(key(second))[FRAME_TRANSCODER_BYTE], "written by Kryo");
+
+        Browser.Page onJava = user.get(javaAgain.url("/app/s/get"));
+        assertEquals("alice", onJava.get("attr.name"), "a Kryo frame read by a Tomcat on Java serialization");
+        assertEquals("2", onJava.get("attr.step"));
+    }
+
+    @Test
+    void theOlderManagersClassNamesAreAcceptedForOurs() {
+        TomcatNode tomcat = tomcat("tomcat1", manager("transcoderFactoryClass",
+                "de.javakaffee.web.msm.serializer.kryo.KryoTranscoderFactory"));
+        Browser user = new Browser();
+        String id = user.get(tomcat.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        assertEquals(2, serverOf(id).get(key(id))[FRAME_TRANSCODER_BYTE], "the alias chose Kryo");
+
+        TomcatNode other = tomcat("tomcat2", manager("transcoderFactoryClass",
+                "de.javakaffee.web.msm.JavaSerializationTranscoderFactory"));
+        String id2 = new Browser().get(other.url("/app/s/set?name=bob")).get("id");
+        awaitStored(id2);
+        assertEquals(1, serverOf(id2).get(key(id2))[FRAME_TRANSCODER_BYTE], "the alias chose Java serialization");
+    }
+}
