@@ -1,0 +1,50 @@
+package io.msm.benchmarks;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The benchmark's knobs, from system properties (the Maven profile passes {@code -Dbench.*} on),
+ * each with a default that keeps a whole load run within about ten minutes on two cores.
+ */
+final class BenchOptions {
+    final int rounds = integer("bench.rounds", 3);
+    final int roundSeconds = integer("bench.roundSeconds", 6);
+    final int warmupSeconds = integer("bench.warmupSeconds", 3);
+    final int connections = integer("bench.connections", 32);
+    final int sessions = integer("bench.sessions", 200);
+    /** Comma-separated configuration keys (StandardManager is always added), or "all". */
+    final String configs = text("bench.configs", "all");
+    final List<String> workloads = Arrays.asList(text("bench.workloads", "read,write").split(","));
+    /** Memory benchmark: sessions per manager. */
+    final int memorySessions = integer("bench.memorySessions", 10_000);
+
+    BenchOptions() {
+        for (String w : workloads) {
+            if (!w.equals("read") && !w.equals("write")) {
+                throw new IllegalArgumentException("bench.workloads: '" + w + "' is not a workload; write read,write");
+            }
+        }
+    }
+
+    private static String text(String name, String defaultValue) {
+        String value = System.getProperty(name);
+        return value == null || value.isBlank() ? defaultValue : value.trim();
+    }
+
+    private static int integer(String name, int defaultValue) {
+        String value = System.getProperty(name);
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(name + ": '" + value + "' is not a positive whole number");
+    }
+}

@@ -1,0 +1,141 @@
+package io.msm.benchmarks;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A closed loop on loopback: each of N threads holds one keep-alive connection and sends its next
+ * request as soon as the previous answer arrived, each time with the cookie of a session picked at
+ * random. It stops at a deadline; every request counts, the ones that fail too.
+ */
+final class LoadGenerator {
+    /** Latencies kept per thread at most; far more than a round of a few seconds produces. */
+    private static final int MAX_SAMPLES_PER_THREAD = 2_000_000;
+
+    private final int port;
+    private final int connections;
+
+    LoadGenerator(int port, int connections) {
+        this.port = port;
+        this.connections = connections;
+    }
+
+    /** Runs one round against {@code path} (e.g. /msm-sticky-async/s/read) for {@code millis}. */
+    RoundResult run(String path, List<String> sessionIds, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        List<Worker> workers = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < connections; i++) {
+            Worker w = new Worker(path, sessionIds, deadline);
+            workers.add(w);
+            w.thread.start();
+        }
+        for (Worker w : workers) {
+            w.thread.join(millis + 30_000);
+            if (w.thread.isAlive()) {
+                w.thread.interrupt(); // a socket timeout ends it within seconds
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long errors = 0;
+        long non2xx = 0;
+        long lost = 0;
+        int total = 0;
+        for (Worker w : workers) {
+            errors += w.errors;
+            non2xx += w.non2xx;
+            lost += w.lost;
+            total += w.count;
+        }
+        long[] all = new long[total];
+        int at = 0;
+        for (Worker w : workers) {
+            System.arraycopy(w.latencies, 0, all, at, w.count);
+            at += w.count;
+        }
+        Arrays.sort(all);
+        String firstProblem = workers.stream().map(w -> w.firstProblem).filter(p -> p != null).findFirst()
+                .orElse(null);
+        return new RoundResult(total / seconds, percentile(all, 0.50), percentile(all, 0.99), total, errors, non2xx,
+                lost, firstProblem);
+    }
+
+    private static double percentile(long[] sortedNanos, double p) {
+        if (sortedNanos.length == 0) {
+            return Double.NaN;
+        }
+        int index = (int) Math.min(sortedNanos.length - 1, Math.ceil(p * sortedNanos.length) - 1);
+        return sortedNanos[Math.max(0, index)] / 1e6;
+    }
+
+    private final class Worker implements Runnable {
+        final Thread thread = new Thread(this, "load");
+        private final String path;
+        private final List<String> sessionIds;
+        private final long deadline;
+        long[] latencies = new long[4096];
+        int count;
+        long errors;
+        long non2xx;
+        long lost;
+        String firstProblem;
+
+        Worker(String path, List<String> sessionIds, long deadline) {
+            this.path = path;
+            this.sessionIds = sessionIds;
+            this.deadline = deadline;
+            thread.setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            try (HttpConnection connection = new HttpConnection(port)) {
+                while (System.nanoTime() < deadline && count < MAX_SAMPLES_PER_THREAD
+                        && !Thread.currentThread().isInterrupted()) {
+                    String id = sessionIds.get(ThreadLocalRandom.current().nextInt(sessionIds.size()));
+                    long t0 = System.nanoTime();
+                    try {
+                        HttpConnection.Response r = connection.get(path, id);
+                        record(System.nanoTime() - t0);
+                        check(r, id);
+                    } catch (IOException | RuntimeException e) {
+                        record(System.nanoTime() - t0);
+                        errors++;
+                        problem(e.toString());
+                    }
+                }
+            }
+        }
+
+        private void check(HttpConnection.Response r, String id) {
+            if (r.status == 404) {
+                lost++;
+                problem("session " + id + " not found (404)");
+            } else if (r.status < 200 || r.status > 299) {
+                non2xx++;
+                problem("HTTP " + r.status);
+            } else if (!r.body.equals(id) || r.newSessionId != null) {
+                lost++;
+                problem("session " + id + " answered as " + r.body
+                        + (r.newSessionId == null ? "" : " with a new cookie " + r.newSessionId));
+            }
+        }
+
+        private void problem(String what) {
+            if (firstProblem == null) {
+                firstProblem = what;
+            }
+        }
+
+        private void record(long nanos) {
+            if (count == latencies.length) {
+                latencies = Arrays.copyOf(latencies, latencies.length * 2);
+            }
+            latencies[count++] = nanos;
+        }
+    }
+}
