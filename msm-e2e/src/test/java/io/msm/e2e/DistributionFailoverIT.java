@@ -66,6 +66,8 @@ class DistributionFailoverIT {
         assertEquals("alice", after.get("attr.name"));
         assertEquals("half-filled", after.get("attr.form"));
         assertTrue(after.get("id").endsWith("." + after.get("servedBy")), "route renamed: " + after.get("id"));
+        TomcatInstance survivor = victim == c.tomcat1 ? c.tomcat2 : c.tomcat1;
+        assertTrue(survivor.console().contains("msm for /xnat"), "msm logs through Tomcat's own logging");
     }
 
     @ParameterizedTest(name = "{0}, non-sticky round robin")
