@@ -1,9 +1,7 @@
 package io.msm.serializers;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.security.Principal;
 import java.util.LinkedHashMap;
@@ -46,21 +44,13 @@ public abstract class AttributeTranscoder implements Transcoder {
         this.filter = filter;
     }
 
-    /** One serialized value and how it was written. */
-    protected static final class Block {
-        final int kind;
-        final byte[] bytes;
-        final int length;
-
-        public Block(int kind, byte[] bytes, int length) {
-            this.kind = kind;
-            this.bytes = bytes;
-            this.length = length;
-        }
-    }
-
-    /** @throws Exception when the value cannot be serialized; the attribute is then left out */
-    protected abstract Block write(String name, Object value) throws Exception;
+    /**
+     * Writes one value as one block: {@code out.beginBlock(kind)}, the bytes, {@code out.endBlock}.
+     *
+     * @throws Exception when the value cannot be serialized; whatever was written is cut off again
+     *     and the attribute is left out
+     */
+    protected abstract void write(String name, Object value, SessionBytes out) throws Exception;
 
     /**
      * @throws RejectedContentException (possibly as a cause) when the filter refuses the bytes
@@ -77,52 +67,42 @@ public abstract class AttributeTranscoder implements Transcoder {
 
     @Override
     public byte[] encode(SessionContent content) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(FORMAT);
-            writeBlock(out, content.principal() == null ? null : serialize("(principal)", content.principal()));
-            Map<String, Block> values = new LinkedHashMap<>();
+        SessionBytes out = new SessionBytes(1024, filter.maxBytes());
+        try {
+            out.write(FORMAT);
+            if (content.principal() == null || !serialize("(principal)", content.principal(), out)) {
+                out.beginBlock(0);
+            }
+            int countAt = out.size();
+            out.writeInt(0);
+            int count = 0;
             for (Map.Entry<String, Object> e : content.attributes().entrySet()) {
-                Block value = serialize(e.getKey(), e.getValue());
-                if (value != null) {
-                    values.put(e.getKey(), value);
+                int start = out.size();
+                out.writeUTF(e.getKey());
+                if (serialize(e.getKey(), e.getValue(), out)) {
+                    count++;
+                } else {
+                    out.cutTo(start);
                 }
             }
-            out.writeInt(values.size());
-            for (Map.Entry<String, Block> e : values.entrySet()) {
-                out.writeUTF(e.getKey());
-                writeBlock(out, e.getValue());
-            }
+            out.patchInt(countAt, count);
         } catch (IOException e) {
             throw new IllegalStateException("writing to memory cannot fail", e);
         }
-        return bytes.toByteArray();
+        return out.toByteArray();
     }
 
-    private Block serialize(String name, Object value) {
+    private boolean serialize(String name, Object value, SessionBytes out) {
+        int start = out.size();
         try {
-            Block block = write(name, value);
-            if (block.length > filter.maxBytes()) {
-                throw new RejectedContentException(block.length + " bytes exceed " + SerialFilter.ATTRIBUTE
-                        + " maxbytes=" + filter.maxBytes() + ", so they could not be read back");
-            }
-            return block;
+            write(name, value, out);
+            return true;
         } catch (Exception | StackOverflowError e) {
+            out.cutTo(start);
             String type = value == null ? "null" : value.getClass().getName();
             warnOnce(name + "/" + type, "session attribute '{}' of class {} cannot be serialized and is left out of"
                     + " the stored session ({}); reported once per attribute and class", name, type, e.toString());
-            return null;
-        }
-    }
-
-    private static void writeBlock(DataOutputStream out, Block block) throws IOException {
-        if (block == null) {
-            out.writeByte(0);
-            out.writeInt(0);
-        } else {
-            out.writeByte(block.kind);
-            out.writeInt(block.length);
-            out.write(block.bytes, 0, block.length);
+            return false;
         }
     }
 

@@ -9,6 +9,7 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
 import java.io.ObjectStreamException;
+import java.io.OutputStream;
 import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
@@ -44,15 +45,20 @@ public final class JavaSerialization {
      */
     public byte[] serialize(Object value) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (ObjectOutputStream out = new FilteredObjectOutputStream(bytes)) {
-            out.writeObject(value);
-        }
+        serialize(value, bytes);
         return bytes.toByteArray();
+    }
+
+    /** Writes the value's stream to {@code out}, which stays open. */
+    public void serialize(Object value, OutputStream out) throws IOException {
+        ObjectOutputStream stream = new FilteredObjectOutputStream(out);
+        stream.writeObject(value);
+        stream.flush();
     }
 
     /** Refuses to write a class that the filter would refuse to read. */
     private final class FilteredObjectOutputStream extends ObjectOutputStream {
-        FilteredObjectOutputStream(ByteArrayOutputStream out) throws IOException {
+        FilteredObjectOutputStream(OutputStream out) throws IOException {
             super(out);
         }
 

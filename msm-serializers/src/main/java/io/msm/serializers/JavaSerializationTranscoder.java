@@ -20,9 +20,10 @@ final class JavaSerializationTranscoder extends AttributeTranscoder {
     }
 
     @Override
-    protected Block write(String name, Object value) throws Exception {
-        byte[] bytes = java.serialize(value);
-        return new Block(JAVA, bytes, bytes.length);
+    protected void write(String name, Object value, SessionBytes out) throws Exception {
+        int block = out.beginBlock(JAVA);
+        java.serialize(value, out);
+        out.endBlock(block);
     }
 
     @Override

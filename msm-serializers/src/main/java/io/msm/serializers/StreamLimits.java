@@ -17,9 +17,9 @@ final class StreamLimits {
     private StreamLimits() {
     }
 
-    /** @return a stream filter for these limits, or null on a JDK without stream filters */
+    /** @return a stream filter for these limits, or null on a JDK without stream filters or without checks */
     static Object create(SerialFilter limits) {
-        if (API == null) {
+        if (API == null || !limits.isChecking()) {
             return null;
         }
         InvocationHandler handler = (proxy, method, args) -> {

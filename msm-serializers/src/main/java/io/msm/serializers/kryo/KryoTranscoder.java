@@ -4,6 +4,7 @@ import java.io.Serializable;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
 
@@ -11,6 +12,7 @@ import io.msm.serializers.AttributeTranscoder;
 import io.msm.serializers.JavaSerialization;
 import io.msm.serializers.RejectedContentException;
 import io.msm.serializers.SerialFilter;
+import io.msm.serializers.SessionBytes;
 
 /**
  * Kryo, one attribute at a time (see {@link AttributeTranscoder}). An attribute Kryo cannot write
@@ -32,13 +34,13 @@ final class KryoTranscoder extends AttributeTranscoder {
     private static final class Worker {
         final Kryo kryo;
         final Output output;
-        final LimitedInput input;
+        final Input input;
         final Rejections rejections = new Rejections();
 
         Worker(ClassLoader loader, SerialFilter filter, JavaSerialization java) {
             this.kryo = KryoSetup.create(loader, filter, java, rejections);
             this.output = new Output(4096, filter.maxBytes());
-            this.input = new LimitedInput(filter);
+            this.input = filter.isChecking() ? new LimitedInput(filter) : new Input();
         }
     }
 
@@ -46,7 +48,7 @@ final class KryoTranscoder extends AttributeTranscoder {
         super(filter);
         this.java = new JavaSerialization(loader, filter);
         // Pooled rather than thread-local: Tomcat's threads outlive the webapp and would pin its class loader.
-        this.pool = new Pool<Worker>(true, true, POOL_SIZE) {
+        this.pool = new Pool<Worker>(true, false, POOL_SIZE) {
             @Override
             protected Worker create() {
                 return new Worker(loader, filter, java);
@@ -60,14 +62,11 @@ final class KryoTranscoder extends AttributeTranscoder {
     }
 
     @Override
-    protected Block write(String name, Object value) throws Exception {
+    protected void write(String name, Object value, SessionBytes out) throws Exception {
         Worker w = pool.obtain();
         try {
             w.output.reset();
             w.kryo.writeClassAndObject(w.output, value);
-            Block block = new Block(KRYO, w.output.toBytes(), w.output.position());
-            pool.free(w);
-            return block;
         } catch (RuntimeException | StackOverflowError e) {
             // The worker is dropped, not returned: Kryo's state after a failed write is not worth trusting.
             // What the filter refuses, or is too deep or too large to be read back, is not retried either.
@@ -78,9 +77,15 @@ final class KryoTranscoder extends AttributeTranscoder {
             warnOnce("kryo/" + type, "session attribute '{}' of class {} cannot be written by Kryo ({}); attributes"
                     + " of this class are stored with Java serialization instead (reported once per class)", name,
                     type, e.toString());
-            byte[] bytes = java.serialize(value);
-            return new Block(JAVA, bytes, bytes.length);
+            int block = out.beginBlock(JAVA);
+            java.serialize(value, out);
+            out.endBlock(block);
+            return;
         }
+        int block = out.beginBlock(KRYO);
+        out.write(w.output.getBuffer(), 0, w.output.position());
+        pool.free(w);
+        out.endBlock(block);
     }
 
     private static boolean isLimit(Throwable e) {

@@ -15,9 +15,8 @@ import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer.Compatibl
 
 /**
  * Chooses the serializer for a class no registered serializer covers. Webapp classes get Kryo's
- * CompatibleFieldSerializer with chunked encoding: fields are stored by name, so a redeploy that
- * added or removed a field still reads old sessions (added fields keep their default, removed ones
- * are skipped). Serializable classes that Kryo's field copy would get wrong go through
+ * CompatibleFieldSerializer: fields are stored by name, so a redeploy that added or removed a field
+ * still reads old sessions (added fields keep their default, removed ones are skipped). Serializable classes that Kryo's field copy would get wrong go through
  * {@link JavaBridgeSerializer}: those with their own serialization methods, Externalizable ones,
  * and those whose state sits in JDK classes, whose private fields Java 17 does not open.
  */
@@ -28,7 +27,10 @@ final class SessionSerializerFactory implements SerializerFactory<Serializer> {
     SessionSerializerFactory(Serializer<Object> javaBridge) {
         this.javaBridge = javaBridge;
         CompatibleFieldSerializerConfig config = new CompatibleFieldSerializerConfig();
-        config.setChunkedEncoding(true);
+        // Each field value is written with its class, so a removed field is read and skipped and a
+        // field whose type changed is noticed. Without chunked encoding (a third slower) data that
+        // cannot be read at all fails the attribute, which is then dropped with one log line.
+        config.setChunkedEncoding(false);
         config.setReadUnknownFieldData(true);
         // Inner and anonymous classes keep their outer instance and captured variables in synthetic fields.
         config.setIgnoreSyntheticFields(false);

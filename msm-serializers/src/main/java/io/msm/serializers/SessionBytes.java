@@ -1,0 +1,60 @@
+package io.msm.serializers;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/**
+ * The buffer a session is encoded into: attributes are serialized straight into it, each as a
+ * block whose length is filled in once known, and a block that fails is cut off again.
+ */
+public final class SessionBytes extends ByteArrayOutputStream {
+    final DataOutputStream data = new DataOutputStream(this);
+    private final int maxBlock;
+
+    SessionBytes(int size, int maxBlock) {
+        super(size);
+        this.maxBlock = maxBlock;
+    }
+
+    /** Starts a block of the given kind; @return where it starts, for {@link #endBlock} or {@link #cutTo}. */
+    public int beginBlock(int kind) {
+        int start = count;
+        write(kind);
+        writeInt(0);
+        return start;
+    }
+
+    /** @throws RejectedContentException when the block is too large to be read back */
+    public void endBlock(int start) {
+        int length = count - start - 5;
+        if (length > maxBlock) {
+            throw new RejectedContentException(length + " bytes exceed " + SerialFilter.ATTRIBUTE + " maxbytes="
+                    + maxBlock + ", so they could not be read back");
+        }
+        patchInt(start + 1, length);
+    }
+
+    /** Forgets everything written from {@code position} on. */
+    public void cutTo(int position) {
+        count = position;
+    }
+
+    void writeInt(int v) {
+        write(v >>> 24);
+        write(v >>> 16);
+        write(v >>> 8);
+        write(v);
+    }
+
+    void patchInt(int position, int v) {
+        buf[position] = (byte) (v >>> 24);
+        buf[position + 1] = (byte) (v >>> 16);
+        buf[position + 2] = (byte) (v >>> 8);
+        buf[position + 3] = (byte) v;
+    }
+
+    void writeUTF(String s) throws IOException {
+        data.writeUTF(s);
+    }
+}
