@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -30,6 +31,11 @@ public final class SessionEngine implements AutoCloseable {
      * while no session changes: spymemcached sees a dead connection only when it sends something.
      */
     static final long HEALTH_CHECK_MILLIS = 1000;
+    /**
+     * With asynchronous backups, how long a session that a request did not change through the
+     * session API (only read, or changed in place) may wait for its comparison with memcached.
+     */
+    static final long IN_PLACE_CHECK_MILLIS = 1000;
     private static final String PROBE_KEY = "msm:probe";
     /** memcached reads an expiry beyond 30 days as an absolute Unix time. */
     private static final int MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
@@ -44,6 +50,7 @@ public final class SessionEngine implements AutoCloseable {
     private final String keyPrefix;
     private final Clock clock;
     private final ScheduledExecutorService healthChecks;
+    private final ScheduledExecutorService deferredComparisons;
     private final NonStickySessions nonSticky;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
@@ -62,8 +69,14 @@ public final class SessionEngine implements AutoCloseable {
                 "msm-backup-" + name, statistics);
         this.nonSticky = settings.sticky() ? null
                 : new NonStickySessions(this, store, health, statistics, settings, keyPrefix);
-        this.healthChecks = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "msm-health-" + name);
+        this.healthChecks = singleDaemonThread("msm-health-" + name);
+        this.deferredComparisons = settings.sticky() && settings.backupAsync() ? singleDaemonThread("msm-compare-" + name)
+                : null;
+    }
+
+    private static ScheduledExecutorService singleDaemonThread(String name) {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
@@ -243,6 +256,46 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
+     * Sticky mode, after a request: whether {@link #afterRequest} must run now. A request that
+     * changed nothing through the session API (attributes set or removed, login, timeout) can only
+     * have changed attribute values in place; with asynchronous backups such a session is
+     * transcoded and compared with memcached at most once per {@value #IN_PLACE_CHECK_MILLIS} ms,
+     * and {@link #compareLater} covers the last request of a burst. Transcoding is most of what a
+     * backup costs the request thread, and most requests only read their session.
+     *
+     * @param changedThroughApi true when the request set or removed an attribute, logged in or out,
+     *     or changed the timeout
+     */
+    public boolean mustCompareNow(String id, SessionState state, boolean changedThroughApi) {
+        return changedThroughApi || deferredComparisons == null || !state.isBackedUp(id)
+                || clock.millis() - state.lastComparedMillis >= IN_PLACE_CHECK_MILLIS;
+    }
+
+    /**
+     * Runs {@code compare} once, when the session's comparison is due, unless one is scheduled
+     * already. {@code compare} calls {@link #afterRequest} if no request uses the session then;
+     * otherwise that request's end compares it.
+     */
+    public void compareLater(SessionState state, Runnable compare) {
+        if (deferredComparisons == null || !state.compareScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        long delay = Math.max(0, state.lastComparedMillis + IN_PLACE_CHECK_MILLIS - clock.millis());
+        try {
+            deferredComparisons.schedule(() -> {
+                state.compareScheduled.set(false);
+                try {
+                    compare.run();
+                } catch (RuntimeException e) {
+                    LOG.error("deferred backup of a session failed; it is compared again after its next request", e);
+                }
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            state.compareScheduled.set(false); // stopping: the last requests' backups are flushed by close()
+        }
+    }
+
+    /**
      * Backs up a session after a request: nothing when it is unchanged and its expiry in memcached
      * is fresh, a touch when only the expiry must move, the whole session otherwise. Asynchronous
      * unless {@code sessionBackupAsync="false"}, which waits up to {@code sessionBackupTimeout}.
@@ -256,6 +309,7 @@ public final class SessionEngine implements AutoCloseable {
         long fingerprint = Fingerprint.of(payload, snapshot.creationTime(), snapshot.maxInactiveInterval(),
                 snapshot.authType());
         long now = clock.millis();
+        state.lastComparedMillis = now;
         int maxInactive = snapshot.maxInactiveInterval();
         long refreshMillis = refreshSeconds(maxInactive) * 1000L;
         boolean unchanged = fingerprint == state.storedFingerprint && snapshot.id().equals(state.storedUnderId);
@@ -347,10 +401,18 @@ public final class SessionEngine implements AutoCloseable {
                 : (int) Math.min(Integer.MAX_VALUE, clock.millis() / 1000 + seconds);
     }
 
-    /** Stops the backup threads after the queued backups ran (bounded), then closes the connections. */
+    /**
+     * Compares the sessions whose comparison was deferred, stops the backup threads after the queued
+     * backups ran (bounded), then closes the connections.
+     */
     @Override
     public void close() {
         healthChecks.shutdownNow();
+        if (deferredComparisons != null) {
+            for (Runnable due : deferredComparisons.shutdownNow()) {
+                due.run(); // sessions only read or changed in place lately: compared before the last backups
+            }
+        }
         backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
         store.close();
     }

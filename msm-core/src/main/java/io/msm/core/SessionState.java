@@ -1,5 +1,7 @@
 package io.msm.core;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
  * What the engine remembers about one live session between requests: which bytes memcached
  * holds for it and under which id, and when its expiry was last pushed forward. The adapter keeps
@@ -11,6 +13,10 @@ public final class SessionState {
     /** The id the stored copy lives under; differs from the session's id after a rename. */
     volatile String storedUnderId;
     volatile long lastRefreshMillis;
+    /** Sticky mode: when the session's bytes were last compared with what memcached holds. */
+    volatile long lastComparedMillis;
+    /** Sticky mode: a comparison is scheduled for a session only read since the last one. */
+    final AtomicBoolean compareScheduled = new AtomicBoolean();
 
     // Non-sticky mode only: the session lives in memcached between requests.
     /** CAS token of the copy loaded from the session's node; 0 when it came from elsewhere or is new. */

@@ -2,6 +2,7 @@ package io.msm.tomcat;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.catalina.Manager;
 import org.apache.catalina.session.StandardSession;
@@ -22,6 +23,8 @@ class MemcachedSession extends StandardSession {
     /** Non-sticky mode: requests using this session now; the last one to leave stores and drops it. */
     private transient int users;
     private transient boolean dropped;
+    /** Requests that obtained this session and have not been recycled yet. */
+    private final transient AtomicInteger inUse = new AtomicInteger();
 
     MemcachedSession(Manager manager) {
         super(manager);
@@ -52,6 +55,23 @@ class MemcachedSession extends StandardSession {
             return true;
         }
         return false;
+    }
+
+    @Override
+    public void access() {
+        super.access();
+        inUse.incrementAndGet();
+    }
+
+    @Override
+    public void endAccess() {
+        inUse.decrementAndGet();
+        super.endAccess();
+    }
+
+    /** @return true while a request holds this session */
+    boolean isInUse() {
+        return inUse.get() > 0;
     }
 
     @Override

@@ -438,9 +438,22 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         }
         MemcachedSession s = (MemcachedSession) session;
         try {
-            e.afterRequest(s.snapshot(), s.state());
+            boolean changed = !s.changes().isEmpty();
+            s.changes().clear();
+            if (e.mustCompareNow(s.getIdInternal(), s.state(), changed)) {
+                e.afterRequest(s.snapshot(), s.state());
+            } else {
+                e.compareLater(s.state(), () -> backupIfIdle(e, s));
+            }
         } catch (RuntimeException ex) {
             LOG.error("backup of session " + SessionId.masked(s.getIdInternal()) + " failed; it stays in memory", ex);
+        }
+    }
+
+    /** A deferred comparison: a request using the session now compares it when it ends. */
+    private void backupIfIdle(SessionEngine e, MemcachedSession s) {
+        if (!s.isInUse() && s.isValid()) {
+            e.afterRequest(s.snapshot(), s.state());
         }
     }
 

@@ -16,6 +16,7 @@ import javax.servlet.http.HttpSession;
  * <li>/set?k=v&amp;... sets attributes (value "unserializable" stores an object that cannot be serialized)</li>
  * <li>/get prints the session, /peek prints it without creating one, /none never touches the session</li>
  * <li>/slow?ms=N&amp;k=v... loads the session, waits N ms, then sets the attributes</li>
+ * <li>/append?item=x adds to the list "items", in place after the first call (no setAttribute)</li>
  * <li>/incr adds one to "counter", /invalidate ends the session, /timeout?s=N sets maxInactiveInterval</li>
  * <li>/probe stores an activation listener; *.png peeks, like a static resource would</li>
  * </ul>
@@ -55,6 +56,17 @@ public class SessionServlet extends HttpServlet {
                         session.setAttribute(name, req.getParameter(name));
                     }
                 }
+                break;
+            case "/append":
+                // The first call stores a list; later calls change it in place, without setAttribute.
+                session = req.getSession();
+                @SuppressWarnings("unchecked")
+                java.util.List<String> items = (java.util.List<String>) session.getAttribute("items");
+                if (items == null) {
+                    items = new java.util.ArrayList<>();
+                    session.setAttribute("items", items);
+                }
+                items.add(req.getParameter("item"));
                 break;
             case "/incr":
                 session = req.getSession();

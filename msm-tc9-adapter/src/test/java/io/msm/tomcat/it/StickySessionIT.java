@@ -61,6 +61,38 @@ class StickySessionIT extends ClusterTest {
     }
 
     @Test
+    void aValueChangedInPlaceReachesMemcachedWithoutAFurtherRequest_andABurstOfReadsIsComparedOnce()
+            throws Exception {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String id = user.get(tomcat1.url("/app/s/append?item=a")).get("id");
+        awaitStored(id);
+        byte[] first = serverOf(id).get(key(id));
+
+        user.get(tomcat1.url("/app/s/append?item=b")); // list.add on the stored list, no setAttribute
+        Await.until("the in-place change stored by the deferred comparison", WAIT,
+                () -> !java.util.Arrays.equals(first, serverOf(id).get(key(id))));
+        TomcatNode tomcat2 = tomcat("tomcat2", manager());
+        assertEquals("[a, b]", user.get(tomcat2.url("/app/s/get")).get("attr.items"),
+                "another Tomcat loads the list as changed in place");
+
+        Browser bob = new Browser();
+        awaitStored(bob.get(tomcat1.url("/app/s/set?name=bob")).get("id"));
+        long decisions = decisions(tomcat1);
+        for (int i = 0; i < 10; i++) {
+            assertEquals("bob", bob.get(tomcat1.url("/app/s/get")).get("attr.name"));
+        }
+        Thread.sleep(1500); // the deferred comparison of the burst's end runs meanwhile
+        long compared = decisions(tomcat1) - decisions;
+        assertTrue(compared >= 1 && compared <= 3, "10 reads within a second compared " + compared + " times");
+    }
+
+    private static long decisions(TomcatNode tomcat) {
+        return count(tomcat, Counter.BACKUPS_STORED) + count(tomcat, Counter.BACKUPS_TOUCHED)
+                + count(tomcat, Counter.BACKUPS_SKIPPED_UNCHANGED);
+    }
+
+    @Test
     void invalidationRemovesTheSessionFromMemcached() {
         TomcatNode tomcat = tomcat("tomcat1", manager());
         Browser user = new Browser();
