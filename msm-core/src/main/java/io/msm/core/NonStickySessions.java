@@ -261,11 +261,10 @@ public final class NonStickySessions {
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(), now);
         byte[] frameStored = stored;
         engine.backups().submit(state, () -> {
-            write(primary, validityKey(id), validity.encode(), expiry);
-            if (backup != null) {
-                write(backup, backupKey(id), frameStored, expiry);
-                write(backup, backupValidityKey(id), validity.encode(), expiry);
-            }
+            byte[] validityBytes = validity.encode();
+            writeAll(expiry, new Write(primary, validityKey(id), validityBytes),
+                    new Write(backup, backupKey(id), frameStored),
+                    new Write(backup, backupValidityKey(id), validityBytes));
             if (oldId != null && !oldId.equals(id)) {
                 deleteAll(oldId);
             }
@@ -376,13 +375,12 @@ public final class NonStickySessions {
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(),
                 refreshedAt);
         engine.backups().submit(state, () -> {
-            write(primary, validityKey(id), validity.encode(), expiry);
+            byte[] validityBytes = validity.encode();
+            writeAll(expiry, new Write(primary, validityKey(id), validityBytes),
+                    new Write(backup, backupValidityKey(id), validityBytes));
             if (refresh) {
                 touch(primary, dataKey(id), expiry);
-            }
-            if (backup != null) {
-                write(backup, backupValidityKey(id), validity.encode(), expiry);
-                if (refresh) {
+                if (backup != null) {
                     touch(backup, backupKey(id), expiry);
                 }
             }
@@ -479,14 +477,38 @@ public final class NonStickySessions {
     }
 
 
-    private void write(String node, String key, byte[] value, int expiry) {
-        if (!health.isUp(node)) {
-            return;
+    /** One set of {@link #writeAll}; a null node (no backup node) is skipped. */
+    private static final class Write {
+        final String node;
+        final String key;
+        final byte[] value;
+
+        Write(String node, String key, byte[] value) {
+            this.node = node;
+            this.key = key;
+            this.value = value;
         }
-        try {
-            store.set(node, key, value, expiry);
-        } catch (StoreException e) {
-            health.markDown(node, e.getMessage());
+    }
+
+    /** Sends every set first, then waits for them: one round trip of waiting instead of one per key. */
+    private void writeAll(int expiry, Write... writes) {
+        List<SessionStore.Sent> sent = new ArrayList<>(writes.length);
+        for (Write w : writes) {
+            if (w.node == null || !health.isUp(w.node)) {
+                continue;
+            }
+            try {
+                sent.add(store.send(w.node, w.key, w.value, expiry));
+            } catch (StoreException e) {
+                health.markDown(w.node, e.getMessage());
+            }
+        }
+        for (SessionStore.Sent s : sent) {
+            try {
+                store.finish(s);
+            } catch (StoreException e) {
+                health.markDown(s.nodeId, e.getMessage());
+            }
         }
     }
 

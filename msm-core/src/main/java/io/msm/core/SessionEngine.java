@@ -325,10 +325,14 @@ public final class SessionEngine implements AutoCloseable {
             return;
         }
         byte[] frame = frame(snapshot, payload);
-        Future<Void> done = backups.submit(state,
-                new StoreJob(snapshot.id(), node, frame, expiry(maxInactive), fingerprint, unchanged, state));
-        if (!settings.backupAsync()) {
-            await(done, snapshot.id());
+        if (settings.backupAsync()) {
+            backups.submit(state, new StoreJob(snapshot.id(), node, frame, expiry(maxInactive), fingerprint, unchanged,
+                    state, null));
+        } else if (unchanged) {
+            await(backups.submit(state, new StoreJob(snapshot.id(), node, frame, expiry(maxInactive), fingerprint, true,
+                    state, null)), snapshot.id());
+        } else {
+            storeWhileWaiting(snapshot.id(), node, frame, expiry(maxInactive), fingerprint, state);
         }
     }
 
@@ -366,6 +370,31 @@ public final class SessionEngine implements AutoCloseable {
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
             LOG.info("session {} could not be deleted from memcached ({}); it expires there on its own",
                     SessionId.masked(id), e.getMessage());
+        }
+    }
+
+    /**
+     * {@code sessionBackupAsync="false"}: the request thread sends the set itself and waits for the
+     * answer up to {@code sessionBackupTimeout}; a backup thread waits for the rest. Waiting
+     * requests so never queue behind the few backup threads.
+     */
+    private void storeWhileWaiting(String id, String node, byte[] frame, int expiry, long fingerprint,
+            SessionState state) {
+        SessionStore.Sent sent;
+        try {
+            sent = store.send(node, keyPrefix + id, frame, expiry);
+        } catch (StoreException e) {
+            new StoreJob(id, node, frame, expiry, fingerprint, false, state, null).failed(e);
+            return;
+        }
+        StoreJob job = new StoreJob(id, node, frame, expiry, fingerprint, false, state, sent);
+        if (sent.awaitAnswer(settings.backupTimeoutMillis())) {
+            job.run();
+        } else {
+            statistics.increment(Statistics.Counter.BACKUP_WAITS_TIMED_OUT);
+            LOG.debug("backup of session {} still running after sessionBackupTimeout={} ms; the request goes on",
+                    SessionId.masked(id), settings.backupTimeoutMillis());
+            backups.submit(state, job);
         }
     }
 
@@ -426,9 +455,12 @@ public final class SessionEngine implements AutoCloseable {
         private final long fingerprint;
         private final boolean touchOnly;
         private final SessionState state;
+        /** A set the request thread sent already; null when this job writes. */
+        private final SessionStore.Sent sent;
+        private final long created = System.nanoTime();
 
         StoreJob(String id, String node, byte[] frame, int expiry, long fingerprint, boolean touchOnly,
-                SessionState state) {
+                SessionState state, SessionStore.Sent sent) {
             this.id = id;
             this.node = node;
             this.frame = frame;
@@ -436,16 +468,19 @@ public final class SessionEngine implements AutoCloseable {
             this.fingerprint = fingerprint;
             this.touchOnly = touchOnly;
             this.state = state;
+            this.sent = sent;
         }
 
         @Override
         public void run() {
-            long start = System.nanoTime();
+            long start = sent == null ? System.nanoTime() : created;
             try {
                 String key = keyPrefix + id;
                 // A touch that finds nothing (evicted, or the node restarted empty) stores in full.
                 boolean touched = touchOnly && store.touch(node, key, expiry);
-                if (!touched) {
+                if (sent != null) {
+                    store.finish(sent);
+                } else if (!touched) {
                     store.set(node, key, frame, expiry);
                 }
                 long elapsed = System.nanoTime() - start;
@@ -460,12 +495,16 @@ public final class SessionEngine implements AutoCloseable {
                     delete(stale);
                 }
             } catch (StoreException e) {
-                health.markDown(node, e.getMessage());
-                state.storedFingerprint = 0;
-                statistics.increment(Statistics.Counter.BACKUPS_FAILED);
-                LOG.warn("backup of session {} failed ({}); it stays in this Tomcat's memory and is stored again"
-                        + " on a node that answers", SessionId.masked(id), e.getMessage());
+                failed(e);
             }
+        }
+
+        void failed(StoreException e) {
+            health.markDown(node, e.getMessage());
+            state.storedFingerprint = 0;
+            statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+            LOG.warn("backup of session {} failed ({}); it stays in this Tomcat's memory and is stored again"
+                    + " on a node that answers", SessionId.masked(id), e.getMessage());
         }
     }
 }

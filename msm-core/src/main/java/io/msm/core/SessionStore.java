@@ -127,8 +127,55 @@ final class SessionStore implements AutoCloseable {
     }
 
     void set(String nodeId, String key, byte[] value, int expiry) throws StoreException {
-        if (!complete(nodeId, "set", () -> client(nodeId).set(key, expiry, value, RawBytes.INSTANCE))) {
-            throw new StoreException(nodeId, "set of " + value.length + " bytes refused by node " + nodeId
+        finish(send(nodeId, key, value, expiry));
+    }
+
+    /**
+     * A set on its way to its node, not awaited yet: several can be sent before any is awaited
+     * (one round trip of waiting for all), and a caller can wait briefly and leave the rest to
+     * another thread.
+     */
+    static final class Sent {
+        final String nodeId;
+        private final int length;
+        private final Future<Boolean> result;
+
+        private Sent(String nodeId, int length, Future<Boolean> result) {
+            this.nodeId = nodeId;
+            this.length = length;
+            this.result = result;
+        }
+
+        /** @return true when the node answered (or the set failed) within the time given */
+        boolean awaitAnswer(long millis) {
+            try {
+                result.get(millis, TimeUnit.MILLISECONDS);
+                return true;
+            } catch (TimeoutException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } catch (ExecutionException | RuntimeException e) {
+                return true; // finish() reports it
+            }
+        }
+    }
+
+    Sent send(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        MemcachedClient client = client(nodeId);
+        try {
+            return new Sent(nodeId, value.length, client.set(key, expiry, value, RawBytes.INSTANCE));
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "set", e);
+        }
+    }
+
+    /** Waits for a set sent with {@link #send}, at most {@code operationTimeout}. */
+    void finish(Sent sent) throws StoreException {
+        Boolean stored = await(sent.nodeId, "set", sent.result);
+        if (stored == null || !stored) {
+            throw new StoreException(sent.nodeId, "set of " + sent.length + " bytes refused by node " + sent.nodeId
                     + " (item larger than its item size limit, or out of memory)", null);
         }
     }
