@@ -50,6 +50,7 @@ final class LoadBenchmark {
         System.out.printf("%d configurations, %d sessions each, %d connections; warm-up %d s, %d rounds of %d s%n",
                 configs.size(), options.sessions, options.connections, options.warmupSeconds, options.rounds,
                 options.roundSeconds);
+        System.out.println("Before: " + Machine.describe());
         LoadGenerator generator = new LoadGenerator(tomcat.port(), options.connections);
         Results results = new Results(configs, options.workloads);
         for (String workload : options.workloads) {
@@ -71,7 +72,7 @@ final class LoadBenchmark {
             }
         }
         System.out.println();
-        System.out.println(Machine.describe());
+        System.out.println("After: " + Machine.describe());
         System.out.println();
         return results.report(System.out);
     }
