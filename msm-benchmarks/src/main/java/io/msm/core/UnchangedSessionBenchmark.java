@@ -66,13 +66,13 @@ public class UnchangedSessionBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        long skipped = engine.statistics().get(Statistics.Counter.BACKUPS_SKIPPED_UNCHANGED);
-        long stored = engine.statistics().get(Statistics.Counter.BACKUPS_STORED);
+        long stored = engine.statistics().get(Statistics.Counter.BACKUPS_STORED)
+                + engine.statistics().get(Statistics.Counter.BACKUPS_TOUCHED);
         engine.close();
         memcached.close();
-        if (stored != 1 || skipped == 0) {
-            throw new IllegalStateException("expected one store and only skips after it, saw " + stored
-                    + " stores and " + skipped + " skips");
+        if (stored != 1) {
+            throw new IllegalStateException("afterRequestUnchanged must measure the skip, yet memcached was written "
+                    + stored + " times");
         }
     }
 

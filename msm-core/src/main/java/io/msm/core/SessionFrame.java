@@ -1,8 +1,5 @@
 package io.msm.core;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +25,8 @@ final class SessionFrame {
     /** Flag bits reserved for compression and encryption; none is written by this version. */
     private static final int KNOWN_FLAGS = 0;
     private static final int NO_AUTH_TYPE = 0xFFFF;
+    /** Magic, version, flags, transcoder id, two times, max inactive, auth length, payload length and CRC. */
+    private static final int HEADER_BYTES = 2 + 1 + 1 + 1 + 8 + 8 + 4 + 2 + 4 + 4;
 
     final int transcoderId;
     final long creationTime;
@@ -55,29 +54,17 @@ final class SessionFrame {
 
     byte[] encode() {
         byte[] auth = authType == null ? null : authType.getBytes(StandardCharsets.UTF_8);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(40 + payload.length);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(MAGIC_0);
-            out.writeByte(MAGIC_1);
-            out.writeByte(VERSION);
-            out.writeByte(0);
-            out.writeByte(transcoderId);
-            out.writeLong(creationTime);
-            out.writeLong(lastAccessedTime);
-            out.writeInt(maxInactiveInterval);
-            if (auth == null) {
-                out.writeShort(NO_AUTH_TYPE);
-            } else {
-                out.writeShort(auth.length);
-                out.write(auth);
-            }
-            out.writeInt(payload.length);
-            out.writeInt((int) payloadCrc);
-            out.write(payload);
-        } catch (IOException e) {
-            throw new IllegalStateException("writing to memory cannot fail", e);
+        // One array of the exact size: the frame is built on every store.
+        ByteBuffer out = ByteBuffer.allocate(HEADER_BYTES + (auth == null ? 0 : auth.length) + payload.length);
+        out.put(MAGIC_0).put(MAGIC_1).put((byte) VERSION).put((byte) 0).put((byte) transcoderId);
+        out.putLong(creationTime).putLong(lastAccessedTime).putInt(maxInactiveInterval);
+        if (auth == null) {
+            out.putShort((short) NO_AUTH_TYPE);
+        } else {
+            out.putShort((short) auth.length).put(auth);
         }
-        return bytes.toByteArray();
+        out.putInt(payload.length).putInt((int) payloadCrc).put(payload);
+        return out.array();
     }
 
     static SessionFrame decode(byte[] data) throws FrameException {
