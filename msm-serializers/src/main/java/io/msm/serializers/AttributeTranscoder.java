@@ -29,7 +29,7 @@ import io.msm.core.TranscoderException;
  *
  * Format 1, written by the first Java transcoder, had no kind byte; it is still read.
  */
-public abstract class AttributeTranscoder implements Transcoder {
+public abstract class AttributeTranscoder<C> implements Transcoder {
     public static final int JAVA = 1;
     public static final int KRYO = 2;
     private static final int FORMAT_WITHOUT_KIND = 1;
@@ -50,13 +50,19 @@ public abstract class AttributeTranscoder implements Transcoder {
      * @throws Exception when the value cannot be serialized; whatever was written is cut off again
      *     and the attribute is left out
      */
-    protected abstract void write(String name, Object value, SessionBytes out) throws Exception;
+    protected abstract void write(C call, String name, Object value, SessionBytes out) throws Exception;
 
     /**
      * @throws RejectedContentException (possibly as a cause) when the filter refuses the bytes
      * @throws Exception when the value cannot be read back; the attribute is then dropped
      */
-    protected abstract Object read(int kind, byte[] data, int offset, int length) throws Exception;
+    protected abstract Object read(C call, int kind, byte[] data, int offset, int length) throws Exception;
+
+    /** @return what one encode or decode call keeps for all its attributes (Kryo: a borrowed instance) */
+    protected abstract C open();
+
+    /** Ends what {@link #open} began. */
+    protected abstract void close(C call);
 
     /** Logs a WARN line once per key. */
     protected final void warnOnce(String key, String format, Object... args) {
@@ -67,10 +73,11 @@ public abstract class AttributeTranscoder implements Transcoder {
 
     @Override
     public byte[] encode(SessionContent content) {
-        SessionBytes out = new SessionBytes(1024, filter.maxBytes());
+        SessionBytes out = new SessionBytes(4096, filter.maxBytes());
+        C call = open();
         try {
             out.write(FORMAT);
-            if (content.principal() == null || !serialize("(principal)", content.principal(), out)) {
+            if (content.principal() == null || !serialize(call, "(principal)", content.principal(), out)) {
                 out.beginBlock(0);
             }
             int countAt = out.size();
@@ -79,7 +86,7 @@ public abstract class AttributeTranscoder implements Transcoder {
             for (Map.Entry<String, Object> e : content.attributes().entrySet()) {
                 int start = out.size();
                 out.writeUTF(e.getKey());
-                if (serialize(e.getKey(), e.getValue(), out)) {
+                if (serialize(call, e.getKey(), e.getValue(), out)) {
                     count++;
                 } else {
                     out.cutTo(start);
@@ -88,14 +95,16 @@ public abstract class AttributeTranscoder implements Transcoder {
             out.patchInt(countAt, count);
         } catch (IOException e) {
             throw new IllegalStateException("writing to memory cannot fail", e);
+        } finally {
+            close(call);
         }
         return out.toByteArray();
     }
 
-    private boolean serialize(String name, Object value, SessionBytes out) {
+    private boolean serialize(C call, String name, Object value, SessionBytes out) {
         int start = out.size();
         try {
-            write(name, value, out);
+            write(call, name, value, out);
             return true;
         } catch (Exception | StackOverflowError e) {
             out.cutTo(start);
@@ -112,13 +121,14 @@ public abstract class AttributeTranscoder implements Transcoder {
             throw new TranscoderException("session content of " + data.length + " bytes exceeds "
                     + SerialFilter.ATTRIBUTE + " maxbytes=" + filter.maxBytes(), null);
         }
+        C call = open();
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
             int format = in.readUnsignedByte();
             if (format != FORMAT && format != FORMAT_WITHOUT_KIND) {
                 throw new TranscoderException("attribute format " + format + " is not understood", null);
             }
             boolean kinds = format == FORMAT;
-            Object p = readBlock(in, data, kinds, "(principal)");
+            Object p = readBlock(call, in, data, kinds, "(principal)");
             Principal principal = p instanceof Principal ? (Principal) p : null;
             int count = in.readInt();
             if (count < 0 || count > data.length) {
@@ -127,7 +137,7 @@ public abstract class AttributeTranscoder implements Transcoder {
             Map<String, Object> attributes = new LinkedHashMap<>();
             for (int i = 0; i < count; i++) {
                 String name = in.readUTF();
-                Object value = readBlock(in, data, kinds, name);
+                Object value = readBlock(call, in, data, kinds, name);
                 if (value != null) {
                     attributes.put(name, value);
                 }
@@ -135,10 +145,12 @@ public abstract class AttributeTranscoder implements Transcoder {
             return new SessionContent(attributes, principal);
         } catch (IOException e) {
             throw new TranscoderException("session bytes are malformed: " + e, e);
+        } finally {
+            close(call);
         }
     }
 
-    private Object readBlock(DataInputStream in, byte[] data, boolean kinds, String name)
+    private Object readBlock(C call, DataInputStream in, byte[] data, boolean kinds, String name)
             throws IOException, TranscoderException {
         int kind = kinds ? in.readUnsignedByte() : JAVA;
         int length = in.readInt();
@@ -154,7 +166,7 @@ public abstract class AttributeTranscoder implements Transcoder {
         }
         in.skipBytes(length);
         try {
-            return read(kind, data, offset, length);
+            return read(call, kind, data, offset, length);
         } catch (Exception | StackOverflowError e) {
             RejectedContentException rejected = RejectedContentException.in(e);
             if (rejected != null) {

@@ -4,7 +4,7 @@ package io.msm.serializers;
  * Java serialization, one attribute at a time (see {@link AttributeTranscoder}), every class name
  * checked by the {@link SerialFilter} before it is loaded.
  */
-final class JavaSerializationTranscoder extends AttributeTranscoder {
+final class JavaSerializationTranscoder extends AttributeTranscoder<Void> {
     static final int ID = 1;
 
     private final JavaSerialization java;
@@ -20,14 +20,24 @@ final class JavaSerializationTranscoder extends AttributeTranscoder {
     }
 
     @Override
-    protected void write(String name, Object value, SessionBytes out) throws Exception {
+    protected Void open() {
+        return null;
+    }
+
+    @Override
+    protected void close(Void call) {
+        // nothing borrowed
+    }
+
+    @Override
+    protected void write(Void call, String name, Object value, SessionBytes out) throws Exception {
         int block = out.beginBlock(JAVA);
         java.serialize(value, out);
         out.endBlock(block);
     }
 
     @Override
-    protected Object read(int kind, byte[] data, int offset, int length) throws Exception {
+    protected Object read(Void call, int kind, byte[] data, int offset, int length) throws Exception {
         if (kind != JAVA) {
             throw new java.io.IOException("block kind " + kind + " is not Java serialization");
         }

@@ -3,6 +3,7 @@ package io.msm.serializers;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.Arrays;
 
 /**
  * The buffer a session is encoded into: attributes are serialized straight into it, each as a
@@ -15,6 +16,26 @@ public final class SessionBytes extends ByteArrayOutputStream {
     SessionBytes(int size, int maxBlock) {
         super(size);
         this.maxBlock = maxBlock;
+    }
+
+    // Unsynchronized: one thread encodes one session.
+    @Override
+    public void write(int b) {
+        ensure(1);
+        buf[count++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+        ensure(len);
+        System.arraycopy(b, off, buf, count, len);
+        count += len;
+    }
+
+    private void ensure(int more) {
+        if (count + more > buf.length) {
+            buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
+        }
     }
 
     /** Starts a block of the given kind; @return where it starts, for {@link #endBlock} or {@link #cutTo}. */

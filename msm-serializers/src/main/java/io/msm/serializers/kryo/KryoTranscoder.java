@@ -19,9 +19,10 @@ import io.msm.serializers.SessionBytes;
  * is written with Java serialization instead, logged once per class; the frame remembers which
  * was used, so either reads back.
  */
-final class KryoTranscoder extends AttributeTranscoder {
+final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> {
     static final int ID = 2;
     private static final int POOL_SIZE = 64;
+    private static final byte[] NO_BYTES = {};
     /** How Kryo words its depth limit (Kryo.beginObject). */
     private static final String MAX_DEPTH_MESSAGE = "Max depth exceeded";
     /** How Kryo's Output words an attribute larger than serialFilter maxbytes. */
@@ -44,6 +45,30 @@ final class KryoTranscoder extends AttributeTranscoder {
         }
     }
 
+    /** The worker one encode or decode call uses for all its attributes, borrowed on first use. */
+    final class Borrowed {
+        private Worker worker;
+
+        Worker get() {
+            if (worker == null) {
+                worker = pool.obtain();
+            }
+            return worker;
+        }
+
+        /** After a failure: Kryo's state is not worth trusting, so the worker is not returned. */
+        void discard() {
+            worker = null;
+        }
+
+        void giveBack() {
+            if (worker != null) {
+                pool.free(worker);
+                worker = null;
+            }
+        }
+    }
+
     KryoTranscoder(ClassLoader loader, SerialFilter filter) {
         super(filter);
         this.java = new JavaSerialization(loader, filter);
@@ -62,14 +87,24 @@ final class KryoTranscoder extends AttributeTranscoder {
     }
 
     @Override
-    protected void write(String name, Object value, SessionBytes out) throws Exception {
-        Worker w = pool.obtain();
+    protected Borrowed open() {
+        return new Borrowed();
+    }
+
+    @Override
+    protected void close(Borrowed call) {
+        call.giveBack();
+    }
+
+    @Override
+    protected void write(Borrowed call, String name, Object value, SessionBytes out) throws Exception {
+        Worker w = call.get();
         try {
             w.output.reset();
             w.kryo.writeClassAndObject(w.output, value);
         } catch (RuntimeException | StackOverflowError e) {
-            // The worker is dropped, not returned: Kryo's state after a failed write is not worth trusting.
-            // What the filter refuses, or is too deep or too large to be read back, is not retried either.
+            call.discard();
+            // What the filter refuses, or is too deep or too large to be read back, is not retried.
             if (RejectedContentException.in(e) != null || !(value instanceof Serializable) || isLimit(e)) {
                 throw e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
             }
@@ -84,7 +119,6 @@ final class KryoTranscoder extends AttributeTranscoder {
         }
         int block = out.beginBlock(KRYO);
         out.write(w.output.getBuffer(), 0, w.output.position());
-        pool.free(w);
         out.endBlock(block);
     }
 
@@ -95,21 +129,23 @@ final class KryoTranscoder extends AttributeTranscoder {
     }
 
     @Override
-    protected Object read(int kind, byte[] data, int offset, int length) throws Exception {
+    protected Object read(Borrowed call, int kind, byte[] data, int offset, int length) throws Exception {
         if (kind == JAVA) {
             return java.deserialize(data, offset, length);
         }
         if (kind != KRYO) {
             throw new java.io.IOException("block kind " + kind + " is not understood");
         }
-        Worker w = pool.obtain();
+        Worker w = call.get();
         w.input.setBuffer(data, offset, length);
         w.rejections.clear();
-        Object value;
         try {
-            value = w.kryo.readClassAndObject(w.input);
+            Object value = w.kryo.readClassAndObject(w.input);
             w.rejections.throwIfAny();
-        } catch (KryoException e) {
+            w.input.setBuffer(NO_BYTES); // let go of the session bytes
+            return value;
+        } catch (RuntimeException | StackOverflowError e) {
+            call.discard();
             w.rejections.throwIfAny();
             if (String.valueOf(e.getMessage()).startsWith(MAX_DEPTH_MESSAGE)) {
                 throw new RejectedContentException("object graph deeper than " + SerialFilter.ATTRIBUTE
@@ -117,8 +153,5 @@ final class KryoTranscoder extends AttributeTranscoder {
             }
             throw e;
         }
-        w.input.setBuffer(new byte[0]); // let go of the session bytes
-        pool.free(w);
-        return value;
     }
 }
