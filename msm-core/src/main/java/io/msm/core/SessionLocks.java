@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * with an expiry ({@code lockExpiration}), so a crashed holder frees it by itself. Waiters back off
  * with jitter until {@code lockWaitTimeout}; a waiter past it goes on without the lock, and says so,
  * because its store stays conditional and merging. A lock is released only by its holder: the key
- * is deleted only while it still holds the holder's token.
+ * is deleted only while it still holds the holder's item (its CAS token from the {@code add}, or,
+ * where the protocol gives none, its token value).
  */
 final class SessionLocks {
     private static final Logger LOG = LoggerFactory.getLogger(SessionLocks.class);
@@ -29,12 +30,15 @@ final class SessionLocks {
         final String node;
         final byte[] token;
         final boolean held;
+        /** The CAS token of the lock item this request added; 0 when unknown. */
+        final long cas;
 
-        Lock(String key, String node, byte[] token, boolean held) {
+        Lock(String key, String node, byte[] token, boolean held, long cas) {
             this.key = key;
             this.node = node;
             this.token = token;
             this.held = held;
+            this.cas = cas;
         }
     }
 
@@ -68,15 +72,16 @@ final class SessionLocks {
             if (node == null) {
                 statistics.increment(Statistics.Counter.LOCK_FAILURES);
                 LOG.warn("session {} is not locked: no memcached node for its lock answers", sessionForLog);
-                return new Lock(key, null, token, false);
+                return new Lock(key, null, token, false, 0);
             }
             try {
-                if (store.add(node, key, token, expirySeconds)) {
+                Long cas = store.addVersioned(node, key, token, expirySeconds);
+                if (cas != null) {
                     if (waited) {
                         statistics.increment(Statistics.Counter.LOCK_WAITS);
                     }
                     statistics.increment(Statistics.Counter.LOCKS_ACQUIRED);
-                    return new Lock(key, node, token, true);
+                    return new Lock(key, node, token, true, cas);
                 }
             } catch (StoreException e) {
                 health.markDown(node, e.getMessage());
@@ -89,7 +94,7 @@ final class SessionLocks {
                 LOG.warn("session {} still locked by another request after lockWaitTimeout={} ms; this request goes"
                         + " on unlocked and its changes are merged into the stored session", sessionForLog,
                         waitMillis);
-                return new Lock(key, node, token, false);
+                return new Lock(key, node, token, false, 0);
             }
             sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1,
                     pause / 2 + ThreadLocalRandom.current().nextLong(pause / 2 + 1)));
@@ -103,6 +108,11 @@ final class SessionLocks {
             return;
         }
         try {
+            if (lock.cas != 0) {
+                // One round trip: deletes the item this request added, never a successor's lock.
+                store.deleteIfUnchanged(lock.node, lock.key, lock.cas);
+                return;
+            }
             SessionStore.Versioned current = store.gets(lock.node, lock.key);
             if (current != null && Arrays.equals(current.value, lock.token)) {
                 store.deleteIfUnchanged(lock.node, lock.key, current.cas);

@@ -20,6 +20,7 @@ import net.spy.memcached.ConnectionFactoryBuilder;
 import net.spy.memcached.ConnectionObserver;
 import net.spy.memcached.FailureMode;
 import net.spy.memcached.MemcachedClient;
+import net.spy.memcached.internal.OperationFuture;
 import net.spy.memcached.MemcachedNode;
 import net.spy.memcached.auth.AuthDescriptor;
 import net.spy.memcached.auth.PlainCallbackHandler;
@@ -274,6 +275,32 @@ final class SessionStore implements AutoCloseable {
     /** Deletes the key only if it still holds the version read with {@link #gets}. */
     boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException {
         return complete(nodeId, "delete", () -> client(nodeId).delete(key, cas));
+    }
+
+    /**
+     * {@link #add} that also returns the CAS token memcached gave the new item, so that its owner
+     * can later delete exactly that item in one round trip.
+     *
+     * @return null when the key exists already; otherwise the token, or 0 when the protocol gives none
+     */
+    Long addVersioned(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        MemcachedClient client = client(nodeId);
+        OperationFuture<Boolean> f;
+        try {
+            f = client.add(key, expiry, value, RawBytes.INSTANCE);
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "add", e);
+        }
+        Boolean added = await(nodeId, "add", f);
+        if (added == null || !added) {
+            return null;
+        }
+        try {
+            Long cas = f.getCas();
+            return cas == null ? 0L : cas;
+        } catch (UnsupportedOperationException e) {
+            return 0L; // text protocol: no token with a store
+        }
     }
 
     /** @return false when the key exists already */
