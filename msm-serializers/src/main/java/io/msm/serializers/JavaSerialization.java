@@ -65,15 +65,15 @@ public final class JavaSerialization {
         @Override
         protected void annotateClass(Class<?> cl) {
             if (!ObjectStreamException.class.isAssignableFrom(cl)) { // the stream records its own failure
-                filter.check(cl.getName());
+                filter.check(cl);
             }
         }
 
         @Override
         protected void annotateProxyClass(Class<?> cl) {
-            filter.check(Proxy.class.getName());
+            filter.check(Proxy.class);
             for (Class<?> i : cl.getInterfaces()) {
-                filter.check(i.getName());
+                filter.check(i);
             }
         }
     }

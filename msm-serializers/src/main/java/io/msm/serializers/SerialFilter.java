@@ -43,6 +43,13 @@ public final class SerialFilter {
     /** False only for {@link #unchecked()}. */
     private final boolean checking;
     private final Map<String, Boolean> decisions = new ConcurrentHashMap<>();
+    /** The same decisions keyed by class, for the write side, where classes are at hand: cheaper to look up. */
+    private final ClassValue<Boolean> classDecisions = new ClassValue<Boolean>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            return decide(componentName(type.getName()));
+        }
+    };
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
     private SerialFilter(List<Rule> rules, int maxDepth, int maxArray, int maxBytes, boolean reportOnly,
@@ -151,6 +158,17 @@ public final class SerialFilter {
                 decisions.put(className, allowed);
             }
         }
+        enforce(allowed, className);
+    }
+
+    /** {@link #check(String)} for a class at hand, as when writing. */
+    public void check(Class<?> type) {
+        if (checking) {
+            enforce(classDecisions.get(type), type.getName());
+        }
+    }
+
+    private void enforce(boolean allowed, String className) {
         if (!allowed) {
             if (!reportOnly) {
                 throw new RejectedContentException("class " + className + " is not allowed by " + ATTRIBUTE);

@@ -9,6 +9,7 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
 import java.util.stream.Stream;
 
 import io.msm.core.SessionContent;
@@ -49,33 +50,56 @@ public final class Transcoding {
         }
     }
 
-    /** WARN and worse lines of msm's serializers while open. */
+    /** WARN and worse lines of a logger (msm's serializers unless named) while open. */
     public static final class Warnings extends Handler implements AutoCloseable {
-        private static final Logger LOG = Logger.getLogger("io.msm.serializers");
-        private final List<String> messages = new ArrayList<>();
+        private final Logger logger;
+        private final List<LogRecord> records = new ArrayList<>();
+
+        private Warnings(Logger logger) {
+            this.logger = logger;
+        }
 
         public static Warnings capture() {
-            Warnings w = new Warnings();
-            LOG.addHandler(w);
+            return capture("io.msm.serializers");
+        }
+
+        public static Warnings capture(String loggerName) {
+            Warnings w = new Warnings(Logger.getLogger(loggerName));
+            w.logger.addHandler(w);
             return w;
         }
 
         @Override
         public synchronized void publish(LogRecord r) {
             if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                Object[] params = r.getParameters();
+                records.add(r);
+            }
+        }
+
+        /** @return each line with its {} placeholders filled in */
+        public synchronized List<String> messages() {
+            List<String> messages = new ArrayList<>();
+            for (LogRecord r : records) {
                 String text = r.getMessage();
-                if (params != null) {
-                    for (Object p : params) {
-                        text = text.replaceFirst("\\{\\}", java.util.regex.Matcher.quoteReplacement(String.valueOf(p)));
+                if (r.getParameters() != null) {
+                    for (Object p : r.getParameters()) {
+                        text = text.replaceFirst("\\{\\}", Matcher.quoteReplacement(String.valueOf(p)));
                     }
                 }
                 messages.add(text);
             }
+            return messages;
         }
 
-        public synchronized List<String> messages() {
-            return new ArrayList<>(messages);
+        /** @return the messages of every exception logged, with their causes, one a line */
+        public synchronized String thrown() {
+            StringBuilder sb = new StringBuilder();
+            for (LogRecord r : records) {
+                for (Throwable t = r.getThrown(); t != null; t = t.getCause()) {
+                    sb.append(t.getMessage()).append('\n');
+                }
+            }
+            return sb.toString();
         }
 
         @Override
@@ -84,7 +108,7 @@ public final class Transcoding {
 
         @Override
         public void close() {
-            LOG.removeHandler(this);
+            logger.removeHandler(this);
         }
     }
 }

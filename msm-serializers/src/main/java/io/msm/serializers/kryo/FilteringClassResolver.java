@@ -28,7 +28,7 @@ final class FilteringClassResolver extends DefaultClassResolver {
     /** A class the filter would refuse to read is not written either: the attribute is left out instead. */
     @Override
     protected void writeName(Output output, Class type, Registration registration) {
-        filter.check(type.getName());
+        filter.check(type);
         super.writeName(output, type, registration);
     }
 
@@ -44,13 +44,14 @@ final class FilteringClassResolver extends DefaultClassResolver {
             if (className == null) {
                 throw new KryoException("class name missing");
             }
-            try {
-                filter.check(className);
-            } catch (RejectedContentException e) {
-                throw rejections.record(e);
-            }
+            // Names this resolver loaded before have passed the filter already.
             type = getTypeByName(className);
             if (type == null) {
+                try {
+                    filter.check(className);
+                } catch (RejectedContentException e) {
+                    throw rejections.record(e);
+                }
                 try {
                     type = Class.forName(className, false, kryo.getClassLoader());
                 } catch (ClassNotFoundException e) {

@@ -23,6 +23,9 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
     static final int ID = 2;
     private static final int POOL_SIZE = 64;
     private static final byte[] NO_BYTES = {};
+    private static final int INITIAL_BUFFER = 4096;
+    /** A pooled worker keeps at most this much output buffer. */
+    private static final int KEPT_BUFFER = 64 * 1024;
     /** How Kryo words its depth limit (Kryo.beginObject). */
     private static final String MAX_DEPTH_MESSAGE = "Max depth exceeded";
     /** How Kryo's Output words an attribute larger than serialFilter maxbytes. */
@@ -31,7 +34,7 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
     private final JavaSerialization java;
     private final Pool<Worker> pool;
 
-    /** A Kryo instance with its buffers; Kryo is not thread-safe, so each request borrows one. */
+    /** A Kryo instance with its buffers; Kryo is not thread-safe, so each encode or decode borrows one. */
     private static final class Worker {
         final Kryo kryo;
         final Output output;
@@ -40,7 +43,7 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
 
         Worker(ClassLoader loader, SerialFilter filter, JavaSerialization java) {
             this.kryo = KryoSetup.create(loader, filter, java, rejections);
-            this.output = new Output(4096, filter.maxBytes());
+            this.output = new Output(INITIAL_BUFFER, filter.maxBytes());
             this.input = filter.isChecking() ? new LimitedInput(filter) : new Input();
         }
     }
@@ -63,6 +66,9 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
 
         void giveBack() {
             if (worker != null) {
+                if (worker.output.getBuffer().length > KEPT_BUFFER) {
+                    worker.output.setBuffer(new byte[INITIAL_BUFFER], filter.maxBytes()); // one huge attribute once
+                }
                 pool.free(worker);
                 worker = null;
             }
