@@ -88,6 +88,7 @@ final class BuiltInLists {
             "java.net.URL",
             "java.text.*",
             "java.io.File",
+            "java.sql.Timestamp", "java.sql.Date", "java.sql.Time",
             "sun.util.calendar.ZoneInfo",
             "!java.**", "!javax.**", "!jdk.**", "!sun.**", "!com.sun.**", "!org.w3c.**", "!org.xml.**",
             "!org.ietf.**", "!org.omg.**");

@@ -225,6 +225,12 @@ public final class Corpus {
         c.add(same("ZoneId region", () -> ZoneId.of("America/New_York")));
         c.add(same("ZoneOffset", () -> ZoneOffset.ofHoursMinutes(5, 30)));
         c.add(same("Date", () -> new Date(1_700_000_000_123L)));
+        c.add(same("java.sql.Timestamp with nanoseconds", () -> {
+            java.sql.Timestamp t = new java.sql.Timestamp(1_700_000_000_123L);
+            t.setNanos(123_456_789);
+            return t;
+        }));
+        c.add(same("java.sql.Date", () -> java.sql.Date.valueOf("2024-02-29")));
         c.add(same("Calendar", () -> {
             GregorianCalendar cal = new GregorianCalendar(TimeZone.getTimeZone("Asia/Tokyo"), Locale.JAPAN);
             cal.setTimeInMillis(1_700_000_000_000L);

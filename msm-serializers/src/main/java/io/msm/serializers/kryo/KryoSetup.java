@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.URL;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -45,6 +46,7 @@ import com.esotericsoftware.kryo.serializers.DefaultSerializers.AtomicReferenceS
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.CalendarSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.PatternSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.TimeZoneSerializer;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers.TimestampSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.URISerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.UUIDSerializer;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
@@ -90,6 +92,7 @@ final class KryoSetup {
         kryo.addDefaultSerializer(TimeZone.getTimeZone("UTC").getClass(), new TimeZoneSerializer());
         kryo.addDefaultSerializer(TimeZone.class, javaBridge);
         kryo.addDefaultSerializer(GregorianCalendar.class, new CalendarSerializer());
+        kryo.addDefaultSerializer(Timestamp.class, new TimestampSerializer()); // with its nanoseconds
         kryo.addDefaultSerializer(Calendar.class, javaBridge);
         kryo.addDefaultSerializer(URI.class, new URISerializer());
         kryo.addDefaultSerializer(UUID.class, new UUIDSerializer());
