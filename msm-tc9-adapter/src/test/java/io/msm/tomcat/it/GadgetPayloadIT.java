@@ -7,13 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 
@@ -34,32 +30,12 @@ import io.msm.serializers.Transcoding;
  * default configuration, the chain never runs, and the request gets a fresh session.
  */
 class GadgetPayloadIT extends ClusterTest {
-    private final List<String> engineLog = new ArrayList<>();
-    private final Logger logger = Logger.getLogger("io.msm");
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            synchronized (engineLog) {
-                engineLog.add(String.valueOf(r.getMessage()) + " " + java.util.Arrays.toString(r.getParameters()));
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
-
     static Stream<TranscoderFactory> transcoders() {
         return Transcoding.both();
     }
 
     @AfterEach
     void clear() {
-        logger.removeHandler(capture);
         System.clearProperty(Gadgets.FIRED);
     }
 
@@ -67,21 +43,23 @@ class GadgetPayloadIT extends ClusterTest {
     @MethodSource("transcoders")
     void aPlantedGadgetChainIsRefusedAndTheRequestGetsAFreshSession(TranscoderFactory f) {
         TomcatNode tomcat = tomcat("tomcat1", manager("transcoderFactoryClass", f.getClass().getName()));
-        logger.addHandler(capture);
         String planted = plant(f, "CAFE0001");
 
         Browser user = new Browser();
         user.sessionId(planted);
-        Browser.Page page = user.get(tomcat.url("/app/s/get"));
+        Browser.Page page;
+        List<String> log;
+        try (Transcoding.Warnings warnings = Transcoding.Warnings.capture("io.msm")) {
+            page = user.get(tomcat.url("/app/s/get"));
+            log = warnings.messages();
+        }
         assertEquals(200, page.status());
         assertNotEquals(planted, page.get("id"), "a fresh session replaces the planted one");
         assertNull(page.get("attr.user"), "nothing of the planted session is served");
         assertFalse(Gadgets.fired(), "the chain did not run");
         assertEquals(1, count(tomcat, Counter.UNDECODABLE_SESSIONS));
-        synchronized (engineLog) {
-            assertTrue(engineLog.stream().anyMatch(l -> l.contains("not allowed by serialFilter")
-                    && l.contains("org.apache.commons.collections.")), "the log names the refused class: " + engineLog);
-        }
+        assertTrue(log.stream().anyMatch(l -> l.contains("not allowed by serialFilter")
+                && l.contains("org.apache.commons.collections.")), "the log names the refused class: " + log);
     }
 
     /** The control: the same bytes do run in a Tomcat whose operator switched the gadget list off. */

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import io.msm.serializers.JavaSerializationTranscoderFactory;
 import io.msm.serializers.kryo.KryoTranscoderFactory;
+import io.msm.testkit.Await;
 
 /**
  * Each frame names its transcoder, so a cluster can change transcoderFactoryClass one Tomcat at a
@@ -36,6 +37,26 @@ class TranscoderSwitchIT extends ClusterTest {
         Browser.Page onJava = user.get(javaAgain.url("/app/s/get"));
         assertEquals("alice", onJava.get("attr.name"), "a Kryo frame read by a Tomcat on Java serialization");
         assertEquals("2", onJava.get("attr.step"));
+    }
+
+    /** The principal of a FORM login (Tomcat's GenericPrincipal) written by Kryo, read by Java serialization. */
+    @Test
+    void aLoginWrittenByKryoIsReadAfterAFailoverToATomcatOnJavaSerialization() {
+        TomcatNode kryo = started(new TomcatNode("tomcat1").webapp(APP, manager("transcoderFactoryClass",
+                KryoTranscoderFactory.class.getName()), "FORM"));
+        TomcatNode java = started(new TomcatNode("tomcat2").webapp(APP, manager(), "FORM"));
+        Browser user = new Browser();
+        user.get(kryo.url("/app/secure/get"));
+        assertEquals(303, user.postForm(kryo.url("/app/j_security_check"), "j_username=alice&j_password=secret")
+                .status());
+        assertEquals("alice", user.get(kryo.url("/app/secure/get")).get("user"));
+        Await.until("the principal stored by Kryo", WAIT, () -> kryo.manager(APP).findSessions().length == 1
+                && kryo.manager(APP).findSessions()[0].getPrincipal() != null
+                && serverOf(user.sessionId()).get(key(user.sessionId())) != null);
+
+        kryo.close();
+        Browser.Page after = user.get(java.url("/app/secure/get"));
+        assertEquals("alice", after.get("user"), "still logged in, no login form");
     }
 
     @Test
