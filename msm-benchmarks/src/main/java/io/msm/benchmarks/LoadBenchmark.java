@@ -15,7 +15,8 @@ import io.msm.tomcat.MemcachedSessionManager;
 /**
  * The load benchmark: two real memcached nodes, one embedded Tomcat 9 with a webapp per session
  * manager, pre-created sessions holding {@link Payload}, a warm-up, then interleaved rounds
- * (A B C A B C ...) of a closed-loop load per workload. Prints one table per workload with every
+ * (A B C A B C ...) of a closed-loop load per workload, each round starting once the JVM is idle
+ * again ({@link Quiet}). Prints one table per workload with every
  * figure also as a ratio to {@code StandardManager} of the same run.
  *
  * <p>It refuses to report, with exit status 1, when {@code StandardManager} or one of our
@@ -55,19 +56,22 @@ final class LoadBenchmark {
         Results results = new Results(configs, options.workloads);
         for (String workload : options.workloads) {
             for (Config c : configs) {
+                long settled = Quiet.await();
                 RoundResult r = generator.run(c.path() + "/s/" + workload, sessions.get(c), options.warmupSeconds * 1000L);
                 results.addWarmUp(c, workload, r);
-                System.out.printf("warm-up %-5s %-28s %s%n", workload, c.label, r);
+                System.out.printf("warm-up %-5s %-28s %s  (idle after %.1f s)%n", workload, c.label, r, settled / 1000.0);
             }
         }
         for (int round = 1; round <= options.rounds; round++) {
             for (String workload : options.workloads) {
                 for (Config c : configs) {
+                    long settled = Quiet.await();
                     Map<Statistics.Counter, Long> before = counters(tomcat.manager(c));
                     RoundResult r = generator.run(c.path() + "/s/" + workload, sessions.get(c),
                             options.roundSeconds * 1000L);
                     results.add(c, workload, r, delta(before, counters(tomcat.manager(c))));
-                    System.out.printf("round %d %-5s %-28s %s%n", round, workload, c.label, r);
+                    System.out.printf("round %d %-5s %-28s %s  (idle after %.1f s)%n", round, workload, c.label, r,
+                            settled / 1000.0);
                 }
             }
         }
