@@ -36,6 +36,13 @@ public final class SessionEngine implements AutoCloseable {
      * session API (only read, or changed in place) may wait for its comparison with memcached.
      */
     static final long IN_PLACE_CHECK_MILLIS = 1000;
+    /**
+     * With asynchronous backups, how long a change made through the session API may wait when the
+     * session was compared less than this long ago. The first change after a quiet spell is written
+     * at once; a session changed by request after request is written once per this window, at its
+     * end, instead of transcoded for every request: most of what a write costs the request thread.
+     */
+    static final long CHANGE_WINDOW_MILLIS = 100;
     private static final String PROBE_KEY = "msm:probe";
     /** memcached reads an expiry beyond 30 days as an absolute Unix time. */
     private static final int MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
@@ -256,42 +263,61 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
-     * Sticky mode, after a request: whether {@link #afterRequest} must run now. A request that
-     * changed nothing through the session API (attributes set or removed, login, timeout) can only
-     * have changed attribute values in place; with asynchronous backups such a session is
-     * transcoded and compared with memcached at most once per {@value #IN_PLACE_CHECK_MILLIS} ms,
-     * and {@link #compareLater} covers the last request of a burst. Transcoding is most of what a
-     * backup costs the request thread, and most requests only read their session.
+     * Sticky mode, after a request: whether {@link #afterRequest} must run now. With synchronous
+     * backups, always. With asynchronous ones a session is transcoded and compared with memcached at
+     * most once per {@value #CHANGE_WINDOW_MILLIS} ms when requests change it through the session
+     * API (attributes set or removed, login, timeout), and at most once per
+     * {@value #IN_PLACE_CHECK_MILLIS} ms when they only read it (or change values in place);
+     * {@link #compareLater} covers the last request of a burst. Transcoding is most of what a backup
+     * costs the request thread.
      *
      * @param changedThroughApi true when the request set or removed an attribute, logged in or out,
      *     or changed the timeout
      */
     public boolean mustCompareNow(String id, SessionState state, boolean changedThroughApi) {
-        return changedThroughApi || deferredComparisons == null || !state.isBackedUp(id)
-                || clock.millis() - state.lastComparedMillis >= IN_PLACE_CHECK_MILLIS;
+        if (deferredComparisons == null || !state.isBackedUp(id)) {
+            return true;
+        }
+        if (changedThroughApi) {
+            state.changePending = true;
+        }
+        return clock.millis() - state.lastComparedMillis >= window(state);
+    }
+
+    private static long window(SessionState state) {
+        return state.changePending ? CHANGE_WINDOW_MILLIS : IN_PLACE_CHECK_MILLIS;
     }
 
     /**
-     * Runs {@code compare} once, when the session's comparison is due, unless one is scheduled
-     * already. {@code compare} calls {@link #afterRequest} if no request uses the session then;
-     * otherwise that request's end compares it.
+     * Runs {@code compare} once, when the session's comparison is due, unless one is scheduled for
+     * then or earlier already. {@code compare} calls {@link #afterRequest} if no request uses the
+     * session then; otherwise that request's end compares it.
      */
     public void compareLater(SessionState state, Runnable compare) {
-        if (deferredComparisons == null || !state.compareScheduled.compareAndSet(false, true)) {
+        if (deferredComparisons == null) {
             return;
         }
-        long delay = Math.max(0, state.lastComparedMillis + IN_PLACE_CHECK_MILLIS - clock.millis());
+        long due = state.lastComparedMillis + window(state);
+        while (true) {
+            long scheduled = state.compareScheduledFor.get();
+            if (scheduled != 0 && scheduled <= due) {
+                return;
+            }
+            if (state.compareScheduledFor.compareAndSet(scheduled, due)) {
+                break;
+            }
+        }
         try {
             deferredComparisons.schedule(() -> {
-                state.compareScheduled.set(false);
+                state.compareScheduledFor.compareAndSet(due, 0);
                 try {
                     compare.run();
                 } catch (RuntimeException e) {
                     LOG.error("deferred backup of a session failed; it is compared again after its next request", e);
                 }
-            }, delay, TimeUnit.MILLISECONDS);
+            }, Math.max(0, due - clock.millis()), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
-            state.compareScheduled.set(false); // stopping: the last requests' backups are flushed by close()
+            state.compareScheduledFor.compareAndSet(due, 0); // stopping: close() flushes the last backups
         }
     }
 
@@ -310,6 +336,7 @@ public final class SessionEngine implements AutoCloseable {
                 snapshot.authType());
         long now = clock.millis();
         state.lastComparedMillis = now;
+        state.changePending = false;
         int maxInactive = snapshot.maxInactiveInterval();
         long refreshMillis = refreshSeconds(maxInactive) * 1000L;
         boolean unchanged = fingerprint == state.storedFingerprint && snapshot.id().equals(state.storedUnderId);

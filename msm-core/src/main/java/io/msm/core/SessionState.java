@@ -1,6 +1,6 @@
 package io.msm.core;
 
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the engine remembers about one live session between requests: which bytes memcached
@@ -15,14 +15,18 @@ public final class SessionState {
     volatile long lastRefreshMillis;
     /** Sticky mode: when the session's bytes were last compared with what memcached holds. */
     volatile long lastComparedMillis;
-    /** Sticky mode: a comparison is scheduled for a session only read since the last one. */
-    final AtomicBoolean compareScheduled = new AtomicBoolean();
+    /** Sticky mode: a request changed the session through the API since its last comparison. */
+    volatile boolean changePending;
+    /** Sticky mode: when the scheduled comparison runs; 0 when none is scheduled. */
+    final AtomicLong compareScheduledFor = new AtomicLong();
 
     // Non-sticky mode only: the session lives in memcached between requests.
     /** CAS token of the copy loaded from the session's node; 0 when it came from elsewhere or is new. */
     volatile long cas;
     /** When the stored copy's expiry in memcached was last pushed forward, from the validity record. */
     volatile long dataRefreshedAt;
+    /** The last access the validity record in memcached holds; 0 when there is none. */
+    volatile long recordedLastAccess;
     /** The cluster lock this Tomcat holds for the session, or null. */
     volatile SessionLocks.Lock lock;
 

@@ -87,6 +87,31 @@ class StickySessionIT extends ClusterTest {
         assertTrue(compared >= 1 && compared <= 3, "10 reads within a second compared " + compared + " times");
     }
 
+    /**
+     * Asynchronous backups: a session changed by request after request is written at most once per
+     * 100 ms window, and the burst's last state reaches memcached without a further request.
+     */
+    @Test
+    void aBurstOfChangesIsWrittenOncePerWindow_andItsLastStateReachesMemcached() {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String id = user.get(tomcat1.url("/app/s/set?name=start")).get("id");
+        awaitStored(id);
+        long before = count(tomcat1, Counter.BACKUPS_STORED);
+        long start = System.nanoTime();
+        for (int i = 0; i < 30; i++) {
+            assertEquals(200, user.get(tomcat1.url("/app/s/set?name=burst" + i)).status());
+        }
+        long burstMillis = (System.nanoTime() - start) / 1_000_000;
+        Await.until("the burst's last state in memcached", WAIT, () -> {
+            byte[] stored = serverOf(id).get(key(id));
+            return stored != null && new String(stored, StandardCharsets.ISO_8859_1).contains("burst29");
+        });
+        long writes = count(tomcat1, Counter.BACKUPS_STORED) - before;
+        assertTrue(writes <= burstMillis / 100 + 2,
+                "30 changes in " + burstMillis + " ms were written " + writes + " times");
+    }
+
     private static long decisions(TomcatNode tomcat) {
         return count(tomcat, Counter.BACKUPS_STORED) + count(tomcat, Counter.BACKUPS_TOUCHED)
                 + count(tomcat, Counter.BACKUPS_SKIPPED_UNCHANGED);
