@@ -26,9 +26,18 @@ final class BackupService {
     /** One backup of one session. */
     interface Job {
         void run();
+
+        /**
+         * Called when this job replaces one that still waits for the same session.
+         *
+         * @return what runs instead of both; by default this job, as it carries the latest state
+         */
+        default Job absorb(Job waiting) {
+            return this;
+        }
     }
 
-    private final ConcurrentHashMap<SessionState, Slot> slots = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Object, Slot> slots = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor pool;
     private final Statistics statistics;
 
@@ -40,9 +49,10 @@ final class BackupService {
     }
 
     /**
+     * @param session what identifies the session: jobs with equal keys run one after the other, in order
      * @return completes when this job, or a newer one for the same session that replaced it, has run
      */
-    CompletableFuture<Void> submit(SessionState session, Job job) {
+    CompletableFuture<Void> submit(Object session, Job job) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         while (true) {
             Slot slot = slots.computeIfAbsent(session, s -> new Slot(s));
@@ -51,7 +61,7 @@ final class BackupService {
                 if (slot.retired) {
                     continue;
                 }
-                slot.next = job;
+                slot.next = slot.next == null ? job : job.absorb(slot.next);
                 slot.waiting.add(done);
                 dispatch = !slot.scheduled;
                 slot.scheduled = true;
@@ -122,13 +132,13 @@ final class BackupService {
 
     /** The pending backup of one session and who waits for it. */
     private static final class Slot {
-        final SessionState session;
+        final Object session;
         Job next;
         List<CompletableFuture<Void>> waiting = new ArrayList<>(2);
         boolean scheduled;
         boolean retired;
 
-        Slot(SessionState session) {
+        Slot(Object session) {
             this.session = session;
         }
     }

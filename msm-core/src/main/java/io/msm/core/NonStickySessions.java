@@ -184,6 +184,7 @@ public final class NonStickySessions {
         statistics.increment(Statistics.Counter.LOADS);
         state.cas = cas;
         state.dataRefreshedAt = v == null ? 0 : v.dataRefreshedAt;
+        state.recordedLastAccess = v == null ? 0 : v.lastAccessedTime;
         if (fromBackup) {
             statistics.increment(Statistics.Counter.BACKUP_READS);
             if (health.isUp(primary)) {
@@ -258,17 +259,9 @@ public final class NonStickySessions {
         state.storedUnderId = id;
         state.storedFingerprint = fingerprint;
         state.dataRefreshedAt = now;
+        state.recordedLastAccess = snapshot.lastAccessedTime();
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(), now);
-        byte[] frameStored = stored;
-        engine.backups().submit(state, () -> {
-            byte[] validityBytes = validity.encode();
-            writeAll(expiry, new Write(primary, validityKey(id), validityBytes),
-                    new Write(backup, backupKey(id), frameStored),
-                    new Write(backup, backupValidityKey(id), validityBytes));
-            if (oldId != null && !oldId.equals(id)) {
-                deleteAll(oldId);
-            }
-        });
+        engine.backups().submit(id, ClusterWrite.stored(id, expiry, validity.encode(), stored, oldId, this::write));
         expiryWatch.note(id, validity.expiresAt());
     }
 
@@ -358,6 +351,9 @@ public final class NonStickySessions {
     /**
      * After a request that changed nothing: the validity record moves the last access forward on
      * both nodes, and the stored copies' expiry is pushed forward when it is about to lag behind.
+     * Neither is written while the recorded last access is younger than the record's grace
+     * ({@link ValidityRecord#graceMillis}), so a session read by request after request costs one
+     * memcached read per request, not a read and two writes.
      */
     public void accessed(SessionSnapshot snapshot, SessionState state) {
         String id = snapshot.id();
@@ -365,26 +361,20 @@ public final class NonStickySessions {
         if (sid == null || !health.isKnown(sid.nodeId())) {
             return;
         }
-        String primary = sid.nodeId();
-        String backup = backupNodes.get(primary);
         int expiry = expiry(snapshot.maxInactiveInterval());
         long now = engine.now();
         boolean refresh = now - state.dataRefreshedAt >= SessionEngine.refreshSeconds(snapshot.maxInactiveInterval())
                 * 1000L;
+        long recorded = state.recordedLastAccess;
+        if (!refresh && recorded != 0
+                && snapshot.lastAccessedTime() - recorded < ValidityRecord.graceMillis(snapshot.maxInactiveInterval())) {
+            statistics.increment(Statistics.Counter.VALIDITY_WRITES_SKIPPED);
+            return;
+        }
         long refreshedAt = refresh ? now : state.dataRefreshedAt;
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(),
                 refreshedAt);
-        engine.backups().submit(state, () -> {
-            byte[] validityBytes = validity.encode();
-            writeAll(expiry, new Write(primary, validityKey(id), validityBytes),
-                    new Write(backup, backupValidityKey(id), validityBytes));
-            if (refresh) {
-                touch(primary, dataKey(id), expiry);
-                if (backup != null) {
-                    touch(backup, backupKey(id), expiry);
-                }
-            }
-        });
+        engine.backups().submit(id, ClusterWrite.accessed(id, expiry, validity.encode(), refresh, this::write));
         expiryWatch.note(id, validity.expiresAt());
     }
 
@@ -392,15 +382,36 @@ public final class NonStickySessions {
     public void removed(String id, SessionState state) {
         String old = state.storedUnderId;
         expiryWatch.forget(id);
-        engine.backups().submit(state, () -> {
-            deleteAll(id);
-            if (old != null && !old.equals(id)) {
-                deleteAll(old);
-            }
-        });
+        engine.backups().submit(id, ClusterWrite.removed(id, old, this::write));
         unlock(state);
         state.storedFingerprint = 0;
         state.storedUnderId = null;
+    }
+
+    /** Runs on a backup thread; a later request's write for the same session waits for it. */
+    private void write(ClusterWrite w) {
+        for (String former : w.formerIds) {
+            deleteAll(former);
+        }
+        if (w.isRemoval()) {
+            deleteAll(w.id);
+            return;
+        }
+        SessionId sid = SessionId.parse(w.id);
+        if (sid == null || !health.isKnown(sid.nodeId())) {
+            return;
+        }
+        String primary = sid.nodeId();
+        String backup = backupNodes.get(primary);
+        writeAll(w.expiry, new Write(primary, validityKey(w.id), w.validity),
+                new Write(w.backupFrame == null ? null : backup, backupKey(w.id), w.backupFrame),
+                new Write(backup, backupValidityKey(w.id), w.validity));
+        if (w.touchData) {
+            touch(primary, dataKey(w.id), w.expiry);
+            if (backup != null && w.backupFrame == null) {
+                touch(backup, backupKey(w.id), w.expiry);
+            }
+        }
     }
 
     private void deleteAll(String id) {
@@ -540,6 +551,6 @@ public final class NonStickySessions {
     }
 
     private static long expiresAt(long lastAccess, int maxInactive) {
-        return maxInactive <= 0 ? Long.MAX_VALUE : lastAccess + maxInactive * 1000L;
+        return new ValidityRecord(lastAccess, maxInactive, 0).expiresAt();
     }
 }

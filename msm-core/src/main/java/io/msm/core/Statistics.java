@@ -25,6 +25,7 @@ public final class Statistics {
         NON_STICKY_STORES,
         NON_STICKY_STORES_MERGED,
         NON_STICKY_STORES_SKIPPED,
+        VALIDITY_WRITES_SKIPPED,
         BACKUP_READS,
         PRIMARY_COPIES_REBUILT,
         LOCKS_ACQUIRED,

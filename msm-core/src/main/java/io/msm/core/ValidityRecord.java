@@ -5,7 +5,10 @@ import java.nio.ByteBuffer;
 /**
  * The small record that keeps a non-sticky session's idle timeout right across the cluster: when
  * it was last accessed, anywhere, and when its stored copy's expiry was last pushed forward.
- * Written after every request; the session itself is rewritten only when it changed.
+ * Written after a request when the recorded last access is older than the grace; the session
+ * itself is rewritten only when it changed. The recorded last access so lags the real one by less
+ * than the grace, and a session counts as expired once idle for its timeout plus the grace: never
+ * early, and late by less than the grace, as with Tomcat's own expiry check that runs once a minute.
  */
 final class ValidityRecord {
     private static final byte VERSION = 1;
@@ -21,12 +24,18 @@ final class ValidityRecord {
         this.dataRefreshedAt = dataRefreshedAt;
     }
 
+    /** A tenth of the timeout, at most a minute: how far the recorded last access may lag. */
+    static long graceMillis(int maxInactiveInterval) {
+        return maxInactiveInterval <= 0 ? 0 : Math.min(maxInactiveInterval * 100L, 60_000L);
+    }
+
     boolean isExpired(long now) {
-        return maxInactiveInterval > 0 && now - lastAccessedTime > maxInactiveInterval * 1000L;
+        return now > expiresAt();
     }
 
     long expiresAt() {
-        return maxInactiveInterval <= 0 ? Long.MAX_VALUE : lastAccessedTime + maxInactiveInterval * 1000L;
+        return maxInactiveInterval <= 0 ? Long.MAX_VALUE
+                : lastAccessedTime + maxInactiveInterval * 1000L + graceMillis(maxInactiveInterval);
     }
 
     byte[] encode() {

@@ -1,0 +1,84 @@
+package io.msm.core;
+
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Non-sticky mode: what a request leaves to write in the background for one session (its validity
+ * record on both nodes, the backup copy, expiries to push forward, keys of a former id to delete).
+ * While one waits, a newer one for the same session absorbs it instead of queueing behind it, so a
+ * busy session costs one write per round of the backup threads, and nothing the older one carried
+ * is lost: its backup copy is kept unless the newer has its own, its deletions are kept. (A store
+ * after a removal of the same id rewrites the session, as it would have in sequence.)
+ */
+final class ClusterWrite implements BackupService.Job {
+    final String id;
+    final int expiry;
+    /** The validity record for both nodes; null when the session is removed. */
+    final byte[] validity;
+    /** The session's frame for the backup node; null when the content did not change. */
+    byte[] backupFrame;
+    /** Push the stored copies' expiry forward. */
+    boolean touchData;
+    final Set<String> formerIds = new LinkedHashSet<>(2);
+    private final Consumer<ClusterWrite> writer;
+
+    private ClusterWrite(String id, int expiry, byte[] validity, Consumer<ClusterWrite> writer) {
+        this.id = id;
+        this.expiry = expiry;
+        this.validity = validity;
+        this.writer = writer;
+    }
+
+    static ClusterWrite stored(String id, int expiry, byte[] validity, byte[] frame, String formerId,
+            Consumer<ClusterWrite> writer) {
+        ClusterWrite w = new ClusterWrite(id, expiry, validity, writer);
+        w.backupFrame = frame;
+        if (formerId != null && !formerId.equals(id)) {
+            w.formerIds.add(formerId);
+        }
+        return w;
+    }
+
+    static ClusterWrite accessed(String id, int expiry, byte[] validity, boolean touchData,
+            Consumer<ClusterWrite> writer) {
+        ClusterWrite w = new ClusterWrite(id, expiry, validity, writer);
+        w.touchData = touchData;
+        return w;
+    }
+
+    static ClusterWrite removed(String id, String formerId, Consumer<ClusterWrite> writer) {
+        ClusterWrite w = new ClusterWrite(id, 0, null, writer);
+        if (formerId != null && !formerId.equals(id)) {
+            w.formerIds.add(formerId);
+        }
+        return w;
+    }
+
+    /** The session was invalidated or expired: its keys are deleted, nothing is written. */
+    boolean isRemoval() {
+        return validity == null;
+    }
+
+    @Override
+    public BackupService.Job absorb(BackupService.Job waiting) {
+        if (!(waiting instanceof ClusterWrite)) {
+            return this;
+        }
+        ClusterWrite older = (ClusterWrite) waiting;
+        formerIds.addAll(older.formerIds);
+        if (!isRemoval()) {
+            if (backupFrame == null) {
+                backupFrame = older.backupFrame;
+            }
+            touchData |= older.touchData;
+        }
+        return this;
+    }
+
+    @Override
+    public void run() {
+        writer.accept(this);
+    }
+}

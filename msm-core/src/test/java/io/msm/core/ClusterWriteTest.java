@@ -1,0 +1,60 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+
+import org.junit.jupiter.api.Test;
+
+/** A newer background write for a non-sticky session absorbs the waiting one without losing what it carried. */
+class ClusterWriteTest {
+    private static final byte[] OLD_VALIDITY = {1};
+    private static final byte[] NEW_VALIDITY = {2};
+    private static final byte[] FRAME = {7, 7};
+
+    @Test
+    void aReadAfterAStoreStillWritesTheStoredBackupCopy() {
+        ClusterWrite store = ClusterWrite.stored("s-n1", 60, OLD_VALIDITY, FRAME, "r-n1", w -> { });
+        ClusterWrite read = ClusterWrite.accessed("s-n1", 60, NEW_VALIDITY, false, w -> { });
+        ClusterWrite merged = (ClusterWrite) read.absorb(store);
+        assertArrayEquals(FRAME, merged.backupFrame, "the backup copy of the earlier change");
+        assertArrayEquals(NEW_VALIDITY, merged.validity, "the latest access");
+        assertEquals(Arrays.asList("r-n1"), Arrays.asList(merged.formerIds.toArray()), "the former id is still deleted");
+    }
+
+    @Test
+    void aNewerStoreKeepsItsOwnFrameAndTheOlderTouch() {
+        ClusterWrite read = ClusterWrite.accessed("s-n1", 60, OLD_VALIDITY, true, w -> { });
+        byte[] newer = {9};
+        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored("s-n1", 60, NEW_VALIDITY, newer, null, w -> { })
+                .absorb(read);
+        assertArrayEquals(newer, merged.backupFrame);
+        assertTrue(merged.touchData);
+    }
+
+    @Test
+    void aRemovalAbsorbsEverythingAndWritesNothing() {
+        ClusterWrite store = ClusterWrite.stored("s-n1", 60, OLD_VALIDITY, FRAME, "r-n1", w -> { });
+        ClusterWrite removal = ClusterWrite.removed("s-n1", null, w -> { });
+        ClusterWrite merged = (ClusterWrite) removal.absorb(store);
+        assertSame(removal, merged);
+        assertTrue(merged.isRemoval());
+        assertTrue(merged.formerIds.contains("r-n1"));
+    }
+
+    @Test
+    void theValidityRecordNeverExpiresEarlyAndLateByLessThanItsGrace() {
+        int timeout = 1800;
+        long lastAccess = 1_000_000L;
+        ValidityRecord v = new ValidityRecord(lastAccess, timeout, 0);
+        assertEquals(60_000L, ValidityRecord.graceMillis(timeout));
+        assertEquals(300L, ValidityRecord.graceMillis(3));
+        assertTrue(!v.isExpired(lastAccess + timeout * 1000L), "not before its timeout");
+        assertTrue(!v.isExpired(lastAccess + timeout * 1000L + 59_999L), "the grace");
+        assertTrue(v.isExpired(lastAccess + timeout * 1000L + 60_001L));
+        assertTrue(!new ValidityRecord(lastAccess, 0, 0).isExpired(Long.MAX_VALUE - 1), "timeout 0: never");
+    }
+}
