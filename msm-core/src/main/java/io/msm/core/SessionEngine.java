@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -470,7 +471,21 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
+        awaitStopped(healthChecks);
+        awaitStopped(deferredComparisons);
         store.close();
+    }
+
+    /** Bounded: a thread left running when the webapp stops is reported by Tomcat as a leak. */
+    private static void awaitStopped(ExecutorService executor) {
+        if (executor == null) {
+            return;
+        }
+        try {
+            executor.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Writes one session to its node; on failure the session stays in memory, flagged for a retry. */
