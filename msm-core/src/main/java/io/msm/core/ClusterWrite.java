@@ -15,8 +15,10 @@ import java.util.function.Consumer;
 final class ClusterWrite implements BackupService.Job {
     final String id;
     final int expiry;
-    /** The validity record for both nodes; null when the session is removed. */
-    final byte[] validity;
+    /** The validity record for both nodes; null when the recorded one is recent enough. */
+    byte[] validity;
+    /** The session was invalidated or expired: its keys are deleted, nothing is written. */
+    final boolean removal;
     /** The session's frame for the backup node; null when the content did not change. */
     byte[] backupFrame;
     /** Push the stored copies' expiry forward. */
@@ -24,16 +26,18 @@ final class ClusterWrite implements BackupService.Job {
     final Set<String> formerIds = new LinkedHashSet<>(2);
     private final Consumer<ClusterWrite> writer;
 
-    private ClusterWrite(String id, int expiry, byte[] validity, Consumer<ClusterWrite> writer) {
+    private ClusterWrite(String id, int expiry, byte[] validity, boolean removal, Consumer<ClusterWrite> writer) {
         this.id = id;
         this.expiry = expiry;
         this.validity = validity;
+        this.removal = removal;
         this.writer = writer;
     }
 
+    /** @param validity null when the recorded validity is recent enough */
     static ClusterWrite stored(String id, int expiry, byte[] validity, byte[] frame, String formerId,
             Consumer<ClusterWrite> writer) {
-        ClusterWrite w = new ClusterWrite(id, expiry, validity, writer);
+        ClusterWrite w = new ClusterWrite(id, expiry, validity, false, writer);
         w.backupFrame = frame;
         if (formerId != null && !formerId.equals(id)) {
             w.formerIds.add(formerId);
@@ -43,22 +47,21 @@ final class ClusterWrite implements BackupService.Job {
 
     static ClusterWrite accessed(String id, int expiry, byte[] validity, boolean touchData,
             Consumer<ClusterWrite> writer) {
-        ClusterWrite w = new ClusterWrite(id, expiry, validity, writer);
+        ClusterWrite w = new ClusterWrite(id, expiry, validity, false, writer);
         w.touchData = touchData;
         return w;
     }
 
     static ClusterWrite removed(String id, String formerId, Consumer<ClusterWrite> writer) {
-        ClusterWrite w = new ClusterWrite(id, 0, null, writer);
+        ClusterWrite w = new ClusterWrite(id, 0, null, true, writer);
         if (formerId != null && !formerId.equals(id)) {
             w.formerIds.add(formerId);
         }
         return w;
     }
 
-    /** The session was invalidated or expired: its keys are deleted, nothing is written. */
     boolean isRemoval() {
-        return validity == null;
+        return removal;
     }
 
     @Override
@@ -71,6 +74,9 @@ final class ClusterWrite implements BackupService.Job {
         if (!isRemoval()) {
             if (backupFrame == null) {
                 backupFrame = older.backupFrame;
+            }
+            if (validity == null) {
+                validity = older.validity;
             }
             touchData |= older.touchData;
         }

@@ -259,9 +259,16 @@ public final class NonStickySessions {
         state.storedUnderId = id;
         state.storedFingerprint = fingerprint;
         state.dataRefreshedAt = now;
-        state.recordedLastAccess = snapshot.lastAccessedTime();
+        // The data was just rewritten; its validity record only when the recorded one lags too far.
+        boolean recordValidity = !sameId || changes.isMaxInactiveChanged() || state.recordedLastAccess == 0
+                || snapshot.lastAccessedTime() - state.recordedLastAccess
+                        >= ValidityRecord.graceMillis(snapshot.maxInactiveInterval());
+        if (recordValidity) {
+            state.recordedLastAccess = snapshot.lastAccessedTime();
+        }
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(), now);
-        engine.backups().submit(id, ClusterWrite.stored(id, expiry, validity.encode(), stored, oldId, this::write));
+        engine.backups().submit(id, ClusterWrite.stored(id, expiry, recordValidity ? validity.encode() : null, stored,
+                oldId, this::write));
         expiryWatch.note(id, validity.expiresAt());
     }
 
@@ -403,9 +410,11 @@ public final class NonStickySessions {
         }
         String primary = sid.nodeId();
         String backup = backupNodes.get(primary);
-        writeAll(w.expiry, new Write(primary, validityKey(w.id), w.validity),
+        String validityNode = w.validity == null ? null : primary;
+        String backupValidityNode = w.validity == null ? null : backup;
+        writeAll(w.expiry, new Write(validityNode, validityKey(w.id), w.validity),
                 new Write(w.backupFrame == null ? null : backup, backupKey(w.id), w.backupFrame),
-                new Write(backup, backupValidityKey(w.id), w.validity));
+                new Write(backupValidityNode, backupValidityKey(w.id), w.validity));
         if (w.touchData) {
             touch(primary, dataKey(w.id), w.expiry);
             if (backup != null && w.backupFrame == null) {

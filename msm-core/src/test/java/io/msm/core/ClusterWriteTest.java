@@ -36,6 +36,15 @@ class ClusterWriteTest {
     }
 
     @Test
+    void aStoreThatLeavesTheValidityRecordAloneStillWritesTheWaitingOne() {
+        ClusterWrite read = ClusterWrite.accessed("s-n1", 60, OLD_VALIDITY, false, w -> { });
+        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored("s-n1", 60, null, FRAME, null, w -> { }).absorb(read);
+        assertArrayEquals(OLD_VALIDITY, merged.validity);
+        assertArrayEquals(FRAME, merged.backupFrame);
+        assertTrue(!merged.isRemoval());
+    }
+
+    @Test
     void aRemovalAbsorbsEverythingAndWritesNothing() {
         ClusterWrite store = ClusterWrite.stored("s-n1", 60, OLD_VALIDITY, FRAME, "r-n1", w -> { });
         ClusterWrite removal = ClusterWrite.removed("s-n1", null, w -> { });
