@@ -107,6 +107,22 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         return attributes.get(Settings.LOCKING_MODE);
     }
 
+    public void setLockExpiration(String v) {
+        put(Settings.LOCK_EXPIRATION, v);
+    }
+
+    public String getLockExpiration() {
+        return attributes.get(Settings.LOCK_EXPIRATION);
+    }
+
+    public void setLockWaitTimeout(String v) {
+        put(Settings.LOCK_WAIT_TIMEOUT, v);
+    }
+
+    public String getLockWaitTimeout() {
+        return attributes.get(Settings.LOCK_WAIT_TIMEOUT);
+    }
+
     public void setRequestUriIgnorePattern(String v) {
         put(Settings.REQUEST_URI_IGNORE_PATTERN, v);
     }
@@ -511,6 +527,16 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
             session.restore(snapshot, false);
             session.expire(); // listeners run, then remove() deletes the keys
         }
+    }
+
+    /** @return false when the webapp's authenticator is Tomcat's stand-in for webapps without a login method */
+    boolean usesContainerLogin() {
+        for (Valve v : context().getPipeline().getValves()) {
+            if (v instanceof org.apache.catalina.Authenticator) {
+                return !(v instanceof org.apache.catalina.authenticator.NonLoginAuthenticator);
+            }
+        }
+        return false;
     }
 
     NonStickyRequests nonSticky() {

@@ -7,6 +7,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.catalina.Session;
+import org.apache.catalina.connector.Request;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 
@@ -28,12 +29,19 @@ final class NonStickyRequests {
     static final class Scope {
         final String uri;
         final boolean locking;
+        final Request request;
         final List<MemcachedSession> sessions = new ArrayList<>(1);
         final List<Semaphore> permits = new ArrayList<>(1);
+        boolean firstLookup = true;
+        /** Tomcat's authenticator asked for a cached login and was told there is no session. */
+        boolean loginLookupSkipped;
+        /** An id this request found missing in memcached; Tomcat may ask again within the request. */
+        String missing;
 
-        Scope(String uri, boolean locking) {
+        Scope(String uri, boolean locking, Request request) {
             this.uri = uri;
             this.locking = locking;
+            this.request = request;
         }
 
         MemcachedSession find(String id) {
@@ -65,8 +73,8 @@ final class NonStickyRequests {
         }
     }
 
-    Scope begin(String uriWithQuery) {
-        Scope scope = new Scope(uriWithQuery, engine.mustLock(uriWithQuery));
+    Scope begin(String uriWithQuery, Request request) {
+        Scope scope = new Scope(uriWithQuery, engine.mustLock(uriWithQuery), request);
         current.set(scope);
         return scope;
     }
@@ -86,11 +94,22 @@ final class NonStickyRequests {
         if (mine != null) {
             return mine;
         }
-        if (SessionId.parse(id) == null) {
+        if (SessionId.parse(id) == null || id.equals(scope.missing)) {
             return null;
         }
-        if (scope.locking) {
-            Semaphore permit = permits[(id.hashCode() & 0x7fffffff) % permits.length];
+        if (scope.firstLookup) {
+            scope.firstLookup = false;
+            if (calledByAuthenticator() && !manager.usesContainerLogin()) {
+                // Tomcat's authenticator looks for a cached login in the session of every request. A
+                // webapp without container login keeps none there (one of request.login() is put on
+                // the request when the webapp loads the session), so that alone loads nothing.
+                scope.loginLookupSkipped = true;
+                return null;
+            }
+        }
+        Semaphore permit = scope.locking ? permits[(id.hashCode() & 0x7fffffff) % permits.length] : null;
+        // Held already when this request looked the id up before: waiting for itself would only time out.
+        if (permit != null && !scope.permits.contains(permit)) {
             try {
                 if (permit.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
                     scope.permits.add(permit);
@@ -106,6 +125,7 @@ final class NonStickyRequests {
             Session local = manager.inMemory(id);
             if (local instanceof MemcachedSession && ((MemcachedSession) local).join()) {
                 scope.sessions.add((MemcachedSession) local);
+                restoreLogin(scope, local);
                 return local;
             }
             MemcachedSession loaded = manager.emptySession();
@@ -117,14 +137,38 @@ final class NonStickyRequests {
             SessionSnapshot snapshot = engine.load(id, loaded.state());
             if (snapshot == null) {
                 engine.unlock(loaded.state());
+                scope.missing = id;
                 return null;
             }
             loaded.restore(snapshot);
             loaded.changes().clear();
             loaded.join();
             scope.sessions.add(loaded);
+            restoreLogin(scope, loaded);
             return loaded;
         }
+    }
+
+    /** What the skipped authenticator lookup would have done: the session's cached login becomes the request's. */
+    private static void restoreLogin(Scope scope, Session session) {
+        if (scope.loginLookupSkipped && scope.request != null && scope.request.getPrincipal() == null
+                && session.getPrincipal() != null) {
+            scope.request.setAuthType(session.getAuthType());
+            scope.request.setUserPrincipal(session.getPrincipal());
+        }
+    }
+
+    /** @return true when this lookup is the cached-login check at the start of Tomcat's authenticator */
+    private static boolean calledByAuthenticator() {
+        for (StackTraceElement frame : new Throwable().getStackTrace()) {
+            String c = frame.getClassName();
+            if (c.equals(NonStickyRequests.class.getName()) || c.equals(MemcachedSessionManagerBase.class.getName())
+                    || c.equals("org.apache.catalina.connector.Request")) {
+                continue;
+            }
+            return c.equals("org.apache.catalina.authenticator.AuthenticatorBase") && frame.getMethodName().equals("invoke");
+        }
+        return false;
     }
 
     /** A session created by this request is this request's until it ends. */

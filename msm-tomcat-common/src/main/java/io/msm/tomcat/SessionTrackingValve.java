@@ -60,7 +60,7 @@ final class SessionTrackingValve extends ValveBase {
             throws IOException, ServletException {
         String query = request.getQueryString();
         NonStickyRequests.Scope scope = nonSticky.begin(query == null ? request.getRequestURI()
-                : request.getRequestURI() + "?" + query);
+                : request.getRequestURI() + "?" + query, request);
         try {
             getNext().invoke(request, response);
         } finally {
