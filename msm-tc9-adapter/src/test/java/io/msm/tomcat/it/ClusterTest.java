@@ -58,6 +58,22 @@ abstract class ClusterTest {
         return started(new TomcatNode(route).webapp(APP, managerAttributes));
     }
 
+    /** Two non-sticky Tomcats, tomcat1 and tomcat2, on both nodes, plus the given manager attributes. */
+    TomcatNode[] cluster(String... attributes) {
+        String[] all = new String[attributes.length + 2];
+        all[0] = "sticky";
+        all[1] = "false";
+        System.arraycopy(attributes, 0, all, 2, attributes.length);
+        return new TomcatNode[] {tomcat("tomcat1", manager(all)), tomcat("tomcat2", manager(all))};
+    }
+
+    /** Another browser (tab, AJAX call) of the same user: it sends the given session id. */
+    static Browser withSession(String id) {
+        Browser b = new Browser();
+        b.sessionId(id);
+        return b;
+    }
+
     TomcatNode started(TomcatNode node) {
         tomcats.add(node);
         return node.start();

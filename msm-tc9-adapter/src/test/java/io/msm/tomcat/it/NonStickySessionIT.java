@@ -25,14 +25,6 @@ import io.msm.testkit.MemcachedServer;
 /** sticky="false": any Tomcat serves any request, memcached holds the session between requests. */
 class NonStickySessionIT extends ClusterTest {
 
-    private TomcatNode[] cluster(String... attributes) {
-        String[] all = new String[attributes.length + 2];
-        all[0] = "sticky";
-        all[1] = "false";
-        System.arraycopy(attributes, 0, all, 2, attributes.length);
-        return new TomcatNode[] {tomcat("tomcat1", manager(all)), tomcat("tomcat2", manager(all))};
-    }
-
     @ParameterizedTest(name = "beside a CPU hog: {0}")
     @ValueSource(booleans = {false, true})
     void lockingAllLosesNoIncrement_4Clients50RequestsEach_roundRobinOverBothTomcats(boolean loaded)
@@ -187,11 +179,5 @@ class NonStickySessionIT extends ClusterTest {
         assertEquals(id, page.get("id"));
         assertEquals("alice", page.get("attr.name"));
         assertNotNull(SessionId.parse(id).jvmRoute(), "the sticky id keeps working as it is");
-    }
-
-    private static Browser withSession(String id) {
-        Browser b = new Browser();
-        b.sessionId(id);
-        return b;
     }
 }

@@ -3,7 +3,12 @@ package io.msm.tomcat.it;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Collections;
+import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
@@ -18,6 +23,11 @@ import javax.servlet.http.HttpSession;
  * <li>/slow?ms=N&amp;k=v... loads the session, waits N ms, then sets the attributes</li>
  * <li>/append?item=x adds to the list "items", in place after the first call (no setAttribute)</li>
  * <li>/incr adds one to "counter", /invalidate ends the session, /timeout?s=N sets maxInactiveInterval</li>
+ * <li>/hold?gate=G&amp;k=v&amp;remove=r loads the session, waits until the test opens gate G, then sets k,
+ * removes r, or invalidates the session with invalidate=true</li>
+ * <li>/invalidate?gate=G ends the session, then waits at gate G before the request ends</li>
+ * <li>/fresh?k=v looks for the session first (getSession(false)), creates one if there is none, sets k</li>
+ * <li>/login?user=u&amp;password=p logs in with HttpServletRequest.login, its login cached in the session</li>
  * <li>/probe stores an activation listener; *.png peeks, like a static resource would</li>
  * </ul>
  */
@@ -57,6 +67,43 @@ public class SessionServlet extends HttpServlet {
                     }
                 }
                 break;
+            case "/hold":
+                // The test decides when this request goes on, so overlaps need no sleeps.
+                session = req.getSession();
+                pass(req.getParameter("gate"));
+                for (String name : Collections.list(req.getParameterNames())) {
+                    String value = req.getParameter(name);
+                    if (name.equals("remove")) {
+                        session.removeAttribute(value);
+                    } else if (name.equals("invalidate")) {
+                        session.invalidate();
+                        out.println("invalidated");
+                        return;
+                    } else if (!name.equals("gate")) {
+                        session.setAttribute(name, value);
+                    }
+                }
+                break;
+            case "/fresh":
+                // As many webapps do: look, then create. A stale cookie is thus looked up twice.
+                session = req.getSession(false);
+                out.println("had=" + (session != null));
+                if (session == null) {
+                    session = req.getSession(true);
+                }
+                for (String name : Collections.list(req.getParameterNames())) {
+                    session.setAttribute(name, req.getParameter(name));
+                }
+                break;
+            case "/login":
+                session = req.getSession();
+                try {
+                    req.login(req.getParameter("user"), req.getParameter("password"));
+                } catch (javax.servlet.ServletException e) {
+                    out.println("login=failed " + e.getMessage());
+                }
+                session = req.getSession(); // the login may have renamed it
+                break;
             case "/append":
                 // The first call stores a list; later calls change it in place, without setAttribute.
                 session = req.getSession();
@@ -86,6 +133,9 @@ public class SessionServlet extends HttpServlet {
                 if (session != null) {
                     session.invalidate();
                 }
+                if (req.getParameter("gate") != null) {
+                    pass(req.getParameter("gate")); // still inside the request: what did invalidate() alone do?
+                }
                 out.println("invalidated");
                 return;
             default:
@@ -105,6 +155,29 @@ public class SessionServlet extends HttpServlet {
             attrs.put(name, session.getAttribute(name));
         }
         attrs.forEach((k, v) -> out.println("attr." + k + "=" + v));
+    }
+
+    /** Where /hold requests wait; shared by every Tomcat of the test JVM. */
+    static final class Gate {
+        final AtomicInteger arrived = new AtomicInteger();
+        final CountDownLatch open = new CountDownLatch(1);
+    }
+
+    private static final Map<String, Gate> GATES = new ConcurrentHashMap<>();
+
+    static Gate gate(String name) {
+        return GATES.computeIfAbsent(name, n -> new Gate());
+    }
+
+    /** Arrives at the gate and waits until it opens; bounded, below the Browser's 20 s request timeout. */
+    private static void pass(String name) {
+        Gate g = gate(name);
+        g.arrived.incrementAndGet();
+        try {
+            g.open.await(15, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void sleep(long millis) {

@@ -1,0 +1,368 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import io.msm.core.Statistics.Counter;
+import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
+
+/**
+ * sticky="false", request by request: what a request loads, keeps in memory, stores and locks, and
+ * what is left in memcached after invalidation and expiry. Overlapping requests wait at gates of
+ * {@link SessionServlet} that the test opens, so overlaps are certain without sleeps.
+ */
+class NonStickyRequestsIT extends ClusterTest {
+    private static final String PREFIX = "localhost_" + APP + "_";
+
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+    private final List<String> gates = new ArrayList<>();
+
+    @AfterEach
+    void openGatesAndStopClients() {
+        // A failed test must not leave requests waiting in a Tomcat that is about to stop.
+        gates.forEach(g -> SessionServlet.gate(g).open.countDown());
+        pool.shutdownNow();
+    }
+
+    @Test
+    void aRequestThatNeverCallsGetSessionLoadsAndLocksNothing() {
+        TomcatNode[] tomcats = cluster("lockingMode", "all");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        TomcatNode other = tomcats[1];
+        long loads = count(other, Counter.LOADS);
+        long misses = count(other, Counter.LOAD_MISSES);
+        long locks = count(other, Counter.LOCKS_ACQUIRED);
+
+        // Tomcat's authenticator (here the stand-in for webapps without a login method) asks for the
+        // session of every request that carries a cookie: that alone must not load it.
+        Browser.Page page = user.get(other.url("/app/s/none"));
+
+        assertEquals(200, page.status());
+        assertNull(page.newSessionCookie(), "the session was left alone");
+        assertEquals(loads, count(other, Counter.LOADS), "nothing loaded");
+        assertEquals(misses, count(other, Counter.LOAD_MISSES), "nothing even looked up");
+        assertEquals(locks, count(other, Counter.LOCKS_ACQUIRED), "no lock taken");
+        assertEquals(0, other.manager(APP).findSessions().length);
+        // The control: a request that does use the session loads it.
+        assertEquals("alice", user.get(other.url("/app/s/get")).get("attr.name"));
+        assertEquals(loads + 1, count(other, Counter.LOADS));
+    }
+
+    @Test
+    void aLoginByRequestLoginIsStillTheRequestsOnceTheWebappLoadsTheSession_onTheOtherTomcat() {
+        // In a webapp without container login, Tomcat's authenticator no longer loads the session to
+        // look for a cached login; msm puts the session's login on the request when the webapp loads it.
+        TomcatNode[] tomcats = cluster("lockingMode", "all");
+        Browser user = new Browser();
+        user.get(tomcats[0].url("/app/s/set?name=alice"));
+        Browser.Page login = user.get(tomcats[0].url("/app/s/login?user=alice&password=secret"));
+        assertEquals("alice", login.get("user"), login.body());
+
+        Browser.Page next = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("alice", next.get("user"), "the cached login, as Tomcat's authenticator would have set it");
+        assertEquals("alice", next.get("attr.name"));
+    }
+
+    @Test
+    void noTomcatKeepsTheSessionInMemoryOnceItsRequestsEnd() throws Exception {
+        TomcatNode[] tomcats = cluster();
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        assertNoSessionInMemory(tomcats);
+        user.get(tomcats[1].url("/app/s/get"));
+        assertNoSessionInMemory(tomcats);
+        user.get(tomcats[1].url("/app/s/set?step=2"));
+        assertNoSessionInMemory(tomcats);
+
+        // The control: while a request uses it, the session is in that Tomcat's memory.
+        String gate = gate();
+        Future<Browser.Page> held = pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + gate)));
+        awaitArrivals(gate, 1);
+        assertEquals(1, tomcats[0].manager(APP).findSessions().length);
+        assertEquals(id, tomcats[0].manager(APP).findSessions()[0].getIdInternal());
+        open(gate);
+        assertEquals(200, held.get(30, TimeUnit.SECONDS).status());
+        assertNoSessionInMemory(tomcats);
+        assertEquals("2", user.get(tomcats[0].url("/app/s/get")).get("attr.step"), "memcached holds it");
+    }
+
+    @Test
+    void parallelRequestsInOneTomcatShareOneCopy_loadedOnce_storedOnceByTheLastToEnd() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none"); // with a lock, they would take turns
+        TomcatNode tomcat = tomcats[0];
+        Browser user = new Browser();
+        String id = user.get(tomcats[1].url("/app/s/set?start=1")).get("id");
+        long loads = count(tomcat, Counter.LOADS);
+        long stores = count(tomcat, Counter.NON_STICKY_STORES);
+        long merged = count(tomcat, Counter.NON_STICKY_STORES_MERGED);
+
+        String gate = gate();
+        Future<Browser.Page> a = pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&a=1")));
+        Future<Browser.Page> b = pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&b=2")));
+        awaitArrivals(gate, 2);
+        assertEquals(1, tomcat.manager(APP).findSessions().length, "both requests inside, one copy in memory");
+        open(gate);
+        assertEquals(200, a.get(30, TimeUnit.SECONDS).status());
+        assertEquals(200, b.get(30, TimeUnit.SECONDS).status());
+
+        assertEquals(loads + 1, count(tomcat, Counter.LOADS), "loaded once for both");
+        assertEquals(stores + 1, count(tomcat, Counter.NON_STICKY_STORES), "stored once, by the last to end");
+        assertEquals(merged, count(tomcat, Counter.NON_STICKY_STORES_MERGED), "nothing to merge: one copy");
+        assertEquals(0, tomcat.manager(APP).findSessions().length);
+        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("1", after.get("attr.a"));
+        assertEquals("2", after.get("attr.b"));
+        assertEquals("1", after.get("attr.start"));
+    }
+
+    @Test
+    void aSessionReadOnlyOnTheOtherTomcatPastItsTimeoutIsNotExpiredByItsCreator_norRewritten() throws Exception {
+        TomcatNode[] tomcats = cluster();
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[0].url("/app/s/timeout?s=3"));
+        long stores = count(tomcats[1], Counter.NON_STICKY_STORES);
+
+        // Reads only on tomcat2, each well inside the 3 s timeout, for more than twice the timeout:
+        // tomcat1, which stored it and watches its expiry, checks it every second meanwhile.
+        long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
+        int reads = 0;
+        while (System.nanoTime() < end) {
+            Browser.Page page = user.get(tomcats[1].url("/app/s/get"));
+            reads++;
+            assertEquals(id, page.get("id"), "read " + reads + ": the same session");
+            assertEquals("alice", page.get("attr.name"), "read " + reads);
+            assertEquals(0, SessionEvents.destroyed(id), "read " + reads + ": nobody destroyed it");
+            Thread.sleep(400);
+        }
+
+        assertEquals(0, count(tomcats[0], Counter.SESSIONS_EXPIRED_IN_CLUSTER));
+        assertEquals(0, count(tomcats[1], Counter.SESSIONS_EXPIRED_IN_CLUSTER));
+        assertEquals(stores, count(tomcats[1], Counter.NON_STICKY_STORES), "reads never rewrite the session");
+        assertTrue(count(tomcats[1], Counter.NON_STICKY_STORES_SKIPPED) >= reads);
+        Browser.Page onCreator = user.get(tomcats[0].url("/app/s/get"));
+        assertEquals(id, onCreator.get("id"), "still alive on the Tomcat that created it");
+        assertEquals("alice", onCreator.get("attr.name"));
+        assertEquals(0, SessionEvents.destroyed(id));
+    }
+
+    @Test
+    void aWaiterPastLockWaitTimeoutGoesOnAndMerges_bothRequestsChangesSurvive() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "500");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        long timeouts = count(tomcats[1], Counter.LOCK_TIMEOUTS);
+
+        String gate = gate();
+        Future<Browser.Page> holder = pool.submit(
+                () -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + gate + "&a=1")));
+        awaitArrivals(gate, 1);
+        assertNotNull(serverOf(id).get(lockKey(id)), "the holder has the session's lock");
+
+        // The holder cannot end before the gate opens, so this request got past the lock without it.
+        Browser.Page waiter = withSession(id).get(tomcats[1].url("/app/s/set?b=2"));
+        assertEquals(200, waiter.status());
+        assertEquals("2", waiter.get("attr.b"));
+        assertFalse(holder.isDone(), "the holder still holds the lock");
+        assertEquals(timeouts + 1, count(tomcats[1], Counter.LOCK_TIMEOUTS));
+
+        long merged = count(tomcats[0], Counter.NON_STICKY_STORES_MERGED);
+        open(gate);
+        assertEquals(200, holder.get(30, TimeUnit.SECONDS).status());
+        assertTrue(count(tomcats[0], Counter.NON_STICKY_STORES_MERGED) > merged,
+                "the holder found the waiter's store and merged into it");
+        for (TomcatNode t : tomcats) {
+            Browser.Page after = user.get(t.url("/app/s/get"));
+            assertEquals("1", after.get("attr.a"), "the holder's change, on " + t.route());
+            assertEquals("2", after.get("attr.b"), "the waiter's change, on " + t.route());
+            assertEquals("1", after.get("attr.start"));
+        }
+        assertNull(serverOf(id).get(lockKey(id)), "the holder released its lock");
+    }
+
+    @Test
+    void invalidateReleasesTheLockAtOnce_theSameBrowserGetsANewSessionWithoutWaiting() throws Exception {
+        // A request that waited for a lock, the cluster's or this Tomcat's own, would outlast the
+        // Browser's 20 s request timeout: the test fails instead of measuring a wait.
+        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "60000");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        long waits = count(tomcats[1], Counter.LOCK_WAITS);
+        long timeouts = count(tomcats[1], Counter.LOCK_TIMEOUTS);
+
+        // The invalidating request stays inside after invalidate(): the lock must be gone already.
+        String gate = gate();
+        Future<Browser.Page> invalidating = pool.submit(
+                () -> withSession(id).get(tomcats[0].url("/app/s/invalidate?gate=" + gate)));
+        awaitArrivals(gate, 1);
+        assertNull(serverOf(id).get(lockKey(id)), "invalidate() released the lock before its request ended");
+
+        // Looks the old id up twice (getSession(false), then getSession(true)), as many webapps do.
+        Browser.Page fresh = user.get(tomcats[1].url("/app/s/fresh?fresh=1"));
+        assertEquals("false", fresh.get("had"), "the invalidated session is gone for the other Tomcat");
+        assertNotNull(fresh.newSessionCookie(), "a new session");
+        assertNotEquals(id, fresh.get("id"));
+        assertNull(fresh.get("attr.name"), "nothing of the invalidated session");
+        assertEquals("1", fresh.get("attr.fresh"));
+        assertEquals(waits, count(tomcats[1], Counter.LOCK_WAITS), "it never waited for the old lock");
+        assertEquals(timeouts, count(tomcats[1], Counter.LOCK_TIMEOUTS));
+        assertFalse(invalidating.isDone());
+
+        open(gate);
+        assertEquals(200, invalidating.get(30, TimeUnit.SECONDS).status());
+        Browser.Page again = user.get(tomcats[0].url("/app/s/get"));
+        assertEquals(fresh.get("id"), again.get("id"));
+        assertEquals("1", again.get("attr.fresh"));
+    }
+
+    @Test
+    void invalidationDeletesEveryKeyOfTheSessionOnBothNodes() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        MemcachedServer primary = serverOf(id);
+        MemcachedServer backup = otherServer(id);
+        // tomcat1's background write lands before tomcat2 takes over, so none can follow the deletion.
+        Await.until("tomcat1's backup copies written", WAIT,
+                () -> backup.get(backupKey(id)) != null && backup.get(backupValidityKey(id)) != null);
+        user.get(tomcats[1].url("/app/s/set?step=2"));
+
+        // Invalidated by a request that holds the lock: every kind of key exists at that moment.
+        String gate = gate();
+        Future<Browser.Page> invalidating = pool.submit(
+                () -> withSession(id).get(tomcats[1].url("/app/s/hold?gate=" + gate + "&invalidate=true")));
+        awaitArrivals(gate, 1);
+        Await.until("data, validity and lock on the session's node; backup copies on the other", WAIT,
+                () -> primary.get(key(id)) != null && primary.get(validityKey(id)) != null
+                        && primary.get(lockKey(id)) != null && backup.get(backupKey(id)) != null
+                        && backup.get(backupValidityKey(id)) != null);
+        open(gate);
+        assertEquals("invalidated", invalidating.get(30, TimeUnit.SECONDS).body().trim());
+
+        Await.until("every key of the session deleted from both nodes", WAIT,
+                () -> keysOf(id, n1).isEmpty() && keysOf(id, n2).isEmpty());
+        assertEquals("none", user.get(tomcats[0].url("/app/s/peek")).get("session"));
+        assertEquals("none", user.get(tomcats[1].url("/app/s/peek")).get("session"));
+    }
+
+    @Test
+    void clusterWideIdleExpiryLeavesNoKeyButTheClaim() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[1].url("/app/s/timeout?s=3"));
+        MemcachedServer primary = serverOf(id);
+        MemcachedServer backup = otherServer(id);
+        Await.until("the session's keys on both nodes", WAIT,
+                () -> primary.get(key(id)) != null && primary.get(validityKey(id)) != null
+                        && backup.get(backupKey(id)) != null && backup.get(backupValidityKey(id)) != null);
+
+        Await.until("the idle session destroyed", Duration.ofSeconds(15), () -> SessionEvents.destroyed(id) >= 1);
+        // The claim key stays on purpose: it is what stops a second Tomcat from firing sessionDestroyed.
+        String claim = PREFIX + "expired:" + id;
+        Await.until("data, validity, backup, backup-validity and lock keys deleted", WAIT,
+                () -> keysOf(id, primary).equals(List.of(claim)) && keysOf(id, backup).isEmpty());
+        assertNull(primary.get(lockKey(id)));
+        assertEquals(1, SessionEvents.destroyed(id));
+        assertEquals("none", user.get(tomcats[0].url("/app/s/peek")).get("session"));
+    }
+
+    @ParameterizedTest(name = "remover stores first: {0}")
+    @ValueSource(booleans = {true, false})
+    void aRemovalOnOneTomcatAndASetOnTheOtherInParallelBothSurviveTheMerge(boolean removerFirst) throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?start=1&x=1")).get("id");
+
+        // Both load the session with x before either changes it; the test picks who stores first.
+        String removeGate = gate();
+        String setGate = gate();
+        Future<Browser.Page> remover = pool.submit(
+                () -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + removeGate + "&remove=x")));
+        Future<Browser.Page> setter = pool.submit(
+                () -> withSession(id).get(tomcats[1].url("/app/s/hold?gate=" + setGate + "&b=2")));
+        awaitArrivals(removeGate, 1);
+        awaitArrivals(setGate, 1);
+        TomcatNode second = removerFirst ? tomcats[1] : tomcats[0];
+        long merged = count(second, Counter.NON_STICKY_STORES_MERGED);
+        open(removerFirst ? removeGate : setGate);
+        assertEquals(200, (removerFirst ? remover : setter).get(30, TimeUnit.SECONDS).status());
+        open(removerFirst ? setGate : removeGate);
+        assertEquals(200, (removerFirst ? setter : remover).get(30, TimeUnit.SECONDS).status());
+        assertTrue(count(second, Counter.NON_STICKY_STORES_MERGED) > merged, "the later store merged");
+
+        for (TomcatNode t : tomcats) {
+            Browser.Page after = user.get(t.url("/app/s/get"));
+            assertNull(after.get("attr.x"), "the removal survived, on " + t.route());
+            assertEquals("2", after.get("attr.b"), "the set survived, on " + t.route());
+            assertEquals("1", after.get("attr.start"));
+        }
+    }
+
+    // ---- helpers ----
+
+    private String gate() {
+        String name = UUID.randomUUID().toString();
+        gates.add(name);
+        return name;
+    }
+
+    private static void awaitArrivals(String gate, int requests) {
+        Await.until(requests + " request(s) waiting at the gate", WAIT,
+                () -> SessionServlet.gate(gate).arrived.get() >= requests);
+    }
+
+    private static void open(String gate) {
+        SessionServlet.gate(gate).open.countDown();
+    }
+
+    private static void assertNoSessionInMemory(TomcatNode... tomcats) {
+        for (TomcatNode t : tomcats) {
+            assertEquals(0, t.manager(APP).findSessions().length, "sessions in the memory of " + t.route());
+        }
+    }
+
+    /** Every key the server holds that belongs to the session, whatever its kind. */
+    private static List<String> keysOf(String id, MemcachedServer server) {
+        return server.keys().stream().filter(k -> k.endsWith(id)).sorted().collect(Collectors.toList());
+    }
+
+    // Key names as NonStickySessions writes them, with the default storageKeyPrefix.
+
+    private static String validityKey(String id) {
+        return PREFIX + "validity:" + id;
+    }
+
+    private static String backupKey(String id) {
+        return PREFIX + "backup:" + id;
+    }
+
+    private static String backupValidityKey(String id) {
+        return PREFIX + "backup-validity:" + id;
+    }
+
+    private static String lockKey(String id) {
+        return PREFIX + "lock:" + id;
+    }
+}
