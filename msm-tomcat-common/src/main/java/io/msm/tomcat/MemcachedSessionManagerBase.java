@@ -271,7 +271,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
             }
             installValve(context.getPipeline()); // when the manager was set after the context began to start
             if (!settings.sticky()) {
-                nonSticky = new NonStickyRequests(this, engine.nonSticky(), settings.lockWaitTimeoutMillis());
+                nonSticky = new NonStickyRequests(this, engine.nonSticky(), settings.lockWaitTimeoutMillis(),
+                        LoginCheckDoneValve.install(context.getPipeline(), this));
             }
             if (settings.statisticsEnabled()) {
                 statisticsBean = StatisticsMBean.register(engine.statistics(), context);
@@ -527,16 +528,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
             session.restore(snapshot, false);
             session.expire(); // listeners run, then remove() deletes the keys
         }
-    }
-
-    /** @return false when the webapp's authenticator is Tomcat's stand-in for webapps without a login method */
-    boolean usesContainerLogin() {
-        for (Valve v : context().getPipeline().getValves()) {
-            if (v instanceof org.apache.catalina.Authenticator) {
-                return !(v instanceof org.apache.catalina.authenticator.NonLoginAuthenticator);
-            }
-        }
-        return false;
     }
 
     NonStickyRequests nonSticky() {

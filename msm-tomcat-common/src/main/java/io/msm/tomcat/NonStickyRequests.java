@@ -32,7 +32,8 @@ final class NonStickyRequests {
         final Request request;
         final List<MemcachedSession> sessions = new ArrayList<>(1);
         final List<Semaphore> permits = new ArrayList<>(1);
-        boolean firstLookup = true;
+        /** Tomcat's authenticator handed the request on: lookups now come from the webapp. */
+        boolean loginCheckDone;
         /** Tomcat's authenticator asked for a cached login and was told there is no session. */
         boolean loginLookupSkipped;
         /** An id this request found missing in memcached; Tomcat may ask again within the request. */
@@ -58,11 +59,18 @@ final class NonStickyRequests {
     private final NonStickySessions engine;
     private final long waitMillis;
     private final ThreadLocal<Scope> current = new ThreadLocal<>();
+    private final boolean loginCheckMarked;
     private final Semaphore[] permits = new Semaphore[256];
     private final Object[] loadLocks = new Object[64];
 
-    NonStickyRequests(MemcachedSessionManagerBase manager, NonStickySessions engine, long waitMillis) {
+    /**
+     * @param loginCheckMarked {@link LoginCheckDoneValve} tells each request when Tomcat's
+     *     authenticator is done, so its check for a cached login can be answered from memory
+     */
+    NonStickyRequests(MemcachedSessionManagerBase manager, NonStickySessions engine, long waitMillis,
+            boolean loginCheckMarked) {
         this.manager = manager;
+        this.loginCheckMarked = loginCheckMarked;
         this.engine = engine;
         this.waitMillis = waitMillis;
         for (int i = 0; i < permits.length; i++) {
@@ -77,6 +85,14 @@ final class NonStickyRequests {
         Scope scope = new Scope(uriWithQuery, engine.mustLock(uriWithQuery), request);
         current.set(scope);
         return scope;
+    }
+
+    /** Called by {@link LoginCheckDoneValve} once Tomcat's authenticator handed the request on. */
+    void loginCheckDone() {
+        Scope scope = current.get();
+        if (scope != null) {
+            scope.loginCheckDone = true;
+        }
     }
 
     /** Leaves the request thread; an async request ends later, on another thread. */
@@ -97,15 +113,12 @@ final class NonStickyRequests {
         if (SessionId.parse(id) == null || id.equals(scope.missing)) {
             return null;
         }
-        if (scope.firstLookup) {
-            scope.firstLookup = false;
-            if (calledByAuthenticator() && !manager.usesContainerLogin()) {
-                // Tomcat's authenticator looks for a cached login in the session of every request. A
-                // webapp without container login keeps none there (one of request.login() is put on
-                // the request when the webapp loads the session), so that alone loads nothing.
-                scope.loginLookupSkipped = true;
-                return null;
-            }
+        if (loginCheckMarked && !scope.loginCheckDone) {
+            // Tomcat's authenticator looks for a cached login in the session of every request. A
+            // webapp without container login keeps none there (one of request.login() is put on
+            // the request when the webapp loads the session), so that alone loads nothing.
+            scope.loginLookupSkipped = true;
+            return null;
         }
         Semaphore permit = scope.locking ? permits[(id.hashCode() & 0x7fffffff) % permits.length] : null;
         // Held already when this request looked the id up before: waiting for itself would only time out.
@@ -156,19 +169,6 @@ final class NonStickyRequests {
             scope.request.setAuthType(session.getAuthType());
             scope.request.setUserPrincipal(session.getPrincipal());
         }
-    }
-
-    /** @return true when this lookup is the cached-login check at the start of Tomcat's authenticator */
-    private static boolean calledByAuthenticator() {
-        for (StackTraceElement frame : new Throwable().getStackTrace()) {
-            String c = frame.getClassName();
-            if (c.equals(NonStickyRequests.class.getName()) || c.equals(MemcachedSessionManagerBase.class.getName())
-                    || c.equals("org.apache.catalina.connector.Request")) {
-                continue;
-            }
-            return c.equals("org.apache.catalina.authenticator.AuthenticatorBase") && frame.getMethodName().equals("invoke");
-        }
-        return false;
     }
 
     /** A session created by this request is this request's until it ends. */
