@@ -5,6 +5,10 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +36,7 @@ public final class NonStickySessions {
     private final ExpiryWatch expiryWatch = new ExpiryWatch();
     private final Map<String, String> backupNodes = new HashMap<>();
     private final String prefix;
+    private final long removalWaitMillis;
 
     NonStickySessions(SessionEngine engine, SessionStore store, NodeHealth health, Statistics statistics,
             Settings settings, String prefix) {
@@ -41,6 +46,7 @@ public final class NonStickySessions {
         this.statistics = statistics;
         this.prefix = prefix;
         this.lockingMode = settings.lockingMode();
+        this.removalWaitMillis = Math.max(1000, 2L * settings.operationTimeoutMillis());
         this.locks = new SessionLocks(store, health, statistics, settings.lockExpirationSeconds(),
                 settings.lockWaitTimeoutMillis());
         List<MemcachedNode> nodes = settings.nodes();
@@ -73,6 +79,11 @@ public final class NonStickySessions {
 
     private String lockKey(String id) {
         return prefix + "lock:" + id;
+    }
+
+    /** Left on the session's node when it is removed, so no late backup write can bring it back. */
+    private String removedKey(String id) {
+        return prefix + "removed:" + id;
     }
 
     private String claimKey(String id) {
@@ -142,11 +153,13 @@ public final class NonStickySessions {
         byte[] validity = null;
         long cas = 0;
         boolean fromBackup = false;
+        boolean primaryAnswered = false;
         long start = System.nanoTime();
         if (health.isUp(primary)) {
             try {
                 SessionStore.Pair p = store.getsWithCompanion(primary, dataKey(id), validityKey(id));
                 health.recordSuccess(primary, System.nanoTime() - start);
+                primaryAnswered = true;
                 if (p.versioned != null) {
                     data = p.versioned.value;
                     cas = p.versioned.cas;
@@ -155,6 +168,10 @@ public final class NonStickySessions {
             } catch (StoreException e) {
                 health.markDown(primary, e.getMessage());
             }
+        }
+        if (data == null && primaryAnswered && wasRemoved(primary, id)) {
+            statistics.increment(Statistics.Counter.LOAD_MISSES);
+            return null; // invalidated or expired; a backup copy written late must not revive it
         }
         if (data == null && backup != null && health.isUp(backup)) {
             try {
@@ -389,7 +406,16 @@ public final class NonStickySessions {
     public void removed(String id, SessionState state) {
         String old = state.storedUnderId;
         expiryWatch.forget(id);
-        engine.backups().submit(id, ClusterWrite.removed(id, old, this::write));
+        Future<Void> deleted = engine.backups().submit(id, ClusterWrite.removed(id, old, this::write));
+        try {
+            // The lock is freed once the keys are gone, so the next request cannot load the session.
+            deleted.get(removalWaitMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.info("session {} is still being deleted from memcached after {} ms; the request goes on",
+                    SessionId.masked(id), removalWaitMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         unlock(state);
         state.storedFingerprint = 0;
         state.storedUnderId = null;
@@ -401,6 +427,7 @@ public final class NonStickySessions {
             deleteAll(former);
         }
         if (w.isRemoval()) {
+            markRemoved(w.id);
             deleteAll(w.id);
             return;
         }
@@ -420,6 +447,27 @@ public final class NonStickySessions {
             if (backup != null && w.backupFrame == null) {
                 touch(backup, backupKey(w.id), w.expiry);
             }
+        }
+    }
+
+    private void markRemoved(String id) {
+        SessionId sid = SessionId.parse(id);
+        if (sid == null || !health.isUp(sid.nodeId())) {
+            return;
+        }
+        try {
+            store.set(sid.nodeId(), removedKey(id), new byte[] {1}, EXPIRY_GRACE_SECONDS);
+        } catch (StoreException e) {
+            health.markDown(sid.nodeId(), e.getMessage());
+        }
+    }
+
+    private boolean wasRemoved(String node, String id) {
+        try {
+            return store.get(node, removedKey(id)) != null;
+        } catch (StoreException e) {
+            health.markDown(node, e.getMessage());
+            return false;
         }
     }
 

@@ -257,13 +257,21 @@ class NonStickyRequestsIT extends ClusterTest {
                 () -> primary.get(key(id)) != null && primary.get(validityKey(id)) != null
                         && primary.get(lockKey(id)) != null && backup.get(backupKey(id)) != null
                         && backup.get(backupValidityKey(id)) != null);
+        byte[] lateCopy = backup.get(backupKey(id));
+        byte[] lateValidity = backup.get(backupValidityKey(id));
         open(gate);
         assertEquals("invalidated", invalidating.get(30, TimeUnit.SECONDS).body().trim());
 
+        // Only the removal marker stays on the session's node: a backup copy written late cannot revive it.
         Await.until("every key of the session deleted from both nodes", WAIT,
-                () -> keysOf(id, n1).isEmpty() && keysOf(id, n2).isEmpty());
+                () -> keysOf(id, primary).equals(List.of(PREFIX + "removed:" + id)) && keysOf(id, backup).isEmpty());
         assertEquals("none", user.get(tomcats[0].url("/app/s/peek")).get("session"));
         assertEquals("none", user.get(tomcats[1].url("/app/s/peek")).get("session"));
+
+        backup.set(backupKey(id), lateCopy, 600);
+        backup.set(backupValidityKey(id), lateValidity, 600);
+        assertEquals("none", user.get(tomcats[0].url("/app/s/peek")).get("session"),
+                "a backup copy that lands after the invalidation does not bring the session back");
     }
 
     @Test
@@ -279,10 +287,11 @@ class NonStickyRequestsIT extends ClusterTest {
                         && backup.get(backupKey(id)) != null && backup.get(backupValidityKey(id)) != null);
 
         Await.until("the idle session destroyed", Duration.ofSeconds(15), () -> SessionEvents.destroyed(id) >= 1);
-        // The claim key stays on purpose: it is what stops a second Tomcat from firing sessionDestroyed.
-        String claim = PREFIX + "expired:" + id;
+        // The claim key stays on purpose: it is what stops a second Tomcat from firing sessionDestroyed;
+        // so does the removal marker, which keeps a late backup copy from reviving the session.
+        List<String> markers = List.of(PREFIX + "expired:" + id, PREFIX + "removed:" + id);
         Await.until("data, validity, backup, backup-validity and lock keys deleted", WAIT,
-                () -> keysOf(id, primary).equals(List.of(claim)) && keysOf(id, backup).isEmpty());
+                () -> keysOf(id, primary).equals(markers) && keysOf(id, backup).isEmpty());
         assertNull(primary.get(lockKey(id)));
         assertEquals(1, SessionEvents.destroyed(id));
         assertEquals("none", user.get(tomcats[0].url("/app/s/peek")).get("session"));
