@@ -70,6 +70,27 @@ class DistributionFailoverIT {
         assertTrue(survivor.console().contains("msm for /xnat"), "msm logs through Tomcat's own logging");
     }
 
+    /** Kryo from the one jar in lib/ writes and reads a class of the webapp's own (WEB-INF/classes). */
+    @ParameterizedTest(name = "{0}, sticky with Kryo")
+    @MethodSource("lines")
+    void kryoInTomcatLibCarriesAWebappClassThroughAKill9(TomcatLine line) throws Exception {
+        Cluster c = cluster(line, "transcoderFactoryClass=\"io.msm.serializers.kryo.KryoTranscoderFactory\"",
+                "msm-sticky.conf");
+        WebUser user = new WebUser();
+        WebUser.Page set = user.get(c.apache.url("/xnat/s?op=draft&title=scan-42"));
+        assertEquals("Draft(scan-42,[line 1, line 2])", set.get("attr.draft"), set.body());
+        String servedBy = set.get("servedBy");
+        TomcatInstance victim = servedBy.equals("tomcat1") ? c.tomcat1 : c.tomcat2;
+        Thread.sleep(200); // the asynchronous backup after the response
+
+        victim.kill();
+        WebUser.Page after = user.get(c.apache.url("/xnat/s"));
+
+        assertEquals(200, after.status(), after.body());
+        assertNotEquals(servedBy, after.get("servedBy"), "the other Tomcat answers");
+        assertEquals("Draft(scan-42,[line 1, line 2])", after.get("attr.draft"), "the webapp's object, read by Kryo");
+    }
+
     @ParameterizedTest(name = "{0}, non-sticky round robin")
     @MethodSource("lines")
     void nonStickyRoundRobinServesEveryRequestFromEitherTomcat_andSurvivesKill9(TomcatLine line) throws Exception {
