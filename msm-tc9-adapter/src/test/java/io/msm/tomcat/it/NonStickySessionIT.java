@@ -180,4 +180,18 @@ class NonStickySessionIT extends ClusterTest {
         assertEquals("alice", page.get("attr.name"));
         assertNotNull(SessionId.parse(id).jvmRoute(), "the sticky id keeps working as it is");
     }
+
+    /** With one node a non-sticky session has no backup copy: the operator is told once, at start. */
+    @Test
+    void withASingleNodeTheMissingBackupIsLoggedOnceAtStart() {
+        java.util.List<String> log;
+        try (io.msm.serializers.Transcoding.Warnings warnings = io.msm.serializers.Transcoding.Warnings.capture("io.msm")) {
+            TomcatNode tomcat = tomcat("tomcat1", manager("sticky", "false", "memcachedNodes", n1.node("n1")));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, new Browser().get(tomcat.url("/app/s/set?name=alice")).status());
+            }
+            log = warnings.messages();
+        }
+        assertEquals(1, log.stream().filter(l -> l.contains("no backup copy")).count(), "once: " + log);
+    }
 }

@@ -188,16 +188,23 @@ class StickySessionIT extends ClusterTest {
             {'m', 's', 9, 0, 1, 0, 0, 0}, // a frame version this msm does not know
             {(byte) 0xAC, (byte) 0xED, 0, 5, 0x73, 0x72}, // a raw Java serialization stream
         };
-        for (byte[] bytes : bad) {
-            String planted = "DEADBEEF" + bytes.length + "-n1.tomcat1";
-            n1.set(key(planted), bytes, 600);
-            Browser user = new Browser();
-            user.sessionId(planted);
-            Browser.Page page = user.get(tomcat.url("/app/s/get"));
-            assertEquals(200, page.status());
-            assertNotEquals(planted, page.get("id"), "a fresh session replaces the undecodable one");
+        java.util.List<String> log;
+        try (io.msm.serializers.Transcoding.Warnings warnings = io.msm.serializers.Transcoding.Warnings.capture("io.msm")) {
+            for (byte[] bytes : bad) {
+                String planted = "DEADBEEF" + bytes.length + "-n1.tomcat1";
+                n1.set(key(planted), bytes, 600);
+                Browser user = new Browser();
+                user.sessionId(planted);
+                Browser.Page page = user.get(tomcat.url("/app/s/get"));
+                assertEquals(200, page.status());
+                assertNotEquals(planted, page.get("id"), "a fresh session replaces the undecodable one");
+            }
+            log = warnings.messages();
         }
         assertEquals(bad.length, count(tomcat, Counter.UNDECODABLE_SESSIONS));
+        assertEquals(bad.length, log.stream().filter(l -> l.contains("does not decode") && l.contains("n1")).count(),
+                "one WARN per undecodable session, naming its node: " + log);
+        assertTrue(log.stream().noneMatch(l -> l.contains("DEADBEEF")), "session ids are never logged whole: " + log);
     }
 
     static void assertExpiresIn(MemcachedServer server, String key, long seconds) {
