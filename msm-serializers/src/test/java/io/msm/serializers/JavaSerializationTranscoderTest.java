@@ -58,6 +58,24 @@ class JavaSerializationTranscoderTest {
         assertNull(back.principal());
     }
 
+    /** A busy webapp puts the same bad attribute in every request: the log names it once, not per request. */
+    @Test
+    void anAttributeThatCannotBeSerializedIsNamedOnceWithItsClass() throws TranscoderException {
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        attrs.put("before", "kept");
+        attrs.put("connection", new NotSerializable());
+        attrs.put("after", 42L);
+        try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+            SessionContent back = transcoder.decode(transcoder.encode(new SessionContent(attrs, null)));
+            transcoder.encode(new SessionContent(attrs, null));
+            assertEquals(Map.of("before", "kept", "after", 42L), back.attributes());
+            List<String> lines = warnings.messages();
+            assertEquals(1, lines.size(), "once across two encodes: " + lines);
+            assertTrue(lines.get(0).contains("'connection'") && lines.get(0).contains(NotSerializable.class.getName())
+                    && lines.get(0).contains("left out"), lines.get(0));
+        }
+    }
+
     @Test
     void anAttributeWhoseClassIsGoneIsDroppedAndTheRestIsKept() throws Exception {
         // The value's class exists only in a throw-away loader, as after a redeploy that removed it.
@@ -95,6 +113,10 @@ class JavaSerializationTranscoderTest {
 
     private static URL testClasses() {
         return JavaSerializationTranscoderTest.class.getProtectionDomain().getCodeSource().getLocation();
+    }
+
+    /** A webapp class that forgot {@code implements Serializable}. */
+    static final class NotSerializable {
     }
 
     /** A webapp class. */

@@ -55,8 +55,39 @@ class KryoFallbackTest {
             assertEquals(List.of("x"), ((LazyList) back.get("lazy")).loaded);
             assertEquals(List.of(1, 2), back.get("after"));
             assertEquals(1, warnings.messages().size(), "once per class: " + warnings.messages());
-            assertTrue(warnings.messages().get(0).contains(LazyList.class.getName())
+            assertTrue(warnings.messages().get(0).contains("'lazy'")
+                    && warnings.messages().get(0).contains(LazyList.class.getName())
                     && warnings.messages().get(0).contains("Java serialization instead"), warnings.messages().get(0));
+        }
+    }
+
+    /** The same lazy collection without {@code Serializable}: Java serialization is no way out either. */
+    static final class UnserializableLazyList extends AbstractList<String> {
+        @Override
+        public String get(int index) {
+            throw new IllegalStateException("failed to lazily initialize a collection: no session");
+        }
+
+        @Override
+        public int size() {
+            throw new IllegalStateException("failed to lazily initialize a collection: no session");
+        }
+    }
+
+    @Test
+    void anAttributeNeitherCanWriteIsLeftOutAndNamedOnceWithItsClass() throws Exception {
+        Transcoder kryo = Transcoding.create(new KryoTranscoderFactory());
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        attrs.put("before", "kept");
+        attrs.put("lazy", new UnserializableLazyList());
+        try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+            Map<String, Object> back = kryo.decode(kryo.encode(new SessionContent(attrs, null))).attributes();
+            kryo.encode(new SessionContent(attrs, null));
+            assertEquals(Map.of("before", "kept"), back);
+            assertEquals(1, warnings.messages().size(), "once across two encodes: " + warnings.messages());
+            String line = warnings.messages().get(0);
+            assertTrue(line.contains("'lazy'") && line.contains(UnserializableLazyList.class.getName())
+                    && line.contains("left out"), line);
         }
     }
 
