@@ -81,6 +81,8 @@ final class BuiltInLists {
             "java.util.concurrent.atomic.*",
             "java.util.concurrent.locks.ReentrantLock*",
             "java.util.concurrent.locks.AbstractQueuedSynchronizer",
+            // the conditions of the blocking queues (their waiters are transient)
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject",
             "java.util.concurrent.locks.AbstractOwnableSynchronizer",
             "java.util.regex.Pattern",
             "java.time.**",

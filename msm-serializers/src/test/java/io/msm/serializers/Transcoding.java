@@ -1,8 +1,10 @@
 package io.msm.serializers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Handler;
@@ -47,6 +49,24 @@ public final class Transcoding {
             SessionContent back = t.decode(t.encode(new SessionContent(Map.of("v", value), null)));
             assertEquals(List.of(), warnings.messages(), "no attribute left out, dropped or written another way");
             return back.attributes().get("v");
+        }
+    }
+
+    /**
+     * Encodes one attribute that the transcoder cannot store and decodes the rest: it must be left
+     * out, with one WARN line that names the attribute and the value's class.
+     */
+    public static void leftOut(Transcoder t, Object value) throws TranscoderException {
+        try (Warnings warnings = Warnings.capture()) {
+            Map<String, Object> attributes = new LinkedHashMap<>();
+            attributes.put("kept", "yes");
+            attributes.put("v", value);
+            SessionContent back = t.decode(t.encode(new SessionContent(attributes, null)));
+            assertEquals(Map.of("kept", "yes"), back.attributes(), "the attribute is left out, the rest kept");
+            List<String> lines = warnings.messages();
+            assertEquals(1, lines.size(), "one line: " + lines);
+            assertTrue(lines.get(0).contains("'v'") && lines.get(0).contains(value.getClass().getName()),
+                    "names the attribute and its class: " + lines.get(0));
         }
     }
 

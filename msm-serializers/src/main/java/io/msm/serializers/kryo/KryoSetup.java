@@ -86,6 +86,7 @@ final class KryoSetup {
         WrapperSerializer.register(kryo);
         OrderedMapSerializers.register(kryo, javaBridge);
         CheckedSerializers.register(kryo);
+        JdkCollectionSerializers.register(kryo, javaBridge);
         kryo.addDefaultSerializer(Locale.class, new LocaleSerializer());
         // Kryo's serializers keep only the id of a time zone and turn every calendar into a
         // GregorianCalendar: right for the JDK's own zones and for GregorianCalendar, not for the rest.
