@@ -145,7 +145,22 @@ public final class MemcachedServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Names the memcached binary to run instead of looking it up on the PATH: for a memcached built
+     * elsewhere, and for the test that proves a missing binary is reported.
+     */
+    static final String BINARY_PROPERTY = "msm.test.memcached";
+
     private static String binary() {
+        String configured = System.getProperty(BINARY_PROPERTY);
+        if (configured != null) {
+            if (new File(configured).canExecute()) {
+                return configured;
+            }
+            throw new AssertionError("the memcached binary is missing: -D" + BINARY_PROPERTY + "=" + configured
+                    + " is not an executable file, and these tests need a real memcached; install it with:"
+                    + " apt-get install -y memcached, or point -D" + BINARY_PROPERTY + " at one");
+        }
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
             File candidate = new File(dir, "memcached");
             if (candidate.canExecute()) {
@@ -156,8 +171,8 @@ public final class MemcachedServer implements AutoCloseable {
         if (usual.canExecute()) {
             return usual.getPath();
         }
-        throw new AssertionError("the memcached binary is not installed, and these tests need a real one;"
-                + " install it with: apt-get install -y memcached");
+        throw new AssertionError("the memcached binary is missing (not on the PATH nor at /usr/bin/memcached), and"
+                + " these tests need a real one; install it with: apt-get install -y memcached");
     }
 
 

@@ -1,0 +1,31 @@
+package io.msm.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Without memcached the tests cannot mean anything: they fail and say how to get it, never skip. */
+class MemcachedServerTest {
+    private final String before = System.getProperty(MemcachedServer.BINARY_PROPERTY);
+
+    @AfterEach
+    void restoreBinary() {
+        if (before == null) {
+            System.clearProperty(MemcachedServer.BINARY_PROPERTY);
+        } else {
+            System.setProperty(MemcachedServer.BINARY_PROPERTY, before);
+        }
+    }
+
+    @Test
+    void aMissingBinaryFailsTheTestWithHowToInstallIt() {
+        System.setProperty(MemcachedServer.BINARY_PROPERTY, "/nonexistent/bin/memcached");
+        AssertionError e = assertThrows(AssertionError.class, MemcachedServer::start);
+        String message = e.getMessage();
+        assertTrue(message.contains("memcached binary is missing"), message);
+        assertTrue(message.contains("/nonexistent/bin/memcached"), "names where it looked: " + message);
+        assertTrue(message.contains("apt-get install -y memcached"), "says how to install it: " + message);
+    }
+}
