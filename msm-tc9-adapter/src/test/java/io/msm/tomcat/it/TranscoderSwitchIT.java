@@ -1,6 +1,14 @@
 package io.msm.tomcat.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import org.junit.jupiter.api.Test;
 
@@ -61,17 +69,51 @@ class TranscoderSwitchIT extends ClusterTest {
 
     @Test
     void theOlderManagersClassNamesAreAcceptedForOurs() {
-        TomcatNode tomcat = tomcat("tomcat1", manager("transcoderFactoryClass",
-                "de.javakaffee.web.msm.serializer.kryo.KryoTranscoderFactory"));
+        String oldKryo = "de.javakaffee.web.msm.serializer.kryo.KryoTranscoderFactory";
+        String oldJava = "de.javakaffee.web.msm.JavaSerializationTranscoderFactory";
+        // The operator is told which of our names to write instead: an INFO line of msm's Tomcat glue.
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Logger glue = Logger.getLogger("io.msm.tomcat");
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getLevel().intValue() >= Level.INFO.intValue()) {
+                    lines.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        TomcatNode tomcat;
+        TomcatNode other;
+        glue.addHandler(capture);
+        try {
+            tomcat = tomcat("tomcat1", manager("transcoderFactoryClass", oldKryo));
+            other = tomcat("tomcat2", manager("transcoderFactoryClass", oldJava));
+        } finally {
+            glue.removeHandler(capture);
+        }
+        assertAliasLine(lines, oldKryo, KryoTranscoderFactory.class.getName());
+        assertAliasLine(lines, oldJava, JavaSerializationTranscoderFactory.class.getName());
         Browser user = new Browser();
         String id = user.get(tomcat.url("/app/s/set?name=alice")).get("id");
         awaitStored(id);
         assertEquals(2, serverOf(id).get(key(id))[FRAME_TRANSCODER_BYTE], "the alias chose Kryo");
 
-        TomcatNode other = tomcat("tomcat2", manager("transcoderFactoryClass",
-                "de.javakaffee.web.msm.JavaSerializationTranscoderFactory"));
         String id2 = new Browser().get(other.url("/app/s/set?name=bob")).get("id");
         awaitStored(id2);
         assertEquals(1, serverOf(id2).get(key(id2))[FRAME_TRANSCODER_BYTE], "the alias chose Java serialization");
+    }
+
+    private static void assertAliasLine(List<String> lines, String oldName, String ours) {
+        List<String> naming = lines.stream().filter(l -> l.contains("'" + oldName + "'")).toList();
+        assertEquals(1, naming.size(), "one line names " + oldName + ": " + lines);
+        assertTrue(naming.get(0).contains("msm uses " + ours + " instead"), naming.get(0));
     }
 }
