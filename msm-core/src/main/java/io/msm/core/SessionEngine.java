@@ -332,12 +332,13 @@ public final class SessionEngine implements AutoCloseable {
         if (sid == null) {
             return;
         }
-        byte[] payload = writer.encode(snapshot.content());
-        long fingerprint = Fingerprint.of(payload, snapshot.creationTime(), snapshot.maxInactiveInterval(),
-                snapshot.authType());
+        // Before encoding: a request ending meanwhile sees this comparison and does not start another.
         long now = clock.millis();
         state.lastComparedMillis = now;
         state.changePending = false;
+        byte[] payload = writer.encode(snapshot.content());
+        long fingerprint = Fingerprint.of(payload, snapshot.creationTime(), snapshot.maxInactiveInterval(),
+                snapshot.authType());
         int maxInactive = snapshot.maxInactiveInterval();
         long refreshMillis = refreshSeconds(maxInactive) * 1000L;
         boolean unchanged = fingerprint == state.storedFingerprint && snapshot.id().equals(state.storedUnderId);

@@ -108,7 +108,9 @@ class StickySessionIT extends ClusterTest {
             return stored != null && new String(stored, StandardCharsets.ISO_8859_1).contains("burst29");
         });
         long writes = count(tomcat1, Counter.BACKUPS_STORED) - before;
-        assertTrue(writes <= burstMillis / 100 + 2,
+        // A leading write, one per 100 ms window, a trailing one, and one for a request that ends
+        // just as the deferred comparison starts: far fewer than the 30 changes.
+        assertTrue(writes <= burstMillis / 100 + 3,
                 "30 changes in " + burstMillis + " ms were written " + writes + " times");
     }
 
