@@ -25,19 +25,9 @@ class KryoFallbackTest {
      * Like a lazily loaded ORM collection outside its database session: iterating it fails, but
      * its fields serialize. Kryo iterates collections, Java serialization copies fields.
      */
-    static final class LazyList extends AbstractList<String> implements Serializable {
+    static final class LazyList extends UnserializableLazyList implements Serializable {
         private static final long serialVersionUID = 1L;
         final ArrayList<String> loaded = new ArrayList<>(List.of("x"));
-
-        @Override
-        public String get(int index) {
-            throw new IllegalStateException("failed to lazily initialize a collection: no session");
-        }
-
-        @Override
-        public int size() {
-            throw new IllegalStateException("failed to lazily initialize a collection: no session");
-        }
     }
 
     @Test
@@ -62,7 +52,7 @@ class KryoFallbackTest {
     }
 
     /** The same lazy collection without {@code Serializable}: Java serialization is no way out either. */
-    static final class UnserializableLazyList extends AbstractList<String> {
+    static class UnserializableLazyList extends AbstractList<String> {
         @Override
         public String get(int index) {
             throw new IllegalStateException("failed to lazily initialize a collection: no session");
