@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -43,7 +44,7 @@ public final class SessionEngine implements AutoCloseable {
      * at once; a session changed by request after request is written once per this window, at its
      * end, instead of transcoded for every request: most of what a write costs the request thread.
      */
-    static final long CHANGE_WINDOW_MILLIS = 100;
+    public static final long CHANGE_WINDOW_MILLIS = 100;
     private static final String PROBE_KEY = "msm:probe";
     /** memcached reads an expiry beyond 30 days as an absolute Unix time. */
     private static final int MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
@@ -59,6 +60,8 @@ public final class SessionEngine implements AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService healthChecks;
     private final ScheduledExecutorService deferredComparisons;
+    /** What each scheduled comparison runs, so that close() can run those still waiting. */
+    private final Map<SessionState, Runnable> pendingComparisons = new ConcurrentHashMap<>();
     private final NonStickySessions nonSticky;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
@@ -295,10 +298,19 @@ public final class SessionEngine implements AutoCloseable {
      * session then; otherwise that request's end compares it.
      */
     public void compareLater(SessionState state, Runnable compare) {
+        compareLater(state, compare, 0);
+    }
+
+    /**
+     * As {@link #compareLater(SessionState, Runnable)}, but not before {@code minDelayMillis}: for
+     * a comparison that found the session still in use by a request whose end has already passed
+     * its own check (Tomcat counts a request out only after the valves returned).
+     */
+    public void compareLater(SessionState state, Runnable compare, long minDelayMillis) {
         if (deferredComparisons == null) {
             return;
         }
-        long due = state.lastComparedMillis + window(state);
+        long due = Math.max(state.lastComparedMillis + window(state), clock.millis() + minDelayMillis);
         while (true) {
             long scheduled = state.compareScheduledFor.get();
             if (scheduled != 0 && scheduled <= due) {
@@ -308,9 +320,11 @@ public final class SessionEngine implements AutoCloseable {
                 break;
             }
         }
+        pendingComparisons.put(state, compare);
         try {
             deferredComparisons.schedule(() -> {
                 state.compareScheduledFor.compareAndSet(due, 0);
+                pendingComparisons.remove(state, compare);
                 try {
                     compare.run();
                 } catch (RuntimeException e) {
@@ -376,6 +390,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Deletes an invalidated or expired session from memcached, after any backup still queued for it. */
     public void removed(String id, SessionState state) {
+        state.removed = true; // a store of it still queued, or still being encoded, is dropped
         backups.submit(state, () -> {
             delete(id);
             String stale = state.storedUnderId;
@@ -467,9 +482,11 @@ public final class SessionEngine implements AutoCloseable {
     public void close() {
         healthChecks.shutdownNow();
         if (deferredComparisons != null) {
-            for (Runnable due : deferredComparisons.shutdownNow()) {
-                due.run(); // sessions only read or changed in place lately: compared before the last backups
+            deferredComparisons.shutdownNow(); // its queued tasks cancel themselves if run now
+            for (Runnable compare : pendingComparisons.values()) {
+                compare.run(); // sessions changed lately: compared before the last backups
             }
+            pendingComparisons.clear();
         }
         backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
         awaitStopped(healthChecks);
@@ -517,6 +534,9 @@ public final class SessionEngine implements AutoCloseable {
         @Override
         public void run() {
             long start = sent == null ? System.nanoTime() : created;
+            if (sent == null && state.removed) {
+                return; // invalidated or expired since: storing it now would bring it back
+            }
             try {
                 String key = keyPrefix + id;
                 // A touch that finds nothing (evicted, or the node restarted empty) stores in full.

@@ -17,6 +17,8 @@ public final class SessionState {
     volatile long lastComparedMillis;
     /** Sticky mode: a request changed the session through the API since its last comparison. */
     volatile boolean changePending;
+    /** The session was invalidated or expired: nothing of it is stored any more. */
+    volatile boolean removed;
     /** Sticky mode: when the scheduled comparison runs; 0 when none is scheduled. */
     final AtomicLong compareScheduledFor = new AtomicLong();
 

@@ -1,0 +1,111 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.msm.testkit.MemcachedServer;
+
+/**
+ * Sticky mode with asynchronous backups, against a real memcached: a change that waits for its
+ * write window is not lost when the webapp stops, and a session removed meanwhile stays removed.
+ */
+class DeferredComparisonIT {
+    private static final String PREFIX = "test_";
+
+    /** A clock the test sets, so a comparison can be due far in the future without waiting for it. */
+    static final class SetClock extends Clock {
+        volatile long millis = System.currentTimeMillis();
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
+    }
+
+    private final SetClock clock = new SetClock();
+    private MemcachedServer server;
+    private SessionEngine engine;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = MemcachedServer.start();
+        engine = SessionEngine.start(Settings.parse(Map.of("memcachedNodes", server.node("n1"))),
+                new SessionEngineIT.StringMapTranscoder(), List.of(), PREFIX, "test", clock);
+    }
+
+    @AfterEach
+    void stop() {
+        try {
+            engine.close();
+        } finally {
+            server.close();
+        }
+    }
+
+    private String stored(String id) {
+        byte[] bytes = server.get(PREFIX + id);
+        return bytes == null ? null : new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+
+    private static SessionSnapshot snapshot(String id, String user) {
+        return new SessionSnapshot(id, 1_700_000_000_000L, 1_700_000_000_500L, 1800, null,
+                new SessionContent(Map.of("user", user), null));
+    }
+
+    private String storedSession(SessionState state) {
+        String id = engine.newSessionId(UUID.randomUUID().toString().replace("-", ""), "tomcat1");
+        engine.afterRequest(snapshot(id, "alice"), state);
+        io.msm.testkit.Await.until("the first backup", java.time.Duration.ofSeconds(10),
+                () -> state.isBackedUp(id));
+        return id;
+    }
+
+    @Test
+    void aChangeWaitingForItsWindowIsWrittenWhenTheEngineStops() {
+        SessionState state = new SessionState();
+        String id = storedSession(state);
+        clock.millis -= 60_000; // the next comparison is due a minute from now
+        assertFalse(engine.mustCompareNow(id, state, true), "a change right after a write waits for its window");
+        engine.compareLater(state, () -> engine.afterRequest(snapshot(id, "bob"), state));
+
+        engine.close();
+
+        assertTrue(stored(id).contains("bob"), "the waiting change reached memcached before the engine stopped");
+    }
+
+    @Test
+    void aComparisonThatEndsAfterTheSessionWasRemovedStoresNothing() {
+        SessionState state = new SessionState();
+        String id = storedSession(state);
+        engine.removed(id, state); // a logout, while a deferred comparison is still encoding
+        engine.afterRequest(snapshot(id, "alice, logged in"), state);
+
+        engine.close(); // runs every queued backup
+
+        assertNull(stored(id), "the logged-out session is not written back");
+    }
+}
