@@ -52,8 +52,9 @@ final class ClusterWrite implements BackupService.Job {
         return w;
     }
 
-    static ClusterWrite removed(String id, String formerId, Consumer<ClusterWrite> writer) {
-        ClusterWrite w = new ClusterWrite(id, 0, null, true, writer);
+    /** @param expiry how long the removal marker lives: as long as any copy of the session could */
+    static ClusterWrite removed(String id, String formerId, int expiry, Consumer<ClusterWrite> writer) {
+        ClusterWrite w = new ClusterWrite(id, expiry, null, true, writer);
         if (formerId != null && !formerId.equals(id)) {
             w.formerIds.add(formerId);
         }

@@ -175,10 +175,13 @@ public final class NonStickySessions {
         }
         if (data == null && backup != null && health.isUp(backup)) {
             try {
-                Map<String, byte[]> found = store.getAll(backup, Arrays.asList(backupKey(id), backupValidityKey(id)));
-                data = found.get(backupKey(id));
-                validity = found.get(backupValidityKey(id));
-                fromBackup = data != null;
+                Map<String, byte[]> found = store.getAll(backup,
+                        Arrays.asList(backupKey(id), backupValidityKey(id), removedKey(id)));
+                if (found.get(removedKey(id)) == null) {
+                    data = found.get(backupKey(id));
+                    validity = found.get(backupValidityKey(id));
+                    fromBackup = data != null;
+                }
             } catch (StoreException e) {
                 health.markDown(backup, e.getMessage());
             }
@@ -402,11 +405,16 @@ public final class NonStickySessions {
         expiryWatch.note(id, validity.expiresAt());
     }
 
-    /** Deletes every key of an invalidated or expired session and frees its lock. */
-    public void removed(String id, SessionState state) {
+    /**
+     * Deletes every key of an invalidated or expired session and frees its lock. A marker on both
+     * nodes outlives any copy of it, so that a backup copy another Tomcat writes late never brings
+     * it back.
+     */
+    public void removed(String id, SessionState state, int maxInactiveInterval) {
         String old = state.storedUnderId;
         expiryWatch.forget(id);
-        Future<Void> deleted = engine.backups().submit(id, ClusterWrite.removed(id, old, this::write));
+        Future<Void> deleted = engine.backups().submit(id,
+                ClusterWrite.removed(id, old, markerExpiry(maxInactiveInterval), this::write));
         try {
             // The lock is freed once the keys are gone, so the next request cannot load the session.
             deleted.get(removalWaitMillis, TimeUnit.MILLISECONDS);
@@ -427,7 +435,7 @@ public final class NonStickySessions {
             deleteAll(former);
         }
         if (w.isRemoval()) {
-            markRemoved(w.id);
+            markRemoved(w.id, w.expiry);
             deleteAll(w.id);
             return;
         }
@@ -450,16 +458,15 @@ public final class NonStickySessions {
         }
     }
 
-    private void markRemoved(String id) {
+    /** @param expiry as long as any copy of the session could live */
+    private void markRemoved(String id, int expiry) {
         SessionId sid = SessionId.parse(id);
-        if (sid == null || !health.isUp(sid.nodeId())) {
+        if (sid == null || !health.isKnown(sid.nodeId())) {
             return;
         }
-        try {
-            store.set(sid.nodeId(), removedKey(id), new byte[] {1}, EXPIRY_GRACE_SECONDS);
-        } catch (StoreException e) {
-            health.markDown(sid.nodeId(), e.getMessage());
-        }
+        byte[] marker = {1};
+        writeAll(expiry, new Write(sid.nodeId(), removedKey(id), marker),
+                new Write(backupNodes.get(sid.nodeId()), removedKey(id), marker));
     }
 
     private boolean wasRemoved(String node, String id) {
@@ -601,6 +608,12 @@ public final class NonStickySessions {
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
             health.markDown(node, e.getMessage());
         }
+    }
+
+    /** Longer than a copy written late (within seconds of the removal) can live; 0, like it, never ends. */
+    private int markerExpiry(int maxInactive) {
+        int copy = expiry(maxInactive);
+        return copy == 0 ? 0 : copy + EXPIRY_GRACE_SECONDS;
     }
 
     private int expiry(int maxInactive) {

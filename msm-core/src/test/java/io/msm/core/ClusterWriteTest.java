@@ -47,7 +47,7 @@ class ClusterWriteTest {
     @Test
     void aRemovalAbsorbsEverythingAndWritesNothing() {
         ClusterWrite store = ClusterWrite.stored("s-n1", 60, OLD_VALIDITY, FRAME, "r-n1", w -> { });
-        ClusterWrite removal = ClusterWrite.removed("s-n1", null, w -> { });
+        ClusterWrite removal = ClusterWrite.removed("s-n1", null, 60, w -> { });
         ClusterWrite merged = (ClusterWrite) removal.absorb(store);
         assertSame(removal, merged);
         assertTrue(merged.isRemoval());

@@ -415,7 +415,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         if (update && e != null && session instanceof MemcachedSession) {
             MemcachedSession s = (MemcachedSession) session;
             if (e.nonSticky() != null) {
-                e.nonSticky().removed(s.getIdInternal(), s.state());
+                e.nonSticky().removed(s.getIdInternal(), s.state(), s.getMaxInactiveInterval());
             } else {
                 e.removed(s.getIdInternal(), s.state());
             }
@@ -467,11 +467,19 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         }
     }
 
-    /** A deferred comparison: a request using the session now compares it when it ends. */
+    /**
+     * A deferred comparison. A session in use is looked at again shortly: the request using it may
+     * be one whose own check has passed already (Tomcat counts it out after the valves returned).
+     */
     private void backupIfIdle(SessionEngine e, MemcachedSession s) {
-        if (!s.isInUse() && s.isValid()) {
-            e.afterRequest(s.snapshot(), s.state());
+        if (!s.isValid()) {
+            return;
         }
+        if (s.isInUse()) {
+            e.compareLater(s.state(), () -> backupIfIdle(e, s), SessionEngine.CHANGE_WINDOW_MILLIS);
+            return;
+        }
+        e.afterRequest(s.snapshot(), s.state());
     }
 
     boolean isIgnored(String requestUri) {

@@ -113,7 +113,10 @@ final class NonStickyRequests {
         if (SessionId.parse(id) == null || id.equals(scope.missing)) {
             return null;
         }
-        if (loginCheckMarked && !scope.loginCheckDone) {
+        // Only the cached-login lookup, which runs while the request has no principal; with single
+        // sign-on the authenticator also asks for the session of a user already known, and gets it.
+        if (loginCheckMarked && !scope.loginCheckDone
+                && (scope.request == null || scope.request.getUserPrincipal() == null)) {
             // Tomcat's authenticator looks for a cached login in the session of every request. A
             // webapp without container login keeps none there (one of request.login() is put on
             // the request when the webapp loads the session), so that alone loads nothing.

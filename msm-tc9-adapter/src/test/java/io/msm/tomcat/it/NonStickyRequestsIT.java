@@ -262,9 +262,10 @@ class NonStickyRequestsIT extends ClusterTest {
         open(gate);
         assertEquals("invalidated", invalidating.get(30, TimeUnit.SECONDS).body().trim());
 
-        // Only the removal marker stays on the session's node: a backup copy written late cannot revive it.
+        // Only the removal marker stays, on both nodes: a backup copy written late cannot revive it.
+        List<String> marker = List.of(PREFIX + "removed:" + id);
         Await.until("every key of the session deleted from both nodes", WAIT,
-                () -> keysOf(id, primary).equals(List.of(PREFIX + "removed:" + id)) && keysOf(id, backup).isEmpty());
+                () -> keysOf(id, primary).equals(marker) && keysOf(id, backup).equals(marker));
         assertEquals("none", user.get(tomcats[0].url("/app/s/peek")).get("session"));
         assertEquals("none", user.get(tomcats[1].url("/app/s/peek")).get("session"));
 
@@ -272,6 +273,9 @@ class NonStickyRequestsIT extends ClusterTest {
         backup.set(backupValidityKey(id), lateValidity, 600);
         assertEquals("none", user.get(tomcats[0].url("/app/s/peek")).get("session"),
                 "a backup copy that lands after the invalidation does not bring the session back");
+        primary.kill();
+        assertEquals("none", user.get(tomcats[1].url("/app/s/peek")).get("session"),
+                "nor while the session's node is down and the backup node answers alone");
     }
 
     @Test
@@ -291,7 +295,8 @@ class NonStickyRequestsIT extends ClusterTest {
         // so does the removal marker, which keeps a late backup copy from reviving the session.
         List<String> markers = List.of(PREFIX + "expired:" + id, PREFIX + "removed:" + id);
         Await.until("data, validity, backup, backup-validity and lock keys deleted", WAIT,
-                () -> keysOf(id, primary).equals(markers) && keysOf(id, backup).isEmpty());
+                () -> keysOf(id, primary).equals(markers)
+                        && keysOf(id, backup).equals(List.of(PREFIX + "removed:" + id)));
         assertNull(primary.get(lockKey(id)));
         assertEquals(1, SessionEvents.destroyed(id));
         assertEquals("none", user.get(tomcats[0].url("/app/s/peek")).get("session"));
