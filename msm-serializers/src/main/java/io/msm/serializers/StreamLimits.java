@@ -1,18 +1,30 @@
 package io.msm.serializers;
 
 import java.io.ObjectInputStream;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
+import java.lang.invoke.LambdaMetafactory;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 
 /**
  * Applies {@link SerialFilter}'s depth and array limits to an {@link ObjectInputStream} through the
  * JDK's stream filter (JEP 290): {@code java.io.ObjectInputFilter} from Java 9, or
- * {@code sun.misc.ObjectInputFilter} on Java 8u121 and later. Reached by reflection because the
- * code is compiled for Java 8; class names are checked separately, before loading.
+ * {@code sun.misc.ObjectInputFilter} on Java 8u121 and later. The code is compiled for Java 8, so
+ * the filter interface is implemented at run time with {@link LambdaMetafactory} and its info read
+ * through method handles held in constants: the JDK calls the filter for every object, array,
+ * class and reference in the stream, and a reflective proxy there cost several percent of
+ * deserialization. Class names are checked separately, before loading.
  */
 final class StreamLimits {
     private static final Api API = Api.find();
+    /** (FilterInfo as Object) → long */
+    private static final MethodHandle DEPTH = API == null ? null : API.depth;
+    private static final MethodHandle ARRAY_LENGTH = API == null ? null : API.arrayLength;
+    /** (ObjectInputStream, filter as Object) → void */
+    private static final MethodHandle SET_FILTER = API == null ? null : API.setFilter;
+    /** (Check) → filter */
+    private static final MethodHandle NEW_FILTER = API == null ? null : API.newFilter;
+    private static final Object UNDECIDED = API == null ? null : API.undecided;
 
     private StreamLimits() {
     }
@@ -22,88 +34,97 @@ final class StreamLimits {
         if (API == null || !limits.isChecking()) {
             return null;
         }
-        InvocationHandler handler = (proxy, method, args) -> {
-            switch (method.getName()) {
-                case "checkInput":
-                    return API.check(args[0], limits);
-                case "equals":
-                    return proxy == args[0];
-                case "hashCode":
-                    return System.identityHashCode(proxy);
-                case "toString":
-                    return "msm serialFilter limits";
-                default:
-                    throw new UnsupportedOperationException(method.getName());
-            }
-        };
-        return Proxy.newProxyInstance(StreamLimits.class.getClassLoader(), new Class<?>[] {API.filterType}, handler);
+        try {
+            return NEW_FILTER.invoke(new Check(limits));
+        } catch (Throwable e) {
+            throw new IllegalStateException("msm's stream filter cannot be made: " + e, e);
+        }
     }
 
     static void install(ObjectInputStream in, Object streamFilter) {
-        if (streamFilter != null) {
-            API.install(in, streamFilter);
+        if (streamFilter == null) {
+            return;
+        }
+        try {
+            SET_FILTER.invokeExact(in, streamFilter);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("the JDK refused msm's stream filter: " + e, e);
         }
     }
 
-    /** The reflective handles of one of the two filter APIs. */
-    private static final class Api {
-        final Class<?> filterType;
-        private final Method setFilter;
-        private final boolean staticSetter;
-        private final Method depth;
-        private final Method arrayLength;
-        private final Object undecided;
+    /** What the filter does for each entry of the stream; rejects by throwing, so the stream's error names why. */
+    static final class Check {
+        private final SerialFilter limits;
 
-        private Api(Class<?> filterType, Method setFilter, boolean staticSetter) throws ReflectiveOperationException {
-            this.filterType = filterType;
-            this.setFilter = setFilter;
-            this.staticSetter = staticSetter;
-            Class<?> info = Class.forName(filterType.getName() + "$FilterInfo");
-            this.depth = info.getMethod("depth");
-            this.arrayLength = info.getMethod("arrayLength");
-            Class<?> status = Class.forName(filterType.getName() + "$Status");
-            this.undecided = status.getField("UNDECIDED").get(null);
+        Check(SerialFilter limits) {
+            this.limits = limits;
         }
 
-        static Api find() {
+        Object checkInput(Object info) {
+            long depth;
+            long length;
             try {
-                Class<?> type = Class.forName("java.io.ObjectInputFilter");
-                return new Api(type, ObjectInputStream.class.getMethod("setObjectInputFilter", type), false);
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                try {
-                    Class<?> type = Class.forName("sun.misc.ObjectInputFilter");
-                    Class<?> config = Class.forName("sun.misc.ObjectInputFilter$Config");
-                    return new Api(type, config.getMethod("setObjectInputFilter", ObjectInputStream.class, type), true);
-                } catch (ReflectiveOperationException | RuntimeException e2) {
-                    return null;
-                }
+                depth = (long) DEPTH.invokeExact(info);
+                length = (long) ARRAY_LENGTH.invokeExact(info);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new IllegalStateException(e);
             }
-        }
-
-        /** Rejects by throwing, so that the stream's error carries a {@link RejectedContentException}. */
-        Object check(Object info, SerialFilter limits) throws ReflectiveOperationException {
-            long d = (Long) depth.invoke(info);
-            if (d > limits.maxDepth()) {
+            if (depth > limits.maxDepth()) {
                 throw new RejectedContentException("object graph deeper than " + SerialFilter.ATTRIBUTE
                         + " maxdepth=" + limits.maxDepth());
             }
-            long length = (Long) arrayLength.invoke(info);
             if (length > limits.maxArray()) {
                 throw new RejectedContentException("an array of " + length + " elements exceeds "
                         + SerialFilter.ATTRIBUTE + " maxarray=" + limits.maxArray());
             }
-            return undecided;
+            return UNDECIDED;
+        }
+    }
+
+    /** The handles of one of the two filter APIs. */
+    private static final class Api {
+        final MethodHandle setFilter;
+        final MethodHandle depth;
+        final MethodHandle arrayLength;
+        final MethodHandle newFilter;
+        final Object undecided;
+
+        private Api(Class<?> filterType, MethodHandle setFilter) throws Throwable {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            Class<?> info = Class.forName(filterType.getName() + "$FilterInfo");
+            Class<?> status = Class.forName(filterType.getName() + "$Status");
+            MethodType toLong = MethodType.methodType(long.class, Object.class);
+            this.setFilter = setFilter.asType(MethodType.methodType(void.class, ObjectInputStream.class, Object.class));
+            this.depth = lookup.findVirtual(info, "depth", MethodType.methodType(long.class)).asType(toLong);
+            this.arrayLength = lookup.findVirtual(info, "arrayLength", MethodType.methodType(long.class))
+                    .asType(toLong);
+            this.undecided = status.getField("UNDECIDED").get(null);
+            MethodType checkInput = MethodType.methodType(status, info);
+            this.newFilter = LambdaMetafactory.metafactory(lookup, "checkInput",
+                    MethodType.methodType(filterType, Check.class), checkInput,
+                    lookup.findVirtual(Check.class, "checkInput", MethodType.methodType(Object.class, Object.class)),
+                    checkInput).getTarget().asType(MethodType.methodType(Object.class, Check.class));
         }
 
-        void install(ObjectInputStream in, Object filter) {
+        static Api find() {
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
             try {
-                if (staticSetter) {
-                    setFilter.invoke(null, in, filter);
-                } else {
-                    setFilter.invoke(in, filter);
+                Class<?> type = Class.forName("java.io.ObjectInputFilter");
+                return new Api(type, lookup.findVirtual(ObjectInputStream.class, "setObjectInputFilter",
+                        MethodType.methodType(void.class, type)));
+            } catch (Throwable e) {
+                try {
+                    Class<?> type = Class.forName("sun.misc.ObjectInputFilter");
+                    Class<?> config = Class.forName("sun.misc.ObjectInputFilter$Config");
+                    return new Api(type, lookup.findStatic(config, "setObjectInputFilter",
+                            MethodType.methodType(void.class, ObjectInputStream.class, type)));
+                } catch (Throwable e2) {
+                    return null;
                 }
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("the JDK refused msm's stream filter: " + e, e);
             }
         }
     }

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The corpus on the newest JDK our machines have (25), in a JVM forked over the test classpath,
- * with no {@code --add-opens}: Kryo must reach nothing the JDK keeps closed. The build's own JDK
- * (17) runs the corpus in {@link RoundTripCorpusTest}. A missing JDK fails the test; CI machines
- * have it.
+ * with no {@code --add-opens}: Kryo must reach nothing the JDK keeps closed, and the depth limit
+ * must reach that JDK's stream filter. The build's own JDK (17) runs the corpus in
+ * {@link RoundTripCorpusTest}. A missing JDK fails the test; CI machines have it.
  */
 class NewestJdkCorpusTest {
     static final String JDK = System.getProperty("msm.test.jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64");
