@@ -33,6 +33,7 @@ public final class MemcachedServer implements AutoCloseable {
     private final List<String> extraArgs;
     private final Path log;
     private Process process;
+    private boolean paused;
 
     private MemcachedServer(int port, List<String> extraArgs) throws IOException {
         this.port = port;
@@ -75,9 +76,41 @@ public final class MemcachedServer implements AutoCloseable {
     /** SIGKILL, as {@code kill -9}: the node vanishes with everything it held. */
     public void kill() {
         if (process != null) {
-            process.destroyForcibly();
+            process.destroyForcibly(); // SIGKILL ends a paused process too
             waitFor(process);
             RUNNING.remove(process);
+            paused = false;
+        }
+    }
+
+    /**
+     * SIGSTOP: the node hangs, as a host that swaps, freezes or sits behind a broken network does.
+     * Its connections stay open and its data stays, but nothing is answered until {@link #resume}.
+     */
+    public void pause() {
+        signal("STOP");
+        paused = true;
+    }
+
+    /** SIGCONT: the node answers again, with everything it held before it hung. */
+    public void resume() {
+        signal("CONT");
+        paused = false;
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(pid())).redirectErrorStream(true)
+                    .start();
+            if (!kill.waitFor(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + name + " " + pid() + " failed: "
+                        + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new AssertionError("kill -" + name + " could not be run: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while sending SIG" + name, e);
         }
     }
 
@@ -94,6 +127,9 @@ public final class MemcachedServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (paused && process != null && process.isAlive()) {
+            resume(); // a stopped process would hold SIGTERM until continued
+        }
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!waitFor(process)) {

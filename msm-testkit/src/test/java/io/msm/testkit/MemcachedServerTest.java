@@ -1,12 +1,16 @@
 package io.msm.testkit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Without memcached the tests cannot mean anything: they fail and say how to get it, never skip. */
+/**
+ * Without memcached the tests cannot mean anything: they fail and say how to get it, never skip.
+ * A paused node must really hang, or the tests of a hung node prove nothing.
+ */
 class MemcachedServerTest {
     private final String before = System.getProperty(MemcachedServer.BINARY_PROPERTY);
 
@@ -27,5 +31,18 @@ class MemcachedServerTest {
         assertTrue(message.contains("memcached binary is missing"), message);
         assertTrue(message.contains("/nonexistent/bin/memcached"), "names where it looked: " + message);
         assertTrue(message.contains("apt-get install -y memcached"), "says how to install it: " + message);
+    }
+
+    @Test
+    void aPausedNodeKeepsItsDataButAnswersNothingUntilResumed() {
+        try (MemcachedServer server = MemcachedServer.start()) {
+            server.set("k", new byte[] {7}, 0);
+            server.pause();
+            AssertionError hung = assertThrows(AssertionError.class, () -> server.get("k"));
+            assertTrue(hung.getMessage().contains("does not answer"), hung.getMessage());
+            assertTrue(server.isRunning(), "paused, not dead");
+            server.resume();
+            assertArrayEquals(new byte[] {7}, server.get("k"));
+        }
     }
 }
