@@ -24,6 +24,7 @@ final class NodeHealth {
     private final Predicate<String> connected;
     private final Clock clock;
     private final long probeIntervalMillis;
+    private final NodeRepairs repairs = new NodeRepairs();
 
     NodeHealth(List<MemcachedNode> nodes, Predicate<String> connected, Clock clock, long probeIntervalMillis) {
         for (MemcachedNode node : nodes) {
@@ -38,9 +39,26 @@ final class NodeHealth {
         return states.containsKey(nodeId);
     }
 
+    /** @return true when requests may use the node: connected, no recent failure, nothing left to repair */
     boolean isUp(String nodeId) {
         State s = states.get(nodeId);
-        return s != null && connected.test(nodeId) && clock.millis() >= s.downUntil;
+        return s != null && connected.test(nodeId) && clock.millis() >= s.downUntil && !repairs.isPending(nodeId);
+    }
+
+    /** Queues a write that missed the node; until it has run, the node is not up. */
+    void repairLater(String nodeId, NodeRepairs.Repair repair) {
+        if (states.containsKey(nodeId)) {
+            repairs.add(nodeId, repair);
+        }
+    }
+
+    /**
+     * Runs what the node missed, for the health check once the node answers, before it is up again.
+     *
+     * @throws StoreException when the node fails again; the rest stays queued
+     */
+    void repair(SessionStore store, String nodeId) throws StoreException {
+        repairs.run(store, nodeId);
     }
 
     /** Records a failed operation; the node is skipped until the probe interval has passed. */
@@ -66,11 +84,22 @@ final class NodeHealth {
         }
         if (s.downUntil != 0) {
             s.downUntil = 0;
+            s.backSince = clock.millis();
             LOG.info("memcached node {} answers again", s.node);
         }
         // Exponentially weighted, so one slow answer does not move every new session.
         long avg = s.averageNanos;
         s.averageNanos = avg == 0 ? nanos : avg + (nanos - avg) / 8;
+    }
+
+    /**
+     * @return when the node last answered again after it had been down, or 0 if this Tomcat never saw
+     *     it down: a node that hung or was cut off still holds what it held before, which can be
+     *     older than what was written to other nodes meanwhile
+     */
+    long backSince(String nodeId) {
+        State s = states.get(nodeId);
+        return s == null ? 0 : s.backSince;
     }
 
     /**
@@ -140,6 +169,7 @@ final class NodeHealth {
         final MemcachedNode node;
         volatile long downUntil;
         volatile long averageNanos;
+        volatile long backSince;
 
         State(MemcachedNode node) {
             this.node = node;

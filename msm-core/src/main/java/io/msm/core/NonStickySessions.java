@@ -23,6 +23,9 @@ public final class NonStickySessions {
     private static final Logger LOG = LoggerFactory.getLogger(NonStickySessions.class);
     /** Stored copies outlive their timeout by this much, so the cluster can still fire sessionDestroyed. */
     static final int EXPIRY_GRACE_SECONDS = 300;
+    private static final byte[] MARKER = {1};
+    /** For a marker whose session's timeout cannot be read: a day outlives any usual copy. */
+    private static final int UNKNOWN_TIMEOUT_SECONDS = 86_400;
     private static final int MAX_MERGES = 20;
     private static final int CLAIM_SECONDS = 600;
 
@@ -84,6 +87,14 @@ public final class NonStickySessions {
     /** Left on the session's node when it is removed, so no late backup write can bring it back. */
     private String removedKey(String id) {
         return prefix + "removed:" + id;
+    }
+
+    /**
+     * Left on the backup node when a write meant for the session's node could not reach it: once
+     * that node answers again, its copy is older than the backup's.
+     */
+    private String behindKey(String id) {
+        return prefix + "primary-behind:" + id;
     }
 
     private String claimKey(String id) {
@@ -169,6 +180,31 @@ public final class NonStickySessions {
                 health.markDown(primary, e.getMessage());
             }
         }
+        if (data != null && backup != null && health.isUp(backup) && mayBeBehind(primary, validity)) {
+            // The node answers again after a hang or a cut: what was written to the backup meanwhile wins.
+            try {
+                Map<String, byte[]> found = store.getAll(backup,
+                        Arrays.asList(removedKey(id), behindKey(id), backupKey(id), backupValidityKey(id)));
+                if (found.get(removedKey(id)) != null) {
+                    LOG.info("session {} was invalidated while memcached node {} did not answer; the copy it kept"
+                            + " is deleted", SessionId.masked(id), primary);
+                    ValidityRecord kept = ValidityRecord.decode(validity);
+                    engine.backups().submit(id, ClusterWrite.removed(id, null,
+                            markerExpiry(kept == null ? UNKNOWN_TIMEOUT_SECONDS : kept.maxInactiveInterval),
+                            this::write));
+                    statistics.increment(Statistics.Counter.LOAD_MISSES);
+                    return null;
+                }
+                if (found.get(behindKey(id)) != null && found.get(backupKey(id)) != null) {
+                    data = found.get(backupKey(id));
+                    validity = found.get(backupValidityKey(id));
+                    cas = 0;
+                    fromBackup = true;
+                }
+            } catch (StoreException e) {
+                health.markDown(backup, e.getMessage());
+            }
+        }
         if (data == null && primaryAnswered && wasRemoved(primary, id)) {
             statistics.increment(Statistics.Counter.LOAD_MISSES);
             return null; // invalidated or expired; a backup copy written late must not revive it
@@ -217,7 +253,25 @@ public final class NonStickySessions {
                 loaded.authType(), loaded.content());
     }
 
-    /** The session's node came back empty: give it its copy again, from the backup. */
+    /**
+     * @return true when the session's node answers again after this Tomcat saw it down, recently
+     *     enough that a copy it kept from before could still be alive
+     */
+    private boolean mayBeBehind(String primary, byte[] validity) {
+        long back = health.backSince(primary);
+        if (back == 0) {
+            return false;
+        }
+        ValidityRecord v = ValidityRecord.decode(validity);
+        if (v == null || v.maxInactiveInterval <= 0) {
+            return true;
+        }
+        long copyLifetime = (v.maxInactiveInterval + SessionEngine.refreshSeconds(v.maxInactiveInterval)
+                + EXPIRY_GRACE_SECONDS) * 1000L;
+        return engine.now() - back < copyLifetime;
+    }
+
+    /** The session's node came back empty or behind: give it the backup's copy. */
     private void rebuildPrimary(String id, String primary, byte[] data, SessionSnapshot s, ValidityRecord v) {
         int expiry = expiry(s.maxInactiveInterval());
         try {
@@ -226,8 +280,12 @@ public final class NonStickySessions {
                 store.set(primary, validityKey(id), v.encode(), expiry);
             }
             statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
-            LOG.info("session {} had no copy on memcached node {}; restored there from its backup",
+            LOG.info("session {} had no current copy on memcached node {}; restored there from its backup",
                     SessionId.masked(id), primary);
+            String backup = backupNodes.get(primary);
+            if (backup != null) {
+                delete(backup, behindKey(id));
+            }
         } catch (StoreException e) {
             health.markDown(primary, e.getMessage());
         }
@@ -366,6 +424,11 @@ public final class NonStickySessions {
         }
         try {
             store.set(backup, backupKey(id), frame, expiry);
+            store.set(backup, behindKey(id), MARKER, expiry);
+            // The node's copy is older now: gone once it answers, so the backup's is read and restored there.
+            String primary = SessionId.parse(id).nodeId();
+            health.repairLater(primary, NodeRepairs.delete(dataKey(id)));
+            health.repairLater(primary, NodeRepairs.delete(validityKey(id)));
             return frame;
         } catch (StoreException e) {
             health.markDown(backup, e.getMessage());
@@ -450,6 +513,9 @@ public final class NonStickySessions {
         writeAll(w.expiry, new Write(validityNode, validityKey(w.id), w.validity),
                 new Write(w.backupFrame == null ? null : backup, backupKey(w.id), w.backupFrame),
                 new Write(backupValidityNode, backupValidityKey(w.id), w.validity));
+        if (backup != null && (w.validity != null || w.backupFrame != null) && !health.isUp(primary)) {
+            writeAll(w.expiry, new Write(backup, behindKey(w.id), MARKER));
+        }
         if (w.touchData) {
             touch(primary, dataKey(w.id), w.expiry);
             if (backup != null && w.backupFrame == null) {
@@ -464,9 +530,8 @@ public final class NonStickySessions {
         if (sid == null || !health.isKnown(sid.nodeId())) {
             return;
         }
-        byte[] marker = {1};
-        writeAll(expiry, new Write(sid.nodeId(), removedKey(id), marker),
-                new Write(backupNodes.get(sid.nodeId()), removedKey(id), marker));
+        writeAll(expiry, new Write(sid.nodeId(), removedKey(id), MARKER),
+                new Write(backupNodes.get(sid.nodeId()), removedKey(id), MARKER));
     }
 
     private boolean wasRemoved(String node, String id) {
@@ -490,6 +555,7 @@ public final class NonStickySessions {
         if (backup != null) {
             delete(backup, backupKey(id));
             delete(backup, backupValidityKey(id));
+            delete(backup, behindKey(id));
         }
         statistics.increment(Statistics.Counter.DELETES);
     }
@@ -526,6 +592,14 @@ public final class NonStickySessions {
                 if (!v.isExpired(now)) {
                     expiryWatch.note(id, v.expiresAt()); // used elsewhere meanwhile
                     continue;
+                }
+                if (node.equals(primary) && backup != null && health.isUp(backup)
+                        && mayBeBehind(primary, validityBytes)) {
+                    ValidityRecord onBackup = ValidityRecord.decode(store.get(backup, backupValidityKey(id)));
+                    if (onBackup != null && !onBackup.isExpired(now)) {
+                        expiryWatch.note(id, onBackup.expiresAt()); // used while its node did not answer
+                        continue;
+                    }
                 }
                 expiryWatch.forget(id);
                 if (!store.add(node, claimKey(id), new byte[] {1}, CLAIM_SECONDS)) {
@@ -568,23 +642,40 @@ public final class NonStickySessions {
     /** Sends every set first, then waits for them: one round trip of waiting instead of one per key. */
     private void writeAll(int expiry, Write... writes) {
         List<SessionStore.Sent> sent = new ArrayList<>(writes.length);
+        List<Write> sentWrites = new ArrayList<>(writes.length);
         for (Write w : writes) {
-            if (w.node == null || !health.isUp(w.node)) {
+            if (w.node == null) {
+                continue;
+            }
+            if (!health.isUp(w.node)) {
+                repairLater(w, expiry);
                 continue;
             }
             try {
                 sent.add(store.send(w.node, w.key, w.value, expiry));
+                sentWrites.add(w);
             } catch (StoreException e) {
                 health.markDown(w.node, e.getMessage());
+                repairLater(w, expiry);
             }
         }
-        for (SessionStore.Sent s : sent) {
+        for (int i = 0; i < sent.size(); i++) {
             try {
-                store.finish(s);
+                store.finish(sent.get(i));
             } catch (StoreException e) {
-                health.markDown(s.nodeId, e.getMessage());
+                health.markDown(sent.get(i).nodeId, e.getMessage());
+                repairLater(sentWrites.get(i), expiry);
             }
         }
+    }
+
+    /**
+     * A marker is set once the node answers again; anything else it missed is deleted there, so
+     * that the node's older value is never read in place of the one written elsewhere.
+     */
+    private void repairLater(Write w, int expiry) {
+        health.repairLater(w.node, w.value == MARKER ? NodeRepairs.set(w.key, MARKER, expiry)
+                : NodeRepairs.delete(w.key));
     }
 
     private void touch(String node, String key, int expiry) {
@@ -600,6 +691,7 @@ public final class NonStickySessions {
 
     private void delete(String node, String key) {
         if (!health.isUp(node)) {
+            health.repairLater(node, NodeRepairs.delete(key));
             return;
         }
         try {
@@ -607,6 +699,7 @@ public final class NonStickySessions {
         } catch (StoreException e) {
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
             health.markDown(node, e.getMessage());
+            health.repairLater(node, NodeRepairs.delete(key));
         }
     }
 

@@ -124,12 +124,16 @@ public final class SessionEngine implements AutoCloseable {
         for (MemcachedNode node : settings.nodes()) {
             String id = node.id();
             if (!store.isConnected(id)) {
-                continue; // spymemcached is reconnecting; isUp is false meanwhile
+                // spymemcached is reconnecting; marked down so that its return is noticed (NodeHealth.backSince)
+                health.markDown(id, "connection lost");
+                continue;
             }
             long start = System.nanoTime();
             try {
                 store.get(id, PROBE_KEY);
-                health.recordSuccess(id, System.nanoTime() - start);
+                long nanos = System.nanoTime() - start;
+                health.repair(store, id);
+                health.recordSuccess(id, nanos);
             } catch (StoreException e) {
                 health.markDown(id, e.getMessage());
             } catch (RuntimeException e) {
@@ -407,13 +411,22 @@ public final class SessionEngine implements AutoCloseable {
         if (sid == null || !health.isKnown(sid.nodeId())) {
             return;
         }
+        String node = sid.nodeId();
+        String key = keyPrefix + id;
+        if (!health.isUp(node)) {
+            health.repairLater(node, NodeRepairs.delete(key));
+            statistics.increment(Statistics.Counter.DELETE_FAILURES);
+            return;
+        }
         try {
-            store.delete(sid.nodeId(), keyPrefix + id);
+            store.delete(node, key);
             statistics.increment(Statistics.Counter.DELETES);
         } catch (StoreException e) {
+            health.markDown(node, e.getMessage());
+            health.repairLater(node, NodeRepairs.delete(key));
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
-            LOG.info("session {} could not be deleted from memcached ({}); it expires there on its own",
-                    SessionId.masked(id), e.getMessage());
+            LOG.info("session {} could not be deleted from memcached ({}); deleted once node {} answers again",
+                    SessionId.masked(id), e.getMessage(), node);
         }
     }
 

@@ -85,6 +85,8 @@ final class SessionLocks {
                 }
             } catch (StoreException e) {
                 health.markDown(node, e.getMessage());
+                // memcached may still apply the add once it answers: a lock nobody would release
+                health.repairLater(node, NodeRepairs.deleteIfHolding(key, token));
                 continue;
             }
             waited = true;
@@ -119,8 +121,9 @@ final class SessionLocks {
             }
         } catch (StoreException e) {
             health.markDown(lock.node, e.getMessage());
-            LOG.info("a session lock on node {} could not be released ({}); it expires after lockExpiration={} s",
-                    lock.node, e.getMessage(), expirySeconds);
+            health.repairLater(lock.node, NodeRepairs.deleteIfHolding(lock.key, lock.token));
+            LOG.info("a session lock on node {} could not be released ({}); released once the node answers again",
+                    lock.node, e.getMessage());
         }
     }
 
