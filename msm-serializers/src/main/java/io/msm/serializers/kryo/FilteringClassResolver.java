@@ -14,7 +14,8 @@ import io.msm.serializers.SerialFilter;
 /**
  * Kryo's class resolver with three changes: a class name read from the bytes goes through the
  * {@link SerialFilter} before it is loaded, it is loaded only by the webapp's class loader, never
- * by msm's (which sees classes the webapp cannot), and a class the filter refuses is not written.
+ * by msm's (which sees classes the webapp cannot), and a class the filter refuses is neither written
+ * nor registered.
  */
 final class FilteringClassResolver extends DefaultClassResolver {
     private final SerialFilter filter;
@@ -25,11 +26,15 @@ final class FilteringClassResolver extends DefaultClassResolver {
         this.rejections = rejections;
     }
 
-    /** A class the filter would refuse to read is not written either: the attribute is left out instead. */
+    /**
+     * A class the filter would refuse to read is not written either: the attribute is left out
+     * instead. Checked when Kryo first meets the class, not each time it writes its name: a pooled
+     * Kryo keeps its registrations, so a busy webapp pays the check once per class.
+     */
     @Override
-    protected void writeName(Output output, Class type, Registration registration) {
+    public Registration registerImplicit(Class type) {
         filter.check(type);
-        super.writeName(output, type, registration);
+        return super.registerImplicit(type);
     }
 
     @Override
