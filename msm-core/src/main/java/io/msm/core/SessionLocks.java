@@ -77,9 +77,6 @@ final class SessionLocks {
             try {
                 Long cas = store.addVersioned(node, key, token, expirySeconds);
                 if (cas != null) {
-                    if (waited) {
-                        statistics.increment(Statistics.Counter.LOCK_WAITS);
-                    }
                     statistics.increment(Statistics.Counter.LOCKS_ACQUIRED);
                     return new Lock(key, node, token, true, cas);
                 }
@@ -89,7 +86,10 @@ final class SessionLocks {
                 health.repairLater(node, NodeRepairs.deleteIfHolding(key, token));
                 continue;
             }
-            waited = true;
+            if (!waited) {
+                waited = true;
+                statistics.increment(Statistics.Counter.LOCK_WAITS); // counted as it starts: a stuck wait shows
+            }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 statistics.increment(Statistics.Counter.LOCK_TIMEOUTS);

@@ -22,8 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import io.msm.core.SessionId;
 import io.msm.core.Statistics.Counter;
 import io.msm.testkit.Await;
+import io.msm.serializers.Transcoding;
 import io.msm.testkit.MemcachedServer;
 
 /**
@@ -181,11 +183,18 @@ class NonStickyRequestsIT extends ClusterTest {
         assertNotNull(serverOf(id).get(lockKey(id)), "the holder has the session's lock");
 
         // The holder cannot end before the gate opens, so this request got past the lock without it.
-        Browser.Page waiter = withSession(id).get(tomcats[1].url("/app/s/set?b=2"));
+        Browser.Page waiter;
+        List<String> log;
+        try (Transcoding.Warnings warnings = Transcoding.Warnings.capture("io.msm")) {
+            waiter = withSession(id).get(tomcats[1].url("/app/s/set?b=2"));
+            log = warnings.messages();
+        }
         assertEquals(200, waiter.status());
         assertEquals("2", waiter.get("attr.b"));
         assertFalse(holder.isDone(), "the holder still holds the lock");
         assertEquals(timeouts + 1, count(tomcats[1], Counter.LOCK_TIMEOUTS));
+        assertEquals(1, log.stream().filter(l -> l.contains("still locked by another request after lockWaitTimeout=500"
+                + " ms") && l.contains(SessionId.masked(id))).count(), "logged once, with the masked id: " + log);
 
         long merged = count(tomcats[0], Counter.NON_STICKY_STORES_MERGED);
         open(gate);
@@ -199,6 +208,31 @@ class NonStickyRequestsIT extends ClusterTest {
             assertEquals("1", after.get("attr.start"));
         }
         assertNull(serverOf(id).get(lockKey(id)), "the holder released its lock");
+    }
+
+    @Test
+    void aWaiterTakesTheLockOnceTheHolderReleasesIt_seesItsChange_andTheWaitIsCounted() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "60000");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        long waits = count(tomcats[1], Counter.LOCK_WAITS);
+        long timeouts = count(tomcats[1], Counter.LOCK_TIMEOUTS);
+
+        String gate = gate();
+        Future<Browser.Page> holder = pool.submit(
+                () -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + gate + "&a=1")));
+        awaitArrivals(gate, 1);
+        Future<Browser.Page> waiter = pool.submit(() -> withSession(id).get(tomcats[1].url("/app/s/set?b=2")));
+        Await.until("the waiter to meet the held lock", WAIT, () -> count(tomcats[1], Counter.LOCK_WAITS) == waits + 1);
+        assertFalse(waiter.isDone(), "the waiter went past a held lock");
+
+        open(gate);
+        assertEquals(200, holder.get(30, TimeUnit.SECONDS).status());
+        Browser.Page after = waiter.get(30, TimeUnit.SECONDS);
+        assertEquals("1", after.get("attr.a"), "the waiter loaded the session after the holder stored it");
+        assertEquals("2", after.get("attr.b"));
+        assertEquals(waits + 1, count(tomcats[1], Counter.LOCK_WAITS));
+        assertEquals(timeouts, count(tomcats[1], Counter.LOCK_TIMEOUTS));
     }
 
     @Test
