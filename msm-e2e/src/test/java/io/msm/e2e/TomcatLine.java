@@ -40,7 +40,8 @@ record TomcatLine(String name, String version, String adapterModule) {
 
     /** Tomcat 10 and later speak jakarta.servlet. */
     String servletPackage() {
-        return Integer.parseInt(name) >= 10 ? "jakarta.servlet" : "javax.servlet";
+        int major = Integer.parseInt(version.substring(0, version.indexOf('.')));
+        return major >= 10 ? "jakarta.servlet" : "javax.servlet";
     }
 
     @Override
