@@ -43,13 +43,7 @@ public final class CorpusMain {
 
     /** The limits reach the JDK's own stream filter by method handles; this JDK must honour them too. */
     private static String depthLimitRefuses(TranscoderFactory f) {
-        List<Object> deep = new ArrayList<>();
-        List<Object> current = deep;
-        for (int i = 0; i < 60; i++) {
-            List<Object> next = new ArrayList<>();
-            current.add(next);
-            current = next;
-        }
+        List<Object> deep = Transcoding.nestedLists(60);
         ClassLoader loader = CorpusMain.class.getClassLoader();
         byte[] bytes = Transcoding.create(f, loader, null, false).encode(new SessionContent(Map.of("v", deep), null));
         try {

@@ -117,13 +117,7 @@ class SafetyTest {
     @ParameterizedTest
     @MethodSource("both")
     void anObjectGraphDeeperThanMaxdepthDiscardsTheSession(TranscoderFactory f) {
-        List<Object> deep = new ArrayList<>();
-        List<Object> current = deep;
-        for (int i = 0; i < 60; i++) {
-            List<Object> next = new ArrayList<>();
-            current.add(next);
-            current = next;
-        }
+        List<Object> deep = Transcoding.nestedLists(60);
         byte[] bytes = encode(f, deep);
         TranscoderException e = assertThrows(TranscoderException.class,
                 () -> Transcoding.create(f, getClass().getClassLoader(), "maxdepth=30", false).decode(bytes));

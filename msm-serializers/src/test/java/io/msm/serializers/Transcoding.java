@@ -39,6 +39,18 @@ public final class Transcoding {
         return f.create(new TranscoderContext(loader, serialFilter, reportOnly));
     }
 
+    /** @return a list holding a list holding … {@code depth} levels down: a graph deeper than a small maxdepth */
+    public static List<Object> nestedLists(int depth) {
+        List<Object> top = new ArrayList<>();
+        List<Object> current = top;
+        for (int i = 0; i < depth; i++) {
+            List<Object> next = new ArrayList<>();
+            current.add(next);
+            current = next;
+        }
+        return top;
+    }
+
     public static Transcoder create(TranscoderFactory f) {
         return create(f, Transcoding.class.getClassLoader(), null, false);
     }
