@@ -25,6 +25,7 @@ import io.msm.core.TranscoderException;
  * <pre>
  * format 2 | principal block | attribute count 4 | per attribute: name (modified UTF-8) | block
  * block: kind 1 (0 = none, 1 = Java serialization, 2 = Kryo) | length 4 | bytes
+ * Java bytes: a whole stream, or a reset (TC_RESET) and one object of a stream the block before began
  * </pre>
  *
  * Format 1, written by the first Java transcoder, had no kind byte; it is still read.

@@ -8,8 +8,10 @@ import java.io.InvalidClassException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
+import java.io.ObjectStreamConstants;
 import java.io.ObjectStreamException;
 import java.io.OutputStream;
+import java.io.SequenceInputStream;
 import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
@@ -21,6 +23,9 @@ import java.util.Map;
  */
 public final class JavaSerialization {
     private static final Map<String, Class<?>> PRIMITIVES = new HashMap<>();
+    private static final byte[] STREAM_HEADER = {(byte) (ObjectStreamConstants.STREAM_MAGIC >>> 8),
+        (byte) ObjectStreamConstants.STREAM_MAGIC, (byte) (ObjectStreamConstants.STREAM_VERSION >>> 8),
+        (byte) ObjectStreamConstants.STREAM_VERSION};
 
     static {
         for (Class<?> c : new Class<?>[] {boolean.class, byte.class, char.class, short.class, int.class,
@@ -56,6 +61,42 @@ public final class JavaSerialization {
         stream.flush();
     }
 
+    /** @return a writer of several values to {@code out}, one stream for all of them */
+    public BlockWriter blockWriter(OutputStream out) {
+        return new BlockWriter(out);
+    }
+
+    /**
+     * Writes the attributes of one session through one stream: building an ObjectOutputStream costs
+     * more than writing a small attribute. The first value's bytes begin with the stream header, the
+     * next ones with a reset (TC_RESET), so no value refers to another and each reads back on its own
+     * ({@link #deserialize} puts a header before a reset). After a failure the next value starts a
+     * new stream.
+     */
+    public final class BlockWriter {
+        private final OutputStream out;
+        private ObjectOutputStream stream;
+
+        BlockWriter(OutputStream out) {
+            this.out = out;
+        }
+
+        public void write(Object value) throws IOException {
+            if (stream == null) {
+                stream = new FilteredObjectOutputStream(out);
+            } else {
+                stream.reset();
+            }
+            try {
+                stream.writeObject(value);
+                stream.flush();
+            } catch (IOException | RuntimeException | Error e) {
+                stream = null; // half an object is in its tables and buffer
+                throw e;
+            }
+        }
+    }
+
     /** Refuses to write a class that the filter would refuse to read. */
     private final class FilteredObjectOutputStream extends ObjectOutputStream {
         FilteredObjectOutputStream(OutputStream out) throws IOException {
@@ -83,7 +124,11 @@ public final class JavaSerialization {
      * @throws IOException, ClassNotFoundException when the bytes cannot be read back
      */
     public Object deserialize(byte[] bytes, int offset, int length) throws IOException, ClassNotFoundException {
-        try (ObjectInputStream in = new FilteredObjectInputStream(new ByteArrayInputStream(bytes, offset, length))) {
+        InputStream block = new ByteArrayInputStream(bytes, offset, length);
+        if (length > 0 && bytes[offset] == ObjectStreamConstants.TC_RESET) {
+            block = new SequenceInputStream(new ByteArrayInputStream(STREAM_HEADER), block); // see BlockWriter
+        }
+        try (ObjectInputStream in = new FilteredObjectInputStream(block)) {
             StreamLimits.install(in, streamFilter);
             return in.readObject();
         }

@@ -4,7 +4,7 @@ package io.msm.serializers;
  * Java serialization, one attribute at a time (see {@link AttributeTranscoder}), every class name
  * checked by the {@link SerialFilter} before it is loaded.
  */
-final class JavaSerializationTranscoder extends AttributeTranscoder<Void> {
+final class JavaSerializationTranscoder extends AttributeTranscoder<JavaSerializationTranscoder.Call> {
     static final int ID = 1;
 
     private final JavaSerialization java;
@@ -19,25 +19,33 @@ final class JavaSerializationTranscoder extends AttributeTranscoder<Void> {
         return ID;
     }
 
-    @Override
-    protected Void open() {
-        return null;
+    /** One encode: the stream all its attributes are written through. */
+    static final class Call {
+        JavaSerialization.BlockWriter writer;
     }
 
     @Override
-    protected void close(Void call) {
-        // nothing borrowed
+    protected Call open() {
+        return new Call();
     }
 
     @Override
-    protected void write(Void call, String name, Object value, SessionBytes out) throws Exception {
+    protected void close(Call call) {
+        call.writer = null;
+    }
+
+    @Override
+    protected void write(Call call, String name, Object value, SessionBytes out) throws Exception {
+        if (call.writer == null) {
+            call.writer = java.blockWriter(out);
+        }
         int block = out.beginBlock(JAVA);
-        java.serialize(value, out);
+        call.writer.write(value);
         out.endBlock(block);
     }
 
     @Override
-    protected Object read(Void call, int kind, byte[] data, int offset, int length) throws Exception {
+    protected Object read(Call call, int kind, byte[] data, int offset, int length) throws Exception {
         if (kind != JAVA) {
             throw new java.io.IOException("block kind " + kind + " is not Java serialization");
         }

@@ -58,6 +58,26 @@ class JavaSerializationTranscoderTest {
         assertNull(back.principal());
     }
 
+    /**
+     * The attributes of one session share one stream (a reset between them): an attribute that
+     * fails halfway, after the stream had written its classes, must not spoil the ones after it, and
+     * an object held by two attributes comes back as two equal copies, as each attribute is read alone.
+     */
+    @Test
+    void anAttributeThatFailsHalfwayLeavesTheStreamForTheOthersIntact() throws TranscoderException {
+        ArrayList<String> shared = new ArrayList<>(List.of("x", "y"));
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        attrs.put("first", new ArrayList<>(List.of("a")));
+        attrs.put("broken", new ArrayList<>(List.of("b", new Object())));
+        attrs.put("second", shared);
+        attrs.put("third", shared);
+        attrs.put("date", new Date(7L));
+        SessionContent back = transcoder.decode(transcoder.encode(new SessionContent(attrs, new NamedPrincipal("bob"))));
+        assertEquals(Map.of("first", List.of("a"), "second", shared, "third", shared, "date", new Date(7L)),
+                back.attributes());
+        assertEquals(new NamedPrincipal("bob"), back.principal());
+    }
+
     /** A busy webapp puts the same bad attribute in every request: the log names it once, not per request. */
     @Test
     void anAttributeThatCannotBeSerializedIsNamedOnceWithItsClass() throws TranscoderException {
