@@ -266,9 +266,8 @@ public final class NonStickySessions {
         if (v == null || v.maxInactiveInterval <= 0) {
             return true;
         }
-        long copyLifetime = (v.maxInactiveInterval + SessionEngine.refreshSeconds(v.maxInactiveInterval)
-                + EXPIRY_GRACE_SECONDS) * 1000L;
-        return engine.now() - back < copyLifetime;
+        long copyLifetimeSeconds = SessionEngine.lifetimeSeconds(v.maxInactiveInterval) + EXPIRY_GRACE_SECONDS;
+        return engine.now() - back < copyLifetimeSeconds * 1000L;
     }
 
     /** The session's node came back empty or behind: give it the backup's copy. */

@@ -478,11 +478,16 @@ public final class SessionEngine implements AutoCloseable {
         return maxInactive <= 0 ? 0 : Math.min(maxInactive / 10, 60);
     }
 
+    /** @return how long a stored copy outlives its session's last access; for a positive timeout */
+    static long lifetimeSeconds(int maxInactive) {
+        return (long) maxInactive + refreshSeconds(maxInactive);
+    }
+
     int expiry(int maxInactive) {
         if (maxInactive <= 0) {
             return 0;
         }
-        long seconds = (long) maxInactive + refreshSeconds(maxInactive);
+        long seconds = lifetimeSeconds(maxInactive);
         return seconds <= MAX_RELATIVE_EXPIRY ? (int) seconds
                 : (int) Math.min(Integer.MAX_VALUE, clock.millis() / 1000 + seconds);
     }

@@ -56,9 +56,7 @@ public final class JavaSerialization {
 
     /** Writes the value's stream to {@code out}, which stays open. */
     public void serialize(Object value, OutputStream out) throws IOException {
-        ObjectOutputStream stream = new FilteredObjectOutputStream(out);
-        stream.writeObject(value);
-        stream.flush();
+        blockWriter(out).write(value);
     }
 
     /** @return a writer of several values to {@code out}, one stream for all of them */

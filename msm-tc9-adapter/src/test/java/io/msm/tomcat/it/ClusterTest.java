@@ -84,6 +84,11 @@ abstract class ClusterTest {
         return "localhost_" + APP + "_" + sessionId;
     }
 
+    /** The key of a non-sticky session's backup copy, on the node after its own. */
+    static String backupKey(String sessionId) {
+        return "localhost_" + APP + "_backup:" + sessionId;
+    }
+
     MemcachedServer serverOf(String sessionId) {
         String node = SessionId.parse(sessionId).nodeId();
         return node.equals("n1") ? n1 : n2;
@@ -96,6 +101,12 @@ abstract class ClusterTest {
     void awaitStored(String sessionId) {
         Await.until("session " + sessionId + " stored in memcached", WAIT,
                 () -> serverOf(sessionId).get(key(sessionId)) != null);
+    }
+
+    /** Non-sticky: waits until the session's backup copy is on the node after its own. */
+    void awaitBackupCopy(String sessionId) {
+        Await.until("the backup copy of " + sessionId + " written", WAIT,
+                () -> otherServer(sessionId).get(backupKey(sessionId)) != null);
     }
 
     static long count(TomcatNode node, Statistics.Counter counter) {

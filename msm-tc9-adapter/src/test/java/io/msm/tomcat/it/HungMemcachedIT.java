@@ -66,8 +66,7 @@ class HungMemcachedIT extends ClusterTest {
         Browser user = new Browser();
         String id = user.get(tomcats[0].url("/app/s/set?name=alice&step=1")).get("id");
         MemcachedServer primary = serverOf(id);
-        MemcachedServer backup = otherServer(id);
-        Await.until("the backup copy written", WAIT, () -> backup.get("localhost_/app_backup:" + id) != null);
+        awaitBackupCopy(id);
 
         hang(primary, () -> {
             Browser.Page changed = user.get(tomcats[0].url("/app/s/set?step=2"));
@@ -100,8 +99,7 @@ class HungMemcachedIT extends ClusterTest {
         Browser user = new Browser();
         String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
         MemcachedServer primary = serverOf(id);
-        Await.until("the backup copy written", WAIT,
-                () -> otherServer(id).get("localhost_/app_backup:" + id) != null);
+        awaitBackupCopy(id);
 
         hang(primary, () -> assertEquals("invalidated",
                 user.get(tomcats[0].url("/app/s/invalidate")).body().trim()));

@@ -402,10 +402,6 @@ class NonStickyRequestsIT extends ClusterTest {
         return PREFIX + "validity:" + id;
     }
 
-    private static String backupKey(String id) {
-        return PREFIX + "backup:" + id;
-    }
-
     private static String backupValidityKey(String id) {
         return PREFIX + "backup-validity:" + id;
     }

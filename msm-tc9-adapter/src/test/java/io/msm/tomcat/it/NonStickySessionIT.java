@@ -95,8 +95,7 @@ class NonStickySessionIT extends ClusterTest {
         Browser user = new Browser();
         String id = user.get(tomcats[0].url("/app/s/set?name=alice&step=2")).get("id");
         MemcachedServer primary = serverOf(id);
-        MemcachedServer backup = otherServer(id);
-        Await.until("the backup copy written", WAIT, () -> backup.get("localhost_/app_backup:" + id) != null);
+        awaitBackupCopy(id);
 
         primary.kill();
         for (TomcatNode tomcat : tomcats) {
@@ -132,7 +131,7 @@ class NonStickySessionIT extends ClusterTest {
         Thread.sleep(2500); // two more expiry checks on each Tomcat: nobody fires it again
         assertEquals(1, SessionEvents.destroyed(id), "sessionDestroyed fires once in the whole cluster");
         assertNull(serverOf(id).get(key(id)));
-        assertNull(otherServer(id).get("localhost_/app_backup:" + id));
+        assertNull(otherServer(id).get(backupKey(id)));
         Browser.Page after = user.get(tomcats[1].url("/app/s/peek"));
         assertEquals("none", after.get("session"));
     }
