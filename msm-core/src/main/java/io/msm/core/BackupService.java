@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs session backups off the request thread, in order per session. At most one backup per
- * session waits: a newer one replaces it, since only the latest state matters. The pool's queue is
+ * session waits: a newer one replaces it, since only the latest state matters, except that a
+ * waiting removal is never replaced. The pool's queue is
  * bounded; when it is full the request thread runs its own backup, so overload slows requests
  * down instead of growing the heap.
  */
@@ -27,13 +28,20 @@ final class BackupService {
     interface Job {
         void run();
 
+        /** @return true when this job deletes the session: no later job of it may take its place */
+        default boolean removes() {
+            return false;
+        }
+
         /**
-         * Called when this job replaces one that still waits for the same session.
+         * Called when this job comes while another for the same session still waits.
          *
-         * @return what runs instead of both; by default this job, as it carries the latest state
+         * @return what runs instead of both; by default this job, as it carries the latest state, but
+         *     a waiting removal stays: a write that comes after it is of a session that no longer
+         *     exists, and replacing the removal would leave the session in memcached
          */
         default Job absorb(Job waiting) {
-            return this;
+            return waiting.removes() ? waiting : this;
         }
     }
 

@@ -9,8 +9,10 @@ import java.util.function.Consumer;
  * record on both nodes, the backup copy, expiries to push forward, keys of a former id to delete).
  * While one waits, a newer one for the same session absorbs it instead of queueing behind it, so a
  * busy session costs one write per round of the backup threads, and nothing the older one carried
- * is lost: its backup copy is kept unless the newer has its own, its deletions are kept. (A store
- * after a removal of the same id rewrites the session, as it would have in sequence.)
+ * is lost: its backup copy is kept unless the newer has its own, its deletions are kept. A waiting
+ * removal absorbs whatever comes after it: ids are never reused, so a write after the removal is a
+ * late one of a dead session, and dropping the removal would leave that session in memcached
+ * without the marker that keeps it dead.
  */
 final class ClusterWrite implements BackupService.Job {
     final String id;
@@ -61,7 +63,8 @@ final class ClusterWrite implements BackupService.Job {
         return w;
     }
 
-    boolean isRemoval() {
+    @Override
+    public boolean removes() {
         return removal;
     }
 
@@ -71,8 +74,12 @@ final class ClusterWrite implements BackupService.Job {
             return this;
         }
         ClusterWrite older = (ClusterWrite) waiting;
+        if (older.removes() && !removes()) {
+            older.formerIds.addAll(formerIds);
+            return older;
+        }
         formerIds.addAll(older.formerIds);
-        if (!isRemoval()) {
+        if (!removes()) {
             if (backupFrame == null) {
                 backupFrame = older.backupFrame;
             }

@@ -496,7 +496,7 @@ public final class NonStickySessions {
         for (String former : w.formerIds) {
             deleteAll(former);
         }
-        if (w.isRemoval()) {
+        if (w.removes()) {
             markRemoved(w.id, w.expiry);
             deleteAll(w.id);
             return;

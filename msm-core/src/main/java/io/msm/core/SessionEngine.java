@@ -395,7 +395,26 @@ public final class SessionEngine implements AutoCloseable {
     /** Deletes an invalidated or expired session from memcached, after any backup still queued for it. */
     public void removed(String id, SessionState state) {
         state.removed = true; // a store of it still queued, or still being encoded, is dropped
-        backups.submit(state, () -> {
+        backups.submit(state, new RemovalJob(id, state));
+    }
+
+    /** Deletes a removed session's copies; a store that comes while it waits does not replace it. */
+    private final class RemovalJob implements BackupService.Job {
+        private final String id;
+        private final SessionState state;
+
+        RemovalJob(String id, SessionState state) {
+            this.id = id;
+            this.state = state;
+        }
+
+        @Override
+        public boolean removes() {
+            return true;
+        }
+
+        @Override
+        public void run() {
             delete(id);
             String stale = state.storedUnderId;
             if (stale != null && !stale.equals(id)) {
@@ -403,7 +422,7 @@ public final class SessionEngine implements AutoCloseable {
             }
             state.storedFingerprint = 0;
             state.storedUnderId = null;
-        });
+        }
     }
 
     private void delete(String id) {
@@ -437,11 +456,19 @@ public final class SessionEngine implements AutoCloseable {
      */
     private void storeWhileWaiting(String id, String node, byte[] frame, int expiry, long fingerprint,
             SessionState state) {
+        if (state.removed) {
+            return;
+        }
         SessionStore.Sent sent;
         try {
             sent = store.send(node, keyPrefix + id, frame, expiry);
         } catch (StoreException e) {
             new StoreJob(id, node, frame, expiry, fingerprint, false, state, null).failed(e);
+            return;
+        }
+        if (state.removed) {
+            // Removed while this request encoded it: its deletion may have run before this set.
+            backups.submit(state, new RemovalJob(id, state));
             return;
         }
         StoreJob job = new StoreJob(id, node, frame, expiry, fingerprint, false, state, sent);

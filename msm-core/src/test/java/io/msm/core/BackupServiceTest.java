@@ -77,6 +77,37 @@ class BackupServiceTest {
     }
 
     @Test
+    void aWaitingRemovalIsNeverReplacedByALaterBackup() throws Exception {
+        service = new BackupService(2, 100, "test-backup", statistics);
+        SessionState session = new SessionState();
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        CompletableFuture<Void> first = service.submit(session, () -> {
+            firstStarted.countDown();
+            await(releaseFirst, "the test to release the first backup");
+            ran.add("backup");
+        });
+        await(firstStarted, "the first backup to start");
+        CompletableFuture<Void> removal = service.submit(session, new BackupService.Job() {
+            @Override
+            public boolean removes() {
+                return true;
+            }
+
+            @Override
+            public void run() {
+                ran.add("removal");
+            }
+        });
+        CompletableFuture<Void> late = service.submit(session, () -> ran.add("late backup"));
+        releaseFirst.countDown();
+
+        awaitAll(List.of(first, removal, late));
+        assertEquals(List.of("backup", "removal"), ran);
+    }
+
+    @Test
     void manyBackupsOfOneSessionRunInSubmitOrderAndNeverTogether() throws Exception {
         service = new BackupService(4, 100, "test-backup", statistics);
         SessionState session = new SessionState();

@@ -41,7 +41,7 @@ class ClusterWriteTest {
         ClusterWrite merged = (ClusterWrite) ClusterWrite.stored("s-n1", 60, null, FRAME, null, w -> { }).absorb(read);
         assertArrayEquals(OLD_VALIDITY, merged.validity);
         assertArrayEquals(FRAME, merged.backupFrame);
-        assertTrue(!merged.isRemoval());
+        assertTrue(!merged.removes());
     }
 
     @Test
@@ -50,7 +50,17 @@ class ClusterWriteTest {
         ClusterWrite removal = ClusterWrite.removed("s-n1", null, 60, w -> { });
         ClusterWrite merged = (ClusterWrite) removal.absorb(store);
         assertSame(removal, merged);
-        assertTrue(merged.isRemoval());
+        assertTrue(merged.removes());
+        assertTrue(merged.formerIds.contains("r-n1"));
+    }
+
+    @Test
+    void aWaitingRemovalIsNotReplacedByALateStoreOfTheSameId() {
+        ClusterWrite removal = ClusterWrite.removed("s-n1", null, 60, w -> { });
+        ClusterWrite lateStore = ClusterWrite.stored("s-n1", 60, NEW_VALIDITY, FRAME, "r-n1", w -> { });
+        ClusterWrite merged = (ClusterWrite) lateStore.absorb(removal);
+        assertSame(removal, merged, "the session's keys are still deleted and its marker written");
+        assertTrue(merged.backupFrame == null && merged.validity == null, "nothing of the dead session is written");
         assertTrue(merged.formerIds.contains("r-n1"));
     }
 

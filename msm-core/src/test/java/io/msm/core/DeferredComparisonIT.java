@@ -12,6 +12,8 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,8 +22,9 @@ import org.junit.jupiter.api.Test;
 import io.msm.testkit.MemcachedServer;
 
 /**
- * Sticky mode with asynchronous backups, against a real memcached: a change that waits for its
- * write window is not lost when the webapp stops, and a session removed meanwhile stays removed.
+ * Sticky mode against a real memcached: a change that waits for its write window is not lost when
+ * the webapp stops, and a session removed (logout, expiry) stays removed whatever backup of it was
+ * queued, encoding or sent when it went.
  */
 class DeferredComparisonIT {
     private static final String PREFIX = "test_";
@@ -107,5 +110,55 @@ class DeferredComparisonIT {
         engine.close(); // runs every queued backup
 
         assertNull(stored(id), "the logged-out session is not written back");
+    }
+
+    /**
+     * The order CI once met by chance: the removal still waits behind an earlier backup of the
+     * session when the late comparison's store comes. The store must not take the removal's place.
+     */
+    @Test
+    void aRemovalWaitingBehindABackupIsNotReplacedByALateStore() throws Exception {
+        SessionState state = new SessionState();
+        String id = storedSession(state);
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        engine.backups().submit(state, () -> {
+            running.countDown();
+            awaitQuietly(release);
+        });
+        assertTrue(running.await(10, TimeUnit.SECONDS), "the earlier backup started");
+        engine.removed(id, state);
+        engine.afterRequest(snapshot(id, "alice, logged in"), state);
+        release.countDown();
+
+        engine.close();
+
+        assertNull(stored(id), "the logged-out session is deleted, not left behind");
+    }
+
+    /** Synchronous backups send the set from the request thread, outside the session's queue. */
+    @Test
+    void withSynchronousBackupsARequestEndingAfterTheLogoutStoresNothing() throws Exception {
+        engine.close();
+        engine = SessionEngine.start(Settings.parse(Map.of("memcachedNodes", server.node("n1"),
+                "sessionBackupAsync", "false")), new SessionEngineIT.StringMapTranscoder(), List.of(), PREFIX, "test",
+                clock);
+        SessionState state = new SessionState();
+        String id = storedSession(state);
+        engine.removed(id, state);
+        engine.backups().submit(state, () -> { }).get(10, TimeUnit.SECONDS); // the deletion has run
+
+        engine.afterRequest(snapshot(id, "alice, logged in"), state);
+        engine.close();
+
+        assertNull(stored(id), "the logged-out session is not written back");
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
