@@ -44,9 +44,9 @@ final class LoadBenchmark {
     }
 
     private int measure(BenchTomcat tomcat, List<Config> configs) throws IOException, InterruptedException {
-        Map<Config, List<String>> sessions = new LinkedHashMap<>();
+        Map<Config, CookieJar> sessions = new LinkedHashMap<>();
         for (Config c : configs) {
-            sessions.put(c, Sessions.create(tomcat.port(), c.path(), options.sessions));
+            sessions.put(c, new CookieJar(Sessions.create(tomcat.port(), c.path(), options.sessions)));
         }
         System.out.printf("%d configurations, %d sessions each, %d connections; warm-up %d s, %d rounds of %d s%n",
                 configs.size(), options.sessions, options.connections, options.warmupSeconds, options.rounds,

@@ -9,8 +9,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A closed loop on loopback: each of N threads holds one keep-alive connection and sends its next
- * request as soon as the previous answer arrived, each time with the cookie of a session picked at
- * random. It stops at a deadline; every request counts, the ones that fail too.
+ * request as soon as the previous answer arrived, each time with the cookie of a user picked at
+ * random. It stops at a deadline; every request counts, the ones that fail too. A renamed session
+ * is followed as a browser follows it, and counted.
  */
 final class LoadGenerator {
     /** Latencies kept per thread at most; far more than a round of a few seconds produces. */
@@ -25,12 +26,12 @@ final class LoadGenerator {
     }
 
     /** Runs one round against {@code path} (e.g. /msm-sticky-async/s/read) for {@code millis}. */
-    RoundResult run(String path, List<String> sessionIds, long millis) throws InterruptedException {
+    RoundResult run(String path, CookieJar cookies, long millis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         List<Worker> workers = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < connections; i++) {
-            Worker w = new Worker(path, sessionIds, deadline);
+            Worker w = new Worker(path, cookies, deadline);
             workers.add(w);
             w.thread.start();
         }
@@ -44,11 +45,13 @@ final class LoadGenerator {
         long errors = 0;
         long non2xx = 0;
         long lost = 0;
+        long renamed = 0;
         int total = 0;
         for (Worker w : workers) {
             errors += w.errors;
             non2xx += w.non2xx;
             lost += w.lost;
+            renamed += w.renamed;
             total += w.count;
         }
         long[] all = new long[total];
@@ -61,7 +64,7 @@ final class LoadGenerator {
         String firstProblem = workers.stream().map(w -> w.firstProblem).filter(p -> p != null).findFirst()
                 .orElse(null);
         return new RoundResult(total / seconds, percentile(all, 0.50), percentile(all, 0.99), total, errors, non2xx,
-                lost, firstProblem);
+                lost, renamed, firstProblem);
     }
 
     private static double percentile(long[] sortedNanos, double p) {
@@ -75,18 +78,19 @@ final class LoadGenerator {
     private final class Worker implements Runnable {
         final Thread thread = new Thread(this, "load");
         private final String path;
-        private final List<String> sessionIds;
+        private final CookieJar cookies;
         private final long deadline;
         long[] latencies = new long[4096];
         int count;
         long errors;
         long non2xx;
         long lost;
+        long renamed;
         String firstProblem;
 
-        Worker(String path, List<String> sessionIds, long deadline) {
+        Worker(String path, CookieJar cookies, long deadline) {
             this.path = path;
-            this.sessionIds = sessionIds;
+            this.cookies = cookies;
             this.deadline = deadline;
             thread.setDaemon(true);
         }
@@ -96,12 +100,13 @@ final class LoadGenerator {
             try (HttpConnection connection = new HttpConnection(port)) {
                 while (System.nanoTime() < deadline && count < MAX_SAMPLES_PER_THREAD
                         && !Thread.currentThread().isInterrupted()) {
-                    String id = sessionIds.get(ThreadLocalRandom.current().nextInt(sessionIds.size()));
+                    int user = ThreadLocalRandom.current().nextInt(cookies.size());
+                    String id = cookies.get(user);
                     long t0 = System.nanoTime();
                     try {
                         HttpConnection.Response r = connection.get(path, id);
                         record(System.nanoTime() - t0);
-                        check(r, id);
+                        check(r, user, id);
                     } catch (IOException | RuntimeException e) {
                         record(System.nanoTime() - t0);
                         errors++;
@@ -111,13 +116,16 @@ final class LoadGenerator {
             }
         }
 
-        private void check(HttpConnection.Response r, String id) {
+        private void check(HttpConnection.Response r, int user, String id) {
             if (r.status == 404) {
                 lost++;
                 problem("session " + id + " not found (404)");
             } else if (r.status < 200 || r.status > 299) {
                 non2xx++;
                 problem("HTTP " + r.status);
+            } else if (r.newSessionId != null && r.newSessionId.equals(r.body)
+                    && cookies.followRename(user, id, r.newSessionId)) {
+                renamed++;
             } else if (!r.body.equals(id) || r.newSessionId != null) {
                 lost++;
                 problem("session " + id + " answered as " + r.body

@@ -52,6 +52,7 @@ final class Results {
             table(out, workload);
         }
         targets(out);
+        renames(out);
         memcachedOperations(out);
         return 0;
     }
@@ -119,6 +120,26 @@ final class Results {
         out.println();
     }
 
+    /** Sessions that moved during the run: no failure for a user, whose browser keeps the new cookie. */
+    private void renames(PrintStream out) {
+        boolean any = false;
+        for (Config c : configs) {
+            for (String workload : workloads) {
+                List<RoundResult> all = new ArrayList<>(warmUps.getOrDefault(key(c, workload), List.of()));
+                all.addAll(rounds.getOrDefault(key(c, workload), List.of()));
+                long renamed = sum(all, r -> r.renamed);
+                if (renamed > 0) {
+                    any = true;
+                    out.printf("Renamed sessions (moved to another node, cookie followed): %s, %s workload: %d%n",
+                            c.label, workload, renamed);
+                }
+            }
+        }
+        if (any) {
+            out.println();
+        }
+    }
+
     /** Per request, what our engine did: the memcached round trips behind each figure. */
     private void memcachedOperations(PrintStream out) {
         out.println("Engine counters per request (ours; io.msm.core.Statistics, measured rounds):");
@@ -145,7 +166,7 @@ final class Results {
         List<RoundResult> all = rounds.get(configKey + "/" + workload);
         return new RoundResult(median(all, r -> r.requestsPerSecond), median(all, r -> r.p50Millis),
                 median(all, r -> r.p99Millis), sum(all, r -> r.requests), sum(all, r -> r.errors),
-                sum(all, r -> r.non2xx), sum(all, r -> r.lost), null);
+                sum(all, r -> r.non2xx), sum(all, r -> r.lost), sum(all, r -> r.renamed), null);
     }
 
     private static double median(List<RoundResult> all, ToDoubleFunction<RoundResult> f) {
