@@ -75,15 +75,6 @@ class MemcachedSession extends StandardSession {
     }
 
     @Override
-    public void setId(String newId, boolean notify) {
-        String oldId = id;
-        super.setId(newId, notify);
-        if (oldId != null && !oldId.equals(newId) && manager instanceof MemcachedSessionManagerBase) {
-            ((MemcachedSessionManagerBase) manager).renamed(oldId, newId);
-        }
-    }
-
-    @Override
     public void setAttribute(String name, Object value, boolean notify) {
         super.setAttribute(name, value, notify);
         if (name != null && value != null) { // a null value is a removal, recorded as such

@@ -43,7 +43,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
     private static final long ALIAS_LIFETIME_MILLIS = 60_000;
 
     private final Map<String, String> attributes = new ConcurrentHashMap<>();
-    /** Old id to new id of sessions renamed lately, for parallel requests still carrying the old cookie. */
+    /**
+     * Old id to new id of sessions msm moved lately, for parallel requests still carrying the old
+     * cookie. Only msm's own moves: an id changed at login (session fixation protection) or by the
+     * webapp must stop working at once.
+     */
     private final Map<String, Alias> aliases = new ConcurrentHashMap<>();
     private final Object[] loadLocks = new Object[64];
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();
@@ -386,7 +390,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         }
         Alias alias = aliases.get(id);
         if (alias != null) {
-            return super.findSession(alias.newId);
+            // The alias is made just before the rename: the session is under one id or the other.
+            Session moved = super.findSession(alias.newId);
+            return moved != null ? moved : super.findSession(id);
         }
         if (id.equals(missing.get())) {
             return null;
@@ -422,12 +428,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         }
     }
 
-    /** A session was renamed: parallel requests still carrying the old cookie find it for a while. */
-    void renamed(String oldId, String newId) {
-        if (engine != null) {
-            aliases.put(oldId, new Alias(newId, System.currentTimeMillis()));
-        }
-    }
 
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
     void moveIfNeeded(Request request, String requestedId) {
@@ -443,6 +443,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         if (session == null || !session.getIdInternal().equals(requestedId)) {
             return; // lost, or renamed already by a parallel request
         }
+        // Before the rename, so that a parallel request with the old cookie never loads a second copy.
+        aliases.put(requestedId, new Alias(movedId, System.currentTimeMillis()));
         changeSessionId(session, movedId);
         request.changeSessionId(movedId);
     }

@@ -31,6 +31,12 @@ class MemcachedFailoverIT extends ClusterTest {
         String newId = page.newSessionCookie();
         assertEquals(SessionId.parse(id).random(), SessionId.parse(newId).random());
         Await.until("the session stored on the surviving node", WAIT, () -> survivor.get(key(newId)) != null);
+
+        Browser otherTab = new Browser(); // a request sent before the new cookie arrived
+        otherTab.sessionId(id);
+        Browser.Page late = otherTab.get(tomcat.url("/app/s/get"));
+        assertEquals(newId, late.get("id"), "the old cookie still reaches the moved session for a while");
+        assertEquals("alice", late.get("attr.name"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.msm.tomcat.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,6 +67,29 @@ class TomcatFailoverIT extends ClusterTest {
         assertEquals(200, after.status());
         assertEquals("alice", after.get("user"), "still logged in on tomcat2, no login form");
         assertEquals("FORM", after.get("authType"));
+    }
+
+    /**
+     * Tomcat gives the session a new id at login, so that an id planted before it (session
+     * fixation) is worthless. msm's aliases for its own moves must not keep the old id working.
+     */
+    @Test
+    void theIdFromBeforeTheLoginDoesNotReachTheLoggedInSession() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager(), "FORM"));
+        Browser user = new Browser();
+        assertTrue(user.get(tomcat1.url("/app/secure/get")).body().contains("login-form"));
+        String planted = user.sessionId();
+        assertNotNull(planted, "the login form creates a session");
+        Browser.Page login = user.postForm(tomcat1.url("/app/j_security_check"), "j_username=alice&j_password=secret");
+        assertEquals(303, login.status(), "FORM login redirects back: " + login.body());
+        assertEquals("alice", user.get(tomcat1.url("/app/secure/get")).get("user"));
+        assertNotEquals(planted, user.sessionId(), "the login changed the id");
+
+        Browser attacker = new Browser();
+        attacker.sessionId(planted);
+        Browser.Page page = attacker.get(tomcat1.url("/app/secure/get"));
+        assertTrue(page.body().contains("login-form"), "the planted id gets the login form: " + page.body());
+        assertNull(page.get("user"));
     }
 
     @Test
