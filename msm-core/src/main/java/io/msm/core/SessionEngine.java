@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -63,6 +64,11 @@ public final class SessionEngine implements AutoCloseable {
     /** What each scheduled comparison runs, so that close() can run those still waiting. */
     private final Map<SessionState, Runnable> pendingComparisons = new ConcurrentHashMap<>();
     private final NonStickySessions nonSticky;
+    /**
+     * Sticky mode: ids of sessions removed here whose copies are not deleted yet. A lookup right
+     * after a logout or an expiry (the same request asks again) must not load the copy back.
+     */
+    private final Set<String> beingRemoved = ConcurrentHashMap.newKeySet();
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             String name, Clock clock) throws IOException {
@@ -219,6 +225,9 @@ public final class SessionEngine implements AutoCloseable {
         if (sid == null || !health.isKnown(sid.nodeId())) {
             return null;
         }
+        if (beingRemoved.contains(id)) {
+            return null;
+        }
         String node = sid.nodeId();
         if (!health.isUp(node)) {
             statistics.increment(Statistics.Counter.LOAD_FAILURES);
@@ -359,7 +368,11 @@ public final class SessionEngine implements AutoCloseable {
                 snapshot.authType());
         int maxInactive = snapshot.maxInactiveInterval();
         long refreshMillis = refreshSeconds(maxInactive) * 1000L;
-        boolean unchanged = fingerprint == state.storedFingerprint && snapshot.id().equals(state.storedUnderId);
+        // Compared with the newest content on its way to memcached too: a request that puts back what
+        // memcached still holds must not be skipped while an older change waits to overwrite it.
+        long queued = state.queuedFingerprint.get();
+        boolean unchanged = fingerprint == (queued != 0 ? queued : state.storedFingerprint)
+                && snapshot.id().equals(state.storedUnderId);
         if (unchanged && now - state.lastRefreshMillis < refreshMillis) {
             statistics.increment(Statistics.Counter.BACKUPS_SKIPPED_UNCHANGED);
             return;
@@ -368,10 +381,14 @@ public final class SessionEngine implements AutoCloseable {
         if (!health.isUp(node)) {
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
             state.storedFingerprint = 0;
+            state.queuedFingerprint.set(0);
             LOG.debug("session {} not backed up: memcached node {} is down", SessionId.masked(snapshot.id()), node);
             return;
         }
         byte[] frame = frame(snapshot, payload);
+        if (!unchanged) {
+            state.queuedFingerprint.set(fingerprint);
+        }
         if (settings.backupAsync()) {
             backups.submit(state, new StoreJob(snapshot.id(), node, frame, expiry(maxInactive), fingerprint, unchanged,
                     state, null));
@@ -395,6 +412,7 @@ public final class SessionEngine implements AutoCloseable {
     /** Deletes an invalidated or expired session from memcached, after any backup still queued for it. */
     public void removed(String id, SessionState state) {
         state.removed = true; // a store of it still queued, or still being encoded, is dropped
+        beingRemoved.add(id);
         backups.submit(state, new RemovalJob(id, state));
     }
 
@@ -415,13 +433,17 @@ public final class SessionEngine implements AutoCloseable {
 
         @Override
         public void run() {
-            delete(id);
-            String stale = state.storedUnderId;
-            if (stale != null && !stale.equals(id)) {
-                delete(stale);
+            try {
+                delete(id);
+                String stale = state.storedUnderId;
+                if (stale != null && !stale.equals(id)) {
+                    delete(stale);
+                }
+                state.storedFingerprint = 0;
+                state.storedUnderId = null;
+            } finally {
+                beingRemoved.remove(id); // deleted, or a repair keeps the node unused until it is
             }
-            state.storedFingerprint = 0;
-            state.storedUnderId = null;
         }
     }
 
@@ -584,8 +606,10 @@ public final class SessionEngine implements AutoCloseable {
             }
             try {
                 String key = keyPrefix + id;
-                // A touch that finds nothing (evicted, or the node restarted empty) stores in full.
-                boolean touched = touchOnly && store.touch(node, key, expiry);
+                // A touch that finds nothing (evicted, or the node restarted empty) stores in full, and
+                // so does one that took the place of a waiting store: memcached does not hold this yet.
+                boolean holdsThis = state.storedFingerprint == fingerprint && id.equals(state.storedUnderId);
+                boolean touched = touchOnly && holdsThis && store.touch(node, key, expiry);
                 if (sent != null) {
                     store.finish(sent);
                 } else if (!touched) {
@@ -598,6 +622,7 @@ public final class SessionEngine implements AutoCloseable {
                 String stale = state.storedUnderId;
                 state.storedFingerprint = fingerprint;
                 state.storedUnderId = id;
+                state.queuedFingerprint.compareAndSet(fingerprint, 0);
                 state.lastRefreshMillis = clock.millis();
                 if (stale != null && !stale.equals(id)) {
                     delete(stale);
@@ -610,6 +635,7 @@ public final class SessionEngine implements AutoCloseable {
         void failed(StoreException e) {
             health.markDown(node, e.getMessage());
             state.storedFingerprint = 0;
+            state.queuedFingerprint.set(0);
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
             LOG.warn("backup of session {} failed ({}); it stays in this Tomcat's memory and is stored again"
                     + " on a node that answers", SessionId.masked(id), e.getMessage());

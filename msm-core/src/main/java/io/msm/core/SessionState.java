@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SessionState {
     /** Fingerprint of the content memcached holds; 0 while it holds nothing known. */
     volatile long storedFingerprint;
+    /** Sticky mode: fingerprint of the newest content queued or sent for storing; 0 when none is. */
+    final AtomicLong queuedFingerprint = new AtomicLong();
     /** The id the stored copy lives under; differs from the session's id after a rename. */
     volatile String storedUnderId;
     volatile long lastRefreshMillis;

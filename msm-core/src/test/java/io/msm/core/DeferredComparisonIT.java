@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Test;
 import io.msm.testkit.MemcachedServer;
 
 /**
- * Sticky mode against a real memcached: a change that waits for its write window is not lost when
- * the webapp stops, and a session removed (logout, expiry) stays removed whatever backup of it was
- * queued, encoding or sent when it went.
+ * Sticky mode against a real memcached, with the session's backups held up where the order matters:
+ * a change that waits for its write window is not lost when the webapp stops, memcached ends up
+ * holding the latest content whatever order the backups were queued in, and a session removed
+ * (logout, expiry) stays removed whatever backup of it was queued, encoding or sent when it went.
  */
 class DeferredComparisonIT {
     private static final String PREFIX = "test_";
@@ -120,13 +121,7 @@ class DeferredComparisonIT {
     void aRemovalWaitingBehindABackupIsNotReplacedByALateStore() throws Exception {
         SessionState state = new SessionState();
         String id = storedSession(state);
-        CountDownLatch running = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        engine.backups().submit(state, () -> {
-            running.countDown();
-            awaitQuietly(release);
-        });
-        assertTrue(running.await(10, TimeUnit.SECONDS), "the earlier backup started");
+        CountDownLatch release = holdBackups(state);
         engine.removed(id, state);
         engine.afterRequest(snapshot(id, "alice, logged in"), state);
         release.countDown();
@@ -134,6 +129,63 @@ class DeferredComparisonIT {
         engine.close();
 
         assertNull(stored(id), "the logged-out session is deleted, not left behind");
+    }
+
+    @Test
+    void aSessionRemovedHereIsNotLoadedBackBeforeItsCopyIsDeleted() throws Exception {
+        SessionState state = new SessionState();
+        String id = storedSession(state);
+        CountDownLatch release = holdBackups(state);
+
+        engine.removed(id, state); // an expiry found by the request; the same request looks the id up again
+        SessionSnapshot again = engine.load(id, new SessionState());
+        release.countDown();
+
+        assertNull(again, "the expired or logged-out session is not loaded back from its old copy");
+        engine.close();
+        assertNull(stored(id));
+    }
+
+    @Test
+    void aRequestThatPutsBackWhatMemcachedHoldsIsStoredWhileAnOlderChangeWaits() throws Exception {
+        SessionState state = new SessionState();
+        String id = storedSession(state); // memcached: alice
+        CountDownLatch release = holdBackups(state);
+
+        engine.afterRequest(snapshot(id, "bob"), state); // waits behind the held backup
+        engine.afterRequest(snapshot(id, "alice"), state); // the next request undoes it
+        release.countDown();
+        engine.close();
+
+        assertTrue(stored(id).contains("alice") && !stored(id).contains("bob"),
+                "memcached holds the latest content: " + stored(id));
+    }
+
+    @Test
+    void aRefreshThatTakesThePlaceOfAWaitingStoreWritesTheContent() throws Exception {
+        SessionState state = new SessionState();
+        String id = storedSession(state); // memcached: alice
+        CountDownLatch release = holdBackups(state);
+
+        engine.afterRequest(snapshot(id, "bob"), state);
+        clock.millis += 120_000; // the expiry is due to be pushed forward: the next request only touches
+        engine.afterRequest(snapshot(id, "bob"), state);
+        release.countDown();
+        engine.close();
+
+        assertTrue(stored(id).contains("bob"), "the change is written, not only its expiry: " + stored(id));
+    }
+
+    /** Occupies the session's place in the backup queue until the returned latch is released. */
+    private CountDownLatch holdBackups(SessionState state) throws InterruptedException {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        engine.backups().submit(state, () -> {
+            running.countDown();
+            awaitQuietly(release);
+        });
+        assertTrue(running.await(10, TimeUnit.SECONDS), "the held backup started");
+        return release;
     }
 
     /** Synchronous backups send the set from the request thread, outside the session's queue. */
