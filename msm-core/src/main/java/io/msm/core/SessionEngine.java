@@ -15,6 +15,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -355,6 +356,21 @@ public final class SessionEngine implements AutoCloseable {
      * unless {@code sessionBackupAsync="false"}, which waits up to {@code sessionBackupTimeout}.
      */
     public void afterRequest(SessionSnapshot snapshot, SessionState state) {
+        afterRequest(() -> snapshot, state);
+    }
+
+    /**
+     * As {@link #afterRequest(SessionSnapshot, SessionState)}, taking the snapshot once no other
+     * backup of the session is being prepared: backups of one session are so encoded, queued and sent
+     * in the order their snapshots were taken, and an older one never overwrites a newer one.
+     */
+    public void afterRequest(Supplier<SessionSnapshot> snapshot, SessionState state) {
+        synchronized (state) {
+            backUp(snapshot.get(), state);
+        }
+    }
+
+    private void backUp(SessionSnapshot snapshot, SessionState state) {
         SessionId sid = SessionId.parse(snapshot.id());
         if (sid == null) {
             return;

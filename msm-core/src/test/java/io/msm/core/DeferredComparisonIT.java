@@ -176,6 +176,40 @@ class DeferredComparisonIT {
         assertTrue(stored(id).contains("bob"), "the change is written, not only its expiry: " + stored(id));
     }
 
+    /** Two requests end together; the one whose snapshot is older is slower to encode it. */
+    @Test
+    void anOlderSnapshotEncodedSlowlyNeverOverwritesANewerOne() throws Exception {
+        CountDownLatch encoding = new CountDownLatch(1);
+        CountDownLatch finishEncoding = new CountDownLatch(1);
+        engine.close();
+        engine = SessionEngine.start(Settings.parse(Map.of("memcachedNodes", server.node("n1"))),
+                new SessionEngineIT.StringMapTranscoder() {
+                    @Override
+                    public byte[] encode(SessionContent content) {
+                        if ("older".equals(content.attributes().get("user"))) {
+                            encoding.countDown();
+                            awaitQuietly(finishEncoding);
+                        }
+                        return super.encode(content);
+                    }
+                }, List.of(), PREFIX, "test", clock);
+        SessionState state = new SessionState();
+        String id = storedSession(state);
+
+        Thread first = new Thread(() -> engine.afterRequest(() -> snapshot(id, "older"), state));
+        first.start();
+        assertTrue(encoding.await(10, TimeUnit.SECONDS), "the older snapshot is being encoded");
+        Thread second = new Thread(() -> engine.afterRequest(() -> snapshot(id, "newer"), state));
+        second.start();
+        second.join(200); // without ordering, the newer one is queued and written meanwhile
+        finishEncoding.countDown();
+        first.join(10_000);
+        second.join(10_000);
+        engine.close();
+
+        assertTrue(stored(id).contains("newer"), "memcached holds the newer snapshot: " + stored(id));
+    }
+
     /** Occupies the session's place in the backup queue until the returned latch is released. */
     private CountDownLatch holdBackups(SessionState state) throws InterruptedException {
         CountDownLatch running = new CountDownLatch(1);

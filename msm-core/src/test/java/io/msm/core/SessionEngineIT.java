@@ -36,7 +36,7 @@ class SessionEngineIT {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     /** Map<String,String> as sorted key/value pairs, so equal maps always give equal bytes. */
-    static final class StringMapTranscoder implements Transcoder {
+    static class StringMapTranscoder implements Transcoder {
         @Override
         public int id() {
             return 200;

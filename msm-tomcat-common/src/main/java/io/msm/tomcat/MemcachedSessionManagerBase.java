@@ -460,7 +460,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
             boolean changed = !s.changes().isEmpty();
             s.changes().clear();
             if (e.mustCompareNow(s.getIdInternal(), s.state(), changed)) {
-                e.afterRequest(s.snapshot(), s.state());
+                e.afterRequest(s::snapshot, s.state());
             } else {
                 e.compareLater(s.state(), () -> backupIfIdle(e, s));
             }
@@ -481,7 +481,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
             e.compareLater(s.state(), () -> backupIfIdle(e, s), SessionEngine.CHANGE_WINDOW_MILLIS);
             return;
         }
-        e.afterRequest(s.snapshot(), s.state());
+        e.afterRequest(s::snapshot, s.state());
     }
 
     boolean isIgnored(String requestUri) {
