@@ -360,6 +360,11 @@ public final class NonStickySessions {
             if (state.storedUnderId == null && store.add(node, key, frame, expiry)) {
                 return frame;
             }
+            if (sameId && removedMeanwhile(node, id)) {
+                LOG.info("session {} was invalidated on another Tomcat while a request used its backup copy; the"
+                        + " request's changes are dropped", SessionId.masked(id));
+                return null;
+            }
             store.set(node, key, frame, expiry);
             return frame;
         }
@@ -531,6 +536,15 @@ public final class NonStickySessions {
         }
         writeAll(expiry, new Write(sid.nodeId(), removedKey(id), MARKER),
                 new Write(backupNodes.get(sid.nodeId()), removedKey(id), MARKER));
+    }
+
+    /** @return true when another Tomcat left the removal marker on the session's node or its backup node */
+    private boolean removedMeanwhile(String node, String id) {
+        if (health.isUp(node) && wasRemoved(node, id)) {
+            return true;
+        }
+        String backup = backupNodes.get(node);
+        return backup != null && health.isUp(backup) && wasRemoved(backup, id);
     }
 
     private boolean wasRemoved(String node, String id) {

@@ -267,6 +267,21 @@ public final class MemcachedServer implements AutoCloseable {
         }
     }
 
+    /** Deletes a key, as memcached does when it evicts it; no error when it is absent. */
+    public void delete(String key) {
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            out.write(("delete " + key + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String line = readLine(s.getInputStream());
+            if (!line.equals("DELETED") && !line.equals("NOT_FOUND")) {
+                throw new AssertionError("memcached did not delete " + key + ": " + line);
+            }
+        } catch (IOException e) {
+            throw new AssertionError("memcached on port " + port + " does not answer: " + e.getMessage(), e);
+        }
+    }
+
     /** @return every key the server holds (memcached 1.4.31+ {@code lru_crawler metadump}) */
     public List<String> keys() {
         return new ArrayList<>(metadump().keySet());

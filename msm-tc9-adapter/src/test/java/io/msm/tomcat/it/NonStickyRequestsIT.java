@@ -312,6 +312,36 @@ class NonStickyRequestsIT extends ClusterTest {
                 "nor while the session's node is down and the backup node answers alone");
     }
 
+    /**
+     * A session read from its backup copy (memcached evicted the primary one) is stored without a
+     * CAS token. If another Tomcat invalidated it meanwhile, that store must not bring it back.
+     */
+    @Test
+    void aSessionLoadedFromItsBackupAndInvalidatedElsewhereIsNotWrittenBack() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        MemcachedServer primary = serverOf(id);
+        MemcachedServer backup = otherServer(id);
+        Await.until("the backup copy written", WAIT, () -> backup.get(backupKey(id)) != null);
+        primary.delete(key(id)); // evicted
+
+        String gate = gate();
+        Future<Browser.Page> late = pool.submit(
+                () -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + gate + "&step=2")));
+        awaitArrivals(gate, 1);
+        assertEquals("invalidated", withSession(id).get(tomcats[1].url("/app/s/invalidate")).body().trim());
+        Await.until("the removal marker on both nodes", WAIT,
+                () -> primary.get(PREFIX + "removed:" + id) != null && backup.get(PREFIX + "removed:" + id) != null);
+        open(gate);
+        assertEquals(200, late.get(30, TimeUnit.SECONDS).status());
+
+        assertEquals("none", user.get(tomcats[0].url("/app/s/peek")).get("session"));
+        assertEquals("none", user.get(tomcats[1].url("/app/s/peek")).get("session"),
+                "the logged-out session stays gone");
+        assertNull(primary.get(key(id)), "nothing of it written back");
+    }
+
     @Test
     void clusterWideIdleExpiryLeavesNoKeyButTheClaim() throws Exception {
         TomcatNode[] tomcats = cluster("lockingMode", "all");
