@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -140,25 +141,26 @@ final class SessionStore implements AutoCloseable {
         final String nodeId;
         private final int length;
         private final Future<Boolean> result;
+        private final CountDownLatch answered = new CountDownLatch(1);
 
-        private Sent(String nodeId, int length, Future<Boolean> result) {
+        private Sent(String nodeId, int length, OperationFuture<Boolean> result) {
             this.nodeId = nodeId;
             this.length = length;
             this.result = result;
+            result.addListener(f -> answered.countDown());
         }
 
-        /** @return true when the node answered (or the set failed) within the time given */
+        /**
+         * @return true when the node answered (or the set failed) within the time given. Waits on a
+         *     latch, not on the future: spymemcached marks an operation timed out when a timed get on
+         *     its future gives up, and the set, still on its way, would then be reported as failed.
+         */
         boolean awaitAnswer(long millis) {
             try {
-                result.get(millis, TimeUnit.MILLISECONDS);
-                return true;
-            } catch (TimeoutException e) {
-                return false;
+                return answered.await(millis, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
-            } catch (ExecutionException | RuntimeException e) {
-                return true; // finish() reports it
             }
         }
     }
