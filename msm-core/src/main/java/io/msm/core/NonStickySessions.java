@@ -360,12 +360,15 @@ public final class NonStickySessions {
             if (state.storedUnderId == null && store.add(node, key, frame, expiry)) {
                 return frame;
             }
+            store.set(node, key, frame, expiry);
+            // Checked after the set: a removal writes its marker before it deletes, so either it
+            // deletes this copy or this check sees its marker.
             if (sameId && removedMeanwhile(node, id)) {
+                delete(node, key);
                 LOG.info("session {} was invalidated on another Tomcat while a request used its backup copy; the"
                         + " request's changes are dropped", SessionId.masked(id));
                 return null;
             }
-            store.set(node, key, frame, expiry);
             return frame;
         }
         long cas = state.cas;

@@ -390,9 +390,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         }
         Alias alias = aliases.get(id);
         if (alias != null) {
-            // The alias is made just before the rename: the session is under one id or the other.
+            // The alias is made before the rename, which removes the old id and then adds the new one.
             Session moved = super.findSession(alias.newId);
-            return moved != null ? moved : super.findSession(id);
+            if (moved == null) {
+                moved = super.findSession(id);
+            }
+            return moved != null ? moved : super.findSession(alias.newId);
         }
         if (id.equals(missing.get())) {
             return null;
