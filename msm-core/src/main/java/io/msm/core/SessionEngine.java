@@ -3,6 +3,7 @@ package io.msm.core;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -142,6 +143,9 @@ public final class SessionEngine implements AutoCloseable {
                 health.repair(store, id);
                 health.recordSuccess(id, nanos);
             } catch (StoreException e) {
+                if (healthChecks.isShutdown()) {
+                    return; // the webapp stops and interrupted the probe: the node is fine
+                }
                 health.markDown(id, e.getMessage());
             } catch (RuntimeException e) {
                 LOG.error("health check of memcached node {} failed unexpectedly", node, e);
@@ -365,7 +369,9 @@ public final class SessionEngine implements AutoCloseable {
      * in the order their snapshots were taken, and an older one never overwrites a newer one.
      */
     public void afterRequest(Supplier<SessionSnapshot> snapshot, SessionState state) {
-        synchronized (state) {
+        // With sessionBackupAsync="false" the wait for memcached's answer is inside too: the requests
+        // of one session that end together are backed up one after the other, in order.
+        synchronized (state.backupOrder) {
             backUp(snapshot.get(), state);
         }
     }
@@ -434,11 +440,12 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Deletes a removed session's copies; a store that comes while it waits does not replace it. */
     private final class RemovalJob implements BackupService.Job {
-        private final String id;
+        /** Usually one; more when the session was renamed between two removals of it. */
+        private final Set<String> ids = new LinkedHashSet<>(2);
         private final SessionState state;
 
         RemovalJob(String id, SessionState state) {
-            this.id = id;
+            this.ids.add(id);
             this.state = state;
         }
 
@@ -448,17 +455,28 @@ public final class SessionEngine implements AutoCloseable {
         }
 
         @Override
+        public BackupService.Job absorb(BackupService.Job waiting) {
+            if (waiting instanceof RemovalJob) {
+                ((RemovalJob) waiting).ids.addAll(ids); // both ids deleted, both leave beingRemoved
+                return waiting;
+            }
+            return this;
+        }
+
+        @Override
         public void run() {
             try {
-                delete(id);
+                for (String id : ids) {
+                    delete(id);
+                }
                 String stale = state.storedUnderId;
-                if (stale != null && !stale.equals(id)) {
+                if (stale != null && !ids.contains(stale)) {
                     delete(stale);
                 }
                 state.storedFingerprint = 0;
                 state.storedUnderId = null;
             } finally {
-                beingRemoved.remove(id); // deleted, or a repair keeps the node unused until it is
+                beingRemoved.removeAll(ids); // deleted, or a repair keeps the node unused until it is
             }
         }
     }
@@ -506,6 +524,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         if (state.removed) {
             // Removed while this request encoded it: its deletion may have run before this set.
+            beingRemoved.add(id);
             backups.submit(state, new RemovalJob(id, state));
             return;
         }
@@ -601,6 +620,7 @@ public final class SessionEngine implements AutoCloseable {
         /** A set the request thread sent already; null when this job writes. */
         private final SessionStore.Sent sent;
         private final long created = System.nanoTime();
+        private final long seq;
 
         StoreJob(String id, String node, byte[] frame, int expiry, long fingerprint, boolean touchOnly,
                 SessionState state, SessionStore.Sent sent) {
@@ -612,13 +632,14 @@ public final class SessionEngine implements AutoCloseable {
             this.touchOnly = touchOnly;
             this.state = state;
             this.sent = sent;
+            this.seq = ++state.lastBackupSeq; // constructed while state.backupOrder is held
         }
 
         @Override
         public void run() {
             long start = sent == null ? System.nanoTime() : created;
-            if (sent == null && state.removed) {
-                return; // invalidated or expired since: storing it now would bring it back
+            if (sent == null && (state.removed || state.isOutdated(seq))) {
+                return; // invalidated or expired since, or newer content is there already
             }
             try {
                 String key = keyPrefix + id;
@@ -636,11 +657,7 @@ public final class SessionEngine implements AutoCloseable {
                 statistics.addBackupNanos(elapsed);
                 statistics.increment(touched ? Statistics.Counter.BACKUPS_TOUCHED : Statistics.Counter.BACKUPS_STORED);
                 String stale = state.storedUnderId;
-                state.storedFingerprint = fingerprint;
-                state.storedUnderId = id;
-                state.queuedFingerprint.compareAndSet(fingerprint, 0);
-                state.lastRefreshMillis = clock.millis();
-                if (stale != null && !stale.equals(id)) {
+                if (state.recordStored(seq, id, fingerprint, clock.millis()) && stale != null && !stale.equals(id)) {
                     delete(stale);
                 }
             } catch (StoreException e) {

@@ -12,6 +12,15 @@ public final class SessionState {
     volatile long storedFingerprint;
     /** Sticky mode: fingerprint of the newest content queued or sent for storing; 0 when none is. */
     final AtomicLong queuedFingerprint = new AtomicLong();
+    /**
+     * Sticky mode: held while a backup is prepared (snapshot, encode, queue or send), so that the
+     * backups of one session go out in the order of their snapshots.
+     */
+    final Object backupOrder = new Object();
+    /** Sequence number of the last backup prepared; guarded by {@link #backupOrder}. */
+    long lastBackupSeq;
+    /** Sequence number of the backup whose answer was recorded last; guarded by this. */
+    private long recordedSeq;
     /** The id the stored copy lives under; differs from the session's id after a rename. */
     volatile String storedUnderId;
     volatile long lastRefreshMillis;
@@ -39,6 +48,30 @@ public final class SessionState {
         storedUnderId = id;
         storedFingerprint = fingerprint;
         lastRefreshMillis = now;
+    }
+
+    /**
+     * Records that memcached holds this content, unless a newer backup's answer was recorded first
+     * (an older one that timed out and finished late): sets of one session go out in sequence order,
+     * so memcached holds the newer one.
+     *
+     * @return false when not recorded
+     */
+    synchronized boolean recordStored(long seq, String id, long fingerprint, long now) {
+        if (seq < recordedSeq) {
+            return false;
+        }
+        recordedSeq = seq;
+        storedFingerprint = fingerprint;
+        storedUnderId = id;
+        lastRefreshMillis = now;
+        queuedFingerprint.compareAndSet(fingerprint, 0);
+        return true;
+    }
+
+    /** @return true when a newer backup than {@code seq} has been recorded already */
+    synchronized boolean isOutdated(long seq) {
+        return seq < recordedSeq;
     }
 
     /** @return true once memcached holds the session's latest content under its current id */

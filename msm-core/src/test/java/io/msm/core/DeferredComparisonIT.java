@@ -201,13 +201,47 @@ class DeferredComparisonIT {
         assertTrue(encoding.await(10, TimeUnit.SECONDS), "the older snapshot is being encoded");
         Thread second = new Thread(() -> engine.afterRequest(() -> snapshot(id, "newer"), state));
         second.start();
-        second.join(200); // without ordering, the newer one is queued and written meanwhile
+        // Without ordering the newer one is written meanwhile; with it, it waits for the older one.
+        io.msm.testkit.Await.until("the newer request waits or is written", java.time.Duration.ofSeconds(10),
+                () -> second.getState() == Thread.State.BLOCKED || stored(id).contains("newer"));
         finishEncoding.countDown();
         first.join(10_000);
         second.join(10_000);
+        assertFalse(first.isAlive() || second.isAlive(), "both requests ended");
         engine.close();
 
         assertTrue(stored(id).contains("newer"), "memcached holds the newer snapshot: " + stored(id));
+    }
+
+    /**
+     * Synchronous backups: a set that outlives {@code sessionBackupTimeout} is finished by a backup
+     * thread, possibly after the next request's set was answered. Its late answer must not make the
+     * engine believe memcached holds the older content.
+     */
+    @Test
+    void withSynchronousBackupsALateAnswerOfAnOlderSetIsNotTakenForWhatMemcachedHolds() throws Exception {
+        engine.close();
+        engine = SessionEngine.start(Settings.parse(Map.of("memcachedNodes", server.node("n1"),
+                "sessionBackupAsync", "false", "sessionBackupTimeout", "200", "operationTimeout", "5000")),
+                new SessionEngineIT.StringMapTranscoder(), List.of(), PREFIX, "test", clock);
+        SessionState state = new SessionState();
+        String id = storedSession(state); // memcached: alice
+        CountDownLatch release = holdBackups(state); // the late answer waits for a backup thread
+
+        server.pause();
+        try {
+            engine.afterRequest(snapshot(id, "bob"), state); // gives up waiting after 200 ms
+        } finally {
+            server.resume();
+        }
+        engine.afterRequest(snapshot(id, "alice"), state); // answered at once, recorded by the request
+        release.countDown();
+        engine.backups().submit(state, () -> { }).get(10, TimeUnit.SECONDS); // bob's late answer recorded
+
+        engine.afterRequest(snapshot(id, "bob"), state); // must be written: memcached holds alice
+        engine.close();
+
+        assertTrue(stored(id).contains("bob"), "memcached holds the latest content: " + stored(id));
     }
 
     /** Occupies the session's place in the backup queue until the returned latch is released. */
