@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -57,8 +58,23 @@ class DeferredComparisonIT {
     @BeforeEach
     void start() throws Exception {
         server = MemcachedServer.start();
-        engine = SessionEngine.start(Settings.parse(Map.of("memcachedNodes", server.node("n1"))),
-                new SessionEngineIT.StringMapTranscoder(), List.of(), PREFIX, "test", clock);
+        engine = engine(new SessionEngineIT.StringMapTranscoder());
+    }
+
+    /** @param attributes more {@code <Manager>} attributes, name then value */
+    private SessionEngine engine(Transcoder transcoder, String... attributes) throws Exception {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("memcachedNodes", server.node("n1"));
+        for (int i = 0; i < attributes.length; i += 2) {
+            settings.put(attributes[i], attributes[i + 1]);
+        }
+        return SessionEngine.start(Settings.parse(settings), transcoder, List.of(), PREFIX, "test", clock);
+    }
+
+    /** Replaces the test's engine with one of other settings or another transcoder. */
+    private void restartEngine(Transcoder transcoder, String... attributes) throws Exception {
+        engine.close();
+        engine = engine(transcoder, attributes);
     }
 
     @AfterEach
@@ -181,18 +197,16 @@ class DeferredComparisonIT {
     void anOlderSnapshotEncodedSlowlyNeverOverwritesANewerOne() throws Exception {
         CountDownLatch encoding = new CountDownLatch(1);
         CountDownLatch finishEncoding = new CountDownLatch(1);
-        engine.close();
-        engine = SessionEngine.start(Settings.parse(Map.of("memcachedNodes", server.node("n1"))),
-                new SessionEngineIT.StringMapTranscoder() {
-                    @Override
-                    public byte[] encode(SessionContent content) {
-                        if ("older".equals(content.attributes().get("user"))) {
-                            encoding.countDown();
-                            awaitQuietly(finishEncoding);
-                        }
-                        return super.encode(content);
-                    }
-                }, List.of(), PREFIX, "test", clock);
+        restartEngine(new SessionEngineIT.StringMapTranscoder() {
+            @Override
+            public byte[] encode(SessionContent content) {
+                if ("older".equals(content.attributes().get("user"))) {
+                    encoding.countDown();
+                    awaitQuietly(finishEncoding);
+                }
+                return super.encode(content);
+            }
+        });
         SessionState state = new SessionState();
         String id = storedSession(state);
 
@@ -220,10 +234,8 @@ class DeferredComparisonIT {
      */
     @Test
     void withSynchronousBackupsALateAnswerOfAnOlderSetIsNotTakenForWhatMemcachedHolds() throws Exception {
-        engine.close();
-        engine = SessionEngine.start(Settings.parse(Map.of("memcachedNodes", server.node("n1"),
-                "sessionBackupAsync", "false", "sessionBackupTimeout", "200", "operationTimeout", "5000")),
-                new SessionEngineIT.StringMapTranscoder(), List.of(), PREFIX, "test", clock);
+        restartEngine(new SessionEngineIT.StringMapTranscoder(),
+                "sessionBackupAsync", "false", "sessionBackupTimeout", "200", "operationTimeout", "5000");
         SessionState state = new SessionState();
         String id = storedSession(state); // memcached: alice
         CountDownLatch release = holdBackups(state); // the late answer waits for a backup thread
@@ -259,10 +271,7 @@ class DeferredComparisonIT {
     /** Synchronous backups send the set from the request thread, outside the session's queue. */
     @Test
     void withSynchronousBackupsARequestEndingAfterTheLogoutStoresNothing() throws Exception {
-        engine.close();
-        engine = SessionEngine.start(Settings.parse(Map.of("memcachedNodes", server.node("n1"),
-                "sessionBackupAsync", "false")), new SessionEngineIT.StringMapTranscoder(), List.of(), PREFIX, "test",
-                clock);
+        restartEngine(new SessionEngineIT.StringMapTranscoder(), "sessionBackupAsync", "false");
         SessionState state = new SessionState();
         String id = storedSession(state);
         engine.removed(id, state);
