@@ -140,22 +140,27 @@ final class SessionStore implements AutoCloseable {
     static final class Sent {
         final String nodeId;
         private final int length;
-        private final Future<Boolean> result;
-        private final CountDownLatch answered = new CountDownLatch(1);
+        private final OperationFuture<Boolean> result;
 
         private Sent(String nodeId, int length, OperationFuture<Boolean> result) {
             this.nodeId = nodeId;
             this.length = length;
             this.result = result;
-            result.addListener(f -> answered.countDown());
         }
 
         /**
          * @return true when the node answered (or the set failed) within the time given. Waits on a
          *     latch, not on the future: spymemcached marks an operation timed out when a timed get on
          *     its future gives up, and the set, still on its way, would then be reported as failed.
+         *     The listener is added only here, so other sets cost no hop to spymemcached's
+         *     listener thread.
          */
         boolean awaitAnswer(long millis) {
+            if (result.isDone()) {
+                return true;
+            }
+            CountDownLatch answered = new CountDownLatch(1);
+            result.addListener(f -> answered.countDown());
             try {
                 return answered.await(millis, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
