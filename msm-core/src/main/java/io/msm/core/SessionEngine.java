@@ -2,11 +2,10 @@ package io.msm.core;
 
 import java.io.IOException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -67,10 +66,11 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<SessionState, Runnable> pendingComparisons = new ConcurrentHashMap<>();
     private final NonStickySessions nonSticky;
     /**
-     * Sticky mode: ids of sessions removed here whose copies are not deleted yet. A lookup right
-     * after a logout or an expiry (the same request asks again) must not load the copy back.
+     * Sticky mode: ids of sessions removed here whose copies are not deleted yet, with the number of
+     * removals still to run. A lookup right after a logout or an expiry (the same request asks
+     * again) must not load the copy back.
      */
-    private final Set<String> beingRemoved = ConcurrentHashMap.newKeySet();
+    private final Map<String, Integer> beingRemoved = new ConcurrentHashMap<>();
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             String name, Clock clock) throws IOException {
@@ -230,7 +230,7 @@ public final class SessionEngine implements AutoCloseable {
         if (sid == null || !health.isKnown(sid.nodeId())) {
             return null;
         }
-        if (beingRemoved.contains(id)) {
+        if (beingRemoved.containsKey(id)) {
             return null;
         }
         String node = sid.nodeId();
@@ -434,14 +434,19 @@ public final class SessionEngine implements AutoCloseable {
     /** Deletes an invalidated or expired session from memcached, after any backup still queued for it. */
     public void removed(String id, SessionState state) {
         state.removed = true; // a store of it still queued, or still being encoded, is dropped
-        beingRemoved.add(id);
+        submitRemoval(id, state);
+    }
+
+    /** Counted per removal, so that an id stays refused until the last removal of it has run. */
+    private void submitRemoval(String id, SessionState state) {
+        beingRemoved.merge(id, 1, Integer::sum);
         backups.submit(state, new RemovalJob(id, state));
     }
 
     /** Deletes a removed session's copies; a store that comes while it waits does not replace it. */
     private final class RemovalJob implements BackupService.Job {
-        /** Usually one; more when the session was renamed between two removals of it. */
-        private final Set<String> ids = new LinkedHashSet<>(2);
+        /** One per removal merged into this job: usually one, more after a rename or a repeat. */
+        private final List<String> ids = new ArrayList<>(2);
         private final SessionState state;
 
         RemovalJob(String id, SessionState state) {
@@ -476,7 +481,10 @@ public final class SessionEngine implements AutoCloseable {
                 state.storedFingerprint = 0;
                 state.storedUnderId = null;
             } finally {
-                beingRemoved.removeAll(ids); // deleted, or a repair keeps the node unused until it is
+                // Deleted, or a repair keeps the node unused until it is.
+                for (String id : ids) {
+                    beingRemoved.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+                }
             }
         }
     }
@@ -524,8 +532,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         if (state.removed) {
             // Removed while this request encoded it: its deletion may have run before this set.
-            beingRemoved.add(id);
-            backups.submit(state, new RemovalJob(id, state));
+            submitRemoval(id, state);
             return;
         }
         StoreJob job = new StoreJob(id, node, frame, expiry, fingerprint, false, state, sent);
@@ -656,8 +663,8 @@ public final class SessionEngine implements AutoCloseable {
                 health.recordSuccess(node, elapsed);
                 statistics.addBackupNanos(elapsed);
                 statistics.increment(touched ? Statistics.Counter.BACKUPS_TOUCHED : Statistics.Counter.BACKUPS_STORED);
-                String stale = state.storedUnderId;
-                if (state.recordStored(seq, id, fingerprint, clock.millis()) && stale != null && !stale.equals(id)) {
+                String stale = state.recordStored(seq, id, fingerprint, clock.millis());
+                if (!stale.equals(id)) {
                     delete(stale);
                 }
             } catch (StoreException e) {

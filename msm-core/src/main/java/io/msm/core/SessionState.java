@@ -55,18 +55,20 @@ public final class SessionState {
      * (an older one that timed out and finished late): sets of one session go out in sequence order,
      * so memcached holds the newer one.
      *
-     * @return false when not recorded
+     * @return the id the session was stored under before, whose copy is now stale; {@code id} itself
+     *     when that did not change or this answer was not recorded
      */
-    synchronized boolean recordStored(long seq, String id, long fingerprint, long now) {
+    synchronized String recordStored(long seq, String id, long fingerprint, long now) {
         if (seq < recordedSeq) {
-            return false;
+            return id;
         }
         recordedSeq = seq;
+        String before = storedUnderId;
         storedFingerprint = fingerprint;
         storedUnderId = id;
         lastRefreshMillis = now;
         queuedFingerprint.compareAndSet(fingerprint, 0);
-        return true;
+        return before == null ? id : before;
     }
 
     /** @return true when a newer backup than {@code seq} has been recorded already */
