@@ -53,6 +53,28 @@ final class NodeHealth {
     }
 
     /**
+     * Deletes a key on the node now or, while the node is down or when the delete fails, once it
+     * answers again (a failure also marks it down).
+     *
+     * @return true when deleted now, false when queued because the node is down
+     * @throws StoreException when the delete failed; it is queued all the same
+     */
+    boolean deleteOrRepairLater(SessionStore store, String nodeId, String key) throws StoreException {
+        if (!isUp(nodeId)) {
+            repairLater(nodeId, NodeRepairs.delete(key));
+            return false;
+        }
+        try {
+            store.delete(nodeId, key);
+            return true;
+        } catch (StoreException e) {
+            markDown(nodeId, e.getMessage());
+            repairLater(nodeId, NodeRepairs.delete(key));
+            throw e;
+        }
+    }
+
+    /**
      * Runs what the node missed, for the health check once the node answers, before it is up again.
      *
      * @throws StoreException when the node fails again; the rest stays queued

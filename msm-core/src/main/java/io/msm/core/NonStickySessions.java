@@ -706,16 +706,10 @@ public final class NonStickySessions {
     }
 
     private void delete(String node, String key) {
-        if (!health.isUp(node)) {
-            health.repairLater(node, NodeRepairs.delete(key));
-            return;
-        }
         try {
-            store.delete(node, key);
+            health.deleteOrRepairLater(store, node, key);
         } catch (StoreException e) {
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
-            health.markDown(node, e.getMessage());
-            health.repairLater(node, NodeRepairs.delete(key));
         }
     }
 

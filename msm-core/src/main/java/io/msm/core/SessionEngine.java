@@ -495,18 +495,10 @@ public final class SessionEngine implements AutoCloseable {
             return;
         }
         String node = sid.nodeId();
-        String key = keyPrefix + id;
-        if (!health.isUp(node)) {
-            health.repairLater(node, NodeRepairs.delete(key));
-            statistics.increment(Statistics.Counter.DELETE_FAILURES);
-            return;
-        }
         try {
-            store.delete(node, key);
-            statistics.increment(Statistics.Counter.DELETES);
+            statistics.increment(health.deleteOrRepairLater(store, node, keyPrefix + id)
+                    ? Statistics.Counter.DELETES : Statistics.Counter.DELETE_FAILURES);
         } catch (StoreException e) {
-            health.markDown(node, e.getMessage());
-            health.repairLater(node, NodeRepairs.delete(key));
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
             LOG.info("session {} could not be deleted from memcached ({}); deleted once node {} answers again",
                     SessionId.masked(id), e.getMessage(), node);
