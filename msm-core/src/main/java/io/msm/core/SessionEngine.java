@@ -402,8 +402,7 @@ public final class SessionEngine implements AutoCloseable {
         String node = sid.nodeId();
         if (!health.isUp(node)) {
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
-            state.storedFingerprint = 0;
-            state.queuedFingerprint.set(0);
+            state.backupMissed();
             LOG.debug("session {} not backed up: memcached node {} is down", SessionId.masked(snapshot.id()), node);
             return;
         }
@@ -666,8 +665,7 @@ public final class SessionEngine implements AutoCloseable {
 
         void failed(StoreException e) {
             health.markDown(node, e.getMessage());
-            state.storedFingerprint = 0;
-            state.queuedFingerprint.set(0);
+            state.backupMissed();
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
             LOG.warn("backup of session {} failed ({}); it stays in this Tomcat's memory and is stored again"
                     + " on a node that answers", SessionId.masked(id), e.getMessage());

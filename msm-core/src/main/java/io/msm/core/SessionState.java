@@ -71,6 +71,12 @@ public final class SessionState {
         return before == null ? id : before;
     }
 
+    /** A backup could not be written: memcached holds nothing known, so the next one writes in full. */
+    void backupMissed() {
+        storedFingerprint = 0;
+        queuedFingerprint.set(0);
+    }
+
     /** @return true when a newer backup than {@code seq} has been recorded already */
     synchronized boolean isOutdated(long seq) {
         return seq < recordedSeq;
