@@ -61,8 +61,7 @@ final class Results {
         List<String> refusals = new ArrayList<>();
         for (Config c : configs) {
             for (String workload : workloads) {
-                List<RoundResult> all = new ArrayList<>(warmUps.getOrDefault(key(c, workload), List.of()));
-                all.addAll(rounds.getOrDefault(key(c, workload), List.of()));
+                List<RoundResult> all = everyRound(c, workload);
                 long errors = sum(all, r -> r.errors);
                 long non2xx = sum(all, r -> r.non2xx);
                 long lost = sum(all, r -> r.lost);
@@ -125,8 +124,7 @@ final class Results {
         boolean any = false;
         for (Config c : configs) {
             for (String workload : workloads) {
-                List<RoundResult> all = new ArrayList<>(warmUps.getOrDefault(key(c, workload), List.of()));
-                all.addAll(rounds.getOrDefault(key(c, workload), List.of()));
+                List<RoundResult> all = everyRound(c, workload);
                 long renamed = sum(all, r -> r.renamed);
                 if (renamed > 0) {
                     any = true;
@@ -160,6 +158,13 @@ final class Results {
             }
         }
         out.println();
+    }
+
+    /** @return the warm-up and the measured rounds: a failure in either refuses the run */
+    private List<RoundResult> everyRound(Config c, String workload) {
+        List<RoundResult> all = new ArrayList<>(warmUps.getOrDefault(key(c, workload), List.of()));
+        all.addAll(rounds.getOrDefault(key(c, workload), List.of()));
+        return all;
     }
 
     private RoundResult median(String configKey, String workload) {
