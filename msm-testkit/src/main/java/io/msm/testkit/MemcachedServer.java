@@ -251,32 +251,30 @@ public final class MemcachedServer implements AutoCloseable {
 
     /** Writes raw bytes under a key, as an attacker or another program could. */
     public void set(String key, byte[] value, int expirySeconds) {
-        try (Socket s = connect()) {
-            OutputStream out = s.getOutputStream();
-            out.write(("set " + key + " 0 " + expirySeconds + " " + value.length + "\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.write(value);
-            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            String line = readLine(s.getInputStream());
-            if (!line.equals("STORED")) {
-                throw new AssertionError("memcached did not store " + key + ": " + line);
-            }
-        } catch (IOException e) {
-            throw new AssertionError("memcached on port " + port + " does not answer: " + e.getMessage(), e);
+        String reply = reply(("set " + key + " 0 " + expirySeconds + " " + value.length + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII), value, "\r\n".getBytes(StandardCharsets.US_ASCII));
+        if (!reply.equals("STORED")) {
+            throw new AssertionError("memcached did not store " + key + ": " + reply);
         }
     }
 
     /** Deletes a key, as memcached does when it evicts it; no error when it is absent. */
     public void delete(String key) {
+        String reply = reply(("delete " + key + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        if (!reply.equals("DELETED") && !reply.equals("NOT_FOUND")) {
+            throw new AssertionError("memcached did not delete " + key + ": " + reply);
+        }
+    }
+
+    /** Sends one command and returns its one-line answer. */
+    private String reply(byte[]... request) {
         try (Socket s = connect()) {
             OutputStream out = s.getOutputStream();
-            out.write(("delete " + key + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            String line = readLine(s.getInputStream());
-            if (!line.equals("DELETED") && !line.equals("NOT_FOUND")) {
-                throw new AssertionError("memcached did not delete " + key + ": " + line);
+            for (byte[] part : request) {
+                out.write(part);
             }
+            out.flush();
+            return readLine(s.getInputStream());
         } catch (IOException e) {
             throw new AssertionError("memcached on port " + port + " does not answer: " + e.getMessage(), e);
         }
