@@ -50,10 +50,10 @@ public class UnchangedSessionBenchmark {
         Settings settings = Settings.parse(Map.of(Settings.MEMCACHED_NODES, memcached.node("n1")));
         engine = SessionEngine.start(settings, java, List.of(), "bench:", "jmh", Clock.systemUTC());
         long now = System.currentTimeMillis();
-        snapshot = new SessionSnapshot("5F4DCC3B5AA765D61D8327DEB882CF99-n1.tomcat1", now, now, 1800, null,
+        snapshot = new SessionSnapshot(SessionId.parse("5F4DCC3B5AA765D61D8327DEB882CF99-n1.tomcat1"), now, now, 1800, null,
                 new SessionContent(Payload.create(42), null));
         state = new SessionState();
-        engine.afterRequest(snapshot, state); // stores once; every later call finds it unchanged
+        engine.sticky().afterRequest(snapshot, state); // stores once; every later call finds it unchanged
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (state.storedFingerprint == 0) {
             if (System.nanoTime() > deadline) {
@@ -94,7 +94,7 @@ public class UnchangedSessionBenchmark {
 
     @Benchmark
     public SessionState afterRequestUnchanged() {
-        engine.afterRequest(snapshot, state);
+        engine.sticky().afterRequest(snapshot, state);
         return state;
     }
 }

@@ -2,14 +2,11 @@ package io.msm.core;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,14 +43,13 @@ final class BackupService {
     }
 
     private final ConcurrentHashMap<Object, Slot> slots = new ConcurrentHashMap<>();
-    private final ThreadPoolExecutor pool;
+    private final ExecutorService pool;
     private final Statistics statistics;
 
-    BackupService(int threads, int queueSize, String name, Statistics statistics) {
+    /** @param pool runs the backups; one that refuses when full makes the request thread run its own */
+    BackupService(ExecutorService pool, Statistics statistics) {
+        this.pool = pool;
         this.statistics = statistics;
-        this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<Runnable>(queueSize), daemonThreads(name), new ThreadPoolExecutor.AbortPolicy());
-        pool.allowCoreThreadTimeOut(true);
     }
 
     /**
@@ -119,23 +115,14 @@ final class BackupService {
         pool.shutdown();
         try {
             if (!pool.awaitTermination(waitMillis, TimeUnit.MILLISECONDS)) {
+                int dropped = pool.shutdownNow().size();
                 LOG.warn("{} session backups still queued after {} ms at shutdown; they are dropped",
-                        pool.getQueue().size(), waitMillis);
-                pool.shutdownNow();
+                        dropped, waitMillis);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             pool.shutdownNow();
         }
-    }
-
-    private static ThreadFactory daemonThreads(String name) {
-        AtomicInteger count = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     /** The pending backup of one session and who waits for it. */

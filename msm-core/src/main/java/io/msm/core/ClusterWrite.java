@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  * without the marker that keeps it dead.
  */
 final class ClusterWrite implements BackupService.Job {
-    final String id;
+    final SessionId id;
     final int expiry;
     /** The validity record for both nodes; null when the recorded one is recent enough. */
     byte[] validity;
@@ -25,10 +25,10 @@ final class ClusterWrite implements BackupService.Job {
     byte[] backupFrame;
     /** Push the stored copies' expiry forward. */
     boolean touchData;
-    final Set<String> formerIds = new LinkedHashSet<>(2);
+    final Set<SessionId> formerIds = new LinkedHashSet<>(2);
     private final Consumer<ClusterWrite> writer;
 
-    private ClusterWrite(String id, int expiry, byte[] validity, boolean removal, Consumer<ClusterWrite> writer) {
+    private ClusterWrite(SessionId id, int expiry, byte[] validity, boolean removal, Consumer<ClusterWrite> writer) {
         this.id = id;
         this.expiry = expiry;
         this.validity = validity;
@@ -37,7 +37,7 @@ final class ClusterWrite implements BackupService.Job {
     }
 
     /** @param validity null when the recorded validity is recent enough */
-    static ClusterWrite stored(String id, int expiry, byte[] validity, byte[] frame, String formerId,
+    static ClusterWrite stored(SessionId id, int expiry, byte[] validity, byte[] frame, SessionId formerId,
             Consumer<ClusterWrite> writer) {
         ClusterWrite w = new ClusterWrite(id, expiry, validity, false, writer);
         w.backupFrame = frame;
@@ -47,7 +47,7 @@ final class ClusterWrite implements BackupService.Job {
         return w;
     }
 
-    static ClusterWrite accessed(String id, int expiry, byte[] validity, boolean touchData,
+    static ClusterWrite accessed(SessionId id, int expiry, byte[] validity, boolean touchData,
             Consumer<ClusterWrite> writer) {
         ClusterWrite w = new ClusterWrite(id, expiry, validity, false, writer);
         w.touchData = touchData;
@@ -55,7 +55,7 @@ final class ClusterWrite implements BackupService.Job {
     }
 
     /** @param expiry how long the removal marker lives: as long as any copy of the session could */
-    static ClusterWrite removed(String id, String formerId, int expiry, Consumer<ClusterWrite> writer) {
+    static ClusterWrite removed(SessionId id, SessionId formerId, int expiry, Consumer<ClusterWrite> writer) {
         ClusterWrite w = new ClusterWrite(id, expiry, null, true, writer);
         if (formerId != null && !formerId.equals(id)) {
             w.formerIds.add(formerId);

@@ -7,19 +7,19 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** The non-sticky sessions this Tomcat served, and when each would expire if nobody used it again. */
 final class ExpiryWatch {
-    private final ConcurrentHashMap<String, Long> expiresAt = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<SessionId, Long> expiresAt = new ConcurrentHashMap<>();
 
-    void note(String id, long when) {
+    void note(SessionId id, long when) {
         expiresAt.put(id, when);
     }
 
-    void forget(String id) {
+    void forget(SessionId id) {
         expiresAt.remove(id);
     }
 
-    List<String> due(long now) {
-        List<String> due = new ArrayList<>();
-        for (Map.Entry<String, Long> e : expiresAt.entrySet()) {
+    List<SessionId> due(long now) {
+        List<SessionId> due = new ArrayList<>();
+        for (Map.Entry<SessionId, Long> e : expiresAt.entrySet()) {
             if (e.getValue() < now) {
                 due.add(e.getKey());
             }

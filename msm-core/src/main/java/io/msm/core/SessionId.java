@@ -10,15 +10,19 @@ public final class SessionId {
     private final String random;
     private final String nodeId;
     private final String jvmRoute;
+    /** The id as the cookie carries it; built once, since every key and comparison uses it. */
+    private final String text;
 
-    private SessionId(String random, String nodeId, String jvmRoute) {
+    private SessionId(String random, String nodeId, String jvmRoute, String text) {
         this.random = random;
         this.nodeId = nodeId;
         this.jvmRoute = jvmRoute;
+        this.text = text;
     }
 
     public static SessionId of(String random, String nodeId, String jvmRoute) {
-        return new SessionId(random, nodeId, jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute);
+        String route = jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute;
+        return new SessionId(random, nodeId, route, random + "-" + nodeId + (route == null ? "" : "." + route));
     }
 
     /** @return null when the id is not in msm's form (a session of another manager, or garbage) */
@@ -33,7 +37,7 @@ public final class SessionId {
         if (dash <= 0 || dash == head.length() - 1 || (route != null && route.isEmpty())) {
             return null;
         }
-        return new SessionId(head.substring(0, dash), head.substring(dash + 1), route);
+        return new SessionId(head.substring(0, dash), head.substring(dash + 1), route, id);
     }
 
     public String random() {
@@ -50,7 +54,7 @@ public final class SessionId {
     }
 
     public SessionId withNode(String newNodeId) {
-        return new SessionId(random, newNodeId, jvmRoute);
+        return of(random, newNodeId, jvmRoute);
     }
 
     public SessionId withRoute(String newRoute) {
@@ -63,14 +67,29 @@ public final class SessionId {
         if (parsed == null) {
             return id == null ? "null" : "…" + id.substring(Math.max(0, id.length() - 4));
         }
-        String r = parsed.random;
+        return parsed.masked();
+    }
+
+    /** As {@link #masked(String)}. */
+    public String masked() {
         // Four characters of a 32-character id; none of an id too short to spare any.
-        return "…" + (r.length() >= 16 ? r.substring(r.length() - 4) : "") + "-" + parsed.nodeId
-                + (parsed.jvmRoute == null ? "" : "." + parsed.jvmRoute);
+        return "…" + (random.length() >= 16 ? random.substring(random.length() - 4) : "") + "-" + nodeId
+                + (jvmRoute == null ? "" : "." + jvmRoute);
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof SessionId && text.equals(((SessionId) o).text);
+    }
+
+    @Override
+    public int hashCode() {
+        return text.hashCode();
+    }
+
+    /** @return the id as the cookie carries it */
+    @Override
     public String toString() {
-        return random + "-" + nodeId + (jvmRoute == null ? "" : "." + jvmRoute);
+        return text;
     }
 }

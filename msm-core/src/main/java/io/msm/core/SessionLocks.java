@@ -47,10 +47,13 @@ final class SessionLocks {
     private final Statistics statistics;
     private final int expirySeconds;
     private final long waitMillis;
+    private final Ticker ticker;
     private final String owner = UUID.randomUUID().toString();
     private final AtomicLong sequence = new AtomicLong();
 
-    SessionLocks(SessionStore store, NodeHealth health, Statistics statistics, int expirySeconds, long waitMillis) {
+    SessionLocks(SessionStore store, NodeHealth health, Statistics statistics, int expirySeconds, long waitMillis,
+            Ticker ticker) {
+        this.ticker = ticker;
         this.store = store;
         this.health = health;
         this.statistics = statistics;
@@ -64,7 +67,7 @@ final class SessionLocks {
      */
     Lock acquire(String key, List<String> nodes, String sessionForLog) {
         byte[] token = (owner + ":" + sequence.incrementAndGet()).getBytes(StandardCharsets.US_ASCII);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        long deadline = ticker.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         long pause = FIRST_PAUSE_MILLIS;
         boolean waited = false;
         while (true) {
@@ -90,7 +93,7 @@ final class SessionLocks {
                 waited = true;
                 statistics.increment(Statistics.Counter.LOCK_WAITS); // counted as it starts: a stuck wait shows
             }
-            long left = deadline - System.nanoTime();
+            long left = deadline - ticker.nanoTime();
             if (left <= 0) {
                 statistics.increment(Statistics.Counter.LOCK_TIMEOUTS);
                 LOG.warn("session {} still locked by another request after lockWaitTimeout={} ms; this request goes"
@@ -136,9 +139,9 @@ final class SessionLocks {
         return null;
     }
 
-    private static void sleep(long millis) {
+    private void sleep(long millis) {
         try {
-            Thread.sleep(Math.max(1, millis));
+            ticker.sleep(Math.max(1, millis));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

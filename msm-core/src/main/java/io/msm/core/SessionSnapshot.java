@@ -5,14 +5,14 @@ package io.msm.core;
  * what the engine hands back when it loads a session from memcached.
  */
 public final class SessionSnapshot {
-    private final String id;
+    private final SessionId id;
     private final long creationTime;
     private final long lastAccessedTime;
     private final int maxInactiveInterval;
     private final String authType;
     private final SessionContent content;
 
-    public SessionSnapshot(String id, long creationTime, long lastAccessedTime, int maxInactiveInterval,
+    public SessionSnapshot(SessionId id, long creationTime, long lastAccessedTime, int maxInactiveInterval,
             String authType, SessionContent content) {
         this.id = id;
         this.creationTime = creationTime;
@@ -22,7 +22,7 @@ public final class SessionSnapshot {
         this.content = content;
     }
 
-    public String id() {
+    public SessionId id() {
         return id;
     }
 

@@ -22,7 +22,7 @@ public final class SessionState {
     /** Sequence number of the backup whose answer was recorded last; guarded by this. */
     private long recordedSeq;
     /** The id the stored copy lives under; differs from the session's id after a rename. */
-    volatile String storedUnderId;
+    volatile SessionId storedUnderId;
     volatile long lastRefreshMillis;
     /** Sticky mode: when the session's bytes were last compared with what memcached holds. */
     volatile long lastComparedMillis;
@@ -44,7 +44,7 @@ public final class SessionState {
     volatile SessionLocks.Lock lock;
 
     /** For a session just loaded from memcached: memcached holds exactly this. */
-    void loaded(String id, long fingerprint, long now) {
+    void loaded(SessionId id, long fingerprint, long now) {
         storedUnderId = id;
         storedFingerprint = fingerprint;
         lastRefreshMillis = now;
@@ -58,12 +58,12 @@ public final class SessionState {
      * @return the id the session was stored under before, whose copy is now stale; {@code id} itself
      *     when that did not change or this answer was not recorded
      */
-    synchronized String recordStored(long seq, String id, long fingerprint, long now) {
+    synchronized SessionId recordStored(long seq, SessionId id, long fingerprint, long now) {
         if (seq < recordedSeq) {
             return id;
         }
         recordedSeq = seq;
-        String before = storedUnderId;
+        SessionId before = storedUnderId;
         storedFingerprint = fingerprint;
         storedUnderId = id;
         lastRefreshMillis = now;
@@ -83,7 +83,7 @@ public final class SessionState {
     }
 
     /** @return true once memcached holds the session's latest content under its current id */
-    public boolean isBackedUp(String currentId) {
+    public boolean isBackedUp(SessionId currentId) {
         return storedFingerprint != 0 && currentId.equals(storedUnderId);
     }
 }

@@ -30,13 +30,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * get / set / add / delete / touch against one named memcached node. One spymemcached client per
- * node, because the session id already names the node: no hash ring decides where a key lives.
- * Every operation waits at most {@code operationTimeout}; every failure becomes a
- * {@link StoreException} naming the node, so callers handle exactly one exception type.
+ * The {@link SessionStore} over spymemcached: one client per node, because the session id already
+ * names the node. Every operation waits at most {@code operationTimeout}; every failure of the
+ * client, including its own refusals, becomes a {@link StoreException} naming the node.
  */
-final class SessionStore implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(SessionStore.class);
+final class SpymemcachedStore implements SessionStore {
+    private static final Logger LOG = LoggerFactory.getLogger(SpymemcachedStore.class);
     private static final String SPY_LOGGER_PROPERTY = "net.spy.log.LoggerImpl";
 
     static {
@@ -49,9 +48,11 @@ final class SessionStore implements AutoCloseable {
 
     private final Map<String, MemcachedClient> clients = new LinkedHashMap<>();
     private final long timeoutMillis;
+    private final Ticker ticker;
 
-    SessionStore(List<io.msm.core.MemcachedNode> nodes, Settings settings) throws IOException {
+    SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker) throws IOException {
         this.timeoutMillis = settings.operationTimeoutMillis();
+        this.ticker = ticker;
         for (io.msm.core.MemcachedNode node : nodes) {
             clients.put(node.id(), new MemcachedClient(connectionFactory(node, settings),
                     Collections.singletonList(new InetSocketAddress(node.host(), node.port()))));
@@ -91,8 +92,8 @@ final class SessionStore implements AutoCloseable {
         return b.build();
     }
 
-    /** @return true while the client holds an open connection to the node */
-    boolean isConnected(String nodeId) {
+    @Override
+    public boolean isConnected(String nodeId) {
         MemcachedClient client = clients.get(nodeId);
         if (client == null) {
             return false;
@@ -106,18 +107,18 @@ final class SessionStore implements AutoCloseable {
         return false;
     }
 
-    /** Waits up to {@code maxMillis} for every node to connect, so the first requests see real state. */
-    void awaitConnections(long maxMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+    @Override
+    public void awaitConnections(long maxMillis) throws InterruptedException {
+        long deadline = ticker.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
         for (String id : clients.keySet()) {
-            while (!isConnected(id) && System.nanoTime() < deadline) {
-                Thread.sleep(10);
+            while (!isConnected(id) && ticker.nanoTime() < deadline) {
+                ticker.sleep(10);
             }
         }
     }
 
-    /** @return the bytes, or null when the key is not there */
-    byte[] get(String nodeId, String key) throws StoreException {
+    @Override
+    public byte[] get(String nodeId, String key) throws StoreException {
         MemcachedClient client = client(nodeId);
         Future<byte[]> f;
         try {
@@ -128,24 +129,21 @@ final class SessionStore implements AutoCloseable {
         return await(nodeId, "get", f);
     }
 
-    void set(String nodeId, String key, byte[] value, int expiry) throws StoreException {
-        finish(send(nodeId, key, value, expiry));
-    }
-
-    /**
-     * A set on its way to its node, not awaited yet: several can be sent before any is awaited
-     * (one round trip of waiting for all), and a caller can wait briefly and leave the rest to
-     * another thread.
-     */
-    static final class Sent {
+    /** A set spymemcached has queued for its node. */
+    private static final class SpySent implements Sent {
         final String nodeId;
         private final int length;
         private final OperationFuture<Boolean> result;
 
-        private Sent(String nodeId, int length, OperationFuture<Boolean> result) {
+        private SpySent(String nodeId, int length, OperationFuture<Boolean> result) {
             this.nodeId = nodeId;
             this.length = length;
             this.result = result;
+        }
+
+        @Override
+        public String nodeId() {
+            return nodeId;
         }
 
         /**
@@ -155,7 +153,8 @@ final class SessionStore implements AutoCloseable {
          *     The listener is added only here, so other sets cost no hop to spymemcached's
          *     listener thread.
          */
-        boolean awaitAnswer(long millis) {
+        @Override
+        public boolean awaitAnswer(long millis) {
             if (result.isDone()) {
                 return true;
             }
@@ -170,17 +169,19 @@ final class SessionStore implements AutoCloseable {
         }
     }
 
-    Sent send(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+    @Override
+    public Sent send(String nodeId, String key, byte[] value, int expiry) throws StoreException {
         MemcachedClient client = client(nodeId);
         try {
-            return new Sent(nodeId, value.length, client.set(key, expiry, value, RawBytes.INSTANCE));
+            return new SpySent(nodeId, value.length, client.set(key, expiry, value, RawBytes.INSTANCE));
         } catch (RuntimeException e) {
             throw failure(nodeId, "set", e);
         }
     }
 
-    /** Waits for a set sent with {@link #send}, at most {@code operationTimeout}. */
-    void finish(Sent sent) throws StoreException {
+    @Override
+    public void finish(Sent s) throws StoreException {
+        SpySent sent = (SpySent) s;
         Boolean stored = await(sent.nodeId, "set", sent.result);
         if (stored == null || !stored) {
             throw new StoreException(sent.nodeId, "set of " + sent.length + " bytes refused by node " + sent.nodeId
@@ -188,24 +189,8 @@ final class SessionStore implements AutoCloseable {
         }
     }
 
-    /** A value with the CAS token memcached gave it, for a conditional write later. */
-    static final class Versioned {
-        final byte[] value;
-        final long cas;
-
-        Versioned(byte[] value, long cas) {
-            this.value = value;
-            this.cas = cas;
-        }
-    }
-
-    /** What a conditional write found. */
-    enum CasOutcome {
-        STORED, CHANGED_MEANWHILE, GONE
-    }
-
-    /** @return the value and its CAS token, or null when the key is not there */
-    Versioned gets(String nodeId, String key) throws StoreException {
+    @Override
+    public Versioned gets(String nodeId, String key) throws StoreException {
         MemcachedClient client = client(nodeId);
         Future<CASValue<byte[]>> f;
         try {
@@ -217,8 +202,8 @@ final class SessionStore implements AutoCloseable {
         return v == null ? null : new Versioned(v.getValue(), v.getCas());
     }
 
-    /** Writes only if nobody wrote the key since {@code cas} was read. */
-    CasOutcome cas(String nodeId, String key, long cas, byte[] value, int expiry) throws StoreException {
+    @Override
+    public CasOutcome cas(String nodeId, String key, long cas, byte[] value, int expiry) throws StoreException {
         MemcachedClient client = client(nodeId);
         Future<CASResponse> f;
         try {
@@ -239,19 +224,8 @@ final class SessionStore implements AutoCloseable {
         throw new StoreException(nodeId, "cas on node " + nodeId + " answered " + r, null);
     }
 
-    /** A versioned value and a plain companion value, fetched together. */
-    static final class Pair {
-        final Versioned versioned;
-        final byte[] companion;
-
-        Pair(Versioned versioned, byte[] companion) {
-            this.versioned = versioned;
-            this.companion = companion;
-        }
-    }
-
-    /** {@link #gets} of one key and a get of another, sent together: one round trip of waiting. */
-    Pair getsWithCompanion(String nodeId, String versionedKey, String companionKey) throws StoreException {
+    @Override
+    public Pair getsWithCompanion(String nodeId, String versionedKey, String companionKey) throws StoreException {
         MemcachedClient client = client(nodeId);
         Future<CASValue<byte[]>> first;
         Future<byte[]> second;
@@ -266,8 +240,8 @@ final class SessionStore implements AutoCloseable {
         return new Pair(v == null ? null : new Versioned(v.getValue(), v.getCas()), companion);
     }
 
-    /** @return the keys found, in one round trip */
-    Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException {
+    @Override
+    public Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException {
         MemcachedClient client = client(nodeId);
         Future<Map<String, byte[]>> f;
         try {
@@ -279,18 +253,13 @@ final class SessionStore implements AutoCloseable {
         return found == null ? Collections.<String, byte[]>emptyMap() : found;
     }
 
-    /** Deletes the key only if it still holds the version read with {@link #gets}. */
-    boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException {
+    @Override
+    public boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException {
         return complete(nodeId, "delete", () -> client(nodeId).delete(key, cas));
     }
 
-    /**
-     * {@link #add} that also returns the CAS token memcached gave the new item, so that its owner
-     * can later delete exactly that item in one round trip.
-     *
-     * @return null when the key exists already; otherwise the token, or 0 when the protocol gives none
-     */
-    Long addVersioned(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+    @Override
+    public Long addVersioned(String nodeId, String key, byte[] value, int expiry) throws StoreException {
         MemcachedClient client = client(nodeId);
         OperationFuture<Boolean> f;
         try {
@@ -310,18 +279,18 @@ final class SessionStore implements AutoCloseable {
         }
     }
 
-    /** @return false when the key exists already */
-    boolean add(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+    @Override
+    public boolean add(String nodeId, String key, byte[] value, int expiry) throws StoreException {
         return complete(nodeId, "add", () -> client(nodeId).add(key, expiry, value, RawBytes.INSTANCE));
     }
 
-    /** @return false when the key was not there */
-    boolean touch(String nodeId, String key, int expiry) throws StoreException {
+    @Override
+    public boolean touch(String nodeId, String key, int expiry) throws StoreException {
         return complete(nodeId, "touch", () -> client(nodeId).touch(key, expiry));
     }
 
-    /** @return false when the key was not there */
-    boolean delete(String nodeId, String key) throws StoreException {
+    @Override
+    public boolean delete(String nodeId, String key) throws StoreException {
         return complete(nodeId, "delete", () -> client(nodeId).delete(key));
     }
 

@@ -33,6 +33,11 @@ final class ValidityRecord {
         return now > expiresAt();
     }
 
+    /** @return when a session last accessed then, with this timeout, expires if nobody uses it again */
+    static long expiresAt(long lastAccess, int maxInactive) {
+        return new ValidityRecord(lastAccess, maxInactive, 0).expiresAt();
+    }
+
     long expiresAt() {
         return maxInactiveInterval <= 0 ? Long.MAX_VALUE
                 : lastAccessedTime + maxInactiveInterval * 1000L + graceMillis(maxInactiveInterval);

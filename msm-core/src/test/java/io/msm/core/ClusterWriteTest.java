@@ -11,25 +11,27 @@ import org.junit.jupiter.api.Test;
 
 /** A newer background write for a non-sticky session absorbs the waiting one without losing what it carried. */
 class ClusterWriteTest {
+    private static final SessionId S = SessionId.parse("s-n1");
+    private static final SessionId R = SessionId.parse("r-n1");
     private static final byte[] OLD_VALIDITY = {1};
     private static final byte[] NEW_VALIDITY = {2};
     private static final byte[] FRAME = {7, 7};
 
     @Test
     void aReadAfterAStoreStillWritesTheStoredBackupCopy() {
-        ClusterWrite store = ClusterWrite.stored("s-n1", 60, OLD_VALIDITY, FRAME, "r-n1", w -> { });
-        ClusterWrite read = ClusterWrite.accessed("s-n1", 60, NEW_VALIDITY, false, w -> { });
+        ClusterWrite store = ClusterWrite.stored(S, 60, OLD_VALIDITY, FRAME, R, w -> { });
+        ClusterWrite read = ClusterWrite.accessed(S, 60, NEW_VALIDITY, false, w -> { });
         ClusterWrite merged = (ClusterWrite) read.absorb(store);
         assertArrayEquals(FRAME, merged.backupFrame, "the backup copy of the earlier change");
         assertArrayEquals(NEW_VALIDITY, merged.validity, "the latest access");
-        assertEquals(Arrays.asList("r-n1"), Arrays.asList(merged.formerIds.toArray()), "the former id is still deleted");
+        assertEquals(Arrays.asList(R), Arrays.asList(merged.formerIds.toArray()), "the former id is still deleted");
     }
 
     @Test
     void aNewerStoreKeepsItsOwnFrameAndTheOlderTouch() {
-        ClusterWrite read = ClusterWrite.accessed("s-n1", 60, OLD_VALIDITY, true, w -> { });
+        ClusterWrite read = ClusterWrite.accessed(S, 60, OLD_VALIDITY, true, w -> { });
         byte[] newer = {9};
-        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored("s-n1", 60, NEW_VALIDITY, newer, null, w -> { })
+        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored(S, 60, NEW_VALIDITY, newer, null, w -> { })
                 .absorb(read);
         assertArrayEquals(newer, merged.backupFrame);
         assertTrue(merged.touchData);
@@ -37,8 +39,8 @@ class ClusterWriteTest {
 
     @Test
     void aStoreThatLeavesTheValidityRecordAloneStillWritesTheWaitingOne() {
-        ClusterWrite read = ClusterWrite.accessed("s-n1", 60, OLD_VALIDITY, false, w -> { });
-        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored("s-n1", 60, null, FRAME, null, w -> { }).absorb(read);
+        ClusterWrite read = ClusterWrite.accessed(S, 60, OLD_VALIDITY, false, w -> { });
+        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored(S, 60, null, FRAME, null, w -> { }).absorb(read);
         assertArrayEquals(OLD_VALIDITY, merged.validity);
         assertArrayEquals(FRAME, merged.backupFrame);
         assertTrue(!merged.removes());
@@ -46,22 +48,22 @@ class ClusterWriteTest {
 
     @Test
     void aRemovalAbsorbsEverythingAndWritesNothing() {
-        ClusterWrite store = ClusterWrite.stored("s-n1", 60, OLD_VALIDITY, FRAME, "r-n1", w -> { });
-        ClusterWrite removal = ClusterWrite.removed("s-n1", null, 60, w -> { });
+        ClusterWrite store = ClusterWrite.stored(S, 60, OLD_VALIDITY, FRAME, R, w -> { });
+        ClusterWrite removal = ClusterWrite.removed(S, null, 60, w -> { });
         ClusterWrite merged = (ClusterWrite) removal.absorb(store);
         assertSame(removal, merged);
         assertTrue(merged.removes());
-        assertTrue(merged.formerIds.contains("r-n1"));
+        assertTrue(merged.formerIds.contains(R));
     }
 
     @Test
     void aWaitingRemovalIsNotReplacedByALateStoreOfTheSameId() {
-        ClusterWrite removal = ClusterWrite.removed("s-n1", null, 60, w -> { });
-        ClusterWrite lateStore = ClusterWrite.stored("s-n1", 60, NEW_VALIDITY, FRAME, "r-n1", w -> { });
+        ClusterWrite removal = ClusterWrite.removed(S, null, 60, w -> { });
+        ClusterWrite lateStore = ClusterWrite.stored(S, 60, NEW_VALIDITY, FRAME, R, w -> { });
         ClusterWrite merged = (ClusterWrite) lateStore.absorb(removal);
         assertSame(removal, merged, "the session's keys are still deleted and its marker written");
         assertTrue(merged.backupFrame == null && merged.validity == null, "nothing of the dead session is written");
-        assertTrue(merged.formerIds.contains("r-n1"));
+        assertTrue(merged.formerIds.contains(R));
     }
 
     @Test

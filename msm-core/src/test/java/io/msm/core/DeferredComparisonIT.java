@@ -86,19 +86,19 @@ class DeferredComparisonIT {
         }
     }
 
-    private String stored(String id) {
+    private String stored(SessionId id) {
         byte[] bytes = server.get(PREFIX + id);
         return bytes == null ? null : new String(bytes, StandardCharsets.ISO_8859_1);
     }
 
-    private static SessionSnapshot snapshot(String id, String user) {
+    private static SessionSnapshot snapshot(SessionId id, String user) {
         return new SessionSnapshot(id, 1_700_000_000_000L, 1_700_000_000_500L, 1800, null,
                 new SessionContent(Map.of("user", user), null));
     }
 
-    private String storedSession(SessionState state) {
-        String id = engine.newSessionId(UUID.randomUUID().toString().replace("-", ""), "tomcat1");
-        engine.afterRequest(snapshot(id, "alice"), state);
+    private SessionId storedSession(SessionState state) {
+        SessionId id = SessionId.parse(engine.newSessionId(UUID.randomUUID().toString().replace("-", ""), "tomcat1"));
+        engine.sticky().afterRequest(snapshot(id, "alice"), state);
         io.msm.testkit.Await.until("the first backup", java.time.Duration.ofSeconds(10),
                 () -> state.isBackedUp(id));
         return id;
@@ -107,10 +107,10 @@ class DeferredComparisonIT {
     @Test
     void aChangeWaitingForItsWindowIsWrittenWhenTheEngineStops() {
         SessionState state = new SessionState();
-        String id = storedSession(state);
+        SessionId id = storedSession(state);
         clock.millis -= 60_000; // the next comparison is due a minute from now
-        assertFalse(engine.mustCompareNow(id, state, true), "a change right after a write waits for its window");
-        engine.compareLater(state, () -> engine.afterRequest(snapshot(id, "bob"), state));
+        assertFalse(engine.sticky().mustCompareNow(id, state, true), "a change right after a write waits for its window");
+        engine.sticky().compareLater(state, () -> engine.sticky().afterRequest(snapshot(id, "bob"), state), 0);
 
         engine.close();
 
@@ -120,9 +120,9 @@ class DeferredComparisonIT {
     @Test
     void aComparisonThatEndsAfterTheSessionWasRemovedStoresNothing() {
         SessionState state = new SessionState();
-        String id = storedSession(state);
-        engine.removed(id, state); // a logout, while a deferred comparison is still encoding
-        engine.afterRequest(snapshot(id, "alice, logged in"), state);
+        SessionId id = storedSession(state);
+        engine.sticky().removed(id, state); // a logout, while a deferred comparison is still encoding
+        engine.sticky().afterRequest(snapshot(id, "alice, logged in"), state);
 
         engine.close(); // runs every queued backup
 
@@ -136,10 +136,10 @@ class DeferredComparisonIT {
     @Test
     void aRemovalWaitingBehindABackupIsNotReplacedByALateStore() throws Exception {
         SessionState state = new SessionState();
-        String id = storedSession(state);
+        SessionId id = storedSession(state);
         CountDownLatch release = holdBackups(state);
-        engine.removed(id, state);
-        engine.afterRequest(snapshot(id, "alice, logged in"), state);
+        engine.sticky().removed(id, state);
+        engine.sticky().afterRequest(snapshot(id, "alice, logged in"), state);
         release.countDown();
 
         engine.close();
@@ -150,11 +150,11 @@ class DeferredComparisonIT {
     @Test
     void aSessionRemovedHereIsNotLoadedBackBeforeItsCopyIsDeleted() throws Exception {
         SessionState state = new SessionState();
-        String id = storedSession(state);
+        SessionId id = storedSession(state);
         CountDownLatch release = holdBackups(state);
 
-        engine.removed(id, state); // an expiry found by the request; the same request looks the id up again
-        SessionSnapshot again = engine.load(id, new SessionState());
+        engine.sticky().removed(id, state); // an expiry found by the request; the same request looks the id up again
+        SessionSnapshot again = engine.sticky().load(id, new SessionState());
         release.countDown();
 
         assertNull(again, "the expired or logged-out session is not loaded back from its old copy");
@@ -165,11 +165,11 @@ class DeferredComparisonIT {
     @Test
     void aRequestThatPutsBackWhatMemcachedHoldsIsStoredWhileAnOlderChangeWaits() throws Exception {
         SessionState state = new SessionState();
-        String id = storedSession(state); // memcached: alice
+        SessionId id = storedSession(state); // memcached: alice
         CountDownLatch release = holdBackups(state);
 
-        engine.afterRequest(snapshot(id, "bob"), state); // waits behind the held backup
-        engine.afterRequest(snapshot(id, "alice"), state); // the next request undoes it
+        engine.sticky().afterRequest(snapshot(id, "bob"), state); // waits behind the held backup
+        engine.sticky().afterRequest(snapshot(id, "alice"), state); // the next request undoes it
         release.countDown();
         engine.close();
 
@@ -180,12 +180,12 @@ class DeferredComparisonIT {
     @Test
     void aRefreshThatTakesThePlaceOfAWaitingStoreWritesTheContent() throws Exception {
         SessionState state = new SessionState();
-        String id = storedSession(state); // memcached: alice
+        SessionId id = storedSession(state); // memcached: alice
         CountDownLatch release = holdBackups(state);
 
-        engine.afterRequest(snapshot(id, "bob"), state);
+        engine.sticky().afterRequest(snapshot(id, "bob"), state);
         clock.millis += 120_000; // the expiry is due to be pushed forward: the next request only touches
-        engine.afterRequest(snapshot(id, "bob"), state);
+        engine.sticky().afterRequest(snapshot(id, "bob"), state);
         release.countDown();
         engine.close();
 
@@ -208,12 +208,12 @@ class DeferredComparisonIT {
             }
         });
         SessionState state = new SessionState();
-        String id = storedSession(state);
+        SessionId id = storedSession(state);
 
-        Thread first = new Thread(() -> engine.afterRequest(() -> snapshot(id, "older"), state));
+        Thread first = new Thread(() -> engine.sticky().afterRequest(() -> snapshot(id, "older"), state));
         first.start();
         assertTrue(encoding.await(10, TimeUnit.SECONDS), "the older snapshot is being encoded");
-        Thread second = new Thread(() -> engine.afterRequest(() -> snapshot(id, "newer"), state));
+        Thread second = new Thread(() -> engine.sticky().afterRequest(() -> snapshot(id, "newer"), state));
         second.start();
         // Without ordering the newer one is written meanwhile; with it, it waits for the older one.
         io.msm.testkit.Await.until("the newer request waits or is written", java.time.Duration.ofSeconds(10),
@@ -237,20 +237,20 @@ class DeferredComparisonIT {
         restartEngine(new SessionEngineIT.StringMapTranscoder(),
                 "sessionBackupAsync", "false", "sessionBackupTimeout", "200", "operationTimeout", "5000");
         SessionState state = new SessionState();
-        String id = storedSession(state); // memcached: alice
+        SessionId id = storedSession(state); // memcached: alice
         CountDownLatch release = holdBackups(state); // the late answer waits for a backup thread
 
         server.pause();
         try {
-            engine.afterRequest(snapshot(id, "bob"), state); // gives up waiting after 200 ms
+            engine.sticky().afterRequest(snapshot(id, "bob"), state); // gives up waiting after 200 ms
         } finally {
             server.resume();
         }
-        engine.afterRequest(snapshot(id, "alice"), state); // answered at once, recorded by the request
+        engine.sticky().afterRequest(snapshot(id, "alice"), state); // answered at once, recorded by the request
         release.countDown();
         engine.backups().submit(state, () -> { }).get(10, TimeUnit.SECONDS); // bob's late answer recorded
 
-        engine.afterRequest(snapshot(id, "bob"), state); // must be written: memcached holds alice
+        engine.sticky().afterRequest(snapshot(id, "bob"), state); // must be written: memcached holds alice
         engine.close();
 
         assertTrue(stored(id).contains("bob"), "memcached holds the latest content: " + stored(id));
@@ -273,11 +273,11 @@ class DeferredComparisonIT {
     void withSynchronousBackupsARequestEndingAfterTheLogoutStoresNothing() throws Exception {
         restartEngine(new SessionEngineIT.StringMapTranscoder(), "sessionBackupAsync", "false");
         SessionState state = new SessionState();
-        String id = storedSession(state);
-        engine.removed(id, state);
+        SessionId id = storedSession(state);
+        engine.sticky().removed(id, state);
         engine.backups().submit(state, () -> { }).get(10, TimeUnit.SECONDS); // the deletion has run
 
-        engine.afterRequest(snapshot(id, "alice, logged in"), state);
+        engine.sticky().afterRequest(snapshot(id, "alice, logged in"), state);
         engine.close();
 
         assertNull(stored(id), "the logged-out session is not written back");

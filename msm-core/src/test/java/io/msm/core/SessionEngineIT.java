@@ -105,20 +105,20 @@ class SessionEngineIT {
         assertFalse(server1.isRunning() || server2.isRunning(), "memcached processes outlive the test");
     }
 
-    private MemcachedServer serverOf(String id) {
-        return SessionId.parse(id).nodeId().equals("n1") ? server1 : server2;
+    private MemcachedServer serverOf(SessionId id) {
+        return id.nodeId().equals("n1") ? server1 : server2;
     }
 
-    private MemcachedServer otherServer(String id) {
+    private MemcachedServer otherServer(SessionId id) {
         return serverOf(id) == server1 ? server2 : server1;
     }
 
-    private String newId() {
+    private SessionId newId() {
         String random = UUID.randomUUID().toString().replace("-", "").toUpperCase();
-        return engine.newSessionId(random, ROUTE);
+        return SessionId.parse(engine.newSessionId(random, ROUTE));
     }
 
-    private static SessionSnapshot snapshot(String id, Map<String, Object> attributes) {
+    private static SessionSnapshot snapshot(SessionId id, Map<String, Object> attributes) {
         return new SessionSnapshot(id, 1_700_000_000_000L, 1_700_000_000_500L, 1800, null,
                 new SessionContent(attributes, null));
     }
@@ -129,7 +129,7 @@ class SessionEngineIT {
 
     @Test
     void newSessionIdNamesAConfiguredNodeAndTheRoute() {
-        SessionId sid = SessionId.parse(newId());
+        SessionId sid = newId();
 
         assertNotNull(sid);
         assertTrue(sid.nodeId().equals("n1") || sid.nodeId().equals("n2"), sid.toString());
@@ -138,12 +138,12 @@ class SessionEngineIT {
 
     @Test
     void backupLandsOnTheNodeTheIdNamesOnly() throws Exception {
-        String id = newId();
+        SessionId id = newId();
 
-        engine.afterRequest(snapshot(id, Map.of("user", "alice")), new SessionState());
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "alice")), new SessionState());
 
         byte[] stored = serverOf(id).get(PREFIX + id);
-        assertNotNull(stored, "node " + SessionId.parse(id).nodeId() + " holds the session");
+        assertNotNull(stored, "node " + id.nodeId() + " holds the session");
         assertNull(otherServer(id).get(PREFIX + id), "the other node does not");
         SessionFrame frame = SessionFrame.decode(stored);
         assertEquals(200, frame.transcoderId);
@@ -152,12 +152,12 @@ class SessionEngineIT {
 
     @Test
     void unchangedSessionIsNotStoredAgain() {
-        String id = newId();
+        SessionId id = newId();
         SessionState state = new SessionState();
-        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "alice")), state);
         assertEquals(1, count(Statistics.Counter.BACKUPS_STORED));
 
-        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "alice")), state);
 
         assertEquals(1, count(Statistics.Counter.BACKUPS_STORED));
         assertEquals(1, count(Statistics.Counter.BACKUPS_SKIPPED_UNCHANGED) + count(Statistics.Counter.BACKUPS_TOUCHED));
@@ -165,12 +165,12 @@ class SessionEngineIT {
 
     @Test
     void changedSessionIsStoredAgain() {
-        String id = newId();
+        SessionId id = newId();
         SessionState state = new SessionState();
-        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "alice")), state);
         byte[] first = serverOf(id).get(PREFIX + id);
 
-        engine.afterRequest(snapshot(id, Map.of("user", "bob")), state);
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "bob")), state);
 
         assertEquals(2, count(Statistics.Counter.BACKUPS_STORED));
         assertFalse(java.util.Arrays.equals(first, serverOf(id).get(PREFIX + id)));
@@ -178,11 +178,11 @@ class SessionEngineIT {
 
     @Test
     void loadIntoAFreshStateReturnsTheStoredSession() {
-        String id = newId();
-        engine.afterRequest(snapshot(id, Map.of("user", "alice", "cart", "3 items")), new SessionState());
+        SessionId id = newId();
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "alice", "cart", "3 items")), new SessionState());
 
         SessionState fresh = new SessionState();
-        SessionSnapshot loaded = engine.load(id, fresh);
+        SessionSnapshot loaded = engine.sticky().load(id, fresh);
 
         assertNotNull(loaded);
         assertEquals(Map.of("user", "alice", "cart", "3 items"), loaded.content().attributes());
@@ -194,90 +194,90 @@ class SessionEngineIT {
 
     @Test
     void loadOfAMissingSessionIsNull() {
-        assertNull(engine.load(newId(), new SessionState()));
+        assertNull(engine.sticky().load(newId(), new SessionState()));
         assertEquals(1, count(Statistics.Counter.LOAD_MISSES));
     }
 
     @Test
     void garbageUnderTheKeyLoadsAsMissingAndIsCounted() {
-        String id = newId();
+        SessionId id = newId();
         serverOf(id).set(PREFIX + id, "<html>not a session</html>".getBytes(StandardCharsets.US_ASCII), 0);
 
-        assertNull(engine.load(id, new SessionState()));
+        assertNull(engine.sticky().load(id, new SessionState()));
         assertEquals(1, count(Statistics.Counter.UNDECODABLE_SESSIONS));
     }
 
     @Test
     void frameWhosePayloadDoesNotDecodeLoadsAsMissing() {
-        String id = newId();
+        SessionId id = newId();
         byte[] frame = new SessionFrame(200, 0, 0, 1800, null, new byte[] {1, 2}).encode();
         serverOf(id).set(PREFIX + id, frame, 0);
 
-        assertNull(engine.load(id, new SessionState()));
+        assertNull(engine.sticky().load(id, new SessionState()));
         assertEquals(1, count(Statistics.Counter.UNDECODABLE_SESSIONS));
     }
 
     @Test
     void removedDeletesTheKey() {
-        String id = newId();
+        SessionId id = newId();
         SessionState state = new SessionState();
-        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "alice")), state);
         assertNotNull(serverOf(id).get(PREFIX + id));
 
-        engine.removed(id, state);
+        engine.sticky().removed(id, state);
 
         Await.until("session to be deleted from memcached", WAIT, () -> serverOf(id).get(PREFIX + id) == null);
     }
 
     @Test
     void sessionMovesToTheOtherNodeOnceABackupFindsItsNodeDead() {
-        String id = newId();
+        SessionId id = newId();
         SessionState state = new SessionState();
-        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
-        assertNull(engine.movedId(id, ROUTE), "a session on a live node keeps its id");
-        String otherNode = SessionId.parse(id).nodeId().equals("n1") ? "n2" : "n1";
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        assertNull(engine.sticky().movedId(id, ROUTE), "a session on a live node keeps its id");
+        String otherNode = id.nodeId().equals("n1") ? "n2" : "n1";
 
         serverOf(id).kill();
         // spymemcached notices a dead idle connection only when an operation is sent on it,
         // so the node is found dead by the next backup of a changed session.
-        engine.afterRequest(snapshot(id, Map.of("user", "bob")), state);
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "bob")), state);
         Await.until("the backup to the dead node to fail", WAIT, () -> !state.isBackedUp(id));
 
-        String[] moved = new String[1];
+        SessionId[] moved = new SessionId[1];
         Await.until("movedId to name node " + otherNode, WAIT, () -> {
-            moved[0] = engine.movedId(id, ROUTE);
+            moved[0] = engine.sticky().movedId(id, ROUTE);
             return moved[0] != null;
         });
-        SessionId target = SessionId.parse(moved[0]);
+        SessionId target = moved[0];
         assertEquals(otherNode, target.nodeId());
-        assertEquals(SessionId.parse(id).random(), target.random());
+        assertEquals(id.random(), target.random());
         assertEquals(ROUTE, target.jvmRoute());
         assertTrue(count(Statistics.Counter.RELOCATIONS) >= 1);
 
         // The renamed session is stored on the node that is up.
-        engine.afterRequest(snapshot(moved[0], Map.of("user", "bob")), state);
+        engine.sticky().afterRequest(snapshot(moved[0], Map.of("user", "bob")), state);
         assertNotNull(otherServer(id).get(PREFIX + moved[0]));
         assertTrue(state.isBackedUp(moved[0]));
     }
 
     @Test
     void withEveryNodeDeadTheRequestGoesOnAndTheSessionIsBackedUpOnceItsNodeReturns() {
-        String id = newId();
+        SessionId id = newId();
         SessionState state = new SessionState();
-        engine.afterRequest(snapshot(id, Map.of("user", "alice")), state);
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "alice")), state);
         assertTrue(state.isBackedUp(id));
 
         server1.kill();
         server2.kill();
-        assertDoesNotThrow(() -> engine.afterRequest(snapshot(id, Map.of("user", "bob")), state));
+        assertDoesNotThrow(() -> engine.sticky().afterRequest(snapshot(id, Map.of("user", "bob")), state));
         Await.until("the failed backup to be noticed", WAIT, () -> !state.isBackedUp(id));
-        assertFalse(engine.needsBackup(id, state), "nothing to do while the node is down");
+        assertFalse(engine.sticky().needsBackup(id, state), "nothing to do while the node is down");
 
         serverOf(id).restart();
 
-        Await.until("needsBackup once node " + SessionId.parse(id).nodeId() + " is back", WAIT,
-                () -> engine.needsBackup(id, state));
-        engine.afterRequest(snapshot(id, Map.of("user", "bob")), state);
+        Await.until("needsBackup once node " + id.nodeId() + " is back", WAIT,
+                () -> engine.sticky().needsBackup(id, state));
+        engine.sticky().afterRequest(snapshot(id, Map.of("user", "bob")), state);
         byte[] stored = serverOf(id).get(PREFIX + id);
         assertNotNull(stored, "the restarted node holds the session again");
         assertArrayEquals(new StringMapTranscoder().encode(new SessionContent(Map.of("user", "bob"), null)),

@@ -28,10 +28,10 @@ class SessionLocksIT {
     void start() throws Exception {
         server = MemcachedServer.start();
         Settings settings = Settings.parse(Map.of("memcachedNodes", server.node("n1")));
-        store = new SessionStore(settings.nodes(), settings);
+        store = new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM);
         store.awaitConnections(5000);
         NodeHealth health = new NodeHealth(settings.nodes(), store::isConnected, Clock.systemUTC(), 2000);
-        locks = new SessionLocks(store, health, new Statistics(), 1, 100);
+        locks = new SessionLocks(store, health, new Statistics(), 1, 100, Ticker.SYSTEM);
     }
 
     @AfterEach

@@ -58,7 +58,7 @@ final class LoginCheckDoneValve extends ValveBase {
 
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
-        NonStickyRequests requests = manager.nonSticky();
+        RequestStrategy requests = manager.requests();
         if (requests != null) {
             requests.loginCheckDone();
         }

@@ -7,13 +7,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.catalina.Manager;
 import org.apache.catalina.session.StandardSession;
 
+import io.msm.core.HeldSession;
 import io.msm.core.SessionChanges;
 import io.msm.core.SessionContent;
+import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
 import io.msm.core.SessionState;
 
 /** A Tomcat session that can be pictured for the engine and rebuilt from what it loaded. */
-class MemcachedSession extends StandardSession {
+class MemcachedSession extends StandardSession implements HeldSession {
     private static final long serialVersionUID = 1L;
     /** Tomcat keeps the JAAS subject here; it is rebuilt on login, never stored. */
     private static final String SUBJECT_ATTRIBUTE = "javax.security.auth.subject";
@@ -25,12 +27,26 @@ class MemcachedSession extends StandardSession {
     private transient boolean dropped;
     /** Requests that obtained this session and have not been recycled yet. */
     private final transient AtomicInteger inUse = new AtomicInteger();
+    /** The id parsed once per change of id; null for an id not in msm's form. */
+    private transient volatile SessionId sessionId;
 
     MemcachedSession(Manager manager) {
         super(manager);
     }
 
-    SessionState state() {
+    @Override
+    public void setId(String id, boolean notify) {
+        sessionId = SessionId.parse(id);
+        super.setId(id, notify);
+    }
+
+    @Override
+    public SessionId sessionId() {
+        return sessionId;
+    }
+
+    @Override
+    public SessionState state() {
         return state;
     }
 
@@ -69,8 +85,8 @@ class MemcachedSession extends StandardSession {
         super.endAccess();
     }
 
-    /** @return true while a request holds this session */
-    boolean isInUse() {
+    @Override
+    public boolean isInUse() {
         return inUse.get() > 0;
     }
 
@@ -100,7 +116,8 @@ class MemcachedSession extends StandardSession {
         changes.maxInactiveChanged();
     }
 
-    SessionSnapshot snapshot() {
+    @Override
+    public SessionSnapshot snapshot() {
         Map<String, Object> stored = new HashMap<>(attributes.size() * 2);
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
             String name = e.getKey();
@@ -109,7 +126,7 @@ class MemcachedSession extends StandardSession {
             }
         }
         // thisAccessedTime: this request's access; lastAccessedTime moves only when the request is recycled.
-        return new SessionSnapshot(id, creationTime, Math.max(lastAccessedTime, thisAccessedTime), maxInactiveInterval,
+        return new SessionSnapshot(sessionId, creationTime, Math.max(lastAccessedTime, thisAccessedTime), maxInactiveInterval,
                 authType,
                 new SessionContent(stored, ((MemcachedSessionManagerBase) manager).principalToStore(principal)));
     }
@@ -134,7 +151,7 @@ class MemcachedSession extends StandardSession {
         authType = snapshot.authType();
         principal = ((MemcachedSessionManagerBase) manager).principalLoaded(snapshot.content().principal());
         attributes.putAll(snapshot.content().attributes());
-        setId(snapshot.id(), false);
+        setId(snapshot.id().toString(), false);
         if (activate) {
             activate();
         }

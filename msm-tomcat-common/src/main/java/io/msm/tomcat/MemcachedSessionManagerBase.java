@@ -14,7 +14,6 @@ import org.apache.catalina.LifecycleState;
 import org.apache.catalina.Pipeline;
 import org.apache.catalina.Session;
 import org.apache.catalina.Valve;
-import org.apache.catalina.connector.Request;
 import org.apache.catalina.session.ManagerBase;
 import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
@@ -22,8 +21,6 @@ import org.apache.juli.logging.LogFactory;
 
 import io.msm.core.ConfigurationException;
 import io.msm.core.SessionEngine;
-import io.msm.core.SessionId;
-import io.msm.core.SessionSnapshot;
 import io.msm.core.Settings;
 import io.msm.core.StorageKeyPrefix;
 import io.msm.core.Transcoder;
@@ -40,29 +37,13 @@ import io.msm.core.TranscoderContext;
  */
 public abstract class MemcachedSessionManagerBase extends ManagerBase {
     private static final Log LOG = LogFactory.getLog(MemcachedSessionManagerBase.class);
-    private static final long ALIAS_LIFETIME_MILLIS = 60_000;
 
     private final Map<String, String> attributes = new ConcurrentHashMap<>();
-    /**
-     * Old id to new id of sessions msm moved lately, for parallel requests still carrying the old
-     * cookie. Only msm's own moves: an id changed at login (session fixation protection) or by the
-     * webapp must stop working at once.
-     */
-    private final Map<String, Alias> aliases = new ConcurrentHashMap<>();
-    private final Object[] loadLocks = new Object[64];
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();
-    /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
-    private final ThreadLocal<String> missing = new ThreadLocal<>();
     private volatile SessionEngine engine;
-    /** Non-sticky mode's request handling; null in sticky mode. */
-    private volatile NonStickyRequests nonSticky;
+    /** Sticky or non-sticky, chosen at start; null while msm is stopped or disabled. */
+    private volatile RequestStrategy requests;
     private StatisticsMBean statisticsBean;
-
-    protected MemcachedSessionManagerBase() {
-        for (int i = 0; i < loadLocks.length; i++) {
-            loadLocks[i] = new Object();
-        }
-    }
 
     @Override
     public String getName() {
@@ -274,10 +255,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
                         + e.getMessage(), e);
             }
             installValve(context.getPipeline()); // when the manager was set after the context began to start
-            if (!settings.sticky()) {
-                nonSticky = new NonStickyRequests(this, engine.nonSticky(), settings.lockWaitTimeoutMillis(),
-                        LoginCheckDoneValve.install(context.getPipeline(), this));
-            }
+            requests = settings.sticky() ? new StickyRequests(this, engine)
+                    : new NonStickyRequests(this, engine, settings.lockWaitTimeoutMillis(),
+                            LoginCheckDoneValve.install(context.getPipeline(), this));
             if (settings.statisticsEnabled()) {
                 statisticsBean = StatisticsMBean.register(engine.statistics(), context);
             }
@@ -329,13 +309,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         }
         SessionEngine e = engine;
         engine = null;
-        nonSticky = null;
+        requests = null;
         if (e != null) {
             // Queued backups finish first; the sessions stay in memcached for the other Tomcats.
             e.close();
             sessions.clear();
         }
-        aliases.clear();
         super.stopInternal();
     }
 
@@ -358,20 +337,16 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
 
     @Override
     protected String generateSessionId() {
-        SessionEngine e = engine;
-        if (e == null) {
-            return super.generateSessionId();
-        }
-        // Non-sticky ids carry no route: no Tomcat owns the session, and a balancer must not stick to one.
-        return e.newSessionId(getSessionIdGenerator().generateSessionId(null), nonSticky == null ? getJvmRoute() : null);
+        RequestStrategy r = requests;
+        return r == null ? super.generateSessionId() : r.newSessionId(getSessionIdGenerator().generateSessionId(null));
     }
 
     @Override
     public Session createSession(String sessionId) {
         Session session = super.createSession(sessionId);
-        NonStickyRequests ns = nonSticky;
-        if (ns != null && session instanceof MemcachedSession) {
-            ns.created((MemcachedSession) session);
+        RequestStrategy r = requests;
+        if (r != null && session instanceof MemcachedSession) {
+            r.created((MemcachedSession) session);
         }
         return session;
     }
@@ -379,122 +354,45 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
     /** Looks in memory, then in memcached: a session another Tomcat served is taken over here. */
     @Override
     public Session findSession(String id) throws IOException {
-        NonStickyRequests ns = nonSticky;
-        if (ns != null && id != null && !Boolean.TRUE.equals(ignoring.get())) {
-            return ns.find(id);
+        RequestStrategy r = requests;
+        if (r == null || id == null || Boolean.TRUE.equals(ignoring.get())) {
+            return super.findSession(id);
         }
-        Session session = super.findSession(id);
-        SessionEngine e = engine;
-        if (session != null || e == null || id == null || Boolean.TRUE.equals(ignoring.get())) {
-            return session;
-        }
-        Alias alias = aliases.get(id);
-        if (alias != null) {
-            // The alias is made before the rename, which removes the old id and then adds the new one.
-            Session moved = super.findSession(alias.newId);
-            if (moved == null) {
-                moved = super.findSession(id);
-            }
-            return moved != null ? moved : super.findSession(alias.newId);
-        }
-        if (id.equals(missing.get())) {
-            return null;
-        }
-        synchronized (loadLocks[(id.hashCode() & 0x7fffffff) % loadLocks.length]) {
-            session = super.findSession(id);
-            if (session != null) {
-                return session;
-            }
-            MemcachedSession loaded = (MemcachedSession) createEmptySession();
-            SessionSnapshot snapshot = e.load(id, loaded.state());
-            if (snapshot == null) {
-                missing.set(id);
-                return null;
-            }
-            loaded.restore(snapshot);
-            return loaded;
-        }
+        return r.find(id);
     }
 
     @Override
     public void remove(Session session, boolean update) {
         super.remove(session, update);
-        SessionEngine e = engine;
+        RequestStrategy r = requests;
         // update is true when the session ended (invalidated or expired), false when it is renamed.
-        if (update && e != null && session instanceof MemcachedSession) {
-            MemcachedSession s = (MemcachedSession) session;
-            if (e.nonSticky() != null) {
-                e.nonSticky().removed(s.getIdInternal(), s.state(), s.getMaxInactiveInterval());
-            } else {
-                e.removed(s.getIdInternal(), s.state());
-            }
+        if (update && r != null && session instanceof MemcachedSession) {
+            r.ended((MemcachedSession) session);
         }
     }
 
-
-    /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
-    void moveIfNeeded(Request request, String requestedId) {
-        SessionEngine e = engine;
-        if (e == null || nonSticky != null) {
-            return; // non-sticky sessions stay where they are: a backup copy covers their node's loss
-        }
-        String movedId = e.movedId(requestedId, getJvmRoute());
-        if (movedId == null) {
+    /** Besides Tomcat's expiry, the mode's housekeeping ({@link RequestStrategy#background}). */
+    @Override
+    public void backgroundProcess() {
+        super.backgroundProcess();
+        RequestStrategy r = requests;
+        if (r == null) {
             return;
         }
-        Session session = request.getSessionInternal(false);
-        if (session == null || !session.getIdInternal().equals(requestedId)) {
-            return; // lost, or renamed already by a parallel request
-        }
-        // Before the rename, so that a parallel request with the old cookie never loads a second copy.
-        aliases.put(requestedId, new Alias(movedId, System.currentTimeMillis()));
-        changeSessionId(session, movedId);
-        request.changeSessionId(movedId);
-    }
-
-    /** Hands the session to the engine after a request; a failure is logged, never thrown at the user. */
-    void backup(Session session) {
-        SessionEngine e = engine;
-        if (e == null || !(session instanceof MemcachedSession) || !session.isValid()) {
-            return;
-        }
-        MemcachedSession s = (MemcachedSession) session;
         try {
-            boolean changed = !s.changes().isEmpty();
-            s.changes().clear();
-            if (e.mustCompareNow(s.getIdInternal(), s.state(), changed)) {
-                e.afterRequest(s::snapshot, s.state());
-            } else {
-                e.compareLater(s.state(), () -> backupIfIdle(e, s));
-            }
+            r.background();
         } catch (RuntimeException ex) {
-            LOG.error("backup of session " + SessionId.masked(s.getIdInternal()) + " failed; it stays in memory", ex);
+            LOG.error("msm background task failed; it runs again on the next tick", ex);
         }
     }
 
-    /**
-     * A deferred comparison. A session in use is looked at again shortly: the request using it may
-     * be one whose own check has passed already (Tomcat counts it out after the valves returned).
-     */
-    private void backupIfIdle(SessionEngine e, MemcachedSession s) {
-        if (!s.isValid()) {
-            return;
-        }
-        if (s.isInUse()) {
-            e.compareLater(s.state(), () -> backupIfIdle(e, s), SessionEngine.CHANGE_WINDOW_MILLIS);
-            return;
-        }
-        e.afterRequest(s::snapshot, s.state());
+    RequestStrategy requests() {
+        return requests;
     }
 
     boolean isIgnored(String requestUri) {
         SessionEngine e = engine;
         return e != null && e.isIgnored(requestUri);
-    }
-
-    /** Called by the valve when a request ends, so the next request on this thread asks memcached again. */
-    void requestDone() {
-        missing.remove();
     }
 
     void ignoreSessionsOnThisThread(boolean ignore) {
@@ -505,46 +403,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         }
     }
 
-    /**
-     * Besides Tomcat's expiry, backs up sessions that memcached lacks although their node answers
-     * again (created while every node was down), and forgets old aliases.
-     */
-    @Override
-    public void backgroundProcess() {
-        super.backgroundProcess();
-        SessionEngine e = engine;
-        if (e == null) {
-            return;
-        }
-        try {
-            if (e.nonSticky() != null) {
-                expireInCluster(e);
-                return;
-            }
-            for (Session session : findSessions()) {
-                if (session instanceof MemcachedSession && session.isValid()
-                        && e.needsBackup(session.getIdInternal(), ((MemcachedSession) session).state())) {
-                    backup(session);
-                }
-            }
-            long now = System.currentTimeMillis();
-            aliases.values().removeIf(a -> now - a.createdMillis > ALIAS_LIFETIME_MILLIS);
-        } catch (RuntimeException ex) {
-            LOG.error("msm background task failed; it runs again on the next tick", ex);
-        }
-    }
-
-    /** Fires sessionDestroyed, once in the whole cluster, for non-sticky sessions idle past their timeout. */
-    private void expireInCluster(SessionEngine e) {
-        for (SessionSnapshot snapshot : e.nonSticky().claimExpired()) {
-            MemcachedSession session = emptySession();
-            session.restore(snapshot, false);
-            session.expire(); // listeners run, then remove() deletes the keys
-        }
-    }
-
-    NonStickyRequests nonSticky() {
-        return nonSticky;
+    /** Gives a session msm moved its new id, as Tomcat does at login. */
+    void rename(Session session, String newId) {
+        changeSessionId(session, newId);
     }
 
     Session inMemory(String id) throws IOException {
@@ -571,15 +432,4 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         String path = context == null ? "" : context.getName();
         return path.isEmpty() ? "/" : path;
     }
-
-    private static final class Alias {
-        final String newId;
-        final long createdMillis;
-
-        Alias(String newId, long createdMillis) {
-            this.newId = newId;
-            this.createdMillis = createdMillis;
-        }
-    }
-
 }

@@ -6,12 +6,17 @@ import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
+import javax.servlet.ServletException;
+
 import org.apache.catalina.Session;
+import org.apache.catalina.Valve;
 import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 
 import io.msm.core.NonStickySessions;
+import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
 
@@ -22,7 +27,7 @@ import io.msm.core.SessionSnapshot;
  * Locking requests of one session inside this Tomcat also take turns on a local permit, so that a
  * lock serializes every request, not only requests on different Tomcats.
  */
-final class NonStickyRequests {
+final class NonStickyRequests implements RequestStrategy {
     private static final Log LOG = LogFactory.getLog(NonStickyRequests.class);
 
     /** What one request holds until it ends. */
@@ -56,6 +61,7 @@ final class NonStickyRequests {
     }
 
     private final MemcachedSessionManagerBase manager;
+    private final SessionEngine ids;
     private final NonStickySessions engine;
     private final long waitMillis;
     private final ThreadLocal<Scope> current = new ThreadLocal<>();
@@ -67,11 +73,12 @@ final class NonStickyRequests {
      * @param loginCheckMarked {@link LoginCheckDoneValve} tells each request when Tomcat's
      *     authenticator is done, so its check for a cached login can be answered from memory
      */
-    NonStickyRequests(MemcachedSessionManagerBase manager, NonStickySessions engine, long waitMillis,
+    NonStickyRequests(MemcachedSessionManagerBase manager, SessionEngine engine, long waitMillis,
             boolean loginCheckMarked) {
         this.manager = manager;
         this.loginCheckMarked = loginCheckMarked;
-        this.engine = engine;
+        this.ids = engine;
+        this.engine = engine.nonSticky();
         this.waitMillis = waitMillis;
         for (int i = 0; i < permits.length; i++) {
             permits[i] = new Semaphore(1, true);
@@ -81,27 +88,37 @@ final class NonStickyRequests {
         }
     }
 
-    Scope begin(String uriWithQuery, Request request) {
-        Scope scope = new Scope(uriWithQuery, engine.mustLock(uriWithQuery), request);
+    @Override
+    public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
+        String query = request.getQueryString();
+        String uri = query == null ? request.getRequestURI() : request.getRequestURI() + "?" + query;
+        Scope scope = new Scope(uri, engine.mustLock(uri), request);
         current.set(scope);
-        return scope;
+        try {
+            next.invoke(request, response);
+        } finally {
+            current.remove(); // an async request ends later, on another thread
+            AsyncEnd.whenDone(request, () -> end(scope));
+        }
     }
 
-    /** Called by {@link LoginCheckDoneValve} once Tomcat's authenticator handed the request on. */
-    void loginCheckDone() {
+    @Override
+    public String newSessionId(String random) {
+        // No route: no Tomcat owns the session, and a balancer must not stick to one.
+        return ids.newSessionId(random, null);
+    }
+
+    @Override
+    public void loginCheckDone() {
         Scope scope = current.get();
         if (scope != null) {
             scope.loginCheckDone = true;
         }
     }
 
-    /** Leaves the request thread; an async request ends later, on another thread. */
-    void detach() {
-        current.remove();
-    }
-
     /** @return the session for this request, loaded from memcached unless another request here has it */
-    Session find(String id) throws IOException {
+    @Override
+    public Session find(String id) throws IOException {
         Scope scope = current.get();
         if (scope == null) {
             return manager.inMemory(id); // outside a request (JMX, background): memory only
@@ -110,7 +127,8 @@ final class NonStickyRequests {
         if (mine != null) {
             return mine;
         }
-        if (SessionId.parse(id) == null || id.equals(scope.missing)) {
+        SessionId sid = ids.knownId(id);
+        if (sid == null || id.equals(scope.missing)) {
             return null;
         }
         // Only the cached-login lookup, which runs while the request has no principal; with single
@@ -145,14 +163,8 @@ final class NonStickyRequests {
                 return local;
             }
             MemcachedSession loaded = manager.emptySession();
-            if (scope.locking) {
-                engine.lock(id, loaded.state());
-            } else {
-                engine.lockSkipped();
-            }
-            SessionSnapshot snapshot = engine.load(id, loaded.state());
+            SessionSnapshot snapshot = engine.open(sid, loaded.state(), scope.locking);
             if (snapshot == null) {
-                engine.unlock(loaded.state());
                 scope.missing = id;
                 return null;
             }
@@ -175,7 +187,8 @@ final class NonStickyRequests {
     }
 
     /** A session created by this request is this request's until it ends. */
-    void created(MemcachedSession session) {
+    @Override
+    public void created(MemcachedSession session) {
         Scope scope = current.get();
         if (scope != null && session.join()) {
             scope.sessions.add(session);
@@ -191,7 +204,7 @@ final class NonStickyRequests {
                     continue;
                 }
                 try {
-                    if (s.isValid()) {
+                    if (s.isValid() && s.sessionId() != null) {
                         changed |= !s.changes().isEmpty();
                         engine.store(s.snapshot(), s.state(), s.changes());
                         s.changes().clear();
@@ -200,7 +213,7 @@ final class NonStickyRequests {
                     LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + " failed", e);
                 } finally {
                     manager.dropFromMemory(s);
-                    engine.unlock(s.state());
+                    engine.release(s.state());
                 }
             }
         } finally {
@@ -208,6 +221,24 @@ final class NonStickyRequests {
                 permit.release();
             }
             engine.learn(scope.uri, changed);
+        }
+    }
+
+    @Override
+    public void ended(MemcachedSession session) {
+        SessionId id = session.sessionId();
+        if (id != null) {
+            engine.removed(id, session.state(), session.getMaxInactiveInterval());
+        }
+    }
+
+    /** Fires sessionDestroyed, once in the whole cluster, for sessions idle past their timeout. */
+    @Override
+    public void background() {
+        for (SessionSnapshot snapshot : engine.claimExpired()) {
+            MemcachedSession session = manager.emptySession();
+            session.restore(snapshot, false);
+            session.expire(); // listeners run, then remove() deletes the keys
         }
     }
 }

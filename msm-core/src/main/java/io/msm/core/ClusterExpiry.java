@@ -1,0 +1,94 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Non-sticky mode's expiry across the cluster: finds sessions this Tomcat served that are now idle
+ * past their timeout everywhere (their validity record says so), and claims each with an
+ * {@code add}: of all Tomcats, only the one whose claim succeeds gets the session back, to fire
+ * {@code sessionDestroyed} exactly once.
+ */
+final class ClusterExpiry {
+    private static final int CLAIM_SECONDS = 600;
+
+    private final SessionStore store;
+    private final NodeHealth health;
+    private final NonStickyKeys keys;
+    private final SessionCodec codec;
+    private final Expiry expiry;
+    private final Statistics statistics;
+    private final ExpiryWatch expiryWatch;
+    private final ClusterWriter cluster;
+
+    ClusterExpiry(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
+            Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster) {
+        this.store = store;
+        this.health = health;
+        this.keys = keys;
+        this.codec = codec;
+        this.expiry = expiry;
+        this.statistics = statistics;
+        this.expiryWatch = expiryWatch;
+        this.cluster = cluster;
+    }
+
+    /** @return the sessions this Tomcat claimed, to expire */
+    List<SessionSnapshot> claimExpired() {
+        long now = expiry.now();
+        List<SessionSnapshot> claimed = new ArrayList<>();
+        for (SessionId id : expiryWatch.due(now)) {
+            String primary = id.nodeId();
+            if (!health.isKnown(primary)) {
+                expiryWatch.forget(id);
+                continue;
+            }
+            String backup = keys.backupNode(primary);
+            String node = health.isUp(primary) ? primary : backup;
+            if (node == null || !health.isUp(node)) {
+                continue; // try again on the next check
+            }
+            boolean onPrimary = node.equals(primary);
+            try {
+                byte[] validityBytes = store.get(node, onPrimary ? keys.validity(id) : keys.backupValidity(id));
+                ValidityRecord v = ValidityRecord.decode(validityBytes);
+                if (v == null) {
+                    expiryWatch.forget(id); // removed, or never stored: nothing to expire
+                    continue;
+                }
+                if (!v.isExpired(now)) {
+                    expiryWatch.note(id, v.expiresAt()); // used elsewhere meanwhile
+                    continue;
+                }
+                if (onPrimary && backup != null && health.isUp(backup)
+                        && expiry.mayBeBehind(health.backSince(primary), validityBytes)) {
+                    ValidityRecord onBackup = ValidityRecord.decode(store.get(backup, keys.backupValidity(id)));
+                    if (onBackup != null && !onBackup.isExpired(now)) {
+                        expiryWatch.note(id, onBackup.expiresAt()); // used while its node did not answer
+                        continue;
+                    }
+                }
+                expiryWatch.forget(id);
+                if (!store.add(node, keys.claim(id), new byte[] {1}, CLAIM_SECONDS)) {
+                    continue; // another Tomcat expires it
+                }
+                byte[] data = store.get(node, onPrimary ? keys.data(id) : keys.backup(id));
+                SessionSnapshot s = data == null ? null : codec.decode(id, node, data, new SessionState());
+                if (s != null) {
+                    statistics.increment(Statistics.Counter.SESSIONS_EXPIRED_IN_CLUSTER);
+                    claimed.add(s);
+                } else {
+                    cluster.deleteAll(id);
+                }
+            } catch (StoreException e) {
+                health.markDown(node, e.getMessage());
+            }
+        }
+        return claimed;
+    }
+
+    /** @return how many sessions this Tomcat watches for expiry */
+    int watchedSessions() {
+        return expiryWatch.size();
+    }
+}

@@ -1,0 +1,174 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Non-sticky mode's background writes to both nodes of a session ({@link ClusterWrite}): validity
+ * records, the backup copy, expiries pushed forward, removals with their markers. A write that
+ * misses a node is repaired there once it answers ({@link NodeRepairs}), so that the node's older
+ * value is never read in place of the one written elsewhere.
+ */
+final class ClusterWriter {
+    /** The value of every marker key: only its presence counts. */
+    static final byte[] MARKER = {1};
+
+    private final SessionStore store;
+    private final NodeHealth health;
+    private final NonStickyKeys keys;
+    private final Statistics statistics;
+
+    ClusterWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, Statistics statistics) {
+        this.store = store;
+        this.health = health;
+        this.keys = keys;
+        this.statistics = statistics;
+    }
+
+    /** Runs on a backup thread; a later request's write for the same session waits for it. */
+    void write(ClusterWrite w) {
+        for (SessionId former : w.formerIds) {
+            deleteAll(former);
+        }
+        if (w.removes()) {
+            markRemoved(w.id, w.expiry);
+            deleteAll(w.id);
+            return;
+        }
+        String primary = w.id.nodeId();
+        if (!health.isKnown(primary)) {
+            return;
+        }
+        String backup = keys.backupNode(primary);
+        String validityNode = w.validity == null ? null : primary;
+        String backupValidityNode = w.validity == null ? null : backup;
+        writeAll(w.expiry, new Write(validityNode, keys.validity(w.id), w.validity),
+                new Write(w.backupFrame == null ? null : backup, keys.backup(w.id), w.backupFrame),
+                new Write(backupValidityNode, keys.backupValidity(w.id), w.validity));
+        if (backup != null && (w.validity != null || w.backupFrame != null) && !health.isUp(primary)) {
+            writeAll(w.expiry, new Write(backup, keys.behind(w.id), MARKER));
+        }
+        if (w.touchData) {
+            touch(primary, keys.data(w.id), w.expiry);
+            if (backup != null && w.backupFrame == null) {
+                touch(backup, keys.backup(w.id), w.expiry);
+            }
+        }
+    }
+
+    /** @param expiry as long as any copy of the session could live */
+    private void markRemoved(SessionId id, int expiry) {
+        if (!health.isKnown(id.nodeId())) {
+            return;
+        }
+        writeAll(expiry, new Write(id.nodeId(), keys.removed(id), MARKER),
+                new Write(keys.backupNode(id.nodeId()), keys.removed(id), MARKER));
+    }
+
+    /** @return true when another Tomcat left the removal marker on the session's node or its backup node */
+    boolean removedMeanwhile(SessionId id) {
+        String node = id.nodeId();
+        if (health.isUp(node) && wasRemoved(node, id)) {
+            return true;
+        }
+        String backup = keys.backupNode(node);
+        return backup != null && health.isUp(backup) && wasRemoved(backup, id);
+    }
+
+    boolean wasRemoved(String node, SessionId id) {
+        try {
+            return store.get(node, keys.removed(id)) != null;
+        } catch (StoreException e) {
+            health.markDown(node, e.getMessage());
+            return false;
+        }
+    }
+
+    /** Deletes every copy of the session and its records on both nodes; the markers stay. */
+    void deleteAll(SessionId id) {
+        String primary = id.nodeId();
+        if (!health.isKnown(primary)) {
+            return;
+        }
+        String backup = keys.backupNode(primary);
+        delete(primary, keys.data(id));
+        delete(primary, keys.validity(id));
+        if (backup != null) {
+            delete(backup, keys.backup(id));
+            delete(backup, keys.backupValidity(id));
+            delete(backup, keys.behind(id));
+        }
+        statistics.increment(Statistics.Counter.DELETES);
+    }
+
+    /** One set of {@link #writeAll}; a null node (no backup node) is skipped. */
+    private static final class Write {
+        final String node;
+        final String key;
+        final byte[] value;
+
+        Write(String node, String key, byte[] value) {
+            this.node = node;
+            this.key = key;
+            this.value = value;
+        }
+    }
+
+    /** Sends every set first, then waits for them: one round trip of waiting instead of one per key. */
+    private void writeAll(int expiry, Write... writes) {
+        List<SessionStore.Sent> sent = new ArrayList<>(writes.length);
+        List<Write> sentWrites = new ArrayList<>(writes.length);
+        for (Write w : writes) {
+            if (w.node == null) {
+                continue;
+            }
+            if (!health.isUp(w.node)) {
+                repairLater(w, expiry);
+                continue;
+            }
+            try {
+                sent.add(store.send(w.node, w.key, w.value, expiry));
+                sentWrites.add(w);
+            } catch (StoreException e) {
+                health.markDown(w.node, e.getMessage());
+                repairLater(w, expiry);
+            }
+        }
+        for (int i = 0; i < sent.size(); i++) {
+            try {
+                store.finish(sent.get(i));
+            } catch (StoreException e) {
+                health.markDown(sent.get(i).nodeId(), e.getMessage());
+                repairLater(sentWrites.get(i), expiry);
+            }
+        }
+    }
+
+    /**
+     * A marker is set once the node answers again; anything else it missed is deleted there, so
+     * that the node's older value is never read in place of the one written elsewhere.
+     */
+    private void repairLater(Write w, int expiry) {
+        health.repairLater(w.node, w.value == MARKER ? NodeRepairs.set(w.key, MARKER, expiry)
+                : NodeRepairs.delete(w.key));
+    }
+
+    void touch(String node, String key, int expiry) {
+        if (!health.isUp(node)) {
+            return;
+        }
+        try {
+            store.touch(node, key, expiry);
+        } catch (StoreException e) {
+            health.markDown(node, e.getMessage());
+        }
+    }
+
+    void delete(String node, String key) {
+        try {
+            health.deleteOrRepairLater(store, node, key);
+        } catch (StoreException e) {
+            statistics.increment(Statistics.Counter.DELETE_FAILURES);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.msm.core;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sticky mode with asynchronous backups: when a session is transcoded and compared with memcached.
+ * A session changed through the session API (attributes set or removed, login, timeout) is compared
+ * at most once per {@value #CHANGE_WINDOW_MILLIS} ms, one only read (or changed in place) at most once
+ * per {@value #IN_PLACE_CHECK_MILLIS} ms; a comparison scheduled for the end of the window covers
+ * the last request of a burst. Transcoding is most of what a backup costs the request thread.
+ */
+final class DeferredComparisons {
+    private static final Logger LOG = LoggerFactory.getLogger(DeferredComparisons.class);
+    /**
+     * How long a change made through the session API may wait when the session was compared less
+     * than this long ago. The first change after a quiet spell is written at once; a session changed
+     * by request after request is written once per this window, at its end.
+     */
+    static final long CHANGE_WINDOW_MILLIS = 100;
+    /** How long a session that a request did not change through the API may wait for its comparison. */
+    static final long IN_PLACE_CHECK_MILLIS = 1000;
+
+    private final ScheduledExecutorService scheduler;
+    private final Expiry clock;
+    /** What each scheduled comparison runs, so that {@link #flush} can run those still waiting. */
+    private final Map<SessionState, Runnable> pending = new ConcurrentHashMap<>();
+
+    DeferredComparisons(ScheduledExecutorService scheduler, Expiry clock) {
+        this.scheduler = scheduler;
+        this.clock = clock;
+    }
+
+    /**
+     * @param changedThroughApi true when the request set or removed an attribute, logged in or out,
+     *     or changed the timeout
+     * @return whether the session must be compared now; otherwise {@link #later} covers it
+     */
+    boolean mustCompareNow(SessionId id, SessionState state, boolean changedThroughApi) {
+        if (!state.isBackedUp(id)) {
+            return true;
+        }
+        if (changedThroughApi) {
+            state.changePending = true;
+        }
+        return clock.now() - state.lastComparedMillis >= window(state);
+    }
+
+    private static long window(SessionState state) {
+        return state.changePending ? CHANGE_WINDOW_MILLIS : IN_PLACE_CHECK_MILLIS;
+    }
+
+    /**
+     * Runs {@code compare} once, when the session's comparison is due and not before
+     * {@code minDelayMillis}, unless one is scheduled for then or earlier already.
+     */
+    void later(SessionState state, Runnable compare, long minDelayMillis) {
+        long due = Math.max(state.lastComparedMillis + window(state), clock.now() + minDelayMillis);
+        while (true) {
+            long scheduled = state.compareScheduledFor.get();
+            if (scheduled != 0 && scheduled <= due) {
+                return;
+            }
+            if (state.compareScheduledFor.compareAndSet(scheduled, due)) {
+                break;
+            }
+        }
+        pending.put(state, compare);
+        try {
+            scheduler.schedule(() -> {
+                state.compareScheduledFor.compareAndSet(due, 0);
+                pending.remove(state, compare);
+                try {
+                    compare.run();
+                } catch (RuntimeException e) {
+                    LOG.error("deferred backup of a session failed; it is compared again after its next request", e);
+                }
+            }, Math.max(0, due - clock.now()), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            state.compareScheduledFor.compareAndSet(due, 0); // stopping: flush() writes the last backups
+        }
+    }
+
+    /** At stop: the scheduler ends, and the sessions changed lately are compared now, before the last backups. */
+    void flush() {
+        scheduler.shutdownNow(); // its queued tasks cancel themselves if run now
+        for (Runnable compare : pending.values()) {
+            compare.run();
+        }
+        pending.clear();
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+}

@@ -1,0 +1,40 @@
+package io.msm.core;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * What the engine runs on: the store, the clocks and the threads. Production builds it with
+ * {@link #real}; a test builds its own, with an in-memory store, a clock it advances and executors
+ * it drives, so that orders are made to happen instead of waited for.
+ */
+final class EngineEnvironment {
+    final SessionStore store;
+    final Clock clock;
+    final Ticker ticker;
+    final ExecutorService backupPool;
+    final ScheduledExecutorService healthChecks;
+    /** Null unless sticky mode backs up asynchronously. */
+    final ScheduledExecutorService comparisons;
+
+    EngineEnvironment(SessionStore store, Clock clock, Ticker ticker, ExecutorService backupPool,
+            ScheduledExecutorService healthChecks, ScheduledExecutorService comparisons) {
+        this.store = store;
+        this.clock = clock;
+        this.ticker = ticker;
+        this.backupPool = backupPool;
+        this.healthChecks = healthChecks;
+        this.comparisons = comparisons;
+    }
+
+    /** @param name for thread names, e.g. the context path */
+    static EngineEnvironment real(Settings settings, String name, Clock clock) throws IOException {
+        return new EngineEnvironment(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM), clock,
+                Ticker.SYSTEM,
+                EngineThreads.backupPool(settings.backupThreadCount(), settings.backupQueueSize(), "msm-backup-" + name),
+                EngineThreads.single("msm-health-" + name),
+                settings.sticky() && settings.backupAsync() ? EngineThreads.single("msm-compare-" + name) : null);
+    }
+}

@@ -1,0 +1,78 @@
+package io.msm.core;
+
+import java.time.Clock;
+
+/**
+ * How long copies live in memcached, in one place: the sticky copy outlives its session's timeout
+ * by the slack a touch needs, a non-sticky copy by a grace in which the cluster can still fire
+ * {@code sessionDestroyed}, a removal marker longer than any copy written late.
+ */
+final class Expiry {
+    /** Non-sticky copies outlive their timeout by this much, so the cluster can still fire sessionDestroyed. */
+    static final int GRACE_SECONDS = 300;
+    /** memcached reads an expiry beyond 30 days as an absolute Unix time. */
+    private static final int MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
+
+    private final Clock clock;
+
+    Expiry(Clock clock) {
+        this.clock = clock;
+    }
+
+    long now() {
+        return clock.millis();
+    }
+
+    /**
+     * How long the expiry in memcached may lag behind the session's last access: a tenth of the
+     * idle timeout, at most a minute. Stored entries live that much longer than the timeout, so a
+     * session only read still outlives its timeout in memcached without a write per request.
+     */
+    static int refreshSeconds(int maxInactive) {
+        return maxInactive <= 0 ? 0 : Math.min(maxInactive / 10, 60);
+    }
+
+    /** @return how long a stored copy outlives its session's last access; for a positive timeout */
+    static long lifetimeSeconds(int maxInactive) {
+        return (long) maxInactive + refreshSeconds(maxInactive);
+    }
+
+    /** @return the memcached expiry of a sticky copy; 0, never, for a session that never expires */
+    int sticky(int maxInactive) {
+        if (maxInactive <= 0) {
+            return 0;
+        }
+        long seconds = lifetimeSeconds(maxInactive);
+        return seconds <= MAX_RELATIVE_EXPIRY ? (int) seconds
+                : (int) Math.min(Integer.MAX_VALUE, clock.millis() / 1000 + seconds);
+    }
+
+    /** @return the memcached expiry of a non-sticky copy and its validity record */
+    int nonSticky(int maxInactive) {
+        return maxInactive <= 0 ? 0 : sticky(maxInactive) + GRACE_SECONDS;
+    }
+
+    /** Longer than a copy written late (within seconds of the removal) can live; 0, like it, never ends. */
+    int removalMarker(int maxInactive) {
+        int copy = nonSticky(maxInactive);
+        return copy == 0 ? 0 : copy + GRACE_SECONDS;
+    }
+
+    /**
+     * @param backSince when this Tomcat saw the node answer again after an outage, 0 if never
+     * @param validity the session's validity record on that node, or null
+     * @return true when the node came back recently enough that a copy it kept from before the
+     *     outage could still be alive, and older than one written to the backup node meanwhile
+     */
+    boolean mayBeBehind(long backSince, byte[] validity) {
+        if (backSince == 0) {
+            return false;
+        }
+        ValidityRecord v = ValidityRecord.decode(validity);
+        if (v == null || v.maxInactiveInterval <= 0) {
+            return true;
+        }
+        long copyLifetimeSeconds = lifetimeSeconds(v.maxInactiveInterval) + GRACE_SECONDS;
+        return clock.millis() - backSince < copyLifetimeSeconds * 1000L;
+    }
+}

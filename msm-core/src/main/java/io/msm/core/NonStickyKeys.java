@@ -1,0 +1,65 @@
+package io.msm.core;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where non-sticky mode keeps what: the session's node holds its data, validity record and lock;
+ * the next node of {@code memcachedNodes} holds the backup copy and its validity record. Markers
+ * on both record removals, and on the backup node a write its primary missed.
+ */
+final class NonStickyKeys {
+    private final String prefix;
+    private final Map<String, String> backupNodes = new HashMap<>();
+
+    NonStickyKeys(String prefix, List<MemcachedNode> nodes) {
+        this.prefix = prefix;
+        for (int i = 0; i < nodes.size() && nodes.size() > 1; i++) {
+            backupNodes.put(nodes.get(i).id(), nodes.get((i + 1) % nodes.size()).id());
+        }
+    }
+
+    /** @return the node that holds the backup copies of the node's sessions; null with a single node */
+    String backupNode(String primary) {
+        return backupNodes.get(primary);
+    }
+
+    String data(SessionId id) {
+        return prefix + id;
+    }
+
+    String validity(SessionId id) {
+        return prefix + "validity:" + id;
+    }
+
+    String backup(SessionId id) {
+        return prefix + "backup:" + id;
+    }
+
+    String backupValidity(SessionId id) {
+        return prefix + "backup-validity:" + id;
+    }
+
+    String lock(SessionId id) {
+        return prefix + "lock:" + id;
+    }
+
+    /** Left on the session's node when it is removed, so no late backup write can bring it back. */
+    String removed(SessionId id) {
+        return prefix + "removed:" + id;
+    }
+
+    /**
+     * Left on the backup node when a write meant for the session's node could not reach it: once
+     * that node answers again, its copy is older than the backup's.
+     */
+    String behind(SessionId id) {
+        return prefix + "primary-behind:" + id;
+    }
+
+    /** Added by the one Tomcat that fires the expired session's {@code sessionDestroyed}. */
+    String claim(SessionId id) {
+        return prefix + "expired:" + id;
+    }
+}

@@ -1,0 +1,162 @@
+package io.msm.core;
+
+import java.util.Arrays;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Non-sticky mode's reads: a session comes from its node, or from the backup copy while the node is
+ * down, lost it, or answers again after an outage during which the backup was written (then the
+ * node gets the backup's copy back). A session removed or idle-expired anywhere is not loaded.
+ */
+final class NonStickyLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(NonStickyLoader.class);
+    /** For a marker whose session's timeout cannot be read: a day outlives any usual copy. */
+    private static final int UNKNOWN_TIMEOUT_SECONDS = 86_400;
+
+    private final SessionStore store;
+    private final NodeHealth health;
+    private final NonStickyKeys keys;
+    private final SessionCodec codec;
+    private final Expiry expiry;
+    private final Statistics statistics;
+    private final ExpiryWatch expiryWatch;
+    private final ClusterWriter cluster;
+    private final BackupService backups;
+    private final Ticker ticker;
+
+    NonStickyLoader(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
+            Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
+            Ticker ticker) {
+        this.store = store;
+        this.health = health;
+        this.keys = keys;
+        this.codec = codec;
+        this.expiry = expiry;
+        this.statistics = statistics;
+        this.expiryWatch = expiryWatch;
+        this.cluster = cluster;
+        this.backups = backups;
+        this.ticker = ticker;
+    }
+
+    /** @return null when there is no live copy */
+    SessionSnapshot load(SessionId id, SessionState state) {
+        String primary = id.nodeId();
+        String backup = keys.backupNode(primary);
+        byte[] data = null;
+        byte[] validity = null;
+        long cas = 0;
+        boolean fromBackup = false;
+        boolean primaryAnswered = false;
+        long start = ticker.nanoTime();
+        if (health.isUp(primary)) {
+            try {
+                SessionStore.Pair p = store.getsWithCompanion(primary, keys.data(id), keys.validity(id));
+                health.recordSuccess(primary, ticker.nanoTime() - start);
+                primaryAnswered = true;
+                if (p.versioned != null) {
+                    data = p.versioned.value;
+                    cas = p.versioned.cas;
+                    validity = p.companion;
+                }
+            } catch (StoreException e) {
+                health.markDown(primary, e.getMessage());
+            }
+        }
+        if (data != null && backup != null && health.isUp(backup)
+                && expiry.mayBeBehind(health.backSince(primary), validity)) {
+            // The node answers again after a hang or a cut: what was written to the backup meanwhile wins.
+            try {
+                Map<String, byte[]> found = store.getAll(backup,
+                        Arrays.asList(keys.removed(id), keys.behind(id), keys.backup(id), keys.backupValidity(id)));
+                if (found.get(keys.removed(id)) != null) {
+                    LOG.info("session {} was invalidated while memcached node {} did not answer; the copy it kept"
+                            + " is deleted", id.masked(), primary);
+                    ValidityRecord kept = ValidityRecord.decode(validity);
+                    backups.submit(id, ClusterWrite.removed(id, null, expiry.removalMarker(
+                            kept == null ? UNKNOWN_TIMEOUT_SECONDS : kept.maxInactiveInterval), cluster::write));
+                    statistics.increment(Statistics.Counter.LOAD_MISSES);
+                    return null;
+                }
+                if (found.get(keys.behind(id)) != null && found.get(keys.backup(id)) != null) {
+                    data = found.get(keys.backup(id));
+                    validity = found.get(keys.backupValidity(id));
+                    cas = 0;
+                    fromBackup = true;
+                }
+            } catch (StoreException e) {
+                health.markDown(backup, e.getMessage());
+            }
+        }
+        if (data == null && primaryAnswered && cluster.wasRemoved(primary, id)) {
+            statistics.increment(Statistics.Counter.LOAD_MISSES);
+            return null; // invalidated or expired; a backup copy written late must not revive it
+        }
+        if (data == null && backup != null && health.isUp(backup)) {
+            try {
+                Map<String, byte[]> found = store.getAll(backup,
+                        Arrays.asList(keys.backup(id), keys.backupValidity(id), keys.removed(id)));
+                if (found.get(keys.removed(id)) == null) {
+                    data = found.get(keys.backup(id));
+                    validity = found.get(keys.backupValidity(id));
+                    fromBackup = data != null;
+                }
+            } catch (StoreException e) {
+                health.markDown(backup, e.getMessage());
+            }
+        }
+        statistics.addLoadNanos(ticker.nanoTime() - start);
+        if (data == null) {
+            statistics.increment(Statistics.Counter.LOAD_MISSES);
+            return null;
+        }
+        long now = expiry.now();
+        ValidityRecord v = ValidityRecord.decode(validity);
+        if (v != null && v.isExpired(now)) {
+            expiryWatch.note(id, v.expiresAt()); // sessionDestroyed fires from the expiry check
+            return null;
+        }
+        SessionSnapshot loaded = codec.decode(id, fromBackup ? backup : primary, data, state);
+        if (loaded == null) {
+            return null;
+        }
+        statistics.increment(Statistics.Counter.LOADS);
+        state.cas = cas;
+        state.dataRefreshedAt = v == null ? 0 : v.dataRefreshedAt;
+        state.recordedLastAccess = v == null ? 0 : v.lastAccessedTime;
+        if (fromBackup) {
+            statistics.increment(Statistics.Counter.BACKUP_READS);
+            if (health.isUp(primary)) {
+                rebuildPrimary(id, data, loaded, v);
+            }
+        }
+        long lastAccess = v == null ? loaded.lastAccessedTime() : v.lastAccessedTime;
+        expiryWatch.note(id, ValidityRecord.expiresAt(lastAccess, loaded.maxInactiveInterval()));
+        return new SessionSnapshot(id, loaded.creationTime(), lastAccess, loaded.maxInactiveInterval(),
+                loaded.authType(), loaded.content());
+    }
+
+    /** The session's node came back empty or behind: give it the backup's copy. */
+    private void rebuildPrimary(SessionId id, byte[] data, SessionSnapshot s, ValidityRecord v) {
+        String primary = id.nodeId();
+        int exp = expiry.nonSticky(s.maxInactiveInterval());
+        try {
+            store.set(primary, keys.data(id), data, exp);
+            if (v != null) {
+                store.set(primary, keys.validity(id), v.encode(), exp);
+            }
+            statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
+            LOG.info("session {} had no current copy on memcached node {}; restored there from its backup",
+                    id.masked(), primary);
+            String backup = keys.backupNode(primary);
+            if (backup != null) {
+                cluster.delete(backup, keys.behind(id));
+            }
+        } catch (StoreException e) {
+            health.markDown(primary, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package io.msm.core;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Non-sticky mode's writes at the end of a request. The session's node gets its copy at once, and
+ * conditionally (CAS): a store that finds a newer copy applies this request's changes to it instead
+ * of overwriting. The backup copy and the validity records follow in the background
+ * ({@link ClusterWriter}); an unchanged session writes only its validity record, and that rarely.
+ */
+final class NonStickyWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(NonStickyWriter.class);
+    private static final int MAX_MERGES = 20;
+
+    private final SessionStore store;
+    private final NodeHealth health;
+    private final NonStickyKeys keys;
+    private final SessionCodec codec;
+    private final Expiry expiry;
+    private final Statistics statistics;
+    private final ExpiryWatch expiryWatch;
+    private final ClusterWriter cluster;
+    private final BackupService backups;
+    private final long removalWaitMillis;
+
+    NonStickyWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
+            Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
+            long removalWaitMillis) {
+        this.store = store;
+        this.health = health;
+        this.keys = keys;
+        this.codec = codec;
+        this.expiry = expiry;
+        this.statistics = statistics;
+        this.expiryWatch = expiryWatch;
+        this.cluster = cluster;
+        this.backups = backups;
+        this.removalWaitMillis = removalWaitMillis;
+    }
+
+    /**
+     * Stores the session after the last request using it ends, before its lock is released. Nothing
+     * but the validity record is written when the content is unchanged.
+     */
+    void store(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
+        SessionId id = snapshot.id();
+        byte[] payload = codec.encode(snapshot.content());
+        long fingerprint = SessionCodec.fingerprint(payload, snapshot);
+        boolean sameId = id.equals(state.storedUnderId);
+        if (sameId && fingerprint == state.storedFingerprint) {
+            statistics.increment(Statistics.Counter.NON_STICKY_STORES_SKIPPED);
+            accessed(snapshot, state);
+            return;
+        }
+        String primary = id.nodeId();
+        String backup = keys.backupNode(primary);
+        int exp = expiry.nonSticky(snapshot.maxInactiveInterval());
+        byte[] frame = codec.frame(snapshot, payload);
+        SessionId oldId = state.storedUnderId;
+        byte[] stored = null;
+        if (health.isUp(primary)) {
+            try {
+                stored = writePrimary(snapshot, state, changes, frame, exp, sameId);
+            } catch (StoreException e) {
+                health.markDown(primary, e.getMessage());
+            }
+        }
+        if (stored == null && !health.isUp(primary)) {
+            stored = writeBackupOnly(id, backup, frame, exp);
+        }
+        if (stored == null) {
+            return;
+        }
+        statistics.increment(Statistics.Counter.NON_STICKY_STORES);
+        long now = expiry.now();
+        state.storedUnderId = id;
+        state.storedFingerprint = fingerprint;
+        state.dataRefreshedAt = now;
+        // The data was just rewritten; its validity record only when the recorded one lags too far.
+        boolean recordValidity = !sameId || changes.isMaxInactiveChanged() || state.recordedLastAccess == 0
+                || snapshot.lastAccessedTime() - state.recordedLastAccess
+                        >= ValidityRecord.graceMillis(snapshot.maxInactiveInterval());
+        if (recordValidity) {
+            state.recordedLastAccess = snapshot.lastAccessedTime();
+        }
+        ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(), now);
+        backups.submit(id, ClusterWrite.stored(id, exp, recordValidity ? validity.encode() : null, stored,
+                oldId, cluster::write));
+        expiryWatch.note(id, validity.expiresAt());
+    }
+
+    /** @return the frame written, or null when the session was deleted meanwhile (invalidated elsewhere) */
+    private byte[] writePrimary(SessionSnapshot snapshot, SessionState state, SessionChanges changes, byte[] frame,
+            int exp, boolean sameId) throws StoreException {
+        SessionId id = snapshot.id();
+        String node = id.nodeId();
+        String key = keys.data(id);
+        if (!sameId || state.cas == 0) {
+            // New, renamed, or loaded from the backup copy: nothing to compare with.
+            if (state.storedUnderId == null && store.add(node, key, frame, exp)) {
+                return frame;
+            }
+            store.set(node, key, frame, exp);
+            // Checked after the set: a removal writes its marker before it deletes, so either it
+            // deletes this copy or this check sees its marker.
+            if (sameId && cluster.removedMeanwhile(id)) {
+                cluster.delete(node, key);
+                LOG.info("session {} was invalidated on another Tomcat while a request used its backup copy; the"
+                        + " request's changes are dropped", id.masked());
+                return null;
+            }
+            return frame;
+        }
+        long cas = state.cas;
+        byte[] toWrite = frame;
+        for (int attempt = 0; attempt < MAX_MERGES; attempt++) {
+            SessionStore.CasOutcome outcome = store.cas(node, key, cas, toWrite, exp);
+            if (outcome == SessionStore.CasOutcome.STORED) {
+                return toWrite;
+            }
+            SessionStore.Versioned newer = outcome == SessionStore.CasOutcome.GONE ? null : store.gets(node, key);
+            if (newer == null) {
+                LOG.info("session {} was removed from memcached while a request used it (invalidated on another"
+                        + " Tomcat); it is not stored again", id.masked());
+                return null;
+            }
+            SessionSnapshot merged = merge(id, node, newer.value, snapshot, changes);
+            toWrite = codec.frame(merged);
+            cas = newer.cas;
+            statistics.increment(Statistics.Counter.NON_STICKY_STORES_MERGED);
+        }
+        LOG.warn("session {} changed on every one of {} merge attempts; this request's state overwrites it",
+                id.masked(), MAX_MERGES);
+        store.set(node, key, toWrite, exp);
+        return toWrite;
+    }
+
+    /** The newer copy, with this request's changes applied: what it set, removed, its login and timeout. */
+    private SessionSnapshot merge(SessionId id, String node, byte[] newerFrame, SessionSnapshot mine,
+            SessionChanges changes) {
+        SessionSnapshot newer = codec.decode(id, node, newerFrame, new SessionState());
+        if (newer == null) {
+            return mine; // the stored copy does not decode: ours is the only good one
+        }
+        Map<String, Object> attributes = new HashMap<>(newer.content().attributes());
+        Map<String, Object> myAttributes = mine.content().attributes();
+        for (String name : changes.set()) {
+            Object value = myAttributes.get(name);
+            if (value == null) {
+                attributes.remove(name);
+            } else {
+                attributes.put(name, value);
+            }
+        }
+        for (String name : changes.removed()) {
+            attributes.remove(name);
+        }
+        boolean login = changes.isPrincipalChanged();
+        return new SessionSnapshot(id, newer.creationTime(), Math.max(newer.lastAccessedTime(), mine.lastAccessedTime()),
+                changes.isMaxInactiveChanged() ? mine.maxInactiveInterval() : newer.maxInactiveInterval(),
+                login ? mine.authType() : newer.authType(),
+                new SessionContent(attributes, login ? mine.content().principal() : newer.content().principal()));
+    }
+
+    private byte[] writeBackupOnly(SessionId id, String backup, byte[] frame, int exp) {
+        if (backup == null || !health.isUp(backup)) {
+            statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+            LOG.warn("session {} is not stored: neither its memcached node nor its backup node answers", id.masked());
+            return null;
+        }
+        try {
+            store.set(backup, keys.backup(id), frame, exp);
+            store.set(backup, keys.behind(id), ClusterWriter.MARKER, exp);
+            // The node's copy is older now: gone once it answers, so the backup's is read and restored there.
+            String primary = id.nodeId();
+            health.repairLater(primary, NodeRepairs.delete(keys.data(id)));
+            health.repairLater(primary, NodeRepairs.delete(keys.validity(id)));
+            return frame;
+        } catch (StoreException e) {
+            health.markDown(backup, e.getMessage());
+            statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+            LOG.warn("session {} is not stored: {}", id.masked(), e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * After a request that changed nothing: the validity record moves the last access forward on
+     * both nodes, and the stored copies' expiry is pushed forward when it is about to lag behind.
+     * Neither is written while the recorded last access is younger than the record's grace
+     * ({@link ValidityRecord#graceMillis}), so a session read by request after request costs one
+     * memcached read per request, not a read and two writes.
+     */
+    private void accessed(SessionSnapshot snapshot, SessionState state) {
+        SessionId id = snapshot.id();
+        int exp = expiry.nonSticky(snapshot.maxInactiveInterval());
+        long now = expiry.now();
+        boolean refresh = now - state.dataRefreshedAt >= Expiry.refreshSeconds(snapshot.maxInactiveInterval())
+                * 1000L;
+        long recorded = state.recordedLastAccess;
+        if (!refresh && recorded != 0
+                && snapshot.lastAccessedTime() - recorded < ValidityRecord.graceMillis(snapshot.maxInactiveInterval())) {
+            statistics.increment(Statistics.Counter.VALIDITY_WRITES_SKIPPED);
+            return;
+        }
+        long refreshedAt = refresh ? now : state.dataRefreshedAt;
+        ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(),
+                refreshedAt);
+        backups.submit(id, ClusterWrite.accessed(id, exp, validity.encode(), refresh, cluster::write));
+        expiryWatch.note(id, validity.expiresAt());
+    }
+
+    /**
+     * Deletes every key of an invalidated or expired session, and waits (bounded) until they are
+     * gone, so that the next request, once the lock is freed, cannot load it. A marker on both nodes
+     * outlives any copy of it, so that a backup copy another Tomcat writes late never brings it back.
+     */
+    void removed(SessionId id, SessionState state, int maxInactiveInterval) {
+        SessionId old = state.storedUnderId;
+        expiryWatch.forget(id);
+        Future<Void> deleted = backups.submit(id,
+                ClusterWrite.removed(id, old, expiry.removalMarker(maxInactiveInterval), cluster::write));
+        try {
+            deleted.get(removalWaitMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.info("session {} is still being deleted from memcached after {} ms; the request goes on",
+                    id.masked(), removalWaitMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        state.storedFingerprint = 0;
+        state.storedUnderId = null;
+    }
+}

@@ -1,0 +1,106 @@
+package io.msm.core;
+
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * What the engine asks of memcached, against one named node: the session id names the node, so no
+ * hash ring decides where a key lives. Every failure is a {@link StoreException} naming the node, so
+ * callers handle exactly one exception type. {@link SpymemcachedStore} talks to real memcached; the
+ * engine's tests run on an in-memory store that can be told to fail, hang, refuse or forget.
+ */
+interface SessionStore extends AutoCloseable {
+
+    /** @return true while the store holds an open connection to the node */
+    boolean isConnected(String nodeId);
+
+    /** Waits up to {@code maxMillis} for every node to connect, so the first requests see real state. */
+    void awaitConnections(long maxMillis) throws InterruptedException;
+
+    /** @return the bytes, or null when the key is not there */
+    byte[] get(String nodeId, String key) throws StoreException;
+
+    /** @return the keys found, in one round trip */
+    Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException;
+
+    /** @return the value and its CAS token, or null when the key is not there */
+    Versioned gets(String nodeId, String key) throws StoreException;
+
+    /** {@link #gets} of one key and a get of another, sent together: one round trip of waiting. */
+    Pair getsWithCompanion(String nodeId, String versionedKey, String companionKey) throws StoreException;
+
+    default void set(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        finish(send(nodeId, key, value, expiry));
+    }
+
+    /** Sends a set without waiting for its answer; {@link #finish} waits. */
+    Sent send(String nodeId, String key, byte[] value, int expiry) throws StoreException;
+
+    /** Waits for a set sent with {@link #send}, at most {@code operationTimeout}; a refusal throws. */
+    void finish(Sent sent) throws StoreException;
+
+    /** @return false when the key exists already */
+    boolean add(String nodeId, String key, byte[] value, int expiry) throws StoreException;
+
+    /**
+     * {@link #add} that also returns the CAS token memcached gave the new item, so that its owner
+     * can later delete exactly that item in one round trip.
+     *
+     * @return null when the key exists already; otherwise the token, or 0 when the protocol gives none
+     */
+    Long addVersioned(String nodeId, String key, byte[] value, int expiry) throws StoreException;
+
+    /** Writes only if nobody wrote the key since {@code cas} was read. */
+    CasOutcome cas(String nodeId, String key, long cas, byte[] value, int expiry) throws StoreException;
+
+    /** @return false when the key was not there */
+    boolean touch(String nodeId, String key, int expiry) throws StoreException;
+
+    /** @return false when the key was not there */
+    boolean delete(String nodeId, String key) throws StoreException;
+
+    /** Deletes the key only if it still holds the version read with {@link #gets}. */
+    boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException;
+
+    /** Closes the connections and waits, bounded, for their threads to end. */
+    @Override
+    void close();
+
+    /**
+     * A set on its way to its node, not awaited yet: several can be sent before any is awaited (one
+     * round trip of waiting for all), and a caller can wait briefly and leave the rest to another thread.
+     */
+    interface Sent {
+        String nodeId();
+
+        /** @return true when the node answered (or the set failed) within the time given */
+        boolean awaitAnswer(long millis);
+    }
+
+    /** A value with the CAS token memcached gave it, for a conditional write later. */
+    final class Versioned {
+        final byte[] value;
+        final long cas;
+
+        Versioned(byte[] value, long cas) {
+            this.value = value;
+            this.cas = cas;
+        }
+    }
+
+    /** A versioned value and a plain companion value, fetched together. */
+    final class Pair {
+        final Versioned versioned;
+        final byte[] companion;
+
+        Pair(Versioned versioned, byte[] companion) {
+            this.versioned = versioned;
+            this.companion = companion;
+        }
+    }
+
+    /** What a conditional write found. */
+    enum CasOutcome {
+        STORED, CHANGED_MEANWHILE, GONE
+    }
+}

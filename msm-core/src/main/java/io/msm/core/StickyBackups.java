@@ -1,0 +1,287 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sticky mode's writes: a session's backup after a request (skipped when memcached holds it, a touch
+ * when only its expiry must move, a set otherwise) and its deletion when it ends. Every write of one
+ * session goes through {@link BackupService} in order; a removal is never overtaken by a late backup.
+ */
+final class StickyBackups {
+    private static final Logger LOG = LoggerFactory.getLogger(StickyBackups.class);
+
+    private final SessionStore store;
+    private final NodeHealth health;
+    private final BackupService backups;
+    private final SessionCodec codec;
+    private final Expiry expiry;
+    private final Statistics statistics;
+    private final Ticker ticker;
+    private final String keyPrefix;
+    private final boolean async;
+    private final long timeoutMillis;
+    /**
+     * Ids of sessions removed here whose copies are not deleted yet, with the number of removals
+     * still to run. A lookup right after a logout or an expiry (the same request asks again) must
+     * not load the copy back.
+     */
+    private final Map<SessionId, Integer> beingRemoved = new ConcurrentHashMap<>();
+
+    StickyBackups(SessionStore store, NodeHealth health, BackupService backups, SessionCodec codec, Expiry expiry,
+            Statistics statistics, Ticker ticker, String keyPrefix, Settings settings) {
+        this.store = store;
+        this.health = health;
+        this.backups = backups;
+        this.codec = codec;
+        this.expiry = expiry;
+        this.statistics = statistics;
+        this.ticker = ticker;
+        this.keyPrefix = keyPrefix;
+        this.async = settings.backupAsync();
+        this.timeoutMillis = settings.backupTimeoutMillis();
+    }
+
+    private long now() {
+        return expiry.now();
+    }
+
+    boolean isBeingRemoved(SessionId id) {
+        return beingRemoved.containsKey(id);
+    }
+
+    /** Called with the session's {@code backupOrder} held, so its backups go out in snapshot order. */
+    void backUp(SessionSnapshot snapshot, SessionState state) {
+        SessionId id = snapshot.id();
+        // Before encoding: a request ending meanwhile sees this comparison and does not start another.
+        long now = expiry.now();
+        state.lastComparedMillis = now;
+        state.changePending = false;
+        byte[] payload = codec.encode(snapshot.content());
+        long fingerprint = SessionCodec.fingerprint(payload, snapshot);
+        int maxInactive = snapshot.maxInactiveInterval();
+        long refreshMillis = Expiry.refreshSeconds(maxInactive) * 1000L;
+        // Compared with the newest content on its way to memcached too: a request that puts back what
+        // memcached still holds must not be skipped while an older change waits to overwrite it.
+        long queued = state.queuedFingerprint.get();
+        boolean unchanged = fingerprint == (queued != 0 ? queued : state.storedFingerprint)
+                && id.equals(state.storedUnderId);
+        if (unchanged && now - state.lastRefreshMillis < refreshMillis) {
+            statistics.increment(Statistics.Counter.BACKUPS_SKIPPED_UNCHANGED);
+            return;
+        }
+        String node = id.nodeId();
+        if (!health.isUp(node)) {
+            statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+            state.backupMissed();
+            LOG.debug("session {} not backed up: memcached node {} is down", id.masked(), node);
+            return;
+        }
+        byte[] frame = codec.frame(snapshot, payload);
+        if (!unchanged) {
+            state.queuedFingerprint.set(fingerprint);
+        }
+        int exp = expiry.sticky(maxInactive);
+        if (async) {
+            backups.submit(state, new StoreJob(id, frame, exp, fingerprint, unchanged, state, null));
+        } else if (unchanged) {
+            await(backups.submit(state, new StoreJob(id, frame, exp, fingerprint, true, state, null)), id);
+        } else {
+            storeWhileWaiting(id, frame, exp, fingerprint, state);
+        }
+    }
+
+    /** Deletes an ended session's copies, after any backup still queued for it. */
+    void remove(SessionId id, SessionState state) {
+        state.removed = true; // a store of it still queued, or still being encoded, is dropped
+        submitRemoval(id, state);
+    }
+
+    /** Counted per removal, so that an id stays refused until the last removal of it has run. */
+    private void submitRemoval(SessionId id, SessionState state) {
+        beingRemoved.merge(id, 1, Integer::sum);
+        backups.submit(state, new RemovalJob(id, state));
+    }
+
+    /**
+     * {@code sessionBackupAsync="false"}: the request thread sends the set itself and waits for the
+     * answer up to {@code sessionBackupTimeout}; a backup thread waits for the rest. Waiting
+     * requests so never queue behind the few backup threads.
+     */
+    private void storeWhileWaiting(SessionId id, byte[] frame, int exp, long fingerprint, SessionState state) {
+        if (state.removed) {
+            return;
+        }
+        SessionStore.Sent sent;
+        try {
+            sent = store.send(id.nodeId(), keyPrefix + id, frame, exp);
+        } catch (StoreException e) {
+            new StoreJob(id, frame, exp, fingerprint, false, state, null).failed(e);
+            return;
+        }
+        if (state.removed) {
+            // Removed while this request encoded it: its deletion may have run before this set.
+            submitRemoval(id, state);
+            return;
+        }
+        StoreJob job = new StoreJob(id, frame, exp, fingerprint, false, state, sent);
+        if (sent.awaitAnswer(timeoutMillis)) {
+            job.run();
+        } else {
+            statistics.increment(Statistics.Counter.BACKUP_WAITS_TIMED_OUT);
+            LOG.debug("backup of session {} still running after sessionBackupTimeout={} ms; the request goes on",
+                    id.masked(), timeoutMillis);
+            backups.submit(state, job);
+        }
+    }
+
+    private void await(Future<Void> done, SessionId id) {
+        try {
+            done.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            statistics.increment(Statistics.Counter.BACKUP_WAITS_TIMED_OUT);
+            LOG.debug("backup of session {} still running after sessionBackupTimeout={} ms; the request goes on",
+                    id.masked(), timeoutMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            LOG.warn("backup of session {} failed", id.masked(), e.getCause());
+        }
+    }
+
+    private void delete(SessionId id) {
+        String node = id.nodeId();
+        if (!health.isKnown(node)) {
+            return;
+        }
+        try {
+            statistics.increment(health.deleteOrRepairLater(store, node, keyPrefix + id)
+                    ? Statistics.Counter.DELETES : Statistics.Counter.DELETE_FAILURES);
+        } catch (StoreException e) {
+            statistics.increment(Statistics.Counter.DELETE_FAILURES);
+            LOG.info("session {} could not be deleted from memcached ({}); deleted once node {} answers again",
+                    id.masked(), e.getMessage(), node);
+        }
+    }
+
+    /** Deletes a removed session's copies; a store that comes while it waits does not replace it. */
+    private final class RemovalJob implements BackupService.Job {
+        /** One per removal merged into this job: usually one, more after a rename or a repeat. */
+        private final List<SessionId> ids = new ArrayList<>(2);
+        private final SessionState state;
+
+        RemovalJob(SessionId id, SessionState state) {
+            this.ids.add(id);
+            this.state = state;
+        }
+
+        @Override
+        public boolean removes() {
+            return true;
+        }
+
+        @Override
+        public BackupService.Job absorb(BackupService.Job waiting) {
+            if (waiting instanceof RemovalJob) {
+                ((RemovalJob) waiting).ids.addAll(ids); // both ids deleted, both leave beingRemoved
+                return waiting;
+            }
+            return this;
+        }
+
+        @Override
+        public void run() {
+            try {
+                for (SessionId id : ids) {
+                    delete(id);
+                }
+                SessionId stale = state.storedUnderId;
+                if (stale != null && !ids.contains(stale)) {
+                    delete(stale);
+                }
+                state.storedFingerprint = 0;
+                state.storedUnderId = null;
+            } finally {
+                // Deleted, or a repair keeps the node unused until it is.
+                for (SessionId id : ids) {
+                    beingRemoved.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+                }
+            }
+        }
+    }
+
+    /** Writes one session to its node; on failure the session stays in memory, flagged for a retry. */
+    private final class StoreJob implements BackupService.Job {
+        private final SessionId id;
+        private final String node;
+        private final byte[] frame;
+        private final int expiry;
+        private final long fingerprint;
+        private final boolean touchOnly;
+        private final SessionState state;
+        /** A set the request thread sent already; null when this job writes. */
+        private final SessionStore.Sent sent;
+        private final long created = ticker.nanoTime();
+        private final long seq;
+
+        StoreJob(SessionId id, byte[] frame, int expiry, long fingerprint, boolean touchOnly, SessionState state,
+                SessionStore.Sent sent) {
+            this.id = id;
+            this.node = id.nodeId();
+            this.frame = frame;
+            this.expiry = expiry;
+            this.fingerprint = fingerprint;
+            this.touchOnly = touchOnly;
+            this.state = state;
+            this.sent = sent;
+            this.seq = ++state.lastBackupSeq; // constructed while state.backupOrder is held
+        }
+
+        @Override
+        public void run() {
+            long start = sent == null ? ticker.nanoTime() : created;
+            if (sent == null && (state.removed || state.isOutdated(seq))) {
+                return; // invalidated or expired since, or newer content is there already
+            }
+            try {
+                String key = keyPrefix + id;
+                // A touch that finds nothing (evicted, or the node restarted empty) stores in full, and
+                // so does one that took the place of a waiting store: memcached does not hold this yet.
+                boolean holdsThis = state.storedFingerprint == fingerprint && id.equals(state.storedUnderId);
+                boolean touched = touchOnly && holdsThis && store.touch(node, key, expiry);
+                if (sent != null) {
+                    store.finish(sent);
+                } else if (!touched) {
+                    store.set(node, key, frame, expiry);
+                }
+                long elapsed = ticker.nanoTime() - start;
+                health.recordSuccess(node, elapsed);
+                statistics.addBackupNanos(elapsed);
+                statistics.increment(touched ? Statistics.Counter.BACKUPS_TOUCHED : Statistics.Counter.BACKUPS_STORED);
+                SessionId stale = state.recordStored(seq, id, fingerprint, now());
+                if (!stale.equals(id)) {
+                    delete(stale);
+                }
+            } catch (StoreException e) {
+                failed(e);
+            }
+        }
+
+        void failed(StoreException e) {
+            health.markDown(node, e.getMessage());
+            state.backupMissed();
+            statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+            LOG.warn("backup of session {} failed ({}); it stays in this Tomcat's memory and is stored again"
+                    + " on a node that answers", id.masked(), e.getMessage());
+        }
+    }
+}

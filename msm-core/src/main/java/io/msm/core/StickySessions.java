@@ -1,0 +1,171 @@
+package io.msm.core;
+
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sticky mode, the adapter's side of it: a session lives in this Tomcat's memory, is loaded from
+ * memcached only when its Tomcat died or this one lost it, moves when its node is down or its route
+ * names another Tomcat, and is backed up after the requests that may have changed it.
+ */
+public final class StickySessions {
+    private static final Logger LOG = LoggerFactory.getLogger(StickySessions.class);
+
+    private final SessionStore store;
+    private final NodeHealth health;
+    private final SessionCodec codec;
+    private final Statistics statistics;
+    private final Ticker ticker;
+    private final String keyPrefix;
+    private final StickyBackups backups;
+    /** Null with {@code sessionBackupAsync="false"}: every request compares its session. */
+    private final DeferredComparisons comparisons;
+
+    StickySessions(SessionStore store, NodeHealth health, SessionCodec codec, Statistics statistics, Ticker ticker,
+            String keyPrefix, StickyBackups backups, DeferredComparisons comparisons) {
+        this.store = store;
+        this.health = health;
+        this.codec = codec;
+        this.statistics = statistics;
+        this.ticker = ticker;
+        this.keyPrefix = keyPrefix;
+        this.backups = backups;
+        this.comparisons = comparisons;
+    }
+
+    /**
+     * @return the id the session must take before this request goes on (this Tomcat's route, a
+     *     node that is up, a regular node rather than a failover one), or null when it may keep its id
+     */
+    public SessionId movedId(SessionId current, String jvmRoute) {
+        SessionId target = current;
+        String route = jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute;
+        if (route == null ? current.jvmRoute() != null : !route.equals(current.jvmRoute())) {
+            target = target.withRoute(route);
+        }
+        if (health.shouldMove(current.nodeId())) {
+            MemcachedNode node = health.pick();
+            if (!node.id().equals(current.nodeId())) {
+                target = target.withNode(node.id());
+                statistics.increment(Statistics.Counter.RELOCATIONS);
+                LOG.info("session {} moves from memcached node {} to {}", current.masked(), current.nodeId(), node);
+            }
+        }
+        return target == current ? null : target;
+    }
+
+    /**
+     * Loads a session another Tomcat stored, or one this Tomcat lost from memory.
+     *
+     * @param id an id whose node is known ({@link SessionEngine#knownId})
+     * @param state receives what memcached holds, so an unchanged session is not written back
+     * @return null when memcached has no usable copy: missing, node down, or bytes that do not decode
+     */
+    public SessionSnapshot load(SessionId id, SessionState state) {
+        if (backups.isBeingRemoved(id)) {
+            return null;
+        }
+        String node = id.nodeId();
+        if (!health.isUp(node)) {
+            statistics.increment(Statistics.Counter.LOAD_FAILURES);
+            LOG.info("session {} cannot be loaded: memcached node {} is down", id.masked(), node);
+            return null;
+        }
+        long start = ticker.nanoTime();
+        byte[] bytes;
+        try {
+            bytes = store.get(node, keyPrefix + id);
+            health.recordSuccess(node, ticker.nanoTime() - start);
+        } catch (StoreException e) {
+            health.markDown(node, e.getMessage());
+            statistics.increment(Statistics.Counter.LOAD_FAILURES);
+            LOG.warn("session {} cannot be loaded: {}", id.masked(), e.getMessage());
+            return null;
+        } finally {
+            statistics.addLoadNanos(ticker.nanoTime() - start);
+        }
+        if (bytes == null) {
+            statistics.increment(Statistics.Counter.LOAD_MISSES);
+            return null;
+        }
+        SessionSnapshot snapshot = codec.decode(id, node, bytes, state);
+        if (snapshot != null) {
+            statistics.increment(Statistics.Counter.LOADS);
+        }
+        return snapshot;
+    }
+
+    /**
+     * After a request: backs the session up now, or defers its comparison with memcached (see
+     * {@link DeferredComparisons}). A deferred comparison of a session still in use is put off again.
+     *
+     * @param changedThroughApi true when the request set or removed an attribute, logged in or out,
+     *     or changed the timeout
+     */
+    public void requestEnded(HeldSession session, boolean changedThroughApi) {
+        if (mustCompareNow(session.sessionId(), session.state(), changedThroughApi)) {
+            afterRequest(session::snapshot, session.state());
+        } else {
+            compareLater(session.state(), () -> compareIfIdle(session), 0);
+        }
+    }
+
+    /** A session in use may be one whose request passed its own check already (Tomcat counts it out later). */
+    private void compareIfIdle(HeldSession session) {
+        if (!session.isValid()) {
+            return;
+        }
+        if (session.isInUse()) {
+            compareLater(session.state(), () -> compareIfIdle(session), DeferredComparisons.CHANGE_WINDOW_MILLIS);
+            return;
+        }
+        afterRequest(session::snapshot, session.state());
+    }
+
+    boolean mustCompareNow(SessionId id, SessionState state, boolean changedThroughApi) {
+        return comparisons == null || comparisons.mustCompareNow(id, state, changedThroughApi);
+    }
+
+    void compareLater(SessionState state, Runnable compare, long minDelayMillis) {
+        if (comparisons != null) {
+            comparisons.later(state, compare, minDelayMillis);
+        }
+    }
+
+    /**
+     * Backs up a session after a request: nothing when it is unchanged and its expiry in memcached
+     * is fresh, a touch when only the expiry must move, the whole session otherwise. Asynchronous
+     * unless {@code sessionBackupAsync="false"}, which waits up to {@code sessionBackupTimeout}.
+     */
+    void afterRequest(SessionSnapshot snapshot, SessionState state) {
+        afterRequest(() -> snapshot, state);
+    }
+
+    /**
+     * As {@link #afterRequest(SessionSnapshot, SessionState)}, taking the snapshot once no other
+     * backup of the session is being prepared: backups of one session are so encoded, queued and sent
+     * in the order their snapshots were taken, and an older one never overwrites a newer one.
+     */
+    void afterRequest(Supplier<SessionSnapshot> snapshot, SessionState state) {
+        // With sessionBackupAsync="false" the wait for memcached's answer is inside too: the requests
+        // of one session that end together are backed up one after the other, in order.
+        synchronized (state.backupOrder) {
+            backups.backUp(snapshot.get(), state);
+        }
+    }
+
+    /**
+     * @return true for a session whose latest content memcached does not hold although its node is
+     *     up again, such as one created while every node was down; the adapter backs it up
+     */
+    public boolean needsBackup(SessionId id, SessionState state) {
+        return !state.isBackedUp(id) && health.isUp(id.nodeId());
+    }
+
+    /** Deletes an invalidated or expired session from memcached, after any backup still queued for it. */
+    public void removed(SessionId id, SessionState state) {
+        backups.remove(id, state);
+    }
+}

@@ -1,0 +1,40 @@
+package io.msm.tomcat;
+
+import java.io.IOException;
+
+import javax.servlet.ServletException;
+
+import org.apache.catalina.Session;
+import org.apache.catalina.Valve;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+
+/**
+ * How the manager serves sessions in its mode: sticky ({@link StickyRequests}) or non-sticky
+ * ({@link NonStickyRequests}). Chosen once when the manager starts; the manager and its valves
+ * delegate to it and never ask which mode they are in.
+ */
+interface RequestStrategy {
+
+    /** Runs one request through the rest of the pipeline, with what the mode does before and after. */
+    void invoke(Request request, Response response, Valve next) throws IOException, ServletException;
+
+    /** @param random the random part of the id, from the container's secure generator */
+    String newSessionId(String random);
+
+    /** @return the session with this id for the current request, from memory or memcached; null if none */
+    Session find(String id) throws IOException;
+
+    /** A session the webapp just created. */
+    void created(MemcachedSession session);
+
+    /** A session that ended: invalidated or expired. */
+    void ended(MemcachedSession session);
+
+    /** Tomcat's authenticator handed the request on ({@link LoginCheckDoneValve}). */
+    default void loginCheckDone() {
+    }
+
+    /** The manager's periodic housekeeping; runs on Tomcat's background thread. */
+    void background();
+}

@@ -1,0 +1,183 @@
+package io.msm.tomcat;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import javax.servlet.ServletException;
+
+import org.apache.catalina.Session;
+import org.apache.catalina.Valve;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+
+import io.msm.core.SessionEngine;
+import io.msm.core.SessionId;
+import io.msm.core.SessionSnapshot;
+import io.msm.core.StickySessions;
+
+/**
+ * Sticky mode inside one Tomcat: sessions live in memory. Before a request its session is moved to
+ * this Tomcat's route and to a memcached node that is up; a session this Tomcat does not hold is
+ * taken over from memcached; after the request the session is handed to the engine for backup.
+ */
+final class StickyRequests implements RequestStrategy {
+    private static final Log LOG = LogFactory.getLog(StickyRequests.class);
+    private static final long ALIAS_LIFETIME_MILLIS = 60_000;
+
+    private final MemcachedSessionManagerBase manager;
+    private final SessionEngine engine;
+    private final StickySessions sessions;
+    /**
+     * Old id to new id of sessions msm moved lately, for parallel requests still carrying the old
+     * cookie. Only msm's own moves: an id changed at login (session fixation protection) or by the
+     * webapp must stop working at once.
+     */
+    private final Map<String, Alias> aliases = new ConcurrentHashMap<>();
+    private final Object[] loadLocks = new Object[64];
+    /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
+    private final ThreadLocal<String> missing = new ThreadLocal<>();
+
+    StickyRequests(MemcachedSessionManagerBase manager, SessionEngine engine) {
+        this.manager = manager;
+        this.engine = engine;
+        this.sessions = engine.sticky();
+        for (int i = 0; i < loadLocks.length; i++) {
+            loadLocks[i] = new Object();
+        }
+    }
+
+    @Override
+    public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
+        String requestedId = request.getRequestedSessionId();
+        if (requestedId != null) {
+            moveIfNeeded(request, requestedId);
+        }
+        try {
+            next.invoke(request, response);
+        } finally {
+            AsyncEnd.whenDone(request, () -> backup(request.getSessionInternal(false)));
+            missing.remove(); // the next request on this thread asks memcached again
+        }
+    }
+
+    @Override
+    public String newSessionId(String random) {
+        return engine.newSessionId(random, manager.getJvmRoute());
+    }
+
+    /** Looks in memory, then in memcached: a session another Tomcat served is taken over here. */
+    @Override
+    public Session find(String id) throws IOException {
+        Session session = manager.inMemory(id);
+        if (session != null) {
+            return session;
+        }
+        Alias alias = aliases.get(id);
+        if (alias != null) {
+            // The alias is made before the rename, which removes the old id and then adds the new one.
+            Session moved = manager.inMemory(alias.newId);
+            if (moved == null) {
+                moved = manager.inMemory(id);
+            }
+            return moved != null ? moved : manager.inMemory(alias.newId);
+        }
+        if (id.equals(missing.get())) {
+            return null;
+        }
+        synchronized (loadLocks[(id.hashCode() & 0x7fffffff) % loadLocks.length]) {
+            session = manager.inMemory(id);
+            if (session != null) {
+                return session;
+            }
+            SessionId sid = engine.knownId(id);
+            MemcachedSession loaded = manager.emptySession();
+            SessionSnapshot snapshot = sid == null ? null : sessions.load(sid, loaded.state());
+            if (snapshot == null) {
+                missing.set(id);
+                return null;
+            }
+            loaded.restore(snapshot);
+            return loaded;
+        }
+    }
+
+    @Override
+    public void created(MemcachedSession session) {
+        // held in memory; backed up after its request
+    }
+
+    @Override
+    public void ended(MemcachedSession session) {
+        SessionId id = session.sessionId();
+        if (id != null) {
+            sessions.removed(id, session.state());
+        }
+    }
+
+    /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
+    private void moveIfNeeded(Request request, String requestedId) {
+        SessionId current = SessionId.parse(requestedId);
+        SessionId moved = current == null ? null : sessions.movedId(current, manager.getJvmRoute());
+        if (moved == null) {
+            return;
+        }
+        Session session = request.getSessionInternal(false);
+        if (session == null || !session.getIdInternal().equals(requestedId)) {
+            return; // lost, or renamed already by a parallel request
+        }
+        String movedId = moved.toString();
+        // Before the rename, so that a parallel request with the old cookie never loads a second copy.
+        aliases.put(requestedId, new Alias(movedId, System.currentTimeMillis()));
+        manager.rename(session, movedId);
+        request.changeSessionId(movedId);
+    }
+
+    /** Hands the session to the engine after a request; a failure is logged, never thrown at the user. */
+    private void backup(Session session) {
+        if (!(session instanceof MemcachedSession) || !session.isValid()) {
+            return;
+        }
+        MemcachedSession s = (MemcachedSession) session;
+        if (s.sessionId() == null) {
+            return; // not named by msm: nothing to back it up under
+        }
+        try {
+            boolean changed = !s.changes().isEmpty();
+            s.changes().clear();
+            sessions.requestEnded(s, changed);
+        } catch (RuntimeException ex) {
+            LOG.error("backup of session " + SessionId.masked(s.getIdInternal()) + " failed; it stays in memory", ex);
+        }
+    }
+
+    /**
+     * Backs up sessions that memcached lacks although their node answers again (created while every
+     * node was down), and forgets old aliases.
+     */
+    @Override
+    public void background() {
+        for (Session session : manager.findSessions()) {
+            if (session instanceof MemcachedSession && session.isValid()) {
+                MemcachedSession s = (MemcachedSession) session;
+                if (s.sessionId() != null && sessions.needsBackup(s.sessionId(), s.state())) {
+                    backup(s);
+                }
+            }
+        }
+        long now = System.currentTimeMillis();
+        aliases.values().removeIf(a -> now - a.createdMillis > ALIAS_LIFETIME_MILLIS);
+    }
+
+    private static final class Alias {
+        final String newId;
+        final long createdMillis;
+
+        Alias(String newId, long createdMillis) {
+            this.newId = newId;
+            this.createdMillis = createdMillis;
+        }
+    }
+}
