@@ -95,8 +95,4 @@ final class DeferredComparisons {
         }
         pending.clear();
     }
-
-    ScheduledExecutorService scheduler() {
-        return scheduler;
-    }
 }

@@ -60,6 +60,14 @@ public final class Settings {
     private final String password;
     private final String serialFilter;
     private final boolean serialFilterReportOnly;
+    /** Attributes written that have no effect with this configuration, each with the reason. */
+    private final List<String> noEffect = new ArrayList<>();
+
+    /** A check of the settings that needs more than the attributes' text, such as creating the transcoder. */
+    public interface Check {
+        /** Adds one line per problem to {@code errors}, in the form every other attribute uses. */
+        void run(Settings settings, List<String> errors);
+    }
 
     private Settings(Parser p) {
         enabled = p.bool(ENABLED, true);
@@ -108,6 +116,20 @@ public final class Settings {
             p.errors.add((username == null ? "username" : "password")
                     + ": username and password go together; write both or neither");
         }
+        if (!enabled) {
+            for (String name : p.raw.keySet()) {
+                if (!name.equals(ENABLED) && p.raw(name) != null) {
+                    noEffect.add(name + " (enabled=\"false\" keeps sessions in memory only)");
+                }
+            }
+        } else if (!sticky) {
+            for (String stickyOnly : new String[] {SESSION_BACKUP_ASYNC, SESSION_BACKUP_TIMEOUT}) {
+                if (p.raw(stickyOnly) != null) {
+                    noEffect.add(stickyOnly + " (with sticky=\"false\" every request stores its session before"
+                            + " its lock is freed)");
+                }
+            }
+        }
     }
 
     /**
@@ -115,8 +137,17 @@ public final class Settings {
      * @throws ConfigurationException naming every attribute that is wrong and what to write instead
      */
     public static Settings parse(Map<String, String> raw) throws ConfigurationException {
+        return parse(raw, (settings, errors) -> { });
+    }
+
+    /**
+     * As {@link #parse(Map)}, with a further check whose problems join the same list: the operator
+     * reads every bad attribute in one message.
+     */
+    public static Settings parse(Map<String, String> raw, Check further) throws ConfigurationException {
         Parser parser = new Parser(raw);
         Settings settings = new Settings(parser);
+        further.run(settings, parser.errors);
         if (!parser.errors.isEmpty()) {
             throw new ConfigurationException(parser.errors);
         }
@@ -203,6 +234,11 @@ public final class Settings {
 
     public boolean serialFilterReportOnly() {
         return serialFilterReportOnly;
+    }
+
+    /** @return the attributes written that have no effect here, each with the reason; for one WARN at start */
+    public List<String> withoutEffect() {
+        return Collections.unmodifiableList(noEffect);
     }
 
     /** The effective configuration for the start-up log; the password is never shown. */

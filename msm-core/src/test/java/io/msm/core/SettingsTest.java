@@ -122,4 +122,29 @@ class SettingsTest {
         assertEquals("****", s.describe().get("password"));
         assertEquals("s3cret-Pa55", s.password()); // still handed to SASL
     }
+
+    @Test
+    void aFurtherCheckJoinsTheSameListAsTheAttributes() {
+        Map<String, String> raw = Map.of("memcachedNodes", "n1:h:1", "operationTimeout", "fast");
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> Settings.parse(raw,
+                (settings, errors) -> errors.add("transcoderFactoryClass: class 'com.example.Nope' is not found")));
+
+        assertEquals(2, e.problems().size(), e.getMessage());
+        assertMentions(e.getMessage(), "2 problems", "operationTimeout: 'fast'", "com.example.Nope");
+    }
+
+    @Test
+    void attributesWithoutEffectInTheChosenModeAreNamedWithTheReason() throws Exception {
+        Settings nonSticky = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "sticky", "false",
+                "sessionBackupAsync", "false", "sessionBackupTimeout", "200"));
+        assertEquals(2, nonSticky.withoutEffect().size(), nonSticky.withoutEffect().toString());
+        assertMentions(nonSticky.withoutEffect().toString(), "sessionBackupAsync", "sessionBackupTimeout",
+                "sticky=\"false\"");
+
+        Settings disabled = Settings.parse(Map.of("enabled", "false", "memcachedNodes", "n1:h:1"));
+        assertMentions(disabled.withoutEffect().toString(), "memcachedNodes", "enabled=\"false\"");
+
+        Settings sticky = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "sessionBackupAsync", "false"));
+        assertTrue(sticky.withoutEffect().isEmpty(), sticky.withoutEffect().toString());
+    }
 }

@@ -31,12 +31,12 @@ public class MemcachedSessionManager extends MemcachedSessionManagerBase {
     }
 
     @Override
-    protected Principal principalToStore(Principal principal) {
+    public Principal principalToStore(Principal principal) {
         return StoredPrincipal.of(principal);
     }
 
     @Override
-    protected Principal principalLoaded(Principal stored) {
+    public Principal principalLoaded(Principal stored) {
         return stored instanceof StoredPrincipal ? ((StoredPrincipal) stored).toGenericPrincipal() : stored;
     }
 }

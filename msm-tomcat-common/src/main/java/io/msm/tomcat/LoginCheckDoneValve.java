@@ -20,9 +20,9 @@ import org.apache.catalina.valves.ValveBase;
  * carries a cookie but never uses its session.
  */
 final class LoginCheckDoneValve extends ValveBase {
-    private final MemcachedSessionManagerBase manager;
+    private final RequestGate manager;
 
-    private LoginCheckDoneValve(MemcachedSessionManagerBase manager) {
+    private LoginCheckDoneValve(RequestGate manager) {
         super(true);
         this.manager = manager;
     }
@@ -33,7 +33,7 @@ final class LoginCheckDoneValve extends ValveBase {
      *
      * @return true when the marker is in place: lookups before it may be answered from memory
      */
-    static boolean install(Pipeline pipeline, MemcachedSessionManagerBase manager) {
+    static boolean install(Pipeline pipeline, RequestGate manager) {
         for (Valve v : pipeline.getValves()) {
             if (v instanceof LoginCheckDoneValve) {
                 return true; // the manager restarted with its webapp

@@ -128,7 +128,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         // thisAccessedTime: this request's access; lastAccessedTime moves only when the request is recycled.
         return new SessionSnapshot(sessionId, creationTime, Math.max(lastAccessedTime, thisAccessedTime), maxInactiveInterval,
                 authType,
-                new SessionContent(stored, ((MemcachedSessionManagerBase) manager).principalToStore(principal)));
+                new SessionContent(stored, ((PrincipalStorage) manager).principalToStore(principal)));
     }
 
     /**
@@ -149,7 +149,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         isNew = false;
         isValid = true;
         authType = snapshot.authType();
-        principal = ((MemcachedSessionManagerBase) manager).principalLoaded(snapshot.content().principal());
+        principal = ((PrincipalStorage) manager).principalLoaded(snapshot.content().principal());
         attributes.putAll(snapshot.content().attributes());
         setId(snapshot.id().toString(), false);
         if (activate) {

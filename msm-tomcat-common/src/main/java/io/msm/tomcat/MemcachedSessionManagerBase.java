@@ -34,8 +34,13 @@ import io.msm.core.TranscoderContext;
  * Setters only keep the text the operator wrote, because Tomcat turns an exception from a setter
  * into one WARN line and goes on; {@link #startInternal()} validates all of it and stops the webapp
  * with one message listing every bad attribute.
+ *
+ * Longer than 400 lines only because Tomcat's digester needs a getter and a setter on this class for
+ * every attribute of {@code <Manager>}: about half of the file. What a request does is in the
+ * mode's {@link RequestStrategy}.
  */
-public abstract class MemcachedSessionManagerBase extends ManagerBase {
+public abstract class MemcachedSessionManagerBase extends ManagerBase
+        implements LocalSessions, RequestGate, PrincipalStorage {
     private static final Log LOG = LogFactory.getLog(MemcachedSessionManagerBase.class);
 
     private final Map<String, String> attributes = new ConcurrentHashMap<>();
@@ -230,22 +235,25 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
     protected void startInternal() throws LifecycleException {
         super.startInternal();
         Context context = context();
+        ClassLoader webapp = context.getLoader() != null ? context.getLoader().getClassLoader()
+                : Thread.currentThread().getContextClassLoader();
+        TranscoderSetup transcoders = new TranscoderSetup(webapp);
         Settings settings;
         try {
-            settings = Settings.parse(new LinkedHashMap<>(attributes));
+            settings = Settings.parse(new LinkedHashMap<>(attributes), transcoders);
         } catch (ConfigurationException e) {
             throw new LifecycleException("webapp " + contextName() + " not started: " + e.getMessage());
         }
         LOG.info("msm for " + contextName() + ": " + settings.describe());
+        if (!settings.withoutEffect().isEmpty()) {
+            LOG.warn("msm for " + contextName() + ": these attributes have no effect here; remove them: "
+                    + String.join("; ", settings.withoutEffect()));
+        }
         if (settings.enabled()) {
             // The engine appends node and route itself; the generator gives the random part only.
             getSessionIdGenerator().setJvmRoute(null);
-            ClassLoader webapp = context.getLoader() != null ? context.getLoader().getClassLoader()
-                    : Thread.currentThread().getContextClassLoader();
-            TranscoderContext transcoding = new TranscoderContext(webapp, settings.serialFilter(),
-                    settings.serialFilterReportOnly());
-            Transcoder writer = Transcoders.create(settings.transcoderFactoryClass(), transcoding);
-            List<Transcoder> readers = Transcoders.readers(transcoding);
+            Transcoder writer = transcoders.writer;
+            List<Transcoder> readers = transcoders.readers;
             String prefix = StorageKeyPrefix.build(settings.storageKeyPrefix(), context.getParent().getName(),
                     context.getName(), context.getWebappVersion());
             try {
@@ -269,12 +277,14 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
     protected abstract Context context();
 
     /** The logged-in principal as it is stored; a Tomcat line whose principal cannot be serialized converts it. */
-    protected java.security.Principal principalToStore(java.security.Principal principal) {
+    @Override
+    public java.security.Principal principalToStore(java.security.Principal principal) {
         return principal;
     }
 
     /** The inverse of {@link #principalToStore}. */
-    protected java.security.Principal principalLoaded(java.security.Principal stored) {
+    @Override
+    public java.security.Principal principalLoaded(java.security.Principal stored) {
         return stored;
     }
 
@@ -386,16 +396,19 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         }
     }
 
-    RequestStrategy requests() {
+    @Override
+    public RequestStrategy requests() {
         return requests;
     }
 
-    boolean isIgnored(String requestUri) {
+    @Override
+    public boolean isIgnored(String requestUri) {
         SessionEngine e = engine;
         return e != null && e.isIgnored(requestUri);
     }
 
-    void ignoreSessionsOnThisThread(boolean ignore) {
+    @Override
+    public void ignoreSessionsOnThisThread(boolean ignore) {
         if (ignore) {
             ignoring.set(Boolean.TRUE);
         } else {
@@ -403,21 +416,23 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
         }
     }
 
-    /** Gives a session msm moved its new id, as Tomcat does at login. */
-    void rename(Session session, String newId) {
+    @Override
+    public void rename(Session session, String newId) {
         changeSessionId(session, newId);
     }
 
-    Session inMemory(String id) throws IOException {
+    @Override
+    public Session inMemory(String id) throws IOException {
         return super.findSession(id);
     }
 
-    MemcachedSession emptySession() {
+    @Override
+    public MemcachedSession emptySession() {
         return (MemcachedSession) createEmptySession();
     }
 
-    /** Drops a session from memory without ending it: memcached keeps it. */
-    void dropFromMemory(MemcachedSession session) {
+    @Override
+    public void dropFromMemory(MemcachedSession session) {
         sessions.remove(session.getIdInternal(), session);
     }
 
@@ -425,6 +440,30 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase {
     public io.msm.core.Statistics getStatistics() {
         SessionEngine e = engine;
         return e == null ? null : e.statistics();
+    }
+
+    /** Creates the transcoders while the settings are checked, so that their problems join the one list. */
+    private static final class TranscoderSetup implements Settings.Check {
+        private final ClassLoader webapp;
+        Transcoder writer;
+        List<Transcoder> readers;
+
+        TranscoderSetup(ClassLoader webapp) {
+            this.webapp = webapp;
+        }
+
+        @Override
+        public void run(Settings settings, List<String> errors) {
+            if (!settings.enabled()) {
+                return;
+            }
+            TranscoderContext transcoding = new TranscoderContext(webapp, settings.serialFilter(),
+                    settings.serialFilterReportOnly());
+            writer = Transcoders.create(settings.transcoderFactoryClass(), transcoding, errors);
+            if (writer != null) {
+                readers = Transcoders.readers(transcoding);
+            }
+        }
     }
 
     private String contextName() {

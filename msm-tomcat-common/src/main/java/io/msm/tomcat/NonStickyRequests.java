@@ -60,7 +60,7 @@ final class NonStickyRequests implements RequestStrategy {
         }
     }
 
-    private final MemcachedSessionManagerBase manager;
+    private final LocalSessions manager;
     private final SessionEngine ids;
     private final NonStickySessions engine;
     private final long waitMillis;
@@ -73,7 +73,7 @@ final class NonStickyRequests implements RequestStrategy {
      * @param loginCheckMarked {@link LoginCheckDoneValve} tells each request when Tomcat's
      *     authenticator is done, so its check for a cached login can be answered from memory
      */
-    NonStickyRequests(MemcachedSessionManagerBase manager, SessionEngine engine, long waitMillis,
+    NonStickyRequests(LocalSessions manager, SessionEngine engine, long waitMillis,
             boolean loginCheckMarked) {
         this.manager = manager;
         this.loginCheckMarked = loginCheckMarked;

@@ -14,9 +14,9 @@ import org.apache.catalina.valves.ValveBase;
  * matching {@code requestUriIgnorePattern} pass through untouched.
  */
 final class SessionTrackingValve extends ValveBase {
-    private final MemcachedSessionManagerBase manager;
+    private final RequestGate manager;
 
-    SessionTrackingValve(MemcachedSessionManagerBase manager) {
+    SessionTrackingValve(RequestGate manager) {
         super(true);
         this.manager = manager;
     }

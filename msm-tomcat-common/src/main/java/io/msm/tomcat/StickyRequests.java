@@ -27,7 +27,7 @@ final class StickyRequests implements RequestStrategy {
     private static final Log LOG = LogFactory.getLog(StickyRequests.class);
     private static final long ALIAS_LIFETIME_MILLIS = 60_000;
 
-    private final MemcachedSessionManagerBase manager;
+    private final LocalSessions manager;
     private final SessionEngine engine;
     private final StickySessions sessions;
     /**
@@ -40,7 +40,7 @@ final class StickyRequests implements RequestStrategy {
     /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
     private final ThreadLocal<String> missing = new ThreadLocal<>();
 
-    StickyRequests(MemcachedSessionManagerBase manager, SessionEngine engine) {
+    StickyRequests(LocalSessions manager, SessionEngine engine) {
         this.manager = manager;
         this.engine = engine;
         this.sessions = engine.sticky();

@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.catalina.LifecycleException;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 
@@ -46,7 +45,12 @@ final class Transcoders {
         return ours;
     }
 
-    static Transcoder create(String configuredName, TranscoderContext context) throws LifecycleException {
+    /**
+     * @param errors receives one line per problem, as every other attribute's: the class is missing
+     *     or no factory, or {@code serialFilter} is malformed (the transcoders parse it)
+     * @return the transcoder for new frames, or null after a problem
+     */
+    static Transcoder create(String configuredName, TranscoderContext context, List<String> errors) {
         String className = resolveAlias(configuredName);
         ClassLoader webapp = context.classLoader();
         Class<?> type;
@@ -56,22 +60,30 @@ final class Transcoders {
             try {
                 type = Class.forName(className, true, Transcoders.class.getClassLoader());
             } catch (ClassNotFoundException e2) {
-                throw new LifecycleException(Settings.TRANSCODER_FACTORY_CLASS + ": class '" + className
+                errors.add(Settings.TRANSCODER_FACTORY_CLASS + ": class '" + className
                         + "' is not found in the webapp nor beside msm; write "
                         + Settings.DEFAULT_TRANSCODER_FACTORY + " or the name of a class on the classpath");
+                return null;
             }
         }
         if (!TranscoderFactory.class.isAssignableFrom(type)) {
-            throw new LifecycleException(Settings.TRANSCODER_FACTORY_CLASS + ": class '" + className
-                    + "' does not implement " + TranscoderFactory.class.getName());
+            errors.add(Settings.TRANSCODER_FACTORY_CLASS + ": class '" + className + "' does not implement "
+                    + TranscoderFactory.class.getName());
+            return null;
+        }
+        TranscoderFactory factory;
+        try {
+            factory = (TranscoderFactory) type.getConstructor().newInstance();
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            errors.add(Settings.TRANSCODER_FACTORY_CLASS + ": '" + className
+                    + "' cannot be created (it needs a public no-argument constructor): " + e);
+            return null;
         }
         try {
-            return ((TranscoderFactory) type.getConstructor().newInstance()).create(context);
+            return factory.create(context);
         } catch (IllegalArgumentException e) {
-            throw new LifecycleException(e.getMessage(), e);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new LifecycleException(Settings.TRANSCODER_FACTORY_CLASS + ": '" + className
-                    + "' cannot be created (it needs a public no-argument constructor): " + e, e);
+            errors.add(e.getMessage()); // a malformed serialFilter, named by the transcoder
+            return null;
         }
     }
 

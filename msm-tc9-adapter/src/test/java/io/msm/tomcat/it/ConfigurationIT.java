@@ -59,7 +59,14 @@ class ConfigurationIT {
                         List.of("2 problems", "operationTimeout: 'fast'", "sessionBackupAsync: 'yes'", "true or false")),
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "transcoderFactoryClass", "com.example.Nope"),
                         List.of("transcoderFactoryClass", "com.example.Nope",
-                                "io.msm.serializers.JavaSerializationTranscoderFactory")));
+                                "io.msm.serializers.JavaSerializationTranscoderFactory")),
+                // The transcoder's and the filter's problems join the attributes' list: one message.
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "operationTimeout", "fast",
+                        "transcoderFactoryClass", "com.example.Nope"),
+                        List.of("2 problems", "operationTimeout: 'fast'", "transcoderFactoryClass", "com.example.Nope")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "backupQueueSize", "0",
+                        "serialFilter", "org.nrg.**;com..example.*"),
+                        List.of("2 problems", "backupQueueSize: '0'", "serialFilter", "'com..example.*'")));
     }
 
     @BeforeEach
