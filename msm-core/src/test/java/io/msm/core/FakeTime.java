@@ -1,0 +1,62 @@
+package io.msm.core;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Wall clock and monotonic ticker in one, moved only by the test: {@link #advance} and every
+ * {@link #sleep} move both, so a wait with a deadline ends at once in real time.
+ */
+final class FakeTime extends Clock implements Ticker {
+    private final AtomicLong nanos = new AtomicLong();
+    private final long startMillis;
+    private final AtomicLong slept = new AtomicLong();
+
+    FakeTime(long startMillis) {
+        this.startMillis = startMillis;
+    }
+
+    void advance(long millis) {
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
+    }
+
+    /** @return milliseconds the code under test slept, in fake time */
+    long sleptMillis() {
+        return slept.get();
+    }
+
+    @Override
+    public long nanoTime() {
+        return nanos.get();
+    }
+
+    @Override
+    public void sleep(long millis) {
+        slept.addAndGet(millis);
+        advance(millis);
+    }
+
+    @Override
+    public long millis() {
+        return startMillis + TimeUnit.NANOSECONDS.toMillis(nanos.get());
+    }
+
+    @Override
+    public Instant instant() {
+        return Instant.ofEpochMilli(millis());
+    }
+
+    @Override
+    public ZoneId getZone() {
+        return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+        return this;
+    }
+}

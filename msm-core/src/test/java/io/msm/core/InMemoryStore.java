@@ -1,0 +1,314 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@link SessionStore} in memory, for the engine's unit tests: each node holds its items with CAS
+ * tokens and expiries on the test's clock, and can be told to fail every operation, to hang (every
+ * operation times out, and the writes are applied when it resumes, as memcached does with what it
+ * read before it stopped), to refuse items above a size, or to forget everything (a restart).
+ * Real memcached stays the truth for the integration tests.
+ */
+final class InMemoryStore implements SessionStore {
+    private final Map<String, Node> nodes = new LinkedHashMap<>();
+    private final FakeTime time;
+    private final AtomicLong casCounter = new AtomicLong();
+
+    InMemoryStore(FakeTime time, String... nodeIds) {
+        this.time = time;
+        for (String id : nodeIds) {
+            nodes.put(id, new Node());
+        }
+    }
+
+    private static final class Item {
+        final byte[] value;
+        final long cas;
+        /** Milliseconds on the test's clock; 0 never. */
+        final long expiresAt;
+
+        Item(byte[] value, long cas, long expiresAt) {
+            this.value = value;
+            this.cas = cas;
+            this.expiresAt = expiresAt;
+        }
+    }
+
+    private static final class Node {
+        final Map<String, Item> items = new HashMap<>();
+        boolean connected = true;
+        boolean failing;
+        boolean hung;
+        int refuseAbove = Integer.MAX_VALUE;
+        /** Writes sent while hung, applied on resume. */
+        final List<Runnable> appliedOnResume = new ArrayList<>();
+    }
+
+    // ---- what a test tells a node ----
+
+    /** Every operation fails at once, as with a node that refuses connections. */
+    synchronized void fail(String nodeId) {
+        node(nodeId).failing = true;
+    }
+
+    /** Every operation times out; writes are applied when the node {@link #resume resumes}. */
+    synchronized void hang(String nodeId) {
+        node(nodeId).hung = true;
+    }
+
+    /** The node answers again, normally. */
+    synchronized void resume(String nodeId) {
+        Node n = node(nodeId);
+        n.failing = false;
+        n.hung = false;
+        for (Runnable write : n.appliedOnResume) {
+            write.run();
+        }
+        n.appliedOnResume.clear();
+    }
+
+    /** Items larger than this are refused, as memcached refuses one above its item size. */
+    synchronized void refuseAbove(String nodeId, int bytes) {
+        node(nodeId).refuseAbove = bytes;
+    }
+
+    /** The node restarted empty. */
+    synchronized void forget(String nodeId) {
+        node(nodeId).items.clear();
+    }
+
+    synchronized void disconnect(String nodeId) {
+        node(nodeId).connected = false;
+    }
+
+    /** @return the live value under the key, or null; what a test reads to see what memcached holds */
+    synchronized byte[] peek(String nodeId, String key) {
+        Item item = live(node(nodeId), key);
+        return item == null ? null : item.value;
+    }
+
+    synchronized void put(String nodeId, String key, byte[] value) {
+        node(nodeId).items.put(key, new Item(value, casCounter.incrementAndGet(), 0));
+    }
+
+    /** @return every live key of the node */
+    synchronized List<String> keys(String nodeId) {
+        List<String> keys = new ArrayList<>();
+        for (String key : new ArrayList<>(node(nodeId).items.keySet())) {
+            if (live(node(nodeId), key) != null) {
+                keys.add(key);
+            }
+        }
+        return keys;
+    }
+
+    // ---- SessionStore ----
+
+    @Override
+    public synchronized boolean isConnected(String nodeId) {
+        return node(nodeId).connected;
+    }
+
+    @Override
+    public void awaitConnections(long maxMillis) {
+    }
+
+    @Override
+    public synchronized byte[] get(String nodeId, String key) throws StoreException {
+        Item item = live(answering(nodeId, "get", null), key);
+        return item == null ? null : item.value;
+    }
+
+    @Override
+    public synchronized Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException {
+        Node n = answering(nodeId, "get", null);
+        Map<String, byte[]> found = new HashMap<>();
+        for (String key : keys) {
+            Item item = live(n, key);
+            if (item != null) {
+                found.put(key, item.value);
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public synchronized Versioned gets(String nodeId, String key) throws StoreException {
+        Item item = live(answering(nodeId, "gets", null), key);
+        return item == null ? null : new Versioned(item.value, item.cas);
+    }
+
+    @Override
+    public synchronized Pair getsWithCompanion(String nodeId, String versionedKey, String companionKey)
+            throws StoreException {
+        Versioned v = gets(nodeId, versionedKey);
+        return new Pair(v, get(nodeId, companionKey));
+    }
+
+    @Override
+    public synchronized Sent send(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        Node n = answering(nodeId, "set", () -> store(node(nodeId), key, value, expiry));
+        boolean stored = value.length <= n.refuseAbove;
+        if (stored) {
+            store(n, key, value, expiry);
+        }
+        return new Answered(nodeId, stored, value.length);
+    }
+
+    @Override
+    public void finish(Sent sent) throws StoreException {
+        Answered a = (Answered) sent;
+        if (!a.stored) {
+            throw new StoreException(a.nodeId, "set of " + a.length + " bytes refused by node " + a.nodeId, null);
+        }
+    }
+
+    @Override
+    public synchronized boolean add(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        return addVersioned(nodeId, key, value, expiry) != null;
+    }
+
+    @Override
+    public synchronized Long addVersioned(String nodeId, String key, byte[] value, int expiry)
+            throws StoreException {
+        Node n = answering(nodeId, "add", () -> {
+            if (live(node(nodeId), key) == null) {
+                store(node(nodeId), key, value, expiry);
+            }
+        });
+        if (live(n, key) != null || value.length > n.refuseAbove) {
+            return null;
+        }
+        return store(n, key, value, expiry).cas;
+    }
+
+    @Override
+    public synchronized CasOutcome cas(String nodeId, String key, long cas, byte[] value, int expiry)
+            throws StoreException {
+        Node n = answering(nodeId, "cas", null);
+        Item item = live(n, key);
+        if (item == null) {
+            return CasOutcome.GONE;
+        }
+        if (item.cas != cas) {
+            return CasOutcome.CHANGED_MEANWHILE;
+        }
+        store(n, key, value, expiry);
+        return CasOutcome.STORED;
+    }
+
+    @Override
+    public synchronized boolean touch(String nodeId, String key, int expiry) throws StoreException {
+        Node n = answering(nodeId, "touch", null);
+        Item item = live(n, key);
+        if (item == null) {
+            return false;
+        }
+        n.items.put(key, new Item(item.value, item.cas, expiresAt(expiry)));
+        return true;
+    }
+
+    @Override
+    public synchronized boolean delete(String nodeId, String key) throws StoreException {
+        Node n = answering(nodeId, "delete", () -> node(nodeId).items.remove(key));
+        return live(n, key) != null && n.items.remove(key) != null;
+    }
+
+    @Override
+    public synchronized boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException {
+        Node n = answering(nodeId, "delete", null);
+        Item item = live(n, key);
+        if (item == null || item.cas != cas) {
+            return false;
+        }
+        n.items.remove(key);
+        return true;
+    }
+
+    @Override
+    public void close() {
+    }
+
+    // ---- inside ----
+
+    /**
+     * @param onResume what a write does if the node hangs: memcached applies it when it wakes up
+     * @return the node, when it answers
+     */
+    private Node answering(String nodeId, String op, Runnable onResume) throws StoreException {
+        Node n = nodes.get(nodeId);
+        if (n == null) {
+            throw new StoreException(nodeId, "no memcached node with id " + nodeId, null);
+        }
+        if (n.failing || !n.connected) {
+            throw new StoreException(nodeId, op + " on node " + nodeId + " failed: connection refused", null);
+        }
+        if (n.hung) {
+            if (onResume != null) {
+                n.appliedOnResume.add(onResume);
+            }
+            throw new StoreException(nodeId, op + " on node " + nodeId + " timed out", null);
+        }
+        return n;
+    }
+
+    private Node node(String nodeId) {
+        Node n = nodes.get(nodeId);
+        if (n == null) {
+            throw new IllegalArgumentException("no node " + nodeId);
+        }
+        return n;
+    }
+
+    private Item live(Node n, String key) {
+        Item item = n.items.get(key);
+        if (item != null && item.expiresAt != 0 && item.expiresAt <= time.millis()) {
+            n.items.remove(key);
+            return null;
+        }
+        return item;
+    }
+
+    private Item store(Node n, String key, byte[] value, int expiry) {
+        Item item = new Item(Arrays.copyOf(value, value.length), casCounter.incrementAndGet(), expiresAt(expiry));
+        n.items.put(key, item);
+        return item;
+    }
+
+    /** memcached reads an expiry up to 30 days as seconds from now, beyond as a Unix time. */
+    private long expiresAt(int expiry) {
+        if (expiry == 0) {
+            return 0;
+        }
+        return expiry <= 30 * 24 * 3600 ? time.millis() + expiry * 1000L : expiry * 1000L;
+    }
+
+    private static final class Answered implements Sent {
+        final String nodeId;
+        final boolean stored;
+        final int length;
+
+        Answered(String nodeId, boolean stored, int length) {
+            this.nodeId = nodeId;
+            this.stored = stored;
+            this.length = length;
+        }
+
+        @Override
+        public String nodeId() {
+            return nodeId;
+        }
+
+        @Override
+        public boolean awaitAnswer(long millis) {
+            return true;
+        }
+    }
+}

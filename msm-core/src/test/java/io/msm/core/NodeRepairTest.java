@@ -1,0 +1,122 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a node missed while it failed or hung is done there once it answers, before requests use it
+ * again (NodeRepairs), and a lock wait ends at its deadline: all on the in-memory store and fake time.
+ */
+class NodeRepairTest {
+    private static final SessionId STICKY_ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
+    private static final SessionId ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
+
+    @Test
+    void aSessionRemovedWhileItsNodeFailedIsDeletedThereBeforeTheNodeServesRequestsAgain() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            StickySessions sticky = tomcat.engine.sticky();
+            SessionState state = new SessionState();
+            sticky.afterRequest(EngineHarness.snapshot(STICKY_ID, tomcat.time.millis(), Map.of("user", "alice")), state);
+            String key = EngineHarness.PREFIX + STICKY_ID;
+            assertNotNull(tomcat.store.peek("n1", key));
+
+            tomcat.store.fail("n1");
+            sticky.removed(STICKY_ID, state); // the logout; the delete cannot reach the node
+            assertEquals(1, tomcat.count(Statistics.Counter.DELETE_FAILURES));
+            tomcat.store.resume("n1"); // the node comes back holding the logged-out session
+            assertNotNull(tomcat.store.peek("n1", key));
+
+            tomcat.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS);
+            assertNull(sticky.load(STICKY_ID, new SessionState()), "not offered to requests before its repair");
+            tomcat.checkNodes();
+
+            assertNull(tomcat.store.peek("n1", key), "the health check deleted it on the node");
+            assertNull(sticky.load(STICKY_ID, new SessionState()));
+            assertEquals(1, tomcat.count(Statistics.Counter.LOAD_FAILURES), "the one refused load, before the repair");
+        }
+    }
+
+    @Test
+    void aLockAddThatTimedOutButWasAppliedIsReleasedWhenTheNodeAnswersAgain() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "all")) {
+            NonStickySessions nonSticky = tomcat.engine.nonSticky();
+            SessionChanges created = new SessionChanges();
+            created.attributeSet("user");
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
+                    new SessionState(), created);
+            String lockKey = EngineHarness.PREFIX + "lock:" + ID;
+
+            tomcat.store.hang("n1");
+            SessionState state = new SessionState();
+            SessionSnapshot loaded = nonSticky.open(ID, state, true); // the lock's add times out on n1
+            assertNotNull(loaded, "served from the backup copy while the node hangs");
+            nonSticky.release(state);
+            tomcat.store.resume("n1"); // memcached applies the add it had read before it stopped
+            assertNotNull(tomcat.store.peek("n1", lockKey), "a lock nobody will release");
+
+            tomcat.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS);
+            tomcat.checkNodes();
+
+            assertNull(tomcat.store.peek("n1", lockKey), "the health check deleted it on the node");
+            long sleptBefore = tomcat.time.sleptMillis();
+            SessionState next = new SessionState();
+            assertNotNull(nonSticky.open(ID, next, true));
+            assertEquals(sleptBefore, tomcat.time.sleptMillis(), "the next request did not wait for the stale lock");
+            assertEquals(0, tomcat.count(Statistics.Counter.LOCK_TIMEOUTS));
+            nonSticky.release(next);
+        }
+    }
+
+    @Test
+    void aRequestWaitsForAnotherTomcatsLockUntilLockWaitTimeoutThenGoesOnUnlocked() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "all",
+                "lockWaitTimeout", "10000")) {
+            NonStickySessions nonSticky = tomcat.engine.nonSticky();
+            SessionChanges created = new SessionChanges();
+            created.attributeSet("user");
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
+                    new SessionState(), created);
+            tomcat.store.put("n1", EngineHarness.PREFIX + "lock:" + ID, "another-tomcat:1".getBytes());
+
+            SessionState state = new SessionState();
+            assertNotNull(nonSticky.open(ID, state, true));
+
+            assertTrue(tomcat.time.sleptMillis() >= 10_000, "waited the whole lockWaitTimeout, in fake time");
+            assertTrue(tomcat.time.sleptMillis() < 10_100, "and not longer: " + tomcat.time.sleptMillis());
+            assertEquals(1, tomcat.count(Statistics.Counter.LOCK_WAITS));
+            assertEquals(1, tomcat.count(Statistics.Counter.LOCK_TIMEOUTS));
+            nonSticky.release(state);
+            assertNotNull(tomcat.store.peek("n1", EngineHarness.PREFIX + "lock:" + ID),
+                    "the other Tomcat's lock is not released by a request that never held it");
+        }
+    }
+
+    @Test
+    void aNodeThatHungIsMarkedDownByTheHealthCheckAndUpAgainOnceItAnswers() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            tomcat.store.hang("n2");
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            for (int i = 0; i < 20; i++) {
+                assertEquals("n1", tomcat.newId("R" + i, "tomcat1").nodeId(), "new sessions avoid the hung node");
+            }
+            tomcat.store.resume("n2");
+            tomcat.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            boolean n2Used = false;
+            for (int i = 0; i < 50 && !n2Used; i++) {
+                n2Used = tomcat.newId("S" + i, "tomcat1").nodeId().equals("n2");
+            }
+            assertTrue(n2Used, "the node takes new sessions again");
+            assertFalse(tomcat.engine.sticky().movedId(SessionId.of("A", "n2", "tomcat1"), "tomcat1") != null,
+                    "a session on it keeps its id");
+        }
+    }
+}

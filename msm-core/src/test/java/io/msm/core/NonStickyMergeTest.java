@@ -1,0 +1,127 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Non-sticky stores of two Tomcats that used one session at the same time, on the in-memory store:
+ * the second store finds the first one's copy (CAS) and applies only its own changes to it.
+ */
+class NonStickyMergeTest {
+    private static final SessionId ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
+
+    private EngineHarness tomcat1;
+    private EngineHarness tomcat2;
+
+    @BeforeEach
+    void start() throws Exception {
+        tomcat1 = EngineHarness.start("sticky", "false", "lockingMode", "none");
+        tomcat2 = tomcat1.secondTomcat("sticky", "false", "lockingMode", "none");
+        SessionChanges created = new SessionChanges();
+        created.attributeSet("user");
+        created.attributeSet("cart");
+        tomcat1.engine.nonSticky().store(snapshot(Map.of("user", "alice", "cart", "empty")), new SessionState(),
+                created);
+    }
+
+    @AfterEach
+    void stop() {
+        tomcat1.close();
+        tomcat2.close();
+    }
+
+    private SessionSnapshot snapshot(Map<String, Object> attributes) {
+        return EngineHarness.snapshot(ID, tomcat1.time.millis(), attributes);
+    }
+
+    private Map<String, Object> stored() {
+        SessionSnapshot s = tomcat1.engine.nonSticky().open(ID, new SessionState(), false);
+        assertNotNull(s, "memcached holds the session");
+        return s.content().attributes();
+    }
+
+    private static Map<String, Object> with(Map<String, Object> base, String name, Object value) {
+        Map<String, Object> copy = new HashMap<>(base);
+        if (value == null) {
+            copy.remove(name);
+        } else {
+            copy.put(name, value);
+        }
+        return copy;
+    }
+
+    @Test
+    void twoTomcatsChangingDifferentAttributesAtOnceBothKeepTheirChange() {
+        SessionState state1 = new SessionState();
+        SessionState state2 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
+
+        SessionChanges cart = new SessionChanges();
+        cart.attributeSet("cart");
+        tomcat1.engine.nonSticky().store(snapshot(with(seen1.content().attributes(), "cart", "3 items")), state1, cart);
+        SessionChanges theme = new SessionChanges();
+        theme.attributeSet("theme");
+        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
+
+        assertEquals(Map.of("user", "alice", "cart", "3 items", "theme", "dark"), stored());
+        assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
+    }
+
+    @Test
+    void anAttributeRemovedOnOneTomcatStaysRemovedWhenTheOtherStoresItsOwnChange() {
+        SessionState state1 = new SessionState();
+        SessionState state2 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
+
+        SessionChanges removal = new SessionChanges();
+        removal.attributeRemoved("cart");
+        tomcat1.engine.nonSticky().store(snapshot(with(seen1.content().attributes(), "cart", null)), state1, removal);
+        SessionChanges theme = new SessionChanges();
+        theme.attributeSet("theme");
+        // Tomcat 2 still holds the cart it loaded; only its own change is applied to the newer copy.
+        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
+
+        assertEquals(Map.of("user", "alice", "theme", "dark"), stored());
+    }
+
+    @Test
+    void aSessionInvalidatedOnAnotherTomcatWhileARequestUsedItIsNotStoredAgain() {
+        SessionState state1 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        tomcat2.engine.nonSticky().removed(ID, tomcat2Loaded(), 1800);
+
+        SessionChanges cart = new SessionChanges();
+        cart.attributeSet("cart");
+        tomcat1.engine.nonSticky().store(snapshot(with(seen1.content().attributes(), "cart", "3 items")), state1, cart);
+
+        assertNull(tomcat1.store.peek("n1", EngineHarness.PREFIX + ID), "the logged-out session stays deleted");
+        assertNull(tomcat1.store.peek("n2", EngineHarness.PREFIX + "backup:" + ID), "and so does its backup copy");
+        assertNull(tomcat1.engine.nonSticky().open(ID, new SessionState(), false));
+    }
+
+    private SessionState tomcat2Loaded() {
+        SessionState state = new SessionState();
+        assertNotNull(tomcat2.engine.nonSticky().open(ID, state, false));
+        return state;
+    }
+
+    @Test
+    void aStoreWritesTheBackupCopyOnTheNextNode() {
+        assertNotNull(tomcat1.store.peek("n2", EngineHarness.PREFIX + "backup:" + ID));
+        tomcat1.store.forget("n1"); // the session's node restarted empty
+
+        assertEquals(Map.of("user", "alice", "cart", "empty"), stored(), "read from the backup copy");
+        assertNotNull(tomcat1.store.peek("n1", EngineHarness.PREFIX + ID), "and restored on its node");
+        assertEquals(1, tomcat1.count(Statistics.Counter.PRIMARY_COPIES_REBUILT));
+    }
+}

@@ -1,0 +1,187 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Sticky mode's orders of backups and removals of one session, made to happen on purpose: the
+ * backup executor is held while requests end, then released. No sleeping, no real memcached.
+ */
+class StickyOrderTest {
+    private EngineHarness tomcat;
+    private StickySessions sticky;
+    private final SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
+    private final SessionState state = new SessionState();
+
+    @BeforeEach
+    void start() throws Exception {
+        tomcat = EngineHarness.start();
+        sticky = tomcat.engine.sticky();
+        sticky.afterRequest(snapshot("alice"), state); // stored at once: the executor is not held
+        assertNotNull(stored(), "the first backup reached memcached");
+    }
+
+    @AfterEach
+    void stop() {
+        tomcat.close();
+    }
+
+    private SessionSnapshot snapshot(String user) {
+        return EngineHarness.snapshot(id, tomcat.time.millis(), Map.of("user", user));
+    }
+
+    private Object stored() {
+        byte[] bytes = tomcat.store.peek("n1", EngineHarness.PREFIX + id);
+        if (bytes == null) {
+            return null;
+        }
+        SessionSnapshot s = sticky.load(id, new SessionState());
+        return s == null ? "(does not load)" : s.content().attributes().get("user");
+    }
+
+    @Test
+    void aBackupThatEndsAfterTheLogoutDoesNotBringTheSessionBack() {
+        tomcat.backups.hold();
+        sticky.afterRequest(snapshot("bob"), state); // a request that ended before the logout
+        sticky.removed(id, state); // the logout
+        sticky.afterRequest(snapshot("bob, later"), state); // a parallel request ending after it
+        tomcat.backups.release();
+
+        assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id), "the logged-out session is gone");
+        assertEquals(1, tomcat.count(Statistics.Counter.DELETES));
+    }
+
+    @Test
+    void aSessionWhoseRemovalWaitsIsNotLoadedBack() {
+        tomcat.backups.hold();
+        sticky.removed(id, state); // expired by the request; its deletion waits behind the queue
+
+        assertNotNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id), "memcached still holds the copy");
+        assertNull(sticky.load(id, new SessionState()), "yet the same request does not load it back");
+        tomcat.backups.release();
+        assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id));
+    }
+
+    @Test
+    void backupsWaitingForOneSessionCollapseIntoTheLatest() {
+        tomcat.backups.hold();
+        sticky.afterRequest(snapshot("bob"), state);
+        sticky.afterRequest(snapshot("carol"), state);
+        sticky.afterRequest(snapshot("dave"), state);
+        assertEquals(1, tomcat.backups.queued(), "one waiting backup per session");
+        tomcat.backups.release();
+
+        assertEquals("dave", stored());
+        assertEquals(2, tomcat.count(Statistics.Counter.BACKUPS_STORED), "alice, then only dave");
+    }
+
+    @Test
+    void aRequestThatPutsBackWhatMemcachedHoldsIsWrittenWhileAnOlderChangeWaits() {
+        tomcat.backups.hold();
+        sticky.afterRequest(snapshot("bob"), state); // waits
+        sticky.afterRequest(snapshot("alice"), state); // what memcached holds now, but not once bob lands
+        tomcat.backups.release();
+
+        assertEquals("alice", stored());
+    }
+
+    @Test
+    void aChangeDeferredToTheEndOfItsWindowIsWrittenThenWithoutARequest() {
+        Held session = new Held(snapshot("bob"));
+        tomcat.time.advance(10); // a request right after the first backup
+        sticky.requestEnded(session, true);
+        assertEquals("alice", stored(), "within 100 ms of the last write the change waits");
+
+        tomcat.time.advance(DeferredComparisons.CHANGE_WINDOW_MILLIS);
+        tomcat.comparisons.runDue();
+
+        assertEquals("bob", stored());
+    }
+
+    @Test
+    void aDeferredComparisonOfASessionInUseWaitsUntilTheRequestLeaves() {
+        Held session = new Held(snapshot("bob"));
+        session.inUse = true;
+        tomcat.time.advance(10);
+        sticky.requestEnded(session, true);
+        tomcat.time.advance(DeferredComparisons.CHANGE_WINDOW_MILLIS);
+        tomcat.comparisons.runDue();
+        assertEquals("alice", stored(), "put off while a request holds the session");
+
+        session.inUse = false;
+        tomcat.time.advance(DeferredComparisons.CHANGE_WINDOW_MILLIS);
+        tomcat.comparisons.runDue();
+        assertEquals("bob", stored());
+    }
+
+    @Test
+    void closingTheEngineWritesTheChangesStillWaitingForTheirWindow() {
+        Held session = new Held(snapshot("bob"));
+        tomcat.time.advance(10);
+        sticky.requestEnded(session, true);
+
+        tomcat.engine.close();
+
+        String frame = new String(tomcat.store.peek("n1", EngineHarness.PREFIX + id), StandardCharsets.ISO_8859_1);
+        assertTrue(frame.contains("bob"), "the waiting change reached memcached before the engine stopped");
+    }
+
+    @Test
+    void aBackupToANodeThatFailsLeavesTheSessionToBeWrittenAgain() {
+        tomcat.store.fail("n1");
+        sticky.afterRequest(snapshot("bob"), state);
+        assertFalse(state.isBackedUp(id));
+        assertEquals(1, tomcat.count(Statistics.Counter.BACKUPS_FAILED));
+        assertFalse(sticky.needsBackup(id, state), "nothing to do while the node is down");
+
+        tomcat.store.resume("n1");
+        tomcat.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS);
+        tomcat.checkNodes();
+        assertTrue(sticky.needsBackup(id, state), "the adapter's background task backs it up now");
+    }
+
+    /** What the adapter hands the engine: a session held in memory. */
+    private final class Held implements HeldSession {
+        final SessionSnapshot snapshot;
+        volatile boolean inUse;
+
+        Held(SessionSnapshot snapshot) {
+            this.snapshot = snapshot;
+        }
+
+        @Override
+        public SessionId sessionId() {
+            return id;
+        }
+
+        @Override
+        public SessionState state() {
+            return state;
+        }
+
+        @Override
+        public SessionSnapshot snapshot() {
+            return snapshot;
+        }
+
+        @Override
+        public boolean isValid() {
+            return true;
+        }
+
+        @Override
+        public boolean isInUse() {
+            return inUse;
+        }
+    }
+}
