@@ -81,7 +81,7 @@ final class ClusterExpiry {
                     cluster.deleteAll(id);
                 }
             } catch (StoreException e) {
-                health.markDown(node, e.getMessage());
+                health.failed(node, e);
             }
         }
         return claimed;

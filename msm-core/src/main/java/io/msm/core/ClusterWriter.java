@@ -79,7 +79,7 @@ final class ClusterWriter {
         try {
             return store.get(node, keys.removed(id)) != null;
         } catch (StoreException e) {
-            health.markDown(node, e.getMessage());
+            health.failed(node, e);
             return false;
         }
     }
@@ -130,7 +130,7 @@ final class ClusterWriter {
                 sent.add(store.send(w.node, w.key, w.value, expiry));
                 sentWrites.add(w);
             } catch (StoreException e) {
-                health.markDown(w.node, e.getMessage());
+                health.failed(w.node, e);
                 repairLater(w, expiry);
             }
         }
@@ -138,7 +138,7 @@ final class ClusterWriter {
             try {
                 store.finish(sent.get(i));
             } catch (StoreException e) {
-                health.markDown(sent.get(i).nodeId(), e.getMessage());
+                health.failed(sent.get(i).nodeId(), e);
                 repairLater(sentWrites.get(i), expiry);
             }
         }
@@ -160,7 +160,7 @@ final class ClusterWriter {
         try {
             store.touch(node, key, expiry);
         } catch (StoreException e) {
-            health.markDown(node, e.getMessage());
+            health.failed(node, e);
         }
     }
 

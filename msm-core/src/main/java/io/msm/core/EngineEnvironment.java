@@ -31,7 +31,8 @@ final class EngineEnvironment {
 
     /** @param name for thread names, e.g. the context path */
     static EngineEnvironment real(Settings settings, String name, Clock clock) throws IOException {
-        return new EngineEnvironment(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM), clock,
+        SessionStore store = new PartedStore(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM));
+        return new EngineEnvironment(store, clock,
                 Ticker.SYSTEM,
                 EngineThreads.backupPool(settings.backupThreadCount(), settings.backupQueueSize(), "msm-backup-" + name),
                 EngineThreads.single("msm-health-" + name),

@@ -54,7 +54,7 @@ final class HealthCheck implements Runnable {
                 if (stopping) {
                     return;
                 }
-                health.markDown(id, e.getMessage());
+                health.failed(id, e);
             } catch (RuntimeException e) {
                 LOG.error("health check of memcached node {} failed unexpectedly", node, e);
             }

@@ -68,7 +68,7 @@ final class NodeHealth {
             store.delete(nodeId, key);
             return true;
         } catch (StoreException e) {
-            markDown(nodeId, e.getMessage());
+            failed(nodeId, e);
             repairLater(nodeId, NodeRepairs.delete(key));
             throw e;
         }
@@ -81,6 +81,13 @@ final class NodeHealth {
      */
     void repair(SessionStore store, String nodeId) throws StoreException {
         repairs.run(store, nodeId);
+    }
+
+    /** Records a failed operation, unless only its item was refused: then the node is fine. */
+    void failed(String nodeId, StoreException e) {
+        if (!e.isRefused()) {
+            markDown(nodeId, e.getMessage());
+        }
     }
 
     /** Records a failed operation; the node is skipped until the probe interval has passed. */

@@ -63,7 +63,7 @@ final class NonStickyLoader {
                     validity = p.companion;
                 }
             } catch (StoreException e) {
-                health.markDown(primary, e.getMessage());
+                health.failed(primary, e);
             }
         }
         if (data != null && backup != null && health.isUp(backup)
@@ -88,7 +88,7 @@ final class NonStickyLoader {
                     fromBackup = true;
                 }
             } catch (StoreException e) {
-                health.markDown(backup, e.getMessage());
+                health.failed(backup, e);
             }
         }
         if (data == null && primaryAnswered && cluster.wasRemoved(primary, id)) {
@@ -105,7 +105,7 @@ final class NonStickyLoader {
                     fromBackup = data != null;
                 }
             } catch (StoreException e) {
-                health.markDown(backup, e.getMessage());
+                health.failed(backup, e);
             }
         }
         statistics.addLoadNanos(ticker.nanoTime() - start);
@@ -156,7 +156,7 @@ final class NonStickyLoader {
                 cluster.delete(backup, keys.behind(id));
             }
         } catch (StoreException e) {
-            health.markDown(primary, e.getMessage());
+            health.failed(primary, e);
         }
     }
 }

@@ -30,6 +30,7 @@ final class NonStickyWriter {
     private final ClusterWriter cluster;
     private final BackupService backups;
     private final long removalWaitMillis;
+    private final OversizedSessions oversized;
 
     NonStickyWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
@@ -44,6 +45,7 @@ final class NonStickyWriter {
         this.cluster = cluster;
         this.backups = backups;
         this.removalWaitMillis = removalWaitMillis;
+        this.oversized = new OversizedSessions(codec, statistics);
     }
 
     /**
@@ -64,13 +66,22 @@ final class NonStickyWriter {
         String backup = keys.backupNode(primary);
         int exp = expiry.nonSticky(snapshot.maxInactiveInterval());
         byte[] frame = codec.frame(snapshot, payload);
+        if (oversized.refuse(snapshot, frame, state, "this request's changes are not stored, memcached keeps the"
+                + " session as it was")) {
+            return;
+        }
         SessionId oldId = state.storedUnderId;
         byte[] stored = null;
         if (health.isUp(primary)) {
             try {
                 stored = writePrimary(snapshot, state, changes, frame, exp, sameId);
             } catch (StoreException e) {
-                health.markDown(primary, e.getMessage());
+                health.failed(primary, e);
+                if (e.isRefused()) {
+                    statistics.increment(Statistics.Counter.ITEMS_REFUSED);
+                    LOG.warn("session {} is not stored: {}; memcached keeps it as it was", id.masked(), e.getMessage());
+                    return;
+                }
             }
         }
         if (stored == null && !health.isUp(primary)) {
@@ -185,7 +196,7 @@ final class NonStickyWriter {
             health.repairLater(primary, NodeRepairs.delete(keys.validity(id)));
             return frame;
         } catch (StoreException e) {
-            health.markDown(backup, e.getMessage());
+            health.failed(backup, e);
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
             LOG.warn("session {} is not stored: {}", id.masked(), e.getMessage());
             return null;

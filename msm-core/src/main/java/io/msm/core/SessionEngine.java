@@ -19,6 +19,8 @@ public final class SessionEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SessionEngine.class);
     /** How long a node that failed an operation is skipped before it is tried again. */
     static final long PROBE_INTERVAL_MILLIS = 2000;
+    /** Tomcat's default: 16 random bytes, written as 32 hexadecimal digits. */
+    static final int DEFAULT_RANDOM_LENGTH = 32;
 
     private final Settings settings;
     private final EngineEnvironment env;
@@ -29,11 +31,13 @@ public final class SessionEngine implements AutoCloseable {
     private final DeferredComparisons comparisons;
     private final StickySessions sticky;
     private final NonStickySessions nonSticky;
+    private final SessionIdFormat ids;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
-            EngineEnvironment env) {
+            int randomLength, EngineEnvironment env) {
         this.settings = settings;
         this.env = env;
+        this.ids = new SessionIdFormat(settings.nodes(), randomLength, statistics, new OncePerMinute(env.clock));
         SessionStore store = env.store;
         Expiry expiry = new Expiry(env.clock);
         SessionCodec codec = new SessionCodec(writer, readers, statistics, expiry);
@@ -43,7 +47,7 @@ public final class SessionEngine implements AutoCloseable {
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);
             StickyBackups stickyBackups = new StickyBackups(store, health, backups, codec, expiry, statistics,
-                    env.ticker, keyPrefix, settings);
+                    env.ticker, env.clock, keyPrefix, settings);
             this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, keyPrefix, stickyBackups,
                     comparisons);
             this.nonSticky = null;
@@ -85,12 +89,21 @@ public final class SessionEngine implements AutoCloseable {
      */
     public static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers,
             String keyPrefix, String name, Clock clock) throws IOException {
-        return start(settings, writer, readers, keyPrefix, EngineEnvironment.real(settings, name, clock));
+        return start(settings, writer, readers, keyPrefix, DEFAULT_RANDOM_LENGTH, name, clock);
+    }
+
+    /**
+     * @param randomLength the length of the random part of the container's session ids, which
+     *     {@link #knownId} accepts ({@link KeyLimits#check} makes sure every key fits memcached)
+     */
+    public static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers,
+            String keyPrefix, int randomLength, String name, Clock clock) throws IOException {
+        return start(settings, writer, readers, keyPrefix, randomLength, EngineEnvironment.real(settings, name, clock));
     }
 
     static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
-            EngineEnvironment env) {
-        SessionEngine engine = new SessionEngine(settings, writer, readers, keyPrefix, env);
+            int randomLength, EngineEnvironment env) {
+        SessionEngine engine = new SessionEngine(settings, writer, readers, keyPrefix, randomLength, env);
         try {
             env.store.awaitConnections(Math.min(settings.operationTimeoutMillis(), 1000));
         } catch (InterruptedException e) {
@@ -121,10 +134,14 @@ public final class SessionEngine implements AutoCloseable {
         return nonSticky;
     }
 
-    /** @return the id parsed, or null when it is not in msm's form or names a node this Tomcat does not know */
+    /**
+     * Every id from a request passes here before anything uses it.
+     *
+     * @return the id parsed, or null when it is not one of msm's ids for this cluster (counted,
+     *     logged at most once a minute per kind)
+     */
     public SessionId knownId(String id) {
-        SessionId sid = SessionId.parse(id);
-        return sid != null && health.isKnown(sid.nodeId()) ? sid : null;
+        return ids.check(id);
     }
 
     /** @return true for a request whose URI matches {@code requestUriIgnorePattern} */

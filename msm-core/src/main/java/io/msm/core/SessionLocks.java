@@ -84,7 +84,7 @@ final class SessionLocks {
                     return new Lock(key, node, token, true, cas);
                 }
             } catch (StoreException e) {
-                health.markDown(node, e.getMessage());
+                health.failed(node, e);
                 // memcached may still apply the add once it answers: a lock nobody would release
                 health.repairLater(node, NodeRepairs.deleteIfHolding(key, token));
                 continue;
@@ -123,7 +123,7 @@ final class SessionLocks {
                 store.deleteIfUnchanged(lock.node, lock.key, current.cas);
             }
         } catch (StoreException e) {
-            health.markDown(lock.node, e.getMessage());
+            health.failed(lock.node, e);
             health.repairLater(lock.node, NodeRepairs.deleteIfHolding(lock.key, lock.token));
             LOG.info("a session lock on node {} could not be released ({}); released once the node answers again",
                     lock.node, e.getMessage());

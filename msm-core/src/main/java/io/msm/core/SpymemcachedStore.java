@@ -184,8 +184,8 @@ final class SpymemcachedStore implements SessionStore {
         SpySent sent = (SpySent) s;
         Boolean stored = await(sent.nodeId, "set", sent.result);
         if (stored == null || !stored) {
-            throw new StoreException(sent.nodeId, "set of " + sent.length + " bytes refused by node " + sent.nodeId
-                    + " (item larger than its item size limit, or out of memory)", null);
+            throw StoreException.refused(sent.nodeId, "set of " + sent.length + " bytes refused by node "
+                    + sent.nodeId + " (item larger than its item size limit, or out of memory)", null);
         }
     }
 
@@ -326,8 +326,14 @@ final class SpymemcachedStore implements SessionStore {
 
     private static StoreException failure(String nodeId, String op, Exception e) {
         Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-        return new StoreException(nodeId, op + " on node " + nodeId + " failed: " + SpymemcachedLog.mask(cause.toString()),
-                cause);
+        String message = op + " on node " + nodeId + " failed: " + SpymemcachedLog.mask(cause.toString());
+        // The client refuses a key or value before sending it (IllegalArgumentException), and the text
+        // protocol answers an item over the item size with a server error: neither is the node's fault.
+        String text = String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (cause instanceof IllegalArgumentException || text.contains("too large") || text.contains("out of memory")) {
+            return StoreException.refused(nodeId, message, cause);
+        }
+        return new StoreException(nodeId, message, cause);
     }
 
     private MemcachedClient client(String nodeId) throws StoreException {

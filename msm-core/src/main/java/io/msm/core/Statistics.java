@@ -33,6 +33,12 @@ public final class Statistics {
         LOCK_WAITS,
         LOCK_TIMEOUTS,
         LOCK_FAILURES,
+        /** Session ids not in msm's form or naming an unknown node: no session, nothing asked of memcached. */
+        INVALID_SESSION_IDS,
+        /** Sessions not stored because they are larger than msm stores. */
+        SESSIONS_TOO_LARGE,
+        /** Items memcached or its client refused (too large for the item size, out of memory). */
+        ITEMS_REFUSED,
         SESSIONS_EXPIRED_IN_CLUSTER
     }
 

@@ -1,5 +1,6 @@
 package io.msm.core;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,9 +37,11 @@ final class StickyBackups {
      * not load the copy back.
      */
     private final Map<SessionId, Integer> beingRemoved = new ConcurrentHashMap<>();
+    private final OversizedSessions oversized;
+    private final OncePerMinute logLimit;
 
     StickyBackups(SessionStore store, NodeHealth health, BackupService backups, SessionCodec codec, Expiry expiry,
-            Statistics statistics, Ticker ticker, String keyPrefix, Settings settings) {
+            Statistics statistics, Ticker ticker, Clock clock, String keyPrefix, Settings settings) {
         this.store = store;
         this.health = health;
         this.backups = backups;
@@ -49,6 +52,8 @@ final class StickyBackups {
         this.keyPrefix = keyPrefix;
         this.async = settings.backupAsync();
         this.timeoutMillis = settings.backupTimeoutMillis();
+        this.oversized = new OversizedSessions(codec, statistics);
+        this.logLimit = new OncePerMinute(clock);
     }
 
     private long now() {
@@ -87,6 +92,10 @@ final class StickyBackups {
             return;
         }
         byte[] frame = codec.frame(snapshot, payload);
+        if (oversized.refuse(snapshot, frame, state, "it stays in this Tomcat's memory")) {
+            state.backupMissed();
+            return;
+        }
         if (!unchanged) {
             state.queuedFingerprint.set(fingerprint);
         }
@@ -277,9 +286,19 @@ final class StickyBackups {
         }
 
         void failed(StoreException e) {
-            health.markDown(node, e.getMessage());
+            health.failed(node, e);
             state.backupMissed();
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+            if (e.isRefused()) {
+                // One session's item, not the node: other sessions go on being stored there.
+                statistics.increment(Statistics.Counter.ITEMS_REFUSED);
+                if (logLimit.allow("refused " + node)) {
+                    LOG.warn("backup of session {} refused ({}); it stays in this Tomcat's memory, memcached node {}"
+                            + " stays in use. ITEMS_REFUSED counts each such backup; this line repeats at most once"
+                            + " a minute", id.masked(), e.getMessage(), node);
+                }
+                return;
+            }
             LOG.warn("backup of session {} failed ({}); it stays in this Tomcat's memory and is stored again"
                     + " on a node that answers", id.masked(), e.getMessage());
         }

@@ -79,7 +79,7 @@ public final class StickySessions {
             bytes = store.get(node, keyPrefix + id);
             health.recordSuccess(node, ticker.nanoTime() - start);
         } catch (StoreException e) {
-            health.markDown(node, e.getMessage());
+            health.failed(node, e);
             statistics.increment(Statistics.Counter.LOAD_FAILURES);
             LOG.warn("session {} cannot be loaded: {}", id.masked(), e.getMessage());
             return null;

@@ -24,7 +24,11 @@ public final class StorageKeyPrefix {
         }
     }
 
-    /** @return the prefix, safe as part of a memcached key (no white space, no control characters) */
+    /**
+     * @return the prefix, safe as part of a memcached key and unambiguous: each part is escaped so
+     *     that it holds no '_', and parts end with '_'. No two (host, context, version, id) give one
+     *     key, whatever the characters of the context path ("/x" with id "y_…" is not "/x_y" with "…").
+     */
     public static String build(String spec, String host, String contextPath, String webappVersion) {
         StringBuilder sb = new StringBuilder();
         for (String token : spec.split(",")) {
@@ -36,19 +40,27 @@ public final class StorageKeyPrefix {
                 part = contextPath == null || contextPath.isEmpty() ? "ROOT" : contextPath;
             } else if (t.equals("webappVersion")) {
                 part = webappVersion == null || webappVersion.isEmpty() ? "0" : webappVersion;
-            } else {
+            } else if (t.startsWith("static:")) {
                 part = t.substring("static:".length());
+            } else {
+                part = t; // not a part: validate() reported it
             }
             sb.append(safe(part)).append('_');
         }
         return sb.toString();
     }
 
-    private static String safe(String part) {
+    /** Percent-escapes '%', '_' and every byte outside printable ASCII, so a part never holds a separator. */
+    static String safe(String part) {
         StringBuilder sb = new StringBuilder(part.length());
-        for (int i = 0; i < part.length(); i++) {
-            char c = part.charAt(i);
-            sb.append(c <= ' ' || c == 127 ? '_' : c);
+        for (byte b : part.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c <= ' ' || c >= 127 || c == '%' || c == '_') {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            } else {
+                sb.append((char) c);
+            }
         }
         return sb.toString();
     }

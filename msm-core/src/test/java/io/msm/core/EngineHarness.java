@@ -28,9 +28,10 @@ final class EngineHarness implements AutoCloseable {
         raw.put(Settings.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2");
         raw.putAll(attributes);
         Settings settings = Settings.parse(raw);
-        EngineEnvironment env = new EngineEnvironment(store, time, time, backups, healthChecks,
+        EngineEnvironment env = new EngineEnvironment(new PartedStore(store), time, time, backups, healthChecks,
                 settings.sticky() && settings.backupAsync() ? comparisons : null);
-        this.engine = SessionEngine.start(settings, new SessionEngineIT.StringMapTranscoder(), List.of(), PREFIX, env);
+        this.engine = SessionEngine.start(settings, new SessionEngineIT.StringMapTranscoder(), List.of(), PREFIX,
+                SessionEngine.DEFAULT_RANDOM_LENGTH, env);
     }
 
     /** @param attributes context-file attributes beyond memcachedNodes, name then value */

@@ -166,7 +166,7 @@ final class InMemoryStore implements SessionStore {
     public void finish(Sent sent) throws StoreException {
         Answered a = (Answered) sent;
         if (!a.stored) {
-            throw new StoreException(a.nodeId, "set of " + a.length + " bytes refused by node " + a.nodeId, null);
+            throw StoreException.refused(a.nodeId, "set of " + a.length + " bytes refused by node " + a.nodeId, null);
         }
     }
 

@@ -20,6 +20,7 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 
 import io.msm.core.ConfigurationException;
+import io.msm.core.KeyLimits;
 import io.msm.core.SessionEngine;
 import io.msm.core.Settings;
 import io.msm.core.StorageKeyPrefix;
@@ -237,10 +238,13 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         Context context = context();
         ClassLoader webapp = context.getLoader() != null ? context.getLoader().getClassLoader()
                 : Thread.currentThread().getContextClassLoader();
-        TranscoderSetup transcoders = new TranscoderSetup(webapp);
+        // What the container's generator gives: the engine accepts ids of this form only.
+        int randomLength = getSessionIdGenerator().generateSessionId(null).length();
+        String host = context.getParent().getName();
+        StartChecks checks = new StartChecks(webapp, host, context, randomLength);
         Settings settings;
         try {
-            settings = Settings.parse(new LinkedHashMap<>(attributes), transcoders);
+            settings = Settings.parse(new LinkedHashMap<>(attributes), checks);
         } catch (ConfigurationException e) {
             throw new LifecycleException("webapp " + contextName() + " not started: " + e.getMessage());
         }
@@ -252,12 +256,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         if (settings.enabled()) {
             // The engine appends node and route itself; the generator gives the random part only.
             getSessionIdGenerator().setJvmRoute(null);
-            Transcoder writer = transcoders.writer;
-            List<Transcoder> readers = transcoders.readers;
-            String prefix = StorageKeyPrefix.build(settings.storageKeyPrefix(), context.getParent().getName(),
-                    context.getName(), context.getWebappVersion());
             try {
-                engine = SessionEngine.start(settings, writer, readers, prefix, contextName(), Clock.systemUTC());
+                engine = SessionEngine.start(settings, checks.writer, checks.readers, checks.prefix, randomLength,
+                        contextName(), Clock.systemUTC());
             } catch (IOException e) {
                 throw new LifecycleException("webapp " + contextName() + " not started: memcachedNodes: "
                         + e.getMessage(), e);
@@ -442,14 +443,24 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return e == null ? null : e.statistics();
     }
 
-    /** Creates the transcoders while the settings are checked, so that their problems join the one list. */
-    private static final class TranscoderSetup implements Settings.Check {
+    /**
+     * What is checked beside the attributes' text, so that its problems join the one list: the
+     * transcoders are created (a bad class or serialFilter), and the longest key fits memcached.
+     */
+    private static final class StartChecks implements Settings.Check {
         private final ClassLoader webapp;
+        private final String host;
+        private final Context context;
+        private final int randomLength;
         Transcoder writer;
         List<Transcoder> readers;
+        String prefix;
 
-        TranscoderSetup(ClassLoader webapp) {
+        StartChecks(ClassLoader webapp, String host, Context context, int randomLength) {
             this.webapp = webapp;
+            this.host = host;
+            this.context = context;
+            this.randomLength = randomLength;
         }
 
         @Override
@@ -457,6 +468,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             if (!settings.enabled()) {
                 return;
             }
+            prefix = StorageKeyPrefix.build(settings.storageKeyPrefix(), host, context.getName(),
+                    context.getWebappVersion());
+            KeyLimits.check(settings, prefix, randomLength, context.getName(), errors);
             TranscoderContext transcoding = new TranscoderContext(webapp, settings.serialFilter(),
                     settings.serialFilterReportOnly());
             writer = Transcoders.create(settings.transcoderFactoryClass(), transcoding, errors);

@@ -119,7 +119,7 @@ final class StickyRequests implements RequestStrategy {
 
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
     private void moveIfNeeded(Request request, String requestedId) {
-        SessionId current = SessionId.parse(requestedId);
+        SessionId current = engine.knownId(requestedId); // a crafted id moves nothing and logs nothing
         SessionId moved = current == null ? null : sessions.movedId(current, manager.getJvmRoute());
         if (moved == null) {
             return;

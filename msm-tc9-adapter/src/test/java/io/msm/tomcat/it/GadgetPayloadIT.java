@@ -43,7 +43,7 @@ class GadgetPayloadIT extends ClusterTest {
     @MethodSource("transcoders")
     void aPlantedGadgetChainIsRefusedAndTheRequestGetsAFreshSession(TranscoderFactory f) {
         TomcatNode tomcat = tomcat("tomcat1", manager("transcoderFactoryClass", f.getClass().getName()));
-        String planted = plant(f, "CAFE0001");
+        String planted = plant(f, "CAFE0001000000000000000000000000");
 
         Browser user = new Browser();
         user.sessionId(planted);
@@ -68,7 +68,7 @@ class GadgetPayloadIT extends ClusterTest {
     void theSamePlantedChainRunsWhereTheGadgetListIsSwitchedOff(TranscoderFactory f) {
         TomcatNode tomcat = tomcat("tomcat1", manager("transcoderFactoryClass", f.getClass().getName(),
                 "serialFilter", "*;@gadgets"));
-        String planted = plant(f, "CAFE0002");
+        String planted = plant(f, "CAFE0002000000000000000000000000");
         Browser user = new Browser();
         user.sessionId(planted);
         assertEquals(200, user.get(tomcat.url("/app/s/get")).status());

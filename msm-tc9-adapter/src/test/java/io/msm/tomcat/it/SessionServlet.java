@@ -115,6 +115,43 @@ public class SessionServlet extends HttpServlet {
                 }
                 items.add(req.getParameter("item"));
                 break;
+            case "/big":
+                // One user's large session: random bytes, so nothing compresses them away, in arrays and
+                // attributes within the serialFilter's default maxarray and maxbytes.
+                session = req.getSession();
+                int total = (int) (Double.parseDouble(req.getParameter("mb")) * 1_000_000);
+                java.util.ArrayList<byte[]> part = new java.util.ArrayList<>();
+                int parts = 0;
+                for (int left = total; left > 0; left -= 500_000) {
+                    byte[] bytes = new byte[Math.min(500_000, left)];
+                    java.util.concurrent.ThreadLocalRandom.current().nextBytes(bytes);
+                    part.add(bytes);
+                    if (part.size() == 8 || left <= 500_000) {
+                        session.setAttribute("blob." + parts++, part);
+                        part = new java.util.ArrayList<>();
+                    }
+                }
+                session.setAttribute("blob.parts", parts);
+                session.setAttribute("blob.sum", blobSum(session));
+                out.println("blob.length=" + total);
+                return;
+            case "/blob":
+                session = req.getSession(false);
+                Object sum = session == null ? null : session.getAttribute("blob.sum");
+                out.println("blob.length=" + (sum == null ? -1 : blobLength(session)));
+                out.println("blob.intact=" + (sum != null && sum.equals(blobSum(session))));
+                out.println("id=" + (session == null ? "none" : session.getId()));
+                return;
+            case "/guarded":
+                // A URI that writes, refused to anyone without a session, as a protected page is.
+                session = req.getSession(false);
+                if (session == null) {
+                    resp.sendError(401);
+                    return;
+                }
+                Integer guarded = (Integer) session.getAttribute("counter");
+                session.setAttribute("counter", guarded == null ? 1 : guarded + 1);
+                break;
             case "/incr":
                 session = req.getSession();
                 Integer counter = (Integer) session.getAttribute("counter");
@@ -155,6 +192,28 @@ public class SessionServlet extends HttpServlet {
             attrs.put(name, session.getAttribute(name));
         }
         attrs.forEach((k, v) -> out.println("attr." + k + "=" + v));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static int blobSum(HttpSession session) {
+        int sum = 0;
+        for (int i = 0; i < (Integer) session.getAttribute("blob.parts"); i++) {
+            for (byte[] bytes : (java.util.List<byte[]>) session.getAttribute("blob." + i)) {
+                sum = 31 * sum + java.util.Arrays.hashCode(bytes);
+            }
+        }
+        return sum;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static int blobLength(HttpSession session) {
+        int length = 0;
+        for (int i = 0; i < (Integer) session.getAttribute("blob.parts"); i++) {
+            for (byte[] bytes : (java.util.List<byte[]>) session.getAttribute("blob." + i)) {
+                length += bytes.length;
+            }
+        }
+        return length;
     }
 
     /** Where /hold requests wait; shared by every Tomcat of the test JVM. */

@@ -193,7 +193,7 @@ class StickySessionIT extends ClusterTest {
         java.util.List<String> log;
         try (io.msm.serializers.Transcoding.Warnings warnings = io.msm.serializers.Transcoding.Warnings.capture("io.msm")) {
             for (byte[] bytes : bad) {
-                String planted = "DEADBEEF" + bytes.length + "-n1.tomcat1";
+                String planted = String.format("DEADBEEF%024d", bytes.length) + "-n1.tomcat1";
                 n1.set(key(planted), bytes, 600);
                 Browser user = new Browser();
                 user.sessionId(planted);

@@ -1,0 +1,62 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session whose frame is larger than msm stores ({@link PartedStore#MAX_PARTS} parts) is not
+ * written: it stays where it is (sticky: in this Tomcat's memory), its node stays up, and the log
+ * says once per session how large it is and which attributes make it so, for the webapp's authors.
+ */
+final class OversizedSessions {
+    private static final Logger LOG = LoggerFactory.getLogger(OversizedSessions.class);
+    static final long MAX_FRAME = (long) PartedStore.MAX_PARTS * PartedStore.PART_SIZE;
+
+    private final SessionCodec codec;
+    private final Statistics statistics;
+
+    OversizedSessions(SessionCodec codec, Statistics statistics) {
+        this.codec = codec;
+        this.statistics = statistics;
+    }
+
+    /**
+     * @return true when the frame is too large to store; counted, and logged once per session
+     * @param where what happens to the session instead, for the log line
+     */
+    boolean refuse(SessionSnapshot snapshot, byte[] frame, SessionState state, String where) {
+        if (frame.length <= MAX_FRAME) {
+            state.oversizeLogged = false;
+            return false;
+        }
+        statistics.increment(Statistics.Counter.SESSIONS_TOO_LARGE);
+        if (!state.oversizeLogged) {
+            state.oversizeLogged = true;
+            LOG.warn("session {} is {} bytes, more than the {} bytes msm stores in memcached; {}. Its largest"
+                    + " attributes: {}", snapshot.id().masked(), frame.length, MAX_FRAME, where,
+                    largest(snapshot.content(), 3));
+        }
+        return true;
+    }
+
+    /** Encodes each attribute alone: costly, and done only for the one log line of a session. */
+    private String largest(SessionContent content, int n) {
+        List<Map.Entry<String, Integer>> sizes = new ArrayList<>();
+        for (Map.Entry<String, Object> e : content.attributes().entrySet()) {
+            int size = codec.encode(new SessionContent(Collections.singletonMap(e.getKey(), e.getValue()), null)).length;
+            sizes.add(new java.util.AbstractMap.SimpleEntry<>(e.getKey(), size));
+        }
+        sizes.sort((a, b) -> Integer.compare(b.getValue(), a.getValue()));
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(n, sizes.size()); i++) {
+            sb.append(i == 0 ? "" : ", ").append(sizes.get(i).getKey()).append(" (").append(sizes.get(i).getValue())
+                    .append(" bytes)");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,273 @@
+package io.msm.core;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.CRC32;
+
+/**
+ * Lets a session outgrow memcached's item size (1 MB by default): a value larger than a part is
+ * written as parts under keys of their own, then a small index under the session's key. The index
+ * goes last, so a reader sees the old value or the whole new one, never half; each write's parts
+ * carry a generation of their own, so a conditional write that loses leaves the winner's parts
+ * alone. Reads put the parts together and check length and checksum. Everything else passes
+ * through: most sessions are one item, as before.
+ */
+final class PartedStore implements SessionStore {
+    /** What fits in memcached's default 1 MB item with room for the key and the item header. */
+    static final int PART_SIZE = 1_000_000;
+    /** The largest session stored: beyond this an item is refused and the session stays in memory. */
+    static final int MAX_PARTS = 64;
+    /** Never the start of a frame ('m'), a validity record or marker (1), nor a lock token (text). */
+    private static final byte[] MAGIC = {0, 'm', 's', 'p'};
+    private static final byte VERSION = 1;
+    private static final int INDEX_SIZE = MAGIC.length + 1 + 8 + 4 + 4 + 8;
+    /** What a part's key adds to the session's key: ":part:" + 16 hex digits + ":" + up to 2 digits. */
+    static final int KEY_SUFFIX = 6 + 16 + 1 + 2;
+
+    private final SessionStore items;
+    private final int partSize;
+
+    PartedStore(SessionStore items) {
+        this(items, PART_SIZE);
+    }
+
+    /** @param partSize smaller in tests, so that parts are cheap to make */
+    PartedStore(SessionStore items, int partSize) {
+        this.items = items;
+        this.partSize = partSize;
+    }
+
+    /** The index of a value stored in parts. */
+    private static final class Index {
+        final long generation;
+        final int parts;
+        final int length;
+        final long crc;
+
+        Index(long generation, int parts, int length, long crc) {
+            this.generation = generation;
+            this.parts = parts;
+            this.length = length;
+            this.crc = crc;
+        }
+
+        byte[] encode() {
+            return ByteBuffer.allocate(INDEX_SIZE).put(MAGIC).put(VERSION).putLong(generation).putInt(parts)
+                    .putInt(length).putLong(crc).array();
+        }
+
+        /** @return null for a value that is not an index */
+        static Index decode(byte[] value) {
+            if (value == null || value.length != INDEX_SIZE) {
+                return null;
+            }
+            for (int i = 0; i < MAGIC.length; i++) {
+                if (value[i] != MAGIC[i]) {
+                    return null;
+                }
+            }
+            ByteBuffer in = ByteBuffer.wrap(value, MAGIC.length, INDEX_SIZE - MAGIC.length);
+            if (in.get() != VERSION) {
+                return null;
+            }
+            return new Index(in.getLong(), in.getInt(), in.getInt(), in.getLong());
+        }
+
+        String partKey(String key, int i) {
+            return key + ":part:" + String.format("%016x", generation) + ":" + i;
+        }
+    }
+
+    private static long crc(byte[] value) {
+        CRC32 crc = new CRC32();
+        crc.update(value, 0, value.length);
+        return crc.getValue();
+    }
+
+    /** Writes the parts of a large value. @return its index, to be stored under the key last */
+    private byte[] writeParts(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        int parts = (value.length + partSize - 1) / partSize;
+        if (parts > MAX_PARTS) {
+            throw StoreException.refused(nodeId, "a session of " + value.length + " bytes is more than msm stores ("
+                    + MAX_PARTS + " parts of " + partSize + " bytes)", null);
+        }
+        Index index = new Index(ThreadLocalRandom.current().nextLong(), parts, value.length, crc(value));
+        List<Sent> sent = new ArrayList<>(parts);
+        for (int i = 0; i < parts; i++) {
+            int from = i * partSize;
+            byte[] part = java.util.Arrays.copyOfRange(value, from, Math.min(value.length, from + partSize));
+            sent.add(items.send(nodeId, index.partKey(key, i), part, expiry));
+        }
+        for (Sent s : sent) {
+            items.finish(s); // all sent first: one round trip of waiting
+        }
+        return index.encode();
+    }
+
+    private void deleteParts(String nodeId, String key, byte[] indexValue) throws StoreException {
+        Index index = Index.decode(indexValue);
+        if (index != null) {
+            for (int i = 0; i < index.parts; i++) {
+                items.delete(nodeId, index.partKey(key, i));
+            }
+        }
+    }
+
+    /** @return the value itself, the whole value its index points to, or null when a part is missing */
+    private byte[] assemble(String nodeId, String key, byte[] value) throws StoreException {
+        Index index = Index.decode(value);
+        if (index == null) {
+            return value;
+        }
+        List<String> keys = new ArrayList<>(index.parts);
+        for (int i = 0; i < index.parts; i++) {
+            keys.add(index.partKey(key, i));
+        }
+        Map<String, byte[]> found = items.getAll(nodeId, keys);
+        ByteBuffer whole = ByteBuffer.allocate(index.length);
+        for (String k : keys) {
+            byte[] part = found.get(k);
+            if (part == null || part.length > whole.remaining()) {
+                return null; // evicted, or not a part of this value: as if the session were missing
+            }
+            whole.put(part);
+        }
+        byte[] bytes = whole.array();
+        return whole.remaining() == 0 && crc(bytes) == index.crc ? bytes : null;
+    }
+
+    @Override
+    public boolean isConnected(String nodeId) {
+        return items.isConnected(nodeId);
+    }
+
+    @Override
+    public void awaitConnections(long maxMillis) throws InterruptedException {
+        items.awaitConnections(maxMillis);
+    }
+
+    @Override
+    public byte[] get(String nodeId, String key) throws StoreException {
+        return assemble(nodeId, key, items.get(nodeId, key));
+    }
+
+    @Override
+    public Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException {
+        Map<String, byte[]> found = items.getAll(nodeId, keys);
+        Map<String, byte[]> whole = null;
+        for (Map.Entry<String, byte[]> e : found.entrySet()) {
+            if (Index.decode(e.getValue()) != null) {
+                if (whole == null) {
+                    whole = new HashMap<>(found);
+                }
+                byte[] value = assemble(nodeId, e.getKey(), e.getValue());
+                if (value == null) {
+                    whole.remove(e.getKey());
+                } else {
+                    whole.put(e.getKey(), value);
+                }
+            }
+        }
+        return whole == null ? found : whole;
+    }
+
+    @Override
+    public Versioned gets(String nodeId, String key) throws StoreException {
+        return assembled(nodeId, key, items.gets(nodeId, key));
+    }
+
+    private Versioned assembled(String nodeId, String key, Versioned v) throws StoreException {
+        if (v == null || Index.decode(v.value) == null) {
+            return v;
+        }
+        byte[] whole = assemble(nodeId, key, v.value);
+        return whole == null ? null : new Versioned(whole, v.cas);
+    }
+
+    @Override
+    public Pair getsWithCompanion(String nodeId, String versionedKey, String companionKey) throws StoreException {
+        Pair p = items.getsWithCompanion(nodeId, versionedKey, companionKey);
+        Versioned v = assembled(nodeId, versionedKey, p.versioned);
+        return v == p.versioned ? p : new Pair(v, p.companion);
+    }
+
+    @Override
+    public Sent send(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        byte[] stored = value.length <= partSize ? value : writeParts(nodeId, key, value, expiry);
+        return items.send(nodeId, key, stored, expiry);
+    }
+
+    @Override
+    public void finish(Sent sent) throws StoreException {
+        items.finish(sent);
+    }
+
+    @Override
+    public boolean add(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        return addVersioned(nodeId, key, value, expiry) != null;
+    }
+
+    @Override
+    public Long addVersioned(String nodeId, String key, byte[] value, int expiry) throws StoreException {
+        if (value.length <= partSize) {
+            return items.addVersioned(nodeId, key, value, expiry);
+        }
+        byte[] index = writeParts(nodeId, key, value, expiry);
+        Long cas = items.addVersioned(nodeId, key, index, expiry);
+        if (cas == null) {
+            deleteParts(nodeId, key, index); // the key was there: these parts belong to nothing
+        }
+        return cas;
+    }
+
+    @Override
+    public CasOutcome cas(String nodeId, String key, long cas, byte[] value, int expiry) throws StoreException {
+        if (value.length <= partSize) {
+            return items.cas(nodeId, key, cas, value, expiry);
+        }
+        byte[] index = writeParts(nodeId, key, value, expiry);
+        CasOutcome outcome = items.cas(nodeId, key, cas, index, expiry);
+        if (outcome != CasOutcome.STORED) {
+            deleteParts(nodeId, key, index);
+        }
+        return outcome;
+    }
+
+    /** Pushes the expiry of the parts forward too, or they would vanish before their index. */
+    @Override
+    public boolean touch(String nodeId, String key, int expiry) throws StoreException {
+        byte[] value = items.get(nodeId, key);
+        Index index = Index.decode(value);
+        if (index != null) {
+            for (int i = 0; i < index.parts; i++) {
+                if (!items.touch(nodeId, index.partKey(key, i), expiry)) {
+                    return false; // a part is gone: the value is, too
+                }
+            }
+        }
+        return value != null && items.touch(nodeId, key, expiry);
+    }
+
+    @Override
+    public boolean delete(String nodeId, String key) throws StoreException {
+        byte[] value = items.get(nodeId, key);
+        boolean deleted = items.delete(nodeId, key);
+        deleteParts(nodeId, key, value);
+        return deleted;
+    }
+
+    @Override
+    public boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException {
+        return items.deleteIfUnchanged(nodeId, key, cas);
+    }
+
+    @Override
+    public void close() {
+        items.close();
+    }
+}

@@ -1,0 +1,111 @@
+package io.msm.core;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks a session id from a cookie or URL against the form msm gives ids, before anything uses it:
+ * {@code <random>-<nodeId>[.<jvmRoute>]} with a hexadecimal random part of the container's length,
+ * a node of {@code memcachedNodes} and a route of plain characters. Anything else is no session,
+ * quietly: it is counted, and logged at most once a minute per kind, never in full. Such an id so
+ * never reaches memcached, where a key the client refuses would look like a node failure, nor
+ * names a node that does not exist.
+ */
+final class SessionIdFormat {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionIdFormat.class);
+    /** The shortest random part accepted: Tomcat's own generator writes 32 characters by default. */
+    static final int MIN_RANDOM = 16;
+    static final int MAX_ROUTE = 64;
+
+    private final Set<String> nodeIds = new HashSet<>();
+    private final int maxRandom;
+    private final int maxNodeId;
+    private final Statistics statistics;
+    private final OncePerMinute logLimit;
+
+    /** @param randomLength the length of the random part the container generates */
+    SessionIdFormat(List<MemcachedNode> nodes, int randomLength, Statistics statistics, OncePerMinute logLimit) {
+        int longest = 0;
+        for (MemcachedNode node : nodes) {
+            nodeIds.add(node.id());
+            longest = Math.max(longest, node.id().length());
+        }
+        this.maxNodeId = longest;
+        // Room for a longer random part too, so that changing the container's length keeps sessions.
+        this.maxRandom = Math.max(2 * randomLength, 64);
+        this.statistics = statistics;
+        this.logLimit = logLimit;
+    }
+
+    /** @return the longest id this check lets through */
+    int maxLength() {
+        return maxRandom + 1 + maxNodeId + 1 + MAX_ROUTE;
+    }
+
+    /** @return the parsed id, or null when it is not one of msm's ids for this cluster */
+    SessionId check(String text) {
+        if (text == null) {
+            return null;
+        }
+        if (text.length() > maxLength()) {
+            return refused("too long", text.length() + " characters");
+        }
+        SessionId id = SessionId.parse(text);
+        if (id == null) {
+            return refused("not in msm's form <random>-<node>[.<route>]", masked(text));
+        }
+        String random = id.random();
+        if (random.length() < MIN_RANDOM || random.length() > maxRandom || !isHex(random)) {
+            return refused("a random part that is not " + MIN_RANDOM + " to " + maxRandom + " hexadecimal digits",
+                    id.masked());
+        }
+        if (!nodeIds.contains(id.nodeId())) {
+            return refused("an unknown memcached node", id.masked());
+        }
+        String route = id.jvmRoute();
+        if (route != null && (route.length() > MAX_ROUTE || !isPlain(route))) {
+            return refused("a route that is not 1 to " + MAX_ROUTE + " letters, digits, '.', '-' or '_'", id.masked());
+        }
+        return id;
+    }
+
+    private SessionId refused(String kind, String shown) {
+        statistics.increment(Statistics.Counter.INVALID_SESSION_IDS);
+        if (logLimit != null && logLimit.allow(kind)) {
+            LOG.info("a request carried a session id with {} ({}); it is treated as no session. Such ids are"
+                    + " counted in INVALID_SESSION_IDS and this line repeats at most once a minute", kind, shown);
+        }
+        return null;
+    }
+
+    /** For an id that does not parse: its length and last characters only, printable. */
+    private static String masked(String text) {
+        String end = text.substring(Math.max(0, text.length() - 4)).replaceAll("[^\\x21-\\x7e]", "?");
+        return text.length() + " characters, ending …" + end;
+    }
+
+    private static boolean isHex(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'F' || c >= 'a' && c <= 'f')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isPlain(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '.' || c == '-'
+                    || c == '_')) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,235 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a crafted cookie or one user's huge session can do, on the in-memory store: neither costs
+ * anyone else their session, their node or their backups.
+ */
+class HostileInputTest {
+    private static final String RANDOM = "5F4DCC3B5AA765D61D8327DEB882CF99";
+
+    @Test
+    void idsNotInMsmsFormAreNoSessionAndAreCountedQuietly() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            SessionEngine engine = tomcat.engine;
+            List<String> crafted = new ArrayList<>();
+            crafted.add("A".repeat(300) + "-n1.tomcat1"); // longer than any key memcached takes
+            crafted.add(RANDOM + "-n9.tomcat1"); // a node this cluster does not have
+            crafted.add("ZZ4DCC3B5AA765D61D8327DEB882CF99-n1.tomcat1"); // not hexadecimal
+            crafted.add("y_" + RANDOM + "-n1"); // another webapp's key, shifted into the id
+            crafted.add("5F4DCC3B-n1.tomcat1"); // too short to be the container's
+            crafted.add(RANDOM + "-n1.tom cat"); // a route with a space
+            crafted.add(RANDOM); // no node at all
+            for (String id : crafted) {
+                assertNull(engine.knownId(id), id);
+            }
+            assertEquals(crafted.size(), tomcat.count(Statistics.Counter.INVALID_SESSION_IDS));
+            assertNotNull(engine.knownId(RANDOM + "-n1.tomcat1"));
+            assertNotNull(engine.knownId(RANDOM + "-n2"));
+            assertNotNull(engine.knownId(RANDOM.toLowerCase() + "-n2.tomcat-1_a.b"));
+        }
+    }
+
+    @Test
+    void aRefusedItemLeavesTheNodeUpForEveryoneElse() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            StickySessions sticky = tomcat.engine.sticky();
+            SessionId big = SessionId.of(RANDOM, "n1", "tomcat1");
+            SessionId neighbour = SessionId.of("0000000000000000000000000000000A", "n1", "tomcat1");
+            tomcat.store.refuseAbove("n1", 10_000); // as a memcached started with a small -I would
+
+            SessionState bigState = new SessionState();
+            sticky.afterRequest(snapshot(big, blob(20_000)), bigState);
+            assertFalse(bigState.isBackedUp(big), "refused");
+            assertEquals(1, tomcat.count(Statistics.Counter.ITEMS_REFUSED));
+
+            assertNull(sticky.movedId(neighbour, "tomcat1"), "the neighbour keeps its node");
+            SessionState state = new SessionState();
+            sticky.afterRequest(snapshot(neighbour, Map.of("user", "bob")), state);
+            assertTrue(state.isBackedUp(neighbour), "and its backups");
+        }
+    }
+
+    @Test
+    void aSessionLargerThanAnItemIsStoredInPartsAndTakenOverWhole() throws Exception {
+        try (EngineHarness tomcat1 = EngineHarness.start(); EngineHarness tomcat2 = tomcat1.secondTomcat()) {
+            for (int megabytes : new int[] {2, 20}) {
+                SessionId id = SessionId.of(RANDOM.substring(0, 30) + megabytes + "0", "n1", "tomcat1");
+                Map<String, Object> content = blob(megabytes * 1_000_000);
+                SessionState state = new SessionState();
+                tomcat1.engine.sticky().afterRequest(snapshot(id, content), state);
+                assertTrue(state.isBackedUp(id), megabytes + " MB stored");
+                assertTrue(tomcat1.store.keys("n1").size() > megabytes, "in parts: " + tomcat1.store.keys("n1"));
+
+                SessionSnapshot taken = tomcat2.engine.sticky().load(id, new SessionState()); // its Tomcat died
+                assertNotNull(taken, megabytes + " MB loaded");
+                assertEquals(content, taken.content().attributes());
+            }
+        }
+    }
+
+    @Test
+    void partsOfALargeSessionGoWithIt() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            SessionId id = SessionId.of(RANDOM, "n1", "tomcat1");
+            SessionState state = new SessionState();
+            tomcat.engine.sticky().afterRequest(snapshot(id, blob(2_500_000)), state);
+            assertEquals(4, tomcat.store.keys("n1").size(), "an index and three parts");
+
+            tomcat.engine.sticky().removed(id, state);
+
+            assertEquals(List.of(), tomcat.store.keys("n1"), "the logout deletes the parts too");
+        }
+    }
+
+    @Test
+    void aLargeSessionWithAPartEvictedLoadsAsMissingNeverHalf() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            SessionId id = SessionId.of(RANDOM, "n1", "tomcat1");
+            tomcat.engine.sticky().afterRequest(snapshot(id, blob(2_500_000)), new SessionState());
+            String part = tomcat.store.keys("n1").stream().filter(k -> k.contains(":part:")).findFirst().get();
+            tomcat.store.put("n1", part, new byte[] {1, 2, 3}); // evicted and something else written there
+
+            assertNull(tomcat.engine.sticky().load(id, new SessionState()));
+        }
+    }
+
+    @Test
+    void nonStickyStoresAndMergesLargeSessionsToo() throws Exception {
+        try (EngineHarness tomcat1 = EngineHarness.start("sticky", "false", "lockingMode", "none");
+                EngineHarness tomcat2 = tomcat1.secondTomcat("sticky", "false", "lockingMode", "none")) {
+            SessionId id = SessionId.of(RANDOM, "n1", null);
+            Map<String, Object> content = blob(3_000_000);
+            SessionChanges created = new SessionChanges();
+            content.keySet().forEach(created::attributeSet);
+            tomcat1.engine.nonSticky().store(snapshot(id, content), new SessionState(), created);
+
+            SessionState s1 = new SessionState();
+            SessionState s2 = new SessionState();
+            Map<String, Object> seen1 = new LinkedHashMap<>(tomcat1.engine.nonSticky().open(id, s1, false)
+                    .content().attributes());
+            Map<String, Object> seen2 = new LinkedHashMap<>(tomcat2.engine.nonSticky().open(id, s2, false)
+                    .content().attributes());
+            seen1.put("cart", "3 items");
+            SessionChanges cart = new SessionChanges();
+            cart.attributeSet("cart");
+            tomcat1.engine.nonSticky().store(snapshot(id, seen1), s1, cart);
+            seen2.put("theme", "dark");
+            SessionChanges theme = new SessionChanges();
+            theme.attributeSet("theme");
+            tomcat2.engine.nonSticky().store(snapshot(id, seen2), s2, theme);
+
+            tomcat1.store.forget("n1"); // and then its node restarted empty: the backup copy has it all
+            Map<String, Object> stored = tomcat1.engine.nonSticky().open(id, new SessionState(), false)
+                    .content().attributes();
+            assertEquals("3 items", stored.get("cart"));
+            assertEquals("dark", stored.get("theme"));
+            assertEquals(content.get("a0"), stored.get("a0"));
+        }
+    }
+
+    @Test
+    void aSessionLargerThanMsmStoresStaysInMemoryLoggedOnceAndCounted() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            SessionId id = SessionId.of(RANDOM, "n1", "tomcat1");
+            SessionState state = new SessionState();
+            Map<String, Object> huge = blob((int) OversizedSessions.MAX_FRAME + 100_000);
+            tomcat.engine.sticky().afterRequest(snapshot(id, huge), state);
+            tomcat.time.advance(2000);
+            tomcat.engine.sticky().afterRequest(snapshot(id, huge), state);
+
+            assertFalse(state.isBackedUp(id));
+            assertEquals(2, tomcat.count(Statistics.Counter.SESSIONS_TOO_LARGE));
+            assertTrue(state.oversizeLogged);
+            assertEquals(List.of(), tomcat.store.keys("n1"), "nothing half-written");
+            assertTrue(tomcat.engine.sticky().needsBackup(SessionId.of("0000000000000000000000000000000A", "n1",
+                    "tomcat1"), new SessionState()), "the node stays up for the others");
+        }
+    }
+
+    @Test
+    void prefixesOfDifferentWebappsNeverMakeTheSameKey() {
+        String id = RANDOM + "-n1";
+        assertNotEquals(StorageKeyPrefix.build("host,context", "localhost", "/x", null) + "y_" + id,
+                StorageKeyPrefix.build("host,context", "localhost", "/x_y", null) + id);
+        assertNotEquals(StorageKeyPrefix.build("host,context", "localhost", "/a b", null),
+                StorageKeyPrefix.build("host,context", "localhost", "/a_b", null));
+        assertNotEquals(StorageKeyPrefix.build("host,context", "a_b", "/c", null),
+                StorageKeyPrefix.build("host,context", "a", "/b_/c", null));
+        assertEquals("localhost_/xnat_", StorageKeyPrefix.build("host,context", "localhost", "/xnat", null),
+                "plain paths keep their keys");
+        String weird = StorageKeyPrefix.build("host,context", "localhost", "/ä\n%", null);
+        assertTrue(weird.chars().allMatch(c -> c > ' ' && c < 127), weird);
+    }
+
+    @Test
+    void aPrefixThatLeavesNoRoomForTheIdStopsTheWebappNamingBoth() throws Exception {
+        Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:h:1"));
+        List<String> errors = new ArrayList<>();
+        String path = "/" + "p".repeat(200);
+        KeyLimits.check(settings, StorageKeyPrefix.build("host,context", "localhost", path, null), 32, path, errors);
+        assertEquals(1, errors.size());
+        assertTrue(errors.get(0).startsWith("storageKeyPrefix:") && errors.get(0).contains(path), errors.get(0));
+
+        errors.clear();
+        KeyLimits.check(settings, StorageKeyPrefix.build("host,context", "localhost", "/xnat", null), 32, "/xnat",
+                errors);
+        assertEquals(List.of(), errors);
+    }
+
+    @Test
+    void aBigValueWrittenInPartsReadsBackByteForByte() throws Exception {
+        FakeTime time = new FakeTime(0);
+        PartedStore store = new PartedStore(new InMemoryStore(time, "n1"), 1000);
+        byte[] value = new byte[4321];
+        ThreadLocalRandom.current().nextBytes(value);
+        store.set("n1", "k", value, 0);
+        assertArrayEquals(value, store.get("n1", "k"));
+        SessionStore.Versioned v = store.gets("n1", "k");
+        assertArrayEquals(value, v.value);
+
+        byte[] other = new byte[2500];
+        assertEquals(SessionStore.CasOutcome.STORED, store.cas("n1", "k", v.cas, other, 0));
+        assertEquals(SessionStore.CasOutcome.CHANGED_MEANWHILE, store.cas("n1", "k", v.cas, value, 0),
+                "the loser's parts are not left behind");
+        assertArrayEquals(other, store.get("n1", "k"));
+    }
+
+    /** Attributes of random text adding up to about {@code bytes}. */
+    static Map<String, Object> blob(int bytes) {
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        int chunk = 60_000; // writeUTF's limit is 65,535
+        StringBuilder sb = new StringBuilder(chunk);
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; bytes > 0; i++) {
+            sb.setLength(0);
+            int n = Math.min(chunk, bytes);
+            for (int j = 0; j < n; j++) {
+                sb.append((char) ('a' + random.nextInt(26)));
+            }
+            attributes.put("a" + i, sb.toString());
+            bytes -= n;
+        }
+        return attributes;
+    }
+
+    private static SessionSnapshot snapshot(SessionId id, Map<String, Object> attributes) {
+        return new SessionSnapshot(id, 1_700_000_000_000L, 1_700_000_000_500L, 1800, null,
+                new SessionContent(attributes, null));
+    }
+}

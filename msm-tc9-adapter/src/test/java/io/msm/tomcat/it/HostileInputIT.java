@@ -1,0 +1,142 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import io.msm.core.SessionId;
+import io.msm.core.Statistics.Counter;
+
+/**
+ * What an anonymous request with a crafted cookie, or one user with a huge session, can do to
+ * everyone else: nothing. Real memcached, embedded Tomcat 9.
+ */
+class HostileInputIT extends ClusterTest {
+
+    /** Cookies anyone can send without logging in. */
+    private static List<String> craftedIds(String real) {
+        String random = SessionId.parse(real).random();
+        List<String> ids = new ArrayList<>();
+        ids.add("A".repeat(300) + "-n1.tomcat1"); // longer than a memcached key
+        ids.add(random + "-n9.tomcat1"); // a node the cluster does not have
+        ids.add("ZZ" + random.substring(2) + "-n1.tomcat1"); // not hexadecimal
+        ids.add("y_" + real); // another webapp's key shifted into the id
+        ids.add(random.substring(0, 8) + "-n1"); // too short
+        return ids;
+    }
+
+    @ParameterizedTest(name = "sticky={0}")
+    @ValueSource(booleans = {true, false})
+    void aFloodOfCraftedCookiesCostsTheNeighbourNothing(boolean sticky) {
+        TomcatNode tomcat = tomcat("tomcat1", manager("sticky", String.valueOf(sticky)));
+        Browser neighbour = new Browser();
+        String id = neighbour.get(tomcat.url("/app/s/set?cart=1")).get("id");
+        for (int round = 0; round < 10; round++) {
+            for (String crafted : craftedIds(id)) {
+                Browser.Page page = withSession(crafted).get(tomcat.url("/app/s/get"));
+                assertEquals(200, page.status(), "an anonymous request is served");
+                assertNotEquals(crafted, page.get("id"), "and gets a fresh session, not the crafted one");
+            }
+        }
+        Browser.Page page = neighbour.get(tomcat.url("/app/s/set?cart=2"));
+        assertEquals(id, page.get("id"), "the neighbour keeps its id and node");
+        assertEquals("2", page.get("attr.cart"));
+        assertEquals(0, count(tomcat, Counter.RELOCATIONS), "nobody was moved");
+        assertTrue(count(tomcat, Counter.INVALID_SESSION_IDS) >= 50, "each crafted cookie counted");
+        awaitStored(id);
+        assertEquals(0, count(tomcat, Counter.BACKUPS_FAILED), "and every backup reached memcached");
+    }
+
+    @ParameterizedTest(name = "{0} MB")
+    @ValueSource(ints = {2, 20})
+    void aLargeSessionSurvivesItsTomcatsDeathAndLeavesTheNeighboursAlone(int megabytes) {
+        // serialFilter's maxbytes (10 MB by default) bounds what a session may hold; 20 MB needs more.
+        String filter = "maxbytes=" + (megabytes + 5) * 1_000_000;
+        TomcatNode tomcat1 = tomcat("tomcat1", manager("sessionBackupAsync", "false",
+                "sessionBackupTimeout", "5000", "serialFilter", filter));
+        TomcatNode tomcat2 = tomcat("tomcat2", manager("serialFilter", filter));
+        Browser neighbour = new Browser();
+        String neighbourId = neighbour.get(tomcat1.url("/app/s/set?cart=1")).get("id");
+        Browser big = new Browser();
+        big.get(tomcat1.url("/app/s/big?mb=" + megabytes));
+        String bigId = big.sessionId();
+        awaitStored(bigId);
+
+        tomcat1.close(); // its Tomcat dies; the balancer sends the user to tomcat2
+        Browser.Page page = big.get(tomcat2.url("/app/s/blob"));
+
+        assertEquals(String.valueOf(megabytes * 1_000_000), page.get("blob.length"));
+        assertEquals("true", page.get("blob.intact"));
+        Browser.Page other = neighbour.get(tomcat2.url("/app/s/get"));
+        assertEquals("1", other.get("attr.cart"), "the neighbour on the same node is there too");
+        assertEquals(SessionId.parse(neighbourId).nodeId(), SessionId.parse(other.get("id")).nodeId());
+    }
+
+    @Test
+    void aLargeNonStickySessionIsServedByEitherTomcat() {
+        TomcatNode[] tomcats = cluster("lockingMode", "all");
+        Browser big = new Browser();
+        big.get(tomcats[0].url("/app/s/big?mb=3"));
+        for (int i = 0; i < 4; i++) {
+            Browser.Page page = big.get(tomcats[i % 2].url("/app/s/blob"));
+            assertEquals("3000000", page.get("blob.length"));
+            assertEquals("true", page.get("blob.intact"));
+        }
+        assertEquals(0, count(tomcats[0], Counter.ITEMS_REFUSED) + count(tomcats[1], Counter.ITEMS_REFUSED));
+    }
+
+    @Test
+    void aSessionIdOfAnotherWebappIsNoSessionHere() {
+        TomcatNode tomcat = started(new TomcatNode("tomcat1").webapp("/x", manager()).webapp("/x_y", manager()));
+        Browser user = new Browser();
+        String id = user.get(tomcat.url("/x_y/s/set?secret=mine")).get("id");
+
+        Browser.Page page = withSession("y_" + id).get(tomcat.url("/x/s/set?secret=overwritten"));
+        assertNotEquals("y_" + id, page.get("id"));
+        Browser.Page same = withSession(id).get(tomcat.url("/x/s/get"));
+        assertNotEquals(id, same.get("id"), "nor does /x read the session of /x_y under its own id");
+
+        assertEquals("mine", user.get(tomcat.url("/x_y/s/get")).get("attr.secret"), "/x_y's session is untouched");
+    }
+
+    @Test
+    void lockingModeAutoIsNotTaughtByRequestsThatHadNoSession() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "auto");
+        for (int i = 0; i < 3; i++) {
+            assertEquals(401, new Browser().get(tomcats[i % 2].url("/app/s/guarded")).status());
+        }
+        Browser first = new Browser();
+        String id = first.get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                int client = c;
+                done.add(clients.submit(() -> {
+                    Browser user = withSession(id);
+                    for (int r = 0; r < 25; r++) {
+                        assertEquals(200, user.get(tomcats[(client + r) % 2].url("/app/s/guarded")).status());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+        assertEquals("100", first.get(tomcats[1].url("/app/s/get")).get("attr.counter"), "no increment lost");
+    }
+}
