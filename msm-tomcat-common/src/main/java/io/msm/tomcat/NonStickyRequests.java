@@ -197,7 +197,11 @@ final class NonStickyRequests implements RequestStrategy {
 
     /** Stores what the request changed, drops sessions no other request uses, then frees locks. */
     void end(Scope scope) {
+        // Judged before the stores clear the changes; a session shared with a parallel request counts too.
         boolean changed = false;
+        for (MemcachedSession s : scope.sessions) {
+            changed |= !s.isValid() || !s.changes().isEmpty();
+        }
         try {
             for (MemcachedSession s : scope.sessions) {
                 if (!s.leave()) {
@@ -205,7 +209,6 @@ final class NonStickyRequests implements RequestStrategy {
                 }
                 try {
                     if (s.isValid() && s.sessionId() != null) {
-                        changed |= !s.changes().isEmpty();
                         engine.store(s.snapshot(), s.state(), s.changes());
                         s.changes().clear();
                     }
@@ -220,7 +223,24 @@ final class NonStickyRequests implements RequestStrategy {
             for (Semaphore permit : scope.permits) {
                 permit.release();
             }
-            engine.learn(scope.uri, changed);
+            learn(scope, changed);
+        }
+    }
+
+    /**
+     * {@code lockingMode="auto"} learns a URI as read-only only from requests that had a session,
+     * left it unchanged and succeeded: a request without a session, or one refused (401, 403) or
+     * failed, says nothing about what the URI does to a session, and anyone can send those.
+     */
+    private void learn(Scope scope, boolean changed) {
+        if (changed) {
+            engine.learn(scope.uri, true);
+            return;
+        }
+        int status = scope.request == null || scope.request.getResponse() == null ? 200
+                : scope.request.getResponse().getStatus();
+        if (!scope.sessions.isEmpty() && status < 400) {
+            engine.learn(scope.uri, false);
         }
     }
 
