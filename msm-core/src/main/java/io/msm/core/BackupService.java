@@ -110,6 +110,11 @@ final class BackupService {
         }
     }
 
+    /** @return sessions whose job waits or runs */
+    int waiting() {
+        return slots.size();
+    }
+
     /** Waits up to the given time for queued backups to finish, then stops the threads. */
     void shutdown(long waitMillis) {
         pool.shutdown();

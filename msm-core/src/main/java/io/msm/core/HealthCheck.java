@@ -48,6 +48,7 @@ final class HealthCheck implements Runnable {
             try {
                 store.get(id, PROBE_KEY);
                 long nanos = ticker.nanoTime() - start;
+                health.recordProbe(id, nanos);
                 health.repair(store, id);
                 health.recordSuccess(id, nanos);
             } catch (StoreException e) {

@@ -27,8 +27,13 @@ final class NodeHealth {
     private final NodeRepairs repairs = new NodeRepairs();
 
     NodeHealth(List<MemcachedNode> nodes, Predicate<String> connected, Clock clock, long probeIntervalMillis) {
+        this(nodes, connected, clock, Ticker.SYSTEM, probeIntervalMillis);
+    }
+
+    NodeHealth(List<MemcachedNode> nodes, Predicate<String> connected, Clock clock, Ticker ticker,
+            long probeIntervalMillis) {
         for (MemcachedNode node : nodes) {
-            states.put(node.id(), new State(node));
+            states.put(node.id(), new State(node, ticker));
         }
         this.connected = connected;
         this.clock = clock;
@@ -97,6 +102,7 @@ final class NodeHealth {
             return;
         }
         long now = clock.millis();
+        s.failures.incrementAndGet();
         boolean wasUp = now >= s.downUntil;
         s.downUntil = now + probeIntervalMillis;
         if (wasUp) {
@@ -119,6 +125,25 @@ final class NodeHealth {
         // Exponentially weighted, so one slow answer does not move every new session.
         long avg = s.averageNanos;
         s.averageNanos = avg == 0 ? nanos : avg + (nanos - avg) / 8;
+        s.latency.record(nanos);
+    }
+
+    /** Records the round trip of a health-check probe, for monitors. */
+    void recordProbe(String nodeId, long nanos) {
+        State s = states.get(nodeId);
+        if (s != null) {
+            s.lastProbeNanos = nanos;
+        }
+    }
+
+    /** @return every node as a monitor sees it */
+    List<NodeStatus> status() {
+        List<NodeStatus> all = new ArrayList<>(states.size());
+        for (State s : states.values()) {
+            all.add(new NodeStatus(s.node.id(), isUp(s.node.id()), s.lastProbeNanos / 1000, s.latency.summary(),
+                    s.failures.get()));
+        }
+        return all;
     }
 
     /**
@@ -199,9 +224,13 @@ final class NodeHealth {
         volatile long downUntil;
         volatile long averageNanos;
         volatile long backSince;
+        volatile long lastProbeNanos;
+        final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
+        final LatencyWindow latency;
 
-        State(MemcachedNode node) {
+        State(MemcachedNode node, Ticker ticker) {
             this.node = node;
+            this.latency = new LatencyWindow(ticker);
         }
     }
 }

@@ -14,9 +14,11 @@ public final class NonStickySessions {
     private final NonStickyLoader loader;
     private final NonStickyWriter writer;
     private final ClusterExpiry expiry;
+    private final RecentSessions recent;
 
     NonStickySessions(NodeHealth health, NonStickyLocking locking, NonStickyLoader loader, NonStickyWriter writer,
-            ClusterExpiry expiry) {
+            ClusterExpiry expiry, RecentSessions recent) {
+        this.recent = recent;
         this.health = health;
         this.locking = locking;
         this.loader = loader;
@@ -45,6 +47,8 @@ public final class NonStickySessions {
         SessionSnapshot snapshot = loader.load(id, state);
         if (snapshot == null) {
             locking.unlock(state);
+        } else {
+            recent.seen(id);
         }
         return snapshot;
     }
@@ -55,6 +59,7 @@ public final class NonStickySessions {
      */
     public void store(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
         if (health.isKnown(snapshot.id().nodeId())) {
+            recent.seen(snapshot.id());
             writer.store(snapshot, state, changes);
         }
     }
@@ -81,6 +86,10 @@ public final class NonStickySessions {
     /** @return sessions idle past their timeout everywhere, claimed by this Tomcat to fire sessionDestroyed */
     public List<SessionSnapshot> claimExpired() {
         return expiry.claimExpired();
+    }
+
+    int recentSessions() {
+        return recent.count();
     }
 
     /** @return how many sessions this Tomcat watches for expiry */

@@ -41,7 +41,8 @@ public final class SessionEngine implements AutoCloseable {
         SessionStore store = env.store;
         Expiry expiry = new Expiry(env.clock);
         SessionCodec codec = new SessionCodec(writer, readers, statistics, expiry);
-        this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, PROBE_INTERVAL_MILLIS);
+        this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,
+                PROBE_INTERVAL_MILLIS);
         this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker);
         this.backups = new BackupService(env.backupPool, statistics);
         if (settings.sticky()) {
@@ -76,7 +77,8 @@ public final class SessionEngine implements AutoCloseable {
                 new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker),
                 new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups,
                         removalWaitMillis),
-                new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster));
+                new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster),
+                new RecentSessions(env.clock));
     }
 
     /**
@@ -164,6 +166,21 @@ public final class SessionEngine implements AutoCloseable {
 
     BackupService backups() {
         return backups;
+    }
+
+    /** @return every memcached node as a monitor sees it */
+    public List<NodeStatus> nodeStatus() {
+        return health.status();
+    }
+
+    /** @return sessions with a backup, deletion or cluster write waiting */
+    public int backupQueueLength() {
+        return backups.waiting();
+    }
+
+    /** @return non-sticky sessions this Tomcat served in the last minute; 0 in sticky mode */
+    public int nonStickySessionsLastMinute() {
+        return nonSticky == null ? 0 : nonSticky.recentSessions();
     }
 
     /**

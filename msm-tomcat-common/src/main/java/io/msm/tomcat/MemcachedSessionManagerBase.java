@@ -268,7 +268,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                     : new NonStickyRequests(this, engine, settings.lockWaitTimeoutMillis(),
                             LoginCheckDoneValve.install(context.getPipeline(), this));
             if (settings.statisticsEnabled()) {
-                statisticsBean = StatisticsMBean.register(engine.statistics(), context);
+                statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size());
             }
         }
         setState(LifecycleState.STARTING);

@@ -3,14 +3,11 @@ package io.msm.tomcat;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
 
-import javax.management.Attribute;
-import javax.management.AttributeList;
-import javax.management.AttributeNotFoundException;
-import javax.management.DynamicMBean;
 import javax.management.JMException;
-import javax.management.MBeanAttributeInfo;
-import javax.management.MBeanInfo;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
@@ -18,104 +15,100 @@ import org.apache.catalina.Context;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 
+import io.msm.core.NodeStatus;
+import io.msm.core.SessionEngine;
 import io.msm.core.Statistics;
 
 /**
- * The engine's counters as one JMX bean per webapp,
- * {@code io.msm:type=SessionStatistics,host=<host>,context=<path>}: one read-only attribute per counter.
+ * What a monitor reads over JMX, per webapp: {@code io.msm:type=SessionStatistics,host=<host>,context=<path>}
+ * with every counter and the gauges (backup queue, sessions in memory, non-sticky sessions of the
+ * last minute), and per memcached node {@code io.msm:type=MemcachedNode,host=<host>,context=<path>,node=<id>}
+ * (up, last probe, latency of the last minute, failures). Values are quoted in the name only when
+ * JMX requires it, so the names in the README are the names.
  */
-final class StatisticsMBean implements DynamicMBean {
+final class StatisticsMBean {
     private static final Log LOG = LogFactory.getLog(StatisticsMBean.class);
 
-    private final Statistics statistics;
-    private final ObjectName name;
+    private final List<ObjectName> names = new ArrayList<>();
 
-    private StatisticsMBean(Statistics statistics, ObjectName name) {
-        this.statistics = statistics;
-        this.name = name;
+    private StatisticsMBean() {
     }
 
-    static StatisticsMBean register(Statistics statistics, Context context) {
-        try {
-            String path = context.getName().isEmpty() ? "/" : context.getName();
-            ObjectName name = new ObjectName("io.msm:type=SessionStatistics,host="
-                    + ObjectName.quote(context.getParent().getName()) + ",context=" + ObjectName.quote(path));
-            StatisticsMBean bean = new StatisticsMBean(statistics, name);
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            if (server.isRegistered(name)) {
-                server.unregisterMBean(name);
+    static StatisticsMBean register(SessionEngine engine, Context context, IntSupplier sessionsInMemory) {
+        StatisticsMBean registered = new StatisticsMBean();
+        String path = context.getName().isEmpty() ? "/" : context.getName();
+        String where = "host=" + value(context.getParent().getName()) + ",context=" + value(path);
+        Statistics statistics = engine.statistics();
+        ReadOnlyBean main = new ReadOnlyBean("msm session statistics");
+        for (Statistics.Counter c : Statistics.Counter.values()) {
+            main.add(c.name(), "long", "count of " + c.name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                    () -> statistics.get(c));
+        }
+        main.add("MeanBackupMicros", "long", "mean time of a backup", statistics::meanBackupMicros)
+                .add("MeanLoadMicros", "long", "mean time of a load", statistics::meanLoadMicros)
+                .add("BackupQueueLength", "int", "sessions with a backup or deletion waiting",
+                        engine::backupQueueLength)
+                .add("SessionsInMemory", "int", "sessions this Tomcat holds in memory", sessionsInMemory::getAsInt)
+                .add("NonStickySessionsLastMinute", "int", "non-sticky sessions this Tomcat served in the last minute",
+                        engine::nonStickySessionsLastMinute);
+        registered.register("io.msm:type=SessionStatistics," + where, main);
+        for (NodeStatus node : engine.nodeStatus()) {
+            String id = node.id();
+            Function<Function<NodeStatus, Object>, java.util.function.Supplier<Object>> of = f -> () -> {
+                for (NodeStatus n : engine.nodeStatus()) {
+                    if (n.id().equals(id)) {
+                        return f.apply(n);
+                    }
+                }
+                return null;
+            };
+            ReadOnlyBean bean = new ReadOnlyBean("one memcached node of msm")
+                    .add("Up", "boolean", "true while requests may use the node", of.apply(NodeStatus::up))
+                    .add("LastProbeMicros", "long", "round trip of the last health-check probe answered",
+                            of.apply(NodeStatus::lastProbeMicros))
+                    .add("OperationsLastMinute", "long", "operations answered in the last minute",
+                            of.apply(NodeStatus::operationsLastMinute))
+                    .add("MeanMicrosLastMinute", "long", "mean operation time of the last minute",
+                            of.apply(NodeStatus::meanMicrosLastMinute))
+                    .add("P99MicrosLastMinute", "long", "99th percentile operation time of the last minute",
+                            of.apply(NodeStatus::p99MicrosLastMinute))
+                    .add("Failures", "long", "operations that failed since start", of.apply(NodeStatus::failures));
+            registered.register("io.msm:type=MemcachedNode," + where + ",node=" + value(id), bean);
+        }
+        return registered;
+    }
+
+    /** Quoted only when JMX requires it: a monitor's pattern then matches the plain name. */
+    private static String value(String v) {
+        for (char c : new char[] {',', '=', ':', '"', '*', '?', '\n'}) {
+            if (v.indexOf(c) >= 0) {
+                return ObjectName.quote(v);
             }
-            server.registerMBean(bean, name);
-            return bean;
+        }
+        return v;
+    }
+
+    private void register(String name, Object bean) {
+        try {
+            ObjectName objectName = new ObjectName(name);
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            if (server.isRegistered(objectName)) {
+                server.unregisterMBean(objectName);
+            }
+            server.registerMBean(bean, objectName);
+            names.add(objectName);
         } catch (JMException e) {
-            LOG.warn("msm statistics are not available over JMX: " + e);
-            return null;
+            LOG.warn("msm statistics are not available over JMX as " + name + ": " + e);
         }
     }
 
     void unregister() {
-        try {
-            ManagementFactory.getPlatformMBeanServer().unregisterMBean(name);
-        } catch (JMException e) {
-            LOG.debug("msm statistics bean was not registered: " + e);
-        }
-    }
-
-    @Override
-    public Object getAttribute(String attribute) throws AttributeNotFoundException {
-        switch (attribute) {
-            case "MeanBackupMicros":
-                return statistics.meanBackupMicros();
-            case "MeanLoadMicros":
-                return statistics.meanLoadMicros();
-            default:
-                for (Statistics.Counter c : Statistics.Counter.values()) {
-                    if (c.name().equals(attribute)) {
-                        return statistics.get(c);
-                    }
-                }
-                throw new AttributeNotFoundException(attribute);
-        }
-    }
-
-    @Override
-    public void setAttribute(Attribute attribute) throws AttributeNotFoundException {
-        throw new AttributeNotFoundException("msm statistics are read-only: " + attribute.getName());
-    }
-
-    @Override
-    public AttributeList setAttributes(AttributeList attributes) {
-        return new AttributeList(); // read-only: nothing was set
-    }
-
-    @Override
-    public AttributeList getAttributes(String[] attributes) {
-        AttributeList list = new AttributeList();
-        for (String a : attributes) {
+        for (ObjectName name : names) {
             try {
-                list.add(new Attribute(a, getAttribute(a)));
-            } catch (AttributeNotFoundException e) {
-                // left out, as JMX expects
+                ManagementFactory.getPlatformMBeanServer().unregisterMBean(name);
+            } catch (JMException e) {
+                LOG.debug("msm statistics bean " + name + " was not registered: " + e);
             }
         }
-        return list;
-    }
-
-    @Override
-    public Object invoke(String actionName, Object[] params, String[] signature) {
-        throw new UnsupportedOperationException("msm statistics have no operations");
-    }
-
-    @Override
-    public MBeanInfo getMBeanInfo() {
-        List<MBeanAttributeInfo> attrs = new ArrayList<>();
-        for (Statistics.Counter c : Statistics.Counter.values()) {
-            attrs.add(new MBeanAttributeInfo(c.name(), "long", "count of " + c.name().toLowerCase().replace('_', ' '),
-                    true, false, false));
-        }
-        attrs.add(new MBeanAttributeInfo("MeanBackupMicros", "long", "mean time of a backup", true, false, false));
-        attrs.add(new MBeanAttributeInfo("MeanLoadMicros", "long", "mean time of a load", true, false, false));
-        return new MBeanInfo(getClass().getName(), "msm session statistics", attrs.toArray(new MBeanAttributeInfo[0]),
-                null, null, null);
     }
 }
