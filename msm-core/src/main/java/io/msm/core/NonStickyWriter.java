@@ -66,7 +66,7 @@ final class NonStickyWriter {
         String backup = keys.backupNode(primary);
         int exp = expiry.nonSticky(snapshot.maxInactiveInterval());
         byte[] frame = codec.frame(snapshot, payload);
-        if (oversized.refuse(snapshot, frame, state, "this request's changes are not stored, memcached keeps the"
+        if (oversized.refuse(snapshot, payload, frame, state, "this request's changes are not stored, memcached keeps the"
                 + " session as it was")) {
             return;
         }

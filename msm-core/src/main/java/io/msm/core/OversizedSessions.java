@@ -9,9 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A session whose frame is larger than msm stores ({@link PartedStore#MAX_PARTS} parts) is not
- * written: it stays where it is (sticky: in this Tomcat's memory), its node stays up, and the log
- * says once per session how large it is and which attributes make it so, for the webapp's authors.
+ * A session larger than any Tomcat could read back (the transcoder's {@code maxbytes}) or than msm
+ * stores ({@link PartedStore#MAX_PARTS} parts) is not written: it stays where it is (sticky: in
+ * this Tomcat's memory), its node stays up, and the log says once per session how large it is and
+ * which attributes make it so, for the webapp's authors.
  */
 final class OversizedSessions {
     private static final Logger LOG = LoggerFactory.getLogger(OversizedSessions.class);
@@ -29,17 +30,17 @@ final class OversizedSessions {
      * @return true when the frame is too large to store; counted, and logged once per session
      * @param where what happens to the session instead, for the log line
      */
-    boolean refuse(SessionSnapshot snapshot, byte[] frame, SessionState state, String where) {
-        if (frame.length <= MAX_FRAME) {
+    boolean refuse(SessionSnapshot snapshot, byte[] payload, byte[] frame, SessionState state, String where) {
+        if (payload.length <= codec.maxContentBytes() && frame.length <= MAX_FRAME) {
             state.oversizeLogged = false;
             return false;
         }
         statistics.increment(Statistics.Counter.SESSIONS_TOO_LARGE);
         if (!state.oversizeLogged) {
             state.oversizeLogged = true;
-            LOG.warn("session {} is {} bytes, more than the {} bytes msm stores in memcached; {}. Its largest"
-                    + " attributes: {}", snapshot.id().masked(), frame.length, MAX_FRAME, where,
-                    largest(snapshot.content(), 3));
+            LOG.warn("session {} is {} bytes, more than the {} bytes a Tomcat reads back (serialFilter maxbytes) or"
+                    + " msm stores ({} bytes); {}. Its largest attributes: {}", snapshot.id().masked(), frame.length,
+                    codec.maxContentBytes(), MAX_FRAME, where, largest(snapshot.content(), 3));
         }
         return true;
     }

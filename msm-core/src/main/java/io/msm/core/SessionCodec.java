@@ -35,6 +35,11 @@ final class SessionCodec {
         return writer.encode(content);
     }
 
+    /** @return the largest encoded content the transcoders read back ({@code serialFilter}'s maxbytes) */
+    int maxContentBytes() {
+        return writer.maxContentBytes();
+    }
+
     static long fingerprint(byte[] payload, SessionSnapshot s) {
         return Fingerprint.of(payload, s.creationTime(), s.maxInactiveInterval(), s.authType());
     }

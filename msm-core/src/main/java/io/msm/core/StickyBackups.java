@@ -92,7 +92,7 @@ final class StickyBackups {
             return;
         }
         byte[] frame = codec.frame(snapshot, payload);
-        if (oversized.refuse(snapshot, frame, state, "it stays in this Tomcat's memory")) {
+        if (oversized.refuse(snapshot, payload, frame, state, "it stays in this Tomcat's memory")) {
             state.backupMissed();
             return;
         }

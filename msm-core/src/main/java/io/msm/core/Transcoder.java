@@ -13,4 +13,12 @@ public interface Transcoder {
 
     /** @throws TranscoderException when the bytes cannot be turned back into content */
     SessionContent decode(byte[] data) throws TranscoderException;
+
+    /**
+     * @return the largest encoded content {@link #decode} accepts; the engine stores nothing larger,
+     *     since no Tomcat could read it back
+     */
+    default int maxContentBytes() {
+        return Integer.MAX_VALUE;
+    }
 }

@@ -54,10 +54,17 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     protected abstract void write(C call, String name, Object value, SessionBytes out) throws Exception;
 
     /**
+     * @param guard what the session's decode may still spend; its limits apply to this value too
      * @throws RejectedContentException (possibly as a cause) when the filter refuses the bytes
      * @throws Exception when the value cannot be read back; the attribute is then dropped
      */
-    protected abstract Object read(C call, int kind, byte[] data, int offset, int length) throws Exception;
+    protected abstract Object read(C call, int kind, byte[] data, int offset, int length, DecodeGuard guard)
+            throws Exception;
+
+    @Override
+    public int maxContentBytes() {
+        return filter.maxBytes();
+    }
 
     /** @return what one encode or decode call keeps for all its attributes (Kryo: a borrowed instance) */
     protected abstract C open();
@@ -122,6 +129,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             throw new TranscoderException("session content of " + data.length + " bytes exceeds "
                     + SerialFilter.ATTRIBUTE + " maxbytes=" + filter.maxBytes(), null);
         }
+        DecodeGuard guard = DecodeGuard.start(filter);
         C call = open();
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
             int format = in.readUnsignedByte();
@@ -129,7 +137,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                 throw new TranscoderException("attribute format " + format + " is not understood", null);
             }
             boolean kinds = format == FORMAT;
-            Object p = readBlock(call, in, data, kinds, "(principal)");
+            Object p = readBlock(call, in, data, kinds, "(principal)", guard);
             Principal principal = p instanceof Principal ? (Principal) p : null;
             int count = in.readInt();
             if (count < 0 || count > data.length) {
@@ -138,7 +146,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             Map<String, Object> attributes = new LinkedHashMap<>();
             for (int i = 0; i < count; i++) {
                 String name = in.readUTF();
-                Object value = readBlock(call, in, data, kinds, name);
+                Object value = readBlock(call, in, data, kinds, name, guard);
                 if (value != null) {
                     attributes.put(name, value);
                 }
@@ -151,7 +159,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
     }
 
-    private Object readBlock(C call, DataInputStream in, byte[] data, boolean kinds, String name)
+    private Object readBlock(C call, DataInputStream in, byte[] data, boolean kinds, String name, DecodeGuard guard)
             throws IOException, TranscoderException {
         int kind = kinds ? in.readUnsignedByte() : JAVA;
         int length = in.readInt();
@@ -167,13 +175,15 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
         in.skipBytes(length);
         try {
-            return read(call, kind, data, offset, length);
+            guard.beginAttribute();
+            return read(call, kind, data, offset, length, guard);
         } catch (Exception | StackOverflowError e) {
             RejectedContentException rejected = RejectedContentException.in(e);
             if (rejected != null) {
                 throw new TranscoderException("session attribute '" + name + "' is rejected: "
-                        + rejected.getMessage() + "; the whole session is discarded, nothing was instantiated"
-                        + " from the refused class", rejected);
+                        + rejected.getMessage() + (rejected.isLimit() ? "; the whole session is discarded"
+                            : "; the whole session is discarded, nothing was instantiated from the refused class"),
+                        rejected);
             }
             warnOnce("read/" + name + "/" + e.getClass().getName(), "session attribute '{}' cannot be read back and"
                     + " is dropped ({}); the rest of the session is kept", name, e.toString());

@@ -15,11 +15,13 @@ import java.io.SequenceInputStream;
 import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The JDK's serialization of one object, read back through the webapp's class loader with
- * {@link SerialFilter} checking every class name before it is loaded, and its limits on depth and
- * array length applied through the JDK's stream filter.
+ * {@link SerialFilter} checking every class name before it is loaded, its limits on depth, array
+ * length and references applied through the JDK's stream filter, and the stream's structure read
+ * first ({@link StreamScan}) so that rebuilding its hash-based collections cannot cost unbounded CPU.
  */
 public final class JavaSerialization {
     private static final Map<String, Class<?>> PRIMITIVES = new HashMap<>();
@@ -36,12 +38,24 @@ public final class JavaSerialization {
 
     private final ClassLoader loader;
     private final SerialFilter filter;
-    private final Object streamFilter;
+    /** {@link HashShapes#inspect} of the classes streams have named, by name. */
+    private final Map<String, Integer> classInfo = new ConcurrentHashMap<>();
 
     public JavaSerialization(ClassLoader loader, SerialFilter filter) {
         this.loader = loader;
         this.filter = filter;
-        this.streamFilter = StreamLimits.create(filter);
+    }
+
+    /** @return how a class the filter allowed treats hashing and reading, see {@link HashShapes#inspect} */
+    int classInfo(String name) {
+        Integer info = classInfo.get(name);
+        if (info == null) {
+            info = HashShapes.inspect(name, loader);
+            if (classInfo.size() < 10_000) {
+                classInfo.put(name, info);
+            }
+        }
+        return info;
     }
 
     /**
@@ -99,6 +113,20 @@ public final class JavaSerialization {
     private final class FilteredObjectOutputStream extends ObjectOutputStream {
         FilteredObjectOutputStream(OutputStream out) throws IOException {
             super(out);
+            try {
+                enableReplaceObject(filter.isChecking());
+            } catch (SecurityException e) {
+                // A security manager forbids it: arrays over maxarray are then refused when read.
+            }
+        }
+
+        /** An array the reader would refuse, and with it the session, leaves only its attribute out. */
+        @Override
+        protected Object replaceObject(Object obj) {
+            if (obj != null && obj.getClass().isArray()) {
+                filter.checkLength(java.lang.reflect.Array.getLength(obj), Long.MAX_VALUE);
+            }
+            return obj;
         }
 
         @Override
@@ -118,16 +146,33 @@ public final class JavaSerialization {
     }
 
     /**
+     * Reads one value on its own, with a {@link DecodeGuard} of its own.
+     *
      * @throws RejectedContentException when a class or limit is refused (possibly as a cause)
      * @throws IOException, ClassNotFoundException when the bytes cannot be read back
      */
     public Object deserialize(byte[] bytes, int offset, int length) throws IOException, ClassNotFoundException {
+        return deserialize(bytes, offset, length, DecodeGuard.start(filter));
+    }
+
+    /**
+     * Reads one value of a session whose decode {@code guard} watches: its objects, hashing and
+     * time count towards the session's limits.
+     *
+     * @throws RejectedContentException when a class or limit is refused (possibly as a cause)
+     * @throws IOException, ClassNotFoundException when the bytes cannot be read back
+     */
+    public Object deserialize(byte[] bytes, int offset, int length, DecodeGuard guard) throws IOException,
+            ClassNotFoundException {
+        if (guard.isActive()) {
+            new StreamScan(this, guard, bytes, offset, length).run();
+        }
         InputStream block = new ByteArrayInputStream(bytes, offset, length);
         if (length > 0 && bytes[offset] == ObjectStreamConstants.TC_RESET) {
             block = new SequenceInputStream(new ByteArrayInputStream(STREAM_HEADER), block); // see BlockWriter
         }
         try (ObjectInputStream in = new FilteredObjectInputStream(block)) {
-            StreamLimits.install(in, streamFilter);
+            StreamLimits.install(in, StreamLimits.create(filter, guard));
             return in.readObject();
         }
     }

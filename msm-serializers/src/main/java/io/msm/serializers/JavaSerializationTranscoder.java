@@ -45,10 +45,11 @@ final class JavaSerializationTranscoder extends AttributeTranscoder<JavaSerializ
     }
 
     @Override
-    protected Object read(Call call, int kind, byte[] data, int offset, int length) throws Exception {
+    protected Object read(Call call, int kind, byte[] data, int offset, int length, DecodeGuard guard)
+            throws Exception {
         if (kind != JAVA) {
             throw new java.io.IOException("block kind " + kind + " is not Java serialization");
         }
-        return java.deserialize(data, offset, length);
+        return java.deserialize(data, offset, length, guard);
     }
 }

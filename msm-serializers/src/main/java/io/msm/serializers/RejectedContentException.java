@@ -7,8 +7,26 @@ package io.msm.serializers;
 public final class RejectedContentException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    private final boolean limit;
+
+    /** A refused class. */
     public RejectedContentException(String message) {
+        this(message, false);
+    }
+
+    private RejectedContentException(String message, boolean limit) {
         super(message, null, false, false);
+        this.limit = limit;
+    }
+
+    /** An exceeded limit (depth, size, objects, hashing, time) rather than a refused class. */
+    public static RejectedContentException limit(String message) {
+        return new RejectedContentException(message, true);
+    }
+
+    /** @return true for an exceeded limit, false for a refused class */
+    public boolean isLimit() {
+        return limit;
     }
 
     /** @return the rejection somewhere in the cause chain of {@code t}, or null */

@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides, by name and before a class is loaded, which classes session bytes may name, and bounds
- * depth, array length and total size. Both transcoders ask it; see the README's "Serializers"
- * section for the {@code serialFilter} syntax.
+ * depth, array length, total size, the number of objects and references, the hashing that
+ * rebuilding hash-based collections takes, and time (see {@link DecodeGuard}). Both transcoders ask
+ * it; see the README's "Serializers" section for the {@code serialFilter} syntax.
  *
  * <p>Entries are tried left to right and the first match decides. The operator's entries come
  * after the built-in gadget rejections ({@code @gadgets}) and before the JDK lists ({@code @jdk});
@@ -29,16 +30,36 @@ public final class SerialFilter {
     public static final int DEFAULT_MAX_DEPTH = 500;
     public static final int DEFAULT_MAX_ARRAY = 1_000_000;
     public static final int DEFAULT_MAX_BYTES = 10_000_000;
+    /** Objects and references of one session: a 10 MB session of small objects holds about a million. */
+    public static final int DEFAULT_MAX_REFS = 1_000_000;
+    /**
+     * Steps of hashCode() that rebuilding the hash-based collections of one session may take (see
+     * {@link DecodeGuard}): a second or less, where real sessions, whose keys are strings, numbers and
+     * small beans, need one step per key.
+     */
+    public static final int DEFAULT_MAX_HASH_WORK = 32_000_000;
+    /** Time one session may take to decode; a stored session of the largest size takes well under a second. */
+    public static final int DEFAULT_MAX_MILLIS = 5_000;
+
+    private static final List<String> LIMITS = Collections.unmodifiableList(Arrays.asList("maxdepth", "maxarray",
+            "maxbytes", "maxrefs", "maxhashwork", "maxmillis"));
+    private static final int[] DEFAULTS = {DEFAULT_MAX_DEPTH, DEFAULT_MAX_ARRAY, DEFAULT_MAX_BYTES, DEFAULT_MAX_REFS,
+        DEFAULT_MAX_HASH_WORK, DEFAULT_MAX_MILLIS};
+    private static final String LIMIT_FORMS = "maxdepth=N, maxarray=N, maxbytes=N, maxrefs=N, maxhashwork=N or"
+            + " maxmillis=N";
 
     private static final String HOW = "; write a class (com.example.Cart), a package (com.example.*), a package and"
             + " its subpackages (com.example.**), a name prefix (com.example.Cart*) or *, each optionally with ! in"
-            + " front to reject; @gadgets or @jdk for the built-in lists; or maxdepth=N, maxarray=N, maxbytes=N;"
-            + " separate entries with ;";
+            + " front to reject; @gadgets or @jdk for the built-in lists; or " + LIMIT_FORMS
+            + "; separate entries with ;";
 
     private final List<Rule> rules;
     private final int maxDepth;
     private final int maxArray;
     private final int maxBytes;
+    private final int maxRefs;
+    private final int maxHashWork;
+    private final int maxMillis;
     private final boolean reportOnly;
     /** False only for {@link #unchecked()}. */
     private final boolean checking;
@@ -52,12 +73,14 @@ public final class SerialFilter {
     };
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
-    private SerialFilter(List<Rule> rules, int maxDepth, int maxArray, int maxBytes, boolean reportOnly,
-            boolean checking) {
+    private SerialFilter(List<Rule> rules, int[] limits, boolean reportOnly, boolean checking) {
         this.rules = rules;
-        this.maxDepth = maxDepth;
-        this.maxArray = maxArray;
-        this.maxBytes = maxBytes;
+        this.maxDepth = limits[0];
+        this.maxArray = limits[1];
+        this.maxBytes = limits[2];
+        this.maxRefs = limits[3];
+        this.maxHashWork = limits[4];
+        this.maxMillis = limits[5];
         this.reportOnly = reportOnly;
         this.checking = checking;
     }
@@ -67,8 +90,9 @@ public final class SerialFilter {
      * No factory ever uses it.
      */
     static SerialFilter unchecked() {
-        return new SerialFilter(Collections.<Rule>emptyList(), Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE,
-                false, false);
+        int[] none = new int[DEFAULTS.length];
+        Arrays.fill(none, Integer.MAX_VALUE);
+        return new SerialFilter(Collections.<Rule>emptyList(), none, false, false);
     }
 
     /** @return false for the benchmarks' {@link #unchecked()} baseline only */
@@ -88,7 +112,7 @@ public final class SerialFilter {
      */
     public static SerialFilter parse(String spec, boolean reportOnly) {
         List<Rule> own = new ArrayList<>();
-        int[] limits = {DEFAULT_MAX_DEPTH, DEFAULT_MAX_ARRAY, DEFAULT_MAX_BYTES};
+        int[] limits = DEFAULTS.clone();
         boolean namesGadgets = false;
         boolean namesJdk = false;
         if (spec != null) {
@@ -119,15 +143,13 @@ public final class SerialFilter {
         if (!namesJdk) {
             rules.addAll(BuiltInLists.JDK);
         }
-        return new SerialFilter(Collections.unmodifiableList(rules), limits[0], limits[1], limits[2], reportOnly, true);
+        return new SerialFilter(Collections.unmodifiableList(rules), limits, reportOnly, true);
     }
 
     private static void limit(String entry, String name, String value, int[] limits) {
-        List<String> names = Arrays.asList("maxdepth", "maxarray", "maxbytes");
-        int index = names.indexOf(name);
+        int index = LIMITS.indexOf(name);
         if (index < 0) {
-            throw new IllegalArgumentException(ATTRIBUTE + ": '" + entry + "' names no limit; write maxdepth=N,"
-                    + " maxarray=N or maxbytes=N");
+            throw new IllegalArgumentException(ATTRIBUTE + ": '" + entry + "' names no limit; write " + LIMIT_FORMS);
         }
         try {
             int parsed = Integer.parseInt(value);
@@ -139,8 +161,7 @@ public final class SerialFilter {
             // reported below
         }
         throw new IllegalArgumentException(ATTRIBUTE + ": '" + entry + "' needs a whole number from 1 to "
-                + Integer.MAX_VALUE + "; write " + name + "=" + new int[] {DEFAULT_MAX_DEPTH, DEFAULT_MAX_ARRAY,
-                    DEFAULT_MAX_BYTES}[index] + " for the default");
+                + Integer.MAX_VALUE + "; write " + name + "=" + DEFAULTS[index] + " for the default");
     }
 
     /**
@@ -219,17 +240,32 @@ public final class SerialFilter {
         return maxBytes;
     }
 
+    /** @return how many objects and references (nulls and class descriptions included) one session may hold */
+    public int maxRefs() {
+        return maxRefs;
+    }
+
+    /** @return how many steps of hashCode() rebuilding one session's hash-based collections may take */
+    public int maxHashWork() {
+        return maxHashWork;
+    }
+
+    /** @return how many milliseconds decoding one session may take */
+    public int maxMillis() {
+        return maxMillis;
+    }
+
     /** @throws RejectedContentException when an array or collection claims more elements than allowed or present */
     public void checkLength(long length, long bytesLeft) {
         if (!checking) {
             return;
         }
         if (length < 0 || length > maxArray) {
-            throw new RejectedContentException("an array or collection of " + length + " elements exceeds "
+            throw RejectedContentException.limit("an array or collection of " + length + " elements exceeds "
                     + ATTRIBUTE + " maxarray=" + maxArray);
         }
         if (length > bytesLeft) {
-            throw new RejectedContentException("an array or collection claims " + length + " elements but only "
+            throw RejectedContentException.limit("an array or collection claims " + length + " elements but only "
                     + bytesLeft + " bytes follow");
         }
     }

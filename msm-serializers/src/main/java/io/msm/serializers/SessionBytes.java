@@ -50,7 +50,7 @@ public final class SessionBytes extends ByteArrayOutputStream {
     public void endBlock(int start) {
         int length = count - start - 5;
         if (length > maxBlock) {
-            throw new RejectedContentException(length + " bytes exceed " + SerialFilter.ATTRIBUTE + " maxbytes="
+            throw RejectedContentException.limit(length + " bytes exceed " + SerialFilter.ATTRIBUTE + " maxbytes="
                     + maxBlock + ", so they could not be read back");
         }
         patchInt(start + 1, length);

@@ -7,8 +7,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 
 /**
- * Applies {@link SerialFilter}'s depth and array limits to an {@link ObjectInputStream} through the
- * JDK's stream filter (JEP 290): {@code java.io.ObjectInputFilter} from Java 9, or
+ * Applies {@link SerialFilter}'s depth, array and reference limits and the deadline of a
+ * {@link DecodeGuard} to an {@link ObjectInputStream} through the JDK's stream filter (JEP 290): {@code java.io.ObjectInputFilter} from Java 9, or
  * {@code sun.misc.ObjectInputFilter} on Java 8u121 and later. The code is compiled for Java 8, so
  * the filter interface is implemented at run time with {@link LambdaMetafactory} and its info read
  * through method handles held in constants: the JDK calls the filter for every object, array,
@@ -20,6 +20,7 @@ final class StreamLimits {
     /** (FilterInfo as Object) → long */
     private static final MethodHandle DEPTH = API == null ? null : API.depth;
     private static final MethodHandle ARRAY_LENGTH = API == null ? null : API.arrayLength;
+    private static final MethodHandle REFERENCES = API == null ? null : API.references;
     /** (ObjectInputStream, filter as Object) → void */
     private static final MethodHandle SET_FILTER = API == null ? null : API.setFilter;
     /** (Check) → filter */
@@ -29,13 +30,16 @@ final class StreamLimits {
     private StreamLimits() {
     }
 
-    /** @return a stream filter for these limits, or null on a JDK without stream filters or without checks */
-    static Object create(SerialFilter limits) {
+    /**
+     * @return a stream filter for these limits and this decode's deadline, or null on a JDK without
+     *     stream filters or without checks; one per stream
+     */
+    static Object create(SerialFilter limits, DecodeGuard guard) {
         if (API == null || !limits.isChecking()) {
             return null;
         }
         try {
-            return NEW_FILTER.invoke(new Check(limits));
+            return NEW_FILTER.invoke(new Check(limits, guard));
         } catch (Throwable e) {
             throw new IllegalStateException("msm's stream filter cannot be made: " + e, e);
         }
@@ -57,29 +61,38 @@ final class StreamLimits {
     /** What the filter does for each entry of the stream; rejects by throwing, so the stream's error names why. */
     static final class Check {
         private final SerialFilter limits;
+        private final DecodeGuard guard;
 
-        Check(SerialFilter limits) {
+        Check(SerialFilter limits, DecodeGuard guard) {
             this.limits = limits;
+            this.guard = guard;
         }
 
         Object checkInput(Object info) {
             long depth;
             long length;
+            long references;
             try {
                 depth = (long) DEPTH.invokeExact(info);
                 length = (long) ARRAY_LENGTH.invokeExact(info);
+                references = (long) REFERENCES.invokeExact(info);
             } catch (RuntimeException | Error e) {
                 throw e;
             } catch (Throwable e) {
                 throw new IllegalStateException(e);
             }
+            guard.tick();
             if (depth > limits.maxDepth()) {
-                throw new RejectedContentException("object graph deeper than " + SerialFilter.ATTRIBUTE
+                throw RejectedContentException.limit("object graph deeper than " + SerialFilter.ATTRIBUTE
                         + " maxdepth=" + limits.maxDepth());
             }
             if (length > limits.maxArray()) {
-                throw new RejectedContentException("an array of " + length + " elements exceeds "
+                throw RejectedContentException.limit("an array of " + length + " elements exceeds "
                         + SerialFilter.ATTRIBUTE + " maxarray=" + limits.maxArray());
+            }
+            if (references > limits.maxRefs()) { // the stream's own count; the pre-read counts the session's
+                throw RejectedContentException.limit("more than " + SerialFilter.ATTRIBUTE + " maxrefs="
+                        + limits.maxRefs() + " objects and references");
             }
             return UNDECIDED;
         }
@@ -90,6 +103,7 @@ final class StreamLimits {
         final MethodHandle setFilter;
         final MethodHandle depth;
         final MethodHandle arrayLength;
+        final MethodHandle references;
         final MethodHandle newFilter;
         final Object undecided;
 
@@ -101,6 +115,8 @@ final class StreamLimits {
             this.setFilter = setFilter.asType(MethodType.methodType(void.class, ObjectInputStream.class, Object.class));
             this.depth = lookup.findVirtual(info, "depth", MethodType.methodType(long.class)).asType(toLong);
             this.arrayLength = lookup.findVirtual(info, "arrayLength", MethodType.methodType(long.class))
+                    .asType(toLong);
+            this.references = lookup.findVirtual(info, "references", MethodType.methodType(long.class))
                     .asType(toLong);
             this.undecided = status.getField("UNDECIDED").get(null);
             MethodType checkInput = MethodType.methodType(status, info);

@@ -72,11 +72,18 @@ class SerialFilterTest {
 
     @Test
     void limitsAreReadAndDefaultOtherwise() {
-        SerialFilter f = SerialFilter.parse(" maxdepth=20 ; maxarray=300;maxbytes=4096 ", false);
-        assertEquals(List.of(20, 300, 4096), List.of(f.maxDepth(), f.maxArray(), f.maxBytes()));
+        SerialFilter f = SerialFilter.parse(" maxdepth=20 ; maxarray=300;maxbytes=4096 ;maxrefs=777;"
+                + " maxhashwork=5000 ; maxmillis=250", false);
+        assertEquals(List.of(20, 300, 4096, 777, 5000, 250), List.of(f.maxDepth(), f.maxArray(), f.maxBytes(),
+                f.maxRefs(), f.maxHashWork(), f.maxMillis()));
         SerialFilter d = SerialFilter.builtIn();
         assertEquals(List.of(SerialFilter.DEFAULT_MAX_DEPTH, SerialFilter.DEFAULT_MAX_ARRAY,
-                SerialFilter.DEFAULT_MAX_BYTES), List.of(d.maxDepth(), d.maxArray(), d.maxBytes()));
+                SerialFilter.DEFAULT_MAX_BYTES, SerialFilter.DEFAULT_MAX_REFS, SerialFilter.DEFAULT_MAX_HASH_WORK,
+                SerialFilter.DEFAULT_MAX_MILLIS), List.of(d.maxDepth(), d.maxArray(), d.maxBytes(), d.maxRefs(),
+                d.maxHashWork(), d.maxMillis()));
+        SerialFilter mixed = SerialFilter.parse("com.example.**;maxrefs=5000;!com.example.Bad", false);
+        assertEquals(5000, mixed.maxRefs());
+        assertEquals(SerialFilter.DEFAULT_MAX_DEPTH, mixed.maxDepth());
     }
 
     static Stream<Arguments> malformed() {
@@ -87,8 +94,19 @@ class SerialFilterTest {
                 Arguments.of(f, "maxdepth=deep", List.of("serialFilter", "'maxdepth=deep'", "whole number",
                         "maxdepth=500")),
                 Arguments.of(f, "maxarray=0", List.of("serialFilter", "'maxarray=0'", "maxarray=1000000")),
-                Arguments.of(f, "maxsize=10", List.of("serialFilter", "'maxsize=10'", "maxdepth=N, maxarray=N or"
-                        + " maxbytes=N"))));
+                Arguments.of(f, "maxsize=10", List.of("serialFilter", "'maxsize=10'", "maxdepth=N, maxarray=N,"
+                        + " maxbytes=N, maxrefs=N, maxhashwork=N or maxmillis=N")),
+                Arguments.of(f, "maxrefs=lots", List.of("serialFilter", "'maxrefs=lots'", "whole number from 1",
+                        "maxrefs=1000000 for the default")),
+                Arguments.of(f, "maxrefs=", List.of("serialFilter", "'maxrefs='", "whole number", "maxrefs=1000000")),
+                Arguments.of(f, "maxhashwork=0", List.of("serialFilter", "'maxhashwork=0'", "whole number",
+                        "maxhashwork=32000000")),
+                Arguments.of(f, "maxmillis=-5", List.of("serialFilter", "'maxmillis=-5'", "whole number",
+                        "maxmillis=5000")),
+                Arguments.of(f, "maxrefs=99999999999", List.of("serialFilter", "'maxrefs=99999999999'",
+                        "from 1 to 2147483647")),
+                Arguments.of(f, "com.example.*;maxref=10", List.of("serialFilter", "'maxref=10'", "names no limit",
+                        "maxrefs=N"))));
     }
 
     @ParameterizedTest(name = "{0}: {1}")

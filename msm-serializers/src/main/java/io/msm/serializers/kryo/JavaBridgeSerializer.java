@@ -8,6 +8,7 @@ import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 
+import io.msm.serializers.DecodeGuard;
 import io.msm.serializers.JavaSerialization;
 import io.msm.serializers.RejectedContentException;
 
@@ -42,7 +43,9 @@ final class JavaBridgeSerializer extends Serializer<Object> {
         int length = input.readVarInt(true);
         byte[] bytes = input.readBytes(length);
         try {
-            return java.deserialize(bytes, 0, length);
+            // Inside a Kryo read, the Java stream counts towards the same session's limits.
+            DecodeGuard guard = kryo instanceof SessionKryo ? ((SessionKryo) kryo).guard() : null;
+            return guard != null ? java.deserialize(bytes, 0, length, guard) : java.deserialize(bytes, 0, length);
         } catch (IOException | ClassNotFoundException e) {
             RejectedContentException rejected = RejectedContentException.in(e);
             if (rejected != null) {

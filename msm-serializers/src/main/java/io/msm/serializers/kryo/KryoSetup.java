@@ -36,7 +36,6 @@ import java.util.regex.Pattern;
 
 import org.objenesis.strategy.StdInstantiatorStrategy;
 
-import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.serializers.ClosureSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.AtomicBooleanSerializer;
@@ -50,7 +49,6 @@ import com.esotericsoftware.kryo.serializers.DefaultSerializers.TimestampSeriali
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.URISerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.UUIDSerializer;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
-import com.esotericsoftware.kryo.util.MapReferenceResolver;
 
 import io.msm.serializers.JavaSerialization;
 import io.msm.serializers.SerialFilter;
@@ -74,8 +72,8 @@ final class KryoSetup {
     private KryoSetup() {
     }
 
-    static Kryo create(ClassLoader loader, SerialFilter filter, JavaSerialization java, Rejections rejections) {
-        Kryo kryo = new Kryo(new FilteringClassResolver(filter, rejections), new MapReferenceResolver());
+    static SessionKryo create(ClassLoader loader, SerialFilter filter, JavaSerialization java, Rejections rejections) {
+        SessionKryo kryo = new SessionKryo(new FilteringClassResolver(filter, rejections), rejections);
         kryo.setRegistrationRequired(false);
         kryo.setClassLoader(loader);
         kryo.setMaxDepth(filter.maxDepth());

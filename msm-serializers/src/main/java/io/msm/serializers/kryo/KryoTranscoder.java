@@ -2,13 +2,13 @@ package io.msm.serializers.kryo;
 
 import java.io.Serializable;
 
-import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
 
 import io.msm.serializers.AttributeTranscoder;
+import io.msm.serializers.DecodeGuard;
 import io.msm.serializers.JavaSerialization;
 import io.msm.serializers.RejectedContentException;
 import io.msm.serializers.SerialFilter;
@@ -36,14 +36,15 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
 
     /** A Kryo instance with its buffers; Kryo is not thread-safe, so each encode or decode borrows one. */
     private static final class Worker {
-        final Kryo kryo;
+        final SessionKryo kryo;
         final Output output;
         final Input input;
         final Rejections rejections = new Rejections();
 
         Worker(ClassLoader loader, SerialFilter filter, JavaSerialization java) {
             this.kryo = KryoSetup.create(loader, filter, java, rejections);
-            this.output = new Output(INITIAL_BUFFER, filter.maxBytes());
+            this.output = filter.isChecking() ? new LimitedOutput(INITIAL_BUFFER, filter.maxBytes(), filter)
+                    : new Output(INITIAL_BUFFER, filter.maxBytes());
             this.input = filter.isChecking() ? new LimitedInput(filter) : new Input();
         }
     }
@@ -135,9 +136,10 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
     }
 
     @Override
-    protected Object read(Borrowed call, int kind, byte[] data, int offset, int length) throws Exception {
+    protected Object read(Borrowed call, int kind, byte[] data, int offset, int length, DecodeGuard guard)
+            throws Exception {
         if (kind == JAVA) {
-            return java.deserialize(data, offset, length);
+            return java.deserialize(data, offset, length, guard);
         }
         if (kind != KRYO) {
             throw new java.io.IOException("block kind " + kind + " is not understood");
@@ -145,6 +147,9 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
         Worker w = call.get();
         w.input.setBuffer(data, offset, length);
         w.rejections.clear();
+        if (guard.isActive()) {
+            w.kryo.beginRead(guard);
+        }
         try {
             Object value = w.kryo.readClassAndObject(w.input);
             w.rejections.throwIfAny();
@@ -154,10 +159,12 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
             call.discard();
             w.rejections.throwIfAny();
             if (String.valueOf(e.getMessage()).startsWith(MAX_DEPTH_MESSAGE)) {
-                throw new RejectedContentException("object graph deeper than " + SerialFilter.ATTRIBUTE
+                throw RejectedContentException.limit("object graph deeper than " + SerialFilter.ATTRIBUTE
                         + " maxdepth=" + filter.maxDepth());
             }
             throw e;
+        } finally {
+            w.kryo.endRead();
         }
     }
 }
