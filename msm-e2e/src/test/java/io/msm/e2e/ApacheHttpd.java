@@ -62,8 +62,9 @@ final class ApacheHttpd implements AutoCloseable {
         Files.writeString(dir.resolve("httpd.conf"), conf);
 
         ApacheHttpd httpd = new ApacheHttpd(dir, port);
-        httpd.process = new ProcessBuilder(BINARY.toString(), "-f", dir.resolve("httpd.conf").toString(),
-                "-DFOREGROUND").redirectErrorStream(true).redirectOutput(dir.resolve("console.log").toFile()).start();
+        httpd.process = Processes.started("apache2", new ProcessBuilder(BINARY.toString(), "-f",
+                dir.resolve("httpd.conf").toString(), "-DFOREGROUND").redirectErrorStream(true)
+                .redirectOutput(dir.resolve("console.log").toFile()).start());
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!Loopback.accepts(port)) {
             if (!httpd.process.isAlive() || System.nanoTime() > deadline) {
@@ -78,6 +79,15 @@ final class ApacheHttpd implements AutoCloseable {
 
     String url(String path) {
         return "http://127.0.0.1:" + port + path;
+    }
+
+    /** the parent httpd process, which stops its children on SIGTERM */
+    long pid() {
+        return process.pid();
+    }
+
+    Path errorLogFile() {
+        return dir.resolve("error.log");
     }
 
     String errorLog() throws IOException {
@@ -97,6 +107,9 @@ final class ApacheHttpd implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 process.destroyForcibly();
             }
+        }
+        if (process != null && !process.isAlive()) {
+            Processes.stopped(process);
         }
     }
 

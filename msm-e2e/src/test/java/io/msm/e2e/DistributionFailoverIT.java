@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -17,16 +16,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import io.msm.testkit.MemcachedServer;
-
 /**
  * Per Tomcat line, the operator's setup end to end: two Tomcat processes from the distribution,
  * the adapter jar in lib/, the Manager in the context file, two memcached, Apache httpd in front
  * with the balancer configuration of conf-examples/apache. A Tomcat is killed with SIGKILL.
  */
 class DistributionFailoverIT {
-    private static final Path EXAMPLES = Path.of(System.getProperty("e2e.root"), "conf-examples", "apache");
-
     @TempDir
     Path dir;
     private final List<AutoCloseable> running = new ArrayList<>();
@@ -47,15 +42,15 @@ class DistributionFailoverIT {
     void stickyLoginAndAttributesSurviveKill9OfTheTomcatThatServedThem(TomcatLine line) throws Exception {
         Cluster c = cluster(line, "", "msm-sticky.conf");
         WebUser user = new WebUser();
-        String secure = c.apache.url("/xnat/secure/s");
+        String secure = c.apache().url("/xnat/secure/s");
         assertTrue(user.get(secure).body().contains("login-form"), "the login page first");
-        WebUser.Page login = user.post(c.apache.url("/xnat/j_security_check"), "j_username=alice&j_password=secret");
+        WebUser.Page login = user.post(c.apache().url("/xnat/j_security_check"), "j_username=alice&j_password=secret");
         assertTrue(login.status() == 302 || login.status() == 303, "login redirects: " + login.status());
         WebUser.Page set = user.get(secure + "?op=set&name=alice&form=half-filled");
         assertEquals("alice", set.get("user"));
         String servedBy = set.get("servedBy");
-        TomcatInstance victim = servedBy.equals("tomcat1") ? c.tomcat1 : c.tomcat2;
-        Thread.sleep(200); // the asynchronous backup after the response
+        TomcatInstance victim = c.tomcat(servedBy);
+        c.awaitCopy(set.get("id"), "half-filled"); // the asynchronous backup after the response
 
         victim.kill();
         WebUser.Page after = user.get(secure);
@@ -66,8 +61,7 @@ class DistributionFailoverIT {
         assertEquals("alice", after.get("attr.name"));
         assertEquals("half-filled", after.get("attr.form"));
         assertTrue(after.get("id").endsWith("." + after.get("servedBy")), "route renamed: " + after.get("id"));
-        TomcatInstance survivor = victim == c.tomcat1 ? c.tomcat2 : c.tomcat1;
-        assertTrue(survivor.console().contains("msm for /xnat"), "msm logs through Tomcat's own logging");
+        assertTrue(c.other(victim).console().contains("msm for /xnat"), "msm logs through Tomcat's own logging");
     }
 
     /** Kryo from the one jar in lib/ writes and reads a class of the webapp's own (WEB-INF/classes). */
@@ -77,14 +71,14 @@ class DistributionFailoverIT {
         Cluster c = cluster(line, "transcoderFactoryClass=\"io.msm.serializers.kryo.KryoTranscoderFactory\"",
                 "msm-sticky.conf");
         WebUser user = new WebUser();
-        WebUser.Page set = user.get(c.apache.url("/xnat/s?op=draft&title=scan-42"));
+        WebUser.Page set = user.get(c.apache().url("/xnat/s?op=draft&title=scan-42"));
         assertEquals("Draft(scan-42,[line 1, line 2])", set.get("attr.draft"), set.body());
         String servedBy = set.get("servedBy");
-        TomcatInstance victim = servedBy.equals("tomcat1") ? c.tomcat1 : c.tomcat2;
-        Thread.sleep(200); // the asynchronous backup after the response
+        TomcatInstance victim = c.tomcat(servedBy);
+        c.awaitCopy(set.get("id")); // the asynchronous backup after the response (created by this request)
 
         victim.kill();
-        WebUser.Page after = user.get(c.apache.url("/xnat/s"));
+        WebUser.Page after = user.get(c.apache().url("/xnat/s"));
 
         assertEquals(200, after.status(), after.body());
         assertNotEquals(servedBy, after.get("servedBy"), "the other Tomcat answers");
@@ -98,34 +92,23 @@ class DistributionFailoverIT {
         WebUser user = new WebUser();
         Set<String> servers = new HashSet<>();
         for (int i = 1; i <= 10; i++) {
-            WebUser.Page page = user.get(c.apache.url("/xnat/s?op=incr"));
+            WebUser.Page page = user.get(c.apache().url("/xnat/s?op=incr"));
             assertEquals(200, page.status(), page.body());
             assertEquals(String.valueOf(i), page.get("attr.counter"));
             servers.add(page.get("servedBy"));
         }
         assertEquals(Set.of("tomcat1", "tomcat2"), servers, "round robin reached both Tomcats");
 
-        c.tomcat1.kill();
+        c.tomcat1().kill();
         for (int i = 11; i <= 15; i++) {
-            WebUser.Page page = user.get(c.apache.url("/xnat/s?op=incr"));
+            WebUser.Page page = user.get(c.apache().url("/xnat/s?op=incr"));
             assertEquals(200, page.status(), page.body());
             assertEquals(String.valueOf(i), page.get("attr.counter"));
         }
     }
 
-    private record Cluster(TomcatInstance tomcat1, TomcatInstance tomcat2, ApacheHttpd apache) {
-    }
-
     private Cluster cluster(TomcatLine line, String extraAttributes, String example) throws IOException {
-        MemcachedServer mc1 = track(MemcachedServer.start());
-        MemcachedServer mc2 = track(MemcachedServer.start());
-        String attributes = "memcachedNodes=\"" + mc1.node("n1") + "," + mc2.node("n2") + "\" " + extraAttributes;
-        Path webapp = E2eWebapp.build(line, dir.resolve("app"));
-        TomcatInstance t1 = track(TomcatInstance.start(line, "tomcat1", dir.resolve("tomcat1"), webapp, attributes));
-        TomcatInstance t2 = track(TomcatInstance.start(line, "tomcat2", dir.resolve("tomcat2"), webapp, attributes));
-        ApacheHttpd apache = track(ApacheHttpd.start(Files.createDirectories(dir.resolve("httpd")),
-                EXAMPLES.resolve(example), t1, t2));
-        return new Cluster(t1, t2, apache);
+        return track(new Cluster(line, dir)).start(extraAttributes, example);
     }
 
     private <T extends AutoCloseable> T track(T resource) {

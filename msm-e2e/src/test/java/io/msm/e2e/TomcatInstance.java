@@ -24,12 +24,14 @@ final class TomcatInstance implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
     private final String route;
+    private final Path home;
     private final Path base;
     private final int port;
     private Process process;
 
-    private TomcatInstance(String route, Path base, int port) {
+    private TomcatInstance(String route, Path home, Path base, int port) {
         this.route = route;
+        this.home = home;
         this.base = base;
         this.port = port;
     }
@@ -68,12 +70,20 @@ final class TomcatInstance implements AutoCloseable {
                 """.formatted(webapp, managerAttributes));
         Files.copy(line.adapterJar(), base.resolve("lib").resolve(line.adapterJar().getFileName()));
 
-        TomcatInstance tomcat = new TomcatInstance(route, base, port);
-        tomcat.launch(home);
+        TomcatInstance tomcat = new TomcatInstance(route, home, base, port);
+        tomcat.launch();
         return tomcat;
     }
 
-    private void launch(Path home) throws IOException {
+    /** Starts a killed Tomcat again, with the same CATALINA_BASE and port, as an operator would. */
+    void restart() throws IOException {
+        if (process.isAlive()) {
+            throw new IllegalStateException(route + " is running");
+        }
+        launch();
+    }
+
+    private void launch() throws IOException {
         ProcessBuilder pb = new ProcessBuilder("sh", home.resolve("bin/catalina.sh").toString(), "run");
         Map<String, String> env = pb.environment();
         env.put("CATALINA_HOME", home.toString());
@@ -81,8 +91,9 @@ final class TomcatInstance implements AutoCloseable {
         env.put("JAVA_HOME", System.getProperty("java.home"));
         env.put("CATALINA_OPTS", "-Dmsm.e2e.route=" + route + " -Xmx256m");
         env.remove("JAVA_OPTS");
-        pb.redirectErrorStream(true).redirectOutput(base.resolve("logs/console.log").toFile());
-        process = pb.start();
+        // appended to, so that a restarted Tomcat keeps the console of its first life
+        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(consoleLog().toFile()));
+        process = Processes.started(route, pb.start());
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!answers()) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
@@ -129,14 +140,28 @@ final class TomcatInstance implements AutoCloseable {
         return process.pid();
     }
 
+    boolean isRunning() {
+        return process != null && process.isAlive();
+    }
+
+    /** conf/Catalina/localhost/xnat.xml: the webapp's context file, holding the {@code <Manager>} */
+    Path contextFile() {
+        return base.resolve("conf/Catalina/localhost/xnat.xml");
+    }
+
+    Path consoleLog() {
+        return base.resolve("logs/console.log");
+    }
+
     String console() throws IOException {
-        return Files.readString(base.resolve("logs/console.log"));
+        return Files.readString(consoleLog());
     }
 
     /** kill -9 of the Tomcat's PID: no shutdown hook, no flush, nothing. */
     void kill() {
         process.destroyForcibly();
         waitFor();
+        Processes.stopped(process);
     }
 
     @Override
@@ -147,6 +172,9 @@ final class TomcatInstance implements AutoCloseable {
                 process.destroyForcibly();
                 waitFor();
             }
+        }
+        if (process != null && !process.isAlive()) {
+            Processes.stopped(process);
         }
     }
 

@@ -16,8 +16,8 @@ final class WebUser {
     private final HttpClient http = HttpClient.newBuilder().cookieHandler(new CookieManager(null, CookiePolicy.ACCEPT_ALL))
             .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
 
-    /** An answer and its key=value lines. */
-    record Page(int status, String body, Map<String, String> lines) {
+    /** An answer, its key=value lines, and where it redirects to (null when it does not). */
+    record Page(int status, String body, Map<String, String> lines, String location) {
         String get(String key) {
             return lines.get(key);
         }
@@ -43,7 +43,7 @@ final class WebUser {
                     lines.put(line.substring(0, eq), line.substring(eq + 1));
                 }
             }
-            return new Page(r.statusCode(), r.body(), lines);
+            return new Page(r.statusCode(), r.body(), lines, r.headers().firstValue("Location").orElse(null));
         } catch (IOException e) {
             throw new AssertionError("request failed: " + e, e);
         } catch (InterruptedException e) {
