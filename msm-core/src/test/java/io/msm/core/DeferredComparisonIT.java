@@ -5,10 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,27 +27,8 @@ import io.msm.testkit.MemcachedServer;
 class DeferredComparisonIT {
     private static final String PREFIX = "test_";
 
-    /** A clock the test sets, so a comparison can be due far in the future without waiting for it. */
-    static final class SetClock extends Clock {
-        volatile long millis = System.currentTimeMillis();
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis);
-        }
-    }
-
-    private final SetClock clock = new SetClock();
+    /** Set by the test, so a comparison can be due far in the future without waiting for it. */
+    private final FakeTime clock = new FakeTime(System.currentTimeMillis());
     private MemcachedServer server;
     private SessionEngine engine;
 
@@ -108,7 +85,7 @@ class DeferredComparisonIT {
     void aChangeWaitingForItsWindowIsWrittenWhenTheEngineStops() {
         SessionState state = new SessionState();
         SessionId id = storedSession(state);
-        clock.millis -= 60_000; // the next comparison is due a minute from now
+        clock.advance(-60_000); // the next comparison is due a minute from now
         assertFalse(engine.sticky().mustCompareNow(id, state, true), "a change right after a write waits for its window");
         engine.sticky().compareLater(state, () -> engine.sticky().afterRequest(snapshot(id, "bob"), state), 0);
 
@@ -184,7 +161,7 @@ class DeferredComparisonIT {
         CountDownLatch release = holdBackups(state);
 
         engine.sticky().afterRequest(snapshot(id, "bob"), state);
-        clock.millis += 120_000; // the expiry is due to be pushed forward: the next request only touches
+        clock.advance(120_000); // the expiry is due to be pushed forward: the next request only touches
         engine.sticky().afterRequest(snapshot(id, "bob"), state);
         release.countDown();
         engine.close();

@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -22,30 +18,7 @@ class NodeHealthTest {
     private static final int PICKS = 200;
 
     /** A clock the test moves by hand. */
-    static final class MutableClock extends Clock {
-        private volatile Instant now = Instant.parse("2024-01-01T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    private final MutableClock clock = new MutableClock();
+    private final FakeTime clock = new FakeTime(Instant.parse("2024-01-01T00:00:00Z").toEpochMilli());
     private final Set<String> disconnected = new HashSet<>();
     private final NodeHealth health = new NodeHealth(List.of(
             new MemcachedNode("n1", "h", 1, false),
@@ -66,17 +39,17 @@ class NodeHealthTest {
         health.markDown("n1", "test");
         assertFalse(health.isUp("n1"));
 
-        clock.advance(Duration.ofMillis(PROBE_MILLIS - 1));
+        clock.advance(PROBE_MILLIS - 1);
         assertFalse(health.isUp("n1"));
 
-        clock.advance(Duration.ofMillis(1));
+        clock.advance(1);
         assertTrue(health.isUp("n1"));
     }
 
     @Test
     void disconnectedNodeIsDownWhateverTheClock() {
         disconnected.add("n1");
-        clock.advance(Duration.ofHours(1));
+        clock.advance(3_600_000);
 
         assertFalse(health.isUp("n1"));
         assertFalse(health.isUp("unknown"));
