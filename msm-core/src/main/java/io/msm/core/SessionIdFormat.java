@@ -22,6 +22,7 @@ final class SessionIdFormat {
     static final int MAX_ROUTE = 64;
 
     private final Set<String> nodeIds = new HashSet<>();
+    private final int minRandom;
     private final int maxRandom;
     private final int maxNodeId;
     private final Statistics statistics;
@@ -35,7 +36,9 @@ final class SessionIdFormat {
             longest = Math.max(longest, node.id().length());
         }
         this.maxNodeId = longest;
-        // Room for a longer random part too, so that changing the container's length keeps sessions.
+        // Room for a longer random part too, so that changing the container's length keeps sessions;
+        // and a container configured for shorter ids than the default gets its own.
+        this.minRandom = Math.min(MIN_RANDOM, randomLength);
         this.maxRandom = Math.max(2 * randomLength, 64);
         this.statistics = statistics;
         this.logLimit = logLimit;
@@ -59,8 +62,8 @@ final class SessionIdFormat {
             return refused("not in msm's form <random>-<node>[.<route>]", masked(text));
         }
         String random = id.random();
-        if (random.length() < MIN_RANDOM || random.length() > maxRandom || !isHex(random)) {
-            return refused("a random part that is not " + MIN_RANDOM + " to " + maxRandom + " hexadecimal digits",
+        if (random.length() < minRandom || random.length() > maxRandom || !isHex(random)) {
+            return refused("a random part that is not " + minRandom + " to " + maxRandom + " hexadecimal digits",
                     id.masked());
         }
         if (!nodeIds.contains(id.nodeId())) {
