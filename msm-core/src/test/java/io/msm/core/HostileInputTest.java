@@ -46,6 +46,17 @@ class HostileInputTest {
     }
 
     @Test
+    void theAcceptedLengthFollowsTheContainersGenerator() throws Exception {
+        Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:h:1"));
+        SessionIdFormat shortIds = new SessionIdFormat(settings.nodes(), 8, new Statistics(), null);
+        assertNotNull(shortIds.check("ABCDEF12-n1.tomcat1"), "a container configured for 4-byte ids");
+        assertNull(shortIds.check("ABCDEF1-n1.tomcat1"), "shorter than its own");
+        SessionIdFormat longIds = new SessionIdFormat(settings.nodes(), 128, new Statistics(), null);
+        assertNotNull(longIds.check("A".repeat(128) + "-n1"), "a container configured for 64-byte ids");
+        assertNull(longIds.check("A".repeat(257) + "-n1"));
+    }
+
+    @Test
     void aRefusedItemLeavesTheNodeUpForEveryoneElse() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start()) {
             StickySessions sticky = tomcat.engine.sticky();
