@@ -10,11 +10,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * spymemcached's log, passed on to slf4j with every memcached key blanked out: our keys hold
- * session ids, and a log reader must not be able to take over a session. Its stack traces go to
- * DEBUG only, since msm logs each node event itself in plain words.
+ * session ids, and a log reader must not be able to take over a session. Blanked are a key after
+ * "key:" or "key=", the keys after "Keys:" (bulk gets), and anything shaped like a session id,
+ * wherever it stands, also in an exception's message and its causes. Stack traces go to DEBUG only,
+ * as masked text, since msm logs each node event itself in plain words.
  */
 public final class SpymemcachedLog extends AbstractLogger {
     private static final Pattern KEY = Pattern.compile("(?i)(key[:=]\\s*)\\S+");
+    /** A bulk get's keys: a bracketed list, or words up to the next field or the end. */
+    private static final Pattern KEYS = Pattern.compile("(?i)(keys[:=]\\s*)(\\[[^\\]]*\\]|[^,}\\]\\n]*)");
+    /** A session id's shape: a long hexadecimal random part, a node, maybe a route. */
+    private static final Pattern ID = Pattern.compile("[0-9A-Fa-f]{16,}-[A-Za-z0-9_]+(\\.[A-Za-z0-9_.-]+)?");
     private final Logger log;
 
     public SpymemcachedLog(String name) {
@@ -23,7 +29,18 @@ public final class SpymemcachedLog extends AbstractLogger {
     }
 
     static String mask(String text) {
-        return text == null ? null : KEY.matcher(text).replaceAll("$1…");
+        if (text == null) {
+            return null;
+        }
+        String keys = KEYS.matcher(text).replaceAll("$1…");
+        return ID.matcher(KEY.matcher(keys).replaceAll("$1…")).replaceAll("…");
+    }
+
+    /** An exception with its causes and stack, as masked text: never the exception itself. */
+    static String masked(Throwable e) {
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new java.io.PrintWriter(trace));
+        return mask(trace.toString());
     }
 
     @Override
@@ -48,7 +65,7 @@ public final class SpymemcachedLog extends AbstractLogger {
             case TRACE:
             case DEBUG:
                 if (log.isDebugEnabled()) {
-                    log.debug(text, e);
+                    log.debug(e == null ? text : text + "\n" + masked(e));
                 }
                 break;
             case INFO:

@@ -64,6 +64,8 @@ final class SpymemcachedStore implements SessionStore {
                 .setProtocol(settings.binaryProtocol() ? ConnectionFactoryBuilder.Protocol.BINARY
                         : ConnectionFactoryBuilder.Protocol.TEXT)
                 .setOpTimeout(settings.operationTimeoutMillis())
+                // A full operation queue blocks the caller this long at most (the client's default: 10 s).
+                .setOpQueueMaxBlockTime(settings.operationTimeoutMillis())
                 // Fail at once while a node is disconnected, instead of queueing until the timeout.
                 .setFailureMode(FailureMode.Cancel)
                 .setMaxReconnectDelay(2)

@@ -2,19 +2,82 @@ package io.msm.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import org.junit.jupiter.api.Test;
 
+/** Every form in which spymemcached prints a key reaches the log without the session id in it. */
 class SpymemcachedLogTest {
+    private static final String ID = "9F3C2B7A11D04E6F8A2B3C4D5E6F7A8B-n1.tomcat1";
+    private static final String KEY = "localhost_/xnat_" + ID;
 
     @Test
     void sessionIdsInSpymemcachedMessagesAreBlankedOut() {
-        String id = "9F3C2B7A11D04E6F8A2B3C4D5E6F7A8B-n1.tomcat1";
         String message = "Closing, and reopening {QA sa=/127.0.0.1:11211, #Rops=1, topRop=Cmd: 0 Opaque: 17 Key: "
-                + "localhost_/xnat_" + id + ", topWop=null}";
+                + KEY + ", topWop=null}";
         String masked = SpymemcachedLog.mask(message);
-        assertFalse(masked.contains(id), masked);
+        assertFalse(masked.contains(ID), masked);
         assertFalse(masked.contains("9F3C2B7A"), masked);
-        assertEquals("get failed: key=…", SpymemcachedLog.mask("get failed: key=localhost_/xnat_" + id));
+        assertEquals("get failed: key=…", SpymemcachedLog.mask("get failed: key=" + KEY));
+    }
+
+    @Test
+    void everyFormOfAKeyIsBlankedOut() {
+        String other = "localhost_/xnat_backup:0123456789ABCDEF0123456789ABCDEF-n2";
+        List<String> forms = List.of(
+                "Discarding partially completed op: Cmd: 0 Opaque: 3 Keys: " + KEY + " " + other,
+                "Cmd: get Keys: [" + KEY + ", " + other + "] Exp: 0",
+                "Keys=" + KEY,
+                "net.spy.memcached.internal.CheckedOperationTimeoutException: Timed out waiting for operation"
+                        + " - failing node: /127.0.0.1:11211 [" + KEY + "]",
+                "java.lang.IllegalArgumentException: Key is too long (maxlen = 250): " + KEY,
+                "part " + KEY + ":part:00000000000000ab:3 missing");
+        for (String form : forms) {
+            String masked = SpymemcachedLog.mask(form);
+            assertFalse(masked.contains("9F3C2B7A11D04E6F"), masked);
+            assertFalse(masked.contains("0123456789ABCDEF"), masked);
+        }
+    }
+
+    @Test
+    void aDebugLineWithAnExceptionCarriesItsStackAsMaskedText() {
+        Logger jul = Logger.getLogger("io.msm.test.spy");
+        List<LogRecord> records = new ArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Level before = jul.getLevel();
+        jul.setLevel(Level.FINE);
+        jul.addHandler(handler);
+        try {
+            new SpymemcachedLog("io.msm.test.spy").log(net.spy.memcached.compat.log.Level.DEBUG, "op failed",
+                    new IllegalStateException("timed out on " + KEY, new RuntimeException("key=" + KEY)));
+        } finally {
+            jul.removeHandler(handler);
+            jul.setLevel(before);
+        }
+        assertEquals(1, records.size());
+        LogRecord r = records.get(0);
+        assertEquals(null, r.getThrown(), "no exception object, whose message holds the key, reaches the log");
+        assertTrue(r.getMessage().contains("IllegalStateException"), r.getMessage());
+        assertFalse(r.getMessage().contains("9F3C2B7A11D04E6F"), r.getMessage());
     }
 }
