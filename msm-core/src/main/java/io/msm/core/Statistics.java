@@ -22,6 +22,8 @@ public final class Statistics {
         RELOCATIONS,
         DELETES,
         DELETE_FAILURES,
+        /** Deletes queued because their node was down: done once it answers, before it serves again. */
+        DELETES_DEFERRED,
         NON_STICKY_STORES,
         NON_STICKY_STORES_MERGED,
         NON_STICKY_STORES_SKIPPED,

@@ -88,7 +88,12 @@ final class StickyBackups {
         if (!health.isUp(node)) {
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
             state.backupMissed();
-            LOG.debug("session {} not backed up: memcached node {} is down", id.masked(), node);
+            if (logLimit.allow("down " + node)) {
+                LOG.warn("session {} not backed up: memcached node {} is down. Sessions whose node is down stay in"
+                        + " this Tomcat's memory and move to a node that answers at their next request; BACKUPS_FAILED"
+                        + " counts each missed backup ({} so far); this line repeats at most once a minute",
+                        id.masked(), node, statistics.get(Statistics.Counter.BACKUPS_FAILED));
+            }
             return;
         }
         byte[] frame = codec.frame(snapshot, payload);
@@ -174,7 +179,7 @@ final class StickyBackups {
         }
         try {
             statistics.increment(health.deleteOrRepairLater(store, node, keyPrefix + id)
-                    ? Statistics.Counter.DELETES : Statistics.Counter.DELETE_FAILURES);
+                    ? Statistics.Counter.DELETES : Statistics.Counter.DELETES_DEFERRED);
         } catch (StoreException e) {
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
             LOG.info("session {} could not be deleted from memcached ({}); deleted once node {} answers again",
