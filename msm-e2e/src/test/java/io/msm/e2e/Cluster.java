@@ -13,9 +13,10 @@ import io.msm.testkit.MemcachedServer;
 
 /**
  * The operator's setup for one Tomcat line, on free loopback ports: memcached nodes n1 and n2, two
- * Tomcats (jvmRoute tomcat1 and tomcat2) from the distribution with the adapter jar in lib/ and the
- * Manager in conf/Catalina/localhost/xnat.xml, and Apache httpd in front with a balancer file of
- * conf-examples/apache. What the end-to-end tests and the demo run.
+ * Tomcats (jvmRoute tomcat1 and tomcat2) from the distribution with the adapter jar in lib/, the
+ * webapp in webapps/xnat and a context file of conf-examples/tomcat in conf/Catalina/localhost/xnat.xml,
+ * and Apache httpd in front with a balancer file of conf-examples/apache. What the end-to-end tests
+ * and the demo run.
  */
 final class Cluster implements AutoCloseable {
     static final Path EXAMPLES = Path.of(System.getProperty("e2e.root"), "conf-examples", "apache");
@@ -25,7 +26,7 @@ final class Cluster implements AutoCloseable {
     /** What started, in order; closed in reverse. */
     private final List<AutoCloseable> started = new ArrayList<>();
     private boolean closed;
-    private String example;
+    private String balancer;
     private MemcachedServer mc1;
     private MemcachedServer mc2;
     private TomcatInstance tomcat1;
@@ -39,22 +40,29 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * @param extraAttributes more attributes of the {@code <Manager>}, besides memcachedNodes; may be ""
-     * @param example the balancer file of conf-examples/apache, such as msm-sticky.conf
+     * @param context the context file of conf-examples/tomcat, such as {@link ContextExample#STICKY}
+     * @param balancer the balancer file of conf-examples/apache, such as msm-sticky.conf
      */
-    Cluster start(String extraAttributes, String example) throws IOException {
-        this.example = example;
+    Cluster start(String context, String balancer) throws IOException {
+        return start(context, balancer, "");
+    }
+
+    /**
+     * @param extraAttributes attributes added to the context file's {@code <Manager>}, for what the
+     *     example does not configure; "" for none
+     */
+    Cluster start(String context, String balancer, String extraAttributes) throws IOException {
+        this.balancer = balancer;
         try {
             mc1 = track(MemcachedServer.start());
             Processes.record("memcached n1", mc1.pid());
             mc2 = track(MemcachedServer.start());
             Processes.record("memcached n2", mc2.pid());
-            String attributes = "memcachedNodes=\"" + mc1.node("n1") + "," + mc2.node("n2") + "\""
-                    + (extraAttributes.isEmpty() ? "" : " " + extraAttributes);
+            String contextXml = ContextExample.render(context, mc1, mc2, extraAttributes);
             Path webapp = E2eWebapp.build(line, dir.resolve("app"));
-            tomcat1 = track(TomcatInstance.start(line, "tomcat1", dir.resolve("tomcat1"), webapp, attributes));
-            tomcat2 = track(TomcatInstance.start(line, "tomcat2", dir.resolve("tomcat2"), webapp, attributes));
-            apache = track(ApacheHttpd.start(Files.createDirectories(dir.resolve("httpd")), EXAMPLES.resolve(example),
+            tomcat1 = track(TomcatInstance.start(line, "tomcat1", dir.resolve("tomcat1"), webapp, contextXml));
+            tomcat2 = track(TomcatInstance.start(line, "tomcat2", dir.resolve("tomcat2"), webapp, contextXml));
+            apache = track(ApacheHttpd.start(Files.createDirectories(dir.resolve("httpd")), EXAMPLES.resolve(balancer),
                     tomcat1, tomcat2));
             return this;
         } catch (IOException | RuntimeException | Error e) {
@@ -73,7 +81,7 @@ final class Cluster implements AutoCloseable {
             started.remove(old);
         }
         old.close();
-        apache = track(ApacheHttpd.start(dir.resolve("httpd"), EXAMPLES.resolve(example), tomcat1, tomcat2));
+        apache = track(ApacheHttpd.start(dir.resolve("httpd"), EXAMPLES.resolve(balancer), tomcat1, tomcat2));
     }
 
     private synchronized <T extends AutoCloseable> T track(T resource) {

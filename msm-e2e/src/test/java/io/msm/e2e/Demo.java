@@ -11,11 +11,12 @@ import io.msm.testkit.Loopback;
 import io.msm.testkit.MemcachedServer;
 
 /**
- * What {@code ./demo.sh} runs: the operator's setup of {@link Cluster} with Tomcat 9 and the
- * balancer of conf-examples/apache/msm-sticky.conf, and a user, alice, who logs in and fills in a
- * form while the Tomcat serving her, then the memcached node holding her session, are killed with
- * SIGKILL. It prints what she sees at every step and exits with 1 as soon as she is logged out or
- * loses data. Everything it started is stopped at the end, on failure and on Ctrl-C too.
+ * What {@code ./demo.sh} runs: the operator's setup of {@link Cluster} with Tomcat 9, the context
+ * file conf-examples/tomcat/xnat-sticky.xml and the balancer of conf-examples/apache/msm-sticky.conf,
+ * and a user, alice, who logs in and fills in a form while the Tomcat serving her, then the memcached
+ * node holding her session, are killed with SIGKILL. It prints what she sees at every step and exits
+ * with 1 as soon as she is logged out or loses data. Everything it started is stopped at the end,
+ * on failure and on Ctrl-C too.
  *
  * <p>Arguments: {@code [--keep-running] [--dir <work directory>]}. With --keep-running the killed
  * Tomcat and memcached start again, Apache httpd too (its balancer would skip the restarted Tomcat
@@ -78,7 +79,7 @@ public final class Demo {
             say("msm demo: two %s behind Apache httpd, sessions in two memcached, all on 127.0.0.1 (in %s)",
                     line, dir);
             say("starting them...");
-            cluster = new Cluster(line, dir).start("", "msm-sticky.conf");
+            cluster = new Cluster(line, dir).start(ContextExample.STICKY, "msm-sticky.conf");
             Demo demo = new Demo(cluster, dir);
             demo.describe();
             demo.walk();
@@ -119,8 +120,10 @@ public final class Demo {
         row("tomcat1", t1.url("/xnat") + "  (jvmRoute tomcat1)", t1.pid());
         row("tomcat2", t2.url("/xnat") + "  (jvmRoute tomcat2)", t2.pid());
         row("Apache httpd", cluster.apache().url("/xnat"), cluster.apache().pid());
-        say("  Each Tomcat is the unpacked distribution with lib/%s and %s:",
-                cluster.line().adapterJar().getFileName(), "conf/Catalina/localhost/xnat.xml");
+        say("  Each Tomcat is the unpacked distribution with lib/%s, the webapp in webapps/xnat,",
+                cluster.line().adapterJar().getFileName());
+        say("  and %s: conf-examples/tomcat/%s with the memcached addresses filled in:",
+                "conf/Catalina/localhost/xnat.xml", ContextExample.STICKY);
         for (String l : Files.readString(t1.contextFile()).strip().split("\n")) {
             say("      %s", l);
         }

@@ -18,8 +18,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Per Tomcat line, the operator's setup end to end: two Tomcat processes from the distribution,
- * the adapter jar in lib/, the Manager in the context file, two memcached, Apache httpd in front
- * with the balancer configuration of conf-examples/apache. A Tomcat is killed with SIGKILL.
+ * the adapter jar in lib/, the context file of conf-examples/tomcat (xnat-sticky.xml or
+ * xnat-nonsticky.xml, but for the memcached addresses), two memcached, Apache httpd in front with the
+ * balancer configuration of conf-examples/apache. A Tomcat is killed with SIGKILL.
  */
 class DistributionFailoverIT {
     @TempDir
@@ -40,7 +41,7 @@ class DistributionFailoverIT {
     @ParameterizedTest(name = "{0}, sticky")
     @MethodSource("lines")
     void stickyLoginAndAttributesSurviveKill9OfTheTomcatThatServedThem(TomcatLine line) throws Exception {
-        Cluster c = cluster(line, "", "msm-sticky.conf");
+        Cluster c = cluster(line, ContextExample.STICKY, "msm-sticky.conf", "");
         WebUser user = new WebUser();
         String secure = c.apache().url("/xnat/secure/s");
         assertTrue(user.get(secure).body().contains("login-form"), "the login page first");
@@ -68,8 +69,9 @@ class DistributionFailoverIT {
     @ParameterizedTest(name = "{0}, sticky with Kryo")
     @MethodSource("lines")
     void kryoInTomcatLibCarriesAWebappClassThroughAKill9(TomcatLine line) throws Exception {
-        Cluster c = cluster(line, "transcoderFactoryClass=\"io.msm.serializers.kryo.KryoTranscoderFactory\"",
-                "msm-sticky.conf");
+        // The one attribute added to the example: Kryo is what this test is about, and no example uses it.
+        Cluster c = cluster(line, ContextExample.STICKY, "msm-sticky.conf",
+                "transcoderFactoryClass=\"io.msm.serializers.kryo.KryoTranscoderFactory\"");
         WebUser user = new WebUser();
         WebUser.Page set = user.get(c.apache().url("/xnat/s?op=draft&title=scan-42"));
         assertEquals("Draft(scan-42,[line 1, line 2])", set.get("attr.draft"), set.body());
@@ -88,7 +90,7 @@ class DistributionFailoverIT {
     @ParameterizedTest(name = "{0}, non-sticky round robin")
     @MethodSource("lines")
     void nonStickyRoundRobinServesEveryRequestFromEitherTomcat_andSurvivesKill9(TomcatLine line) throws Exception {
-        Cluster c = cluster(line, "sticky=\"false\" lockingMode=\"all\"", "msm-nonsticky.conf");
+        Cluster c = cluster(line, ContextExample.NONSTICKY, "msm-nonsticky.conf", "");
         WebUser user = new WebUser();
         Set<String> servers = new HashSet<>();
         for (int i = 1; i <= 10; i++) {
@@ -107,8 +109,9 @@ class DistributionFailoverIT {
         }
     }
 
-    private Cluster cluster(TomcatLine line, String extraAttributes, String example) throws IOException {
-        return track(new Cluster(line, dir)).start(extraAttributes, example);
+    private Cluster cluster(TomcatLine line, String context, String balancer, String extraAttributes)
+            throws IOException {
+        return track(new Cluster(line, dir)).start(context, balancer, extraAttributes);
     }
 
     private <T extends AutoCloseable> T track(T resource) {

@@ -5,29 +5,41 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import io.msm.testkit.Loopback;
 
 /**
  * One Tomcat as an operator runs it: CATALINA_HOME is the unpacked distribution, CATALINA_BASE a
- * directory of its own with server.xml (the jvmRoute), the msm jar in lib/, and the webapp's
- * context file holding the {@code <Manager>}; started with {@code catalina.sh run}, whose java
- * process is the PID a test kills with SIGKILL.
+ * directory of its own with server.xml (the jvmRoute), the msm jar in lib/, the webapp in
+ * webapps/xnat and its context file, conf/Catalina/localhost/xnat.xml, holding the
+ * {@code <Manager>}: a file of conf-examples/tomcat as written, but for the memcached addresses.
+ * Started with {@code catalina.sh run}, whose java process is the PID a test kills with SIGKILL.
  */
 final class TomcatInstance implements AutoCloseable {
     static final String CONTEXT = "/xnat";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    /** A record of org.apache.juli.OneLineFormatter: {@code 27-Mar-2025 10:11:12.345 WARNING [main] ...} */
+    private static final Pattern ONE_LINE_RECORD = Pattern.compile("^\\S+ \\S+ (WARNING|SEVERE) \\[");
+    /** The second line of a record of java.util.logging.SimpleFormatter: {@code WARNING: ...} */
+    private static final Pattern SIMPLE_RECORD = Pattern.compile("^(WARNING|SEVERE): ");
 
     private final String route;
     private final Path home;
     private final Path base;
     private final int port;
     private Process process;
+    /** Where the console of the current (last) start begins in {@link #consoleLog}. */
+    private long consoleStart;
 
     private TomcatInstance(String route, Path home, Path base, int port) {
         this.route = route;
@@ -36,7 +48,13 @@ final class TomcatInstance implements AutoCloseable {
         this.port = port;
     }
 
-    static TomcatInstance start(TomcatLine line, String route, Path base, Path webapp, String managerAttributes)
+    /**
+     * @param webapp the exploded webapp, copied to webapps/xnat: the host's appBase, from which Tomcat
+     *     deploys it for the context file, which names no docBase
+     * @param contextXml conf/Catalina/localhost/xnat.xml, a file of conf-examples/tomcat with the test's
+     *     memcached addresses ({@link ContextExample})
+     */
+    static TomcatInstance start(TomcatLine line, String route, Path base, Path webapp, String contextXml)
             throws IOException {
         int port = Loopback.freePort();
         Path home = line.home();
@@ -46,13 +64,17 @@ final class TomcatInstance implements AutoCloseable {
         for (String file : new String[] {"web.xml", "catalina.properties", "logging.properties", "context.xml"}) {
             Files.copy(home.resolve("conf").resolve(file), base.resolve("conf").resolve(file));
         }
+        // The Host of the distribution's server.xml: appBase="webapps", and deployOnStartup (true by
+        // default) deploys conf/Catalina/localhost/xnat.xml with the webapp webapps/xnat, the context
+        // file naming no docBase (unpackWARs does not matter to a directory). autoDeploy is off: nothing
+        // is redeployed while a test runs, not even when it rewrites the context file of a stopped Tomcat.
         Files.writeString(base.resolve("conf/server.xml"), """
                 <Server port="-1" shutdown="SHUTDOWN">
                   <Service name="Catalina">
                     <Connector port="%d" address="127.0.0.1" protocol="HTTP/1.1" connectionTimeout="20000"/>
                     <Engine name="Catalina" defaultHost="localhost" jvmRoute="%s">
                       <Realm className="org.apache.catalina.realm.MemoryRealm" pathname="conf/tomcat-users.xml"/>
-                      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/>
+                      <Host name="localhost" appBase="webapps" unpackWARs="true" autoDeploy="false"/>
                     </Engine>
                   </Service>
                 </Server>
@@ -62,17 +84,27 @@ final class TomcatInstance implements AutoCloseable {
                   <user username="alice" password="secret" roles="user"/>
                 </tomcat-users>
                 """);
-        // What the operator writes: the context file with the Manager, and the jar in lib/.
-        Files.writeString(base.resolve("conf/Catalina/localhost/xnat.xml"), """
-                <Context docBase="%s">
-                  <Manager className="io.msm.tomcat.MemcachedSessionManager" %s/>
-                </Context>
-                """.formatted(webapp, managerAttributes));
+        // What the operator installs: the webapp in appBase, the context file with the Manager, the jar in lib/.
+        copyTree(webapp, base.resolve("webapps").resolve(CONTEXT.substring(1)));
+        Files.writeString(base.resolve("conf/Catalina/localhost").resolve(CONTEXT.substring(1) + ".xml"), contextXml);
         Files.copy(line.adapterJar(), base.resolve("lib").resolve(line.adapterJar().getFileName()));
 
         TomcatInstance tomcat = new TomcatInstance(route, home, base, port);
         tomcat.launch();
         return tomcat;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
     }
 
     /** Starts a killed Tomcat again, with the same CATALINA_BASE and port, as an operator would. */
@@ -89,9 +121,11 @@ final class TomcatInstance implements AutoCloseable {
         env.put("CATALINA_HOME", home.toString());
         env.put("CATALINA_BASE", base.toString());
         env.put("JAVA_HOME", System.getProperty("java.home"));
-        env.put("CATALINA_OPTS", "-Dmsm.e2e.route=" + route + " -Xmx256m");
+        // English log levels and messages whatever the machine's locale: warnings() looks for WARNING and SEVERE.
+        env.put("CATALINA_OPTS", "-Dmsm.e2e.route=" + route + " -Xmx256m -Duser.language=en -Duser.country=US");
         env.remove("JAVA_OPTS");
         // appended to, so that a restarted Tomcat keeps the console of its first life
+        consoleStart = Files.exists(consoleLog()) ? Files.size(consoleLog()) : 0;
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(consoleLog().toFile()));
         process = Processes.started(route, pb.start());
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
@@ -155,6 +189,33 @@ final class TomcatInstance implements AutoCloseable {
 
     String console() throws IOException {
         return Files.readString(consoleLog());
+    }
+
+    /** The console since Tomcat last started. */
+    String lastConsole() throws IOException {
+        byte[] bytes = Files.readAllBytes(consoleLog());
+        int from = (int) Math.min(consoleStart, bytes.length);
+        return new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The WARNING and SEVERE records in the console since Tomcat last started, one line each: the
+     * record's first line, with the logger that wrote it. Tomcat 8.5 and later write a record in one
+     * line ({@code <date> <time> WARNING [main] org.apache.catalina.startup.HostConfig... message});
+     * Tomcat 7 in two, the JDK's SimpleFormatter ({@code <date> <time> <class> <method>}, then
+     * {@code WARNING: message}).
+     */
+    List<String> warnings() throws IOException {
+        String[] lines = lastConsole().split("\\R");
+        List<String> warnings = new ArrayList<>();
+        for (int i = 0; i < lines.length; i++) {
+            if (ONE_LINE_RECORD.matcher(lines[i]).find()) {
+                warnings.add(lines[i]);
+            } else if (SIMPLE_RECORD.matcher(lines[i]).find()) {
+                warnings.add((i > 0 ? lines[i - 1] + " " : "") + lines[i]);
+            }
+        }
+        return warnings;
     }
 
     /** kill -9 of the Tomcat's PID: no shutdown hook, no flush, nothing. */

@@ -38,10 +38,14 @@ record TomcatLine(String name, String version, String adapterModule) {
         return jar;
     }
 
+    /** 7, 8, 9, 10, 11 */
+    int major() {
+        return Integer.parseInt(version.substring(0, version.indexOf('.')));
+    }
+
     /** Tomcat 10 and later speak jakarta.servlet. */
     String servletPackage() {
-        int major = Integer.parseInt(version.substring(0, version.indexOf('.')));
-        return major >= 10 ? "jakarta.servlet" : "javax.servlet";
+        return major() >= 10 ? "jakarta.servlet" : "javax.servlet";
     }
 
     @Override
