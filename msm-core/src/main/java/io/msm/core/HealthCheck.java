@@ -15,15 +15,26 @@ final class HealthCheck implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(HealthCheck.class);
     /** How often every node is asked. */
     static final long INTERVAL_MILLIS = 1000;
-    private static final String PROBE_KEY = "msm:probe";
+    /** Kept on every node by this engine alone; its absence after a restart says the node came back empty. */
+    private static final String ALIVE_PREFIX = "msm:alive:";
+    private static final int ALIVE_EXPIRY_SECONDS = 2 * 86_400;
+    private static final long ALIVE_REFRESH_MILLIS = 86_400_000L;
+    private static final byte[] ALIVE = {1};
 
     private final List<MemcachedNode> nodes;
     private final SessionStore store;
     private final NodeHealth health;
     private final Ticker ticker;
+    private final String aliveKey = ALIVE_PREFIX + java.util.UUID.randomUUID();
+    /** When this engine last wrote its marker on each node; absent until it did. */
+    private final java.util.Map<String, Long> markedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean stopping;
 
-    HealthCheck(List<MemcachedNode> nodes, SessionStore store, NodeHealth health, Ticker ticker) {
+    private final Statistics statistics;
+
+    HealthCheck(List<MemcachedNode> nodes, SessionStore store, NodeHealth health, Ticker ticker,
+            Statistics statistics) {
+        this.statistics = statistics;
         this.nodes = nodes;
         this.store = store;
         this.health = health;
@@ -33,6 +44,24 @@ final class HealthCheck implements Runnable {
     /** The webapp stops: a probe it interrupts says nothing about the node. */
     void stop() {
         stopping = true;
+    }
+
+    /**
+     * Keeps this engine's marker on the node. A marker written before and missing now means the node
+     * lost what it held (a restart, a flush): what this Tomcat holds for it is written again.
+     */
+    private void mark(String id, boolean present) throws StoreException {
+        Long at = markedAt.get(id);
+        long now = ticker.nanoTime() / 1_000_000;
+        if (present && at != null && now - at < ALIVE_REFRESH_MILLIS) {
+            return;
+        }
+        if (!present && at != null) {
+            statistics.increment(Statistics.Counter.NODES_FOUND_EMPTY);
+            health.foundEmpty(id);
+        }
+        store.set(id, aliveKey, ALIVE, ALIVE_EXPIRY_SECONDS);
+        markedAt.put(id, now);
     }
 
     @Override
@@ -46,11 +75,12 @@ final class HealthCheck implements Runnable {
             }
             long start = ticker.nanoTime();
             try {
-                store.get(id, PROBE_KEY);
+                byte[] marker = store.get(id, aliveKey);
                 long nanos = ticker.nanoTime() - start;
                 health.recordProbe(id, nanos);
                 health.repair(store, id);
                 health.recordSuccess(id, nanos);
+                mark(id, marker != null);
             } catch (StoreException e) {
                 if (stopping) {
                     return;

@@ -128,6 +128,25 @@ final class NodeHealth {
         s.latency.record(nanos);
     }
 
+    /**
+     * The node lost what it held (restarted empty, flushed): copies written to it before are gone.
+     * Sessions compare {@link #epoch} with the one they were stored at, and are written again.
+     */
+    void foundEmpty(String nodeId) {
+        State s = states.get(nodeId);
+        if (s != null) {
+            s.epoch.incrementAndGet();
+            LOG.warn("memcached node {} came back empty (restarted or flushed): the sessions this Tomcat holds"
+                    + " for it are written to it again", s.node);
+        }
+    }
+
+    /** @return how often the node was found empty since start */
+    long epoch(String nodeId) {
+        State s = states.get(nodeId);
+        return s == null ? 0 : s.epoch.get();
+    }
+
     /** Records the round trip of a health-check probe, for monitors. */
     void recordProbe(String nodeId, long nanos) {
         State s = states.get(nodeId);
@@ -226,6 +245,7 @@ final class NodeHealth {
         volatile long backSince;
         volatile long lastProbeNanos;
         final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();
         final LatencyWindow latency;
 
         State(MemcachedNode node, Ticker ticker) {

@@ -43,7 +43,7 @@ public final class SessionEngine implements AutoCloseable {
         SessionCodec codec = new SessionCodec(writer, readers, statistics, expiry);
         this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,
                 PROBE_INTERVAL_MILLIS);
-        this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker);
+        this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics);
         this.backups = new BackupService(env.backupPool, statistics);
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);

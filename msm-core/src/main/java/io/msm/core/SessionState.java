@@ -30,6 +30,8 @@ public final class SessionState {
     volatile boolean changePending;
     /** The session was invalidated or expired: nothing of it is stored any more. */
     volatile boolean removed;
+    /** Sticky mode: the node's {@link NodeHealth#epoch} when memcached got the content it holds. */
+    volatile long nodeEpoch;
     /** The session is too large to store, and the log said so already. */
     volatile boolean oversizeLogged;
     /** Sticky mode: when the scheduled comparison runs; 0 when none is scheduled. */

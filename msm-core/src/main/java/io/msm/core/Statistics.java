@@ -22,6 +22,8 @@ public final class Statistics {
         RELOCATIONS,
         DELETES,
         DELETE_FAILURES,
+        /** Times a node was found empty (restarted, flushed): its sessions are written to it again. */
+        NODES_FOUND_EMPTY,
         /** Deletes queued because their node was down: done once it answers, before it serves again. */
         DELETES_DEFERRED,
         NON_STICKY_STORES,

@@ -266,6 +266,7 @@ final class StickyBackups {
             if (sent == null && (state.removed || state.isOutdated(seq))) {
                 return; // invalidated or expired since, or newer content is there already
             }
+            long epoch = health.epoch(node);
             try {
                 String key = keyPrefix + id;
                 // A touch that finds nothing (evicted, or the node restarted empty) stores in full, and
@@ -281,6 +282,7 @@ final class StickyBackups {
                 health.recordSuccess(node, elapsed);
                 statistics.addBackupNanos(elapsed);
                 statistics.increment(touched ? Statistics.Counter.BACKUPS_TOUCHED : Statistics.Counter.BACKUPS_STORED);
+                state.nodeEpoch = epoch;
                 SessionId stale = state.recordStored(seq, id, fingerprint, now());
                 if (!stale.equals(id)) {
                     delete(stale);

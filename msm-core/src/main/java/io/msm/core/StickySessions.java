@@ -90,8 +90,10 @@ public final class StickySessions {
             statistics.increment(Statistics.Counter.LOAD_MISSES);
             return null;
         }
+        long epoch = health.epoch(node);
         SessionSnapshot snapshot = codec.decode(id, node, bytes, state);
         if (snapshot != null) {
+            state.nodeEpoch = epoch;
             statistics.increment(Statistics.Counter.LOADS);
         }
         return snapshot;
@@ -161,6 +163,9 @@ public final class StickySessions {
      *     up again, such as one created while every node was down; the adapter backs it up
      */
     public boolean needsBackup(SessionId id, SessionState state) {
+        if (state.nodeEpoch != health.epoch(id.nodeId()) && state.isBackedUp(id)) {
+            state.backupMissed(); // its node came back empty since: the next backup writes in full
+        }
         return !state.isBackedUp(id) && health.isUp(id.nodeId());
     }
 

@@ -119,4 +119,30 @@ class NodeRepairTest {
                     "a session on it keeps its id");
         }
     }
+
+    @Test
+    void aNodeThatComesBackEmptyGetsTheSessionsThisTomcatHoldsAgain() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            StickySessions sticky = tomcat.engine.sticky();
+            SessionState state = new SessionState();
+            sticky.afterRequest(EngineHarness.snapshot(STICKY_ID, tomcat.time.millis(), Map.of("user", "alice")), state);
+            String key = EngineHarness.PREFIX + STICKY_ID;
+            for (int i = 0; i < 3; i++) {
+                tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+                tomcat.checkNodes();
+            }
+            assertEquals(0, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY), "a node that keeps its data is not");
+            assertFalse(sticky.needsBackup(STICKY_ID, state));
+
+            tomcat.store.forget("n1"); // restarted empty
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+
+            assertEquals(1, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY));
+            assertTrue(sticky.needsBackup(STICKY_ID, state), "the adapter's background run writes it again");
+            sticky.afterRequest(EngineHarness.snapshot(STICKY_ID, tomcat.time.millis(), Map.of("user", "alice")), state);
+            assertNotNull(tomcat.store.peek("n1", key), "written in full although nothing changed");
+            assertFalse(sticky.needsBackup(STICKY_ID, state));
+        }
+    }
 }

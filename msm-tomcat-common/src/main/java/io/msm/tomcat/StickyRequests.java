@@ -26,6 +26,11 @@ import io.msm.core.StickySessions;
 final class StickyRequests implements RequestStrategy {
     private static final Log LOG = LogFactory.getLog(StickyRequests.class);
     private static final long ALIAS_LIFETIME_MILLIS = 60_000;
+    /**
+     * Sessions backed up by one background run at most: after a node came back empty, 50,000 sessions
+     * reach it over a few runs (every 10 s by default) instead of all at once.
+     */
+    private static final int BACKUPS_PER_RUN = 5_000;
 
     private final LocalSessions manager;
     private final SessionEngine engine;
@@ -154,16 +159,18 @@ final class StickyRequests implements RequestStrategy {
     }
 
     /**
-     * Backs up sessions that memcached lacks although their node answers again (created while every
-     * node was down), and forgets old aliases.
+     * Backs up sessions that memcached lacks although their node answers: created while every node
+     * was down, or held for a node that came back empty. Forgets old aliases.
      */
     @Override
     public void background() {
+        int budget = BACKUPS_PER_RUN;
         for (Session session : manager.findSessions()) {
-            if (session instanceof MemcachedSession && session.isValid()) {
+            if (budget > 0 && session instanceof MemcachedSession && session.isValid()) {
                 MemcachedSession s = (MemcachedSession) session;
                 if (s.sessionId() != null && sessions.needsBackup(s.sessionId(), s.state())) {
                     backup(s);
+                    budget--;
                 }
             }
         }
