@@ -136,9 +136,16 @@ final class NodeHealth {
         State s = states.get(nodeId);
         if (s != null) {
             s.epoch.incrementAndGet();
+            s.emptySince = clock.millis();
             LOG.warn("memcached node {} came back empty (restarted or flushed): the sessions this Tomcat holds"
                     + " for it are written to it again", s.node);
         }
+    }
+
+    /** @return when the node was last found empty, or 0 if never */
+    long emptySince(String nodeId) {
+        State s = states.get(nodeId);
+        return s == null ? 0 : s.emptySince;
     }
 
     /** @return how often the node was found empty since start */
@@ -243,6 +250,7 @@ final class NodeHealth {
         volatile long downUntil;
         volatile long averageNanos;
         volatile long backSince;
+        volatile long emptySince;
         volatile long lastProbeNanos;
         final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();

@@ -132,11 +132,35 @@ final class NonStickyLoader {
             if (health.isUp(primary)) {
                 rebuildPrimary(id, data, loaded, v);
             }
+        } else if (backup != null && health.isUp(backup)
+                && expiry.mayBeBehind(health.emptySince(backup), validity)) {
+            rebuildBackup(id, backup, data, loaded, v);
         }
         long lastAccess = v == null ? loaded.lastAccessedTime() : v.lastAccessedTime;
         expiryWatch.note(id, ValidityRecord.expiresAt(lastAccess, loaded.maxInactiveInterval()));
         return new SessionSnapshot(id, loaded.creationTime(), lastAccess, loaded.maxInactiveInterval(),
                 loaded.authType(), loaded.content());
+    }
+
+    /**
+     * The backup node came back empty lately: a session only read since would have no backup copy,
+     * and would be lost with its own node. Checked only while copies from before could still live.
+     */
+    private void rebuildBackup(SessionId id, String backup, byte[] data, SessionSnapshot s, ValidityRecord v) {
+        try {
+            // The small validity record goes with the copy: asking for it spares moving the copy itself.
+            if (store.get(backup, keys.backupValidity(id)) != null) {
+                return;
+            }
+            int exp = expiry.nonSticky(s.maxInactiveInterval());
+            store.set(backup, keys.backup(id), data, exp);
+            if (v != null) {
+                store.set(backup, keys.backupValidity(id), v.encode(), exp);
+            }
+            statistics.increment(Statistics.Counter.BACKUP_COPIES_REBUILT);
+        } catch (StoreException e) {
+            health.failed(backup, e);
+        }
     }
 
     /** The session's node came back empty or behind: give it the backup's copy. */

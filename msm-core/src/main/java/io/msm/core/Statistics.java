@@ -31,6 +31,8 @@ public final class Statistics {
         NON_STICKY_STORES_SKIPPED,
         VALIDITY_WRITES_SKIPPED,
         BACKUP_READS,
+        /** Non-sticky backup copies written again by a read, after their node came back empty. */
+        BACKUP_COPIES_REBUILT,
         PRIMARY_COPIES_REBUILT,
         LOCKS_ACQUIRED,
         LOCKS_SKIPPED,

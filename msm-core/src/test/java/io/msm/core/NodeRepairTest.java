@@ -145,4 +145,34 @@ class NodeRepairTest {
             assertFalse(sticky.needsBackup(STICKY_ID, state));
         }
     }
+
+    @Test
+    void aRollingRestartOfBothNodesLosesNoNonStickySessionThatWasReadInBetween() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "none")) {
+            NonStickySessions nonSticky = tomcat.engine.nonSticky();
+            SessionChanges created = new SessionChanges();
+            created.attributeSet("user");
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
+                    new SessionState(), created);
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+
+            tomcat.store.forget("n2"); // the backup node restarts empty
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            SessionState read = new SessionState();
+            assertNotNull(nonSticky.open(ID, read, false)); // a read, nothing changed
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")), read,
+                    new SessionChanges());
+            assertEquals(1, tomcat.count(Statistics.Counter.BACKUP_COPIES_REBUILT));
+
+            tomcat.time.advance(15_000);
+            tomcat.store.forget("n1"); // then the session's own node
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            SessionSnapshot after = nonSticky.open(ID, new SessionState(), false);
+            assertNotNull(after, "the backup copy the read rebuilt serves it");
+            assertEquals("alice", after.content().attributes().get("user"));
+        }
+    }
 }
