@@ -215,16 +215,24 @@ final class StreamScan {
 
     /** A string where only a new string may stand (an enum's constant name). */
     private void readString() throws StreamCorruptedException {
-        int tc = readByte();
+        if (!skipNewString(readByte())) {
+            throw corrupt("string expected");
+        }
+    }
+
+    /** @return true when {@code tc} starts a new string (short or long), which is then skipped */
+    private boolean skipNewString(int tc) throws StreamCorruptedException {
         if (tc == 0x74) {
             newHandle(HANDLE_LEAF, 0);
             skip(readShort());
-        } else if (tc == 0x7c) {
+            return true;
+        }
+        if (tc == 0x7c) {
             newHandle(HANDLE_LEAF, 0);
             skip(readLong());
-        } else {
-            throw corrupt("string expected");
+            return true;
         }
+        return false;
     }
 
     private int readArray(int depth) throws StreamCorruptedException {
@@ -537,13 +545,10 @@ final class StreamScan {
     /** The class name of an object field: a new string or a reference to one. */
     private void readTypeString() throws StreamCorruptedException {
         int tc = readByte();
-        if (tc == 0x74) {
-            newHandle(HANDLE_LEAF, 0);
-            skip(readShort());
-        } else if (tc == 0x7c) {
-            newHandle(HANDLE_LEAF, 0);
-            skip(readLong());
-        } else if (tc == 0x71) {
+        if (skipNewString(tc)) {
+            return;
+        }
+        if (tc == 0x71) {
             int h = readInt() - BASE_HANDLE;
             if (h < 0 || h >= handles) {
                 throw corrupt("invalid handle");
