@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -24,23 +21,9 @@ import io.msm.testkit.MemcachedServer;
  * nothing, and a webapp or Manager that fails to start logs SEVERE. The files are used as written,
  * but for the memcached addresses.
  */
-class ContextExamplesIT {
-    @TempDir
-    Path dir;
-    private final List<AutoCloseable> running = new ArrayList<>();
+class ContextExamplesIT extends DistributionTest {
     private MemcachedServer n1;
     private MemcachedServer n2;
-
-    static List<TomcatLine> lines() {
-        return TomcatLine.all();
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-    }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("lines")
@@ -97,10 +80,5 @@ class ContextExamplesIT {
     private TomcatInstance start(TomcatLine line, String contextXml) throws Exception {
         Path webapp = E2eWebapp.build(line, dir.resolve("app"));
         return track(TomcatInstance.start(line, "tomcat1", dir.resolve("tomcat1"), webapp, contextXml));
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        running.add(resource);
-        return resource;
     }
 }

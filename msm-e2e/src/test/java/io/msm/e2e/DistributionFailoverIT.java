@@ -5,14 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -22,22 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * xnat-nonsticky.xml, but for the memcached addresses), two memcached, Apache httpd in front with the
  * balancer configuration of conf-examples/apache. A Tomcat is killed with SIGKILL.
  */
-class DistributionFailoverIT {
-    @TempDir
-    Path dir;
-    private final List<AutoCloseable> running = new ArrayList<>();
-
-    static List<TomcatLine> lines() {
-        return TomcatLine.all();
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-    }
-
+class DistributionFailoverIT extends DistributionTest {
     @ParameterizedTest(name = "{0}, sticky")
     @MethodSource("lines")
     void stickyLoginAndAttributesSurviveKill9OfTheTomcatThatServedThem(TomcatLine line) throws Exception {
@@ -112,10 +92,5 @@ class DistributionFailoverIT {
     private Cluster cluster(TomcatLine line, String context, String balancer, String extraAttributes)
             throws IOException {
         return track(new Cluster(line, dir)).start(context, balancer, extraAttributes);
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        running.add(resource);
-        return resource;
     }
 }
