@@ -127,8 +127,12 @@ final class NonStickyRequests implements RequestStrategy {
         if (mine != null) {
             return mine;
         }
+        if (id.equals(scope.missing)) {
+            return null;
+        }
         SessionId sid = ids.knownId(id);
-        if (sid == null || id.equals(scope.missing)) {
+        if (sid == null) {
+            scope.missing = id; // checked once per request: Tomcat looks the id up again
             return null;
         }
         // Only the cached-login lookup, which runs while the request has no principal; with single

@@ -125,7 +125,11 @@ final class StickyRequests implements RequestStrategy {
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
     private void moveIfNeeded(Request request, String requestedId) {
         SessionId current = engine.knownId(requestedId); // a crafted id moves nothing and logs nothing
-        SessionId moved = current == null ? null : sessions.movedId(current, manager.getJvmRoute());
+        if (current == null) {
+            missing.set(requestedId); // checked once per request: the lookups that follow find it missing
+            return;
+        }
+        SessionId moved = sessions.movedId(current, manager.getJvmRoute());
         if (moved == null) {
             return;
         }
