@@ -3,7 +3,6 @@ package io.msm.tomcat;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import javax.servlet.ServletException;
@@ -36,7 +35,10 @@ final class NonStickyRequests implements RequestStrategy {
         final boolean locking;
         final Request request;
         final List<MemcachedSession> sessions = new ArrayList<>(1);
-        final List<Semaphore> permits = new ArrayList<>(1);
+        /** The turn of every session id this request looked up, left when it ends. */
+        final List<SessionTurns.Turn> turns = new ArrayList<>(1);
+        /** Turns whose permit this request holds: locking requests of one session run one at a time. */
+        final List<SessionTurns.Turn> permits = new ArrayList<>(1);
         /** Tomcat's authenticator handed the request on: lookups now come from the webapp. */
         boolean loginCheckDone;
         /** Tomcat's authenticator asked for a cached login and was told there is no session. */
@@ -58,6 +60,17 @@ final class NonStickyRequests implements RequestStrategy {
             }
             return null;
         }
+
+        SessionTurns.Turn turn(String id, SessionTurns all) {
+            for (SessionTurns.Turn t : turns) {
+                if (t.id.equals(id)) {
+                    return t;
+                }
+            }
+            SessionTurns.Turn t = all.enter(id);
+            turns.add(t);
+            return t;
+        }
     }
 
     private final LocalSessions manager;
@@ -66,8 +79,7 @@ final class NonStickyRequests implements RequestStrategy {
     private final long waitMillis;
     private final ThreadLocal<Scope> current = new ThreadLocal<>();
     private final boolean loginCheckMarked;
-    private final Semaphore[] permits = new Semaphore[256];
-    private final Object[] loadLocks = new Object[64];
+    private final SessionTurns turns = new SessionTurns();
 
     /**
      * @param loginCheckMarked {@link LoginCheckDoneValve} tells each request when Tomcat's
@@ -80,12 +92,6 @@ final class NonStickyRequests implements RequestStrategy {
         this.ids = engine;
         this.engine = engine.nonSticky();
         this.waitMillis = waitMillis;
-        for (int i = 0; i < permits.length; i++) {
-            permits[i] = new Semaphore(1, true);
-        }
-        for (int i = 0; i < loadLocks.length; i++) {
-            loadLocks[i] = new Object();
-        }
     }
 
     @Override
@@ -145,12 +151,12 @@ final class NonStickyRequests implements RequestStrategy {
             scope.loginLookupSkipped = true;
             return null;
         }
-        Semaphore permit = scope.locking ? permits[(id.hashCode() & 0x7fffffff) % permits.length] : null;
+        SessionTurns.Turn turn = scope.turn(id, turns);
         // Held already when this request looked the id up before: waiting for itself would only time out.
-        if (permit != null && !scope.permits.contains(permit)) {
+        if (scope.locking && !scope.permits.contains(turn)) {
             try {
-                if (permit.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
-                    scope.permits.add(permit);
+                if (turn.permit.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
+                    scope.permits.add(turn);
                 } else {
                     LOG.warn("session " + SessionId.masked(id) + " still used by a locking request of this Tomcat"
                             + " after lockWaitTimeout; this request goes on and its changes are merged");
@@ -159,7 +165,7 @@ final class NonStickyRequests implements RequestStrategy {
                 Thread.currentThread().interrupt();
             }
         }
-        synchronized (loadLocks[(id.hashCode() & 0x7fffffff) % loadLocks.length]) {
+        synchronized (turn) {
             Session local = manager.inMemory(id);
             if (local instanceof MemcachedSession && ((MemcachedSession) local).join()) {
                 scope.sessions.add((MemcachedSession) local);
@@ -224,8 +230,11 @@ final class NonStickyRequests implements RequestStrategy {
                 }
             }
         } finally {
-            for (Semaphore permit : scope.permits) {
-                permit.release();
+            for (SessionTurns.Turn turn : scope.permits) {
+                turn.permit.release();
+            }
+            for (SessionTurns.Turn turn : scope.turns) {
+                turns.leave(turn);
             }
             learn(scope, changed);
         }

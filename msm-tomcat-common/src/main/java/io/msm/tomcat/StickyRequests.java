@@ -41,7 +41,8 @@ final class StickyRequests implements RequestStrategy {
      * webapp must stop working at once.
      */
     private final Map<String, Alias> aliases = new ConcurrentHashMap<>();
-    private final Object[] loadLocks = new Object[64];
+    /** A session taken over from memcached is loaded once, by the first of its parallel requests. */
+    private final SessionTurns turns = new SessionTurns();
     /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
     private final ThreadLocal<String> missing = new ThreadLocal<>();
 
@@ -49,9 +50,6 @@ final class StickyRequests implements RequestStrategy {
         this.manager = manager;
         this.engine = engine;
         this.sessions = engine.sticky();
-        for (int i = 0; i < loadLocks.length; i++) {
-            loadLocks[i] = new Object();
-        }
     }
 
     @Override
@@ -92,20 +90,25 @@ final class StickyRequests implements RequestStrategy {
         if (id.equals(missing.get())) {
             return null;
         }
-        synchronized (loadLocks[(id.hashCode() & 0x7fffffff) % loadLocks.length]) {
-            session = manager.inMemory(id);
-            if (session != null) {
-                return session;
+        SessionTurns.Turn turn = turns.enter(id);
+        try {
+            synchronized (turn) {
+                session = manager.inMemory(id);
+                if (session != null) {
+                    return session;
+                }
+                SessionId sid = engine.knownId(id);
+                MemcachedSession loaded = manager.emptySession();
+                SessionSnapshot snapshot = sid == null ? null : sessions.load(sid, loaded.state());
+                if (snapshot == null) {
+                    missing.set(id);
+                    return null;
+                }
+                loaded.restore(snapshot);
+                return loaded;
             }
-            SessionId sid = engine.knownId(id);
-            MemcachedSession loaded = manager.emptySession();
-            SessionSnapshot snapshot = sid == null ? null : sessions.load(sid, loaded.state());
-            if (snapshot == null) {
-                missing.set(id);
-                return null;
-            }
-            loaded.restore(snapshot);
-            return loaded;
+        } finally {
+            turns.leave(turn);
         }
     }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import io.msm.core.NonStickySessions;
 import io.msm.core.SessionId;
 import io.msm.core.Statistics.Counter;
 import io.msm.testkit.Await;
@@ -399,6 +401,72 @@ class NonStickyRequestsIT extends ClusterTest {
     }
 
     // ---- helpers ----
+
+    @Test
+    void aLockingRequestHoldsUpNoOtherSession() throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager("sticky", "false", "lockingMode", "all",
+                "lockWaitTimeout", "60000"));
+        String held = new Browser().get(tomcat.url("/app/s/set?name=alice")).get("id");
+        String neighbour = sessionHashedLike(held, null, tomcat);
+        String gate = gate();
+        Future<Browser.Page> holder = pool.submit(() -> withSession(held).get(tomcat.url("/app/s/hold?gate=" + gate + "&a=1")));
+        awaitArrivals(gate, 1);
+
+        Future<Browser.Page> other = pool.submit(() -> withSession(neighbour).get(tomcat.url("/app/s/set?b=2")));
+        Await.until("the other session's locking request answered", WAIT, other::isDone);
+        assertFalse(holder.isDone(), "the held request is still at its gate");
+        assertEquals(neighbour, other.get().get("id"));
+        assertEquals("2", other.get().get("attr.b"));
+
+        open(gate);
+        assertEquals("1", holder.get(20, TimeUnit.SECONDS).get("attr.a"));
+        assertEquals("1", withSession(held).get(tomcat.url("/app/s/get")).get("attr.a"));
+        assertNoSessionInMemory(tomcat);
+    }
+
+    @Test
+    void aLoadWaitingForAHungNodeHoldsUpNoOtherSession() throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager("sticky", "false", "operationTimeout", "4000"));
+        String slow = new Browser().get(tomcat.url("/app/s/set?name=alice")).get("id");
+        awaitBackupCopy(slow);
+        String slowNode = SessionId.parse(slow).nodeId();
+        String neighbour = sessionHashedLike(slow, slowNode.equals("n1") ? "n2" : "n1", tomcat);
+        MemcachedServer hung = serverOf(slow);
+
+        hung.pause();
+        try {
+            Future<Browser.Page> waiting = pool.submit(() -> withSession(slow).get(tomcat.url("/app/s/get")));
+            Await.until("a request thread loading from the hung node", WAIT, NonStickyRequestsIT::aThreadIsLoading);
+            Browser.Page other = withSession(neighbour).get(tomcat.url("/app/s/get"));
+            assertFalse(waiting.isDone(), "the load of the session on the hung node is still waiting");
+            assertEquals(neighbour, other.get("id"));
+            assertEquals(200, other.status());
+            assertEquals("alice", waiting.get(20, TimeUnit.SECONDS).get("attr.name"), "from the backup copy");
+        } finally {
+            hung.resume();
+        }
+    }
+
+    /** Some thread of this JVM (a Tomcat request thread) is inside a non-sticky load. */
+    private static boolean aThreadIsLoading() {
+        return Thread.getAllStackTraces().values().stream().flatMap(Arrays::stream).anyMatch(
+                f -> f.getClassName().equals(NonStickySessions.class.getName()) && f.getMethodName().equals("open"));
+    }
+
+    /**
+     * A new session, on the given node (any when null), whose id a striped lock of 256 stripes, or of
+     * any power of two below, would have put on the same stripe as {@code id}.
+     */
+    private static String sessionHashedLike(String id, String nodeId, TomcatNode tomcat) {
+        for (int i = 0; i < 5_000; i++) {
+            String candidate = new Browser().get(tomcat.url("/app/s/set?n=" + i)).get("id");
+            if ((candidate.hashCode() & 0xff) == (id.hashCode() & 0xff)
+                    && (nodeId == null || nodeId.equals(SessionId.parse(candidate).nodeId()))) {
+                return candidate;
+            }
+        }
+        throw new AssertionError("no session id hashed like " + id + " in 5,000 new sessions");
+    }
 
     private String gate() {
         String name = UUID.randomUUID().toString();
