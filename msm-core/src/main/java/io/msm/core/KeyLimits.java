@@ -26,7 +26,8 @@ public final class KeyLimits {
         if (!settings.enabled() || settings.nodes().isEmpty()) {
             return;
         }
-        int idLength = new SessionIdFormat(settings.nodes(), randomLength, new Statistics(), null).maxLength();
+        int idLength = settings.encryptionKeys() != null ? SessionNames.HASHED_LENGTH
+                : new SessionIdFormat(settings.nodes(), randomLength, new Statistics(), null).maxLength();
         int prefixBytes = prefix.getBytes(StandardCharsets.UTF_8).length;
         int longest = prefixBytes + LONGEST_DECORATION + idLength;
         if (longest > MAX_KEY) {

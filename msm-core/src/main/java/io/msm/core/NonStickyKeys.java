@@ -10,11 +10,11 @@ import java.util.Map;
  * on both record removals, and on the backup node a write its primary missed.
  */
 final class NonStickyKeys {
-    private final String prefix;
+    private final SessionNames names;
     private final Map<String, String> backupNodes = new HashMap<>();
 
-    NonStickyKeys(String prefix, List<MemcachedNode> nodes) {
-        this.prefix = prefix;
+    NonStickyKeys(SessionNames names, List<MemcachedNode> nodes) {
+        this.names = names;
         for (int i = 0; i < nodes.size() && nodes.size() > 1; i++) {
             backupNodes.put(nodes.get(i).id(), nodes.get((i + 1) % nodes.size()).id());
         }
@@ -26,28 +26,28 @@ final class NonStickyKeys {
     }
 
     String data(SessionId id) {
-        return prefix + id;
+        return names.of(id);
     }
 
     String validity(SessionId id) {
-        return prefix + "validity:" + id;
+        return names.of("validity:", id);
     }
 
     String backup(SessionId id) {
-        return prefix + "backup:" + id;
+        return names.of("backup:", id);
     }
 
     String backupValidity(SessionId id) {
-        return prefix + "backup-validity:" + id;
+        return names.of("backup-validity:", id);
     }
 
     String lock(SessionId id) {
-        return prefix + "lock:" + id;
+        return names.of("lock:", id);
     }
 
     /** Left on the session's node when it is removed, so no late backup write can bring it back. */
     String removed(SessionId id) {
-        return prefix + "removed:" + id;
+        return names.of("removed:", id);
     }
 
     /**
@@ -55,11 +55,11 @@ final class NonStickyKeys {
      * that node answers again, its copy is older than the backup's.
      */
     String behind(SessionId id) {
-        return prefix + "primary-behind:" + id;
+        return names.of("primary-behind:", id);
     }
 
     /** Added by the one Tomcat that fires the expired session's {@code sessionDestroyed}. */
     String claim(SessionId id) {
-        return prefix + "expired:" + id;
+        return names.of("expired:", id);
     }
 }

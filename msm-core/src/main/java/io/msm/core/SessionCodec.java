@@ -19,9 +19,18 @@ final class SessionCodec {
     private final Map<Integer, Transcoder> readers = new HashMap<>();
     private final Statistics statistics;
     private final Expiry expiry;
+    private final SessionNames names;
+    /** Null without encryption. */
+    private final FrameCipher cipher;
+    private final boolean readClear;
 
-    /** @param readers further transcoders, for frames written by an earlier configuration */
-    SessionCodec(Transcoder writer, List<Transcoder> readers, Statistics statistics, Expiry expiry) {
+    /**
+     * @param readers further transcoders, for frames written by an earlier configuration
+     * @param cipher seals every frame written and opens every frame read; null: frames are in clear
+     * @param readClear with a cipher, still read frames in clear (while migrating to encryption)
+     */
+    SessionCodec(Transcoder writer, List<Transcoder> readers, Statistics statistics, Expiry expiry,
+            SessionNames names, FrameCipher cipher, boolean readClear) {
         this.writer = writer;
         this.readers.put(writer.id(), writer);
         for (Transcoder reader : readers) {
@@ -29,6 +38,9 @@ final class SessionCodec {
         }
         this.statistics = statistics;
         this.expiry = expiry;
+        this.names = names;
+        this.cipher = cipher;
+        this.readClear = readClear;
     }
 
     byte[] encode(SessionContent content) {
@@ -45,8 +57,9 @@ final class SessionCodec {
     }
 
     byte[] frame(SessionSnapshot s, byte[] payload) {
-        return new SessionFrame(writer.id(), s.creationTime(), s.lastAccessedTime(), s.maxInactiveInterval(),
+        byte[] frame = new SessionFrame(writer.id(), s.creationTime(), s.lastAccessedTime(), s.maxInactiveInterval(),
                 s.authType(), payload).encode();
+        return cipher == null ? frame : cipher.seal(frame, names.owner(s.id()));
     }
 
     /** Encodes the whole snapshot into a frame. */
@@ -59,8 +72,12 @@ final class SessionCodec {
      * @return null when the bytes do not decode
      */
     SessionSnapshot decode(SessionId id, String node, byte[] bytes, SessionState state) {
+        byte[] clear = open(id, node, bytes);
+        if (clear == null) {
+            return null;
+        }
         try {
-            SessionFrame frame = SessionFrame.decode(bytes);
+            SessionFrame frame = SessionFrame.decode(clear);
             Transcoder transcoder = readers.get(frame.transcoderId);
             if (transcoder == null) {
                 throw new FrameException("written with transcoder id " + frame.transcoderId
@@ -77,5 +94,30 @@ final class SessionCodec {
                     id.masked(), node, e.getMessage());
             return null;
         }
+    }
+
+    /**
+     * @return the clear frame, or null when it must not be read: it fails authentication, or it is
+     *     in clear while encryption is on (anyone who can write memcached could have planted it)
+     */
+    private byte[] open(SessionId id, String node, byte[] bytes) {
+        boolean sealed = FrameCipher.isSealed(bytes);
+        if (cipher == null || (!sealed && readClear)) {
+            return bytes; // a sealed frame without keys fails as not understood, in decode
+        }
+        String problem;
+        if (sealed) {
+            try {
+                return cipher.open(bytes, names.owner(id));
+            } catch (FrameCipher.NotAuthenticException e) {
+                problem = e.getMessage();
+            }
+        } else {
+            problem = "it is not encrypted, and encryption is on (readUnencryptedSessions=\"true\" reads such"
+                    + " sessions while migrating)";
+        }
+        statistics.increment(Statistics.Counter.UNAUTHENTIC_SESSIONS);
+        LOG.warn("session {} on memcached node {} is refused and treated as missing: {}", id.masked(), node, problem);
+        return null;
     }
 }

@@ -40,7 +40,10 @@ public final class SessionEngine implements AutoCloseable {
         this.ids = new SessionIdFormat(settings.nodes(), randomLength, statistics, new OncePerMinute(env.clock));
         SessionStore store = env.store;
         Expiry expiry = new Expiry(env.clock);
-        SessionCodec codec = new SessionCodec(writer, readers, statistics, expiry);
+        EncryptionKeys keys = settings.encryptionKeys();
+        SessionNames names = new SessionNames(keyPrefix, keys);
+        SessionCodec codec = new SessionCodec(writer, readers, statistics, expiry, names,
+                keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions());
         this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,
                 PROBE_INTERVAL_MILLIS);
         this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics);
@@ -48,25 +51,25 @@ public final class SessionEngine implements AutoCloseable {
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);
             StickyBackups stickyBackups = new StickyBackups(store, health, backups, codec, expiry, statistics,
-                    env.ticker, env.clock, keyPrefix, settings);
-            this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, keyPrefix, stickyBackups,
+                    env.ticker, env.clock, names, settings);
+            this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, names, stickyBackups,
                     comparisons);
             this.nonSticky = null;
         } else {
             this.comparisons = null;
             this.sticky = null;
-            this.nonSticky = nonSticky(settings, keyPrefix, store, expiry, codec);
+            this.nonSticky = nonSticky(settings, names, store, expiry, codec);
         }
     }
 
-    private NonStickySessions nonSticky(Settings settings, String keyPrefix, SessionStore store, Expiry expiry,
+    private NonStickySessions nonSticky(Settings settings, SessionNames names, SessionStore store, Expiry expiry,
             SessionCodec codec) {
         List<MemcachedNode> nodes = settings.nodes();
         if (nodes.size() == 1) {
             LOG.warn("non-sticky sessions have no backup copy: memcachedNodes lists one node, and its loss or"
                     + " restart loses every session; list a second node to keep a copy there");
         }
-        NonStickyKeys keys = new NonStickyKeys(keyPrefix, nodes);
+        NonStickyKeys keys = new NonStickyKeys(names, nodes);
         ExpiryWatch watch = new ExpiryWatch();
         ClusterWriter cluster = new ClusterWriter(store, health, keys, statistics);
         SessionLocks locks = new SessionLocks(store, health, statistics, settings.lockExpirationSeconds(),

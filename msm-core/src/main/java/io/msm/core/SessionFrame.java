@@ -22,7 +22,7 @@ final class SessionFrame {
     static final int VERSION = 1;
     private static final byte MAGIC_0 = 'm';
     private static final byte MAGIC_1 = 's';
-    /** Flag bits reserved for compression and encryption; none is written by this version. */
+    /** Flag bits of a clear frame; {@link FrameCipher#ENCRYPTED} marks a frame sealed around one. */
     private static final int KNOWN_FLAGS = 0;
     private static final int NO_AUTH_TYPE = 0xFFFF;
     /** Magic, version, flags, transcoder id, two times, max inactive, auth length, payload length and CRC. */
@@ -80,6 +80,9 @@ final class SessionFrame {
                         + VERSION + "); was it written by another msm release?");
             }
             int flags = in.get() & 0xFF;
+            if ((flags & FrameCipher.ENCRYPTED) != 0) {
+                throw new FrameException("the session is encrypted, and this Tomcat has no encryptionKeys");
+            }
             if ((flags & ~KNOWN_FLAGS) != 0) {
                 throw new FrameException("frame flags 0x" + Integer.toHexString(flags) + " are not understood");
             }

@@ -36,6 +36,8 @@ public final class Settings {
     public static final String PASSWORD = "password";
     public static final String SERIAL_FILTER = "serialFilter";
     public static final String SERIAL_FILTER_MODE = "serialFilterMode";
+    public static final String ENCRYPTION_KEYS = "encryptionKeys";
+    public static final String READ_UNENCRYPTED_SESSIONS = "readUnencryptedSessions";
 
     public static final String DEFAULT_TRANSCODER_FACTORY = "io.msm.serializers.JavaSerializationTranscoderFactory";
     public static final String DEFAULT_STORAGE_KEY_PREFIX = "host,context";
@@ -60,6 +62,9 @@ public final class Settings {
     private final String password;
     private final String serialFilter;
     private final boolean serialFilterReportOnly;
+    /** Null without {@code encryptionKeys}. */
+    private final EncryptionKeys encryptionKeys;
+    private final boolean readUnencryptedSessions;
     /** Attributes written that have no effect with this configuration, each with the reason. */
     private final List<String> noEffect = new ArrayList<>();
 
@@ -112,6 +117,12 @@ public final class Settings {
                     + " refuses) or report (log each such class once and accept it, for migration)");
         }
         serialFilterReportOnly = mode.equals("report");
+        String keyFile = p.raw(ENCRYPTION_KEYS);
+        encryptionKeys = keyFile == null || !enabled ? null : EncryptionKeys.read(ENCRYPTION_KEYS, keyFile, p.errors);
+        readUnencryptedSessions = p.bool(READ_UNENCRYPTED_SESSIONS, false);
+        if (keyFile == null && p.raw(READ_UNENCRYPTED_SESSIONS) != null) {
+            noEffect.add(READ_UNENCRYPTED_SESSIONS + " (sessions are not encrypted without encryptionKeys)");
+        }
         if ((username == null) != (password == null)) {
             p.errors.add((username == null ? "username" : "password")
                     + ": username and password go together; write both or neither");
@@ -236,6 +247,16 @@ public final class Settings {
         return serialFilterReportOnly;
     }
 
+    /** @return the keys that encrypt sessions and name them in memcached; null without {@code encryptionKeys} */
+    public EncryptionKeys encryptionKeys() {
+        return encryptionKeys;
+    }
+
+    /** @return true while migrating to encryption: unencrypted sessions are read, and written back encrypted */
+    public boolean readUnencryptedSessions() {
+        return readUnencryptedSessions;
+    }
+
     /** @return the attributes written that have no effect here, each with the reason; for one WARN at start */
     public List<String> withoutEffect() {
         return Collections.unmodifiableList(noEffect);
@@ -266,6 +287,11 @@ public final class Settings {
         d.put(MEMCACHED_PROTOCOL, binaryProtocol ? "binary" : "text");
         d.put(USERNAME, username == null ? "(none)" : username);
         d.put(PASSWORD, password == null ? "(none)" : "****");
+        d.put(ENCRYPTION_KEYS, encryptionKeys == null ? "(none: sessions and their key names are stored in clear)"
+                : encryptionKeys.path() + " (key ids " + encryptionKeys.ids() + ", the first encrypts)");
+        if (encryptionKeys != null) {
+            d.put(READ_UNENCRYPTED_SESSIONS, String.valueOf(readUnencryptedSessions));
+        }
         return d;
     }
 

@@ -19,6 +19,11 @@ public final class Statistics {
         LOAD_MISSES,
         LOAD_FAILURES,
         UNDECODABLE_SESSIONS,
+        /**
+         * With encryption on, stored sessions refused: changed in memcached, copied from another
+         * session, under a key no longer in the key file, or planted in clear.
+         */
+        UNAUTHENTIC_SESSIONS,
         RELOCATIONS,
         DELETES,
         DELETE_FAILURES,

@@ -28,7 +28,7 @@ final class StickyBackups {
     private final Expiry expiry;
     private final Statistics statistics;
     private final Ticker ticker;
-    private final String keyPrefix;
+    private final SessionNames names;
     private final boolean async;
     private final long timeoutMillis;
     /**
@@ -41,7 +41,7 @@ final class StickyBackups {
     private final OncePerMinute logLimit;
 
     StickyBackups(SessionStore store, NodeHealth health, BackupService backups, SessionCodec codec, Expiry expiry,
-            Statistics statistics, Ticker ticker, Clock clock, String keyPrefix, Settings settings) {
+            Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings) {
         this.store = store;
         this.health = health;
         this.backups = backups;
@@ -49,7 +49,7 @@ final class StickyBackups {
         this.expiry = expiry;
         this.statistics = statistics;
         this.ticker = ticker;
-        this.keyPrefix = keyPrefix;
+        this.names = names;
         this.async = settings.backupAsync();
         this.timeoutMillis = settings.backupTimeoutMillis();
         this.oversized = new OversizedSessions(codec, statistics);
@@ -137,7 +137,7 @@ final class StickyBackups {
         }
         SessionStore.Sent sent;
         try {
-            sent = store.send(id.nodeId(), keyPrefix + id, frame, exp);
+            sent = store.send(id.nodeId(), names.of(id), frame, exp);
         } catch (StoreException e) {
             new StoreJob(id, frame, exp, fingerprint, false, state, null).failed(e);
             return;
@@ -178,7 +178,7 @@ final class StickyBackups {
             return;
         }
         try {
-            statistics.increment(health.deleteOrRepairLater(store, node, keyPrefix + id)
+            statistics.increment(health.deleteOrRepairLater(store, node, names.of(id))
                     ? Statistics.Counter.DELETES : Statistics.Counter.DELETES_DEFERRED);
         } catch (StoreException e) {
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
@@ -268,7 +268,7 @@ final class StickyBackups {
             }
             long epoch = health.epoch(node);
             try {
-                String key = keyPrefix + id;
+                String key = names.of(id);
                 // A touch that finds nothing (evicted, or the node restarted empty) stores in full, and
                 // so does one that took the place of a waiting store: memcached does not hold this yet.
                 boolean holdsThis = state.storedFingerprint == fingerprint && id.equals(state.storedUnderId);

@@ -18,19 +18,19 @@ public final class StickySessions {
     private final SessionCodec codec;
     private final Statistics statistics;
     private final Ticker ticker;
-    private final String keyPrefix;
+    private final SessionNames names;
     private final StickyBackups backups;
     /** Null with {@code sessionBackupAsync="false"}: every request compares its session. */
     private final DeferredComparisons comparisons;
 
     StickySessions(SessionStore store, NodeHealth health, SessionCodec codec, Statistics statistics, Ticker ticker,
-            String keyPrefix, StickyBackups backups, DeferredComparisons comparisons) {
+            SessionNames names, StickyBackups backups, DeferredComparisons comparisons) {
         this.store = store;
         this.health = health;
         this.codec = codec;
         this.statistics = statistics;
         this.ticker = ticker;
-        this.keyPrefix = keyPrefix;
+        this.names = names;
         this.backups = backups;
         this.comparisons = comparisons;
     }
@@ -76,7 +76,7 @@ public final class StickySessions {
         long start = ticker.nanoTime();
         byte[] bytes;
         try {
-            bytes = store.get(node, keyPrefix + id);
+            bytes = store.get(node, names.of(id));
             health.recordSuccess(node, ticker.nanoTime() - start);
         } catch (StoreException e) {
             health.failed(node, e);

@@ -106,10 +106,20 @@ class SessionFrameTest {
     @Test
     void unknownFlagBitsAreRejected() {
         byte[] bytes = encoded();
-        bytes[FLAGS_OFFSET] = 0x01;
+        bytes[FLAGS_OFFSET] = 0x04;
 
         String message = decodeError(bytes);
 
-        assertTrue(message.contains("flags 0x1"), message);
+        assertTrue(message.contains("flags 0x4"), message);
+    }
+
+    @Test
+    void anEncryptedFrameWithoutKeysSaysSo() {
+        byte[] bytes = encoded();
+        bytes[FLAGS_OFFSET] = FrameCipher.ENCRYPTED;
+
+        String message = decodeError(bytes);
+
+        assertTrue(message.contains("encrypted, and this Tomcat has no encryptionKeys"), message);
     }
 }

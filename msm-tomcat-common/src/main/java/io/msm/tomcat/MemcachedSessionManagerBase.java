@@ -209,6 +209,22 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return attributes.get(Settings.SERIAL_FILTER);
     }
 
+    public void setEncryptionKeys(String v) {
+        put(Settings.ENCRYPTION_KEYS, v);
+    }
+
+    public String getEncryptionKeys() {
+        return attributes.get(Settings.ENCRYPTION_KEYS);
+    }
+
+    public void setReadUnencryptedSessions(String v) {
+        put(Settings.READ_UNENCRYPTED_SESSIONS, v);
+    }
+
+    public String getReadUnencryptedSessions() {
+        return attributes.get(Settings.READ_UNENCRYPTED_SESSIONS);
+    }
+
     public void setSerialFilterMode(String v) {
         put(Settings.SERIAL_FILTER_MODE, v);
     }

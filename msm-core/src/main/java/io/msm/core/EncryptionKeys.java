@@ -1,0 +1,162 @@
+package io.msm.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The key file {@code encryptionKeys} names: one key a line, {@code <keyId>:<base64 of 32 random
+ * bytes>}; blank lines and lines starting with {@code #} are skipped. The first key encrypts, every
+ * key decrypts. One optional line {@code names:<base64 of 32 bytes>} holds the secret that turns
+ * session ids into memcached key names; without it the first key's bytes do. Names must not change
+ * while sessions live: a rotation first writes the first key's value on a {@code names} line.
+ * Key bytes never leave this class in text: messages name the file, the line and the key id.
+ */
+public final class EncryptionKeys {
+    private static final Logger LOG = LoggerFactory.getLogger(EncryptionKeys.class);
+    static final int KEY_BYTES = 32;
+    static final String NAMES_ID = "names";
+    private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,32}");
+    private static final String FORM = "<keyId>:<base64 of 32 random bytes>, for instance made with"
+            + " printf 'k1:%s\\n' \"$(head -c 32 /dev/urandom | base64)\"";
+
+    /** Key ids in file order to their bytes: the first encrypts. */
+    private final Map<String, byte[]> keys;
+    private final byte[] namesSecret;
+    private final String path;
+
+    private EncryptionKeys(Map<String, byte[]> keys, byte[] namesSecret, String path) {
+        this.keys = keys;
+        this.namesSecret = namesSecret;
+        this.path = path;
+    }
+
+    /**
+     * @param errors receives one line per problem, naming the attribute, the file and the line
+     * @return null when the file cannot be used
+     */
+    static EncryptionKeys read(String attribute, String file, List<String> errors) {
+        Path p = Paths.get(file);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            errors.add(attribute + ": the key file " + file + " cannot be read (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); write the path of a file with one"
+                    + " line " + FORM);
+            return null;
+        }
+        warnIfOthersCanRead(attribute, p);
+        Map<String, byte[]> keys = new LinkedHashMap<>();
+        byte[] names = null;
+        int before = errors.size();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).trim();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String where = attribute + ": line " + (i + 1) + " of " + file;
+            int colon = line.indexOf(':');
+            String id = colon < 0 ? "" : line.substring(0, colon).trim();
+            if (colon < 0 || !KEY_ID.matcher(id).matches()) {
+                errors.add(where + " does not start with a key id (1 to 32 letters, digits, '.', '_' or '-') and ':';"
+                        + " write " + FORM);
+                continue;
+            }
+            byte[] key;
+            try {
+                key = Base64.getDecoder().decode(line.substring(colon + 1).trim());
+            } catch (IllegalArgumentException e) {
+                errors.add(where + ": the key of '" + id + "' is not base64; write " + FORM);
+                continue;
+            }
+            if (key.length != KEY_BYTES) {
+                errors.add(where + ": the key of '" + id + "' holds " + key.length + " bytes, not " + KEY_BYTES
+                        + "; write " + FORM);
+            } else if (id.equals(NAMES_ID) ? names != null : keys.containsKey(id)) {
+                errors.add(where + ": the key id '" + id + "' appears twice; give every key its own id");
+            } else if (id.equals(NAMES_ID)) {
+                names = key;
+            } else {
+                keys.put(id, key);
+            }
+        }
+        if (keys.isEmpty() && errors.size() == before) {
+            errors.add(attribute + ": the key file " + file + " holds no key; write one line " + FORM);
+        }
+        if (errors.size() > before) {
+            return null;
+        }
+        return new EncryptionKeys(keys, names != null ? names : keys.values().iterator().next(), file);
+    }
+
+    /** A file group or others can read lets more people than Tomcat decrypt sessions. */
+    private static void warnIfOthersCanRead(String attribute, Path file) {
+        Set<PosixFilePermission> readable = EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            perms.retainAll(readable);
+            if (!perms.isEmpty()) {
+                LOG.warn("{}: the key file {} can be read by {}: whoever can read it can decrypt every session;"
+                        + " chmod 600 it, owned by the user Tomcat runs as", attribute, file,
+                        perms.contains(PosixFilePermission.OTHERS_READ) ? "every user of this machine" : "its group");
+            }
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: nothing to check
+        }
+    }
+
+    /** @return the id of the key new frames are encrypted with */
+    String currentId() {
+        return keys.keySet().iterator().next();
+    }
+
+    /** @return the key's bytes, or null when the file holds no key of that id (any more) */
+    byte[] key(String id) {
+        return keys.get(id);
+    }
+
+    /** @return the key ids in file order, for the start-up log: never the keys */
+    public List<String> ids() {
+        return Collections.unmodifiableList(new ArrayList<>(keys.keySet()));
+    }
+
+    public String path() {
+        return path;
+    }
+
+    /** A key for one purpose, derived so that no two purposes ever share key bytes. */
+    static byte[] derive(byte[] key, String purpose) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every Java runtime", e);
+        }
+    }
+
+    /** @return the secret of the keyed hash that names sessions in memcached */
+    byte[] namesKey() {
+        return derive(namesSecret, "msm session key names v1");
+    }
+}

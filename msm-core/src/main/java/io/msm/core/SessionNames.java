@@ -1,0 +1,63 @@
+package io.msm.core;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.Base64;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The memcached key of each thing a session keeps there: the storage key prefix, what the thing is,
+ * and the session's name. Without encryption the name is the session id. With encryption it is a
+ * keyed hash of the id (HMAC-SHA-256, 43 characters), so a dump of memcached's keys is no list of
+ * working session cookies; the node id stays in the cookie, so finding a session needs no lookup.
+ */
+final class SessionNames {
+    /** Base64url of 32 bytes, without padding. */
+    static final int HASHED_LENGTH = 43;
+
+    private final String prefix;
+    private final SecretKeySpec secret;
+    private final ThreadLocal<Mac> macs;
+
+    /** @param keys null: names are the ids themselves */
+    SessionNames(String prefix, EncryptionKeys keys) {
+        this.prefix = prefix;
+        this.secret = keys == null ? null : new SecretKeySpec(keys.namesKey(), "HmacSHA256");
+        this.macs = keys == null ? null : ThreadLocal.withInitial(this::newMac);
+    }
+
+    /** The key of the session's data. */
+    String of(SessionId id) {
+        return prefix + name(id);
+    }
+
+    /** The key of something else the session keeps, such as {@code "lock:"}. */
+    String of(String what, SessionId id) {
+        return prefix + what + name(id);
+    }
+
+    /** What an encrypted frame is bound to: the clear id, with the prefix that tells webapps apart. */
+    String owner(SessionId id) {
+        return prefix + id;
+    }
+
+    private String name(SessionId id) {
+        if (secret == null) {
+            return id.toString();
+        }
+        byte[] hash = macs.get().doFinal(id.toString().getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(hash);
+    }
+
+    private Mac newMac() {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(secret);
+            return mac;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every Java runtime", e);
+        }
+    }
+}

@@ -1,0 +1,245 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * encryptionKeys on the in-memory store: what memcached holds gives away neither content nor
+ * session ids, and nothing written there by someone else is read as a session.
+ */
+class EncryptionTest {
+    private static final SessionId ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
+    private static final SessionId OTHER = SessionId.of("0123456789ABCDEF0123456789ABCDEF", "n1", null);
+    private static final String MARKER = "PATIENT-MARKER-7731";
+
+    @TempDir
+    Path dir;
+    private final List<EngineHarness> tomcats = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        tomcats.forEach(EngineHarness::close);
+    }
+
+    private static String newKey(String id) {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return id + ":" + Base64.getEncoder().encodeToString(key);
+    }
+
+    private String keyFile(String name, String... lines) throws IOException {
+        Path file = dir.resolve(name);
+        Files.write(file, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file.toString();
+    }
+
+    private EngineHarness tomcat(String... attributes) throws Exception {
+        List<String> all = new ArrayList<>(List.of("sticky", "false", "lockingMode", "none"));
+        all.addAll(List.of(attributes));
+        EngineHarness t = tomcats.isEmpty() ? EngineHarness.start(all.toArray(new String[0]))
+                : tomcats.get(0).secondTomcat(all.toArray(new String[0]));
+        tomcats.add(t);
+        return t;
+    }
+
+    private static void store(EngineHarness t, SessionId id, String value) {
+        SessionChanges changes = new SessionChanges();
+        changes.attributeSet("user");
+        t.engine.nonSticky().store(EngineHarness.snapshot(id, t.time.millis(), Map.of("user", value)),
+                new SessionState(), changes);
+    }
+
+    private static String read(EngineHarness t, SessionId id) {
+        SessionSnapshot s = t.engine.nonSticky().open(id, new SessionState(), false);
+        return s == null ? null : (String) s.content().attributes().get("user");
+    }
+
+    /** Every key and value on both nodes, as text. */
+    private static String dump(EngineHarness t) {
+        StringBuilder sb = new StringBuilder();
+        for (String node : new String[] {"n1", "n2"}) {
+            for (String key : t.store.keys(node)) {
+                sb.append(key).append(" = ").append(new String(t.store.peek(node, key), StandardCharsets.ISO_8859_1))
+                        .append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void memcachedHoldsNeitherTheContentNorTheSessionId_andWithoutEncryptionItHoldsBoth() throws Exception {
+        EngineHarness clear = EngineHarness.start("sticky", "false", "lockingMode", "all");
+        tomcats.add(clear);
+        store(clear, ID, MARKER);
+        clear.engine.nonSticky().open(ID, new SessionState(), true); // leaves a lock key too
+        String clearDump = dump(clear);
+        assertTrue(clearDump.contains(MARKER), "the test can see content in clear");
+        assertTrue(clearDump.contains(ID.random()), "the test can see ids in clear");
+
+        EngineHarness t = EngineHarness.start("sticky", "false", "lockingMode", "all",
+                "encryptionKeys", keyFile("keys", newKey("k1")));
+        tomcats.add(t);
+        store(t, ID, MARKER);
+        t.engine.nonSticky().open(ID, new SessionState(), true);
+        String dump = dump(t);
+        assertTrue(t.store.keys("n1").size() >= 3 && t.store.keys("n2").size() >= 2, dump);
+        assertFalse(dump.contains(MARKER), dump);
+        assertFalse(dump.contains(ID.random()), dump);
+        assertFalse(dump.contains(ID.random().toLowerCase()), dump);
+        assertEquals(MARKER, read(t, ID));
+    }
+
+    @Test
+    void aChangedByteIsAMissingSession_warnedAndCounted() throws Exception {
+        EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
+        store(t, ID, MARKER);
+        for (String node : new String[] {"n1", "n2"}) {
+            for (String key : t.store.keys(node)) {
+                byte[] value = t.store.peek(node, key);
+                if (FrameCipher.isSealed(value)) {
+                    value[value.length - 20] ^= 1;
+                    t.store.put(node, key, value);
+                }
+            }
+        }
+        assertNull(read(t, ID));
+        assertTrue(t.count(Statistics.Counter.UNAUTHENTIC_SESSIONS) >= 1);
+        assertEquals(0, t.count(Statistics.Counter.UNDECODABLE_SESSIONS));
+    }
+
+    @Test
+    void aFrameCopiedUnderAnotherSessionsKeyDoesNotOpen() throws Exception {
+        EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
+        store(t, ID, MARKER);
+        store(t, OTHER, "bob");
+        NonStickyKeys keys = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, readKeys(t)),
+                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
+        t.store.put("n1", keys.data(OTHER), t.store.peek("n1", keys.data(ID)));
+        t.store.put("n2", keys.backup(OTHER), t.store.peek("n2", keys.backup(ID)));
+
+        assertNull(read(t, OTHER), "bob's session is not alice's");
+        assertEquals(1, t.count(Statistics.Counter.UNAUTHENTIC_SESSIONS), "refused, and the load stops there");
+        assertEquals(MARKER, read(t, ID));
+    }
+
+    private EncryptionKeys readKeys(EngineHarness t) {
+        List<String> errors = new ArrayList<>();
+        EncryptionKeys keys = EncryptionKeys.read("encryptionKeys", dir.resolve("keys").toString(), errors);
+        assertEquals(List.of(), errors);
+        return keys;
+    }
+
+    @Test
+    void aSessionUnderAKeyNoLongerInTheFileIsMissing() throws Exception {
+        String k1 = newKey("k1");
+        String names = "names:" + k1.substring(3);
+        EngineHarness before = tomcat("encryptionKeys", keyFile("old", k1));
+        store(before, ID, MARKER);
+        EngineHarness after = tomcat("encryptionKeys", keyFile("new", newKey("k2"), names));
+        assertNull(read(after, ID));
+        assertTrue(after.count(Statistics.Counter.UNAUTHENTIC_SESSIONS) >= 1);
+    }
+
+    @Test
+    void aSessionPlantedInClearIsRefused_unlessMigrating_andIsWrittenBackEncrypted() throws Exception {
+        String file = keyFile("keys", newKey("k1"));
+        EngineHarness t = tomcat("encryptionKeys", file);
+        store(t, ID, MARKER);
+        EngineHarness clear = tomcat();
+        SessionCodec codec = new SessionCodec(new SessionEngineIT.StringMapTranscoder(), List.of(),
+                new Statistics(), new Expiry(t.time), new SessionNames(EngineHarness.PREFIX, null), null, false);
+        byte[] planted = codec.frame(EngineHarness.snapshot(ID, t.time.millis(), Map.of("user", "mallory")));
+        for (String node : new String[] {"n1", "n2"}) {
+            for (String key : t.store.keys(node)) {
+                if (FrameCipher.isSealed(t.store.peek(node, key))) {
+                    t.store.put(node, key, planted);
+                }
+            }
+        }
+        assertNull(read(t, ID));
+        assertTrue(t.count(Statistics.Counter.UNAUTHENTIC_SESSIONS) >= 1);
+        assertNull(read(clear, ID), "a Tomcat without keys looks under other keys: the id is not a key");
+
+        EngineHarness migrating = tomcat("encryptionKeys", file, "readUnencryptedSessions", "true");
+        assertEquals("mallory", read(migrating, ID));
+        store(migrating, ID, "alice");
+        assertEquals("alice", read(t, ID), "written back encrypted: a Tomcat that refuses clear sessions reads it");
+    }
+
+    @Test
+    void rotationInTwoPassesKeepsEverySessionReadableOnEveryTomcat() throws Exception {
+        String k1 = newKey("k1");
+        String k2 = newKey("k2");
+        String names = "names:" + k1.substring(3);
+        EngineHarness old = tomcat("encryptionKeys", keyFile("a", k1));
+        store(old, ID, "alice");
+        // First pass: every Tomcat learns k2 and keeps encrypting with k1.
+        EngineHarness learned = tomcat("encryptionKeys", keyFile("b", k1, k2, names));
+        assertEquals("alice", read(learned, ID));
+        store(learned, OTHER, "bob");
+        assertEquals("bob", read(old, OTHER), "a Tomcat still on the old file reads it");
+        // Second pass: k2 encrypts.
+        EngineHarness rotated = tomcat("encryptionKeys", keyFile("c", k2, k1, names));
+        store(rotated, OTHER, "bob2");
+        assertEquals("bob2", read(learned, OTHER));
+        assertEquals("alice", read(rotated, ID));
+        // Last: k1 goes, once no session written under it lives.
+        store(rotated, ID, "alice2");
+        EngineHarness retired = tomcat("encryptionKeys", keyFile("d", k2, names));
+        assertEquals("alice2", read(retired, ID));
+        assertEquals("bob2", read(retired, OTHER));
+        assertEquals(0, retired.count(Statistics.Counter.UNAUTHENTIC_SESSIONS));
+    }
+
+    @Test
+    void aMalformedKeyFileStopsTheStartNamingTheLine_neverTheKey() throws Exception {
+        String good = newKey("k1");
+        String shortKey = "k2:" + Base64.getEncoder().encodeToString(new byte[16]);
+        String file = keyFile("bad", "# rotated 2026-12", good, shortKey, "k3 " + good.substring(3), good);
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> Settings.parse(
+                new LinkedHashMap<>(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", file))));
+        String message = e.getMessage();
+        assertTrue(message.contains("line 3 of " + file) && message.contains("16 bytes, not 32"), message);
+        assertTrue(message.contains("line 4 of " + file) && message.contains("does not start with a key id"), message);
+        assertTrue(message.contains("line 5 of " + file) && message.contains("'k1' appears twice"), message);
+        assertFalse(message.contains(good.substring(3)), "no key in the message");
+
+        ConfigurationException missing = assertThrows(ConfigurationException.class, () -> Settings.parse(
+                Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", dir.resolve("nope").toString())));
+        assertTrue(missing.getMessage().startsWith("encryptionKeys: the key file") || missing.getMessage()
+                .contains("encryptionKeys: the key file " + dir.resolve("nope") + " cannot be read"), missing.getMessage());
+    }
+
+    @Test
+    void readUnencryptedSessionsWithoutKeysHasNoEffect_andTheKeysAreNeverDescribed() throws Exception {
+        Settings without = Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "readUnencryptedSessions", "true"));
+        assertEquals(1, without.withoutEffect().size());
+        String key = newKey("k1");
+        Settings with = Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys",
+                keyFile("keys", key)));
+        assertNotNull(with.encryptionKeys());
+        assertFalse(with.describe().toString().contains(key.substring(3)));
+        assertTrue(with.describe().get("encryptionKeys").contains("[k1]"));
+    }
+}
