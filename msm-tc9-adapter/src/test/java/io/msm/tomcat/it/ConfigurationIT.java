@@ -66,7 +66,23 @@ class ConfigurationIT {
                         List.of("2 problems", "operationTimeout: 'fast'", "transcoderFactoryClass", "com.example.Nope")),
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "backupQueueSize", "0",
                         "serialFilter", "org.nrg.**;com..example.*"),
-                        List.of("2 problems", "backupQueueSize: '0'", "serialFilter", "'com..example.*'")));
+                        List.of("2 problems", "backupQueueSize: '0'", "serialFilter", "'com..example.*'")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "encryptionKeys", keyFileWithAShortKey()),
+                        List.of("encryptionKeys: line 2 of", "the key of 'k2' holds 5 bytes, not 32", "<keyId>:<base64")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "encryptionKeys", "/nonexistent/msm-keys"),
+                        List.of("encryptionKeys: the key file /nonexistent/msm-keys cannot be read")));
+    }
+
+    private static String keyFileWithAShortKey() {
+        try {
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("msm-keys", ".txt");
+            file.toFile().deleteOnExit();
+            java.nio.file.Files.write(file, ("k1:" + java.util.Base64.getEncoder().encodeToString(new byte[32])
+                    + "\nk2:c2hvcnQ=\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return file.toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @BeforeEach
