@@ -31,10 +31,13 @@ final class HealthCheck implements Runnable {
     private volatile boolean stopping;
 
     private final Statistics statistics;
+    /** A node's own word on why it fails is asked for, and logged, at most once a minute per node. */
+    private final OncePerMinute diagnoses;
 
     HealthCheck(List<MemcachedNode> nodes, SessionStore store, NodeHealth health, Ticker ticker,
-            Statistics statistics) {
+            Statistics statistics, java.time.Clock clock) {
         this.statistics = statistics;
+        this.diagnoses = new OncePerMinute(clock);
         this.nodes = nodes;
         this.store = store;
         this.health = health;
@@ -64,6 +67,22 @@ final class HealthCheck implements Runnable {
         markedAt.put(id, now);
     }
 
+    /**
+     * A node that refuses our credentials looks to the client like any failing node, and the client
+     * logs only "Auth failure" without naming it: the node is asked, and its answer logged once a
+     * minute while it lasts. The node stays down; sessions stay in memory.
+     */
+    private void diagnose(MemcachedNode node) {
+        if (!diagnoses.allow(node.id())) {
+            return;
+        }
+        String problem = store.problemReportedBy(node.id());
+        if (problem != null) {
+            LOG.error("memcached node {} {}. It counts as down: sessions stay in this Tomcat's memory and go to"
+                    + " other nodes; this line repeats at most once a minute while it lasts", node, problem);
+        }
+    }
+
     @Override
     public void run() {
         for (MemcachedNode node : nodes) {
@@ -71,6 +90,7 @@ final class HealthCheck implements Runnable {
             if (!store.isConnected(id)) {
                 // the client is reconnecting; marked down so that its return is noticed (NodeHealth.backSince)
                 health.markDown(id, "connection lost");
+                diagnose(node);
                 continue;
             }
             long start = ticker.nanoTime();
@@ -86,6 +106,7 @@ final class HealthCheck implements Runnable {
                     return;
                 }
                 health.failed(id, e);
+                diagnose(node);
             } catch (RuntimeException e) {
                 LOG.error("health check of memcached node {} failed unexpectedly", node, e);
             }

@@ -25,6 +25,8 @@ final class NodeHealth {
     private final Clock clock;
     private final long probeIntervalMillis;
     private final NodeRepairs repairs = new NodeRepairs();
+    /** A node that flaps (refused credentials, a bad network) logs its "marked down" once a minute. */
+    private final OncePerMinute downLines;
 
     NodeHealth(List<MemcachedNode> nodes, Predicate<String> connected, Clock clock, long probeIntervalMillis) {
         this(nodes, connected, clock, Ticker.SYSTEM, probeIntervalMillis);
@@ -38,6 +40,7 @@ final class NodeHealth {
         this.connected = connected;
         this.clock = clock;
         this.probeIntervalMillis = probeIntervalMillis;
+        this.downLines = new OncePerMinute(clock);
     }
 
     boolean isKnown(String nodeId) {
@@ -105,9 +108,10 @@ final class NodeHealth {
         s.failures.incrementAndGet();
         boolean wasUp = now >= s.downUntil;
         s.downUntil = now + probeIntervalMillis;
-        if (wasUp) {
-            LOG.warn("memcached node {} marked down ({}); sessions on it move to other nodes, probing again in {} ms",
-                    s.node, reason, probeIntervalMillis);
+        if (wasUp && downLines.allow(nodeId)) {
+            s.downLogged = true;
+            LOG.warn("memcached node {} marked down ({}); sessions on it move to other nodes, probing again in {} ms"
+                    + " (this line repeats at most once a minute)", s.node, reason, probeIntervalMillis);
         }
     }
 
@@ -120,7 +124,10 @@ final class NodeHealth {
         if (s.downUntil != 0) {
             s.downUntil = 0;
             s.backSince = clock.millis();
-            LOG.info("memcached node {} answers again", s.node);
+            if (s.downLogged) {
+                s.downLogged = false;
+                LOG.info("memcached node {} answers again", s.node);
+            }
         }
         // Exponentially weighted, so one slow answer does not move every new session.
         long avg = s.averageNanos;
@@ -252,6 +259,7 @@ final class NodeHealth {
         volatile long backSince;
         volatile long emptySince;
         volatile long lastProbeNanos;
+        volatile boolean downLogged;
         final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();
         final LatencyWindow latency;

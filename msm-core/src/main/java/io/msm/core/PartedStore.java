@@ -147,6 +147,11 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
+    public String problemReportedBy(String nodeId) {
+        return items.problemReportedBy(nodeId);
+    }
+
+    @Override
     public void awaitConnections(long maxMillis) throws InterruptedException {
         items.awaitConnections(maxMillis);
     }

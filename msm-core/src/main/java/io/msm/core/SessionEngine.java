@@ -46,7 +46,7 @@ public final class SessionEngine implements AutoCloseable {
                 keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions());
         this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,
                 PROBE_INTERVAL_MILLIS);
-        this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics);
+        this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock);
         this.backups = new BackupService(env.backupPool, statistics);
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);

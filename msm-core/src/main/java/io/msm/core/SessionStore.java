@@ -14,6 +14,15 @@ interface SessionStore extends AutoCloseable {
     /** @return true while the store holds an open connection to the node */
     boolean isConnected(String nodeId);
 
+    /**
+     * Asked when a node fails: what the node itself says is wrong with how this store talks to it
+     * (credentials refused, asked for credentials none are set), in words for the log; null when
+     * it says nothing of the kind or does not answer.
+     */
+    default String problemReportedBy(String nodeId) {
+        return null;
+    }
+
     /** Waits up to {@code maxMillis} for every node to connect, so the first requests see real state. */
     void awaitConnections(long maxMillis) throws InterruptedException;
 

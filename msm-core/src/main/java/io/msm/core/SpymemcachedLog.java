@@ -58,9 +58,20 @@ public final class SpymemcachedLog extends AbstractLogger {
         return log.isInfoEnabled();
     }
 
+    /**
+     * The client's lines about authentication and reconnects repeat for every operation and
+     * reconnect, without naming the node: msm logs each node event itself, rate-limited, and asks a
+     * node that refuses us for the cause ({@link SaslCheck}). These go to DEBUG.
+     */
+    private static final Pattern REPORTED_BY_MSM = Pattern.compile(
+            "(?i)auth failure|authentication|SASL|Closing, and reopening");
+
     @Override
     public void log(Level level, Object message, Throwable e) {
         String text = mask(String.valueOf(message)) + (e == null ? "" : " (" + mask(e.toString()) + ")");
+        if (REPORTED_BY_MSM.matcher(text).find()) {
+            level = Level.DEBUG;
+        }
         switch (level) {
             case TRACE:
             case DEBUG:

@@ -21,7 +21,11 @@ import net.spy.memcached.ConnectionFactoryBuilder;
 import net.spy.memcached.ConnectionObserver;
 import net.spy.memcached.FailureMode;
 import net.spy.memcached.MemcachedClient;
+import net.spy.memcached.internal.BulkFuture;
+import net.spy.memcached.internal.GetFuture;
 import net.spy.memcached.internal.OperationFuture;
+import net.spy.memcached.ops.OperationStatus;
+import net.spy.memcached.ops.StatusCode;
 import net.spy.memcached.MemcachedNode;
 import net.spy.memcached.auth.AuthDescriptor;
 import net.spy.memcached.auth.PlainCallbackHandler;
@@ -47,13 +51,18 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     private final Map<String, MemcachedClient> clients = new LinkedHashMap<>();
+    private final Map<String, io.msm.core.MemcachedNode> nodes = new LinkedHashMap<>();
+    private final SaslCheck saslCheck;
     private final long timeoutMillis;
     private final Ticker ticker;
 
     SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker) throws IOException {
         this.timeoutMillis = settings.operationTimeoutMillis();
         this.ticker = ticker;
+        this.saslCheck = settings.binaryProtocol()
+                ? new SaslCheck(settings.username(), settings.password(), settings.operationTimeoutMillis()) : null;
         for (io.msm.core.MemcachedNode node : nodes) {
+            this.nodes.put(node.id(), node);
             clients.put(node.id(), new MemcachedClient(connectionFactory(node, settings),
                     Collections.singletonList(new InetSocketAddress(node.host(), node.port()))));
         }
@@ -71,20 +80,25 @@ final class SpymemcachedStore implements SessionStore {
                 .setMaxReconnectDelay(2)
                 .setDaemon(true)
                 .setInitialObservers(Collections.<ConnectionObserver>singletonList(new ConnectionObserver() {
-                    private volatile boolean lost;
+                    /** A connection that drops every few seconds (refused credentials) logs once a minute. */
+                    private final OncePerMinute lines = new OncePerMinute(java.time.Clock.systemUTC());
+                    private volatile boolean lossLogged;
 
                     @Override
                     public void connectionEstablished(SocketAddress sa, int reconnectCount) {
-                        if (lost) {
-                            lost = false;
+                        if (lossLogged) {
+                            lossLogged = false;
                             LOG.info("memcached node {} connected again", node);
                         }
                     }
 
                     @Override
                     public void connectionLost(SocketAddress sa) {
-                        lost = true;
-                        LOG.warn("memcached node {} lost its connection; reconnecting", node);
+                        if (lines.allow("lost")) {
+                            lossLogged = true;
+                            LOG.warn("memcached node {} lost its connection; reconnecting (this line repeats at"
+                                    + " most once a minute)", node);
+                        }
                     }
                 }));
         if (settings.username() != null) {
@@ -107,6 +121,12 @@ final class SpymemcachedStore implements SessionStore {
             }
         }
         return false;
+    }
+
+    @Override
+    public String problemReportedBy(String nodeId) {
+        io.msm.core.MemcachedNode node = nodes.get(nodeId);
+        return node == null || saslCheck == null ? null : saslCheck.problem(node);
     }
 
     @Override
@@ -313,7 +333,11 @@ final class SpymemcachedStore implements SessionStore {
 
     private <T> T await(String nodeId, String op, Future<T> f) throws StoreException {
         try {
-            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            T result = f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            if (result == null || Boolean.FALSE.equals(result)) {
+                checkAnswer(nodeId, op, f);
+            }
+            return result;
         } catch (TimeoutException e) {
             f.cancel(false);
             throw new StoreException(nodeId, op + " on node " + nodeId + " timed out after " + timeoutMillis + " ms", e);
@@ -324,6 +348,28 @@ final class SpymemcachedStore implements SessionStore {
         } catch (ExecutionException | RuntimeException e) {
             throw failure(nodeId, op, e);
         }
+    }
+
+    /**
+     * A miss or a "not stored" is an answer; an error status is not. spymemcached gives a get that
+     * the node refused (a node with SASL that did not accept us answers every operation so) the
+     * same null as a miss: taken as one, a session would look gone while it is there.
+     */
+    private static void checkAnswer(String nodeId, String op, Future<?> f) throws StoreException {
+        OperationStatus status = f instanceof GetFuture ? ((GetFuture<?>) f).getStatus()
+                : f instanceof OperationFuture ? ((OperationFuture<?>) f).getStatus()
+                : f instanceof BulkFuture ? ((BulkFuture<?>) f).getStatus() : null;
+        StatusCode code = status == null ? null : status.getStatusCode();
+        if (code == null || status.isSuccess() || code == StatusCode.ERR_NOT_FOUND || code == StatusCode.ERR_EXISTS
+                || code == StatusCode.ERR_NOT_STORED) {
+            return;
+        }
+        String message = op + " on node " + nodeId + " answered " + SpymemcachedLog.mask(status.getMessage()) + " (" + code
+                + ")";
+        if (code == StatusCode.ERR_2BIG || code == StatusCode.ERR_NO_MEM || code == StatusCode.ERR_INVAL) {
+            throw StoreException.refused(nodeId, message, null);
+        }
+        throw new StoreException(nodeId, message, null);
     }
 
     private static StoreException failure(String nodeId, String op, Exception e) {

@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,6 +33,7 @@ public final class MemcachedServer implements AutoCloseable {
 
     private final int port;
     private final List<String> extraArgs;
+    private final Map<String, String> environment = new HashMap<>();
     private final Path log;
     private Process process;
     private boolean paused;
@@ -54,6 +57,61 @@ public final class MemcachedServer implements AutoCloseable {
             }
         }
         throw new AssertionError("memcached did not start: " + last.getMessage(), last);
+    }
+
+    /**
+     * Starts memcached with SASL ({@code -S}) and one user, in a password database made now with
+     * Cyrus SASL's {@code saslpasswd2}. Such a server answers the binary protocol only, and only
+     * after authentication: the text-protocol helpers of this class do not work on it.
+     */
+    public static MemcachedServer startWithSasl(String user, String password) {
+        try {
+            Path dir = Files.createTempDirectory("memcached-sasl-");
+            Path db = dir.resolve("sasldb");
+            String saslpasswd = findOnPath("saslpasswd2", "/usr/sbin/saslpasswd2");
+            Process p = new ProcessBuilder(saslpasswd, "-p", "-c", "-a", "memcached", "-f", db.toString(), user)
+                    .redirectErrorStream(true).start();
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(password.getBytes(StandardCharsets.UTF_8));
+            }
+            if (!p.waitFor(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
+                throw new AssertionError("saslpasswd2 did not make the password database: "
+                        + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            }
+            Files.write(dir.resolve("memcached.conf"), ("mech_list: plain\nsasldb_path: " + db + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            IOException last = null;
+            for (int attempt = 0; attempt < 3; attempt++) {
+                MemcachedServer server = new MemcachedServer(Loopback.freePort(), List.of("-S"));
+                server.environment.put("SASL_CONF_PATH", dir.toString());
+                try {
+                    server.launch();
+                    return server;
+                } catch (IOException e) {
+                    last = e;
+                }
+            }
+            throw new AssertionError("memcached with SASL did not start: " + last.getMessage(), last);
+        } catch (IOException e) {
+            throw new AssertionError("memcached with SASL could not be prepared: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while making the SASL password database", e);
+        }
+    }
+
+    private static String findOnPath(String name, String usual) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            File candidate = new File(dir, name);
+            if (candidate.canExecute()) {
+                return candidate.getPath();
+            }
+        }
+        if (new File(usual).canExecute()) {
+            return usual;
+        }
+        throw new AssertionError(name + " is missing (not on the PATH nor at " + usual + "), and the SASL tests"
+                + " need it to make memcached's password database; install it with: apt-get install -y sasl2-bin");
     }
 
     public int port() {
@@ -156,7 +214,9 @@ public final class MemcachedServer implements AutoCloseable {
             cmd.add("root"); // memcached refuses to run as root unless told which user to be
         }
         cmd.addAll(extraArgs);
-        process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        process = builder.start();
         RUNNING.add(process);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!Loopback.accepts(port)) {
