@@ -1,7 +1,7 @@
 package io.msm.core;
 
-import net.spy.memcached.CachedData;
-import net.spy.memcached.transcoders.Transcoder;
+import io.msm.shaded.net.spy.memcached.CachedData;
+import io.msm.shaded.net.spy.memcached.transcoders.Transcoder;
 
 /** Hands our frames to spymemcached untouched: no flags, no compression of its own. */
 final class RawBytes implements Transcoder<byte[]> {

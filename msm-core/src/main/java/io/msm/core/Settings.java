@@ -36,6 +36,12 @@ public final class Settings {
     public static final String PASSWORD = "password";
     public static final String SERIAL_FILTER = "serialFilter";
     public static final String SERIAL_FILTER_MODE = "serialFilterMode";
+    public static final String TLS = "tls";
+    public static final String TLS_TRUST_STORE_FILE = "tlsTrustStoreFile";
+    public static final String TLS_TRUST_STORE_PASSWORD = "tlsTrustStorePassword";
+    public static final String TLS_KEY_STORE_FILE = "tlsKeyStoreFile";
+    public static final String TLS_KEY_STORE_PASSWORD = "tlsKeyStorePassword";
+    public static final String TLS_HOSTNAME_VERIFICATION = "tlsHostnameVerification";
     public static final String ENCRYPTION_KEYS = "encryptionKeys";
     public static final String READ_UNENCRYPTED_SESSIONS = "readUnencryptedSessions";
 
@@ -62,6 +68,8 @@ public final class Settings {
     private final String password;
     private final String serialFilter;
     private final boolean serialFilterReportOnly;
+    /** Null without {@code tls="true"}. */
+    private final TlsContext tls;
     /** Null without {@code encryptionKeys}. */
     private final EncryptionKeys encryptionKeys;
     private final boolean readUnencryptedSessions;
@@ -117,6 +125,18 @@ public final class Settings {
                     + " refuses) or report (log each such class once and accept it, for migration)");
         }
         serialFilterReportOnly = mode.equals("report");
+        boolean tlsOn = p.bool(TLS, false);
+        boolean verifyHostnames = p.bool(TLS_HOSTNAME_VERIFICATION, true);
+        tls = tlsOn && enabled ? TlsContext.build(p.raw(TLS_TRUST_STORE_FILE), p.raw(TLS_TRUST_STORE_PASSWORD),
+                p.raw(TLS_KEY_STORE_FILE), p.raw(TLS_KEY_STORE_PASSWORD), verifyHostnames, p.errors) : null;
+        if (!tlsOn) {
+            for (String tlsOnly : new String[] {TLS_TRUST_STORE_FILE, TLS_TRUST_STORE_PASSWORD, TLS_KEY_STORE_FILE,
+                TLS_KEY_STORE_PASSWORD, TLS_HOSTNAME_VERIFICATION}) {
+                if (p.raw(tlsOnly) != null) {
+                    noEffect.add(tlsOnly + " (memcached is reached without TLS unless tls=\"true\")");
+                }
+            }
+        }
         String keyFile = p.raw(ENCRYPTION_KEYS);
         encryptionKeys = keyFile == null || !enabled ? null : EncryptionKeys.read(ENCRYPTION_KEYS, keyFile, p.errors);
         readUnencryptedSessions = p.bool(READ_UNENCRYPTED_SESSIONS, false);
@@ -247,6 +267,11 @@ public final class Settings {
         return serialFilterReportOnly;
     }
 
+    /** @return the TLS context for every node; null without {@code tls="true"} */
+    TlsContext tls() {
+        return tls;
+    }
+
     /** @return the keys that encrypt sessions and name them in memcached; null without {@code encryptionKeys} */
     public EncryptionKeys encryptionKeys() {
         return encryptionKeys;
@@ -287,6 +312,7 @@ public final class Settings {
         d.put(MEMCACHED_PROTOCOL, binaryProtocol ? "binary" : "text");
         d.put(USERNAME, username == null ? "(none)" : username);
         d.put(PASSWORD, password == null ? "(none)" : "****");
+        d.put(TLS, tls == null ? "false" : "true (" + tls + ")");
         d.put(ENCRYPTION_KEYS, encryptionKeys == null ? "(none: sessions and their key names are stored in clear)"
                 : encryptionKeys.path() + " (key ids " + encryptionKeys.ids() + ", the first encrypts)");
         if (encryptionKeys != null) {

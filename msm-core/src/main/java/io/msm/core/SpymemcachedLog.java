@@ -2,8 +2,8 @@ package io.msm.core;
 
 import java.util.regex.Pattern;
 
-import net.spy.memcached.compat.log.AbstractLogger;
-import net.spy.memcached.compat.log.Level;
+import io.msm.shaded.net.spy.memcached.compat.log.AbstractLogger;
+import io.msm.shaded.net.spy.memcached.compat.log.Level;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,10 +61,10 @@ public final class SpymemcachedLog extends AbstractLogger {
     /**
      * The client's lines about authentication and reconnects repeat for every operation and
      * reconnect, without naming the node: msm logs each node event itself, rate-limited, and asks a
-     * node that refuses us for the cause ({@link SaslCheck}). These go to DEBUG.
+     * node that refuses us for the cause ({@link ConnectionCheck}). These go to DEBUG.
      */
     private static final Pattern REPORTED_BY_MSM = Pattern.compile(
-            "(?i)auth failure|authentication|SASL|Closing, and reopening");
+            "(?i)auth failure|authentication|SASL|Closing, and reopening|TLS|SSL|handshake");
 
     @Override
     public void log(Level level, Object message, Throwable e) {

@@ -14,21 +14,22 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import net.spy.memcached.CASResponse;
-import net.spy.memcached.CASValue;
-import net.spy.memcached.ConnectionFactory;
-import net.spy.memcached.ConnectionFactoryBuilder;
-import net.spy.memcached.ConnectionObserver;
-import net.spy.memcached.FailureMode;
-import net.spy.memcached.MemcachedClient;
-import net.spy.memcached.internal.BulkFuture;
-import net.spy.memcached.internal.GetFuture;
-import net.spy.memcached.internal.OperationFuture;
-import net.spy.memcached.ops.OperationStatus;
-import net.spy.memcached.ops.StatusCode;
-import net.spy.memcached.MemcachedNode;
-import net.spy.memcached.auth.AuthDescriptor;
-import net.spy.memcached.auth.PlainCallbackHandler;
+import io.msm.shaded.net.spy.memcached.CASResponse;
+import io.msm.shaded.net.spy.memcached.CASValue;
+import io.msm.shaded.net.spy.memcached.ClientMode;
+import io.msm.shaded.net.spy.memcached.ConnectionFactory;
+import io.msm.shaded.net.spy.memcached.ConnectionFactoryBuilder;
+import io.msm.shaded.net.spy.memcached.ConnectionObserver;
+import io.msm.shaded.net.spy.memcached.FailureMode;
+import io.msm.shaded.net.spy.memcached.MemcachedClient;
+import io.msm.shaded.net.spy.memcached.internal.BulkFuture;
+import io.msm.shaded.net.spy.memcached.internal.GetFuture;
+import io.msm.shaded.net.spy.memcached.internal.OperationFuture;
+import io.msm.shaded.net.spy.memcached.ops.OperationStatus;
+import io.msm.shaded.net.spy.memcached.ops.StatusCode;
+import io.msm.shaded.net.spy.memcached.MemcachedNode;
+import io.msm.shaded.net.spy.memcached.auth.AuthDescriptor;
+import io.msm.shaded.net.spy.memcached.auth.PlainCallbackHandler;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SpymemcachedStore implements SessionStore {
     private static final Logger LOG = LoggerFactory.getLogger(SpymemcachedStore.class);
-    private static final String SPY_LOGGER_PROPERTY = "net.spy.log.LoggerImpl";
+    private static final String SPY_LOGGER_PROPERTY = "io.msm.shaded.net.spy.log.LoggerImpl";
 
     static {
         // spymemcached prints to stderr, keys included, unless told otherwise: send it where msm's own
@@ -52,15 +53,15 @@ final class SpymemcachedStore implements SessionStore {
 
     private final Map<String, MemcachedClient> clients = new LinkedHashMap<>();
     private final Map<String, io.msm.core.MemcachedNode> nodes = new LinkedHashMap<>();
-    private final SaslCheck saslCheck;
+    private final ConnectionCheck connectionCheck;
     private final long timeoutMillis;
     private final Ticker ticker;
 
     SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker) throws IOException {
         this.timeoutMillis = settings.operationTimeoutMillis();
         this.ticker = ticker;
-        this.saslCheck = settings.binaryProtocol()
-                ? new SaslCheck(settings.username(), settings.password(), settings.operationTimeoutMillis()) : null;
+        this.connectionCheck = new ConnectionCheck(settings.tls(), settings.binaryProtocol(), settings.username(),
+                settings.password(), settings.operationTimeoutMillis());
         for (io.msm.core.MemcachedNode node : nodes) {
             this.nodes.put(node.id(), node);
             clients.put(node.id(), new MemcachedClient(connectionFactory(node, settings),
@@ -70,6 +71,8 @@ final class SpymemcachedStore implements SessionStore {
 
     private static ConnectionFactory connectionFactory(final io.msm.core.MemcachedNode node, Settings settings) {
         ConnectionFactoryBuilder b = new ConnectionFactoryBuilder()
+                // The fork's default asks a single node for an ElastiCache cluster configuration.
+                .setClientMode(ClientMode.Static)
                 .setProtocol(settings.binaryProtocol() ? ConnectionFactoryBuilder.Protocol.BINARY
                         : ConnectionFactoryBuilder.Protocol.TEXT)
                 .setOpTimeout(settings.operationTimeoutMillis())
@@ -101,6 +104,16 @@ final class SpymemcachedStore implements SessionStore {
                         }
                     }
                 }));
+        TlsContext tls = settings.tls();
+        if (tls != null) {
+            // Once set, every connection to the node is TLS: a failed handshake is a failed connection.
+            b.setSSLContext(tls.sslContext());
+            if (tls.verifyHostnames()) {
+                b.setHostnameForTlsVerification(node.host());
+            } else {
+                b.setSkipTlsHostnameVerification(true);
+            }
+        }
         if (settings.username() != null) {
             b.setAuthDescriptor(new AuthDescriptor(new String[] {"PLAIN"},
                     new PlainCallbackHandler(settings.username(), settings.password())));
@@ -126,7 +139,7 @@ final class SpymemcachedStore implements SessionStore {
     @Override
     public String problemReportedBy(String nodeId) {
         io.msm.core.MemcachedNode node = nodes.get(nodeId);
-        return node == null || saslCheck == null ? null : saslCheck.problem(node);
+        return node == null ? null : connectionCheck.problem(node);
     }
 
     @Override

@@ -68,7 +68,7 @@ class SpymemcachedLogTest {
         jul.setLevel(Level.FINE);
         jul.addHandler(handler);
         try {
-            new SpymemcachedLog("io.msm.test.spy").log(net.spy.memcached.compat.log.Level.DEBUG, "op failed",
+            new SpymemcachedLog("io.msm.test.spy").log(io.msm.shaded.net.spy.memcached.compat.log.Level.DEBUG, "op failed",
                     new IllegalStateException("timed out on " + KEY, new RuntimeException("key=" + KEY)));
         } finally {
             jul.removeHandler(handler);

@@ -100,6 +100,17 @@ public final class MemcachedServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts memcached with TLS ({@code -Z}) on its port, presenting the given certificate. With
+     * {@code clientCa} it also requires a client certificate that CA signed (mutual TLS). The
+     * text-protocol helpers of this class do not speak TLS and do not work on it.
+     */
+    public static MemcachedServer startWithTls(Path certificate, Path key, Path clientCa) {
+        String options = "ssl_chain_cert=" + certificate + ",ssl_key=" + key
+                + (clientCa == null ? "" : ",ssl_ca_cert=" + clientCa + ",ssl_verify_mode=2");
+        return start("-Z", "-o", options);
+    }
+
     private static String findOnPath(String name, String usual) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
             File candidate = new File(dir, name);

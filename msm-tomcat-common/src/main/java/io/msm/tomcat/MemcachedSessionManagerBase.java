@@ -209,6 +209,46 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return attributes.get(Settings.SERIAL_FILTER);
     }
 
+    public void setTls(String v) {
+        put(Settings.TLS, v);
+    }
+
+    public String getTls() {
+        return attributes.get(Settings.TLS);
+    }
+
+    public void setTlsTrustStoreFile(String v) {
+        put(Settings.TLS_TRUST_STORE_FILE, v);
+    }
+
+    public String getTlsTrustStoreFile() {
+        return attributes.get(Settings.TLS_TRUST_STORE_FILE);
+    }
+
+    public void setTlsTrustStorePassword(String v) {
+        put(Settings.TLS_TRUST_STORE_PASSWORD, v);
+    }
+
+    public void setTlsKeyStoreFile(String v) {
+        put(Settings.TLS_KEY_STORE_FILE, v);
+    }
+
+    public String getTlsKeyStoreFile() {
+        return attributes.get(Settings.TLS_KEY_STORE_FILE);
+    }
+
+    public void setTlsKeyStorePassword(String v) {
+        put(Settings.TLS_KEY_STORE_PASSWORD, v);
+    }
+
+    public void setTlsHostnameVerification(String v) {
+        put(Settings.TLS_HOSTNAME_VERIFICATION, v);
+    }
+
+    public String getTlsHostnameVerification() {
+        return attributes.get(Settings.TLS_HOSTNAME_VERIFICATION);
+    }
+
     public void setEncryptionKeys(String v) {
         put(Settings.ENCRYPTION_KEYS, v);
     }

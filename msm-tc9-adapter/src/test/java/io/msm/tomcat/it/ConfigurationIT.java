@@ -69,6 +69,10 @@ class ConfigurationIT {
                         List.of("2 problems", "backupQueueSize: '0'", "serialFilter", "'com..example.*'")),
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "encryptionKeys", keyFileWithAShortKey()),
                         List.of("encryptionKeys: line 2 of", "the key of 'k2' holds 5 bytes, not 32", "<keyId>:<base64")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "tls", "true",
+                        "tlsTrustStoreFile", "/nonexistent/trust.p12", "tlsKeyStoreFile", keyFileWithAShortKey()),
+                        List.of("2 problems", "tlsTrustStoreFile: /nonexistent/trust.p12 cannot be used: no such file",
+                                "tlsKeyStoreFile", "not a PKCS12 or JKS store", "tlsKeyStorePassword")),
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "encryptionKeys", "/nonexistent/msm-keys"),
                         List.of("encryptionKeys: the key file /nonexistent/msm-keys cannot be read")));
     }

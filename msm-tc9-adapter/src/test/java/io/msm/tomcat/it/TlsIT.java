@@ -1,0 +1,157 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
+import io.msm.testkit.TestCertificates;
+
+/**
+ * tls="true" against memcached started with TLS and certificates made by the test: the right CA
+ * works in both modes, with a client certificate too; a wrong CA, a certificate for another host,
+ * a node without TLS or a missing client certificate is one SEVERE line per node naming the cause,
+ * sessions stay in memory, and nothing ever goes over a connection without TLS.
+ */
+class TlsIT {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final String APP = "/app";
+    private static final String SERVER_NAMES = "IP:127.0.0.1,DNS:localhost";
+
+    private final List<MemcachedServer> servers = new ArrayList<>();
+    private final List<TomcatNode> tomcats = new ArrayList<>();
+    private LogCapture log;
+    private TestCertificates ca;
+
+    @BeforeEach
+    void start() {
+        log = new LogCapture("");
+        ca = TestCertificates.newCa("good");
+    }
+
+    @AfterEach
+    void stop() {
+        log.close();
+        tomcats.forEach(TomcatNode::close);
+        servers.forEach(MemcachedServer::close);
+    }
+
+    private MemcachedServer tlsNode(TestCertificates signer, String names, boolean requireClientCertificate) {
+        Path[] cert = signer.signed("memcached-" + servers.size(), names);
+        MemcachedServer server = MemcachedServer.startWithTls(cert[0], cert[1], requireClientCertificate ? ca.caPem() : null);
+        servers.add(server);
+        return server;
+    }
+
+    private TomcatNode tomcat(String route, MemcachedServer[] nodes, String... attributes) {
+        Map<String, String> attrs = new LinkedHashMap<>();
+        attrs.put("memcachedNodes", nodes[0].node("n1") + "," + nodes[1].node("n2"));
+        attrs.put("tls", "true");
+        attrs.put("tlsTrustStoreFile", ca.trustStore().toString());
+        attrs.put("tlsTrustStorePassword", TestCertificates.STORE_PASSWORD);
+        for (int i = 0; i < attributes.length; i += 2) {
+            attrs.put(attributes[i], attributes[i + 1]);
+        }
+        TomcatNode node = new TomcatNode(route).webapp(APP, attrs);
+        tomcats.add(node);
+        return node.start();
+    }
+
+    /** A session set on one Tomcat is read on another after the first is gone: it went through memcached. */
+    private void sessionGoesThroughMemcached(MemcachedServer[] nodes, String... attributes) {
+        TomcatNode tomcat1 = tomcat("tomcat1", nodes, attributes);
+        TomcatNode tomcat2 = tomcat("tomcat2", nodes, attributes);
+        Browser user = new Browser();
+        assertEquals("alice", user.get(tomcat1.url("/app/s/set?name=alice")).get("attr.name"));
+        tomcat1.close();
+        assertEquals("alice", user.get(tomcat2.url("/app/s/get")).get("attr.name"), "read from memcached");
+        assertEquals(List.of(), problems());
+    }
+
+    private List<String> problems() {
+        return log.lines(r -> r.getLevel().intValue() >= Level.WARNING.intValue() && r.getLoggerName() != null
+                && r.getLoggerName().startsWith("io.msm"));
+    }
+
+    private List<String> severe() {
+        return log.lines(r -> r.getLevel() == Level.SEVERE && r.getLoggerName() != null
+                && r.getLoggerName().startsWith("io.msm"));
+    }
+
+    @ParameterizedTest(name = "sticky={0}")
+    @ValueSource(booleans = {true, false})
+    void theRightCaWorks(boolean sticky) {
+        MemcachedServer[] nodes = {tlsNode(ca, SERVER_NAMES, false), tlsNode(ca, SERVER_NAMES, false)};
+        sessionGoesThroughMemcached(nodes, sticky ? new String[] {"sessionBackupAsync", "false",
+            "sessionBackupTimeout", "5000"} : new String[] {"sticky", "false"});
+    }
+
+    @Test
+    void mutualTls_aClientCertificateTheNodeTrusts() {
+        MemcachedServer[] nodes = {tlsNode(ca, SERVER_NAMES, true), tlsNode(ca, SERVER_NAMES, true)};
+        sessionGoesThroughMemcached(nodes, "sticky", "false",
+                "tlsKeyStoreFile", ca.clientKeyStore("tomcat").toString(),
+                "tlsKeyStorePassword", TestCertificates.STORE_PASSWORD);
+    }
+
+    @Test
+    void hostnameVerificationOff_acceptsACertificateForAnotherHost() {
+        MemcachedServer[] nodes = {tlsNode(ca, "DNS:other.example", false), tlsNode(ca, "DNS:other.example", false)};
+        sessionGoesThroughMemcached(nodes, "sticky", "false", "tlsHostnameVerification", "false");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"unknown CA", "another host", "no TLS there", "no client certificate"})
+    void aTlsFailureIsOneSevereLinePerNode_sessionsStayInMemory_andNothingGoesInClear(String kind) {
+        MemcachedServer[] nodes = new MemcachedServer[2];
+        for (int i = 0; i < 2; i++) {
+            switch (kind) {
+                case "unknown CA":
+                    nodes[i] = tlsNode(TestCertificates.newCa("other"), SERVER_NAMES, false);
+                    break;
+                case "another host":
+                    nodes[i] = tlsNode(ca, "DNS:other.example", false);
+                    break;
+                case "no TLS there":
+                    nodes[i] = MemcachedServer.start();
+                    servers.add(nodes[i]);
+                    break;
+                default:
+                    nodes[i] = tlsNode(ca, SERVER_NAMES, true);
+            }
+        }
+        TomcatNode tomcat = tomcat("tomcat1", nodes);
+        Browser user = new Browser();
+        for (int i = 1; i <= 10; i++) {
+            Browser.Page page = user.get(tomcat.url("/app/s/set?step=" + i));
+            assertEquals(200, page.status());
+            assertEquals(String.valueOf(i), page.get("attr.step"), "served from memory");
+        }
+        Await.until("a SEVERE line for each node", WAIT, () -> severe().size() >= 2);
+        List<String> severe = severe();
+        assertEquals(2, severe.size(), String.valueOf(severe));
+        for (String line : severe) {
+            assertTrue(line.contains("TLS failed"), line);
+        }
+        assertTrue(severe.get(0).contains("n1") || severe.get(1).contains("n1"), String.valueOf(severe));
+        if (kind.equals("no TLS there")) {
+            for (MemcachedServer plain : nodes) {
+                assertEquals(List.of(), plain.keys(), "nothing was written without TLS");
+            }
+        }
+    }
+}
