@@ -15,7 +15,10 @@ import org.slf4j.LoggerFactory;
  * Which memcached nodes may be used now. A node is up while its connection is open and no
  * operation on it has failed within the last probe interval; after that interval the next
  * operation probes it again. New sessions go to regular nodes, to failover nodes only while no
- * regular node is up, and among the nodes allowed to the ones that answer fastest.
+ * regular node is up, and among the nodes allowed to the ones that answer fastest: whose recent
+ * health-check round trips are within a margin of the best. Over one site all nodes answer alike
+ * and share new sessions evenly; across sites a Tomcat gives them to its local memcached and keeps
+ * the remote one for backup copies and failover.
  */
 final class NodeHealth {
     private static final Logger LOG = LoggerFactory.getLogger(NodeHealth.class);
@@ -129,9 +132,6 @@ final class NodeHealth {
                 LOG.info("memcached node {} answers again", s.node);
             }
         }
-        // Exponentially weighted, so one slow answer does not move every new session.
-        long avg = s.averageNanos;
-        s.averageNanos = avg == 0 ? nanos : avg + (nanos - avg) / 8;
         s.latency.record(nanos);
     }
 
@@ -161,11 +161,15 @@ final class NodeHealth {
         return s == null ? 0 : s.epoch.get();
     }
 
-    /** Records the round trip of a health-check probe, for monitors. */
+    /**
+     * Records the round trip of a health-check probe: the same small operation on every node once a
+     * second, so the figures compare across nodes, unlike session operations whose sizes differ.
+     */
     void recordProbe(String nodeId, long nanos) {
         State s = states.get(nodeId);
         if (s != null) {
             s.lastProbeNanos = nanos;
+            s.probes.record(nanos);
         }
     }
 
@@ -218,14 +222,18 @@ final class NodeHealth {
         }
         long fastest = Long.MAX_VALUE;
         for (State s : up) {
-            fastest = Math.min(fastest, s.averageNanos);
+            long median = s.probes.median();
+            if (median > 0) {
+                fastest = Math.min(fastest, median);
+            }
         }
         // "Fastest" is a band, not a single node: nodes within twice the best time plus 1 ms share
-        // the new sessions, so equal nodes stay evenly loaded.
-        long bound = 2 * fastest + 1_000_000L;
+        // the new sessions, so equal nodes stay evenly loaded. A node not probed yet is in the band:
+        // right after start every node shares, and one slow first probe moves nothing (a median).
+        long bound = fastest == Long.MAX_VALUE ? Long.MAX_VALUE : 2 * fastest + 1_000_000L;
         List<State> band = new ArrayList<>();
         for (State s : up) {
-            if (s.averageNanos <= bound) {
+            if (s.probes.median() <= bound) {
                 band.add(s);
             }
         }
@@ -255,7 +263,7 @@ final class NodeHealth {
     private static final class State {
         final MemcachedNode node;
         volatile long downUntil;
-        volatile long averageNanos;
+        final ProbeTimes probes = new ProbeTimes();
         volatile long backSince;
         volatile long emptySince;
         volatile long lastProbeNanos;

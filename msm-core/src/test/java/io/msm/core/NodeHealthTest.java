@@ -89,8 +89,36 @@ class NodeHealthTest {
 
     @Test
     void pickPrefersNodesThatAnswerFaster() {
-        health.recordSuccess("n1", 100_000); // 0.1 ms
-        health.recordSuccess("n2", 50_000_000); // 50 ms
+        for (int i = 0; i < 3; i++) {
+            health.recordProbe("n1", 100_000); // 0.1 ms
+            health.recordProbe("n2", 50_000_000); // 50 ms
+        }
+
+        assertEquals(Set.of("n1"), picked());
+    }
+
+    @Test
+    void nodesNotProbedYetShareNewSessions_andOneSlowProbeMovesNothing() {
+        assertEquals(Set.of("n1", "n2"), picked(), "before any probe");
+        health.recordProbe("n1", 80_000_000); // a new connection's first answer
+        health.recordProbe("n2", 200_000);
+        health.recordProbe("n1", 150_000);
+        health.recordProbe("n2", 180_000);
+        health.recordProbe("n1", 160_000);
+        health.recordProbe("n2", 210_000);
+
+        assertEquals(Set.of("n1", "n2"), picked());
+    }
+
+    @Test
+    void aNodeThatBecomesSlowLeavesTheBandWithinAFewProbes() {
+        for (int i = 0; i < 5; i++) {
+            health.recordProbe("n1", 200_000);
+            health.recordProbe("n2", 200_000);
+        }
+        for (int i = 0; i < 3; i++) {
+            health.recordProbe("n2", 30_000_000); // behind a slow link now
+        }
 
         assertEquals(Set.of("n1"), picked());
     }

@@ -1,0 +1,32 @@
+package io.msm.core;
+
+import java.util.Arrays;
+
+/**
+ * A node's last few health-check round trips, and their median: what "answers fastest" means
+ * when new sessions choose a node. A median of five moves on a lasting change within seconds, and
+ * not on one slow answer (the first probe of a new connection, a pause of the JVM).
+ */
+final class ProbeTimes {
+    private static final int KEPT = 5;
+
+    private final long[] nanos = new long[KEPT];
+    private int count;
+    private int next;
+
+    synchronized void record(long roundTripNanos) {
+        nanos[next] = roundTripNanos;
+        next = (next + 1) % KEPT;
+        count = Math.min(count + 1, KEPT);
+    }
+
+    /** @return the median of the kept round trips, or 0 before the first */
+    synchronized long median() {
+        if (count == 0) {
+            return 0;
+        }
+        long[] kept = Arrays.copyOf(nanos, count);
+        Arrays.sort(kept);
+        return kept[count / 2];
+    }
+}

@@ -1,0 +1,113 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.msm.testkit.Await;
+import io.msm.testkit.DelayingProxy;
+import io.msm.testkit.MemcachedServer;
+
+/**
+ * Which node new sessions get, against real memcached: a node in another site (behind a proxy
+ * that adds 25 ms) gets none once the health check has timed it, and nodes that answer alike
+ * share new sessions evenly from the first second.
+ */
+class NodeChoiceIT {
+    private static final Duration WAIT = Duration.ofSeconds(15);
+    private static final int SESSIONS = 200;
+
+    private MemcachedServer local;
+    private MemcachedServer remote;
+    private DelayingProxy link;
+    private SessionEngine engine;
+
+    @AfterEach
+    void stop() {
+        if (engine != null) {
+            engine.close();
+        }
+        if (link != null) {
+            link.close();
+        }
+        local.close();
+        remote.close();
+    }
+
+    private SessionEngine start(String nodes, String sticky) throws Exception {
+        Settings settings = Settings.parse(Map.of("memcachedNodes", nodes, "sticky", sticky));
+        return SessionEngine.start(settings, new SessionEngineIT.StringMapTranscoder(), List.of(), "test_", "test",
+                Clock.systemUTC());
+    }
+
+    /** New session ids per node. */
+    private Map<String, Integer> newSessions() {
+        Map<String, Integer> perNode = new TreeMap<>();
+        for (int i = 0; i < SESSIONS; i++) {
+            String id = engine.newSessionId(String.format("%032X", i), null);
+            perNode.merge(SessionId.parse(id).nodeId(), 1, Integer::sum);
+        }
+        return perNode;
+    }
+
+    @Test
+    void nodesThatAnswerAlikeShareNewSessionsFromTheFirstSecond() throws Exception {
+        local = MemcachedServer.start();
+        remote = MemcachedServer.start();
+        engine = start(local.node("n1") + "," + remote.node("n2"), "true");
+
+        Map<String, Integer> perNode = newSessions();
+        assertEquals(2, perNode.size(), String.valueOf(perNode));
+        assertTrue(perNode.values().stream().allMatch(n -> n >= SESSIONS / 4), "even: " + perNode);
+    }
+
+    @Test
+    void oneSlowFirstAnswerDoesNotKeepANodeOutOfTheShare() throws Exception {
+        local = MemcachedServer.start();
+        remote = MemcachedServer.start();
+        link = DelayingProxy.start(remote.port(), 60);
+        engine = start(local.node("n1") + "," + link.node("n2"), "true");
+        Await.until("a slow first probe of n2", WAIT, () -> engine.nodeStatus().stream()
+                .anyMatch(n -> n.id().equals("n2") && n.lastProbeMicros() >= 50_000));
+        link.delay(0);
+
+        // A median of the last probes: two fast answers outvote the slow one, within seconds.
+        Await.until("n2 sharing new sessions again", Duration.ofSeconds(5), () -> newSessions().size() == 2);
+        Map<String, Integer> perNode = newSessions();
+        assertTrue(perNode.values().stream().allMatch(n -> n >= SESSIONS / 4), "even: " + perNode);
+    }
+
+    @Test
+    void aNodeInAnotherSiteGetsNoNewSessions_andStillHoldsBackupCopies() throws Exception {
+        local = MemcachedServer.start();
+        remote = MemcachedServer.start();
+        link = DelayingProxy.start(remote.port(), 25);
+        engine = start(local.node("n1") + "," + link.node("n2"), "false");
+
+        Await.until("the remote node timed by the health check", WAIT,
+                () -> newSessions().equals(Map.of("n1", SESSIONS)));
+        for (int round = 0; round < 3; round++) {
+            assertEquals(Map.of("n1", SESSIONS), newSessions(), "round " + round);
+        }
+        // The remote node is still used: non-sticky backup copies of the local node's sessions go there.
+        SessionId id = SessionId.parse(engine.newSessionId(String.format("%032X", 7), null));
+        SessionChanges changes = new SessionChanges();
+        changes.attributeSet("user");
+        engine.nonSticky().store(new SessionSnapshot(id, System.currentTimeMillis(), System.currentTimeMillis(), 1800,
+                null, new SessionContent(Map.of("user", "alice"), null)), new SessionState(), changes);
+        Await.until("the backup copy on the remote node", WAIT, () -> remote.keys().stream()
+                .anyMatch(k -> k.contains("backup:")));
+
+        // The link gets fast again: the node shares new sessions again within seconds.
+        link.delay(0);
+        Await.until("the node back in the band", WAIT, () -> newSessions().size() == 2);
+    }
+}

@@ -1,0 +1,110 @@
+package io.msm.testkit;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A TCP proxy on a free loopback port in front of a server, adding a delay to every answer: a
+ * memcached in another site, as seen from this one. Its threads are daemons; {@link #close} ends
+ * them and every connection.
+ */
+public final class DelayingProxy implements AutoCloseable {
+    private final ServerSocket listener;
+    private final int targetPort;
+    private volatile long delayMillis;
+    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+    private DelayingProxy(int targetPort, long delayMillis) throws IOException {
+        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.targetPort = targetPort;
+        this.delayMillis = delayMillis;
+        Thread acceptor = new Thread(this::accept, "delaying-proxy-" + listener.getLocalPort());
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    /** @param delayMillis added before each chunk of the server's answers is passed on */
+    public static DelayingProxy start(int targetPort, long delayMillis) {
+        try {
+            return new DelayingProxy(targetPort, delayMillis);
+        } catch (IOException e) {
+            throw new AssertionError("the delaying proxy did not start: " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return listener.getLocalPort();
+    }
+
+    /** @return id:host:port for {@code memcachedNodes} */
+    public String node(String id) {
+        return id + ":127.0.0.1:" + port();
+    }
+
+    public void delay(long millis) {
+        this.delayMillis = millis;
+    }
+
+    private void accept() {
+        while (!listener.isClosed()) {
+            try {
+                Socket client = listener.accept();
+                Socket server = new Socket();
+                server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
+                sockets.add(client);
+                sockets.add(server);
+                pump(client, server, false);
+                pump(server, client, true);
+            } catch (IOException e) {
+                // closed, or the server is gone: the client sees its connection fail
+            }
+        }
+    }
+
+    private void pump(Socket from, Socket to, boolean delayed) {
+        Thread t = new Thread(() -> {
+            byte[] buffer = new byte[64 * 1024];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (delayed && delayMillis > 0) {
+                        Thread.sleep(delayMillis);
+                    }
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            } catch (IOException | InterruptedException e) {
+                // one side closed
+            } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+            }
+        }, "delaying-proxy-pump");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            listener.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        sockets.forEach(DelayingProxy::closeQuietly);
+    }
+}
