@@ -42,6 +42,12 @@ final class Config {
             all.add(new Config("msm-" + mode.key, "msm " + mode.label, false, MemcachedSessionManager::new,
                     mode.attributes(memcachedNodes, null)));
         }
+        for (Mode mode : Mode.values()) {
+            Map<String, String> attributes = new LinkedHashMap<>(mode.attributes(memcachedNodes, null));
+            attributes.put("encryptionKeys", KeyFile.path());
+            all.add(new Config("enc-" + mode.key, "msm encrypted " + mode.label, false, MemcachedSessionManager::new,
+                    attributes));
+        }
         if (kryoAvailable()) {
             for (Mode mode : Mode.values()) {
                 all.add(new Config("kryo-" + mode.key, "msm Kryo " + mode.label, false, MemcachedSessionManager::new,
@@ -102,6 +108,30 @@ final class Config {
             return true;
         } catch (ClassNotFoundException e) {
             return false;
+        }
+    }
+
+    /** One key file for the encrypted configurations, made at the first use and deleted at exit. */
+    private static final class KeyFile {
+        private static String path;
+
+        static synchronized String path() {
+            if (path == null) {
+                try {
+                    java.nio.file.Path file = java.nio.file.Files.createTempFile("msm-bench-keys", ".txt");
+                    file.toFile().deleteOnExit();
+                    byte[] key = new byte[32];
+                    new java.security.SecureRandom().nextBytes(key);
+                    java.nio.file.Files.write(file, ("k1:" + java.util.Base64.getEncoder().encodeToString(key) + "\n")
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    java.nio.file.Files.setPosixFilePermissions(file,
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                    path = file.toString();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return path;
         }
     }
 

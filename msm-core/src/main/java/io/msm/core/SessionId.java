@@ -12,6 +12,19 @@ public final class SessionId {
     private final String jvmRoute;
     /** The id as the cookie carries it; built once, since every key and comparison uses it. */
     private final String text;
+    /** Its keyed hash ({@link SessionNames}), made once per id rather than once per key a request uses. */
+    private volatile Hashed hashed;
+
+    /** A name with the names object that made it: ids are not shared between engines, but may be. */
+    private static final class Hashed {
+        final Object by;
+        final String name;
+
+        Hashed(Object by, String name) {
+            this.by = by;
+            this.name = name;
+        }
+    }
 
     private SessionId(String random, String nodeId, String jvmRoute, String text) {
         this.random = random;
@@ -38,6 +51,16 @@ public final class SessionId {
             return null;
         }
         return new SessionId(head.substring(0, dash), head.substring(dash + 1), route, id);
+    }
+
+    /** @return the keyed hash {@code by} made of this id before, or null */
+    String hashedName(Object by) {
+        Hashed h = hashed;
+        return h != null && h.by == by ? h.name : null;
+    }
+
+    void hashedName(Object by, String name) {
+        hashed = new Hashed(by, name);
     }
 
     public String random() {

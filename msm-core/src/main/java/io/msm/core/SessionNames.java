@@ -47,8 +47,13 @@ final class SessionNames {
         if (secret == null) {
             return id.toString();
         }
-        byte[] hash = macs.get().doFinal(id.toString().getBytes(StandardCharsets.UTF_8));
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(hash);
+        String name = id.hashedName(this);
+        if (name == null) {
+            byte[] hash = macs.get().doFinal(id.toString().getBytes(StandardCharsets.UTF_8));
+            name = Base64.getUrlEncoder().withoutPadding().encodeToString(hash);
+            id.hashedName(this, name);
+        }
+        return name;
     }
 
     private Mac newMac() {

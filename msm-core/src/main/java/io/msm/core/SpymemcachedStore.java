@@ -64,12 +64,26 @@ final class SpymemcachedStore implements SessionStore {
                 settings.password(), settings.operationTimeoutMillis());
         for (io.msm.core.MemcachedNode node : nodes) {
             this.nodes.put(node.id(), node);
-            clients.put(node.id(), new MemcachedClient(connectionFactory(node, settings),
-                    Collections.singletonList(new InetSocketAddress(node.host(), node.port()))));
+            InetSocketAddress address = new InetSocketAddress(node.host(), node.port());
+            if (settings.username() == null) {
+                clients.put(node.id(), new MemcachedClient(connectionFactory(node, settings, null),
+                        Collections.singletonList(address)));
+            } else {
+                AuthenticatingClient.Relay relay = new AuthenticatingClient.Relay();
+                clients.put(node.id(), AuthenticatingClient.create(connectionFactory(node, settings, relay), address,
+                        relay));
+            }
         }
     }
 
-    private static ConnectionFactory connectionFactory(final io.msm.core.MemcachedNode node, Settings settings) {
+    /** @param relay with credentials: passes connection events to the client ({@link AuthenticatingClient}) */
+    private static ConnectionFactory connectionFactory(io.msm.core.MemcachedNode node, Settings settings,
+            AuthenticatingClient.Relay relay) {
+        List<ConnectionObserver> observers = new java.util.ArrayList<>(2);
+        observers.add(new NodeEvents(node));
+        if (relay != null) {
+            observers.add(relay);
+        }
         ConnectionFactoryBuilder b = new ConnectionFactoryBuilder()
                 // The fork's default asks a single node for an ElastiCache cluster configuration.
                 .setClientMode(ClientMode.Static)
@@ -82,28 +96,7 @@ final class SpymemcachedStore implements SessionStore {
                 .setFailureMode(FailureMode.Cancel)
                 .setMaxReconnectDelay(2)
                 .setDaemon(true)
-                .setInitialObservers(Collections.<ConnectionObserver>singletonList(new ConnectionObserver() {
-                    /** A connection that drops every few seconds (refused credentials) logs once a minute. */
-                    private final OncePerMinute lines = new OncePerMinute(java.time.Clock.systemUTC());
-                    private volatile boolean lossLogged;
-
-                    @Override
-                    public void connectionEstablished(SocketAddress sa, int reconnectCount) {
-                        if (lossLogged) {
-                            lossLogged = false;
-                            LOG.info("memcached node {} connected again", node);
-                        }
-                    }
-
-                    @Override
-                    public void connectionLost(SocketAddress sa) {
-                        if (lines.allow("lost")) {
-                            lossLogged = true;
-                            LOG.warn("memcached node {} lost its connection; reconnecting (this line repeats at"
-                                    + " most once a minute)", node);
-                        }
-                    }
-                }));
+                .setInitialObservers(observers);
         TlsContext tls = settings.tls();
         if (tls != null) {
             // Once set, every connection to the node is TLS: a failed handshake is a failed connection.
@@ -119,6 +112,34 @@ final class SpymemcachedStore implements SessionStore {
                     new PlainCallbackHandler(settings.username(), settings.password())));
         }
         return b.build();
+    }
+
+    /** Logs a node's lost and regained connection; a connection that drops every few seconds, once a minute. */
+    private static final class NodeEvents implements ConnectionObserver {
+        private final io.msm.core.MemcachedNode node;
+        private final OncePerMinute lines = new OncePerMinute(java.time.Clock.systemUTC());
+        private volatile boolean lossLogged;
+
+        NodeEvents(io.msm.core.MemcachedNode node) {
+            this.node = node;
+        }
+
+        @Override
+        public void connectionEstablished(SocketAddress sa, int reconnectCount) {
+            if (lossLogged) {
+                lossLogged = false;
+                LOG.info("memcached node {} connected again", node);
+            }
+        }
+
+        @Override
+        public void connectionLost(SocketAddress sa) {
+            if (lines.allow("lost")) {
+                lossLogged = true;
+                LOG.warn("memcached node {} lost its connection; reconnecting (this line repeats at most once a"
+                        + " minute)", node);
+            }
+        }
     }
 
     @Override

@@ -20,6 +20,9 @@ final class ContextExample {
     /** For a balancer that sends any request anywhere (conf-examples/apache/msm-nonsticky.conf). */
     static final String NONSTICKY = "xnat-nonsticky.xml";
 
+    /** TLS, SASL and encryption (conf-examples/memcached/memcached-tls.conf on the memcached side). */
+    static final String SECURE = "xnat-secure.xml";
+
     private static final String MC1 = "mc1.example.org:11211";
     private static final String MC2 = "mc2.example.org:11211";
 
@@ -43,11 +46,16 @@ final class ContextExample {
         return extraAttributes.isEmpty() ? xml : withManagerAttributes(xml, name, extraAttributes);
     }
 
+    /** A file the example names at a path of the operator's machine, such as /etc/msm/keys, made by the test elsewhere. */
+    static String withFile(String xml, String name, String examplePath, Path testPath) {
+        return replaceOnce(xml, name, examplePath, testPath.toString());
+    }
+
     private static String replaceOnce(String xml, String name, String from, String to) {
         int at = xml.indexOf(from);
         if (at < 0 || xml.indexOf(from, at + 1) >= 0) {
             throw new AssertionError(file(name) + " should name " + from + " exactly once, as the end-to-end tests"
-                    + " replace it with a memcached of theirs");
+                    + " replace it with one of theirs");
         }
         return xml.substring(0, at) + to + xml.substring(at + from.length());
     }

@@ -8,6 +8,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,6 +57,15 @@ final class TomcatInstance implements AutoCloseable {
      */
     static TomcatInstance start(TomcatLine line, String route, Path base, Path webapp, String contextXml)
             throws IOException {
+        return start(line, route, base, webapp, contextXml, Map.of());
+    }
+
+    /**
+     * @param catalinaProperties lines added to conf/catalina.properties, where an operator keeps what a
+     *     context file refers to as {@code ${name}} (Tomcat sets them as system properties)
+     */
+    static TomcatInstance start(TomcatLine line, String route, Path base, Path webapp, String contextXml,
+            Map<String, String> catalinaProperties) throws IOException {
         int port = Loopback.freePort();
         Path home = line.home();
         for (String dir : new String[] {"conf/Catalina/localhost", "lib", "logs", "temp", "webapps", "work"}) {
@@ -79,6 +89,9 @@ final class TomcatInstance implements AutoCloseable {
                   </Service>
                 </Server>
                 """.formatted(port, route));
+        StringBuilder properties = new StringBuilder();
+        catalinaProperties.forEach((k, v) -> properties.append('\n').append(k).append('=').append(v).append('\n'));
+        Files.writeString(base.resolve("conf/catalina.properties"), properties, StandardOpenOption.APPEND);
         Files.writeString(base.resolve("conf/tomcat-users.xml"), """
                 <tomcat-users>
                   <user username="alice" password="secret" roles="user"/>

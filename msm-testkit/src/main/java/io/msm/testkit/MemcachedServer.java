@@ -64,7 +64,7 @@ public final class MemcachedServer implements AutoCloseable {
      * Cyrus SASL's {@code saslpasswd2}. Such a server answers the binary protocol only, and only
      * after authentication: the text-protocol helpers of this class do not work on it.
      */
-    public static MemcachedServer startWithSasl(String user, String password) {
+    public static MemcachedServer startWithSasl(String user, String password, String... extraArgs) {
         try {
             Path dir = Files.createTempDirectory("memcached-sasl-");
             Path db = dir.resolve("sasldb");
@@ -82,7 +82,9 @@ public final class MemcachedServer implements AutoCloseable {
                     .getBytes(StandardCharsets.UTF_8));
             IOException last = null;
             for (int attempt = 0; attempt < 3; attempt++) {
-                MemcachedServer server = new MemcachedServer(Loopback.freePort(), List.of("-S"));
+                List<String> args = new ArrayList<>(List.of("-S"));
+                args.addAll(List.of(extraArgs));
+                MemcachedServer server = new MemcachedServer(Loopback.freePort(), args);
                 server.environment.put("SASL_CONF_PATH", dir.toString());
                 try {
                     server.launch();
@@ -106,9 +108,14 @@ public final class MemcachedServer implements AutoCloseable {
      * text-protocol helpers of this class do not speak TLS and do not work on it.
      */
     public static MemcachedServer startWithTls(Path certificate, Path key, Path clientCa) {
+        return start(tlsArgs(certificate, key, clientCa));
+    }
+
+    /** @return the arguments that turn TLS on, for {@link #startWithTls} or with {@link #startWithSasl} */
+    public static String[] tlsArgs(Path certificate, Path key, Path clientCa) {
         String options = "ssl_chain_cert=" + certificate + ",ssl_key=" + key
                 + (clientCa == null ? "" : ",ssl_ca_cert=" + clientCa + ",ssl_verify_mode=2");
-        return start("-Z", "-o", options);
+        return new String[] {"-Z", "-o", options};
     }
 
     private static String findOnPath(String name, String usual) {
