@@ -9,7 +9,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs session backups off the request thread, in order per session. At most one backup per
@@ -19,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * down instead of growing the heap.
  */
 final class BackupService {
-    private static final Logger LOG = LoggerFactory.getLogger(BackupService.class);
+    private static final Logger LOG = Logs.get(BackupService.class);
 
     /** One backup of one session. */
     interface Job {

@@ -7,7 +7,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Sticky mode with asynchronous backups: when a session is transcoded and compared with memcached.
@@ -17,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * the last request of a burst. Transcoding is most of what a backup costs the request thread.
  */
 final class DeferredComparisons {
-    private static final Logger LOG = LoggerFactory.getLogger(DeferredComparisons.class);
+    private static final Logger LOG = Logs.get(DeferredComparisons.class);
     /**
      * How long a change made through the session API may wait when the session was compared less
      * than this long ago. The first change after a quiet spell is written at once; a session changed

@@ -21,7 +21,6 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The key file {@code encryptionKeys} names: one key a line, {@code <keyId>:<base64 of 32 random
@@ -32,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * Key bytes never leave this class in text: messages name the file, the line and the key id.
  */
 public final class EncryptionKeys {
-    private static final Logger LOG = LoggerFactory.getLogger(EncryptionKeys.class);
+    private static final Logger LOG = Logs.get(EncryptionKeys.class);
     static final int KEY_BYTES = 32;
     static final String NAMES_ID = "names";
     private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,32}");

@@ -3,7 +3,6 @@ package io.msm.core;
 import java.util.List;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Asks every connected node for a key that is not there, once a second; the answer, or its absence,
@@ -12,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * again first gets the writes it missed ({@link NodeRepairs}), then requests.
  */
 final class HealthCheck implements Runnable {
-    private static final Logger LOG = LoggerFactory.getLogger(HealthCheck.class);
+    private static final Logger LOG = Logs.get(HealthCheck.class);
     /** How often every node is asked. */
     static final long INTERVAL_MILLIS = 1000;
     /** Kept on every node by this engine alone; its absence after a restart says the node came back empty. */

@@ -9,7 +9,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Which memcached nodes may be used now. A node is up while its connection is open and no
@@ -21,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * the remote one for backup copies and failover.
  */
 final class NodeHealth {
-    private static final Logger LOG = LoggerFactory.getLogger(NodeHealth.class);
+    private static final Logger LOG = Logs.get(NodeHealth.class);
 
     private final Map<String, State> states = new LinkedHashMap<>();
     private final Predicate<String> connected;

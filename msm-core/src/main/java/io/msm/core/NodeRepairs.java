@@ -9,7 +9,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Deletes and markers that could not reach a node, done once it answers again. A node that hung or
@@ -19,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * {@link NodeHealth} does not offer the node to requests.
  */
 final class NodeRepairs {
-    private static final Logger LOG = LoggerFactory.getLogger(NodeRepairs.class);
+    private static final Logger LOG = Logs.get(NodeRepairs.class);
     /** Beyond this the oldest are dropped: their keys expire on their own, only later. */
     static final int MAX_PENDING = 100_000;
 

@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.Map;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Non-sticky mode's reads: a session comes from its node, or from the backup copy while the node is
@@ -12,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * node gets the backup's copy back). A session removed or idle-expired anywhere is not loaded.
  */
 final class NonStickyLoader {
-    private static final Logger LOG = LoggerFactory.getLogger(NonStickyLoader.class);
+    private static final Logger LOG = Logs.get(NonStickyLoader.class);
     /** For a marker whose session's timeout cannot be read: a day outlives any usual copy. */
     private static final int UNKNOWN_TIMEOUT_SECONDS = 86_400;
 

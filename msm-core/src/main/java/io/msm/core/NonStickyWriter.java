@@ -8,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Non-sticky mode's writes at the end of a request. The session's node gets its copy at once, and
@@ -17,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * ({@link ClusterWriter}); an unchanged session writes only its validity record, and that rarely.
  */
 final class NonStickyWriter {
-    private static final Logger LOG = LoggerFactory.getLogger(NonStickyWriter.class);
+    private static final Logger LOG = Logs.get(NonStickyWriter.class);
     private static final int MAX_MERGES = 20;
 
     private final SessionStore store;

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A session larger than any Tomcat could read back (the transcoder's {@code maxbytes}) or than msm
@@ -15,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * which attributes make it so, for the webapp's authors.
  */
 final class OversizedSessions {
-    private static final Logger LOG = LoggerFactory.getLogger(OversizedSessions.class);
+    private static final Logger LOG = Logs.get(OversizedSessions.class);
     static final long MAX_FRAME = (long) PartedStore.MAX_PARTS * PartedStore.PART_SIZE;
 
     private final SessionCodec codec;

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Snapshots to stored frames and back: the transcoder that writes new frames, every transcoder
@@ -13,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * Bytes that do not decode are logged, counted, and become a missing session.
  */
 final class SessionCodec {
-    private static final Logger LOG = LoggerFactory.getLogger(SessionCodec.class);
+    private static final Logger LOG = Logs.get(SessionCodec.class);
 
     private final Transcoder writer;
     private final Map<Integer, Transcoder> readers = new HashMap<>();

@@ -7,7 +7,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The engine an adapter talks to, and where its parts are put together: it names new sessions,
@@ -16,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * problem is logged, counted, and the session stays in memory.
  */
 public final class SessionEngine implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(SessionEngine.class);
+    private static final Logger LOG = Logs.get(SessionEngine.class);
     /** How long a node that failed an operation is skipped before it is tried again. */
     static final long PROBE_INTERVAL_MILLIS = 2000;
     /** Tomcat's default: 16 random bytes, written as 32 hexadecimal digits. */

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Set;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Checks a session id from a cookie or URL against the form msm gives ids, before anything uses it:
@@ -16,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * names a node that does not exist.
  */
 final class SessionIdFormat {
-    private static final Logger LOG = LoggerFactory.getLogger(SessionIdFormat.class);
+    private static final Logger LOG = Logs.get(SessionIdFormat.class);
     /** The shortest random part accepted: Tomcat's own generator writes 32 characters by default. */
     static final int MIN_RANDOM = 16;
     static final int MAX_ROUTE = 64;

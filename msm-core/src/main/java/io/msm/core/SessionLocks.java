@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Cluster-wide session locks for non-sticky mode: a lock is a memcached {@code add} of the lock key
@@ -20,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * where the protocol gives none, its token value).
  */
 final class SessionLocks {
-    private static final Logger LOG = LoggerFactory.getLogger(SessionLocks.class);
+    private static final Logger LOG = Logs.get(SessionLocks.class);
     private static final long FIRST_PAUSE_MILLIS = 2;
     private static final long MAX_PAUSE_MILLIS = 50;
 

@@ -6,7 +6,6 @@ import io.msm.shaded.net.spy.memcached.compat.log.AbstractLogger;
 import io.msm.shaded.net.spy.memcached.compat.log.Level;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * spymemcached's log, passed on to slf4j with every memcached key blanked out: our keys hold
@@ -25,7 +24,7 @@ public final class SpymemcachedLog extends AbstractLogger {
 
     public SpymemcachedLog(String name) {
         super(name);
-        this.log = LoggerFactory.getLogger(name);
+        this.log = Logs.get(name);
     }
 
     static String mask(String text) {

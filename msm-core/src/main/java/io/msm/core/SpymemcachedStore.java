@@ -32,7 +32,6 @@ import io.msm.shaded.net.spy.memcached.auth.AuthDescriptor;
 import io.msm.shaded.net.spy.memcached.auth.PlainCallbackHandler;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The {@link SessionStore} over spymemcached: one client per node, because the session id already
@@ -40,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * client, including its own refusals, becomes a {@link StoreException} naming the node.
  */
 final class SpymemcachedStore implements SessionStore {
-    private static final Logger LOG = LoggerFactory.getLogger(SpymemcachedStore.class);
+    private static final Logger LOG = Logs.get(SpymemcachedStore.class);
     private static final String SPY_LOGGER_PROPERTY = "io.msm.shaded.net.spy.log.LoggerImpl";
 
     static {

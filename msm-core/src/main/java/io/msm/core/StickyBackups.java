@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Sticky mode's writes: a session's backup after a request (skipped when memcached holds it, a touch
@@ -19,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * session goes through {@link BackupService} in order; a removal is never overtaken by a late backup.
  */
 final class StickyBackups {
-    private static final Logger LOG = LoggerFactory.getLogger(StickyBackups.class);
+    private static final Logger LOG = Logs.get(StickyBackups.class);
 
     private final SessionStore store;
     private final NodeHealth health;

@@ -3,7 +3,6 @@ package io.msm.core;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Sticky mode, the adapter's side of it: a session lives in this Tomcat's memory, is loaded from
@@ -11,7 +10,7 @@ import org.slf4j.LoggerFactory;
  * names another Tomcat, and is backed up after the requests that may have changed it.
  */
 public final class StickySessions {
-    private static final Logger LOG = LoggerFactory.getLogger(StickySessions.class);
+    private static final Logger LOG = Logs.get(StickySessions.class);
 
     private final SessionStore store;
     private final NodeHealth health;

@@ -66,6 +66,20 @@ final class TomcatInstance implements AutoCloseable {
      */
     static TomcatInstance start(TomcatLine line, String route, Path base, Path webapp, String contextXml,
             Map<String, String> catalinaProperties) throws IOException {
+        return start(line, route, base, webapp, contextXml, catalinaProperties, false);
+    }
+
+    /**
+     * As {@link #start(TomcatLine, String, Path, Path, String)}, with the host checking every second
+     * for a changed context file (a redeploy) or web.xml (a reload), as a production host does.
+     */
+    static TomcatInstance startAutoDeploying(TomcatLine line, String route, Path base, Path webapp, String contextXml)
+            throws IOException {
+        return start(line, route, base, webapp, contextXml, Map.of(), true);
+    }
+
+    private static TomcatInstance start(TomcatLine line, String route, Path base, Path webapp, String contextXml,
+            Map<String, String> catalinaProperties, boolean autoDeploy) throws IOException {
         int port = Loopback.freePort();
         Path home = line.home();
         for (String dir : new String[] {"conf/Catalina/localhost", "lib", "logs", "temp", "webapps", "work"}) {
@@ -82,13 +96,13 @@ final class TomcatInstance implements AutoCloseable {
                 <Server port="-1" shutdown="SHUTDOWN">
                   <Service name="Catalina">
                     <Connector port="%d" address="127.0.0.1" protocol="HTTP/1.1" connectionTimeout="20000"/>
-                    <Engine name="Catalina" defaultHost="localhost" jvmRoute="%s">
+                    <Engine name="Catalina" defaultHost="localhost" jvmRoute="%s" backgroundProcessorDelay="%d">
                       <Realm className="org.apache.catalina.realm.MemoryRealm" pathname="conf/tomcat-users.xml"/>
-                      <Host name="localhost" appBase="webapps" unpackWARs="true" autoDeploy="false"/>
+                      <Host name="localhost" appBase="webapps" unpackWARs="true" autoDeploy="%s"/>
                     </Engine>
                   </Service>
                 </Server>
-                """.formatted(port, route));
+                """.formatted(port, route, autoDeploy ? 1 : 10, autoDeploy));
         StringBuilder properties = new StringBuilder();
         catalinaProperties.forEach((k, v) -> properties.append('\n').append(k).append('=').append(v).append('\n'));
         Files.writeString(base.resolve("conf/catalina.properties"), properties, StandardOpenOption.APPEND);
@@ -153,6 +167,11 @@ final class TomcatInstance implements AutoCloseable {
         }
     }
 
+    /** The webapp answers its ping. */
+    boolean isAvailable() {
+        return answers();
+    }
+
     private boolean answers() {
         if (!Loopback.accepts(port)) {
             return false;
@@ -189,6 +208,11 @@ final class TomcatInstance implements AutoCloseable {
 
     boolean isRunning() {
         return process != null && process.isAlive();
+    }
+
+    /** webapps/xnat: the exploded webapp */
+    Path webappDir() {
+        return base.resolve("webapps").resolve(CONTEXT.substring(1));
     }
 
     /** conf/Catalina/localhost/xnat.xml: the webapp's context file, holding the {@code <Manager>} */

@@ -10,7 +10,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+
+import io.msm.core.Logs;
 
 import io.msm.core.SessionContent;
 import io.msm.core.Transcoder;
@@ -35,7 +36,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     public static final int KRYO = 2;
     private static final int FORMAT_WITHOUT_KIND = 1;
     private static final int FORMAT = 2;
-    private static final Logger LOG = LoggerFactory.getLogger(AttributeTranscoder.class);
+    private static final Logger LOG = Logs.get(AttributeTranscoder.class);
 
     protected final SerialFilter filter;
     /** Messages already logged, so that a busy webapp does not flood the log. */

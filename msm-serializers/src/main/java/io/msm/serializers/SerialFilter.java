@@ -9,7 +9,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+
+import io.msm.core.Logs;
 
 /**
  * Decides, by name and before a class is loaded, which classes session bytes may name, and bounds
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * {@code !*} never reaches what would follow.
  */
 public final class SerialFilter {
-    private static final Logger LOG = LoggerFactory.getLogger(SerialFilter.class);
+    private static final Logger LOG = Logs.get(SerialFilter.class);
     public static final String ATTRIBUTE = "serialFilter";
 
     public static final int DEFAULT_MAX_DEPTH = 500;

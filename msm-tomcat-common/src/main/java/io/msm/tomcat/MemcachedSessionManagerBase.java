@@ -16,7 +16,6 @@ import org.apache.catalina.Valve;
 import org.apache.catalina.session.ManagerBase;
 import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
-import org.apache.juli.logging.LogFactory;
 
 import io.msm.core.ConfigurationException;
 import io.msm.core.SessionEngine;
@@ -37,7 +36,7 @@ import io.msm.core.Settings;
  */
 public abstract class MemcachedSessionManagerBase extends ManagerBase
         implements LocalSessions, RequestGate, PrincipalStorage {
-    private static final Log LOG = LogFactory.getLog(MemcachedSessionManagerBase.class);
+    private static final Log LOG = TomcatLogs.get(MemcachedSessionManagerBase.class);
 
     private final Map<String, String> attributes = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();

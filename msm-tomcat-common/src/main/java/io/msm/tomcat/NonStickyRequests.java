@@ -12,7 +12,6 @@ import org.apache.catalina.Valve;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.juli.logging.Log;
-import org.apache.juli.logging.LogFactory;
 
 import io.msm.core.NonStickySessions;
 import io.msm.core.SessionEngine;
@@ -27,7 +26,7 @@ import io.msm.core.SessionSnapshot;
  * lock serializes every request, not only requests on different Tomcats.
  */
 final class NonStickyRequests implements RequestStrategy {
-    private static final Log LOG = LogFactory.getLog(NonStickyRequests.class);
+    private static final Log LOG = TomcatLogs.get(NonStickyRequests.class);
 
     /** What one request holds until it ends. */
     static final class Scope {

@@ -13,7 +13,6 @@ import javax.management.ObjectName;
 
 import org.apache.catalina.Context;
 import org.apache.juli.logging.Log;
-import org.apache.juli.logging.LogFactory;
 
 import io.msm.core.NodeStatus;
 import io.msm.core.SessionEngine;
@@ -27,7 +26,7 @@ import io.msm.core.Statistics;
  * JMX requires it, so the names in the README are the names.
  */
 final class StatisticsMBean {
-    private static final Log LOG = LogFactory.getLog(StatisticsMBean.class);
+    private static final Log LOG = TomcatLogs.get(StatisticsMBean.class);
 
     private final List<ObjectName> names = new ArrayList<>();
 

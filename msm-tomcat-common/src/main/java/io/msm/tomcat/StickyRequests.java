@@ -11,7 +11,6 @@ import org.apache.catalina.Valve;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.juli.logging.Log;
-import org.apache.juli.logging.LogFactory;
 
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
@@ -24,7 +23,7 @@ import io.msm.core.StickySessions;
  * taken over from memcached; after the request the session is handed to the engine for backup.
  */
 final class StickyRequests implements RequestStrategy {
-    private static final Log LOG = LogFactory.getLog(StickyRequests.class);
+    private static final Log LOG = TomcatLogs.get(StickyRequests.class);
     private static final long ALIAS_LIFETIME_MILLIS = 60_000;
     /**
      * Sessions backed up by one background run at most: after a node came back empty, 50,000 sessions

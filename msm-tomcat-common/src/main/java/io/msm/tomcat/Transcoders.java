@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.juli.logging.Log;
-import org.apache.juli.logging.LogFactory;
 
 import io.msm.core.Settings;
 import io.msm.core.Transcoder;
@@ -21,7 +20,7 @@ import io.msm.serializers.kryo.KryoTranscoderFactory;
  * migration changes nothing else in the context file.
  */
 final class Transcoders {
-    private static final Log LOG = LogFactory.getLog(Transcoders.class);
+    private static final Log LOG = TomcatLogs.get(Transcoders.class);
     private static final Map<String, String> ALIASES = new HashMap<>();
 
     static {

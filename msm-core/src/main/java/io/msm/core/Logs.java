@@ -1,0 +1,36 @@
+package io.msm.core;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * msm's loggers, made while the thread's context class loader is msm's own. Tomcat's logging
+ * (JULI) files each java.util.logging logger under the context class loader of the thread that
+ * first asks for it, and closes those of a webapp when the webapp stops. msm's classes sit in
+ * tomcat/lib and outlive every webapp: a logger filed under the webapp that happened to start
+ * first went silent at that webapp's first reload or redeploy, and stayed silent.
+ */
+public final class Logs {
+    private Logs() {
+    }
+
+    public static Logger get(Class<?> type) {
+        return get(type.getName(), type.getClassLoader());
+    }
+
+    /** For a name that is not a class of msm's, such as the memcached client's loggers. */
+    public static Logger get(String name) {
+        return get(name, Logs.class.getClassLoader());
+    }
+
+    private static Logger get(String name, ClassLoader own) {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(own);
+        try {
+            return LoggerFactory.getLogger(name);
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+}
