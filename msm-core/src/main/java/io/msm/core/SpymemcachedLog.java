@@ -68,7 +68,8 @@ public final class SpymemcachedLog extends AbstractLogger {
     @Override
     public void log(Level level, Object message, Throwable e) {
         String text = mask(String.valueOf(message)) + (e == null ? "" : " (" + mask(e.toString()) + ")");
-        if (REPORTED_BY_MSM.matcher(text).find()) {
+        // The client's INFO lines (queues, reconnects) repeat per node and attempt; msm logs node events itself.
+        if (level == Level.INFO || REPORTED_BY_MSM.matcher(text).find()) {
             level = Level.DEBUG;
         }
         switch (level) {

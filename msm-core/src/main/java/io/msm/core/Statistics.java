@@ -50,6 +50,11 @@ public final class Statistics {
         SESSIONS_TOO_LARGE,
         /** Items memcached or its client refused (too large for the item size, out of memory). */
         ITEMS_REFUSED,
+        /**
+         * Sticky sessions memcached did not hold when the webapp stopped (no node answered), kept in
+         * the JVM and taken back by this start: a reload or redeploy lost none of them.
+         */
+        SESSIONS_KEPT_OVER_RESTART,
         SESSIONS_EXPIRED_IN_CLUSTER
     }
 

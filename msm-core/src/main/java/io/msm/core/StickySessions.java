@@ -168,6 +168,26 @@ public final class StickySessions {
         return !state.isBackedUp(id) && health.isUp(id.nodeId());
     }
 
+    /**
+     * The bytes of a session memcached does not hold (no node answered), for the next start of this
+     * webapp in this JVM to take back: a reload or redeploy must not lose what only memory holds.
+     */
+    public byte[] frameToKeep(SessionSnapshot snapshot) {
+        return codec.frame(snapshot);
+    }
+
+    /**
+     * @param state the restored session's own: stays "not backed up", so it is written once a node answers
+     * @return the session a stopped instance of this webapp kept, or null when its bytes do not decode here
+     */
+    public SessionSnapshot restoreKept(SessionId id, byte[] frame, SessionState state) {
+        SessionSnapshot snapshot = codec.decode(id, "(kept in this JVM)", frame, new SessionState());
+        if (snapshot != null) {
+            statistics.increment(Statistics.Counter.SESSIONS_KEPT_OVER_RESTART);
+        }
+        return snapshot;
+    }
+
     /** Deletes an invalidated or expired session from memcached, after any backup still queued for it. */
     public void removed(SessionId id, SessionState state) {
         backups.remove(id, state);

@@ -2,7 +2,9 @@ package io.msm.tomcat;
 
 import java.io.IOException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -38,6 +40,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         implements LocalSessions, RequestGate, PrincipalStorage {
     private static final Log LOG = TomcatLogs.get(MemcachedSessionManagerBase.class);
 
+    /** This webapp's storage key prefix: what a later start of it looks up in {@link KeptSessions}. */
+    private String keepKey;
     private final Map<String, String> attributes = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();
     private volatile SessionEngine engine;
@@ -320,6 +324,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             if (settings.statisticsEnabled()) {
                 statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size());
             }
+            keepKey = checks.prefix;
+            if (settings.sticky()) {
+                KeptSessions.restore(keepKey, contextName(), engine.sticky(), this);
+            }
         }
         setState(LifecycleState.STARTING);
     }
@@ -369,11 +377,21 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             statisticsBean = null;
         }
         SessionEngine e = engine;
+        boolean sticky = requests instanceof StickyRequests;
         engine = null;
         requests = null;
         if (e != null) {
             // Queued backups finish first; the sessions stay in memcached for the other Tomcats.
             e.close();
+            if (sticky) {
+                List<MemcachedSession> held = new ArrayList<>();
+                for (Session s : sessions.values()) {
+                    if (s instanceof MemcachedSession) {
+                        held.add((MemcachedSession) s);
+                    }
+                }
+                KeptSessions.keepUnstored(keepKey, contextName(), e.sticky(), held);
+            }
             sessions.clear();
         }
         super.stopInternal();

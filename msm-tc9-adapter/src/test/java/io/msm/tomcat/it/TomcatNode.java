@@ -58,6 +58,7 @@ public final class TomcatNode implements AutoCloseable {
             tomcat.setPort(0);
             tomcat.getConnector().setProperty("address", "127.0.0.1");
             tomcat.getEngine().setJvmRoute(route);
+            tomcat.getEngine().setBackgroundProcessorDelay(1);
             tomcat.getHost().setAutoDeploy(false);
             tomcat.addUser("alice", "secret");
             tomcat.addRole("alice", "user");
@@ -74,7 +75,9 @@ public final class TomcatNode implements AutoCloseable {
 
     private Context addWebapp(String path, Map<String, String> attributes, String authMethod) {
         Context ctx = tomcat.addContext(path, null);
-        ctx.setBackgroundProcessorDelay(1);
+        // The engine's thread runs every context's background work once a second; a context with a
+        // thread of its own gets it up to a minute after a redeploy.
+        ctx.setBackgroundProcessorDelay(-1);
         MemcachedSessionManager manager = new MemcachedSessionManager();
         manager.setProcessExpiresFrequency(1);
         for (Map.Entry<String, String> a : attributes.entrySet()) {
@@ -125,6 +128,21 @@ public final class TomcatNode implements AutoCloseable {
 
     public MemcachedSessionManager manager(String path) {
         return (MemcachedSessionManager) contexts.get(path).getManager();
+    }
+
+    /**
+     * Undeploys the webapp and deploys it again, as a changed context file makes Tomcat do: a new
+     * context and a new manager, configured as before.
+     */
+    public void redeploy(String path) {
+        Context old = contexts.remove(path);
+        tomcat.getHost().removeChild(old);
+        try {
+            old.destroy();
+        } catch (LifecycleException e) {
+            throw new AssertionError("the old context did not go: " + e, e);
+        }
+        contexts.put(path, addWebapp(path, webapps.get(path), auth.get(path)));
     }
 
     public boolean isAvailable(String path) {

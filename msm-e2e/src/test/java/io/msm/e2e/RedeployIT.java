@@ -17,12 +17,13 @@ import io.msm.testkit.Await;
 import io.msm.testkit.MemcachedServer;
 
 /**
- * msm's log lines after the webapp is reloaded (web.xml changed) and redeployed (its context file
- * changed), per Tomcat line: each time, a session planted in memcached that does not decode must
- * give its WARN in Tomcat's console. msm's classes live in lib/ and outlive the webapp; their
- * loggers must not be tied to the webapp instance that happened to create them first.
+ * The webapp reloaded (web.xml changed) and redeployed (its context file changed), per Tomcat line.
+ * Each time, a session planted in memcached that does not decode must give its WARN in Tomcat's
+ * console: msm's classes live in lib/ and outlive the webapp, and their loggers must not be tied to
+ * the webapp instance that happened to create them first. Then, with every memcached node killed,
+ * a user whose session only memory holds stays logged in through a reload and a redeploy.
  */
-class RedeployLoggingIT extends DistributionTest {
+class RedeployIT extends DistributionTest {
     private static final Duration DEPLOY = Duration.ofSeconds(60);
     private static final String UNDECODABLE = "does not decode and is treated as missing";
 
@@ -46,6 +47,19 @@ class RedeployLoggingIT extends DistributionTest {
         touch(tomcat.contextFile());
         awaitDeployments(tomcat, 4, "redeployed again");
         assertUndecodableSessionIsLogged(tomcat, n1, 4);
+
+        n1.kill();
+        n2.kill();
+        WebUser alice = new WebUser();
+        assertEquals("half-filled", alice.get(tomcat.url("/xnat/s?op=set&form=half-filled")).get("attr.form"));
+        touch(tomcat.webappDir().resolve("WEB-INF/web.xml"));
+        awaitDeployments(tomcat, 5, "reloaded without memcached");
+        assertEquals("half-filled", alice.get(tomcat.url("/xnat/s?op=get")).get("attr.form"), "kept over the reload");
+        touch(tomcat.contextFile());
+        awaitDeployments(tomcat, 6, "redeployed without memcached");
+        WebUser.Page after = alice.get(tomcat.url("/xnat/s?op=get"));
+        assertEquals("half-filled", after.get("attr.form"), "kept over the redeploy: " + after.body());
+        assertTrue(console(tomcat).contains("took back 1 session(s)"), "the start says so");
     }
 
     /** A session id of node n1 and this Tomcat, with garbage stored under its key, asked for once. */

@@ -1,0 +1,95 @@
+package io.msm.tomcat;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.juli.logging.Log;
+
+import io.msm.core.SessionId;
+import io.msm.core.SessionSnapshot;
+import io.msm.core.StickySessions;
+
+/**
+ * Sticky sessions that only this Tomcat's memory held when their webapp stopped (memcached was down
+ * or refused them), kept in this JVM until the webapp starts again: a reload or a redeploy while no
+ * node answers must not log anyone out. msm's classes live in tomcat/lib and outlive the webapp; the
+ * sessions are kept as stored frames, never as objects of the stopped webapp's classes, which would
+ * keep its class loader alive. A session past its timeout is not kept; what nobody takes back is
+ * gone with the JVM, and the stop's WARN says so.
+ */
+final class KeptSessions {
+    private static final Log LOG = TomcatLogs.get(KeptSessions.class);
+    /** Per webapp (its storage key prefix: host, context path, version): the sessions it left. */
+    private static final ConcurrentHashMap<String, List<Kept>> KEPT = new ConcurrentHashMap<>();
+
+    private static final class Kept {
+        final String id;
+        final byte[] frame;
+        final long expiresAtMillis;
+
+        Kept(String id, byte[] frame, long expiresAtMillis) {
+            this.id = id;
+            this.frame = frame;
+            this.expiresAtMillis = expiresAtMillis;
+        }
+    }
+
+    private KeptSessions() {
+    }
+
+    /** At stop, after the queued backups ran: keeps every valid session memcached does not hold. */
+    static void keepUnstored(String webapp, String contextName, StickySessions engine,
+            Collection<MemcachedSession> sessions) {
+        long now = System.currentTimeMillis();
+        List<Kept> kept = new ArrayList<>();
+        for (MemcachedSession s : sessions) {
+            SessionId id = s.sessionId();
+            if (id == null || !s.isValid() || s.state().isBackedUp(id)) {
+                continue;
+            }
+            int maxInactive = s.getMaxInactiveInterval();
+            long expiresAt = maxInactive <= 0 ? Long.MAX_VALUE : s.getLastAccessedTimeInternal() + maxInactive * 1000L;
+            if (expiresAt > now) {
+                kept.add(new Kept(s.getIdInternal(), engine.frameToKeep(s.snapshot()), expiresAt));
+            }
+        }
+        KEPT.values().forEach(list -> list.removeIf(k -> k.expiresAtMillis <= now));
+        if (kept.isEmpty()) {
+            return;
+        }
+        KEPT.merge(webapp, kept, (before, more) -> {
+            List<Kept> all = new ArrayList<>(before);
+            all.addAll(more);
+            return all;
+        });
+        LOG.warn("msm for " + contextName + ": " + kept.size() + " session(s) are in this Tomcat's memory only (no"
+                + " memcached node took them); kept in this JVM for the next start of this webapp, which takes them"
+                + " back and backs them up once a node answers. They are lost if this Tomcat stops before that.");
+    }
+
+    /** At start: takes back what a stopped instance of this webapp kept; counted as SESSIONS_KEPT_OVER_RESTART. */
+    static void restore(String webapp, String contextName, StickySessions engine, LocalSessions manager) {
+        List<Kept> kept = KEPT.remove(webapp);
+        if (kept == null) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        int restored = 0;
+        for (Kept k : kept) {
+            SessionId id = SessionId.parse(k.id);
+            if (k.expiresAtMillis <= now || id == null) {
+                continue;
+            }
+            MemcachedSession session = manager.emptySession();
+            SessionSnapshot snapshot = engine.restoreKept(id, k.frame, session.state());
+            if (snapshot != null) {
+                session.restore(snapshot);
+                restored++;
+            }
+        }
+        LOG.info("msm for " + contextName + ": took back " + restored + " session(s) the webapp's previous start"
+                + " kept in memory while no memcached node answered; they are backed up once a node answers");
+    }
+}
