@@ -30,6 +30,14 @@ final class HealthCheck implements Runnable {
     private volatile boolean stopping;
 
     private final Statistics statistics;
+    /** How often each node's eviction count is read. */
+    static final long EVICTION_CHECK_MILLIS = 10_000;
+    /** Per node: its eviction count at the last reading, and when that was (ticker millis). */
+    private final java.util.Map<String, long[]> evictions = new java.util.concurrent.ConcurrentHashMap<>();
+    /** An eviction WARN per node at most once a minute; the counter counts every eviction. */
+    private final OncePerMinute evictionLines;
+    /** Evictions not yet in a WARN, per node. */
+    private final java.util.Map<String, Long> evictedUnlogged = new java.util.concurrent.ConcurrentHashMap<>();
     /** A node's own word on why it fails is asked for, and logged, at most once a minute per node. */
     private final OncePerMinute diagnoses;
 
@@ -37,6 +45,7 @@ final class HealthCheck implements Runnable {
             Statistics statistics, java.time.Clock clock) {
         this.statistics = statistics;
         this.diagnoses = new OncePerMinute(clock);
+        this.evictionLines = new OncePerMinute(clock);
         this.nodes = nodes;
         this.store = store;
         this.health = health;
@@ -82,6 +91,41 @@ final class HealthCheck implements Runnable {
         }
     }
 
+    /**
+     * memcached evicts items when it runs out of memory: sessions then vanish without an error, and
+     * with non-sticky sessions a user is logged out once both copies went. The node's own count is
+     * read every {@link #EVICTION_CHECK_MILLIS}, counted as ITEMS_EVICTED, and logged.
+     */
+    private void checkEvictions(MemcachedNode node) {
+        long now = ticker.nanoTime() / 1_000_000;
+        long[] last = evictions.get(node.id());
+        if (last != null && now - last[1] < EVICTION_CHECK_MILLIS) {
+            return;
+        }
+        long count;
+        try {
+            count = store.evictions(node.id());
+        } catch (StoreException e) {
+            return; // the probe above answered; a statistics read that fails says nothing new
+        }
+        if (count < 0) {
+            return;
+        }
+        evictions.put(node.id(), new long[] {count, now});
+        long delta = last == null || count < last[0] ? 0 : count - last[0]; // lower: the node restarted
+        if (delta == 0) {
+            return;
+        }
+        statistics.add(Statistics.Counter.ITEMS_EVICTED, delta);
+        long unlogged = evictedUnlogged.merge(node.id(), delta, Long::sum);
+        if (evictionLines.allow(node.id())) {
+            evictedUnlogged.remove(node.id());
+            LOG.warn("memcached node {} evicted {} items since the last such line: it has too little memory for what"
+                    + " it holds, and evicted sessions are lost (non-sticky: once both copies are gone). Give it more"
+                    + " memory (-m) or add a node; ITEMS_EVICTED counts every eviction", node, unlogged);
+        }
+    }
+
     @Override
     public void run() {
         for (MemcachedNode node : nodes) {
@@ -100,6 +144,7 @@ final class HealthCheck implements Runnable {
                 health.repair(store, id);
                 health.recordSuccess(id, nanos);
                 mark(id, marker != null);
+                checkEvictions(node);
             } catch (StoreException e) {
                 if (stopping) {
                     return;

@@ -152,6 +152,11 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
+    public long evictions(String nodeId) throws StoreException {
+        return items.evictions(nodeId);
+    }
+
+    @Override
     public void awaitConnections(long maxMillis) throws InterruptedException {
         items.awaitConnections(maxMillis);
     }

@@ -23,6 +23,14 @@ interface SessionStore extends AutoCloseable {
         return null;
     }
 
+    /**
+     * @return how many items the node evicted since it started (memcached's {@code evictions}
+     *     statistic), or -1 when the store cannot tell
+     */
+    default long evictions(String nodeId) throws StoreException {
+        return -1;
+    }
+
     /** Waits up to {@code maxMillis} for every node to connect, so the first requests see real state. */
     void awaitConnections(long maxMillis) throws InterruptedException;
 

@@ -163,6 +163,27 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     @Override
+    public long evictions(String nodeId) throws StoreException {
+        Map<SocketAddress, Map<String, String>> stats;
+        try {
+            stats = client(nodeId).getStats(); // waits operationTimeout at most
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "stats", e);
+        }
+        for (Map<String, String> s : stats.values()) {
+            String evictions = s.get("evictions");
+            if (evictions != null) {
+                try {
+                    return Long.parseLong(evictions.trim());
+                } catch (NumberFormatException e) {
+                    return -1;
+                }
+            }
+        }
+        return -1;
+    }
+
+    @Override
     public void awaitConnections(long maxMillis) throws InterruptedException {
         long deadline = ticker.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
         for (String id : clients.keySet()) {

@@ -55,6 +55,8 @@ public final class Statistics {
          * the JVM and taken back by this start: a reload or redeploy lost none of them.
          */
         SESSIONS_KEPT_OVER_RESTART,
+        /** Items memcached nodes evicted (their {@code evictions} statistic): too little memory loses sessions. */
+        ITEMS_EVICTED,
         SESSIONS_EXPIRED_IN_CLUSTER
     }
 
@@ -66,6 +68,10 @@ public final class Statistics {
         for (Counter c : Counter.values()) {
             counters.put(c, new LongAdder());
         }
+    }
+
+    void add(Counter counter, long n) {
+        counters.get(counter).add(n);
     }
 
     void increment(Counter counter) {

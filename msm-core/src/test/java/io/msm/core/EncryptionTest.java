@@ -232,6 +232,38 @@ class EncryptionTest {
     }
 
     @Test
+    void aKeyFileOthersCanReadIsAWarnAtStart() throws Exception {
+        List<String> warnings = new ArrayList<>();
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(EncryptionKeys.class.getName());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                warnings.add(r.getLevel() + " " + r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            String file = keyFile("keys", newKey("k1"));
+            Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", file));
+            assertEquals(List.of(), warnings, "rw------- is quiet");
+            Files.setPosixFilePermissions(Path.of(file), PosixFilePermissions.fromString("rw-r--r--"));
+            Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", file));
+            assertEquals(1, warnings.size(), String.valueOf(warnings));
+            assertTrue(warnings.get(0).startsWith("WARNING") && warnings.get(0).contains("chmod 600"), warnings.get(0));
+        } finally {
+            logger.removeHandler(capture);
+        }
+    }
+
+    @Test
     void readUnencryptedSessionsWithoutKeysHasNoEffect_andTheKeysAreNeverDescribed() throws Exception {
         Settings without = Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "readUnencryptedSessions", "true"));
         assertEquals(1, without.withoutEffect().size());
