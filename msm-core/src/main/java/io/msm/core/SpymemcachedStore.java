@@ -53,12 +53,14 @@ final class SpymemcachedStore implements SessionStore {
     private final Map<String, MemcachedClient> clients = new LinkedHashMap<>();
     private final Map<String, io.msm.core.MemcachedNode> nodes = new LinkedHashMap<>();
     private final ConnectionCheck connectionCheck;
+    private final boolean tls;
     private final long timeoutMillis;
     private final Ticker ticker;
 
     SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker) throws IOException {
         this.timeoutMillis = settings.operationTimeoutMillis();
         this.ticker = ticker;
+        this.tls = settings.tls() != null;
         this.connectionCheck = new ConnectionCheck(settings.tls(), settings.binaryProtocol(), settings.username(),
                 settings.password(), settings.operationTimeoutMillis());
         for (io.msm.core.MemcachedNode node : nodes) {
@@ -164,6 +166,11 @@ final class SpymemcachedStore implements SessionStore {
 
     @Override
     public long evictions(String nodeId) throws StoreException {
+        if (tls) {
+            // The TLS client reads memcached's statistics answer (many packets) out of step: its IO
+            // thread fails an assertion (TlsIT with -ea showed it) and would go on misreading without.
+            return -1;
+        }
         Map<SocketAddress, Map<String, String>> stats;
         try {
             stats = client(nodeId).getStats(); // waits operationTimeout at most

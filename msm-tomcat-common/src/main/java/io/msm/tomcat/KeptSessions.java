@@ -2,7 +2,10 @@ package io.msm.tomcat;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.juli.logging.Log;
@@ -21,8 +24,12 @@ import io.msm.core.StickySessions;
  */
 final class KeptSessions {
     private static final Log LOG = TomcatLogs.get(KeptSessions.class);
-    /** Per webapp (its storage key prefix: host, context path, version): the sessions it left. */
-    private static final ConcurrentHashMap<String, List<Kept>> KEPT = new ConcurrentHashMap<>();
+    /**
+     * Per Tomcat host, per webapp (its storage key prefix): the sessions it left. A reload or redeploy
+     * keeps the host; another Tomcat in the same JVM (embedded ones) has its own, and what a host
+     * that is gone left goes with it.
+     */
+    private static final Map<Object, Map<String, List<Kept>>> KEPT = Collections.synchronizedMap(new WeakHashMap<>());
 
     private static final class Kept {
         final String id;
@@ -40,7 +47,8 @@ final class KeptSessions {
     }
 
     /** At stop, after the queued backups ran: keeps every valid session memcached does not hold. */
-    static void keepUnstored(String webapp, String contextName, StickySessions engine,
+    /** @param host the Tomcat host of the webapp: a later start under the same host takes the sessions back */
+    static void keepUnstored(Object host, String webapp, String contextName, StickySessions engine,
             Collection<MemcachedSession> sessions) {
         long now = System.currentTimeMillis();
         List<Kept> kept = new ArrayList<>();
@@ -55,11 +63,15 @@ final class KeptSessions {
                 kept.add(new Kept(s.getIdInternal(), engine.frameToKeep(s.snapshot()), expiresAt));
             }
         }
-        KEPT.values().forEach(list -> list.removeIf(k -> k.expiresAtMillis <= now));
+        Map<String, List<Kept>> ofHost;
+        synchronized (KEPT) {
+            ofHost = KEPT.computeIfAbsent(host, h -> new ConcurrentHashMap<>());
+        }
+        ofHost.values().forEach(list -> list.removeIf(k -> k.expiresAtMillis <= now));
         if (kept.isEmpty()) {
             return;
         }
-        KEPT.merge(webapp, kept, (before, more) -> {
+        ofHost.merge(webapp, kept, (before, more) -> {
             List<Kept> all = new ArrayList<>(before);
             all.addAll(more);
             return all;
@@ -70,8 +82,9 @@ final class KeptSessions {
     }
 
     /** At start: takes back what a stopped instance of this webapp kept; counted as SESSIONS_KEPT_OVER_RESTART. */
-    static void restore(String webapp, String contextName, StickySessions engine, LocalSessions manager) {
-        List<Kept> kept = KEPT.remove(webapp);
+    static void restore(Object host, String webapp, String contextName, StickySessions engine, LocalSessions manager) {
+        Map<String, List<Kept>> ofHost = KEPT.get(host);
+        List<Kept> kept = ofHost == null ? null : ofHost.remove(webapp);
         if (kept == null) {
             return;
         }

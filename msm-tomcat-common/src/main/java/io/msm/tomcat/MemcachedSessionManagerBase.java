@@ -326,7 +326,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
             keepKey = checks.prefix;
             if (settings.sticky()) {
-                KeptSessions.restore(keepKey, contextName(), engine.sticky(), this);
+                KeptSessions.restore(context.getParent(), keepKey, contextName(), engine.sticky(), this);
             }
         }
         setState(LifecycleState.STARTING);
@@ -390,7 +390,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                         held.add((MemcachedSession) s);
                     }
                 }
-                KeptSessions.keepUnstored(keepKey, contextName(), e.sticky(), held);
+                KeptSessions.keepUnstored(context().getParent(), keepKey, contextName(), e.sticky(), held);
             }
             sessions.clear();
         }
