@@ -36,11 +36,16 @@ class TlsIT {
     private final List<TomcatNode> tomcats = new ArrayList<>();
     private LogCapture log;
     private TestCertificates ca;
+    /** Threads that died of an uncaught throwable, such as the memcached client's IO thread. */
+    private final List<String> died = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private Thread.UncaughtExceptionHandler before;
 
     @BeforeEach
     void start() {
         log = new LogCapture("");
         ca = TestCertificates.newCa("good");
+        before = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> died.add(t.getName() + ": " + e));
     }
 
     @AfterEach
@@ -48,6 +53,10 @@ class TlsIT {
         log.close();
         tomcats.forEach(TomcatNode::close);
         servers.forEach(MemcachedServer::close);
+        Thread.setDefaultUncaughtExceptionHandler(before);
+        // The TLS client's IO thread once died reading a statistics answer out of step (assertions on).
+        assertEquals(List.of(), died.stream().filter(d -> !d.contains("SHUTTING DOWN")).collect(
+                java.util.stream.Collectors.toList()), "threads that died");
     }
 
     private MemcachedServer tlsNode(TestCertificates signer, String names, boolean requireClientCertificate) {
