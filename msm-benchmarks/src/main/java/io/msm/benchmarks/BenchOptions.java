@@ -16,6 +16,11 @@ final class BenchOptions {
     /** Comma-separated configuration keys (StandardManager is always added), or "all". */
     final String configs = text("bench.configs", "all");
     final List<String> workloads = Arrays.asList(text("bench.workloads", "read,write").split(","));
+    /**
+     * The open-loop rounds' rate, as a fraction of StandardManager's closed-loop throughput in the
+     * same run, in percent; 0 skips them.
+     */
+    final int openLoopPercent = percent("bench.openLoopPercent", 50);
     /** Memory benchmark: sessions per manager. */
     final int memorySessions = integer("bench.memorySessions", 10_000);
 
@@ -25,6 +30,22 @@ final class BenchOptions {
                 throw new IllegalArgumentException("bench.workloads: '" + w + "' is not a workload; write read,write");
             }
         }
+    }
+
+    private static int percent(String name, int defaultValue) {
+        String value = System.getProperty(name);
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 0 && n <= 100) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(name + ": '" + value + "' is not a percentage from 0 to 100");
     }
 
     private static String text(String name, String defaultValue) {

@@ -75,6 +75,22 @@ final class LoadBenchmark {
                 }
             }
         }
+        if (options.openLoopPercent > 0) {
+            OpenLoopGenerator open = new OpenLoopGenerator(tomcat.port(), 2 * options.connections);
+            for (int round = 1; round <= Math.max(1, options.rounds / 2); round++) {
+                for (String workload : options.workloads) {
+                    double rate = results.baselineRate(workload) * options.openLoopPercent / 100.0;
+                    for (Config c : configs) {
+                        long settled = Quiet.await();
+                        OpenLoopResult r = open.run(c.path() + "/s/" + workload, sessions.get(c), rate,
+                                options.roundSeconds * 1000L);
+                        results.addOpenLoop(c, workload, r);
+                        System.out.printf("open loop %d %-5s %-28s %s  (idle after %.1f s)%n", round, workload, c.label, r,
+                                settled / 1000.0);
+                    }
+                }
+            }
+        }
         System.out.println();
         System.out.println("After: " + Machine.describe());
         System.out.println();

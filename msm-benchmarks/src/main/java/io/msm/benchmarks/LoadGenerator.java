@@ -42,16 +42,10 @@ final class LoadGenerator {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long errors = 0;
-        long non2xx = 0;
-        long lost = 0;
-        long renamed = 0;
+        Tally tally = new Tally();
         int total = 0;
         for (Worker w : workers) {
-            errors += w.errors;
-            non2xx += w.non2xx;
-            lost += w.lost;
-            renamed += w.renamed;
+            tally.add(w.tally);
             total += w.count;
         }
         long[] all = new long[total];
@@ -61,10 +55,8 @@ final class LoadGenerator {
             at += w.count;
         }
         Arrays.sort(all);
-        String firstProblem = workers.stream().map(w -> w.firstProblem).filter(p -> p != null).findFirst()
-                .orElse(null);
-        return new RoundResult(total / seconds, percentile(all, 0.50), percentile(all, 0.99), total, errors, non2xx,
-                lost, renamed, firstProblem);
+        return new RoundResult(total / seconds, percentile(all, 0.50), percentile(all, 0.99), total, tally.errors,
+                tally.non2xx, tally.lost, tally.renamed, tally.firstProblem);
     }
 
     private static double percentile(long[] sortedNanos, double p) {
@@ -82,11 +74,7 @@ final class LoadGenerator {
         private final long deadline;
         long[] latencies = new long[4096];
         int count;
-        long errors;
-        long non2xx;
-        long lost;
-        long renamed;
-        String firstProblem;
+        final Tally tally = new Tally();
 
         Worker(String path, CookieJar cookies, long deadline) {
             this.path = path;
@@ -106,36 +94,12 @@ final class LoadGenerator {
                     try {
                         HttpConnection.Response r = connection.get(path, id);
                         record(System.nanoTime() - t0);
-                        check(r, user, id);
+                        tally.check(r, cookies, user, id);
                     } catch (IOException | RuntimeException e) {
                         record(System.nanoTime() - t0);
-                        errors++;
-                        problem(e.toString());
+                        tally.failed(e);
                     }
                 }
-            }
-        }
-
-        private void check(HttpConnection.Response r, int user, String id) {
-            if (r.status == 404) {
-                lost++;
-                problem("session " + id + " not found (404)");
-            } else if (r.status < 200 || r.status > 299) {
-                non2xx++;
-                problem("HTTP " + r.status);
-            } else if (r.newSessionId != null && r.newSessionId.equals(r.body)
-                    && cookies.followRename(user, id, r.newSessionId)) {
-                renamed++;
-            } else if (!r.body.equals(id) || r.newSessionId != null) {
-                lost++;
-                problem("session " + id + " answered as " + r.body
-                        + (r.newSessionId == null ? "" : " with a new cookie " + r.newSessionId));
-            }
-        }
-
-        private void problem(String what) {
-            if (firstProblem == null) {
-                firstProblem = what;
             }
         }
 

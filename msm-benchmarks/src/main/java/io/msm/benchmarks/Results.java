@@ -12,18 +12,19 @@ import io.msm.core.Statistics;
 
 /** Collects the rounds and prints the tables: medians of the rounds, ratios to StandardManager. */
 final class Results {
-    /** The issue's targets: throughput ratios to StandardManager, by mode and workload. */
+    /** Issue 16's targets: throughput ratios to StandardManager, by mode and workload (Java serialization). */
     private static final Map<String, Double> TARGETS = Map.of(
-            "sticky-async/read", 0.95, "sticky-async/write", 0.85,
-            "sticky-sync/write", 0.6,
-            "nonsticky-none/read", 0.3, "nonsticky-none/write", 0.2,
-            "nonsticky-all/write", 0.15);
+            "sticky-async/read", 0.97, "sticky-async/write", 0.90,
+            "sticky-sync/read", 0.65, "sticky-sync/write", 0.50,
+            "nonsticky-none/read", 0.40, "nonsticky-none/write", 0.25,
+            "nonsticky-all/read", 0.25, "nonsticky-all/write", 0.20);
 
     private final List<Config> configs;
     private final List<String> workloads;
     private final Map<String, List<RoundResult>> rounds = new LinkedHashMap<>();
     private final Map<String, List<RoundResult>> warmUps = new LinkedHashMap<>();
     private final Map<String, Map<Statistics.Counter, Long>> counters = new LinkedHashMap<>();
+    private final Map<String, List<OpenLoopResult>> openLoops = new LinkedHashMap<>();
 
     Results(List<Config> configs, List<String> workloads) {
         this.configs = configs;
@@ -32,6 +33,15 @@ final class Results {
 
     void addWarmUp(Config c, String workload, RoundResult r) {
         warmUps.computeIfAbsent(key(c, workload), k -> new ArrayList<>()).add(r);
+    }
+
+    void addOpenLoop(Config c, String workload, OpenLoopResult r) {
+        openLoops.computeIfAbsent(key(c, workload), k -> new ArrayList<>()).add(r);
+    }
+
+    /** @return StandardManager's median closed-loop throughput of the workload, for the open loop's rate */
+    double baselineRate(String workload) {
+        return median(Config.BASELINE, workload).requestsPerSecond;
     }
 
     void add(Config c, String workload, RoundResult r, Map<Statistics.Counter, Long> counterDelta) {
@@ -52,6 +62,7 @@ final class Results {
             table(out, workload);
         }
         targets(out);
+        openLoop(out);
         renames(out);
         memcachedOperations(out);
         return 0;
@@ -69,6 +80,16 @@ final class Results {
                     String first = all.stream().map(r -> r.firstProblem).filter(p -> p != null).findFirst().orElse("");
                     refusals.add(String.format("%s, %s workload: %d failed requests, %d non-2xx, %d lost sessions"
                             + " (first: %s)", c.label, workload, errors, non2xx, lost, first));
+                }
+            }
+        }
+        for (Config c : configs) {
+            for (String workload : workloads) {
+                for (OpenLoopResult r : openLoops.getOrDefault(key(c, workload), List.of())) {
+                    if (!c.reference && r.problems() > 0) {
+                        refusals.add(String.format("%s, %s workload, open loop: %s (first: %s)", c.label, workload, r,
+                                r.tally.firstProblem));
+                    }
                 }
             }
         }
@@ -117,6 +138,52 @@ final class Results {
             }
         }
         out.println();
+    }
+
+    /**
+     * The open-loop rounds: each configuration at the same fixed rate, latencies from when each
+     * request was due; medians over the rounds of each percentile, and p99 as a ratio to StandardManager's.
+     */
+    private void openLoop(PrintStream out) {
+        if (openLoops.isEmpty()) {
+            return;
+        }
+        for (String workload : workloads) {
+            List<OpenLoopResult> base = openLoops.get(key(Config.BASELINE, workload));
+            if (base == null) {
+                continue;
+            }
+            double baseP99 = medianOf(base, r -> r.p99Millis);
+            out.printf("### open loop, %s workload, %.0f req/s (medians of %d rounds; ×: p99 ratio to StandardManager)%n%n",
+                    workload, base.get(0).intendedPerSecond, base.size());
+            out.println("| configuration | done req/s | p50 ms | p99 ms | × | p99.9 ms | max ms | errors / non-2xx / lost |");
+            out.println("|---|---:|---:|---:|---:|---:|---:|---|");
+            for (Config c : configs) {
+                List<OpenLoopResult> rs = openLoops.get(key(c, workload));
+                if (rs == null) {
+                    continue;
+                }
+                double p99 = medianOf(rs, r -> r.p99Millis);
+                long errors = rs.stream().mapToLong(r -> r.tally.errors).sum();
+                long non2xx = rs.stream().mapToLong(r -> r.tally.non2xx).sum();
+                long lost = rs.stream().mapToLong(r -> r.tally.lost).sum();
+                out.printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %d / %d / %d |%n", c.label,
+                        medianOf(rs, r -> r.achievedPerSecond), medianOf(rs, r -> r.p50Millis), p99, p99 / baseP99,
+                        medianOf(rs, r -> r.p999Millis), medianOf(rs, r -> r.maxMillis), errors, non2xx, lost);
+            }
+            out.println();
+            List<OpenLoopResult> stickyAsync = openLoops.get(key("msm-sticky-async", workload));
+            if (stickyAsync != null) {
+                double ratio = medianOf(stickyAsync, r -> r.p99Millis) / baseP99;
+                out.printf("Target: msm sticky async p99 ≤ 1.5× StandardManager's: %.2f× (%s)%n%n", ratio,
+                        ratio <= 1.5 ? "met" : "MISSED");
+            }
+        }
+    }
+
+    private static double medianOf(List<OpenLoopResult> rs, java.util.function.ToDoubleFunction<OpenLoopResult> f) {
+        double[] values = rs.stream().mapToDouble(f).sorted().toArray();
+        return values[values.length / 2];
     }
 
     /** Sessions that moved during the run: no failure for a user, whose browser keeps the new cookie. */
