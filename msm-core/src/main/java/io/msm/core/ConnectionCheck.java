@@ -58,7 +58,12 @@ final class ConnectionCheck {
                     parameters.setEndpointIdentificationAlgorithm("HTTPS");
                     secured.setSSLParameters(parameters);
                 }
-                secured.startHandshake();
+                try {
+                    secured.startHandshake();
+                } catch (java.net.SocketTimeoutException e) {
+                    return "TLS failed: no answer to the TLS handshake within " + timeoutMillis + " ms (is TLS on"
+                            + " at that port?); msm never falls back to a connection without TLS";
+                }
                 socket = secured;
             }
             if (!binary) {

@@ -105,6 +105,12 @@ public final class EncryptionKeys {
         if (errors.size() > before) {
             return null;
         }
+        if (names == null && keys.size() > 1) {
+            LOG.warn("{}: the key file {} holds {} keys and no names: line; the first key names sessions in"
+                    + " memcached, so moving another key to the top logs every user out. Add the line"
+                    + " names:<the base64 of the key that was first when sessions were stored> (README, Security)",
+                    attribute, file, keys.size());
+        }
         return new EncryptionKeys(keys, names != null ? names : keys.values().iterator().next(), file);
     }
 
@@ -122,6 +128,11 @@ public final class EncryptionKeys {
         } catch (UnsupportedOperationException | IOException e) {
             // not a POSIX file system: nothing to check
         }
+    }
+
+    /** @return true for text that can be a key id: bytes read from memcached are checked before they are logged */
+    static boolean isKeyId(String text) {
+        return KEY_ID.matcher(text).matches();
     }
 
     /** @return the id of the key new frames are encrypted with */

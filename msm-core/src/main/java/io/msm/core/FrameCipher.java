@@ -95,6 +95,9 @@ final class FrameCipher {
             byte[] nonce = new byte[NONCE_BYTES];
             in.get(nonce);
             String keyId = new String(id, StandardCharsets.US_ASCII);
+            if (!EncryptionKeys.isKeyId(keyId)) {
+                throw new NotAuthenticException("its encryption header names no valid key id");
+            }
             SecretKeySpec key = key(keyId, frameSalt);
             if (key == null) {
                 throw new NotAuthenticException("it is encrypted under key '" + keyId

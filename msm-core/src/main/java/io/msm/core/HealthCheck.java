@@ -81,7 +81,7 @@ final class HealthCheck implements Runnable {
      * minute while it lasts. The node stays down; sessions stay in memory.
      */
     private void diagnose(MemcachedNode node) {
-        if (!diagnoses.allow(node.id())) {
+        if (stopping || !diagnoses.allow(node.id())) {
             return;
         }
         String problem = store.problemReportedBy(node.id());

@@ -29,6 +29,15 @@ final class NonStickyKeys {
         return names.of(id);
     }
 
+    /** @return the session's data key before encryption was switched on, while migrating; else null */
+    String dataBeforeEncryption(SessionId id) {
+        return names.beforeEncryption("", id);
+    }
+
+    String validityBeforeEncryption(SessionId id) {
+        return names.beforeEncryption("validity:", id);
+    }
+
     String validity(SessionId id) {
         return names.of("validity:", id);
     }

@@ -107,6 +107,20 @@ final class NonStickyLoader {
                 health.failed(backup, e);
             }
         }
+        if (data == null && primaryAnswered && keys.dataBeforeEncryption(id) != null) {
+            try {
+                // Written before encryption was switched on; the next store seals it under its hashed name.
+                SessionStore.Pair p = store.getsWithCompanion(primary, keys.dataBeforeEncryption(id),
+                        keys.validityBeforeEncryption(id));
+                if (p.versioned != null) {
+                    data = p.versioned.value;
+                    validity = p.companion;
+                    cas = 0;
+                }
+            } catch (StoreException e) {
+                health.failed(primary, e);
+            }
+        }
         statistics.addLoadNanos(ticker.nanoTime() - start);
         if (data == null) {
             statistics.increment(Statistics.Counter.LOAD_MISSES);

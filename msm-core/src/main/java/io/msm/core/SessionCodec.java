@@ -83,8 +83,13 @@ final class SessionCodec {
                         + ", which this Tomcat is not configured with");
             }
             SessionContent content = transcoder.decode(frame.payload);
-            state.loaded(id, Fingerprint.of(frame.payload, frame.creationTime, frame.maxInactiveInterval,
-                    frame.authType), expiry.now());
+            // A clear frame read while migrating to encryption is not what memcached should hold: the
+            // next store writes the session in full, sealed, even when nothing changed.
+            boolean clearUnderEncryption = cipher != null && clear == bytes;
+            if (!clearUnderEncryption) {
+                state.loaded(id, Fingerprint.of(frame.payload, frame.creationTime, frame.maxInactiveInterval,
+                        frame.authType), expiry.now());
+            }
             return new SessionSnapshot(id, frame.creationTime, frame.lastAccessedTime, frame.maxInactiveInterval,
                     frame.authType, content);
         } catch (FrameException | TranscoderException e) {

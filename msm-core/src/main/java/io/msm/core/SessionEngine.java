@@ -40,7 +40,7 @@ public final class SessionEngine implements AutoCloseable {
         SessionStore store = env.store;
         Expiry expiry = new Expiry(env.clock);
         EncryptionKeys keys = settings.encryptionKeys();
-        SessionNames names = new SessionNames(keyPrefix, keys);
+        SessionNames names = new SessionNames(keyPrefix, keys, settings.readUnencryptedSessions());
         SessionCodec codec = new SessionCodec(writer, readers, statistics, expiry, names,
                 keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions());
         this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,

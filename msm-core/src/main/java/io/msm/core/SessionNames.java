@@ -20,10 +20,20 @@ final class SessionNames {
     private final String prefix;
     private final SecretKeySpec secret;
     private final ThreadLocal<Mac> macs;
+    private final boolean migrating;
 
     /** @param keys null: names are the ids themselves */
     SessionNames(String prefix, EncryptionKeys keys) {
+        this(prefix, keys, false);
+    }
+
+    /**
+     * @param migrating {@code readUnencryptedSessions}: sessions written before encryption was on
+     *     live under their clear names, and are looked up there too ({@link #beforeEncryption})
+     */
+    SessionNames(String prefix, EncryptionKeys keys, boolean migrating) {
         this.prefix = prefix;
+        this.migrating = keys != null && migrating;
         this.secret = keys == null ? null : new SecretKeySpec(keys.namesKey(), "HmacSHA256");
         this.macs = keys == null ? null : ThreadLocal.withInitial(this::newMac);
     }
@@ -36,6 +46,14 @@ final class SessionNames {
     /** The key of something else the session keeps, such as {@code "lock:"}. */
     String of(String what, SessionId id) {
         return prefix + what + name(id);
+    }
+
+    /**
+     * @return the key a session had before encryption was switched on, while migrating to it; null
+     *     otherwise. A session found only there is written back sealed under its hashed name.
+     */
+    String beforeEncryption(String what, SessionId id) {
+        return migrating ? prefix + what + id : null;
     }
 
     /** What an encrypted frame is bound to: the clear id, with the prefix that tells webapps apart. */

@@ -63,7 +63,7 @@ public final class SpymemcachedLog extends AbstractLogger {
      * node that refuses us for the cause ({@link ConnectionCheck}). These go to DEBUG.
      */
     private static final Pattern REPORTED_BY_MSM = Pattern.compile(
-            "(?i)auth failure|authentication|SASL|Closing, and reopening|TLS|SSL|handshake");
+            "(?i)auth failure|authentication|\\bSASL\\b|Closing, and reopening|\\b(TLS|SSL)\\b|handshake");
 
     @Override
     public void log(Level level, Object message, Throwable e) {

@@ -76,6 +76,10 @@ public final class StickySessions {
         byte[] bytes;
         try {
             bytes = store.get(node, names.of(id));
+            String clearName = bytes == null ? names.beforeEncryption("", id) : null;
+            if (clearName != null) {
+                bytes = store.get(node, clearName); // written before encryption was switched on
+            }
             health.recordSuccess(node, ticker.nanoTime() - start);
         } catch (StoreException e) {
             health.failed(node, e);
@@ -166,6 +170,16 @@ public final class StickySessions {
             state.backupMissed(); // its node came back empty since: the next backup writes in full
         }
         return !state.isBackedUp(id) && health.isUp(id.nodeId());
+    }
+
+    /**
+     * @param nodesDown the nodes that were down before the engine closed (a closed engine sees every
+     *     node down)
+     * @return true when memcached may not hold the session's latest content: never stored under this
+     *     id, its node is down, or its node came back empty since it was stored
+     */
+    public boolean onlyInMemory(SessionId id, SessionState state, java.util.Set<String> nodesDown) {
+        return !state.isBackedUp(id) || nodesDown.contains(id.nodeId()) || state.nodeEpoch != health.epoch(id.nodeId());
     }
 
     /**

@@ -188,6 +188,24 @@ class EncryptionTest {
     }
 
     @Test
+    void switchingEncryptionOnReadsSessionsStoredBefore_andWritesThemBackSealed() throws Exception {
+        EngineHarness before = tomcat();
+        store(before, ID, "alice");
+        String file = keyFile("keys", newKey("k1"));
+        EngineHarness refusing = tomcat("encryptionKeys", file);
+        assertNull(read(refusing, ID), "without readUnencryptedSessions a session stored in clear is not found");
+
+        EngineHarness migrating = tomcat("encryptionKeys", file, "readUnencryptedSessions", "true");
+        SessionState state = new SessionState();
+        SessionSnapshot found = migrating.engine.nonSticky().open(ID, state, false);
+        assertEquals("alice", found.content().attributes().get("user"), "found under its clear name");
+        // Unchanged, yet written again: memcached holds it in clear, which must not last.
+        migrating.engine.nonSticky().store(found, state, new SessionChanges());
+        assertEquals("alice", read(refusing, ID), "now sealed under its hashed name");
+        assertEquals(0, refusing.count(Statistics.Counter.UNAUTHENTIC_SESSIONS));
+    }
+
+    @Test
     void rotationInTwoPassesKeepsEverySessionReadableOnEveryTomcat() throws Exception {
         String k1 = newKey("k1");
         String k2 = newKey("k2");

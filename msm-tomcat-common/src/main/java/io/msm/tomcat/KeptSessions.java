@@ -49,12 +49,12 @@ final class KeptSessions {
     /** At stop, after the queued backups ran: keeps every valid session memcached does not hold. */
     /** @param host the Tomcat host of the webapp: a later start under the same host takes the sessions back */
     static void keepUnstored(Object host, String webapp, String contextName, StickySessions engine,
-            Collection<MemcachedSession> sessions) {
+            java.util.Set<String> nodesDown, Collection<MemcachedSession> sessions) {
         long now = System.currentTimeMillis();
         List<Kept> kept = new ArrayList<>();
         for (MemcachedSession s : sessions) {
             SessionId id = s.sessionId();
-            if (id == null || !s.isValid() || s.state().isBackedUp(id)) {
+            if (id == null || !s.isValid() || !engine.onlyInMemory(id, s.state(), nodesDown)) {
                 continue;
             }
             int maxInactive = s.getMaxInactiveInterval();
@@ -67,7 +67,8 @@ final class KeptSessions {
         synchronized (KEPT) {
             ofHost = KEPT.computeIfAbsent(host, h -> new ConcurrentHashMap<>());
         }
-        ofHost.values().forEach(list -> list.removeIf(k -> k.expiresAtMillis <= now));
+        // Lists are never changed once in the map, so a start may read one while a stop prunes.
+        ofHost.replaceAll((key, list) -> unexpired(list, now));
         if (kept.isEmpty()) {
             return;
         }
@@ -79,6 +80,16 @@ final class KeptSessions {
         LOG.warn("msm for " + contextName + ": " + kept.size() + " session(s) are in this Tomcat's memory only (no"
                 + " memcached node took them); kept in this JVM for the next start of this webapp, which takes them"
                 + " back and backs them up once a node answers. They are lost if this Tomcat stops before that.");
+    }
+
+    private static List<Kept> unexpired(List<Kept> list, long now) {
+        List<Kept> left = new ArrayList<>(list.size());
+        for (Kept k : list) {
+            if (k.expiresAtMillis > now) {
+                left.add(k);
+            }
+        }
+        return left;
     }
 
     /** At start: takes back what a stopped instance of this webapp kept; counted as SESSIONS_KEPT_OVER_RESTART. */

@@ -381,6 +381,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         engine = null;
         requests = null;
         if (e != null) {
+            java.util.Set<String> nodesDown = new java.util.HashSet<>();
+            for (io.msm.core.NodeStatus node : e.nodeStatus()) {
+                if (!node.up()) {
+                    nodesDown.add(node.id());
+                }
+            }
             // Queued backups finish first; the sessions stay in memcached for the other Tomcats.
             e.close();
             if (sticky) {
@@ -390,7 +396,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                         held.add((MemcachedSession) s);
                     }
                 }
-                KeptSessions.keepUnstored(context().getParent(), keepKey, contextName(), e.sticky(), held);
+                KeptSessions.keepUnstored(context().getParent(), keepKey, contextName(), e.sticky(), nodesDown,
+                        held);
             }
             sessions.clear();
         }
