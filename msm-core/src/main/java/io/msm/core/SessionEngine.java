@@ -33,7 +33,7 @@ public final class SessionEngine implements AutoCloseable {
     private final SessionIdFormat ids;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
-            int randomLength, EngineEnvironment env) {
+            Msm2Format msm2Format, int randomLength, EngineEnvironment env) {
         this.settings = settings;
         this.env = env;
         this.ids = new SessionIdFormat(settings.nodes(), randomLength, statistics, new OncePerMinute(env.clock));
@@ -49,10 +49,12 @@ public final class SessionEngine implements AutoCloseable {
         this.backups = new BackupService(env.backupPool, statistics);
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);
+            Msm2Copies msm2 = Msm2Copies.create(settings, msm2Format, names, statistics, expiry,
+                    new OncePerMinute(env.clock));
             StickyBackups stickyBackups = new StickyBackups(store, health, backups, codec, expiry, statistics,
-                    env.ticker, env.clock, names, settings);
+                    env.ticker, env.clock, names, settings, msm2);
             this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, names, stickyBackups,
-                    comparisons);
+                    comparisons, msm2);
             this.nonSticky = null;
         } else {
             this.comparisons = null;
@@ -102,12 +104,24 @@ public final class SessionEngine implements AutoCloseable {
      */
     public static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers,
             String keyPrefix, int randomLength, String name, Clock clock) throws IOException {
-        return start(settings, writer, readers, keyPrefix, randomLength, EngineEnvironment.real(settings, name, clock));
+        return start(settings, writer, readers, keyPrefix, null, randomLength, name, clock);
+    }
+
+    /** @param msm2Format how memcached-session-manager 2.3.2 keys and writes sessions; null without compatibility */
+    public static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers,
+            String keyPrefix, Msm2Format msm2Format, int randomLength, String name, Clock clock) throws IOException {
+        return start(settings, writer, readers, keyPrefix, msm2Format, randomLength,
+                EngineEnvironment.real(settings, name, clock));
     }
 
     static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             int randomLength, EngineEnvironment env) {
-        SessionEngine engine = new SessionEngine(settings, writer, readers, keyPrefix, randomLength, env);
+        return start(settings, writer, readers, keyPrefix, null, randomLength, env);
+    }
+
+    static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
+            Msm2Format msm2Format, int randomLength, EngineEnvironment env) {
+        SessionEngine engine = new SessionEngine(settings, writer, readers, keyPrefix, msm2Format, randomLength, env);
         try {
             env.store.awaitConnections(Math.min(settings.operationTimeoutMillis(), 1000));
         } catch (InterruptedException e) {

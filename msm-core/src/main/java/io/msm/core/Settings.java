@@ -44,9 +44,26 @@ public final class Settings {
     public static final String TLS_HOSTNAME_VERIFICATION = "tlsHostnameVerification";
     public static final String ENCRYPTION_KEYS = "encryptionKeys";
     public static final String READ_UNENCRYPTED_SESSIONS = "readUnencryptedSessions";
+    public static final String SESSION_ATTRIBUTE_FILTER = "sessionAttributeFilter";
+    public static final String COMPATIBILITY = "compatibility";
+    /** memcached-session-manager 2.3.2's options for its Kryo and Javolution serializers; accepted, without effect. */
+    public static final String COPY_COLLECTIONS_FOR_SERIALIZATION = "copyCollectionsForSerialization";
+    public static final String CUSTOM_CONVERTER = "customConverter";
+
+    /** What {@code compatibility} asks: how this Tomcat shares sessions with memcached-session-manager 2.3.2. */
+    public enum Compatibility {
+        /** Sessions of msm only. */
+        NONE,
+        /** While 2.3.2 Tomcats still run: read their copies first, and write them beside msm's own. */
+        MSM2,
+        /** Once no 2.3.2 Tomcat runs: read the copies 2.3.2 left where msm has none, write msm's only. */
+        MSM2_READ
+    }
 
     public static final String DEFAULT_TRANSCODER_FACTORY = "io.msm.serializers.JavaSerializationTranscoderFactory";
     public static final String DEFAULT_STORAGE_KEY_PREFIX = "host,context";
+    /** memcached-session-manager 2.3.2's default: no prefix at all for a webapp without a version. */
+    public static final String MSM2_DEFAULT_STORAGE_KEY_PREFIX = "webappVersion";
 
     private final boolean enabled;
     private final List<MemcachedNode> nodes;
@@ -73,6 +90,11 @@ public final class Settings {
     /** Null without {@code encryptionKeys}. */
     private final EncryptionKeys encryptionKeys;
     private final boolean readUnencryptedSessions;
+    /** Null when every attribute is stored. */
+    private final Pattern sessionAttributeFilter;
+    private final Compatibility compatibility;
+    /** The prefix spec 2.3.2's keys are built with: as written, or 2.3.2's default. */
+    private final String msm2StorageKeyPrefix;
     /** Attributes written that have no effect with this configuration, each with the reason. */
     private final List<String> noEffect = new ArrayList<>();
 
@@ -87,16 +109,24 @@ public final class Settings {
         nodes = enabled ? MemcachedNodes.parse(p.raw(MEMCACHED_NODES), p.raw(FAILOVER_NODES), p.errors)
                 : Collections.<MemcachedNode>emptyList();
         sticky = p.bool(STICKY, true);
+        compatibility = compatibility(p.raw(COMPATIBILITY), p.errors);
+        if (compatibility != Compatibility.NONE && !sticky) {
+            p.errors.add("compatibility: '" + p.raw(COMPATIBILITY) + "' shares sticky sessions with"
+                    + " memcached-session-manager 2.3.2 only; non-sticky sessions are not shared, so switch a"
+                    + " non-sticky cluster in one step (users log in again), or run it sticky while it switches");
+        }
+        // memcached-session-manager 2.3.2 ignored these with sticky sessions; a context file written
+        // for it must start here too, so they get the start's "no effect" WARN rather than an error.
         for (String nonStickyOnly : new String[] {LOCKING_MODE, LOCK_EXPIRATION, LOCK_WAIT_TIMEOUT}) {
-            if (sticky && p.raw(nonStickyOnly) != null) {
-                p.errors.add(nonStickyOnly + ": applies to non-sticky sessions only; remove it or write"
-                        + " sticky=\"false\"");
+            if (sticky && enabled && p.raw(nonStickyOnly) != null) {
+                noEffect.add(nonStickyOnly + " (locks apply to non-sticky sessions only, sticky=\"false\")");
             }
         }
         lockingMode = LockingMode.parse(p.raw(LOCKING_MODE), p.errors);
         lockExpirationSeconds = (int) p.positiveLong(LOCK_EXPIRATION, 30, "seconds");
         lockWaitTimeoutMillis = p.positiveLong(LOCK_WAIT_TIMEOUT, 10_000, "milliseconds");
         requestUriIgnorePattern = p.pattern(REQUEST_URI_IGNORE_PATTERN);
+        sessionAttributeFilter = p.pattern(SESSION_ATTRIBUTE_FILTER);
         backupAsync = p.bool(SESSION_BACKUP_ASYNC, true);
         backupTimeoutMillis = p.positiveLong(SESSION_BACKUP_TIMEOUT, 100, "milliseconds");
         operationTimeoutMillis = p.positiveLong(OPERATION_TIMEOUT, 1000, "milliseconds");
@@ -105,9 +135,13 @@ public final class Settings {
         backupQueueSize = (int) p.positiveLong(BACKUP_QUEUE_SIZE, 10_000, "sessions");
         storageKeyPrefix = p.text(STORAGE_KEY_PREFIX, DEFAULT_STORAGE_KEY_PREFIX);
         StorageKeyPrefix.validate(storageKeyPrefix, p.errors);
+        msm2StorageKeyPrefix = p.text(STORAGE_KEY_PREFIX, MSM2_DEFAULT_STORAGE_KEY_PREFIX);
         transcoderFactoryClass = p.text(TRANSCODER_FACTORY_CLASS, DEFAULT_TRANSCODER_FACTORY);
         statisticsEnabled = p.bool(ENABLE_STATISTICS, true);
-        String protocol = p.text(MEMCACHED_PROTOCOL, "binary").toLowerCase(Locale.ROOT);
+        // 2.3.2 spoke the text protocol unless told otherwise; a Tomcat joining its cluster does too,
+        // since a proxy in front of memcached may speak nothing else.
+        String protocol = p.text(MEMCACHED_PROTOCOL, compatibility == Compatibility.NONE ? "binary" : "text")
+                .toLowerCase(Locale.ROOT);
         if (!protocol.equals("binary") && !protocol.equals("text")) {
             p.errors.add("memcachedProtocol: '" + protocol + "' is not a protocol; write binary or text");
         }
@@ -115,7 +149,10 @@ public final class Settings {
         username = p.raw(USERNAME);
         password = p.raw(PASSWORD);
         if (username != null && !binaryProtocol) {
-            p.errors.add("username: SASL authentication needs memcachedProtocol=\"binary\"");
+            p.errors.add("username: SASL authentication needs memcachedProtocol=\"binary\""
+                    + (p.raw(MEMCACHED_PROTOCOL) == null ? " (memcached-session-manager 2.3.2 ignored username with its"
+                    + " default text protocol; write memcachedProtocol=\"binary\" to authenticate, or remove username"
+                    + " and password)" : ""));
         }
         // The filter's syntax belongs to the transcoders, which check it when they are created.
         serialFilter = p.raw(SERIAL_FILTER);
@@ -137,9 +174,23 @@ public final class Settings {
                 }
             }
         }
+        if (p.raw(COPY_COLLECTIONS_FOR_SERIALIZATION) != null) {
+            noEffect.add(COPY_COLLECTIONS_FOR_SERIALIZATION + " (memcached-session-manager 2.3.2 copied collections"
+                    + " before its serializers ran in a thread of their own; msm encodes in the request's thread)");
+        }
+        if (p.raw(CUSTOM_CONVERTER) != null) {
+            noEffect.add(CUSTOM_CONVERTER + " (memcached-session-manager 2.3.2's serializers for Kryo and Javolution;"
+                    + " msm's Kryo reads JDK types without them, and falls back to Java serialization for a class"
+                    + " it cannot handle)");
+        }
         String keyFile = p.raw(ENCRYPTION_KEYS);
         encryptionKeys = keyFile == null || !enabled ? null : EncryptionKeys.read(ENCRYPTION_KEYS, keyFile, p.errors);
         readUnencryptedSessions = p.bool(READ_UNENCRYPTED_SESSIONS, false);
+        if (keyFile != null && compatibility != Compatibility.NONE) {
+            p.errors.add("compatibility: memcached-session-manager 2.3.2 stores sessions in clear, which encryptionKeys"
+                    + " forbids; switch to msm first, then remove compatibility and add encryptionKeys with"
+                    + " readUnencryptedSessions=\"true\"");
+        }
         if (keyFile == null && p.raw(READ_UNENCRYPTED_SESSIONS) != null) {
             noEffect.add(READ_UNENCRYPTED_SESSIONS + " (sessions are not encrypted without encryptionKeys)");
         }
@@ -212,6 +263,40 @@ public final class Settings {
     /** @return null when no request is ignored */
     public Pattern requestUriIgnorePattern() {
         return requestUriIgnorePattern;
+    }
+
+    /**
+     * @return the names of the attributes that are stored (the whole name matches), as
+     *     memcached-session-manager 2.3.2 meant it; null when every attribute is stored
+     */
+    public Pattern sessionAttributeFilter() {
+        return sessionAttributeFilter;
+    }
+
+    public Compatibility compatibility() {
+        return compatibility;
+    }
+
+    /** @return the {@code storageKeyPrefix} spec of 2.3.2's keys: as written, else 2.3.2's default */
+    public String msm2StorageKeyPrefix() {
+        return msm2StorageKeyPrefix;
+    }
+
+    private static Compatibility compatibility(String value, List<String> errors) {
+        if (value == null) {
+            return Compatibility.NONE;
+        }
+        switch (value) {
+            case "msm2":
+                return Compatibility.MSM2;
+            case "msm2-read":
+                return Compatibility.MSM2_READ;
+            default:
+                errors.add("compatibility: '" + value + "' is not understood; write msm2 (while Tomcats with"
+                        + " memcached-session-manager 2.3.2 still run) or msm2-read (once none does, until the"
+                        + " sessions they stored have ended)");
+                return Compatibility.NONE;
+        }
     }
 
     public boolean backupAsync() {
@@ -299,12 +384,20 @@ public final class Settings {
             d.put(LOCK_WAIT_TIMEOUT, lockWaitTimeoutMillis + " ms");
         }
         d.put(REQUEST_URI_IGNORE_PATTERN, requestUriIgnorePattern == null ? "(none)" : requestUriIgnorePattern.pattern());
+        if (sessionAttributeFilter != null) {
+            d.put(SESSION_ATTRIBUTE_FILTER, sessionAttributeFilter.pattern() + " (only attributes whose name matches are stored)");
+        }
         d.put(SESSION_BACKUP_ASYNC, String.valueOf(backupAsync));
         d.put(SESSION_BACKUP_TIMEOUT, backupTimeoutMillis + " ms");
         d.put(OPERATION_TIMEOUT, operationTimeoutMillis + " ms");
         d.put(BACKUP_THREAD_COUNT, String.valueOf(backupThreadCount));
         d.put(BACKUP_QUEUE_SIZE, String.valueOf(backupQueueSize));
         d.put(STORAGE_KEY_PREFIX, storageKeyPrefix);
+        if (compatibility != Compatibility.NONE) {
+            d.put(COMPATIBILITY, (compatibility == Compatibility.MSM2 ? "msm2 (reads and writes" : "msm2-read (reads")
+                    + " the copies of memcached-session-manager 2.3.2, keys with storageKeyPrefix=" + msm2StorageKeyPrefix
+                    + ")");
+        }
         d.put(TRANSCODER_FACTORY_CLASS, transcoderFactoryClass);
         d.put(ENABLE_STATISTICS, String.valueOf(statisticsEnabled));
         d.put(SERIAL_FILTER, serialFilter == null ? "(built-in)" : serialFilter);

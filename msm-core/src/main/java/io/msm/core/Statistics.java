@@ -57,6 +57,10 @@ public final class Statistics {
         SESSIONS_KEPT_OVER_RESTART,
         /** Items memcached nodes evicted (their {@code evictions} statistic): too little memory loses sessions. */
         ITEMS_EVICTED,
+        /** Sessions loaded from the copy memcached-session-manager 2.3.2 keeps ({@code compatibility}). */
+        MSM2_SESSIONS_READ,
+        /** Copies for memcached-session-manager 2.3.2 that could not be made or written ({@code compatibility="msm2"}). */
+        MSM2_COPIES_FAILED,
         SESSIONS_EXPIRED_IN_CLUSTER
     }
 

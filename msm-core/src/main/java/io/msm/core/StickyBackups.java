@@ -38,9 +38,12 @@ final class StickyBackups {
     private final Map<SessionId, Integer> beingRemoved = new ConcurrentHashMap<>();
     private final OversizedSessions oversized;
     private final OncePerMinute logLimit;
+    /** Null without {@code compatibility}. */
+    private final Msm2Copies msm2;
 
     StickyBackups(SessionStore store, NodeHealth health, BackupService backups, SessionCodec codec, Expiry expiry,
-            Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings) {
+            Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings, Msm2Copies msm2) {
+        this.msm2 = msm2;
         this.store = store;
         this.health = health;
         this.backups = backups;
@@ -104,12 +107,19 @@ final class StickyBackups {
             state.queuedFingerprint.set(fingerprint);
         }
         int exp = expiry.sticky(maxInactive);
+        // 2.3.2 judges expiry by the times in its copy, so a touch would not do: its copy is set again.
+        byte[] theirs = msm2 != null && msm2.writes() ? msm2.encode(snapshot) : null;
+        if (theirs != null && msm2.sharesKey(id)) {
+            frame = theirs; // one key: 2.3.2's format, which both read
+            theirs = null;
+            unchanged = false;
+        }
         if (async) {
-            backups.submit(state, new StoreJob(id, frame, exp, fingerprint, unchanged, state, null));
+            backups.submit(state, new StoreJob(id, frame, theirs, exp, fingerprint, unchanged, state, null));
         } else if (unchanged) {
-            await(backups.submit(state, new StoreJob(id, frame, exp, fingerprint, true, state, null)), id);
+            await(backups.submit(state, new StoreJob(id, frame, theirs, exp, fingerprint, true, state, null)), id);
         } else {
-            storeWhileWaiting(id, frame, exp, fingerprint, state);
+            storeWhileWaiting(id, frame, theirs, exp, fingerprint, state);
         }
     }
 
@@ -130,7 +140,8 @@ final class StickyBackups {
      * answer up to {@code sessionBackupTimeout}; a backup thread waits for the rest. Waiting
      * requests so never queue behind the few backup threads.
      */
-    private void storeWhileWaiting(SessionId id, byte[] frame, int exp, long fingerprint, SessionState state) {
+    private void storeWhileWaiting(SessionId id, byte[] frame, byte[] theirs, int exp, long fingerprint,
+            SessionState state) {
         if (state.removed) {
             return;
         }
@@ -138,7 +149,7 @@ final class StickyBackups {
         try {
             sent = store.send(id.nodeId(), names.of(id), frame, exp);
         } catch (StoreException e) {
-            new StoreJob(id, frame, exp, fingerprint, false, state, null).failed(e);
+            new StoreJob(id, frame, theirs, exp, fingerprint, false, state, null).failed(e);
             return;
         }
         if (state.removed) {
@@ -146,7 +157,7 @@ final class StickyBackups {
             submitRemoval(id, state);
             return;
         }
-        StoreJob job = new StoreJob(id, frame, exp, fingerprint, false, state, sent);
+        StoreJob job = new StoreJob(id, frame, theirs, exp, fingerprint, false, state, sent);
         if (sent.awaitAnswer(timeoutMillis)) {
             job.run();
         } else {
@@ -175,6 +186,9 @@ final class StickyBackups {
         String node = id.nodeId();
         if (!health.isKnown(node)) {
             return;
+        }
+        if (msm2 != null) {
+            msm2.delete(store, node, id);
         }
         try {
             statistics.increment(health.deleteOrRepairLater(store, node, names.of(id))
@@ -237,6 +251,8 @@ final class StickyBackups {
         private final SessionId id;
         private final String node;
         private final byte[] frame;
+        /** 2.3.2's copy, written after msm's ({@code compatibility="msm2"}); else null. */
+        private final byte[] theirs;
         private final int expiry;
         private final long fingerprint;
         private final boolean touchOnly;
@@ -246,11 +262,12 @@ final class StickyBackups {
         private final long created = ticker.nanoTime();
         private final long seq;
 
-        StoreJob(SessionId id, byte[] frame, int expiry, long fingerprint, boolean touchOnly, SessionState state,
-                SessionStore.Sent sent) {
+        StoreJob(SessionId id, byte[] frame, byte[] theirs, int expiry, long fingerprint, boolean touchOnly,
+                SessionState state, SessionStore.Sent sent) {
             this.id = id;
             this.node = id.nodeId();
             this.frame = frame;
+            this.theirs = theirs;
             this.expiry = expiry;
             this.fingerprint = fingerprint;
             this.touchOnly = touchOnly;
@@ -276,6 +293,9 @@ final class StickyBackups {
                     store.finish(sent);
                 } else if (!touched) {
                     store.set(node, key, frame, expiry);
+                }
+                if (theirs != null) {
+                    msm2.store(store, node, id, theirs, expiry);
                 }
                 long elapsed = ticker.nanoTime() - start;
                 health.recordSuccess(node, elapsed);

@@ -21,9 +21,12 @@ public final class StickySessions {
     private final StickyBackups backups;
     /** Null with {@code sessionBackupAsync="false"}: every request compares its session. */
     private final DeferredComparisons comparisons;
+    /** Null without {@code compatibility}. */
+    private final Msm2Copies msm2;
 
     StickySessions(SessionStore store, NodeHealth health, SessionCodec codec, Statistics statistics, Ticker ticker,
-            SessionNames names, StickyBackups backups, DeferredComparisons comparisons) {
+            SessionNames names, StickyBackups backups, DeferredComparisons comparisons, Msm2Copies msm2) {
+        this.msm2 = msm2;
         this.store = store;
         this.health = health;
         this.codec = codec;
@@ -75,11 +78,7 @@ public final class StickySessions {
         long start = ticker.nanoTime();
         byte[] bytes;
         try {
-            bytes = store.get(node, names.of(id));
-            String clearName = bytes == null ? names.beforeEncryption("", id) : null;
-            if (clearName != null) {
-                bytes = store.get(node, clearName); // written before encryption was switched on
-            }
+            bytes = msm2 == null ? readOurs(node, id) : msm2.get(store, node, id, () -> readOurs(node, id));
             health.recordSuccess(node, ticker.nanoTime() - start);
         } catch (StoreException e) {
             health.failed(node, e);
@@ -94,12 +93,20 @@ public final class StickySessions {
             return null;
         }
         long epoch = health.epoch(node);
-        SessionSnapshot snapshot = codec.decode(id, node, bytes, state);
+        // A session read from 2.3.2's copy leaves the state "not stored": the next backup writes msm's.
+        SessionSnapshot snapshot = msm2 != null && Msm2Frame.looksLike(bytes) ? msm2.decode(id, node, bytes)
+                : codec.decode(id, node, bytes, state);
         if (snapshot != null) {
             state.nodeEpoch = epoch;
             statistics.increment(Statistics.Counter.LOADS);
         }
         return snapshot;
+    }
+
+    private byte[] readOurs(String node, SessionId id) throws StoreException {
+        byte[] bytes = store.get(node, names.of(id));
+        String clearName = bytes == null ? names.beforeEncryption("", id) : null;
+        return clearName == null ? bytes : store.get(node, clearName); // written before encryption was switched on
     }
 
     /**

@@ -9,7 +9,8 @@ import java.util.List;
  * from ever reading each other's sessions.
  */
 public final class StorageKeyPrefix {
-    private static final String FORM = "a comma-separated list of host, context, webappVersion and static:<text>";
+    private static final String FORM = "a comma-separated list of host, host.hash, context, context.hash,"
+            + " webappVersion and static:<text>";
 
     private StorageKeyPrefix() {
     }
@@ -17,7 +18,8 @@ public final class StorageKeyPrefix {
     static void validate(String spec, List<String> errors) {
         for (String token : spec.split(",")) {
             String t = token.trim();
-            if (!(t.equals("host") || t.equals("context") || t.equals("webappVersion")
+            if (!(t.equals("host") || t.equals("context") || t.equals("webappVersion") || t.equals("host.hash")
+                    || t.equals("context.hash")
                     || (t.startsWith("static:") && t.length() > "static:".length()))) {
                 errors.add("storageKeyPrefix: '" + t + "' in '" + spec + "' is not a part; write " + FORM);
             }
@@ -36,8 +38,12 @@ public final class StorageKeyPrefix {
             String part;
             if (t.equals("host")) {
                 part = host;
+            } else if (t.equals("host.hash")) {
+                part = hash(host);
             } else if (t.equals("context")) {
                 part = contextPath == null || contextPath.isEmpty() ? "ROOT" : contextPath;
+            } else if (t.equals("context.hash")) {
+                part = hash(contextPath == null ? "" : contextPath);
             } else if (t.equals("webappVersion")) {
                 part = webappVersion == null || webappVersion.isEmpty() ? "0" : webappVersion;
             } else if (t.startsWith("static:")) {
@@ -48,6 +54,51 @@ public final class StorageKeyPrefix {
             sb.append(safe(part)).append('_');
         }
         return sb.toString();
+    }
+
+    /**
+     * memcached-session-manager 2.3.2's key prefix for the same spec: the non-empty parts, unescaped,
+     * joined with ':' and ended by '_'; empty when no part has a value (its default, webappVersion,
+     * for a webapp without a version). Its keys of the other records put their kind before this.
+     */
+    public static String buildMsm2(String spec, String host, String contextPath, String webappVersion) {
+        List<String> parts = new java.util.ArrayList<>();
+        for (String token : spec.split(",")) {
+            String t = token.trim();
+            String part;
+            if (t.equals("host")) {
+                part = host;
+            } else if (t.equals("host.hash")) {
+                part = hash(host);
+            } else if (t.equals("context")) {
+                part = contextPath;
+            } else if (t.equals("context.hash")) {
+                part = hash(contextPath == null ? "" : contextPath);
+            } else if (t.equals("webappVersion")) {
+                part = webappVersion;
+            } else {
+                part = t.substring("static:".length()); // validate() refused anything else
+            }
+            if (part != null && !part.trim().isEmpty()) {
+                parts.add(part);
+            }
+        }
+        return parts.isEmpty() ? "" : String.join(":", parts) + "_";
+    }
+
+    /** The first 8 hexadecimal digits of the SHA-256 of the text, as memcached-session-manager 2.3.2 hashed. */
+    static String hash(String text) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((text == null ? "" : text).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            StringBuilder sb = new StringBuilder(8);
+            for (int i = 0; i < 4; i++) {
+                sb.append(Character.forDigit((digest[i] >> 4) & 15, 16)).append(Character.forDigit(digest[i] & 15, 16));
+            }
+            return sb.toString();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
     }
 
     /** Percent-escapes '%', '_' and every byte outside printable ASCII, so a part never holds a separator. */

@@ -72,6 +72,38 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
+     * As {@link #start(String, String, String)}, with each Tomcat's lib/ and context file given:
+     * a cluster of another session manager, such as memcached-session-manager 2.3.2, that is switched
+     * to msm one Tomcat at a time.
+     *
+     * @param contextXml the context file with {@code MC1} and {@code MC2} for the memcached addresses
+     */
+    Cluster startWith(List<Path> jars, String contextXml, String balancer) throws IOException {
+        this.balancer = balancer;
+        try {
+            mc1 = track(MemcachedServer.start());
+            Processes.record("memcached n1", mc1.pid());
+            mc2 = track(MemcachedServer.start());
+            Processes.record("memcached n2", mc2.pid());
+            String xml = withMemcached(contextXml);
+            Path webapp = E2eWebapp.build(line, dir.resolve("app"));
+            tomcat1 = track(TomcatInstance.startWithJars(line, "tomcat1", dir.resolve("tomcat1"), webapp, xml, jars));
+            tomcat2 = track(TomcatInstance.startWithJars(line, "tomcat2", dir.resolve("tomcat2"), webapp, xml, jars));
+            apache = track(ApacheHttpd.start(Files.createDirectories(dir.resolve("httpd")), EXAMPLES.resolve(balancer),
+                    tomcat1, tomcat2));
+            return this;
+        } catch (IOException | RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The context file with this cluster's memcached for {@code MC1} and {@code MC2}. */
+    String withMemcached(String contextXml) {
+        return contextXml.replace("MC1", "127.0.0.1:" + mc1.port()).replace("MC2", "127.0.0.1:" + mc2.port());
+    }
+
+    /**
      * Stops Apache httpd and starts it again, on another port: its balancer forgets the members it
      * saw fail, which it otherwise skips for a minute (mod_proxy's retry) even once they are back.
      */

@@ -66,7 +66,13 @@ final class TomcatInstance implements AutoCloseable {
      */
     static TomcatInstance start(TomcatLine line, String route, Path base, Path webapp, String contextXml,
             Map<String, String> catalinaProperties) throws IOException {
-        return start(line, route, base, webapp, contextXml, catalinaProperties, false);
+        return start(line, route, base, webapp, contextXml, catalinaProperties, false, List.of(line.adapterJar()));
+    }
+
+    /** As {@link #start(TomcatLine, String, Path, Path, String)}, with other jars in lib/ than msm's. */
+    static TomcatInstance startWithJars(TomcatLine line, String route, Path base, Path webapp, String contextXml,
+            List<Path> jars) throws IOException {
+        return start(line, route, base, webapp, contextXml, Map.of(), false, jars);
     }
 
     /**
@@ -75,11 +81,11 @@ final class TomcatInstance implements AutoCloseable {
      */
     static TomcatInstance startAutoDeploying(TomcatLine line, String route, Path base, Path webapp, String contextXml)
             throws IOException {
-        return start(line, route, base, webapp, contextXml, Map.of(), true);
+        return start(line, route, base, webapp, contextXml, Map.of(), true, List.of(line.adapterJar()));
     }
 
     private static TomcatInstance start(TomcatLine line, String route, Path base, Path webapp, String contextXml,
-            Map<String, String> catalinaProperties, boolean autoDeploy) throws IOException {
+            Map<String, String> catalinaProperties, boolean autoDeploy, List<Path> jars) throws IOException {
         int port = Loopback.freePort();
         Path home = line.home();
         for (String dir : new String[] {"conf/Catalina/localhost", "lib", "logs", "temp", "webapps", "work"}) {
@@ -114,7 +120,9 @@ final class TomcatInstance implements AutoCloseable {
         // What the operator installs: the webapp in appBase, the context file with the Manager, the jar in lib/.
         copyTree(webapp, base.resolve("webapps").resolve(CONTEXT.substring(1)));
         Files.writeString(base.resolve("conf/Catalina/localhost").resolve(CONTEXT.substring(1) + ".xml"), contextXml);
-        Files.copy(line.adapterJar(), base.resolve("lib").resolve(line.adapterJar().getFileName()));
+        for (Path jar : jars) {
+            Files.copy(jar, base.resolve("lib").resolve(jar.getFileName()));
+        }
 
         TomcatInstance tomcat = new TomcatInstance(route, home, base, port);
         tomcat.launch();
@@ -132,6 +140,30 @@ final class TomcatInstance implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * What an operator does to switch a stopped Tomcat to other jars: empties lib/ of CATALINA_BASE,
+     * puts the jars there and writes the context file.
+     */
+    void reinstall(List<Path> jars, String contextXml) throws IOException {
+        if (isRunning()) {
+            throw new IllegalStateException(route + " is running");
+        }
+        try (Stream<Path> old = Files.list(base.resolve("lib"))) {
+            for (Path jar : (Iterable<Path>) old::iterator) {
+                Files.delete(jar);
+            }
+        }
+        for (Path jar : jars) {
+            Files.copy(jar, base.resolve("lib").resolve(jar.getFileName()));
+        }
+        Files.writeString(contextFile(), contextXml);
+    }
+
+    /** A graceful stop, as {@code catalina.sh stop} or a service manager gives: Tomcat's shutdown runs. */
+    void stop() {
+        close();
     }
 
     /** Starts a killed Tomcat again, with the same CATALINA_BASE and port, as an operator would. */

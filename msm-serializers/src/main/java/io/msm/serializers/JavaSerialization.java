@@ -177,6 +177,25 @@ public final class JavaSerialization {
         }
     }
 
+    /**
+     * A stream of several objects written by one ObjectOutputStream (memcached-session-manager 2.3.2's
+     * attributes), scanned whole first and read under the same filter and limits as one value.
+     */
+    ObjectInputStream openAll(byte[] bytes, DecodeGuard guard) throws IOException {
+        if (guard.isActive()) {
+            StreamScan scan = new StreamScan(this, guard, bytes, 0, bytes.length);
+            scan.runAll();
+        }
+        ObjectInputStream in = new FilteredObjectInputStream(new ByteArrayInputStream(bytes));
+        StreamLimits.install(in, StreamLimits.create(filter, guard));
+        return in;
+    }
+
+    /** A stream for several objects, refusing classes the filter would refuse to read. */
+    ObjectOutputStream openOutput(OutputStream out) throws IOException {
+        return new FilteredObjectOutputStream(out);
+    }
+
     /** Resolves classes through the webapp's class loader only, after the filter has seen their names. */
     private final class FilteredObjectInputStream extends ObjectInputStream {
         FilteredObjectInputStream(InputStream in) throws IOException {

@@ -123,12 +123,31 @@ final class StreamScan {
      * has no stream header.
      */
     void run() throws StreamCorruptedException {
+        readHeader();
+        readTopLevel();
+    }
+
+    /**
+     * Reads every object of a stream that one ObjectOutputStream wrote several objects to, sharing
+     * one handle table, as memcached-session-manager 2.3.2 wrote a session's attributes.
+     */
+    void runAll() throws StreamCorruptedException {
+        readHeader();
+        while (pos < end) {
+            readTopLevel();
+        }
+    }
+
+    private void readHeader() throws StreamCorruptedException {
         if (end - pos >= 4 && u8(pos) == 0xac && u8(pos + 1) == 0xed) {
             pos += 2;
             if (readShort() != 5) {
                 throw corrupt("stream version is not 5");
             }
         }
+    }
+
+    private void readTopLevel() throws StreamCorruptedException {
         while (peek() == 0x79) { // TC_RESET, allowed between top-level objects only
             pos++;
             handles = 0;

@@ -268,6 +268,32 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return attributes.get(Settings.READ_UNENCRYPTED_SESSIONS);
     }
 
+    /** memcached-session-manager 2.3.2's name for Tomcat's {@code sessionAttributeNameFilter}. */
+    public void setSessionAttributeFilter(String v) {
+        put(Settings.SESSION_ATTRIBUTE_FILTER, v);
+    }
+
+    public String getSessionAttributeFilter() {
+        return attributes.get(Settings.SESSION_ATTRIBUTE_FILTER);
+    }
+
+    public void setCompatibility(String v) {
+        put(Settings.COMPATIBILITY, v);
+    }
+
+    public String getCompatibility() {
+        return attributes.get(Settings.COMPATIBILITY);
+    }
+
+    /** Accepted from memcached-session-manager 2.3.2's context files; named at start as without effect. */
+    public void setCopyCollectionsForSerialization(String v) {
+        put(Settings.COPY_COLLECTIONS_FOR_SERIALIZATION, v);
+    }
+
+    public void setCustomConverter(String v) {
+        put(Settings.CUSTOM_CONVERTER, v);
+    }
+
     public void setSerialFilterMode(String v) {
         put(Settings.SERIAL_FILTER_MODE, v);
     }
@@ -289,6 +315,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     protected void startInternal() throws LifecycleException {
         super.startInternal();
+        checkClassName();
         Context context = context();
         ClassLoader webapp = context.getLoader() != null ? context.getLoader().getClassLoader()
                 : Thread.currentThread().getContextClassLoader();
@@ -302,6 +329,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         } catch (ConfigurationException e) {
             throw new LifecycleException("webapp " + contextName() + " not started: " + e.getMessage());
         }
+        applyAttributeFilter(settings.sessionAttributeFilter());
         LOG.info("msm for " + contextName() + ": " + settings.describe());
         if (!settings.withoutEffect().isEmpty()) {
             LOG.warn("msm for " + contextName() + ": these attributes have no effect here; remove them: "
@@ -311,8 +339,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             // The engine appends node and route itself; the generator gives the random part only.
             getSessionIdGenerator().setJvmRoute(null);
             try {
-                engine = SessionEngine.start(settings, checks.writer, checks.readers, checks.prefix, randomLength,
-                        contextName(), Clock.systemUTC());
+                engine = SessionEngine.start(settings, checks.writer, checks.readers, checks.prefix, checks.msm2,
+                        randomLength, contextName(), Clock.systemUTC());
             } catch (IOException e) {
                 throw new LifecycleException("webapp " + contextName() + " not started: memcachedNodes: "
                         + e.getMessage(), e);
@@ -330,6 +358,45 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
         }
         setState(LifecycleState.STARTING);
+    }
+
+    /** The alias of memcached-session-manager 2.3.2's class name works, and says what to write instead. */
+    private void checkClassName() throws LifecycleException {
+        if (!getClass().getName().startsWith("de.javakaffee.")) {
+            return;
+        }
+        String oldService = "de/javakaffee/web/msm/MemcachedSessionService.class";
+        ClassLoader[] loaders = {getClass().getClassLoader(), context().getLoader() == null ? null
+            : context().getLoader().getClassLoader()};
+        for (ClassLoader loader : loaders) {
+            if (loader != null && loader.getResource(oldService) != null) {
+                throw new LifecycleException("webapp " + contextName() + " not started: the jars of"
+                        + " memcached-session-manager 2.3.2 are still installed (" + loader.getResource(oldService)
+                        + "); remove memcached-session-manager-*.jar and its serializer jars from tomcat/lib and"
+                        + " WEB-INF/lib, and write className=\"io.msm.tomcat.MemcachedSessionManager\"");
+            }
+        }
+        LOG.warn("msm for " + contextName() + ": className=\"" + getClass().getName() + "\" is memcached-session-manager"
+                + " 2.3.2's name, and msm runs in its place; write className=\"io.msm.tomcat.MemcachedSessionManager\""
+                + " (this name may go in a later release)");
+    }
+
+    /**
+     * 2.3.2's {@code sessionAttributeFilter} becomes Tomcat's {@code sessionAttributeNameFilter}, which
+     * every snapshot obeys ({@link MemcachedSession#snapshot}): an attribute the operator kept out of
+     * memcached stays out.
+     */
+    private void applyAttributeFilter(java.util.regex.Pattern filter) throws LifecycleException {
+        if (filter == null) {
+            return;
+        }
+        String tomcats = getSessionAttributeNameFilter();
+        if (tomcats != null && !tomcats.equals(filter.pattern())) {
+            throw new LifecycleException("webapp " + contextName() + " not started: sessionAttributeFilter '"
+                    + filter.pattern() + "' and sessionAttributeNameFilter '" + tomcats + "' say the same thing"
+                    + " differently; keep one of them");
+        }
+        setSessionAttributeNameFilter(filter.pattern());
     }
 
     /** @return the webapp this manager serves */

@@ -5,10 +5,12 @@ import java.util.List;
 import org.apache.catalina.Context;
 
 import io.msm.core.KeyLimits;
+import io.msm.core.Msm2Format;
 import io.msm.core.Settings;
 import io.msm.core.StorageKeyPrefix;
 import io.msm.core.Transcoder;
 import io.msm.core.TranscoderContext;
+import io.msm.serializers.Msm2JavaSerialization;
 
 /**
  * What is checked beside the attributes' text, so that its problems join the one list: the
@@ -22,6 +24,8 @@ final class StartChecks implements Settings.Check {
     Transcoder writer;
     List<Transcoder> readers;
     String prefix;
+    /** Null without {@code compatibility}. */
+    Msm2Format msm2;
 
     StartChecks(ClassLoader webapp, String host, Context context, int randomLength) {
         this.webapp = webapp;
@@ -43,6 +47,17 @@ final class StartChecks implements Settings.Check {
         writer = Transcoders.create(settings.transcoderFactoryClass(), transcoding, errors);
         if (writer != null) {
             readers = Transcoders.readers(transcoding);
+        }
+        if (settings.compatibility() != Settings.Compatibility.NONE) {
+            String factory = settings.transcoderFactoryClass();
+            if (factory.startsWith("de.javakaffee.") && !factory.endsWith(".JavaSerializationTranscoderFactory")) {
+                errors.add(Settings.COMPATIBILITY + ": memcached-session-manager 2.3.2's copies are shared in its Java"
+                        + " serialization only, and its Tomcats write " + factory + "; switch them to"
+                        + " de.javakaffee.web.msm.JavaSerializationTranscoderFactory first, or switch in one step"
+                        + " without compatibility (users log in again)");
+            }
+            msm2 = writer == null ? null : new Msm2Format(StorageKeyPrefix.buildMsm2(settings.msm2StorageKeyPrefix(), host, context.getName(),
+                    context.getWebappVersion()), new Msm2JavaSerialization(transcoding));
         }
     }
 }
