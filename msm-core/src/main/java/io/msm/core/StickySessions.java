@@ -93,9 +93,17 @@ public final class StickySessions {
             return null;
         }
         long epoch = health.epoch(node);
-        // A session read from 2.3.2's copy leaves the state "not stored": the next backup writes msm's.
-        SessionSnapshot snapshot = msm2 != null && Msm2Frame.looksLike(bytes) ? msm2.decode(id, node, bytes)
-                : codec.decode(id, node, bytes, state);
+        SessionSnapshot snapshot;
+        if (msm2 != null && Msm2Frame.looksLike(bytes)) {
+            snapshot = msm2.decode(id, node, bytes);
+            if (snapshot != null) {
+                // Not stored in msm's format yet, so the next backup writes it in full; under this id, so
+                // a rename deletes the copies left under it.
+                state.loaded(id, 0, 0);
+            }
+        } else {
+            snapshot = codec.decode(id, node, bytes, state);
+        }
         if (snapshot != null) {
             state.nodeEpoch = epoch;
             statistics.increment(Statistics.Counter.LOADS);

@@ -1,0 +1,86 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import io.msm.core.Statistics.Counter;
+import io.msm.serializers.Transcoding;
+import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
+
+/**
+ * A context file written for memcached-session-manager 2.3.2 keeps its meaning here, and
+ * {@code compatibility} keeps 2.3.2's copies (MigrationFromMsm2IT runs 2.3.2's own jars against them).
+ */
+class Msm2CompatibilityIT extends ClusterTest {
+
+    @Test
+    void sessionAttributeFilterKeepsWhatDoesNotMatchOutOfMemcached() {
+        TomcatNode tomcat = tomcat("tomcat1", manager("sessionAttributeFilter", "keep.*"));
+        String id = new Browser().get(tomcat.url("/app/s/set?keepme=visible-1&secret=hidden-2")).get("id");
+        awaitStored(id);
+
+        String stored = new String(serverOf(id).get(key(id)), StandardCharsets.ISO_8859_1);
+        assertTrue(stored.contains("visible-1"), "a matching attribute is stored");
+        assertFalse(stored.contains("hidden-2"), "an attribute the operator kept out is never stored");
+    }
+
+    @Test
+    void lockingAttributesWithStickySessionsAreNamedAsWithoutEffect_andTheWebappStarts() {
+        TomcatNode tomcat;
+        List<String> warnings;
+        try (Transcoding.Warnings log = Transcoding.Warnings.capture("io.msm.tomcat")) {
+            tomcat = tomcat("tomcat1", manager("lockingMode", "all", "copyCollectionsForSerialization", "false"));
+            warnings = log.messages();
+        }
+        assertTrue(tomcat.isAvailable(APP), "the webapp starts, as it did with 2.3.2");
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("no effect") && w.contains("lockingMode")
+                && w.contains("copyCollectionsForSerialization")), "one WARN names both: " + warnings);
+    }
+
+    @Test
+    void maxInactiveIntervalOf232SetsTheTimeoutOfNewSessions() {
+        TomcatNode tomcat = tomcat("tomcat1", manager("maxInactiveInterval", "600"));
+        String id = new Browser().get(tomcat.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        long remaining = serverOf(id).expiresAt(key(id)) - System.currentTimeMillis() / 1000;
+        assertTrue(Math.abs(remaining - 660) <= 3, "600 s and the refresh slack, not 30 min: " + remaining);
+    }
+
+    @Test
+    void compatibilityWrites232sCopy_readsIt_andDeletesItWithTheSession() {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager("compatibility", "msm2"));
+        TomcatNode tomcat2 = tomcat("tomcat2", manager("compatibility", "msm2"));
+        Browser user = new Browser();
+        String id = user.get(tomcat1.url("/app/s/set?form=half-filled")).get("id");
+        MemcachedServer node = serverOf(id);
+        // 2.3.2's key: its default storageKeyPrefix (webappVersion) is empty for a webapp without a version.
+        Await.until("2.3.2's copy written", WAIT, () -> node.get(id) != null);
+        byte[] theirs = node.get(id);
+        assertEquals(0, theirs[0]);
+        assertEquals(2, theirs[1], "2.3.2's format, version 2");
+        assertTrue(new String(theirs, StandardCharsets.ISO_8859_1).contains("half-filled"));
+        assertNotNull(node.get(key(id)), "msm's own copy too, for when the attribute goes");
+
+        node.delete(key(id)); // only 2.3.2's copy is left: a session a 2.3.2 Tomcat stored
+        Browser.Page taken = withSession(id).get(tomcat2.url("/app/s/get"));
+
+        assertEquals("half-filled", taken.get("attr.form"), taken.body());
+        assertEquals(1, count(tomcat2, Counter.MSM2_SESSIONS_READ));
+        String renamed = taken.get("id");
+        Await.until("msm's copy written back under the new id", WAIT, () -> serverOf(renamed).get(key(renamed)) != null);
+
+        withSession(renamed).get(tomcat2.url("/app/s/invalidate"));
+        Await.until("both copies deleted with the session", WAIT,
+                () -> serverOf(renamed).get(renamed) == null && serverOf(renamed).get(key(renamed)) == null);
+        assertNull(node.get(id), "the copy of the old id, too");
+    }
+}
