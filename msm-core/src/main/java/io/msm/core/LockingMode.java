@@ -25,6 +25,9 @@ public final class LockingMode {
     }
 
     static LockingMode parse(String text, List<String> errors) {
+        if (text != null && !text.startsWith("uriPattern:")) {
+            text = text.toLowerCase(java.util.Locale.ROOT); // 2.3.2 read NONE, None and none alike
+        }
         if (text == null || text.equals("auto")) {
             return new LockingMode(Kind.AUTO, null);
         }

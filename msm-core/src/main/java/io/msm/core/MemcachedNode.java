@@ -6,8 +6,15 @@ public final class MemcachedNode {
     private final String host;
     private final int port;
     private final boolean failover;
+    /** False for a single node written as {@code host:port}, whose id msm made up. */
+    private final boolean named;
 
     MemcachedNode(String id, String host, int port, boolean failover) {
+        this(id, host, port, failover, true);
+    }
+
+    MemcachedNode(String id, String host, int port, boolean failover, boolean named) {
+        this.named = named;
         this.id = id;
         this.host = host;
         this.port = port;
@@ -24,6 +31,11 @@ public final class MemcachedNode {
 
     public int port() {
         return port;
+    }
+
+    /** @return false for a single node written as {@code host:port}: its id "n1" is msm's */
+    public boolean isNamed() {
+        return named;
     }
 
     /** A failover node takes new sessions only while no regular node is up. */

@@ -59,8 +59,9 @@ final class MemcachedNodes {
             errors.add("failoverNodes: every node of memcachedNodes is a failover node; leave at least one regular node");
         }
         List<MemcachedNode> result = new ArrayList<>();
+        boolean named = !(entries.size() == 1 && entries.get(0).split(":", -1).length == 2);
         for (String[] p : parsed.values()) {
-            result.add(new MemcachedNode(p[0], p[1], Integer.parseInt(p[2]), failover.contains(p[0])));
+            result.add(new MemcachedNode(p[0], p[1], Integer.parseInt(p[2]), failover.contains(p[0]), named));
         }
         return Collections.unmodifiableList(result);
     }

@@ -10,13 +10,24 @@ import org.slf4j.Logger;
  * under 2.3.2's key; what it holds is read through the {@code serialFilter}, and a session read from
  * it is written back in msm's format by the next backup.
  *
- * <p>With {@code msm2} both kinds of Tomcat write 2.3.2's copy, so it is the newest and is read first;
- * msm's own is written too, so that nothing is lost when the attribute goes. With {@code msm2-read}
- * only msm's is written, and 2.3.2's is read where msm has none. Both delete 2.3.2's copy of an
- * ended session: a logout must not be undone by a copy left behind.
+ * <p>With {@code msm2} both kinds of Tomcat write 2.3.2's key, so it says what is current: 2.3.2's
+ * copy, or a {@link #MARKER} that msm's own copy is (a session 2.3.2 cannot hold, or written by a
+ * Tomcat on {@code msm2-read}). Where 2.3.2's key is missing the session ended there (a logout on a
+ * 2.3.2 Tomcat deletes only its own copy), and msm's copy left behind is not read. With
+ * {@code msm2-read} msm's copy is read first and 2.3.2's where msm has none; every full store puts
+ * the marker in 2.3.2's key, so a Tomcat still on {@code msm2} finds msm's newer copy. Both delete
+ * 2.3.2's key of an ended session: a logout must not be undone by a copy left behind.
  */
 final class Msm2Copies {
     private static final Logger LOG = Logs.get(Msm2Copies.class);
+
+    /** In place of 2.3.2's copy when it cannot be made: the marker goes to its key instead. */
+    static final byte[] UNWRITABLE = new byte[0];
+    /**
+     * What 2.3.2's key holds when msm's copy is the current one. 2.3.2 cannot read it and treats the
+     * session as not found, as it would a missing one; never mistaken for its format or msm's.
+     */
+    static final byte[] MARKER = "msm:current-copy-is-msm's".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final boolean writes;
     private final String prefix;
@@ -50,9 +61,13 @@ final class Msm2Copies {
         return prefix + id;
     }
 
-    /** @return true when 2.3.2's copy is written beside msm's, and so is the newest of the two */
+    /** @return true when 2.3.2's copy is written beside msm's ({@code msm2}) */
     boolean writes() {
         return writes;
+    }
+
+    private static boolean isMarker(byte[] bytes) {
+        return bytes != null && java.util.Arrays.equals(bytes, MARKER);
     }
 
     /**
@@ -64,8 +79,7 @@ final class Msm2Copies {
     }
 
     /**
-     * Reads a session from 2.3.2's copy or from msm's, whichever {@link #writes} makes the newer,
-     * then the other.
+     * Reads the current copy of a session, as the class comment says which.
      *
      * @return the bytes found, or null
      */
@@ -73,11 +87,16 @@ final class Msm2Copies {
         if (sharesKey(id)) {
             return ours.read();
         }
-        byte[] first = writes ? store.get(node, key(id)) : ours.read();
-        if (first != null) {
-            return first;
+        if (writes) {
+            byte[] theirs = store.get(node, key(id));
+            return isMarker(theirs) ? ours.read() : theirs;
         }
-        return writes ? ours.read() : store.get(node, key(id));
+        byte[] own = ours.read();
+        if (own != null) {
+            return own;
+        }
+        byte[] theirs = store.get(node, key(id));
+        return isMarker(theirs) ? null : theirs;
     }
 
     /** How msm's own copy is read, with what encryption migration needs. */
@@ -95,9 +114,9 @@ final class Msm2Copies {
             if (!frame.id.equals(id.toString())) {
                 throw new FrameException("it names another session id");
             }
-            long lastAccess = Math.max(frame.lastAccessedTime, frame.thisAccessedTime);
+            // 2.3.2 (Tomcat's StandardSession by default) measures idleness from thisAccessedTime.
             boolean expired = frame.maxInactiveInterval > 0
-                    && expiry.now() - lastAccess >= frame.maxInactiveInterval * 1000L;
+                    && expiry.now() - frame.thisAccessedTime >= frame.maxInactiveInterval * 1000L;
             if (!frame.valid || expired) {
                 return null; // as 2.3.2 would have found it: ended
             }
@@ -110,7 +129,8 @@ final class Msm2Copies {
                         + " are counted in MSM2_SESSIONS_READ and this line repeats at most once a minute", id.masked(),
                         node);
             }
-            return new SessionSnapshot(id, frame.creationTime, lastAccess, frame.maxInactiveInterval, frame.authType,
+            return new SessionSnapshot(id, frame.creationTime, frame.lastAccessedTime, frame.maxInactiveInterval,
+                    frame.authType,
                     new SessionContent(attributes, principal));
         } catch (FrameException | TranscoderException e) {
             statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
@@ -135,25 +155,31 @@ final class Msm2Copies {
         }
     }
 
-    /** Writes 2.3.2's copy after msm's; its failure leaves msm's copy, and is counted. */
-    void store(SessionStore store, String node, SessionId id, byte[] bytes, int expirySeconds) {
-        try {
-            store.set(node, key(id), bytes, expirySeconds);
-        } catch (StoreException e) {
-            notWritten(id, e.getMessage());
+    /**
+     * After msm's copy was written: 2.3.2's key gets its copy ({@code msm2}), or the marker when that
+     * copy cannot be made or this Tomcat no longer writes it ({@code msm2-read}, full stores only).
+     *
+     * @param theirs 2.3.2's bytes, {@link #UNWRITABLE}, or null on msm2-read
+     * @throws StoreException as a failed backup: the session is stored again, both copies
+     */
+    void afterStore(SessionStore store, String node, SessionId id, byte[] theirs, boolean touched, int expirySeconds)
+            throws StoreException {
+        if (sharesKey(id) || (!writes && touched)) {
+            return;
         }
+        store.set(node, key(id), theirs == null || theirs == UNWRITABLE ? MARKER : theirs, expirySeconds);
     }
 
-    /** Deletes 2.3.2's copy of an ended or renamed session; a failure leaves it to its expiry. */
-    void delete(SessionStore store, String node, SessionId id) {
+    /** Deletes 2.3.2's key of an ended or renamed session; a node that is down deletes it when back. */
+    void delete(SessionStore store, NodeHealth health, String node, SessionId id) {
         if (sharesKey(id)) {
             return; // deleted as msm's
         }
         try {
-            store.delete(node, key(id));
+            health.deleteOrRepairLater(store, node, key(id));
         } catch (StoreException e) {
-            LOG.debug("the copy memcached-session-manager 2.3.2 reads of session {} was not deleted: {}", id.masked(),
-                    e.getMessage());
+            LOG.info("the copy memcached-session-manager 2.3.2 reads of session {} was not deleted ({}); deleted once"
+                    + " node {} answers again", id.masked(), e.getMessage(), node);
         }
     }
 

@@ -177,7 +177,13 @@ public final class SessionEngine implements AutoCloseable {
      * @param jvmRoute this Tomcat's route; null in non-sticky mode, where no Tomcat owns a session
      */
     public String newSessionId(String random, String jvmRoute) {
-        return SessionId.of(random, health.pick().id(), jvmRoute).toString();
+        return (settings.nodeInNewIds() ? SessionId.of(random, health.pick().id(), jvmRoute)
+                : SessionId.withoutNode(random, health.pick().id(), jvmRoute)).toString();
+    }
+
+    /** Parses an id this engine gave or accepts, quietly: null when it is not of msm's form. */
+    public SessionId parseId(String id) {
+        return SessionId.parse(id, settings.implicitNode());
     }
 
     BackupService backups() {

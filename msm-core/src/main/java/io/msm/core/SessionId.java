@@ -12,6 +12,8 @@ public final class SessionId {
     private final String jvmRoute;
     /** The id as the cookie carries it; built once, since every key and comparison uses it. */
     private final String text;
+    /** False for an id of a single {@code host:port} node that names no node, as 2.3.2 gave them. */
+    private final boolean nodeShown;
     /** Its keyed hash ({@link SessionNames}), made once per id rather than once per key a request uses. */
     private volatile Hashed hashed;
 
@@ -27,6 +29,11 @@ public final class SessionId {
     }
 
     private SessionId(String random, String nodeId, String jvmRoute, String text) {
+        this(random, nodeId, jvmRoute, text, true);
+    }
+
+    private SessionId(String random, String nodeId, String jvmRoute, String text, boolean nodeShown) {
+        this.nodeShown = nodeShown;
         this.random = random;
         this.nodeId = nodeId;
         this.jvmRoute = jvmRoute;
@@ -36,6 +43,31 @@ public final class SessionId {
     public static SessionId of(String random, String nodeId, String jvmRoute) {
         String route = jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute;
         return new SessionId(random, nodeId, route, random + "-" + nodeId + (route == null ? "" : "." + route));
+    }
+
+    /**
+     * An id that does not name its node, {@code <random>[.<jvmRoute>]}: memcached-session-manager
+     * 2.3.2's form with a single {@code host:port} node, the one node it is on.
+     */
+    public static SessionId withoutNode(String random, String nodeId, String jvmRoute) {
+        String route = jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute;
+        return new SessionId(random, nodeId, route, random + (route == null ? "" : "." + route), false);
+    }
+
+    /**
+     * @param implicitNode the node an id without one is on (a single {@code host:port}), or null when
+     *     every id must name its node
+     * @return null when the id is not in msm's form
+     */
+    public static SessionId parse(String id, String implicitNode) {
+        if (implicitNode != null && id != null) {
+            int dot = id.indexOf('.');
+            String head = dot < 0 ? id : id.substring(0, dot);
+            if (head.indexOf('-') < 0 && !head.isEmpty() && dot != id.length() - 1) {
+                return withoutNode(head, implicitNode, dot < 0 ? null : id.substring(dot + 1));
+            }
+        }
+        return parse(id);
     }
 
     /** @return null when the id is not in msm's form (a session of another manager, or garbage) */
@@ -81,7 +113,7 @@ public final class SessionId {
     }
 
     public SessionId withRoute(String newRoute) {
-        return of(random, nodeId, newRoute);
+        return nodeShown ? of(random, nodeId, newRoute) : withoutNode(random, nodeId, newRoute);
     }
 
     /** A form fit for logs: enough to correlate, too little to hijack the session. */
@@ -96,8 +128,8 @@ public final class SessionId {
     /** As {@link #masked(String)}. */
     public String masked() {
         // Four characters of a 32-character id; none of an id too short to spare any.
-        return "…" + (random.length() >= 16 ? random.substring(random.length() - 4) : "") + "-" + nodeId
-                + (jvmRoute == null ? "" : "." + jvmRoute);
+        return "…" + (random.length() >= 16 ? random.substring(random.length() - 4) : "")
+                + (nodeShown ? "-" + nodeId : "") + (jvmRoute == null ? "" : "." + jvmRoute);
     }
 
     @Override

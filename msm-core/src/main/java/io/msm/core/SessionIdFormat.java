@@ -26,9 +26,12 @@ final class SessionIdFormat {
     private final int maxNodeId;
     private final Statistics statistics;
     private final OncePerMinute logLimit;
+    /** The node of ids that name none (a single host:port), or null. */
+    private final String implicitNode;
 
     /** @param randomLength the length of the random part the container generates */
     SessionIdFormat(List<MemcachedNode> nodes, int randomLength, Statistics statistics, OncePerMinute logLimit) {
+        this.implicitNode = nodes.size() == 1 && !nodes.get(0).isNamed() ? nodes.get(0).id() : null;
         int longest = 0;
         for (MemcachedNode node : nodes) {
             nodeIds.add(node.id());
@@ -56,7 +59,7 @@ final class SessionIdFormat {
         if (text.length() > maxLength()) {
             return refused("too long", text.length() + " characters");
         }
-        SessionId id = SessionId.parse(text);
+        SessionId id = SessionId.parse(text, implicitNode);
         if (id == null) {
             return refused("not in msm's form <random>-<node>[.<route>]", masked(text));
         }

@@ -122,9 +122,10 @@ public final class Settings {
                 noEffect.add(nonStickyOnly + " (locks apply to non-sticky sessions only, sticky=\"false\")");
             }
         }
-        lockingMode = LockingMode.parse(p.raw(LOCKING_MODE), p.errors);
-        lockExpirationSeconds = (int) p.positiveLong(LOCK_EXPIRATION, 30, "seconds");
-        lockWaitTimeoutMillis = p.positiveLong(LOCK_WAIT_TIMEOUT, 10_000, "milliseconds");
+        // Not even read with sticky sessions: 2.3.2 never looked at them there.
+        lockingMode = LockingMode.parse(sticky ? null : p.raw(LOCKING_MODE), p.errors);
+        lockExpirationSeconds = sticky ? 30 : (int) p.positiveLong(LOCK_EXPIRATION, 30, "seconds");
+        lockWaitTimeoutMillis = sticky ? 10_000 : p.positiveLong(LOCK_WAIT_TIMEOUT, 10_000, "milliseconds");
         requestUriIgnorePattern = p.pattern(REQUEST_URI_IGNORE_PATTERN);
         sessionAttributeFilter = p.pattern(SESSION_ATTRIBUTE_FILTER);
         backupAsync = p.bool(SESSION_BACKUP_ASYNC, true);
@@ -242,6 +243,19 @@ public final class Settings {
 
     public List<MemcachedNode> nodes() {
         return nodes;
+    }
+
+    /**
+     * @return the id of the one node when memcachedNodes is a single {@code host:port}, else null: ids
+     *     without a node then name it, as memcached-session-manager 2.3.2 gave them
+     */
+    public String implicitNode() {
+        return nodes.size() == 1 && !nodes.get(0).isNamed() ? nodes.get(0).id() : null;
+    }
+
+    /** @return false when new session ids carry no node id, as 2.3.2's did for a single {@code host:port} */
+    public boolean nodeInNewIds() {
+        return compatibility == Compatibility.NONE || implicitNode() == null;
     }
 
     public boolean sticky() {

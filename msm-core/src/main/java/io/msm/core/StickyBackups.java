@@ -109,7 +109,9 @@ final class StickyBackups {
         int exp = expiry.sticky(maxInactive);
         // 2.3.2 judges expiry by the times in its copy, so a touch would not do: its copy is set again.
         byte[] theirs = msm2 != null && msm2.writes() ? msm2.encode(snapshot) : null;
-        if (theirs != null && msm2.sharesKey(id)) {
+        if (msm2 != null && msm2.writes() && theirs == null) {
+            theirs = Msm2Copies.UNWRITABLE; // an older copy of 2.3.2's must not be read instead of this one
+        } else if (theirs != null && msm2.sharesKey(id)) {
             frame = theirs; // one key: 2.3.2's format, which both read
             theirs = null;
             unchanged = false;
@@ -188,7 +190,7 @@ final class StickyBackups {
             return;
         }
         if (msm2 != null) {
-            msm2.delete(store, node, id);
+            msm2.delete(store, health, node, id);
         }
         try {
             statistics.increment(health.deleteOrRepairLater(store, node, names.of(id))
@@ -251,7 +253,7 @@ final class StickyBackups {
         private final SessionId id;
         private final String node;
         private final byte[] frame;
-        /** 2.3.2's copy, written after msm's ({@code compatibility="msm2"}); else null. */
+        /** 2.3.2's copy, written after msm's ({@code compatibility="msm2"}); {@link Msm2Copies#UNWRITABLE}; else null. */
         private final byte[] theirs;
         private final int expiry;
         private final long fingerprint;
@@ -294,8 +296,11 @@ final class StickyBackups {
                 } else if (!touched) {
                     store.set(node, key, frame, expiry);
                 }
-                if (theirs != null) {
-                    msm2.store(store, node, id, theirs, expiry);
+                if (msm2 != null) {
+                    msm2.afterStore(store, node, id, theirs, touched, expiry);
+                    if (state.removed) {
+                        msm2.delete(store, health, node, id); // removed while this wrote: no copy outlives it
+                    }
                 }
                 long elapsed = ticker.nanoTime() - start;
                 health.recordSuccess(node, elapsed);

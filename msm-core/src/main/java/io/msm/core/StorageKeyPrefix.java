@@ -35,21 +35,9 @@ public final class StorageKeyPrefix {
         StringBuilder sb = new StringBuilder();
         for (String token : spec.split(",")) {
             String t = token.trim();
-            String part;
-            if (t.equals("host")) {
-                part = host;
-            } else if (t.equals("host.hash")) {
-                part = hash(host);
-            } else if (t.equals("context")) {
-                part = contextPath == null || contextPath.isEmpty() ? "ROOT" : contextPath;
-            } else if (t.equals("context.hash")) {
-                part = hash(contextPath == null ? "" : contextPath);
-            } else if (t.equals("webappVersion")) {
-                part = webappVersion == null || webappVersion.isEmpty() ? "0" : webappVersion;
-            } else if (t.startsWith("static:")) {
-                part = t.substring("static:".length());
-            } else {
-                part = t; // not a part: validate() reported it
+            String part = value(t, host, contextPath, webappVersion);
+            if (part == null || part.isEmpty()) {
+                part = t.equals("context") ? "ROOT" : t.equals("webappVersion") ? "0" : "";
             }
             sb.append(safe(part)).append('_');
         }
@@ -64,26 +52,30 @@ public final class StorageKeyPrefix {
     public static String buildMsm2(String spec, String host, String contextPath, String webappVersion) {
         List<String> parts = new java.util.ArrayList<>();
         for (String token : spec.split(",")) {
-            String t = token.trim();
-            String part;
-            if (t.equals("host")) {
-                part = host;
-            } else if (t.equals("host.hash")) {
-                part = hash(host);
-            } else if (t.equals("context")) {
-                part = contextPath;
-            } else if (t.equals("context.hash")) {
-                part = hash(contextPath == null ? "" : contextPath);
-            } else if (t.equals("webappVersion")) {
-                part = webappVersion;
-            } else {
-                part = t.substring("static:".length()); // validate() refused anything else
-            }
+            String part = value(token.trim(), host, contextPath, webappVersion);
             if (part != null && !part.trim().isEmpty()) {
                 parts.add(part);
             }
         }
         return parts.isEmpty() ? "" : String.join(":", parts) + "_";
+    }
+
+    /** @return the part's value as the container names it (the empty context of ROOT, no version) */
+    private static String value(String part, String host, String contextPath, String webappVersion) {
+        switch (part) {
+            case "host":
+                return host;
+            case "host.hash":
+                return hash(host);
+            case "context":
+                return contextPath;
+            case "context.hash":
+                return hash(contextPath == null ? "" : contextPath);
+            case "webappVersion":
+                return webappVersion;
+            default: // static:<text>; validate() reported anything else
+                return part.startsWith("static:") ? part.substring("static:".length()) : part;
+        }
     }
 
     /** The first 8 hexadecimal digits of the SHA-256 of the text, as memcached-session-manager 2.3.2 hashed. */

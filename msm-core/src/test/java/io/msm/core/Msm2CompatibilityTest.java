@@ -145,4 +145,24 @@ class Msm2CompatibilityTest {
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;
     }
+
+    @Test
+    void aSingleHostPortNodesIdsNameNoNode() throws Exception {
+        Settings single = Settings.parse(Map.of("memcachedNodes", "mc1:11211", "compatibility", "msm2"));
+        assertEquals("n1", single.implicitNode());
+        assertFalse(single.nodeInNewIds(), "2.3.2's ids, without -n1");
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "mc1:11211")).nodeInNewIds(), "msm's own without it");
+        assertNull(Settings.parse(Map.of("memcachedNodes", "n1:mc1:11211", "compatibility", "msm2")).implicitNode(),
+                "a node written with its id is named in ids, as in 2.3.2");
+
+        SessionId id = SessionId.parse("ABCDEF0123456789ABCDEF0123456789.tomcat1", "n1");
+        assertEquals("n1", id.nodeId());
+        assertEquals("tomcat1", id.jvmRoute());
+        assertEquals("ABCDEF0123456789ABCDEF0123456789.tomcat2", id.withRoute("tomcat2").toString());
+        assertEquals("ABCDEF0123456789ABCDEF0123456789-n2.tomcat1", id.withNode("n2").toString());
+        assertEquals("…6789.tomcat1", id.masked());
+        assertNull(SessionId.parse("ABCDEF0123456789ABCDEF0123456789.tomcat1"), "not without a single host:port");
+        assertEquals("n2", SessionId.parse("ABCDEF0123456789ABCDEF0123456789-n2.tomcat1", "n1").nodeId(),
+                "an id naming its node keeps it");
+    }
 }

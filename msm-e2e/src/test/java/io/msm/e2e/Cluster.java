@@ -52,16 +52,26 @@ final class Cluster implements AutoCloseable {
      *     example does not configure; "" for none
      */
     Cluster start(String context, String balancer, String extraAttributes) throws IOException {
+        return launch(balancer, () -> ContextExample.render(context, mc1, mc2, extraAttributes),
+                List.of(line.adapterJar()));
+    }
+
+    /** What a context file is made of once memcached runs: the test's addresses are known then. */
+    private interface ContextFile {
+        String render() throws IOException;
+    }
+
+    private Cluster launch(String balancer, ContextFile contextFile, List<Path> jars) throws IOException {
         this.balancer = balancer;
         try {
             mc1 = track(MemcachedServer.start());
             Processes.record("memcached n1", mc1.pid());
             mc2 = track(MemcachedServer.start());
             Processes.record("memcached n2", mc2.pid());
-            String contextXml = ContextExample.render(context, mc1, mc2, extraAttributes);
+            String xml = contextFile.render();
             Path webapp = E2eWebapp.build(line, dir.resolve("app"));
-            tomcat1 = track(TomcatInstance.start(line, "tomcat1", dir.resolve("tomcat1"), webapp, contextXml));
-            tomcat2 = track(TomcatInstance.start(line, "tomcat2", dir.resolve("tomcat2"), webapp, contextXml));
+            tomcat1 = track(TomcatInstance.startWithJars(line, "tomcat1", dir.resolve("tomcat1"), webapp, xml, jars));
+            tomcat2 = track(TomcatInstance.startWithJars(line, "tomcat2", dir.resolve("tomcat2"), webapp, xml, jars));
             apache = track(ApacheHttpd.start(Files.createDirectories(dir.resolve("httpd")), EXAMPLES.resolve(balancer),
                     tomcat1, tomcat2));
             return this;
@@ -79,23 +89,7 @@ final class Cluster implements AutoCloseable {
      * @param contextXml the context file with {@code MC1} and {@code MC2} for the memcached addresses
      */
     Cluster startWith(List<Path> jars, String contextXml, String balancer) throws IOException {
-        this.balancer = balancer;
-        try {
-            mc1 = track(MemcachedServer.start());
-            Processes.record("memcached n1", mc1.pid());
-            mc2 = track(MemcachedServer.start());
-            Processes.record("memcached n2", mc2.pid());
-            String xml = withMemcached(contextXml);
-            Path webapp = E2eWebapp.build(line, dir.resolve("app"));
-            tomcat1 = track(TomcatInstance.startWithJars(line, "tomcat1", dir.resolve("tomcat1"), webapp, xml, jars));
-            tomcat2 = track(TomcatInstance.startWithJars(line, "tomcat2", dir.resolve("tomcat2"), webapp, xml, jars));
-            apache = track(ApacheHttpd.start(Files.createDirectories(dir.resolve("httpd")), EXAMPLES.resolve(balancer),
-                    tomcat1, tomcat2));
-            return this;
-        } catch (IOException | RuntimeException | Error e) {
-            close();
-            throw e;
-        }
+        return launch(balancer, () -> withMemcached(contextXml), jars);
     }
 
     /** The context file with this cluster's memcached for {@code MC1} and {@code MC2}. */

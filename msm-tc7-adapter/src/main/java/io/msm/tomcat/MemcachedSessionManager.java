@@ -30,6 +30,12 @@ public class MemcachedSessionManager extends MemcachedSessionManagerBase {
         return (Context) getContainer();
     }
 
+    /** 2.3.2 wrote Tomcat 7's principal with Tomcat's SerializablePrincipal, msm with its own. */
+    @Override
+    protected boolean sharesPrincipalWithMsm2() {
+        return false;
+    }
+
     @Override
     public Principal principalToStore(Principal principal) {
         return StoredPrincipal.of(principal);

@@ -102,7 +102,7 @@ final class KeptSessions {
         long now = System.currentTimeMillis();
         int restored = 0;
         for (Kept k : kept) {
-            SessionId id = SessionId.parse(k.id);
+            SessionId id = manager.parseId(k.id);
             if (k.expiresAtMillis <= now || id == null) {
                 continue;
             }

@@ -21,6 +21,9 @@ interface LocalSessions {
     /** Gives a session msm moved its new id, as Tomcat does at login. */
     void rename(Session session, String newId);
 
+    /** @return the id parsed as the engine reads ids (a single host:port node's may name no node); null if not msm's */
+    io.msm.core.SessionId parseId(String id);
+
     /** @return this Tomcat's route, or null */
     String getJvmRoute();
 }

@@ -36,7 +36,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     public void setId(String id, boolean notify) {
-        sessionId = SessionId.parse(id);
+        sessionId = manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);
         super.setId(id, notify);
     }
 

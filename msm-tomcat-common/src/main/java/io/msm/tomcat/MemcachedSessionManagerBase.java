@@ -330,6 +330,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             throw new LifecycleException("webapp " + contextName() + " not started: " + e.getMessage());
         }
         applyAttributeFilter(settings.sessionAttributeFilter());
+        checkCompatibility(settings);
         LOG.info("msm for " + contextName() + ": " + settings.describe());
         if (!settings.withoutEffect().isEmpty()) {
             LOG.warn("msm for " + contextName() + ": these attributes have no effect here; remove them: "
@@ -358,6 +359,30 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
         }
         setState(LifecycleState.STARTING);
+    }
+
+    /** What {@code compatibility} cannot do on this Tomcat line, or where it keeps an exposure of 2.3.2's. */
+    private void checkCompatibility(Settings settings) throws LifecycleException {
+        if (settings.compatibility() == Settings.Compatibility.NONE) {
+            return;
+        }
+        if (!sharesPrincipalWithMsm2()) {
+            throw new LifecycleException("webapp " + contextName() + " not started: compatibility: memcached-session-manager"
+                    + " 2.3.2 wrote Tomcat 7's logins in a form msm does not share, so logged-in users would be logged"
+                    + " out; on Tomcat 7 switch in one step without compatibility (users log in again)");
+        }
+        String spec = settings.msm2StorageKeyPrefix();
+        if (!spec.contains("context") && !spec.contains("static:")) {
+            LOG.warn("msm for " + contextName() + ": compatibility reads memcached-session-manager 2.3.2's copies under"
+                    + " keys that do not name the webapp (storageKeyPrefix=\"" + spec + "\"): as with 2.3.2, a session"
+                    + " id of another webapp on the same memcached nodes reads that webapp's session here. msm's own"
+                    + " keys do name it; remove compatibility once 2.3.2's sessions have ended");
+        }
+    }
+
+    /** @return false on a Tomcat line whose logins 2.3.2 stored in a form msm does not read or write */
+    protected boolean sharesPrincipalWithMsm2() {
+        return true;
     }
 
     /** The alias of memcached-session-manager 2.3.2's class name works, and says what to write instead. */
@@ -567,6 +592,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public Session inMemory(String id) throws IOException {
         return super.findSession(id);
+    }
+
+    @Override
+    public io.msm.core.SessionId parseId(String id) {
+        SessionEngine e = engine;
+        return e == null ? io.msm.core.SessionId.parse(id) : e.parseId(id);
     }
 
     @Override

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -82,5 +83,63 @@ class Msm2CompatibilityIT extends ClusterTest {
         Await.until("both copies deleted with the session", WAIT,
                 () -> serverOf(renamed).get(renamed) == null && serverOf(renamed).get(key(renamed)) == null);
         assertNull(node.get(id), "the copy of the old id, too");
+    }
+
+    /**
+     * 2.3.2 gave a single {@code host:port} node's sessions ids without a node id; with compatibility
+     * msm does too, and reads such ids, so neither side's users look like strangers to the other.
+     */
+    @Test
+    void aSingleHostPortNodeGivesIdsWithoutANode_as232Did() {
+        Map<String, String> single = new java.util.LinkedHashMap<>();
+        single.put("memcachedNodes", "127.0.0.1:" + n1.port());
+        single.put("compatibility", "msm2");
+        TomcatNode tomcat1 = tomcat("tomcat1", single);
+        TomcatNode tomcat2 = tomcat("tomcat2", single);
+        String id = new Browser().get(tomcat1.url("/app/s/set?form=half-filled")).get("id");
+        assertTrue(id.matches("[0-9A-F]{32}\\.tomcat1"), "no -n1 in " + id);
+        Await.until("2.3.2's copy under the id itself", WAIT, () -> n1.get(id) != null);
+
+        Browser.Page taken = withSession(id).get(tomcat2.url("/app/s/get"));
+
+        assertEquals("half-filled", taken.get("attr.form"), "an id without a node is read: " + taken.body());
+        assertTrue(taken.get("id").matches("[0-9A-F]{32}\\.tomcat2"), "renamed without a node: " + taken.get("id"));
+        assertEquals(1, count(tomcat2, Counter.MSM2_SESSIONS_READ), "2.3.2's copy is read first while both run");
+    }
+
+    /** 2.3.2 deletes only its own copy at a logout: msm's copy left behind must not bring the session back. */
+    @Test
+    void aLogoutOnA232TomcatIsNotUndoneByMsmsCopy() {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager("compatibility", "msm2"));
+        TomcatNode tomcat2 = tomcat("tomcat2", manager("compatibility", "msm2"));
+        String id = new Browser().get(tomcat1.url("/app/s/set?form=half-filled")).get("id");
+        MemcachedServer node = serverOf(id);
+        Await.until("both copies written", WAIT, () -> node.get(id) != null && node.get(key(id)) != null);
+
+        node.delete(id); // what 2.3.2's invalidate() does
+        Browser.Page after = withSession(id).get(tomcat2.url("/app/s/get"));
+
+        assertNull(after.get("attr.form"), "the session ended: " + after.body());
+        assertTrue(!after.get("id").startsWith(id.substring(0, 32)), "a new session, not the old one renamed");
+    }
+
+    /**
+     * A Tomcat already on msm2-read writes only msm's copy, and a marker in 2.3.2's key: a Tomcat
+     * still on msm2 then reads msm's newer copy, not 2.3.2's older one.
+     */
+    @Test
+    void msm2ReadLeavesAMarker_soATomcatStillOnMsm2ReadsTheNewerCopy() {
+        TomcatNode reading = tomcat("tomcat1", manager("compatibility", "msm2-read"));
+        TomcatNode writing = tomcat("tomcat2", manager("compatibility", "msm2"));
+        Browser user = new Browser();
+        String id = user.get(writing.url("/app/s/set?form=draft-1")).get("id");
+        Await.until("2.3.2's copy written", WAIT, () -> serverOf(id).get(id) != null && serverOf(id).get(id)[0] == 0);
+
+        String renamed = withSession(id).get(reading.url("/app/s/set?form=draft-2")).get("id");
+        Await.until("the marker in 2.3.2's key", WAIT, () -> serverOf(renamed).get(renamed) != null
+                && serverOf(renamed).get(renamed)[0] == 'm');
+        Browser.Page back = withSession(renamed).get(writing.url("/app/s/get"));
+
+        assertEquals("draft-2", back.get("attr.form"), back.body());
     }
 }
