@@ -5,8 +5,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Entry point: {@code Bench load}, {@code Bench memory}, or {@code Bench jmh [JMH options]}. The
- * load and memory benchmarks start and stop their own memcached processes and Tomcat.
+ * Entry point: {@code Bench load}, {@code Bench wrk}, {@code Bench memory}, or {@code Bench jmh [JMH
+ * options]}. The load, wrk and memory benchmarks start and stop their own memcached processes and Tomcat.
  */
 public final class Bench {
     /** Loggers kept quiet so that the console shows the figures; warnings still appear. */
@@ -27,6 +27,9 @@ public final class Bench {
             case "load":
                 status = new LoadBenchmark(new BenchOptions()).run();
                 break;
+            case "wrk":
+                status = new WrkBenchmark(new BenchOptions()).run();
+                break;
             case "memory":
                 status = new MemoryBenchmark(new BenchOptions()).run();
                 break;
@@ -34,7 +37,7 @@ public final class Bench {
                 org.openjdk.jmh.Main.main(rest);
                 return;
             default:
-                System.err.println("usage: Bench load | memory | jmh [JMH options]");
+                System.err.println("usage: Bench load | wrk | memory | jmh [JMH options]");
                 status = 2;
         }
         System.exit(status);

@@ -1,0 +1,297 @@
+package io.msm.benchmarks;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import io.msm.testkit.Loopback;
+import io.msm.testkit.MemcachedServer;
+
+/**
+ * The load run's read and write workloads against a Tomcat 9 distribution started with
+ * {@code catalina.sh run}, driven by {@code wrk} from outside its JVM: a generator inside the
+ * server's JVM hides contention that an external one shows. Every configuration is a webapp of its
+ * own in that one Tomcat (msm's jar in lib/, a context file per webapp), its sessions made first and
+ * handed to wrk's script, which sends each request with one of them. Rounds interleave the
+ * configurations; the figures are the median of the rounds, as ratios to StandardManager, with the
+ * CPU time Tomcat's process spent per request (from /proc).
+ */
+final class WrkBenchmark {
+    private static final Pattern RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+    private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in");
+    private static final Pattern NON_2XX = Pattern.compile("Non-2xx or 3xx responses: (\\d+)");
+    private static final Pattern ERRORS = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+),"
+            + " timeout (\\d+)");
+    private static final Pattern P99 = Pattern.compile("\\s99%\\s+([0-9.]+)(us|ms|s)");
+    private static final String SCRIPT = String.join("\n",
+            "local ids = {}",
+            "function init(args)",
+            "  for line in io.lines(args[1]) do ids[#ids + 1] = line end",
+            "  math.randomseed(os.time() + tonumber(tostring(ids):sub(-6), 16))",
+            "end",
+            "function request()",
+            "  return wrk.format(nil, nil, {Cookie = 'JSESSIONID=' .. ids[math.random(#ids)]})",
+            "end", "");
+
+    private final BenchOptions options;
+    private final Path tomcatHome = Path.of(required("bench.tomcatHome"));
+    private final Path adapterJar = Path.of(required("bench.adapterJar"));
+    private final Path classes = Path.of(required("bench.classes"));
+    private final int threads = Integer.getInteger("bench.wrkThreads", 2);
+
+    WrkBenchmark(BenchOptions options) {
+        this.options = options;
+    }
+
+    private static String required(String name) {
+        String value = System.getProperty(name);
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException(name + " is not set; run through mvn -Dbench=wrk, which sets it");
+        }
+        return value;
+    }
+
+    /** A configuration's figures of one workload and round. */
+    record Figures(double rate, long requests, long non2xx, long errors, double p99Millis, double cpuMicrosPerRequest) {
+    }
+
+    int run() throws Exception {
+        Path base = Files.createTempDirectory("msm-wrk");
+        try (MemcachedServer m1 = MemcachedServer.start("-m", "256");
+                MemcachedServer m2 = MemcachedServer.start("-m", "256")) {
+            String nodes = "n1:127.0.0.1:" + m1.port() + ",n2:127.0.0.1:" + m2.port();
+            List<Config> configs = new ArrayList<>();
+            for (Config c : Config.select(nodes, options.configs)) {
+                if (!c.reference && !c.key.startsWith("enc-")) { // 2.3.2's jars are not installed; keys need a file
+                    configs.add(c);
+                }
+            }
+            int port = Loopback.freePort();
+            Process tomcat = startTomcat(base, port, configs);
+            try {
+                return measure(base, port, configs, tomcat);
+            } finally {
+                tomcat.destroy();
+                tomcat.waitFor();
+            }
+        }
+    }
+
+    private int measure(Path base, int port, List<Config> configs, Process tomcat) throws Exception {
+        System.out.println("Before: " + Machine.describe());
+        System.out.println("Tomcat " + tomcatHome.getFileName() + " (catalina.sh run, -Xmx1g), wrk -t" + threads + " -c"
+                + options.connections + ", " + options.sessions + " sessions of " + Payload.NAMES.size()
+                + " attributes per configuration, " + options.rounds + " rounds of " + options.roundSeconds + " s");
+        Map<String, Path> sessionFiles = new LinkedHashMap<>();
+        for (Config c : configs) {
+            sessionFiles.put(c.key, createSessions(base, port, c));
+        }
+        Path script = base.resolve("sessions.lua");
+        Files.writeString(script, SCRIPT);
+        Map<String, List<Figures>> results = new LinkedHashMap<>();
+        boolean clean = true;
+        for (int round = 0; round <= options.rounds; round++) { // round 0 warms up
+            for (Config c : configs) {
+                for (String workload : options.workloads) {
+                    int seconds = round == 0 ? options.warmupSeconds : options.roundSeconds;
+                    Figures f = wrk(port, c, workload, seconds, script, sessionFiles.get(c.key), tomcat.pid());
+                    clean &= f.non2xx == 0 && f.errors == 0;
+                    if (round > 0) {
+                        results.computeIfAbsent(c.key + " " + workload, k -> new ArrayList<>()).add(f);
+                    }
+                }
+            }
+        }
+        print(configs, results);
+        System.out.println("After: " + Machine.describe());
+        if (!clean) {
+            System.out.println("FAILED: a configuration answered non-2xx (a lost session) or wrk saw socket errors");
+        }
+        return clean ? 0 : 1;
+    }
+
+    private void print(List<Config> configs, Map<String, List<Figures>> results) {
+        System.out.println();
+        System.out.println("| distribution + wrk, median of " + options.rounds + " rounds | read req/s | read ratio"
+                + " | write req/s | write ratio | CPU µs/request read / write | p99 ms read / write | non-2xx |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+        Map<String, Double> baseline = new LinkedHashMap<>();
+        for (Config c : configs) {
+            StringBuilder row = new StringBuilder("| " + c.label);
+            StringBuilder cpu = new StringBuilder();
+            StringBuilder p99 = new StringBuilder();
+            long non2xx = 0;
+            for (String workload : List.of("read", "write")) {
+                List<Figures> rounds = results.get(c.key + " " + workload);
+                if (rounds == null) {
+                    row.append(" | | ");
+                    continue;
+                }
+                double rate = median(rounds.stream().mapToDouble(Figures::rate).toArray());
+                if (c.isBaseline()) {
+                    baseline.put(workload, rate);
+                }
+                Double b = baseline.get(workload);
+                row.append(String.format(" | %.0f | %s", rate, b == null ? "" : String.format("%.2f", rate / b)));
+                cpu.append(cpu.length() == 0 ? "" : " / ").append(String.format("%.0f",
+                        median(rounds.stream().mapToDouble(Figures::cpuMicrosPerRequest).toArray())));
+                p99.append(p99.length() == 0 ? "" : " / ").append(String.format("%.1f",
+                        median(rounds.stream().mapToDouble(Figures::p99Millis).toArray())));
+                non2xx += rounds.stream().mapToLong(f -> f.non2xx + f.errors).sum();
+            }
+            System.out.println(row + " | " + cpu + " | " + p99 + " | " + non2xx + " |");
+        }
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        java.util.Arrays.sort(v);
+        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private Figures wrk(int port, Config c, String workload, int seconds, Path script, Path sessions, long pid)
+            throws IOException, InterruptedException {
+        long cpuBefore = cpuTicks(pid);
+        Process p = new ProcessBuilder("wrk", "-t" + threads, "-c" + options.connections, "-d" + seconds + "s",
+                "--latency", "-s", script.toString(), "http://127.0.0.1:" + port + c.path() + "/b/" + workload, "--",
+                sessions.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("wrk failed: " + out);
+        }
+        long cpuTicks = cpuTicks(pid) - cpuBefore;
+        long requests = Long.parseLong(find(REQUESTS, out, "requests"));
+        Matcher e = ERRORS.matcher(out);
+        long errors = e.find() ? Long.parseLong(e.group(1)) + Long.parseLong(e.group(2)) + Long.parseLong(e.group(3))
+                + Long.parseLong(e.group(4)) : 0;
+        Matcher n = NON_2XX.matcher(out);
+        Matcher q = P99.matcher(out);
+        double p99 = q.find() ? Double.parseDouble(q.group(1)) * (q.group(2).equals("us") ? 0.001
+                : q.group(2).equals("s") ? 1000 : 1) : Double.NaN;
+        // /proc/<pid>/stat counts in clock ticks of 10 ms (USER_HZ 100 on Linux).
+        double cpuMicros = requests == 0 ? Double.NaN : cpuTicks * 10_000.0 / requests;
+        return new Figures(Double.parseDouble(find(RATE, out, "Requests/sec")), requests,
+                n.find() ? Long.parseLong(n.group(1)) : 0, errors, p99, cpuMicros);
+    }
+
+    private static String find(Pattern pattern, String text, String what) {
+        Matcher m = pattern.matcher(text);
+        if (!m.find()) {
+            throw new IllegalStateException("wrk's output has no " + what + ":\n" + text);
+        }
+        return m.group(1);
+    }
+
+    /** utime + stime of the process, in clock ticks. */
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of the whole line
+    }
+
+    /** @return a file with one session id a line, made through the webapp's /create */
+    private Path createSessions(Path base, int port, Config c) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < options.sessions; i++) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + c.path()
+                    + "/b/create?n=" + i)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException(c.key + ": /create answered " + r.statusCode());
+            }
+            ids.add(r.body().trim());
+        }
+        Thread.sleep(1000); // asynchronous backups of the new sessions finish
+        Path file = base.resolve(c.key + ".sessions");
+        Files.write(file, ids);
+        return file;
+    }
+
+    private Process startTomcat(Path base, int port, List<Config> configs) throws IOException, InterruptedException {
+        for (String dir : new String[] {"conf/Catalina/localhost", "lib", "logs", "temp", "webapps", "work"}) {
+            Files.createDirectories(base.resolve(dir));
+        }
+        for (String file : new String[] {"web.xml", "catalina.properties", "logging.properties", "context.xml"}) {
+            Files.copy(tomcatHome.resolve("conf").resolve(file), base.resolve("conf").resolve(file));
+        }
+        Files.writeString(base.resolve("conf/server.xml"), String.format(String.join("\n",
+                "<Server port=\"-1\" shutdown=\"SHUTDOWN\">",
+                "  <Service name=\"Catalina\">",
+                "    <Connector port=\"%d\" address=\"127.0.0.1\" protocol=\"HTTP/1.1\" maxThreads=\"200\"/>",
+                "    <Engine name=\"Catalina\" defaultHost=\"localhost\" jvmRoute=\"bench\">",
+                "      <Host name=\"localhost\" appBase=\"webapps\" autoDeploy=\"false\"/>",
+                "    </Engine>",
+                "  </Service>",
+                "</Server>", ""), port));
+        Files.copy(adapterJar, base.resolve("lib").resolve(adapterJar.getFileName()));
+        for (Config c : configs) {
+            Path webapp = base.resolve("webapps").resolve(c.key);
+            copyTree(classes.resolve("io/msm/benchmarks"), webapp.resolve("WEB-INF/classes/io/msm/benchmarks"));
+            Files.writeString(webapp.resolve("WEB-INF/web.xml"), String.join("\n",
+                    "<web-app xmlns=\"http://java.sun.com/xml/ns/javaee\" version=\"3.0\">",
+                    "  <servlet><servlet-name>b</servlet-name><servlet-class>io.msm.benchmarks.BenchServlet</servlet-class></servlet>",
+                    "  <servlet-mapping><servlet-name>b</servlet-name><url-pattern>/b/*</url-pattern></servlet-mapping>",
+                    "</web-app>", ""));
+            StringBuilder manager = new StringBuilder(c.isBaseline() ? "  <Manager pathname=\"\"/>\n"
+                    : "  <Manager className=\"io.msm.tomcat.MemcachedSessionManager\"");
+            if (!c.isBaseline()) {
+                c.attributes().forEach((k, v) -> manager.append(' ').append(k).append("=\"").append(v).append('"'));
+                manager.append("/>\n");
+            }
+            Files.writeString(base.resolve("conf/Catalina/localhost").resolve(c.key + ".xml"),
+                    "<Context>\n" + manager + "</Context>\n");
+        }
+        ProcessBuilder pb = new ProcessBuilder("sh", tomcatHome.resolve("bin/catalina.sh").toString(), "run");
+        pb.environment().put("CATALINA_HOME", tomcatHome.toString());
+        pb.environment().put("CATALINA_BASE", base.toString());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("CATALINA_OPTS", "-Xms1g -Xmx1g -XX:+UseG1GC");
+        pb.environment().remove("JAVA_OPTS");
+        pb.redirectErrorStream(true).redirectOutput(base.resolve("logs/console.log").toFile());
+        Process p = pb.start();
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + configs.get(configs.size() - 1).path() + "/b/")).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 400) { // the servlet's answer to no action: deployed
+                    return p;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                throw new IllegalStateException("Tomcat did not start; see " + base.resolve("logs/console.log"));
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+}
