@@ -258,7 +258,10 @@ final class WrkBenchmark {
         pb.environment().put("CATALINA_HOME", tomcatHome.toString());
         pb.environment().put("CATALINA_BASE", base.toString());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().put("CATALINA_OPTS", "-Xms1g -Xmx1g -XX:+UseG1GC");
+        String jfr = System.getProperty("bench.jfr", "");
+        // -Dbench.jfr=<file>: a flight recording of the whole run, to see where Tomcat's time goes.
+        pb.environment().put("CATALINA_OPTS", "-Xms1g -Xmx1g -XX:+UseG1GC"
+                + (jfr.isBlank() ? "" : " -XX:StartFlightRecording=settings=profile,filename=" + jfr));
         pb.environment().remove("JAVA_OPTS");
         pb.redirectErrorStream(true).redirectOutput(base.resolve("logs/console.log").toFile());
         Process p = pb.start();

@@ -25,10 +25,12 @@ final class NonStickyLoader {
     private final ClusterWriter cluster;
     private final BackupService backups;
     private final Ticker ticker;
+    private final NearCopies nearCopies;
 
     NonStickyLoader(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
-            Ticker ticker) {
+            Ticker ticker, NearCopies nearCopies) {
+        this.nearCopies = nearCopies;
         this.store = store;
         this.health = health;
         this.keys = keys;
@@ -132,7 +134,7 @@ final class NonStickyLoader {
             expiryWatch.note(id, v.expiresAt()); // sessionDestroyed fires from the expiry check
             return null;
         }
-        SessionSnapshot loaded = codec.decode(id, fromBackup ? backup : primary, data, state);
+        SessionSnapshot loaded = decode(id, fromBackup ? backup : primary, data, state, fromBackup);
         if (loaded == null) {
             return null;
         }
@@ -153,6 +155,21 @@ final class NonStickyLoader {
         expiryWatch.note(id, ValidityRecord.expiresAt(lastAccess, loaded.maxInactiveInterval()));
         return new SessionSnapshot(id, loaded.creationTime(), lastAccess, loaded.maxInactiveInterval(),
                 loaded.authType(), loaded.content());
+    }
+
+    /** The session this Tomcat kept from the same bytes ({@link NearCopies}), or the bytes decoded. */
+    private SessionSnapshot decode(SessionId id, String node, byte[] data, SessionState state, boolean fromBackup) {
+        NearCopies.Copy near = fromBackup ? null : nearCopies.lend(id, data);
+        if (near != null) {
+            state.loaded(id, near.fingerprint, expiry.now());
+            statistics.increment(Statistics.Counter.NEAR_COPIES_USED);
+            return near.snapshot;
+        }
+        SessionSnapshot loaded = codec.decode(id, node, data, state);
+        if (loaded != null && !fromBackup && id.equals(state.storedUnderId) && state.storedFingerprint != 0) {
+            nearCopies.keep(id, data, loaded, state.storedFingerprint, true);
+        }
+        return loaded;
     }
 
     /**

@@ -30,10 +30,12 @@ final class NonStickyWriter {
     private final BackupService backups;
     private final long removalWaitMillis;
     private final OversizedSessions oversized;
+    private final NearCopies nearCopies;
 
     NonStickyWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
-            long removalWaitMillis) {
+            long removalWaitMillis, NearCopies nearCopies) {
+        this.nearCopies = nearCopies;
         this.store = store;
         this.health = health;
         this.keys = keys;
@@ -58,9 +60,12 @@ final class NonStickyWriter {
         boolean sameId = id.equals(state.storedUnderId);
         if (sameId && fingerprint == state.storedFingerprint) {
             statistics.increment(Statistics.Counter.NON_STICKY_STORES_SKIPPED);
+            nearCopies.unchanged(id, snapshot);
             accessed(snapshot, state);
             return;
         }
+        nearCopies.drop(id); // until memcached is known to hold this request's bytes
+        nearCopies.drop(state.storedUnderId);
         String primary = id.nodeId();
         String backup = keys.backupNode(primary);
         int exp = expiry.nonSticky(snapshot.maxInactiveInterval());
@@ -88,6 +93,10 @@ final class NonStickyWriter {
         }
         if (stored == null) {
             return;
+        }
+        if (stored == frame && health.isUp(primary)) {
+            // Not after a merge: memcached holds other content than this request's.
+            nearCopies.keep(id, frame, snapshot, fingerprint, false);
         }
         statistics.increment(Statistics.Counter.NON_STICKY_STORES);
         long now = expiry.now();
@@ -235,6 +244,8 @@ final class NonStickyWriter {
      */
     void removed(SessionId id, SessionState state, int maxInactiveInterval) {
         SessionId old = state.storedUnderId;
+        nearCopies.drop(id);
+        nearCopies.drop(old);
         expiryWatch.forget(id);
         Future<Void> deleted = backups.submit(id,
                 ClusterWrite.removed(id, old, expiry.removalMarker(maxInactiveInterval), cluster::write));

@@ -76,11 +76,13 @@ public final class SessionEngine implements AutoCloseable {
         SessionLocks locks = new SessionLocks(store, health, statistics, settings.lockExpirationSeconds(),
                 settings.lockWaitTimeoutMillis(), env.ticker);
         long removalWaitMillis = Math.max(1000, 2L * settings.operationTimeoutMillis());
+        NearCopies nearCopies = new NearCopies();
         return new NonStickySessions(health,
                 new NonStickyLocking(settings.lockingMode(), locks, keys, statistics),
-                new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker),
+                new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker,
+                        nearCopies),
                 new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups,
-                        removalWaitMillis),
+                        removalWaitMillis, nearCopies),
                 new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster),
                 new RecentSessions(env.clock));
     }

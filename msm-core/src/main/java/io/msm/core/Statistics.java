@@ -59,6 +59,8 @@ public final class Statistics {
         ITEMS_EVICTED,
         /** Sessions loaded from the copy memcached-session-manager 2.3.2 keeps ({@code compatibility}). */
         MSM2_SESSIONS_READ,
+        /** Non-sticky loads that found memcached's bytes unchanged and took the session this Tomcat kept. */
+        NEAR_COPIES_USED,
         /** Copies for memcached-session-manager 2.3.2 that could not be made or written ({@code compatibility="msm2"}). */
         MSM2_COPIES_FAILED,
         SESSIONS_EXPIRED_IN_CLUSTER
