@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
+import io.msm.testkit.DirectoryCopy;
 import io.msm.testkit.Loopback;
 import io.msm.testkit.MemcachedServer;
 
@@ -239,7 +239,7 @@ final class WrkBenchmark {
         Files.copy(adapterJar, base.resolve("lib").resolve(adapterJar.getFileName()));
         for (Config c : configs) {
             Path webapp = base.resolve("webapps").resolve(c.key);
-            copyTree(classes.resolve("io/msm/benchmarks"), webapp.resolve("WEB-INF/classes/io/msm/benchmarks"));
+            DirectoryCopy.copy(classes.resolve("io/msm/benchmarks"), webapp.resolve("WEB-INF/classes/io/msm/benchmarks"));
             Files.writeString(webapp.resolve("WEB-INF/web.xml"), String.join("\n",
                     "<web-app xmlns=\"http://java.sun.com/xml/ns/javaee\" version=\"3.0\">",
                     "  <servlet><servlet-name>b</servlet-name><servlet-class>io.msm.benchmarks.BenchServlet</servlet-class></servlet>",
@@ -282,19 +282,6 @@ final class WrkBenchmark {
                 throw new IllegalStateException("Tomcat did not start; see " + base.resolve("logs/console.log"));
             }
             Thread.sleep(500);
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) paths::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
         }
     }
 }

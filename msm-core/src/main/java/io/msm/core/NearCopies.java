@@ -18,12 +18,15 @@ import java.util.Map;
  * encoding). An attribute changed in place outside any request, by a thread of the webapp's own,
  * would be seen here where a decode would not see it; no request of another Tomcat sees it either way.
  *
- * <p>Bounded by count and bytes, least recently used first out; held only while memory is copied,
- * never across a memcached round trip or a decode.
+ * <p>Bounded by count and by weight (frame bytes times {@link #OBJECTS_PER_FRAME_BYTE}), least recently
+ * used first out; the lock is held only while the map changes, never across a comparison of frames,
+ * a memcached round trip or a decode. Attributes that listen for activation hear
+ * {@code sessionDidActivate} at every load, on the same objects, as they do with a decode.
  */
 final class NearCopies {
     static final int MAX_COPIES = 10_000;
-    static final long MAX_BYTES = 64L << 20;
+    /** The decoded objects take several times their frame's bytes: what is counted per copy. */
+    static final int OBJECTS_PER_FRAME_BYTE = 4;
 
     /** One session as memcached holds it, decoded. */
     static final class Copy {
@@ -39,6 +42,10 @@ final class NearCopies {
             this.fingerprint = fingerprint;
             this.lent = lent;
         }
+
+        long weight() {
+            return (long) frame.length * OBJECTS_PER_FRAME_BYTE;
+        }
     }
 
     private final Map<SessionId, Copy> copies = new LinkedHashMap<>(256, 0.75f, true);
@@ -46,8 +53,9 @@ final class NearCopies {
     private final long maxBytes;
     private long bytes;
 
+    /** At most 10,000 copies, and an eighth of the heap (at most 256 MB) by their estimated weight. */
     NearCopies() {
-        this(MAX_COPIES, MAX_BYTES);
+        this(MAX_COPIES, Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 8));
     }
 
     NearCopies(int maxCopies, long maxBytes) {
@@ -56,45 +64,77 @@ final class NearCopies {
     }
 
     /**
-     * @return the kept copy, lent to the caller, when memcached's bytes are the ones it was made from
-     *     and no other request of this Tomcat has it; else null (a copy of other bytes is dropped)
+     * @return the kept copy, lent to the caller (and noted in its state), when memcached's bytes are
+     *     the ones it was made from and no other request of this Tomcat has it; else null (a copy of
+     *     other bytes is dropped)
      */
-    synchronized Copy lend(SessionId id, byte[] frame) {
-        Copy c = copies.get(id);
+    Copy lend(SessionId id, byte[] frame, SessionState state) {
+        Copy c;
+        synchronized (this) {
+            c = copies.get(id);
+        }
         if (c == null) {
             return null;
         }
-        if (!Arrays.equals(c.frame, frame)) {
-            remove(id);
-            return null;
+        boolean same = Arrays.equals(c.frame, frame); // outside the lock: frames may be large
+        synchronized (this) {
+            if (copies.get(id) != c) {
+                return null; // replaced meanwhile
+            }
+            if (!same) {
+                remove(id);
+                return null;
+            }
+            if (c.lent) {
+                return null; // a request that is still running uses those objects: this one decodes its own
+            }
+            c.lent = true;
         }
-        if (c.lent) {
-            return null; // a request that is still running uses those objects: this one decodes its own
-        }
-        c.lent = true;
+        state.nearCopy = c;
         return c;
     }
 
-    /** @param lent true when a request now uses the snapshot's objects (a load), false after its end (a store) */
-    synchronized void keep(SessionId id, byte[] frame, SessionSnapshot snapshot, long fingerprint, boolean lent) {
-        if (frame.length > maxBytes / 16) {
-            remove(id); // one session must not push out a crowd of others
-            return;
+    /**
+     * @param state the request's: a load lends the copy it makes to it; null after a store (the
+     *     request ended, nothing uses the objects)
+     */
+    void keep(SessionId id, byte[] frame, SessionSnapshot snapshot, long fingerprint, SessionState state) {
+        Copy copy = new Copy(frame, snapshot, fingerprint, state != null);
+        synchronized (this) {
+            if (copy.weight() > maxBytes / 16) {
+                remove(id); // one session must not push out a crowd of others
+                return;
+            }
+            Copy old = copies.put(id, copy);
+            bytes += copy.weight() - (old == null ? 0 : old.weight());
+            Iterator<Map.Entry<SessionId, Copy>> eldest = copies.entrySet().iterator();
+            while ((copies.size() > maxCopies || bytes > maxBytes) && eldest.hasNext()) {
+                bytes -= eldest.next().getValue().weight();
+                eldest.remove();
+            }
         }
-        Copy old = copies.put(id, new Copy(frame, snapshot, fingerprint, lent));
-        bytes += frame.length - (old == null ? 0 : old.frame.length);
-        Iterator<Map.Entry<SessionId, Copy>> eldest = copies.entrySet().iterator();
-        while ((copies.size() > maxCopies || bytes > maxBytes) && eldest.hasNext()) {
-            bytes -= eldest.next().getValue().frame.length;
-            eldest.remove();
+        if (state != null) {
+            state.nearCopy = copy;
         }
     }
 
-    /** After a request that changed nothing: the same bytes, the objects the request ended with. */
-    synchronized void unchanged(SessionId id, SessionSnapshot snapshot) {
-        Copy c = copies.get(id);
-        if (c != null) {
-            copies.put(id, new Copy(c.frame, snapshot, c.fingerprint, false));
+    /**
+     * After a request that changed nothing: its copy, if still the one kept, takes the objects the
+     * request ended with and is free again. Another request's copy kept meanwhile (a store of other
+     * bytes) is left alone: these objects are not what it was made from.
+     */
+    void unchanged(SessionId id, SessionState state, SessionSnapshot ended) {
+        Copy mine = state.nearCopy;
+        state.nearCopy = null;
+        if (mine == null || mine.fingerprint != state.storedFingerprint) {
+            return;
+        }
+        SessionSnapshot s = mine.snapshot;
+        synchronized (this) {
+            if (copies.get(id) == mine) {
+                copies.put(id, new Copy(mine.frame, new SessionSnapshot(id, s.creationTime(), s.lastAccessedTime(),
+                        s.maxInactiveInterval(), s.authType(), ended.content()), mine.fingerprint, false));
+            }
         }
     }
 
@@ -111,7 +151,7 @@ final class NearCopies {
     private void remove(SessionId id) {
         Copy c = copies.remove(id);
         if (c != null) {
-            bytes -= c.frame.length;
+            bytes -= c.weight();
         }
     }
 }

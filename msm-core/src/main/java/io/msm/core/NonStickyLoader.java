@@ -125,12 +125,14 @@ final class NonStickyLoader {
         }
         statistics.addLoadNanos(ticker.nanoTime() - start);
         if (data == null) {
+            nearCopies.drop(id);
             statistics.increment(Statistics.Counter.LOAD_MISSES);
             return null;
         }
         long now = expiry.now();
         ValidityRecord v = ValidityRecord.decode(validity);
         if (v != null && v.isExpired(now)) {
+            nearCopies.drop(id);
             expiryWatch.note(id, v.expiresAt()); // sessionDestroyed fires from the expiry check
             return null;
         }
@@ -159,7 +161,8 @@ final class NonStickyLoader {
 
     /** The session this Tomcat kept from the same bytes ({@link NearCopies}), or the bytes decoded. */
     private SessionSnapshot decode(SessionId id, String node, byte[] data, SessionState state, boolean fromBackup) {
-        NearCopies.Copy near = fromBackup ? null : nearCopies.lend(id, data);
+        state.nearCopy = null;
+        NearCopies.Copy near = fromBackup ? null : nearCopies.lend(id, data, state);
         if (near != null) {
             state.loaded(id, near.fingerprint, expiry.now());
             statistics.increment(Statistics.Counter.NEAR_COPIES_USED);
@@ -167,7 +170,7 @@ final class NonStickyLoader {
         }
         SessionSnapshot loaded = codec.decode(id, node, data, state);
         if (loaded != null && !fromBackup && id.equals(state.storedUnderId) && state.storedFingerprint != 0) {
-            nearCopies.keep(id, data, loaded, state.storedFingerprint, true);
+            nearCopies.keep(id, data, loaded, state.storedFingerprint, state);
         }
         return loaded;
     }

@@ -60,10 +60,11 @@ final class NonStickyWriter {
         boolean sameId = id.equals(state.storedUnderId);
         if (sameId && fingerprint == state.storedFingerprint) {
             statistics.increment(Statistics.Counter.NON_STICKY_STORES_SKIPPED);
-            nearCopies.unchanged(id, snapshot);
+            nearCopies.unchanged(id, state, snapshot);
             accessed(snapshot, state);
             return;
         }
+        state.nearCopy = null;
         nearCopies.drop(id); // until memcached is known to hold this request's bytes
         nearCopies.drop(state.storedUnderId);
         String primary = id.nodeId();
@@ -96,7 +97,7 @@ final class NonStickyWriter {
         }
         if (stored == frame && health.isUp(primary)) {
             // Not after a merge: memcached holds other content than this request's.
-            nearCopies.keep(id, frame, snapshot, fingerprint, false);
+            nearCopies.keep(id, frame, snapshot, fingerprint, null);
         }
         statistics.increment(Statistics.Counter.NON_STICKY_STORES);
         long now = expiry.now();

@@ -44,6 +44,8 @@ public final class SessionState {
     volatile long dataRefreshedAt;
     /** The last access the validity record in memcached holds; 0 when there is none. */
     volatile long recordedLastAccess;
+    /** Non-sticky: the near copy this state's request took or made at its load; null if none. */
+    volatile NearCopies.Copy nearCopy;
     /** The cluster lock this Tomcat holds for the session, or null. */
     volatile SessionLocks.Lock lock;
 

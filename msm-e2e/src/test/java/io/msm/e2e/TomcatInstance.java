@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import io.msm.testkit.DirectoryCopy;
 import io.msm.testkit.Loopback;
 
 /**
@@ -118,7 +119,7 @@ final class TomcatInstance implements AutoCloseable {
                 </tomcat-users>
                 """);
         // What the operator installs: the webapp in appBase, the context file with the Manager, the jar in lib/.
-        copyTree(webapp, base.resolve("webapps").resolve(CONTEXT.substring(1)));
+        DirectoryCopy.copy(webapp, base.resolve("webapps").resolve(CONTEXT.substring(1)));
         Files.writeString(base.resolve("conf/Catalina/localhost").resolve(CONTEXT.substring(1) + ".xml"), contextXml);
         for (Path jar : jars) {
             Files.copy(jar, base.resolve("lib").resolve(jar.getFileName()));
@@ -129,18 +130,6 @@ final class TomcatInstance implements AutoCloseable {
         return tomcat;
     }
 
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) paths::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        }
-    }
 
     /**
      * What an operator does to switch a stopped Tomcat to other jars: empties lib/ of CATALINA_BASE,
