@@ -64,11 +64,10 @@ final class NearCopies {
     }
 
     /**
-     * @return the kept copy, lent to the caller (and noted in its state), when memcached's bytes are
-     *     the ones it was made from and no other request of this Tomcat has it; else null (a copy of
-     *     other bytes is dropped)
+     * @return the kept copy, lent to the caller, when memcached's bytes are the ones it was made from
+     *     and no other request of this Tomcat has it; else null (a copy of other bytes is dropped)
      */
-    Copy lend(SessionId id, byte[] frame, SessionState state) {
+    Copy lend(SessionId id, byte[] frame) {
         Copy c;
         synchronized (this) {
             c = copies.get(id);
@@ -90,20 +89,20 @@ final class NearCopies {
             }
             c.lent = true;
         }
-        state.nearCopy = c;
         return c;
     }
 
     /**
-     * @param state the request's: a load lends the copy it makes to it; null after a store (the
-     *     request ended, nothing uses the objects)
+     * @param lent true at a load (its request now uses the objects), false after a store (the request
+     *     ended, nothing uses them)
+     * @return the copy kept, or null when it is too large to keep
      */
-    void keep(SessionId id, byte[] frame, SessionSnapshot snapshot, long fingerprint, SessionState state) {
-        Copy copy = new Copy(frame, snapshot, fingerprint, state != null);
+    Copy keep(SessionId id, byte[] frame, SessionSnapshot snapshot, long fingerprint, boolean lent) {
+        Copy copy = new Copy(frame, snapshot, fingerprint, lent);
         synchronized (this) {
             if (copy.weight() > maxBytes / 16) {
                 remove(id); // one session must not push out a crowd of others
-                return;
+                return null;
             }
             Copy old = copies.put(id, copy);
             bytes += copy.weight() - (old == null ? 0 : old.weight());
@@ -113,9 +112,7 @@ final class NearCopies {
                 eldest.remove();
             }
         }
-        if (state != null) {
-            state.nearCopy = copy;
-        }
+        return copy;
     }
 
     /**
@@ -123,10 +120,12 @@ final class NearCopies {
      * request ended with and is free again. Another request's copy kept meanwhile (a store of other
      * bytes) is left alone: these objects are not what it was made from.
      */
-    void unchanged(SessionId id, SessionState state, SessionSnapshot ended) {
-        Copy mine = state.nearCopy;
-        state.nearCopy = null;
-        if (mine == null || mine.fingerprint != state.storedFingerprint) {
+    /**
+     * @param mine the copy the request took or made at its load, or null
+     * @param storedFingerprint what the request found memcached holds, which it did not change
+     */
+    void unchanged(SessionId id, Copy mine, long storedFingerprint, SessionSnapshot ended) {
+        if (mine == null || mine.fingerprint != storedFingerprint) {
             return;
         }
         SessionSnapshot s = mine.snapshot;

@@ -161,8 +161,8 @@ final class NonStickyLoader {
 
     /** The session this Tomcat kept from the same bytes ({@link NearCopies}), or the bytes decoded. */
     private SessionSnapshot decode(SessionId id, String node, byte[] data, SessionState state, boolean fromBackup) {
-        state.nearCopy = null;
-        NearCopies.Copy near = fromBackup ? null : nearCopies.lend(id, data, state);
+        NearCopies.Copy near = fromBackup ? null : nearCopies.lend(id, data);
+        state.nearCopy = near;
         if (near != null) {
             state.loaded(id, near.fingerprint, expiry.now());
             statistics.increment(Statistics.Counter.NEAR_COPIES_USED);
@@ -170,7 +170,7 @@ final class NonStickyLoader {
         }
         SessionSnapshot loaded = codec.decode(id, node, data, state);
         if (loaded != null && !fromBackup && id.equals(state.storedUnderId) && state.storedFingerprint != 0) {
-            nearCopies.keep(id, data, loaded, state.storedFingerprint, state);
+            state.nearCopy = nearCopies.keep(id, data, loaded, state.storedFingerprint, true);
         }
         return loaded;
     }

@@ -60,7 +60,8 @@ final class NonStickyWriter {
         boolean sameId = id.equals(state.storedUnderId);
         if (sameId && fingerprint == state.storedFingerprint) {
             statistics.increment(Statistics.Counter.NON_STICKY_STORES_SKIPPED);
-            nearCopies.unchanged(id, state, snapshot);
+            nearCopies.unchanged(id, state.nearCopy, state.storedFingerprint, snapshot);
+            state.nearCopy = null;
             accessed(snapshot, state);
             return;
         }
@@ -97,7 +98,7 @@ final class NonStickyWriter {
         }
         if (stored == frame && health.isUp(primary)) {
             // Not after a merge: memcached holds other content than this request's.
-            nearCopies.keep(id, frame, snapshot, fingerprint, null);
+            nearCopies.keep(id, frame, snapshot, fingerprint, false);
         }
         statistics.increment(Statistics.Counter.NON_STICKY_STORES);
         long now = expiry.now();
