@@ -66,6 +66,14 @@ final class MemcachedNodes {
         return Collections.unmodifiableList(result);
     }
 
+    /**
+     * @return the id of the one node when memcachedNodes is a single {@code host:port}, else null: an
+     *     id without a node then names it, as memcached-session-manager 2.3.2 gave them
+     */
+    static String implicitNode(List<MemcachedNode> nodes) {
+        return nodes.size() == 1 && !nodes.get(0).isNamed() ? nodes.get(0).id() : null;
+    }
+
     private static boolean validEntry(String entry, String[] idHostPort, List<String> errors) {
         boolean valid = true;
         if (!NODE_ID.matcher(idHostPort[0]).matches()) {

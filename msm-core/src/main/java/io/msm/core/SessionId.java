@@ -60,29 +60,28 @@ public final class SessionId {
      * @return null when the id is not in msm's form
      */
     public static SessionId parse(String id, String implicitNode) {
-        if (implicitNode != null && id != null) {
-            int dot = id.indexOf('.');
-            String head = dot < 0 ? id : id.substring(0, dot);
-            if (head.indexOf('-') < 0 && !head.isEmpty() && dot != id.length() - 1) {
-                return withoutNode(head, implicitNode, dot < 0 ? null : id.substring(dot + 1));
-            }
-        }
-        return parse(id);
-    }
-
-    /** @return null when the id is not in msm's form (a session of another manager, or garbage) */
-    public static SessionId parse(String id) {
         if (id == null) {
             return null;
         }
         int dot = id.indexOf('.');
         String head = dot < 0 ? id : id.substring(0, dot);
         String route = dot < 0 ? null : id.substring(dot + 1);
+        if (route != null && route.isEmpty()) {
+            return null;
+        }
         int dash = head.lastIndexOf('-');
-        if (dash <= 0 || dash == head.length() - 1 || (route != null && route.isEmpty())) {
+        if (dash < 0 && implicitNode != null && !head.isEmpty()) {
+            return new SessionId(head, implicitNode, route, id, false);
+        }
+        if (dash <= 0 || dash == head.length() - 1) {
             return null;
         }
         return new SessionId(head.substring(0, dash), head.substring(dash + 1), route, id);
+    }
+
+    /** @return null when the id is not in msm's form (a session of another manager, or garbage) */
+    public static SessionId parse(String id) {
+        return parse(id, null);
     }
 
     /** @return the keyed hash {@code by} made of this id before, or null */

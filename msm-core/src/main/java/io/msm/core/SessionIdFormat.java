@@ -31,7 +31,7 @@ final class SessionIdFormat {
 
     /** @param randomLength the length of the random part the container generates */
     SessionIdFormat(List<MemcachedNode> nodes, int randomLength, Statistics statistics, OncePerMinute logLimit) {
-        this.implicitNode = nodes.size() == 1 && !nodes.get(0).isNamed() ? nodes.get(0).id() : null;
+        this.implicitNode = MemcachedNodes.implicitNode(nodes);
         int longest = 0;
         for (MemcachedNode node : nodes) {
             nodeIds.add(node.id());

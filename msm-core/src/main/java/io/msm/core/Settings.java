@@ -245,12 +245,9 @@ public final class Settings {
         return nodes;
     }
 
-    /**
-     * @return the id of the one node when memcachedNodes is a single {@code host:port}, else null: ids
-     *     without a node then name it, as memcached-session-manager 2.3.2 gave them
-     */
+    /** @return the node of ids that name none, see {@link MemcachedNodes#implicitNode}; else null */
     public String implicitNode() {
-        return nodes.size() == 1 && !nodes.get(0).isNamed() ? nodes.get(0).id() : null;
+        return MemcachedNodes.implicitNode(nodes);
     }
 
     /** @return false when new session ids carry no node id, as 2.3.2's did for a single {@code host:port} */
