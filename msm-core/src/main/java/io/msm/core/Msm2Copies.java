@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 final class Msm2Copies {
     private static final Logger LOG = Logs.get(Msm2Copies.class);
 
-    /** In place of 2.3.2's copy when it cannot be made: the marker goes to its key instead. */
+    /** What {@link #encode} gives when 2.3.2's copy cannot be made: the marker goes to its key instead. */
     static final byte[] UNWRITABLE = new byte[0];
     /**
      * What 2.3.2's key holds when msm's copy is the current one. 2.3.2 cannot read it and treats the
@@ -32,29 +32,34 @@ final class Msm2Copies {
     private final boolean writes;
     private final String prefix;
     private final Msm2Serialization serialization;
-    private final SessionNames names;
+    /**
+     * True when 2.3.2's keys and msm's are one (a storageKeyPrefix such as static:x gives both the
+     * same text): that key then holds 2.3.2's format while it is written, and either is read.
+     */
+    private final boolean sharesKey;
     private final Statistics statistics;
     private final Expiry expiry;
     private final OncePerMinute logLimit;
 
-    Msm2Copies(Settings.Compatibility mode, Msm2Format format, SessionNames names, Statistics statistics,
+    /** @param ownPrefix msm's key prefix; its keys are that and the id, since compatibility excludes encryption */
+    Msm2Copies(Settings.Compatibility mode, Msm2Format format, String ownPrefix, Statistics statistics,
             Expiry expiry, OncePerMinute logLimit) {
         this.writes = mode == Settings.Compatibility.MSM2;
         this.prefix = format.keyPrefix;
         this.serialization = format.serialization;
-        this.names = names;
+        this.sharesKey = prefix.equals(ownPrefix);
         this.statistics = statistics;
         this.expiry = expiry;
         this.logLimit = logLimit;
     }
 
     /** @return null without {@code compatibility} */
-    static Msm2Copies create(Settings settings, Msm2Format format, SessionNames names, Statistics statistics,
+    static Msm2Copies create(Settings settings, Msm2Format format, String ownPrefix, Statistics statistics,
             Expiry expiry, OncePerMinute logLimit) {
         if (settings.compatibility() == Settings.Compatibility.NONE || format == null) {
             return null;
         }
-        return new Msm2Copies(settings.compatibility(), format, names, statistics, expiry, logLimit);
+        return new Msm2Copies(settings.compatibility(), format, ownPrefix, statistics, expiry, logLimit);
     }
 
     String key(SessionId id) {
@@ -70,12 +75,9 @@ final class Msm2Copies {
         return bytes != null && java.util.Arrays.equals(bytes, MARKER);
     }
 
-    /**
-     * @return true when 2.3.2's key and msm's are one (a storageKeyPrefix such as static:x gives both
-     *     the same text): that key then holds 2.3.2's format while it is written, and either is read
-     */
-    boolean sharesKey(SessionId id) {
-        return key(id).equals(names.of(id));
+    /** @return true when 2.3.2's keys and msm's are one */
+    boolean sharesKey() {
+        return sharesKey;
     }
 
     /**
@@ -84,7 +86,7 @@ final class Msm2Copies {
      * @return the bytes found, or null
      */
     byte[] get(SessionStore store, String node, SessionId id, Reader ours) throws StoreException {
-        if (sharesKey(id)) {
+        if (sharesKey) {
             return ours.read();
         }
         if (writes) {
@@ -140,7 +142,7 @@ final class Msm2Copies {
         }
     }
 
-    /** @return 2.3.2's bytes of the session, or null when they cannot be made (logged and counted) */
+    /** @return 2.3.2's bytes of the session, or {@link #UNWRITABLE} when they cannot be made (logged and counted) */
     byte[] encode(SessionSnapshot s) {
         try {
             SessionContent content = s.content();
@@ -151,7 +153,7 @@ final class Msm2Copies {
                     s.lastAccessedTime(), s.id().toString(), s.authType(), principal, attributes).encode(expiry.now());
         } catch (TranscoderException | IllegalArgumentException e) {
             notWritten(s.id(), e.getMessage());
-            return null;
+            return UNWRITABLE;
         }
     }
 
@@ -164,7 +166,7 @@ final class Msm2Copies {
      */
     void afterStore(SessionStore store, String node, SessionId id, byte[] theirs, boolean touched, int expirySeconds)
             throws StoreException {
-        if (sharesKey(id) || (!writes && touched)) {
+        if (sharesKey || (!writes && touched)) {
             return;
         }
         store.set(node, key(id), theirs == null || theirs == UNWRITABLE ? MARKER : theirs, expirySeconds);
@@ -172,7 +174,7 @@ final class Msm2Copies {
 
     /** Deletes 2.3.2's key of an ended or renamed session; a node that is down deletes it when back. */
     void delete(SessionStore store, NodeHealth health, String node, SessionId id) {
-        if (sharesKey(id)) {
+        if (sharesKey) {
             return; // deleted as msm's
         }
         try {

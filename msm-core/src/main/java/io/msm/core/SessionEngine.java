@@ -49,7 +49,7 @@ public final class SessionEngine implements AutoCloseable {
         this.backups = new BackupService(env.backupPool, statistics);
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);
-            Msm2Copies msm2 = Msm2Copies.create(settings, msm2Format, names, statistics, expiry,
+            Msm2Copies msm2 = Msm2Copies.create(settings, msm2Format, keyPrefix, statistics, expiry,
                     new OncePerMinute(env.clock));
             StickyBackups stickyBackups = new StickyBackups(store, health, backups, codec, expiry, statistics,
                     env.ticker, env.clock, names, settings, msm2);

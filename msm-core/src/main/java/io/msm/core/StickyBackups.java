@@ -109,9 +109,7 @@ final class StickyBackups {
         int exp = expiry.sticky(maxInactive);
         // 2.3.2 judges expiry by the times in its copy, so a touch would not do: its copy is set again.
         byte[] theirs = msm2 != null && msm2.writes() ? msm2.encode(snapshot) : null;
-        if (msm2 != null && msm2.writes() && theirs == null) {
-            theirs = Msm2Copies.UNWRITABLE; // an older copy of 2.3.2's must not be read instead of this one
-        } else if (theirs != null && msm2.sharesKey(id)) {
+        if (theirs != null && theirs != Msm2Copies.UNWRITABLE && msm2.sharesKey()) {
             frame = theirs; // one key: 2.3.2's format, which both read
             theirs = null;
             unchanged = false;
