@@ -206,10 +206,11 @@ public final class StickySessions {
     }
 
     /**
-     * @param state the restored session's own: stays "not backed up", so it is written once a node answers
+     * The restored session's own state is left "not backed up", so it is written once a node answers.
+     *
      * @return the session a stopped instance of this webapp kept, or null when its bytes do not decode here
      */
-    public SessionSnapshot restoreKept(SessionId id, byte[] frame, SessionState state) {
+    public SessionSnapshot restoreKept(SessionId id, byte[] frame) {
         SessionSnapshot snapshot = codec.decode(id, "(kept in this JVM)", frame, new SessionState());
         if (snapshot != null) {
             statistics.increment(Statistics.Counter.SESSIONS_KEPT_OVER_RESTART);

@@ -46,8 +46,11 @@ final class KeptSessions {
     private KeptSessions() {
     }
 
-    /** At stop, after the queued backups ran: keeps every valid session memcached does not hold. */
-    /** @param host the Tomcat host of the webapp: a later start under the same host takes the sessions back */
+    /**
+     * At stop, after the queued backups ran: keeps every valid session memcached does not hold.
+     *
+     * @param host the Tomcat host of the webapp: a later start under the same host takes the sessions back
+     */
     static void keepUnstored(Object host, String webapp, String contextName, StickySessions engine,
             java.util.Set<String> nodesDown, Collection<MemcachedSession> sessions) {
         long now = System.currentTimeMillis();
@@ -106,10 +109,9 @@ final class KeptSessions {
             if (k.expiresAtMillis <= now || id == null) {
                 continue;
             }
-            MemcachedSession session = manager.emptySession();
-            SessionSnapshot snapshot = engine.restoreKept(id, k.frame, session.state());
+            SessionSnapshot snapshot = engine.restoreKept(id, k.frame);
             if (snapshot != null) {
-                session.restore(snapshot);
+                manager.emptySession().restore(snapshot);
                 restored++;
             }
         }
