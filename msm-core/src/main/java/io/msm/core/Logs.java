@@ -24,11 +24,19 @@ public final class Logs {
     }
 
     private static Logger get(String name, ClassLoader own) {
+        return withContextLoader(own, () -> LoggerFactory.getLogger(name));
+    }
+
+    /**
+     * Makes a logger, of any logging API (the adapters use Tomcat's own), while the thread's context
+     * class loader is {@code own}, for the reason this class gives.
+     */
+    public static <T> T withContextLoader(ClassLoader own, java.util.function.Supplier<T> make) {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         thread.setContextClassLoader(own);
         try {
-            return LoggerFactory.getLogger(name);
+            return make.get();
         } finally {
             thread.setContextClassLoader(previous);
         }
