@@ -33,19 +33,7 @@ final class BenchOptions {
     }
 
     private static int percent(String name, int defaultValue) {
-        String value = System.getProperty(name);
-        if (value == null || value.isBlank()) {
-            return defaultValue;
-        }
-        try {
-            int n = Integer.parseInt(value.trim());
-            if (n >= 0 && n <= 100) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(name + ": '" + value + "' is not a percentage from 0 to 100");
+        return bounded(name, defaultValue, 0, 100, "a percentage from 0 to 100");
     }
 
     private static String text(String name, String defaultValue) {
@@ -54,18 +42,23 @@ final class BenchOptions {
     }
 
     private static int integer(String name, int defaultValue) {
+        return bounded(name, defaultValue, 1, Integer.MAX_VALUE, "a positive whole number");
+    }
+
+    /** @throws IllegalArgumentException naming the property, when it is set and not {@code what} */
+    private static int bounded(String name, int defaultValue, int min, int max, String what) {
         String value = System.getProperty(name);
         if (value == null || value.isBlank()) {
             return defaultValue;
         }
         try {
             int n = Integer.parseInt(value.trim());
-            if (n > 0) {
+            if (n >= min && n <= max) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException(name + ": '" + value + "' is not a positive whole number");
+        throw new IllegalArgumentException(name + ": '" + value + "' is not " + what);
     }
 }

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
 
 import io.msm.core.Statistics;
@@ -153,7 +152,7 @@ final class Results {
             if (base == null) {
                 continue;
             }
-            double baseP99 = medianOf(base, r -> r.p99Millis);
+            double baseP99 = Medians.of(base, r -> r.p99Millis);
             out.printf("### open loop, %s workload, %.0f req/s (medians of %d rounds; ×: p99 ratio to StandardManager)%n%n",
                     workload, base.get(0).intendedPerSecond, base.size());
             out.println("| configuration | done req/s | p50 ms | p99 ms | × | p99.9 ms | max ms | errors / non-2xx / lost |");
@@ -163,27 +162,22 @@ final class Results {
                 if (rs == null) {
                     continue;
                 }
-                double p99 = medianOf(rs, r -> r.p99Millis);
+                double p99 = Medians.of(rs, r -> r.p99Millis);
                 long errors = rs.stream().mapToLong(r -> r.tally.errors).sum();
                 long non2xx = rs.stream().mapToLong(r -> r.tally.non2xx).sum();
                 long lost = rs.stream().mapToLong(r -> r.tally.lost).sum();
                 out.printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %d / %d / %d |%n", c.label,
-                        medianOf(rs, r -> r.achievedPerSecond), medianOf(rs, r -> r.p50Millis), p99, p99 / baseP99,
-                        medianOf(rs, r -> r.p999Millis), medianOf(rs, r -> r.maxMillis), errors, non2xx, lost);
+                        Medians.of(rs, r -> r.achievedPerSecond), Medians.of(rs, r -> r.p50Millis), p99, p99 / baseP99,
+                        Medians.of(rs, r -> r.p999Millis), Medians.of(rs, r -> r.maxMillis), errors, non2xx, lost);
             }
             out.println();
             List<OpenLoopResult> stickyAsync = openLoops.get(key("msm-sticky-async", workload));
             if (stickyAsync != null) {
-                double ratio = medianOf(stickyAsync, r -> r.p99Millis) / baseP99;
+                double ratio = Medians.of(stickyAsync, r -> r.p99Millis) / baseP99;
                 out.printf("Target: msm sticky async p99 ≤ 1.5× StandardManager's: %.2f× (%s)%n%n", ratio,
                         ratio <= 1.5 ? "met" : "MISSED");
             }
         }
-    }
-
-    private static double medianOf(List<OpenLoopResult> rs, java.util.function.ToDoubleFunction<OpenLoopResult> f) {
-        double[] values = rs.stream().mapToDouble(f).sorted().toArray();
-        return values[values.length / 2];
     }
 
     /** Sessions that moved during the run: no failure for a user, whose browser keeps the new cookie. */
@@ -236,15 +230,9 @@ final class Results {
 
     private RoundResult median(String configKey, String workload) {
         List<RoundResult> all = rounds.get(configKey + "/" + workload);
-        return new RoundResult(median(all, r -> r.requestsPerSecond), median(all, r -> r.p50Millis),
-                median(all, r -> r.p99Millis), sum(all, r -> r.requests), sum(all, r -> r.errors),
+        return new RoundResult(Medians.of(all, r -> r.requestsPerSecond), Medians.of(all, r -> r.p50Millis),
+                Medians.of(all, r -> r.p99Millis), sum(all, r -> r.requests), sum(all, r -> r.errors),
                 sum(all, r -> r.non2xx), sum(all, r -> r.lost), sum(all, r -> r.renamed), null);
-    }
-
-    private static double median(List<RoundResult> all, ToDoubleFunction<RoundResult> f) {
-        double[] values = all.stream().mapToDouble(f).sorted().toArray();
-        int n = values.length;
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     private static long sum(List<RoundResult> all, ToLongFunction<RoundResult> f) {

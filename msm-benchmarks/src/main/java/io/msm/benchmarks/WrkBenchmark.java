@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.msm.testkit.CatalinaBase;
 import io.msm.testkit.DirectoryCopy;
 import io.msm.testkit.Loopback;
 import io.msm.testkit.MemcachedServer;
@@ -140,26 +141,20 @@ final class WrkBenchmark {
                     row.append(" | | ");
                     continue;
                 }
-                double rate = median(rounds.stream().mapToDouble(Figures::rate).toArray());
+                double rate = Medians.of(rounds, Figures::rate);
                 if (c.isBaseline()) {
                     baseline.put(workload, rate);
                 }
                 Double b = baseline.get(workload);
                 row.append(String.format(" | %.0f | %s", rate, b == null ? "" : String.format("%.2f", rate / b)));
                 cpu.append(cpu.length() == 0 ? "" : " / ").append(String.format("%.0f",
-                        median(rounds.stream().mapToDouble(Figures::cpuMicrosPerRequest).toArray())));
+                        Medians.of(rounds, Figures::cpuMicrosPerRequest)));
                 p99.append(p99.length() == 0 ? "" : " / ").append(String.format("%.1f",
-                        median(rounds.stream().mapToDouble(Figures::p99Millis).toArray())));
+                        Medians.of(rounds, Figures::p99Millis)));
                 non2xx += rounds.stream().mapToLong(f -> f.non2xx + f.errors).sum();
             }
             System.out.println(row + " | " + cpu + " | " + p99 + " | " + non2xx + " |");
         }
-    }
-
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        java.util.Arrays.sort(v);
-        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     private Figures wrk(int port, Config c, String workload, int seconds, Path script, Path sessions, long pid)
@@ -221,12 +216,7 @@ final class WrkBenchmark {
     }
 
     private Process startTomcat(Path base, int port, List<Config> configs) throws IOException, InterruptedException {
-        for (String dir : new String[] {"conf/Catalina/localhost", "lib", "logs", "temp", "webapps", "work"}) {
-            Files.createDirectories(base.resolve(dir));
-        }
-        for (String file : new String[] {"web.xml", "catalina.properties", "logging.properties", "context.xml"}) {
-            Files.copy(tomcatHome.resolve("conf").resolve(file), base.resolve("conf").resolve(file));
-        }
+        CatalinaBase.create(tomcatHome, base);
         Files.writeString(base.resolve("conf/server.xml"), String.format(String.join("\n",
                 "<Server port=\"-1\" shutdown=\"SHUTDOWN\">",
                 "  <Service name=\"Catalina\">",
@@ -254,15 +244,10 @@ final class WrkBenchmark {
             Files.writeString(base.resolve("conf/Catalina/localhost").resolve(c.key + ".xml"),
                     "<Context>\n" + manager + "</Context>\n");
         }
-        ProcessBuilder pb = new ProcessBuilder("sh", tomcatHome.resolve("bin/catalina.sh").toString(), "run");
-        pb.environment().put("CATALINA_HOME", tomcatHome.toString());
-        pb.environment().put("CATALINA_BASE", base.toString());
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         String jfr = System.getProperty("bench.jfr", "");
         // -Dbench.jfr=<file>: a flight recording of the whole run, to see where Tomcat's time goes.
-        pb.environment().put("CATALINA_OPTS", "-Xms1g -Xmx1g -XX:+UseG1GC"
+        ProcessBuilder pb = CatalinaBase.run(tomcatHome, base, "-Xms1g -Xmx1g -XX:+UseG1GC"
                 + (jfr.isBlank() ? "" : " -XX:StartFlightRecording=settings=profile,filename=" + jfr));
-        pb.environment().remove("JAVA_OPTS");
         pb.redirectErrorStream(true).redirectOutput(base.resolve("logs/console.log").toFile());
         Process p = pb.start();
         HttpClient http = HttpClient.newHttpClient();

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import io.msm.testkit.CatalinaBase;
 import io.msm.testkit.DirectoryCopy;
 import io.msm.testkit.Loopback;
 
@@ -89,12 +90,7 @@ final class TomcatInstance implements AutoCloseable {
             Map<String, String> catalinaProperties, boolean autoDeploy, List<Path> jars) throws IOException {
         int port = Loopback.freePort();
         Path home = line.home();
-        for (String dir : new String[] {"conf/Catalina/localhost", "lib", "logs", "temp", "webapps", "work"}) {
-            Files.createDirectories(base.resolve(dir));
-        }
-        for (String file : new String[] {"web.xml", "catalina.properties", "logging.properties", "context.xml"}) {
-            Files.copy(home.resolve("conf").resolve(file), base.resolve("conf").resolve(file));
-        }
+        CatalinaBase.create(home, base);
         // The Host of the distribution's server.xml: appBase="webapps", and deployOnStartup (true by
         // default) deploys conf/Catalina/localhost/xnat.xml with the webapp webapps/xnat, the context
         // file naming no docBase (unpackWARs does not matter to a directory). autoDeploy is off: nothing
@@ -164,14 +160,9 @@ final class TomcatInstance implements AutoCloseable {
     }
 
     private void launch() throws IOException {
-        ProcessBuilder pb = new ProcessBuilder("sh", home.resolve("bin/catalina.sh").toString(), "run");
-        Map<String, String> env = pb.environment();
-        env.put("CATALINA_HOME", home.toString());
-        env.put("CATALINA_BASE", base.toString());
-        env.put("JAVA_HOME", System.getProperty("java.home"));
         // English log levels and messages whatever the machine's locale: warnings() looks for WARNING and SEVERE.
-        env.put("CATALINA_OPTS", "-Dmsm.e2e.route=" + route + " -Xmx256m -Duser.language=en -Duser.country=US");
-        env.remove("JAVA_OPTS");
+        ProcessBuilder pb = CatalinaBase.run(home, base,
+                "-Dmsm.e2e.route=" + route + " -Xmx256m -Duser.language=en -Duser.country=US");
         // appended to, so that a restarted Tomcat keeps the console of its first life
         consoleStart = Files.exists(consoleLog()) ? Files.size(consoleLog()) : 0;
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(consoleLog().toFile()));
