@@ -67,7 +67,9 @@ final class NonStickyWriter {
         }
         state.nearCopy = null;
         nearCopies.drop(id); // until memcached is known to hold this request's bytes
-        nearCopies.drop(state.storedUnderId);
+        if (!sameId) {
+            nearCopies.drop(state.storedUnderId); // renamed: the old id's copy is no session's any more
+        }
         String primary = id.nodeId();
         String backup = keys.backupNode(primary);
         int exp = expiry.nonSticky(snapshot.maxInactiveInterval());
