@@ -31,6 +31,11 @@ final class DeferredComparisons {
     /** What each scheduled comparison runs, so that {@link #flush} can run those still waiting. */
     private final Map<SessionState, Runnable> pending = new ConcurrentHashMap<>();
 
+    /** @return comparisons waiting for their session's next request or the end of its wait */
+    int size() {
+        return pending.size();
+    }
+
     DeferredComparisons(ScheduledExecutorService scheduler, Expiry clock) {
         this.scheduler = scheduler;
         this.clock = clock;

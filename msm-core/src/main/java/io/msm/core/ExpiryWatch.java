@@ -13,6 +13,11 @@ final class ExpiryWatch {
         expiresAt.put(id, when);
     }
 
+    /** @return when the session expires if unused, as this Tomcat last learned it; null when not watched */
+    Long expiresAt(SessionId id) {
+        return expiresAt.get(id);
+    }
+
     void forget(SessionId id) {
         expiresAt.remove(id);
     }

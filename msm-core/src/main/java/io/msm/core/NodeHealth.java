@@ -56,6 +56,11 @@ final class NodeHealth {
     }
 
     /** Queues a write that missed the node; until it has run, the node is not up. */
+    /** @return writes waiting to be replayed on nodes that missed them */
+    int repairsWaiting() {
+        return repairs.size();
+    }
+
     void repairLater(String nodeId, NodeRepairs.Repair repair) {
         if (states.containsKey(nodeId)) {
             repairs.add(nodeId, repair);

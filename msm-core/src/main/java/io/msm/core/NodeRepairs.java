@@ -49,6 +49,11 @@ final class NodeRepairs {
         return (store, node) -> store.set(node, key, value, expiry);
     }
 
+    /** @return repairs waiting, on every node */
+    int size() {
+        return size.get();
+    }
+
     void add(String node, Repair repair) {
         pending.computeIfAbsent(node, n -> new ConcurrentLinkedQueue<>()).add(repair);
         if (size.incrementAndGet() > MAX_PENDING) {

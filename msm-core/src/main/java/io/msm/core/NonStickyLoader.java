@@ -26,11 +26,13 @@ final class NonStickyLoader {
     private final BackupService backups;
     private final Ticker ticker;
     private final NearCopies nearCopies;
+    private final MissingSessions missing;
 
     NonStickyLoader(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
-            Ticker ticker, NearCopies nearCopies) {
+            Ticker ticker, NearCopies nearCopies, MissingSessions missing) {
         this.nearCopies = nearCopies;
+        this.missing = missing;
         this.store = store;
         this.health = health;
         this.keys = keys;
@@ -43,6 +45,11 @@ final class NonStickyLoader {
         this.ticker = ticker;
     }
 
+    /** @return decoded sessions kept for the next load of the same bytes */
+    int nearCopies() {
+        return nearCopies.size();
+    }
+
     /** @return null when there is no live copy */
     SessionSnapshot load(SessionId id, SessionState state) {
         String primary = id.nodeId();
@@ -52,6 +59,7 @@ final class NonStickyLoader {
         long cas = 0;
         boolean fromBackup = false;
         boolean primaryAnswered = false;
+        boolean backupHasNoRemoval = false;
         long start = ticker.nanoTime();
         if (health.isUp(primary)) {
             try {
@@ -100,6 +108,7 @@ final class NonStickyLoader {
             try {
                 Map<String, byte[]> found = store.getAll(backup,
                         Arrays.asList(keys.backup(id), keys.backupValidity(id), keys.removed(id)));
+                backupHasNoRemoval = found.get(keys.removed(id)) == null; // a removal is an invalidation
                 if (found.get(keys.removed(id)) == null) {
                     data = found.get(keys.backup(id));
                     validity = found.get(keys.backupValidity(id));
@@ -127,6 +136,11 @@ final class NonStickyLoader {
         if (data == null) {
             nearCopies.drop(id);
             statistics.increment(Statistics.Counter.LOAD_MISSES);
+            Long expected = expiryWatch.expiresAt(id);
+            if (expected != null && expected > expiry.now() && primaryAnswered && (backup == null || backupHasNoRemoval)) {
+                expiryWatch.forget(id); // counted once; its user starts a new session
+                missing.missing(id, primary, backup);
+            }
             return null;
         }
         long now = expiry.now();

@@ -1,6 +1,7 @@
 package io.msm.core;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Non-sticky mode, the adapter's side of it: memcached is the primary store and no Tomcat keeps a
@@ -90,6 +91,12 @@ public final class NonStickySessions {
 
     int recentSessions() {
         return recent.count();
+    }
+
+    void heldEntries(Map<String, Integer> held) {
+        held.put("NearCopies", loader.nearCopies());
+        held.put("WatchedForExpiry", expiry.watchedSessions());
+        held.put("RecentSessions", recent.count());
     }
 
     /** @return how many sessions this Tomcat watches for expiry */

@@ -2,7 +2,9 @@ package io.msm.core;
 
 import java.io.IOException;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -80,7 +82,7 @@ public final class SessionEngine implements AutoCloseable {
         return new NonStickySessions(health,
                 new NonStickyLocking(settings.lockingMode(), locks, keys, statistics),
                 new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker,
-                        nearCopies),
+                        nearCopies, new MissingSessions(statistics, env.clock)),
                 new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups,
                         removalWaitMillis, nearCopies),
                 new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster),
@@ -205,6 +207,22 @@ public final class SessionEngine implements AutoCloseable {
     /** @return non-sticky sessions this Tomcat served in the last minute; 0 in sticky mode */
     public int nonStickySessionsLastMinute() {
         return nonSticky == null ? 0 : nonSticky.recentSessions();
+    }
+
+    /**
+     * @return by name, the entries of every collection the engine keeps for sessions or pending
+     *     writes: a soak run samples them to see that none grows without bound
+     */
+    public Map<String, Integer> heldEntries() {
+        Map<String, Integer> held = new LinkedHashMap<>();
+        held.put("BackupSlots", backups.waiting());
+        held.put("NodeRepairs", health.repairsWaiting());
+        if (sticky != null) {
+            sticky.heldEntries(held);
+        } else {
+            nonSticky.heldEntries(held);
+        }
+        return held;
     }
 
     /**

@@ -57,6 +57,11 @@ public final class Statistics {
         SESSIONS_KEPT_OVER_RESTART,
         /** Items memcached nodes evicted (their {@code evictions} statistic): too little memory loses sessions. */
         ITEMS_EVICTED,
+        /**
+         * Non-sticky sessions this Tomcat served, within their timeout, that neither copy held: evicted
+         * or lost with both nodes.
+         */
+        SESSIONS_MISSING,
         /** Sessions loaded from the copy memcached-session-manager 2.3.2 keeps ({@code compatibility}). */
         MSM2_SESSIONS_READ,
         /** Non-sticky loads that found memcached's bytes unchanged and took the session this Tomcat kept. */

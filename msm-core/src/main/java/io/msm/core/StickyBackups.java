@@ -36,6 +36,11 @@ final class StickyBackups {
      * not load the copy back.
      */
     private final Map<SessionId, Integer> beingRemoved = new ConcurrentHashMap<>();
+
+    /** @return sessions whose removal is queued or running */
+    int beingRemoved() {
+        return beingRemoved.size();
+    }
     private final OversizedSessions oversized;
     private final OncePerMinute logLimit;
     /** Null without {@code compatibility}. */

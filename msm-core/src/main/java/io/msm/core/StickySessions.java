@@ -1,5 +1,6 @@
 package io.msm.core;
 
+import java.util.Map;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -35,6 +36,11 @@ public final class StickySessions {
         this.names = names;
         this.backups = backups;
         this.comparisons = comparisons;
+    }
+
+    void heldEntries(Map<String, Integer> held) {
+        held.put("DeferredComparisons", comparisons == null ? 0 : comparisons.size());
+        held.put("SessionsBeingRemoved", backups.beingRemoved());
     }
 
     /**

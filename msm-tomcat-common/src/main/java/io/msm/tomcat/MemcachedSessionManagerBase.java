@@ -351,7 +351,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                     : new NonStickyRequests(this, engine, settings.lockWaitTimeoutMillis(),
                             LoginCheckDoneValve.install(context.getPipeline(), this));
             if (settings.statisticsEnabled()) {
-                statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size());
+                RequestStrategy mode = requests;
+                statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size(), mode::heldEntries);
             }
             keepKey = checks.prefix;
             if (settings.sticky()) {

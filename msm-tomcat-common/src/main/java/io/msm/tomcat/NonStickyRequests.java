@@ -80,6 +80,11 @@ final class NonStickyRequests implements RequestStrategy {
     private final boolean loginCheckMarked;
     private final SessionTurns turns = new SessionTurns();
 
+    @Override
+    public void heldEntries(java.util.Map<String, Integer> held) {
+        held.put("SessionTurns", turns.inUse());
+    }
+
     /**
      * @param loginCheckMarked {@link LoginCheckDoneValve} tells each request when Tomcat's
      *     authenticator is done, so its check for a cached login can be answered from memory

@@ -37,4 +37,7 @@ interface RequestStrategy {
 
     /** The manager's periodic housekeeping; runs on Tomcat's background thread. */
     void background();
+
+    /** Adds, by name, the entries of every collection this mode keeps per session (a soak run watches them). */
+    void heldEntries(java.util.Map<String, Integer> held);
 }

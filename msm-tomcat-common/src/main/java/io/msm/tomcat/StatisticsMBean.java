@@ -33,7 +33,12 @@ final class StatisticsMBean {
     private StatisticsMBean() {
     }
 
-    static StatisticsMBean register(SessionEngine engine, Context context, IntSupplier sessionsInMemory) {
+    /**
+     * @param held adds the adapter's own per-session collections to the engine's, for the bean
+     *     {@code io.msm:type=HeldEntries,...}: one attribute per collection with its entries
+     */
+    static StatisticsMBean register(SessionEngine engine, Context context, IntSupplier sessionsInMemory,
+            java.util.function.Consumer<java.util.Map<String, Integer>> held) {
         StatisticsMBean registered = new StatisticsMBean();
         String path = context.getName().isEmpty() ? "/" : context.getName();
         String where = "host=" + value(context.getParent().getName()) + ",context=" + value(path);
@@ -51,6 +56,16 @@ final class StatisticsMBean {
                 .add("NonStickySessionsLastMinute", "int", "non-sticky sessions this Tomcat served in the last minute",
                         engine::nonStickySessionsLastMinute);
         registered.register("io.msm:type=SessionStatistics," + where, main);
+        java.util.function.Supplier<java.util.Map<String, Integer>> entries = () -> {
+            java.util.Map<String, Integer> all = engine.heldEntries();
+            held.accept(all);
+            return all;
+        };
+        ReadOnlyBean heldBean = new ReadOnlyBean("entries of the collections msm keeps per session, for a leak hunt");
+        for (String name : entries.get().keySet()) {
+            heldBean.add(name, "int", "entries of " + name, () -> entries.get().get(name));
+        }
+        registered.register("io.msm:type=HeldEntries," + where, heldBean);
         for (NodeStatus node : engine.nodeStatus()) {
             String id = node.id();
             Function<Function<NodeStatus, Object>, java.util.function.Supplier<Object>> of = f -> () -> {

@@ -45,6 +45,12 @@ final class StickyRequests implements RequestStrategy {
     /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
     private final ThreadLocal<String> missing = new ThreadLocal<>();
 
+    @Override
+    public void heldEntries(Map<String, Integer> held) {
+        held.put("SessionTurns", turns.inUse());
+        held.put("MovedIdAliases", aliases.size());
+    }
+
     StickyRequests(LocalSessions manager, SessionEngine engine) {
         this.manager = manager;
         this.engine = engine;

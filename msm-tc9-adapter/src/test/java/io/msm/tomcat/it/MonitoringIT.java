@@ -73,7 +73,7 @@ class MonitoringIT extends ClusterTest {
         new Browser().get(tomcat.url("/app/s/set?user=alice"));
         String section = section();
         List<String> names = documentedNames(section);
-        assertEquals(2, names.size(), names.toString());
+        assertEquals(3, names.size(), names.toString());
 
         ObjectName statistics = new ObjectName(names.get(0));
         List<String> counters = attributes(section, "`SessionStatistics` (");
@@ -90,6 +90,16 @@ class MonitoringIT extends ClusterTest {
                 assertNotNull(server.getAttribute(bean, attribute), node + " " + attribute);
             }
             assertEquals(Boolean.TRUE, server.getAttribute(bean, "Up"));
+        }
+
+        ObjectName held = new ObjectName(names.get(2));
+        String heldText = section.substring(section.indexOf("`HeldEntries` has"));
+        heldText = heldText.substring(0, heldText.indexOf("\n\n"));
+        MBeanAttributeInfo[] heldAttributes = server.getMBeanInfo(held).getAttributes();
+        assertEquals(6, heldAttributes.length, "sticky mode's collections");
+        for (MBeanAttributeInfo a : heldAttributes) {
+            assertTrue(heldText.contains("`" + a.getName() + "`"), a.getName() + " is documented");
+            assertTrue(((Number) server.getAttribute(held, a.getName())).intValue() >= 0, a.getName());
         }
     }
 
