@@ -5,7 +5,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Entry point: {@code Bench load}, {@code Bench wrk}, {@code Bench memory}, or {@code Bench jmh [JMH
+ * Entry point: {@code Bench load}, {@code Bench wrk}, {@code Bench fault}, {@code Bench soak}, {@code Bench memory}, or {@code Bench jmh [JMH
  * options]}. The load, wrk and memory benchmarks start and stop their own memcached processes and Tomcat.
  */
 public final class Bench {
@@ -30,6 +30,12 @@ public final class Bench {
             case "wrk":
                 status = new WrkBenchmark(new BenchOptions()).run();
                 break;
+            case "fault":
+                status = new FaultRun(new BenchOptions()).run();
+                break;
+            case "soak":
+                status = new SoakRun(new BenchOptions()).run();
+                break;
             case "memory":
                 status = new MemoryBenchmark(new BenchOptions()).run();
                 break;
@@ -37,7 +43,7 @@ public final class Bench {
                 org.openjdk.jmh.Main.main(rest);
                 return;
             default:
-                System.err.println("usage: Bench load | wrk | memory | jmh [JMH options]");
+                System.err.println("usage: Bench load | wrk | fault | soak | memory | jmh [JMH options]");
                 status = 2;
         }
         System.exit(status);

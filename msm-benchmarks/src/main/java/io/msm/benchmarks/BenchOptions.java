@@ -23,6 +23,21 @@ final class BenchOptions {
     final int openLoopPercent = percent("bench.openLoopPercent", 50);
     /** Memory benchmark: sessions per manager. */
     final int memorySessions = integer("bench.memorySessions", 10_000);
+    /** Fault run: the fixed rate of visits per second, the users, and the seconds before and after each fault. */
+    final int faultRate = integer("bench.faultRate", 200);
+    final int faultUsers = integer("bench.faultUsers", 200);
+    final int faultWarmupSeconds = integer("bench.faultWarmupSeconds", 30);
+    final int faultBeforeSeconds = integer("bench.faultBeforeSeconds", 10);
+    final int faultAfterSeconds = integer("bench.faultAfterSeconds", 20);
+    /** Fault run: comma-separated fault keys, or "all"; and the modes, as the load run's mode keys. */
+    final String faults = text("bench.faults", "all");
+    final List<String> faultModes = Arrays.asList(text("bench.faultModes", "sticky-async,sticky-sync,nonsticky-all")
+            .split(","));
+    /** Soak run: its length, how often a memcached node restarts empty, and how often it samples. */
+    final int soakMinutes = integer("bench.soakMinutes", 120);
+    final int soakRestartMinutes = integer("bench.soakRestartMinutes", 20);
+    final int soakSampleSeconds = integer("bench.soakSampleSeconds", 60);
+    final int soakUsers = integer("bench.soakUsers", 200);
 
     BenchOptions() {
         for (String w : workloads) {

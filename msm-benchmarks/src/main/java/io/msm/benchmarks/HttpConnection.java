@@ -17,11 +17,18 @@ import java.nio.charset.StandardCharsets;
  */
 final class HttpConnection implements Closeable {
     private static final int TIMEOUT_MILLIS = 10_000;
+    /**
+     * A connection idle this long is closed before the next request, as mod_proxy's {@code ttl}
+     * does: Tomcat closes keep-alive connections idle for 20 s ({@code keepAliveTimeout}), and a
+     * request sent on one at that moment fails without the server having read it.
+     */
+    private static final long IDLE_NANOS = 15_000_000_000L;
 
     private final int port;
     private Socket socket;
     private InputStream in;
     private OutputStream out;
+    private long lastUsedNanos;
 
     HttpConnection(int port) {
         this.port = port;
@@ -31,18 +38,26 @@ final class HttpConnection implements Closeable {
     static final class Response {
         final int status;
         final String body;
+        /** The benchmark webapp's X-Counter header (the session's counter), or null. */
+        final String counter;
         /** JSESSIONID of a Set-Cookie header, or null. */
         final String newSessionId;
 
-        Response(int status, String body, String newSessionId) {
+        Response(int status, String body, String newSessionId, String counter) {
             this.status = status;
             this.body = body;
             this.newSessionId = newSessionId;
+            this.counter = counter;
         }
     }
 
     /** @param sessionId sent as the JSESSIONID cookie, or null for none */
     Response get(String path, String sessionId) throws IOException {
+        long now = System.nanoTime();
+        if (socket != null && now - lastUsedNanos > IDLE_NANOS) {
+            close();
+        }
+        lastUsedNanos = now;
         if (socket == null) {
             open();
         }
@@ -51,23 +66,29 @@ final class HttpConnection implements Closeable {
         if (sessionId != null) {
             request.append("Cookie: JSESSIONID=").append(sessionId).append("\r\n");
         }
-        out.write(request.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
         try {
+            out.write(request.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
             return read();
         } catch (IOException e) {
-            close();
+            close(); // a broken connection is never reused
             throw e;
         }
     }
 
+    /** @throws java.net.ConnectException when nothing listens: no byte of the request was sent */
     private void open() throws IOException {
         socket = new Socket();
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(TIMEOUT_MILLIS);
-        socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MILLIS);
-        in = new BufferedInputStream(socket.getInputStream(), 8192);
-        out = socket.getOutputStream();
+        try {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MILLIS);
+            in = new BufferedInputStream(socket.getInputStream(), 8192);
+            out = socket.getOutputStream();
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
     }
 
     private Response read() throws IOException {
@@ -80,6 +101,7 @@ final class HttpConnection implements Closeable {
         boolean chunked = false;
         boolean closeAfter = false;
         String newSessionId = null;
+        String counter = null;
         for (String header = line(); !header.isEmpty(); header = line()) {
             int colon = header.indexOf(':');
             if (colon < 0) {
@@ -103,6 +125,9 @@ final class HttpConnection implements Closeable {
                         newSessionId = value.substring("JSESSIONID=".length(), end < 0 ? value.length() : end);
                     }
                     break;
+                case "x-counter":
+                    counter = value;
+                    break;
                 default:
                     break;
             }
@@ -111,7 +136,7 @@ final class HttpConnection implements Closeable {
         if (closeAfter) {
             close();
         }
-        return new Response(status, new String(body, StandardCharsets.UTF_8), newSessionId);
+        return new Response(status, new String(body, StandardCharsets.UTF_8), newSessionId, counter);
     }
 
     private byte[] chunks() throws IOException {

@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.msm.testkit.CatalinaBase;
-import io.msm.testkit.DirectoryCopy;
 import io.msm.testkit.Loopback;
 import io.msm.testkit.MemcachedServer;
 
@@ -48,21 +46,11 @@ final class WrkBenchmark {
             "end", "");
 
     private final BenchOptions options;
-    private final Path tomcatHome = Path.of(required("bench.tomcatHome"));
-    private final Path adapterJar = Path.of(required("bench.adapterJar"));
-    private final Path classes = Path.of(required("bench.classes"));
+    private final TomcatProcess.Parts parts = new TomcatProcess.Parts();
     private final int threads = Integer.getInteger("bench.wrkThreads", 2);
 
     WrkBenchmark(BenchOptions options) {
         this.options = options;
-    }
-
-    private static String required(String name) {
-        String value = System.getProperty(name);
-        if (value == null || value.isBlank()) {
-            throw new IllegalStateException(name + " is not set; run through mvn -Dbench=wrk, which sets it");
-        }
-        return value;
     }
 
     /** A configuration's figures of one workload and round. */
@@ -81,19 +69,19 @@ final class WrkBenchmark {
                 }
             }
             int port = Loopback.freePort();
-            Process tomcat = startTomcat(base, port, configs);
-            try {
-                return measure(base, port, configs, tomcat);
-            } finally {
-                tomcat.destroy();
-                tomcat.waitFor();
+            String jfr = System.getProperty("bench.jfr", "");
+            // -Dbench.jfr=<file>: a flight recording of the whole run, to see where Tomcat's time goes.
+            try (TomcatProcess tomcat = TomcatProcess.start(parts, base, port, "bench", TomcatProcess.webapps(configs),
+                    30, "-Xms1g -Xmx1g -XX:+UseG1GC"
+                            + (jfr.isBlank() ? "" : " -XX:StartFlightRecording=settings=profile,filename=" + jfr))) {
+                return measure(base, port, configs, tomcat.pid());
             }
         }
     }
 
-    private int measure(Path base, int port, List<Config> configs, Process tomcat) throws Exception {
+    private int measure(Path base, int port, List<Config> configs, long pid) throws Exception {
         System.out.println("Before: " + Machine.describe());
-        System.out.println("Tomcat " + tomcatHome.getFileName() + " (catalina.sh run, -Xmx1g), wrk -t" + threads + " -c"
+        System.out.println("Tomcat " + parts.home.getFileName() + " (catalina.sh run, -Xmx1g), wrk -t" + threads + " -c"
                 + options.connections + ", " + options.sessions + " sessions of " + Payload.NAMES.size()
                 + " attributes per configuration, " + options.rounds + " rounds of " + options.roundSeconds + " s");
         Map<String, Path> sessionFiles = new LinkedHashMap<>();
@@ -108,7 +96,7 @@ final class WrkBenchmark {
             for (Config c : configs) {
                 for (String workload : options.workloads) {
                     int seconds = round == 0 ? options.warmupSeconds : options.roundSeconds;
-                    Figures f = wrk(port, c, workload, seconds, script, sessionFiles.get(c.key), tomcat.pid());
+                    Figures f = wrk(port, c, workload, seconds, script, sessionFiles.get(c.key), pid);
                     clean &= f.non2xx == 0 && f.errors == 0;
                     if (round > 0) {
                         results.computeIfAbsent(c.key + " " + workload, k -> new ArrayList<>()).add(f);
@@ -213,60 +201,5 @@ final class WrkBenchmark {
         Path file = base.resolve(c.key + ".sessions");
         Files.write(file, ids);
         return file;
-    }
-
-    private Process startTomcat(Path base, int port, List<Config> configs) throws IOException, InterruptedException {
-        CatalinaBase.create(tomcatHome, base);
-        Files.writeString(base.resolve("conf/server.xml"), String.format(String.join("\n",
-                "<Server port=\"-1\" shutdown=\"SHUTDOWN\">",
-                "  <Service name=\"Catalina\">",
-                "    <Connector port=\"%d\" address=\"127.0.0.1\" protocol=\"HTTP/1.1\" maxThreads=\"200\"/>",
-                "    <Engine name=\"Catalina\" defaultHost=\"localhost\" jvmRoute=\"bench\">",
-                "      <Host name=\"localhost\" appBase=\"webapps\" autoDeploy=\"false\"/>",
-                "    </Engine>",
-                "  </Service>",
-                "</Server>", ""), port));
-        Files.copy(adapterJar, base.resolve("lib").resolve(adapterJar.getFileName()));
-        for (Config c : configs) {
-            Path webapp = base.resolve("webapps").resolve(c.key);
-            DirectoryCopy.copy(classes.resolve("io/msm/benchmarks"), webapp.resolve("WEB-INF/classes/io/msm/benchmarks"));
-            Files.writeString(webapp.resolve("WEB-INF/web.xml"), String.join("\n",
-                    "<web-app xmlns=\"http://java.sun.com/xml/ns/javaee\" version=\"3.0\">",
-                    "  <servlet><servlet-name>b</servlet-name><servlet-class>io.msm.benchmarks.BenchServlet</servlet-class></servlet>",
-                    "  <servlet-mapping><servlet-name>b</servlet-name><url-pattern>/b/*</url-pattern></servlet-mapping>",
-                    "</web-app>", ""));
-            StringBuilder manager = new StringBuilder(c.isBaseline() ? "  <Manager pathname=\"\"/>\n"
-                    : "  <Manager className=\"io.msm.tomcat.MemcachedSessionManager\"");
-            if (!c.isBaseline()) {
-                c.attributes().forEach((k, v) -> manager.append(' ').append(k).append("=\"").append(v).append('"'));
-                manager.append("/>\n");
-            }
-            Files.writeString(base.resolve("conf/Catalina/localhost").resolve(c.key + ".xml"),
-                    "<Context>\n" + manager + "</Context>\n");
-        }
-        String jfr = System.getProperty("bench.jfr", "");
-        // -Dbench.jfr=<file>: a flight recording of the whole run, to see where Tomcat's time goes.
-        ProcessBuilder pb = CatalinaBase.run(tomcatHome, base, "-Xms1g -Xmx1g -XX:+UseG1GC"
-                + (jfr.isBlank() ? "" : " -XX:StartFlightRecording=settings=profile,filename=" + jfr));
-        pb.redirectErrorStream(true).redirectOutput(base.resolve("logs/console.log").toFile());
-        Process p = pb.start();
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (true) {
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + configs.get(configs.size() - 1).path() + "/b/")).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 400) { // the servlet's answer to no action: deployed
-                    return p;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                throw new IllegalStateException("Tomcat did not start; see " + base.resolve("logs/console.log"));
-            }
-            Thread.sleep(500);
-        }
     }
 }

@@ -1,0 +1,219 @@
+package io.msm.benchmarks;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.msm.testkit.MemcachedServer;
+
+/**
+ * Hours of ordinary life: two Tomcat distributions behind a {@link Balancer}, one sticky and one
+ * non-sticky webapp each, two memcached nodes, users visiting at half the capacity measured at the
+ * start, logging in and leaving all the time (sessions expire a minute after their last visit),
+ * and a memcached node restarted empty every few minutes. It samples each Tomcat's heap after a
+ * full collection, threads, file descriptors, sessions in memory and every collection msm keeps
+ * ({@code io.msm:type=HeldEntries}), and fails when one of them keeps growing, or when a user lost a
+ * session or an increment.
+ */
+final class SoakRun {
+    private static final List<String> WEBAPPS = List.of("sticky", "nonsticky");
+    /** How far the second half's peak may pass the first half's before it counts as growth. */
+    private static final double GROWTH = 1.25;
+
+    private final TomcatProcess.Parts parts = new TomcatProcess.Parts();
+    private final long millis;
+    private final long restartMillis;
+    private final long sampleMillis;
+    private final int users;
+
+    SoakRun(BenchOptions options) {
+        this.millis = options.soakMinutes * 60_000L;
+        this.restartMillis = options.soakRestartMinutes * 60_000L;
+        this.sampleMillis = options.soakSampleSeconds * 1000L;
+        this.users = options.soakUsers;
+    }
+
+    /** One sample: seconds since the start, and per Tomcat and webapp its figures by name. */
+    record Sample(long second, Map<String, Long> figures) {
+    }
+
+    int run() throws Exception {
+        System.out.println("Before: " + Machine.describe());
+        try (MemcachedServer n1 = MemcachedServer.start(); MemcachedServer n2 = MemcachedServer.start()) {
+            String nodes = n1.node("n1") + "," + n2.node("n2");
+            Map<String, Map<String, String>> webapps = new LinkedHashMap<>();
+            webapps.put("sticky", withFastExpiry(Config.Mode.STICKY_ASYNC.attributes(nodes, null)));
+            webapps.put("nonsticky", withFastExpiry(Config.Mode.NON_STICKY_ALL.attributes(nodes, null)));
+            try (TomcatPair tomcats = TomcatPair.start(parts, webapps, 1, "-Xms512m -Xmx512m -XX:+UseG1GC")) {
+                List<SimulatedUser> simulated = new ArrayList<>();
+                for (int u = 0; u < users; u++) {
+                    boolean sticky = u % 2 == 0;
+                    simulated.add(new SimulatedUser(u, "/" + (sticky ? "sticky" : "nonsticky"), sticky));
+                }
+                // A user leaves after a visit with this probability: about 20 visits a session.
+                FixedRateLoad load = new FixedRateLoad(tomcats.balancer(), simulated, simulated.size(), 0.05);
+                long warm = 30_000;
+                load.run(new Timeline(System.nanoTime(), 1000, warm), Double.POSITIVE_INFINITY, warm);
+                double capacity = load.requests() * 1000.0 / warm;
+                double rate = capacity / 2;
+                System.out.printf(Locale.ROOT, "Soak run: Tomcat %s x2 (catalina.sh run, -Xmx512m), webapps sticky"
+                        + " (async) and non-sticky (lockingMode all), memcached x2, %d users, %.0f req/s (half of the"
+                        + " %.0f req/s measured in %d s at full speed), %.0f min, a node restarted empty every %d min,"
+                        + " a sample every %d s%n", parts.home.getFileName(), users, rate, capacity, warm / 1000, millis / 60_000.0,
+                        restartMillis / 60_000, sampleMillis / 1000);
+                Timeline timeline = new Timeline(System.nanoTime(), sampleMillis, millis);
+                List<Sample> samples = new ArrayList<>();
+                Thread operator = new Thread(() -> operate(timeline, n1, n2, tomcats, samples), "soak-operator");
+                operator.setDaemon(true);
+                operator.start();
+                load.run(timeline, rate, millis);
+                operator.interrupt();
+                operator.join(60_000);
+                return report(timeline, samples);
+            }
+        }
+    }
+
+    private static Map<String, String> withFastExpiry(Map<String, String> attributes) {
+        Map<String, String> a = new LinkedHashMap<>(attributes);
+        a.put("processExpiresFrequency", "1"); // expiry every 10 s rather than every minute: more churn
+        return a;
+    }
+
+    /** Samples at every interval and restarts a node, n1 and n2 in turn, at every restart interval. */
+    private void operate(Timeline timeline, MemcachedServer n1, MemcachedServer n2, TomcatPair tomcats,
+            List<Sample> samples) {
+        long nextSample = sampleMillis;
+        long nextRestart = restartMillis;
+        int restarts = 0;
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                long now = (System.nanoTime() - timeline.startNanos()) / 1_000_000;
+                if (now >= nextRestart) {
+                    MemcachedServer node = restarts++ % 2 == 0 ? n1 : n2;
+                    node.restart();
+                    System.out.printf("  %4d s: memcached %s restarted empty%n", now / 1000, node == n1 ? "n1" : "n2");
+                    nextRestart += restartMillis;
+                }
+                if (now >= nextSample) {
+                    Sample s = sample(now / 1000, tomcats);
+                    synchronized (samples) {
+                        samples.add(s);
+                    }
+                    Timeline.Window w = timeline.window(timeline.bucketIndex(now) - 1, timeline.bucketIndex(now));
+                    System.out.printf(Locale.ROOT, "  %4d s: %d requests, p99 %.1f ms, heap %d / %d MiB, sessions %d /"
+                            + " %d, problems %d%n", now / 1000, w.requests(), w.p99Millis(),
+                            s.figures.get("t1 HeapUsedAfterGc") >> 20, s.figures.get("t2 HeapUsedAfterGc") >> 20,
+                            s.figures.get("t1 sticky SessionStatistics.SessionsInMemory"),
+                            s.figures.get("t2 sticky SessionStatistics.SessionsInMemory"),
+                            w.errors + w.non2xx + w.sessionsLost + w.incrementsLost);
+                    nextSample += sampleMillis;
+                }
+                Thread.sleep(200);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            System.out.println("  the soak's operator failed: " + e);
+        }
+    }
+
+    /** @return the figures of both Tomcats, named "t1 HeapUsedAfterGc", "t1 sticky HeldEntries.NodeRepairs", ... */
+    private static Sample sample(long second, TomcatPair tomcats) throws Exception {
+        Map<String, Long> figures = new TreeMap<>();
+        for (int t = 0; t < tomcats.size(); t++) {
+            String route = TomcatPair.ROUTES.get(t);
+            for (String webapp : WEBAPPS) {
+                for (Map.Entry<String, Long> e : tomcats.stats(t, webapp).entrySet()) {
+                    String name = e.getKey();
+                    if (name.equals("HeapUsedAfterGc") || name.equals("Threads") || name.equals("FileDescriptors")) {
+                        figures.putIfAbsent(route + " " + name, e.getValue()); // the JVM's, whichever webapp says it
+                    } else if (watched(name)) {
+                        figures.put(route + " " + webapp + " " + name, e.getValue());
+                    }
+                }
+            }
+        }
+        return new Sample(second, figures);
+    }
+
+    /** The gauges a leak would make grow; counters grow by nature and are not watched. */
+    private static boolean watched(String name) {
+        return name.startsWith("HeldEntries.") || name.equals("SessionStatistics.SessionsInMemory")
+                || name.equals("SessionStatistics.BackupQueueLength")
+                || name.equals("SessionStatistics.NonStickySessionsLastMinute");
+    }
+
+    /** How much a figure may pass its first-half peak by, besides {@link #GROWTH}: noise, not a leak. */
+    private static long slack(String name) {
+        if (name.endsWith("HeapUsedAfterGc")) {
+            return 16L << 20;
+        }
+        if (name.endsWith("Threads") || name.endsWith("FileDescriptors")) {
+            return 16;
+        }
+        return 50;
+    }
+
+    private int report(Timeline timeline, List<Sample> samples) {
+        Timeline.Window all = timeline.window(0, timeline.buckets());
+        System.out.println();
+        System.out.printf(Locale.ROOT, "| soak | requests | failed | non-2xx | sessions lost | increments lost | renamed"
+                + " | p50 / p99 / max ms |%n|---|---:|---:|---:|---:|---:|---:|---:|%n| %.0f min | %d | %d | %d | %d | %d"
+                + " | %d | %.1f / %.1f / %.0f |%n", millis / 60_000.0, all.requests(), all.errors, all.non2xx,
+                all.sessionsLost, all.incrementsLost, all.renamed, all.p50Millis(), all.p99Millis(), all.maxMillis());
+        // Growth: after a warm-up (sessions pile up to their steady number), the second half's peak
+        // against the first half's.
+        long warm = millis <= 600_000 ? millis / 2 : millis / 4;
+        long middle = warm + (millis - warm) / 2;
+        Map<String, long[]> peaks = new TreeMap<>();
+        for (Sample s : samples) {
+            if (s.second * 1000 < warm) {
+                continue;
+            }
+            int half = s.second * 1000 < middle ? 0 : 1;
+            s.figures.forEach((name, value) -> {
+                long[] p = peaks.computeIfAbsent(name, k -> new long[] {Long.MIN_VALUE, Long.MIN_VALUE});
+                p[half] = Math.max(p[half], value);
+            });
+        }
+        System.out.println();
+        System.out.printf(Locale.ROOT, "| figure (peak from %d to %d s, then to %d s) | first | second | grew |%n"
+                + "|---|---:|---:|---|%n", warm / 1000, middle / 1000, millis / 1000);
+        List<String> grew = new ArrayList<>();
+        peaks.forEach((name, p) -> {
+            boolean growing = p[0] != Long.MIN_VALUE && p[1] != Long.MIN_VALUE && p[1] > p[0] * GROWTH + slack(name);
+            if (growing) {
+                grew.add(name);
+            }
+            System.out.printf("| %s | %s | %s | %s |%n", name, show(name, p[0]), show(name, p[1]),
+                    growing ? "**yes**" : "no");
+        });
+        boolean halves = peaks.values().stream().anyMatch(p -> p[0] != Long.MIN_VALUE && p[1] != Long.MIN_VALUE);
+        List<String> failures = new ArrayList<>();
+        if (!halves) {
+            failures.add("too few samples to compare two halves after the warm-up");
+        }
+        if (!grew.isEmpty()) {
+            failures.add("grew: " + grew);
+        }
+        if (all.errors + all.non2xx + all.sessionsLost + all.incrementsLost > 0) {
+            failures.add("users saw problems (see the first table)");
+        }
+        timeline.firstProblems().forEach(p -> System.out.println("  problem at " + p));
+        System.out.println("After: " + Machine.describe());
+        System.out.println(failures.isEmpty() ? "Nothing grew without bound and no user lost anything."
+                : "FAILED: " + String.join("; ", failures));
+        return failures.isEmpty() ? 0 : 1;
+    }
+
+    private static String show(String name, long value) {
+        if (value == Long.MIN_VALUE) {
+            return "";
+        }
+        return name.endsWith("HeapUsedAfterGc") ? (value >> 20) + " MiB" : Long.toString(value);
+    }
+}

@@ -1,0 +1,18 @@
+package io.msm.benchmarks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * CI's short soak: the soak run as an operator starts it ({@code -Dbench=soak}), three minutes long
+ * with a memcached node restarted empty every minute (the pom sets the lengths). It fails when a
+ * user lost a session or an increment, or when a sampled figure kept growing; the output above the
+ * failure says which.
+ */
+class SoakRunIT {
+    @Test
+    void threeMinutesOfChurnAndRestartsLoseNothingAndGrowNothing() throws Exception {
+        assertEquals(0, new SoakRun(new BenchOptions()).run(), "the soak run failed; its tables above say why");
+    }
+}
