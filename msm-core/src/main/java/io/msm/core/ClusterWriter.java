@@ -28,6 +28,9 @@ final class ClusterWriter {
     /** Runs on a backup thread; a later request's write for the same session waits for it. */
     void write(ClusterWrite w) {
         for (SessionId former : w.formerIds) {
+            // A request still carrying the old id (another tab, a late AJAX call) then finds it
+            // ended, neither missing nor revived by a late store of that request.
+            markRemoved(former, w.expiry);
             deleteAll(former);
         }
         if (w.removes()) {

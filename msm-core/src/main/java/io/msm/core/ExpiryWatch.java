@@ -18,6 +18,11 @@ final class ExpiryWatch {
         return expiresAt.get(id);
     }
 
+    /** @return true when the session was watched, and is no longer: true for one caller only */
+    boolean forgetIfNoted(SessionId id) {
+        return expiresAt.remove(id) != null;
+    }
+
     void forget(SessionId id) {
         expiresAt.remove(id);
     }

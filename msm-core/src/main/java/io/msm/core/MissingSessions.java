@@ -1,6 +1,7 @@
 package io.msm.core;
 
 import java.time.Clock;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -17,7 +18,8 @@ final class MissingSessions {
 
     private final Statistics statistics;
     private final OncePerMinute logLimit;
-    private final AtomicLong sinceLogged = new AtomicLong();
+    /** Per primary node, sessions missing since its last WARN. */
+    private final ConcurrentHashMap<String, AtomicLong> sinceLogged = new ConcurrentHashMap<>();
 
     MissingSessions(Statistics statistics, Clock clock) {
         this.statistics = statistics;
@@ -27,9 +29,10 @@ final class MissingSessions {
     /** A session expected alive was not found on its node {@code primary} nor on {@code backup}. */
     void missing(SessionId id, String primary, String backup) {
         statistics.increment(Statistics.Counter.SESSIONS_MISSING);
-        long count = sinceLogged.incrementAndGet();
+        AtomicLong ofNode = sinceLogged.computeIfAbsent(primary, n -> new AtomicLong());
+        ofNode.incrementAndGet();
         if (logLimit.allow(primary)) {
-            sinceLogged.addAndGet(-count);
+            long count = ofNode.getAndSet(0);
             LOG.warn("{} session(s) this Tomcat served and expected alive were in neither memcached node {} nor {}"
                     + " (the last {}): evicted for lack of memory (see ITEMS_EVICTED) or lost with both nodes (see"
                     + " NODES_FOUND_EMPTY); their users start new sessions. Counted in SESSIONS_MISSING", count,

@@ -55,12 +55,12 @@ final class NodeHealth {
         return s != null && connected.test(nodeId) && clock.millis() >= s.downUntil && !repairs.isPending(nodeId);
     }
 
-    /** Queues a write that missed the node; until it has run, the node is not up. */
     /** @return writes waiting to be replayed on nodes that missed them */
     int repairsWaiting() {
         return repairs.size();
     }
 
+    /** Queues a write that missed the node; until it has run, the node is not up. */
     void repairLater(String nodeId, NodeRepairs.Repair repair) {
         if (states.containsKey(nodeId)) {
             repairs.add(nodeId, repair);

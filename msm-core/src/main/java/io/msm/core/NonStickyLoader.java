@@ -137,9 +137,9 @@ final class NonStickyLoader {
             nearCopies.drop(id);
             statistics.increment(Statistics.Counter.LOAD_MISSES);
             Long expected = expiryWatch.expiresAt(id);
-            if (expected != null && expected > expiry.now() && primaryAnswered && (backup == null || backupHasNoRemoval)) {
-                expiryWatch.forget(id); // counted once; its user starts a new session
-                missing.missing(id, primary, backup);
+            if (expected != null && expected > expiry.now() && primaryAnswered && health.isUp(primary)
+                    && (backup == null || backupHasNoRemoval) && expiryWatch.forgetIfNoted(id)) {
+                missing.missing(id, primary, backup); // counted once: its user starts a new session
             }
             return null;
         }

@@ -118,6 +118,9 @@ final class NonStickyWriter {
         backups.submit(id, ClusterWrite.stored(id, exp, recordValidity ? validity.encode() : null, stored,
                 oldId, cluster::write));
         expiryWatch.note(id, validity.expiresAt());
+        if (oldId != null && !oldId.equals(id)) {
+            expiryWatch.forget(oldId); // renamed: the old id is no session any more
+        }
     }
 
     /** @return the frame written, or null when the session was deleted meanwhile (invalidated elsewhere) */

@@ -17,7 +17,7 @@ import io.msm.testkit.MemcachedServer;
 /**
  * A non-sticky session whose copies both vanished (memcached evicted them, or both nodes lost them)
  * logs its user out: the Tomcat that served it says so in a WARN with the count and counts it in
- * SESSIONS_MISSING. A session that ended (logout) is not missing.
+ * SESSIONS_MISSING. A session that ended (logout) or took a new id (login) is not missing.
  */
 class MissingSessionIT extends ClusterTest {
     @Test
@@ -27,6 +27,11 @@ class MissingSessionIT extends ClusterTest {
             String bob = new Browser().get(tomcats[0].url("/app/s/set?name=bob")).get("id");
             withSession(bob).get(tomcats[0].url("/app/s/invalidate"));
             withSession(bob).get(tomcats[0].url("/app/s/get")); // an old cookie after the logout: not missing
+            String carol = new Browser().get(tomcats[0].url("/app/s/set?name=carol")).get("id");
+            awaitBackupCopy(carol);
+            String renamed = withSession(carol).get(tomcats[1].url("/app/s/login?user=alice&password=secret")).get("id");
+            assertNotEquals(carol, renamed, "the login renamed the session (fixation protection)");
+            withSession(carol).get(tomcats[0].url("/app/s/get")); // a late request with the old id: not missing
             Browser alice = new Browser();
             String id = alice.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
             awaitBackupCopy(id);
@@ -35,7 +40,8 @@ class MissingSessionIT extends ClusterTest {
             Browser.Page after = alice.get(tomcats[0].url("/app/s/get"));
 
             assertNotEquals("alice", after.get("attr.name"), "both copies are gone: alice starts afresh");
-            assertEquals(1, count(tomcats[0], Counter.SESSIONS_MISSING), "alice, not bob who logged out");
+            assertEquals(1, count(tomcats[0], Counter.SESSIONS_MISSING),
+                    "alice, neither bob who logged out nor carol whose session was renamed at her login");
             List<String> warnings = log.lines(r -> r.getLevel() == Level.WARNING
                     && String.valueOf(r.getMessage()).contains("SESSIONS_MISSING"));
             assertEquals(1, warnings.size(), String.valueOf(warnings));
