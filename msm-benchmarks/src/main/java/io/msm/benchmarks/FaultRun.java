@@ -51,7 +51,7 @@ final class FaultRun {
         MEMCACHED_PAUSE("SIGSTOP of memcached n1 for 5 s, then SIGCONT", 5),
         MEMCACHED_RESTART_EMPTY("memcached n1 restarted empty", 0),
         MEMCACHED_ROLLING_RESTART("rolling restart: n1, then n2 15 s later, each empty", 15),
-        MEMCACHED_SLOW("n1 behind a proxy adding 50 ms to each answer for 10 s", 10),
+        MEMCACHED_SLOW("n1's proxy adds 50 ms to each answer for 10 s", 10),
         TOMCAT_KILL("kill -9 of Tomcat t1 (stays down)", 0);
 
         final String description;
@@ -118,7 +118,7 @@ final class FaultRun {
     }
 
     /** One fault in one mode: the windows of its timeline and the heap after it. */
-    record Row(Fault fault, String mode, long warmupRate, Timeline.Window before, Timeline.Window during, Timeline.Window after,
+    record Row(Fault fault, String mode, long warmupRate, long warmupProblems, Timeline.Window before, Timeline.Window during, Timeline.Window after,
             double recoverySeconds, long heapAfterMiB) {
         Timeline.Window total() {
             Timeline.Window all = new Timeline.Window();
@@ -132,6 +132,9 @@ final class FaultRun {
         List<String> misses() {
             Timeline.Window t = total();
             List<String> misses = new ArrayList<>();
+            if (warmupProblems > 0) {
+                misses.add(warmupProblems + " problems in the warm-up, before any fault");
+            }
             if (t.non2xx > 0) {
                 misses.add(t.non2xx + " non-2xx");
             }
@@ -146,7 +149,8 @@ final class FaultRun {
                 misses.add(t.errors + " failed requests");
             }
             if (!(recoverySeconds <= SETTLE_SECONDS)) {
-                misses.add("latency back after " + (Double.isNaN(recoverySeconds) ? "never" : recoverySeconds + " s"));
+                misses.add("latency back after " + (Double.isNaN(recoverySeconds) ? "never"
+                        : String.format(Locale.ROOT, "%.1f s", recoverySeconds)));
             }
             return misses;
         }
@@ -159,9 +163,17 @@ final class FaultRun {
                 + " it, after %d s of warm-up at full speed%n", parts.home.getFileName(), users, rate, beforeSeconds,
                 afterSeconds, warmupMillis / 1000);
         List<Row> rows = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
         for (Fault fault : faults) {
             for (String mode : modes) {
-                Row row = scenario(fault, mode.trim());
+                Row row;
+                try {
+                    row = scenario(fault, mode.trim());
+                } catch (Exception | AssertionError e) { // the rows done so far are still printed
+                    failed.add(fault.key() + ", " + mode + ": " + e);
+                    System.out.println("  " + fault.key() + ", " + mode + ": FAILED " + e);
+                    continue;
+                }
                 rows.add(row);
                 System.out.printf("  %s, %s: %d requests, %s%n", fault.key(), row.mode, row.total().requests(),
                         row.misses().isEmpty() ? "targets held" : "MISSED " + row.misses());
@@ -169,15 +181,19 @@ final class FaultRun {
         }
         print(rows);
         System.out.println("After: " + Machine.describe());
-        boolean met = rows.stream().allMatch(r -> r.misses().isEmpty());
+        boolean met = failed.isEmpty() && rows.stream().allMatch(r -> r.misses().isEmpty());
         System.out.println(met ? "Every target held." : "FAILED: a target was missed (see the last column)");
         return met ? 0 : 1;
     }
 
     private Row scenario(Fault fault, String mode) throws Exception {
         try (MemcachedServer n1 = MemcachedServer.start(); MemcachedServer n2 = MemcachedServer.start();
-                DelayingProxy proxy = DelayingProxy.start(n1.port(), 0)) {
-            String nodes = (fault == Fault.MEMCACHED_SLOW ? proxy.node("n1") : n1.node("n1")) + "," + n2.node("n2");
+                DelayingProxy proxy = DelayingProxy.start(n1.port(), 0);
+                DelayingProxy proxy2 = DelayingProxy.start(n2.port(), 0)) {
+            // For the slow node, both nodes sit behind a proxy: msm puts new sessions on the nodes
+            // that answer its probes fastest, and a proxy on one node only would leave it without sessions.
+            String nodes = fault == Fault.MEMCACHED_SLOW ? proxy.node("n1") + "," + proxy2.node("n2")
+                    : n1.node("n1") + "," + n2.node("n2");
             Config.Mode m = Arrays.stream(Config.Mode.values()).filter(x -> x.key.equals(mode)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("bench.faultModes: no mode '" + mode + "'"));
             Map<String, Map<String, String>> webapps = new LinkedHashMap<>();
@@ -188,12 +204,16 @@ final class FaultRun {
                     simulated.add(new SimulatedUser(u, "/" + WEBAPP, !mode.startsWith("nonsticky")));
                 }
                 FixedRateLoad load = new FixedRateLoad(tomcats.balancer(), simulated, simulated.size(), 0);
-                load.run(new Timeline(System.nanoTime(), 1000, warmupMillis), Double.POSITIVE_INFINITY, warmupMillis);
+                Timeline warmup = new Timeline(System.nanoTime(), 1000, warmupMillis);
+                load.run(warmup, Double.POSITIVE_INFINITY, warmupMillis);
+                long warmupProblems = warmup.window(0, warmup.buckets()).problems();
+                warmup.firstProblems().forEach(p -> System.out.println("    problem in the warm-up at " + p));
                 long capacity = load.requests() * 1000 / warmupMillis;
                 long faultAt = beforeSeconds * 1000L;
                 long totalMillis = faultAt + fault.seconds * 1000L + afterSeconds * 1000L;
                 Timeline timeline = new Timeline(System.nanoTime() + 100_000_000L, 1000, totalMillis);
                 long[] faultEnd = {-1};
+                Throwable[] scriptFailure = {null};
                 Thread script = new Thread(() -> {
                     try {
                         Thread.sleep(Math.max(0, faultAt - (System.nanoTime() - timeline.startNanos()) / 1_000_000));
@@ -201,6 +221,8 @@ final class FaultRun {
                         faultEnd[0] = (System.nanoTime() - timeline.startNanos()) / 1_000_000;
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
+                    } catch (Throwable e) { // a restart that timed out: this fault's row says so
+                        scriptFailure[0] = e;
                     }
                 }, "fault-script");
                 script.start();
@@ -208,14 +230,15 @@ final class FaultRun {
                 script.join(60_000);
                 timeline.firstProblems().forEach(p -> System.out.println("    problem at " + p));
                 if (faultEnd[0] < 0) {
-                    throw new IllegalStateException(fault.key() + ": the fault's script did not finish");
+                    throw new IllegalStateException(fault.key() + ": the fault's script did not finish: "
+                            + scriptFailure[0], scriptFailure[0]);
                 }
-                return row(fault, mode, capacity, timeline, faultAt, faultEnd[0], totalMillis, tomcats);
+                return row(fault, mode, capacity, warmupProblems, timeline, faultAt, faultEnd[0], totalMillis, tomcats);
             }
         }
     }
 
-    private Row row(Fault fault, String mode, long capacity, Timeline timeline, long faultAt, long faultEnd, long totalMillis,
+    private Row row(Fault fault, String mode, long capacity, long warmupProblems, Timeline timeline, long faultAt, long faultEnd, long totalMillis,
             TomcatPair tomcats) throws Exception {
         int faultBucket = timeline.bucketIndex(faultAt);
         int endBucket = timeline.bucketIndex(faultEnd);
@@ -236,7 +259,7 @@ final class FaultRun {
                 heap = Math.max(heap, tomcats.stats(t, WEBAPP).getOrDefault("HeapUsedAfterGc", 0L) >> 20);
             }
         }
-        return new Row(fault, mode, capacity, before, timeline.window(faultBucket, settled), timeline.window(settled, last + 1),
+        return new Row(fault, mode, capacity, warmupProblems, before, timeline.window(faultBucket, settled), timeline.window(settled, last + 1),
                 recovery, heap);
     }
 

@@ -70,8 +70,8 @@ final class HttpConnection implements Closeable {
             out.write(request.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             return read();
-        } catch (IOException e) {
-            close(); // a broken connection is never reused
+        } catch (IOException | RuntimeException e) {
+            close(); // a broken or misread connection is never reused
             throw e;
         }
     }

@@ -20,7 +20,7 @@ import io.msm.testkit.MemcachedServer;
  */
 final class SoakRun {
     private static final List<String> WEBAPPS = List.of("sticky", "nonsticky");
-    /** How far the second half's peak may pass the first half's before it counts as growth. */
+    /** How far the second half's median may pass the first half's before it counts as growth. */
     private static final double GROWTH = 1.25;
 
     private final TomcatProcess.Parts parts = new TomcatProcess.Parts();
@@ -28,6 +28,8 @@ final class SoakRun {
     private final long restartMillis;
     private final long sampleMillis;
     private final int users;
+    private long warmupProblems;
+    private final List<String> operatorFailures = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     SoakRun(BenchOptions options) {
         this.millis = options.soakMinutes * 60_000L;
@@ -56,7 +58,10 @@ final class SoakRun {
                 // A user leaves after a visit with this probability: about 20 visits a session.
                 FixedRateLoad load = new FixedRateLoad(tomcats.balancer(), simulated, simulated.size(), 0.05);
                 long warm = 30_000;
-                load.run(new Timeline(System.nanoTime(), 1000, warm), Double.POSITIVE_INFINITY, warm);
+                Timeline warmup = new Timeline(System.nanoTime(), 1000, warm);
+                load.run(warmup, Double.POSITIVE_INFINITY, warm);
+                warmupProblems = warmup.window(0, warmup.buckets()).problems();
+                warmup.firstProblems().forEach(p -> System.out.println("  problem in the warm-up at " + p));
                 double capacity = load.requests() * 1000.0 / warm;
                 double rate = capacity / 2;
                 System.out.printf(Locale.ROOT, "Soak run: Tomcat %s x2 (catalina.sh run, -Xmx512m), webapps sticky"
@@ -83,21 +88,19 @@ final class SoakRun {
         return a;
     }
 
-    /** Samples at every interval and restarts a node, n1 and n2 in turn, at every restart interval. */
+    /**
+     * Samples at every interval and restarts a node, n1 and n2 in turn, at every restart interval,
+     * right after a sample (so that samples see a restart's effects settled) and never in the last
+     * sample interval. A step that fails is counted and the run goes on.
+     */
     private void operate(Timeline timeline, MemcachedServer n1, MemcachedServer n2, TomcatPair tomcats,
             List<Sample> samples) {
         long nextSample = sampleMillis;
         long nextRestart = restartMillis;
         int restarts = 0;
-        try {
-            while (!Thread.currentThread().isInterrupted()) {
-                long now = (System.nanoTime() - timeline.startNanos()) / 1_000_000;
-                if (now >= nextRestart) {
-                    MemcachedServer node = restarts++ % 2 == 0 ? n1 : n2;
-                    node.restart();
-                    System.out.printf("  %4d s: memcached %s restarted empty%n", now / 1000, node == n1 ? "n1" : "n2");
-                    nextRestart += restartMillis;
-                }
+        while (!Thread.currentThread().isInterrupted()) {
+            long now = (System.nanoTime() - timeline.startNanos()) / 1_000_000;
+            try {
                 if (now >= nextSample) {
                     Sample s = sample(now / 1000, tomcats);
                     synchronized (samples) {
@@ -109,15 +112,30 @@ final class SoakRun {
                             s.figures.get("t1 HeapUsedAfterGc") >> 20, s.figures.get("t2 HeapUsedAfterGc") >> 20,
                             s.figures.get("t1 sticky SessionStatistics.SessionsInMemory"),
                             s.figures.get("t2 sticky SessionStatistics.SessionsInMemory"),
-                            w.errors + w.non2xx + w.sessionsLost + w.incrementsLost);
+                            w.problems());
                     nextSample += sampleMillis;
                 }
+                if (now >= nextRestart) {
+                    if (now < millis - sampleMillis) {
+                        MemcachedServer node = restarts++ % 2 == 0 ? n1 : n2;
+                        node.restart();
+                        System.out.printf("  %4d s: memcached %s restarted empty%n", now / 1000,
+                                node == n1 ? "n1" : "n2");
+                    }
+                    nextRestart += restartMillis;
+                }
                 Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable e) { // an AssertionError of a restart too: the run goes on, and fails
+                operatorFailures.add(now / 1000 + " s: " + e);
+                System.out.println("  " + now / 1000 + " s: the soak's operator failed: " + e);
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException stop) {
+                    return;
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            System.out.println("  the soak's operator failed: " + e);
         }
     }
 
@@ -147,7 +165,7 @@ final class SoakRun {
                 || name.equals("SessionStatistics.NonStickySessionsLastMinute");
     }
 
-    /** How much a figure may pass its first-half peak by, besides {@link #GROWTH}: noise, not a leak. */
+    /** How much a figure may pass its first-half median by, besides {@link #GROWTH}: noise, not a leak. */
     private static long slack(String name) {
         if (name.endsWith("HeapUsedAfterGc")) {
             return 16L << 20;
@@ -165,26 +183,28 @@ final class SoakRun {
                 + " | p50 / p99 / max ms |%n|---|---:|---:|---:|---:|---:|---:|---:|%n| %.0f min | %d | %d | %d | %d | %d"
                 + " | %d | %.1f / %.1f / %.0f |%n", millis / 60_000.0, all.requests(), all.errors, all.non2xx,
                 all.sessionsLost, all.incrementsLost, all.renamed, all.p50Millis(), all.p99Millis(), all.maxMillis());
-        // Growth: after a warm-up (sessions pile up to their steady number), the second half's peak
-        // against the first half's.
+        // Growth: after a warm-up (sessions pile up to their steady number), the second half's median
+        // against the first half's; a median is not moved by the spike of one restart or collection.
         long warm = millis <= 600_000 ? millis / 2 : millis / 4;
         long middle = warm + (millis - warm) / 2;
-        Map<String, long[]> peaks = new TreeMap<>();
-        for (Sample s : samples) {
-            if (s.second * 1000 < warm) {
-                continue;
+        Map<String, List<List<Long>>> halves = new TreeMap<>();
+        synchronized (samples) {
+            for (Sample s : samples) {
+                if (s.second * 1000 < warm) {
+                    continue;
+                }
+                int half = s.second * 1000 < middle ? 0 : 1;
+                s.figures.forEach((name, value) -> halves.computeIfAbsent(name,
+                        k -> List.of(new ArrayList<>(), new ArrayList<>())).get(half).add(value));
             }
-            int half = s.second * 1000 < middle ? 0 : 1;
-            s.figures.forEach((name, value) -> {
-                long[] p = peaks.computeIfAbsent(name, k -> new long[] {Long.MIN_VALUE, Long.MIN_VALUE});
-                p[half] = Math.max(p[half], value);
-            });
         }
+        Map<String, long[]> medians = new TreeMap<>();
+        halves.forEach((name, h) -> medians.put(name, new long[] {median(h.get(0)), median(h.get(1))}));
         System.out.println();
-        System.out.printf(Locale.ROOT, "| figure (peak from %d to %d s, then to %d s) | first | second | grew |%n"
+        System.out.printf(Locale.ROOT, "| figure (median from %d to %d s, then to %d s) | first | second | grew |%n"
                 + "|---|---:|---:|---|%n", warm / 1000, middle / 1000, millis / 1000);
         List<String> grew = new ArrayList<>();
-        peaks.forEach((name, p) -> {
+        medians.forEach((name, p) -> {
             boolean growing = p[0] != Long.MIN_VALUE && p[1] != Long.MIN_VALUE && p[1] > p[0] * GROWTH + slack(name);
             if (growing) {
                 grew.add(name);
@@ -192,22 +212,37 @@ final class SoakRun {
             System.out.printf("| %s | %s | %s | %s |%n", name, show(name, p[0]), show(name, p[1]),
                     growing ? "**yes**" : "no");
         });
-        boolean halves = peaks.values().stream().anyMatch(p -> p[0] != Long.MIN_VALUE && p[1] != Long.MIN_VALUE);
+        boolean compared = medians.values().stream().anyMatch(p -> p[0] != Long.MIN_VALUE && p[1] != Long.MIN_VALUE);
         List<String> failures = new ArrayList<>();
-        if (!halves) {
+        if (!compared) {
             failures.add("too few samples to compare two halves after the warm-up");
+        }
+        if (!operatorFailures.isEmpty()) {
+            failures.add("samples or restarts failed: " + operatorFailures);
         }
         if (!grew.isEmpty()) {
             failures.add("grew: " + grew);
         }
-        if (all.errors + all.non2xx + all.sessionsLost + all.incrementsLost > 0) {
+        if (all.problems() > 0) {
             failures.add("users saw problems (see the first table)");
+        }
+        if (warmupProblems > 0) {
+            failures.add(warmupProblems + " problems in the first 30 s at full speed");
         }
         timeline.firstProblems().forEach(p -> System.out.println("  problem at " + p));
         System.out.println("After: " + Machine.describe());
         System.out.println(failures.isEmpty() ? "Nothing grew without bound and no user lost anything."
                 : "FAILED: " + String.join("; ", failures));
         return failures.isEmpty() ? 0 : 1;
+    }
+
+    private static long median(List<Long> values) {
+        if (values.isEmpty()) {
+            return Long.MIN_VALUE;
+        }
+        List<Long> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        return sorted.get(sorted.size() / 2);
     }
 
     private static String show(String name, long value) {

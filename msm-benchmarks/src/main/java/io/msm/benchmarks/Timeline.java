@@ -104,6 +104,11 @@ final class Timeline {
         long incrementsRepeated;
         long renamed;
 
+        /** @return answers that were not what the user expected: failed, non-2xx, lost */
+        long problems() {
+            return errors + non2xx + sessionsLost + incrementsLost;
+        }
+
         long requests() {
             return latencies.getTotalCount();
         }

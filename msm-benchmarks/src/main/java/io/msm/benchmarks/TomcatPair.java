@@ -82,10 +82,19 @@ final class TomcatPair implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        InterruptedException interrupted = null;
         for (TomcatProcess t : tomcats) {
             if (t != null) {
-                t.close();
+                try {
+                    t.close();
+                } catch (InterruptedException e) {
+                    t.kill(); // the others are stopped all the same
+                    interrupted = e;
+                }
             }
+        }
+        if (interrupted != null) {
+            throw interrupted;
         }
     }
 }

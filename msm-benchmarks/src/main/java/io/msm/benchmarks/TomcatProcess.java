@@ -20,6 +20,13 @@ import io.msm.testkit.DirectoryCopy;
  * process is the one measured, killed with SIGKILL, or stopped.
  */
 final class TomcatProcess implements AutoCloseable {
+    /** Every Tomcat started and not yet stopped, killed when this JVM exits however it exits. */
+    private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly)));
+    }
+
     private final Path base;
     private final int port;
     private final Process process;
@@ -97,17 +104,24 @@ final class TomcatProcess implements AutoCloseable {
         ProcessBuilder pb = CatalinaBase.run(parts.home, base, javaOptions);
         pb.redirectErrorStream(true).redirectOutput(base.resolve("logs/console.log").toFile());
         TomcatProcess tomcat = new TomcatProcess(base, port, pb.start());
-        tomcat.awaitDeployed(last);
-        return tomcat;
+        RUNNING.add(tomcat.process);
+        try {
+            tomcat.awaitDeployed(last);
+            return tomcat;
+        } catch (RuntimeException | InterruptedException e) {
+            tomcat.kill();
+            throw e;
+        }
     }
 
     private void awaitDeployed(String webapp) throws InterruptedException {
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (true) {
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/" + webapp + "/b/")).build(), HttpResponse.BodyHandlers.ofString());
+                        + "/" + webapp + "/b/")).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 400) { // the servlet's answer to no action: deployed
                     return;
                 }
@@ -115,7 +129,6 @@ final class TomcatProcess implements AutoCloseable {
                 // not listening yet
             }
             if (!process.isAlive() || System.nanoTime() > deadline) {
-                process.destroyForcibly();
                 throw new IllegalStateException("Tomcat did not start; see " + console());
             }
             Thread.sleep(200);
@@ -141,7 +154,11 @@ final class TomcatProcess implements AutoCloseable {
     /** SIGKILL of Tomcat's java process ({@code catalina.sh run} execs it): no shutdown, no last backup. */
     void kill() throws InterruptedException {
         process.destroyForcibly();
-        process.waitFor();
+        try {
+            process.waitFor();
+        } finally {
+            RUNNING.remove(process);
+        }
     }
 
     /** An orderly stop (SIGTERM), as an operator's restart. */
@@ -150,9 +167,9 @@ final class TomcatProcess implements AutoCloseable {
         if (process.isAlive()) {
             process.destroy();
             if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor();
+                kill();
             }
         }
+        RUNNING.remove(process);
     }
 }
