@@ -34,6 +34,11 @@ final class Balancer {
         return ports.length;
     }
 
+    /** @return the Tomcat's jvmRoute, which names it in what the run prints */
+    String route(int tomcat) {
+        return routes.get(tomcat);
+    }
+
     int port(int tomcat) {
         return ports[tomcat];
     }

@@ -99,14 +99,14 @@ final class FixedRateLoad {
             try {
                 String problem = user.check(action, connections[tomcat].get(user.path + action, user.id), bucket);
                 if (problem != null) {
-                    timeline.problem(TomcatPair.ROUTES.get(tomcat) + user.path + ": " + problem);
+                    timeline.problem(balancer.route(tomcat) + user.path + ": " + problem);
                 }
                 return;
             } catch (IOException e) {
                 boolean neverServed = e instanceof ConnectException || balancer.diedBefore(tomcat, sent);
                 if (!neverServed || attempt == balancer.size()) {
                     bucket.errors.increment(); // sent, no answer: whether it took effect is unknown
-                    timeline.problem(TomcatPair.ROUTES.get(tomcat) + user.path + action + " failed: " + e);
+                    timeline.problem(balancer.route(tomcat) + user.path + action + " failed: " + e);
                     return;
                 }
                 // Nothing reached a live Tomcat: the balancer tries another one, as mod_proxy does.
@@ -114,7 +114,7 @@ final class FixedRateLoad {
                 tomcat = balancer.next(tomcat);
             } catch (RuntimeException e) {
                 bucket.errors.increment();
-                timeline.problem(TomcatPair.ROUTES.get(tomcat) + user.path + action + " failed: " + e);
+                timeline.problem(balancer.route(tomcat) + user.path + action + " failed: " + e);
                 return;
             }
         }

@@ -90,13 +90,14 @@ final class SoakRun {
 
     /**
      * Samples at every interval and restarts a node, n1 and n2 in turn, at every restart interval,
-     * right after a sample (so that samples see a restart's effects settled) and never in the last
-     * sample interval. A step that fails is counted and the run goes on.
+     * half a sample interval after a sample (a sample forces full collections in both Tomcats, and
+     * its pause must not coincide with the fault) and never in the last sample interval. A step
+     * that fails is counted and the run goes on.
      */
     private void operate(Timeline timeline, MemcachedServer n1, MemcachedServer n2, TomcatPair tomcats,
             List<Sample> samples) {
         long nextSample = sampleMillis;
-        long nextRestart = restartMillis;
+        long nextRestart = restartMillis + sampleMillis / 2;
         int restarts = 0;
         while (!Thread.currentThread().isInterrupted()) {
             long now = (System.nanoTime() - timeline.startNanos()) / 1_000_000;

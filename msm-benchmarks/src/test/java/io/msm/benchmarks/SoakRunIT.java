@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * CI's short soak: the soak run as an operator starts it ({@code -Dbench=soak}), three minutes long
- * with a memcached node restarted empty every minute (the pom sets the lengths). It fails when a
+ * with a memcached node restarted empty every minute and a sample every 20 s (the pom sets them). It fails when a
  * user lost a session or an increment, or when a sampled figure kept growing; the output above the
  * failure says which.
  */

@@ -57,6 +57,10 @@ public final class DelayingProxy implements AutoCloseable {
             try {
                 Socket client = listener.accept();
                 Socket server = new Socket();
+                // Each chunk is passed on at once: with Nagle's algorithm a small answer would wait
+                // for the ACK of the one before, a delay of the proxy's own, not the one it adds.
+                client.setTcpNoDelay(true);
+                server.setTcpNoDelay(true);
                 server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
                 sockets.add(client);
                 sockets.add(server);
