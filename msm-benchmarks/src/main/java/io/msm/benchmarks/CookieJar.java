@@ -27,12 +27,17 @@ final class CookieJar {
 
     /** @return true when {@code answered} is {@code sent} renamed, now kept as the user's cookie */
     boolean followRename(int user, String sent, String answered) {
-        SessionId before = SessionId.parse(sent);
-        SessionId after = SessionId.parse(answered);
-        if (before == null || after == null || !before.random().equals(after.random())) {
+        if (!sameSession(sent, answered)) {
             return false;
         }
         ids.compareAndSet(user, sent, answered);
         return true;
+    }
+
+    /** @return true when both ids name one session: the same random part, whatever node or route */
+    static boolean sameSession(String a, String b) {
+        SessionId x = SessionId.parse(a);
+        SessionId y = SessionId.parse(b);
+        return x != null && y != null && x.random().equals(y.random());
     }
 }

@@ -43,12 +43,12 @@ final class FixedRateLoad {
     void run(Timeline timeline, double ratePerSecond, long millis) throws InterruptedException {
         long end = timeline.startNanos() + millis * 1_000_000L;
         List<Thread> threads = new ArrayList<>();
+        long interval = Double.isInfinite(ratePerSecond) ? 0 : (long) (1e9 * workers / ratePerSecond);
         for (int w = 0; w < workers; w++) {
             List<SimulatedUser> mine = new ArrayList<>();
             for (int u = w; u < users.size(); u += workers) {
                 mine.add(users.get(u));
             }
-            long interval = Double.isInfinite(ratePerSecond) ? 0 : (long) (1e9 * workers / ratePerSecond);
             // Workers start spread over one interval, so that their visits do not arrive in bursts.
             long first = timeline.startNanos() + interval * w / workers;
             Thread t = new Thread(() -> work(mine, timeline, first, interval, end), "fixed-rate-" + w);

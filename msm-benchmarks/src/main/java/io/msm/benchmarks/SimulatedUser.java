@@ -1,7 +1,5 @@
 package io.msm.benchmarks;
 
-import io.msm.core.SessionId;
-
 /**
  * One user of a fixed-rate run: a browser's cookie for one webapp, and the counter value the user
  * last saw, so that a lost increment is noticed at the next visit (a write must answer one more, a
@@ -54,7 +52,7 @@ final class SimulatedUser {
         }
         String problem = null;
         if (!r.body.equals(id)) {
-            if (sameSession(id, r.body)) {
+            if (CookieJar.sameSession(id, r.body)) {
                 b.renamed.increment(); // moved to another node or Tomcat: the browser takes the new cookie
             } else {
                 b.sessionsLost.increment();
@@ -77,11 +75,5 @@ final class SimulatedUser {
         }
         counter = value;
         return problem;
-    }
-
-    private static boolean sameSession(String a, String b) {
-        SessionId x = SessionId.parse(a);
-        SessionId y = SessionId.parse(b);
-        return x != null && y != null && x.random().equals(y.random());
     }
 }
