@@ -6,10 +6,11 @@ import java.util.function.Consumer;
 
 /**
  * Non-sticky mode: what a request leaves to write in the background for one session (its validity
- * record on both nodes, the backup copy, expiries to push forward, keys of a former id to delete).
- * While one waits, a newer one for the same session absorbs it instead of queueing behind it, so a
- * busy session costs one write per round of the backup threads, and nothing the older one carried
- * is lost: its backup copy is kept unless the newer has its own, its deletions are kept. A waiting
+ * record on both nodes, expiries to push forward, keys of a former id to delete). The backup copy
+ * is not among them: the request writes it itself ({@link NonStickyWriter}), since a change answered
+ * must survive its node dying the moment after. While one waits, a newer one for the same session
+ * absorbs it instead of queueing behind it, so a busy session costs one write per round of the
+ * backup threads, and nothing the older one carried is lost: its deletions are kept. A waiting
  * removal absorbs whatever comes after it: ids are never reused, so a write after the removal is a
  * late one of a dead session, and dropping the removal would leave that session in memcached
  * without the marker that keeps it dead.
@@ -21,8 +22,6 @@ final class ClusterWrite implements BackupService.Job {
     byte[] validity;
     /** The session was invalidated or expired: its keys are deleted, nothing is written. */
     final boolean removal;
-    /** The session's frame for the backup node; null when the content did not change. */
-    byte[] backupFrame;
     /** Push the stored copies' expiry forward. */
     boolean touchData;
     final Set<SessionId> formerIds = new LinkedHashSet<>(2);
@@ -37,10 +36,9 @@ final class ClusterWrite implements BackupService.Job {
     }
 
     /** @param validity null when the recorded validity is recent enough */
-    static ClusterWrite stored(SessionId id, int expiry, byte[] validity, byte[] frame, SessionId formerId,
+    static ClusterWrite stored(SessionId id, int expiry, byte[] validity, SessionId formerId,
             Consumer<ClusterWrite> writer) {
         ClusterWrite w = new ClusterWrite(id, expiry, validity, false, writer);
-        w.backupFrame = frame;
         if (formerId != null && !formerId.equals(id)) {
             w.formerIds.add(formerId);
         }
@@ -80,9 +78,6 @@ final class ClusterWrite implements BackupService.Job {
         }
         formerIds.addAll(older.formerIds);
         if (!removes()) {
-            if (backupFrame == null) {
-                backupFrame = older.backupFrame;
-            }
             if (validity == null) {
                 validity = older.validity;
             }

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Non-sticky mode's background writes to both nodes of a session ({@link ClusterWrite}): validity
- * records, the backup copy, expiries pushed forward, removals with their markers. A write that
+ * records, expiries pushed forward, removals with their markers. A write that
  * misses a node is repaired there once it answers ({@link NodeRepairs}), so that the node's older
  * value is never read in place of the one written elsewhere.
  */
@@ -46,14 +46,13 @@ final class ClusterWriter {
         String validityNode = w.validity == null ? null : primary;
         String backupValidityNode = w.validity == null ? null : backup;
         writeAll(w.expiry, new Write(validityNode, keys.validity(w.id), w.validity),
-                new Write(w.backupFrame == null ? null : backup, keys.backup(w.id), w.backupFrame),
                 new Write(backupValidityNode, keys.backupValidity(w.id), w.validity));
-        if (backup != null && (w.validity != null || w.backupFrame != null) && !health.isUp(primary)) {
+        if (backup != null && w.validity != null && !health.isUp(primary)) {
             writeAll(w.expiry, new Write(backup, keys.behind(w.id), MARKER));
         }
         if (w.touchData) {
             touch(primary, keys.data(w.id), w.expiry);
-            if (backup != null && w.backupFrame == null) {
+            if (backup != null) {
                 touch(backup, keys.backup(w.id), w.expiry);
             }
         }

@@ -12,8 +12,9 @@ import org.slf4j.Logger;
 /**
  * Non-sticky mode's writes at the end of a request. The session's node gets its copy at once, and
  * conditionally (CAS): a store that finds a newer copy applies this request's changes to it instead
- * of overwriting. The backup copy and the validity records follow in the background
- * ({@link ClusterWriter}); an unchanged session writes only its validity record, and that rarely.
+ * of overwriting. The backup node gets its copy in the same round trip ({@link BackupCopies}); the
+ * validity records follow in the background ({@link ClusterWriter}); an unchanged session writes
+ * only its validity record, and that rarely.
  */
 final class NonStickyWriter {
     private static final Logger LOG = Logs.get(NonStickyWriter.class);
@@ -31,11 +32,13 @@ final class NonStickyWriter {
     private final long removalWaitMillis;
     private final OversizedSessions oversized;
     private final NearCopies nearCopies;
+    private final BackupCopies backupCopies;
 
     NonStickyWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
-            long removalWaitMillis, NearCopies nearCopies) {
+            long removalWaitMillis, NearCopies nearCopies, BackupCopies backupCopies) {
         this.nearCopies = nearCopies;
+        this.backupCopies = backupCopies;
         this.store = store;
         this.health = health;
         this.keys = keys;
@@ -80,9 +83,15 @@ final class NonStickyWriter {
         }
         SessionId oldId = state.storedUnderId;
         byte[] stored = null;
+        SessionStore.Sent backupCopy = null;
         if (health.isUp(primary)) {
+            backupCopy = backupCopies.send(id, frame, exp);
             try {
                 stored = writePrimary(snapshot, state, changes, frame, exp, sameId);
+                if (stored == null && backupCopy != null) {
+                    cluster.delete(backup, keys.backup(id)); // invalidated meanwhile: no copy of it may stay
+                    return;
+                }
             } catch (StoreException e) {
                 health.failed(primary, e);
                 if (e.isRefused()) {
@@ -94,9 +103,18 @@ final class NonStickyWriter {
         }
         if (stored == null && !health.isUp(primary)) {
             stored = writeBackupOnly(id, backup, frame, exp);
+            backupCopy = null; // written again, and awaited, behind the marker that says the node is behind
         }
         if (stored == null) {
             return;
+        }
+        if (backupCopy != null) {
+            if (stored != frame) {
+                backupCopy = backupCopies.send(id, stored, exp); // merged: the backup gets what the node holds
+            }
+            if (backupCopy != null) {
+                backupCopies.await(id, backupCopy);
+            }
         }
         if (stored == frame && health.isUp(primary)) {
             // Not after a merge: memcached holds other content than this request's.
@@ -115,8 +133,10 @@ final class NonStickyWriter {
             state.recordedLastAccess = snapshot.lastAccessedTime();
         }
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(), now);
-        backups.submit(id, ClusterWrite.stored(id, exp, recordValidity ? validity.encode() : null, stored,
-                oldId, cluster::write));
+        if (recordValidity || (oldId != null && !oldId.equals(id))) {
+            backups.submit(id, ClusterWrite.stored(id, exp, recordValidity ? validity.encode() : null, oldId,
+                    cluster::write));
+        }
         expiryWatch.note(id, validity.expiresAt());
         if (oldId != null && !oldId.equals(id)) {
             expiryWatch.forget(oldId); // renamed: the old id is no session any more

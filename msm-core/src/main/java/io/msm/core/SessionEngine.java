@@ -84,7 +84,8 @@ public final class SessionEngine implements AutoCloseable {
                 new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker,
                         nearCopies, new MissingSessions(statistics, env.clock)),
                 new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups,
-                        removalWaitMillis, nearCopies),
+                        removalWaitMillis, nearCopies, new BackupCopies(store, health, keys, cluster, backups,
+                                statistics, settings.backupTimeoutMillis(), new OncePerMinute(env.clock))),
                 new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster),
                 new RecentSessions(env.clock));
     }

@@ -206,11 +206,9 @@ public final class Settings {
                 }
             }
         } else if (!sticky) {
-            for (String stickyOnly : new String[] {SESSION_BACKUP_ASYNC, SESSION_BACKUP_TIMEOUT}) {
-                if (p.raw(stickyOnly) != null) {
-                    noEffect.add(stickyOnly + " (with sticky=\"false\" every request stores its session before"
-                            + " its lock is freed)");
-                }
+            if (p.raw(SESSION_BACKUP_ASYNC) != null) {
+                noEffect.add(SESSION_BACKUP_ASYNC + " (with sticky=\"false\" every request stores its session before"
+                        + " its lock is freed)");
             }
         }
     }

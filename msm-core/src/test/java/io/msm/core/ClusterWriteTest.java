@@ -15,40 +15,36 @@ class ClusterWriteTest {
     private static final SessionId R = SessionId.parse("r-n1");
     private static final byte[] OLD_VALIDITY = {1};
     private static final byte[] NEW_VALIDITY = {2};
-    private static final byte[] FRAME = {7, 7};
 
     @Test
-    void aReadAfterAStoreStillWritesTheStoredBackupCopy() {
-        ClusterWrite store = ClusterWrite.stored(S, 60, OLD_VALIDITY, FRAME, R, w -> { });
+    void aReadAfterAStoreStillDeletesTheFormerId() {
+        ClusterWrite store = ClusterWrite.stored(S, 60, OLD_VALIDITY, R, w -> { });
         ClusterWrite read = ClusterWrite.accessed(S, 60, NEW_VALIDITY, false, w -> { });
         ClusterWrite merged = (ClusterWrite) read.absorb(store);
-        assertArrayEquals(FRAME, merged.backupFrame, "the backup copy of the earlier change");
         assertArrayEquals(NEW_VALIDITY, merged.validity, "the latest access");
         assertEquals(Arrays.asList(R), Arrays.asList(merged.formerIds.toArray()), "the former id is still deleted");
     }
 
     @Test
-    void aNewerStoreKeepsItsOwnFrameAndTheOlderTouch() {
+    void aNewerStoreKeepsItsOwnValidityAndTheOlderTouch() {
         ClusterWrite read = ClusterWrite.accessed(S, 60, OLD_VALIDITY, true, w -> { });
-        byte[] newer = {9};
-        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored(S, 60, NEW_VALIDITY, newer, null, w -> { })
+        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored(S, 60, NEW_VALIDITY, null, w -> { })
                 .absorb(read);
-        assertArrayEquals(newer, merged.backupFrame);
+        assertArrayEquals(NEW_VALIDITY, merged.validity);
         assertTrue(merged.touchData);
     }
 
     @Test
     void aStoreThatLeavesTheValidityRecordAloneStillWritesTheWaitingOne() {
         ClusterWrite read = ClusterWrite.accessed(S, 60, OLD_VALIDITY, false, w -> { });
-        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored(S, 60, null, FRAME, null, w -> { }).absorb(read);
+        ClusterWrite merged = (ClusterWrite) ClusterWrite.stored(S, 60, null, null, w -> { }).absorb(read);
         assertArrayEquals(OLD_VALIDITY, merged.validity);
-        assertArrayEquals(FRAME, merged.backupFrame);
         assertTrue(!merged.removes());
     }
 
     @Test
     void aRemovalAbsorbsEverythingAndWritesNothing() {
-        ClusterWrite store = ClusterWrite.stored(S, 60, OLD_VALIDITY, FRAME, R, w -> { });
+        ClusterWrite store = ClusterWrite.stored(S, 60, OLD_VALIDITY, R, w -> { });
         ClusterWrite removal = ClusterWrite.removed(S, null, 60, w -> { });
         ClusterWrite merged = (ClusterWrite) removal.absorb(store);
         assertSame(removal, merged);
@@ -59,10 +55,10 @@ class ClusterWriteTest {
     @Test
     void aWaitingRemovalIsNotReplacedByALateStoreOfTheSameId() {
         ClusterWrite removal = ClusterWrite.removed(S, null, 60, w -> { });
-        ClusterWrite lateStore = ClusterWrite.stored(S, 60, NEW_VALIDITY, FRAME, R, w -> { });
+        ClusterWrite lateStore = ClusterWrite.stored(S, 60, NEW_VALIDITY, R, w -> { });
         ClusterWrite merged = (ClusterWrite) lateStore.absorb(removal);
         assertSame(removal, merged, "the session's keys are still deleted and its marker written");
-        assertTrue(merged.backupFrame == null && merged.validity == null, "nothing of the dead session is written");
+        assertTrue(merged.validity == null, "nothing of the dead session is written");
         assertTrue(merged.formerIds.contains(R));
     }
 

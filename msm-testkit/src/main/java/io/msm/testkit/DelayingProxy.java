@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
 
 /**
  * A TCP proxy on a free loopback port in front of a server, adding a delay to every answer: a
@@ -19,6 +20,7 @@ public final class DelayingProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int targetPort;
     private volatile long delayMillis;
+    private volatile long requestDelayMillis;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
     private DelayingProxy(int targetPort, long delayMillis) throws IOException {
@@ -52,6 +54,14 @@ public final class DelayingProxy implements AutoCloseable {
         this.delayMillis = millis;
     }
 
+    /**
+     * Holds each chunk a client sends for this long before the server gets it: a write that is still
+     * on its way when the client has long moved on.
+     */
+    public void delayRequests(long millis) {
+        this.requestDelayMillis = millis;
+    }
+
     private void accept() {
         while (!listener.isClosed()) {
             try {
@@ -64,21 +74,22 @@ public final class DelayingProxy implements AutoCloseable {
                 server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
                 sockets.add(client);
                 sockets.add(server);
-                pump(client, server, false);
-                pump(server, client, true);
+                pump(client, server, () -> requestDelayMillis);
+                pump(server, client, () -> delayMillis);
             } catch (IOException e) {
                 // closed, or the server is gone: the client sees its connection fail
             }
         }
     }
 
-    private void pump(Socket from, Socket to, boolean delayed) {
+    private void pump(Socket from, Socket to, LongSupplier delay) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[64 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) >= 0; ) {
-                    if (delayed && delayMillis > 0) {
-                        Thread.sleep(delayMillis);
+                    long millis = delay.getAsLong();
+                    if (millis > 0) {
+                        Thread.sleep(millis);
                     }
                     out.write(buffer, 0, n);
                     out.flush();

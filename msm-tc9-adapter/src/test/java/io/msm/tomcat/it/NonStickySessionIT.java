@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -20,6 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import io.msm.core.SessionId;
 import io.msm.core.Statistics.Counter;
 import io.msm.testkit.Await;
+import io.msm.testkit.DelayingProxy;
 import io.msm.testkit.MemcachedServer;
 
 /** sticky="false": any Tomcat serves any request, memcached holds the session between requests. */
@@ -112,6 +114,37 @@ class NonStickySessionIT extends ClusterTest {
             return primary.get(key(id)) != null;
         });
         assertEquals("alice", user.get(tomcats[0].url("/app/s/get")).get("attr.name"));
+    }
+
+    /**
+     * The backup copy is written before the answer goes out: the session's node may die the moment
+     * after, and the next request, on the other Tomcat, must find this request's change. tomcat1
+     * reaches the nodes through proxies; the backup node's holds what tomcat1 sends it, as a queue
+     * of writes stuck behind a dead node would, while tomcat2 reads that node directly.
+     */
+    @ParameterizedTest(name = "lockingMode={0}")
+    @ValueSource(strings = {"none", "all"})
+    void theSessionsNodeDyingRightAfterAnAnsweredChangeLosesNothing(String lockingMode) {
+        try (DelayingProxy p1 = DelayingProxy.start(n1.port(), 0);
+                DelayingProxy p2 = DelayingProxy.start(n2.port(), 0)) {
+            String[] common = {"sticky", "false", "lockingMode", lockingMode, "operationTimeout", "5000",
+                "sessionBackupTimeout", "4000"};
+            Map<String, String> viaProxies = manager(common);
+            viaProxies.put("memcachedNodes", p1.node("n1") + "," + p2.node("n2"));
+            TomcatNode tomcat1 = tomcat("tomcat1", viaProxies);
+            TomcatNode tomcat2 = tomcat("tomcat2", manager(common));
+            Browser user = new Browser();
+            String id = user.get(tomcat1.url("/app/s/incr")).get("id");
+            awaitBackupCopy(id);
+
+            (serverOf(id) == n1 ? p2 : p1).delayRequests(1_500);
+            assertEquals("2", user.get(tomcat1.url("/app/s/incr")).get("attr.counter"));
+            serverOf(id).kill();
+
+            Browser.Page next = user.get(tomcat2.url("/app/s/get"));
+            assertEquals(id, next.get("id"), "same session");
+            assertEquals("2", next.get("attr.counter"), "the answered increment is kept");
+        }
     }
 
     @Test
