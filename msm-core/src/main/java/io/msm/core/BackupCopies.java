@@ -1,5 +1,10 @@
 package io.msm.core;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
 import org.slf4j.Logger;
 
 /**
@@ -44,6 +49,11 @@ final class BackupCopies {
             missed(id, backup, null);
             return null;
         }
+        if (frame.length > PartedStore.PART_SIZE) {
+            // Sent in parts, each awaited before the index is sent: a backup thread writes them, so
+            // that the request waits no longer than for a small one.
+            return new Queued(backup, id, frame, expiry);
+        }
         try {
             return store.send(backup, keys.backup(id), frame, expiry);
         } catch (StoreException e) {
@@ -53,7 +63,7 @@ final class BackupCopies {
     }
 
     /** Waits for the node's answer up to {@code sessionBackupTimeout}; a backup thread waits for the rest. */
-    void await(SessionId id, SessionStore.Sent sent) {
+    void await(SessionId id, SessionStore.Sent sent, int expiry) {
         if (sent.awaitAnswer(timeoutMillis)) {
             finish(id, sent);
             return;
@@ -61,14 +71,93 @@ final class BackupCopies {
         statistics.increment(Statistics.Counter.BACKUP_WAITS_TIMED_OUT);
         LOG.debug("backup copy of session {} still on its way after sessionBackupTimeout={} ms; the request goes on",
                 id.masked(), timeoutMillis);
-        backups.submit(sent, () -> finish(id, sent));
+        backups.submit(sent, () -> {
+            if (finish(id, sent)) {
+                copyFromItsNode(id, sent.nodeId(), expiry);
+            }
+        });
     }
 
-    private void finish(SessionId id, SessionStore.Sent sent) {
+    /** @return true when the copy was written */
+    private boolean finish(SessionId id, SessionStore.Sent sent) {
         try {
-            store.finish(sent);
+            if (sent instanceof Queued) {
+                ((Queued) sent).finish();
+            } else {
+                store.finish(sent);
+            }
+            return true;
         } catch (StoreException e) {
             missed(id, sent.nodeId(), e);
+            return false;
+        }
+    }
+
+    /**
+     * A late copy may have landed after a newer one another request wrote meanwhile: the backup
+     * node gets what the session's own node holds now, so that the older one is never read there.
+     */
+    private void copyFromItsNode(SessionId id, String backup, int expiry) {
+        String primary = id.nodeId();
+        byte[] current;
+        try {
+            current = health.isUp(primary) ? store.get(primary, keys.data(id)) : null;
+        } catch (StoreException e) {
+            health.failed(primary, e);
+            return;
+        }
+        if (current == null) {
+            return;
+        }
+        try {
+            store.set(backup, keys.backup(id), current, expiry);
+        } catch (StoreException e) {
+            missed(id, backup, e);
+        }
+    }
+
+    /** A large copy, written by a backup thread. */
+    private final class Queued implements SessionStore.Sent {
+        private final String nodeId;
+        private final CompletableFuture<Void> done;
+        private volatile StoreException failure;
+
+        Queued(String nodeId, SessionId id, byte[] frame, int expiry) {
+            this.nodeId = nodeId;
+            this.done = backups.submit(this, () -> {
+                try {
+                    store.set(nodeId, keys.backup(id), frame, expiry);
+                } catch (StoreException e) {
+                    failure = e;
+                }
+            });
+        }
+
+        @Override
+        public String nodeId() {
+            return nodeId;
+        }
+
+        @Override
+        public boolean awaitAnswer(long millis) {
+            try {
+                done.get(millis, TimeUnit.MILLISECONDS);
+                return true;
+            } catch (TimeoutException e) {
+                return false;
+            } catch (ExecutionException e) {
+                return true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+
+        void finish() throws StoreException {
+            done.join();
+            if (failure != null) {
+                throw failure;
+            }
         }
     }
 

@@ -113,7 +113,7 @@ final class NonStickyWriter {
                 backupCopy = backupCopies.send(id, stored, exp); // merged: the backup gets what the node holds
             }
             if (backupCopy != null) {
-                backupCopies.await(id, backupCopy);
+                backupCopies.await(id, backupCopy, exp);
             }
         }
         if (stored == frame && health.isUp(primary)) {
@@ -154,16 +154,7 @@ final class NonStickyWriter {
             if (state.storedUnderId == null && store.add(node, key, frame, exp)) {
                 return frame;
             }
-            store.set(node, key, frame, exp);
-            // Checked after the set: a removal writes its marker before it deletes, so either it
-            // deletes this copy or this check sees its marker.
-            if (sameId && cluster.removedMeanwhile(id)) {
-                cluster.delete(node, key);
-                LOG.info("session {} was invalidated on another Tomcat while a request used its backup copy; the"
-                        + " request's changes are dropped", id.masked());
-                return null;
-            }
-            return frame;
+            return sameId ? setUnlessRemoved(id, node, key, frame, exp) : set(node, key, frame, exp);
         }
         long cas = state.cas;
         byte[] toWrite = frame;
@@ -174,9 +165,9 @@ final class NonStickyWriter {
             }
             SessionStore.Versioned newer = outcome == SessionStore.CasOutcome.GONE ? null : store.gets(node, key);
             if (newer == null) {
-                LOG.info("session {} was removed from memcached while a request used it (invalidated on another"
-                        + " Tomcat); it is not stored again", id.masked());
-                return null;
+                // Invalidated on another Tomcat, or lost by its node (restarted empty, evicted): then
+                // this request's copy is the newest there is.
+                return setUnlessRemoved(id, node, key, toWrite, exp);
             }
             SessionSnapshot merged = merge(id, node, newer.value, snapshot, changes);
             toWrite = codec.frame(merged);
@@ -187,6 +178,26 @@ final class NonStickyWriter {
                 id.masked(), MAX_MERGES);
         store.set(node, key, toWrite, exp);
         return toWrite;
+    }
+
+    private byte[] set(String node, String key, byte[] frame, int exp) throws StoreException {
+        store.set(node, key, frame, exp);
+        return frame;
+    }
+
+    /** @return the frame written, or null when the session was invalidated meanwhile and its copy deleted again */
+    private byte[] setUnlessRemoved(SessionId id, String node, String key, byte[] frame, int exp)
+            throws StoreException {
+        store.set(node, key, frame, exp);
+        // Checked after the set: a removal writes its marker before it deletes, so either it
+        // deletes this copy or this check sees its marker.
+        if (cluster.removedMeanwhile(id)) {
+            cluster.delete(node, key);
+            LOG.info("session {} was invalidated on another Tomcat while a request used it; the request's changes"
+                    + " are dropped", id.masked());
+            return null;
+        }
+        return frame;
     }
 
     /** The newer copy, with this request's changes applied: what it set, removed, its login and timeout. */

@@ -147,6 +147,30 @@ class NonStickySessionIT extends ClusterTest {
         }
     }
 
+    /** Evicted by its node while a request used it: that request's copy is the newest there is, and is stored. */
+    @Test
+    void aSessionEvictedDuringARequestIsStoredWithThatRequestsChange() throws Exception {
+        TomcatNode[] tomcats = cluster();
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?a=1")).get("id");
+        awaitBackupCopy(id);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Browser.Page> slow = pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/slow?ms=1000&b=2")));
+            Await.until("the slow request arrived", WAIT, () -> count(tomcats[0], Counter.LOADS) >= 1
+                    || count(tomcats[0], Counter.NEAR_COPIES_USED) >= 1);
+            Thread.sleep(300);
+            serverOf(id).delete(key(id)); // evicted: no removal marker, unlike an invalidation
+            assertEquals(200, slow.get(30, TimeUnit.SECONDS).status());
+        } finally {
+            pool.shutdownNow();
+        }
+        Browser.Page next = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals(id, next.get("id"), "same session");
+        assertEquals("1", next.get("attr.a"));
+        assertEquals("2", next.get("attr.b"), "the change of the request during which it was evicted");
+    }
+
     @Test
     void aSessionOnlyReadOutlivesItsTimeout_anIdleOneExpiresEverywhere_sessionDestroyedOnce() throws Exception {
         TomcatNode[] tomcats = cluster();
