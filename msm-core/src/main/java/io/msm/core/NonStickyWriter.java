@@ -82,6 +82,7 @@ final class NonStickyWriter {
             return;
         }
         SessionId oldId = state.storedUnderId;
+        boolean renamed = oldId != null && !sameId;
         byte[] stored = null;
         SessionStore.Sent backupCopy = null;
         if (health.isUp(primary)) {
@@ -133,13 +134,13 @@ final class NonStickyWriter {
             state.recordedLastAccess = snapshot.lastAccessedTime();
         }
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(), now);
-        if (recordValidity || (oldId != null && !oldId.equals(id))) {
+        if (recordValidity || renamed) { // else the background writer would have nothing to do
             backups.submit(id, ClusterWrite.stored(id, exp, recordValidity ? validity.encode() : null, oldId,
                     cluster::write));
         }
         expiryWatch.note(id, validity.expiresAt());
-        if (oldId != null && !oldId.equals(id)) {
-            expiryWatch.forget(oldId); // renamed: the old id is no session any more
+        if (renamed) {
+            expiryWatch.forget(oldId); // the old id is no session any more
         }
     }
 
