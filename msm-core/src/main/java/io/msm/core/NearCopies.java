@@ -33,18 +33,22 @@ final class NearCopies {
         final byte[] frame;
         final SessionSnapshot snapshot;
         final long fingerprint;
+        /** The bytes of each attribute, made from these objects: the request's encode reuses them. */
+        final EncodedBlocks blocks;
         /** Given to a request that has not ended: not given to another until it comes back. */
         boolean lent;
 
-        Copy(byte[] frame, SessionSnapshot snapshot, long fingerprint, boolean lent) {
+        Copy(byte[] frame, SessionSnapshot snapshot, long fingerprint, EncodedBlocks blocks, boolean lent) {
             this.frame = frame;
             this.snapshot = snapshot;
             this.fingerprint = fingerprint;
+            this.blocks = blocks;
             this.lent = lent;
         }
 
+        /** The frame, the objects, and the attributes' bytes once more. */
         long weight() {
-            return (long) frame.length * OBJECTS_PER_FRAME_BYTE;
+            return (long) frame.length * (OBJECTS_PER_FRAME_BYTE + 1);
         }
     }
 
@@ -97,8 +101,9 @@ final class NearCopies {
      *     ended, nothing uses them)
      * @return the copy kept, or null when it is too large to keep
      */
-    Copy keep(SessionId id, byte[] frame, SessionSnapshot snapshot, long fingerprint, boolean lent) {
-        Copy copy = new Copy(frame, snapshot, fingerprint, lent);
+    Copy keep(SessionId id, byte[] frame, SessionSnapshot snapshot, long fingerprint, EncodedBlocks blocks,
+            boolean lent) {
+        Copy copy = new Copy(frame, snapshot, fingerprint, blocks, lent);
         synchronized (this) {
             if (copy.weight() > maxBytes / 16) {
                 remove(id); // one session must not push out a crowd of others
@@ -119,12 +124,12 @@ final class NearCopies {
      * After a request that changed nothing: its copy, if still the one kept, takes the objects the
      * request ended with and is free again. Another request's copy kept meanwhile (a store of other
      * bytes) is left alone: these objects are not what it was made from.
-     */
-    /**
+     *
      * @param mine the copy the request took or made at its load, or null
      * @param storedFingerprint what the request found memcached holds, which it did not change
+     * @param blocks what the request's encode kept of those objects
      */
-    void unchanged(SessionId id, Copy mine, long storedFingerprint, SessionSnapshot ended) {
+    void unchanged(SessionId id, Copy mine, long storedFingerprint, SessionSnapshot ended, EncodedBlocks blocks) {
         if (mine == null || mine.fingerprint != storedFingerprint) {
             return;
         }
@@ -132,7 +137,7 @@ final class NearCopies {
         synchronized (this) {
             if (copies.get(id) == mine) {
                 copies.put(id, new Copy(mine.frame, new SessionSnapshot(id, s.creationTime(), s.lastAccessedTime(),
-                        s.maxInactiveInterval(), s.authType(), ended.content()), mine.fingerprint, false));
+                        s.maxInactiveInterval(), s.authType(), ended.content()), mine.fingerprint, blocks, false));
             }
         }
     }

@@ -179,12 +179,14 @@ final class NonStickyLoader {
         state.nearCopy = near;
         if (near != null) {
             state.loaded(id, near.fingerprint, expiry.now());
+            state.blocks = near.blocks;
             statistics.increment(Statistics.Counter.NEAR_COPIES_USED);
             return near.snapshot;
         }
+        state.blocks = new EncodedBlocks(); // the decode keeps each attribute's bytes in it
         SessionSnapshot loaded = codec.decode(id, node, data, state);
         if (loaded != null && !fromBackup && id.equals(state.storedUnderId) && state.storedFingerprint != 0) {
-            state.nearCopy = nearCopies.keep(id, data, loaded, state.storedFingerprint, true);
+            state.nearCopy = nearCopies.keep(id, data, loaded, state.storedFingerprint, state.blocks, true);
         }
         return loaded;
     }

@@ -58,12 +58,17 @@ final class NonStickyWriter {
      */
     void store(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
         SessionId id = snapshot.id();
-        byte[] payload = codec.encode(snapshot.content());
+        EncodedBlocks blocks = state.blocks;
+        if (blocks == null) {
+            blocks = new EncodedBlocks(); // a new session: its bytes go with the near copy its store keeps
+            state.blocks = blocks;
+        }
+        byte[] payload = codec.encode(snapshot.content(), blocks);
         long fingerprint = SessionCodec.fingerprint(payload, snapshot);
         boolean sameId = id.equals(state.storedUnderId);
         if (sameId && fingerprint == state.storedFingerprint) {
             statistics.increment(Statistics.Counter.NON_STICKY_STORES_SKIPPED);
-            nearCopies.unchanged(id, state.nearCopy, state.storedFingerprint, snapshot);
+            nearCopies.unchanged(id, state.nearCopy, state.storedFingerprint, snapshot, blocks);
             state.nearCopy = null;
             accessed(snapshot, state);
             return;
@@ -119,7 +124,7 @@ final class NonStickyWriter {
         }
         if (stored == frame && health.isUp(primary)) {
             // Not after a merge: memcached holds other content than this request's.
-            nearCopies.keep(id, frame, snapshot, fingerprint, false);
+            nearCopies.keep(id, frame, snapshot, fingerprint, blocks, false);
         }
         statistics.increment(Statistics.Counter.NON_STICKY_STORES);
         long now = expiry.now();

@@ -46,6 +46,17 @@ final class SessionCodec {
         return writer.encode(content);
     }
 
+    /** @param blocks what the last encode or load of this session kept, reused where nothing changed; null: none */
+    byte[] encode(SessionContent content, EncodedBlocks blocks) {
+        if (blocks == null) {
+            return writer.encode(content);
+        }
+        byte[] payload = writer.encode(content, blocks);
+        statistics.add(Statistics.Counter.ATTRIBUTES_REUSED, blocks.reused());
+        statistics.add(Statistics.Counter.ATTRIBUTES_ENCODED, blocks.written());
+        return payload;
+    }
+
     /** @return the largest encoded content the transcoders read back ({@code serialFilter}'s maxbytes) */
     int maxContentBytes() {
         return writer.maxContentBytes();
@@ -82,7 +93,9 @@ final class SessionCodec {
                 throw new FrameException("written with transcoder id " + frame.transcoderId
                         + ", which this Tomcat is not configured with");
             }
-            SessionContent content = transcoder.decode(frame.payload);
+            EncodedBlocks blocks = state.blocks;
+            SessionContent content = blocks == null ? transcoder.decode(frame.payload)
+                    : transcoder.decode(frame.payload, blocks);
             // A clear frame read while migrating to encryption is not what memcached should hold: the
             // next store writes the session in full, sealed, even when nothing changed.
             boolean clearUnderEncryption = cipher != null && clear == bytes;

@@ -46,6 +46,12 @@ public final class SessionState {
     volatile long recordedLastAccess;
     /** Non-sticky: the near copy this state's request took or made at its load; null if none. */
     volatile NearCopies.Copy nearCopy;
+    /**
+     * The bytes of the session's last encode or load, for an encode to reuse what did not change;
+     * null where none are kept (sticky async mode, which encodes once per window, keeps no more
+     * memory per session than it did). Used by whoever encodes the session: one thread at a time.
+     */
+    volatile EncodedBlocks blocks;
     /** The cluster lock this Tomcat holds for the session, or null. */
     volatile SessionLocks.Lock lock;
 

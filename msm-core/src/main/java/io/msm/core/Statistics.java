@@ -68,6 +68,10 @@ public final class Statistics {
         NEAR_COPIES_USED,
         /** Copies for memcached-session-manager 2.3.2 that could not be made or written ({@code compatibility="msm2"}). */
         MSM2_COPIES_FAILED,
+        /** Attributes whose stored bytes an encode reused: provably unchanged since the last encode or load. */
+        ATTRIBUTES_REUSED,
+        /** Attributes serialized by an encode that could have reused bytes (sticky sync, non-sticky). */
+        ATTRIBUTES_ENCODED,
         SESSIONS_EXPIRED_IN_CLUSTER
     }
 

@@ -78,7 +78,11 @@ final class StickyBackups {
         long now = expiry.now();
         state.lastComparedMillis = now;
         state.changePending = false;
-        byte[] payload = codec.encode(snapshot.content());
+        if (!async && state.blocks == null) {
+            // Sync mode encodes at every request's end: reusing what did not change is worth the memory.
+            state.blocks = new EncodedBlocks();
+        }
+        byte[] payload = codec.encode(snapshot.content(), state.blocks);
         long fingerprint = SessionCodec.fingerprint(payload, snapshot);
         int maxInactive = snapshot.maxInactiveInterval();
         long refreshMillis = Expiry.refreshSeconds(maxInactive) * 1000L;

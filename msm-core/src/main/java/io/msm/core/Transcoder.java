@@ -11,8 +11,22 @@ public interface Transcoder {
 
     byte[] encode(SessionContent content);
 
+    /**
+     * Encodes like {@link #encode(SessionContent)}, reusing the bytes {@code blocks} kept of values
+     * that provably did not change since, and keeps this encode's bytes in it for the next one.
+     * The result must decode exactly as a full encode would.
+     */
+    default byte[] encode(SessionContent content, EncodedBlocks blocks) {
+        return encode(content);
+    }
+
     /** @throws TranscoderException when the bytes cannot be turned back into content */
     SessionContent decode(byte[] data) throws TranscoderException;
+
+    /** Decodes like {@link #decode(byte[])} and keeps the bytes of each value in {@code blocks}. */
+    default SessionContent decode(byte[] data, EncodedBlocks blocks) throws TranscoderException {
+        return decode(data);
+    }
 
     /**
      * @return the largest encoded content {@link #decode} accepts; the engine stores nothing larger,

@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.security.Principal;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +14,7 @@ import org.slf4j.Logger;
 
 import io.msm.core.Logs;
 
+import io.msm.core.EncodedBlocks;
 import io.msm.core.SessionContent;
 import io.msm.core.Transcoder;
 import io.msm.core.TranscoderException;
@@ -37,6 +39,10 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     private static final int FORMAT_WITHOUT_KIND = 1;
     private static final int FORMAT = 2;
     private static final Logger LOG = Logs.get(AttributeTranscoder.class);
+
+    private static final int FAILED = 0;
+    private static final int REUSED = 1;
+    private static final int WRITTEN = 2;
 
     protected final SerialFilter filter;
     /** Messages already logged, so that a busy webapp does not flood the log. */
@@ -82,23 +88,45 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
 
     @Override
     public byte[] encode(SessionContent content) {
-        SessionBytes out = new SessionBytes(4096, filter.maxBytes());
+        return encode(content, null);
+    }
+
+    /**
+     * Reuses the bytes of each value whose {@link Shadow} still matches: the same objects in the same
+     * state as when those bytes were made, so they decode exactly as a new serialization would.
+     * Everything else is serialized, as without {@code blocks}.
+     */
+    @Override
+    public byte[] encode(SessionContent content, EncodedBlocks blocks) {
+        Kept last = blocks != null && blocks.kept() instanceof Kept && ((Kept) blocks.kept()).owner == this
+                ? (Kept) blocks.kept() : null;
+        Map<String, Block> made = blocks == null ? null : new HashMap<String, Block>();
+        SessionBytes out = new SessionBytes(last == null ? 4096 : last.payload.length + 256, filter.maxBytes());
+        int reused = 0;
+        int written = 0;
         C call = open();
         try {
             out.write(FORMAT);
-            if (content.principal() == null || !serialize(call, "(principal)", content.principal(), out)) {
+            int principal = content.principal() == null ? FAILED
+                    : block(call, null, "(principal)", content.principal(), out, last, made);
+            if (principal == FAILED) {
                 out.beginBlock(0);
             }
+            reused += principal == REUSED ? 1 : 0;
+            written += principal == WRITTEN ? 1 : 0;
             int countAt = out.size();
             out.writeInt(0);
             int count = 0;
             for (Map.Entry<String, Object> e : content.attributes().entrySet()) {
                 int start = out.size();
                 out.writeUTF(e.getKey());
-                if (serialize(call, e.getKey(), e.getValue(), out)) {
-                    count++;
-                } else {
+                int done = block(call, e.getKey(), e.getKey(), e.getValue(), out, last, made);
+                if (done == FAILED) {
                     out.cutTo(start);
+                } else {
+                    count++;
+                    reused += done == REUSED ? 1 : 0;
+                    written += done == WRITTEN ? 1 : 0;
                 }
             }
             out.patchInt(countAt, count);
@@ -107,7 +135,38 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         } finally {
             close(call);
         }
-        return out.toByteArray();
+        byte[] payload = out.toByteArray();
+        if (blocks != null) {
+            blocks.keep(new Kept(this, payload, made), reused, written);
+        }
+        return payload;
+    }
+
+    /**
+     * Writes one value's block, reused from {@code last} when its shadow matches.
+     *
+     * @param key the attribute's name, null for the principal
+     * @param made receives what the next encode may reuse; null: nothing is kept
+     * @return {@link #REUSED}, {@link #WRITTEN}, or {@link #FAILED} when the value is left out
+     */
+    private int block(C call, String key, String name, Object value, SessionBytes out, Kept last,
+            Map<String, Block> made) {
+        int start = out.size();
+        Block old = last == null ? null : last.blocks.get(key);
+        if (old != null && old.value == value && old.shadow.matches(value)) {
+            out.write(last.payload, old.offset, old.length);
+            made.put(key, new Block(value, old.shadow, start, old.length));
+            return REUSED;
+        }
+        // Taken before serializing: a change while the bytes are made then fails the next match.
+        Shadow shadow = made == null ? null : Shadow.of(value);
+        if (!serialize(call, name, value, out)) {
+            return FAILED;
+        }
+        if (shadow != null) {
+            made.put(key, new Block(value, shadow, start, out.size() - start));
+        }
+        return WRITTEN;
     }
 
     private boolean serialize(C call, String name, Object value, SessionBytes out) {
@@ -126,6 +185,12 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
 
     @Override
     public SessionContent decode(byte[] data) throws TranscoderException {
+        return decode(data, null);
+    }
+
+    /** Keeps each value's block, with its shadow taken before anyone else holds the value, for the next encode. */
+    @Override
+    public SessionContent decode(byte[] data, EncodedBlocks blocks) throws TranscoderException {
         if (data.length > filter.maxBytes()) {
             throw new TranscoderException("session content of " + data.length + " bytes exceeds "
                     + SerialFilter.ATTRIBUTE + " maxbytes=" + filter.maxBytes(), null);
@@ -138,7 +203,9 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                 throw new TranscoderException("attribute format " + format + " is not understood", null);
             }
             boolean kinds = format == FORMAT;
-            Object p = readBlock(call, in, data, kinds, "(principal)", guard);
+            // Blocks without their kind (format 1) are not what an encode writes: not kept.
+            Map<String, Block> made = blocks != null && kinds ? new HashMap<String, Block>() : null;
+            Object p = readBlock(call, in, data, kinds, null, "(principal)", guard, made);
             Principal principal = p instanceof Principal ? (Principal) p : null;
             int count = in.readInt();
             if (count < 0 || count > data.length) {
@@ -147,10 +214,13 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             Map<String, Object> attributes = new LinkedHashMap<>();
             for (int i = 0; i < count; i++) {
                 String name = in.readUTF();
-                Object value = readBlock(call, in, data, kinds, name, guard);
+                Object value = readBlock(call, in, data, kinds, name, name, guard, made);
                 if (value != null) {
                     attributes.put(name, value);
                 }
+            }
+            if (made != null) {
+                blocks.keep(new Kept(this, data, made), 0, 0);
             }
             return new SessionContent(attributes, principal);
         } catch (IOException e) {
@@ -160,8 +230,9 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
     }
 
-    private Object readBlock(C call, DataInputStream in, byte[] data, boolean kinds, String name, DecodeGuard guard)
-            throws IOException, TranscoderException {
+    private Object readBlock(C call, DataInputStream in, byte[] data, boolean kinds, String key, String name,
+            DecodeGuard guard, Map<String, Block> made) throws IOException, TranscoderException {
+        int start = data.length - in.available();
         int kind = kinds ? in.readUnsignedByte() : JAVA;
         int length = in.readInt();
         if (kinds && kind == 0) {
@@ -175,6 +246,18 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             throw new IOException("block of " + length + " bytes overruns the data");
         }
         in.skipBytes(length);
+        Object value = readValue(call, kind, data, offset, length, name, guard);
+        if (made != null && value != null) {
+            Shadow shadow = Shadow.of(value);
+            if (shadow != null) {
+                made.put(key, new Block(value, shadow, start, offset + length - start));
+            }
+        }
+        return value;
+    }
+
+    private Object readValue(C call, int kind, byte[] data, int offset, int length, String name, DecodeGuard guard)
+            throws TranscoderException {
         try {
             guard.beginAttribute();
             return read(call, kind, data, offset, length, guard);
@@ -189,6 +272,35 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             warnOnce("read/" + name + "/" + e.getClass().getName(), "session attribute '{}' cannot be read back and"
                     + " is dropped ({}); the rest of the session is kept", name, e.toString());
             return null;
+        }
+    }
+
+    /** What one encode or decode of a session kept for the next encode: its payload, and where each block lies. */
+    private static final class Kept {
+        final AttributeTranscoder<?> owner;
+        final byte[] payload;
+        /** By attribute name; the principal's under null. */
+        final Map<String, Block> blocks;
+
+        Kept(AttributeTranscoder<?> owner, byte[] payload, Map<String, Block> blocks) {
+            this.owner = owner;
+            this.payload = payload;
+            this.blocks = blocks;
+        }
+    }
+
+    /** One value's block in a kept payload (its kind, length and bytes), and the value it was made from. */
+    private static final class Block {
+        final Object value;
+        final Shadow shadow;
+        final int offset;
+        final int length;
+
+        Block(Object value, Shadow shadow, int offset, int length) {
+            this.value = value;
+            this.shadow = shadow;
+            this.offset = offset;
+            this.length = length;
         }
     }
 }

@@ -22,6 +22,8 @@ import javax.servlet.http.HttpSession;
  * <li>/get prints the session, /peek prints it without creating one, /none never touches the session</li>
  * <li>/slow?ms=N&amp;k=v... loads the session, waits N ms, then sets the attributes</li>
  * <li>/append?item=x adds to the list "items", in place after the first call (no setAttribute)</li>
+ * <li>/kept?item=x adds to the list the last /append of this session left, through a reference the webapp
+ * kept: the request uses the session but reads no attribute</li>
  * <li>/incr adds one to "counter", /invalidate ends the session, /timeout?s=N sets maxInactiveInterval</li>
  * <li>/hold?gate=G&amp;k=v&amp;remove=r loads the session, waits until the test opens gate G, then sets k,
  * removes r, or invalidates the session with invalidate=true</li>
@@ -33,6 +35,8 @@ import javax.servlet.http.HttpSession;
  */
 public class SessionServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
+    /** Lists /append stored, by session id, as a webapp may keep references to what it put in a session. */
+    private static final Map<String, java.util.List<String>> KEPT = new ConcurrentHashMap<>();
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -114,7 +118,13 @@ public class SessionServlet extends HttpServlet {
                     session.setAttribute("items", items);
                 }
                 items.add(req.getParameter("item"));
+                KEPT.put(session.getId(), items);
                 break;
+            case "/kept":
+                session = req.getSession(false);
+                KEPT.get(session.getId()).add(req.getParameter("item"));
+                out.println("changed without getAttribute");
+                return;
             case "/big":
                 // One user's large session: random bytes, so nothing compresses them away, in arrays and
                 // attributes within the serialFilter's default maxarray and maxbytes.

@@ -88,6 +88,29 @@ class StickySessionIT extends ClusterTest {
     }
 
     /**
+     * Synchronous backups reuse the stored bytes of attributes that did not change; one changed in
+     * place by a request that never read it through the session API is still stored at that
+     * request's end, exactly as when every attribute was serialized again.
+     */
+    @Test
+    void aValueChangedInPlaceWithoutBeingReadIsStoredAtTheRequestsEnd_andUnchangedOnesAreNotSerializedAgain() {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager("sessionBackupAsync", "false", "sessionBackupTimeout", "2000"));
+        Browser user = new Browser();
+        String id = user.get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        user.get(tomcat1.url("/app/s/append?item=a"));
+        awaitStored(id);
+        long reused = count(tomcat1, Counter.ATTRIBUTES_REUSED);
+        assertEquals("alice", user.get(tomcat1.url("/app/s/get")).get("attr.name"));
+        assertTrue(count(tomcat1, Counter.ATTRIBUTES_REUSED) >= reused + 2, "a read reuses both attributes' bytes");
+
+        assertEquals(200, user.get(tomcat1.url("/app/s/kept?item=b")).status());
+        TomcatNode tomcat2 = tomcat("tomcat2", manager("sessionBackupAsync", "false", "sessionBackupTimeout", "2000"));
+        Browser.Page other = user.get(tomcat2.url("/app/s/get"));
+        assertEquals("[a, b]", other.get("attr.items"), "memcached holds the change made without getAttribute");
+        assertEquals("alice", other.get("attr.name"));
+    }
+
+    /**
      * Asynchronous backups: a session changed by request after request is written at most once per
      * 100 ms window, and the burst's last state reaches memcached without a further request.
      */
