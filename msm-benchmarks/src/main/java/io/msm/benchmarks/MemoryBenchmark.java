@@ -16,7 +16,7 @@ import io.msm.testkit.MemcachedServer;
  * that what a manager adds per session shows beside what the webapp itself keeps.
  */
 final class MemoryBenchmark {
-    private static final List<String> MANAGERS = List.of("msm-sticky-async", "msm-nonsticky-none",
+    private static final List<String> MANAGERS = List.of("msm-sticky-async", "msm-sticky-sync", "msm-nonsticky-none",
             "old-sticky-async");
     private static final long BACKUP_DRAIN_MILLIS = 30_000;
 

@@ -4,8 +4,10 @@ import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.security.Principal;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -100,7 +102,24 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     public byte[] encode(SessionContent content, EncodedBlocks blocks) {
         Kept last = blocks != null && blocks.kept() instanceof Kept && ((Kept) blocks.kept()).owner == this
                 ? (Kept) blocks.kept() : null;
+        Map<String, Object> attributes = content.attributes();
+        // Each value is compared with its shadow once, here: an unchanged session is its last payload.
+        boolean principalSame = last != null && unchanged(last.blocks.get(null), content.principal());
+        boolean[] same = new boolean[attributes.size()];
+        boolean all = last != null && attributes.size() == last.order.length
+                && (content.principal() == null ? !last.blocks.containsKey(null) : principalSame);
+        int i = 0;
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            same[i] = last != null && unchanged(last.blocks.get(e.getKey()), e.getValue());
+            all &= same[i] && e.getKey().equals(last.order[i]);
+            i++;
+        }
+        if (all) {
+            blocks.keep(last, same.length + (principalSame ? 1 : 0), 0);
+            return last.payload;
+        }
         Map<String, Block> made = blocks == null ? null : new HashMap<String, Block>();
+        List<String> order = new ArrayList<>(same.length);
         SessionBytes out = new SessionBytes(last == null ? 4096 : last.payload.length + 256, filter.maxBytes());
         int reused = 0;
         int written = 0;
@@ -108,7 +127,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         try {
             out.write(FORMAT);
             int principal = content.principal() == null ? FAILED
-                    : block(call, null, "(principal)", content.principal(), out, last, made);
+                    : block(call, null, "(principal)", content.principal(), principalSame, out, last, made);
             if (principal == FAILED) {
                 out.beginBlock(0);
             }
@@ -116,20 +135,20 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             written += principal == WRITTEN ? 1 : 0;
             int countAt = out.size();
             out.writeInt(0);
-            int count = 0;
-            for (Map.Entry<String, Object> e : content.attributes().entrySet()) {
+            i = 0;
+            for (Map.Entry<String, Object> e : attributes.entrySet()) {
                 int start = out.size();
                 out.writeUTF(e.getKey());
-                int done = block(call, e.getKey(), e.getKey(), e.getValue(), out, last, made);
+                int done = block(call, e.getKey(), e.getKey(), e.getValue(), same[i++], out, last, made);
                 if (done == FAILED) {
                     out.cutTo(start);
                 } else {
-                    count++;
+                    order.add(e.getKey());
                     reused += done == REUSED ? 1 : 0;
                     written += done == WRITTEN ? 1 : 0;
                 }
             }
-            out.patchInt(countAt, count);
+            out.patchInt(countAt, order.size());
         } catch (IOException e) {
             throw new IllegalStateException("writing to memory cannot fail", e);
         } finally {
@@ -137,23 +156,29 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
         byte[] payload = out.toByteArray();
         if (blocks != null) {
-            blocks.keep(new Kept(this, payload, made), reused, written);
+            blocks.keep(new Kept(this, payload, order, made), reused, written);
         }
         return payload;
+    }
+
+    /** @return true when the block was made from this very value, which is still in the state it was */
+    private static boolean unchanged(Block b, Object value) {
+        return b != null && b.value == value && value != null && b.shadow.matches(value);
     }
 
     /**
      * Writes one value's block, reused from {@code last} when its shadow matches.
      *
      * @param key the attribute's name, null for the principal
+     * @param same the value's shadow in {@code last} matches: its bytes are reused
      * @param made receives what the next encode may reuse; null: nothing is kept
      * @return {@link #REUSED}, {@link #WRITTEN}, or {@link #FAILED} when the value is left out
      */
-    private int block(C call, String key, String name, Object value, SessionBytes out, Kept last,
+    private int block(C call, String key, String name, Object value, boolean same, SessionBytes out, Kept last,
             Map<String, Block> made) {
         int start = out.size();
-        Block old = last == null ? null : last.blocks.get(key);
-        if (old != null && old.value == value && old.shadow.matches(value)) {
+        if (same) {
+            Block old = last.blocks.get(key);
             out.write(last.payload, old.offset, old.length);
             made.put(key, new Block(value, old.shadow, start, old.length));
             return REUSED;
@@ -205,6 +230,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             boolean kinds = format == FORMAT;
             // Blocks without their kind (format 1) are not what an encode writes: not kept.
             Map<String, Block> made = blocks != null && kinds ? new HashMap<String, Block>() : null;
+            List<String> order = new ArrayList<>();
             Object p = readBlock(call, in, data, kinds, null, "(principal)", guard, made);
             Principal principal = p instanceof Principal ? (Principal) p : null;
             int count = in.readInt();
@@ -217,10 +243,11 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                 Object value = readBlock(call, in, data, kinds, name, name, guard, made);
                 if (value != null) {
                     attributes.put(name, value);
+                    order.add(name);
                 }
             }
             if (made != null) {
-                blocks.keep(new Kept(this, data, made), 0, 0);
+                blocks.keep(new Kept(this, data, order, made), 0, 0);
             }
             return new SessionContent(attributes, principal);
         } catch (IOException e) {
@@ -279,12 +306,15 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     private static final class Kept {
         final AttributeTranscoder<?> owner;
         final byte[] payload;
+        /** The attributes in the payload, in its order. */
+        final String[] order;
         /** By attribute name; the principal's under null. */
         final Map<String, Block> blocks;
 
-        Kept(AttributeTranscoder<?> owner, byte[] payload, Map<String, Block> blocks) {
+        Kept(AttributeTranscoder<?> owner, byte[] payload, List<String> order, Map<String, Block> blocks) {
             this.owner = owner;
             this.payload = payload;
+            this.order = order.toArray(new String[0]);
             this.blocks = blocks;
         }
     }

@@ -263,7 +263,8 @@ final class Shadow {
             return NOT_PLAIN;
         }
         List<Field> fields = new ArrayList<>();
-        for (Class<?> c = type; c != Object.class; c = c.getSuperclass()) {
+        // java.lang.Record holds nothing: a record's state is its fields.
+        for (Class<?> c = type; c != Object.class && !c.getName().equals("java.lang.Record"); c = c.getSuperclass()) {
             if (isJdk(c) || hasOwnSerialization(c)) {
                 return NOT_PLAIN;
             }

@@ -219,6 +219,29 @@ class EncodedBlocksTest {
         assertNull(back.attributes().get("pages"));
     }
 
+    record User(String name) implements java.security.Principal, Serializable {
+        @Override
+        public String getName() {
+            return name;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("both")
+    void aLoginAndALogoutAreWrittenThoughNoAttributeChanged(TranscoderFactory f) throws TranscoderException {
+        Transcoder t = create(f);
+        Map<String, Object> attributes = session();
+        EncodedBlocks blocks = new EncodedBlocks();
+        t.encode(new SessionContent(attributes, null), blocks);
+        User alice = new User("alice");
+        assertEquals(alice, t.decode(t.encode(new SessionContent(attributes, alice), blocks)).principal());
+        assertEquals(alice, t.decode(t.encode(new SessionContent(attributes, alice), blocks)).principal());
+        assertEquals(attributes.size() + 1, blocks.reused(), "the same login again: nothing serialized");
+        assertNull(t.decode(t.encode(new SessionContent(attributes, null), blocks)).principal(), "logged out");
+        User bob = new User("bob");
+        assertEquals(bob, t.decode(t.encode(new SessionContent(attributes, bob), blocks)).principal());
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("both")
     void blocksAnotherTranscoderMadeAreNotUsed(TranscoderFactory f) throws TranscoderException {
