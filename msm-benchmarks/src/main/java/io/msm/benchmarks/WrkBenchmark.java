@@ -54,7 +54,8 @@ final class WrkBenchmark {
     }
 
     /** A configuration's figures of one workload and round. */
-    record Figures(double rate, long requests, long non2xx, long errors, double p99Millis, double cpuMicrosPerRequest) {
+    record Figures(double rate, long requests, long non2xx, long errors, double p99Millis, double cpuMicrosPerRequest,
+            double kernelShare) {
     }
 
     int run() throws Exception {
@@ -115,12 +116,14 @@ final class WrkBenchmark {
     private void print(List<Config> configs, Map<String, List<Figures>> results) {
         System.out.println();
         System.out.println("| distribution + wrk, median of " + options.rounds + " rounds | read req/s | read ratio"
-                + " | write req/s | write ratio | CPU µs/request read / write | p99 ms read / write | non-2xx |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+                + " | write req/s | write ratio | CPU µs/request read / write | of it in the kernel | p99 ms read / write"
+                + " | non-2xx |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         Map<String, Double> baseline = new LinkedHashMap<>();
         for (Config c : configs) {
             StringBuilder row = new StringBuilder("| " + c.label);
             StringBuilder cpu = new StringBuilder();
+            StringBuilder kernel = new StringBuilder();
             StringBuilder p99 = new StringBuilder();
             long non2xx = 0;
             for (String workload : List.of("read", "write")) {
@@ -137,17 +140,19 @@ final class WrkBenchmark {
                 row.append(String.format(" | %.0f | %s", rate, b == null ? "" : String.format("%.2f", rate / b)));
                 cpu.append(cpu.length() == 0 ? "" : " / ").append(String.format("%.0f",
                         Medians.of(rounds, Figures::cpuMicrosPerRequest)));
+                kernel.append(kernel.length() == 0 ? "" : " / ").append(String.format("%.0f%%",
+                        100 * Medians.of(rounds, Figures::kernelShare)));
                 p99.append(p99.length() == 0 ? "" : " / ").append(String.format("%.1f",
                         Medians.of(rounds, Figures::p99Millis)));
                 non2xx += rounds.stream().mapToLong(f -> f.non2xx + f.errors).sum();
             }
-            System.out.println(row + " | " + cpu + " | " + p99 + " | " + non2xx + " |");
+            System.out.println(row + " | " + cpu + " | " + kernel + " | " + p99 + " | " + non2xx + " |");
         }
     }
 
     private Figures wrk(int port, Config c, String workload, int seconds, Path script, Path sessions, long pid)
             throws IOException, InterruptedException {
-        long cpuBefore = cpuTicks(pid);
+        long[] cpuBefore = cpuTicks(pid);
         Process p = new ProcessBuilder("wrk", "-t" + threads, "-c" + options.connections, "-d" + seconds + "s",
                 "--latency", "-s", script.toString(), "http://127.0.0.1:" + port + c.path() + "/b/" + workload, "--",
                 sessions.toString()).redirectErrorStream(true).start();
@@ -155,7 +160,10 @@ final class WrkBenchmark {
         if (p.waitFor() != 0) {
             throw new IllegalStateException("wrk failed: " + out);
         }
-        long cpuTicks = cpuTicks(pid) - cpuBefore;
+        long[] cpuAfter = cpuTicks(pid);
+        long userTicks = cpuAfter[0] - cpuBefore[0];
+        long kernelTicks = cpuAfter[1] - cpuBefore[1];
+        long cpuTicks = userTicks + kernelTicks;
         long requests = Long.parseLong(find(REQUESTS, out, "requests"));
         Matcher e = ERRORS.matcher(out);
         long errors = e.find() ? Long.parseLong(e.group(1)) + Long.parseLong(e.group(2)) + Long.parseLong(e.group(3))
@@ -167,7 +175,8 @@ final class WrkBenchmark {
         // /proc/<pid>/stat counts in clock ticks of 10 ms (USER_HZ 100 on Linux).
         double cpuMicros = requests == 0 ? Double.NaN : cpuTicks * 10_000.0 / requests;
         return new Figures(Double.parseDouble(find(RATE, out, "Requests/sec")), requests,
-                n.find() ? Long.parseLong(n.group(1)) : 0, errors, p99, cpuMicros);
+                n.find() ? Long.parseLong(n.group(1)) : 0, errors, p99, cpuMicros,
+                cpuTicks == 0 ? Double.NaN : (double) kernelTicks / cpuTicks);
     }
 
     private static String find(Pattern pattern, String text, String what) {
@@ -178,11 +187,11 @@ final class WrkBenchmark {
         return m.group(1);
     }
 
-    /** utime + stime of the process, in clock ticks. */
-    private static long cpuTicks(long pid) throws IOException {
+    /** @return utime and stime of the process (user and kernel), in clock ticks */
+    private static long[] cpuTicks(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of the whole line
+        return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])}; // fields 14 and 15 of the whole line
     }
 
     /** @return a file with one session id a line, made through the webapp's /create */

@@ -7,7 +7,14 @@ package io.msm.core;
  * '-') and the last '-' before it starts the node id.
  */
 public final class SessionId {
-    private final String random;
+    /** Node ids and routes are few: one string each, shared by every id, instead of one per session. */
+    private static final java.util.concurrent.ConcurrentMap<String, String> PARTS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Crafted ids could name any node or route: beyond this many, parts are not shared. */
+    private static final int MAX_SHARED_PARTS = 1024;
+
+    /** Where the random part of {@link #text} ends: made again when asked, which is rare (renames, logs). */
+    private final int randomEnd;
     private final String nodeId;
     private final String jvmRoute;
     /** The id as the cookie carries it; built once, since every key and comparison uses it. */
@@ -34,10 +41,25 @@ public final class SessionId {
 
     private SessionId(String random, String nodeId, String jvmRoute, String text, boolean nodeShown) {
         this.nodeShown = nodeShown;
-        this.random = random;
-        this.nodeId = nodeId;
-        this.jvmRoute = jvmRoute;
+        this.randomEnd = random.length(); // every form begins with the random part
+        this.nodeId = shared(nodeId);
+        this.jvmRoute = shared(jvmRoute);
         this.text = text;
+    }
+
+    private static String shared(String part) {
+        if (part == null) {
+            return null;
+        }
+        String known = PARTS.get(part);
+        if (known != null) {
+            return known;
+        }
+        if (PARTS.size() >= MAX_SHARED_PARTS) {
+            return part;
+        }
+        known = PARTS.putIfAbsent(part, part);
+        return known == null ? part : known;
     }
 
     public static SessionId of(String random, String nodeId, String jvmRoute) {
@@ -95,7 +117,7 @@ public final class SessionId {
     }
 
     public String random() {
-        return random;
+        return text.substring(0, randomEnd);
     }
 
     public String nodeId() {
@@ -108,11 +130,11 @@ public final class SessionId {
     }
 
     public SessionId withNode(String newNodeId) {
-        return of(random, newNodeId, jvmRoute);
+        return of(random(), newNodeId, jvmRoute);
     }
 
     public SessionId withRoute(String newRoute) {
-        return nodeShown ? of(random, nodeId, newRoute) : withoutNode(random, nodeId, newRoute);
+        return nodeShown ? of(random(), nodeId, newRoute) : withoutNode(random(), nodeId, newRoute);
     }
 
     /** A form fit for logs: enough to correlate, too little to hijack the session. */
@@ -127,7 +149,7 @@ public final class SessionId {
     /** As {@link #masked(String)}. */
     public String masked() {
         // Four characters of a 32-character id; none of an id too short to spare any.
-        return "…" + (random.length() >= 16 ? random.substring(random.length() - 4) : "")
+        return "…" + (randomEnd >= 16 ? text.substring(randomEnd - 4, randomEnd) : "")
                 + (nodeShown ? "-" + nodeId : "") + (jvmRoute == null ? "" : "." + jvmRoute);
     }
 
