@@ -11,12 +11,13 @@ import io.msm.core.Statistics;
 
 /** Collects the rounds and prints the tables: medians of the rounds, ratios to StandardManager. */
 final class Results {
-    /** Issue 16's targets: throughput ratios to StandardManager, by mode and workload (Java serialization). */
+    /** Issue 16's targets: throughput ratios to StandardManager, by configuration and workload. */
     private static final Map<String, Double> TARGETS = Map.of(
-            "sticky-async/read", 0.97, "sticky-async/write", 0.90,
-            "sticky-sync/read", 0.65, "sticky-sync/write", 0.50,
-            "nonsticky-none/read", 0.40, "nonsticky-none/write", 0.25,
-            "nonsticky-all/read", 0.25, "nonsticky-all/write", 0.20);
+            "msm-sticky-async/read", 0.97, "msm-sticky-async/write", 0.90,
+            "msm-sticky-sync/read", 0.65, "msm-sticky-sync/write", 0.50,
+            "msm-nonsticky-none/read", 0.40, "msm-nonsticky-none/write", 0.25,
+            "msm-nonsticky-all/read", 0.25, "msm-nonsticky-all/write", 0.20,
+            "kryo-nonsticky-none/read", 0.50, "kryo-nonsticky-none/write", 0.35);
 
     private final List<Config> configs;
     private final List<String> workloads;
@@ -123,7 +124,7 @@ final class Results {
             for (String workload : workloads) {
                 RoundResult m = median(c.key, workload);
                 double ratio = m.requestsPerSecond / median(Config.BASELINE, workload).requestsPerSecond;
-                Double target = TARGETS.get(mode + "/" + workload);
+                Double target = TARGETS.get(c.key + "/" + workload);
                 StringBuilder line = new StringBuilder(String.format("  %-28s %-5s %.2f×", c.label, workload, ratio));
                 if (target != null) {
                     line.append(String.format(" (target ≥ %.2f: %s)", target, ratio >= target ? "met" : "MISSED"));
