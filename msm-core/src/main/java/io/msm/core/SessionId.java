@@ -12,6 +12,7 @@ public final class SessionId {
             new java.util.concurrent.ConcurrentHashMap<>();
     /** Crafted ids could name any node or route: beyond this many, parts are not shared. */
     private static final int MAX_SHARED_PARTS = 1024;
+    private static final int MAX_SHARED_LENGTH = 64;
 
     /** Where the random part of {@link #text} ends: made again when asked, which is rare (renames, logs). */
     private final int randomEnd;
@@ -55,7 +56,7 @@ public final class SessionId {
         if (known != null) {
             return known;
         }
-        if (PARTS.size() >= MAX_SHARED_PARTS) {
+        if (PARTS.size() >= MAX_SHARED_PARTS || part.length() > MAX_SHARED_LENGTH) {
             return part;
         }
         known = PARTS.putIfAbsent(part, part);

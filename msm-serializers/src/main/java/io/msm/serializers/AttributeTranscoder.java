@@ -42,6 +42,8 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     private static final int FORMAT = 2;
     private static final Logger LOG = Logs.get(AttributeTranscoder.class);
 
+    /** Larger sessions keep no bytes: serialized in full at every comparison, as before, rather than held twice. */
+    static final int MAX_KEPT_BYTES = 256 * 1024;
     private static final int FAILED = 0;
     private static final int REUSED = 1;
     private static final int WRITTEN = 2;
@@ -106,12 +108,12 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         // Each value is compared with its shadow once, here: an unchanged session is its last payload.
         boolean principalSame = last != null && unchanged(last.blocks.get(null), content.principal());
         boolean[] same = new boolean[attributes.size()];
-        boolean all = last != null && attributes.size() == last.order.length
-                && (content.principal() == null ? !last.blocks.containsKey(null) : principalSame);
+        boolean all = last != null && last.complete && attributes.size() == last.order.length
+                && (content.principal() == null ? !last.hasPrincipal : principalSame);
         int i = 0;
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
             same[i] = last != null && unchanged(last.blocks.get(e.getKey()), e.getValue());
-            all &= same[i] && e.getKey().equals(last.order[i]);
+            all = all && same[i] && e.getKey().equals(last.order[i]);
             i++;
         }
         if (all) {
@@ -123,10 +125,11 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         SessionBytes out = new SessionBytes(last == null ? 4096 : last.payload.length + 256, filter.maxBytes());
         int reused = 0;
         int written = 0;
+        int principal;
         C call = open();
         try {
             out.write(FORMAT);
-            int principal = content.principal() == null ? FAILED
+            principal = content.principal() == null ? FAILED
                     : block(call, null, "(principal)", content.principal(), principalSame, out, last, made);
             if (principal == FAILED) {
                 out.beginBlock(0);
@@ -156,7 +159,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
         byte[] payload = out.toByteArray();
         if (blocks != null) {
-            blocks.keep(new Kept(this, payload, order, made), reused, written);
+            blocks.keep(Kept.of(this, payload, order, made, principal != FAILED, true), reused, written);
         }
         return payload;
     }
@@ -188,7 +191,8 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         if (!serialize(call, name, value, out)) {
             return FAILED;
         }
-        if (shadow != null) {
+        // Changed while it was written and changed back since: these bytes may be of neither state.
+        if (shadow != null && shadow.matches(value)) {
             made.put(key, new Block(value, shadow, start, out.size() - start));
         }
         return WRITTEN;
@@ -231,6 +235,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             // Blocks without their kind (format 1) are not what an encode writes: not kept.
             Map<String, Block> made = blocks != null && kinds ? new HashMap<String, Block>() : null;
             List<String> order = new ArrayList<>();
+            boolean principalBlock = kinds && data.length > 1 && data[1] != 0;
             Object p = readBlock(call, in, data, kinds, null, "(principal)", guard, made);
             Principal principal = p instanceof Principal ? (Principal) p : null;
             int count = in.readInt();
@@ -247,7 +252,9 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                 }
             }
             if (made != null) {
-                blocks.keep(new Kept(this, data, order, made), 0, 0);
+                // A block that did not read back is in these bytes yet not in the content: never the answer as a whole.
+                boolean complete = order.size() == count && (principalBlock == (principal != null));
+                blocks.keep(Kept.of(this, data, order, made, principalBlock, complete), 0, 0);
             }
             return new SessionContent(attributes, principal);
         } catch (IOException e) {
@@ -310,12 +317,26 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         final String[] order;
         /** By attribute name; the principal's under null. */
         final Map<String, Block> blocks;
+        /** The payload holds a principal block (with or without a shadow). */
+        final boolean hasPrincipal;
+        /** The payload holds exactly {@link #order} and the principal: it may be reused whole. */
+        final boolean complete;
 
-        Kept(AttributeTranscoder<?> owner, byte[] payload, List<String> order, Map<String, Block> blocks) {
+        private Kept(AttributeTranscoder<?> owner, byte[] payload, List<String> order, Map<String, Block> blocks,
+                boolean hasPrincipal, boolean complete) {
             this.owner = owner;
             this.payload = payload;
             this.order = order.toArray(new String[0]);
             this.blocks = blocks;
+            this.hasPrincipal = hasPrincipal;
+            this.complete = complete;
+        }
+
+        /** @return null for a payload too large to keep a second copy of beside the session */
+        static Kept of(AttributeTranscoder<?> owner, byte[] payload, List<String> order, Map<String, Block> blocks,
+                boolean hasPrincipal, boolean complete) {
+            return payload.length > MAX_KEPT_BYTES ? null
+                    : new Kept(owner, payload, order, blocks, hasPrincipal, complete);
         }
     }
 

@@ -1,7 +1,6 @@
 package io.msm.serializers;
 
 import java.io.Externalizable;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -60,6 +59,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class Shadow {
     static final int MAX_DEPTH = 8;
     static final int MAX_ENTRIES = 4096;
+    static final int MAX_PRIMITIVES = 1024;
 
     private static final Set<Class<?>> IMMUTABLE = new HashSet<>(Arrays.<Class<?>>asList(String.class,
             Boolean.class, Character.class, Byte.class, Short.class, Integer.class, Long.class, Float.class,
@@ -210,7 +210,8 @@ final class Shadow {
 
         private boolean array(Object array, int depth) {
             if (!(array instanceof Object[])) {
-                return equal(copyOf(array));
+                // A large blob would be held twice; it is serialized every time instead.
+                return java.lang.reflect.Array.getLength(array) <= MAX_PRIMITIVES && equal(copyOf(array));
             }
             Object[] elements = (Object[]) array;
             if (!equal(elements.length)) {
@@ -257,15 +258,18 @@ final class Shadow {
      *     serialized form is not simply its fields (own serialization methods, JDK internals, proxies)
      */
     static Field[] plainFields(Class<?> type) {
+        // Kryo writes collections and maps of the webapp's own by iterating them, and classes it is told
+        // to by annotation its own way: their bytes are not simply their fields.
         if (type.isSynthetic() || type.isInterface() || Proxy.isProxyClass(type) || isJdk(type)
-                || Externalizable.class.isAssignableFrom(type)
+                || Externalizable.class.isAssignableFrom(type) || Collection.class.isAssignableFrom(type)
+                || Map.class.isAssignableFrom(type)
                 || implementsByName(type, "com.esotericsoftware.kryo.KryoSerializable")) {
             return NOT_PLAIN;
         }
         List<Field> fields = new ArrayList<>();
         // java.lang.Record holds nothing: a record's state is its fields.
         for (Class<?> c = type; c != Object.class && !c.getName().equals("java.lang.Record"); c = c.getSuperclass()) {
-            if (isJdk(c) || hasOwnSerialization(c)) {
+            if (isJdk(c) || hasOwnSerialization(c) || annotatedForKryo(c)) {
                 return NOT_PLAIN;
             }
             for (Field f : c.getDeclaredFields()) {
@@ -294,16 +298,13 @@ final class Shadow {
         if (!Serializable.class.isAssignableFrom(c)) {
             return false; // written by Kryo's field serializer; Java serialization refuses it anyway
         }
-        for (String method : new String[] {"writeReplace", "writeObject"}) {
-            try {
-                if (method.equals("writeObject")) {
-                    c.getDeclaredMethod(method, ObjectOutputStream.class);
-                } else {
-                    c.getDeclaredMethod(method);
+        // Classes with any of these are written through Java serialization by the Kryo transcoder.
+        for (String method : new String[] {"writeReplace", "writeObject", "readObject", "readResolve",
+            "readObjectNoData"}) {
+            for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
+                if (m.getName().equals(method)) {
+                    return true;
                 }
-                return true;
-            } catch (NoSuchMethodException e) {
-                // none: the default form
             }
         }
         try {
@@ -312,6 +313,15 @@ final class Shadow {
         } catch (NoSuchFieldException e) {
             return false;
         }
+    }
+
+    private static boolean annotatedForKryo(Class<?> c) {
+        for (java.lang.annotation.Annotation a : c.getDeclaredAnnotations()) {
+            if (a.annotationType().getName().startsWith("com.esotericsoftware.kryo.")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean implementsByName(Class<?> type, String name) {

@@ -242,6 +242,84 @@ class EncodedBlocksTest {
         assertEquals(bob, t.decode(t.encode(new SessionContent(attributes, bob), blocks)).principal());
     }
 
+    /** A login written its own way, as Tomcat's GenericPrincipal is (writeReplace): it never has a shadow. */
+    static final class OwnFormUser implements java.security.Principal, Serializable {
+        private static final long serialVersionUID = 1L;
+        final String name;
+
+        OwnFormUser(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String getName() {
+            return name;
+        }
+
+        private Object writeReplace() {
+            return this;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("both")
+    void aLogoutIsWrittenThoughTheLoginHadNoShadow(TranscoderFactory f) throws TranscoderException {
+        Transcoder t = create(f);
+        Map<String, Object> attributes = session();
+        EncodedBlocks blocks = new EncodedBlocks();
+        OwnFormUser alice = new OwnFormUser("alice");
+        assertEquals("alice", t.decode(t.encode(new SessionContent(attributes, alice), blocks)).principal().getName());
+        assertNull(t.decode(t.encode(new SessionContent(attributes, null), blocks)).principal(), "logged out");
+
+        byte[] stored = t.encode(new SessionContent(attributes, alice));
+        EncodedBlocks loaded = new EncodedBlocks();
+        SessionContent content = t.decode(stored, loaded);
+        assertNull(t.decode(t.encode(new SessionContent(content.attributes(), null), loaded)).principal(),
+                "logged out after a load");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("both")
+    void anAttributeAddedIsWritten(TranscoderFactory f) throws TranscoderException {
+        Transcoder t = create(f);
+        Map<String, Object> attributes = session();
+        EncodedBlocks blocks = new EncodedBlocks();
+        t.encode(new SessionContent(attributes, null), blocks);
+        Map<String, Object> more = new LinkedHashMap<>();
+        more.put("new", "one"); // first: the unchanged ones now sit at other places than in the kept bytes
+        more.putAll(attributes);
+        more.put("another", 2);
+        SessionContent back = t.decode(t.encode(new SessionContent(more, null), blocks));
+        assertEquals(2, blocks.written());
+        assertSameContent(new SessionContent(more, null), back);
+    }
+
+    /** Reads back as nothing: a class whose readObject fails, as a class missing on this Tomcat would. */
+    static final class Unreadable implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        private void readObject(java.io.ObjectInputStream in) throws IOException {
+            throw new java.io.InvalidObjectException("not on this Tomcat");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("both")
+    void anAttributeDroppedAtTheLoadIsNotWrittenBackFromTheLoadedBytes(TranscoderFactory f)
+            throws TranscoderException {
+        Transcoder t = create(f);
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("user", "alice");
+        attributes.put("gone", new Unreadable());
+        byte[] stored = t.encode(new SessionContent(attributes, null));
+        EncodedBlocks blocks = new EncodedBlocks();
+        SessionContent loaded = t.decode(stored, blocks);
+        assertEquals(Map.of("user", "alice"), loaded.attributes());
+        byte[] again = t.encode(loaded, blocks);
+        assertEquals(Map.of("user", "alice"), t.decode(again).attributes(), "what a full encode of the content writes");
+        assertArrayEquals(t.encode(loaded), again);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("both")
     void blocksAnotherTranscoderMadeAreNotUsed(TranscoderFactory f) throws TranscoderException {
