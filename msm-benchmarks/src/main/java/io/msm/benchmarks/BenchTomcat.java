@@ -54,6 +54,9 @@ final class BenchTomcat implements AutoCloseable {
 
     private Context webapp(Config config) {
         Context ctx = tomcat.addContext(config.path(), null);
+        if (config.key.startsWith("old-")) {
+            ctx.setParentClassLoader(Msm2Manager.loader());
+        }
         Manager manager = config.newManager();
         for (Map.Entry<String, String> a : config.attributes().entrySet()) {
             if (!IntrospectionUtils.setProperty(manager, a.getKey(), a.getValue())) {

@@ -9,7 +9,6 @@ import java.util.function.Supplier;
 import org.apache.catalina.Manager;
 import org.apache.catalina.session.StandardManager;
 
-import de.javakaffee.web.msm.MemcachedBackupSessionManager;
 import io.msm.tomcat.MemcachedSessionManager;
 
 /** One session manager with its {@code <Manager>} attributes, served under its own context path. */
@@ -55,7 +54,7 @@ final class Config {
             }
         }
         for (Mode mode : Mode.values()) {
-            all.add(new Config("old-" + mode.key, "msm 2.3.2 " + mode.label, true, MemcachedBackupSessionManager::new,
+            all.add(new Config("old-" + mode.key, "msm 2.3.2 " + mode.label, true, Msm2Manager::create,
                     mode.attributes(memcachedNodes, null)));
         }
         return all;

@@ -16,9 +16,8 @@ import io.msm.testkit.MemcachedServer;
  * that what a manager adds per session shows beside what the webapp itself keeps.
  */
 final class MemoryBenchmark {
-    // Not msm 2.3.2 any more: msm's jar carries an alias of 2.3.2's manager class name (for migrating
-    // context files), which hides 2.3.2's own class on this classpath and refuses to run beside its jars.
-    private static final List<String> MANAGERS = List.of("msm-sticky-async", "msm-sticky-sync", "msm-nonsticky-none");
+    private static final List<String> MANAGERS = List.of("msm-sticky-async", "msm-sticky-sync", "msm-nonsticky-none",
+            "old-sticky-async");
     private static final long BACKUP_DRAIN_MILLIS = 30_000;
 
     private final BenchOptions options;
