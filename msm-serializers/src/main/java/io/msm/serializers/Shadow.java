@@ -73,6 +73,9 @@ final class Shadow {
     private static final String IMMUTABLE_COLLECTIONS = "java.util.ImmutableCollections$";
     private static final String ARRAYS_AS_LIST = "java.util.Arrays$ArrayList";
     private static final Field[] NOT_PLAIN = new Field[0];
+    /** Declared by a class, by any of these names, it shapes its serialized form itself. */
+    private static final Set<String> SERIALIZATION_METHODS = new HashSet<>(Arrays.asList("writeReplace",
+            "writeObject", "readObject", "readResolve", "readObjectNoData"));
     /** The fields of plain classes, or {@link #NOT_PLAIN}; kept with each class, so no class loader is pinned. */
     private static final ClassValue<Field[]> FIELDS = new ClassValue<Field[]>() {
         @Override
@@ -105,10 +108,6 @@ final class Shadow {
         } catch (RuntimeException e) {
             return false;
         }
-    }
-
-    int size() {
-        return trace.length;
     }
 
     /** One walk over a value's graph: records each step, or compares it with a recorded trace. */
@@ -257,10 +256,10 @@ final class Shadow {
      * @return the fields that hold a plain class's state, readable; {@link #NOT_PLAIN} for a class whose
      *     serialized form is not simply its fields (own serialization methods, JDK internals, proxies)
      */
-    static Field[] plainFields(Class<?> type) {
+    private static Field[] plainFields(Class<?> type) {
         // Kryo writes collections and maps of the webapp's own by iterating them, and classes it is told
         // to by annotation its own way: their bytes are not simply their fields.
-        if (type.isSynthetic() || type.isInterface() || Proxy.isProxyClass(type) || isJdk(type)
+        if (type.isSynthetic() || type.isInterface() || Proxy.isProxyClass(type) || HashShapes.isJdk(type.getName())
                 || Externalizable.class.isAssignableFrom(type) || Collection.class.isAssignableFrom(type)
                 || Map.class.isAssignableFrom(type)
                 || implementsByName(type, "com.esotericsoftware.kryo.KryoSerializable")) {
@@ -269,7 +268,7 @@ final class Shadow {
         List<Field> fields = new ArrayList<>();
         // java.lang.Record holds nothing: a record's state is its fields.
         for (Class<?> c = type; c != Object.class && !c.getName().equals("java.lang.Record"); c = c.getSuperclass()) {
-            if (isJdk(c) || hasOwnSerialization(c) || annotatedForKryo(c)) {
+            if (HashShapes.isJdk(c.getName()) || hasOwnSerialization(c) || annotatedForKryo(c)) {
                 return NOT_PLAIN;
             }
             for (Field f : c.getDeclaredFields()) {
@@ -288,23 +287,14 @@ final class Shadow {
         return fields.toArray(new Field[0]);
     }
 
-    private static boolean isJdk(Class<?> c) {
-        String name = c.getName();
-        return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
-                || name.startsWith("sun.") || name.startsWith("com.sun.");
-    }
-
     private static boolean hasOwnSerialization(Class<?> c) {
         if (!Serializable.class.isAssignableFrom(c)) {
             return false; // written by Kryo's field serializer; Java serialization refuses it anyway
         }
         // Classes with any of these are written through Java serialization by the Kryo transcoder.
-        for (String method : new String[] {"writeReplace", "writeObject", "readObject", "readResolve",
-            "readObjectNoData"}) {
-            for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
-                if (m.getName().equals(method)) {
-                    return true;
-                }
+        for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
+            if (SERIALIZATION_METHODS.contains(m.getName())) {
+                return true;
             }
         }
         try {

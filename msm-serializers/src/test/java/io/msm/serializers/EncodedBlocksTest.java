@@ -155,8 +155,7 @@ class EncodedBlocksTest {
             Consumer<Map<String, Object>> mutation) throws TranscoderException {
         Transcoder t = create(f);
         Map<String, Object> attributes = session();
-        EncodedBlocks blocks = new EncodedBlocks();
-        t.encode(new SessionContent(attributes, null), blocks);
+        EncodedBlocks blocks = encodedOnce(t, attributes);
         mutation.accept(attributes); // the webapp kept a reference and changed it: no getAttribute, no setAttribute
         byte[] after = t.encode(new SessionContent(attributes, null), blocks);
         assertEquals(1, blocks.written(), "only the changed attribute is serialized again");
@@ -191,8 +190,7 @@ class EncodedBlocksTest {
         Map<String, Object> attributes = new LinkedHashMap<>();
         attributes.put("own", own);
         attributes.put("cycle", cycle);
-        EncodedBlocks blocks = new EncodedBlocks();
-        t.encode(new SessionContent(attributes, null), blocks);
+        EncodedBlocks blocks = encodedOnce(t, attributes);
         own.text.append("b");
         cycle.label = "changed";
         SessionContent back = t.decode(t.encode(new SessionContent(attributes, null), blocks));
@@ -208,8 +206,7 @@ class EncodedBlocksTest {
     void aValueReplacedOrRemovedIsWrittenAsItIsNow(TranscoderFactory f) throws TranscoderException {
         Transcoder t = create(f);
         Map<String, Object> attributes = session();
-        EncodedBlocks blocks = new EncodedBlocks();
-        t.encode(new SessionContent(attributes, null), blocks);
+        EncodedBlocks blocks = encodedOnce(t, attributes);
         attributes.put("user", new String("alice")); // equal, not the same object: written again
         attributes.remove("pages");
         attributes.put("added", 7);
@@ -231,8 +228,7 @@ class EncodedBlocksTest {
     void aLoginAndALogoutAreWrittenThoughNoAttributeChanged(TranscoderFactory f) throws TranscoderException {
         Transcoder t = create(f);
         Map<String, Object> attributes = session();
-        EncodedBlocks blocks = new EncodedBlocks();
-        t.encode(new SessionContent(attributes, null), blocks);
+        EncodedBlocks blocks = encodedOnce(t, attributes);
         User alice = new User("alice");
         assertEquals(alice, t.decode(t.encode(new SessionContent(attributes, alice), blocks)).principal());
         assertEquals(alice, t.decode(t.encode(new SessionContent(attributes, alice), blocks)).principal());
@@ -283,8 +279,7 @@ class EncodedBlocksTest {
     void anAttributeAddedIsWritten(TranscoderFactory f) throws TranscoderException {
         Transcoder t = create(f);
         Map<String, Object> attributes = session();
-        EncodedBlocks blocks = new EncodedBlocks();
-        t.encode(new SessionContent(attributes, null), blocks);
+        EncodedBlocks blocks = encodedOnce(t, attributes);
         Map<String, Object> more = new LinkedHashMap<>();
         more.put("new", "one"); // first: the unchanged ones now sit at other places than in the kept bytes
         more.putAll(attributes);
@@ -333,6 +328,13 @@ class EncodedBlocksTest {
         assertEquals(attributes.size(), blocks.written());
         assertNotNull(t.decode(mine));
         assertSameContent(new SessionContent(attributes, null), t.decode(mine));
+    }
+
+    /** @return what a first encode of the attributes, without a login, kept */
+    private static EncodedBlocks encodedOnce(Transcoder t, Map<String, Object> attributes) {
+        EncodedBlocks blocks = new EncodedBlocks();
+        t.encode(new SessionContent(attributes, null), blocks);
+        return blocks;
     }
 
     private static void assertSameContent(SessionContent expected, SessionContent actual) {

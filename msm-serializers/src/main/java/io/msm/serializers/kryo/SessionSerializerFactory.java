@@ -13,6 +13,8 @@ import com.esotericsoftware.kryo.SerializerFactory;
 import com.esotericsoftware.kryo.SerializerFactory.CompatibleFieldSerializerFactory;
 import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer.CompatibleFieldSerializerConfig;
 
+import io.msm.serializers.HashShapes;
+
 /**
  * Chooses the serializer for a class no registered serializer covers. Webapp classes get Kryo's
  * CompatibleFieldSerializer: fields are stored by name, so a redeploy that added or removed a field
@@ -55,17 +57,11 @@ final class SessionSerializerFactory implements SerializerFactory<Serializer> {
             return true;
         }
         for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
-            if (isJdk(c) && (c == type || hasInstanceFields(c)) || hasSerializationMethods(c)) {
+            if (HashShapes.isJdk(c.getName()) && (c == type || hasInstanceFields(c)) || hasSerializationMethods(c)) {
                 return true;
             }
         }
         return false;
-    }
-
-    static boolean isJdk(Class<?> c) {
-        String name = c.getName();
-        return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
-                || name.startsWith("sun.") || name.startsWith("com.sun.");
     }
 
     private static boolean hasInstanceFields(Class<?> c) {
