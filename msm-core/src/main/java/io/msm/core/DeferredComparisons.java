@@ -67,18 +67,18 @@ final class DeferredComparisons {
     void later(SessionState state, Runnable compare, long minDelayMillis) {
         long due = Math.max(state.lastComparedMillis + window(state), clock.now() + minDelayMillis);
         while (true) {
-            long scheduled = state.compareScheduledFor.get();
+            long scheduled = state.compareScheduledFor();
             if (scheduled != 0 && scheduled <= due) {
                 return;
             }
-            if (state.compareScheduledFor.compareAndSet(scheduled, due)) {
+            if (state.compareScheduledFor(scheduled, due)) {
                 break;
             }
         }
         pending.put(state, compare);
         try {
             scheduler.schedule(() -> {
-                state.compareScheduledFor.compareAndSet(due, 0);
+                state.compareScheduledFor(due, 0);
                 pending.remove(state, compare);
                 try {
                     compare.run();
@@ -87,7 +87,7 @@ final class DeferredComparisons {
                 }
             }, Math.max(0, due - clock.now()), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
-            state.compareScheduledFor.compareAndSet(due, 0); // stopping: flush() writes the last backups
+            state.compareScheduledFor(due, 0); // stopping: flush() writes the last backups
         }
     }
 

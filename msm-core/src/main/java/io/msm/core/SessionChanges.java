@@ -1,28 +1,37 @@
 package io.msm.core;
 
-import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * What requests changed in a session through its API: attributes set and removed, the login, the
  * timeout. When another Tomcat stored the session meanwhile, exactly these are applied to its
  * newer copy, so parallel requests changing different attributes never lose each other's work.
+ *
+ * <p>One lives beside every session in memory, and most sessions are between requests with no
+ * change: then it holds no map at all (a cleared {@link HashMap} would keep its table).
  */
 public final class SessionChanges {
-    private final Set<String> set = Collections.synchronizedSet(new HashSet<String>());
-    private final Set<String> removed = Collections.synchronizedSet(new HashSet<String>());
+    /** Attribute name to true when set, false when removed; null while there is none. Guarded by this. */
+    private Map<String, Boolean> attributes;
     private volatile boolean principalChanged;
     private volatile boolean maxInactiveChanged;
 
-    public void attributeSet(String name) {
-        removed.remove(name);
-        set.add(name);
+    public synchronized void attributeSet(String name) {
+        attributes().put(name, Boolean.TRUE);
     }
 
-    public void attributeRemoved(String name) {
-        set.remove(name);
-        removed.add(name);
+    public synchronized void attributeRemoved(String name) {
+        attributes().put(name, Boolean.FALSE);
+    }
+
+    private Map<String, Boolean> attributes() {
+        if (attributes == null) {
+            attributes = new HashMap<>(4);
+        }
+        return attributes;
     }
 
     public void principalChanged() {
@@ -34,26 +43,40 @@ public final class SessionChanges {
     }
 
     public boolean isEmpty() {
-        return set.isEmpty() && removed.isEmpty() && !principalChanged && !maxInactiveChanged;
+        synchronized (this) {
+            if (attributes != null) {
+                return false;
+            }
+        }
+        return !principalChanged && !maxInactiveChanged;
     }
 
     public void clear() {
-        set.clear();
-        removed.clear();
+        synchronized (this) {
+            attributes = null;
+        }
         principalChanged = false;
         maxInactiveChanged = false;
     }
 
     Set<String> set() {
-        synchronized (set) {
-            return new HashSet<>(set);
-        }
+        return names(true);
     }
 
     Set<String> removed() {
-        synchronized (removed) {
-            return new HashSet<>(removed);
+        return names(false);
+    }
+
+    private synchronized Set<String> names(boolean set) {
+        Set<String> names = new HashSet<>();
+        if (attributes != null) {
+            for (Map.Entry<String, Boolean> e : attributes.entrySet()) {
+                if (e.getValue() == set) {
+                    names.add(e.getKey());
+                }
+            }
         }
+        return names;
     }
 
     boolean isPrincipalChanged() {

@@ -1,6 +1,6 @@
 package io.msm.core;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * What the engine remembers about one live session between requests: which bytes memcached
@@ -8,10 +8,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * one beside each session; the engine alone reads and writes it.
  */
 public final class SessionState {
+    // Field updaters rather than AtomicLong objects: one state lives beside every session in memory.
+    private static final AtomicLongFieldUpdater<SessionState> QUEUED =
+            AtomicLongFieldUpdater.newUpdater(SessionState.class, "queuedFingerprint");
+    private static final AtomicLongFieldUpdater<SessionState> COMPARE_SCHEDULED =
+            AtomicLongFieldUpdater.newUpdater(SessionState.class, "compareScheduledFor");
+
     /** Fingerprint of the content memcached holds; 0 while it holds nothing known. */
     volatile long storedFingerprint;
     /** Sticky mode: fingerprint of the newest content queued or sent for storing; 0 when none is. */
-    final AtomicLong queuedFingerprint = new AtomicLong();
+    private volatile long queuedFingerprint;
     /**
      * Sticky mode: held while a backup is prepared (snapshot, encode, queue or send), so that the
      * backups of one session go out in the order of their snapshots.
@@ -35,7 +41,7 @@ public final class SessionState {
     /** The session is too large to store, and the log said so already. */
     volatile boolean oversizeLogged;
     /** Sticky mode: when the scheduled comparison runs; 0 when none is scheduled. */
-    final AtomicLong compareScheduledFor = new AtomicLong();
+    private volatile long compareScheduledFor;
 
     // Non-sticky mode only: the session lives in memcached between requests.
     /** CAS token of the copy loaded from the session's node; 0 when it came from elsewhere or is new. */
@@ -79,14 +85,33 @@ public final class SessionState {
         storedFingerprint = fingerprint;
         storedUnderId = id;
         lastRefreshMillis = now;
-        queuedFingerprint.compareAndSet(fingerprint, 0);
+        QUEUED.compareAndSet(this, fingerprint, 0);
         return before == null ? id : before;
     }
 
     /** A backup could not be written: memcached holds nothing known, so the next one writes in full. */
     void backupMissed() {
         storedFingerprint = 0;
-        queuedFingerprint.set(0);
+        queuedFingerprint = 0;
+    }
+
+    /** Sticky mode: fingerprint of the newest content queued or sent for storing; 0 when none is. */
+    long queuedFingerprint() {
+        return queuedFingerprint;
+    }
+
+    void queued(long fingerprint) {
+        queuedFingerprint = fingerprint;
+    }
+
+    /** Sticky mode: when the scheduled comparison runs; 0 when none is scheduled. */
+    long compareScheduledFor() {
+        return compareScheduledFor;
+    }
+
+    /** @return true when the scheduled time was {@code expected} and is {@code due} now */
+    boolean compareScheduledFor(long expected, long due) {
+        return COMPARE_SCHEDULED.compareAndSet(this, expected, due);
     }
 
     /** @return true when a newer backup than {@code seq} has been recorded already */

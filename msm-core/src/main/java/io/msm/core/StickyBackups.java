@@ -88,7 +88,7 @@ final class StickyBackups {
         long refreshMillis = Expiry.refreshSeconds(maxInactive) * 1000L;
         // Compared with the newest content on its way to memcached too: a request that puts back what
         // memcached still holds must not be skipped while an older change waits to overwrite it.
-        long queued = state.queuedFingerprint.get();
+        long queued = state.queuedFingerprint();
         boolean unchanged = fingerprint == (queued != 0 ? queued : state.storedFingerprint)
                 && id.equals(state.storedUnderId);
         if (unchanged && now - state.lastRefreshMillis < refreshMillis) {
@@ -113,7 +113,7 @@ final class StickyBackups {
             return;
         }
         if (!unchanged) {
-            state.queuedFingerprint.set(fingerprint);
+            state.queued(fingerprint);
         }
         int exp = expiry.sticky(maxInactive);
         // 2.3.2 judges expiry by the times in its copy, so a touch would not do: its copy is set again.
