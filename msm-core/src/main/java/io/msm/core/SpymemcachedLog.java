@@ -67,6 +67,11 @@ public final class SpymemcachedLog extends AbstractLogger {
 
     @Override
     public void log(Level level, Object message, Throwable e) {
+        if (level != Level.WARN && level != Level.ERROR && level != Level.FATAL && !log.isDebugEnabled()) {
+            // The client logs a DEBUG line per operation without asking first: masking it is a regex
+            // per operation on the IO thread, for a line nobody reads. Below WARN all goes to DEBUG.
+            return;
+        }
         String text = mask(String.valueOf(message)) + (e == null ? "" : " (" + mask(e.toString()) + ")");
         // The client's INFO lines (queues, reconnects) repeat per node and attempt; msm logs node events itself.
         if (level == Level.INFO || REPORTED_BY_MSM.matcher(text).find()) {

@@ -80,4 +80,41 @@ class SpymemcachedLogTest {
         assertTrue(r.getMessage().contains("IllegalStateException"), r.getMessage());
         assertFalse(r.getMessage().contains("9F3C2B7A11D04E6F"), r.getMessage());
     }
+
+    @Test
+    void withDebugOffOnlyTheClientsWarningsAndErrorsAreLoggedAndMasked() {
+        Logger jul = Logger.getLogger("io.msm.test.spy.quiet");
+        List<LogRecord> records = new ArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Level before = jul.getLevel();
+        jul.setLevel(Level.INFO);
+        jul.addHandler(handler);
+        try {
+            SpymemcachedLog log = new SpymemcachedLog("io.msm.test.spy.quiet");
+            log.debug("Setting interested opts to 1 for key=" + KEY);
+            log.info("Added {QA sa=/127.0.0.1:11211} to connect queue");
+            log.warn("SASL authentication failed for key=" + KEY); // msm reports these itself: DEBUG
+            log.warn("Operation timed out, key=" + KEY);
+            log.error("Problem handling memcached IO on key=" + KEY);
+        } finally {
+            jul.removeHandler(handler);
+            jul.setLevel(before);
+        }
+        assertEquals(2, records.size(), "the warning and the error, nothing below");
+        assertEquals("Operation timed out, key=…", records.get(0).getMessage());
+        assertEquals("Problem handling memcached IO on key=…", records.get(1).getMessage());
+    }
 }
