@@ -45,6 +45,8 @@ final class StickyBackups {
     private final OncePerMinute logLimit;
     /** Null without {@code compatibility}. */
     private final Msm2Copies msm2;
+    /** Sync mode: the sessions that keep their attributes' bytes; null in async mode, which keeps none. */
+    private final KeptBlocks kept;
 
     StickyBackups(SessionStore store, NodeHealth health, BackupService backups, SessionCodec codec, Expiry expiry,
             Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings, Msm2Copies msm2) {
@@ -61,6 +63,12 @@ final class StickyBackups {
         this.timeoutMillis = settings.backupTimeoutMillis();
         this.oversized = new OversizedSessions(codec, statistics);
         this.logLimit = new OncePerMinute(clock);
+        this.kept = async ? null : new KeptBlocks();
+    }
+
+    /** @return sessions keeping their attributes' bytes for the next encode */
+    int keptBlocks() {
+        return kept == null ? 0 : kept.size();
     }
 
     private long now() {
@@ -78,11 +86,17 @@ final class StickyBackups {
         long now = expiry.now();
         state.lastComparedMillis = now;
         state.changePending = false;
-        if (!async && state.blocks == null) {
-            // Sync mode encodes at every request's end: reusing what did not change is worth the memory.
-            state.blocks = new EncodedBlocks();
+        EncodedBlocks blocks = state.blocks; // read once: KeptBlocks may drop it meanwhile
+        if (!async && blocks == null) {
+            // Sync mode encodes at every request's end: reusing what did not change is worth the
+            // memory, for the sessions used most recently (KeptBlocks bounds it).
+            blocks = new EncodedBlocks();
+            state.blocks = blocks;
         }
-        byte[] payload = codec.encode(snapshot.content(), state.blocks);
+        byte[] payload = codec.encode(snapshot.content(), blocks);
+        if (kept != null) {
+            kept.used(state, payload.length);
+        }
         long fingerprint = SessionCodec.fingerprint(payload, snapshot);
         int maxInactive = snapshot.maxInactiveInterval();
         long refreshMillis = Expiry.refreshSeconds(maxInactive) * 1000L;
@@ -135,6 +149,9 @@ final class StickyBackups {
     /** Deletes an ended session's copies, after any backup still queued for it. */
     void remove(SessionId id, SessionState state) {
         state.removed = true; // a store of it still queued, or still being encoded, is dropped
+        if (kept != null) {
+            kept.forget(state);
+        }
         submitRemoval(id, state);
     }
 
