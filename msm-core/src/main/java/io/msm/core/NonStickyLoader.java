@@ -62,9 +62,14 @@ final class NonStickyLoader {
         boolean backupHasNoRemoval = false;
         long start = ticker.nanoTime();
         if (health.isUp(primary)) {
+            SessionLocks.Lock lock = state.lock;
+            SessionStore.Pair read = lock == null ? null : lock.takeRead(primary); // read with the lock's add
             try {
-                SessionStore.Pair p = store.getsWithCompanion(primary, keys.data(id), keys.validity(id));
-                health.recordSuccess(primary, ticker.nanoTime() - start);
+                SessionStore.Pair p = read;
+                if (p == null) {
+                    p = store.getsWithCompanion(primary, keys.data(id), keys.validity(id));
+                    health.recordSuccess(primary, ticker.nanoTime() - start);
+                }
                 primaryAnswered = true;
                 if (p.versioned != null) {
                     data = p.versioned.value;

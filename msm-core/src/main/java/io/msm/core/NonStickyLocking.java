@@ -47,7 +47,9 @@ final class NonStickyLocking {
     /** Takes the session's cluster lock for this Tomcat, waiting at most {@code lockWaitTimeout}. */
     void lock(SessionId id, SessionState state) {
         String node = id.nodeId();
-        state.lock = locks.acquire(keys.lock(id), Arrays.asList(node, keys.backupNode(node)), id.masked());
+        // The load's read of the session's node goes with the lock's add: one round trip for both.
+        state.lock = locks.acquire(keys.lock(id), Arrays.asList(node, keys.backupNode(node)), id.masked(),
+                keys.data(id), keys.validity(id));
     }
 
     void unlock(SessionState state) {

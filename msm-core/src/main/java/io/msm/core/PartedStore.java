@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32;
 
@@ -236,6 +237,25 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
+    public LockedRead addVersionedThenRead(String nodeId, String key, byte[] value, int expiry, String versionedKey,
+            String companionKey) throws StoreException {
+        if (value.length > partSize) {
+            return SessionStore.super.addVersionedThenRead(nodeId, key, value, expiry, versionedKey, companionKey);
+        }
+        LockedRead r = items.addVersionedThenRead(nodeId, key, value, expiry, versionedKey, companionKey);
+        if (r.read == null) {
+            return r;
+        }
+        try {
+            // A parted session's parts are read now, under the lock.
+            Versioned v = assembled(nodeId, versionedKey, r.read.versioned);
+            return v == r.read.versioned ? r : new LockedRead(r.lockCas, new Pair(v, r.read.companion));
+        } catch (StoreException e) {
+            return new LockedRead(r.lockCas, null);
+        }
+    }
+
+    @Override
     public CasOutcome cas(String nodeId, String key, long cas, byte[] value, int expiry) throws StoreException {
         if (value.length <= partSize) {
             return items.cas(nodeId, key, cas, value, expiry);
@@ -274,6 +294,11 @@ final class PartedStore implements SessionStore {
     @Override
     public boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException {
         return items.deleteIfUnchanged(nodeId, key, cas);
+    }
+
+    @Override
+    public void deleteIfUnchangedLater(String nodeId, String key, long cas, Consumer<StoreException> failed) {
+        items.deleteIfUnchangedLater(nodeId, key, cas, failed);
     }
 
     @Override

@@ -31,13 +31,27 @@ final class SessionLocks {
         final boolean held;
         /** The CAS token of the lock item this request added; 0 when unknown. */
         final long cas;
+        /** The session read right behind the add on {@link #node}, while held; taken once, by the load. */
+        private SessionStore.Pair read;
 
         Lock(String key, String node, byte[] token, boolean held, long cas) {
+            this(key, node, token, held, cas, null);
+        }
+
+        Lock(String key, String node, byte[] token, boolean held, long cas, SessionStore.Pair read) {
             this.key = key;
             this.node = node;
             this.token = token;
             this.held = held;
             this.cas = cas;
+            this.read = read;
+        }
+
+        /** @return what was read on {@code fromNode} under this lock, once; else null */
+        SessionStore.Pair takeRead(String fromNode) {
+            SessionStore.Pair r = read;
+            read = null;
+            return held && fromNode.equals(node) ? r : null;
         }
     }
 
@@ -65,6 +79,15 @@ final class SessionLocks {
      * @return a held lock, or one that is not held: the wait timed out, or no node answers
      */
     Lock acquire(String key, List<String> nodes, String sessionForLog) {
+        return acquire(key, nodes, sessionForLog, null, null);
+    }
+
+    /**
+     * As {@link #acquire(String, List, String)}; the first attempt on the first node also reads
+     * {@code versionedKey} and {@code companionKey} there, in the same round trip, for the lock's
+     * {@link Lock#takeRead}: a request that finds its session unlocked waits for memcached once.
+     */
+    Lock acquire(String key, List<String> nodes, String sessionForLog, String versionedKey, String companionKey) {
         byte[] token = (owner + ":" + sequence.incrementAndGet()).getBytes(StandardCharsets.US_ASCII);
         long deadline = ticker.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         long pause = FIRST_PAUSE_MILLIS;
@@ -77,10 +100,22 @@ final class SessionLocks {
                 return new Lock(key, null, token, false, 0);
             }
             try {
-                Long cas = store.addVersioned(node, key, token, expirySeconds);
+                SessionStore.Pair read = null;
+                Long cas;
+                if (versionedKey != null && !waited && node.equals(nodes.get(0))) {
+                    SessionStore.LockedRead r = store.addVersionedThenRead(node, key, token, expirySeconds,
+                            versionedKey, companionKey);
+                    cas = r.lockCas;
+                    read = r.read;
+                } else {
+                    cas = store.addVersioned(node, key, token, expirySeconds);
+                }
                 if (cas != null) {
                     statistics.increment(Statistics.Counter.LOCKS_ACQUIRED);
-                    return new Lock(key, node, token, true, cas);
+                    if (read != null) {
+                        statistics.increment(Statistics.Counter.LOCKS_WITH_READ);
+                    }
+                    return new Lock(key, node, token, true, cas, read);
                 }
             } catch (StoreException e) {
                 health.failed(node, e);
@@ -106,27 +141,36 @@ final class SessionLocks {
         }
     }
 
-    /** Deletes the lock key if this request still holds it; a lock that expired meanwhile is left alone. */
+    /**
+     * Deletes the lock key if this request still holds it; a lock that expired meanwhile is left
+     * alone. With the add's CAS token the delete is sent and not awaited: the request does not wait
+     * for memcached a second time, and this Tomcat's next request for the session, sent after it on
+     * the same connection, finds it done.
+     */
     void release(Lock lock) {
         if (!lock.held) {
             return;
         }
+        if (lock.cas != 0) {
+            // Deletes the item this request added, never a successor's lock.
+            store.deleteIfUnchangedLater(lock.node, lock.key, lock.cas, e -> releaseFailed(lock, e));
+            return;
+        }
         try {
-            if (lock.cas != 0) {
-                // One round trip: deletes the item this request added, never a successor's lock.
-                store.deleteIfUnchanged(lock.node, lock.key, lock.cas);
-                return;
-            }
             SessionStore.Versioned current = store.gets(lock.node, lock.key);
             if (current != null && Arrays.equals(current.value, lock.token)) {
                 store.deleteIfUnchanged(lock.node, lock.key, current.cas);
             }
         } catch (StoreException e) {
-            health.failed(lock.node, e);
-            health.repairLater(lock.node, NodeRepairs.deleteIfHolding(lock.key, lock.token));
-            LOG.info("a session lock on node {} could not be released ({}); released once the node answers again",
-                    lock.node, e.getMessage());
+            releaseFailed(lock, e);
         }
+    }
+
+    private void releaseFailed(Lock lock, StoreException e) {
+        health.failed(lock.node, e);
+        health.repairLater(lock.node, NodeRepairs.deleteIfHolding(lock.key, lock.token));
+        LOG.info("a session lock on node {} could not be released ({}); released once the node answers again",
+                lock.node, e.getMessage());
     }
 
     private String firstUp(List<String> nodes) {

@@ -2,6 +2,7 @@ package io.msm.core;
 
 import java.util.Collection;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * What the engine asks of memcached, against one named node: the session id names the node, so no
@@ -67,6 +68,29 @@ interface SessionStore extends AutoCloseable {
      */
     Long addVersioned(String nodeId, String key, byte[] value, int expiry) throws StoreException;
 
+    /**
+     * {@link #addVersioned} of a lock, with a {@link #getsWithCompanion} sent right behind it on the
+     * same connection. memcached answers one connection's requests in order, so when the add
+     * succeeds the read saw the node as it is under the lock: one round trip of waiting, not two.
+     *
+     * @return the add's outcome as {@link #addVersioned} gives it, and the read: null when the add
+     *     did not succeed (what was read then is not the locked state) or the read failed, and the
+     *     caller reads again
+     */
+    default LockedRead addVersionedThenRead(String nodeId, String key, byte[] value, int expiry, String versionedKey,
+            String companionKey) throws StoreException {
+        Long cas = addVersioned(nodeId, key, value, expiry);
+        Pair read = null;
+        if (cas != null) {
+            try {
+                read = getsWithCompanion(nodeId, versionedKey, companionKey);
+            } catch (StoreException e) {
+                read = null; // the caller's own read meets the failure and reports it
+            }
+        }
+        return new LockedRead(cas, read);
+    }
+
     /** Writes only if nobody wrote the key since {@code cas} was read. */
     CasOutcome cas(String nodeId, String key, long cas, byte[] value, int expiry) throws StoreException;
 
@@ -78,6 +102,19 @@ interface SessionStore extends AutoCloseable {
 
     /** Deletes the key only if it still holds the version read with {@link #gets}. */
     boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException;
+
+    /**
+     * {@link #deleteIfUnchanged} without waiting for the answer. What this thread sends to the node
+     * later is answered after it (one connection, in order); a failure reaches {@code failed}, on
+     * another thread, once the node answers, the operation times out or the connection drops.
+     */
+    default void deleteIfUnchangedLater(String nodeId, String key, long cas, Consumer<StoreException> failed) {
+        try {
+            deleteIfUnchanged(nodeId, key, cas);
+        } catch (StoreException e) {
+            failed.accept(e);
+        }
+    }
 
     /** Closes the connections and waits, bounded, for their threads to end. */
     @Override
@@ -113,6 +150,19 @@ interface SessionStore extends AutoCloseable {
         Pair(Versioned versioned, byte[] companion) {
             this.versioned = versioned;
             this.companion = companion;
+        }
+    }
+
+    /** A lock's add, and what was read right behind it while the lock was held. */
+    final class LockedRead {
+        /** As {@link #addVersioned} returns it: null when the key existed already. */
+        final Long lockCas;
+        /** Null when the add did not succeed or the read failed. */
+        final Pair read;
+
+        LockedRead(Long lockCas, Pair read) {
+            this.lockCas = lockCas;
+            this.read = read;
         }
     }
 

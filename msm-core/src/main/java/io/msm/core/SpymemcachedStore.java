@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 import io.msm.shaded.net.spy.memcached.CASResponse;
 import io.msm.shaded.net.spy.memcached.CASValue;
@@ -97,6 +98,8 @@ final class SpymemcachedStore implements SessionStore {
                 .setFailureMode(FailureMode.Cancel)
                 .setMaxReconnectDelay(2)
                 .setDaemon(true)
+                // Our listeners are a latch and a failed release's note: no thread hop for them.
+                .setListenerExecutorService(new CallerRunsExecutor())
                 .setInitialObservers(observers);
         TlsContext tls = settings.tls();
         if (tls != null) {
@@ -342,6 +345,27 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     @Override
+    public void deleteIfUnchangedLater(String nodeId, String key, long cas, Consumer<StoreException> failed) {
+        OperationFuture<Boolean> f;
+        try {
+            f = client(nodeId).delete(key, cas);
+        } catch (StoreException e) {
+            failed.accept(e);
+            return;
+        } catch (RuntimeException e) {
+            failed.accept(failure(nodeId, "delete", e));
+            return;
+        }
+        f.addListener(done -> {
+            try {
+                await(nodeId, "delete", f); // answered already: reads the outcome, never waits
+            } catch (StoreException e) {
+                failed.accept(e);
+            }
+        });
+    }
+
+    @Override
     public Long addVersioned(String nodeId, String key, byte[] value, int expiry) throws StoreException {
         MemcachedClient client = client(nodeId);
         OperationFuture<Boolean> f;
@@ -360,6 +384,41 @@ final class SpymemcachedStore implements SessionStore {
         } catch (UnsupportedOperationException e) {
             return 0L; // text protocol: no token with a store
         }
+    }
+
+    @Override
+    public LockedRead addVersionedThenRead(String nodeId, String key, byte[] value, int expiry, String versionedKey,
+            String companionKey) throws StoreException {
+        MemcachedClient client = client(nodeId);
+        OperationFuture<Boolean> add;
+        Future<CASValue<byte[]>> first;
+        Future<byte[]> second;
+        try {
+            // Enqueued from one thread onto the node's one connection: written, and answered, in this order.
+            add = client.add(key, expiry, value, RawBytes.INSTANCE);
+            first = client.asyncGets(versionedKey, RawBytes.INSTANCE);
+            second = client.asyncGet(companionKey, RawBytes.INSTANCE);
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "add", e);
+        }
+        Boolean added = await(nodeId, "add", add);
+        if (added == null || !added) {
+            return new LockedRead(null, null); // the read is of another holder's session: not used
+        }
+        Long cas;
+        try {
+            cas = add.getCas();
+        } catch (UnsupportedOperationException e) {
+            cas = null; // text protocol: no token with a store
+        }
+        Pair read;
+        try {
+            CASValue<byte[]> v = await(nodeId, "gets", first);
+            read = new Pair(v == null ? null : new Versioned(v.getValue(), v.getCas()), await(nodeId, "get", second));
+        } catch (StoreException e) {
+            read = null; // the caller's own read meets the failure and reports it
+        }
+        return new LockedRead(cas == null ? 0L : cas, read);
     }
 
     @Override

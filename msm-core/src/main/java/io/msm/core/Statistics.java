@@ -44,6 +44,8 @@ public final class Statistics {
         LOCK_WAITS,
         LOCK_TIMEOUTS,
         LOCK_FAILURES,
+        /** Locks whose add brought the session's read along: one round trip for both. */
+        LOCKS_WITH_READ,
         /** Session ids not in msm's form or naming an unknown node: no session, nothing asked of memcached. */
         INVALID_SESSION_IDS,
         /** Sessions not stored because they are larger than msm stores. */

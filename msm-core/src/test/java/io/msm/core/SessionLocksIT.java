@@ -1,27 +1,35 @@
 package io.msm.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.msm.testkit.Await;
 import io.msm.testkit.MemcachedServer;
 
 /** Lock release against a real memcached: one round trip, and never the lock of a later holder. */
 class SessionLocksIT {
     private static final String KEY = "test_lock:ABC-n1";
+    private static final String DATA = "test_ABC-n1";
+    private static final String VALIDITY = "test_validity:ABC-n1";
 
     private MemcachedServer server;
     private SessionStore store;
+    private NodeHealth health;
     private SessionLocks locks;
 
     @BeforeEach
@@ -30,7 +38,7 @@ class SessionLocksIT {
         Settings settings = Settings.parse(Map.of("memcachedNodes", server.node("n1")));
         store = new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM);
         store.awaitConnections(5000);
-        NodeHealth health = new NodeHealth(settings.nodes(), store::isConnected, Clock.systemUTC(), 2000);
+        health = new NodeHealth(settings.nodes(), store::isConnected, Clock.systemUTC(), 2000);
         locks = new SessionLocks(store, health, new Statistics(), 1, 100, Ticker.SYSTEM);
     }
 
@@ -52,7 +60,8 @@ class SessionLocksIT {
 
         locks.release(lock);
 
-        assertNull(server.get(KEY));
+        // Sent, not awaited: the request goes on while memcached deletes it.
+        Await.until("the lock to be deleted", Duration.ofSeconds(5), () -> server.get(KEY) == null);
     }
 
     @Test
@@ -63,9 +72,58 @@ class SessionLocksIT {
         assertTrue(second.held);
 
         locks.release(first);
+        store.get("n1", KEY); // sent after the release on the same connection: answered after it
 
         assertArrayEquals(second.token, server.get(KEY), "the second holder's lock is still there");
         locks.release(second);
-        assertNull(server.get(KEY));
+        Await.until("the second lock to be deleted", Duration.ofSeconds(5), () -> server.get(KEY) == null);
+    }
+
+    @Test
+    void aLockTakenAtTheFirstTryBringsTheSessionReadInTheSameRoundTrip_once() {
+        server.set(DATA, new byte[] {1, 2, 3}, 60);
+        server.set(VALIDITY, new byte[] {9}, 60);
+
+        SessionLocks.Lock lock = locks.acquire(KEY, List.of("n1"), "…ABC-n1", DATA, VALIDITY);
+
+        assertTrue(lock.held);
+        assertNotEquals(0, lock.cas);
+        assertNull(lock.takeRead("n2"), "a read is only good for the node it came from");
+        SessionLocks.Lock again = locks.acquire(KEY + "2", List.of("n1"), "…ABC-n1", DATA, VALIDITY);
+        SessionStore.Pair read = again.takeRead("n1");
+        assertArrayEquals(new byte[] {1, 2, 3}, read.versioned.value);
+        assertNotEquals(0, read.versioned.cas, "the CAS token the store will be conditional on");
+        assertArrayEquals(new byte[] {9}, read.companion);
+        assertNull(again.takeRead("n1"), "taken once");
+    }
+
+    @Test
+    void aWaiterNeverGetsTheReadItMadeWhileAnotherHeldTheLock() throws Exception {
+        server.set(DATA, "before".getBytes(), 60);
+        SessionLocks waiting = new SessionLocks(store, new NodeHealth(
+                Settings.parse(Map.of("memcachedNodes", server.node("n1"))).nodes(), store::isConnected,
+                Clock.systemUTC(), 2000), new Statistics(), 5, 5000, Ticker.SYSTEM);
+        SessionLocks.Lock holder = locks.acquire(KEY, List.of("n1"), "…ABC-n1");
+        CompletableFuture<SessionLocks.Lock> waiter = CompletableFuture.supplyAsync(
+                () -> waiting.acquire(KEY, List.of("n1"), "…ABC-n1", DATA, VALIDITY));
+        Thread.sleep(100); // the waiter's first add, and the read behind it, meet the held lock
+        server.set(DATA, "after".getBytes(), 60); // the holder stores, then releases
+        locks.release(holder);
+
+        SessionLocks.Lock taken = waiter.get(10, TimeUnit.SECONDS);
+        assertTrue(taken.held);
+        assertNull(taken.takeRead("n1"), "what it read before it held the lock is not the session now");
+        assertEquals("after", new String(store.get("n1", DATA)));
+    }
+
+    @Test
+    void aReleaseTheNodeNeverAnswersIsDoneOnceItAnswersAgain() throws Exception {
+        SessionLocks.Lock lock = locks.acquire(KEY, List.of("n1"), "…ABC-n1");
+        server.kill(); // kill -9: the delete on its way fails with the connection
+
+        locks.release(lock);
+
+        Await.until("the failed release to wait for its node", Duration.ofSeconds(10), () -> health.repairsWaiting() == 1);
+        assertFalse(health.isUp("n1"), "a node with a repair waiting serves nothing before it is done");
     }
 }
