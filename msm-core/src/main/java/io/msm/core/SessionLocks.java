@@ -103,8 +103,12 @@ final class SessionLocks {
                 SessionStore.Pair read = null;
                 Long cas;
                 if (versionedKey != null && !waited && node.equals(nodes.get(0))) {
+                    long start = ticker.nanoTime();
                     SessionStore.LockedRead r = store.addVersionedThenRead(node, key, token, expirySeconds,
                             versionedKey, companionKey);
+                    // What the load's own read recorded: a node answering again after an outage is
+                    // noted before the load asks whether its copy may be behind the backup's.
+                    health.recordSuccess(node, ticker.nanoTime() - start);
                     cas = r.lockCas;
                     read = r.read;
                 } else {

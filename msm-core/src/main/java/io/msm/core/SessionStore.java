@@ -106,7 +106,8 @@ interface SessionStore extends AutoCloseable {
     /**
      * {@link #deleteIfUnchanged} without waiting for the answer. What this thread sends to the node
      * later is answered after it (one connection, in order); a failure reaches {@code failed}, on
-     * another thread, once the node answers, the operation times out or the connection drops.
+     * another thread, when the node refuses it or the connection drops. A node that hangs answers
+     * it when it resumes; until then the health check has marked it down.
      */
     default void deleteIfUnchangedLater(String nodeId, String key, long cas, Consumer<StoreException> failed) {
         try {

@@ -55,6 +55,11 @@ final class SpymemcachedStore implements SessionStore {
     private final Map<String, io.msm.core.MemcachedNode> nodes = new LinkedHashMap<>();
     private final ConnectionCheck connectionCheck;
     private final boolean tls;
+    private final boolean binary;
+    /** memcached takes a negative expiry as already past. */
+    private static final int EXPIRED_AT_ONCE = -1;
+    /** SASL: operations wait in a retry list until a connection is authenticated, out of their order. */
+    private final boolean authenticated;
     private final long timeoutMillis;
     private final Ticker ticker;
 
@@ -62,6 +67,8 @@ final class SpymemcachedStore implements SessionStore {
         this.timeoutMillis = settings.operationTimeoutMillis();
         this.ticker = ticker;
         this.tls = settings.tls() != null;
+        this.binary = settings.binaryProtocol();
+        this.authenticated = settings.username() != null;
         this.connectionCheck = new ConnectionCheck(settings.tls(), settings.binaryProtocol(), settings.username(),
                 settings.password(), settings.operationTimeoutMillis());
         for (io.msm.core.MemcachedNode node : nodes) {
@@ -341,11 +348,27 @@ final class SpymemcachedStore implements SessionStore {
 
     @Override
     public boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException {
+        if (!binary) {
+            // The text protocol has no delete with a CAS token: a cas of an item that expires at once
+            // (a negative expiry) removes exactly that version, as the binary delete does.
+            MemcachedClient client = client(nodeId);
+            Future<CASResponse> f;
+            try {
+                f = client.asyncCAS(key, cas, EXPIRED_AT_ONCE, new byte[0], RawBytes.INSTANCE);
+            } catch (RuntimeException e) {
+                throw failure(nodeId, "delete", e);
+            }
+            return await(nodeId, "delete", f) == CASResponse.OK;
+        }
         return complete(nodeId, "delete", () -> client(nodeId).delete(key, cas));
     }
 
     @Override
     public void deleteIfUnchangedLater(String nodeId, String key, long cas, Consumer<StoreException> failed) {
+        if (!binary) {
+            SessionStore.super.deleteIfUnchangedLater(nodeId, key, cas, failed);
+            return;
+        }
         OperationFuture<Boolean> f;
         try {
             f = client(nodeId).delete(key, cas);
@@ -389,6 +412,11 @@ final class SpymemcachedStore implements SessionStore {
     @Override
     public LockedRead addVersionedThenRead(String nodeId, String key, byte[] value, int expiry, String versionedKey,
             String companionKey) throws StoreException {
+        if (authenticated) {
+            // Operations sent while a connection authenticates are retried after newer ones: the
+            // read could pass the add. One after the other, then.
+            return SessionStore.super.addVersionedThenRead(nodeId, key, value, expiry, versionedKey, companionKey);
+        }
         MemcachedClient client = client(nodeId);
         OperationFuture<Boolean> add;
         Future<CASValue<byte[]>> first;

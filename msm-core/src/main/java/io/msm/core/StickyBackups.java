@@ -94,7 +94,7 @@ final class StickyBackups {
             state.blocks = blocks;
         }
         byte[] payload = codec.encode(snapshot.content(), blocks);
-        if (kept != null) {
+        if (kept != null && state.blocks == blocks) { // not if pushed out while this encode ran
             kept.used(state, payload.length);
         }
         long fingerprint = SessionCodec.fingerprint(payload, snapshot);

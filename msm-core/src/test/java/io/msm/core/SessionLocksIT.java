@@ -126,4 +126,23 @@ class SessionLocksIT {
         Await.until("the failed release to wait for its node", Duration.ofSeconds(10), () -> health.repairsWaiting() == 1);
         assertFalse(health.isUp("n1"), "a node with a repair waiting serves nothing before it is done");
     }
+
+    @Test
+    void overTheTextProtocolALockIsReleasedToo_andItsNodeStaysUp() throws Exception {
+        Settings text = Settings.parse(Map.of("memcachedNodes", server.node("n1"), "memcachedProtocol", "text",
+                "sticky", "false"));
+        try (SessionStore textStore = new SpymemcachedStore(text.nodes(), text, Ticker.SYSTEM)) {
+            textStore.awaitConnections(5000);
+            NodeHealth textHealth = new NodeHealth(text.nodes(), textStore::isConnected, Clock.systemUTC(), 2000);
+            SessionLocks textLocks = new SessionLocks(textStore, textHealth, new Statistics(), 5, 100, Ticker.SYSTEM);
+            SessionLocks.Lock lock = textLocks.acquire(KEY, List.of("n1"), "…ABC-n1", DATA, VALIDITY);
+            assertTrue(lock.held);
+
+            textLocks.release(lock); // no token from the text protocol's add: awaited, by gets and cas
+
+            assertNull(server.get(KEY), "deleted, not left to expire");
+            assertTrue(textHealth.isUp("n1"), "the release neither failed nor marked the node down");
+            assertEquals(0, textHealth.repairsWaiting());
+        }
+    }
 }
