@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -48,32 +49,10 @@ class SpymemcachedLogTest {
 
     @Test
     void aDebugLineWithAnExceptionCarriesItsStackAsMaskedText() {
-        Logger jul = Logger.getLogger("io.msm.test.spy");
-        List<LogRecord> records = new ArrayList<>();
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
+        List<LogRecord> records = logged("io.msm.test.spy", Level.FINE, log -> log.log(
+                io.msm.shaded.net.spy.memcached.compat.log.Level.DEBUG, "op failed",
+                new IllegalStateException("timed out on " + KEY, new RuntimeException("key=" + KEY))));
 
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Level before = jul.getLevel();
-        jul.setLevel(Level.FINE);
-        jul.addHandler(handler);
-        try {
-            new SpymemcachedLog("io.msm.test.spy").log(io.msm.shaded.net.spy.memcached.compat.log.Level.DEBUG, "op failed",
-                    new IllegalStateException("timed out on " + KEY, new RuntimeException("key=" + KEY)));
-        } finally {
-            jul.removeHandler(handler);
-            jul.setLevel(before);
-        }
         assertEquals(1, records.size());
         LogRecord r = records.get(0);
         assertEquals(null, r.getThrown(), "no exception object, whose message holds the key, reaches the log");
@@ -83,7 +62,22 @@ class SpymemcachedLogTest {
 
     @Test
     void withDebugOffOnlyTheClientsWarningsAndErrorsAreLoggedAndMasked() {
-        Logger jul = Logger.getLogger("io.msm.test.spy.quiet");
+        List<LogRecord> records = logged("io.msm.test.spy.quiet", Level.INFO, log -> {
+            log.debug("Setting interested opts to 1 for key=" + KEY);
+            log.info("Added {QA sa=/127.0.0.1:11211} to connect queue");
+            log.warn("SASL authentication failed for key=" + KEY); // msm reports these itself: DEBUG
+            log.warn("Operation timed out, key=" + KEY);
+            log.error("Problem handling memcached IO on key=" + KEY);
+        });
+
+        assertEquals(2, records.size(), "the warning and the error, nothing below");
+        assertEquals("Operation timed out, key=…", records.get(0).getMessage());
+        assertEquals("Problem handling memcached IO on key=…", records.get(1).getMessage());
+    }
+
+    /** What reaches java.util.logging, at {@code level}, while {@code lines} logs through a SpymemcachedLog. */
+    private static List<LogRecord> logged(String name, Level level, Consumer<SpymemcachedLog> lines) {
+        Logger jul = Logger.getLogger(name);
         List<LogRecord> records = new ArrayList<>();
         Handler handler = new Handler() {
             @Override
@@ -100,21 +94,14 @@ class SpymemcachedLogTest {
             }
         };
         Level before = jul.getLevel();
-        jul.setLevel(Level.INFO);
+        jul.setLevel(level);
         jul.addHandler(handler);
         try {
-            SpymemcachedLog log = new SpymemcachedLog("io.msm.test.spy.quiet");
-            log.debug("Setting interested opts to 1 for key=" + KEY);
-            log.info("Added {QA sa=/127.0.0.1:11211} to connect queue");
-            log.warn("SASL authentication failed for key=" + KEY); // msm reports these itself: DEBUG
-            log.warn("Operation timed out, key=" + KEY);
-            log.error("Problem handling memcached IO on key=" + KEY);
+            lines.accept(new SpymemcachedLog(name));
         } finally {
             jul.removeHandler(handler);
             jul.setLevel(before);
         }
-        assertEquals(2, records.size(), "the warning and the error, nothing below");
-        assertEquals("Operation timed out, key=…", records.get(0).getMessage());
-        assertEquals("Problem handling memcached IO on key=…", records.get(1).getMessage());
+        return records;
     }
 }
