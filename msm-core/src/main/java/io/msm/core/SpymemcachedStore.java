@@ -328,6 +328,10 @@ final class SpymemcachedStore implements SessionStore {
         } catch (RuntimeException e) {
             throw failure(nodeId, "gets", e);
         }
+        return pair(nodeId, first, second);
+    }
+
+    private Pair pair(String nodeId, Future<CASValue<byte[]>> first, Future<byte[]> second) throws StoreException {
         CASValue<byte[]> v = await(nodeId, "gets", first);
         byte[] companion = await(nodeId, "get", second);
         return new Pair(v == null ? null : new Versioned(v.getValue(), v.getCas()), companion);
@@ -397,12 +401,17 @@ final class SpymemcachedStore implements SessionStore {
         } catch (RuntimeException e) {
             throw failure(nodeId, "add", e);
         }
-        Boolean added = await(nodeId, "add", f);
+        return addedCas(nodeId, f);
+    }
+
+    /** @return null when the key existed already; else the new item's CAS token, or 0 when the protocol gives none */
+    private Long addedCas(String nodeId, OperationFuture<Boolean> add) throws StoreException {
+        Boolean added = await(nodeId, "add", add);
         if (added == null || !added) {
             return null;
         }
         try {
-            Long cas = f.getCas();
+            Long cas = add.getCas();
             return cas == null ? 0L : cas;
         } catch (UnsupportedOperationException e) {
             return 0L; // text protocol: no token with a store
@@ -429,24 +438,17 @@ final class SpymemcachedStore implements SessionStore {
         } catch (RuntimeException e) {
             throw failure(nodeId, "add", e);
         }
-        Boolean added = await(nodeId, "add", add);
-        if (added == null || !added) {
+        Long cas = addedCas(nodeId, add);
+        if (cas == null) {
             return new LockedRead(null, null); // the read is of another holder's session: not used
-        }
-        Long cas;
-        try {
-            cas = add.getCas();
-        } catch (UnsupportedOperationException e) {
-            cas = null; // text protocol: no token with a store
         }
         Pair read;
         try {
-            CASValue<byte[]> v = await(nodeId, "gets", first);
-            read = new Pair(v == null ? null : new Versioned(v.getValue(), v.getCas()), await(nodeId, "get", second));
+            read = pair(nodeId, first, second);
         } catch (StoreException e) {
             read = null; // the caller's own read meets the failure and reports it
         }
-        return new LockedRead(cas == null ? 0L : cas, read);
+        return new LockedRead(cas, read);
     }
 
     @Override

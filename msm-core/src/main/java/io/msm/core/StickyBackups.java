@@ -66,10 +66,6 @@ final class StickyBackups {
         this.kept = async ? null : new KeptBlocks();
     }
 
-    /** @return sessions keeping their attributes' bytes for the next encode */
-    int keptBlocks() {
-        return kept == null ? 0 : kept.size();
-    }
 
     private long now() {
         return expiry.now();
