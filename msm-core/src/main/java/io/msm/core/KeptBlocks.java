@@ -5,11 +5,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Sticky mode with {@code sessionBackupAsync="false"}: which sessions keep their attributes' bytes
- * ({@link SessionState#blocks}) between requests. Keeping them spares the encode of what did not
- * change, but costs about the session's serialized size again in heap; so only the sessions used
- * most recently keep them, bounded by count and weight like {@link NearCopies}. A session pushed
- * out encodes in full at its next request, then keeps its bytes again.
+ * Sticky mode: which sessions keep their attributes' bytes ({@link SessionState#blocks}) between
+ * requests. Keeping them spares the encode of what did not change, but costs about the session's
+ * serialized size again in heap; so only the sessions used most recently keep them, bounded by
+ * count and weight like {@link NearCopies}, and (async mode) only while they are busy. A session
+ * that loses them encodes in full at its next backup.
  */
 final class KeptBlocks {
     static final int MAX_SESSIONS = 10_000;
@@ -17,36 +17,58 @@ final class KeptBlocks {
     static final int WEIGHT_PER_PAYLOAD_BYTE = 2;
 
     /** Access-ordered: the eldest is the session used least recently. */
-    private final Map<SessionState, Integer> kept = new LinkedHashMap<>(256, 0.75f, true);
+    private final Map<SessionState, Use> kept = new LinkedHashMap<>(256, 0.75f, true);
     private final int maxSessions;
     private final long maxWeight;
+    private final long maxIdleMillis;
     private long weight;
 
-    /** At most 10,000 sessions, and a sixteenth of the heap (at most 128 MB) by their estimated weight. */
-    KeptBlocks() {
-        this(MAX_SESSIONS, Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 16));
+    private static final class Use {
+        final int weight;
+        final long atMillis;
+
+        Use(int weight, long atMillis) {
+            this.weight = weight;
+            this.atMillis = atMillis;
+        }
     }
 
-    KeptBlocks(int maxSessions, long maxWeight) {
+    /**
+     * At most 10,000 sessions, and a sixteenth of the heap (at most 128 MB) by their estimated weight.
+     *
+     * @param maxIdleMillis a session not encoded for this long gives its bytes up at the next use of
+     *     any other; {@link Long#MAX_VALUE}: only the bounds take them
+     */
+    KeptBlocks(long maxIdleMillis) {
+        this(MAX_SESSIONS, Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 16), maxIdleMillis);
+    }
+
+    KeptBlocks(int maxSessions, long maxWeight, long maxIdleMillis) {
         this.maxSessions = maxSessions;
         this.maxWeight = maxWeight;
+        this.maxIdleMillis = maxIdleMillis;
     }
 
     /**
      * The session was just encoded with its kept bytes, {@code payloadBytes} long in all. Sessions
-     * used least recently drop theirs until the bound holds, this one last.
+     * used least recently drop theirs until the bounds hold, this one last; so do those idle for
+     * longer than the limit.
      */
-    synchronized void used(SessionState state, int payloadBytes) {
+    synchronized void used(SessionState state, int payloadBytes, long nowMillis) {
         if (state.removed) {
             return; // ended while this encode ran: forget() ran or runs after, and must not be undone
         }
         int w = (int) Math.min(Integer.MAX_VALUE, (long) payloadBytes * WEIGHT_PER_PAYLOAD_BYTE);
-        Integer old = kept.put(state, w);
-        weight += w - (old == null ? 0 : old);
-        Iterator<Map.Entry<SessionState, Integer>> eldest = kept.entrySet().iterator();
-        while ((kept.size() > maxSessions || weight > maxWeight) && eldest.hasNext()) {
-            Map.Entry<SessionState, Integer> e = eldest.next();
-            weight -= e.getValue();
+        Use old = kept.put(state, new Use(w, nowMillis));
+        weight += w - (old == null ? 0 : old.weight);
+        Iterator<Map.Entry<SessionState, Use>> eldest = kept.entrySet().iterator();
+        while (eldest.hasNext()) {
+            Map.Entry<SessionState, Use> e = eldest.next();
+            boolean idle = nowMillis - e.getValue().atMillis > maxIdleMillis;
+            if (!idle && kept.size() <= maxSessions && weight <= maxWeight) {
+                break;
+            }
+            weight -= e.getValue().weight;
             e.getKey().blocks = null; // its encoder read the field once: one in progress finishes as it is
             eldest.remove();
         }
@@ -54,9 +76,9 @@ final class KeptBlocks {
 
     /** The session ended: its bytes go with it. */
     synchronized void forget(SessionState state) {
-        Integer w = kept.remove(state);
-        if (w != null) {
-            weight -= w;
+        Use use = kept.remove(state);
+        if (use != null) {
+            weight -= use.weight;
         }
         state.blocks = null;
     }

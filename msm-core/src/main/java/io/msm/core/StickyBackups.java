@@ -45,8 +45,18 @@ final class StickyBackups {
     private final OncePerMinute logLimit;
     /** Null without {@code compatibility}. */
     private final Msm2Copies msm2;
-    /** Sync mode: the sessions that keep their attributes' bytes; null in async mode, which keeps none. */
+    /**
+     * The sessions that keep their attributes' bytes: in sync mode the most recently used ones, in
+     * async mode the busy ones (compared again within {@link #BUSY_MILLIS}) while they stay busy.
+     */
     private final KeptBlocks kept;
+    /**
+     * Async mode: a session compared again this soon after its last comparison is being changed
+     * request after request (the change window is 100 ms): its next encodes reuse what did not change.
+     */
+    static final long BUSY_MILLIS = 2 * DeferredComparisons.CHANGE_WINDOW_MILLIS;
+    /** Async mode: a session not compared for this long gives its bytes up again. */
+    static final long IDLE_MILLIS = 10_000;
 
     StickyBackups(SessionStore store, NodeHealth health, BackupService backups, SessionCodec codec, Expiry expiry,
             Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings, Msm2Copies msm2) {
@@ -63,7 +73,8 @@ final class StickyBackups {
         this.timeoutMillis = settings.backupTimeoutMillis();
         this.oversized = new OversizedSessions(codec, statistics);
         this.logLimit = new OncePerMinute(clock);
-        this.kept = async ? null : new KeptBlocks();
+        // Sync mode encodes at every request's end: it keeps bytes for as many sessions as the bounds allow.
+        this.kept = new KeptBlocks(async ? IDLE_MILLIS : Long.MAX_VALUE);
     }
 
 
@@ -80,18 +91,19 @@ final class StickyBackups {
         SessionId id = snapshot.id();
         // Before encoding: a request ending meanwhile sees this comparison and does not start another.
         long now = expiry.now();
+        long lastCompared = state.lastComparedMillis;
         state.lastComparedMillis = now;
         state.changePending = false;
         EncodedBlocks blocks = state.blocks; // read once: KeptBlocks may drop it meanwhile
-        if (!async && blocks == null) {
-            // Sync mode encodes at every request's end: reusing what did not change is worth the
-            // memory, for the sessions used most recently (KeptBlocks bounds it).
+        if (blocks == null && (!async || now - lastCompared < BUSY_MILLIS)) {
+            // Reusing what did not change is worth the memory where encodes come often: every
+            // request's end in sync mode, a session changed back to back in async mode.
             blocks = new EncodedBlocks();
             state.blocks = blocks;
         }
         byte[] payload = codec.encode(snapshot.content(), blocks);
-        if (kept != null && state.blocks == blocks) { // not if pushed out while this encode ran
-            kept.used(state, payload.length);
+        if (blocks != null && state.blocks == blocks) { // not if pushed out while this encode ran
+            kept.used(state, payload.length, now);
         }
         long fingerprint = SessionCodec.fingerprint(payload, snapshot);
         int maxInactive = snapshot.maxInactiveInterval();
@@ -145,9 +157,7 @@ final class StickyBackups {
     /** Deletes an ended session's copies, after any backup still queued for it. */
     void remove(SessionId id, SessionState state) {
         state.removed = true; // a store of it still queued, or still being encoded, is dropped
-        if (kept != null) {
-            kept.forget(state);
-        }
+        kept.forget(state);
         submitRemoval(id, state);
     }
 

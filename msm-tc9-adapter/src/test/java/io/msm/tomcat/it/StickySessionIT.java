@@ -138,6 +138,37 @@ class StickySessionIT extends ClusterTest {
                 "30 changes in " + burstMillis + " ms were written " + writes + " times");
     }
 
+    /**
+     * Asynchronous backups of a session changed request after request reuse the bytes of the
+     * attributes that did not change, as synchronous ones do; a value changed in place meanwhile,
+     * without being read through the session API, still reaches memcached.
+     */
+    @Test
+    void aBusySessionReusesItsUnchangedAttributesBytes_yetAValueChangedInPlaceIsStored() throws Exception {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String id = user.get(tomcat1.url("/app/s/append?item=a")).get("id");
+        awaitStored(id);
+        long reused = count(tomcat1, Counter.ATTRIBUTES_REUSED);
+        for (int i = 0; i < 20; i++) { // about 400 ms: several comparisons, 100 ms apart
+            assertEquals(200, user.get(tomcat1.url("/app/s/set?name=burst" + i)).status());
+            if (i == 15) {
+                assertEquals(200, user.get(tomcat1.url("/app/s/kept?item=b")).status());
+            }
+            Thread.sleep(20);
+        }
+        Await.until("the burst's last state in memcached", WAIT, () -> {
+            byte[] stored = serverOf(id).get(key(id));
+            return stored != null && new String(stored, StandardCharsets.ISO_8859_1).contains("burst19");
+        });
+        assertTrue(count(tomcat1, Counter.ATTRIBUTES_REUSED) > reused,
+                "the list's bytes were reused while only the name changed");
+        TomcatNode tomcat2 = tomcat("tomcat2", manager());
+        Browser.Page other = user.get(tomcat2.url("/app/s/get"));
+        assertEquals("[a, b]", other.get("attr.items"), "memcached holds the change made without getAttribute");
+        assertEquals("burst19", other.get("attr.name"));
+    }
+
     private static long decisions(TomcatNode tomcat) {
         return count(tomcat, Counter.BACKUPS_STORED) + count(tomcat, Counter.BACKUPS_TOUCHED)
                 + count(tomcat, Counter.BACKUPS_SKIPPED_UNCHANGED);
