@@ -167,6 +167,11 @@ public final class SessionEngine implements AutoCloseable {
         return ids.check(id);
     }
 
+    /** @return true when {@code requestUriIgnorePattern} is set: only then is a request's URI looked at */
+    public boolean ignoresSomeUris() {
+        return settings.requestUriIgnorePattern() != null;
+    }
+
     /** @return true for a request whose URI matches {@code requestUriIgnorePattern} */
     public boolean isIgnored(String requestUri) {
         boolean ignored = settings.requestUriIgnorePattern() != null

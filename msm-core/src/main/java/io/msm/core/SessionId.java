@@ -36,13 +36,10 @@ public final class SessionId {
         }
     }
 
-    private SessionId(String random, String nodeId, String jvmRoute, String text) {
-        this(random, nodeId, jvmRoute, text, true);
-    }
-
-    private SessionId(String random, String nodeId, String jvmRoute, String text, boolean nodeShown) {
+    /** @param randomEnd the random part's length: every form begins with it */
+    private SessionId(int randomEnd, String nodeId, String jvmRoute, String text, boolean nodeShown) {
         this.nodeShown = nodeShown;
-        this.randomEnd = random.length(); // every form begins with the random part
+        this.randomEnd = randomEnd;
         this.nodeId = shared(nodeId);
         this.jvmRoute = shared(jvmRoute);
         this.text = text;
@@ -65,7 +62,8 @@ public final class SessionId {
 
     public static SessionId of(String random, String nodeId, String jvmRoute) {
         String route = jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute;
-        return new SessionId(random, nodeId, route, random + "-" + nodeId + (route == null ? "" : "." + route));
+        return new SessionId(random.length(), nodeId, route,
+                random + "-" + nodeId + (route == null ? "" : "." + route), true);
     }
 
     /**
@@ -74,7 +72,7 @@ public final class SessionId {
      */
     public static SessionId withoutNode(String random, String nodeId, String jvmRoute) {
         String route = jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute;
-        return new SessionId(random, nodeId, route, random + (route == null ? "" : "." + route), false);
+        return new SessionId(random.length(), nodeId, route, random + (route == null ? "" : "." + route), false);
     }
 
     /**
@@ -86,20 +84,21 @@ public final class SessionId {
         if (id == null) {
             return null;
         }
+        // Indexes into the id rather than substrings: every request's id is parsed.
         int dot = id.indexOf('.');
-        String head = dot < 0 ? id : id.substring(0, dot);
+        int headEnd = dot < 0 ? id.length() : dot;
         String route = dot < 0 ? null : id.substring(dot + 1);
         if (route != null && route.isEmpty()) {
             return null;
         }
-        int dash = head.lastIndexOf('-');
-        if (dash < 0 && implicitNode != null && !head.isEmpty()) {
-            return new SessionId(head, implicitNode, route, id, false);
+        int dash = id.lastIndexOf('-', headEnd - 1);
+        if (dash < 0 && implicitNode != null && headEnd > 0) {
+            return new SessionId(headEnd, implicitNode, route, id, false);
         }
-        if (dash <= 0 || dash == head.length() - 1) {
+        if (dash <= 0 || dash == headEnd - 1) {
             return null;
         }
-        return new SessionId(head.substring(0, dash), head.substring(dash + 1), route, id);
+        return new SessionId(dash, id.substring(dash + 1, headEnd), route, id, true);
     }
 
     /** @return null when the id is not in msm's form (a session of another manager, or garbage) */
@@ -119,6 +118,11 @@ public final class SessionId {
 
     public String random() {
         return text.substring(0, randomEnd);
+    }
+
+    /** @return the length of {@link #random}, which begins the id's text, without making it */
+    int randomLength() {
+        return randomEnd;
     }
 
     public String nodeId() {

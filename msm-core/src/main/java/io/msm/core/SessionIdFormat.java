@@ -63,8 +63,8 @@ final class SessionIdFormat {
         if (id == null) {
             return refused("not in msm's form <random>-<node>[.<route>]", masked(text));
         }
-        String random = id.random();
-        if (random.length() < minRandom || random.length() > maxRandom || !isHex(random)) {
+        int random = id.randomLength(); // checked in place: every request's id passes here
+        if (random < minRandom || random > maxRandom || !isHex(text, random)) {
             return refused("a random part that is not " + minRandom + " to " + maxRandom + " hexadecimal digits",
                     id.masked());
         }
@@ -93,8 +93,9 @@ final class SessionIdFormat {
         return text.length() + " characters, ending …" + end;
     }
 
-    private static boolean isHex(String s) {
-        for (int i = 0; i < s.length(); i++) {
+    /** @return true when the first {@code length} characters of {@code s} are hexadecimal digits */
+    private static boolean isHex(String s, int length) {
+        for (int i = 0; i < length; i++) {
             char c = s.charAt(i);
             if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'F' || c >= 'a' && c <= 'f')) {
                 return false;

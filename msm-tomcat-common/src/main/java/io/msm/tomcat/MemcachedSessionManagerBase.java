@@ -15,6 +15,7 @@ import org.apache.catalina.LifecycleState;
 import org.apache.catalina.Pipeline;
 import org.apache.catalina.Session;
 import org.apache.catalina.Valve;
+import org.apache.catalina.connector.Request;
 import org.apache.catalina.session.ManagerBase;
 import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
@@ -571,9 +572,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     }
 
     @Override
-    public boolean isIgnored(String requestUri) {
+    public boolean isIgnored(Request request) {
         SessionEngine e = engine;
-        return e != null && e.isIgnored(requestUri);
+        // Without a pattern the URI is not asked for: making its String costs a request that needs none.
+        return e != null && e.ignoresSomeUris() && e.isIgnored(request.getRequestURI());
     }
 
     @Override

@@ -1,12 +1,14 @@
 package io.msm.tomcat;
 
+import org.apache.catalina.connector.Request;
+
 /** What the valves need of the manager: the mode's strategy, and which requests leave sessions alone. */
 interface RequestGate {
     /** @return the strategy of the mode, or null while msm is stopped or disabled */
     RequestStrategy requests();
 
     /** @return true for a request whose URI matches {@code requestUriIgnorePattern} */
-    boolean isIgnored(String requestUri);
+    boolean isIgnored(Request request);
 
     /** While set, session lookups on this thread see memory only. */
     void ignoreSessionsOnThisThread(boolean ignore);

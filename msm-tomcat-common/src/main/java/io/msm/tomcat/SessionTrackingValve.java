@@ -28,7 +28,7 @@ final class SessionTrackingValve extends ValveBase {
             getNext().invoke(request, response); // msm is disabled, or stopped
             return;
         }
-        if (manager.isIgnored(request.getRequestURI())) {
+        if (manager.isIgnored(request)) {
             manager.ignoreSessionsOnThisThread(true);
             try {
                 getNext().invoke(request, response);
