@@ -13,7 +13,9 @@ import io.msm.testkit.MemcachedServer;
  * Heap retained by Tomcat per 10,000 sessions holding {@link Payload}, each manager against
  * {@code StandardManager}: used heap after full collections, before and after creating the
  * sessions through HTTP requests, as users would. The payload objects alone are measured too, so
- * that what a manager adds per session shows beside what the webapp itself keeps.
+ * that what a manager adds per session shows beside what the webapp itself keeps. Measured twice:
+ * after each session's first request, and again after a second one, as sessions in use have had;
+ * msm keeps the serialized bytes of sessions in use only.
  */
 final class MemoryBenchmark {
     private static final List<String> MANAGERS = List.of("msm-sticky-async", "msm-sticky-sync", "msm-nonsticky-none",
@@ -41,10 +43,13 @@ final class MemoryBenchmark {
                 List<long[]> measured = new ArrayList<>();
                 for (Config c : configs) {
                     long before = usedAfterGc();
-                    LoadBenchmark.Sessions.create(tomcat.port(), c.path(), n);
+                    List<String> ids = LoadBenchmark.Sessions.create(tomcat.port(), c.path(), n);
                     Thread.sleep(Math.min(BACKUP_DRAIN_MILLIS, 2000 + n / 5)); // asynchronous backups drain
                     long after = usedAfterGc();
-                    measured.add(new long[] {after - before, tomcat.sessionsInMemory(c)});
+                    readEach(tomcat.port(), c.path(), ids);
+                    Thread.sleep(Math.min(BACKUP_DRAIN_MILLIS, 2000 + n / 5));
+                    long afterSecond = usedAfterGc();
+                    measured.add(new long[] {after - before, tomcat.sessionsInMemory(c), afterSecond - before});
                 }
                 System.out.println(Machine.describe());
                 System.out.println();
@@ -58,16 +63,31 @@ final class MemoryBenchmark {
         double base = measured.get(0)[0];
         System.out.printf("### Heap retained per 10,000 sessions (%d created per manager; used heap after full GC)%n%n",
                 n);
-        System.out.println("| manager | sessions in memory | MiB per 10,000 sessions | bytes per session | × StandardManager |");
-        System.out.println("|---|---:|---:|---:|---:|");
-        System.out.printf("| (the payload objects alone) | — | %.1f | %d | %.2f |%n", mib(payloadOnly, n),
+        double baseSecond = measured.get(0)[2];
+        System.out.println("| manager | sessions in memory | MiB per 10,000 sessions | bytes per session | × StandardManager"
+                + " | after a second request: bytes per session | × |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+        System.out.printf("| (the payload objects alone) | — | %.1f | %d | %.2f | | |%n", mib(payloadOnly, n),
                 payloadOnly / n, payloadOnly / base);
         for (int i = 0; i < configs.size(); i++) {
             long delta = measured.get(i)[0];
-            System.out.printf("| %s | %d | %.1f | %d | %.2f |%n", configs.get(i).label, measured.get(i)[1],
-                    mib(delta, n), delta / n, delta / base);
+            long second = measured.get(i)[2];
+            System.out.printf("| %s | %d | %.1f | %d | %.2f | %d | %.2f |%n", configs.get(i).label,
+                    measured.get(i)[1], mib(delta, n), delta / n, delta / base, second / n, second / baseSecond);
         }
         System.out.println();
+    }
+
+    /** One more request to every session: its /read, as a user's next page. */
+    private static void readEach(int port, String contextPath, List<String> ids) throws IOException {
+        try (HttpConnection c = new HttpConnection(port)) {
+            for (String id : ids) {
+                HttpConnection.Response r = c.get(contextPath + "/s/read", id);
+                if (r.status != 200) {
+                    throw new IOException(contextPath + ": reading a session answered HTTP " + r.status);
+                }
+            }
+        }
     }
 
     private static double mib(long bytes, int n) {

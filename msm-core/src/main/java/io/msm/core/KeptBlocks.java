@@ -8,8 +8,8 @@ import java.util.Map;
  * Sticky mode: which sessions keep their attributes' bytes ({@link SessionState#blocks}) between
  * requests. Keeping them spares the encode of what did not change, but costs about the session's
  * serialized size again in heap; so only the sessions used most recently keep them, bounded by
- * count and weight like {@link NearCopies}, and (async mode) only while they are busy. A session
- * that loses them encodes in full at its next backup.
+ * count and weight like {@link NearCopies}, and only while they are busy. A session that loses
+ * them encodes in full at its next backup.
  */
 final class KeptBlocks {
     static final int MAX_SESSIONS = 10_000;

@@ -46,17 +46,20 @@ final class StickyBackups {
     /** Null without {@code compatibility}. */
     private final Msm2Copies msm2;
     /**
-     * The sessions that keep their attributes' bytes: in sync mode the most recently used ones, in
-     * async mode the busy ones (compared again within {@link #BUSY_MILLIS}) while they stay busy.
+     * The sessions that keep their attributes' bytes: the busy ones, compared again within
+     * {@link #busyMillis} of their last comparison, until they go {@link #busyMillis} (sync) or
+     * {@link #ASYNC_IDLE_MILLIS} (async) without one; within {@link KeptBlocks}' bounds.
      */
     private final KeptBlocks kept;
     /**
-     * Async mode: a session compared again this soon after its last comparison is being changed
-     * request after request (the change window is 100 ms): its next encodes reuse what did not change.
+     * Async mode compares a session changed request after request once per 100 ms window: one
+     * compared again this soon is such a session. Sync mode compares at every request's end: a
+     * session with a request this soon after the last is in use.
      */
-    static final long BUSY_MILLIS = 2 * DeferredComparisons.CHANGE_WINDOW_MILLIS;
-    /** Async mode: a session not compared for this long gives its bytes up again. */
-    static final long IDLE_MILLIS = 10_000;
+    static final long ASYNC_BUSY_MILLIS = 2 * DeferredComparisons.CHANGE_WINDOW_MILLIS;
+    static final long ASYNC_IDLE_MILLIS = 10_000;
+    static final long SYNC_BUSY_MILLIS = 60_000;
+    private final long busyMillis;
 
     StickyBackups(SessionStore store, NodeHealth health, BackupService backups, SessionCodec codec, Expiry expiry,
             Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings, Msm2Copies msm2) {
@@ -73,8 +76,9 @@ final class StickyBackups {
         this.timeoutMillis = settings.backupTimeoutMillis();
         this.oversized = new OversizedSessions(codec, statistics);
         this.logLimit = new OncePerMinute(clock);
-        // Sync mode encodes at every request's end: it keeps bytes for as many sessions as the bounds allow.
-        this.kept = new KeptBlocks(async ? IDLE_MILLIS : Long.MAX_VALUE);
+        this.busyMillis = async ? ASYNC_BUSY_MILLIS : SYNC_BUSY_MILLIS;
+        // Sessions used once, or now and then, keep nothing: their heap is what it is without msm's bytes.
+        this.kept = new KeptBlocks(async ? ASYNC_IDLE_MILLIS : SYNC_BUSY_MILLIS);
     }
 
 
@@ -95,9 +99,9 @@ final class StickyBackups {
         state.lastComparedMillis = now;
         state.changePending = false;
         EncodedBlocks blocks = state.blocks; // read once: KeptBlocks may drop it meanwhile
-        if (blocks == null && (!async || now - lastCompared < BUSY_MILLIS)) {
-            // Reusing what did not change is worth the memory where encodes come often: every
-            // request's end in sync mode, a session changed back to back in async mode.
+        if (blocks == null && now - lastCompared < busyMillis) {
+            // Reusing what did not change is worth the memory where encodes come often: a session in
+            // use in sync mode (an encode at every request's end), one changed back to back in async mode.
             blocks = new EncodedBlocks();
             state.blocks = blocks;
         }
