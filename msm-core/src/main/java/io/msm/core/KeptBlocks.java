@@ -54,13 +54,28 @@ final class KeptBlocks {
      * used least recently drop theirs until the bounds hold, this one last; so do those idle for
      * longer than the limit.
      */
-    synchronized void used(SessionState state, int payloadBytes, long nowMillis) {
-        if (state.removed) {
-            return; // ended while this encode ran: forget() ran or runs after, and must not be undone
+    synchronized void used(SessionState state, EncodedBlocks blocks, int payloadBytes, long nowMillis) {
+        if (state.removed || state.blocks != blocks) {
+            // Ended while this encode ran (forget() ran or runs after, and must not be undone), or
+            // pushed out meanwhile: registering it would count bytes nobody keeps.
+            return;
+        }
+        if (blocks.kept() == null) {
+            forget(state); // nothing kept (a session too large to keep a second copy of): no weight to count
+            return;
         }
         int w = (int) Math.min(Integer.MAX_VALUE, (long) payloadBytes * WEIGHT_PER_PAYLOAD_BYTE);
         Use old = kept.put(state, new Use(w, nowMillis));
         weight += w - (old == null ? 0 : old.weight);
+        dropEldest(nowMillis);
+    }
+
+    /** Drops the bytes of sessions idle past the limit, also while no session is busy to do it. */
+    synchronized void dropIdle(long nowMillis) {
+        dropEldest(nowMillis);
+    }
+
+    private void dropEldest(long nowMillis) {
         Iterator<Map.Entry<SessionState, Use>> eldest = kept.entrySet().iterator();
         while (eldest.hasNext()) {
             Map.Entry<SessionState, Use> e = eldest.next();

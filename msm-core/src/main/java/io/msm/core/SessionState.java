@@ -54,8 +54,8 @@ public final class SessionState {
     volatile NearCopies.Copy nearCopy;
     /**
      * The bytes of the session's last encode or load, for an encode to reuse what did not change;
-     * null where none are kept (sticky async mode, which encodes once per window, keeps no more
-     * memory per session than it did). Used by whoever encodes the session: one thread at a time.
+     * null where none are kept (sticky mode: a session not in use, see {@link KeptBlocks}). Used by
+     * whoever encodes the session: one thread at a time.
      */
     volatile EncodedBlocks blocks;
     /** The cluster lock this Tomcat holds for the session, or null. */

@@ -86,6 +86,16 @@ final class StickyBackups {
         return expiry.now();
     }
 
+    /** @return sessions that keep their attributes' bytes */
+    int keepingBytes() {
+        return kept.size();
+    }
+
+    /** Called now and then: sessions idle past the limit give their bytes up even when no other is busy. */
+    void dropIdleBytes() {
+        kept.dropIdle(expiry.now());
+    }
+
     boolean isBeingRemoved(SessionId id) {
         return beingRemoved.containsKey(id);
     }
@@ -99,15 +109,15 @@ final class StickyBackups {
         state.lastComparedMillis = now;
         state.changePending = false;
         EncodedBlocks blocks = state.blocks; // read once: KeptBlocks may drop it meanwhile
-        if (blocks == null && now - lastCompared < busyMillis) {
+        if (blocks == null && now - lastCompared < busyMillis && !state.removed) {
             // Reusing what did not change is worth the memory where encodes come often: a session in
             // use in sync mode (an encode at every request's end), one changed back to back in async mode.
             blocks = new EncodedBlocks();
             state.blocks = blocks;
         }
         byte[] payload = codec.encode(snapshot.content(), blocks);
-        if (blocks != null && state.blocks == blocks) { // not if pushed out while this encode ran
-            kept.used(state, payload.length, now);
+        if (blocks != null) {
+            kept.used(state, blocks, payload.length, now);
         }
         long fingerprint = SessionCodec.fingerprint(payload, snapshot);
         int maxInactive = snapshot.maxInactiveInterval();

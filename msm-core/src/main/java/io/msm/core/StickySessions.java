@@ -38,9 +38,15 @@ public final class StickySessions {
         this.comparisons = comparisons;
     }
 
+    /** Sessions idle past their limit give up their attributes' bytes, also while no other session is busy. */
+    public void dropIdleBytes() {
+        backups.dropIdleBytes();
+    }
+
     void heldEntries(Map<String, Integer> held) {
         held.put("DeferredComparisons", comparisons == null ? 0 : comparisons.size());
         held.put("SessionsBeingRemoved", backups.beingRemoved());
+        held.put("SessionsKeepingBytes", backups.keepingBytes());
     }
 
     /**

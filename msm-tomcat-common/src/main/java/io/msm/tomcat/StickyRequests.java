@@ -172,7 +172,8 @@ final class StickyRequests implements RequestStrategy {
 
     /**
      * Backs up sessions that memcached lacks although their node answers: created while every node
-     * was down, or held for a node that came back empty. Forgets old aliases.
+     * was down, or held for a node that came back empty. Forgets old aliases, and the bytes of
+     * sessions no longer in use.
      */
     @Override
     public void background() {
@@ -188,6 +189,7 @@ final class StickyRequests implements RequestStrategy {
         }
         long now = System.currentTimeMillis();
         aliases.values().removeIf(a -> now - a.createdMillis > ALIAS_LIFETIME_MILLIS);
+        sessions.dropIdleBytes();
     }
 
     private static final class Alias {
