@@ -47,16 +47,17 @@ final class MemoryBenchmark {
                     LoadBenchmark.Sessions.create(tomcat.port(), c.path(), 200);
                 }
                 List<long[]> measured = new ArrayList<>();
+                long drainMillis = Math.min(BACKUP_DRAIN_MILLIS, 2000 + n / 5); // asynchronous backups drain
                 for (Config c : configs) {
                     long before = usedAfterGc();
                     // The ids wait in a file: a list of them on the heap would count as the manager's.
                     Path ids = Files.createTempFile("msm-memory", ".ids");
                     Files.write(ids, LoadBenchmark.Sessions.create(tomcat.port(), c.path(), n));
-                    Thread.sleep(Math.min(BACKUP_DRAIN_MILLIS, 2000 + n / 5)); // asynchronous backups drain
+                    Thread.sleep(drainMillis);
                     long after = usedAfterGc();
                     readEach(tomcat.port(), c.path(), ids);
                     Files.delete(ids);
-                    Thread.sleep(Math.min(BACKUP_DRAIN_MILLIS, 2000 + n / 5));
+                    Thread.sleep(drainMillis);
                     long afterSecond = usedAfterGc();
                     measured.add(new long[] {after - before, tomcat.sessionsInMemory(c), afterSecond - before,
                             keepingBytes(c.path())});

@@ -37,7 +37,7 @@ final class KeptBlocks {
      * At most 10,000 sessions, and a sixteenth of the heap (at most 128 MB) by their estimated weight.
      *
      * @param maxIdleMillis a session not encoded for this long gives its bytes up at the next use of
-     *     any other; {@link Long#MAX_VALUE}: only the bounds take them
+     *     any other, or at {@link #dropIdle}; {@link Long#MAX_VALUE}: only the bounds take them
      */
     KeptBlocks(long maxIdleMillis) {
         this(MAX_SESSIONS, Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 16), maxIdleMillis);

@@ -174,8 +174,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /** @return true for a request whose URI matches {@code requestUriIgnorePattern} */
     public boolean isIgnored(String requestUri) {
-        boolean ignored = settings.requestUriIgnorePattern() != null
-                && settings.requestUriIgnorePattern().matcher(requestUri).matches();
+        boolean ignored = ignoresSomeUris() && settings.requestUriIgnorePattern().matcher(requestUri).matches();
         if (ignored) {
             statistics.increment(Statistics.Counter.REQUESTS_IGNORED);
         }
