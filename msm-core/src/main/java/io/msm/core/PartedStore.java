@@ -76,7 +76,11 @@ final class PartedStore implements SessionStore {
             if (in.get() != VERSION) {
                 return null;
             }
-            return new Index(in.getLong(), in.getInt(), in.getInt(), in.getLong());
+            Index index = new Index(in.getLong(), in.getInt(), in.getInt(), in.getLong());
+            // Planted or damaged bytes must not size an allocation or a loop: they are no index.
+            boolean sane = index.parts >= 1 && index.parts <= MAX_PARTS && index.length >= index.parts
+                    && (long) index.length <= (long) MAX_PARTS * PART_SIZE;
+            return sane ? index : null;
         }
 
         String partKey(String key, int i) {
@@ -124,6 +128,9 @@ final class PartedStore implements SessionStore {
         Index index = Index.decode(value);
         if (index == null) {
             return value;
+        }
+        if (index.length > (long) index.parts * partSize) {
+            return null; // not what this store writes: as if the session were missing
         }
         List<String> keys = new ArrayList<>(index.parts);
         for (int i = 0; i < index.parts; i++) {
@@ -209,13 +216,55 @@ final class PartedStore implements SessionStore {
 
     @Override
     public Sent send(String nodeId, String key, byte[] value, int expiry) throws StoreException {
-        byte[] stored = value.length <= partSize ? value : writeParts(nodeId, key, value, expiry);
-        return items.send(nodeId, key, stored, expiry);
+        if (value.length <= partSize) {
+            return items.send(nodeId, key, value, expiry);
+        }
+        byte[] replaced = items.get(nodeId, key);
+        byte[] index = writeParts(nodeId, key, value, expiry);
+        Sent sent = items.send(nodeId, key, index, expiry);
+        return Index.decode(replaced) == null ? sent : new Replacing(sent, key, replaced);
     }
 
     @Override
     public void finish(Sent sent) throws StoreException {
-        items.finish(sent);
+        if (sent instanceof Replacing) {
+            Replacing r = (Replacing) sent;
+            items.finish(r.index);
+            try {
+                deleteParts(r.nodeId(), r.key, r.replaced);
+            } catch (StoreException e) {
+                // The new value is stored; parts left over expire with their own time.
+            }
+        } else {
+            items.finish(sent);
+        }
+    }
+
+    /**
+     * A large value's index on its way, and the index it replaces: once the new one is stored, the old
+     * parts belong to nothing. Each write of a large session would otherwise leave its parts behind
+     * until they expire, megabytes per write.
+     */
+    private static final class Replacing implements Sent {
+        final Sent index;
+        final String key;
+        final byte[] replaced;
+
+        Replacing(Sent index, String key, byte[] replaced) {
+            this.index = index;
+            this.key = key;
+            this.replaced = replaced;
+        }
+
+        @Override
+        public String nodeId() {
+            return index.nodeId();
+        }
+
+        @Override
+        public boolean awaitAnswer(long millis) {
+            return index.awaitAnswer(millis);
+        }
     }
 
     @Override
@@ -260,11 +309,11 @@ final class PartedStore implements SessionStore {
         if (value.length <= partSize) {
             return items.cas(nodeId, key, cas, value, expiry);
         }
+        byte[] replaced = items.get(nodeId, key);
         byte[] index = writeParts(nodeId, key, value, expiry);
         CasOutcome outcome = items.cas(nodeId, key, cas, index, expiry);
-        if (outcome != CasOutcome.STORED) {
-            deleteParts(nodeId, key, index);
-        }
+        // Stored: the value replaced is the version the token names, which the read above saw.
+        deleteParts(nodeId, key, outcome == CasOutcome.STORED ? replaced : index);
         return outcome;
     }
 

@@ -109,6 +109,41 @@ class HostileInputTest {
     }
 
     @Test
+    void aLargeSessionWrittenAgainLeavesNoPartsOfTheOldValueBehind() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            SessionId id = SessionId.of(RANDOM, "n1", "tomcat1");
+            SessionState state = new SessionState();
+            tomcat.engine.sticky().afterRequest(snapshot(id, blob(2_500_000)), state);
+            tomcat.engine.sticky().afterRequest(snapshot(id, blob(2_500_000)), state);
+            tomcat.engine.sticky().afterRequest(snapshot(id, blob(2_600_000)), state);
+
+            assertEquals(4, tomcat.store.keys("n1").size(), "the index and the parts of the last value only");
+            tomcat.engine.sticky().removed(id, state);
+            assertEquals(List.of(), tomcat.store.keys("n1"));
+        }
+    }
+
+    @Test
+    void aPlantedPartsIndexIsNoSessionAndLeavesNoLockBehind() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "all")) {
+            SessionId id = SessionId.of(RANDOM, "n1", null);
+            SessionChanges created = new SessionChanges();
+            created.attributeSet("user");
+            tomcat.engine.nonSticky().store(snapshot(id, Map.of("user", "alice")), new SessionState(), created);
+            byte[] planted = java.nio.ByteBuffer.allocate(29).put(new byte[] {0, 'm', 's', 'p', 1}).putLong(7)
+                    .putInt(Integer.MAX_VALUE).putInt(-1).putLong(0).array();
+            List<String> keys = tomcat.store.keys("n1");
+            for (String key : keys) {
+                tomcat.store.put("n1", key, planted); // the data key among them
+            }
+
+            SessionState state = new SessionState();
+            assertNull(tomcat.engine.nonSticky().open(id, state, true));
+            assertNull(state.lock, "the lock taken for the load is freed");
+        }
+    }
+
+    @Test
     void aLargeSessionWithAPartEvictedLoadsAsMissingNeverHalf() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start()) {
             SessionId id = SessionId.of(RANDOM, "n1", "tomcat1");
@@ -206,7 +241,8 @@ class HostileInputTest {
     @Test
     void aBigValueWrittenInPartsReadsBackByteForByte() throws Exception {
         FakeTime time = new FakeTime(0);
-        PartedStore store = new PartedStore(new InMemoryStore(time, "n1"), 1000);
+        InMemoryStore items = new InMemoryStore(time, "n1");
+        PartedStore store = new PartedStore(items, 1000);
         byte[] value = new byte[4321];
         ThreadLocalRandom.current().nextBytes(value);
         store.set("n1", "k", value, 0);
@@ -216,6 +252,7 @@ class HostileInputTest {
 
         byte[] other = new byte[2500];
         assertEquals(SessionStore.CasOutcome.STORED, store.cas("n1", "k", v.cas, other, 0));
+        assertEquals(4, items.keys("n1").size(), "the index and the three parts of the new value, none of the old");
         assertEquals(SessionStore.CasOutcome.CHANGED_MEANWHILE, store.cas("n1", "k", v.cas, value, 0),
                 "the loser's parts are not left behind");
         assertArrayEquals(other, store.get("n1", "k"));

@@ -208,6 +208,20 @@ class SessionEngineIT {
     }
 
     @Test
+    void aPlantedPartsIndexLoadsAsMissingNeverAsAnErrorOrAHugeAllocation() {
+        // parts, length: negative, zero, or far beyond what msm writes
+        int[][] shapes = {{1, -1}, {-1, 100}, {0, 0}, {Integer.MAX_VALUE, 100}, {2, Integer.MAX_VALUE}, {1, 5_000_000}};
+        for (int[] shape : shapes) {
+            SessionId id = newId();
+            byte[] index = java.nio.ByteBuffer.allocate(29).put(new byte[] {0, 'm', 's', 'p', 1}).putLong(7)
+                    .putInt(shape[0]).putInt(shape[1]).putLong(0).array();
+            serverOf(id).set(PREFIX + id, index, 0);
+
+            assertNull(engine.sticky().load(id, new SessionState()), java.util.Arrays.toString(shape));
+        }
+    }
+
+    @Test
     void frameWhosePayloadDoesNotDecodeLoadsAsMissing() {
         SessionId id = newId();
         byte[] frame = new SessionFrame(200, 0, 0, 1800, null, new byte[] {1, 2}).encode();
