@@ -127,8 +127,15 @@ class SafetyTest {
     @ParameterizedTest
     @MethodSource("both")
     void anArrayOrCollectionLongerThanMaxarrayDiscardsTheSession(TranscoderFactory f) {
+        java.util.HashSet<Integer> set = new java.util.HashSet<>();
+        java.util.HashMap<Integer, Integer> map = new java.util.HashMap<>();
+        for (int i = 0; i < 5000; i++) {
+            set.add(i);
+            map.put(i, i);
+        }
+        // Kryo sizes a HashSet's and a HashMap's table by the number it reads, as Java does with its arrays.
         for (Object big : new Object[] {new int[5000], new ArrayList<>(java.util.Collections.nCopies(5000, "x")),
-            new String[5000]}) {
+            new String[5000], set, map}) {
             byte[] bytes = encode(f, big);
             TranscoderException e = assertThrows(TranscoderException.class,
                     () -> Transcoding.create(f, getClass().getClassLoader(), "maxarray=1000", false).decode(bytes));

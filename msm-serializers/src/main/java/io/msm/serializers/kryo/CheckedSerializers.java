@@ -6,7 +6,10 @@ import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.PriorityQueue;
 
 import com.esotericsoftware.kryo.Kryo;
@@ -18,6 +21,7 @@ import com.esotericsoftware.kryo.serializers.DefaultArraySerializers.ObjectArray
 import com.esotericsoftware.kryo.serializers.DefaultArraySerializers.StringArraySerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.ArraysAsListSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.PriorityQueueSerializer;
+import com.esotericsoftware.kryo.serializers.MapSerializer;
 
 /**
  * Kryo's serializers for object arrays and for the collections whose serializer allocates room for
@@ -47,11 +51,21 @@ final class CheckedSerializers {
             kryo.addDefaultSerializer(ImmutableListSerializer.listOf(new Object[] {1, 2, 3, 4}).subList(0, 2)
                     .getClass(), immutable);
         }
-        // The other collections and maps of Kryo allocate nothing for the size they read.
-        kryo.addDefaultSerializer(ArrayList.class, new BaseSerializerFactory<Serializer>() {
+        // Kryo sizes these three by the number it reads (a HashSet or HashMap's table on its first
+        // insert: up to 2^30 entries for a 15-byte frame); its other collections and maps allocate
+        // nothing for it.
+        BaseSerializerFactory<Serializer> collections = new BaseSerializerFactory<Serializer>() {
             @Override
             public Serializer newSerializer(Kryo k, Class type) {
                 return new CheckedCollectionSerializer();
+            }
+        };
+        kryo.addDefaultSerializer(ArrayList.class, collections);
+        kryo.addDefaultSerializer(HashSet.class, collections);
+        kryo.addDefaultSerializer(HashMap.class, new BaseSerializerFactory<Serializer>() {
+            @Override
+            public Serializer newSerializer(Kryo k, Class type) {
+                return new CheckedMapSerializer();
             }
         });
     }
@@ -71,6 +85,14 @@ final class CheckedSerializers {
     static final class CheckedCollectionSerializer extends CollectionSerializer<Collection> {
         @Override
         protected Collection create(Kryo kryo, Input input, Class<? extends Collection> type, int size) {
+            check(input, size);
+            return super.create(kryo, input, type, size);
+        }
+    }
+
+    static final class CheckedMapSerializer extends MapSerializer<Map> {
+        @Override
+        protected Map create(Kryo kryo, Input input, Class<? extends Map> type, int size) {
             check(input, size);
             return super.create(kryo, input, type, size);
         }
