@@ -350,7 +350,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             installValve(context.getPipeline()); // when the manager was set after the context began to start
             requests = settings.sticky() ? new StickyRequests(this, engine)
                     : new NonStickyRequests(this, engine, settings.lockWaitTimeoutMillis(),
-                            LoginCheckDoneValve.install(context.getPipeline(), this));
+                            // With constraints, the authenticator needs a login cached by request.login()
+                            // before the webapp runs: its lookup loads the session.
+                            context.findConstraints().length == 0
+                                    && LoginCheckDoneValve.install(context.getPipeline(), this));
             if (settings.statisticsEnabled()) {
                 RequestStrategy mode = requests;
                 statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size(), mode::heldEntries);

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -86,6 +87,25 @@ class NonStickyRequestsIT extends ClusterTest {
         Browser.Page next = user.get(tomcats[1].url("/app/s/get"));
         assertEquals("alice", next.get("user"), "the cached login, as Tomcat's authenticator would have set it");
         assertEquals("alice", next.get("attr.name"));
+    }
+
+    @Test
+    void aLoginByRequestLoginOpensProtectedPagesOnBothTomcats_withoutALoginMethod() {
+        // Tomcat's authenticator checks the constraint before the webapp runs: it needs the login
+        // cached in the session then, so msm must not answer its lookup from memory.
+        Map<String, String> attributes = manager("sticky", "false", "lockingMode", "all");
+        TomcatNode[] tomcats = {started(new TomcatNode("tomcat1").webapp(APP, attributes, "NONE")),
+            started(new TomcatNode("tomcat2").webapp(APP, attributes, "NONE"))};
+        Browser user = new Browser();
+        assertEquals(403, user.get(tomcats[0].url("/app/secure/get")).status(), "the control: not logged in");
+        Browser.Page login = user.get(tomcats[0].url("/app/s/login?user=alice&password=secret"));
+        assertEquals("alice", login.get("user"), login.body());
+
+        for (TomcatNode tomcat : tomcats) {
+            Browser.Page page = user.get(tomcat.url("/app/secure/get"));
+            assertEquals(200, page.status(), tomcat.route() + ": " + page.body());
+            assertEquals("alice", page.get("user"));
+        }
     }
 
     @Test

@@ -43,7 +43,10 @@ public final class TomcatNode implements AutoCloseable {
         return webapp(path, managerAttributes, null);
     }
 
-    /** @param authMethod FORM or BASIC protects /secure/*, or null for none */
+    /**
+     * @param authMethod FORM or BASIC protects /secure/*; NONE protects it without a login method
+     *     (users log in by request.login()); null protects nothing
+     */
     public TomcatNode webapp(String path, Map<String, String> managerAttributes, String authMethod) {
         webapps.put(path, managerAttributes);
         auth.put(path, authMethod);
@@ -92,10 +95,6 @@ public final class TomcatNode implements AutoCloseable {
         ctx.addServletMappingDecoded("/secure/*", "session");
         ctx.addServletMappingDecoded("*.png", "session");
         if (authMethod != null) {
-            Tomcat.addServlet(ctx, "login", new LoginPageServlet());
-            ctx.addServletMappingDecoded("/login", "login");
-            ctx.addServletMappingDecoded("/login-error", "login");
-            ctx.setLoginConfig(new LoginConfig(authMethod, "msm", "/login", "/login-error"));
             SecurityConstraint constraint = new SecurityConstraint();
             constraint.addAuthRole("user");
             SecurityCollection collection = new SecurityCollection();
@@ -103,6 +102,13 @@ public final class TomcatNode implements AutoCloseable {
             constraint.addCollection(collection);
             ctx.addConstraint(constraint);
             ctx.addSecurityRole("user");
+            if (authMethod.equals("NONE")) {
+                return ctx; // no login method: Tomcat's stand-in authenticator, logins by request.login()
+            }
+            Tomcat.addServlet(ctx, "login", new LoginPageServlet());
+            ctx.addServletMappingDecoded("/login", "login");
+            ctx.addServletMappingDecoded("/login-error", "login");
+            ctx.setLoginConfig(new LoginConfig(authMethod, "msm", "/login", "/login-error"));
             // As Tomcat's ContextConfig does: the authenticator joins the pipeline at configure-start.
             ctx.addLifecycleListener(event -> {
                 if (Lifecycle.CONFIGURE_START_EVENT.equals(event.getType())) {
