@@ -142,6 +142,17 @@ final class NearCopies {
         }
     }
 
+    /**
+     * @return true when the encode that made {@code blocks} wrote or reused every attribute (and the
+     *     login) of the snapshot: a copy of objects that one left out (not serializable, over a
+     *     limit) would hand them to the next request here, while every other Tomcat goes without
+     */
+    static boolean holdsAll(EncodedBlocks blocks, SessionSnapshot snapshot) {
+        SessionContent content = snapshot.content();
+        int values = content.attributes().size() + (content.principal() == null ? 0 : 1);
+        return blocks.kept() != null && blocks.reused() + blocks.written() == values;
+    }
+
     synchronized void drop(SessionId id) {
         if (id != null) {
             remove(id);

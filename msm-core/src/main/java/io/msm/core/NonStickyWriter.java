@@ -68,7 +68,11 @@ final class NonStickyWriter {
         boolean sameId = id.equals(state.storedUnderId);
         if (sameId && fingerprint == state.storedFingerprint) {
             statistics.increment(Statistics.Counter.NON_STICKY_STORES_SKIPPED);
-            nearCopies.unchanged(id, state.nearCopy, state.storedFingerprint, snapshot, blocks);
+            if (NearCopies.holdsAll(blocks, snapshot)) {
+                nearCopies.unchanged(id, state.nearCopy, state.storedFingerprint, snapshot, blocks);
+            } else {
+                nearCopies.drop(id); // objects memcached does not hold would live on here
+            }
             state.nearCopy = null;
             accessed(snapshot, state);
             return;
@@ -122,7 +126,7 @@ final class NonStickyWriter {
                 backupCopies.await(id, backupCopy, exp);
             }
         }
-        if (stored == frame && health.isUp(primary)) {
+        if (stored == frame && health.isUp(primary) && NearCopies.holdsAll(blocks, snapshot)) {
             // Not after a merge: memcached holds other content than this request's.
             nearCopies.keep(id, frame, snapshot, fingerprint, blocks, false);
         }

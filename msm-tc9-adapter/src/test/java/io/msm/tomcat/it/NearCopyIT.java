@@ -33,6 +33,20 @@ class NearCopyIT extends ClusterTest {
     }
 
     @Test
+    void anAttributeThatCouldNotBeStoredIsGoneOnTheSameTomcatToo_asOnEveryOther() {
+        TomcatNode[] tomcats = cluster("lockingMode", "none");
+        Browser user = new Browser();
+        user.get(tomcats[0].url("/app/s/set?name=alice&blob=unserializable"));
+
+        for (int i = 0; i < 2; i++) { // after the store, and after a request that changed nothing
+            Browser.Page same = user.get(tomcats[0].url("/app/s/get"));
+            assertEquals("alice", same.get("attr.name"));
+            assertNull(same.get("attr.blob"), "what memcached does not hold is no Tomcat's");
+        }
+        assertNull(user.get(tomcats[1].url("/app/s/get")).get("attr.blob"));
+    }
+
+    @Test
     void aStoreOnAnotherTomcatIsReadNotTheKeptCopy() {
         TomcatNode[] tomcats = cluster("lockingMode", "none");
         Browser user = new Browser();
