@@ -203,10 +203,12 @@ public final class StickySessions {
      * @param nodesDown the nodes that were down before the engine closed (a closed engine sees every
      *     node down)
      * @return true when memcached may not hold the session's latest content: never stored under this
-     *     id, its node is down, or its node came back empty since it was stored
+     *     id, newer content still queued (a stop drops backups that wait too long), its node is down,
+     *     or its node came back empty since it was stored
      */
     public boolean onlyInMemory(SessionId id, SessionState state, java.util.Set<String> nodesDown) {
-        return !state.isBackedUp(id) || nodesDown.contains(id.nodeId()) || state.nodeEpoch != health.epoch(id.nodeId());
+        return !state.isBackedUp(id) || state.queuedFingerprint() != 0 || nodesDown.contains(id.nodeId())
+                || state.nodeEpoch != health.epoch(id.nodeId());
     }
 
     /**

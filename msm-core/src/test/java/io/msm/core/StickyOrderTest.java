@@ -86,6 +86,18 @@ class StickyOrderTest {
     }
 
     @Test
+    void aChangeStillQueuedIsOnlyInMemory_soAStopThatDropsItKeepsTheSessionInTheJvm() {
+        assertFalse(sticky.onlyInMemory(id, state, java.util.Set.of()), "alice is in memcached");
+        tomcat.backups.hold();
+        sticky.afterRequest(snapshot("bob"), state); // its backup waits behind a slow node
+
+        assertTrue(sticky.onlyInMemory(id, state, java.util.Set.of()), "memcached still holds alice, not bob");
+        tomcat.backups.release();
+        assertFalse(sticky.onlyInMemory(id, state, java.util.Set.of()));
+        assertEquals("bob", stored());
+    }
+
+    @Test
     void aRequestThatPutsBackWhatMemcachedHoldsIsWrittenWhileAnOlderChangeWaits() {
         tomcat.backups.hold();
         sticky.afterRequest(snapshot("bob"), state); // waits
