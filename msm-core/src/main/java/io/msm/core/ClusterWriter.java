@@ -95,6 +95,12 @@ final class ClusterWriter {
         String backup = keys.backupNode(primary);
         delete(primary, keys.data(id));
         delete(primary, keys.validity(id));
+        if (keys.dataBeforeEncryption(id) != null) {
+            // Switching encryption on: a copy left under the clear name would be loaded after this
+            // logout, when the sealed one is gone.
+            delete(primary, keys.dataBeforeEncryption(id));
+            delete(primary, keys.validityBeforeEncryption(id));
+        }
         if (backup != null) {
             delete(backup, keys.backup(id));
             delete(backup, keys.backupValidity(id));

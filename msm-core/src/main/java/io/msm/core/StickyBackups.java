@@ -237,6 +237,12 @@ final class StickyBackups {
             msm2.delete(store, health, node, id);
         }
         try {
+            String clearName = names.beforeEncryption("", id);
+            if (clearName != null) {
+                // Switching encryption on: a copy left under the clear name would be loaded after this
+                // logout, when the sealed one is gone.
+                health.deleteOrRepairLater(store, node, clearName);
+            }
             statistics.increment(health.deleteOrRepairLater(store, node, names.of(id))
                     ? Statistics.Counter.DELETES : Statistics.Counter.DELETES_DEFERRED);
         } catch (StoreException e) {

@@ -206,6 +206,41 @@ class EncryptionTest {
     }
 
     @Test
+    void aLogoutWhileSwitchingEncryptionOnIsNotUndoneByTheClearCopy_nonSticky() throws Exception {
+        EngineHarness before = tomcat();
+        store(before, ID, "alice");
+        EngineHarness migrating = tomcat("encryptionKeys", keyFile("keys", newKey("k1")),
+                "readUnencryptedSessions", "true");
+        SessionState state = new SessionState();
+        SessionSnapshot found = migrating.engine.nonSticky().open(ID, state, false);
+        migrating.engine.nonSticky().store(found, state, new SessionChanges());
+
+        migrating.engine.nonSticky().removed(ID, state, 1800);
+
+        assertNull(read(migrating, ID), "logged out for good");
+    }
+
+    @Test
+    void aLogoutWhileSwitchingEncryptionOnIsNotUndoneByTheClearCopy_sticky() throws Exception {
+        SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
+        EngineHarness before = EngineHarness.start();
+        tomcats.add(before);
+        before.engine.sticky().afterRequest(EngineHarness.snapshot(id, before.time.millis(), Map.of("user", "alice")),
+                new SessionState());
+        EngineHarness migrating = before.secondTomcat("encryptionKeys", keyFile("keys", newKey("k1")),
+                "readUnencryptedSessions", "true");
+        tomcats.add(migrating);
+        SessionState state = new SessionState();
+        SessionSnapshot found = migrating.engine.sticky().load(id, state);
+        assertEquals("alice", found.content().attributes().get("user"), "found under its clear name");
+        migrating.engine.sticky().afterRequest(found, state); // sealed under its hashed name
+
+        migrating.engine.sticky().removed(id, state);
+
+        assertNull(migrating.engine.sticky().load(id, new SessionState()), "logged out for good");
+    }
+
+    @Test
     void rotationInTwoPassesKeepsEverySessionReadableOnEveryTomcat() throws Exception {
         String k1 = newKey("k1");
         String k2 = newKey("k2");
