@@ -9,8 +9,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 
@@ -50,7 +48,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
 
     protected final SerialFilter filter;
     /** Messages already logged, so that a busy webapp does not flood the log. */
-    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+    private final ReportedOnce reported = new ReportedOnce(LOG);
 
     protected AttributeTranscoder(SerialFilter filter) {
         this.filter = filter;
@@ -85,7 +83,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
 
     /** Logs a WARN line once per key. */
     protected final void warnOnce(String key, String format, Object... args) {
-        if (reported.add(key)) {
+        if (reported.first(key)) {
             LOG.warn(format, args);
         }
     }
@@ -304,7 +302,8 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                         rejected);
             }
             warnOnce("read/" + name + "/" + e.getClass().getName(), "session attribute '{}' cannot be read back and"
-                    + " is dropped ({}); the rest of the session is kept", name, e.toString());
+                    + " is dropped ({}); the rest of the session is kept", ReportedOnce.printable(name),
+                    ReportedOnce.printable(e.toString()));
             return null;
         }
     }

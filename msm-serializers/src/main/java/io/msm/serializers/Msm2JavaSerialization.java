@@ -6,12 +6,9 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.security.Principal;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 
@@ -32,7 +29,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
 
     private final JavaSerialization java;
     private final SerialFilter filter;
-    private final Set<String> reported = Collections.newSetFromMap(new ConcurrentHashMap<>());
+    private final ReportedOnce reported = new ReportedOnce(LOG);
 
     public Msm2JavaSerialization(TranscoderContext context) {
         this.filter = SerialFilter.parse(context.serialFilter(), context.reportOnly());
@@ -52,7 +49,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
                     writable.put(a.getKey(), a.getValue());
                 } catch (IOException | RuntimeException bad) {
                     String type = a.getValue() == null ? "null" : a.getValue().getClass().getName();
-                    if (reported.add(a.getKey() + "/" + type)) {
+                    if (reported.first(a.getKey() + "/" + type)) {
                         LOG.warn("session attribute '{}' of class {} cannot be serialized and is left out of the copy"
                                 + " memcached-session-manager 2.3.2 reads ({}); reported once per attribute and class",
                                 a.getKey(), type, bad.toString());

@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
@@ -72,7 +71,7 @@ public final class SerialFilter {
             return decide(componentName(type.getName()));
         }
     };
-    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+    private final ReportedOnce reported = new ReportedOnce(LOG);
 
     private SerialFilter(List<Rule> rules, int[] limits, boolean reportOnly, boolean checking) {
         this.rules = rules;
@@ -195,9 +194,10 @@ public final class SerialFilter {
             if (!reportOnly) {
                 throw new RejectedContentException("class " + className + " is not allowed by " + ATTRIBUTE);
             }
-            if (reported.add(className)) {
+            if (reported.first(className)) {
                 LOG.warn("{}Mode=report: class {} would be rejected by {}; accepted. Add it to {} to allow it for"
-                        + " good (reported once per class)", ATTRIBUTE, className, ATTRIBUTE, ATTRIBUTE);
+                        + " good (reported once per class)", ATTRIBUTE, ReportedOnce.printable(className), ATTRIBUTE,
+                        ATTRIBUTE);
             }
         }
     }
