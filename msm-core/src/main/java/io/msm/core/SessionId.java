@@ -102,6 +102,19 @@ public final class SessionId {
     }
 
     /** @return null when the id is not in msm's form (a session of another manager, or garbage) */
+    /**
+     * @return why ids made with this container route would be refused at their next request (null
+     *     when they would not): the route is part of a sticky session's id
+     */
+    public static String routeProblem(String jvmRoute) {
+        return SessionIdFormat.routeProblem(jvmRoute);
+    }
+
+    /** @return true when the container's generator gives ids msm accepts: hexadecimal digits only */
+    public static boolean isHexRandom(String random) {
+        return random != null && !random.isEmpty() && SessionIdFormat.isHex(random, random.length());
+    }
+
     public static SessionId parse(String id) {
         return parse(id, null);
     }

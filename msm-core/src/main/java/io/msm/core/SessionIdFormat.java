@@ -72,10 +72,18 @@ final class SessionIdFormat {
             return refused("an unknown memcached node", id.masked());
         }
         String route = id.jvmRoute();
-        if (route != null && (route.length() > MAX_ROUTE || !isPlain(route))) {
-            return refused("a route that is not 1 to " + MAX_ROUTE + " letters, digits, '.', '-' or '_'", id.masked());
+        if (route != null && routeProblem(route) != null) {
+            return refused(routeProblem(route), id.masked());
         }
         return id;
+    }
+
+    /** @return null for a route msm accepts in an id, else what is wrong with it */
+    static String routeProblem(String route) {
+        if (route == null || route.isEmpty() || route.length() <= MAX_ROUTE && isPlain(route)) {
+            return null;
+        }
+        return "a route that is not 1 to " + MAX_ROUTE + " letters, digits, '.', '-' or '_'";
     }
 
     private SessionId refused(String kind, String shown) {
@@ -94,7 +102,7 @@ final class SessionIdFormat {
     }
 
     /** @return true when the first {@code length} characters of {@code s} are hexadecimal digits */
-    private static boolean isHex(String s, int length) {
+    static boolean isHex(String s, int length) {
         for (int i = 0; i < length; i++) {
             char c = s.charAt(i);
             if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'F' || c >= 'a' && c <= 'f')) {

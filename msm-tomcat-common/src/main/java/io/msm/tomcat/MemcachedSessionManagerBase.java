@@ -22,6 +22,7 @@ import org.apache.juli.logging.Log;
 
 import io.msm.core.ConfigurationException;
 import io.msm.core.SessionEngine;
+import io.msm.core.SessionId;
 import io.msm.core.Settings;
 
 /**
@@ -321,7 +322,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         ClassLoader webapp = context.getLoader() != null ? context.getLoader().getClassLoader()
                 : Thread.currentThread().getContextClassLoader();
         // What the container's generator gives: the engine accepts ids of this form only.
-        int randomLength = getSessionIdGenerator().generateSessionId(null).length();
+        String sample = getSessionIdGenerator().generateSessionId(null);
+        int route = sample.indexOf('.'); // the container's generator may append the jvmRoute still
+        sample = route < 0 ? sample : sample.substring(0, route);
+        int randomLength = sample.length();
         String host = context.getParent().getName();
         StartChecks checks = new StartChecks(webapp, host, context, randomLength);
         Settings settings;
@@ -330,6 +334,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         } catch (ConfigurationException e) {
             throw new LifecycleException("webapp " + contextName() + " not started: " + e.getMessage());
         }
+        checkIdsAreAccepted(settings, sample);
         applyAttributeFilter(settings.sessionAttributeFilter());
         checkCompatibility(settings);
         LOG.info("msm for " + contextName() + ": " + settings.describe());
@@ -367,6 +372,28 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     }
 
     /** What {@code compatibility} cannot do on this Tomcat line, or where it keeps an exposure of 2.3.2's. */
+    /**
+     * Ids this Tomcat would make but refuse at their next request lose every session: say so at start,
+     * naming what to change.
+     */
+    private void checkIdsAreAccepted(Settings settings, String sample) throws LifecycleException {
+        if (!settings.enabled()) {
+            return;
+        }
+        if (!SessionId.isHexRandom(sample)) {
+            throw new LifecycleException("webapp " + contextName() + " not started: the session id generator makes"
+                    + " ids that are not hexadecimal digits (" + SessionId.masked(sample) + "); msm accepts those"
+                    + " of Tomcat's StandardSessionIdGenerator: remove the <SessionIdGenerator> element or its"
+                    + " className");
+        }
+        String problem = settings.sticky() ? SessionId.routeProblem(getJvmRoute()) : null;
+        if (problem != null) {
+            throw new LifecycleException("webapp " + contextName() + " not started: the Engine's jvmRoute \""
+                    + getJvmRoute() + "\" is " + problem + ", and sticky sessions carry it in their ids; write"
+                    + " such a jvmRoute in <Engine jvmRoute=\"...\"> (server.xml)");
+        }
+    }
+
     private void checkCompatibility(Settings settings) throws LifecycleException {
         if (settings.compatibility() == Settings.Compatibility.NONE) {
             return;

@@ -116,6 +116,18 @@ class ConfigurationIT {
         assertEquals(404, new Browser().get(tomcat.url("/app/s/get")).status(), "no request reaches the webapp");
     }
 
+    @org.junit.jupiter.api.Test
+    void aJvmRouteThatCannotBePartOfASessionIdStopsTheWebappNamingIt() {
+        // Sticky ids carry the route; one msm refuses would lose every session at its next request.
+        tomcat = new TomcatNode("tc:1").webapp("/app", new LinkedHashMap<>(Map.of("memcachedNodes",
+                "n1:localhost:11211"))).start();
+
+        assertFalse(tomcat.isAvailable("/app"), "the webapp must not start");
+        String message = loggedFailure();
+        assertTrue(message.contains("jvmRoute \"tc:1\""), message);
+        assertTrue(message.contains("<Engine jvmRoute="), message);
+    }
+
     /** The messages of the exception chain Tomcat logged when the manager failed to start. */
     private String loggedFailure() {
         StringBuilder sb = new StringBuilder();
