@@ -56,7 +56,7 @@ public final class SessionEngine implements AutoCloseable {
             StickyBackups stickyBackups = new StickyBackups(store, health, backups, codec, expiry, statistics,
                     env.ticker, env.clock, names, settings, msm2);
             this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, names, stickyBackups,
-                    comparisons, msm2);
+                    comparisons, msm2, new OncePerMinute(env.clock));
             this.nonSticky = null;
         } else {
             this.comparisons = null;

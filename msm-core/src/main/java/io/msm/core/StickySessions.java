@@ -25,8 +25,13 @@ public final class StickySessions {
     /** Null without {@code compatibility}. */
     private final Msm2Copies msm2;
 
+    /** Per-request lines while a node is down: any client can send ids of sessions that do not exist. */
+    private final OncePerMinute logLimit;
+
     StickySessions(SessionStore store, NodeHealth health, SessionCodec codec, Statistics statistics, Ticker ticker,
-            SessionNames names, StickyBackups backups, DeferredComparisons comparisons, Msm2Copies msm2) {
+            SessionNames names, StickyBackups backups, DeferredComparisons comparisons, Msm2Copies msm2,
+            OncePerMinute logLimit) {
+        this.logLimit = logLimit;
         this.msm2 = msm2;
         this.store = store;
         this.health = health;
@@ -63,11 +68,20 @@ public final class StickySessions {
             MemcachedNode node = health.pick();
             if (!node.id().equals(current.nodeId())) {
                 target = target.withNode(node.id());
-                statistics.increment(Statistics.Counter.RELOCATIONS);
-                LOG.info("session {} moves from memcached node {} to {}", current.masked(), current.nodeId(), node);
             }
         }
         return target == current ? null : target;
+    }
+
+    /**
+     * A session of this Tomcat's memory was renamed to {@link #movedId}: counted and logged here, not
+     * when the new id is worked out, since anyone can send ids of sessions that do not exist.
+     */
+    public void moved(SessionId from, SessionId to) {
+        if (!from.nodeId().equals(to.nodeId())) {
+            statistics.increment(Statistics.Counter.RELOCATIONS);
+            LOG.info("session {} moves from memcached node {} to {}", from.masked(), from.nodeId(), to.nodeId());
+        }
     }
 
     /**
@@ -84,7 +98,11 @@ public final class StickySessions {
         String node = id.nodeId();
         if (!health.isUp(node)) {
             statistics.increment(Statistics.Counter.LOAD_FAILURES);
-            LOG.info("session {} cannot be loaded: memcached node {} is down", id.masked(), node);
+            if (logLimit.allow("down " + node)) {
+                LOG.info("session {} cannot be loaded: memcached node {} is down; LOAD_FAILURES counts each such"
+                        + " request ({} so far); this line repeats at most once a minute", id.masked(), node,
+                        statistics.get(Statistics.Counter.LOAD_FAILURES));
+            }
             return null;
         }
         long start = ticker.nanoTime();
@@ -95,7 +113,11 @@ public final class StickySessions {
         } catch (StoreException e) {
             health.failed(node, e);
             statistics.increment(Statistics.Counter.LOAD_FAILURES);
-            LOG.warn("session {} cannot be loaded: {}", id.masked(), e.getMessage());
+            if (logLimit.allow("failed " + node)) {
+                LOG.warn("session {} cannot be loaded: {}; LOAD_FAILURES counts each such request ({} so far); this"
+                        + " line repeats at most once a minute", id.masked(), e.getMessage(),
+                        statistics.get(Statistics.Counter.LOAD_FAILURES));
+            }
             return null;
         } finally {
             statistics.addLoadNanos(ticker.nanoTime() - start);

@@ -150,6 +150,7 @@ final class StickyRequests implements RequestStrategy {
         aliases.put(requestedId, new Alias(movedId, System.currentTimeMillis()));
         manager.rename(session, movedId);
         request.changeSessionId(movedId);
+        sessions.moved(current, moved);
     }
 
     /** Hands the session to the engine after a request; a failure is logged, never thrown at the user. */

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 
 import io.msm.core.SessionId;
 import io.msm.core.Statistics.Counter;
+import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
 
 /**
  * What an anonymous request with a crafted cookie, or one user with a huge session, can do to
@@ -34,6 +36,27 @@ class HostileInputIT extends ClusterTest {
         ids.add("y_" + real); // another webapp's key shifted into the id
         ids.add(random.substring(0, 8) + "-n1"); // too short
         return ids;
+    }
+
+    @org.junit.jupiter.api.Test
+    void madeUpIdsOfADownNodeMoveNothing_andCountNoRelocation() {
+        TomcatNode tomcat = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String real = user.get(tomcat.url("/app/s/set?cart=1")).get("id");
+        SessionId id = SessionId.parse(real);
+        MemcachedServer down = serverOf(real);
+        down.kill();
+        user.get(tomcat.url("/app/s/set?cart=2")); // its backup finds the node dead
+        Await.until("the node to be marked down", WAIT, () -> count(tomcat, Counter.BACKUPS_FAILED) >= 1);
+        long relocations = count(tomcat, Counter.RELOCATIONS);
+
+        for (int i = 0; i < 30; i++) {
+            String madeUp = String.format("%032X", i + 1) + "-" + id.nodeId() + ".tomcat1"; // well formed, no session
+            Browser.Page page = withSession(madeUp).get(tomcat.url("/app/s/get"));
+            assertEquals(200, page.status());
+        }
+
+        assertEquals(relocations, count(tomcat, Counter.RELOCATIONS), "no session existed to move");
     }
 
     @ParameterizedTest(name = "sticky={0}")
