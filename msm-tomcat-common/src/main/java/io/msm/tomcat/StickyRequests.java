@@ -142,13 +142,21 @@ final class StickyRequests implements RequestStrategy {
             return;
         }
         Session session = request.getSessionInternal(false);
-        if (session == null || !session.getIdInternal().equals(requestedId)) {
-            return; // lost, or renamed already by a parallel request
+        if (session == null) {
+            return; // lost
         }
         String movedId = moved.toString();
-        // Before the rename, so that a parallel request with the old cookie never loads a second copy.
-        aliases.put(requestedId, new Alias(movedId, System.currentTimeMillis()));
-        manager.rename(session, movedId);
+        // Checked and renamed as one step: two parallel requests with the old cookie would otherwise both
+        // pass the check and move the session twice (to two nodes when the pick differs), leaving the
+        // browser a cookie of a name nothing answers to.
+        synchronized (session) {
+            if (!session.getIdInternal().equals(requestedId)) {
+                return; // renamed already by a parallel request; its cookie carries the new id
+            }
+            // Before the rename, so that a parallel request with the old cookie never loads a second copy.
+            aliases.put(requestedId, new Alias(movedId, System.currentTimeMillis()));
+            manager.rename(session, movedId);
+        }
         request.changeSessionId(movedId);
         sessions.moved(current, moved);
     }
