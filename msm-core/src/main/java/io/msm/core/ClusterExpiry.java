@@ -52,6 +52,16 @@ final class ClusterExpiry {
             try {
                 byte[] validityBytes = store.get(node, onPrimary ? keys.validity(id) : keys.backupValidity(id));
                 ValidityRecord v = ValidityRecord.decode(validityBytes);
+                if (v == null && onPrimary && backup != null && health.isUp(backup)) {
+                    // Its node may have restarted empty: the backup's record says whether it lives on,
+                    // and its listeners must still hear that it expired.
+                    validityBytes = store.get(backup, keys.backupValidity(id));
+                    v = ValidityRecord.decode(validityBytes);
+                    if (v != null) {
+                        node = backup;
+                        onPrimary = false;
+                    }
+                }
                 if (v == null) {
                     expiryWatch.forget(id); // removed, or never stored: nothing to expire
                     continue;

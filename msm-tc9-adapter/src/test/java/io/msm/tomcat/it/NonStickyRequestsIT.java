@@ -400,6 +400,24 @@ class NonStickyRequestsIT extends ClusterTest {
     }
 
     @Test
+    void anIdleSessionWhoseNodeRestartedEmptyIsStillDestroyedOnce_fromItsBackupCopy() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[1].url("/app/s/timeout?s=3"));
+        MemcachedServer primary = serverOf(id);
+        MemcachedServer backup = otherServer(id);
+        Await.until("the session's keys on both nodes", WAIT,
+                () -> primary.get(validityKey(id)) != null && backup.get(backupValidityKey(id)) != null);
+
+        primary.restart(); // an upgrade or a reboot: nothing in it
+
+        Await.until("the idle session destroyed", Duration.ofSeconds(15), () -> SessionEvents.destroyed(id) >= 1);
+        Thread.sleep(2000); // both Tomcats' background runs check again
+        assertEquals(1, SessionEvents.destroyed(id), "once in the whole cluster");
+    }
+
+    @Test
     void clusterWideIdleExpiryLeavesNoKeyButTheClaim() throws Exception {
         TomcatNode[] tomcats = cluster("lockingMode", "all");
         Browser user = new Browser();
