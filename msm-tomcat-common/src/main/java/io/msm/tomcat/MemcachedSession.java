@@ -25,11 +25,6 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** Non-sticky mode: requests using this session now; the last one to leave stores and drops it. */
     private transient int users;
     private transient boolean dropped;
-    /**
-     * Non-sticky: loaded by a request that locks (or created here). False for a copy a request
-     * learned read-only loaded without the lock: no writing request may share that one.
-     */
-    private transient volatile boolean loadedForWriters = true;
     /** An updater, not an AtomicInteger: one fewer object beside every session in memory. */
     private static final AtomicIntegerFieldUpdater<MemcachedSession> IN_USE =
             AtomicIntegerFieldUpdater.newUpdater(MemcachedSession.class, "inUse");
@@ -64,14 +59,6 @@ class MemcachedSession extends StandardSession implements HeldSession {
     }
 
     /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */
-    boolean isLoadedForWriters() {
-        return loadedForWriters;
-    }
-
-    void loadedForWriters(boolean locked) {
-        loadedForWriters = locked;
-    }
-
     synchronized boolean join() {
         if (dropped) {
             return false;

@@ -171,9 +171,6 @@ final class NonStickyRequests implements RequestStrategy {
         }
         synchronized (turn) {
             Session local = manager.inMemory(id);
-            if (scope.locking) {
-                local = awaitLoadedForWriters(turn, id, local);
-            }
             if (local instanceof MemcachedSession && ((MemcachedSession) local).join()) {
                 scope.sessions.add((MemcachedSession) local);
                 restoreLogin(scope, local);
@@ -187,40 +184,11 @@ final class NonStickyRequests implements RequestStrategy {
             }
             loaded.restore(snapshot);
             loaded.changes().clear();
-            loaded.loadedForWriters(scope.locking);
             loaded.join();
             scope.sessions.add(loaded);
             restoreLogin(scope, loaded);
             return loaded;
         }
-    }
-
-    /**
-     * A locking request never shares the copy a read-only request loaded without the lock: it would
-     * write without holding the lock while another Tomcat holds it. It waits, up to
-     * {@code lockWaitTimeout}, until the readers of this Tomcat are done and the copy is dropped,
-     * then loads with the lock. Called holding the turn's monitor; {@link #end} wakes it.
-     *
-     * @return what memory holds now: null, a copy loaded for writers, or at the timeout the readers' copy
-     */
-    private Session awaitLoadedForWriters(SessionTurns.Turn turn, String id, Session local) throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
-        while (local instanceof MemcachedSession && !((MemcachedSession) local).isLoadedForWriters()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                LOG.warn("session " + SessionId.masked(id) + " still used by read-only requests of this Tomcat"
-                        + " after lockWaitTimeout; this request shares their copy and its changes are merged");
-                return local;
-            }
-            try {
-                TimeUnit.NANOSECONDS.timedWait(turn, left);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return local;
-            }
-            local = manager.inMemory(id);
-        }
-        return local;
     }
 
     /** What the skipped authenticator lookup would have done: the session's cached login becomes the request's. */
@@ -270,9 +238,6 @@ final class NonStickyRequests implements RequestStrategy {
                 turn.permit.release();
             }
             for (SessionTurns.Turn turn : scope.turns) {
-                synchronized (turn) {
-                    turn.notifyAll(); // a locking request may wait for this copy to be dropped
-                }
                 turns.leave(turn);
             }
             learn(scope, changed);

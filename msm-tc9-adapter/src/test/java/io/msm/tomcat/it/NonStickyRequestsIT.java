@@ -259,37 +259,6 @@ class NonStickyRequestsIT extends ClusterTest {
     }
 
     @Test
-    void autoMode_aWriterDoesNotShareTheCopyOfALearnedReader_itTakesTheLockThatAnotherTomcatHolds() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "auto", "lockWaitTimeout", "60000");
-        Browser user = new Browser();
-        String id = user.get(tomcats[0].url("/app/s/set?start=1")).get("id");
-        String readOnly = tomcats[0].url("/app/s/slow?ms=1500");
-        user.get(readOnly);
-        user.get(readOnly); // learned read-only: loads without the lock
-        long skipped = count(tomcats[0], Counter.LOCKS_SKIPPED);
-        long waits = count(tomcats[0], Counter.LOCK_WAITS);
-
-        Future<Browser.Page> reader = pool.submit(() -> withSession(id).get(readOnly));
-        Await.until("the reader to load the session", WAIT, () -> tomcats[0].manager(APP).findSessions().length == 1);
-        assertEquals(skipped + 1, count(tomcats[0], Counter.LOCKS_SKIPPED), "the reader took no lock");
-        String gate = gate();
-        Future<Browser.Page> holder = pool.submit(
-                () -> withSession(id).get(tomcats[1].url("/app/s/hold?gate=" + gate + "&a=1")));
-        awaitArrivals(gate, 1); // tomcat2 holds the lock
-        Future<Browser.Page> writer = pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/set?b=2")));
-
-        Await.until("the writer to meet the lock tomcat2 holds", WAIT,
-                () -> count(tomcats[0], Counter.LOCK_WAITS) == waits + 1);
-        assertFalse(writer.isDone(), "the writer ran while another Tomcat held the lock");
-        open(gate);
-        assertEquals(200, reader.get(30, TimeUnit.SECONDS).status());
-        assertEquals(200, holder.get(30, TimeUnit.SECONDS).status());
-        Browser.Page written = writer.get(30, TimeUnit.SECONDS);
-        assertEquals("1", written.get("attr.a"), "the writer loaded the session after tomcat2 stored it");
-        assertEquals("2", user.get(tomcats[1].url("/app/s/get")).get("attr.b"));
-    }
-
-    @Test
     void invalidateReleasesTheLockAtOnce_theSameBrowserGetsANewSessionWithoutWaiting() throws Exception {
         // A request that waited for a lock, the cluster's or this Tomcat's own, would outlast the
         // Browser's 20 s request timeout: the test fails instead of measuring a wait.
