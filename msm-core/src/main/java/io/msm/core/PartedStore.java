@@ -23,6 +23,8 @@ final class PartedStore implements SessionStore {
     static final int PART_SIZE = 1_000_000;
     /** The largest session stored: beyond this an item is refused and the session stays in memory. */
     static final int MAX_PARTS = 64;
+    /** How long the parts of a replaced value stay for reads under way. */
+    static final int REPLACED_PARTS_SECONDS = 10;
     /** Never the start of a frame ('m'), a validity record or marker (1), nor a lock token (text). */
     private static final byte[] MAGIC = {0, 'm', 's', 'p'};
     private static final byte VERSION = 1;
@@ -114,6 +116,24 @@ final class PartedStore implements SessionStore {
         return index.encode();
     }
 
+    /**
+     * The parts of a value just replaced go in {@value #REPLACED_PARTS_SECONDS} s, not at once: a reader
+     * that got the old index a moment ago still finds them and reads the old value whole.
+     */
+    private void expireSoon(String nodeId, String key, byte[] replacedIndex) {
+        Index index = Index.decode(replacedIndex);
+        if (index == null) {
+            return;
+        }
+        try {
+            for (int i = 0; i < index.parts; i++) {
+                items.touch(nodeId, index.partKey(key, i), REPLACED_PARTS_SECONDS);
+            }
+        } catch (StoreException e) {
+            // The new value is stored; parts left over expire with their own time.
+        }
+    }
+
     private void deleteParts(String nodeId, String key, byte[] indexValue) throws StoreException {
         Index index = Index.decode(indexValue);
         if (index != null) {
@@ -137,13 +157,20 @@ final class PartedStore implements SessionStore {
             keys.add(index.partKey(key, i));
         }
         Map<String, byte[]> found = items.getAll(nodeId, keys);
-        ByteBuffer whole = ByteBuffer.allocate(index.length);
+        long total = 0;
         for (String k : keys) {
             byte[] part = found.get(k);
-            if (part == null || part.length > whole.remaining()) {
-                return null; // evicted, or not a part of this value: as if the session were missing
+            if (part == null) {
+                return null; // evicted: as if the session were missing
             }
-            whole.put(part);
+            total += part.length;
+        }
+        if (total != index.length) {
+            return null; // not the parts of this value; and no index alone sizes an allocation
+        }
+        ByteBuffer whole = ByteBuffer.allocate(index.length);
+        for (String k : keys) {
+            whole.put(found.get(k));
         }
         byte[] bytes = whole.array();
         return whole.remaining() == 0 && crc(bytes) == index.crc ? bytes : null;
@@ -230,11 +257,7 @@ final class PartedStore implements SessionStore {
         if (sent instanceof Replacing) {
             Replacing r = (Replacing) sent;
             items.finish(r.index);
-            try {
-                deleteParts(r.nodeId(), r.key, r.replaced);
-            } catch (StoreException e) {
-                // The new value is stored; parts left over expire with their own time.
-            }
+            expireSoon(r.nodeId(), r.key, r.replaced);
         } else {
             items.finish(sent);
         }
@@ -242,8 +265,8 @@ final class PartedStore implements SessionStore {
 
     /**
      * A large value's index on its way, and the index it replaces: once the new one is stored, the old
-     * parts belong to nothing. Each write of a large session would otherwise leave its parts behind
-     * until they expire, megabytes per write.
+     * parts belong to nothing but reads already under way. Each write of a large session would
+     * otherwise leave its parts behind until they expire, megabytes per write.
      */
     private static final class Replacing implements Sent {
         final Sent index;
@@ -312,8 +335,11 @@ final class PartedStore implements SessionStore {
         byte[] replaced = items.get(nodeId, key);
         byte[] index = writeParts(nodeId, key, value, expiry);
         CasOutcome outcome = items.cas(nodeId, key, cas, index, expiry);
-        // Stored: the value replaced is the version the token names, which the read above saw.
-        deleteParts(nodeId, key, outcome == CasOutcome.STORED ? replaced : index);
+        if (outcome == CasOutcome.STORED) {
+            expireSoon(nodeId, key, replaced); // the version the token names, which the read above saw
+        } else {
+            deleteParts(nodeId, key, index); // the loser's: nobody ever read them
+        }
         return outcome;
     }
 

@@ -116,7 +116,9 @@ class HostileInputTest {
             tomcat.engine.sticky().afterRequest(snapshot(id, blob(2_500_000)), state);
             tomcat.engine.sticky().afterRequest(snapshot(id, blob(2_500_000)), state);
             tomcat.engine.sticky().afterRequest(snapshot(id, blob(2_600_000)), state);
+            assertEquals(10, tomcat.store.keys("n1").size(), "the replaced parts stay a moment, for reads under way");
 
+            tomcat.time.advance(PartedStore.REPLACED_PARTS_SECONDS * 1000L + 1);
             assertEquals(4, tomcat.store.keys("n1").size(), "the index and the parts of the last value only");
             tomcat.engine.sticky().removed(id, state);
             assertEquals(List.of(), tomcat.store.keys("n1"));
@@ -252,6 +254,9 @@ class HostileInputTest {
 
         byte[] other = new byte[2500];
         assertEquals(SessionStore.CasOutcome.STORED, store.cas("n1", "k", v.cas, other, 0));
+        assertEquals(1 + 3 + 5, items.keys("n1").size(), "the old value's five parts stay a moment, for a reader"
+                + " that got its index just before");
+        time.advance(PartedStore.REPLACED_PARTS_SECONDS * 1000L + 1);
         assertEquals(4, items.keys("n1").size(), "the index and the three parts of the new value, none of the old");
         assertEquals(SessionStore.CasOutcome.CHANGED_MEANWHILE, store.cas("n1", "k", v.cas, value, 0),
                 "the loser's parts are not left behind");

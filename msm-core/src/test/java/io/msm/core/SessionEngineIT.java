@@ -210,7 +210,8 @@ class SessionEngineIT {
     @Test
     void aPlantedPartsIndexLoadsAsMissingNeverAsAnErrorOrAHugeAllocation() {
         // parts, length: negative, zero, or far beyond what msm writes
-        int[][] shapes = {{1, -1}, {-1, 100}, {0, 0}, {Integer.MAX_VALUE, 100}, {2, Integer.MAX_VALUE}, {1, 5_000_000}};
+        int[][] shapes = {{1, -1}, {-1, 100}, {0, 0}, {Integer.MAX_VALUE, 100}, {2, Integer.MAX_VALUE}, {1, 5_000_000},
+            {64, 64_000_000}}; // the last is sane, but its parts are missing: nothing is allocated for it
         for (int[] shape : shapes) {
             SessionId id = newId();
             byte[] index = java.nio.ByteBuffer.allocate(29).put(new byte[] {0, 'm', 's', 'p', 1}).putLong(7)
