@@ -145,12 +145,16 @@ final class NearCopies {
     /**
      * @return true when the encode that made {@code blocks} wrote or reused every attribute (and the
      *     login) of the snapshot: a copy of objects that one left out (not serializable, over a
-     *     limit) would hand them to the next request here, while every other Tomcat goes without
+     *     limit) would hand them to the next request here, while every other Tomcat goes without.
+     *     The built-in transcoders report their counts; another transcoder's copy is kept as before.
      */
     static boolean holdsAll(EncodedBlocks blocks, SessionSnapshot snapshot) {
+        int counted = blocks.reused() + blocks.written();
+        if (counted == 0 && blocks.kept() == null) {
+            return true; // a transcoder that does not report what it wrote: kept as before
+        }
         SessionContent content = snapshot.content();
-        int values = content.attributes().size() + (content.principal() == null ? 0 : 1);
-        return blocks.kept() != null && blocks.reused() + blocks.written() == values;
+        return counted == content.attributes().size() + (content.principal() == null ? 0 : 1);
     }
 
     synchronized void drop(SessionId id) {
