@@ -296,8 +296,9 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         } catch (Exception | StackOverflowError e) {
             RejectedContentException rejected = RejectedContentException.in(e);
             if (rejected != null) {
-                throw new TranscoderException("session attribute '" + name + "' is rejected: "
-                        + rejected.getMessage() + (rejected.isLimit() ? "; the whole session is discarded"
+                // Names and classes come from the bytes: printed so that they cannot forge log lines.
+                throw new TranscoderException("session attribute '" + ReportedOnce.printable(name) + "' is rejected: "
+                        + ReportedOnce.printable(rejected.getMessage(), 400) + (rejected.isLimit() ? "; the whole session is discarded"
                             : "; the whole session is discarded, nothing was instantiated from the refused class"),
                         rejected);
             }

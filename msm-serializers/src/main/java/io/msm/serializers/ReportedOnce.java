@@ -42,12 +42,17 @@ final class ReportedOnce {
 
     /** A name read from memcached, fit for one log line: control characters escaped, at most 100 characters. */
     static String printable(String name) {
+        return printable(name, MAX_PRINTED);
+    }
+
+    /** @param max the characters kept, before "..." */
+    static String printable(String name, int max) {
         if (name == null) {
             return "null";
         }
         StringBuilder sb = new StringBuilder();
         int i = 0;
-        for (; i < name.length() && sb.length() < MAX_PRINTED; i++) {
+        for (; i < name.length() && sb.length() < max; i++) {
             char c = name.charAt(i);
             if (Character.isISOControl(c)) {
                 sb.append(String.format("\\u%04x", (int) c));

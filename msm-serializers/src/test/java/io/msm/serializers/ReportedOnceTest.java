@@ -26,5 +26,6 @@ class ReportedOnceTest {
         assertEquals("a\\u000aINFO forged", ReportedOnce.printable("a\nINFO forged"));
         assertEquals(103, ReportedOnce.printable("x".repeat(5000)).length());
         assertEquals("x".repeat(100), ReportedOnce.printable("x".repeat(100)));
+        assertEquals("xx...", ReportedOnce.printable("xxx", 2));
     }
 }

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoSerializable;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.SerializerFactory.BaseSerializerFactory;
 import com.esotericsoftware.kryo.io.Input;
@@ -20,6 +21,7 @@ import com.esotericsoftware.kryo.serializers.CollectionSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultArraySerializers.ObjectArraySerializer;
 import com.esotericsoftware.kryo.serializers.DefaultArraySerializers.StringArraySerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.ArraysAsListSerializer;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers.KryoSerializableSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.PriorityQueueSerializer;
 import com.esotericsoftware.kryo.serializers.MapSerializer;
 
@@ -54,18 +56,25 @@ final class CheckedSerializers {
         // Kryo sizes these three by the number it reads (a HashSet or HashMap's table on its first
         // insert: up to 2^30 entries for a 15-byte frame); its other collections and maps allocate
         // nothing for it.
-        BaseSerializerFactory<Serializer> collections = new BaseSerializerFactory<Serializer>() {
+        kryo.addDefaultSerializer(ArrayList.class, new BaseSerializerFactory<Serializer>() {
             @Override
             public Serializer newSerializer(Kryo k, Class type) {
                 return new CheckedCollectionSerializer();
             }
-        };
-        kryo.addDefaultSerializer(ArrayList.class, collections);
-        kryo.addDefaultSerializer(HashSet.class, collections);
+        });
+        // A subclass that writes itself (KryoSerializable) keeps doing so: its stored bytes are its own.
+        kryo.addDefaultSerializer(HashSet.class, new BaseSerializerFactory<Serializer>() {
+            @Override
+            public Serializer newSerializer(Kryo k, Class type) {
+                return KryoSerializable.class.isAssignableFrom(type) ? new KryoSerializableSerializer()
+                        : new CheckedCollectionSerializer();
+            }
+        });
         kryo.addDefaultSerializer(HashMap.class, new BaseSerializerFactory<Serializer>() {
             @Override
             public Serializer newSerializer(Kryo k, Class type) {
-                return new CheckedMapSerializer();
+                return KryoSerializable.class.isAssignableFrom(type) ? new KryoSerializableSerializer()
+                        : new CheckedMapSerializer();
             }
         });
     }
