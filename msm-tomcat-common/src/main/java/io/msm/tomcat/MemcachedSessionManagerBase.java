@@ -355,10 +355,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             installValve(context.getPipeline()); // when the manager was set after the context began to start
             requests = settings.sticky() ? new StickyRequests(this, engine)
                     : new NonStickyRequests(this, engine, settings.lockWaitTimeoutMillis(),
-                            // With constraints, the authenticator needs a login cached by request.login()
-                            // before the webapp runs: its lookup loads the session.
-                            context.findConstraints().length == 0
-                                    && LoginCheckDoneValve.install(context.getPipeline(), this));
+                            LoginCheckDoneValve.install(context.getPipeline(), this),
+                            // With constraints (annotations add theirs when their servlet loads), the
+                            // authenticator needs a login cached by request.login() before the webapp
+                            // runs: its lookup loads the session.
+                            () -> context.findConstraints().length > 0);
             if (settings.statisticsEnabled()) {
                 RequestStrategy mode = requests;
                 statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size(), mode::heldEntries);

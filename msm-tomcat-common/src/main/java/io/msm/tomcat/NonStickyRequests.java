@@ -78,6 +78,8 @@ final class NonStickyRequests implements RequestStrategy {
     private final long waitMillis;
     private final ThreadLocal<Scope> current = new ThreadLocal<>();
     private final boolean loginCheckMarked;
+    /** True while the webapp has security constraints: their check needs the cached login. */
+    private final java.util.function.BooleanSupplier constrained;
     private final SessionTurns turns = new SessionTurns();
 
     @Override
@@ -90,7 +92,8 @@ final class NonStickyRequests implements RequestStrategy {
      *     authenticator is done, so its check for a cached login can be answered from memory
      */
     NonStickyRequests(LocalSessions manager, SessionEngine engine, long waitMillis,
-            boolean loginCheckMarked) {
+            boolean loginCheckMarked, java.util.function.BooleanSupplier constrained) {
+        this.constrained = constrained;
         this.manager = manager;
         this.loginCheckMarked = loginCheckMarked;
         this.ids = engine;
@@ -148,7 +151,7 @@ final class NonStickyRequests implements RequestStrategy {
         // Only the cached-login lookup, which runs while the request has no principal; with single
         // sign-on the authenticator also asks for the session of a user already known, and gets it.
         if (loginCheckMarked && !scope.loginCheckDone
-                && (scope.request == null || scope.request.getUserPrincipal() == null)) {
+                && (scope.request == null || scope.request.getUserPrincipal() == null) && !constrained.getAsBoolean()) {
             // Tomcat's authenticator looks for a cached login in the session of every request. A
             // webapp without container login keeps none there (one of request.login() is put on
             // the request when the webapp loads the session), so that alone loads nothing.
