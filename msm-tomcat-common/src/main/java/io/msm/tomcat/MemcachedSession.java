@@ -25,6 +25,11 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** Non-sticky mode: requests using this session now; the last one to leave stores and drops it. */
     private transient int users;
     private transient boolean dropped;
+    /**
+     * Sticky: held while a request checks and renames the session to move it. Not the session's own
+     * monitor: the rename runs the webapp's listeners, and Tomcat's expire() takes that one.
+     */
+    private final transient Object moveLock = new Object();
     /** An updater, not an AtomicInteger: one fewer object beside every session in memory. */
     private static final AtomicIntegerFieldUpdater<MemcachedSession> IN_USE =
             AtomicIntegerFieldUpdater.newUpdater(MemcachedSession.class, "inUse");
@@ -59,6 +64,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
     }
 
     /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */
+    Object moveLock() {
+        return moveLock == null ? this : moveLock; // null only in a copy Java serialization made
+    }
+
     synchronized boolean join() {
         if (dropped) {
             return false;

@@ -149,7 +149,7 @@ final class StickyRequests implements RequestStrategy {
         // Checked and renamed as one step: two parallel requests with the old cookie would otherwise both
         // pass the check and move the session twice (to two nodes when the pick differs), leaving the
         // browser a cookie of a name nothing answers to.
-        synchronized (session) {
+        synchronized (session instanceof MemcachedSession ? ((MemcachedSession) session).moveLock() : session) {
             if (!session.getIdInternal().equals(requestedId)) {
                 return; // renamed already by a parallel request; its cookie carries the new id
             }
