@@ -371,15 +371,9 @@ class NonStickyRequestsIT extends ClusterTest {
     @Test
     void anIdleSessionWhoseNodeRestartedEmptyIsStillDestroyedOnce_fromItsBackupCopy() throws Exception {
         TomcatNode[] tomcats = cluster("lockingMode", "all");
-        Browser user = new Browser();
-        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
-        user.get(tomcats[1].url("/app/s/timeout?s=3"));
-        MemcachedServer primary = serverOf(id);
-        MemcachedServer backup = otherServer(id);
-        Await.until("the session's keys on both nodes", WAIT,
-                () -> primary.get(validityKey(id)) != null && backup.get(backupValidityKey(id)) != null);
+        String id = sessionIdleIn3Seconds(tomcats, new Browser());
 
-        primary.restart(); // an upgrade or a reboot: nothing in it
+        serverOf(id).restart(); // an upgrade or a reboot: nothing in it
 
         Await.until("the idle session destroyed", Duration.ofSeconds(15), () -> SessionEvents.destroyed(id) >= 1);
         Thread.sleep(2000); // both Tomcats' background runs check again
@@ -390,13 +384,9 @@ class NonStickyRequestsIT extends ClusterTest {
     void clusterWideIdleExpiryLeavesNoKeyButTheClaim() throws Exception {
         TomcatNode[] tomcats = cluster("lockingMode", "all");
         Browser user = new Browser();
-        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
-        user.get(tomcats[1].url("/app/s/timeout?s=3"));
+        String id = sessionIdleIn3Seconds(tomcats, user);
         MemcachedServer primary = serverOf(id);
         MemcachedServer backup = otherServer(id);
-        Await.until("the session's keys on both nodes", WAIT,
-                () -> primary.get(key(id)) != null && primary.get(validityKey(id)) != null
-                        && backup.get(backupKey(id)) != null && backup.get(backupValidityKey(id)) != null);
 
         Await.until("the idle session destroyed", Duration.ofSeconds(15), () -> SessionEvents.destroyed(id) >= 1);
         // The claim key stays on purpose: it is what stops a second Tomcat from firing sessionDestroyed;
@@ -508,6 +498,18 @@ class NonStickyRequestsIT extends ClusterTest {
             }
         }
         throw new AssertionError("no session id hashed like " + id + " in 5,000 new sessions");
+    }
+
+    /** A session made on tomcat1, its timeout set to 3 s on tomcat2, once every key of it is on both nodes. */
+    private String sessionIdleIn3Seconds(TomcatNode[] tomcats, Browser user) {
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[1].url("/app/s/timeout?s=3"));
+        MemcachedServer primary = serverOf(id);
+        MemcachedServer backup = otherServer(id);
+        Await.until("the session's keys on both nodes", WAIT,
+                () -> primary.get(key(id)) != null && primary.get(validityKey(id)) != null
+                        && backup.get(backupKey(id)) != null && backup.get(backupValidityKey(id)) != null);
+        return id;
     }
 
     private String gate() {
