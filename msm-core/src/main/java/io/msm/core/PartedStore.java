@@ -85,6 +85,15 @@ final class PartedStore implements SessionStore {
             return sane ? index : null;
         }
 
+        /** @return the keys of this value's parts, in order */
+        List<String> partKeys(String key) {
+            List<String> keys = new ArrayList<>(parts);
+            for (int i = 0; i < parts; i++) {
+                keys.add(partKey(key, i));
+            }
+            return keys;
+        }
+
         String partKey(String key, int i) {
             return key + ":part:" + String.format("%016x", generation) + ":" + i;
         }
@@ -126,8 +135,8 @@ final class PartedStore implements SessionStore {
             return;
         }
         try {
-            for (int i = 0; i < index.parts; i++) {
-                items.touch(nodeId, index.partKey(key, i), REPLACED_PARTS_SECONDS);
+            for (String part : index.partKeys(key)) {
+                items.touch(nodeId, part, REPLACED_PARTS_SECONDS);
             }
         } catch (StoreException e) {
             // The new value is stored; parts left over expire with their own time.
@@ -137,8 +146,8 @@ final class PartedStore implements SessionStore {
     private void deleteParts(String nodeId, String key, byte[] indexValue) throws StoreException {
         Index index = Index.decode(indexValue);
         if (index != null) {
-            for (int i = 0; i < index.parts; i++) {
-                items.delete(nodeId, index.partKey(key, i));
+            for (String part : index.partKeys(key)) {
+                items.delete(nodeId, part);
             }
         }
     }
@@ -152,10 +161,7 @@ final class PartedStore implements SessionStore {
         if (index.length > (long) index.parts * partSize) {
             return null; // not what this store writes: as if the session were missing
         }
-        List<String> keys = new ArrayList<>(index.parts);
-        for (int i = 0; i < index.parts; i++) {
-            keys.add(index.partKey(key, i));
-        }
+        List<String> keys = index.partKeys(key);
         Map<String, byte[]> found = items.getAll(nodeId, keys);
         long total = 0;
         for (String k : keys) {
@@ -173,7 +179,7 @@ final class PartedStore implements SessionStore {
             whole.put(found.get(k));
         }
         byte[] bytes = whole.array();
-        return whole.remaining() == 0 && crc(bytes) == index.crc ? bytes : null;
+        return crc(bytes) == index.crc ? bytes : null; // filled: the parts' lengths add up to it
     }
 
     @Override
@@ -349,8 +355,8 @@ final class PartedStore implements SessionStore {
         byte[] value = items.get(nodeId, key);
         Index index = Index.decode(value);
         if (index != null) {
-            for (int i = 0; i < index.parts; i++) {
-                if (!items.touch(nodeId, index.partKey(key, i), expiry)) {
+            for (String part : index.partKeys(key)) {
+                if (!items.touch(nodeId, part, expiry)) {
                     return false; // a part is gone: the value is, too
                 }
             }
