@@ -101,7 +101,6 @@ public final class SessionId {
         return new SessionId(dash, id.substring(dash + 1, headEnd), route, id, true);
     }
 
-    /** @return null when the id is not in msm's form (a session of another manager, or garbage) */
     /**
      * @return why ids made with this container route would be refused at their next request (null
      *     when they would not): the route is part of a sticky session's id
@@ -115,6 +114,7 @@ public final class SessionId {
         return random != null && !random.isEmpty() && SessionIdFormat.isHex(random, random.length());
     }
 
+    /** @return null when the id is not in msm's form (a session of another manager, or garbage) */
     public static SessionId parse(String id) {
         return parse(id, null);
     }

@@ -71,11 +71,8 @@ final class SessionIdFormat {
         if (!nodeIds.contains(id.nodeId())) {
             return refused("an unknown memcached node", id.masked());
         }
-        String route = id.jvmRoute();
-        if (route != null && routeProblem(route) != null) {
-            return refused(routeProblem(route), id.masked());
-        }
-        return id;
+        String routeProblem = routeProblem(id.jvmRoute());
+        return routeProblem == null ? id : refused(routeProblem, id.masked());
     }
 
     /** @return null for a route msm accepts in an id, else what is wrong with it */

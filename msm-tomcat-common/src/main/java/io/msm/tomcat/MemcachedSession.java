@@ -63,11 +63,11 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return changes;
     }
 
-    /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */
     Object moveLock() {
         return moveLock == null ? this : moveLock; // null only in a copy Java serialization made
     }
 
+    /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */
     synchronized boolean join() {
         if (dropped) {
             return false;

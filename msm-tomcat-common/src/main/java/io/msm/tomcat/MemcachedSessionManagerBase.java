@@ -372,7 +372,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         setState(LifecycleState.STARTING);
     }
 
-    /** What {@code compatibility} cannot do on this Tomcat line, or where it keeps an exposure of 2.3.2's. */
     /**
      * Ids this Tomcat would make but refuse at their next request lose every session: say so at start,
      * naming what to change.
@@ -395,6 +394,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         }
     }
 
+    /** What {@code compatibility} cannot do on this Tomcat line, or where it keeps an exposure of 2.3.2's. */
     private void checkCompatibility(Settings settings) throws LifecycleException {
         if (settings.compatibility() == Settings.Compatibility.NONE) {
             return;
