@@ -26,6 +26,12 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private transient int users;
     private transient boolean dropped;
     /**
+     * Non-sticky: loaded by a request that does not lock ({@code lockingMode="auto"} or
+     * {@code "uriPattern:..."}). A locking request never joins such a copy: it could be older than
+     * what another Tomcat stores under the lock, and a change computed from it would undo that one.
+     */
+    private transient volatile boolean loadedUnlocked;
+    /**
      * Sticky: held while a request checks and renames the session to move it. Not the session's own
      * monitor: the rename runs the webapp's listeners, and Tomcat's expire() takes that one.
      */
@@ -65,6 +71,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     Object moveLock() {
         return moveLock == null ? this : moveLock; // null only in a copy Java serialization made
+    }
+
+    boolean isLoadedUnlocked() {
+        return loadedUnlocked;
+    }
+
+    void loadedUnlocked(boolean unlocked) {
+        loadedUnlocked = unlocked;
     }
 
     /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */

@@ -174,7 +174,11 @@ final class NonStickyRequests implements RequestStrategy {
         }
         synchronized (turn) {
             Session local = manager.inMemory(id);
-            if (local instanceof MemcachedSession && ((MemcachedSession) local).join()) {
+            // A locking request loads its own copy, with the lock, rather than join one that
+            // read-only requests loaded without it. Their copy stays theirs; this one replaces it in
+            // memory, so the requests that come after join the locked, current copy.
+            if (local instanceof MemcachedSession && !(scope.locking && ((MemcachedSession) local).isLoadedUnlocked())
+                    && ((MemcachedSession) local).join()) {
                 scope.sessions.add((MemcachedSession) local);
                 restoreLogin(scope, local);
                 return local;
@@ -187,6 +191,7 @@ final class NonStickyRequests implements RequestStrategy {
             }
             loaded.restore(snapshot);
             loaded.changes().clear();
+            loaded.loadedUnlocked(!scope.locking);
             loaded.join();
             scope.sessions.add(loaded);
             restoreLogin(scope, loaded);

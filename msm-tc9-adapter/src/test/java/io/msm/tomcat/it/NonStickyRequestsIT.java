@@ -259,6 +259,42 @@ class NonStickyRequestsIT extends ClusterTest {
     }
 
     @Test
+    void aLockingRequestDoesNotJoinTheCopyOfAnUnlockedReader_itMeetsTheLockAnotherTomcatHolds_andWaitsForNoReader()
+            throws Exception {
+        // Requests whose query says lock=1 lock; the others are readers that load without the lock.
+        TomcatNode[] tomcats = cluster("lockingMode", "uriPattern:.*lock=1.*", "lockWaitTimeout", "60000");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?start=1&lock=1")).get("id");
+        long waits = count(tomcats[0], Counter.LOCK_WAITS);
+
+        String readerGate = gate();
+        Future<Browser.Page> reader = pool.submit(
+                () -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + readerGate)));
+        awaitArrivals(readerGate, 1); // tomcat1's copy in memory, loaded without the lock
+        String holderGate = gate();
+        Future<Browser.Page> holder = pool.submit(
+                () -> withSession(id).get(tomcats[1].url("/app/s/hold?gate=" + holderGate + "&a=1&lock=1")));
+        awaitArrivals(holderGate, 1); // tomcat2 holds the lock
+        Future<Browser.Page> writer = pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/set?b=2&lock=1")));
+
+        Await.until("the writer to meet the lock tomcat2 holds", WAIT,
+                () -> count(tomcats[0], Counter.LOCK_WAITS) == waits + 1);
+        assertFalse(writer.isDone(), "the writer ran while another Tomcat held the lock");
+        open(holderGate);
+        assertEquals(200, holder.get(30, TimeUnit.SECONDS).status());
+        Browser.Page written = writer.get(30, TimeUnit.SECONDS);
+        assertEquals("1", written.get("attr.a"), "the writer loaded the session after tomcat2 stored it");
+        assertFalse(reader.isDone(), "the writer waited for the reader of its own Tomcat");
+
+        open(readerGate);
+        assertEquals(200, reader.get(30, TimeUnit.SECONDS).status());
+        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("1", after.get("attr.a"));
+        assertEquals("2", after.get("attr.b"), "the reader's older copy, ending last, undid nothing");
+        assertNoSessionInMemory(tomcats);
+    }
+
+    @Test
     void invalidateReleasesTheLockAtOnce_theSameBrowserGetsANewSessionWithoutWaiting() throws Exception {
         // A request that waited for a lock, the cluster's or this Tomcat's own, would outlast the
         // Browser's 20 s request timeout: the test fails instead of measuring a wait.
