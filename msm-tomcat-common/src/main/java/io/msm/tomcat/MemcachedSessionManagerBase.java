@@ -16,6 +16,7 @@ import org.apache.catalina.Pipeline;
 import org.apache.catalina.Session;
 import org.apache.catalina.Valve;
 import org.apache.catalina.connector.Request;
+import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.session.ManagerBase;
 import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
@@ -41,6 +42,8 @@ import io.msm.core.Settings;
 public abstract class MemcachedSessionManagerBase extends ManagerBase
         implements LocalSessions, RequestGate, PrincipalStorage {
     private static final Log LOG = TomcatLogs.get(MemcachedSessionManagerBase.class);
+    /** Tomcat's own default for a context's {@code unloadDelay}. */
+    private static final long DEFAULT_UNLOAD_DELAY_MILLIS = 2000;
 
     /** This webapp's storage key prefix: what a later start of it looks up in {@link KeptSessions}. */
     private String keepKey;
@@ -49,6 +52,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     private volatile SessionEngine engine;
     /** Sticky or non-sticky, chosen at start; null while msm is stopped or disabled. */
     private volatile RequestStrategy requests;
+    private final RequestsInFlight inFlight = new RequestsInFlight();
     private StatisticsMBean statisticsBean;
 
     @Override
@@ -503,6 +507,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         }
         SessionEngine e = engine;
         boolean sticky = requests instanceof StickyRequests;
+        if (e != null) {
+            awaitRequestsInFlight();
+        }
         engine = null;
         requests = null;
         if (e != null) {
@@ -527,6 +534,33 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             sessions.clear();
         }
         super.stopInternal();
+    }
+
+    /**
+     * Tomcat stops a webapp's servlets first, waiting up to the context's {@code unloadDelay} for
+     * those in use, then this manager: a request may still be storing its session, or be past that
+     * wait altogether. Waiting as long once more lets what it changes reach memcached; whatever still
+     * runs after that is named in the log instead of lost silently.
+     */
+    private void awaitRequestsInFlight() {
+        Context context = context();
+        long maxMillis = context instanceof StandardContext ? ((StandardContext) context).getUnloadDelay()
+                : DEFAULT_UNLOAD_DELAY_MILLIS;
+        try {
+            long running = inFlight.awaitNone(maxMillis);
+            if (running > 0) {
+                LOG.warn("msm for " + contextName() + ": " + running + " request(s) still running " + maxMillis
+                        + " ms after the stop began (the context's unloadDelay); what they change in their"
+                        + " sessions from now on is not stored");
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public RequestsInFlight inFlight() {
+        return inFlight;
     }
 
     @Override

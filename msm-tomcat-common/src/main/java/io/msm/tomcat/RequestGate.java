@@ -10,6 +10,9 @@ interface RequestGate {
     /** @return true for a request whose URI matches {@code requestUriIgnorePattern} */
     boolean isIgnored(Request request);
 
+    /** @return the requests inside msm's handling now, which a stop waits for */
+    RequestsInFlight inFlight();
+
     /** While set, session lookups on this thread see memory only. */
     void ignoreSessionsOnThisThread(boolean ignore);
 }

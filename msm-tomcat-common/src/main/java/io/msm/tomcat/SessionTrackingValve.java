@@ -37,6 +37,12 @@ final class SessionTrackingValve extends ValveBase {
             }
             return;
         }
-        requests.invoke(request, response, getNext());
+        RequestsInFlight inFlight = manager.inFlight();
+        inFlight.enter();
+        try {
+            requests.invoke(request, response, getNext());
+        } finally {
+            AsyncEnd.whenDone(request, inFlight::leave); // after the mode's own end: it registered first
+        }
     }
 }

@@ -1,0 +1,58 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.catalina.Context;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import io.msm.tomcat.MemcachedSessionManager;
+import io.msm.testkit.Await;
+
+/**
+ * A webapp stopped (reload, undeploy, shutdown) while a request is still running: Tomcat stops the
+ * servlets first, then the manager. What the request changes after that must still reach
+ * memcached; before, the manager closed its engine at once and the change was lost without a word.
+ */
+class StopIT extends ClusterTest {
+
+    @ParameterizedTest(name = "sticky={0}")
+    @ValueSource(strings = {"true", "false"})
+    void aChangeMadeByARequestStillRunningWhenTheWebappStopsReachesMemcached(String sticky) throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager("sticky", sticky));
+        Browser user = new Browser();
+        String id = user.get(tomcat.url("/app/s/set?a=1")).get("id");
+        String gate = UUID.randomUUID().toString();
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try {
+            Future<Browser.Page> running = pool.submit(
+                    () -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&b=2")));
+            Await.until("the request to wait at its gate", WAIT, () -> SessionServlet.gate(gate).arrived.get() >= 1);
+            MemcachedSessionManager manager = tomcat.manager(APP);
+            Context context = tomcat.context(APP);
+            Future<?> stop = pool.submit(() -> {
+                context.stop();
+                return null;
+            });
+            // Tomcat waits for the servlet in use (unloadDelay, 2 s), then stops the manager.
+            Await.until("the manager's stop to begin", WAIT, () -> !manager.getState().isAvailable());
+            SessionServlet.gate(gate).open.countDown(); // the request goes on: it sets b, then ends
+            stop.get(30, TimeUnit.SECONDS);
+            assertEquals(200, running.get(30, TimeUnit.SECONDS).status());
+        } finally {
+            SessionServlet.gate(gate).open.countDown();
+            pool.shutdownNow();
+        }
+
+        TomcatNode other = tomcat("tomcat2", manager("sticky", sticky));
+        Browser.Page page = withSession(id).get(other.url("/app/s/get"));
+        assertEquals("1", page.get("attr.a"));
+        assertEquals("2", page.get("attr.b"), "the change the request made while its webapp stopped");
+    }
+}
