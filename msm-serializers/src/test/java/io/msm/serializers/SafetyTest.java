@@ -5,14 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.StringJoiner;
 
 import javax.management.BadAttributeValueExpException;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -20,6 +26,7 @@ import io.msm.core.SessionContent;
 import io.msm.core.Transcoder;
 import io.msm.core.TranscoderException;
 import io.msm.core.TranscoderFactory;
+import io.msm.serializers.kryo.KryoTranscoderFactory;
 
 /**
  * Bytes an attacker wrote into memcached: refused classes and exceeded limits discard the whole
@@ -82,6 +89,51 @@ class SafetyTest {
         byte[] bytes = encode(f, new BadAttributeValueExpException("toString() trigger of several chains"));
         TranscoderException e = assertThrows(TranscoderException.class, () -> Transcoding.create(f).decode(bytes));
         assertTrue(e.getMessage().contains("javax.management.BadAttributeValueExpException"), e.getMessage());
+    }
+
+    /**
+     * {@code java.util.*} is allowed, for Java serialization's sake; Kryo would build a
+     * {@code java.util.Timer} from planted bytes, and its constructor starts a thread.
+     */
+    @Test
+    void kryoBuildsNoJdkClassThatIsNotSerializable_aPlantedTimerStartsNoThread() {
+        TranscoderFactory kryo = new KryoTranscoderFactory();
+        byte[] planted = renamed(encode(kryo, new plant.TimerLike()), "plant.TimerLike", "java.util.Timer");
+        Set<Thread> before = Thread.getAllStackTraces().keySet();
+        TranscoderException e = assertThrows(TranscoderException.class, () -> Transcoding.create(kryo).decode(planted));
+        assertTrue(e.getMessage().contains("java.util.Timer") && e.getMessage().contains("not Serializable"),
+                e.getMessage());
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            assertFalse(!before.contains(t) && t.getName().startsWith("Timer-"), "a Timer's thread started: " + t);
+        }
+    }
+
+    /** What Kryo would not read back is not written: the attribute is left out, the session kept. */
+    @Test
+    void aJdkObjectThatIsNotSerializableIsLeftOutWhenKryoWritesIt() throws Exception {
+        Transcoding.leftOut(Transcoding.create(new KryoTranscoderFactory()), new StringJoiner(","));
+        assertEquals(Optional.of("kept"), Transcoding.roundTrip(Transcoding.create(new KryoTranscoderFactory()),
+                Optional.of("kept")), "Kryo's own serializer of a JDK class still serves");
+    }
+
+    /** Kryo writes a class name in ASCII with the high bit set on its last character. */
+    private static byte[] renamed(byte[] bytes, String from, String to) {
+        byte[] a = kryoAscii(from);
+        byte[] b = kryoAscii(to);
+        for (int i = 0; i + a.length <= bytes.length; i++) {
+            if (Arrays.equals(Arrays.copyOfRange(bytes, i, i + a.length), a)) {
+                byte[] out = bytes.clone();
+                System.arraycopy(b, 0, out, i, b.length);
+                return out;
+            }
+        }
+        throw new AssertionError(from + " not found in the written bytes");
+    }
+
+    private static byte[] kryoAscii(String name) {
+        byte[] b = name.getBytes(StandardCharsets.US_ASCII);
+        b[b.length - 1] |= (byte) 0x80;
+        return b;
     }
 
     @ParameterizedTest

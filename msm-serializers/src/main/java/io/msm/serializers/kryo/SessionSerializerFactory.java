@@ -20,7 +20,8 @@ import io.msm.serializers.HashShapes;
  * CompatibleFieldSerializer: fields are stored by name, so a redeploy that added or removed a field
  * still reads old sessions (added fields keep their default, removed ones are skipped). Serializable classes that Kryo's field copy would get wrong go through
  * {@link JavaBridgeSerializer}: those with their own serialization methods, Externalizable ones,
- * and those whose state sits in JDK classes, whose private fields Java 17 does not open.
+ * and those whose state sits in JDK classes, whose private fields Java 17 does not open. JDK classes
+ * that are not Serializable are refused ({@link RefusedJdkClassSerializer}).
  */
 final class SessionSerializerFactory implements SerializerFactory<Serializer> {
     private final Serializer<Object> javaBridge;
@@ -41,6 +42,9 @@ final class SessionSerializerFactory implements SerializerFactory<Serializer> {
 
     @Override
     public Serializer newSerializer(Kryo kryo, Class type) {
+        if (RefusedJdkClassSerializer.isRefused(type)) {
+            return new RefusedJdkClassSerializer(type);
+        }
         return needsJavaSerialization(type) ? javaBridge : fields.newSerializer(kryo, type);
     }
 
