@@ -87,7 +87,8 @@ final class BuiltInLists {
             "java.util.regex.Pattern",
             "java.time.**",
             "java.net.URI",
-            "java.net.URL",
+            // Not java.net.URL: its hashCode() resolves the host name, so planted sets or maps of URLs
+            // would send DNS lookups and hold request threads; a webapp that keeps URLs names it.
             "java.text.*",
             "java.io.File",
             "java.sql.Timestamp", "java.sql.Date", "java.sql.Time",

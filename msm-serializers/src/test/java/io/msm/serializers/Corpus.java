@@ -13,7 +13,6 @@ import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.net.URI;
-import java.net.URL;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -373,10 +372,6 @@ public final class Corpus {
         c.add(same("Locale", () -> Locale.forLanguageTag("sr-Latn-RS")));
         c.add(same("UUID", () -> UUID.fromString("3f2504e0-4f89-11d3-9a0c-0305e82c3301")));
         c.add(same("URI", () -> URI.create("https://example.org/a%20b?q=1#frag")));
-        c.add(new Case("URL", Corpus::url, (expected, actual) -> {
-            assertSame(URL.class, actual.getClass());
-            assertEquals(expected.toString(), actual.toString());
-        }));
         c.add(new Case("Pattern", () -> Pattern.compile("a+b*", Pattern.CASE_INSENSITIVE), (expected, actual) -> {
             assertEquals(((Pattern) expected).pattern(), ((Pattern) actual).pattern());
             assertEquals(((Pattern) expected).flags(), ((Pattern) actual).flags());
@@ -527,14 +522,6 @@ public final class Corpus {
         m.put("second", 2);
         m.put("third", 3);
         return m;
-    }
-
-    private static URL url() {
-        try {
-            return new URL("https://example.org:8443/path?q=1");
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
     }
 
     public static SecurityContextImpl securityContext() {

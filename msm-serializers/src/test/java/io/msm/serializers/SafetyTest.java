@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,6 +116,29 @@ class SafetyTest {
         Transcoding.leftOut(Transcoding.create(new KryoTranscoderFactory()), new StringJoiner(","));
         assertEquals(Optional.of("kept"), Transcoding.roundTrip(Transcoding.create(new KryoTranscoderFactory()),
                 Optional.of("kept")), "Kryo's own serializer of a JDK class still serves");
+    }
+
+    /**
+     * {@code URL.hashCode()} resolves the host name: a planted set of URLs would make each read send
+     * DNS lookups (a signal to the attacker, and a request thread held for each one that times out).
+     */
+    @ParameterizedTest
+    @MethodSource("both")
+    void aPlantedSetOfUrlsDiscardsTheSessionByDefault(TranscoderFactory f) throws Exception {
+        byte[] bytes = encode(f, new HashSet<>(List.of(new URL("http://planted.invalid/"))));
+        TranscoderException e = assertThrows(TranscoderException.class, () -> Transcoding.create(f).decode(bytes));
+        assertTrue(e.getMessage().contains("java.net.URL"), e.getMessage());
+    }
+
+    /** Not allowed by default: left out when written, named; a webapp that keeps URLs adds the class. */
+    @ParameterizedTest
+    @MethodSource("both")
+    void aUrlIsLeftOutByDefault_andStoredOnceTheFilterNamesIt(TranscoderFactory f) throws Exception {
+        URL url = new URL("https://example.org:8443/path?q=1");
+        Transcoding.leftOut(Transcoding.create(f), url);
+        Object back = Transcoding.roundTrip(
+                Transcoding.create(f, getClass().getClassLoader(), "java.net.URL", false), url);
+        assertEquals(url.toString(), back.toString());
     }
 
     /** Kryo writes a class name in ASCII with the high bit set on its last character. */

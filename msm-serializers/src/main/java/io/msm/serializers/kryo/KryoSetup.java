@@ -47,6 +47,7 @@ import com.esotericsoftware.kryo.serializers.DefaultSerializers.PatternSerialize
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.TimeZoneSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.TimestampSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.URISerializer;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers.URLSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers.UUIDSerializer;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
 
@@ -103,6 +104,8 @@ final class KryoSetup {
         for (int i = 0; i < REGISTERED.length; i++) {
             kryo.register(REGISTERED[i], FIRST_ID + i);
         }
+        kryo.getRegistration(URL.class).setSerializer(
+                new FilteredRegistrationSerializer<>(URL.class, new URLSerializer(), filter, rejections));
         // Kryo writes every lambda as this one class; serializable lambdas go through SerializedLambda.
         kryo.register(ClosureSerializer.Closure.class, javaBridge, CLOSURE_ID);
         return kryo;
