@@ -14,6 +14,10 @@ import java.lang.invoke.MethodType;
  * through method handles held in constants: the JDK calls the filter for every object, array,
  * class and reference in the stream, and a reflective proxy there cost several percent of
  * deserialization. Class names are checked separately, before loading.
+ *
+ * <p>A stream's own filter replaces the JVM-wide one ({@code jdk.serialFilter}) for that stream, so
+ * this one asks the JVM-wide filter too, when one is set: what the operator refused for the whole
+ * JVM stays refused in sessions.
  */
 final class StreamLimits {
     private static final Api API = Api.find();
@@ -26,6 +30,13 @@ final class StreamLimits {
     /** (Check) → filter */
     private static final MethodHandle NEW_FILTER = API == null ? null : API.newFilter;
     private static final Object UNDECIDED = API == null ? null : API.undecided;
+    private static final Object REJECTED = API == null ? null : API.rejected;
+    /** () → the JVM-wide filter as Object, or null */
+    private static final MethodHandle JVM_FILTER = API == null ? null : API.jvmFilter;
+    /** (filter as Object, FilterInfo as Object) → status as Object */
+    private static final MethodHandle CHECK_INPUT = API == null ? null : API.checkInput;
+    /** (FilterInfo as Object) → Class */
+    private static final MethodHandle SERIAL_CLASS = API == null ? null : API.serialClass;
 
     private StreamLimits() {
     }
@@ -39,7 +50,7 @@ final class StreamLimits {
             return null;
         }
         try {
-            return NEW_FILTER.invoke(new Check(limits, guard));
+            return NEW_FILTER.invoke(new Check(limits, guard, JVM_FILTER.invoke()));
         } catch (Throwable e) {
             throw new IllegalStateException("msm's stream filter cannot be made: " + e, e);
         }
@@ -62,10 +73,13 @@ final class StreamLimits {
     static final class Check {
         private final SerialFilter limits;
         private final DecodeGuard guard;
+        /** The JVM-wide filter when this stream was made, or null. */
+        private final Object jvmFilter;
 
-        Check(SerialFilter limits, DecodeGuard guard) {
+        Check(SerialFilter limits, DecodeGuard guard, Object jvmFilter) {
             this.limits = limits;
             this.guard = guard;
+            this.jvmFilter = jvmFilter;
         }
 
         Object checkInput(Object info) {
@@ -94,7 +108,27 @@ final class StreamLimits {
                 throw RejectedContentException.limit("more than " + SerialFilter.ATTRIBUTE + " maxrefs="
                         + limits.maxRefs() + " objects and references");
             }
+            if (jvmFilter != null) {
+                checkJvmWide(info);
+            }
             return UNDECIDED;
+        }
+
+        private void checkJvmWide(Object info) {
+            Object status;
+            Class<?> type;
+            try {
+                status = CHECK_INPUT.invokeExact(jvmFilter, info);
+                type = (Class<?>) SERIAL_CLASS.invokeExact(info);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new IllegalStateException(e);
+            }
+            if (status == REJECTED) {
+                throw new RejectedContentException((type == null ? "an object, array or reference" : "class "
+                        + type.getName()) + " is rejected by the JVM-wide filter (jdk.serialFilter)");
+            }
         }
     }
 
@@ -106,6 +140,10 @@ final class StreamLimits {
         final MethodHandle references;
         final MethodHandle newFilter;
         final Object undecided;
+        final Object rejected;
+        final MethodHandle jvmFilter;
+        final MethodHandle checkInput;
+        final MethodHandle serialClass;
 
         private Api(Class<?> filterType, MethodHandle setFilter) throws Throwable {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
@@ -119,6 +157,14 @@ final class StreamLimits {
             this.references = lookup.findVirtual(info, "references", MethodType.methodType(long.class))
                     .asType(toLong);
             this.undecided = status.getField("UNDECIDED").get(null);
+            this.rejected = status.getField("REJECTED").get(null);
+            Class<?> config = Class.forName(filterType.getName() + "$Config");
+            this.jvmFilter = lookup.findStatic(config, "getSerialFilter", MethodType.methodType(filterType))
+                    .asType(MethodType.methodType(Object.class));
+            this.checkInput = lookup.findVirtual(filterType, "checkInput", MethodType.methodType(status, info))
+                    .asType(MethodType.methodType(Object.class, Object.class, Object.class));
+            this.serialClass = lookup.findVirtual(info, "serialClass", MethodType.methodType(Class.class))
+                    .asType(MethodType.methodType(Class.class, Object.class));
             MethodType checkInput = MethodType.methodType(status, info);
             this.newFilter = LambdaMetafactory.metafactory(lookup, "checkInput",
                     MethodType.methodType(filterType, Check.class), checkInput,
