@@ -15,11 +15,17 @@ final class AsyncEnd implements AsyncListener {
 
     /** Runs {@code end} now, or when the request's async cycle completes. */
     static void whenDone(Request request, Runnable end) {
-        if (request.isAsync()) {
-            request.getAsyncContext().addListener(new AsyncEnd(end));
-        } else {
-            end.run();
+        // isAsyncStarted, not isAsync: a pass dispatched by AsyncContext.dispatch() is "async" while
+        // it runs, yet has no context to listen to; it ends when it returns, like any request.
+        if (request.isAsyncStarted()) {
+            try {
+                request.getAsyncContext().addListener(new AsyncEnd(end));
+                return;
+            } catch (IllegalStateException e) {
+                // completed meanwhile, on another thread: its listeners have run, so end now
+            }
         }
+        end.run();
     }
 
     @Override

@@ -294,6 +294,21 @@ class NonStickyRequestsIT extends ClusterTest {
         assertNoSessionInMemory(tomcats);
     }
 
+    /** A pass dispatched by AsyncContext.dispatch() ends like any request: stored, dropped, unlocked. */
+    @Test
+    void aRequestDispatchedByAsyncContextStoresItsChange_andLeavesNoCopyInMemoryNorLock() {
+        TomcatNode[] tomcats = cluster("lockingMode", "all");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?a=1")).get("id");
+        assertEquals("2", user.get(tomcats[0].url("/app/s/async?b=2")).get("attr.b"));
+        Await.until("the dispatched request's end to drop the session from memory", WAIT,
+                () -> tomcats[0].manager(APP).findSessions().length == 0);
+        Await.until("its lock released", WAIT, () -> serverOf(id).get(lockKey(id)) == null);
+        Browser.Page other = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("1", other.get("attr.a"));
+        assertEquals("2", other.get("attr.b"), "the dispatched request's change was stored");
+    }
+
     @Test
     void invalidateReleasesTheLockAtOnce_theSameBrowserGetsANewSessionWithoutWaiting() throws Exception {
         // A request that waited for a lock, the cluster's or this Tomcat's own, would outlast the

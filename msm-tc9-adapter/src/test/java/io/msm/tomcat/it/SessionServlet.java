@@ -31,6 +31,7 @@ import javax.servlet.http.HttpSession;
  * <li>/fresh?k=v looks for the session first (getSession(false)), creates one if there is none, sets k</li>
  * <li>/login?user=u&amp;password=p logs in with HttpServletRequest.login, its login cached in the session</li>
  * <li>/probe stores an activation listener; *.png peeks, like a static resource would</li>
+ * <li>/async?k=v starts async processing and dispatches to /set?k=v</li>
  * </ul>
  */
 public class SessionServlet extends HttpServlet {
@@ -50,6 +51,9 @@ public class SessionServlet extends HttpServlet {
         switch (action) {
             case "/none":
                 out.println("untouched");
+                return;
+            case "/async":
+                req.startAsync().dispatch("/s/set?" + req.getQueryString());
                 return;
             case "/peek":
                 session = req.getSession(false);

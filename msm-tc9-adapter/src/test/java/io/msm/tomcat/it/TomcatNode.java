@@ -90,7 +90,7 @@ public final class TomcatNode implements AutoCloseable {
         }
         ctx.setManager(manager);
         ctx.addApplicationListener(SessionEvents.class.getName());
-        Tomcat.addServlet(ctx, "session", new SessionServlet());
+        Tomcat.addServlet(ctx, "session", new SessionServlet()).setAsyncSupported(true);
         ctx.addServletMappingDecoded("/s/*", "session");
         ctx.addServletMappingDecoded("/secure/*", "session");
         ctx.addServletMappingDecoded("*.png", "session");
