@@ -31,6 +31,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * what another Tomcat stores under the lock, and a change computed from it would undo that one.
      */
     private transient volatile boolean loadedUnlocked;
+    /** Non-sticky: such a copy, replaced in memory by the copy a locking request loaded. */
+    private transient volatile boolean replaced;
     /**
      * Sticky: held while a request checks and renames the session to move it. Not the session's own
      * monitor: the rename runs the webapp's listeners, and Tomcat's expire() takes that one.
@@ -79,6 +81,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     void loadedUnlocked(boolean unlocked) {
         loadedUnlocked = unlocked;
+    }
+
+    boolean isReplaced() {
+        return replaced;
+    }
+
+    void replaced() {
+        replaced = true;
     }
 
     /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */

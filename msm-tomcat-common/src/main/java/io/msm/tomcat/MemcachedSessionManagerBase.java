@@ -608,7 +608,13 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     @Override
     public void remove(Session session, boolean update) {
-        super.remove(session, update);
+        String id = session.getIdInternal();
+        Session current = id == null ? null : sessions.get(id);
+        super.remove(session, update); // by id
+        if (current != null && current != session) {
+            // Non-sticky: a copy that replaced this one in memory (NonStickyRequests.find) stays.
+            sessions.putIfAbsent(id, current);
+        }
         RequestStrategy r = requests;
         // update is true when the session ended (invalidated or expired), false when it is renamed.
         if (update && r != null && session instanceof MemcachedSession) {

@@ -172,31 +172,53 @@ final class NonStickyRequests implements RequestStrategy {
                 Thread.currentThread().interrupt();
             }
         }
+        MemcachedSession unlocked = null;
         synchronized (turn) {
             Session local = manager.inMemory(id);
-            // A locking request loads its own copy, with the lock, rather than join one that
-            // read-only requests loaded without it. Their copy stays theirs; this one replaces it in
-            // memory, so the requests that come after join the locked, current copy.
-            if (local instanceof MemcachedSession && !(scope.locking && ((MemcachedSession) local).isLoadedUnlocked())
-                    && ((MemcachedSession) local).join()) {
-                scope.sessions.add((MemcachedSession) local);
-                restoreLogin(scope, local);
-                return local;
+            if (local instanceof MemcachedSession) {
+                MemcachedSession shared = (MemcachedSession) local;
+                if (scope.locking && shared.isLoadedUnlocked()) {
+                    unlocked = shared;
+                } else if (shared.join()) {
+                    scope.sessions.add(shared);
+                    restoreLogin(scope, shared);
+                    return shared;
+                }
             }
-            MemcachedSession loaded = manager.emptySession();
-            SessionSnapshot snapshot = engine.open(sid, loaded.state(), scope.locking);
-            if (snapshot == null) {
-                scope.missing = id;
-                return null;
+            if (unlocked == null) {
+                // Loaded once, by the first of parallel requests: the others wait here and join it.
+                MemcachedSession loaded = manager.emptySession();
+                return adopt(scope, id, loaded, engine.open(sid, loaded.state(), scope.locking));
             }
-            loaded.restore(snapshot);
-            loaded.changes().clear();
-            loaded.loadedUnlocked(!scope.locking);
-            loaded.join();
-            scope.sessions.add(loaded);
-            restoreLogin(scope, loaded);
-            return loaded;
         }
+        // A locking request never joins a copy that read-only requests loaded without the lock: it
+        // could be older than what another Tomcat stores under the lock. It loads its own, with the
+        // lock, outside the monitor, so that readers keep joining theirs while it waits for the
+        // lock (other writers of this Tomcat wait at the permit); its copy then replaces theirs in
+        // memory, and what comes after joins it.
+        MemcachedSession loaded = manager.emptySession();
+        SessionSnapshot snapshot = engine.open(sid, loaded.state(), true);
+        synchronized (turn) {
+            if (snapshot != null) {
+                unlocked.replaced();
+            }
+            return adopt(scope, id, loaded, snapshot);
+        }
+    }
+
+    /** Puts a copy just loaded in memory for this request; null when there was nothing to load. */
+    private MemcachedSession adopt(Scope scope, String id, MemcachedSession loaded, SessionSnapshot snapshot) {
+        if (snapshot == null) {
+            scope.missing = id;
+            return null;
+        }
+        loaded.restore(snapshot);
+        loaded.changes().clear();
+        loaded.loadedUnlocked(!scope.locking);
+        loaded.join();
+        scope.sessions.add(loaded);
+        restoreLogin(scope, loaded);
+        return loaded;
     }
 
     /** What the skipped authenticator lookup would have done: the session's cached login becomes the request's. */
@@ -230,7 +252,9 @@ final class NonStickyRequests implements RequestStrategy {
                     continue;
                 }
                 try {
-                    if (s.isValid() && s.sessionId() != null) {
+                    // A copy replaced by a locking request's (see find) writes only what it changed:
+                    // its validity record would carry older content's timeout over the newer copy's.
+                    if (s.isValid() && s.sessionId() != null && !(s.isReplaced() && s.changes().isEmpty())) {
                         engine.store(s.snapshot(), s.state(), s.changes());
                         s.changes().clear();
                     }

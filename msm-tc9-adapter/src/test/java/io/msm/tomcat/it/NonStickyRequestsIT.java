@@ -280,6 +280,11 @@ class NonStickyRequestsIT extends ClusterTest {
         Await.until("the writer to meet the lock tomcat2 holds", WAIT,
                 () -> count(tomcats[0], Counter.LOCK_WAITS) == waits + 1);
         assertFalse(writer.isDone(), "the writer ran while another Tomcat held the lock");
+        Future<Browser.Page> laterReader = pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/get")));
+        Await.until("a reader arriving meanwhile to be answered, not held up by the writer's wait", WAIT,
+                laterReader::isDone);
+        assertEquals("1", laterReader.get().get("attr.start"));
+        assertFalse(writer.isDone());
         open(holderGate);
         assertEquals(200, holder.get(30, TimeUnit.SECONDS).status());
         Browser.Page written = writer.get(30, TimeUnit.SECONDS);
