@@ -72,9 +72,18 @@ public final class SerialFilter {
         }
     };
     private final ReportedOnce reported = new ReportedOnce(LOG);
+    /** Classes the operator's own entries allow by their exact name. */
+    private final java.util.Set<String> namedExactly;
 
-    private SerialFilter(List<Rule> rules, int[] limits, boolean reportOnly, boolean checking) {
+    private SerialFilter(List<Rule> rules, List<Rule> own, int[] limits, boolean reportOnly, boolean checking) {
         this.rules = rules;
+        java.util.Set<String> exact = new java.util.HashSet<>();
+        for (Rule r : own) {
+            if (r.allow && r.kind == 0) {
+                exact.add(r.text);
+            }
+        }
+        this.namedExactly = Collections.unmodifiableSet(exact);
         this.maxDepth = limits[0];
         this.maxArray = limits[1];
         this.maxBytes = limits[2];
@@ -92,7 +101,16 @@ public final class SerialFilter {
     static SerialFilter unchecked() {
         int[] none = new int[DEFAULTS.length];
         Arrays.fill(none, Integer.MAX_VALUE);
-        return new SerialFilter(Collections.<Rule>emptyList(), none, false, false);
+        return new SerialFilter(Collections.<Rule>emptyList(), Collections.<Rule>emptyList(), none, false, false);
+    }
+
+    /**
+     * @return true when the operator's own entries allow this class by its exact name
+     *     ({@code java.time.format.DateTimeFormatter}, not a package or a prefix): a decision about
+     *     that one class, which lifts refusals that hold for JDK classes in general
+     */
+    public boolean namesExactly(String className) {
+        return namedExactly.contains(className);
     }
 
     /** @return false for the benchmarks' {@link #unchecked()} baseline only */
@@ -143,7 +161,7 @@ public final class SerialFilter {
         if (!namesJdk) {
             rules.addAll(BuiltInLists.JDK);
         }
-        return new SerialFilter(Collections.unmodifiableList(rules), limits, reportOnly, true);
+        return new SerialFilter(Collections.unmodifiableList(rules), own, limits, reportOnly, true);
     }
 
     private static void limit(String entry, String name, String value, int[] limits) {

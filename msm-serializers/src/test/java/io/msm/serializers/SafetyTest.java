@@ -141,6 +141,20 @@ class SafetyTest {
         assertEquals(url.toString(), back.toString());
     }
 
+    /**
+     * A package entry does not lift the refusal; the class's exact name does (a webapp that keeps such
+     * an object on Java 8). Beans: a JDK class that is not Serializable and has no fields.
+     */
+    @Test
+    void anExactSerialFilterEntryLetsKryoStoreSuchAJdkObject_aPackageEntryDoesNot() throws Exception {
+        TranscoderFactory kryo = new KryoTranscoderFactory();
+        ClassLoader loader = getClass().getClassLoader();
+        Object value = new java.beans.Beans();
+        Transcoding.leftOut(Transcoding.create(kryo, loader, "java.beans.*", false), value);
+        Object back = Transcoding.roundTrip(Transcoding.create(kryo, loader, "java.beans.Beans", false), value);
+        assertEquals(java.beans.Beans.class, back.getClass());
+    }
+
     /** Kryo writes a class name in ASCII with the high bit set on its last character. */
     private static byte[] renamed(byte[] bytes, String from, String to) {
         byte[] a = kryoAscii(from);

@@ -81,7 +81,7 @@ final class KryoSetup {
         // A public no-argument constructor where there is one, the JDK's serialization constructor otherwise.
         kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
         Serializer<Object> javaBridge = new JavaBridgeSerializer(java, rejections);
-        kryo.setDefaultSerializer(new SessionSerializerFactory(javaBridge));
+        kryo.setDefaultSerializer(new SessionSerializerFactory(javaBridge, filter, rejections));
         WrapperSerializer.register(kryo);
         OrderedMapSerializers.register(kryo, javaBridge);
         CheckedSerializers.register(kryo);

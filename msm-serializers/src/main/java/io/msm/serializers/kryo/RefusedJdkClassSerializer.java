@@ -9,6 +9,7 @@ import com.esotericsoftware.kryo.io.Output;
 
 import io.msm.serializers.HashShapes;
 import io.msm.serializers.RejectedContentException;
+import io.msm.serializers.SerialFilter;
 
 /**
  * For a JDK class that is not Serializable and that Kryo has no serializer of its own for. The
@@ -20,16 +21,22 @@ import io.msm.serializers.RejectedContentException;
  */
 final class RefusedJdkClassSerializer extends Serializer<Object> {
     private final String className;
+    private final Rejections rejections;
 
-    RefusedJdkClassSerializer(Class<?> type) {
+    RefusedJdkClassSerializer(Class<?> type, Rejections rejections) {
         this.className = type.getName();
+        this.rejections = rejections;
     }
 
-    /** @return true for a class whose objects Java serialization could not store either */
-    static boolean isRefused(Class<?> type) {
+    /**
+     * @return true for a class whose objects Java serialization could not store either, unless the
+     *     operator's {@code serialFilter} names it exactly (a webapp on Java 8 that keeps, say, a
+     *     {@code java.time.format.DateTimeFormatter} in a bean)
+     */
+    static boolean isRefused(Class<?> type, SerialFilter filter) {
         return !type.isArray() && !type.isPrimitive() && type != Object.class
                 && !Serializable.class.isAssignableFrom(type)
-                && HashShapes.isJdk(type.getName());
+                && HashShapes.isJdk(type.getName()) && !filter.namesExactly(type.getName());
     }
 
     @Override
@@ -39,11 +46,12 @@ final class RefusedJdkClassSerializer extends Serializer<Object> {
 
     @Override
     public Object read(Kryo kryo, Input input, Class<?> type) {
-        throw refusal();
+        throw rejections.record(refusal());
     }
 
     private RejectedContentException refusal() {
         return new RejectedContentException("class " + className + " is not Serializable: Kryo would build it with"
-                + " its constructor, which msm does not do for JDK classes");
+                + " its constructor, which msm does not do for JDK classes unless " + SerialFilter.ATTRIBUTE
+                + " names the class exactly");
     }
 }

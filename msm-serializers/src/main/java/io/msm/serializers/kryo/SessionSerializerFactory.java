@@ -14,6 +14,7 @@ import com.esotericsoftware.kryo.SerializerFactory.CompatibleFieldSerializerFact
 import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer.CompatibleFieldSerializerConfig;
 
 import io.msm.serializers.HashShapes;
+import io.msm.serializers.SerialFilter;
 
 /**
  * Chooses the serializer for a class no registered serializer covers. Webapp classes get Kryo's
@@ -25,10 +26,14 @@ import io.msm.serializers.HashShapes;
  */
 final class SessionSerializerFactory implements SerializerFactory<Serializer> {
     private final Serializer<Object> javaBridge;
+    private final SerialFilter filter;
+    private final Rejections rejections;
     private final CompatibleFieldSerializerFactory fields;
 
-    SessionSerializerFactory(Serializer<Object> javaBridge) {
+    SessionSerializerFactory(Serializer<Object> javaBridge, SerialFilter filter, Rejections rejections) {
         this.javaBridge = javaBridge;
+        this.filter = filter;
+        this.rejections = rejections;
         CompatibleFieldSerializerConfig config = new CompatibleFieldSerializerConfig();
         // Each field value is written with its class, so a removed field is read and skipped and a
         // field whose type changed is noticed. Without chunked encoding (a third slower) data that
@@ -42,8 +47,8 @@ final class SessionSerializerFactory implements SerializerFactory<Serializer> {
 
     @Override
     public Serializer newSerializer(Kryo kryo, Class type) {
-        if (RefusedJdkClassSerializer.isRefused(type)) {
-            return new RefusedJdkClassSerializer(type);
+        if (RefusedJdkClassSerializer.isRefused(type, filter)) {
+            return new RefusedJdkClassSerializer(type, rejections);
         }
         return needsJavaSerialization(type) ? javaBridge : fields.newSerializer(kryo, type);
     }
