@@ -105,6 +105,7 @@ public final class Settings {
     }
 
     private Settings(Parser p) {
+        unknownAttributes(p);
         enabled = p.bool(ENABLED, true);
         nodes = enabled ? MemcachedNodes.parse(p.raw(MEMCACHED_NODES), p.raw(FAILOVER_NODES), p.errors)
                 : Collections.<MemcachedNode>emptyList();
@@ -124,7 +125,9 @@ public final class Settings {
         }
         // Not even read with sticky sessions: 2.3.2 never looked at them there.
         lockingMode = LockingMode.parse(sticky ? null : p.raw(LOCKING_MODE), p.errors);
-        lockExpirationSeconds = sticky ? 30 : (int) p.positiveLong(LOCK_EXPIRATION, 30, "seconds");
+        // memcached reads an expiry over 30 days as a point in time (1970 here): the lock would be gone at once.
+        lockExpirationSeconds = sticky ? 30 : (int) p.positiveLong(LOCK_EXPIRATION, 30, "seconds", MAX_RELATIVE_EXPIRY,
+                "memcached reads more than 30 days as a date");
         lockWaitTimeoutMillis = sticky ? 10_000 : p.positiveLong(LOCK_WAIT_TIMEOUT, 10_000, "milliseconds");
         requestUriIgnorePattern = p.pattern(REQUEST_URI_IGNORE_PATTERN);
         sessionAttributeFilter = p.pattern(SESSION_ATTRIBUTE_FILTER);
@@ -133,7 +136,9 @@ public final class Settings {
         operationTimeoutMillis = p.positiveLong(OPERATION_TIMEOUT, 1000, "milliseconds");
         backupThreadCount = (int) p.positiveLong(BACKUP_THREAD_COUNT, Runtime.getRuntime().availableProcessors(),
                 "threads");
-        backupQueueSize = (int) p.positiveLong(BACKUP_QUEUE_SIZE, 10_000, "sessions");
+        // The queue is allocated whole at start.
+        backupQueueSize = (int) p.positiveLong(BACKUP_QUEUE_SIZE, 10_000, "sessions", MAX_BACKUP_QUEUE,
+                "the queue is allocated at start");
         storageKeyPrefix = p.text(STORAGE_KEY_PREFIX, DEFAULT_STORAGE_KEY_PREFIX);
         StorageKeyPrefix.validate(storageKeyPrefix, p.errors);
         msm2StorageKeyPrefix = p.text(STORAGE_KEY_PREFIX, MSM2_DEFAULT_STORAGE_KEY_PREFIX);
@@ -148,7 +153,8 @@ public final class Settings {
         }
         binaryProtocol = !protocol.equals("text");
         username = p.raw(USERNAME);
-        password = p.raw(PASSWORD);
+        String writtenPassword = p.raw.get(PASSWORD); // as written: spaces may be part of it
+        password = writtenPassword == null || writtenPassword.isEmpty() ? null : writtenPassword;
         if (username != null && !binaryProtocol) {
             p.errors.add("username: SASL authentication needs memcachedProtocol=\"binary\""
                     + (p.raw(MEMCACHED_PROTOCOL) == null ? " (memcached-session-manager 2.3.2 ignored username with its"
@@ -165,6 +171,21 @@ public final class Settings {
         serialFilterReportOnly = mode.equals("report");
         boolean tlsOn = p.bool(TLS, false);
         boolean verifyHostnames = p.bool(TLS_HOSTNAME_VERIFICATION, true);
+        if (tlsOn && !verifyHostnames && p.raw(TLS_TRUST_STORE_FILE) == null) {
+            // Without its names checked, any certificate the JVM's public CAs signed would pass.
+            p.errors.add(TLS_HOSTNAME_VERIFICATION + ": \"false\" needs tlsTrustStoreFile, a trust store holding only the"
+                    + " certificates of your memcached nodes (or their own CA); with the JVM's public CAs any site's"
+                    + " certificate would be accepted");
+        }
+        if (tlsOn) {
+            for (String[] pair : new String[][] {{TLS_TRUST_STORE_PASSWORD, TLS_TRUST_STORE_FILE},
+                {TLS_KEY_STORE_PASSWORD, TLS_KEY_STORE_FILE}}) {
+                if (p.raw(pair[0]) != null && p.raw(pair[1]) == null) {
+                    p.errors.add(pair[0] + ": set without " + pair[1] + "; write the store's file too, or remove "
+                            + pair[0]);
+                }
+            }
+        }
         tls = tlsOn && enabled ? TlsContext.build(p.raw(TLS_TRUST_STORE_FILE), p.raw(TLS_TRUST_STORE_PASSWORD),
                 p.raw(TLS_KEY_STORE_FILE), p.raw(TLS_KEY_STORE_PASSWORD), verifyHostnames, p.errors) : null;
         if (!tlsOn) {
@@ -424,6 +445,41 @@ public final class Settings {
     }
 
     /** Reads raw attribute text, recording one error per bad attribute. */
+    /** Every attribute this class reads. */
+    private static final List<String> ATTRIBUTES = java.util.Arrays.asList(ENABLED, MEMCACHED_NODES, FAILOVER_NODES,
+            STICKY, LOCKING_MODE, LOCK_EXPIRATION, LOCK_WAIT_TIMEOUT, REQUEST_URI_IGNORE_PATTERN, SESSION_BACKUP_ASYNC,
+            SESSION_BACKUP_TIMEOUT, OPERATION_TIMEOUT, BACKUP_THREAD_COUNT, BACKUP_QUEUE_SIZE, STORAGE_KEY_PREFIX,
+            TRANSCODER_FACTORY_CLASS, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME, PASSWORD, SERIAL_FILTER,
+            SERIAL_FILTER_MODE, TLS, TLS_TRUST_STORE_FILE, TLS_TRUST_STORE_PASSWORD, TLS_KEY_STORE_FILE,
+            TLS_KEY_STORE_PASSWORD, TLS_HOSTNAME_VERIFICATION, ENCRYPTION_KEYS, READ_UNENCRYPTED_SESSIONS,
+            SESSION_ATTRIBUTE_FILTER, COMPATIBILITY, COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER);
+    /** memcached's longest relative expiry: 30 days. */
+    static final long MAX_RELATIVE_EXPIRY = 2_592_000;
+    static final long MAX_BACKUP_QUEUE = 1_000_000;
+
+    /**
+     * A misspelled attribute (encryptionKey, TLS) would leave the webapp running without what it asks
+     * for: Tomcat only warns about a name no setter takes. The manager passes such names here.
+     */
+    private static void unknownAttributes(Parser p) {
+        for (String name : p.raw.keySet()) {
+            if (ATTRIBUTES.contains(name)) {
+                continue;
+            }
+            String like = null;
+            for (String known : ATTRIBUTES) {
+                if (known.equalsIgnoreCase(name) || known.toLowerCase(Locale.ROOT).startsWith(
+                        name.toLowerCase(Locale.ROOT)) || name.toLowerCase(Locale.ROOT).startsWith(
+                        known.toLowerCase(Locale.ROOT))) {
+                    like = known;
+                    break;
+                }
+            }
+            p.errors.add(name + ": msm's Manager has no such attribute" + (like == null ? "" : "; did you mean " + like
+                    + "?") + " (its attributes: " + String.join(", ", ATTRIBUTES) + ")");
+        }
+    }
+
     private static final class Parser {
         final Map<String, String> raw;
         final List<String> errors = new ArrayList<>();
@@ -458,20 +514,25 @@ public final class Settings {
         }
 
         long positiveLong(String name, long dflt, String unit) {
+            return positiveLong(name, dflt, unit, Integer.MAX_VALUE, null);
+        }
+
+        /** @param why what the maximum is for, said when a value exceeds it; null when it is int's range */
+        long positiveLong(String name, long dflt, String unit, long max, String why) {
             String value = raw(name);
             if (value == null) {
                 return dflt;
             }
             try {
                 long parsed = Long.parseLong(value);
-                if (parsed > 0 && parsed <= Integer.MAX_VALUE) {
+                if (parsed > 0 && parsed <= max) {
                     return parsed;
                 }
             } catch (NumberFormatException e) {
                 // reported below
             }
-            errors.add(name + ": '" + value + "' must be a whole number of " + unit + " greater than 0 (default "
-                    + dflt + ")");
+            errors.add(name + ": '" + value + "' must be a whole number of " + unit + " from 1 to " + max
+                    + (why == null ? "" : " (" + why + ")") + " (default " + dflt + ")");
             return dflt;
         }
 

@@ -71,17 +71,33 @@ final class SpymemcachedStore implements SessionStore {
         this.authenticated = settings.username() != null;
         this.connectionCheck = new ConnectionCheck(settings.tls(), settings.binaryProtocol(), settings.username(),
                 settings.password(), settings.operationTimeoutMillis());
-        for (io.msm.core.MemcachedNode node : nodes) {
-            this.nodes.put(node.id(), node);
-            InetSocketAddress address = new InetSocketAddress(node.host(), node.port());
-            if (settings.username() == null) {
-                clients.put(node.id(), new MemcachedClient(connectionFactory(node, settings, null),
-                        Collections.singletonList(address)));
-            } else {
-                AuthenticatingClient.Relay relay = new AuthenticatingClient.Relay();
-                clients.put(node.id(), AuthenticatingClient.create(connectionFactory(node, settings, relay), address,
-                        relay));
+        try {
+            for (io.msm.core.MemcachedNode node : nodes) {
+                this.nodes.put(node.id(), node);
+                clients.put(node.id(), client(node, settings));
             }
+        } catch (IOException | RuntimeException e) {
+            close(); // the clients made so far, and their threads
+            throw e;
+        }
+    }
+
+    private static MemcachedClient client(io.msm.core.MemcachedNode node, Settings settings) throws IOException {
+        InetSocketAddress address = new InetSocketAddress(node.host(), node.port());
+        if (address.isUnresolved()) {
+            // The client cannot connect to, nor later resolve, an address it was given unresolved.
+            throw new IOException("the host '" + node.host() + "' of node " + node.id() + " does not resolve on this"
+                    + " machine (a typo, or no DNS at start); write a host name it resolves, or an IP address");
+        }
+        try {
+            if (settings.username() == null) {
+                return new MemcachedClient(connectionFactory(node, settings, null), Collections.singletonList(address));
+            }
+            AuthenticatingClient.Relay relay = new AuthenticatingClient.Relay();
+            return AuthenticatingClient.create(connectionFactory(node, settings, relay), address, relay);
+        } catch (RuntimeException e) {
+            throw new IOException("no client for node " + node.id() + " (" + node.host() + ":" + node.port() + "): "
+                    + e, e);
         }
     }
 
@@ -121,6 +137,8 @@ final class SpymemcachedStore implements SessionStore {
         if (settings.username() != null) {
             b.setAuthDescriptor(new AuthDescriptor(new String[] {"PLAIN"},
                     new PlainCallbackHandler(settings.username(), settings.password())));
+            // An operation waits for authentication at most as long as for anything else (default: 1 s).
+            b.setAuthWaitTime(settings.operationTimeoutMillis());
         }
         return b.build();
     }

@@ -308,6 +308,19 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return attributes.get(Settings.SERIAL_FILTER_MODE);
     }
 
+    /**
+     * Tomcat's digester calls this for an attribute of the context file that no setter takes. It is
+     * kept, and the start refuses it by name: a misspelled {@code encryptionKeys} or {@code tls} must
+     * not leave the webapp running without encryption or TLS, behind a WARN of Tomcat's alone.
+     */
+    public boolean setProperty(String name, String value) {
+        if (name == null || "className".equals(name)) {
+            return false;
+        }
+        put(name, value);
+        return true;
+    }
+
     private void put(String name, String value) {
         if (value == null) {
             attributes.remove(name);

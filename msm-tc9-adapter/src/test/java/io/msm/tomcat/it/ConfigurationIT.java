@@ -74,7 +74,19 @@ class ConfigurationIT {
                         List.of("2 problems", "tlsTrustStoreFile: /nonexistent/trust.p12 cannot be used: no such file",
                                 "tlsKeyStoreFile", "not a PKCS12 or JKS store", "tlsKeyStorePassword")),
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "encryptionKeys", "/nonexistent/msm-keys"),
-                        List.of("encryptionKeys: the key file /nonexistent/msm-keys cannot be read")));
+                        List.of("encryptionKeys: the key file /nonexistent/msm-keys cannot be read")),
+                // A misspelling must not leave the webapp running without encryption, behind a WARN of Tomcat's.
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "encryptionKey", "/etc/msm-keys"),
+                        List.of("encryptionKey: msm's Manager has no such attribute", "did you mean encryptionKeys?")),
+                Arguments.of(Map.of("memcachedNodes", "n1:no-such-host.invalid:11211"),
+                        List.of("memcachedNodes", "'no-such-host.invalid'", "does not resolve", "IP address")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "tls", "true",
+                        "tlsHostnameVerification", "false"),
+                        List.of("tlsHostnameVerification", "needs tlsTrustStoreFile")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "sticky", "false",
+                        "lockExpiration", "2592001", "backupQueueSize", "2000000000"),
+                        List.of("2 problems", "lockExpiration: '2592001'", "from 1 to 2592000",
+                                "backupQueueSize: '2000000000'", "from 1 to 1000000")));
     }
 
     private static String keyFileWithAShortKey() {
