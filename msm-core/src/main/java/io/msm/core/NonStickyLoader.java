@@ -60,6 +60,7 @@ final class NonStickyLoader {
         boolean fromBackup = false;
         boolean primaryAnswered = false;
         boolean backupHasNoRemoval = false;
+        boolean clearNamed = false;
         long start = ticker.nanoTime();
         if (health.isUp(primary)) {
             SessionLocks.Lock lock = state.lock;
@@ -132,6 +133,7 @@ final class NonStickyLoader {
                     data = p.versioned.value;
                     validity = p.companion;
                     cas = 0;
+                    clearNamed = true;
                 }
             } catch (StoreException e) {
                 health.failed(primary, e);
@@ -155,7 +157,7 @@ final class NonStickyLoader {
             expiryWatch.note(id, v.expiresAt()); // sessionDestroyed fires from the expiry check
             return null;
         }
-        SessionSnapshot loaded = decode(id, fromBackup ? backup : primary, data, state, fromBackup);
+        SessionSnapshot loaded = decode(id, fromBackup ? backup : primary, data, state, fromBackup, clearNamed);
         if (loaded == null) {
             return null;
         }
@@ -179,7 +181,12 @@ final class NonStickyLoader {
     }
 
     /** The session this Tomcat kept from the same bytes ({@link NearCopies}), or the bytes decoded. */
-    private SessionSnapshot decode(SessionId id, String node, byte[] data, SessionState state, boolean fromBackup) {
+    private SessionSnapshot decode(SessionId id, String node, byte[] data, SessionState state, boolean fromBackup,
+            boolean clearNamed) {
+        if (clearNamed) {
+            state.blocks = new EncodedBlocks();
+            return codec.decodeClearNamed(id, node, data, state);
+        }
         NearCopies.Copy near = fromBackup ? null : nearCopies.lend(id, data);
         state.nearCopy = near;
         if (near != null) {

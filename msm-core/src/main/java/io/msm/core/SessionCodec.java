@@ -82,7 +82,20 @@ final class SessionCodec {
      * @return null when the bytes do not decode
      */
     SessionSnapshot decode(SessionId id, String node, byte[] bytes, SessionState state) {
-        byte[] clear = open(id, node, bytes);
+        return decode(id, node, bytes, state, false);
+    }
+
+    /**
+     * {@link #decode} of bytes read under the session's name from before encryption was switched on:
+     * the one place where a frame in clear may be read (with {@code readUnencryptedSessions}). Under
+     * the encrypted names msm never writes one, so a clear frame there was planted.
+     */
+    SessionSnapshot decodeClearNamed(SessionId id, String node, byte[] bytes, SessionState state) {
+        return decode(id, node, bytes, state, readClear);
+    }
+
+    private SessionSnapshot decode(SessionId id, String node, byte[] bytes, SessionState state, boolean clearAccepted) {
+        byte[] clear = open(id, node, bytes, clearAccepted);
         if (clear == null) {
             return null;
         }
@@ -117,9 +130,9 @@ final class SessionCodec {
      * @return the clear frame, or null when it must not be read: it fails authentication, or it is
      *     in clear while encryption is on (anyone who can write memcached could have planted it)
      */
-    private byte[] open(SessionId id, String node, byte[] bytes) {
+    private byte[] open(SessionId id, String node, byte[] bytes, boolean clearAccepted) {
         boolean sealed = FrameCipher.isSealed(bytes);
-        if (cipher == null || (!sealed && readClear)) {
+        if (cipher == null || (!sealed && clearAccepted)) {
             return bytes; // a sealed frame without keys fails as not understood, in decode
         }
         String problem;
@@ -129,6 +142,9 @@ final class SessionCodec {
             } catch (FrameCipher.NotAuthenticException e) {
                 problem = e.getMessage();
             }
+        } else if (readClear) {
+            problem = "it is not encrypted, under the encrypted session's name, where msm writes no clear frame"
+                    + " (readUnencryptedSessions reads clear frames under their names from before encryption only)";
         } else {
             problem = "it is not encrypted, and encryption is on (readUnencryptedSessions=\"true\" reads such"
                     + " sessions while migrating)";

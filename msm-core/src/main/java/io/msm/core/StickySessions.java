@@ -107,8 +107,10 @@ public final class StickySessions {
         }
         long start = ticker.nanoTime();
         byte[] bytes;
+        boolean[] clearNamed = new boolean[1];
         try {
-            bytes = msm2 == null ? readOurs(node, id) : msm2.get(store, node, id, () -> readOurs(node, id));
+            bytes = msm2 == null ? readOurs(node, id, clearNamed) : msm2.get(store, node, id,
+                    () -> readOurs(node, id, clearNamed));
             health.recordSuccess(node, ticker.nanoTime() - start);
         } catch (StoreException e) {
             health.failed(node, e);
@@ -136,7 +138,8 @@ public final class StickySessions {
                 state.loaded(id, 0, 0);
             }
         } else {
-            snapshot = codec.decode(id, node, bytes, state);
+            snapshot = clearNamed[0] ? codec.decodeClearNamed(id, node, bytes, state)
+                    : codec.decode(id, node, bytes, state);
         }
         if (snapshot != null) {
             state.nodeEpoch = epoch;
@@ -145,10 +148,15 @@ public final class StickySessions {
         return snapshot;
     }
 
-    private byte[] readOurs(String node, SessionId id) throws StoreException {
+    /** @param clearNamed set to true when the bytes come from the name from before encryption */
+    private byte[] readOurs(String node, SessionId id, boolean[] clearNamed) throws StoreException {
         byte[] bytes = store.get(node, names.of(id));
         String clearName = bytes == null ? names.beforeEncryption("", id) : null;
-        return clearName == null ? bytes : store.get(node, clearName); // written before encryption was switched on
+        if (clearName == null) {
+            return bytes;
+        }
+        clearNamed[0] = true; // written before encryption was switched on
+        return store.get(node, clearName);
     }
 
     /**

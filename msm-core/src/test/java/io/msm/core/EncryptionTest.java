@@ -162,7 +162,7 @@ class EncryptionTest {
     }
 
     @Test
-    void aSessionPlantedInClearIsRefused_unlessMigrating_andIsWrittenBackEncrypted() throws Exception {
+    void aSessionPlantedInClearUnderItsEncryptedNameIsRefused_alsoWhileMigrating() throws Exception {
         String file = keyFile("keys", newKey("k1"));
         EngineHarness t = tomcat("encryptionKeys", file);
         store(t, ID, MARKER);
@@ -181,10 +181,11 @@ class EncryptionTest {
         assertTrue(t.count(Statistics.Counter.UNAUTHENTIC_SESSIONS) >= 1);
         assertNull(read(clear, ID), "a Tomcat without keys looks under other keys: the id is not a key");
 
+        // readUnencryptedSessions reads clear frames under the names from before encryption only: under
+        // the encrypted names msm never writes one, and a Tomcat that read it would seal it for good.
         EngineHarness migrating = tomcat("encryptionKeys", file, "readUnencryptedSessions", "true");
-        assertEquals("mallory", read(migrating, ID));
-        store(migrating, ID, "alice");
-        assertEquals("alice", read(t, ID), "written back encrypted: a Tomcat that refuses clear sessions reads it");
+        assertNull(read(migrating, ID), "planted under the encrypted name");
+        assertTrue(migrating.count(Statistics.Counter.UNAUTHENTIC_SESSIONS) >= 1);
     }
 
     @Test
