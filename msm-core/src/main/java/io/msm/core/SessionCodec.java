@@ -94,6 +94,11 @@ final class SessionCodec {
         return decode(id, node, bytes, state, readClear);
     }
 
+    /** {@link #decode} of a frame this JVM kept over a reload: it never left the JVM, clear or sealed. */
+    SessionSnapshot decodeKept(SessionId id, String node, byte[] bytes, SessionState state) {
+        return decode(id, node, bytes, state, true);
+    }
+
     private SessionSnapshot decode(SessionId id, String node, byte[] bytes, SessionState state, boolean clearAccepted) {
         byte[] clear = open(id, node, bytes, clearAccepted);
         if (clear == null) {

@@ -153,8 +153,7 @@ public final class Settings {
         }
         binaryProtocol = !protocol.equals("text");
         username = p.raw(USERNAME);
-        String writtenPassword = p.raw.get(PASSWORD); // as written: spaces may be part of it
-        password = writtenPassword == null || writtenPassword.isEmpty() ? null : writtenPassword;
+        password = p.asWritten(PASSWORD);
         if (username != null && !binaryProtocol) {
             p.errors.add("username: SASL authentication needs memcachedProtocol=\"binary\""
                     + (p.raw(MEMCACHED_PROTOCOL) == null ? " (memcached-session-manager 2.3.2 ignored username with its"
@@ -186,8 +185,8 @@ public final class Settings {
                 }
             }
         }
-        tls = tlsOn && enabled ? TlsContext.build(p.raw(TLS_TRUST_STORE_FILE), p.raw(TLS_TRUST_STORE_PASSWORD),
-                p.raw(TLS_KEY_STORE_FILE), p.raw(TLS_KEY_STORE_PASSWORD), verifyHostnames, p.errors) : null;
+        tls = tlsOn && enabled ? TlsContext.build(p.raw(TLS_TRUST_STORE_FILE), p.asWritten(TLS_TRUST_STORE_PASSWORD),
+                p.raw(TLS_KEY_STORE_FILE), p.asWritten(TLS_KEY_STORE_PASSWORD), verifyHostnames, p.errors) : null;
         if (!tlsOn) {
             for (String tlsOnly : new String[] {TLS_TRUST_STORE_FILE, TLS_TRUST_STORE_PASSWORD, TLS_KEY_STORE_FILE,
                 TLS_KEY_STORE_PASSWORD, TLS_HOSTNAME_VERIFICATION}) {
@@ -453,6 +452,12 @@ public final class Settings {
             SERIAL_FILTER_MODE, TLS, TLS_TRUST_STORE_FILE, TLS_TRUST_STORE_PASSWORD, TLS_KEY_STORE_FILE,
             TLS_KEY_STORE_PASSWORD, TLS_HOSTNAME_VERIFICATION, ENCRYPTION_KEYS, READ_UNENCRYPTED_SESSIONS,
             SESSION_ATTRIBUTE_FILTER, COMPATIBILITY, COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER);
+    /**
+     * Attributes of Tomcat's own managers that a context file switched to msm may still carry
+     * ({@code pathname=""} is the usual way to turn StandardManager's file off): a WARN, not a stop.
+     */
+    private static final List<String> TOMCAT_LEFTOVERS = java.util.Arrays.asList("pathname", "saveOnRestart",
+            "maxIdleBackup", "maxIdleSwap", "minIdleSwap", "maxInactiveInterval", "distributable");
     /** memcached's longest relative expiry: 30 days. */
     static final long MAX_RELATIVE_EXPIRY = 2_592_000;
     static final long MAX_BACKUP_QUEUE = 1_000_000;
@@ -461,9 +466,14 @@ public final class Settings {
      * A misspelled attribute (encryptionKey, TLS) would leave the webapp running without what it asks
      * for: Tomcat only warns about a name no setter takes. The manager passes such names here.
      */
-    private static void unknownAttributes(Parser p) {
+    private void unknownAttributes(Parser p) {
         for (String name : p.raw.keySet()) {
             if (ATTRIBUTES.contains(name)) {
+                continue;
+            }
+            if (TOMCAT_LEFTOVERS.contains(name)) {
+                noEffect.add(name + " (an attribute of Tomcat's StandardManager or PersistentManager; msm keeps"
+                        + " sessions in memcached)");
                 continue;
             }
             String like = null;
@@ -486,6 +496,12 @@ public final class Settings {
 
         Parser(Map<String, String> raw) {
             this.raw = raw;
+        }
+
+        /** A password: as written, spaces included; null when absent or empty. */
+        String asWritten(String name) {
+            String value = raw.get(name);
+            return value == null || value.isEmpty() ? null : value;
         }
 
         String raw(String name) {

@@ -255,7 +255,7 @@ public final class StickySessions {
      * @return the session a stopped instance of this webapp kept, or null when its bytes do not decode here
      */
     public SessionSnapshot restoreKept(SessionId id, byte[] frame) {
-        SessionSnapshot snapshot = codec.decode(id, "(kept in this JVM)", frame, new SessionState());
+        SessionSnapshot snapshot = codec.decodeKept(id, "(kept in this JVM)", frame, new SessionState());
         if (snapshot != null) {
             statistics.increment(Statistics.Counter.SESSIONS_KEPT_OVER_RESTART);
         }

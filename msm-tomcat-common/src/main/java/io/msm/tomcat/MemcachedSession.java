@@ -31,8 +31,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * what another Tomcat stores under the lock, and a change computed from it would undo that one.
      */
     private transient volatile boolean loadedUnlocked;
-    /** Non-sticky: such a copy, replaced in memory by the copy a locking request loaded. */
-    private transient volatile boolean replaced;
+    /** Non-sticky: such a copy, replaced in memory by the copy a locking request loaded: its id then. */
+    private transient volatile String replacedAs;
     /**
      * Sticky: held while a request checks and renames the session to move it. Not the session's own
      * monitor: the rename runs the webapp's listeners, and Tomcat's expire() takes that one.
@@ -83,12 +83,22 @@ class MemcachedSession extends StandardSession implements HeldSession {
         loadedUnlocked = unlocked;
     }
 
-    boolean isReplaced() {
-        return replaced;
+    /**
+     * @return true for a copy replaced in memory (see {@link #replaced}) that its requests neither
+     *     changed nor renamed: it has nothing to store
+     */
+    boolean isReplacedUnchanged() {
+        String id = replacedAs;
+        return id != null && id.equals(getIdInternal()) && changes.isEmpty();
     }
 
     void replaced() {
-        replaced = true;
+        replacedAs = getIdInternal();
+    }
+
+    /** @return true once the last request left and the copy was let go */
+    synchronized boolean isDropped() {
+        return dropped;
     }
 
     /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */

@@ -314,11 +314,21 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
      * not leave the webapp running without encryption or TLS, behind a WARN of Tomcat's alone.
      */
     public boolean setProperty(String name, String value) {
-        if (name == null || "className".equals(name)) {
-            return false;
+        if (name == null || name.isEmpty() || "className".equals(name) || hasSetter(name)) {
+            return false; // a value Tomcat could not convert for a setter it has: its own WARN says so
         }
         put(name, value);
         return true;
+    }
+
+    private boolean hasSetter(String name) {
+        String setter = "set" + Character.toUpperCase(name.charAt(0)) + name.substring(1);
+        for (java.lang.reflect.Method m : getClass().getMethods()) {
+            if (m.getName().equals(setter) && m.getParameterCount() == 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void put(String name, String value) {
@@ -625,8 +635,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         Session current = id == null ? null : sessions.get(id);
         super.remove(session, update); // by id
         if (current != null && current != session) {
-            // Non-sticky: a copy that replaced this one in memory (NonStickyRequests.find) stays.
+            // Non-sticky: a copy that replaced this one in memory (NonStickyRequests.find) stays,
+            // unless its last request let it go meanwhile.
             sessions.putIfAbsent(id, current);
+            if (current instanceof MemcachedSession && ((MemcachedSession) current).isDropped()) {
+                sessions.remove(id, current);
+            }
         }
         RequestStrategy r = requests;
         // update is true when the session ended (invalidated or expired), false when it is renamed.

@@ -201,6 +201,11 @@ final class NonStickyRequests implements RequestStrategy {
         synchronized (turn) {
             if (snapshot != null) {
                 unlocked.replaced();
+                // Its readers may have ended during the wait, and a new reader loaded another unlocked copy.
+                Session current = manager.inMemory(id);
+                if (current instanceof MemcachedSession && ((MemcachedSession) current).isLoadedUnlocked()) {
+                    ((MemcachedSession) current).replaced();
+                }
             }
             return adopt(scope, id, loaded, snapshot);
         }
@@ -254,7 +259,7 @@ final class NonStickyRequests implements RequestStrategy {
                 try {
                     // A copy replaced by a locking request's (see find) writes only what it changed:
                     // its validity record would carry older content's timeout over the newer copy's.
-                    if (s.isValid() && s.sessionId() != null && !(s.isReplaced() && s.changes().isEmpty())) {
+                    if (s.isValid() && s.sessionId() != null && !(s.isReplacedUnchanged())) {
                         engine.store(s.snapshot(), s.state(), s.changes());
                         s.changes().clear();
                     }

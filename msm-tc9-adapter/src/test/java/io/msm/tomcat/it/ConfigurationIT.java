@@ -140,6 +140,15 @@ class ConfigurationIT {
         assertTrue(message.contains("<Engine jvmRoute="), message);
     }
 
+    /** A context file switched from StandardManager keeps its pathname="": a WARN, not a stop. */
+    @org.junit.jupiter.api.Test
+    void anAttributeOfTomcatsOwnManagerLeftInTheFileDoesNotStopTheWebapp() {
+        tomcat = new TomcatNode("tomcat1").webapp("/app", new LinkedHashMap<>(Map.of("memcachedNodes",
+                "n1:localhost:11211", "pathname", ""))).start();
+
+        assertTrue(tomcat.isAvailable("/app"), "the webapp starts");
+    }
+
     /** The messages of the exception chain Tomcat logged when the manager failed to start. */
     private String loggedFailure() {
         StringBuilder sb = new StringBuilder();
