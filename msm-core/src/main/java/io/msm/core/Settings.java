@@ -457,7 +457,9 @@ public final class Settings {
      * ({@code pathname=""} is the usual way to turn StandardManager's file off): a WARN, not a stop.
      */
     private static final List<String> TOMCAT_LEFTOVERS = java.util.Arrays.asList("pathname", "saveOnRestart",
-            "maxIdleBackup", "maxIdleSwap", "minIdleSwap", "maxInactiveInterval", "distributable");
+            "maxIdleBackup", "maxIdleSwap", "minIdleSwap", "distributable",
+            // Reaches here on Tomcat 10.1 and 11 only, whose managers no longer have it; 7 and 9 take it.
+            "maxInactiveInterval");
     /** memcached's longest relative expiry: 30 days. */
     static final long MAX_RELATIVE_EXPIRY = 2_592_000;
     static final long MAX_BACKUP_QUEUE = 1_000_000;

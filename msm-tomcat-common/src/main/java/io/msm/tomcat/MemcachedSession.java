@@ -24,7 +24,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private final transient SessionChanges changes = new SessionChanges();
     /** Non-sticky mode: requests using this session now; the last one to leave stores and drops it. */
     private transient int users;
-    private transient boolean dropped;
+    /** Written under this session's monitor; read without it by the manager's remove(). */
+    private transient volatile boolean dropped;
     /**
      * Non-sticky: loaded by a request that does not lock ({@code lockingMode="auto"} or
      * {@code "uriPattern:..."}). A locking request never joins such a copy: it could be older than
@@ -92,12 +93,16 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return id != null && id.equals(getIdInternal()) && changes.isEmpty();
     }
 
-    void replaced() {
-        replacedAs = getIdInternal();
+    /** @param id the id the copy was loaded under: a rename since then must still be stored */
+    void replaced(String id) {
+        replacedAs = id;
     }
 
-    /** @return true once the last request left and the copy was let go */
-    synchronized boolean isDropped() {
+    /**
+     * @return true once the last request left and the copy was let go; read without this session's
+     *     monitor, which Tomcat's expire() holds while it calls the manager's remove()
+     */
+    boolean isDropped() {
         return dropped;
     }
 

@@ -53,6 +53,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     /** Sticky or non-sticky, chosen at start; null while msm is stopped or disabled. */
     private volatile RequestStrategy requests;
     private final RequestsInFlight inFlight = new RequestsInFlight();
+    /** Values Tomcat could not convert for msm's own typed setters, by attribute, with what to write. */
+    private final Map<String, String> unconvertible = new ConcurrentHashMap<>();
     private StatisticsMBean statisticsBean;
 
     @Override
@@ -314,21 +316,31 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
      * not leave the webapp running without encryption or TLS, behind a WARN of Tomcat's alone.
      */
     public boolean setProperty(String name, String value) {
-        if (name == null || name.isEmpty() || "className".equals(name) || hasSetter(name)) {
-            return false; // a value Tomcat could not convert for a setter it has: its own WARN says so
+        if (name == null || name.isEmpty() || "className".equals(name)) {
+            return false;
         }
-        put(name, value);
-        return true;
+        java.lang.reflect.Method setter = setter(name);
+        if (setter == null) {
+            put(name, value);
+            return true;
+        }
+        // A value Tomcat could not convert for a setter of its own keeps Tomcat's WARN; for one of
+        // msm's (maxInactiveInterval, kept from 2.3.2) the start refuses it, as any bad value.
+        if (setter.getDeclaringClass().getName().startsWith("io.msm.")) {
+            unconvertible.put(name, "'" + value + "' is not a whole number; write one, such as 1800");
+            return true;
+        }
+        return false;
     }
 
-    private boolean hasSetter(String name) {
+    private java.lang.reflect.Method setter(String name) {
         String setter = "set" + Character.toUpperCase(name.charAt(0)) + name.substring(1);
         for (java.lang.reflect.Method m : getClass().getMethods()) {
             if (m.getName().equals(setter) && m.getParameterCount() == 1) {
-                return true;
+                return m;
             }
         }
-        return false;
+        return null;
     }
 
     private void put(String name, String value) {
@@ -355,6 +367,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         int randomLength = sample.length();
         String host = context.getParent().getName();
         StartChecks checks = new StartChecks(webapp, host, context, randomLength);
+        if (!unconvertible.isEmpty()) {
+            StringBuilder problems = new StringBuilder();
+            unconvertible.forEach((name, problem) -> problems.append(problems.length() == 0 ? "" : "; ")
+                    .append(name).append(": ").append(problem));
+            throw new LifecycleException("webapp " + contextName() + " not started: " + problems);
+        }
         Settings settings;
         try {
             settings = Settings.parse(new LinkedHashMap<>(attributes), checks);

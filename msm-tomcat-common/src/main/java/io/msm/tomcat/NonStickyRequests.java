@@ -200,11 +200,11 @@ final class NonStickyRequests implements RequestStrategy {
         SessionSnapshot snapshot = engine.open(sid, loaded.state(), true);
         synchronized (turn) {
             if (snapshot != null) {
-                unlocked.replaced();
+                unlocked.replaced(id);
                 // Its readers may have ended during the wait, and a new reader loaded another unlocked copy.
                 Session current = manager.inMemory(id);
                 if (current instanceof MemcachedSession && ((MemcachedSession) current).isLoadedUnlocked()) {
-                    ((MemcachedSession) current).replaced();
+                    ((MemcachedSession) current).replaced(id);
                 }
             }
             return adopt(scope, id, loaded, snapshot);

@@ -83,6 +83,9 @@ class ConfigurationIT {
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "tls", "true",
                         "tlsHostnameVerification", "false"),
                         List.of("tlsHostnameVerification", "needs tlsTrustStoreFile")),
+                // msm's own typed setter (kept from 2.3.2): a value Tomcat cannot convert stops the start.
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "maxInactiveInterval", "30m"),
+                        List.of("maxInactiveInterval: '30m' is not a whole number", "such as 1800")),
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "sticky", "false",
                         "lockExpiration", "2592001", "backupQueueSize", "2000000000"),
                         List.of("2 problems", "lockExpiration: '2592001'", "from 1 to 2592000",
