@@ -443,7 +443,6 @@ public final class Settings {
         return d;
     }
 
-    /** Reads raw attribute text, recording one error per bad attribute. */
     /** Every attribute this class reads. */
     private static final List<String> ATTRIBUTES = java.util.Arrays.asList(ENABLED, MEMCACHED_NODES, FAILOVER_NODES,
             STICKY, LOCKING_MODE, LOCK_EXPIRATION, LOCK_WAIT_TIMEOUT, REQUEST_URI_IGNORE_PATTERN, SESSION_BACKUP_ASYNC,
@@ -492,6 +491,7 @@ public final class Settings {
         }
     }
 
+    /** Reads raw attribute text, recording one error per bad attribute. */
     private static final class Parser {
         final Map<String, String> raw;
         final List<String> errors = new ArrayList<>();

@@ -106,7 +106,7 @@ public final class SerialFilter {
 
     /**
      * @return true when the operator's own entries allow this class by its exact name
-     *     ({@code java.time.format.DateTimeFormatter}, not a package or a prefix): a decision about
+     *     ({@code java.beans.Beans}, not a package or a prefix): a decision about
      *     that one class, which lifts refusals that hold for JDK classes in general
      */
     public boolean namesExactly(String className) {

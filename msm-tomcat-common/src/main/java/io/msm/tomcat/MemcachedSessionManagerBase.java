@@ -367,15 +367,13 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         int randomLength = sample.length();
         String host = context.getParent().getName();
         StartChecks checks = new StartChecks(webapp, host, context, randomLength);
-        if (!unconvertible.isEmpty()) {
-            StringBuilder problems = new StringBuilder();
-            unconvertible.forEach((name, problem) -> problems.append(problems.length() == 0 ? "" : "; ")
-                    .append(name).append(": ").append(problem));
-            throw new LifecycleException("webapp " + contextName() + " not started: " + problems);
-        }
         Settings settings;
         try {
-            settings = Settings.parse(new LinkedHashMap<>(attributes), checks);
+            // Values Tomcat could not convert join the attributes' list: one message for every bad attribute.
+            settings = Settings.parse(new LinkedHashMap<>(attributes), (parsed, errors) -> {
+                unconvertible.forEach((name, problem) -> errors.add(name + ": " + problem));
+                checks.run(parsed, errors);
+            });
         } catch (ConfigurationException e) {
             throw new LifecycleException("webapp " + contextName() + " not started: " + e.getMessage());
         }

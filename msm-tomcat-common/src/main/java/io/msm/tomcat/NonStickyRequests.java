@@ -259,7 +259,7 @@ final class NonStickyRequests implements RequestStrategy {
                 try {
                     // A copy replaced by a locking request's (see find) writes only what it changed:
                     // its validity record would carry older content's timeout over the newer copy's.
-                    if (s.isValid() && s.sessionId() != null && !(s.isReplacedUnchanged())) {
+                    if (s.isValid() && s.sessionId() != null && !s.isReplacedUnchanged()) {
                         engine.store(s.snapshot(), s.state(), s.changes());
                         s.changes().clear();
                     }

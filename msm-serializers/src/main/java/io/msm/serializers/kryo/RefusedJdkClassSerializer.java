@@ -30,8 +30,8 @@ final class RefusedJdkClassSerializer extends Serializer<Object> {
 
     /**
      * @return true for a class whose objects Java serialization could not store either, unless the
-     *     operator's {@code serialFilter} names it exactly (a webapp on Java 8 that keeps, say, a
-     *     {@code java.time.format.DateTimeFormatter} in a bean)
+     *     operator's {@code serialFilter} names it exactly (a webapp on Java 8 that keeps such objects
+     *     in a bean names each such class the object holds)
      */
     static boolean isRefused(Class<?> type, SerialFilter filter) {
         return !type.isArray() && !type.isPrimitive() && type != Object.class
