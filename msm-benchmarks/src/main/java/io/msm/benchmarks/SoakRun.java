@@ -16,7 +16,9 @@ import io.msm.testkit.MemcachedServer;
  * and a memcached node restarted empty every few minutes. It samples each Tomcat's heap after a
  * full collection, threads, file descriptors, sessions in memory and every collection msm keeps
  * ({@code io.msm:type=HeldEntries}), and fails when one of them keeps growing, or when a user lost a
- * session or an increment.
+ * session or an increment. What only requests in flight hold (turns, queued backups) is not judged by
+ * its growth, as a sample's forced collection piles requests up; it must drain to zero once the load
+ * stops.
  */
 final class SoakRun {
     private static final List<String> WEBAPPS = List.of("sticky", "nonsticky");
@@ -30,6 +32,8 @@ final class SoakRun {
     private final int users;
     private long warmupProblems;
     private final List<String> operatorFailures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Why the run failed, one line each; empty when it passed. */
+    private final List<String> failures = new ArrayList<>();
 
     SoakRun(BenchOptions options) {
         this.millis = options.soakMinutes * 60_000L;
@@ -77,7 +81,8 @@ final class SoakRun {
                 load.run(timeline, rate, millis);
                 operator.interrupt();
                 operator.join(60_000);
-                return report(timeline, samples);
+                Map<String, Long> undrained = drain(tomcats);
+                return report(timeline, samples, undrained);
             }
         }
     }
@@ -166,6 +171,43 @@ final class SoakRun {
                 || name.equals("SessionStatistics.NonStickySessionsLastMinute");
     }
 
+    /**
+     * Figures that only requests in flight or writes under way hold: bounded by the load, not by
+     * time, so a leak shows as a figure that stays above zero when nothing is in flight.
+     */
+    private static boolean inFlight(String name) {
+        return name.endsWith("HeldEntries.SessionTurns") || name.endsWith("HeldEntries.BackupSlots")
+                || name.endsWith("HeldEntries.NodeRepairs") || name.endsWith("HeldEntries.DeferredComparisons")
+                || name.endsWith("HeldEntries.SessionsBeingRemoved") || name.endsWith("SessionStatistics.BackupQueueLength");
+    }
+
+    /**
+     * After the load stops, samples until every in-flight figure is back to zero, for at most 30 s
+     * (a node repair waits for the background run, every 10 s).
+     *
+     * @return the in-flight figures still above zero at the end, by name; empty when all drained
+     */
+    private Map<String, Long> drain(TomcatPair tomcats) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        Map<String, Long> held = new TreeMap<>();
+        while (true) {
+            held.clear();
+            try {
+                sample(0, tomcats).figures.forEach((name, value) -> {
+                    if (inFlight(name) && value != 0) {
+                        held.put(name, value);
+                    }
+                });
+            } catch (Exception e) {
+                held.put("the sample after the load failed: " + e, -1L);
+            }
+            if (held.isEmpty() || System.nanoTime() > deadline) {
+                return held;
+            }
+            Thread.sleep(1000);
+        }
+    }
+
     /** How much a figure may pass its first-half median by, besides {@link #GROWTH}: noise, not a leak. */
     private static long slack(String name) {
         if (name.endsWith("HeapUsedAfterGc")) {
@@ -177,35 +219,31 @@ final class SoakRun {
         return 50;
     }
 
-    private int report(Timeline timeline, List<Sample> samples) {
+    private int report(Timeline timeline, List<Sample> samples, Map<String, Long> undrained) {
         Timeline.Window all = timeline.window(0, timeline.buckets());
         System.out.println();
         System.out.printf(Locale.ROOT, "| soak | requests | failed | non-2xx | sessions lost | increments lost | renamed"
                 + " | p50 / p99 / max ms |%n|---|---:|---:|---:|---:|---:|---:|---:|%n| %.0f min | %d | %d | %d | %d | %d"
                 + " | %d | %.1f / %.1f / %.0f |%n", millis / 60_000.0, all.requests(), all.errors, all.non2xx,
                 all.sessionsLost, all.incrementsLost, all.renamed, all.p50Millis(), all.p99Millis(), all.maxMillis());
-        // Growth: after a warm-up (sessions pile up to their steady number), the second half's median
-        // against the first half's; a median is not moved by the spike of one restart or collection.
-        long warm = millis <= 600_000 ? millis / 2 : millis / 4;
-        long middle = warm + (millis - warm) / 2;
-        Map<String, List<List<Long>>> halves = new TreeMap<>();
+        Map<String, List<List<Long>>> halves;
         synchronized (samples) {
-            for (Sample s : samples) {
-                if (s.second * 1000 < warm) {
-                    continue;
-                }
-                int half = s.second * 1000 < middle ? 0 : 1;
-                s.figures.forEach((name, value) -> halves.computeIfAbsent(name,
-                        k -> List.of(new ArrayList<>(), new ArrayList<>())).get(half).add(value));
-            }
+            halves = halves(samples);
         }
         Map<String, long[]> medians = new TreeMap<>();
         halves.forEach((name, h) -> medians.put(name, new long[] {median(h.get(0)), median(h.get(1))}));
         System.out.println();
-        System.out.printf(Locale.ROOT, "| figure (median from %d to %d s, then to %d s) | first | second | grew |%n"
-                + "|---|---:|---:|---|%n", warm / 1000, middle / 1000, millis / 1000);
+        System.out.printf(Locale.ROOT, "| figure (median of the earlier restart cycles, then of the later ones, at the"
+                + " same points of a cycle; in-flight figures: left after the load) | first | second | grew |%n"
+                + "|---|---:|---:|---|%n");
         List<String> grew = new ArrayList<>();
         medians.forEach((name, p) -> {
+            if (inFlight(name)) {
+                Long left = undrained.get(name);
+                System.out.printf("| %s | %s | %s | %s |%n", name, show(name, p[0]), show(name, p[1]),
+                        left == null ? "drained" : "**" + left + " left**");
+                return;
+            }
             boolean growing = p[0] != Long.MIN_VALUE && p[1] != Long.MIN_VALUE && p[1] > p[0] * GROWTH + slack(name);
             if (growing) {
                 grew.add(name);
@@ -214,7 +252,6 @@ final class SoakRun {
                     growing ? "**yes**" : "no");
         });
         boolean compared = medians.values().stream().anyMatch(p -> p[0] != Long.MIN_VALUE && p[1] != Long.MIN_VALUE);
-        List<String> failures = new ArrayList<>();
         if (!compared) {
             failures.add("too few samples to compare two halves after the warm-up");
         }
@@ -224,8 +261,11 @@ final class SoakRun {
         if (!grew.isEmpty()) {
             failures.add("grew: " + grew);
         }
+        if (!undrained.isEmpty()) {
+            failures.add("still held 30 s after the load stopped: " + undrained);
+        }
         if (all.problems() > 0) {
-            failures.add("users saw problems (see the first table)");
+            failures.add("users saw " + all.problems() + " problems, the first: " + timeline.firstProblems());
         }
         if (warmupProblems > 0) {
             failures.add(warmupProblems + " problems in the first 30 s at full speed");
@@ -235,6 +275,56 @@ final class SoakRun {
         System.out.println(failures.isEmpty() ? "Nothing grew without bound and no user lost anything."
                 : "FAILED: " + String.join("; ", failures));
         return failures.isEmpty() ? 0 : 1;
+    }
+
+    /** @return why the run failed, one line each; empty when it passed or has not run */
+    List<String> failures() {
+        return failures;
+    }
+
+    /**
+     * Splits the samples after the warm-up into an earlier and a later half by restart cycle, and
+     * keeps only the points of a cycle both halves have: a figure a restart moves for a while
+     * (sessions renamed, copies repaired) is then compared with itself as long after a restart.
+     * The warm-up is half the run up to ten minutes, a quarter for longer ones, and at least up to
+     * the first restart (sessions pile up to their steady number while the warm-up's expire).
+     *
+     * @return per figure, the values of the earlier half and of the later half
+     */
+    private Map<String, List<List<Long>>> halves(List<Sample> samples) {
+        long firstRestart = restartMillis + sampleMillis / 2;
+        boolean cycles = restartMillis > 0 && firstRestart < millis - sampleMillis;
+        long warm = Math.max(millis <= 600_000 ? millis / 2 : millis / 4, cycles ? firstRestart : 0);
+        long cycleMillis = cycles ? restartMillis : millis;
+        long origin = cycles ? firstRestart : 0;
+        // A sample's cycle and its point in it, in sample intervals; without restarts one "cycle"
+        // is split in time as before.
+        Map<Sample, long[]> at = new java.util.IdentityHashMap<>();
+        for (Sample s : samples) {
+            long t = s.second * 1000;
+            if (t >= warm) {
+                at.put(s, cycles ? new long[] {(t - origin) / cycleMillis, (t - origin) % cycleMillis / sampleMillis}
+                        : new long[] {t < warm + (millis - warm) / 2 ? 0 : 1, 0});
+            }
+        }
+        long firstCycle = at.values().stream().mapToLong(c -> c[0]).min().orElse(0);
+        long lastCycle = at.values().stream().mapToLong(c -> c[0]).max().orElse(0);
+        long split = cycles ? firstCycle + (lastCycle - firstCycle + 1) / 2 : 1;
+        java.util.Set<Long> earlierPoints = new java.util.HashSet<>();
+        java.util.Set<Long> laterPoints = new java.util.HashSet<>();
+        at.values().forEach(c -> (c[0] < split ? earlierPoints : laterPoints).add(c[1]));
+        earlierPoints.retainAll(laterPoints);
+        Map<String, List<List<Long>>> halves = new TreeMap<>();
+        for (Sample s : samples) {
+            long[] c = at.get(s);
+            if (c == null || !earlierPoints.contains(c[1])) {
+                continue;
+            }
+            int half = c[0] < split ? 0 : 1;
+            s.figures.forEach((name, value) -> halves.computeIfAbsent(name,
+                    k -> List.of(new ArrayList<>(), new ArrayList<>())).get(half).add(value));
+        }
+        return halves;
     }
 
     private static long median(List<Long> values) {

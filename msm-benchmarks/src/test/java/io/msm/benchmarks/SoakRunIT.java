@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 class SoakRunIT {
     @Test
     void threeMinutesOfChurnAndRestartsLoseNothingAndGrowNothing() throws Exception {
-        assertEquals(0, new SoakRun(new BenchOptions()).run(), "the soak run failed; its tables above say why");
+        SoakRun soak = new SoakRun(new BenchOptions());
+        int exit = soak.run();
+        assertEquals(0, exit, () -> "the soak run failed (its tables above say more): " + soak.failures());
     }
 }
