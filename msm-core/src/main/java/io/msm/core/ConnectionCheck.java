@@ -67,11 +67,12 @@ final class ConnectionCheck {
                 socket = secured;
             }
             if (!binary) {
-                if (tls != null) {
-                    // TLS 1.3 refuses a client certificate after the handshake: the first answer tells.
-                    socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
-                    socket.getOutputStream().flush();
-                    socket.getInputStream().read();
+                // TLS 1.3 refuses a client certificate after the handshake: the first answer tells;
+                // without TLS, the first answer tells a node that speaks only TLS or has no room.
+                socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                if (readFirst(socket) == 'E') {
+                    throw refusal(socket);
                 }
                 return null; // SASL needs the binary protocol
             }
@@ -94,9 +95,59 @@ final class ConnectionCheck {
         } catch (SSLException e) {
             return "TLS failed: " + rootCause(e) + (tls.verifyHostnames() ? "" : " (host names not verified)")
                     + "; msm never falls back to a connection without TLS";
+        } catch (ClosedAtFirstRequest e) {
+            return tls != null ? null : "closed the connection at the first request, as memcached with TLS (-Z) does"
+                    + " to a client without TLS: if it runs with TLS, set tls=\"true\" (and tlsTrustStoreFile"
+                    + " unless the JVM's trust store holds its CA)";
+        } catch (NodeRefusedConnection e) {
+            return "refused the connection: " + e.getMessage();
         } catch (IOException e) {
             return null; // not reachable: an ordinary node failure, reported as such
         }
+    }
+
+    /** The node accepted the connection and then reset or closed it without answering. */
+    private static final class ClosedAtFirstRequest extends IOException {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** The node answered with a line of text in place of an answer: it turns clients away. */
+    private static final class NodeRefusedConnection extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NodeRefusedConnection(String line) {
+            super(line);
+        }
+    }
+
+    /** @return the first byte of the node's answer */
+    private static int readFirst(Socket socket) throws IOException {
+        int first;
+        try {
+            first = socket.getInputStream().read();
+        } catch (java.net.SocketTimeoutException e) {
+            throw e; // slow, not closed: an ordinary failure
+        } catch (java.net.SocketException e) {
+            throw new ClosedAtFirstRequest(); // reset
+        }
+        if (first < 0) {
+            throw new ClosedAtFirstRequest();
+        }
+        return first;
+    }
+
+    /**
+     * memcached answers a client it has no room for ("-c", the connection limit) with one line of
+     * text in either protocol, then closes: that line, already begun with its first byte 'E', says why.
+     */
+    private static NodeRefusedConnection refusal(Socket socket) throws IOException {
+        StringBuilder line = new StringBuilder("E");
+        java.io.InputStream in = socket.getInputStream();
+        for (int c = in.read(); c >= 0 && c != '\r' && c != '\n' && line.length() < 200; c = in.read()) {
+            line.append((char) c);
+        }
+        return new NodeRefusedConnection("the node answered '" + line + "'"
+                + (line.toString().contains("connections") ? "; raise its connection limit (memcached -c)" : ""));
     }
 
     /** The innermost message: "PKIX path building failed" tells less than what it wraps. */
@@ -118,9 +169,14 @@ final class ConnectionCheck {
         OutputStream out = socket.getOutputStream();
         out.write(request.array());
         out.flush();
+        int first = readFirst(socket);
+        if (first == 'E') {
+            throw refusal(socket);
+        }
         DataInputStream in = new DataInputStream(socket.getInputStream());
         byte[] header = new byte[24];
-        in.readFully(header);
+        header[0] = (byte) first;
+        in.readFully(header, 1, 23);
         if (header[0] != (byte) 0x81) {
             throw new IOException("not a binary-protocol answer");
         }

@@ -124,6 +124,11 @@ final class SpymemcachedStore implements SessionStore {
                 // Our listeners are a latch and a failed release's note: no thread hop for them.
                 .setListenerExecutorService(new CallerRunsExecutor())
                 .setInitialObservers(observers);
+        if (settings.binaryProtocol()) {
+            // After setProtocol, which sets the client's own: answers that are not memcached's end the
+            // connection before the client sizes a buffer by them (see the factory).
+            b.setOpFact(new io.msm.shaded.net.spy.memcached.protocol.binary.CheckedBinaryOperationFactory());
+        }
         TlsContext tls = settings.tls();
         if (tls != null) {
             // Once set, every connection to the node is TLS: a failed handshake is a failed connection.

@@ -25,7 +25,9 @@ import io.msm.testkit.TestCertificates;
  * tls="true" against memcached started with TLS and certificates made by the test: the right CA
  * works in both modes, with a client certificate too; a wrong CA, a certificate for another host,
  * a node without TLS or a missing client certificate is one SEVERE line per node naming the cause,
- * sessions stay in memory, and nothing ever goes over a connection without TLS.
+ * sessions stay in memory, and nothing ever goes over a connection without TLS. The other way
+ * round, a node that speaks only TLS while tls is off, is a SEVERE line that says to set it, and a
+ * node out of connections one that says so.
  */
 class TlsIT {
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -73,7 +75,11 @@ class TlsIT {
         attrs.put("tlsTrustStoreFile", ca.trustStore().toString());
         attrs.put("tlsTrustStorePassword", TestCertificates.STORE_PASSWORD);
         for (int i = 0; i < attributes.length; i += 2) {
-            attrs.put(attributes[i], attributes[i + 1]);
+            if (attributes[i + 1] == null) {
+                attrs.remove(attributes[i]); // left out, as an operator who never wrote it
+            } else {
+                attrs.put(attributes[i], attributes[i + 1]);
+            }
         }
         TomcatNode node = new TomcatNode(route).webapp(APP, attrs);
         tomcats.add(node);
@@ -121,6 +127,61 @@ class TlsIT {
     void hostnameVerificationOff_acceptsACertificateForAnotherHost() {
         MemcachedServer[] nodes = {tlsNode(ca, "DNS:other.example", false), tlsNode(ca, "DNS:other.example", false)};
         sessionGoesThroughMemcached(nodes, "sticky", "false", "tlsHostnameVerification", "false");
+    }
+
+    @ParameterizedTest(name = "memcachedProtocol={0}")
+    @ValueSource(strings = {"binary", "text"})
+    void tlsOffAgainstANodeThatSpeaksOnlyTls_isOneSevereLinePerNodeSayingToSetIt(String protocol) {
+        MemcachedServer[] nodes = {tlsNode(ca, SERVER_NAMES, false), tlsNode(ca, SERVER_NAMES, false)};
+        TomcatNode tomcat = tomcat("tomcat1", nodes, "tls", null, "tlsTrustStoreFile", null,
+                "tlsTrustStorePassword", null, "memcachedProtocol", protocol);
+        servedFromMemoryWithOneSevereLinePerNode(tomcat, "set tls=\"true\"");
+    }
+
+    @Test
+    void aNodeOutOfConnections_isOneSevereLinePerNodeSayingSo_andSessionsReachItOnceItHasRoom() throws Exception {
+        MemcachedServer[] nodes = new MemcachedServer[2];
+        for (int i = 0; i < 2; i++) {
+            nodes[i] = MemcachedServer.start("-c", "20", "-t", "1");
+            servers.add(nodes[i]);
+        }
+        List<java.net.Socket> taken = new ArrayList<>();
+        try {
+            for (MemcachedServer node : nodes) {
+                for (int i = 0; i < 40; i++) { // more than the limit: memcached turns the rest away
+                    java.net.Socket s = new java.net.Socket("127.0.0.1", node.port());
+                    s.getOutputStream().write("version\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    s.getInputStream().read();
+                    taken.add(s);
+                }
+            }
+            TomcatNode tomcat = tomcat("tomcat1", nodes, "tls", null, "tlsTrustStoreFile", null,
+                    "tlsTrustStorePassword", null);
+            servedFromMemoryWithOneSevereLinePerNode(tomcat, "Too many open connections");
+        } finally {
+            for (java.net.Socket s : taken) {
+                s.close();
+            }
+        }
+        Await.until("the session on a node once the nodes have room", Duration.ofSeconds(30),
+                () -> nodes[0].keys().size() + nodes[1].keys().size() > 2);
+    }
+
+    /** Ten requests answered from memory, then exactly one SEVERE line per node that contains {@code hint}. */
+    private void servedFromMemoryWithOneSevereLinePerNode(TomcatNode tomcat, String hint) {
+        Browser user = new Browser();
+        for (int i = 1; i <= 10; i++) {
+            Browser.Page page = user.get(tomcat.url("/app/s/set?step=" + i));
+            assertEquals(200, page.status());
+            assertEquals(String.valueOf(i), page.get("attr.step"), "served from memory");
+        }
+        Await.until("a SEVERE line for each node", WAIT, () -> severe().size() >= 2);
+        List<String> severe = severe();
+        assertEquals(2, severe.size(), String.valueOf(severe));
+        for (String line : severe) {
+            assertTrue(line.contains(hint), line);
+        }
+        assertTrue(severe.get(0).contains("n1") || severe.get(1).contains("n1"), String.valueOf(severe));
     }
 
     @ParameterizedTest(name = "{0}")
