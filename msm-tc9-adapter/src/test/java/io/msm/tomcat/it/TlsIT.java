@@ -163,8 +163,13 @@ class TlsIT {
                 s.close();
             }
         }
-        Await.until("the session on a node once the nodes have room", Duration.ofSeconds(30),
-                () -> nodes[0].keys().size() + nodes[1].keys().size() > 2);
+        Await.until("the session on a node once the nodes have room", Duration.ofSeconds(30), () -> {
+            try {
+                return nodes[0].keys().size() + nodes[1].keys().size() > 2;
+            } catch (AssertionError stillFull) { // memcached notices the closed connections a moment later
+                return false;
+            }
+        });
     }
 
     /** Ten requests answered from memory, then exactly one SEVERE line per node that contains {@code hint}. */
@@ -204,20 +209,7 @@ class TlsIT {
                     nodes[i] = tlsNode(ca, SERVER_NAMES, true);
             }
         }
-        TomcatNode tomcat = tomcat("tomcat1", nodes);
-        Browser user = new Browser();
-        for (int i = 1; i <= 10; i++) {
-            Browser.Page page = user.get(tomcat.url("/app/s/set?step=" + i));
-            assertEquals(200, page.status());
-            assertEquals(String.valueOf(i), page.get("attr.step"), "served from memory");
-        }
-        Await.until("a SEVERE line for each node", WAIT, () -> severe().size() >= 2);
-        List<String> severe = severe();
-        assertEquals(2, severe.size(), String.valueOf(severe));
-        for (String line : severe) {
-            assertTrue(line.contains("TLS failed"), line);
-        }
-        assertTrue(severe.get(0).contains("n1") || severe.get(1).contains("n1"), String.valueOf(severe));
+        servedFromMemoryWithOneSevereLinePerNode(tomcat("tomcat1", nodes), "TLS failed");
         if (kind.equals("no TLS there")) {
             for (MemcachedServer plain : nodes) {
                 assertEquals(List.of(), plain.keys(), "nothing was written without TLS");
