@@ -167,6 +167,16 @@ public final class SessionEngine implements AutoCloseable {
         return ids.check(id);
     }
 
+    /**
+     * For a session this Tomcat holds in memory only: its id checked for form but not for its node,
+     * which may have left {@code memcachedNodes} since (sticky mode then moves the session).
+     *
+     * @return the id parsed, or null when it is not in msm's form
+     */
+    public SessionId heldId(String id) {
+        return ids.checkHeld(id);
+    }
+
     /** @return true when {@code requestUriIgnorePattern} is set: only then is a request's URI looked at */
     public boolean ignoresSomeUris() {
         return settings.requestUriIgnorePattern() != null;

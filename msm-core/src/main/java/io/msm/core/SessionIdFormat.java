@@ -21,6 +21,8 @@ final class SessionIdFormat {
     static final int MAX_ROUTE = 64;
 
     private final Set<String> nodeIds = new HashSet<>();
+    /** Node ids of refused ids since the last WARN about them, with how many; a few names at most. */
+    private final java.util.Map<String, Integer> unknownNodes = new java.util.TreeMap<>();
     private final int minRandom;
     private final int maxRandom;
     private final int maxNodeId;
@@ -69,10 +71,24 @@ final class SessionIdFormat {
                     id.masked());
         }
         if (!nodeIds.contains(id.nodeId())) {
-            return refused("an unknown memcached node", id.masked());
+            unknownNode(id);
+            return null;
         }
         String routeProblem = routeProblem(id.jvmRoute());
         return routeProblem == null ? id : refused(routeProblem, id.masked());
+    }
+
+    /**
+     * The id of a session this Tomcat holds in memory: its form is checked, its node is not, since
+     * the node may have left {@code memcachedNodes} after the session was made (a session kept over
+     * the redeploy that removed it). Quiet: the id was counted when {@link #check} refused it.
+     *
+     * @return the parsed id, or null when it is not in msm's form
+     */
+    SessionId checkHeld(String text) {
+        SessionId id = text == null || text.length() > maxRandom + 2 + 2 * MAX_ROUTE ? null
+                : SessionId.parse(text, implicitNode);
+        return id != null && routeProblem(id.jvmRoute()) == null ? id : null;
     }
 
     /** @return null for a route msm accepts in an id, else what is wrong with it */
@@ -81,6 +97,32 @@ final class SessionIdFormat {
             return null;
         }
         return "a route that is not 1 to " + MAX_ROUTE + " letters, digits, '.', '-' or '_'";
+    }
+
+    /**
+     * An id in msm's form whose node is not in {@code memcachedNodes}: made up, or the session of a
+     * node removed or renamed since. The second logs users out; a WARN says so, naming the node ids
+     * seen (at most a few: anyone can send ids) and how many, at most once a minute.
+     */
+    private void unknownNode(SessionId id) {
+        statistics.increment(Statistics.Counter.INVALID_SESSION_IDS);
+        String node = id.nodeId().length() <= MAX_ROUTE && isPlain(id.nodeId()) ? id.nodeId() : "?";
+        synchronized (unknownNodes) {
+            if (unknownNodes.size() < 5 || unknownNodes.containsKey(node)) {
+                unknownNodes.merge(node, 1, Integer::sum);
+            } else {
+                unknownNodes.merge("others", 1, Integer::sum);
+            }
+            if (logLimit == null || !logLimit.allow("unknown node")) {
+                return;
+            }
+            LOG.warn("requests carried session ids of memcached nodes that are not in memcachedNodes {} (e.g. {}):"
+                    + " each was treated as no session, and its user logged out. If such a node was removed or"
+                    + " renamed, its sessions are lost; see \"Changing memcachedNodes\" in msm's README. Such ids"
+                    + " are counted in INVALID_SESSION_IDS; this line repeats at most once a minute", unknownNodes,
+                    id.masked());
+            unknownNodes.clear();
+        }
     }
 
     private SessionId refused(String kind, String shown) {

@@ -45,6 +45,56 @@ class HostileInputTest {
         }
     }
 
+    /**
+     * An id of a node that is not in memcachedNodes is how a removed or renamed node's sessions
+     * arrive, and each logs its user out: a WARN says so, naming the node ids seen, once a minute;
+     * ids made up with ever new node names add a count, not names or lines.
+     */
+    @Test
+    void idsOfANodeNotInMemcachedNodesAreOneWarnAMinuteNamingTheNode() throws Exception {
+        List<String> lines = new ArrayList<>();
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(SessionIdFormat.class.getName());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getLevel() + " " + r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            FakeTime time = new FakeTime(0);
+            Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:h:1,n2:h:2"));
+            Statistics statistics = new Statistics();
+            SessionIdFormat ids = new SessionIdFormat(settings.nodes(), 32, statistics, new OncePerMinute(time));
+            assertNull(ids.check(RANDOM + "-n3.tomcat1"));
+            assertNull(ids.check(RANDOM + "-n3.tomcat2"));
+            assertNotNull(ids.check(RANDOM + "-n1.tomcat1"));
+            assertEquals(1, lines.size(), String.valueOf(lines));
+            assertTrue(lines.get(0).startsWith("WARNING") && lines.get(0).contains("{n3=1}")
+                    && lines.get(0).contains("Changing memcachedNodes"), lines.get(0));
+            for (int i = 0; i < 100; i++) {
+                assertNull(ids.check(RANDOM + "-x" + i));
+            }
+            assertNull(ids.check(RANDOM + "-n3"));
+            assertEquals(1, lines.size(), "once a minute");
+            time.advance(61_000);
+            assertNull(ids.check(RANDOM + "-n3"));
+            assertEquals(2, lines.size());
+            assertTrue(lines.get(1).contains("{n3=3, others=96, x0=1, x1=1, x2=1, x3=1}"), lines.get(1));
+            assertEquals(104, statistics.get(Statistics.Counter.INVALID_SESSION_IDS));
+        } finally {
+            logger.removeHandler(capture);
+        }
+    }
+
     @Test
     void theAcceptedLengthFollowsTheContainersGenerator() throws Exception {
         Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:h:1"));

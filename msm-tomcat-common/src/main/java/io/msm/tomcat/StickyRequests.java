@@ -131,8 +131,12 @@ final class StickyRequests implements RequestStrategy {
     }
 
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
-    private void moveIfNeeded(Request request, String requestedId) {
-        SessionId current = engine.knownId(requestedId); // a crafted id moves nothing and logs nothing
+    private void moveIfNeeded(Request request, String requestedId) throws IOException {
+        // A session held here needs its id's form checked only: its node may have left memcachedNodes
+        // (kept over the redeploy that removed the node), and it then moves to a node that is left, as
+        // from a node that is down. Any other id is checked in full: a crafted one moves nothing.
+        SessionId current = manager.inMemory(requestedId) != null ? engine.heldId(requestedId)
+                : engine.knownId(requestedId);
         if (current == null) {
             missing.set(requestedId); // checked once per request: the lookups that follow find it missing
             return;

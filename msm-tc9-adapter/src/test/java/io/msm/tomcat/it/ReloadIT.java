@@ -2,6 +2,9 @@ package io.msm.tomcat.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -45,5 +48,38 @@ class ReloadIT extends ClusterTest {
         TomcatNode other = tomcat("tomcat2", manager());
         tomcat.close();
         assertEquals("alice", alice.get(other.url("/app/s/get")).get("attr.name"), "read from memcached");
+    }
+
+    /**
+     * n2 dies and the operator takes it out of memcachedNodes, which redeploys the webapp: the
+     * sessions only memory held for n2 are kept over the redeploy, and at their next request they
+     * move to a node that is left. Before, their id was refused for its unknown node at every
+     * request, so they never moved and never reached memcached, and the next failover logged them out.
+     */
+    @Test
+    void aSessionKeptOverTheRedeployThatRemovedItsNode_movesToANodeThatIsLeft() {
+        Map<String, String> attributes = manager();
+        TomcatNode tomcat = tomcat("tomcat1", attributes);
+        Browser alice = null;
+        for (int i = 0; i < 50 && alice == null; i++) { // new sessions go to either node
+            Browser b = new Browser();
+            b.get(tomcat.url("/app/s/set?name=alice"));
+            alice = b.sessionId().contains("-n2") ? b : null;
+        }
+        assertTrue(alice != null, "no session on n2 in 50 tries");
+        n2.kill();
+        assertEquals("3", alice.get(tomcat.url("/app/s/set?cart=3")).get("attr.cart"), "held in memory");
+
+        attributes.put("memcachedNodes", n1.node("n1"));
+        tomcat.redeploy(APP); // a changed context file
+        Browser.Page page = alice.get(tomcat.url("/app/s/get"));
+        assertEquals("alice", page.get("attr.name"), "still logged in");
+        assertEquals("3", page.get("attr.cart"));
+        String moved = alice.sessionId();
+        assertTrue(moved.contains("-n1"), "moved to n1: " + moved);
+        Await.until("the moved session in memcached", WAIT, () -> n1.get(key(moved)) != null);
+        TomcatNode other = tomcat("tomcat2", manager("memcachedNodes", n1.node("n1")));
+        tomcat.close();
+        assertEquals("3", alice.get(other.url("/app/s/get")).get("attr.cart"), "read from memcached");
     }
 }
