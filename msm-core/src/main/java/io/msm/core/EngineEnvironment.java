@@ -31,7 +31,8 @@ final class EngineEnvironment {
 
     /** @param name for thread names, e.g. the context path */
     static EngineEnvironment real(Settings settings, String name, Clock clock) throws IOException {
-        SessionStore store = new PartedStore(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM));
+        SessionStore store = new PartedStore(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM),
+                settings.tls() != null);
         return new EngineEnvironment(store, clock,
                 Ticker.SYSTEM,
                 EngineThreads.backupPool(settings.backupThreadCount(), settings.backupQueueSize(), "msm-backup-" + name),

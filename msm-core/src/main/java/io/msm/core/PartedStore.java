@@ -34,15 +34,32 @@ final class PartedStore implements SessionStore {
 
     private final SessionStore items;
     private final int partSize;
+    /**
+     * Parts read one request at a time, not in one batch. With TLS, the memcached client hands an
+     * operation one decrypted TLS record at a time and drops what the record holds after its answer;
+     * memcached fills a record with the end of one large answer and the start of the next, so a
+     * batch of parts came back out of step (TlsIT: a 3 MB session was never read back).
+     */
+    private final boolean partsOneByOne;
 
     PartedStore(SessionStore items) {
-        this(items, PART_SIZE);
+        this(items, PART_SIZE, false);
+    }
+
+    /** @param partsOneByOne true with TLS (see the field) */
+    PartedStore(SessionStore items, boolean partsOneByOne) {
+        this(items, PART_SIZE, partsOneByOne);
     }
 
     /** @param partSize smaller in tests, so that parts are cheap to make */
     PartedStore(SessionStore items, int partSize) {
+        this(items, partSize, false);
+    }
+
+    private PartedStore(SessionStore items, int partSize, boolean partsOneByOne) {
         this.items = items;
         this.partSize = partSize;
+        this.partsOneByOne = partsOneByOne;
     }
 
     /** The index of a value stored in parts. */
@@ -162,7 +179,7 @@ final class PartedStore implements SessionStore {
             return null; // not what this store writes: as if the session were missing
         }
         List<String> keys = index.partKeys(key);
-        Map<String, byte[]> found = items.getAll(nodeId, keys);
+        Map<String, byte[]> found = partsOneByOne ? oneByOne(nodeId, keys) : items.getAll(nodeId, keys);
         long total = 0;
         for (String k : keys) {
             byte[] part = found.get(k);
@@ -180,6 +197,19 @@ final class PartedStore implements SessionStore {
         }
         byte[] bytes = whole.array();
         return crc(bytes) == index.crc ? bytes : null; // filled: the parts' lengths add up to it
+    }
+
+    /** @return the parts found, read one at a time; stops at the first missing one */
+    private Map<String, byte[]> oneByOne(String nodeId, List<String> keys) throws StoreException {
+        Map<String, byte[]> found = new HashMap<>();
+        for (String k : keys) {
+            byte[] part = items.get(nodeId, k);
+            if (part == null) {
+                break;
+            }
+            found.put(k, part);
+        }
+        return found;
     }
 
     @Override

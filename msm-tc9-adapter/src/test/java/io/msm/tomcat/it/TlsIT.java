@@ -115,6 +115,29 @@ class TlsIT {
             "sessionBackupTimeout", "5000"} : new String[] {"sticky", "false"});
     }
 
+    /**
+     * A session stored in parts (over 1 MB) is read back in one request that fetches many items:
+     * memcached sends their answers in few TLS records, each holding several answers.
+     */
+    @ParameterizedTest(name = "sticky={0}")
+    @ValueSource(booleans = {true, false})
+    void aLargeSessionGoesThroughMemcachedOverTlsWhole(boolean sticky) {
+        MemcachedServer[] nodes = {tlsNode(ca, SERVER_NAMES, false), tlsNode(ca, SERVER_NAMES, false)};
+        String[] attributes = sticky ? new String[] {"sessionBackupAsync", "false", "sessionBackupTimeout", "5000"}
+                : new String[] {"sticky", "false"};
+        TomcatNode tomcat1 = tomcat("tomcat1", nodes, attributes);
+        TomcatNode tomcat2 = tomcat("tomcat2", nodes, attributes);
+        Browser user = new Browser();
+        user.get(tomcat1.url("/app/s/big?mb=3"));
+        tomcat1.close();
+        for (int i = 0; i < 3; i++) {
+            Browser.Page page = user.get(tomcat2.url("/app/s/blob"));
+            assertEquals("3000000", page.get("blob.length"), "read from memcached over TLS");
+            assertEquals("true", page.get("blob.intact"));
+        }
+        assertEquals(List.of(), problems());
+    }
+
     @Test
     void mutualTls_aClientCertificateTheNodeTrusts() {
         MemcachedServer[] nodes = {tlsNode(ca, SERVER_NAMES, true), tlsNode(ca, SERVER_NAMES, true)};

@@ -40,10 +40,13 @@ public final class CheckedBinaryOperationFactory extends BinaryOperationFactory 
     /**
      * Checks the first byte of an answer the operation has not begun to read.
      *
-     * @return true: the answer is begun, and the rest of it is the operation's to read
+     * @return true once the answer is begun, and the rest of it is the operation's to read
      */
     static boolean checkStart(boolean begun, ByteBuffer b) throws IOException {
-        if (!begun && b.hasRemaining() && b.get(b.position()) != ANSWER_MAGIC) {
+        if (begun || !b.hasRemaining()) {
+            return begun; // nothing to look at yet (a TLS record without data): the next bytes are checked
+        }
+        if (b.get(b.position()) != ANSWER_MAGIC) {
             throw new IOException("the node sent something that is not a memcached binary-protocol answer: '"
                     + printable(b) + "'");
         }
