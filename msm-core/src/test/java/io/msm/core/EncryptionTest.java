@@ -287,24 +287,8 @@ class EncryptionTest {
 
     @Test
     void aKeyFileOthersCanReadIsAWarnAtStart() throws Exception {
-        List<String> warnings = new ArrayList<>();
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(EncryptionKeys.class.getName());
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                warnings.add(r.getLevel() + " " + r.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(capture);
-        try {
+        try (JulCapture log = JulCapture.of(EncryptionKeys.class)) {
+            List<String> warnings = log.lines();
             String file = keyFile("keys", newKey("k1"));
             Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", file));
             assertEquals(List.of(), warnings, "rw------- is quiet");
@@ -312,8 +296,6 @@ class EncryptionTest {
             Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", file));
             assertEquals(1, warnings.size(), String.valueOf(warnings));
             assertTrue(warnings.get(0).startsWith("WARNING") && warnings.get(0).contains("chmod 600"), warnings.get(0));
-        } finally {
-            logger.removeHandler(capture);
         }
     }
 

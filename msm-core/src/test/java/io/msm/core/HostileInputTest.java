@@ -52,24 +52,8 @@ class HostileInputTest {
      */
     @Test
     void idsOfANodeNotInMemcachedNodesAreOneWarnAMinuteNamingTheNode() throws Exception {
-        List<String> lines = new ArrayList<>();
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(SessionIdFormat.class.getName());
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                lines.add(r.getLevel() + " " + r.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(capture);
-        try {
+        try (JulCapture log = JulCapture.of(SessionIdFormat.class)) {
+            List<String> lines = log.lines();
             FakeTime time = new FakeTime(0);
             Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:h:1,n2:h:2"));
             Statistics statistics = new Statistics();
@@ -90,8 +74,6 @@ class HostileInputTest {
             assertEquals(2, lines.size());
             assertTrue(lines.get(1).contains("{n3=3, others=96, x0=1, x1=1, x2=1, x3=1}"), lines.get(1));
             assertEquals(104, statistics.get(Statistics.Counter.INVALID_SESSION_IDS));
-        } finally {
-            logger.removeHandler(capture);
         }
     }
 
