@@ -61,8 +61,8 @@ final class ConnectionCheck {
                 try {
                     secured.startHandshake();
                 } catch (java.net.SocketTimeoutException e) {
-                    return "TLS failed: no answer to the TLS handshake within " + timeoutMillis + " ms (is TLS on"
-                            + " at that port?); msm never falls back to a connection without TLS";
+                    return "TLS failed: no answer to the TLS handshake within " + timeoutMillis + " ms (the node hangs,"
+                            + " or TLS is not on at that port); msm never falls back to a connection without TLS";
                 }
                 socket = secured;
             }
@@ -96,8 +96,12 @@ final class ConnectionCheck {
             return "TLS failed: " + rootCause(e) + (tls.verifyHostnames() ? "" : " (host names not verified)")
                     + "; msm never falls back to a connection without TLS";
         } catch (ClosedAtFirstRequest e) {
-            return tls != null ? null : "closed the connection at the first request, as memcached with TLS (-Z) does"
-                    + " to a client without TLS: if it runs with TLS, set tls=\"true\" (and tlsTrustStoreFile"
+            if (tls != null) {
+                return null;
+            }
+            return "closed the connection at the first request, as memcached with TLS (-Z) does to a client without"
+                    + " TLS" + (binary ? "" : ", and as memcached -B binary does to a text-protocol client (then leave"
+                    + " memcachedProtocol out)") + ": if it runs with TLS, set tls=\"true\" (and tlsTrustStoreFile"
                     + " unless the JVM's trust store holds its CA)";
         } catch (NodeRefusedConnection e) {
             return "refused the connection: " + e.getMessage();
@@ -143,7 +147,10 @@ final class ConnectionCheck {
     private static NodeRefusedConnection refusal(Socket socket) throws IOException {
         StringBuilder line = new StringBuilder("E");
         java.io.InputStream in = socket.getInputStream();
-        for (int c = in.read(); c >= 0 && c != '\r' && c != '\n' && line.length() < 200; c = in.read()) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(socket.getSoTimeout());
+        // A node that sends its line a byte at a time holds this check for one timeout in all, not one a byte.
+        for (int c = in.read(); c >= 0 && c != '\r' && c != '\n' && line.length() < 200
+                && System.nanoTime() < deadline; c = in.read()) {
             line.append((char) c);
         }
         return new NodeRefusedConnection("the node answered '" + line + "'"
