@@ -286,30 +286,50 @@ final class SoakRun {
      * Splits the samples after the warm-up into an earlier and a later half by restart cycle, and
      * keeps only the points of a cycle both halves have: a figure a restart moves for a while
      * (sessions renamed, copies repaired) is then compared with itself as long after a restart.
-     * The warm-up is half the run up to ten minutes, a quarter for longer ones, and at least up to
-     * the first restart (sessions pile up to their steady number while the warm-up's expire).
+     * The warm-up lasts until the first restart in runs up to ten minutes (sessions pile up to their
+     * steady number while the full-speed warm-up's expire), a quarter of longer runs. Without restarts,
+     * or with one cycle only after the warm-up, the rest of the run is halved in time.
      *
      * @return per figure, the values of the earlier half and of the later half
      */
     private Map<String, List<List<Long>>> halves(List<Sample> samples) {
         long firstRestart = restartMillis + sampleMillis / 2;
-        boolean cycles = restartMillis > 0 && firstRestart < millis - sampleMillis;
-        long warm = Math.max(millis <= 600_000 ? millis / 2 : millis / 4, cycles ? firstRestart : 0);
-        long cycleMillis = cycles ? restartMillis : millis;
-        long origin = cycles ? firstRestart : 0;
-        // A sample's cycle and its point in it, in sample intervals; without restarts one "cycle"
-        // is split in time as before.
+        long warm = millis <= 600_000 ? millis / 2 : millis / 4;
+        if (restartMillis > 0 && firstRestart < millis - sampleMillis) {
+            // A short run's sessions reach their steady number before the first restart.
+            Map<Sample, long[]> at = places(samples, millis <= 600_000 ? firstRestart : Math.max(warm, firstRestart),
+                    firstRestart, restartMillis);
+            long first = at.values().stream().mapToLong(c -> c[0]).min().orElse(0);
+            long last = at.values().stream().mapToLong(c -> c[0]).max().orElse(0);
+            if (last > first) {
+                return split(samples, at, first + (last - first + 1) / 2);
+            }
+        }
+        // No restart, or one cycle only after the warm-up: the rest of the run halved in time.
+        Map<Sample, long[]> at = new java.util.IdentityHashMap<>();
+        long middle = warm + (millis - warm) / 2;
+        for (Sample s : samples) {
+            if (s.second * 1000 >= warm) {
+                at.put(s, new long[] {s.second * 1000 < middle ? 0 : 1, 0});
+            }
+        }
+        return split(samples, at, 1);
+    }
+
+    /** @return each sample from {@code warm} on: its restart cycle, and its point in the cycle in sample intervals */
+    private Map<Sample, long[]> places(List<Sample> samples, long warm, long origin, long cycleMillis) {
         Map<Sample, long[]> at = new java.util.IdentityHashMap<>();
         for (Sample s : samples) {
             long t = s.second * 1000;
             if (t >= warm) {
-                at.put(s, cycles ? new long[] {(t - origin) / cycleMillis, (t - origin) % cycleMillis / sampleMillis}
-                        : new long[] {t < warm + (millis - warm) / 2 ? 0 : 1, 0});
+                at.put(s, new long[] {(t - origin) / cycleMillis, (t - origin) % cycleMillis / sampleMillis});
             }
         }
-        long firstCycle = at.values().stream().mapToLong(c -> c[0]).min().orElse(0);
-        long lastCycle = at.values().stream().mapToLong(c -> c[0]).max().orElse(0);
-        long split = cycles ? firstCycle + (lastCycle - firstCycle + 1) / 2 : 1;
+        return at;
+    }
+
+    /** @return per figure, the values of cycles before {@code split} and of the rest, at points both have */
+    private static Map<String, List<List<Long>>> split(List<Sample> samples, Map<Sample, long[]> at, long split) {
         java.util.Set<Long> earlierPoints = new java.util.HashSet<>();
         java.util.Set<Long> laterPoints = new java.util.HashSet<>();
         at.values().forEach(c -> (c[0] < split ? earlierPoints : laterPoints).add(c[1]));
