@@ -68,20 +68,23 @@ final class SessionIdFormat {
         int random = id.randomLength(); // checked in place: every request's id passes here
         if (random < minRandom || random > maxRandom || !isHex(text, random)) {
             return refused("a random part that is not " + minRandom + " to " + maxRandom + " hexadecimal digits",
-                    id.masked());
+                    printable(id.masked()));
+        }
+        String routeProblem = routeProblem(id.jvmRoute());
+        if (routeProblem != null) {
+            return refused(routeProblem, printable(id.masked()));
         }
         if (!nodeIds.contains(id.nodeId())) {
             unknownNode(id);
             return null;
         }
-        String routeProblem = routeProblem(id.jvmRoute());
-        return routeProblem == null ? id : refused(routeProblem, id.masked());
+        return id;
     }
 
     /**
      * The id of a session this Tomcat holds in memory: its form is checked, its node is not, since
      * the node may have left {@code memcachedNodes} after the session was made (a session kept over
-     * the redeploy that removed it). Quiet: the id was counted when {@link #check} refused it.
+     * the redeploy that removed it). Quiet: the session's id was checked in full when it was made.
      *
      * @return the parsed id, or null when it is not in msm's form
      */
@@ -120,7 +123,7 @@ final class SessionIdFormat {
                     + " each was treated as no session, and its user logged out. If such a node was removed or"
                     + " renamed, its sessions are lost; see \"Changing memcachedNodes\" in msm's README. Such ids"
                     + " are counted in INVALID_SESSION_IDS; this line repeats at most once a minute", unknownNodes,
-                    id.masked());
+                    printable(id.masked()));
             unknownNodes.clear();
         }
     }
@@ -136,8 +139,13 @@ final class SessionIdFormat {
 
     /** For an id that does not parse: its length and last characters only, printable. */
     private static String masked(String text) {
-        String end = text.substring(Math.max(0, text.length() - 4)).replaceAll("[^\\x21-\\x7e]", "?");
-        return text.length() + " characters, ending …" + end;
+        return text.length() + " characters, ending …" + printable(text.substring(Math.max(0, text.length() - 4)));
+    }
+
+    /** What came from a request, fit for a log line: anything unprintable as '?', at most 100 characters. */
+    private static String printable(String s) {
+        String shown = s.length() > 100 ? s.substring(0, 100) + "…" : s;
+        return shown.replaceAll("[^\\x21-\\x7e…]", "?");
     }
 
     /** @return true when the first {@code length} characters of {@code s} are hexadecimal digits */

@@ -132,6 +132,9 @@ final class StickyRequests implements RequestStrategy {
 
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
     private void moveIfNeeded(Request request, String requestedId) throws IOException {
+        if (aliases.containsKey(requestedId)) {
+            return; // moved already (by a parallel request): find() serves it under its new id
+        }
         // A session held here needs its id's form checked only: its node may have left memcachedNodes
         // (kept over the redeploy that removed the node), and it then moves to a node that is left, as
         // from a node that is down. Any other id is checked in full: a crafted one moves nothing.
