@@ -71,8 +71,9 @@ final class ConnectionCheck {
                 // without TLS, the first answer tells a node that speaks only TLS or has no room.
                 socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
                 socket.getOutputStream().flush();
-                if (readFirst(socket) == 'E') {
-                    throw refusal(socket);
+                int first = readFirst(socket);
+                if (first != 'V') { // VERSION 1.6...
+                    throw unexpected(socket, first, "version");
                 }
                 return null; // SASL needs the binary protocol
             }
@@ -103,8 +104,8 @@ final class ConnectionCheck {
                     + " TLS" + (binary ? "" : ", and as memcached -B binary does to a text-protocol client (then leave"
                     + " memcachedProtocol out)") + ": if it runs with TLS, set tls=\"true\" (and tlsTrustStoreFile"
                     + " unless the JVM's trust store holds its CA)";
-        } catch (NodeRefusedConnection e) {
-            return "refused the connection: " + e.getMessage();
+        } catch (UnexpectedAnswer e) {
+            return e.getMessage();
         } catch (IOException e) {
             return null; // not reachable: an ordinary node failure, reported as such
         }
@@ -115,12 +116,12 @@ final class ConnectionCheck {
         private static final long serialVersionUID = 1L;
     }
 
-    /** The node answered with a line of text in place of an answer: it turns clients away. */
-    private static final class NodeRefusedConnection extends IOException {
+    /** The node answered, but not as memcached answers the request sent. */
+    private static final class UnexpectedAnswer extends IOException {
         private static final long serialVersionUID = 1L;
 
-        NodeRefusedConnection(String line) {
-            super(line);
+        UnexpectedAnswer(String message) {
+            super(message);
         }
     }
 
@@ -141,20 +142,28 @@ final class ConnectionCheck {
     }
 
     /**
-     * memcached answers a client it has no room for ("-c", the connection limit) with one line of
-     * text in either protocol, then closes: that line, already begun with its first byte 'E', says why.
+     * memcached answers a client it has no room for ({@code -c}, the connection limit) with one line
+     * of text in either protocol, then closes; anything else behind the port (an HTTP server, sshd)
+     * answers in its own way. The first line, begun with {@code first}, says which.
      */
-    private static NodeRefusedConnection refusal(Socket socket) throws IOException {
-        StringBuilder line = new StringBuilder("E");
+    private static UnexpectedAnswer unexpected(Socket socket, int first, String request) throws IOException {
+        StringBuilder line = new StringBuilder();
         java.io.InputStream in = socket.getInputStream();
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(socket.getSoTimeout());
         // A node that sends its line a byte at a time holds this check for one timeout in all, not one a byte.
-        for (int c = in.read(); c >= 0 && c != '\r' && c != '\n' && line.length() < 200
-                && System.nanoTime() < deadline; c = in.read()) {
-            line.append((char) c);
+        for (int c = first; c >= 0 && c != '\r' && c != '\n' && line.length() < 80; c = in.read()) {
+            line.append(c >= 0x20 && c < 0x7F ? (char) c : '.');
+            if (System.nanoTime() >= deadline) {
+                break;
+            }
         }
-        return new NodeRefusedConnection("the node answered '" + line + "'"
-                + (line.toString().contains("connections") ? "; raise its connection limit (memcached -c)" : ""));
+        if (line.toString().contains("Too many open connections")) {
+            return new UnexpectedAnswer("refused the connection: the node answered '" + line
+                    + "'; raise its connection limit (memcached -c)");
+        }
+        return new UnexpectedAnswer("answered a " + request + " request with '" + line + "', which is not how memcached"
+                + " answers it: does memcachedNodes name memcached's port" + (request.equals("version") ? ", or does"
+                + " it need SASL (then leave memcachedProtocol out and set username and password)" : "") + "?");
     }
 
     /** The innermost message: "PKIX path building failed" tells less than what it wraps. */
@@ -177,16 +186,13 @@ final class ConnectionCheck {
         out.write(request.array());
         out.flush();
         int first = readFirst(socket);
-        if (first == 'E') {
-            throw refusal(socket);
+        if (first != 0x81) {
+            throw unexpected(socket, first, "binary-protocol");
         }
         DataInputStream in = new DataInputStream(socket.getInputStream());
         byte[] header = new byte[24];
         header[0] = (byte) first;
         in.readFully(header, 1, 23);
-        if (header[0] != (byte) 0x81) {
-            throw new IOException("not a binary-protocol answer");
-        }
         return ((header[6] & 0xFF) << 8) | (header[7] & 0xFF);
     }
 }

@@ -138,6 +138,47 @@ class TlsIT {
         assertEquals(List.of(), problems());
     }
 
+    /**
+     * Many users at once on two non-sticky Tomcats over TLS, some sessions larger than a TLS record
+     * and one in parts: the client drops what a TLS record holds after one answer, and answers of
+     * requests sent together could share a record. Each user must get her own session, every time.
+     */
+    @Test
+    void aCrowdOverTls_eachUserGetsHerOwnSessionEveryTime() throws Exception {
+        MemcachedServer[] nodes = {tlsNode(ca, SERVER_NAMES, false), tlsNode(ca, SERVER_NAMES, false)};
+        TomcatNode tomcat1 = tomcat("tomcat1", nodes, "sticky", "false", "lockingMode", "none");
+        TomcatNode tomcat2 = tomcat("tomcat2", nodes, "sticky", "false", "lockingMode", "none");
+        List<String> wrong = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger right = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> users = new ArrayList<>();
+        for (int n = 0; n < 24; n++) {
+            String owner = "u" + n;
+            String size = n == 0 ? "1.5" : n % 4 == 0 ? "0.05" : null; // parts; several TLS records
+            users.add(new Thread(() -> {
+                Browser user = new Browser();
+                user.get(tomcat1.url("/app/s/set?owner=" + owner));
+                if (size != null) {
+                    user.get(tomcat1.url("/app/s/big?mb=" + size));
+                }
+                for (int i = 0; i < 100; i++) {
+                    String seen = user.get((i % 2 == 0 ? tomcat2 : tomcat1).url("/app/s/get")).get("attr.owner");
+                    if (owner.equals(seen)) {
+                        right.incrementAndGet();
+                    } else if (wrong.size() < 5) {
+                        wrong.add(owner + " saw " + seen);
+                    }
+                }
+            }));
+        }
+        users.forEach(Thread::start);
+        for (Thread t : users) {
+            t.join(120_000);
+        }
+        assertEquals(List.of(), wrong);
+        assertEquals(2400, right.get());
+        assertEquals(List.of(), problems());
+    }
+
     @Test
     void mutualTls_aClientCertificateTheNodeTrusts() {
         MemcachedServer[] nodes = {tlsNode(ca, SERVER_NAMES, true), tlsNode(ca, SERVER_NAMES, true)};
@@ -193,6 +234,56 @@ class TlsIT {
                 return false;
             }
         });
+    }
+
+    /**
+     * memcachedNodes names a port where a web server listens: it answers memcached's requests with
+     * a line of its own, which the client once read as the length of a body to allocate.
+     */
+    @Test
+    void aPortWhereSomethingElseListens_isOneSevereLinePerNodeQuotingItsAnswer() throws Exception {
+        try (OtherServer web1 = new OtherServer("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+                OtherServer web2 = new OtherServer("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")) {
+            Map<String, String> attrs = new LinkedHashMap<>();
+            attrs.put("memcachedNodes", "n1:127.0.0.1:" + web1.port() + ",n2:127.0.0.1:" + web2.port());
+            TomcatNode node = new TomcatNode("tomcat1").webapp(APP, attrs);
+            tomcats.add(node);
+            servedFromMemoryWithOneSevereLinePerNode(node.start(), "'HTTP/1.1 400 Bad Request', which is not how"
+                    + " memcached answers it: does memcachedNodes name memcached's port?");
+        }
+    }
+
+    /** Not memcached: answers every connection with the same bytes once it has read something, then closes it. */
+    private static final class OtherServer implements AutoCloseable {
+        private final java.net.ServerSocket socket;
+        private final Thread thread;
+
+        OtherServer(String answer) throws java.io.IOException {
+            socket = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
+            thread = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try (java.net.Socket c = socket.accept()) {
+                        c.setSoTimeout(2000);
+                        c.getInputStream().read();
+                        c.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    } catch (java.io.IOException e) {
+                        // closed, or a client that went away: the next one is served
+                    }
+                }
+            }, "other-server");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+            thread.join(5000);
+        }
     }
 
     /** Ten requests answered from memory, then exactly one SEVERE line per node that contains {@code hint}. */
