@@ -69,6 +69,8 @@ class ReloadIT extends ClusterTest {
         assertTrue(alice != null, "no session on n2 in 50 tries");
         n2.kill();
         assertEquals("3", alice.get(tomcat.url("/app/s/set?cart=3")).get("attr.cart"), "held in memory");
+        // The stop keeps what memory alone holds: wait until the missed backup is known (it runs after the answer).
+        Await.until("alice's backup missed", WAIT, () -> count(tomcat, Counter.BACKUPS_FAILED) > 0);
 
         attributes.put("memcachedNodes", n1.node("n1"));
         tomcat.redeploy(APP); // a changed context file
