@@ -27,10 +27,12 @@ final class NonStickyLoader {
     private final Ticker ticker;
     private final NearCopies nearCopies;
     private final MissingSessions missing;
+    private final BackupMarkers markers;
 
     NonStickyLoader(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
-            Ticker ticker, NearCopies nearCopies, MissingSessions missing) {
+            Ticker ticker, NearCopies nearCopies, MissingSessions missing, BackupMarkers markers) {
+        this.markers = markers;
         this.nearCopies = nearCopies;
         this.missing = missing;
         this.store = store;
@@ -62,7 +64,10 @@ final class NonStickyLoader {
         boolean backupHasNoRemoval = false;
         boolean clearNamed = false;
         long start = ticker.nanoTime();
+        SessionStore.Asked asked = null;
         if (health.isUp(primary)) {
+            // Sent first: its round trip to the backup node overlaps the read from the session's node.
+            asked = markers.ask(id, backup);
             SessionLocks.Lock lock = state.lock;
             SessionStore.Pair read = lock == null ? null : lock.takeRead(primary); // read with the lock's add
             try {
@@ -81,29 +86,30 @@ final class NonStickyLoader {
                 health.failed(primary, e);
             }
         }
-        if (data != null && backup != null && health.isUp(backup)
-                && expiry.mayBeBehind(health.backSince(primary), validity)) {
-            // The node answers again after a hang or a cut: what was written to the backup meanwhile wins.
-            try {
-                Map<String, byte[]> found = store.getAll(backup,
-                        Arrays.asList(keys.removed(id), keys.behind(id), keys.backup(id), keys.backupValidity(id)));
-                if (found.get(keys.removed(id)) != null) {
-                    LOG.info("session {} was invalidated while memcached node {} did not answer; the copy it kept"
-                            + " is deleted", id.masked(), primary);
-                    ValidityRecord kept = ValidityRecord.decode(validity);
-                    backups.submit(id, ClusterWrite.removed(id, null, expiry.removalMarker(
-                            kept == null ? UNKNOWN_TIMEOUT_SECONDS : kept.maxInactiveInterval), cluster::write));
-                    statistics.increment(Statistics.Counter.LOAD_MISSES);
-                    return null;
+        if (data != null) {
+            BackupMarkers.Word word = markers.answer(asked, id, backup);
+            if (word == BackupMarkers.Word.REMOVED) {
+                LOG.info("session {} was invalidated while memcached node {} did not answer; the copy it kept"
+                        + " is deleted", id.masked(), primary);
+                ValidityRecord kept = ValidityRecord.decode(validity);
+                backups.submit(id, ClusterWrite.removed(id, null, expiry.removalMarker(
+                        kept == null ? UNKNOWN_TIMEOUT_SECONDS : kept.maxInactiveInterval), cluster::write));
+                statistics.increment(Statistics.Counter.LOAD_MISSES);
+                return null;
+            }
+            if (word == BackupMarkers.Word.BEHIND) {
+                try {
+                    Map<String, byte[]> found = store.getAll(backup,
+                            Arrays.asList(keys.backup(id), keys.backupValidity(id)));
+                    if (found.get(keys.backup(id)) != null) {
+                        data = found.get(keys.backup(id));
+                        validity = found.get(keys.backupValidity(id));
+                        cas = 0;
+                        fromBackup = true;
+                    }
+                } catch (StoreException e) {
+                    health.failed(backup, e);
                 }
-                if (found.get(keys.behind(id)) != null && found.get(keys.backup(id)) != null) {
-                    data = found.get(keys.backup(id));
-                    validity = found.get(keys.backupValidity(id));
-                    cas = 0;
-                    fromBackup = true;
-                }
-            } catch (StoreException e) {
-                health.failed(backup, e);
             }
         }
         if (data == null && primaryAnswered && cluster.wasRemoved(primary, id)) {

@@ -238,6 +238,11 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
+    public Asked ask(String nodeId, Collection<String> keys) throws StoreException {
+        return items.ask(nodeId, keys); // markers: never stored in parts
+    }
+
+    @Override
     public Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException {
         Map<String, byte[]> found = items.getAll(nodeId, keys);
         Map<String, byte[]> whole = null;

@@ -41,6 +41,15 @@ interface SessionStore extends AutoCloseable {
     /** @return the keys found, in one round trip */
     Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException;
 
+    /**
+     * Sends a read of small keys (markers, never a session) and returns at once: the caller makes
+     * its own round trip meanwhile and then takes this answer, waiting a bounded time for it.
+     */
+    default Asked ask(String nodeId, Collection<String> keys) throws StoreException {
+        Map<String, byte[]> found = getAll(nodeId, keys);
+        return maxMillis -> found;
+    }
+
     /** @return the value and its CAS token, or null when the key is not there */
     Versioned gets(String nodeId, String key) throws StoreException;
 
@@ -130,6 +139,16 @@ interface SessionStore extends AutoCloseable {
 
         /** @return true when the node answered (or the set failed) within the time given */
         boolean awaitAnswer(long millis);
+    }
+
+    /** A read on its way to its node ({@link #ask}). */
+    interface Asked {
+        /**
+         * @return the keys found, or null when the node has not answered within {@code maxMillis}
+         *     (the read is left to finish on its own; a node that hangs is found by other operations)
+         * @throws StoreException when the read failed
+         */
+        Map<String, byte[]> await(long maxMillis) throws StoreException;
     }
 
     /** A value with the CAS token memcached gave it, for a conditional write later. */

@@ -361,6 +361,35 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     @Override
+    public Asked ask(String nodeId, Collection<String> keys) throws StoreException {
+        MemcachedClient client = client(nodeId);
+        BulkFuture<Map<String, byte[]>> f;
+        try {
+            f = client.asyncGetBulk(keys, RawBytes.INSTANCE);
+        } catch (RuntimeException e) {
+            throw failure(nodeId, "get", e);
+        }
+        return maxMillis -> {
+            if (!f.isDone()) {
+                // Not f.get(timeout): a get given up that way counts towards the client's resets of
+                // the connection, and this wait is shorter than an operation may take.
+                CountDownLatch answered = new CountDownLatch(1);
+                f.addListener(done -> answered.countDown());
+                try {
+                    if (!answered.await(maxMillis, TimeUnit.MILLISECONDS)) {
+                        return null;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+            }
+            Map<String, byte[]> found = await(nodeId, "get", f);
+            return found == null ? Collections.<String, byte[]>emptyMap() : found;
+        };
+    }
+
+    @Override
     public Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException {
         MemcachedClient client = client(nodeId);
         Future<Map<String, byte[]>> f;

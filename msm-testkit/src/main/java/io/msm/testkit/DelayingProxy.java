@@ -21,6 +21,8 @@ public final class DelayingProxy implements AutoCloseable {
     private final int targetPort;
     private volatile long delayMillis;
     private volatile long requestDelayMillis;
+    /** Until then (System.nanoTime), connections are closed as they come: a network cut between two hosts. */
+    private volatile long cutUntilNanos;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
     private DelayingProxy(int targetPort, long delayMillis) throws IOException {
@@ -62,10 +64,24 @@ public final class DelayingProxy implements AutoCloseable {
         this.requestDelayMillis = millis;
     }
 
+    /**
+     * Cuts this path for the given time: every open connection is closed now, and connections made
+     * meanwhile are closed at once. Only the clients behind this proxy lose the server; others reach it.
+     */
+    public void cut(long millis) {
+        cutUntilNanos = System.nanoTime() + millis * 1_000_000L;
+        sockets.forEach(DelayingProxy::closeQuietly);
+        sockets.clear();
+    }
+
     private void accept() {
         while (!listener.isClosed()) {
             try {
                 Socket client = listener.accept();
+                if (System.nanoTime() - cutUntilNanos < 0) {
+                    closeQuietly(client);
+                    continue;
+                }
                 Socket server = new Socket();
                 // Each chunk is passed on at once: with Nagle's algorithm a small answer would wait
                 // for the ACK of the one before, a delay of the proxy's own, not the one it adds.

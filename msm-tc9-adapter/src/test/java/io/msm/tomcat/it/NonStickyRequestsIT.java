@@ -514,24 +514,33 @@ class NonStickyRequestsIT extends ClusterTest {
 
     @Test
     void aLoadWaitingForAHungNodeHoldsUpNoOtherSession() throws Exception {
-        TomcatNode tomcat = tomcat("tomcat1", manager("sticky", "false", "operationTimeout", "4000"));
-        String slow = new Browser().get(tomcat.url("/app/s/set?name=alice")).get("id");
-        awaitBackupCopy(slow);
-        String slowNode = SessionId.parse(slow).nodeId();
-        String neighbour = sessionHashedLike(slow, slowNode.equals("n1") ? "n2" : "n1", tomcat);
-        MemcachedServer hung = serverOf(slow);
-
-        hung.pause();
-        try {
-            Future<Browser.Page> waiting = pool.submit(() -> withSession(slow).get(tomcat.url("/app/s/get")));
-            Await.until("a request thread loading from the hung node", WAIT, NonStickyRequestsIT::aThreadIsLoading);
-            Browser.Page other = withSession(neighbour).get(tomcat.url("/app/s/get"));
-            assertFalse(waiting.isDone(), "the load of the session on the hung node is still waiting");
-            assertEquals(neighbour, other.get("id"));
-            assertEquals(200, other.status());
-            assertEquals("alice", waiting.get(20, TimeUnit.SECONDS).get("attr.name"), "from the backup copy");
-        } finally {
-            hung.resume();
+        // A third node: the other session's own node and its backup node are both not the hung one
+        // (a load asks the backup node too, and would wait for it).
+        try (MemcachedServer n3 = MemcachedServer.start()) {
+            Map<String, String> attributes = manager("sticky", "false", "operationTimeout", "4000");
+            attributes.put("memcachedNodes", n1.node("n1") + "," + n2.node("n2") + "," + n3.node("n3"));
+            TomcatNode tomcat = tomcat("tomcat1", attributes);
+            String slow = new Browser().get(tomcat.url("/app/s/set?name=alice")).get("id");
+            List<String> ids = List.of("n1", "n2", "n3");
+            List<MemcachedServer> servers = List.of(n1, n2, n3);
+            int at = ids.indexOf(SessionId.parse(slow).nodeId());
+            MemcachedServer hung = servers.get(at);
+            MemcachedServer backup = servers.get((at + 1) % 3);
+            Await.until("the backup copy written", WAIT, () -> backup.get(backupKey(slow)) != null);
+            // on the slow session's backup node, whose own backup node is the third one
+            String neighbour = sessionHashedLike(slow, ids.get((at + 1) % 3), tomcat);
+            hung.pause();
+            try {
+                Future<Browser.Page> waiting = pool.submit(() -> withSession(slow).get(tomcat.url("/app/s/get")));
+                Await.until("a request thread loading from the hung node", WAIT, NonStickyRequestsIT::aThreadIsLoading);
+                Browser.Page other = withSession(neighbour).get(tomcat.url("/app/s/get"));
+                assertFalse(waiting.isDone(), "the load of the session on the hung node is still waiting");
+                assertEquals(neighbour, other.get("id"));
+                assertEquals(200, other.status());
+                assertEquals("alice", waiting.get(20, TimeUnit.SECONDS).get("attr.name"), "from the backup copy");
+            } finally {
+                hung.resume();
+            }
         }
     }
 
