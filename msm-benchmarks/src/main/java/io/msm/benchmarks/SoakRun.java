@@ -82,7 +82,7 @@ final class SoakRun {
                 operator.interrupt();
                 operator.join(60_000);
                 Map<String, Long> undrained = drain(tomcats);
-                return report(timeline, samples, undrained);
+                return report(timeline, samples, undrained, tomcats);
             }
         }
     }
@@ -219,7 +219,7 @@ final class SoakRun {
         return 50;
     }
 
-    private int report(Timeline timeline, List<Sample> samples, Map<String, Long> undrained) {
+    private int report(Timeline timeline, List<Sample> samples, Map<String, Long> undrained, TomcatPair tomcats) {
         Timeline.Window all = timeline.window(0, timeline.buckets());
         System.out.println();
         System.out.printf(Locale.ROOT, "| soak | requests | failed | non-2xx | sessions lost | increments lost | renamed"
@@ -269,6 +269,12 @@ final class SoakRun {
         }
         if (warmupProblems > 0) {
             failures.add(warmupProblems + " problems in the first 30 s at full speed");
+        }
+        if (!failures.isEmpty()) {
+            // CI keeps only the assertion's message: what the Tomcats logged goes into it.
+            for (int i = 0; i < tomcats.size(); i++) {
+                failures.add(TomcatPair.ROUTES.get(i) + " logged " + LogDigest.of(tomcats.get(i).console()));
+            }
         }
         timeline.firstProblems().forEach(p -> System.out.println("  problem at " + p));
         System.out.println("After: " + Machine.describe());
