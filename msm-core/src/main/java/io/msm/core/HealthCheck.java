@@ -141,8 +141,12 @@ final class HealthCheck implements Runnable {
                 byte[] marker = store.get(id, aliveKey);
                 long nanos = ticker.nanoTime() - start;
                 health.recordProbe(id, nanos);
-                health.repair(store, id);
+                // Answered: what requests queue for the node from now on does not hold it back.
                 health.recordSuccess(id, nanos);
+                if (marker == null && markedAt.containsKey(id)) {
+                    health.dropRepairs(id); // restarted or flushed: it holds nothing left to correct
+                }
+                health.repair(store, id);
                 mark(id, marker != null);
                 checkEvictions(node);
             } catch (StoreException e) {

@@ -60,10 +60,15 @@ final class NodeHealth {
         return repairs.size();
     }
 
-    /** Queues a write that missed the node; until it has run, the node is not up. */
+    /**
+     * Queues a write that missed the node. Queued while the node is down (a failure marked it so),
+     * the node is not up again until it has run; queued while the node answers, it runs at the next
+     * health check without holding the node back.
+     */
     void repairLater(String nodeId, NodeRepairs.Repair repair) {
-        if (states.containsKey(nodeId)) {
-            repairs.add(nodeId, repair);
+        State s = states.get(nodeId);
+        if (s != null) {
+            repairs.add(nodeId, repair, !connected.test(nodeId) || clock.millis() < s.downUntil);
         }
     }
 
@@ -87,6 +92,11 @@ final class NodeHealth {
             repairLater(nodeId, NodeRepairs.delete(key));
             throw e;
         }
+    }
+
+    /** The node came back empty: what it missed is moot, and it is offered again at once. */
+    void dropRepairs(String nodeId) {
+        repairs.drop(nodeId);
     }
 
     /**

@@ -245,11 +245,10 @@ final class NonStickyWriter {
         }
         try {
             store.set(backup, keys.backup(id), frame, exp);
+            // The node's copy is older now. Every load asks for this marker (BackupMarkers), takes the
+            // backup's copy and restores it on the node. Deleting the node's copy once it answered, as
+            // before, ran late under load and deleted copies written after it (CI's soak).
             store.set(backup, keys.behind(id), ClusterWriter.MARKER, exp);
-            // The node's copy is older now: gone once it answers, so the backup's is read and restored there.
-            String primary = id.nodeId();
-            health.repairLater(primary, NodeRepairs.delete(keys.data(id)));
-            health.repairLater(primary, NodeRepairs.delete(keys.validity(id)));
             return frame;
         } catch (StoreException e) {
             health.failed(backup, e);

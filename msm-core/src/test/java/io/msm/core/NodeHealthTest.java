@@ -47,6 +47,47 @@ class NodeHealthTest {
     }
 
     @Test
+    void repairsQueuedWhileDownHoldTheNodeBack_thoseQueuedOnceItAnswersDoNot() throws Exception {
+        List<String> ran = new java.util.ArrayList<>();
+        health.markDown("n1", "test");
+        health.repairLater("n1", (store, node) -> {
+            ran.add("from the outage");
+            // a request that found the node not offered yet queues more while the round runs
+            health.repairLater("n1", (s, n) -> ran.add("queued meanwhile"));
+        });
+        clock.advance(PROBE_MILLIS);
+        assertFalse(health.isUp("n1"), "not offered before what it missed is done");
+
+        health.recordSuccess("n1", 1000); // the health check's probe answered
+        assertFalse(health.isUp("n1"));
+        health.repair(null, "n1");
+        assertEquals(List.of("from the outage"), ran, "one round: what was queued when it began");
+        assertTrue(health.isUp("n1"), "what requests queued meanwhile does not hold it back");
+        assertEquals(1, health.repairsWaiting());
+
+        health.repair(null, "n1"); // the next round
+        assertEquals(List.of("from the outage", "queued meanwhile"), ran);
+        assertEquals(0, health.repairsWaiting());
+    }
+
+    @Test
+    void aRepairOfAKeyAlreadyQueuedIsQueuedOnce_andANodeFoundEmptyDropsThemAll() {
+        health.markDown("n1", "test");
+        for (int i = 0; i < 1000; i++) { // every request of an outage under load
+            health.repairLater("n1", NodeRepairs.delete("session-" + (i % 10)));
+            health.repairLater("n1", NodeRepairs.set("marker-" + (i % 10), new byte[] {1}, 60));
+        }
+        assertEquals(20, health.repairsWaiting());
+        clock.advance(PROBE_MILLIS);
+        health.recordSuccess("n1", 1000);
+        assertFalse(health.isUp("n1"));
+
+        health.dropRepairs("n1"); // restarted empty: nothing there to correct
+        assertEquals(0, health.repairsWaiting());
+        assertTrue(health.isUp("n1"));
+    }
+
+    @Test
     void disconnectedNodeIsDownWhateverTheClock() {
         disconnected.add("n1");
         clock.advance(3_600_000);
