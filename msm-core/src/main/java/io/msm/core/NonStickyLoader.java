@@ -47,6 +47,15 @@ final class NonStickyLoader {
         this.ticker = ticker;
     }
 
+    /**
+     * @return true when neither node is offered, but the session's node is connected: it is asked
+     *     anyway. A node marked down by one failed operation (a moment's overload) would otherwise
+     *     turn every session on it into a new one while the other node is away too.
+     */
+    private boolean lastResort(String primary, String backup) {
+        return (backup == null || !health.isUp(backup)) && store.isConnected(primary);
+    }
+
     /** @return decoded sessions kept for the next load of the same bytes */
     int nearCopies() {
         return nearCopies.size();
@@ -65,7 +74,7 @@ final class NonStickyLoader {
         boolean clearNamed = false;
         long start = ticker.nanoTime();
         SessionStore.Asked asked = null;
-        if (health.isUp(primary)) {
+        if (health.isUp(primary) || lastResort(primary, backup)) {
             // Sent first: its round trip to the backup node overlaps the read from the session's node.
             asked = markers.ask(id, backup);
             SessionLocks.Lock lock = state.lock;

@@ -94,7 +94,11 @@ final class NonStickyWriter {
         boolean renamed = oldId != null && !sameId;
         byte[] stored = null;
         SessionStore.Sent backupCopy = null;
-        if (health.isUp(primary)) {
+        // Neither node offered, the session's node connected: it is written anyway, as it is read
+        // (NonStickyLoader.lastResort), rather than the request's changes dropped.
+        boolean lastResort = !health.isUp(primary) && (backup == null || !health.isUp(backup))
+                && store.isConnected(primary);
+        if (health.isUp(primary) || lastResort) {
             backupCopy = backupCopies.send(id, frame, exp);
             try {
                 stored = writePrimary(snapshot, state, changes, frame, exp, sameId);

@@ -44,6 +44,33 @@ class NodeRepairTest {
     }
 
     @Test
+    void aSessionWhoseNodeOneFailureMarkedDownIsStillLoadedAndStoredWhileTheOtherNodeIsAway() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
+            NonStickySessions nonSticky = tomcat.engine.nonSticky();
+            SessionChanges created = new SessionChanges();
+            created.attributeSet("user");
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
+                    new SessionState(), created);
+
+            tomcat.store.disconnect("n2"); // the backup node is away (restarting)
+            tomcat.store.fail("n1");
+            assertNull(nonSticky.open(ID, new SessionState(), true), "one failed read: n1 marked down");
+            tomcat.store.resume("n1"); // a moment's overload, over
+
+            SessionState state = new SessionState();
+            SessionSnapshot loaded = nonSticky.open(ID, state, true);
+            assertNotNull(loaded, "read from its node anyway: no node is offered, and it is connected");
+            assertEquals("alice", loaded.content().attributes().get("user"));
+            SessionChanges changed = new SessionChanges();
+            changed.attributeSet("user");
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "bob")), state, changed);
+            nonSticky.release(state);
+            assertEquals("bob", nonSticky.open(ID, new SessionState(), true).content().attributes().get("user"),
+                    "the change was written to its node too");
+        }
+    }
+
+    @Test
     void aLockAddThatTimedOutButWasAppliedIsReleasedWhenTheNodeAnswersAgain() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "all")) {
             NonStickySessions nonSticky = tomcat.engine.nonSticky();
