@@ -167,12 +167,12 @@ final class BackupCopies {
      */
     private void missed(SessionId id, String backup, StoreException failure) {
         if (failure == null) {
-            health.repairLater(backup, NodeRepairs.delete(keys.backup(id)));
+            health.repairLater(backup, NodeRepairs.deleteUnlessMarked(keys.backup(id), keys.behind(id)));
         } else if (failure.isRefused()) {
             cluster.delete(backup, keys.backup(id)); // this item only: the node stays in use
         } else {
             health.failed(backup, failure);
-            health.repairLater(backup, NodeRepairs.delete(keys.backup(id)));
+            health.repairLater(backup, NodeRepairs.deleteUnlessMarked(keys.backup(id), keys.behind(id)));
         }
         statistics.increment(Statistics.Counter.BACKUPS_FAILED);
         if (logLimit.allow("backup copy " + backup)) {

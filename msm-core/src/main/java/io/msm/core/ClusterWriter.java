@@ -47,9 +47,9 @@ final class ClusterWriter {
         String backupValidityNode = w.validity == null ? null : backup;
         writeAll(w.expiry, new Write(validityNode, keys.validity(w.id), w.validity),
                 new Write(backupValidityNode, keys.backupValidity(w.id), w.validity));
-        if (backup != null && w.validity != null && !health.isUp(primary)) {
-            writeAll(w.expiry, new Write(backup, keys.behind(w.id), MARKER));
-        }
+        // No "behind" marker here: only a write of the session to the backup node alone sets one
+        // (NonStickyWriter.writeBackupOnly). Set for a validity record, it outlived its reason and made
+        // loads take an older backup copy over a newer one on the session's node.
         if (w.touchData) {
             touch(primary, keys.data(w.id), w.expiry);
             if (backup != null) {

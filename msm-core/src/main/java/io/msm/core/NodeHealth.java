@@ -55,6 +55,15 @@ final class NodeHealth {
         return s != null && connected.test(nodeId) && clock.millis() >= s.downUntil && !repairs.isPending(nodeId);
     }
 
+    /**
+     * @return true when a node not offered may still be asked for a key as a last resort: connected,
+     *     and no delete of that key (a logout's) waits to be done there
+     */
+    boolean mayAskAnyway(String nodeId, String key) {
+        return states.containsKey(nodeId) && connected.test(nodeId)
+                && !repairs.isQueued(nodeId, NodeRepairs.delete(key));
+    }
+
     /** @return writes waiting to be replayed on nodes that missed them */
     int repairsWaiting() {
         return repairs.size();

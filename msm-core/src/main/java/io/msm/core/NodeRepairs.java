@@ -75,6 +75,26 @@ final class NodeRepairs {
         };
     }
 
+    /**
+     * Deletes a missed backup copy unless the marker says a Tomcat cut off from the session's node
+     * wrote it there since: then it is the newest copy there is, and the run is late.
+     */
+    static Repair deleteUnlessMarked(String key, String marker) {
+        return new Repair() {
+            @Override
+            public void run(SessionStore store, String node) throws StoreException {
+                if (store.get(node, marker) == null) {
+                    store.delete(node, key);
+                }
+            }
+
+            @Override
+            public String sameAs() {
+                return "delete " + key;
+            }
+        };
+    }
+
     /** Deletes a lock key only while it still holds this token, never the lock of a later request. */
     static Repair deleteIfHolding(String key, byte[] token) {
         return (store, node) -> {
@@ -95,7 +115,7 @@ final class NodeRepairs {
 
             @Override
             public String sameAs() {
-                return "set " + key + " " + Arrays.hashCode(value);
+                return "set " + key + " " + Arrays.hashCode(value) + " " + expiry;
             }
         };
     }
@@ -138,6 +158,12 @@ final class NodeRepairs {
         }
     }
 
+    /** @return true when a repair that does the same as this one waits for the node */
+    boolean isQueued(String node, Repair repair) {
+        NodeQueue q = pending.get(node);
+        return q != null && repair.sameAs() != null && q.queued.containsKey(repair.sameAs());
+    }
+
     /** @return true while repairs queued when the node was down wait */
     boolean isPending(String node) {
         NodeQueue q = pending.get(node);
@@ -170,6 +196,10 @@ final class NodeRepairs {
         int done = 0;
         Entry e;
         while (done < round && (e = q.entries.peek()) != null) {
+            String same = e.repair.sameAs();
+            if (same != null) {
+                q.queued.remove(same); // queued again meanwhile: runs again, after this one
+            }
             e.repair.run(store, node);
             if (q.entries.remove(e)) {
                 done(q, e);

@@ -48,12 +48,12 @@ final class NonStickyLoader {
     }
 
     /**
-     * @return true when neither node is offered, but the session's node is connected: it is asked
-     *     anyway. A node marked down by one failed operation (a moment's overload) would otherwise
+     * @return true when neither node is offered, but the session's node is connected and no delete of
+     *     the session (a logout's) waits to be done there: it is asked anyway. A node marked down by one failed operation (a moment's overload) would otherwise
      *     turn every session on it into a new one while the other node is away too.
      */
-    private boolean lastResort(String primary, String backup) {
-        return (backup == null || !health.isUp(backup)) && store.isConnected(primary);
+    private boolean lastResort(String primary, String backup, String key) {
+        return (backup == null || !health.isUp(backup)) && health.mayAskAnyway(primary, key);
     }
 
     /** @return decoded sessions kept for the next load of the same bytes */
@@ -74,7 +74,7 @@ final class NonStickyLoader {
         boolean clearNamed = false;
         long start = ticker.nanoTime();
         SessionStore.Asked asked = null;
-        if (health.isUp(primary) || lastResort(primary, backup)) {
+        if (health.isUp(primary) || lastResort(primary, backup, keys.data(id))) {
             // Sent first: its round trip to the backup node overlaps the read from the session's node.
             asked = markers.ask(id, backup);
             SessionLocks.Lock lock = state.lock;

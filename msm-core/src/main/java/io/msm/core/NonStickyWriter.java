@@ -97,13 +97,15 @@ final class NonStickyWriter {
         // Neither node offered, the session's node connected: it is written anyway, as it is read
         // (NonStickyLoader.lastResort), rather than the request's changes dropped.
         boolean lastResort = !health.isUp(primary) && (backup == null || !health.isUp(backup))
-                && store.isConnected(primary);
+                && health.mayAskAnyway(primary, keys.data(id));
         if (health.isUp(primary) || lastResort) {
             backupCopy = backupCopies.send(id, frame, exp);
             try {
                 stored = writePrimary(snapshot, state, changes, frame, exp, sameId);
-                if (stored == null && backupCopy != null) {
-                    cluster.delete(backup, keys.backup(id)); // invalidated meanwhile: no copy of it may stay
+                if (stored == null) {
+                    if (backupCopy != null) {
+                        cluster.delete(backup, keys.backup(id)); // invalidated meanwhile: no copy of it may stay
+                    }
                     return;
                 }
             } catch (StoreException e) {

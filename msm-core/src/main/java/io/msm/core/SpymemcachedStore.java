@@ -381,7 +381,7 @@ final class SpymemcachedStore implements SessionStore {
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return null;
+                    return Collections.<String, byte[]>emptyMap(); // says nothing of the node
                 }
             }
             Map<String, byte[]> found = await(nodeId, "get", f);

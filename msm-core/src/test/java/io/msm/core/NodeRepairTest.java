@@ -71,6 +71,29 @@ class NodeRepairTest {
     }
 
     @Test
+    void aLogoutWhileBothNodesAreOutOfUseIsNotUndoneByAskingTheSessionsNodeAnyway() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
+            NonStickySessions nonSticky = tomcat.engine.nonSticky();
+            SessionChanges created = new SessionChanges();
+            created.attributeSet("user");
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
+                    new SessionState(), created);
+
+            tomcat.store.disconnect("n2");
+            tomcat.store.fail("n1");
+            assertNull(nonSticky.open(ID, new SessionState(), true), "one failed read: n1 marked down");
+            tomcat.store.resume("n1"); // connected, still marked down
+            SessionState state = new SessionState();
+            assertNotNull(nonSticky.open(ID, state, true));
+            tomcat.store.fail("n1");
+            nonSticky.removed(ID, state, 1800); // the logout: its deletes cannot reach n1 and wait for it
+            tomcat.store.resume("n1");
+
+            assertNull(nonSticky.open(ID, new SessionState(), true), "the logged-out session is not read again");
+        }
+    }
+
+    @Test
     void aLockAddThatTimedOutButWasAppliedIsReleasedWhenTheNodeAnswersAgain() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "all")) {
             NonStickySessions nonSticky = tomcat.engine.nonSticky();
