@@ -70,8 +70,10 @@ final class ClusterExpiry {
                     expiryWatch.note(id, v.expiresAt()); // used elsewhere meanwhile
                     continue;
                 }
-                if (onPrimary && backup != null && health.isUp(backup)
-                        && expiry.mayBeBehind(health.backSince(primary), validityBytes)) {
+                // Asked whoever saw the node away: a Tomcat cut off from it alone kept the session alive on
+                // the backup node (its record there is newer), and ending it here would log its user out.
+                // Only sessions already past their timeout by the node's record pay for this read.
+                if (onPrimary && backup != null && health.isUp(backup)) {
                     ValidityRecord onBackup = ValidityRecord.decode(store.get(backup, keys.backupValidity(id)));
                     if (onBackup != null && !onBackup.isExpired(now)) {
                         expiryWatch.note(id, onBackup.expiresAt()); // used while its node did not answer

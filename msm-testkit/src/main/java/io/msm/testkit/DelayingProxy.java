@@ -22,7 +22,7 @@ public final class DelayingProxy implements AutoCloseable {
     private volatile long delayMillis;
     private volatile long requestDelayMillis;
     /** Until then (System.nanoTime), connections are closed as they come: a network cut between two hosts. */
-    private volatile long cutUntilNanos;
+    private volatile long cutUntilNanos = System.nanoTime(); // in the past: nanoTime may be negative
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
     private DelayingProxy(int targetPort, long delayMillis) throws IOException {
