@@ -60,13 +60,16 @@ class ReloadIT extends ClusterTest {
     void aSessionKeptOverTheRedeployThatRemovedItsNode_movesToANodeThatIsLeft() {
         Map<String, String> attributes = manager();
         TomcatNode tomcat = tomcat("tomcat1", attributes);
+        // New sessions go to the nodes whose recent probes answer fastest: on a busy machine one node
+        // can get none for some seconds (CI saw 50 in a row on n1). Bounded in time, not in tries.
         Browser alice = null;
-        for (int i = 0; i < 50 && alice == null; i++) { // new sessions go to either node
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (alice == null && System.nanoTime() < deadline) {
             Browser b = new Browser();
             b.get(tomcat.url("/app/s/set?name=alice"));
             alice = b.sessionId().contains("-n2") ? b : null;
         }
-        assertTrue(alice != null, "no session on n2 in 50 tries");
+        assertTrue(alice != null, "no new session on n2 in 30 s");
         n2.kill();
         assertEquals("3", alice.get(tomcat.url("/app/s/set?cart=3")).get("attr.cart"), "held in memory");
         // The stop keeps what memory alone holds: wait until the missed backup is known (it runs after the answer).
