@@ -61,18 +61,23 @@ final class NodeRepairs {
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicBoolean overflowReported = new AtomicBoolean();
 
-    static Repair delete(String key) {
+    /** @return the action, taken for any other repair that does {@code sameAs} */
+    private static Repair doing(String sameAs, Repair action) {
         return new Repair() {
             @Override
             public void run(SessionStore store, String node) throws StoreException {
-                store.delete(node, key);
+                action.run(store, node);
             }
 
             @Override
             public String sameAs() {
-                return "delete " + key;
+                return sameAs;
             }
         };
+    }
+
+    static Repair delete(String key) {
+        return doing("delete " + key, (store, node) -> store.delete(node, key));
     }
 
     /**
@@ -80,19 +85,11 @@ final class NodeRepairs {
      * wrote it there since: then it is the newest copy there is, and the run is late.
      */
     static Repair deleteUnlessMarked(String key, String marker) {
-        return new Repair() {
-            @Override
-            public void run(SessionStore store, String node) throws StoreException {
-                if (store.get(node, marker) == null) {
-                    store.delete(node, key);
-                }
+        return doing("delete " + key, (store, node) -> {
+            if (store.get(node, marker) == null) {
+                store.delete(node, key);
             }
-
-            @Override
-            public String sameAs() {
-                return "delete " + key;
-            }
-        };
+        });
     }
 
     /** Deletes a lock key only while it still holds this token, never the lock of a later request. */
@@ -107,17 +104,8 @@ final class NodeRepairs {
 
     /** Writes a marker: two of the same key do the same, and the first one queued stays. */
     static Repair set(String key, byte[] value, int expiry) {
-        return new Repair() {
-            @Override
-            public void run(SessionStore store, String node) throws StoreException {
-                store.set(node, key, value, expiry);
-            }
-
-            @Override
-            public String sameAs() {
-                return "set " + key + " " + Arrays.hashCode(value) + " " + expiry;
-            }
-        };
+        return doing("set " + key + " " + Arrays.hashCode(value) + " " + expiry,
+                (store, node) -> store.set(node, key, value, expiry));
     }
 
     /** @return repairs waiting, on every node */
@@ -129,7 +117,6 @@ final class NodeRepairs {
     void add(String node, Repair repair, boolean whileDown) {
         NodeQueue q = pending.computeIfAbsent(node, n -> new NodeQueue());
         String same = repair.sameAs();
-        Entry entry = new Entry(repair, whileDown);
         if (same != null) {
             Boolean queuedBlocking = q.queued.putIfAbsent(same, whileDown);
             if (queuedBlocking != null && (queuedBlocking || !whileDown)) {
@@ -142,7 +129,7 @@ final class NodeRepairs {
         if (whileDown) {
             q.blocking.incrementAndGet();
         }
-        q.entries.add(entry);
+        q.entries.add(new Entry(repair, whileDown));
         if (size.incrementAndGet() > MAX_PENDING) {
             for (Map.Entry<String, NodeQueue> e : pending.entrySet()) {
                 Entry dropped = e.getValue().entries.poll();
