@@ -9,7 +9,8 @@ import java.util.Map;
  * the session to the backup node only and left a "behind" marker there, or left a removal marker
  * when it ended the session; another Tomcat that still reaches the node must not serve the node's
  * older copy as if nothing happened. Asked before the node's own read and taken after it, so the
- * two round trips overlap.
+ * two round trips overlap; asked only while the node's flag says there may be such a marker
+ * ({@link BehindFlags}).
  */
 final class BackupMarkers {
     /** What the backup node said. */
@@ -26,22 +27,24 @@ final class BackupMarkers {
     private final NodeHealth health;
     private final NonStickyKeys keys;
     private final long waitMillis;
+    private final BehindFlags flags;
 
     /**
      * @param waitMillis {@code operationTimeout}: the answer is needed, and under the load that makes
      *     another Tomcat's operations time out, a shorter wait would skip it just when it matters. A
      *     backup node that does not answer in that time is marked down, as after any operation.
      */
-    BackupMarkers(SessionStore store, NodeHealth health, NonStickyKeys keys, long waitMillis) {
+    BackupMarkers(SessionStore store, NodeHealth health, NonStickyKeys keys, BehindFlags flags, long waitMillis) {
+        this.flags = flags;
         this.store = store;
         this.health = health;
         this.keys = keys;
         this.waitMillis = waitMillis;
     }
 
-    /** @return the question on its way, or null when there is no backup node to ask */
+    /** @return the question on its way, or null when there is no backup node to ask, or no need */
     SessionStore.Asked ask(SessionId id, String backup) {
-        if (backup == null || !health.isUp(backup)) {
+        if (backup == null || !health.isUp(backup) || !flags.mayBeBehind(id.nodeId())) {
             return null;
         }
         try {

@@ -3,6 +3,8 @@ package io.msm.core;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.slf4j.Logger;
+
 /**
  * Non-sticky mode's background writes to both nodes of a session ({@link ClusterWrite}): validity
  * records, expiries pushed forward, removals with their markers. A write that
@@ -10,6 +12,7 @@ import java.util.List;
  * value is never read in place of the one written elsewhere.
  */
 final class ClusterWriter {
+    private static final Logger LOG = Logs.get(ClusterWriter.class);
     /** The value of every marker key: only its presence counts. */
     static final byte[] MARKER = {1};
 
@@ -17,8 +20,10 @@ final class ClusterWriter {
     private final NodeHealth health;
     private final NonStickyKeys keys;
     private final Statistics statistics;
+    private final BehindFlags flags;
 
-    ClusterWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, Statistics statistics) {
+    ClusterWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, Statistics statistics, BehindFlags flags) {
+        this.flags = flags;
         this.store = store;
         this.health = health;
         this.keys = keys;
@@ -60,11 +65,27 @@ final class ClusterWriter {
 
     /** @param expiry as long as any copy of the session could live */
     private void markRemoved(SessionId id, int expiry) {
-        if (!health.isKnown(id.nodeId())) {
+        String node = id.nodeId();
+        if (!health.isKnown(node)) {
             return;
         }
-        writeAll(expiry, new Write(id.nodeId(), keys.removed(id), MARKER),
-                new Write(keys.backupNode(id.nodeId()), keys.removed(id), MARKER));
+        String backup = keys.backupNode(node);
+        List<Write> missed = writeAll(expiry, new Write(node, keys.removed(id), MARKER),
+                new Write(backup, keys.removed(id), MARKER));
+        if (backup == null || missed.size() != 1 || !missed.get(0).node.equals(node)) {
+            return;
+        }
+        // Only the backup node has the marker: a Tomcat that still reaches the node would load the
+        // node's copy, and asks the backup node for markers only while the node's flag is up.
+        try {
+            flags.raise(node, expiry); // interrupted: the webapp stops, and the marker is all there is
+        } catch (StoreException e) {
+            health.failed(backup, e);
+            LOG.warn("session {} was invalidated while memcached node {} did not answer, and node {} did not take"
+                    + " the flag that tells other Tomcats to look for that: {}; a Tomcat that reaches node {} may"
+                    + " serve the session until this Tomcat deletes it there", id.masked(), node, backup,
+                    e.getMessage(), node);
+        }
     }
 
     /** @return true when another Tomcat left the removal marker on the session's node or its backup node */
@@ -122,16 +143,21 @@ final class ClusterWriter {
         }
     }
 
-    /** Sends every set first, then waits for them: one round trip of waiting instead of one per key. */
-    private void writeAll(int expiry, Write... writes) {
+    /**
+     * Sends every set first, then waits for them: one round trip of waiting instead of one per key.
+     *
+     * @return the writes that missed their node, to be repaired there later
+     */
+    private List<Write> writeAll(int expiry, Write... writes) {
         List<SessionStore.Sent> sent = new ArrayList<>(writes.length);
         List<Write> sentWrites = new ArrayList<>(writes.length);
+        List<Write> missed = new ArrayList<>(0);
         for (Write w : writes) {
             if (w.node == null) {
                 continue;
             }
             if (!health.isUp(w.node)) {
-                repairLater(w, expiry);
+                missed.add(w);
                 continue;
             }
             try {
@@ -139,7 +165,7 @@ final class ClusterWriter {
                 sentWrites.add(w);
             } catch (StoreException e) {
                 health.failed(w.node, e);
-                repairLater(w, expiry);
+                missed.add(w);
             }
         }
         for (int i = 0; i < sent.size(); i++) {
@@ -147,9 +173,13 @@ final class ClusterWriter {
                 store.finish(sent.get(i));
             } catch (StoreException e) {
                 health.failed(sent.get(i).nodeId(), e);
-                repairLater(sentWrites.get(i), expiry);
+                missed.add(sentWrites.get(i));
             }
         }
+        for (Write w : missed) {
+            repairLater(w, expiry);
+        }
+        return missed;
     }
 
     /**

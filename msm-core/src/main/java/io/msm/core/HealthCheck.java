@@ -28,6 +28,26 @@ final class HealthCheck implements Runnable {
     /** When this engine last wrote its marker on each node; absent until it did. */
     private final java.util.Map<String, Long> markedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean stopping;
+    private final ProbeKeys probeKeys;
+
+    /** Further keys read with a node's probe, in the same round trip, and who hears what was found. */
+    interface ProbeKeys {
+        ProbeKeys NONE = new ProbeKeys() {
+            @Override
+            public List<String> keysOn(String node) {
+                return java.util.Collections.emptyList();
+            }
+
+            @Override
+            public void heard(String node, java.util.Map<String, byte[]> found, long sentNanos) {
+            }
+        };
+
+        List<String> keysOn(String node);
+
+        /** @param sentNanos when the probe was sent (ticker nanos) */
+        void heard(String node, java.util.Map<String, byte[]> found, long sentNanos);
+    }
 
     private final Statistics statistics;
     /** How often each node's eviction count is read. */
@@ -42,7 +62,8 @@ final class HealthCheck implements Runnable {
     private final OncePerMinute diagnoses;
 
     HealthCheck(List<MemcachedNode> nodes, SessionStore store, NodeHealth health, Ticker ticker,
-            Statistics statistics, java.time.Clock clock) {
+            Statistics statistics, java.time.Clock clock, ProbeKeys probeKeys) {
+        this.probeKeys = probeKeys;
         this.statistics = statistics;
         this.diagnoses = new OncePerMinute(clock);
         this.evictionLines = new OncePerMinute(clock);
@@ -138,7 +159,17 @@ final class HealthCheck implements Runnable {
             }
             long start = ticker.nanoTime();
             try {
-                byte[] marker = store.get(id, aliveKey);
+                List<String> more = probeKeys.keysOn(id);
+                byte[] marker;
+                if (more.isEmpty()) {
+                    marker = store.get(id, aliveKey);
+                } else {
+                    List<String> asked = new java.util.ArrayList<>(more);
+                    asked.add(aliveKey);
+                    java.util.Map<String, byte[]> found = store.getAll(id, asked);
+                    marker = found.get(aliveKey);
+                    probeKeys.heard(id, found, start);
+                }
                 long nanos = ticker.nanoTime() - start;
                 health.recordProbe(id, nanos);
                 // Answered: what requests queue for the node from now on does not hold it back.

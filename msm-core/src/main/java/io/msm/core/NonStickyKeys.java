@@ -67,6 +67,14 @@ final class NonStickyKeys {
         return names.of("primary-behind:", id);
     }
 
+    /**
+     * Left on the node's backup node while any session of the node may have a newer state there, or a
+     * removal ({@link BehindFlags}): until then loads need not ask for the session's own markers.
+     */
+    String nodeBehind(String node) {
+        return names.ofWebapp("node-behind:" + node);
+    }
+
     /** Added by the one Tomcat that fires the expired session's {@code sessionDestroyed}. */
     String claim(SessionId id) {
         return names.of("expired:", id);

@@ -33,12 +33,14 @@ final class NonStickyWriter {
     private final OversizedSessions oversized;
     private final NearCopies nearCopies;
     private final BackupCopies backupCopies;
+    private final BehindFlags flags;
 
     NonStickyWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
-            long removalWaitMillis, NearCopies nearCopies, BackupCopies backupCopies) {
+            BehindFlags flags, long removalWaitMillis, NearCopies nearCopies, BackupCopies backupCopies) {
         this.nearCopies = nearCopies;
         this.backupCopies = backupCopies;
+        this.flags = flags;
         this.store = store;
         this.health = health;
         this.keys = keys;
@@ -250,6 +252,13 @@ final class NonStickyWriter {
             return null;
         }
         try {
+            // Other Tomcats that still reach the node ask for the marker below only while the flag is up.
+            if (!flags.raise(id.nodeId(), exp)) {
+                statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+                LOG.warn("session {} is not stored: interrupted while its memcached node was flagged as behind",
+                        id.masked());
+                return null;
+            }
             store.set(backup, keys.backup(id), frame, exp);
             // The node's copy is older now. Every load asks for this marker (BackupMarkers), takes the
             // backup's copy and restores it on the node. Deleting the node's copy once it answered, as

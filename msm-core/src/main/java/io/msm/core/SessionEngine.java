@@ -47,7 +47,6 @@ public final class SessionEngine implements AutoCloseable {
                 keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions());
         this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,
                 PROBE_INTERVAL_MILLIS);
-        this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock);
         this.backups = new BackupService(env.backupPool, statistics);
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);
@@ -58,33 +57,39 @@ public final class SessionEngine implements AutoCloseable {
             this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, names, stickyBackups,
                     comparisons, msm2, new OncePerMinute(env.clock));
             this.nonSticky = null;
+            this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,
+                    HealthCheck.ProbeKeys.NONE);
         } else {
             this.comparisons = null;
             this.sticky = null;
-            this.nonSticky = nonSticky(settings, names, store, expiry, codec);
+            NonStickyKeys nonStickyKeys = new NonStickyKeys(names, settings.nodes());
+            BehindFlags flags = new BehindFlags(store, nonStickyKeys, settings.nodes(), env.ticker, expiry);
+            this.nonSticky = nonSticky(settings, nonStickyKeys, flags, store, expiry, codec);
+            this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,
+                    flags);
         }
     }
 
-    private NonStickySessions nonSticky(Settings settings, SessionNames names, SessionStore store, Expiry expiry,
-            SessionCodec codec) {
+    private NonStickySessions nonSticky(Settings settings, NonStickyKeys keys, BehindFlags flags, SessionStore store,
+            Expiry expiry, SessionCodec codec) {
         List<MemcachedNode> nodes = settings.nodes();
         if (nodes.size() == 1) {
             LOG.warn("non-sticky sessions have no backup copy: memcachedNodes lists one node, and its loss or"
                     + " restart loses every session; list a second node to keep a copy there");
         }
-        NonStickyKeys keys = new NonStickyKeys(names, nodes);
         ExpiryWatch watch = new ExpiryWatch();
-        ClusterWriter cluster = new ClusterWriter(store, health, keys, statistics);
+        ClusterWriter cluster = new ClusterWriter(store, health, keys, statistics, flags);
         SessionLocks locks = new SessionLocks(store, health, statistics, settings.lockExpirationSeconds(),
                 settings.lockWaitTimeoutMillis(), env.ticker);
-        long removalWaitMillis = Math.max(1000, 2L * settings.operationTimeoutMillis());
+        // A removal while the session's node does not answer raises its flag first (BehindFlags).
+        long removalWaitMillis = Math.max(1000, 2L * settings.operationTimeoutMillis()) + BehindFlags.LEASE_MILLIS;
         NearCopies nearCopies = new NearCopies();
         return new NonStickySessions(health,
                 new NonStickyLocking(settings.lockingMode(), locks, keys, statistics),
                 new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker,
                         nearCopies, new MissingSessions(statistics, env.clock), new BackupMarkers(store, health, keys,
-                                settings.operationTimeoutMillis())),
-                new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups,
+                                flags, settings.operationTimeoutMillis())),
+                new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups, flags,
                         removalWaitMillis, nearCopies, new BackupCopies(store, health, keys, cluster, backups,
                                 statistics, settings.backupTimeoutMillis(), new OncePerMinute(env.clock))),
                 new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster),

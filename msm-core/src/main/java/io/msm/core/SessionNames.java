@@ -56,6 +56,11 @@ final class SessionNames {
         return migrating ? prefix + what + id : null;
     }
 
+    /** The key of something the webapp keeps for no one session, such as a node's flag. */
+    String ofWebapp(String what) {
+        return prefix + what;
+    }
+
     /** What an encrypted frame is bound to: the clear id, with the prefix that tells webapps apart. */
     String owner(SessionId id) {
         return prefix + id;

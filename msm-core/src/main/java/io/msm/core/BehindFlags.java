@@ -1,0 +1,160 @@
+package io.msm.core;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Non-sticky mode: whether loads of a node's sessions must ask the backup node for the session's own
+ * markers ({@link BackupMarkers}). A Tomcat raises the node's flag on the backup node before it writes
+ * one of the node's sessions there alone or ends one there while the node does not answer it. Every
+ * Tomcat reads the flags with its health check's probe, once a second. Asking for markers on every
+ * load cost a third of non-sticky throughput; nearly always there is none.
+ *
+ * <p>A probe that found no flag is trusted for {@link #LEASE_MILLIS} from when it was sent; a Tomcat
+ * that raises a flag waits as long before its first write that needs it. Then no Tomcat still trusts a
+ * probe from before the flag, whether or not its health check ran on time: a late one only makes its
+ * loads ask for the markers meanwhile.
+ */
+final class BehindFlags implements HealthCheck.ProbeKeys {
+    /** About two health-check rounds: a round delayed by a slow node does not make every load ask. */
+    static final long LEASE_MILLIS = 2 * HealthCheck.INTERVAL_MILLIS;
+    /** A flag outlives the newest marker by this much, so that it is not set again on every write. */
+    private static final long SLACK_MILLIS = 600_000;
+    private static final long MAX_RELATIVE_EXPIRY_MILLIS = 30L * 24 * 3600 * 1000;
+    private static final long LEASE_NANOS = TimeUnit.MILLISECONDS.toNanos(LEASE_MILLIS);
+
+    private final SessionStore store;
+    private final NonStickyKeys keys;
+    private final Ticker ticker;
+    private final Expiry expiry;
+    /** Per backup node, the nodes whose flags it holds. */
+    private final Map<String, List<String>> flaggedOn = new HashMap<>();
+    /** Per node, when the newest probe that found no flag was sent (ticker nanos). */
+    private final Map<String, Long> clearSince = new ConcurrentHashMap<>();
+    /** Per node, the flag this Tomcat set. */
+    private final Map<String, Raised> raised = new ConcurrentHashMap<>();
+    private final Map<String, Object> raising = new HashMap<>();
+
+    private static final class Raised {
+        /** Wall time until which the flag lives; Long.MAX_VALUE for ever. */
+        final long untilMillis;
+        /** When it was set (ticker nanos): a probe sent after it that finds no flag means the node lost it. */
+        final long setNanos;
+
+        Raised(long untilMillis, long setNanos) {
+            this.untilMillis = untilMillis;
+            this.setNanos = setNanos;
+        }
+    }
+
+    BehindFlags(SessionStore store, NonStickyKeys keys, List<MemcachedNode> nodes, Ticker ticker, Expiry expiry) {
+        this.store = store;
+        this.keys = keys;
+        this.ticker = ticker;
+        this.expiry = expiry;
+        for (MemcachedNode node : nodes) {
+            String backup = keys.backupNode(node.id());
+            if (backup != null) {
+                flaggedOn.computeIfAbsent(backup, b -> new ArrayList<>()).add(node.id());
+                raising.put(node.id(), new Object());
+            }
+        }
+    }
+
+    @Override
+    public List<String> keysOn(String node) {
+        List<String> flagged = flaggedOn.get(node);
+        if (flagged == null) {
+            return Collections.emptyList();
+        }
+        List<String> flagKeys = new ArrayList<>(flagged.size());
+        for (String n : flagged) {
+            flagKeys.add(keys.nodeBehind(n));
+        }
+        return flagKeys;
+    }
+
+    @Override
+    public void heard(String node, Map<String, byte[]> found, long sentNanos) {
+        for (String n : flaggedOn.getOrDefault(node, Collections.emptyList())) {
+            if (found.get(keys.nodeBehind(n)) != null) {
+                clearSince.remove(n);
+                continue;
+            }
+            clearSince.put(n, sentNanos);
+            Raised r = raised.get(n);
+            if (r != null && sentNanos - r.setNanos > 0) {
+                raised.remove(n, r); // the backup node lost it (a restart, a flush), with the markers it covered
+            }
+        }
+    }
+
+    /** @return true when the node's sessions may have a newer state or a removal on the backup node */
+    boolean mayBeBehind(String node) {
+        Raised r = raised.get(node);
+        if (r != null && r.untilMillis > expiry.now()) {
+            return true;
+        }
+        Long since = clearSince.get(node);
+        return since == null || ticker.nanoTime() - since > LEASE_NANOS;
+    }
+
+    /**
+     * Raises the node's flag, for at least as long as a marker of the given memcached expiry lives, and
+     * returns once no Tomcat trusts a probe from before it.
+     *
+     * @return false when interrupted while waiting: the marker must not be written
+     */
+    boolean raise(String node, int markerExpiry) throws StoreException {
+        long until = untilMillis(markerExpiry);
+        Raised r = raised.get(node);
+        if (r == null || r.untilMillis < until) {
+            // Held across the set on purpose: a second writer must not go on before the flag is up.
+            // Only a Tomcat that cannot reach a node gets here, about once per outage and slack.
+            synchronized (raising.get(node)) {
+                r = raised.get(node);
+                if (r == null || r.untilMillis < until) {
+                    long flagUntil = until == Long.MAX_VALUE ? until : until + SLACK_MILLIS;
+                    store.set(keys.backupNode(node), keys.nodeBehind(node), ClusterWriter.MARKER,
+                            memcachedExpiry(flagUntil));
+                    // A longer flag over a live one needs no new wait: nobody trusted its absence since.
+                    long setNanos = r != null && r.untilMillis > expiry.now() ? r.setNanos : ticker.nanoTime();
+                    r = new Raised(flagUntil, setNanos);
+                    raised.put(node, r);
+                }
+            }
+        }
+        long waitNanos = r.setNanos + LEASE_NANOS - ticker.nanoTime();
+        if (waitNanos > 0) {
+            try {
+                ticker.sleep(TimeUnit.NANOSECONDS.toMillis(waitNanos) + 1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private long untilMillis(int memcachedExpiry) {
+        if (memcachedExpiry == 0) {
+            return Long.MAX_VALUE;
+        }
+        long millis = memcachedExpiry * 1000L;
+        return millis > MAX_RELATIVE_EXPIRY_MILLIS ? millis : expiry.now() + millis;
+    }
+
+    private int memcachedExpiry(long untilMillis) {
+        if (untilMillis == Long.MAX_VALUE) {
+            return 0;
+        }
+        long relative = untilMillis - expiry.now();
+        return relative <= MAX_RELATIVE_EXPIRY_MILLIS ? (int) Math.max(1, (relative + 999) / 1000)
+                : (int) Math.min(Integer.MAX_VALUE, untilMillis / 1000);
+    }
+}

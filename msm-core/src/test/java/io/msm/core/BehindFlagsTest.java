@@ -1,0 +1,102 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The window the node flags leave: a Tomcat that read "no flag" just before another Tomcat raised it
+ * must not skip the session markers once the raiser writes one. On the in-memory store and fake time;
+ * two {@link BehindFlags} on one store are two Tomcats.
+ */
+class BehindFlagsTest {
+    private static final int EXPIRY = 1800 + 300;
+
+    private final FakeTime time = new FakeTime(1_700_000_000_000L);
+    private final InMemoryStore store = new InMemoryStore(time, "n1", "n2");
+    private final List<MemcachedNode> nodes = new ArrayList<>();
+    private final NonStickyKeys keys;
+
+    BehindFlagsTest() throws Exception {
+        nodes.add(new MemcachedNode("n1", "127.0.0.1", 1, false));
+        nodes.add(new MemcachedNode("n2", "127.0.0.1", 2, false));
+        keys = new NonStickyKeys(new SessionNames("test_", null), nodes);
+    }
+
+    private BehindFlags tomcat() {
+        return new BehindFlags(store, keys, nodes, time, new Expiry(time));
+    }
+
+    /** What the health check does with its probe of the node. */
+    private void probe(BehindFlags flags, String node) throws StoreException {
+        long sent = time.nanoTime();
+        flags.heard(node, store.getAll(node, flags.keysOn(node)), sent);
+    }
+
+    @Test
+    void aProbeFromBeforeTheFlagIsNoLongerTrustedWhenItsRaiserGoesOn() throws Exception {
+        BehindFlags cutOff = tomcat();
+        BehindFlags other = tomcat();
+        probe(other, "n2"); // n2 holds n1's flag
+        assertFalse(other.mayBeBehind("n1"), "no flag: loads of n1's sessions skip the markers");
+
+        time.advance(500);
+        assertTrue(cutOff.raise("n1", EXPIRY));
+        assertNotNull(store.peek("n2", keys.nodeBehind("n1")));
+        assertTrue(time.sleptMillis() >= BehindFlags.LEASE_MILLIS, "the raiser waited out every probe before it");
+        assertTrue(other.mayBeBehind("n1"),
+                "without a probe since, the other Tomcat asks for markers by the time the first one is written");
+
+        probe(other, "n2");
+        probe(other, "n1"); // n1 holds n2's flag
+        assertFalse(other.mayBeBehind("n2"), "n2's sessions are not concerned");
+        time.advance(10 * BehindFlags.LEASE_MILLIS);
+        assertTrue(other.mayBeBehind("n1"), "the flag is up: every load of n1's sessions asks");
+        assertTrue(cutOff.mayBeBehind("n1"));
+    }
+
+    @Test
+    void theFlagIsSetOnceAndWaitedForOncePerOutage() throws Exception {
+        BehindFlags cutOff = tomcat();
+        assertTrue(cutOff.raise("n1", EXPIRY));
+        long slept = time.sleptMillis();
+        store.put("n2", keys.nodeBehind("n1"), new byte[] {7}); // to see whether it is set again
+        assertTrue(cutOff.raise("n1", EXPIRY));
+        assertEquals(slept, time.sleptMillis(), "no second wait");
+        assertEquals(7, store.peek("n2", keys.nodeBehind("n1"))[0], "not set again");
+    }
+
+    @Test
+    void aFlagTheBackupNodeLostIsRaisedAndWaitedForAgain() throws Exception {
+        BehindFlags cutOff = tomcat();
+        BehindFlags other = tomcat();
+        assertTrue(cutOff.raise("n1", EXPIRY));
+        store.forget("n2"); // restarted empty: the flag and the markers it covered are gone
+        time.advance(HealthCheck.INTERVAL_MILLIS);
+        probe(cutOff, "n2");
+        probe(other, "n2");
+        assertFalse(other.mayBeBehind("n1"));
+
+        long slept = time.sleptMillis();
+        assertTrue(cutOff.raise("n1", EXPIRY));
+        assertNotNull(store.peek("n2", keys.nodeBehind("n1")), "set again");
+        assertTrue(time.sleptMillis() - slept >= BehindFlags.LEASE_MILLIS, "and waited for again");
+        assertTrue(other.mayBeBehind("n1"));
+    }
+
+    @Test
+    void aTomcatWhoseProbesStoppedAsksForMarkers() throws Exception {
+        BehindFlags other = tomcat();
+        assertTrue(other.mayBeBehind("n1"), "never probed");
+        probe(other, "n2");
+        assertFalse(other.mayBeBehind("n1"));
+        time.advance(BehindFlags.LEASE_MILLIS + 1);
+        assertTrue(other.mayBeBehind("n1"), "its last probe is too old to trust");
+    }
+}
