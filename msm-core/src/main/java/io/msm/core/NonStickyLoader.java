@@ -68,6 +68,7 @@ final class NonStickyLoader {
         byte[] data = null;
         byte[] validity = null;
         long cas = 0;
+        long behindCas = 0; // of the node's older copy, when the backup's replaces it
         boolean fromBackup = false;
         boolean primaryAnswered = false;
         boolean backupHasNoRemoval = false;
@@ -107,6 +108,7 @@ final class NonStickyLoader {
                 return null;
             }
             if (word == BackupMarkers.Word.BEHIND) {
+                behindCas = cas;
                 try {
                     Map<String, byte[]> found = store.getAll(backup,
                             Arrays.asList(keys.backup(id), keys.backupValidity(id)));
@@ -183,7 +185,7 @@ final class NonStickyLoader {
         if (fromBackup) {
             statistics.increment(Statistics.Counter.BACKUP_READS);
             if (health.isUp(primary)) {
-                rebuildPrimary(id, data, loaded, v);
+                rebuildPrimary(id, data, loaded, v, behindCas);
             }
         } else if (backup != null && health.isUp(backup)
                 && expiry.mayBeBehind(health.emptySince(backup), validity)) {
@@ -239,12 +241,20 @@ final class NonStickyLoader {
         }
     }
 
-    /** The session's node came back empty or behind: give it the backup's copy. */
-    private void rebuildPrimary(SessionId id, byte[] data, SessionSnapshot s, ValidityRecord v) {
+    /**
+     * The session's node came back empty or behind: give it the backup's copy. Only over the copy
+     * this load found there (none, or the older one by its CAS token): another Tomcat may have
+     * written a newer one since, and that one stays.
+     */
+    private void rebuildPrimary(SessionId id, byte[] data, SessionSnapshot s, ValidityRecord v, long behindCas) {
         String primary = id.nodeId();
         int exp = expiry.nonSticky(s.maxInactiveInterval());
         try {
-            store.set(primary, keys.data(id), data, exp);
+            boolean rebuilt = behindCas == 0 ? store.add(primary, keys.data(id), data, exp)
+                    : store.cas(primary, keys.data(id), behindCas, data, exp) == SessionStore.CasOutcome.STORED;
+            if (!rebuilt) {
+                return; // written meanwhile by a Tomcat that reaches the node: it cleared the marker too
+            }
             if (v != null) {
                 store.set(primary, keys.validity(id), v.encode(), exp);
             }
