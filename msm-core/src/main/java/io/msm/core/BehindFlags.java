@@ -1,5 +1,6 @@
 package io.msm.core;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -27,6 +28,7 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
     private static final long SLACK_MILLIS = 600_000;
     private static final long MAX_RELATIVE_EXPIRY_MILLIS = 30L * 24 * 3600 * 1000;
     private static final long LEASE_NANOS = TimeUnit.MILLISECONDS.toNanos(LEASE_MILLIS);
+    private static final int MAX_ATTEMPTS = 8;
 
     private final SessionStore store;
     private final NonStickyKeys keys;
@@ -111,24 +113,7 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
      * @return false when interrupted while waiting: the marker must not be written
      */
     boolean raise(String node, int markerExpiry) throws StoreException {
-        long until = untilMillis(markerExpiry);
-        Raised r = raised.get(node);
-        if (r == null || r.untilMillis < until) {
-            // Held across the set on purpose: a second writer must not go on before the flag is up.
-            // Only a Tomcat that cannot reach a node gets here, about once per outage and slack.
-            synchronized (raising.get(node)) {
-                r = raised.get(node);
-                if (r == null || r.untilMillis < until) {
-                    long flagUntil = until == Long.MAX_VALUE ? until : until + SLACK_MILLIS;
-                    store.set(keys.backupNode(node), keys.nodeBehind(node), ClusterWriter.MARKER,
-                            memcachedExpiry(flagUntil));
-                    // A longer flag over a live one needs no new wait: nobody trusted its absence since.
-                    long setNanos = r != null && r.untilMillis > expiry.now() ? r.setNanos : ticker.nanoTime();
-                    r = new Raised(flagUntil, setNanos);
-                    raised.put(node, r);
-                }
-            }
-        }
+        Raised r = raiseNow(node, markerExpiry);
         long waitNanos = r.setNanos + LEASE_NANOS - ticker.nanoTime();
         if (waitNanos > 0) {
             try {
@@ -139,6 +124,88 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
             }
         }
         return true;
+    }
+
+    /**
+     * After the marker is written: the flag is read back, behind it on the same connection. Gone (the
+     * backup node restarted between the two), it is raised and waited for again; the marker written
+     * meanwhile is read by nobody until then.
+     *
+     * @return false when interrupted while waiting
+     */
+    boolean confirm(String node, int markerExpiry) throws StoreException {
+        if (store.get(keys.backupNode(node), keys.nodeBehind(node)) == null) {
+            Raised r = raised.get(node);
+            if (r != null) {
+                raised.remove(node, r);
+            }
+        }
+        return raise(node, markerExpiry);
+    }
+
+    /** Raises the flag without waiting: for a marker that a repair sets late, after the request. */
+    void raiseLate(String node, int markerExpiry) throws StoreException {
+        raiseNow(node, markerExpiry);
+    }
+
+    private Raised raiseNow(String node, int markerExpiry) throws StoreException {
+        long until = untilMillis(markerExpiry);
+        Raised r = raised.get(node);
+        if (r != null && r.untilMillis >= until) {
+            return r;
+        }
+        // Held across the network on purpose: a second writer must not go on before the flag is up.
+        // Only a Tomcat that cannot reach a node gets here, about once per outage and slack.
+        synchronized (raising.get(node)) {
+            r = raised.get(node);
+            if (r != null && r.untilMillis >= until) {
+                return r;
+            }
+            long flagUntil = until == Long.MAX_VALUE ? until : until + SLACK_MILLIS;
+            long before = extend(node, flagUntil);
+            // The flag as this Tomcat left it needs no new wait: nobody trusted its absence since. Any
+            // other (gone, or changed by another Tomcat, maybe after a restart) counts from now.
+            boolean same = r != null && before == r.untilMillis;
+            Raised fresh = new Raised(Math.max(before, flagUntil), same ? r.setNanos : ticker.nanoTime());
+            if (r == null ? raised.putIfAbsent(node, fresh) != null : !raised.replace(node, r, fresh)) {
+                fresh = new Raised(Math.max(before, flagUntil), ticker.nanoTime()); // a probe found it gone meanwhile
+                raised.put(node, fresh);
+            }
+            return fresh;
+        }
+    }
+
+    /**
+     * Makes the flag live until then at least, never shorter: other Tomcats raise it for their own
+     * markers. The flag holds its end, and is extended by compare-and-set, so that two raisers cannot
+     * shorten each other's.
+     *
+     * @return the flag's end before, -1 when it was not up
+     */
+    private long extend(String node, long untilMillis) throws StoreException {
+        String backup = keys.backupNode(node);
+        String key = keys.nodeBehind(node);
+        byte[] value = ByteBuffer.allocate(8).putLong(untilMillis).array();
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            SessionStore.Versioned current = store.gets(backup, key);
+            if (current == null) {
+                if (store.add(backup, key, value, memcachedExpiry(untilMillis))) {
+                    return -1;
+                }
+                continue;
+            }
+            long end = endOf(current.value);
+            if (end >= untilMillis || store.cas(backup, key, current.cas, value, memcachedExpiry(untilMillis))
+                    == SessionStore.CasOutcome.STORED) {
+                return end;
+            }
+        }
+        throw new StoreException(backup, "the flag of node " + node + " changed on each of " + MAX_ATTEMPTS
+                + " attempts to raise it", null);
+    }
+
+    private static long endOf(byte[] value) {
+        return value != null && value.length == 8 ? ByteBuffer.wrap(value).getLong() : 0;
     }
 
     private long untilMillis(int memcachedExpiry) {

@@ -50,8 +50,10 @@ final class ClusterWriter {
         String backup = keys.backupNode(primary);
         String validityNode = w.validity == null ? null : primary;
         String backupValidityNode = w.validity == null ? null : backup;
-        writeAll(w.expiry, new Write(validityNode, keys.validity(w.id), w.validity),
-                new Write(backupValidityNode, keys.backupValidity(w.id), w.validity));
+        for (Write missed : writeAll(w.expiry, new Write(validityNode, keys.validity(w.id), w.validity),
+                new Write(backupValidityNode, keys.backupValidity(w.id), w.validity))) {
+            repairLater(missed, w.expiry);
+        }
         // No "behind" marker here: only a write of the session to the backup node alone sets one
         // (NonStickyWriter.writeBackupOnly). Set for a validity record, it outlived its reason and made
         // loads take an older backup copy over a newer one on the session's node.
@@ -70,15 +72,39 @@ final class ClusterWriter {
             return;
         }
         String backup = keys.backupNode(node);
-        List<Write> missed = writeAll(expiry, new Write(node, keys.removed(id), MARKER),
-                new Write(backup, keys.removed(id), MARKER));
-        if (backup == null || missed.size() != 1 || !missed.get(0).node.equals(node)) {
-            return;
+        // Where only the backup node gets the marker, a Tomcat that still reaches the node would load
+        // the node's copy: it asks the backup node for markers only while the node's flag is up.
+        boolean flagFirst = backup != null && !health.isUp(node) && health.isUp(backup);
+        if (flagFirst) {
+            raiseFlag(id, node, backup, expiry, false);
         }
-        // Only the backup node has the marker: a Tomcat that still reaches the node would load the
-        // node's copy, and asks the backup node for markers only while the node's flag is up.
+        Write onNode = new Write(node, keys.removed(id), MARKER);
+        Write onBackup = new Write(backup, keys.removed(id), MARKER);
+        List<Write> missed = writeAll(expiry, onNode, onBackup);
+        boolean backupOnly = missed.contains(onNode) && backup != null && !missed.contains(onBackup);
+        if (backupOnly) {
+            raiseFlag(id, node, backup, expiry, true);
+        }
+        for (Write w : missed) {
+            if (w == onBackup && missed.contains(onNode)) {
+                // Neither got it: the backup node may answer first, and its marker must be covered then.
+                health.repairLater(backup, NodeRepairs.setFlagged(w.key, MARKER, expiry,
+                        () -> flags.raiseLate(node, expiry)));
+            } else {
+                repairLater(w, expiry);
+            }
+        }
+    }
+
+    /** @param confirm after the marker's write: the flag is read back ({@link BehindFlags#confirm}) */
+    private void raiseFlag(SessionId id, String node, String backup, int expiry, boolean confirm) {
         try {
-            flags.raise(node, expiry); // interrupted: the webapp stops, and the marker is all there is
+            // Interrupted: the webapp stops, and the marker is all there is.
+            if (confirm) {
+                flags.confirm(node, expiry);
+            } else {
+                flags.raise(node, expiry);
+            }
         } catch (StoreException e) {
             health.failed(backup, e);
             LOG.warn("session {} was invalidated while memcached node {} did not answer, and node {} did not take"
@@ -146,7 +172,7 @@ final class ClusterWriter {
     /**
      * Sends every set first, then waits for them: one round trip of waiting instead of one per key.
      *
-     * @return the writes that missed their node, to be repaired there later
+     * @return the writes that missed their node, for the caller to repair there later
      */
     private List<Write> writeAll(int expiry, Write... writes) {
         List<SessionStore.Sent> sent = new ArrayList<>(writes.length);
@@ -175,9 +201,6 @@ final class ClusterWriter {
                 health.failed(sent.get(i).nodeId(), e);
                 missed.add(sentWrites.get(i));
             }
-        }
-        for (Write w : missed) {
-            repairLater(w, expiry);
         }
         return missed;
     }

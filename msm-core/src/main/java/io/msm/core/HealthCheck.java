@@ -160,17 +160,15 @@ final class HealthCheck implements Runnable {
             long start = ticker.nanoTime();
             try {
                 List<String> more = probeKeys.keysOn(id);
-                byte[] marker;
-                if (more.isEmpty()) {
-                    marker = store.get(id, aliveKey);
-                } else {
-                    List<String> asked = new java.util.ArrayList<>(more);
-                    asked.add(aliveKey);
-                    java.util.Map<String, byte[]> found = store.getAll(id, asked);
-                    marker = found.get(aliveKey);
+                // Sent first, and heard only once the probe itself answered: a bulk read reports a
+                // refusing node (bad credentials) as one that holds none of the keys.
+                SessionStore.Asked asked = more.isEmpty() ? null : store.ask(id, more);
+                byte[] marker = store.get(id, aliveKey);
+                long nanos = ticker.nanoTime() - start;
+                java.util.Map<String, byte[]> found = asked == null ? null : asked.await(INTERVAL_MILLIS);
+                if (found != null) {
                     probeKeys.heard(id, found, start);
                 }
-                long nanos = ticker.nanoTime() - start;
                 health.recordProbe(id, nanos);
                 // Answered: what requests queue for the node from now on does not hold it back.
                 health.recordSuccess(id, nanos);

@@ -108,6 +108,19 @@ final class NodeRepairs {
                 (store, node) -> store.set(node, key, value, expiry));
     }
 
+    /** What must be done before a repair, on another node or none. */
+    interface Step {
+        void run() throws StoreException;
+    }
+
+    /** {@link #set}, after a first step: a marker that the node's flag must cover ({@link BehindFlags}). */
+    static Repair setFlagged(String key, byte[] value, int expiry, Step first) {
+        return doing("set " + key + " " + Arrays.hashCode(value) + " " + expiry, (store, node) -> {
+            first.run();
+            store.set(node, key, value, expiry);
+        });
+    }
+
     /** @return repairs waiting, on every node */
     int size() {
         return size.get();

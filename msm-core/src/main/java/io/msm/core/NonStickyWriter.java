@@ -260,10 +260,11 @@ final class NonStickyWriter {
                 return null;
             }
             store.set(backup, keys.backup(id), frame, exp);
-            // The node's copy is older now. Every load asks for this marker (BackupMarkers), takes the
-            // backup's copy and restores it on the node. Deleting the node's copy once it answered, as
-            // before, ran late under load and deleted copies written after it (CI's soak).
+            // The node's copy is older now. Every load asks for this marker while the flag is up
+            // (BackupMarkers), takes the backup's copy and restores it on the node. Deleting the node's
+            // copy once it answered, as before, ran late under load and deleted copies written after it.
             store.set(backup, keys.behind(id), ClusterWriter.MARKER, exp);
+            flags.confirm(id.nodeId(), exp); // interrupted: the webapp stops; what was written stays
             return frame;
         } catch (StoreException e) {
             health.failed(backup, e);

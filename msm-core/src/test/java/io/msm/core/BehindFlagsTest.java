@@ -91,6 +91,36 @@ class BehindFlagsTest {
     }
 
     @Test
+    void oneTomcatNeverShortensTheFlagAnotherRaised() throws Exception {
+        BehindFlags longSessions = tomcat();
+        BehindFlags shortSessions = tomcat();
+        assertTrue(longSessions.raise("n1", 7 * 86_400));
+        long end = flagEnd();
+        assertTrue(end >= time.millis() + 7 * 86_400_000L);
+        assertTrue(shortSessions.raise("n1", 600));
+        assertEquals(end, flagEnd(), "a shorter raise leaves the longer flag as it was");
+    }
+
+    @Test
+    void aMarkerWrittenAfterItsFlagWasLostIsCoveredBeforeItsWriterGoesOn() throws Exception {
+        BehindFlags cutOff = tomcat();
+        BehindFlags other = tomcat();
+        assertTrue(cutOff.raise("n1", EXPIRY));
+        store.forget("n2"); // restarted between the flag and the marker
+        probe(other, "n2");
+        long slept = time.sleptMillis();
+        // the marker is written here, then:
+        assertTrue(cutOff.confirm("n1", EXPIRY));
+        assertNotNull(store.peek("n2", keys.nodeBehind("n1")), "raised again");
+        assertTrue(time.sleptMillis() - slept >= BehindFlags.LEASE_MILLIS, "and waited for again");
+        assertTrue(other.mayBeBehind("n1"));
+    }
+
+    private long flagEnd() {
+        return java.nio.ByteBuffer.wrap(store.peek("n2", keys.nodeBehind("n1"))).getLong();
+    }
+
+    @Test
     void aTomcatWhoseProbesStoppedAsksForMarkers() throws Exception {
         BehindFlags other = tomcat();
         assertTrue(other.mayBeBehind("n1"), "never probed");
