@@ -39,23 +39,26 @@ final class Expiry {
 
     /** @return the memcached expiry of a sticky copy; 0, never, for a session that never expires */
     int sticky(int maxInactive) {
-        if (maxInactive <= 0) {
-            return 0;
-        }
-        long seconds = lifetimeSeconds(maxInactive);
-        return seconds <= MAX_RELATIVE_EXPIRY ? (int) seconds
-                : (int) Math.min(Integer.MAX_VALUE, clock.millis() / 1000 + seconds);
+        return maxInactive <= 0 ? 0 : memcachedExpiry(lifetimeSeconds(maxInactive));
     }
 
     /** @return the memcached expiry of a non-sticky copy and its validity record */
     int nonSticky(int maxInactive) {
-        return maxInactive <= 0 ? 0 : sticky(maxInactive) + GRACE_SECONDS;
+        return maxInactive <= 0 ? 0 : memcachedExpiry(lifetimeSeconds(maxInactive) + GRACE_SECONDS);
     }
 
     /** Longer than a copy written late (within seconds of the removal) can live; 0, like it, never ends. */
     int removalMarker(int maxInactive) {
-        int copy = nonSticky(maxInactive);
-        return copy == 0 ? 0 : copy + GRACE_SECONDS;
+        return maxInactive <= 0 ? 0 : memcachedExpiry(lifetimeSeconds(maxInactive) + 2 * GRACE_SECONDS);
+    }
+
+    /**
+     * Converted only after the grace is added: a relative expiry pushed past 30 days by it would be
+     * read as a time in 1970, and the item would expire at once.
+     */
+    private int memcachedExpiry(long seconds) {
+        return seconds <= MAX_RELATIVE_EXPIRY ? (int) seconds
+                : (int) Math.min(Integer.MAX_VALUE, clock.millis() / 1000 + seconds);
     }
 
     /**
