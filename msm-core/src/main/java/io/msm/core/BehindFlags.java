@@ -47,10 +47,13 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
         final long untilMillis;
         /** When it was set (ticker nanos): a probe sent after it that finds no flag means the node lost it. */
         final long setNanos;
+        /** Drawn when the flag was added, kept by every extension: another flag has another. */
+        final long generation;
 
-        Raised(long untilMillis, long setNanos) {
+        Raised(long untilMillis, long setNanos, long generation) {
             this.untilMillis = untilMillis;
             this.setNanos = setNanos;
+            this.generation = generation;
         }
     }
 
@@ -134,11 +137,10 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
      * @return false when interrupted while waiting
      */
     boolean confirm(String node, int markerExpiry) throws StoreException {
-        if (store.get(keys.backupNode(node), keys.nodeBehind(node)) == null) {
-            Raised r = raised.get(node);
-            if (r != null) {
-                raised.remove(node, r);
-            }
+        Raised r = raised.get(node);
+        byte[] flag = store.get(keys.backupNode(node), keys.nodeBehind(node));
+        if (r != null && (flag == null || generationOf(flag) != r.generation)) {
+            raised.remove(node, r); // gone, or raised again by another Tomcat after a loss: wait anew
         }
         return raise(node, markerExpiry);
     }
@@ -162,13 +164,14 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
                 return r;
             }
             long flagUntil = until == Long.MAX_VALUE ? until : until + SLACK_MILLIS;
-            long before = extend(node, flagUntil);
+            long[] before = extend(node, flagUntil);
+            long end = Math.max(before[0], flagUntil);
             // The flag as this Tomcat left it needs no new wait: nobody trusted its absence since. Any
-            // other (gone, or changed by another Tomcat, maybe after a restart) counts from now.
-            boolean same = r != null && before == r.untilMillis;
-            Raised fresh = new Raised(Math.max(before, flagUntil), same ? r.setNanos : ticker.nanoTime());
+            // other (gone, or raised by another Tomcat, maybe after a restart) counts from now.
+            boolean same = r != null && before[1] == r.generation;
+            Raised fresh = new Raised(end, same ? r.setNanos : ticker.nanoTime(), before[1]);
             if (r == null ? raised.putIfAbsent(node, fresh) != null : !raised.replace(node, r, fresh)) {
-                fresh = new Raised(Math.max(before, flagUntil), ticker.nanoTime()); // a probe found it gone meanwhile
+                fresh = new Raised(end, ticker.nanoTime(), before[1]); // a probe found it gone meanwhile
                 raised.put(node, fresh);
             }
             return fresh;
@@ -177,35 +180,45 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
 
     /**
      * Makes the flag live until then at least, never shorter: other Tomcats raise it for their own
-     * markers. The flag holds its end, and is extended by compare-and-set, so that two raisers cannot
-     * shorten each other's.
+     * markers. The flag holds its end and its generation, and is extended by compare-and-set, so
+     * that two raisers cannot shorten each other's.
      *
-     * @return the flag's end before, -1 when it was not up
+     * @return the flag's end before (-1 when it was not up), and its generation
      */
-    private long extend(String node, long untilMillis) throws StoreException {
+    private long[] extend(String node, long untilMillis) throws StoreException {
         String backup = keys.backupNode(node);
         String key = keys.nodeBehind(node);
-        byte[] value = ByteBuffer.allocate(8).putLong(untilMillis).array();
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             SessionStore.Versioned current = store.gets(backup, key);
             if (current == null) {
-                if (store.add(backup, key, value, memcachedExpiry(untilMillis))) {
-                    return -1;
+                long generation = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+                if (store.add(backup, key, flag(untilMillis, generation), memcachedExpiry(untilMillis))) {
+                    return new long[] {-1, generation};
                 }
                 continue;
             }
             long end = endOf(current.value);
-            if (end >= untilMillis || store.cas(backup, key, current.cas, value, memcachedExpiry(untilMillis))
-                    == SessionStore.CasOutcome.STORED) {
-                return end;
+            long generation = generationOf(current.value);
+            if (end >= untilMillis || store.cas(backup, key, current.cas, flag(untilMillis, generation),
+                    memcachedExpiry(untilMillis)) == SessionStore.CasOutcome.STORED) {
+                return new long[] {end, generation};
             }
         }
         throw new StoreException(backup, "the flag of node " + node + " changed on each of " + MAX_ATTEMPTS
                 + " attempts to raise it", null);
     }
 
+    private static byte[] flag(long untilMillis, long generation) {
+        return ByteBuffer.allocate(16).putLong(untilMillis).putLong(generation).array();
+    }
+
+    /** A flag that does not read as one (written by something else) ends at once: it is raised again. */
     private static long endOf(byte[] value) {
-        return value != null && value.length == 8 ? ByteBuffer.wrap(value).getLong() : 0;
+        return value != null && value.length == 16 ? ByteBuffer.wrap(value).getLong() : 0;
+    }
+
+    private static long generationOf(byte[] value) {
+        return value != null && value.length == 16 ? ByteBuffer.wrap(value).getLong(8) : 0;
     }
 
     private long untilMillis(int memcachedExpiry) {

@@ -166,7 +166,7 @@ final class HealthCheck implements Runnable {
                 byte[] marker = store.get(id, aliveKey);
                 long nanos = ticker.nanoTime() - start;
                 java.util.Map<String, byte[]> found = asked == null ? null : asked.await(INTERVAL_MILLIS);
-                if (found != null) {
+                if (found != null && !Thread.currentThread().isInterrupted()) { // interrupted: found nothing
                     probeKeys.heard(id, found, start);
                 }
                 health.recordProbe(id, nanos);

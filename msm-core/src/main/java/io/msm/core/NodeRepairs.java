@@ -115,7 +115,7 @@ final class NodeRepairs {
 
     /** {@link #set}, after a first step: a marker that the node's flag must cover ({@link BehindFlags}). */
     static Repair setFlagged(String key, byte[] value, int expiry, Step first) {
-        return doing("set " + key + " " + Arrays.hashCode(value) + " " + expiry, (store, node) -> {
+        return doing("flagged set " + key + " " + Arrays.hashCode(value) + " " + expiry, (store, node) -> {
             first.run();
             store.set(node, key, value, expiry);
         });

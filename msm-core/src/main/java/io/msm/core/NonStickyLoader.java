@@ -252,8 +252,17 @@ final class NonStickyLoader {
         try {
             boolean rebuilt = behindCas == 0 ? store.add(primary, keys.data(id), data, exp)
                     : store.cas(primary, keys.data(id), behindCas, data, exp) == SessionStore.CasOutcome.STORED;
+            String backup = keys.backupNode(primary);
+            if (!rebuilt && store.gets(primary, keys.data(id)) != null) {
+                // Written meanwhile by a Tomcat that reaches both nodes, with the same copy to the backup
+                // node: the node is not behind any more.
+                if (backup != null) {
+                    cluster.delete(backup, keys.behind(id));
+                }
+                return;
+            }
             if (!rebuilt) {
-                return; // written meanwhile by a Tomcat that reaches the node: it cleared the marker too
+                store.set(primary, keys.data(id), data, exp); // what it holds does not read (a part lost)
             }
             if (v != null) {
                 store.set(primary, keys.validity(id), v.encode(), exp);
@@ -261,7 +270,6 @@ final class NonStickyLoader {
             statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
             LOG.info("session {} had no current copy on memcached node {}; restored there from its backup",
                     id.masked(), primary);
-            String backup = keys.backupNode(primary);
             if (backup != null) {
                 cluster.delete(backup, keys.behind(id));
             }

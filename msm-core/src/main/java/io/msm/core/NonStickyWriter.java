@@ -264,14 +264,21 @@ final class NonStickyWriter {
             // (BackupMarkers), takes the backup's copy and restores it on the node. Deleting the node's
             // copy once it answered, as before, ran late under load and deleted copies written after it.
             store.set(backup, keys.behind(id), ClusterWriter.MARKER, exp);
-            flags.confirm(id.nodeId(), exp); // interrupted: the webapp stops; what was written stays
-            return frame;
         } catch (StoreException e) {
             health.failed(backup, e);
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
             LOG.warn("session {} is not stored: {}", id.masked(), e.getMessage());
             return null;
         }
+        try {
+            flags.confirm(id.nodeId(), exp); // interrupted: the webapp stops; what was written stays
+        } catch (StoreException e) {
+            health.failed(backup, e);
+            LOG.warn("session {} is stored on memcached node {} only, and the flag that tells other Tomcats to"
+                    + " look there could not be checked: {}; a Tomcat that reaches node {} may serve its older"
+                    + " copy", id.masked(), backup, e.getMessage(), id.nodeId());
+        }
+        return frame;
     }
 
     /**

@@ -116,6 +116,44 @@ class BehindFlagsTest {
         assertTrue(other.mayBeBehind("n1"));
     }
 
+    @Test
+    void aFlagAnotherTomcatRaisedAgainAfterALossIsWaitedForAnew() throws Exception {
+        BehindFlags cutOff = tomcat();
+        BehindFlags second = tomcat();
+        assertTrue(cutOff.raise("n1", EXPIRY));
+        store.forget("n2");
+        second.raiseLate("n1", EXPIRY); // up again, but Tomcats that probed in between trust its absence
+        long slept = time.sleptMillis();
+        // the marker is written here, then:
+        assertTrue(cutOff.confirm("n1", EXPIRY));
+        assertTrue(time.sleptMillis() - slept >= BehindFlags.LEASE_MILLIS, "not its own flag: waited for anew");
+    }
+
+    @Test
+    void aLogoutThatReachedNeitherNodeIsSeenElsewhereOnceOnlyTheBackupNodeGotItsMarker() throws Exception {
+        SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
+        try (EngineHarness cutOff = EngineHarness.start("sticky", "false");
+                EngineHarness other = cutOff.secondTomcat("sticky", "false")) {
+            SessionChanges created = new SessionChanges();
+            created.attributeSet("user");
+            SessionState state = new SessionState();
+            cutOff.engine.nonSticky().store(EngineHarness.snapshot(id, cutOff.time.millis(),
+                    java.util.Map.of("user", "alice")), state, created);
+            cutOff.store.fail("n1");
+            cutOff.store.fail("n2");
+            cutOff.engine.nonSticky().removed(id, state, 1800); // the logout reaches neither node
+            cutOff.store.resume("n2"); // the backup node answers first
+            cutOff.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS);
+            cutOff.checkNodes(); // n1 still fails: only n2 gets what it missed
+            assertNotNull(cutOff.store.peek("n2", keys.removed(id)));
+            cutOff.store.resume("n1"); // still holding the session: the cut-off Tomcat's deletes wait
+
+            other.checkNodes();
+            assertEquals(null, other.engine.nonSticky().open(id, new SessionState(), true),
+                    "the other Tomcat reads the backup's marker, since the repair raised n1's flag");
+        }
+    }
+
     private long flagEnd() {
         return java.nio.ByteBuffer.wrap(store.peek("n2", keys.nodeBehind("n1"))).getLong();
     }
