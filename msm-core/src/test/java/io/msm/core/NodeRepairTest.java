@@ -225,4 +225,33 @@ class NodeRepairTest {
             assertEquals("alice", after.content().attributes().get("user"));
         }
     }
+
+    @Test
+    void aNodeCopyThatLostAPartIsReplacedByTheBackupsCopyAtItsNextLoad() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
+            NonStickySessions nonSticky = tomcat.engine.nonSticky();
+            Map<String, Object> big = new java.util.HashMap<>(); // over one part, in strings the transcoder takes
+            SessionChanges created = new SessionChanges();
+            for (int i = 0; i < 25; i++) {
+                big.put("a" + i, "x".repeat(60_000));
+                created.attributeSet("a" + i);
+            }
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), big), new SessionState(), created);
+            String key = EngineHarness.PREFIX + ID;
+            for (String k : tomcat.store.keys("n1")) {
+                if (k.startsWith(key + ":part:")) {
+                    tomcat.store.delete("n1", k); // evicted: the index stays, and no longer reads
+                    break;
+                }
+            }
+
+            SessionState state = new SessionState();
+            assertNotNull(nonSticky.open(ID, state, true), "read from the backup copy");
+            nonSticky.release(state);
+            tomcat.store.forget("n2");
+            SessionSnapshot again = nonSticky.open(ID, new SessionState(), true);
+            assertNotNull(again, "its node holds a whole copy again");
+            assertEquals(big, again.content().attributes());
+        }
+    }
 }
