@@ -61,7 +61,7 @@ final class NodeHealth {
      */
     boolean mayAskAnyway(String nodeId, String key) {
         return states.containsKey(nodeId) && connected.test(nodeId)
-                && !repairs.isQueued(nodeId, NodeRepairs.delete(key));
+                && !repairs.isDeleteQueued(nodeId, key);
     }
 
     /** @return writes waiting to be replayed on nodes that missed them */

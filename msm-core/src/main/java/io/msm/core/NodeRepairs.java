@@ -77,7 +77,7 @@ final class NodeRepairs {
     }
 
     static Repair delete(String key) {
-        return doing("delete " + key, (store, node) -> store.delete(node, key));
+        return doing(deleting(key), (store, node) -> store.delete(node, key));
     }
 
     /**
@@ -85,7 +85,7 @@ final class NodeRepairs {
      * wrote it there since: then it is the newest copy there is, and the run is late.
      */
     static Repair deleteUnlessMarked(String key, String marker) {
-        return doing("delete " + key, (store, node) -> {
+        return doing(deleting(key), (store, node) -> {
             if (store.get(node, marker) == null) {
                 store.delete(node, key);
             }
@@ -158,10 +158,15 @@ final class NodeRepairs {
         }
     }
 
-    /** @return true when a repair that does the same as this one waits for the node */
-    boolean isQueued(String node, Repair repair) {
+    /** @return true when a delete of the key (either kind) waits for the node */
+    boolean isDeleteQueued(String node, String key) {
         NodeQueue q = pending.get(node);
-        return q != null && repair.sameAs() != null && q.queued.containsKey(repair.sameAs());
+        return q != null && q.queued.containsKey(deleting(key));
+    }
+
+    /** What every repair that deletes the key does: one such repair is queued at a time. */
+    private static String deleting(String key) {
+        return "delete " + key;
     }
 
     /** @return true while repairs queued when the node was down wait */
