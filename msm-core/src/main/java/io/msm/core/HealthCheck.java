@@ -147,6 +147,27 @@ final class HealthCheck implements Runnable {
         }
     }
 
+    /**
+     * One plain read per key, after the probe answered: a bulk read reports a node that refuses us
+     * (bad credentials) as one holding none of the keys, and no Tomcat may take "no flag" from that.
+     * A node holds one such key per node it backs up: one more read a second.
+     */
+    private void hearProbeKeys(String id) throws StoreException {
+        List<String> keys = probeKeys.keysOn(id);
+        if (keys.isEmpty()) {
+            return;
+        }
+        long sent = ticker.nanoTime();
+        java.util.Map<String, byte[]> found = new java.util.HashMap<>();
+        for (String key : keys) {
+            byte[] value = store.get(id, key);
+            if (value != null) {
+                found.put(key, value);
+            }
+        }
+        probeKeys.heard(id, found, sent);
+    }
+
     @Override
     public void run() {
         for (MemcachedNode node : nodes) {
@@ -159,16 +180,9 @@ final class HealthCheck implements Runnable {
             }
             long start = ticker.nanoTime();
             try {
-                List<String> more = probeKeys.keysOn(id);
-                // Sent first, and heard only once the probe itself answered: a bulk read reports a
-                // refusing node (bad credentials) as one that holds none of the keys.
-                SessionStore.Asked asked = more.isEmpty() ? null : store.ask(id, more);
                 byte[] marker = store.get(id, aliveKey);
                 long nanos = ticker.nanoTime() - start;
-                java.util.Map<String, byte[]> found = asked == null ? null : asked.await(INTERVAL_MILLIS);
-                if (found != null && !Thread.currentThread().isInterrupted()) { // interrupted: found nothing
-                    probeKeys.heard(id, found, start);
-                }
+                hearProbeKeys(id);
                 health.recordProbe(id, nanos);
                 // Answered: what requests queue for the node from now on does not hold it back.
                 health.recordSuccess(id, nanos);
