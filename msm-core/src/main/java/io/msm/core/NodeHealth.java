@@ -120,7 +120,10 @@ final class NodeHealth {
     /** Records a failed operation, unless only its item was refused: then the node is fine. */
     void failed(String nodeId, StoreException e) {
         if (!e.isRefused()) {
-            markDown(nodeId, e.getMessage());
+            // The node the operation went to: a caller that tried two nodes in one block once marked the
+            // wrong one down, and with the other restarting, no node was left for its sessions (soak).
+            String failing = e.nodeId() != null && states.containsKey(e.nodeId()) ? e.nodeId() : nodeId;
+            markDown(failing, e.getMessage());
         }
     }
 

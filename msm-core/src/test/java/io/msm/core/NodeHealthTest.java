@@ -35,6 +35,15 @@ class NodeHealthTest {
     }
 
     @Test
+    void aFailedOperationMarksDownTheNodeItWentTo_notTheNodeItsCallerNamed() {
+        // ClusterExpiry read the backup node and blamed the session's node: with the backup restarting,
+        // both were out of use and a user lost the session (CI's soak).
+        health.failed("n2", new StoreException("n1", "get on node n1 failed: Cancelled", null));
+        assertFalse(health.isUp("n1"));
+        assertTrue(health.isUp("n2"));
+    }
+
+    @Test
     void markDownLastsUntilTheProbeIntervalHasPassed() {
         health.markDown("n1", "test");
         assertFalse(health.isUp("n1"));
