@@ -1,7 +1,10 @@
 package io.msm.core;
 
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.Map;
+
+import org.slf4j.Logger;
 
 /**
  * Non-sticky loads: what the backup node says of a session whose own node answered. A Tomcat that
@@ -13,45 +16,60 @@ import java.util.Map;
  * ({@link BehindFlags}).
  */
 final class BackupMarkers {
+    private static final Logger LOG = Logs.get(BackupMarkers.class);
     /** What the backup node said. */
     enum Word {
-        /** No marker, or no answer in time: the node's copy is the session. */
+        /** No marker: the node's copy is the session. */
         NONE,
         /** The session was ended while its node did not answer. */
         REMOVED,
         /** Written to the backup node only, after the node's copy. */
-        BEHIND
+        BEHIND,
+        /** The backup node was asked and did not answer in time: asked again before the node's copy is used. */
+        UNANSWERED
     }
+
+    /** A question that could not be sent: answered {@link Word#UNANSWERED}. */
+    private static final SessionStore.Asked NOT_SENT = maxMillis -> null;
 
     private final SessionStore store;
     private final NodeHealth health;
     private final NonStickyKeys keys;
     private final long waitMillis;
     private final BehindFlags flags;
+    private final OncePerMinute logLimit;
 
     /**
      * @param waitMillis {@code operationTimeout}: the answer is needed, and under the load that makes
      *     another Tomcat's operations time out, a shorter wait would skip it just when it matters. A
      *     backup node that does not answer in that time is marked down, as after any operation.
      */
-    BackupMarkers(SessionStore store, NodeHealth health, NonStickyKeys keys, BehindFlags flags, long waitMillis) {
+    BackupMarkers(SessionStore store, NodeHealth health, NonStickyKeys keys, BehindFlags flags, long waitMillis,
+            Clock clock) {
         this.flags = flags;
+        this.logLimit = new OncePerMinute(clock);
         this.store = store;
         this.health = health;
         this.keys = keys;
         this.waitMillis = waitMillis;
     }
 
-    /** @return the question on its way, or null when there is no backup node to ask, or no need */
+    /**
+     * Asked of a backup node out of use but connected too: one slow operation marks a node down for a
+     * while, and that must not make the node's copy the session just when it may be the older one.
+     *
+     * @return the question on its way, or null when there is no backup node to ask, or no need
+     */
     SessionStore.Asked ask(SessionId id, String backup) {
-        if (backup == null || !health.isUp(backup) || !flags.mayBeBehind(id.nodeId())) {
+        if (backup == null || !flags.mayBeBehind(id.nodeId())
+                || !health.isUp(backup) && !health.mayAskAnyway(backup, keys.behind(id))) {
             return null;
         }
         try {
             return store.ask(backup, Arrays.asList(keys.removed(id), keys.behind(id)));
         } catch (StoreException e) {
             health.failed(backup, e);
-            return null;
+            return NOT_SENT;
         }
     }
 
@@ -64,15 +82,50 @@ final class BackupMarkers {
             found = asked.await(waitMillis);
         } catch (StoreException e) {
             health.failed(backup, e);
-            return Word.NONE;
+            return Word.UNANSWERED;
         }
         if (found == null) {
-            health.markDown(backup, "get on node " + backup + " timed out after " + waitMillis + " ms");
-            return Word.NONE;
+            if (asked != NOT_SENT) {
+                health.markDown(backup, "get on node " + backup + " timed out after " + waitMillis + " ms");
+            }
+            return Word.UNANSWERED;
         }
+        return wordOf(found, id);
+    }
+
+    private Word wordOf(Map<String, byte[]> found, SessionId id) {
         if (found.get(keys.removed(id)) != null) {
             return Word.REMOVED;
         }
         return found.get(keys.behind(id)) != null ? Word.BEHIND : Word.NONE;
+    }
+
+    /**
+     * After {@link Word#BEHIND}, for the backup's copy, or {@link Word#UNANSWERED}: the markers asked
+     * once more, with the copy, before the node's copy is used. A backup node slow for one
+     * operation (a pause, a starved thread) made a load serve the older copy.
+     *
+     * @return the backup node's markers, copy and validity record, or null when it did not answer
+     *     (logged: the node's copy is used, as the best there is)
+     */
+    Map<String, byte[]> readAll(SessionId id, String backup) {
+        try {
+            return store.getAll(backup,
+                    Arrays.asList(keys.removed(id), keys.behind(id), keys.backup(id), keys.backupValidity(id)));
+        } catch (StoreException e) {
+            health.failed(backup, e);
+            if (logLimit.allow(id.nodeId())) {
+                LOG.warn("session {}: memcached node {} may hold an older copy of it (a Tomcat wrote node {}'s sessions"
+                        + " to {} alone lately) and node {} did not answer whether it does: {}; node {}'s copy is"
+                        + " used (this line repeats at most once a minute)", id.masked(), id.nodeId(), id.nodeId(),
+                        backup, backup, e.getMessage(), id.nodeId());
+            }
+            return null;
+        }
+    }
+
+    /** @return what {@link #readAll} found, as a word */
+    Word readWord(Map<String, byte[]> found, SessionId id) {
+        return wordOf(found, id);
     }
 }

@@ -98,6 +98,13 @@ final class NonStickyLoader {
         }
         if (data != null) {
             BackupMarkers.Word word = markers.answer(asked, id, backup);
+            Map<String, byte[]> onBackup = null;
+            if (word == BackupMarkers.Word.BEHIND || word == BackupMarkers.Word.UNANSWERED) {
+                onBackup = markers.readAll(id, backup);
+                if (onBackup != null) {
+                    word = markers.readWord(onBackup, id);
+                }
+            }
             if (word == BackupMarkers.Word.REMOVED) {
                 LOG.info("session {} was invalidated while memcached node {} did not answer; the copy it kept"
                         + " is deleted", id.masked(), primary);
@@ -107,20 +114,12 @@ final class NonStickyLoader {
                 statistics.increment(Statistics.Counter.LOAD_MISSES);
                 return null;
             }
-            if (word == BackupMarkers.Word.BEHIND) {
+            if (word == BackupMarkers.Word.BEHIND && onBackup != null && onBackup.get(keys.backup(id)) != null) {
                 behindCas = cas;
-                try {
-                    Map<String, byte[]> found = store.getAll(backup,
-                            Arrays.asList(keys.backup(id), keys.backupValidity(id)));
-                    if (found.get(keys.backup(id)) != null) {
-                        data = found.get(keys.backup(id));
-                        validity = found.get(keys.backupValidity(id));
-                        cas = 0;
-                        fromBackup = true;
-                    }
-                } catch (StoreException e) {
-                    health.failed(backup, e);
-                }
+                data = onBackup.get(keys.backup(id));
+                validity = onBackup.get(keys.backupValidity(id));
+                cas = 0;
+                fromBackup = true;
             }
         }
         if (data == null && primaryAnswered && cluster.wasRemoved(primary, id)) {

@@ -88,7 +88,7 @@ public final class SessionEngine implements AutoCloseable {
                 new NonStickyLocking(settings.lockingMode(), locks, keys, statistics),
                 new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker,
                         nearCopies, new MissingSessions(statistics, env.clock), new BackupMarkers(store, health, keys,
-                                flags, settings.operationTimeoutMillis())),
+                                flags, settings.operationTimeoutMillis(), env.clock)),
                 new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups, flags,
                         removalWaitMillis, nearCopies, new BackupCopies(store, health, keys, cluster, backups,
                                 statistics, settings.backupTimeoutMillis(), new OncePerMinute(env.clock))),

@@ -45,6 +45,8 @@ final class InMemoryStore implements SessionStore {
         final Map<String, Item> items = new HashMap<>();
         boolean connected = true;
         boolean failing;
+        /** Operations still to fail before the node answers again by itself. */
+        int failuresLeft;
         boolean hung;
         int refuseAbove = Integer.MAX_VALUE;
         /** Writes sent while hung, applied on resume. */
@@ -56,6 +58,11 @@ final class InMemoryStore implements SessionStore {
     /** Every operation fails at once, as with a node that refuses connections. */
     synchronized void fail(String nodeId) {
         node(nodeId).failing = true;
+    }
+
+    /** The next operations fail at once, then the node answers: a moment's overload. */
+    synchronized void failNext(String nodeId, int operations) {
+        node(nodeId).failuresLeft = operations;
     }
 
     /** Every operation times out; writes are applied when the node {@link #resume resumes}. */
@@ -246,6 +253,10 @@ final class InMemoryStore implements SessionStore {
         Node n = nodes.get(nodeId);
         if (n == null) {
             throw new StoreException(nodeId, "no memcached node with id " + nodeId, null);
+        }
+        if (n.failuresLeft > 0) {
+            n.failuresLeft--;
+            throw new StoreException(nodeId, op + " on node " + nodeId + " timed out", null);
         }
         if (n.failing || !n.connected) {
             throw new StoreException(nodeId, op + " on node " + nodeId + " failed: connection refused", null);
