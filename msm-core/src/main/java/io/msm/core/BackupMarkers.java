@@ -3,6 +3,7 @@ package io.msm.core;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 
@@ -31,6 +32,8 @@ final class BackupMarkers {
 
     /** A question that could not be sent: answered {@link Word#UNANSWERED}. */
     private static final SessionStore.Asked NOT_SENT = maxMillis -> null;
+    /** How long a backup node that let a marker read wait in vain is not asked again while it is out of use. */
+    private static final long QUIET_MILLIS = SessionEngine.PROBE_INTERVAL_MILLIS;
 
     private final SessionStore store;
     private final NodeHealth health;
@@ -38,6 +41,9 @@ final class BackupMarkers {
     private final long waitMillis;
     private final BehindFlags flags;
     private final OncePerMinute logLimit;
+    private final Clock clock;
+    /** Per backup node, when a marker read last went without an answer (wall millis). */
+    private final Map<String, Long> unansweredAt = new ConcurrentHashMap<>();
 
     /**
      * @param waitMillis {@code operationTimeout}: the answer is needed, and under the load that makes
@@ -48,6 +54,7 @@ final class BackupMarkers {
             Clock clock) {
         this.flags = flags;
         this.logLimit = new OncePerMinute(clock);
+        this.clock = clock;
         this.store = store;
         this.health = health;
         this.keys = keys;
@@ -56,13 +63,16 @@ final class BackupMarkers {
 
     /**
      * Asked of a backup node out of use but connected too: one slow operation marks a node down for a
-     * while, and that must not make the node's copy the session just when it may be the older one.
+     * while, and that must not make the node's copy the session just when it may be the older one. Not
+     * while a marker read of that node went unanswered lately: a hung node would make every load wait.
      *
      * @return the question on its way, or null when there is no backup node to ask, or no need
      */
     SessionStore.Asked ask(SessionId id, String backup) {
-        if (backup == null || !flags.mayBeBehind(id.nodeId())
-                || !health.isUp(backup) && !health.mayAskAnyway(backup, keys.behind(id))) {
+        if (backup == null || !flags.mayBeBehind(id.nodeId())) {
+            return null;
+        }
+        if (!health.isUp(backup) && (!health.mayAskAnyway(backup, keys.behind(id)) || quiet(backup))) {
             return null;
         }
         try {
@@ -73,6 +83,11 @@ final class BackupMarkers {
         }
     }
 
+    /**
+     * @return {@link Word#UNANSWERED} when the backup node did not answer and is worth asking once more
+     *     ({@link #readAll}); after a second wait in vain within {@link #QUIET_MILLIS}, {@link Word#NONE}
+     *     and a log line instead
+     */
     Word answer(SessionStore.Asked asked, SessionId id, String backup) {
         if (asked == null) {
             return Word.NONE;
@@ -82,15 +97,27 @@ final class BackupMarkers {
             found = asked.await(waitMillis);
         } catch (StoreException e) {
             health.failed(backup, e);
+            return Word.UNANSWERED; // failed at once: asking again costs no wait
+        }
+        if (found != null) {
+            return wordOf(found, id);
+        }
+        if (asked == NOT_SENT) {
             return Word.UNANSWERED;
         }
-        if (found == null) {
-            if (asked != NOT_SENT) {
-                health.markDown(backup, "get on node " + backup + " timed out after " + waitMillis + " ms");
-            }
-            return Word.UNANSWERED;
+        health.markDown(backup, "get on node " + backup + " timed out after " + waitMillis + " ms");
+        if (quiet(backup)) {
+            usingNodesCopy(id, backup, "get timed out after " + waitMillis + " ms");
+            return Word.NONE;
         }
-        return wordOf(found, id);
+        unansweredAt.put(backup, clock.millis());
+        return Word.UNANSWERED;
+    }
+
+    /** @return true while a marker read of the node went unanswered lately */
+    private boolean quiet(String backup) {
+        Long at = unansweredAt.get(backup);
+        return at != null && clock.millis() - at < QUIET_MILLIS;
     }
 
     private Word wordOf(Map<String, byte[]> found, SessionId id) {
@@ -114,18 +141,30 @@ final class BackupMarkers {
                     Arrays.asList(keys.removed(id), keys.behind(id), keys.backup(id), keys.backupValidity(id)));
         } catch (StoreException e) {
             health.failed(backup, e);
-            if (logLimit.allow(id.nodeId())) {
-                LOG.warn("session {}: memcached node {} may hold an older copy of it (a Tomcat wrote node {}'s sessions"
-                        + " to {} alone lately) and node {} did not answer whether it does: {}; node {}'s copy is"
-                        + " used (this line repeats at most once a minute)", id.masked(), id.nodeId(), id.nodeId(),
-                        backup, backup, e.getMessage(), id.nodeId());
-            }
+            unansweredAt.put(backup, clock.millis());
+            usingNodesCopy(id, backup, e.getMessage());
             return null;
         }
     }
 
-    /** @return what {@link #readAll} found, as a word */
-    Word readWord(Map<String, byte[]> found, SessionId id) {
-        return wordOf(found, id);
+    /**
+     * The word of both reads: never lower than the first. A marker deleted in between (another Tomcat
+     * restored the node) must not make this load take the node's copy it read before that.
+     */
+    Word settle(Word first, Map<String, byte[]> found, SessionId id) {
+        if (found == null) {
+            return first == Word.UNANSWERED ? Word.NONE : first;
+        }
+        Word second = wordOf(found, id);
+        return second == Word.REMOVED || first != Word.BEHIND ? second : Word.BEHIND;
+    }
+
+    private void usingNodesCopy(SessionId id, String backup, String why) {
+        if (logLimit.allow(backup)) {
+            LOG.warn("session {}: memcached node {} may hold an older copy of it than its backup node {} (a Tomcat"
+                    + " wrote node {}'s sessions to {} alone lately), and node {} did not answer for it: {}; node {}'s"
+                    + " copy is used (this line repeats at most once a minute)", id.masked(), id.nodeId(), backup,
+                    id.nodeId(), backup, backup, why, id.nodeId());
+        }
     }
 }

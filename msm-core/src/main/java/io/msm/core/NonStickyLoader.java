@@ -49,8 +49,9 @@ final class NonStickyLoader {
 
     /**
      * @return true when neither node is offered, but the session's node is connected and no delete of
-     *     the session (a logout's) waits to be done there: it is asked anyway. A node marked down by one failed operation (a moment's overload) would otherwise
-     *     turn every session on it into a new one while the other node is away too.
+     *     the session (a logout's) waits to be done there: it is asked anyway. A node marked down by one
+     *     failed operation (a moment's overload) would otherwise turn every session on it into a new one
+     *     while the other node is away too.
      */
     private boolean lastResort(String primary, String backup, String key) {
         return (backup == null || !health.isUp(backup)) && health.mayAskAnyway(primary, key);
@@ -101,9 +102,7 @@ final class NonStickyLoader {
             Map<String, byte[]> onBackup = null;
             if (word == BackupMarkers.Word.BEHIND || word == BackupMarkers.Word.UNANSWERED) {
                 onBackup = markers.readAll(id, backup);
-                if (onBackup != null) {
-                    word = markers.readWord(onBackup, id);
-                }
+                word = markers.settle(word, onBackup, id);
             }
             if (word == BackupMarkers.Word.REMOVED) {
                 LOG.info("session {} was invalidated while memcached node {} did not answer; the copy it kept"

@@ -47,6 +47,10 @@ final class InMemoryStore implements SessionStore {
         boolean failing;
         /** Operations still to fail before the node answers again by itself. */
         int failuresLeft;
+        /** Marker reads still to go without an answer in time. */
+        int unansweredAsksLeft;
+        /** Marker reads sent to the node. */
+        int asks;
         boolean hung;
         int refuseAbove = Integer.MAX_VALUE;
         /** Writes sent while hung, applied on resume. */
@@ -63,6 +67,16 @@ final class InMemoryStore implements SessionStore {
     /** The next operations fail at once, then the node answers: a moment's overload. */
     synchronized void failNext(String nodeId, int operations) {
         node(nodeId).failuresLeft = operations;
+    }
+
+    /** The next marker reads ({@link #ask}) get no answer in time, as from a node slow for a moment. */
+    synchronized void leaveUnanswered(String nodeId, int asks) {
+        node(nodeId).unansweredAsksLeft = asks;
+    }
+
+    /** @return the marker reads ({@link #ask}) sent to the node so far */
+    synchronized int asks(String nodeId) {
+        return node(nodeId).asks;
     }
 
     /** Every operation times out; writes are applied when the node {@link #resume resumes}. */
@@ -144,6 +158,21 @@ final class InMemoryStore implements SessionStore {
             }
         }
         return found;
+    }
+
+    /** As spymemcached's: a node that hangs, or is slow this once, leaves the wait without an answer. */
+    @Override
+    public synchronized Asked ask(String nodeId, Collection<String> keys) throws StoreException {
+        Node n = nodes.get(nodeId);
+        if (n != null) {
+            n.asks++;
+            if (n.hung || n.unansweredAsksLeft > 0) {
+                n.unansweredAsksLeft = Math.max(0, n.unansweredAsksLeft - 1);
+                return maxMillis -> null;
+            }
+        }
+        Map<String, byte[]> found = getAll(nodeId, keys);
+        return maxMillis -> found;
     }
 
     @Override

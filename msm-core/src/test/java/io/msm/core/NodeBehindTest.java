@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -62,6 +63,7 @@ class NodeBehindTest {
         try (EngineHarness a = EngineHarness.start("sticky", "false");
                 EngineHarness b = a.secondTomcat("sticky", "false")) {
             step2WrittenWhileTheNodeFailed(a);
+            b.checkNodes(); // b hears n1's flag
             b.store.failNext("n2", 1); // the marker read, asked beside the node's own read
             assertEquals("2", step(b));
             assertEquals("2", step(a), "and on the Tomcat that wrote it");
@@ -82,6 +84,54 @@ class NodeBehindTest {
 
             b.store.failNext("n2", 1);
             assertNull(step(b), "the logged-out session came back");
+        }
+    }
+
+    @Test
+    void aMarkerReadWithoutAnAnswerInTimeIsMadeAgainWithTheCopy() throws Exception {
+        try (EngineHarness a = EngineHarness.start("sticky", "false");
+                EngineHarness b = a.secondTomcat("sticky", "false")) {
+            step2WrittenWhileTheNodeFailed(a);
+            b.checkNodes();
+            b.store.leaveUnanswered("n2", 1);
+            assertEquals("2", step(b));
+            assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT));
+        }
+    }
+
+    @Test
+    void aMarkerDeletedBetweenTheTwoReadsDoesNotMakeTheNodesOlderCopyWin() throws Exception {
+        FakeTime time = new FakeTime(1_700_000_000_000L);
+        List<MemcachedNode> nodes = List.of(new MemcachedNode("n1", "127.0.0.1", 1, false),
+                new MemcachedNode("n2", "127.0.0.1", 2, false));
+        NonStickyKeys keys = new NonStickyKeys(new SessionNames("test_", null), nodes);
+        BackupMarkers markers = new BackupMarkers(new InMemoryStore(time, "n1", "n2"),
+                new NodeHealth(nodes, node -> true, time, 2000), keys, null, 300, time);
+        assertEquals(BackupMarkers.Word.BEHIND, markers.settle(BackupMarkers.Word.BEHIND, Map.of(), ID),
+                "the first read said the node is behind; the second found no marker (restored meanwhile)");
+        assertEquals(BackupMarkers.Word.REMOVED, markers.settle(BackupMarkers.Word.BEHIND,
+                Map.of(keys.removed(ID), ClusterWriter.MARKER), ID));
+        assertEquals(BackupMarkers.Word.NONE, markers.settle(BackupMarkers.Word.UNANSWERED, Map.of(), ID));
+        assertEquals(BackupMarkers.Word.NONE, markers.settle(BackupMarkers.Word.UNANSWERED, null, ID),
+                "no answer twice: the node's copy, the best there is");
+        assertEquals(BackupMarkers.Word.BEHIND, markers.settle(BackupMarkers.Word.UNANSWERED,
+                Map.of(keys.behind(ID), ClusterWriter.MARKER), ID));
+    }
+
+    @Test
+    void aHungBackupNodeMakesOneLoadWaitNotEveryLoad() throws Exception {
+        try (EngineHarness a = EngineHarness.start("sticky", "false");
+                EngineHarness b = a.secondTomcat("sticky", "false")) {
+            step2WrittenWhileTheNodeFailed(a);
+            b.checkNodes();
+            a.store.hang("n2"); // connected, answers nothing
+            assertNotNull(step(b), "the node's copy, the best there is");
+            assertEquals(1, b.store.asks("n2"));
+            for (int i = 0; i < 5; i++) {
+                assertNotNull(step(b));
+            }
+            assertEquals(1, b.store.asks("n2"), "not asked again while out of use and lately silent");
+            a.store.resume("n2");
         }
     }
 }
