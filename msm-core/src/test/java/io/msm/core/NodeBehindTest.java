@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,8 +20,24 @@ import org.junit.jupiter.api.Test;
 class NodeBehindTest {
     private static final SessionId ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
 
+    /** The Tomcat that cannot reach n1 for a while, and another. */
+    private EngineHarness a;
+    private EngineHarness b;
+
+    @BeforeEach
+    void twoTomcats() throws Exception {
+        a = EngineHarness.start("sticky", "false");
+        b = a.secondTomcat("sticky", "false");
+    }
+
+    @AfterEach
+    void stop() {
+        b.close();
+        a.close();
+    }
+
     /** Tomcat A stores step 1 on both nodes, then step 2 on the backup node alone while n1 fails. */
-    private static void step2WrittenWhileTheNodeFailed(EngineHarness a) {
+    private void step2WrittenWhileTheNodeFailed() {
         NonStickySessions nonSticky = a.engine.nonSticky();
         store(nonSticky, new SessionState(), a.time.millis(), "1");
         a.store.fail("n1");
@@ -48,55 +66,43 @@ class NodeBehindTest {
 
     @Test
     void aBackupNodeOneSlowOperationMarkedDownIsStillAskedWhetherTheNodesCopyIsOlder() throws Exception {
-        try (EngineHarness a = EngineHarness.start("sticky", "false");
-                EngineHarness b = a.secondTomcat("sticky", "false")) {
-            step2WrittenWhileTheNodeFailed(a);
-            b.store.failNext("n2", 1);
-            b.checkNodes(); // its probe of n2 times out: n2 is out of use on b for a while, but connected
-            assertEquals("2", step(b));
-            assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT), "n1 got the newer copy back");
-        }
+        step2WrittenWhileTheNodeFailed();
+        b.store.failNext("n2", 1);
+        b.checkNodes(); // its probe of n2 times out: n2 is out of use on b for a while, but connected
+        assertEquals("2", step(b));
+        assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT), "n1 got the newer copy back");
     }
 
     @Test
     void aMarkerReadThatFailsOnceIsMadeAgainBeforeTheNodesCopyIsServed() throws Exception {
-        try (EngineHarness a = EngineHarness.start("sticky", "false");
-                EngineHarness b = a.secondTomcat("sticky", "false")) {
-            step2WrittenWhileTheNodeFailed(a);
-            b.checkNodes(); // b hears n1's flag
-            b.store.failNext("n2", 1); // the marker read, asked beside the node's own read
-            assertEquals("2", step(b));
-            assertEquals("2", step(a), "and on the Tomcat that wrote it");
-        }
+        step2WrittenWhileTheNodeFailed();
+        b.checkNodes(); // b hears n1's flag
+        b.store.failNext("n2", 1); // the marker read, asked beside the node's own read
+        assertEquals("2", step(b));
+        assertEquals("2", step(a), "and on the Tomcat that wrote it");
     }
 
     @Test
     void aLogoutSeenOnlyByTheBackupNodeIsFoundWhenItsMarkerReadFailsOnce() throws Exception {
-        try (EngineHarness a = EngineHarness.start("sticky", "false");
-                EngineHarness b = a.secondTomcat("sticky", "false")) {
-            NonStickySessions nonSticky = a.engine.nonSticky();
-            store(nonSticky, new SessionState(), a.time.millis(), "1");
-            a.store.fail("n1");
-            SessionState state = new SessionState();
-            assertNotNull(nonSticky.open(ID, state, true), "from the backup copy");
-            nonSticky.removed(ID, state, 1800); // the logout reaches the backup node only
-            a.store.resume("n1");
+        NonStickySessions nonSticky = a.engine.nonSticky();
+        store(nonSticky, new SessionState(), a.time.millis(), "1");
+        a.store.fail("n1");
+        SessionState state = new SessionState();
+        assertNotNull(nonSticky.open(ID, state, true), "from the backup copy");
+        nonSticky.removed(ID, state, 1800); // the logout reaches the backup node only
+        a.store.resume("n1");
 
-            b.store.failNext("n2", 1);
-            assertNull(step(b), "the logged-out session came back");
-        }
+        b.store.failNext("n2", 1);
+        assertNull(step(b), "the logged-out session came back");
     }
 
     @Test
     void aMarkerReadWithoutAnAnswerInTimeIsMadeAgainWithTheCopy() throws Exception {
-        try (EngineHarness a = EngineHarness.start("sticky", "false");
-                EngineHarness b = a.secondTomcat("sticky", "false")) {
-            step2WrittenWhileTheNodeFailed(a);
-            b.checkNodes();
-            b.store.leaveUnanswered("n2", 1);
-            assertEquals("2", step(b));
-            assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT));
-        }
+        step2WrittenWhileTheNodeFailed();
+        b.checkNodes();
+        b.store.leaveUnanswered("n2", 1);
+        assertEquals("2", step(b));
+        assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT));
     }
 
     @Test
@@ -120,18 +126,15 @@ class NodeBehindTest {
 
     @Test
     void aHungBackupNodeMakesOneLoadWaitNotEveryLoad() throws Exception {
-        try (EngineHarness a = EngineHarness.start("sticky", "false");
-                EngineHarness b = a.secondTomcat("sticky", "false")) {
-            step2WrittenWhileTheNodeFailed(a);
-            b.checkNodes();
-            a.store.hang("n2"); // connected, answers nothing
-            assertNotNull(step(b), "the node's copy, the best there is");
-            assertEquals(1, b.store.asks("n2"));
-            for (int i = 0; i < 5; i++) {
-                assertNotNull(step(b));
-            }
-            assertEquals(1, b.store.asks("n2"), "not asked again while out of use and lately silent");
-            a.store.resume("n2");
+        step2WrittenWhileTheNodeFailed();
+        b.checkNodes();
+        a.store.hang("n2"); // connected, answers nothing
+        assertNotNull(step(b), "the node's copy, the best there is");
+        assertEquals(1, b.store.asks("n2"));
+        for (int i = 0; i < 5; i++) {
+            assertNotNull(step(b));
         }
+        assertEquals(1, b.store.asks("n2"), "not asked again while out of use and lately silent");
+        a.store.resume("n2");
     }
 }
