@@ -32,7 +32,7 @@ final class BackupMarkers {
 
     /** A question that could not be sent: answered {@link Word#UNANSWERED}. */
     private static final SessionStore.Asked NOT_SENT = maxMillis -> null;
-    /** How long a backup node that let a marker read wait in vain is not asked again while it is out of use. */
+    /** How long a backup node that left both reads of a load unanswered is not asked again while out of use. */
     private static final long QUIET_MILLIS = SessionEngine.PROBE_INTERVAL_MILLIS;
 
     private final SessionStore store;
@@ -42,7 +42,7 @@ final class BackupMarkers {
     private final BehindFlags flags;
     private final OncePerMinute logLimit;
     private final Clock clock;
-    /** Per backup node, when a marker read last went without an answer (wall millis). */
+    /** Per backup node, when a load's second read last went without an answer (wall millis). */
     private final Map<String, Long> unansweredAt = new ConcurrentHashMap<>();
 
     /**
@@ -64,7 +64,7 @@ final class BackupMarkers {
     /**
      * Asked of a backup node out of use but connected too: one slow operation marks a node down for a
      * while, and that must not make the node's copy the session just when it may be the older one. Not
-     * while a marker read of that node went unanswered lately: a hung node would make every load wait.
+     * while a load's two reads of that node went unanswered lately: a hung node would make every load wait.
      *
      * @return the question on its way, or null when there is no backup node to ask, or no need
      */
@@ -85,8 +85,8 @@ final class BackupMarkers {
 
     /**
      * @return {@link Word#UNANSWERED} when the backup node did not answer and is worth asking once more
-     *     ({@link #readAll}); after a second wait in vain within {@link #QUIET_MILLIS}, {@link Word#NONE}
-     *     and a log line instead
+     *     ({@link #readAll}); while the node left both reads of a load unanswered lately ({@link
+     *     #QUIET_MILLIS}), {@link Word#NONE} and a log line instead
      */
     Word answer(SessionStore.Asked asked, SessionId id, String backup) {
         if (asked == null) {
@@ -110,11 +110,10 @@ final class BackupMarkers {
             usingNodesCopy(id, backup, "get timed out after " + waitMillis + " ms");
             return Word.NONE;
         }
-        unansweredAt.put(backup, clock.millis());
         return Word.UNANSWERED;
     }
 
-    /** @return true while a marker read of the node went unanswered lately */
+    /** @return true while a second read ({@link #readAll}) of the node went unanswered lately */
     private boolean quiet(String backup) {
         Long at = unansweredAt.get(backup);
         return at != null && clock.millis() - at < QUIET_MILLIS;
@@ -137,8 +136,10 @@ final class BackupMarkers {
      */
     Map<String, byte[]> readAll(SessionId id, String backup) {
         try {
-            return store.getAll(backup,
+            Map<String, byte[]> found = store.getAll(backup,
                     Arrays.asList(keys.removed(id), keys.behind(id), keys.backup(id), keys.backupValidity(id)));
+            unansweredAt.remove(backup); // answered: other loads ask it again, even while it is out of use
+            return found;
         } catch (StoreException e) {
             health.failed(backup, e);
             unansweredAt.put(backup, clock.millis());
