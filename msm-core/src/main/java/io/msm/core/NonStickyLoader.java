@@ -125,7 +125,8 @@ final class NonStickyLoader {
             statistics.increment(Statistics.Counter.LOAD_MISSES);
             return null; // invalidated or expired; a backup copy written late must not revive it
         }
-        if (data == null && backup != null && health.isUp(backup)) {
+        boolean backupUp = backup != null && health.isUp(backup);
+        if (data == null && backup != null && (backupUp || markers.mayReadAnyway(id, backup))) {
             try {
                 Map<String, byte[]> found = store.getAll(backup,
                         Arrays.asList(keys.backup(id), keys.backupValidity(id), keys.removed(id)));
@@ -137,6 +138,9 @@ final class NonStickyLoader {
                 }
             } catch (StoreException e) {
                 health.failed(backup, e);
+                if (!backupUp) {
+                    markers.unanswered(backup);
+                }
             }
         }
         if (data == null && primaryAnswered && keys.dataBeforeEncryption(id) != null) {
