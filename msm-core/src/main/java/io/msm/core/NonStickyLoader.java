@@ -186,7 +186,10 @@ final class NonStickyLoader {
         state.recordedLastAccess = v == null ? 0 : v.lastAccessedTime;
         if (fromBackup) {
             statistics.increment(Statistics.Counter.BACKUP_READS);
-            if (health.isUp(primary)) {
+            // Only after a read of the node: a load that began while the node was out of use, which came
+            // back meanwhile, cannot tell its older copy from a newer one, and took its copy for newer
+            // (and deleted the behind marker) in CI. The next load reads the node and restores it.
+            if (primaryAnswered && health.isUp(primary)) {
                 rebuildPrimary(id, data, loaded, v, behindCas);
             }
         } else if (backup != null && health.isUp(backup)
