@@ -113,21 +113,6 @@ final class BackupMarkers {
         return Word.UNANSWERED;
     }
 
-    /**
-     * Whether a backup node out of use, but connected, may be read for the session's copy when its own
-     * node gave none: when a node fails, its sessions' reads move to the backup node, and one of them
-     * timing out there would otherwise log out every user of the failed node for a while. Not while a
-     * logout's delete of that copy waits to be done there, nor while the node left reads unanswered lately.
-     */
-    boolean mayReadAnyway(SessionId id, String backup) {
-        return health.mayAskAnyway(backup, keys.backup(id)) && !quiet(backup);
-    }
-
-    /** A read made by {@link #mayReadAnyway} got no answer: the node is left alone for a while. */
-    void unanswered(String backup) {
-        unansweredAt.put(backup, clock.millis());
-    }
-
     /** @return true while a second read ({@link #readAll}) of the node went unanswered lately */
     private boolean quiet(String backup) {
         Long at = unansweredAt.get(backup);

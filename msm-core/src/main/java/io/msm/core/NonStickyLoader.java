@@ -125,8 +125,7 @@ final class NonStickyLoader {
             statistics.increment(Statistics.Counter.LOAD_MISSES);
             return null; // invalidated or expired; a backup copy written late must not revive it
         }
-        boolean backupUp = backup != null && health.isUp(backup);
-        if (data == null && backup != null && (backupUp || markers.mayReadAnyway(id, backup))) {
+        if (data == null && backup != null && health.isUp(backup)) {
             try {
                 Map<String, byte[]> found = store.getAll(backup,
                         Arrays.asList(keys.backup(id), keys.backupValidity(id), keys.removed(id)));
@@ -138,9 +137,6 @@ final class NonStickyLoader {
                 }
             } catch (StoreException e) {
                 health.failed(backup, e);
-                if (!backupUp) {
-                    markers.unanswered(backup);
-                }
             }
         }
         if (data == null && primaryAnswered && keys.dataBeforeEncryption(id) != null) {

@@ -51,8 +51,6 @@ final class InMemoryStore implements SessionStore {
         int unansweredAsksLeft;
         /** Marker reads sent to the node. */
         int asks;
-        /** Every operation sent to the node, answered or not. */
-        int operations;
         /** Run as the next operation reaches the node: what happens meanwhile elsewhere. */
         Runnable atNextOperation;
         boolean hung;
@@ -76,11 +74,6 @@ final class InMemoryStore implements SessionStore {
     /** The next marker reads ({@link #ask}) get no answer in time, as from a node slow for a moment. */
     synchronized void leaveUnanswered(String nodeId, int asks) {
         node(nodeId).unansweredAsksLeft = asks;
-    }
-
-    /** @return the operations sent to the node so far */
-    synchronized int operations(String nodeId) {
-        return node(nodeId).operations;
     }
 
     /** Runs {@code meanwhile} as the next operation reaches the node, before it is answered. */
@@ -297,7 +290,6 @@ final class InMemoryStore implements SessionStore {
         if (n == null) {
             throw new StoreException(nodeId, "no memcached node with id " + nodeId, null);
         }
-        n.operations++;
         if (n.atNextOperation != null) {
             Runnable meanwhile = n.atNextOperation;
             n.atNextOperation = null;

@@ -71,31 +71,6 @@ class NodeRepairTest {
     }
 
     @Test
-    void aFailedNodesSessionIsReadFromItsBackupNodeThatOneSlowReadTookOutOfUse() throws Exception {
-        try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
-            NonStickySessions nonSticky = tomcat.engine.nonSticky();
-            SessionChanges created = new SessionChanges();
-            created.attributeSet("user");
-            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
-                    new SessionState(), created);
-
-            tomcat.store.fail("n1"); // the session's node dies
-            tomcat.store.failNext("n2", 1);
-            tomcat.checkNodes(); // the backup node, busy with the failed node's reads, times out once
-            SessionSnapshot loaded = nonSticky.open(ID, new SessionState(), true);
-            assertNotNull(loaded, "the backup copy, not a new session: the user stays logged in");
-            assertEquals("alice", loaded.content().attributes().get("user"));
-
-            tomcat.store.hang("n2");
-            assertNull(nonSticky.open(ID, new SessionState(), true), "neither node answers");
-            assertEquals(1, tomcat.count(Statistics.Counter.LOAD_MISSES));
-            long before = tomcat.store.operations("n2");
-            assertNull(nonSticky.open(ID, new SessionState(), true));
-            assertEquals(before, tomcat.store.operations("n2"), "a backup node that did not answer is left alone a while");
-        }
-    }
-
-    @Test
     void aLogoutWhileBothNodesAreOutOfUseIsNotUndoneByAskingTheSessionsNodeAnyway() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
             NonStickySessions nonSticky = tomcat.engine.nonSticky();
