@@ -56,10 +56,6 @@ class NodeBehindTest {
         a.store.resume("n1"); // answers again, with step 1
     }
 
-    private void step2WrittenWhileTheNodeFailed() {
-        step2WrittenWhileTheNodeFailed(ID);
-    }
-
     private void store(NonStickySessions nonSticky, SessionId id, SessionState state, String step) {
         SessionChanges changes = new SessionChanges();
         changes.attributeSet("step");
@@ -92,7 +88,7 @@ class NodeBehindTest {
 
     @Test
     void aBackupNodeOneSlowOperationMarkedDownIsStillAskedWhetherTheNodesCopyIsOlder() throws Exception {
-        step2WrittenWhileTheNodeFailed();
+        step2WrittenWhileTheNodeFailed(ID);
         outOfUse(b, "n2"); // its probe of n2 failed: n2 is out of use on b for a while, but connected
         assertEquals("2", step(b));
         assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT), "n1 got the newer copy back");
@@ -100,7 +96,7 @@ class NodeBehindTest {
 
     @Test
     void aMarkerReadThatFailsOnceIsMadeAgainBeforeTheNodesCopyIsServed() throws Exception {
-        step2WrittenWhileTheNodeFailed();
+        step2WrittenWhileTheNodeFailed(ID);
         b.checkNodes(); // b hears n1's flag
         b.store.failNext("n2", 1); // the marker read, asked beside the node's own read
         assertEquals("2", step(b));
@@ -123,7 +119,7 @@ class NodeBehindTest {
 
     @Test
     void aMarkerReadWithoutAnAnswerInTimeIsMadeAgainWithTheCopy() throws Exception {
-        step2WrittenWhileTheNodeFailed();
+        step2WrittenWhileTheNodeFailed(ID);
         b.checkNodes();
         b.store.leaveUnanswered("n2", 1);
         assertEquals("2", step(b));
@@ -151,7 +147,7 @@ class NodeBehindTest {
 
     @Test
     void aHungBackupNodeMakesOneLoadWaitNotEveryLoad() throws Exception {
-        step2WrittenWhileTheNodeFailed();
+        step2WrittenWhileTheNodeFailed(ID);
         b.checkNodes();
         a.store.hang("n2"); // connected, answers nothing
         assertNotNull(step(b), "the node's copy, the best there is");
@@ -175,7 +171,7 @@ class NodeBehindTest {
 
     @Test
     void aLoadThatDidNotReadTheNodeLeavesTheBehindMarkerWhenTheNodeIsBackBeforeItEnds() throws Exception {
-        step2WrittenWhileTheNodeFailed();
+        step2WrittenWhileTheNodeFailed(ID);
         outOfUse(b, "n1");
         b.store.atNextOperation("n2", () -> b.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS + 1));
         SessionState unlocked = new SessionState(); // else the lock's add, made on n2, is the next operation there
