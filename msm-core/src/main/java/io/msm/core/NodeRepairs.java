@@ -55,6 +55,13 @@ final class NodeRepairs {
         /** What is queued, and whether as blocking. */
         final Map<String, Boolean> queued = new ConcurrentHashMap<>();
         final AtomicInteger blocking = new AtomicInteger();
+        /**
+         * Deletes not done yet, by key: {@link #queued} lets a key go when its run starts, and a run
+         * that fails leaves the delete undone. A logout must not be read back meanwhile.
+         */
+        final Map<String, Integer> deletesLeft = new ConcurrentHashMap<>();
+        /** A delete was dropped past {@link #MAX_PENDING}: which key is not known any more. */
+        volatile boolean deleteDropped;
     }
 
     private final Map<String, NodeQueue> pending = new ConcurrentHashMap<>();
@@ -142,11 +149,18 @@ final class NodeRepairs {
         if (whileDown) {
             q.blocking.incrementAndGet();
         }
+        if (same != null && same.startsWith(DELETING)) {
+            q.deletesLeft.merge(same, 1, Integer::sum);
+        }
         q.entries.add(new Entry(repair, whileDown));
         if (size.incrementAndGet() > MAX_PENDING) {
             for (Map.Entry<String, NodeQueue> e : pending.entrySet()) {
                 Entry dropped = e.getValue().entries.poll();
                 if (dropped != null) {
+                    String what = dropped.repair.sameAs();
+                    if (what != null && what.startsWith(DELETING)) {
+                        e.getValue().deleteDropped = true; // until the node is found empty
+                    }
                     done(e.getValue(), dropped);
                     break;
                 }
@@ -158,15 +172,20 @@ final class NodeRepairs {
         }
     }
 
-    /** @return true when a delete of the key (either kind) waits for the node */
+    /**
+     * @return true when a delete of the key (either kind) is not done on the node yet: queued, being
+     *     run, left by a run that failed, or possibly among those dropped past {@link #MAX_PENDING}
+     */
     boolean isDeleteQueued(String node, String key) {
         NodeQueue q = pending.get(node);
-        return q != null && q.queued.containsKey(deleting(key));
+        return q != null && (q.deleteDropped || q.deletesLeft.containsKey(deleting(key)));
     }
+
+    private static final String DELETING = "delete ";
 
     /** What every repair that deletes the key does: one such repair is queued at a time. */
     private static String deleting(String key) {
-        return "delete " + key;
+        return DELETING + key;
     }
 
     /** @return true while repairs queued when the node was down wait */
@@ -183,6 +202,9 @@ final class NodeRepairs {
         String same = e.repair.sameAs();
         if (same != null) {
             q.queued.remove(same);
+            if (same.startsWith(DELETING)) {
+                q.deletesLeft.computeIfPresent(same, (k, n) -> n == 1 ? null : n - 1);
+            }
         }
     }
 
@@ -227,6 +249,7 @@ final class NodeRepairs {
             done(q, e);
             dropped++;
         }
+        q.deleteDropped = false; // what it held is gone, the logged-out sessions with it
         if (dropped > 0) {
             LOG.info("memcached node {} came back empty: the {} deletes and markers it missed are moot", node,
                     dropped);

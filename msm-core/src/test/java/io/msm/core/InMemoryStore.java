@@ -53,6 +53,8 @@ final class InMemoryStore implements SessionStore {
         int asks;
         /** Run as the next operation reaches the node: what happens meanwhile elsewhere. */
         Runnable atNextOperation;
+        /** The next delete of this key fails, and the node with it. */
+        String failingDelete;
         boolean hung;
         int refuseAbove = Integer.MAX_VALUE;
         /** Writes sent while hung, applied on resume. */
@@ -79,6 +81,11 @@ final class InMemoryStore implements SessionStore {
     /** Runs {@code meanwhile} as the next operation reaches the node, before it is answered. */
     synchronized void atNextOperation(String nodeId, Runnable meanwhile) {
         node(nodeId).atNextOperation = meanwhile;
+    }
+
+    /** The next delete of the key fails as the node fails; everything before it is answered. */
+    synchronized void failNextDelete(String nodeId, String key) {
+        node(nodeId).failingDelete = key;
     }
 
     /** @return the marker reads ({@link #ask}) sent to the node so far */
@@ -260,6 +267,10 @@ final class InMemoryStore implements SessionStore {
 
     @Override
     public synchronized boolean delete(String nodeId, String key) throws StoreException {
+        if (key.equals(node(nodeId).failingDelete)) {
+            node(nodeId).failingDelete = null;
+            node(nodeId).failing = true;
+        }
         Node n = answering(nodeId, "delete", () -> node(nodeId).items.remove(key));
         return live(n, key) != null && n.items.remove(key) != null;
     }

@@ -97,6 +97,23 @@ class NodeHealthTest {
     }
 
     @Test
+    void aLogoutsDeleteDroppedPastTheLimitKeepsEveryKeyOfTheNodeFromBeingAskedAnyway() {
+        health.markDown("n1", "test");
+        health.repairLater("n1", NodeRepairs.delete("logged-out"));
+        assertFalse(health.mayAskAnyway("n1", "logged-out"));
+        assertTrue(health.mayAskAnyway("n1", "another"));
+        for (int i = 0; i < NodeRepairs.MAX_PENDING; i++) { // the oldest, the logout's delete, is dropped
+            health.repairLater("n1", NodeRepairs.set("marker-" + i, new byte[] {1}, 60));
+        }
+        assertEquals(NodeRepairs.MAX_PENDING, health.repairsWaiting());
+        assertFalse(health.mayAskAnyway("n1", "logged-out"), "which keys the dropped deletes had is not known");
+        assertFalse(health.mayAskAnyway("n1", "another"));
+
+        health.dropRepairs("n1"); // restarted empty: the logged-out copies went with it
+        assertTrue(health.mayAskAnyway("n1", "logged-out"));
+    }
+
+    @Test
     void disconnectedNodeIsDownWhateverTheClock() {
         disconnected.add("n1");
         clock.advance(3_600_000);

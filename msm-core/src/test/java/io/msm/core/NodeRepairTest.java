@@ -94,6 +94,31 @@ class NodeRepairTest {
     }
 
     @Test
+    void aLogoutWhoseRepairFailedOnceIsStillNotReadBackFromTheSessionsNodeAnyway() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
+            NonStickySessions nonSticky = tomcat.engine.nonSticky();
+            SessionChanges created = new SessionChanges();
+            created.attributeSet("user");
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
+                    new SessionState(), created);
+
+            tomcat.store.disconnect("n2");
+            tomcat.store.fail("n1");
+            SessionState state = new SessionState();
+            nonSticky.removed(ID, state, 1800); // the logout: its deletes wait for n1
+            tomcat.store.resume("n1");
+            // The health check runs n1's repairs, and n1 fails again at the session's delete.
+            tomcat.store.failNextDelete("n1", EngineHarness.PREFIX + ID);
+            tomcat.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            assertNotNull(tomcat.store.peek("n1", EngineHarness.PREFIX + ID), "the delete did not reach n1");
+            tomcat.store.resume("n1"); // connected, marked down, the delete still waiting
+
+            assertNull(nonSticky.open(ID, new SessionState(), true), "the logged-out session is not read again");
+        }
+    }
+
+    @Test
     void aLockAddThatTimedOutButWasAppliedIsReleasedWhenTheNodeAnswersAgain() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "all")) {
             NonStickySessions nonSticky = tomcat.engine.nonSticky();
