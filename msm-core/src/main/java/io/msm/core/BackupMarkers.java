@@ -1,7 +1,10 @@
 package io.msm.core;
 
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -72,11 +75,12 @@ final class BackupMarkers {
         if (backup == null || !flags.mayBeBehind(id.nodeId())) {
             return null;
         }
-        if (!health.isUp(backup) && (!health.mayAskAnyway(backup, keys.behind(id)) || quiet(backup))) {
+        // Removal markers are never deleted: one there is a logout, whatever waits for the node.
+        if (!health.isUp(backup) && (!health.mayAskAnyway(backup, keys.removed(id)) || quiet(backup))) {
             return null;
         }
         try {
-            return store.ask(backup, Arrays.asList(keys.removed(id), keys.behind(id)));
+            return store.ask(backup, markerKeys(id, backup));
         } catch (StoreException e) {
             health.failed(backup, e);
             return NOT_SENT;
@@ -113,6 +117,17 @@ final class BackupMarkers {
         return Word.UNANSWERED;
     }
 
+    /**
+     * @return the markers to read; not the behind marker of a backup node out of use while this Tomcat's
+     *     delete of it waits there: that node was restored, and the marker outlives it only until the delete runs
+     */
+    private List<String> markerKeys(SessionId id, String backup) {
+        if (health.isUp(backup) || health.mayAskAnyway(backup, keys.behind(id))) {
+            return Arrays.asList(keys.removed(id), keys.behind(id));
+        }
+        return Collections.singletonList(keys.removed(id));
+    }
+
     /** @return true while a second read ({@link #readAll}) of the node went unanswered lately */
     private boolean quiet(String backup) {
         Long at = unansweredAt.get(backup);
@@ -136,8 +151,10 @@ final class BackupMarkers {
      */
     Map<String, byte[]> readAll(SessionId id, String backup) {
         try {
-            Map<String, byte[]> found = store.getAll(backup,
-                    Arrays.asList(keys.removed(id), keys.behind(id), keys.backup(id), keys.backupValidity(id)));
+            List<String> wanted = new ArrayList<>(markerKeys(id, backup));
+            wanted.add(keys.backup(id));
+            wanted.add(keys.backupValidity(id));
+            Map<String, byte[]> found = store.getAll(backup, wanted);
             unansweredAt.remove(backup); // answered: other loads ask it again, even while it is out of use
             return found;
         } catch (StoreException e) {

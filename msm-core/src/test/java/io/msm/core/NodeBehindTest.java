@@ -183,4 +183,23 @@ class NodeBehindTest {
         assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT));
         assertEquals("2", step(a));
     }
+
+    @Test
+    void aLogoutIsFoundOnABackupNodeOutOfUseWhileADeleteOfItsBehindMarkerWaitsThere() throws Exception {
+        step2WrittenWhileTheNodeFailed(ID);
+        b.checkNodes();
+        // b restores n1, and n2 fails at the delete of the behind marker: queued on b, n2 out of use there.
+        b.store.failNextDelete("n2", EngineHarness.PREFIX + "primary-behind:" + ID);
+        assertEquals("2", step(b));
+        b.store.resume("n2");
+        assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT));
+
+        a.store.fail("n1"); // the logout on a reaches the backup node only
+        SessionState state = new SessionState();
+        assertNotNull(a.engine.nonSticky().open(ID, state, true));
+        a.engine.nonSticky().removed(ID, state, 1800);
+        a.store.resume("n1"); // n1 answers b again, with the copy b restored
+
+        assertNull(step(b), "the logged-out session came back on b");
+    }
 }
