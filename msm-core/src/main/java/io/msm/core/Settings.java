@@ -97,6 +97,8 @@ public final class Settings {
     private final String msm2StorageKeyPrefix;
     /** Attributes written that have no effect with this configuration, each with the reason. */
     private final List<String> noEffect = new ArrayList<>();
+    /** Settings that work but let something go wrong under failure; for one WARN at start. */
+    private final List<String> risks = new ArrayList<>();
 
     /** A check of the settings that needs more than the attributes' text, such as creating the transcoder. */
     public interface Check {
@@ -226,6 +228,16 @@ public final class Settings {
                 }
             }
         } else if (!sticky) {
+            // A load during an outage may wait out two operation timeouts (its node's read, then the
+            // backup node's markers asked twice) while its request holds the lock.
+            if (lockingMode.kind != LockingMode.Kind.NONE && p.errors.isEmpty()
+                    && lockWaitTimeoutMillis < 3 * operationTimeoutMillis) {
+                risks.add(LOCK_WAIT_TIMEOUT + "=" + lockWaitTimeoutMillis + " ms is less than three " + OPERATION_TIMEOUT
+                        + "s (3 x " + operationTimeoutMillis + " ms): while a memcached node hangs, a request holding a"
+                        + " session's lock may wait that long for memcached, and the session's next request then goes"
+                        + " on without the lock; write " + LOCK_WAIT_TIMEOUT + "=\"" + 3 * operationTimeoutMillis
+                        + "\" or more");
+            }
             if (p.raw(SESSION_BACKUP_ASYNC) != null) {
                 noEffect.add(SESSION_BACKUP_ASYNC + " (with sticky=\"false\" every request stores its session before"
                         + " its lock is freed)");
@@ -399,6 +411,11 @@ public final class Settings {
     /** @return the attributes written that have no effect here, each with the reason; for one WARN at start */
     public List<String> withoutEffect() {
         return Collections.unmodifiableList(noEffect);
+    }
+
+    /** @return settings that work but risk a lost lock or change when memcached fails, each with what to write */
+    public List<String> risks() {
+        return Collections.unmodifiableList(risks);
     }
 
     /** The effective configuration for the start-up log; the password is never shown. */

@@ -134,6 +134,21 @@ class SettingsTest {
     }
 
     @Test
+    void aLockWaitShorterThanThreeOperationTimeoutsIsNamedWithWhatToWrite() throws Exception {
+        Settings risky = Settings.parse(Map.of("memcachedNodes", "n1:h:1 n2:h:2", "sticky", "false",
+                "lockWaitTimeout", "2000", "operationTimeout", "1000"));
+        assertEquals(1, risky.risks().size(), risky.risks().toString());
+        assertMentions(risky.risks().get(0), "lockWaitTimeout=2000 ms", "operationTimeout", "lockWaitTimeout=\"3000\"");
+
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:h:1 n2:h:2", "sticky", "false")).risks().isEmpty(),
+                "the defaults: 10 s and 1 s");
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:h:1 n2:h:2", "sticky", "false", "lockingMode", "none",
+                "lockWaitTimeout", "2000")).risks().isEmpty(), "no locks: nothing waits for them");
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:h:1", "operationTimeout", "5000")).risks().isEmpty(),
+                "sticky sessions take no locks");
+    }
+
+    @Test
     void attributesWithoutEffectInTheChosenModeAreNamedWithTheReason() throws Exception {
         Settings nonSticky = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "sticky", "false",
                 "sessionBackupAsync", "false", "sessionBackupTimeout", "200"));

@@ -385,6 +385,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             LOG.warn("msm for " + contextName() + ": these attributes have no effect here; remove them: "
                     + String.join("; ", settings.withoutEffect()));
         }
+        for (String risk : settings.risks()) {
+            LOG.warn("msm for " + contextName() + ": " + risk);
+        }
         if (settings.enabled()) {
             // The engine appends node and route itself; the generator gives the random part only.
             getSessionIdGenerator().setJvmRoute(null);
