@@ -75,8 +75,8 @@ final class BackupMarkers {
         if (backup == null || !flags.mayBeBehind(id.nodeId())) {
             return null;
         }
-        // Removal markers are never deleted: one there is a logout, whatever waits for the node.
-        if (!health.isUp(backup) && (!health.mayAskAnyway(backup, keys.removed(id)) || quiet(backup))) {
+        // Connected is enough: a removal marker there is a logout, whatever else waits for the node.
+        if (!health.isUp(backup) && (!health.isConnected(backup) || quiet(backup))) {
             return null;
         }
         try {
@@ -122,7 +122,7 @@ final class BackupMarkers {
      *     delete of it waits there: that node was restored, and the marker outlives it only until the delete runs
      */
     private List<String> markerKeys(SessionId id, String backup) {
-        if (health.isUp(backup) || health.mayAskAnyway(backup, keys.behind(id))) {
+        if (health.isUp(backup) || !health.isDeleteWaiting(backup, keys.behind(id))) {
             return Arrays.asList(keys.removed(id), keys.behind(id));
         }
         return Collections.singletonList(keys.removed(id));

@@ -57,11 +57,21 @@ final class NodeHealth {
 
     /**
      * @return true when a node not offered may still be asked for a key as a last resort: connected,
-     *     and no delete of that key (a logout's) waits to be done there
+     *     no delete of that key (a logout's) waits to be done there, and none was dropped unknown
      */
     boolean mayAskAnyway(String nodeId, String key) {
         return states.containsKey(nodeId) && connected.test(nodeId)
-                && !repairs.isDeleteQueued(nodeId, key);
+                && !repairs.isDeleteQueued(nodeId, key) && !repairs.droppedDeletes(nodeId);
+    }
+
+    /** @return true while the client holds a connection to the node, whether or not it is offered */
+    boolean isConnected(String nodeId) {
+        return states.containsKey(nodeId) && connected.test(nodeId);
+    }
+
+    /** @return true while this Tomcat's delete of the key waits to be done on the node */
+    boolean isDeleteWaiting(String nodeId, String key) {
+        return repairs.isDeleteQueued(nodeId, key);
     }
 
     /** @return writes waiting to be replayed on nodes that missed them */

@@ -154,31 +154,37 @@ final class NodeRepairs {
         }
         q.entries.add(new Entry(repair, whileDown));
         if (size.incrementAndGet() > MAX_PENDING) {
-            for (Map.Entry<String, NodeQueue> e : pending.entrySet()) {
-                Entry dropped = e.getValue().entries.poll();
-                if (dropped != null) {
-                    String what = dropped.repair.sameAs();
-                    if (what != null && what.startsWith(DELETING)) {
-                        e.getValue().deleteDropped = true; // until the node is found empty
-                    }
-                    done(e.getValue(), dropped);
-                    break;
+            // From the queue that grows: it holds this entry at least, and a node that misses little keeps all.
+            Entry dropped = q.entries.poll();
+            if (dropped != null) {
+                String what = dropped.repair.sameAs();
+                if (what != null && what.startsWith(DELETING)) {
+                    q.deleteDropped = true; // until the node is found empty
                 }
+                done(q, dropped);
             }
             if (overflowReported.compareAndSet(false, true)) {
-                LOG.warn("more than {} writes wait for memcached nodes to answer again; the oldest are dropped and"
-                        + " their keys expire on their own", MAX_PENDING);
+                LOG.warn("more than {} writes wait for memcached node {} to answer again; the oldest are dropped and"
+                        + " their keys expire on their own. Until the node is found empty (restarted), it is not used"
+                        + " as a last resort while its sessions' backup node is out of use too: a logout among the"
+                        + " dropped deletes must not come back", MAX_PENDING, node);
             }
         }
     }
 
     /**
      * @return true when a delete of the key (either kind) is not done on the node yet: queued, being
-     *     run, left by a run that failed, or possibly among those dropped past {@link #MAX_PENDING}
+     *     run, or left by a run that failed
      */
     boolean isDeleteQueued(String node, String key) {
         NodeQueue q = pending.get(node);
-        return q != null && (q.deleteDropped || q.deletesLeft.containsKey(deleting(key)));
+        return q != null && q.deletesLeft.containsKey(deleting(key));
+    }
+
+    /** @return true when a delete was dropped past {@link #MAX_PENDING} since the node was last found empty */
+    boolean droppedDeletes(String node) {
+        NodeQueue q = pending.get(node);
+        return q != null && q.deleteDropped;
     }
 
     private static final String DELETING = "delete ";

@@ -146,6 +146,25 @@ class NodeBehindTest {
     }
 
     @Test
+    void aBackupNodeWhoseDeletesWereDroppedPastTheLimitIsStillAskedForARemovalMarker() throws Exception {
+        FakeTime time = new FakeTime(1_700_000_000_000L);
+        List<MemcachedNode> nodes = List.of(new MemcachedNode("n1", "127.0.0.1", 1, false),
+                new MemcachedNode("n2", "127.0.0.1", 2, false));
+        NonStickyKeys keys = new NonStickyKeys(new SessionNames("test_", null), nodes);
+        InMemoryStore store = new InMemoryStore(time, "n1", "n2");
+        NodeHealth health = new NodeHealth(nodes, node -> true, time, 2000);
+        BackupMarkers markers = new BackupMarkers(store, health, keys,
+                new BehindFlags(store, keys, nodes, time, new Expiry(time)), 300, time);
+        health.markDown("n2", "one slow operation");
+        for (int i = 0; i <= NodeRepairs.MAX_PENDING; i++) { // an outage's deletes, past the limit
+            health.repairLater("n2", NodeRepairs.delete("gone-" + i));
+        }
+        store.put("n2", keys.removed(ID), ClusterWriter.MARKER); // another Tomcat's logout, seen by n2 only
+
+        assertEquals(BackupMarkers.Word.REMOVED, markers.answer(markers.ask(ID, "n2"), ID, "n2"));
+    }
+
+    @Test
     void aHungBackupNodeMakesOneLoadWaitNotEveryLoad() throws Exception {
         step2WrittenWhileTheNodeFailed(ID);
         b.checkNodes();

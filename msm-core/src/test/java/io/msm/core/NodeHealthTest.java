@@ -99,6 +99,8 @@ class NodeHealthTest {
     @Test
     void aLogoutsDeleteDroppedPastTheLimitKeepsEveryKeyOfTheNodeFromBeingAskedAnyway() {
         health.markDown("n1", "test");
+        health.markDown("n2", "test");
+        health.repairLater("n2", NodeRepairs.delete("on-n2"));
         health.repairLater("n1", NodeRepairs.delete("logged-out"));
         assertFalse(health.mayAskAnyway("n1", "logged-out"));
         assertTrue(health.mayAskAnyway("n1", "another"));
@@ -108,6 +110,8 @@ class NodeHealthTest {
         assertEquals(NodeRepairs.MAX_PENDING, health.repairsWaiting());
         assertFalse(health.mayAskAnyway("n1", "logged-out"), "which keys the dropped deletes had is not known");
         assertFalse(health.mayAskAnyway("n1", "another"));
+        assertFalse(health.mayAskAnyway("n2", "on-n2"), "dropped from the queue that grew, not another node's");
+        assertTrue(health.mayAskAnyway("n2", "another"));
 
         health.dropRepairs("n1"); // restarted empty: the logged-out copies went with it
         assertTrue(health.mayAskAnyway("n1", "logged-out"));
