@@ -29,10 +29,14 @@ final class EngineEnvironment {
         this.comparisons = comparisons;
     }
 
-    /** @param name for thread names, e.g. the context path */
-    static EngineEnvironment real(Settings settings, String name, Clock clock) throws IOException {
+    /**
+     * @param name for thread names, e.g. the context path
+     * @param maxContentBytes the largest content any of the transcoders decodes
+     */
+    static EngineEnvironment real(Settings settings, String name, Clock clock, long maxContentBytes)
+            throws IOException {
         SessionStore store = new PartedStore(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM),
-                settings.tls() != null);
+                settings.tls() != null, maxContentBytes);
         return new EngineEnvironment(store, clock,
                 Ticker.SYSTEM,
                 EngineThreads.backupPool(settings.backupThreadCount(), settings.backupQueueSize(), "msm-backup-" + name),

@@ -41,25 +41,40 @@ final class PartedStore implements SessionStore {
      * batch of parts came back out of step (TlsIT: a 3 MB session was never read back).
      */
     private final boolean partsOneByOne;
+    /**
+     * The longest value read: what the transcoders decode, and a part more for the frame. The bytes are
+     * authenticated only once put together, so a planted index must not make every load of a session
+     * hold 64 MB first.
+     */
+    private final long maxLength;
 
     PartedStore(SessionStore items) {
-        this(items, PART_SIZE, false);
+        this(items, PART_SIZE, false, (long) MAX_PARTS * PART_SIZE);
     }
 
-    /** @param partsOneByOne true with TLS (see the field) */
-    PartedStore(SessionStore items, boolean partsOneByOne) {
-        this(items, PART_SIZE, partsOneByOne);
+    /**
+     * @param partsOneByOne true with TLS (see the field)
+     * @param maxContentBytes the largest content the transcoders decode ({@code serialFilter}'s maxbytes)
+     */
+    PartedStore(SessionStore items, boolean partsOneByOne, long maxContentBytes) {
+        this(items, PART_SIZE, partsOneByOne, maxContentBytes + PART_SIZE);
     }
 
     /** @param partSize smaller in tests, so that parts are cheap to make */
     PartedStore(SessionStore items, int partSize) {
-        this(items, partSize, false);
+        this(items, partSize, false, (long) MAX_PARTS * partSize);
     }
 
-    private PartedStore(SessionStore items, int partSize, boolean partsOneByOne) {
+    /** @param maxLength the longest value read back; an index of a longer one reads as missing */
+    PartedStore(SessionStore items, int partSize, long maxLength) {
+        this(items, partSize, false, maxLength);
+    }
+
+    private PartedStore(SessionStore items, int partSize, boolean partsOneByOne, long maxLength) {
         this.items = items;
         this.partSize = partSize;
         this.partsOneByOne = partsOneByOne;
+        this.maxLength = Math.min(maxLength, (long) MAX_PARTS * partSize);
     }
 
     /** The index of a value stored in parts. */
@@ -175,7 +190,7 @@ final class PartedStore implements SessionStore {
         if (index == null) {
             return value;
         }
-        if (index.length > (long) index.parts * partSize) {
+        if (index.length > maxLength || index.parts != (index.length + partSize - 1) / partSize) {
             return null; // not what this store writes: as if the session were missing
         }
         List<String> keys = index.partKeys(key);
@@ -183,8 +198,8 @@ final class PartedStore implements SessionStore {
         long total = 0;
         for (String k : keys) {
             byte[] part = found.get(k);
-            if (part == null) {
-                return null; // evicted: as if the session were missing
+            if (part == null || part.length > partSize) {
+                return null; // evicted, or not this store's part: as if the session were missing
             }
             total += part.length;
         }

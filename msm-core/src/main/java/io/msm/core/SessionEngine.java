@@ -121,8 +121,12 @@ public final class SessionEngine implements AutoCloseable {
     /** @param msm2Format how memcached-session-manager 2.3.2 keys and writes sessions; null without compatibility */
     public static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers,
             String keyPrefix, Msm2Format msm2Format, int randomLength, String name, Clock clock) throws IOException {
+        long maxContentBytes = writer.maxContentBytes();
+        for (Transcoder reader : readers) {
+            maxContentBytes = Math.max(maxContentBytes, reader.maxContentBytes());
+        }
         return start(settings, writer, readers, keyPrefix, msm2Format, randomLength,
-                EngineEnvironment.real(settings, name, clock));
+                EngineEnvironment.real(settings, name, clock, maxContentBytes));
     }
 
     static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,

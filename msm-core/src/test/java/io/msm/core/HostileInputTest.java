@@ -178,6 +178,22 @@ class HostileInputTest {
     }
 
     @Test
+    void anIndexOfAValueLongerThanTheTranscodersReadIsAMissingSession() throws Exception {
+        FakeTime time = new FakeTime(0);
+        InMemoryStore items = new InMemoryStore(time, "n1");
+        PartedStore store = new PartedStore(items, 1000, 2500); // parts of 1000 bytes, values up to 2500
+        byte[] fits = new byte[2400];
+        ThreadLocalRandom.current().nextBytes(fits);
+        store.set("n1", "k", fits, 0);
+        assertArrayEquals(fits, store.get("n1", "k"));
+
+        byte[] planted = new byte[3000]; // planted whole: index, parts and checksum all match
+        ThreadLocalRandom.current().nextBytes(planted);
+        new PartedStore(items, 1000).set("n1", "k", planted, 0);
+        assertNull(store.get("n1", "k"), "64 parts of 1 MB each would be held by every load before any check");
+    }
+
+    @Test
     void aLargeSessionWithAPartEvictedLoadsAsMissingNeverHalf() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start()) {
             SessionId id = SessionId.of(RANDOM, "n1", "tomcat1");
