@@ -85,12 +85,7 @@ final class StickyRequests implements RequestStrategy {
         }
         Alias alias = aliases.get(id);
         if (alias != null) {
-            // The alias is made before the rename, which removes the old id and then adds the new one.
-            Session moved = manager.inMemory(alias.newId);
-            if (moved == null) {
-                moved = manager.inMemory(id);
-            }
-            return moved != null ? moved : manager.inMemory(alias.newId);
+            return alias.session(id);
         }
         if (id.equals(missing.get())) {
             return null;
@@ -101,6 +96,12 @@ final class StickyRequests implements RequestStrategy {
                 session = manager.inMemory(id);
                 if (session != null) {
                     return session;
+                }
+                alias = aliases.get(id);
+                if (alias != null) {
+                    // Loaded and moved by a parallel request while this one waited for the turn: a second
+                    // load would replace that copy, and the changes its requests make, in memory.
+                    return alias.session(id);
                 }
                 SessionId sid = engine.knownId(id);
                 MemcachedSession loaded = manager.emptySession();
@@ -161,7 +162,7 @@ final class StickyRequests implements RequestStrategy {
                 return; // renamed already by a parallel request; its cookie carries the new id
             }
             // Before the rename, so that a parallel request with the old cookie never loads a second copy.
-            aliases.put(requestedId, new Alias(movedId, System.currentTimeMillis()));
+            aliases.put(requestedId, new Alias(movedId, session, System.currentTimeMillis()));
             manager.rename(session, movedId);
         }
         request.changeSessionId(movedId);
@@ -208,13 +209,29 @@ final class StickyRequests implements RequestStrategy {
         sessions.dropIdleBytes();
     }
 
+    /**
+     * The session itself, not only its new name: the rename removes the old id before it adds the new
+     * one, and a lookup by name in between found neither.
+     */
     private static final class Alias {
         final String newId;
+        final Session session;
         final long createdMillis;
 
-        Alias(String newId, long createdMillis) {
+        Alias(String newId, Session session, long createdMillis) {
             this.newId = newId;
+            this.session = session;
             this.createdMillis = createdMillis;
+        }
+
+        /**
+         * @return the session while it bears the old id or the one msm gave it; null once renamed since
+         *     (a login's new id: the id from before the login must stop working at once). One that ended
+         *     is returned as it is, and Tomcat treats it as no session.
+         */
+        Session session(String oldId) {
+            String now = session.getIdInternal();
+            return newId.equals(now) || oldId.equals(now) ? session : null;
         }
     }
 }

@@ -6,10 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
 import org.junit.jupiter.api.Test;
 
 import io.msm.core.SessionId;
 import io.msm.testkit.Await;
+import io.msm.testkit.DelayingProxy;
 
 /** A Tomcat goes away; the balancer sends its users to another one, and they notice nothing. */
 class TomcatFailoverIT extends ClusterTest {
@@ -46,6 +55,51 @@ class TomcatFailoverIT extends ClusterTest {
         awaitStored(newId);
         Await.until("the copy under the old route deleted", WAIT, () -> serverOf(oldId).get(key(oldId)) == null);
         assertEquals("alice", user.get(tomcat2.url("/app/s/get")).get("attr.name"));
+    }
+
+    /**
+     * The balancer sends a page's parallel requests (AJAX calls, frames) to another Tomcat at once. The
+     * first loads the session; the others must share that copy, not load one each and replace it.
+     */
+    @Test
+    void parallelRequestsWithTheGoneTomcatsCookieShareTheOneSessionTakenOver() throws Exception {
+        try (DelayingProxy p1 = DelayingProxy.start(n1.port(), 0);
+                DelayingProxy p2 = DelayingProxy.start(n2.port(), 0)) {
+            TomcatNode tomcat1 = tomcat("tomcat1", manager());
+            Map<String, String> viaProxies = manager();
+            viaProxies.put("memcachedNodes", p1.node("n1") + "," + p2.node("n2"));
+            TomcatNode tomcat2 = tomcat("tomcat2", viaProxies);
+            String id = new Browser().get(tomcat1.url("/app/s/incr")).get("id");
+            awaitStored(id);
+            tomcat1.close();
+
+            p1.delay(300); // the load is slow: the other requests arrive while it runs
+            p2.delay(300);
+            int parallel = 8;
+            ExecutorService pool = Executors.newFixedThreadPool(parallel);
+            try {
+                List<Future<Browser.Page>> pages = new ArrayList<>();
+                for (int i = 0; i < parallel; i++) {
+                    String set = "/app/s/set?step" + i + "=done"; // each its own attribute: no lost update by the servlet
+                    pages.add(pool.submit(() -> withSession(id).get(tomcat2.url(set))));
+                }
+                for (Future<Browser.Page> page : pages) {
+                    assertEquals(200, page.get(30, TimeUnit.SECONDS).status());
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            p1.delay(0);
+            p2.delay(0);
+
+            assertEquals(1, tomcat2.manager(APP).findSessions().length, "one session taken over, not one per request");
+            String newId = tomcat2.manager(APP).findSessions()[0].getId();
+            Browser.Page page = withSession(newId).get(tomcat2.url("/app/s/get"));
+            assertEquals("1", page.get("attr.counter"));
+            for (int i = 0; i < parallel; i++) {
+                assertEquals("done", page.get("attr.step" + i), "the change of request " + i + " is in the session");
+            }
+        }
     }
 
     @Test
