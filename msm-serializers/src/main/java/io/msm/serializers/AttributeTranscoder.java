@@ -45,6 +45,10 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     private static final int FAILED = 0;
     private static final int REUSED = 1;
     private static final int WRITTEN = 2;
+    /** Written while a parallel request changed it: tried this often before the value counts as changing. */
+    private static final int ATTEMPTS_WHILE_CHANGING = 3;
+    /** {@link #serialize}: the value changed under every attempt (a {@code ConcurrentModificationException}). */
+    private static final int CHANGING = 3;
 
     protected final SerialFilter filter;
     /** Messages already logged, so that a busy webapp does not flood the log. */
@@ -164,7 +168,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
 
     /** @return true when the block was made from this very value, which is still in the state it was */
     private static boolean unchanged(Block b, Object value) {
-        return b != null && b.value == value && value != null && b.shadow.matches(value);
+        return b != null && b.value == value && value != null && b.shadow != null && b.shadow.matches(value);
     }
 
     /**
@@ -186,28 +190,65 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
         // Taken before serializing: a change while the bytes are made then fails the next match.
         Shadow shadow = made == null ? null : Shadow.of(value);
-        if (!serialize(call, name, value, out)) {
+        int outcome = serialize(call, name, value, out);
+        if (outcome == CHANGING) {
+            Block old = last == null ? null : last.blocks.get(key);
+            if (old != null) {
+                // Its last bytes rather than none: a copy without it would lose it if this Tomcat died before
+                // the next comparison, which follows the end of the request changing it. Not kept for reuse.
+                out.write(last.payload, old.offset, old.length);
+                return REUSED;
+            }
+            warnOnce(name + "/changing", "session attribute '{}' was changed by a parallel request each time it was"
+                    + " serialized and is left out of this copy; the next backup writes it (reported once per"
+                    + " attribute)", name);
             return FAILED;
         }
-        // Changed while it was written and changed back since: these bytes may be of neither state.
-        if (shadow != null && shadow.matches(value)) {
+        if (outcome == FAILED) {
+            return FAILED;
+        }
+        // Changed while it was written and changed back since: these bytes may be of neither state. Without
+        // a shadow, never reused, only kept for a write that a parallel change defeats (CHANGING).
+        if (made != null && (shadow == null || shadow.matches(value))) {
             made.put(key, new Block(value, shadow, start, out.size() - start));
         }
         return WRITTEN;
     }
 
-    private boolean serialize(C call, String name, Object value, SessionBytes out) {
+    /** @return {@link #WRITTEN}, {@link #FAILED} (logged), or {@link #CHANGING} */
+    private int serialize(C call, String name, Object value, SessionBytes out) {
         int start = out.size();
-        try {
-            write(call, name, value, out);
-            return true;
-        } catch (Exception | StackOverflowError e) {
-            out.cutTo(start);
-            String type = value == null ? "null" : value.getClass().getName();
-            warnOnce(name + "/" + type, "session attribute '{}' of class {} cannot be serialized and is left out of"
-                    + " the stored session ({}); reported once per attribute and class", name, type, e.toString());
-            return false;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                write(call, name, value, out);
+                return WRITTEN;
+            } catch (Exception | StackOverflowError e) {
+                out.cutTo(start);
+                if (changedMeanwhile(e)) {
+                    if (attempt < ATTEMPTS_WHILE_CHANGING) {
+                        continue; // a parallel request's change is over in a moment
+                    }
+                    return CHANGING;
+                }
+                String type = value == null ? "null" : value.getClass().getName();
+                warnOnce(name + "/" + type, "session attribute '{}' of class {} cannot be serialized and is left out of"
+                        + " the stored session ({}); reported once per attribute and class", name, type, e.toString());
+                return FAILED;
+            }
         }
+    }
+
+    /** @return true when a collection in the value was changed while it was written (Kryo wraps it) */
+    private static boolean changedMeanwhile(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.util.ConcurrentModificationException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -280,10 +321,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         in.skipBytes(length);
         Object value = readValue(call, kind, data, offset, length, name, guard);
         if (made != null && value != null) {
-            Shadow shadow = Shadow.of(value);
-            if (shadow != null) {
-                made.put(key, new Block(value, shadow, start, offset + length - start));
-            }
+            made.put(key, new Block(value, Shadow.of(value), start, offset + length - start)); // null: not reused
         }
         return value;
     }
@@ -343,6 +381,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     /** One value's block in a kept payload (its kind, length and bytes), and the value it was made from. */
     private static final class Block {
         final Object value;
+        /** Null when the value's state cannot be recorded: the bytes are then never reused as they are. */
         final Shadow shadow;
         final int offset;
         final int length;

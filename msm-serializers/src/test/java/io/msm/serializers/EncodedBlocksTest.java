@@ -163,6 +163,46 @@ class EncodedBlocksTest {
         assertSameContent(t.decode(t.encode(new SessionContent(attributes, null))), t.decode(after));
     }
 
+    /** A list a parallel request changes while it is written, as often as told. */
+    static final class Changing implements Serializable {
+        private static final long serialVersionUID = 1L;
+        transient int changesWhileWritten;
+        String state = "first";
+
+        private void writeObject(ObjectOutputStream out) throws IOException {
+            if (changesWhileWritten > 0) {
+                changesWhileWritten--;
+                throw new java.util.ConcurrentModificationException();
+            }
+            out.defaultWriteObject();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("both")
+    void aValueChangedByAParallelRequestWhileWrittenIsNeverLeftOut(TranscoderFactory f) throws TranscoderException {
+        Transcoder t = create(f);
+        Changing changing = new Changing();
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("user", "alice");
+        attributes.put("form", changing);
+        EncodedBlocks blocks = encodedOnce(t, attributes);
+
+        changing.state = "second";
+        changing.changesWhileWritten = 2; // over after two attempts
+        assertEquals("second", ((Changing) t.decode(t.encode(new SessionContent(attributes, null), blocks))
+                .attributes().get("form")).state, "written again once the change was over");
+
+        changing.state = "third";
+        changing.changesWhileWritten = 100; // changing all along
+        SessionContent meanwhile = t.decode(t.encode(new SessionContent(attributes, null), blocks));
+        assertEquals("second", ((Changing) meanwhile.attributes().get("form")).state,
+                "its last bytes stay rather than none");
+        changing.changesWhileWritten = 0; // the request that changed it ended: the next backup writes it
+        assertEquals("third", ((Changing) t.decode(t.encode(new SessionContent(attributes, null), blocks))
+                .attributes().get("form")).state);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("both")
     void aDecodedSessionKeepsItsBlocksAndAChangeAfterTheDecodeIsWritten(TranscoderFactory f) throws TranscoderException {
