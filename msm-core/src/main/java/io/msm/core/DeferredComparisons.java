@@ -25,6 +25,8 @@ final class DeferredComparisons {
     static final long CHANGE_WINDOW_MILLIS = 100;
     /** How long a session that a request did not change through the API may wait for its comparison. */
     static final long IN_PLACE_CHECK_MILLIS = 1000;
+    /** How long a comparison waits for the requests holding its session to leave, at most. */
+    static final long MAX_PUT_OFF_MILLIS = 1000;
 
     private final ScheduledExecutorService scheduler;
     private final Expiry clock;
@@ -91,8 +93,16 @@ final class DeferredComparisons {
         }
     }
 
+    private volatile boolean stopping;
+
+    /** @return true once {@link #flush} began: a comparison put off now would never run */
+    boolean isStopping() {
+        return stopping;
+    }
+
     /** At stop: the scheduler ends, and the sessions changed lately are compared now, before the last backups. */
     void flush() {
+        stopping = true;
         scheduler.shutdownNow(); // its queued tasks cancel themselves if run now
         for (Runnable compare : pending.values()) {
             compare.run();

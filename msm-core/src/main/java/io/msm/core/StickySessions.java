@@ -170,17 +170,25 @@ public final class StickySessions {
         if (mustCompareNow(session.sessionId(), session.state(), changedThroughApi)) {
             afterRequest(session::snapshot, session.state());
         } else {
-            compareLater(session.state(), () -> compareIfIdle(session), 0);
+            long since = ticker.nanoTime();
+            compareLater(session.state(), () -> compareIfIdle(session, since), 0);
         }
     }
 
-    /** A session in use may be one whose request passed its own check already (Tomcat counts it out later). */
-    private void compareIfIdle(HeldSession session) {
+    /**
+     * A session in use may be one whose request passed its own check already (Tomcat counts it out
+     * later): put off, but not for longer than {@link DeferredComparisons#MAX_PUT_OFF_MILLIS}, since a
+     * long upload would otherwise keep an earlier request's change out of memcached as long as it runs;
+     * and not at all once the webapp stops.
+     */
+    private void compareIfIdle(HeldSession session, long deferredSince) {
         if (!session.isValid()) {
             return;
         }
-        if (session.isInUse()) {
-            compareLater(session.state(), () -> compareIfIdle(session), DeferredComparisons.CHANGE_WINDOW_MILLIS);
+        if (session.isInUse() && !comparisons.isStopping()
+                && ticker.nanoTime() - deferredSince < DeferredComparisons.MAX_PUT_OFF_MILLIS * 1_000_000L) {
+            compareLater(session.state(), () -> compareIfIdle(session, deferredSince),
+                    DeferredComparisons.CHANGE_WINDOW_MILLIS);
             return;
         }
         afterRequest(session::snapshot, session.state());

@@ -137,6 +137,36 @@ class StickyOrderTest {
     }
 
     @Test
+    void aDeferredComparisonIsPutOffAtMostASecondByALongRequest() {
+        Held session = new Held(snapshot("bob"));
+        tomcat.time.advance(10);
+        sticky.requestEnded(session, true); // the change; then an upload holds the session for minutes
+        session.inUse = true;
+        tomcat.time.advance(DeferredComparisons.CHANGE_WINDOW_MILLIS);
+        tomcat.comparisons.runDue();
+        assertEquals("alice", stored(), "put off while a request holds the session");
+
+        for (int i = 0; i < 12; i++) {
+            tomcat.time.advance(DeferredComparisons.CHANGE_WINDOW_MILLIS);
+            tomcat.comparisons.runDue();
+        }
+        assertEquals("bob", stored(), "compared anyway: the change must not wait for the upload to end");
+    }
+
+    @Test
+    void closingTheEngineWritesTheChangeOfASessionStillInUse() {
+        Held session = new Held(snapshot("bob"));
+        tomcat.time.advance(10);
+        sticky.requestEnded(session, true);
+        session.inUse = true; // a request still running while the webapp stops
+
+        tomcat.engine.close();
+
+        String frame = new String(tomcat.store.peek("n1", EngineHarness.PREFIX + id), StandardCharsets.ISO_8859_1);
+        assertTrue(frame.contains("bob"), "the waiting change reached memcached before the engine stopped");
+    }
+
+    @Test
     void closingTheEngineWritesTheChangesStillWaitingForTheirWindow() {
         Held session = new Held(snapshot("bob"));
         tomcat.time.advance(10);
