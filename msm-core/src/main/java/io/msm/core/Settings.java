@@ -214,6 +214,11 @@ public final class Settings {
                     + " forbids; switch to msm first, then remove compatibility and add encryptionKeys with"
                     + " readUnencryptedSessions=\"true\"");
         }
+        if (keyFile != null && readUnencryptedSessions) {
+            risks.add(READ_UNENCRYPTED_SESSIONS + "=\"true\" reads sessions stored in clear, and anyone who can write"
+                    + " to memcached can plant one; it is for the switch to encryption only: remove it once the"
+                    + " longest session timeout has passed since " + ENCRYPTION_KEYS + " was added");
+        }
         if (keyFile == null && p.raw(READ_UNENCRYPTED_SESSIONS) != null) {
             noEffect.add(READ_UNENCRYPTED_SESSIONS + " (sessions are not encrypted without encryptionKeys)");
         }

@@ -63,6 +63,18 @@ class EncryptionTest {
         return t;
     }
 
+    @Test
+    void readingUnencryptedSessionsIsNamedAtStartAsAWindowToClose() throws Exception {
+        String file = keyFile("keys", newKey("k1"));
+        Settings migrating = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "encryptionKeys", file,
+                "readUnencryptedSessions", "true"));
+        assertEquals(1, migrating.risks().size(), migrating.risks().toString());
+        assertTrue(migrating.risks().get(0).contains("remove it once"),
+                migrating.risks().get(0));
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:h:1",
+                "encryptionKeys", file)).risks().isEmpty());
+    }
+
     private static void store(EngineHarness t, SessionId id, String value) {
         SessionChanges changes = new SessionChanges();
         changes.attributeSet("user");
