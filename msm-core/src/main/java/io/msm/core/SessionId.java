@@ -38,14 +38,23 @@ public final class SessionId {
 
     /** @param randomEnd the random part's length: every form begins with it */
     private SessionId(int randomEnd, String nodeId, String jvmRoute, String text, boolean nodeShown) {
+        this(randomEnd, nodeId, jvmRoute, text, nodeShown, true);
+    }
+
+    /**
+     * @param share false for an id as a client sent it: its parts are shared only when an id msm made
+     *     has them already. Crafted ids naming 1,024 made-up routes filled the table for every webapp in
+     *     the JVM, and a node or route added later was not shared any more.
+     */
+    private SessionId(int randomEnd, String nodeId, String jvmRoute, String text, boolean nodeShown, boolean share) {
         this.nodeShown = nodeShown;
         this.randomEnd = randomEnd;
-        this.nodeId = shared(nodeId);
-        this.jvmRoute = shared(jvmRoute);
+        this.nodeId = shared(nodeId, share);
+        this.jvmRoute = shared(jvmRoute, share);
         this.text = text;
     }
 
-    private static String shared(String part) {
+    private static String shared(String part, boolean add) {
         if (part == null) {
             return null;
         }
@@ -53,7 +62,7 @@ public final class SessionId {
         if (known != null) {
             return known;
         }
-        if (PARTS.size() >= MAX_SHARED_PARTS || part.length() > MAX_SHARED_LENGTH) {
+        if (!add || PARTS.size() >= MAX_SHARED_PARTS || part.length() > MAX_SHARED_LENGTH) {
             return part;
         }
         known = PARTS.putIfAbsent(part, part);
@@ -93,12 +102,12 @@ public final class SessionId {
         }
         int dash = id.lastIndexOf('-', headEnd - 1);
         if (dash < 0 && implicitNode != null && headEnd > 0) {
-            return new SessionId(headEnd, implicitNode, route, id, false);
+            return new SessionId(headEnd, implicitNode, route, id, false, false);
         }
         if (dash <= 0 || dash == headEnd - 1) {
             return null;
         }
-        return new SessionId(dash, id.substring(dash + 1, headEnd), route, id, true);
+        return new SessionId(dash, id.substring(dash + 1, headEnd), route, id, true, false);
     }
 
     /**

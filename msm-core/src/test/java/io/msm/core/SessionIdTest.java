@@ -31,6 +31,18 @@ class SessionIdTest {
     }
 
     @Test
+    void idsClientsMadeUpDoNotTakeThePlaceOfTheRoutesAndNodesMsmGives() {
+        for (int i = 0; i < 2000; i++) {
+            SessionId.parse(RANDOM + "-x" + i + ".made-up-" + i); // one request each
+        }
+        SessionId one = SessionId.of(RANDOM, "n7", "route-added-later");
+        SessionId two = SessionId.of(RANDOM.replace('A', 'B'), "n7", "route-added-later");
+        org.junit.jupiter.api.Assertions.assertSame(one.jvmRoute(), two.jvmRoute(), "one string for every id");
+        org.junit.jupiter.api.Assertions.assertSame(one.nodeId(), SessionId.parse(two.toString()).nodeId(),
+                "and for ids parsed once msm made one");
+    }
+
+    @Test
     void routeMayContainDash() {
         SessionId sid = SessionId.parse(RANDOM + "-n1.tomcat-1");
 
