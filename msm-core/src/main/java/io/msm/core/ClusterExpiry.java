@@ -51,12 +51,12 @@ final class ClusterExpiry {
             boolean onPrimary = node.equals(primary);
             try {
                 byte[] validityBytes = store.get(node, onPrimary ? keys.validity(id) : keys.backupValidity(id));
-                ValidityRecord v = ValidityRecord.decode(validityBytes);
+                ValidityRecord v = keys.validityOf(id, validityBytes);
                 if (v == null && onPrimary && backup != null && health.isUp(backup)) {
                     // Its node may have restarted empty: the backup's record says whether it lives on,
                     // and its listeners must still hear that it expired.
                     validityBytes = store.get(backup, keys.backupValidity(id));
-                    v = ValidityRecord.decode(validityBytes);
+                    v = keys.validityOf(id, validityBytes);
                     if (v != null) {
                         node = backup;
                         onPrimary = false;
@@ -74,7 +74,7 @@ final class ClusterExpiry {
                 // the backup node (its record there is newer), and ending it here would log its user out.
                 // Only sessions already past their timeout by the node's record pay for this read.
                 if (onPrimary && backup != null && health.isUp(backup)) {
-                    ValidityRecord onBackup = ValidityRecord.decode(store.get(backup, keys.backupValidity(id)));
+                    ValidityRecord onBackup = keys.validityOf(id, store.get(backup, keys.backupValidity(id)));
                     if (onBackup != null && !onBackup.isExpired(now)) {
                         expiryWatch.note(id, onBackup.expiresAt()); // used while its node did not answer
                         continue;

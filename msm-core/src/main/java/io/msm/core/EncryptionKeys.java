@@ -165,6 +165,11 @@ public final class EncryptionKeys {
         }
     }
 
+    /** @return the key of the tags on validity records: from the names secret, which no rotation changes */
+    byte[] validityKey() {
+        return derive(namesSecret, "msm validity records v1");
+    }
+
     /** @return the secret of the keyed hash that names sessions in memcached */
     byte[] namesKey() {
         return derive(namesSecret, "msm session key names v1");

@@ -63,15 +63,14 @@ final class Expiry {
 
     /**
      * @param backSince when this Tomcat saw the node answer again after an outage, 0 if never
-     * @param validity the session's validity record on that node, or null
+     * @param v the session's validity record on that node, or null
      * @return true when the node came back recently enough that a copy it kept from before the
      *     outage could still be alive, and older than one written to the backup node meanwhile
      */
-    boolean mayBeBehind(long backSince, byte[] validity) {
+    boolean mayBeBehind(long backSince, ValidityRecord v) {
         if (backSince == 0) {
             return false;
         }
-        ValidityRecord v = ValidityRecord.decode(validity);
         if (v == null || v.maxInactiveInterval <= 0) {
             return true;
         }

@@ -11,10 +11,16 @@ import java.util.Map;
  */
 final class NonStickyKeys {
     private final SessionNames names;
+    private final ValiditySeal seal;
     private final Map<String, String> backupNodes = new HashMap<>();
 
     NonStickyKeys(SessionNames names, List<MemcachedNode> nodes) {
+        this(names, nodes, new ValiditySeal(null, java.time.Clock.systemUTC()));
+    }
+
+    NonStickyKeys(SessionNames names, List<MemcachedNode> nodes, ValiditySeal seal) {
         this.names = names;
+        this.seal = seal;
         for (int i = 0; i < nodes.size() && nodes.size() > 1; i++) {
             backupNodes.put(nodes.get(i).id(), nodes.get((i + 1) % nodes.size()).id());
         }
@@ -36,6 +42,21 @@ final class NonStickyKeys {
 
     String validityBeforeEncryption(SessionId id) {
         return names.beforeEncryption("validity:", id);
+    }
+
+    /** @return the validity record as stored: with its tag under {@code encryptionKeys} ({@link ValiditySeal}) */
+    byte[] validityBytes(SessionId id, ValidityRecord v) {
+        return seal.seal(names.owner(id), v.encode());
+    }
+
+    /** @return the stored validity record; null when there is none, or it is no record or does not verify */
+    ValidityRecord validityOf(SessionId id, byte[] stored) {
+        return ValidityRecord.decode(seal.open(names.owner(id), stored, id.masked()));
+    }
+
+    /** @return true when validity records carry a tag, and one that does not verify counts as missing */
+    boolean validitySealed() {
+        return seal.isOn();
     }
 
     String validity(SessionId id) {

@@ -107,7 +107,7 @@ final class NonStickyLoader {
             if (word == BackupMarkers.Word.REMOVED) {
                 LOG.info("session {} was invalidated while memcached node {} did not answer; the copy it kept"
                         + " is deleted", id.masked(), primary);
-                ValidityRecord kept = ValidityRecord.decode(validity);
+                ValidityRecord kept = keys.validityOf(id, validity);
                 backups.submit(id, ClusterWrite.removed(id, null, expiry.removalMarker(
                         kept == null ? UNKNOWN_TIMEOUT_SECONDS : kept.maxInactiveInterval), cluster::write));
                 statistics.increment(Statistics.Counter.LOAD_MISSES);
@@ -166,7 +166,8 @@ final class NonStickyLoader {
             return null;
         }
         long now = expiry.now();
-        ValidityRecord v = ValidityRecord.decode(validity);
+        // Written before encryption was switched on: no tag, as the clear copy it goes with.
+        ValidityRecord v = clearNamed ? ValidityRecord.decode(validity) : keys.validityOf(id, validity);
         if (v != null && v.isExpired(now)) {
             nearCopies.drop(id);
             expiryWatch.note(id, v.expiresAt()); // sessionDestroyed fires from the expiry check
@@ -174,6 +175,14 @@ final class NonStickyLoader {
         }
         SessionSnapshot loaded = decode(id, fromBackup ? backup : primary, data, state, fromBackup, clearNamed);
         if (loaded == null) {
+            return null;
+        }
+        if (v == null && keys.validitySealed()
+                && ValidityRecord.expiresAt(loaded.lastAccessedTime(), loaded.maxInactiveInterval()) < now) {
+            // No record that verifies: the encrypted copy's own last access decides. A record deleted or
+            // forged in memcached must not keep a session alive past its timeout.
+            nearCopies.drop(id);
+            statistics.increment(Statistics.Counter.LOAD_MISSES);
             return null;
         }
         statistics.increment(Statistics.Counter.LOADS);
@@ -189,7 +198,7 @@ final class NonStickyLoader {
                 rebuildPrimary(id, data, loaded, v, behindCas);
             }
         } else if (backup != null && health.isUp(backup)
-                && expiry.mayBeBehind(health.emptySince(backup), validity)) {
+                && expiry.mayBeBehind(health.emptySince(backup), v)) {
             rebuildBackup(id, backup, data, loaded, v);
         }
         long lastAccess = v == null ? loaded.lastAccessedTime() : v.lastAccessedTime;
@@ -234,7 +243,7 @@ final class NonStickyLoader {
             int exp = expiry.nonSticky(s.maxInactiveInterval());
             store.set(backup, keys.backup(id), data, exp);
             if (v != null) {
-                store.set(backup, keys.backupValidity(id), v.encode(), exp);
+                store.set(backup, keys.backupValidity(id), keys.validityBytes(id, v), exp);
             }
             statistics.increment(Statistics.Counter.BACKUP_COPIES_REBUILT);
         } catch (StoreException e) {
@@ -266,7 +275,7 @@ final class NonStickyLoader {
                 store.set(primary, keys.data(id), data, exp); // what it holds does not read (a part lost)
             }
             if (v != null) {
-                store.set(primary, keys.validity(id), v.encode(), exp);
+                store.set(primary, keys.validity(id), keys.validityBytes(id, v), exp);
             }
             statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
             LOG.info("session {} had no current copy on memcached node {}; restored there from its backup",

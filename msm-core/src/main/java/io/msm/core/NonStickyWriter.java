@@ -152,7 +152,7 @@ final class NonStickyWriter {
         }
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(), now);
         if (recordValidity || renamed) { // else the background writer would have nothing to do
-            backups.submit(id, ClusterWrite.stored(id, exp, recordValidity ? validity.encode() : null, oldId,
+            backups.submit(id, ClusterWrite.stored(id, exp, recordValidity ? keys.validityBytes(id, validity) : null, oldId,
                     cluster::write));
         }
         expiryWatch.note(id, validity.expiresAt());
@@ -303,7 +303,7 @@ final class NonStickyWriter {
         long refreshedAt = refresh ? now : state.dataRefreshedAt;
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(),
                 refreshedAt);
-        backups.submit(id, ClusterWrite.accessed(id, exp, validity.encode(), refresh, cluster::write));
+        backups.submit(id, ClusterWrite.accessed(id, exp, keys.validityBytes(id, validity), refresh, cluster::write));
         expiryWatch.note(id, validity.expiresAt());
     }
 

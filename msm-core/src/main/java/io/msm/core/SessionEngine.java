@@ -62,7 +62,8 @@ public final class SessionEngine implements AutoCloseable {
         } else {
             this.comparisons = null;
             this.sticky = null;
-            NonStickyKeys nonStickyKeys = new NonStickyKeys(names, settings.nodes());
+            NonStickyKeys nonStickyKeys = new NonStickyKeys(names, settings.nodes(),
+                    new ValiditySeal(keys == null ? null : keys.validityKey(), env.clock));
             BehindFlags flags = new BehindFlags(store, nonStickyKeys, settings.nodes(), env.ticker, expiry);
             this.nonSticky = nonSticky(settings, nonStickyKeys, flags, store, expiry, codec);
             this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,

@@ -155,6 +155,46 @@ class EncryptionTest {
         assertEquals(MARKER, read(t, ID));
     }
 
+    /**
+     * Anyone who can write to memcached can copy keys and values, but not make a tag: a stolen
+     * session's validity record rewritten to "never expires", or deleted, must not outlive its timeout.
+     */
+    @Test
+    void aValidityRecordForgedOrDeletedInMemcachedDoesNotKeepASessionPastItsTimeout() throws Exception {
+        EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
+        store(t, ID, MARKER);
+        store(t, OTHER, "bob");
+        NonStickyKeys keys = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, readKeys(t)),
+                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
+        assertEquals(MARKER, read(t, ID));
+        byte[] never = new ValidityRecord(t.time.millis(), 0, t.time.millis()).encode();
+        t.store.put("n1", keys.validity(ID), never);
+        t.store.put("n2", keys.backupValidity(ID), never);
+        assertEquals(MARKER, read(t, ID), "within its timeout the session's own copy says it lives");
+        t.store.delete("n1", keys.validity(OTHER));
+        t.store.delete("n2", keys.backupValidity(OTHER));
+
+        t.time.advance((1800 + 60) * 1000L + 1); // its timeout and the grace; the copies themselves live on
+
+        assertNull(read(t, ID), "a record that says it never expires, written by someone else");
+        assertNull(read(t, OTHER), "no record at all");
+    }
+
+    @Test
+    void aSessionOnlyReadOutlivesTheLastAccessItsCopyRecordsThroughItsTaggedValidityRecord() throws Exception {
+        EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
+        store(t, ID, MARKER);
+        for (int i = 0; i < 4; i++) { // read every 15 minutes for an hour: only the record moves
+            t.time.advance(900_000);
+            SessionState state = new SessionState();
+            SessionSnapshot s = t.engine.nonSticky().open(ID, state, false);
+            assertEquals(MARKER, s.content().attributes().get("user"), "read " + i);
+            t.engine.nonSticky().store(new SessionSnapshot(ID, s.creationTime(), t.time.millis(),
+                    s.maxInactiveInterval(), null, s.content()), state, new SessionChanges());
+            t.engine.nonSticky().release(state);
+        }
+    }
+
     private EncryptionKeys readKeys(EngineHarness t) {
         List<String> errors = new ArrayList<>();
         EncryptionKeys keys = EncryptionKeys.read("encryptionKeys", dir.resolve("keys").toString(), errors);
