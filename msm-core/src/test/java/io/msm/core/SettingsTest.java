@@ -133,6 +133,35 @@ class SettingsTest {
         assertMentions(e.getMessage(), "2 problems", "operationTimeout: 'fast'", "com.example.Nope");
     }
 
+    /**
+     * A protected URI matched by the pattern sees no session where this Tomcat does not hold it, and
+     * XNAT then asks for a login: its patients' images (under /data/ and /REST/) must not match.
+     */
+    @Test
+    void theExamplesIgnoreStaticFilesButNotTheImagesOfPatientsData() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Paths.get("..", "conf-examples", "tomcat");
+        java.util.regex.Pattern attribute = java.util.regex.Pattern.compile("requestUriIgnorePattern=\"([^\"]+)\"");
+        int checked = 0;
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+            for (java.nio.file.Path file : (Iterable<java.nio.file.Path>) files::iterator) {
+                java.util.regex.Matcher m = attribute.matcher(new String(java.nio.file.Files.readAllBytes(file),
+                        java.nio.charset.StandardCharsets.UTF_8));
+                while (m.find()) {
+                    Settings s = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "requestUriIgnorePattern", m.group(1)));
+                    java.util.regex.Pattern p = s.requestUriIgnorePattern();
+                    String where = file.getFileName() + ": " + m.group(1);
+                    assertTrue(p.matcher("/xnat/style/app.css").matches(), where);
+                    assertTrue(p.matcher("/xnat/images/logo.png").matches(), where);
+                    assertFalse(p.matcher("/xnat/data/experiments/E1/scans/1/resources/SNAPSHOTS/files/1_qc.gif")
+                            .matches(), where);
+                    assertFalse(p.matcher("/REST/projects/P1/subjects/S1/experiments/E1/snapshot.png").matches(), where);
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked >= 5, "the examples were found: " + checked);
+    }
+
     @Test
     void aLockWaitShorterThanThreeOperationTimeoutsIsNamedWithWhatToWrite() throws Exception {
         Settings risky = Settings.parse(Map.of("memcachedNodes", "n1:h:1 n2:h:2", "sticky", "false",
