@@ -119,10 +119,12 @@ final class BackupMarkers {
 
     /**
      * @return the markers to read; not the behind marker of a backup node out of use while this Tomcat's
-     *     delete of it waits there: that node was restored, and the marker outlives it only until the delete runs
+     *     delete of it waits there, or may have been dropped: that node was restored, and the marker
+     *     outlives it only until the delete runs
      */
     private List<String> markerKeys(SessionId id, String backup) {
-        if (health.isUp(backup) || !health.isDeleteWaiting(backup, keys.behind(id))) {
+        if (health.isUp(backup)
+                || !health.isDeleteWaiting(backup, keys.behind(id)) && !health.droppedDeletes(backup)) {
             return Arrays.asList(keys.removed(id), keys.behind(id));
         }
         return Collections.singletonList(keys.removed(id));

@@ -67,6 +67,10 @@ final class DeferredComparisons {
      * {@code minDelayMillis}, unless one is scheduled for then or earlier already.
      */
     void later(SessionState state, Runnable compare, long minDelayMillis) {
+        if (stopping) {
+            compare.run(); // flush() ran or runs: a comparison asked for now would never run otherwise
+            return;
+        }
         long due = Math.max(state.lastComparedMillis + window(state), clock.now() + minDelayMillis);
         while (true) {
             long scheduled = state.compareScheduledFor();
@@ -89,7 +93,11 @@ final class DeferredComparisons {
                 }
             }, Math.max(0, due - clock.now()), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
-            state.compareScheduledFor(due, 0); // stopping: flush() writes the last backups
+            state.compareScheduledFor(due, 0);
+            // Stopping: flush() may have run its pending ones already.
+            if (pending.remove(state, compare)) {
+                compare.run();
+            }
         }
     }
 

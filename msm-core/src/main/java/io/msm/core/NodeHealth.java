@@ -69,6 +69,11 @@ final class NodeHealth {
         return states.containsKey(nodeId) && connected.test(nodeId);
     }
 
+    /** @return true when a delete waiting for the node was dropped past the limit since it was last found empty */
+    boolean droppedDeletes(String nodeId) {
+        return repairs.droppedDeletes(nodeId);
+    }
+
     /** @return true while this Tomcat's delete of the key waits to be done on the node */
     boolean isDeleteWaiting(String nodeId, String key) {
         return repairs.isDeleteQueued(nodeId, key);

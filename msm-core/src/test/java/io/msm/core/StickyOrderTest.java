@@ -167,6 +167,16 @@ class StickyOrderTest {
     }
 
     @Test
+    void aComparisonAskedForOnceTheStopBeganRunsAtOnce() {
+        DeferredComparisons comparisons = new DeferredComparisons(
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(), new Expiry(tomcat.time));
+        comparisons.flush(); // the webapp stops; a request still running ends after this
+        boolean[] ran = {false};
+        comparisons.later(new SessionState(), () -> ran[0] = true, DeferredComparisons.CHANGE_WINDOW_MILLIS);
+        assertTrue(ran[0], "a scheduler that is shut down would never run it");
+    }
+
+    @Test
     void closingTheEngineWritesTheChangesStillWaitingForTheirWindow() {
         Held session = new Held(snapshot("bob"));
         tomcat.time.advance(10);

@@ -195,8 +195,12 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             Block old = last == null ? null : last.blocks.get(key);
             if (old != null) {
                 // Its last bytes rather than none: a copy without it would lose it if this Tomcat died before
-                // the next comparison, which follows the end of the request changing it. Not kept for reuse.
+                // the next comparison, which follows the end of the request changing it. Carried on for the
+                // next encode, should the value still be changing then, but never reused as they are.
                 out.write(last.payload, old.offset, old.length);
+                if (made != null) {
+                    made.put(key, new Block(value, null, start, old.length));
+                }
                 return REUSED;
             }
             warnOnce(name + "/changing", "session attribute '{}' was changed by a parallel request each time it was"

@@ -198,6 +198,9 @@ class EncodedBlocksTest {
         SessionContent meanwhile = t.decode(t.encode(new SessionContent(attributes, null), blocks));
         assertEquals("second", ((Changing) meanwhile.attributes().get("form")).state,
                 "its last bytes stay rather than none");
+        changing.changesWhileWritten = 100; // still changing at the next comparison (a long upload)
+        assertEquals("second", ((Changing) t.decode(t.encode(new SessionContent(attributes, null), blocks))
+                .attributes().get("form")).state, "and at the one after");
         changing.changesWhileWritten = 0; // the request that changed it ended: the next backup writes it
         assertEquals("third", ((Changing) t.decode(t.encode(new SessionContent(attributes, null), blocks))
                 .attributes().get("form")).state);

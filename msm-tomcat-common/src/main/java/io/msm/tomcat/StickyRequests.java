@@ -85,7 +85,7 @@ final class StickyRequests implements RequestStrategy {
         }
         Alias alias = aliases.get(id);
         if (alias != null) {
-            return alias.session(id);
+            return followed(id, alias);
         }
         if (id.equals(missing.get())) {
             return null;
@@ -101,7 +101,7 @@ final class StickyRequests implements RequestStrategy {
                 if (alias != null) {
                     // Loaded and moved by a parallel request while this one waited for the turn: a second
                     // load would replace that copy, and the changes its requests make, in memory.
-                    return alias.session(id);
+                    return followed(id, alias);
                 }
                 SessionId sid = engine.knownId(id);
                 MemcachedSession loaded = manager.emptySession();
@@ -118,6 +118,20 @@ final class StickyRequests implements RequestStrategy {
         }
     }
 
+    /** Moved twice within an alias' life (a Tomcat, then a node): followed a few steps. */
+    private Session followed(String id, Alias alias) {
+        String from = id;
+        for (int step = 0; alias != null && step < 4; step++) {
+            Session session = alias.session(from);
+            if (session != null) {
+                return session;
+            }
+            from = alias.newId;
+            alias = aliases.get(from);
+        }
+        return null;
+    }
+
     @Override
     public void created(MemcachedSession session) {
         // held in memory; backed up after its request
@@ -125,6 +139,7 @@ final class StickyRequests implements RequestStrategy {
 
     @Override
     public void ended(MemcachedSession session) {
+        aliases.values().removeIf(a -> a.session == session); // few: only msm's moves of the last minute
         SessionId id = session.sessionId();
         if (id != null) {
             sessions.removed(id, session.state());
@@ -226,12 +241,12 @@ final class StickyRequests implements RequestStrategy {
 
         /**
          * @return the session while it bears the old id or the one msm gave it; null once renamed since
-         *     (a login's new id: the id from before the login must stop working at once). One that ended
-         *     is returned as it is, and Tomcat treats it as no session.
+         *     (a login's new id: the id from before the login must stop working at once), or ended: Tomcat
+         *     would otherwise take the old id as in use and give a new session that id
          */
         Session session(String oldId) {
             String now = session.getIdInternal();
-            return newId.equals(now) || oldId.equals(now) ? session : null;
+            return (newId.equals(now) || oldId.equals(now)) && session.isValid() ? session : null;
         }
     }
 }
