@@ -86,6 +86,10 @@ final class StickyBackups {
         return expiry.now();
     }
 
+    Expiry expiry() {
+        return expiry;
+    }
+
     /** @return sessions that keep their attributes' bytes */
     int keepingBytes() {
         return kept.size();

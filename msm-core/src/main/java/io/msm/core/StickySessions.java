@@ -12,6 +12,9 @@ import org.slf4j.Logger;
  */
 public final class StickySessions {
     private static final Logger LOG = Logs.get(StickySessions.class);
+    /** Left under a session's old id when another Tomcat takes it over: {@link #wasTakenOver}. */
+    private static final String TAKEN = "taken:";
+    private static final byte[] MARKER = {1};
 
     private final SessionStore store;
     private final NodeHealth health;
@@ -77,10 +80,58 @@ public final class StickySessions {
      * A session of this Tomcat's memory was renamed to {@link #movedId}: counted and logged here, not
      * when the new id is worked out, since anyone can send ids of sessions that do not exist.
      */
-    public void moved(SessionId from, SessionId to) {
+    public void moved(SessionId from, SessionId to, int maxInactive) {
         if (!from.nodeId().equals(to.nodeId())) {
             statistics.increment(Statistics.Counter.RELOCATIONS);
             LOG.info("session {} moves from memcached node {} to {}", from.masked(), from.nodeId(), to.nodeId());
+        }
+        if (!java.util.Objects.equals(from.jvmRoute(), to.jvmRoute())) {
+            tookOver(from, to, maxInactive);
+        }
+    }
+
+    /**
+     * A Tomcat the balancer skipped for a while (a long pause, a slow answer) still holds the session
+     * under its old id, and would serve that older copy, logged in after its user logged out here, to
+     * a request with the old cookie. A marker under the old id tells it; this Tomcat's own marker
+     * under the new id, left when the session was taken from here once, goes first.
+     */
+    private void tookOver(SessionId from, SessionId to, int maxInactive) {
+        try {
+            health.deleteOrRepairLater(store, to.nodeId(), names.of(TAKEN, to)); // a failure queues it
+        } catch (StoreException e) {
+            LOG.debug("marker of session {} not deleted yet: {}", to.masked(), e.getMessage());
+        }
+        String node = from.nodeId();
+        if (!health.isUp(node)) {
+            return; // nobody reads the marker there meanwhile; a Tomcat that holds the old copy cannot check
+        }
+        try {
+            store.set(node, names.of(TAKEN, from), MARKER, backups.expiry().sticky(maxInactive));
+        } catch (StoreException e) {
+            health.failed(node, e);
+            LOG.warn("session {} was taken over from another Tomcat, and the marker that tells that Tomcat was not"
+                    + " written to memcached node {} ({}): should the balancer send the old id there again, it"
+                    + " may serve its older copy", from.masked(), node, e.getMessage());
+        }
+    }
+
+    /**
+     * Asked for a session this Tomcat holds, before a request that comes after a pause in its use.
+     *
+     * @return true when another Tomcat took the session over since: this copy is older, and its old id
+     *     is no session any more; false when not, or when its node cannot say
+     */
+    public boolean wasTakenOver(SessionId id) {
+        String node = id.nodeId();
+        if (!health.isUp(node)) {
+            return false;
+        }
+        try {
+            return store.get(node, names.of(TAKEN, id)) != null;
+        } catch (StoreException e) {
+            health.failed(node, e);
+            return false;
         }
     }
 
@@ -93,6 +144,11 @@ public final class StickySessions {
      */
     public SessionSnapshot load(SessionId id, SessionState state) {
         if (backups.isBeingRemoved(id)) {
+            return null;
+        }
+        if (wasTakenOver(id)) {
+            // A late backup from the Tomcat it was taken from may have written it again under this id.
+            statistics.increment(Statistics.Counter.LOAD_MISSES);
             return null;
         }
         String node = id.nodeId();

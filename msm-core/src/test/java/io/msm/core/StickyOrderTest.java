@@ -177,6 +177,27 @@ class StickyOrderTest {
     }
 
     @Test
+    void aSessionTakenOverByAnotherTomcatIsNoSessionUnderItsOldIdUntilItComesBack() throws Exception {
+        try (EngineHarness other = tomcat.secondTomcat()) {
+            SessionId there = id.withRoute("tomcat2");
+            assertNotNull(other.engine.sticky().load(id, new SessionState()), "tomcat1 is skipped: tomcat2 loads it");
+            other.engine.sticky().moved(id, there, 1800);
+
+            assertTrue(sticky.wasTakenOver(id), "tomcat1, asked before serving its older copy");
+            assertFalse(other.engine.sticky().wasTakenOver(there));
+            sticky.afterRequest(snapshot("alice, older"), state); // tomcat1's late backup under the old id
+            assertNull(sticky.load(id, new SessionState()), "the old id is no session any more");
+
+            other.engine.sticky().afterRequest(EngineHarness.snapshot(there, tomcat.time.millis(),
+                    Map.of("user", "alice")), new SessionState());
+            assertNotNull(sticky.load(there, new SessionState()), "the user comes back to tomcat1");
+            sticky.moved(there, id, 1800);
+            assertFalse(sticky.wasTakenOver(id), "its own marker went first");
+            assertTrue(other.engine.sticky().wasTakenOver(there));
+        }
+    }
+
+    @Test
     void closingTheEngineWritesTheChangesStillWaitingForTheirWindow() {
         Held session = new Held(snapshot("bob"));
         tomcat.time.advance(10);

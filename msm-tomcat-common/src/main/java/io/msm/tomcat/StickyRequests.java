@@ -26,6 +26,12 @@ final class StickyRequests implements RequestStrategy {
     private static final Log LOG = TomcatLogs.get(StickyRequests.class);
     private static final long ALIAS_LIFETIME_MILLIS = 60_000;
     /**
+     * A request for a held session after this long without one asks memcached whether another Tomcat
+     * took the session over meanwhile ({@link StickySessions#wasTakenOver}): a balancer moves a user
+     * only after this Tomcat did not answer for a while. A user's clicks cost one read each at most.
+     */
+    static final long TAKEOVER_CHECK_GAP_MILLIS = 1000;
+    /**
      * Sessions backed up by one background run at most: after a node came back empty, 50,000 sessions
      * reach it over a few runs (every 10 s by default) instead of all at once.
      */
@@ -61,6 +67,7 @@ final class StickyRequests implements RequestStrategy {
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         String requestedId = request.getRequestedSessionId();
         if (requestedId != null) {
+            dropIfTakenOver(requestedId);
             moveIfNeeded(request, requestedId);
         }
         try {
@@ -146,6 +153,28 @@ final class StickyRequests implements RequestStrategy {
         }
     }
 
+    /**
+     * The balancer skipped this Tomcat for a while and another took the session over: this copy is older,
+     * and may be logged in after its user logged out there. It leaves memory without an ending (the
+     * session lives on elsewhere); the request then finds no session under the old id.
+     */
+    private void dropIfTakenOver(String requestedId) throws IOException {
+        Session held = manager.inMemory(requestedId);
+        if (!(held instanceof MemcachedSession)) {
+            return;
+        }
+        MemcachedSession session = (MemcachedSession) held;
+        SessionId id = session.sessionId();
+        if (id == null || System.currentTimeMillis() - session.getThisAccessedTimeInternal() < TAKEOVER_CHECK_GAP_MILLIS
+                || !sessions.wasTakenOver(id)) {
+            return;
+        }
+        manager.dropFromMemory(session);
+        aliases.values().removeIf(a -> a.session == session);
+        LOG.info("session " + id.masked() + " was taken over by another Tomcat while the balancer sent its requests"
+                + " there; this Tomcat's older copy is dropped, and the old id is no session any more");
+    }
+
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
     private void moveIfNeeded(Request request, String requestedId) throws IOException {
         if (aliases.containsKey(requestedId)) {
@@ -181,7 +210,7 @@ final class StickyRequests implements RequestStrategy {
             manager.rename(session, movedId);
         }
         request.changeSessionId(movedId);
-        sessions.moved(current, moved);
+        sessions.moved(current, moved, session.getMaxInactiveInterval());
     }
 
     /** Hands the session to the engine after a request; a failure is logged, never thrown at the user. */
