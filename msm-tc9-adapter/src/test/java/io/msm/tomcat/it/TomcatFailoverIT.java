@@ -127,6 +127,31 @@ class TomcatFailoverIT extends ClusterTest {
         assertEquals(0, tomcat1.manager(APP).findSessions().length, "dropped from tomcat1's memory");
     }
 
+    /**
+     * The same, without the logout: a request that still carries the old id (a parallel one, or the
+     * balancer going back) follows the session to where it went, and its user loses nothing.
+     */
+    @Test
+    void aRequestWithTheOldIdOnTheSkippedTomcatFollowsTheSessionItsUserWentOnWith() throws Exception {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager());
+        TomcatNode tomcat2 = tomcat("tomcat2", manager());
+        String oldId = new Browser().get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        awaitStored(oldId);
+        Await.until("the store counted", WAIT, () -> count(tomcat1, io.msm.core.Statistics.Counter.BACKUPS_STORED) >= 1);
+        Browser.Page there = withSession(oldId).get(tomcat2.url("/app/s/set?form=step2"));
+        String newId = there.newSessionCookie();
+        assertNotNull(newId);
+        awaitStored(newId);
+        Await.until("step 2 stored", WAIT, () -> count(tomcat2, io.msm.core.Statistics.Counter.BACKUPS_STORED) >= 1);
+
+        Thread.sleep(1_100);
+        Browser.Page back = withSession(oldId).get(tomcat1.url("/app/s/get"));
+
+        assertEquals("alice", back.get("attr.name"));
+        assertEquals("step2", back.get("attr.form"), "not tomcat1's older copy: the one its user went on with");
+        assertEquals("tomcat1", SessionId.parse(back.get("id")).jvmRoute());
+    }
+
     @Test
     void formLoginSurvivesTheTomcatThatPerformedIt() {
         TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager(), "FORM"));
