@@ -156,10 +156,15 @@ public final class EncryptionKeys {
 
     /** A key for one purpose, derived so that no two purposes ever share key bytes. */
     static byte[] derive(byte[] key, String purpose) {
+        return hmac(key).doFinal(purpose.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** @return an HMAC-SHA256 keyed with the key; one per thread where it is used often */
+    static Mac hmac(byte[] key) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8));
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is part of every Java runtime", e);
         }

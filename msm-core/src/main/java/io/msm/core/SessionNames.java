@@ -1,11 +1,9 @@
 package io.msm.core;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.Base64;
 
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The memcached key of each thing a session keeps there: the storage key prefix, what the thing is,
@@ -18,7 +16,6 @@ final class SessionNames {
     static final int HASHED_LENGTH = 43;
 
     private final String prefix;
-    private final SecretKeySpec secret;
     private final ThreadLocal<Mac> macs;
     private final boolean migrating;
 
@@ -34,8 +31,7 @@ final class SessionNames {
     SessionNames(String prefix, EncryptionKeys keys, boolean migrating) {
         this.prefix = prefix;
         this.migrating = keys != null && migrating;
-        this.secret = keys == null ? null : new SecretKeySpec(keys.namesKey(), "HmacSHA256");
-        this.macs = keys == null ? null : ThreadLocal.withInitial(this::newMac);
+        this.macs = keys == null ? null : ThreadLocal.withInitial(() -> EncryptionKeys.hmac(keys.namesKey()));
     }
 
     /** The key of the session's data. */
@@ -67,7 +63,7 @@ final class SessionNames {
     }
 
     private String name(SessionId id) {
-        if (secret == null) {
+        if (macs == null) {
             return id.toString();
         }
         String name = id.hashedName(this);
@@ -79,13 +75,4 @@ final class SessionNames {
         return name;
     }
 
-    private Mac newMac() {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(secret);
-            return mac;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is part of every Java runtime", e);
-        }
-    }
 }

@@ -1,12 +1,10 @@
 package io.msm.core;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Arrays;
 
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 import org.slf4j.Logger;
 
@@ -20,24 +18,22 @@ final class ValiditySeal {
     private static final Logger LOG = Logs.get(ValiditySeal.class);
     static final int TAG_BYTES = 16;
 
-    private final SecretKeySpec key;
     private final ThreadLocal<Mac> macs;
     private final OncePerMinute logLimit;
 
     /** @param key null: records are written and read as they are, without encryption */
     ValiditySeal(byte[] key, java.time.Clock clock) {
-        this.key = key == null ? null : new SecretKeySpec(key, "HmacSHA256");
-        this.macs = key == null ? null : ThreadLocal.withInitial(this::newMac);
+        this.macs = key == null ? null : ThreadLocal.withInitial(() -> EncryptionKeys.hmac(key));
         this.logLimit = new OncePerMinute(clock);
     }
 
     boolean isOn() {
-        return key != null;
+        return macs != null;
     }
 
     /** @param owner what the session's sealed copy is bound to ({@link SessionNames#owner}) */
     byte[] seal(String owner, byte[] record) {
-        if (key == null) {
+        if (macs == null) {
             return record;
         }
         byte[] sealed = Arrays.copyOf(record, record.length + TAG_BYTES);
@@ -50,7 +46,7 @@ final class ValiditySeal {
      * @return the record, or null when there is none or its tag does not verify (logged)
      */
     byte[] open(String owner, byte[] bytes, String masked) {
-        if (key == null || bytes == null) {
+        if (macs == null || bytes == null) {
             return bytes;
         }
         int length = bytes.length - TAG_BYTES;
@@ -74,15 +70,5 @@ final class ValiditySeal {
         mac.update((byte) 0);
         mac.update(record, 0, length);
         return Arrays.copyOf(mac.doFinal(), TAG_BYTES);
-    }
-
-    private Mac newMac() {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(key);
-            return mac;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is part of every Java runtime", e);
-        }
     }
 }

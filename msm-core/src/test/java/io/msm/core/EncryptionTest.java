@@ -145,8 +145,7 @@ class EncryptionTest {
         EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
         store(t, ID, MARKER);
         store(t, OTHER, "bob");
-        NonStickyKeys keys = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, readKeys(t)),
-                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
+        NonStickyKeys keys = keysOf(t);
         t.store.put("n1", keys.data(OTHER), t.store.peek("n1", keys.data(ID)));
         t.store.put("n2", keys.backup(OTHER), t.store.peek("n2", keys.backup(ID)));
 
@@ -164,8 +163,7 @@ class EncryptionTest {
         EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
         store(t, ID, MARKER);
         store(t, OTHER, "bob");
-        NonStickyKeys keys = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, readKeys(t)),
-                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
+        NonStickyKeys keys = keysOf(t);
         assertEquals(MARKER, read(t, ID));
         byte[] never = new ValidityRecord(t.time.millis(), 0, t.time.millis()).encode();
         t.store.put("n1", keys.validity(ID), never);
@@ -193,6 +191,12 @@ class EncryptionTest {
                     s.maxInactiveInterval(), null, s.content()), state, new SessionChanges());
             t.engine.nonSticky().release(state);
         }
+    }
+
+    /** The names the Tomcat gives its keys, to reach them from the test. */
+    private NonStickyKeys keysOf(EngineHarness t) {
+        return new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, readKeys(t)),
+                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
     }
 
     private EncryptionKeys readKeys(EngineHarness t) {

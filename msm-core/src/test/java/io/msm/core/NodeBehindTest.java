@@ -126,14 +126,15 @@ class NodeBehindTest {
         assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT));
     }
 
+    private static final List<MemcachedNode> NODES = List.of(new MemcachedNode("n1", "127.0.0.1", 1, false),
+            new MemcachedNode("n2", "127.0.0.1", 2, false));
+
     @Test
     void aMarkerDeletedBetweenTheTwoReadsDoesNotMakeTheNodesOlderCopyWin() throws Exception {
         FakeTime time = new FakeTime(1_700_000_000_000L);
-        List<MemcachedNode> nodes = List.of(new MemcachedNode("n1", "127.0.0.1", 1, false),
-                new MemcachedNode("n2", "127.0.0.1", 2, false));
-        NonStickyKeys keys = new NonStickyKeys(new SessionNames("test_", null), nodes);
+        NonStickyKeys keys = new NonStickyKeys(new SessionNames("test_", null), NODES);
         BackupMarkers markers = new BackupMarkers(new InMemoryStore(time, "n1", "n2"),
-                new NodeHealth(nodes, node -> true, time, 2000), keys, null, 300, time);
+                new NodeHealth(NODES, node -> true, time, 2000), keys, null, 300, time);
         assertEquals(BackupMarkers.Word.BEHIND, markers.settle(BackupMarkers.Word.BEHIND, Map.of(), ID),
                 "the first read said the node is behind; the second found no marker (restored meanwhile)");
         assertEquals(BackupMarkers.Word.REMOVED, markers.settle(BackupMarkers.Word.BEHIND,
@@ -148,13 +149,11 @@ class NodeBehindTest {
     @Test
     void aBackupNodeWhoseDeletesWereDroppedPastTheLimitIsStillAskedForARemovalMarker() throws Exception {
         FakeTime time = new FakeTime(1_700_000_000_000L);
-        List<MemcachedNode> nodes = List.of(new MemcachedNode("n1", "127.0.0.1", 1, false),
-                new MemcachedNode("n2", "127.0.0.1", 2, false));
-        NonStickyKeys keys = new NonStickyKeys(new SessionNames("test_", null), nodes);
+        NonStickyKeys keys = new NonStickyKeys(new SessionNames("test_", null), NODES);
         InMemoryStore store = new InMemoryStore(time, "n1", "n2");
-        NodeHealth health = new NodeHealth(nodes, node -> true, time, 2000);
+        NodeHealth health = new NodeHealth(NODES, node -> true, time, 2000);
         BackupMarkers markers = new BackupMarkers(store, health, keys,
-                new BehindFlags(store, keys, nodes, time, new Expiry(time)), 300, time);
+                new BehindFlags(store, keys, NODES, time, new Expiry(time)), 300, time);
         health.markDown("n2", "one slow operation");
         for (int i = 0; i <= NodeRepairs.MAX_PENDING; i++) { // an outage's deletes, past the limit
             health.repairLater("n2", NodeRepairs.delete("gone-" + i));

@@ -70,16 +70,21 @@ class NodeRepairTest {
         }
     }
 
+    /** A non-sticky session stored on both nodes; then its backup node goes away (restarting). */
+    private static NonStickySessions storedThenBackupNodeAway(EngineHarness tomcat) {
+        NonStickySessions nonSticky = tomcat.engine.nonSticky();
+        SessionChanges created = new SessionChanges();
+        created.attributeSet("user");
+        nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
+                new SessionState(), created);
+        tomcat.store.disconnect("n2");
+        return nonSticky;
+    }
+
     @Test
     void aLogoutWhileBothNodesAreOutOfUseIsNotUndoneByAskingTheSessionsNodeAnyway() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
-            NonStickySessions nonSticky = tomcat.engine.nonSticky();
-            SessionChanges created = new SessionChanges();
-            created.attributeSet("user");
-            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
-                    new SessionState(), created);
-
-            tomcat.store.disconnect("n2");
+            NonStickySessions nonSticky = storedThenBackupNodeAway(tomcat);
             tomcat.store.fail("n1");
             assertNull(nonSticky.open(ID, new SessionState(), true), "one failed read: n1 marked down");
             tomcat.store.resume("n1"); // connected, still marked down
@@ -96,13 +101,7 @@ class NodeRepairTest {
     @Test
     void aLogoutWhoseRepairFailedOnceIsStillNotReadBackFromTheSessionsNodeAnyway() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
-            NonStickySessions nonSticky = tomcat.engine.nonSticky();
-            SessionChanges created = new SessionChanges();
-            created.attributeSet("user");
-            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
-                    new SessionState(), created);
-
-            tomcat.store.disconnect("n2");
+            NonStickySessions nonSticky = storedThenBackupNodeAway(tomcat);
             tomcat.store.fail("n1");
             SessionState state = new SessionState();
             nonSticky.removed(ID, state, 1800); // the logout: its deletes wait for n1
