@@ -142,9 +142,7 @@ class EncryptionTest {
 
     @Test
     void aFrameCopiedUnderAnotherSessionsKeyDoesNotOpen() throws Exception {
-        EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
-        store(t, ID, MARKER);
-        store(t, OTHER, "bob");
+        EngineHarness t = aliceAndBobEncrypted();
         NonStickyKeys keys = keysOf(t);
         t.store.put("n1", keys.data(OTHER), t.store.peek("n1", keys.data(ID)));
         t.store.put("n2", keys.backup(OTHER), t.store.peek("n2", keys.backup(ID)));
@@ -160,9 +158,7 @@ class EncryptionTest {
      */
     @Test
     void aValidityRecordForgedOrDeletedInMemcachedDoesNotKeepASessionPastItsTimeout() throws Exception {
-        EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
-        store(t, ID, MARKER);
-        store(t, OTHER, "bob");
+        EngineHarness t = aliceAndBobEncrypted();
         NonStickyKeys keys = keysOf(t);
         assertEquals(MARKER, read(t, ID));
         byte[] never = new ValidityRecord(t.time.millis(), 0, t.time.millis()).encode();
@@ -191,6 +187,14 @@ class EncryptionTest {
                     s.maxInactiveInterval(), null, s.content()), state, new SessionChanges());
             t.engine.nonSticky().release(state);
         }
+    }
+
+    /** A Tomcat with encryption holding alice's session (ID) and bob's (OTHER). */
+    private EngineHarness aliceAndBobEncrypted() throws Exception {
+        EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
+        store(t, ID, MARKER);
+        store(t, OTHER, "bob");
+        return t;
     }
 
     /** The names the Tomcat gives its keys, to reach them from the test. */
