@@ -32,12 +32,6 @@ public final class SessionState {
     volatile long lastRefreshMillis;
     /** Sticky mode: when the session's bytes were last compared with what memcached holds. */
     volatile long lastComparedMillis;
-    /**
-     * Sticky mode, for the adapter: when this Tomcat last saw a request of the session, and last
-     * asked whether another Tomcat took it over ({@link StickySessions#takenOverAs}); wall millis.
-     */
-    public volatile long heldSeenMillis;
-    public volatile long heldVerifiedMillis;
     /** Sticky mode: a request changed the session through the API since its last comparison. */
     volatile boolean changePending;
     /** The session was invalidated or expired: nothing of it is stored any more. */

@@ -86,10 +86,6 @@ final class StickyBackups {
         return expiry.now();
     }
 
-    Expiry expiry() {
-        return expiry;
-    }
-
     /** @return sessions that keep their attributes' bytes */
     int keepingBytes() {
         return kept.size();

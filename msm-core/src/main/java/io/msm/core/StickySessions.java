@@ -12,13 +12,6 @@ import org.slf4j.Logger;
  */
 public final class StickySessions {
     private static final Logger LOG = Logs.get(StickySessions.class);
-    /** Left under a session's old id when another Tomcat takes it over: {@link #takenOverAs}. */
-    private static final String TAKEN = "taken:";
-    /**
-     * How long a request waits for the marker read at most: the answer is wanted, not needed, and a
-     * node that is slow for a moment must not make a click wait {@code operationTimeout}.
-     */
-    static final long TAKEN_READ_MILLIS = 200;
 
     private final SessionStore store;
     private final NodeHealth health;
@@ -84,76 +77,11 @@ public final class StickySessions {
      * A session of this Tomcat's memory was renamed to {@link #movedId}: counted and logged here, not
      * when the new id is worked out, since anyone can send ids of sessions that do not exist.
      */
-    public void moved(SessionId from, SessionId to, int maxInactive) {
+    public void moved(SessionId from, SessionId to) {
         if (!from.nodeId().equals(to.nodeId())) {
             statistics.increment(Statistics.Counter.RELOCATIONS);
             LOG.info("session {} moves from memcached node {} to {}", from.masked(), from.nodeId(), to.nodeId());
         }
-        // The random part stays over every move, so an id can come back here (a move back to a node or a
-        // route): a marker this Tomcat left under it once must not drop the session it names now.
-        try {
-            health.deleteOrRepairLater(store, to.nodeId(), names.of(TAKEN, to)); // a failure queues it
-        } catch (StoreException e) {
-            LOG.debug("marker of session {} not deleted yet: {}", to.masked(), e.getMessage());
-        }
-        if (!java.util.Objects.equals(from.jvmRoute(), to.jvmRoute())) {
-            tookOver(from, to, maxInactive);
-        }
-    }
-
-    /**
-     * A Tomcat the balancer skipped for a while (a long pause, a slow answer) still holds the session
-     * under its old id, and would serve that older copy, logged in after its user logged out here, to
-     * a request with the old cookie. A marker under the old id tells it; this Tomcat's own marker
-     * under the new id, left when the session was taken from here once, goes first.
-     */
-    private void tookOver(SessionId from, SessionId to, int maxInactive) {
-        String node = from.nodeId();
-        String key = names.of(TAKEN, from);
-        // Where the session went, without its random part (which the old holder knows): a request of
-        // the same user that still carries the old cookie follows it there instead of losing it.
-        byte[] where = to.toString().substring(to.random().length()).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        int exp = backups.expiry().sticky(maxInactive);
-        if (!health.isUp(node)) {
-            health.repairLater(node, NodeRepairs.set(key, where, exp)); // before the node serves again
-            return;
-        }
-        try {
-            store.set(node, key, where, exp);
-        } catch (StoreException e) {
-            health.failed(node, e);
-            health.repairLater(node, NodeRepairs.set(key, where, exp));
-            LOG.info("session {} was taken over from another Tomcat; the marker that tells that Tomcat is written"
-                    + " to memcached node {} once it answers ({})", from.masked(), node, e.getMessage());
-        }
-    }
-
-    /**
-     * Asked for a session this Tomcat holds, before a request that comes after a pause in its use.
-     *
-     * @return the id another Tomcat took the session over as since: this copy is older, and its old id
-     *     is no session any more; null when not taken over, or when its node cannot say in time
-     */
-    public SessionId takenOverAs(SessionId id) {
-        String node = id.nodeId();
-        String key = names.of(TAKEN, id);
-        if (!health.isUp(node) || health.isDeleteWaiting(node, key)) {
-            return null; // a marker this Tomcat deleted, or will: its own, from when the session was taken from here
-        }
-        byte[] where;
-        try {
-            java.util.Map<String, byte[]> found = store.ask(node, java.util.Collections.singletonList(key))
-                    .await(TAKEN_READ_MILLIS);
-            where = found == null ? null : found.get(key);
-        } catch (StoreException e) {
-            health.failed(node, e);
-            return null;
-        }
-        if (where == null) {
-            return null;
-        }
-        SessionId to = SessionId.parse(id.random() + new String(where, java.nio.charset.StandardCharsets.US_ASCII));
-        return to != null ? to : id; // not readable: taken over all the same, to where is not known
     }
 
     /**
@@ -165,11 +93,6 @@ public final class StickySessions {
      */
     public SessionSnapshot load(SessionId id, SessionState state) {
         if (backups.isBeingRemoved(id)) {
-            return null;
-        }
-        if (takenOverAs(id) != null) {
-            // A late backup from the Tomcat it was taken from may have written it again under this id.
-            statistics.increment(Statistics.Counter.LOAD_MISSES);
             return null;
         }
         String node = id.nodeId();

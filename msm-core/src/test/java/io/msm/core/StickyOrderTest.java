@@ -177,41 +177,6 @@ class StickyOrderTest {
     }
 
     @Test
-    void aSessionTakenOverByAnotherTomcatIsNoSessionUnderItsOldIdUntilItComesBack() throws Exception {
-        try (EngineHarness other = tomcat.secondTomcat()) {
-            SessionId there = id.withRoute("tomcat2");
-            assertNotNull(other.engine.sticky().load(id, new SessionState()), "tomcat1 is skipped: tomcat2 loads it");
-            other.engine.sticky().moved(id, there, 1800);
-
-            assertEquals(there, sticky.takenOverAs(id), "tomcat1, asked before serving its older copy");
-            assertNull(other.engine.sticky().takenOverAs(there));
-            sticky.afterRequest(snapshot("alice, older"), state); // tomcat1's late backup under the old id
-            assertNull(sticky.load(id, new SessionState()), "the old id is no session any more");
-
-            other.engine.sticky().afterRequest(EngineHarness.snapshot(there, tomcat.time.millis(),
-                    Map.of("user", "alice")), new SessionState());
-            assertNotNull(sticky.load(there, new SessionState()), "the user comes back to tomcat1");
-            sticky.moved(there, id, 1800);
-            assertNull(sticky.takenOverAs(id), "its own marker went first");
-            assertEquals(id, other.engine.sticky().takenOverAs(there));
-        }
-    }
-
-    @Test
-    void aMoveBackToAnIdThisTomcatWasTakenFromUnderDeletesItsOldMarker() throws Exception {
-        try (EngineHarness other = tomcat.secondTomcat()) {
-            SessionId there = id.withRoute("tomcat2");
-            other.engine.sticky().moved(id, there, 1800); // taken over: a marker under n1's id
-            SessionId onN2 = there.withNode("n2");
-            other.engine.sticky().moved(there, onN2, 1800); // n1 failed once: moved to n2
-            SessionId back = onN2.withRoute("tomcat1");
-            sticky.moved(onN2, back, 1800); // the user returns to tomcat1 while n1 is still out of use
-            sticky.moved(back, id, 1800); // n1 answers again: a move of the node alone, to the first id
-            assertNull(sticky.takenOverAs(id), "the id this Tomcat holds now is no taken one");
-        }
-    }
-
-    @Test
     void closingTheEngineWritesTheChangesStillWaitingForTheirWindow() {
         Held session = new Held(snapshot("bob"));
         tomcat.time.advance(10);

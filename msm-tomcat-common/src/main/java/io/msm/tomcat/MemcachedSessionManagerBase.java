@@ -642,11 +642,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public Session findSession(String id) throws IOException {
         RequestStrategy r = requests;
-        if (r == null || id == null) {
-            return super.findSession(id);
-        }
-        if (Boolean.TRUE.equals(ignoring.get())) {
-            r.beforeIgnoredLookup(id);
+        if (r == null || id == null || Boolean.TRUE.equals(ignoring.get())) {
             return super.findSession(id);
         }
         return r.find(id);

@@ -32,10 +32,6 @@ interface RequestStrategy {
     void ended(MemcachedSession session);
 
     /** Tomcat's authenticator handed the request on ({@link LoginCheckDoneValve}). */
-    /** A request that {@code requestUriIgnorePattern} matches looks the id up in memory only, after this. */
-    default void beforeIgnoredLookup(String id) throws IOException {
-    }
-
     default void loginCheckDone() {
     }
 

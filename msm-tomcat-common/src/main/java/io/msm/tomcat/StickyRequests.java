@@ -15,7 +15,6 @@ import org.apache.juli.logging.Log;
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
-import io.msm.core.SessionState;
 import io.msm.core.StickySessions;
 
 /**
@@ -26,14 +25,6 @@ import io.msm.core.StickySessions;
 final class StickyRequests implements RequestStrategy {
     private static final Log LOG = TomcatLogs.get(StickyRequests.class);
     private static final long ALIAS_LIFETIME_MILLIS = 60_000;
-    /**
-     * A request for a held session after this long without one asks memcached whether another Tomcat
-     * took the session over meanwhile ({@link StickySessions#takenOverAs}): a balancer moves a user
-     * only after this Tomcat did not answer for a while. A user's clicks cost one read each at most.
-     */
-    static final long TAKEOVER_CHECK_GAP_MILLIS = 1000;
-    /** Asked this often at least, also while requests come back to back: they may not all be its user's. */
-    static final long TAKEOVER_CHECK_MAX_MILLIS = 10_000;
     /**
      * Sessions backed up by one background run at most: after a node came back empty, 50,000 sessions
      * reach it over a few runs (every 10 s by default) instead of all at once.
@@ -70,13 +61,6 @@ final class StickyRequests implements RequestStrategy {
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         String requestedId = request.getRequestedSessionId();
         if (requestedId != null) {
-            String followed = verifyHeld(requestedId);
-            if (followed != null) {
-                // Its user went on there: this request (a parallel one, or one whose answer set no cookie)
-                // takes the session back from memcached, as any takeover, rather than losing it.
-                request.setRequestedSessionId(followed);
-                requestedId = followed;
-            }
             moveIfNeeded(request, requestedId);
         }
         try {
@@ -127,7 +111,6 @@ final class StickyRequests implements RequestStrategy {
                     return null;
                 }
                 loaded.restore(snapshot);
-                heldFromNow(loaded);
                 return loaded;
             }
         } finally {
@@ -151,7 +134,7 @@ final class StickyRequests implements RequestStrategy {
 
     @Override
     public void created(MemcachedSession session) {
-        heldFromNow(session); // held in memory; backed up after its request
+        // held in memory; backed up after its request
     }
 
     @Override
@@ -161,55 +144,6 @@ final class StickyRequests implements RequestStrategy {
         if (id != null) {
             sessions.removed(id, session.state());
         }
-    }
-
-    @Override
-    public void beforeIgnoredLookup(String id) throws IOException {
-        verifyHeld(id); // an ignored request must not be served the older copy either
-    }
-
-    /**
-     * The balancer skipped this Tomcat for a while and another took the session over: this copy is older,
-     * and may be logged in after its user logged out there. It leaves memory without an ending (the
-     * session lives on elsewhere), and the old id is no session any more.
-     *
-     * @return the id the session was taken over as, for this request to follow; null when it was not
-     */
-    private String verifyHeld(String requestedId) throws IOException {
-        Session held = manager.inMemory(requestedId);
-        if (!(held instanceof MemcachedSession)) {
-            return null;
-        }
-        MemcachedSession session = (MemcachedSession) held;
-        SessionId id = session.sessionId();
-        if (id == null) {
-            return null;
-        }
-        SessionState state = session.state();
-        long now = System.currentTimeMillis();
-        boolean due = now - state.heldSeenMillis >= TAKEOVER_CHECK_GAP_MILLIS
-                || now - state.heldVerifiedMillis >= TAKEOVER_CHECK_MAX_MILLIS;
-        state.heldSeenMillis = now;
-        if (!due) {
-            return null;
-        }
-        SessionId to = sessions.takenOverAs(id);
-        if (to == null) {
-            state.heldVerifiedMillis = now;
-            return null;
-        }
-        manager.dropFromMemory(session);
-        aliases.values().removeIf(a -> a.session == session);
-        LOG.info("session " + id.masked() + " was taken over by another Tomcat while the balancer sent its requests"
-                + " there; this Tomcat's older copy is dropped");
-        return to.equals(id) ? null : to.toString();
-    }
-
-    /** A session this Tomcat got from memcached or made: it holds the newest copy now. */
-    private static void heldFromNow(MemcachedSession session) {
-        long now = System.currentTimeMillis();
-        session.state().heldSeenMillis = now;
-        session.state().heldVerifiedMillis = now;
     }
 
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
@@ -247,7 +181,7 @@ final class StickyRequests implements RequestStrategy {
             manager.rename(session, movedId);
         }
         request.changeSessionId(movedId);
-        sessions.moved(current, moved, session.getMaxInactiveInterval());
+        sessions.moved(current, moved);
     }
 
     /** Hands the session to the engine after a request; a failure is logged, never thrown at the user. */

@@ -102,56 +102,6 @@ class TomcatFailoverIT extends ClusterTest {
         }
     }
 
-    /**
-     * The balancer skipped tomcat1 for a moment (a long pause) and sent the user to tomcat2, which took
-     * the session over; the user logged out there. tomcat1 still holds its older copy under the old id:
-     * a request with that id (a stolen cookie, the balancer going back) must not find it logged in.
-     */
-    @Test
-    void aTomcatTheBalancerSkippedDoesNotServeItsOlderCopyOfASessionTakenOverElsewhere() throws Exception {
-        TomcatNode tomcat1 = tomcat("tomcat1", manager());
-        TomcatNode tomcat2 = tomcat("tomcat2", manager());
-        Browser user = new Browser();
-        String oldId = user.get(tomcat1.url("/app/s/set?name=alice")).get("id");
-        awaitStored(oldId);
-        Await.until("the store counted", WAIT, () -> count(tomcat1, io.msm.core.Statistics.Counter.BACKUPS_STORED) >= 1);
-
-        Browser.Page there = user.get(tomcat2.url("/app/s/set?form=step2"));
-        assertEquals("alice", there.get("attr.name"), "taken over on tomcat2");
-        assertNotNull(there.newSessionCookie());
-        user.get(tomcat2.url("/app/s/invalidate")); // the user logs out there
-
-        Thread.sleep(1_100); // a pause in the old id's use, longer than the 1 s after which tomcat1 asks memcached
-        Browser.Page stale = withSession(oldId).get(tomcat1.url("/app/s/peek"));
-        assertEquals("none", stale.get("session"), "tomcat1's older copy, logged in after the logout: " + stale.body());
-        assertEquals(0, tomcat1.manager(APP).findSessions().length, "dropped from tomcat1's memory");
-    }
-
-    /**
-     * The same, without the logout: a request that still carries the old id (a parallel one, or the
-     * balancer going back) follows the session to where it went, and its user loses nothing.
-     */
-    @Test
-    void aRequestWithTheOldIdOnTheSkippedTomcatFollowsTheSessionItsUserWentOnWith() throws Exception {
-        TomcatNode tomcat1 = tomcat("tomcat1", manager());
-        TomcatNode tomcat2 = tomcat("tomcat2", manager());
-        String oldId = new Browser().get(tomcat1.url("/app/s/set?name=alice")).get("id");
-        awaitStored(oldId);
-        Await.until("the store counted", WAIT, () -> count(tomcat1, io.msm.core.Statistics.Counter.BACKUPS_STORED) >= 1);
-        Browser.Page there = withSession(oldId).get(tomcat2.url("/app/s/set?form=step2"));
-        String newId = there.newSessionCookie();
-        assertNotNull(newId);
-        awaitStored(newId);
-        Await.until("step 2 stored", WAIT, () -> count(tomcat2, io.msm.core.Statistics.Counter.BACKUPS_STORED) >= 1);
-
-        Thread.sleep(1_100);
-        Browser.Page back = withSession(oldId).get(tomcat1.url("/app/s/get"));
-
-        assertEquals("alice", back.get("attr.name"));
-        assertEquals("step2", back.get("attr.form"), "not tomcat1's older copy: the one its user went on with");
-        assertEquals("tomcat1", SessionId.parse(back.get("id")).jvmRoute());
-    }
-
     @Test
     void formLoginSurvivesTheTomcatThatPerformedIt() {
         TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager(), "FORM"));
