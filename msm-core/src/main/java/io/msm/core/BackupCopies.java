@@ -111,6 +111,11 @@ final class BackupCopies {
         }
         try {
             store.set(backup, keys.backup(id), current, expiry);
+            // Ended (a logout, an expiry) or evicted while this ran: the copy just written must not outlive
+            // it. A logout's removal marker keeps loads off it only as long as memcached keeps the marker.
+            if (cluster.removedMeanwhile(id) || store.get(primary, keys.data(id)) == null) {
+                cluster.delete(backup, keys.backup(id));
+            }
         } catch (StoreException e) {
             missed(id, backup, e);
         }
