@@ -158,9 +158,14 @@ class NodeBehindTest {
         for (int i = 0; i <= NodeRepairs.MAX_PENDING; i++) { // an outage's deletes, past the limit
             health.repairLater("n2", NodeRepairs.delete("gone-" + i));
         }
+        SessionId restored = SessionId.of("0123456789ABCDEF0123456789ABCDEF", "n1", null);
+        store.put("n2", keys.behind(restored), ClusterWriter.MARKER); // one dropped delete may have been of it
+        store.put("n2", keys.behind(ID), ClusterWriter.MARKER);
         store.put("n2", keys.removed(ID), ClusterWriter.MARKER); // another Tomcat's logout, seen by n2 only
 
         assertEquals(BackupMarkers.Word.REMOVED, markers.answer(markers.ask(ID, "n2"), ID, "n2"));
+        assertEquals(BackupMarkers.Word.NONE, markers.answer(markers.ask(restored, "n2"), restored, "n2"),
+                "a behind marker whose delete this Tomcat may have dropped is not taken for news");
     }
 
     @Test
