@@ -32,6 +32,8 @@ final class DeferredComparisons {
     private final Expiry clock;
     /** What each scheduled comparison runs, so that {@link #flush} can run those still waiting. */
     private final Map<SessionState, Runnable> pending = new ConcurrentHashMap<>();
+    /** Set when {@link #flush} begins: the scheduler takes nothing more. */
+    private volatile boolean stopping;
 
     /** @return comparisons waiting for their session's next request or the end of its wait */
     int size() {
@@ -100,8 +102,6 @@ final class DeferredComparisons {
             }
         }
     }
-
-    private volatile boolean stopping;
 
     /** @return true once {@link #flush} began: a comparison put off now would never run */
     boolean isStopping() {

@@ -60,8 +60,7 @@ final class NodeHealth {
      *     no delete of that key (a logout's) waits to be done there, and none was dropped unknown
      */
     boolean mayAskAnyway(String nodeId, String key) {
-        return states.containsKey(nodeId) && connected.test(nodeId)
-                && !repairs.isDeleteQueued(nodeId, key) && !repairs.droppedDeletes(nodeId);
+        return isConnected(nodeId) && !isDeleteWaiting(nodeId, key) && !droppedDeletes(nodeId);
     }
 
     /** @return true while the client holds a connection to the node, whether or not it is offered */

@@ -149,7 +149,7 @@ final class NodeRepairs {
         if (whileDown) {
             q.blocking.incrementAndGet();
         }
-        if (same != null && same.startsWith(DELETING)) {
+        if (isDelete(same)) {
             q.deletesLeft.merge(same, 1, Integer::sum);
         }
         q.entries.add(new Entry(repair, whileDown));
@@ -157,8 +157,7 @@ final class NodeRepairs {
             // From the queue that grows: it holds this entry at least, and a node that misses little keeps all.
             Entry dropped = q.entries.poll();
             if (dropped != null) {
-                String what = dropped.repair.sameAs();
-                if (what != null && what.startsWith(DELETING)) {
+                if (isDelete(dropped.repair.sameAs())) {
                     q.deleteDropped = true; // until the node is found empty
                 }
                 done(q, dropped);
@@ -189,6 +188,11 @@ final class NodeRepairs {
 
     private static final String DELETING = "delete ";
 
+    /** @param sameAs a repair's {@link Repair#sameAs}, null or not */
+    private static boolean isDelete(String sameAs) {
+        return sameAs != null && sameAs.startsWith(DELETING);
+    }
+
     /** What every repair that deletes the key does: one such repair is queued at a time. */
     private static String deleting(String key) {
         return DELETING + key;
@@ -208,7 +212,7 @@ final class NodeRepairs {
         String same = e.repair.sameAs();
         if (same != null) {
             q.queued.remove(same);
-            if (same.startsWith(DELETING)) {
+            if (isDelete(same)) {
                 q.deletesLeft.computeIfPresent(same, (k, n) -> n == 1 ? null : n - 1);
             }
         }

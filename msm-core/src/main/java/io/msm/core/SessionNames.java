@@ -31,7 +31,8 @@ final class SessionNames {
     SessionNames(String prefix, EncryptionKeys keys, boolean migrating) {
         this.prefix = prefix;
         this.migrating = keys != null && migrating;
-        this.macs = keys == null ? null : ThreadLocal.withInitial(() -> EncryptionKeys.hmac(keys.namesKey()));
+        byte[] namesKey = keys == null ? null : keys.namesKey(); // derived once, not per thread
+        this.macs = keys == null ? null : ThreadLocal.withInitial(() -> EncryptionKeys.hmac(namesKey));
     }
 
     /** The key of the session's data. */

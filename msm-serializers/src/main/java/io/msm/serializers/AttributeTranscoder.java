@@ -248,9 +248,6 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             if (t instanceof java.util.ConcurrentModificationException) {
                 return true;
             }
-            if (t.getCause() == t) {
-                break;
-            }
         }
         return false;
     }
