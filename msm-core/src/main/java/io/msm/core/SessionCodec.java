@@ -24,7 +24,8 @@ final class SessionCodec {
     private final boolean readClear;
 
     /**
-     * @param readers further transcoders, for frames written by an earlier configuration
+     * @param readers further transcoders, for frames written by an earlier configuration; a frame of
+     *     any other transcoder is refused unread
      * @param cipher seals every frame written and opens every frame read; null: frames are in clear
      * @param readClear with a cipher, still read frames in clear (while migrating to encryption)
      */
@@ -82,7 +83,7 @@ final class SessionCodec {
      * @return null when the bytes do not decode
      */
     SessionSnapshot decode(SessionId id, String node, byte[] bytes, SessionState state) {
-        return decode(id, node, bytes, state, false);
+        return decode(id, node, bytes, state, false, null);
     }
 
     /**
@@ -91,15 +92,20 @@ final class SessionCodec {
      * the encrypted names msm never writes one, so a clear frame there was planted.
      */
     SessionSnapshot decodeClearNamed(SessionId id, String node, byte[] bytes, SessionState state) {
-        return decode(id, node, bytes, state, readClear);
+        return decode(id, node, bytes, state, readClear, null);
     }
 
-    /** {@link #decode} of a frame this JVM kept over a reload: it never left the JVM, clear or sealed. */
-    SessionSnapshot decodeKept(SessionId id, String node, byte[] bytes, SessionState state) {
-        return decode(id, node, bytes, state, true);
+    /**
+     * {@link #decode} of a frame this JVM kept over a reload: it never left the JVM, so it is read clear
+     * or sealed, and by any of {@code shipped} when the reload changed the transcoder.
+     */
+    SessionSnapshot decodeKept(SessionId id, String node, byte[] bytes, SessionState state, List<Transcoder> shipped) {
+        return decode(id, node, bytes, state, true, shipped);
     }
 
-    private SessionSnapshot decode(SessionId id, String node, byte[] bytes, SessionState state, boolean clearAccepted) {
+    /** @param alsoReadBy further transcoders for frames that were never out of this JVM; null: none */
+    private SessionSnapshot decode(SessionId id, String node, byte[] bytes, SessionState state, boolean clearAccepted,
+            List<Transcoder> alsoReadBy) {
         byte[] clear = open(id, node, bytes, clearAccepted);
         if (clear == null) {
             return null;
@@ -107,9 +113,14 @@ final class SessionCodec {
         try {
             SessionFrame frame = SessionFrame.decode(clear);
             Transcoder transcoder = readers.get(frame.transcoderId);
+            for (int i = 0; transcoder == null && alsoReadBy != null && i < alsoReadBy.size(); i++) {
+                transcoder = alsoReadBy.get(i).id() == frame.transcoderId ? alsoReadBy.get(i) : null;
+            }
             if (transcoder == null) {
-                throw new FrameException("written with transcoder id " + frame.transcoderId
-                        + ", which this Tomcat is not configured with");
+                throw new FrameException("written with transcoder id " + frame.transcoderId + " ("
+                        + shippedFactory(frame.transcoderId) + "), which this Tomcat does not read; while a cluster"
+                        + " switches " + Settings.TRANSCODER_FACTORY_CLASS + ", name that class in "
+                        + Settings.READ_TRANSCODER_FACTORY_CLASSES + " on every Tomcat");
             }
             EncodedBlocks blocks = state.blocks;
             SessionContent content = blocks == null ? transcoder.decode(frame.payload)
@@ -128,6 +139,18 @@ final class SessionCodec {
             LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}",
                     id.masked(), node, e.getMessage());
             return null;
+        }
+    }
+
+    /** Core knows the serializers module by name only: the factories whose frames carry these ids. */
+    private static String shippedFactory(int transcoderId) {
+        switch (transcoderId) {
+            case 1:
+                return Settings.DEFAULT_TRANSCODER_FACTORY;
+            case 2:
+                return Settings.KRYO_TRANSCODER_FACTORY;
+            default:
+                return "not one msm ships";
         }
     }
 

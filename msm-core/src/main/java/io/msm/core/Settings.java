@@ -30,6 +30,7 @@ public final class Settings {
     public static final String BACKUP_QUEUE_SIZE = "backupQueueSize";
     public static final String STORAGE_KEY_PREFIX = "storageKeyPrefix";
     public static final String TRANSCODER_FACTORY_CLASS = "transcoderFactoryClass";
+    public static final String READ_TRANSCODER_FACTORY_CLASSES = "readTranscoderFactoryClasses";
     public static final String ENABLE_STATISTICS = "enableStatistics";
     public static final String MEMCACHED_PROTOCOL = "memcachedProtocol";
     public static final String USERNAME = "username";
@@ -61,6 +62,7 @@ public final class Settings {
     }
 
     public static final String DEFAULT_TRANSCODER_FACTORY = "io.msm.serializers.JavaSerializationTranscoderFactory";
+    public static final String KRYO_TRANSCODER_FACTORY = "io.msm.serializers.kryo.KryoTranscoderFactory";
     public static final String DEFAULT_STORAGE_KEY_PREFIX = "host,context";
     /** memcached-session-manager 2.3.2's default: no prefix at all for a webapp without a version. */
     public static final String MSM2_DEFAULT_STORAGE_KEY_PREFIX = "webappVersion";
@@ -79,6 +81,8 @@ public final class Settings {
     private final int backupQueueSize;
     private final String storageKeyPrefix;
     private final String transcoderFactoryClass;
+    /** Further transcoders whose frames are read, while a cluster switches; empty: the writer's frames only. */
+    private final List<String> readTranscoderFactoryClasses;
     private final boolean statisticsEnabled;
     private final boolean binaryProtocol;
     private final String username;
@@ -145,6 +149,13 @@ public final class Settings {
         StorageKeyPrefix.validate(storageKeyPrefix, p.errors);
         msm2StorageKeyPrefix = p.text(STORAGE_KEY_PREFIX, MSM2_DEFAULT_STORAGE_KEY_PREFIX);
         transcoderFactoryClass = p.text(TRANSCODER_FACTORY_CLASS, DEFAULT_TRANSCODER_FACTORY);
+        readTranscoderFactoryClasses = readTranscoders(p.raw(READ_TRANSCODER_FACTORY_CLASSES), transcoderFactoryClass);
+        if (!readTranscoderFactoryClasses.isEmpty()) {
+            risks.add(READ_TRANSCODER_FACTORY_CLASSES + " reads sessions written by " + String.join(", ",
+                    readTranscoderFactoryClasses) + " too, so bytes planted in memcached meet their deserializers as"
+                    + " well; remove it once every Tomcat writes with " + TRANSCODER_FACTORY_CLASS + " and the longest"
+                    + " session timeout has passed");
+        }
         statisticsEnabled = p.bool(ENABLE_STATISTICS, true);
         // 2.3.2 spoke the text protocol unless told otherwise; a Tomcat joining its cluster does too,
         // since a proxy in front of memcached may speak nothing else.
@@ -373,6 +384,29 @@ public final class Settings {
         return transcoderFactoryClass;
     }
 
+    /** @return the factories, besides {@link #transcoderFactoryClass()}, whose sessions are read; often empty */
+    public List<String> readTranscoderFactoryClasses() {
+        return readTranscoderFactoryClasses;
+    }
+
+    /** A comma-separated list; the writer's own name in it changes nothing and is left out. */
+    private List<String> readTranscoders(String raw, String writer) {
+        List<String> names = new ArrayList<>();
+        if (raw == null) {
+            return names;
+        }
+        for (String name : raw.split(",")) {
+            String trimmed = name.trim();
+            if (trimmed.equals(writer)) {
+                noEffect.add(READ_TRANSCODER_FACTORY_CLASSES + ": " + trimmed + " (" + TRANSCODER_FACTORY_CLASS
+                        + " reads its own sessions)");
+            } else if (!trimmed.isEmpty() && !names.contains(trimmed)) {
+                names.add(trimmed);
+            }
+        }
+        return Collections.unmodifiableList(names);
+    }
+
     public boolean statisticsEnabled() {
         return statisticsEnabled;
     }
@@ -450,6 +484,10 @@ public final class Settings {
                     + ")");
         }
         d.put(TRANSCODER_FACTORY_CLASS, transcoderFactoryClass);
+        if (!readTranscoderFactoryClasses.isEmpty()) {
+            d.put(READ_TRANSCODER_FACTORY_CLASSES, String.join(",", readTranscoderFactoryClasses)
+                    + " (sessions they wrote are read, and written back with " + TRANSCODER_FACTORY_CLASS + ")");
+        }
         d.put(ENABLE_STATISTICS, String.valueOf(statisticsEnabled));
         d.put(SERIAL_FILTER, serialFilter == null ? "(built-in)" : serialFilter);
         d.put(SERIAL_FILTER_MODE, serialFilterReportOnly ? "report" : "enforce");
@@ -469,7 +507,7 @@ public final class Settings {
     private static final List<String> ATTRIBUTES = java.util.Arrays.asList(ENABLED, MEMCACHED_NODES, FAILOVER_NODES,
             STICKY, LOCKING_MODE, LOCK_EXPIRATION, LOCK_WAIT_TIMEOUT, REQUEST_URI_IGNORE_PATTERN, SESSION_BACKUP_ASYNC,
             SESSION_BACKUP_TIMEOUT, OPERATION_TIMEOUT, BACKUP_THREAD_COUNT, BACKUP_QUEUE_SIZE, STORAGE_KEY_PREFIX,
-            TRANSCODER_FACTORY_CLASS, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME, PASSWORD, SERIAL_FILTER,
+            TRANSCODER_FACTORY_CLASS, READ_TRANSCODER_FACTORY_CLASSES, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME, PASSWORD, SERIAL_FILTER,
             SERIAL_FILTER_MODE, TLS, TLS_TRUST_STORE_FILE, TLS_TRUST_STORE_PASSWORD, TLS_KEY_STORE_FILE,
             TLS_KEY_STORE_PASSWORD, TLS_HOSTNAME_VERIFICATION, ENCRYPTION_KEYS, READ_UNENCRYPTED_SESSIONS,
             SESSION_ATTRIBUTE_FILTER, COMPATIBILITY, COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER);

@@ -1,5 +1,6 @@
 package io.msm.core;
 
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -260,10 +261,12 @@ public final class StickySessions {
     /**
      * The restored session's own state is left "not backed up", so it is written once a node answers.
      *
+     * @param shipped every transcoder msm ships: a reload that changed {@code transcoderFactoryClass}
+     *     still reads what the previous start kept, since those bytes never left the JVM
      * @return the session a stopped instance of this webapp kept, or null when its bytes do not decode here
      */
-    public SessionSnapshot restoreKept(SessionId id, byte[] frame) {
-        SessionSnapshot snapshot = codec.decodeKept(id, "(kept in this JVM)", frame, new SessionState());
+    public SessionSnapshot restoreKept(SessionId id, byte[] frame, List<Transcoder> shipped) {
+        SessionSnapshot snapshot = codec.decodeKept(id, "(kept in this JVM)", frame, new SessionState(), shipped);
         if (snapshot != null) {
             statistics.increment(Statistics.Counter.SESSIONS_KEPT_OVER_RESTART);
         }

@@ -192,4 +192,20 @@ class SettingsTest {
         Settings sticky = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "sessionBackupAsync", "false"));
         assertTrue(sticky.withoutEffect().isEmpty(), sticky.withoutEffect().toString());
     }
+
+    @Test
+    void readTranscoderFactoryClassesIsAListWithoutTheWriterAndWithoutRepeats() throws Exception {
+        String java = Settings.DEFAULT_TRANSCODER_FACTORY;
+        String kryo = "io.msm.serializers.kryo.KryoTranscoderFactory";
+        assertEquals(List.of(), Settings.parse(Map.of("memcachedNodes", "n1:h:1")).readTranscoderFactoryClasses(),
+                "by default a Tomcat reads the frames of its own transcoder only");
+
+        Settings s = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "readTranscoderFactoryClasses",
+                " " + kryo + " ,," + java + "," + kryo));
+        assertEquals(List.of(kryo), s.readTranscoderFactoryClasses());
+        assertEquals(1, s.withoutEffect().size(), s.withoutEffect().toString());
+        assertMentions(s.withoutEffect().toString(), "readTranscoderFactoryClasses", java, "transcoderFactoryClass");
+        assertMentions(s.describe().toString(), kryo);
+        assertMentions(s.risks().toString(), "readTranscoderFactoryClasses", kryo, "remove it once");
+    }
 }

@@ -7,12 +7,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import org.apache.juli.logging.Log;
 
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
 import io.msm.core.StickySessions;
+import io.msm.core.Transcoder;
 
 /**
  * Sticky sessions that only this Tomcat's memory held when their webapp stopped (memcached was down
@@ -96,12 +98,14 @@ final class KeptSessions {
     }
 
     /** At start: takes back what a stopped instance of this webapp kept; counted as SESSIONS_KEPT_OVER_RESTART. */
-    static void restore(Object host, String webapp, String contextName, StickySessions engine, LocalSessions manager) {
+    static void restore(Object host, String webapp, String contextName, StickySessions engine, LocalSessions manager,
+            Supplier<List<Transcoder>> shipped) {
         Map<String, List<Kept>> ofHost = KEPT.get(host);
         List<Kept> kept = ofHost == null ? null : ofHost.remove(webapp);
         if (kept == null) {
             return;
         }
+        List<Transcoder> transcoders = shipped.get(); // created only when there is something to read
         long now = System.currentTimeMillis();
         int restored = 0;
         for (Kept k : kept) {
@@ -109,7 +113,7 @@ final class KeptSessions {
             if (k.expiresAtMillis <= now || id == null) {
                 continue;
             }
-            SessionSnapshot snapshot = engine.restoreKept(id, k.frame);
+            SessionSnapshot snapshot = engine.restoreKept(id, k.frame, transcoders);
             if (snapshot != null) {
                 manager.emptySession().restore(snapshot);
                 restored++;

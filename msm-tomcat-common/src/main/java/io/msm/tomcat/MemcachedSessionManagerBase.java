@@ -184,6 +184,14 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return attributes.get(Settings.TRANSCODER_FACTORY_CLASS);
     }
 
+    public void setReadTranscoderFactoryClasses(String v) {
+        put(Settings.READ_TRANSCODER_FACTORY_CLASSES, v);
+    }
+
+    public String getReadTranscoderFactoryClasses() {
+        return attributes.get(Settings.READ_TRANSCODER_FACTORY_CLASSES);
+    }
+
     public void setEnableStatistics(String v) {
         put(Settings.ENABLE_STATISTICS, v);
     }
@@ -412,7 +420,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
             keepKey = checks.prefix;
             if (settings.sticky()) {
-                KeptSessions.restore(context.getParent(), keepKey, contextName(), engine.sticky(), this);
+                KeptSessions.restore(context.getParent(), keepKey, contextName(), engine.sticky(), this,
+                        checks::shipped);
             }
         }
         setState(LifecycleState.STARTING);

@@ -26,6 +26,7 @@ final class StartChecks implements Settings.Check {
     String prefix;
     /** Null without {@code compatibility}. */
     Msm2Format msm2;
+    private TranscoderContext transcoding;
 
     StartChecks(ClassLoader webapp, String host, Context context, int randomLength) {
         this.webapp = webapp;
@@ -42,11 +43,10 @@ final class StartChecks implements Settings.Check {
         prefix = StorageKeyPrefix.build(settings.storageKeyPrefix(), host, context.getName(),
                 context.getWebappVersion());
         KeyLimits.check(settings, prefix, randomLength, context.getName(), errors);
-        TranscoderContext transcoding = new TranscoderContext(webapp, settings.serialFilter(),
-                settings.serialFilterReportOnly());
+        transcoding = new TranscoderContext(webapp, settings.serialFilter(), settings.serialFilterReportOnly());
         writer = Transcoders.create(settings.transcoderFactoryClass(), transcoding, errors);
-        if (writer != null) {
-            readers = Transcoders.readers(transcoding);
+        if (writer != null) { // else a bad serialFilter, which every transcoder parses, is named once
+            readers = Transcoders.readers(settings.readTranscoderFactoryClasses(), transcoding, errors);
         }
         if (settings.compatibility() != Settings.Compatibility.NONE) {
             String factory = settings.transcoderFactoryClass();
@@ -59,5 +59,10 @@ final class StartChecks implements Settings.Check {
             msm2 = writer == null ? null : new Msm2Format(StorageKeyPrefix.buildMsm2(settings.msm2StorageKeyPrefix(), host, context.getName(),
                     context.getWebappVersion()), new Msm2JavaSerialization(transcoding));
         }
+    }
+
+    /** @return every transcoder msm ships, for sessions the previous start of the webapp kept in this JVM */
+    List<Transcoder> shipped() {
+        return Transcoders.shipped(transcoding);
     }
 }

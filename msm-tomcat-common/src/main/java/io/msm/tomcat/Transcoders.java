@@ -34,12 +34,12 @@ final class Transcoders {
     }
 
     /** @return our factory's name for an old memcached-session-manager name, else the name as written */
-    static String resolveAlias(String className) {
+    private static String resolveAlias(String attribute, String className) {
         String ours = ALIASES.get(className);
         if (ours == null) {
             return className;
         }
-        LOG.info(Settings.TRANSCODER_FACTORY_CLASS + ": '" + className + "' is the older memcached-session-manager's"
+        LOG.info(attribute + ": '" + className + "' is the older memcached-session-manager's"
                 + " name; msm uses " + ours + " instead (write that name to silence this line)");
         return ours;
     }
@@ -50,7 +50,12 @@ final class Transcoders {
      * @return the transcoder for new frames, or null after a problem
      */
     static Transcoder create(String configuredName, TranscoderContext context, List<String> errors) {
-        String className = resolveAlias(configuredName);
+        return create(Settings.TRANSCODER_FACTORY_CLASS, configuredName, context, errors);
+    }
+
+    private static Transcoder create(String attribute, String configuredName, TranscoderContext context,
+            List<String> errors) {
+        String className = resolveAlias(attribute, configuredName);
         ClassLoader webapp = context.classLoader();
         Class<?> type;
         try {
@@ -59,14 +64,14 @@ final class Transcoders {
             try {
                 type = Class.forName(className, true, Transcoders.class.getClassLoader());
             } catch (ClassNotFoundException e2) {
-                errors.add(Settings.TRANSCODER_FACTORY_CLASS + ": class '" + className
-                        + "' is not found in the webapp nor beside msm; write "
-                        + Settings.DEFAULT_TRANSCODER_FACTORY + " or the name of a class on the classpath");
+                errors.add(attribute + ": class '" + className + "' is not found in the webapp nor beside msm; write "
+                        + Settings.DEFAULT_TRANSCODER_FACTORY + ", " + Settings.KRYO_TRANSCODER_FACTORY
+                        + " or the name of a class on the classpath");
                 return null;
             }
         }
         if (!TranscoderFactory.class.isAssignableFrom(type)) {
-            errors.add(Settings.TRANSCODER_FACTORY_CLASS + ": class '" + className + "' does not implement "
+            errors.add(attribute + ": class '" + className + "' does not implement "
                     + TranscoderFactory.class.getName());
             return null;
         }
@@ -74,8 +79,7 @@ final class Transcoders {
         try {
             factory = (TranscoderFactory) type.getConstructor().newInstance();
         } catch (ReflectiveOperationException | RuntimeException e) {
-            errors.add(Settings.TRANSCODER_FACTORY_CLASS + ": '" + className
-                    + "' cannot be created (it needs a public no-argument constructor): " + e);
+            errors.add(attribute + ": '" + className + "' cannot be created (it needs a public no-argument constructor): " + e);
             return null;
         }
         try {
@@ -87,14 +91,27 @@ final class Transcoders {
     }
 
     /**
-     * Every transcoder msm ships, for reading frames that an earlier configuration wrote: each frame
-     * names its transcoder, so a change of {@code transcoderFactoryClass} keeps sessions readable.
-     * They share the context, so the same {@code serialFilter} guards them all.
+     * The transcoders of {@code readTranscoderFactoryClasses}: each frame names its transcoder, and a
+     * Tomcat reads only the frames of the transcoders it is configured with, so that bytes planted in
+     * memcached meet one deserializer, not every one msm ships. They share the context, so the same
+     * {@code serialFilter} guards them all.
      */
-    static List<Transcoder> readers(TranscoderContext context) {
+    static List<Transcoder> readers(List<String> configuredNames, TranscoderContext context, List<String> errors) {
         List<Transcoder> readers = new ArrayList<>();
-        readers.add(new JavaSerializationTranscoderFactory().create(context));
-        readers.add(new KryoTranscoderFactory().create(context));
+        for (String name : configuredNames) {
+            Transcoder reader = create(Settings.READ_TRANSCODER_FACTORY_CLASSES, name, context, errors);
+            if (reader != null) {
+                readers.add(reader);
+            }
+        }
         return readers;
+    }
+
+    /** Every transcoder msm ships, for frames that never left this JVM (sessions kept over a reload). */
+    static List<Transcoder> shipped(TranscoderContext context) {
+        List<Transcoder> shipped = new ArrayList<>();
+        shipped.add(new JavaSerializationTranscoderFactory().create(context));
+        shipped.add(new KryoTranscoderFactory().create(context));
+        return shipped;
     }
 }

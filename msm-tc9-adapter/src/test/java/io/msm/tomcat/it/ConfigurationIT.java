@@ -60,6 +60,10 @@ class ConfigurationIT {
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "transcoderFactoryClass", "com.example.Nope"),
                         List.of("transcoderFactoryClass", "com.example.Nope",
                                 "io.msm.serializers.JavaSerializationTranscoderFactory")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "readTranscoderFactoryClasses",
+                        "io.msm.serializers.kryo.KryoTranscoderFactory, com.example.Nope"),
+                        List.of("readTranscoderFactoryClasses: class 'com.example.Nope' is not found",
+                                "io.msm.serializers.JavaSerializationTranscoderFactory")),
                 // The transcoder's and the filter's problems join the attributes' list: one message.
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "operationTimeout", "fast",
                         "transcoderFactoryClass", "com.example.Nope"),

@@ -87,4 +87,26 @@ class ReloadIT extends ClusterTest {
         tomcat.close();
         assertEquals("3", alice.get(other.url("/app/s/get")).get("attr.cart"), "read from memcached");
     }
+
+    /**
+     * The context file's transcoderFactoryClass changed while no node answered, which redeploys the
+     * webapp: the kept bytes never left the JVM, so the new start reads them whichever of msm's
+     * transcoders wrote them, although it reads only its own from memcached.
+     */
+    @Test
+    void sessionsKeptOverARedeployThatChangedTheTranscoderAreTakenBack() {
+        Map<String, String> attributes = manager();
+        TomcatNode tomcat = tomcat("tomcat1", attributes);
+        n1.kill();
+        n2.kill();
+        Browser alice = new Browser();
+        assertEquals("alice", alice.get(tomcat.url("/app/s/set?name=alice")).get("attr.name"));
+
+        attributes.put("transcoderFactoryClass", "io.msm.serializers.kryo.KryoTranscoderFactory");
+        tomcat.redeploy(APP);
+        Browser.Page page = alice.get(tomcat.url("/app/s/get"));
+        assertEquals("alice", page.get("attr.name"), "still logged in after the switch");
+        assertNull(page.newSessionCookie(), "same session");
+        assertEquals(1, count(tomcat, Counter.SESSIONS_KEPT_OVER_RESTART));
+    }
 }

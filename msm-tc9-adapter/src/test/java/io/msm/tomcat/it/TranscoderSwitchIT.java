@@ -1,6 +1,9 @@
 package io.msm.tomcat.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -12,24 +15,31 @@ import java.util.logging.Logger;
 
 import org.junit.jupiter.api.Test;
 
+import io.msm.core.Statistics;
 import io.msm.serializers.JavaSerializationTranscoderFactory;
 import io.msm.serializers.kryo.KryoTranscoderFactory;
 import io.msm.testkit.Await;
 
 /**
- * Each frame names its transcoder, so a cluster can change transcoderFactoryClass one Tomcat at a
- * time: sessions written with Java serialization are read by a Tomcat on Kryo and back. The old
- * memcached-session-manager class names are accepted for ours.
+ * Each frame names its transcoder, and a Tomcat reads only the frames of the transcoders it is
+ * configured with. A cluster changes transcoderFactoryClass one Tomcat at a time, reading the other
+ * one's frames through readTranscoderFactoryClasses meanwhile. The old memcached-session-manager
+ * class names are accepted for ours.
  */
 class TranscoderSwitchIT extends ClusterTest {
     private static final int FRAME_TRANSCODER_BYTE = 4;
+    private static final String JAVA = JavaSerializationTranscoderFactory.class.getName();
+    private static final String KRYO = KryoTranscoderFactory.class.getName();
 
     @Test
     void sessionsStayReadableAcrossAChangeOfTranscoderInBothDirections() {
-        TomcatNode java = tomcat("tomcat1", manager("transcoderFactoryClass",
-                JavaSerializationTranscoderFactory.class.getName()));
-        TomcatNode kryo = tomcat("tomcat2", manager("transcoderFactoryClass", KryoTranscoderFactory.class.getName()));
-        TomcatNode javaAgain = tomcat("tomcat3", manager());
+        // The switch's middle: one Tomcat still writes Java serialization, one writes Kryo already.
+        TomcatNode java = tomcat("tomcat1", manager("transcoderFactoryClass", JAVA,
+                "readTranscoderFactoryClasses", KRYO));
+        TomcatNode kryo = tomcat("tomcat2", manager("transcoderFactoryClass", KRYO,
+                "readTranscoderFactoryClasses", JAVA));
+        TomcatNode javaAgain = tomcat("tomcat3", manager("readTranscoderFactoryClasses",
+                "de.javakaffee.web.msm.serializer.kryo.KryoTranscoderFactory"));
         Browser user = new Browser();
 
         String first = user.get(java.url("/app/s/set?name=alice&step=1")).get("id");
@@ -47,12 +57,42 @@ class TranscoderSwitchIT extends ClusterTest {
         assertEquals("2", onJava.get("attr.step"));
     }
 
+    /**
+     * Without readTranscoderFactoryClasses a Tomcat on Java serialization never hands a Kryo frame to
+     * Kryo: bytes anyone planted in memcached meet the one deserializer configured. The user gets a new
+     * session, and the WARN says what to write while a cluster switches.
+     */
+    @Test
+    void aFrameOfATranscoderNotConfiguredIsRefusedUnreadAndTheLogNamesTheAttribute() {
+        TomcatNode kryo = tomcat("tomcat1", manager("transcoderFactoryClass", KRYO));
+        TomcatNode java = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String written = user.get(kryo.url("/app/s/set?name=alice")).get("id");
+        awaitStored(written);
+        assertEquals(2, serverOf(written).get(key(written))[FRAME_TRANSCODER_BYTE], "written by Kryo");
+
+        Browser.Page onJava;
+        try (LogCapture log = new LogCapture("io.msm")) {
+            onJava = user.get(java.url("/app/s/set?step=2"));
+            List<String> refused = log.lines(r -> r.getLevel() == Level.WARNING
+                    && String.valueOf(r.getMessage()).contains("does not decode"));
+            assertEquals(1, refused.size(), "one WARN for the refused frame: " + log.lines());
+            assertTrue(refused.get(0).contains("transcoder id 2") && refused.get(0).contains(
+                    "readTranscoderFactoryClasses"), refused.get(0));
+            assertFalse(refused.get(0).contains(written), "the session id is masked: " + refused.get(0));
+        }
+        assertNull(onJava.get("attr.name"), "the Kryo frame was not read");
+        assertNotEquals(written, onJava.get("id"), "a new session");
+        assertEquals(1L, count(java, Statistics.Counter.UNDECODABLE_SESSIONS));
+    }
+
     /** The principal of a FORM login (Tomcat's GenericPrincipal) written by Kryo, read by Java serialization. */
     @Test
     void aLoginWrittenByKryoIsReadAfterAFailoverToATomcatOnJavaSerialization() {
         TomcatNode kryo = started(new TomcatNode("tomcat1").webapp(APP, manager("transcoderFactoryClass",
-                KryoTranscoderFactory.class.getName()), "FORM"));
-        TomcatNode java = started(new TomcatNode("tomcat2").webapp(APP, manager(), "FORM"));
+                KRYO), "FORM"));
+        TomcatNode java = started(new TomcatNode("tomcat2").webapp(APP, manager("readTranscoderFactoryClasses", KRYO),
+                "FORM"));
         Browser user = new Browser();
         user.get(kryo.url("/app/secure/get"));
         assertEquals(303, user.postForm(kryo.url("/app/j_security_check"), "j_username=alice&j_password=secret")
