@@ -111,9 +111,10 @@ final class BackupCopies {
         }
         try {
             store.set(backup, keys.backup(id), current, expiry);
-            // Ended (a logout, an expiry) or evicted while this ran: the copy just written must not outlive
-            // it. A logout's removal marker keeps loads off it only as long as memcached keeps the marker.
-            if (cluster.removedMeanwhile(id) || store.get(primary, keys.data(id)) == null) {
+            // Ended (a logout, an expiry, a new id) while this ran: the copy just written must not outlive
+            // it, since no patient data may stay in memcached after a logout. A node that lost the
+            // session meanwhile (restarted empty, evicted) is no reason: this copy is then its only one.
+            if (cluster.removedMeanwhile(id)) {
                 cluster.delete(backup, keys.backup(id));
             }
         } catch (StoreException e) {

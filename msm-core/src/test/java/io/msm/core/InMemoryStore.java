@@ -53,6 +53,8 @@ final class InMemoryStore implements SessionStore {
         int asks;
         /** Run as the next operation reaches the node: what happens meanwhile elsewhere. */
         Runnable atNextOperation;
+        /** Sets sent ({@link #send}) still to be answered later than any request waits. */
+        int lateAnswersLeft;
         /** The next delete of this key fails, and the node with it. */
         String failingDelete;
         boolean hung;
@@ -81,6 +83,11 @@ final class InMemoryStore implements SessionStore {
     /** Runs {@code meanwhile} as the next operation reaches the node, before it is answered. */
     synchronized void atNextOperation(String nodeId, Runnable meanwhile) {
         node(nodeId).atNextOperation = meanwhile;
+    }
+
+    /** The next set sent to the node ({@link #send}) is stored, but its answer comes later than any request waits. */
+    synchronized void answerLate(String nodeId) {
+        node(nodeId).lateAnswersLeft++;
     }
 
     /** The next delete of the key fails as the node fails; everything before it is answered. */
@@ -209,7 +216,11 @@ final class InMemoryStore implements SessionStore {
         if (stored) {
             store(n, key, value, expiry);
         }
-        return new Answered(nodeId, stored, value.length);
+        boolean late = n.lateAnswersLeft > 0;
+        if (late) {
+            n.lateAnswersLeft--;
+        }
+        return new Answered(nodeId, stored, value.length, late);
     }
 
     @Override
@@ -357,11 +368,13 @@ final class InMemoryStore implements SessionStore {
         final String nodeId;
         final boolean stored;
         final int length;
+        final boolean late;
 
-        Answered(String nodeId, boolean stored, int length) {
+        Answered(String nodeId, boolean stored, int length, boolean late) {
             this.nodeId = nodeId;
             this.stored = stored;
             this.length = length;
+            this.late = late;
         }
 
         @Override
@@ -371,7 +384,7 @@ final class InMemoryStore implements SessionStore {
 
         @Override
         public boolean awaitAnswer(long millis) {
-            return true;
+            return !late;
         }
     }
 }

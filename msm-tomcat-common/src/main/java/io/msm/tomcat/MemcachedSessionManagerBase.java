@@ -745,6 +745,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return e == null ? null : e.statistics();
     }
 
+    /** @return sessions with a backup, deletion or cluster write waiting or running; 0 when not running */
+    public int getBackupQueueLength() {
+        SessionEngine e = engine;
+        return e == null ? 0 : e.backupQueueLength();
+    }
+
     private String contextName() {
         Context context = context();
         String path = context == null ? "" : context.getName();

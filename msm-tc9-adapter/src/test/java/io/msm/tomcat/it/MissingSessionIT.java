@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import io.msm.core.SessionId;
 import io.msm.core.Statistics.Counter;
+import io.msm.testkit.Await;
 import io.msm.testkit.MemcachedServer;
 
 /**
@@ -35,6 +36,10 @@ class MissingSessionIT extends ClusterTest {
             Browser alice = new Browser();
             String id = alice.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
             awaitBackupCopy(id);
+            // A backup copy answered late is rewritten from the node by a backup thread after it landed:
+            // evicted before that, it would be written again.
+            Await.until("both Tomcats' backups done", WAIT, () -> tomcats[0].manager(APP).getBackupQueueLength() == 0
+                    && tomcats[1].manager(APP).getBackupQueueLength() == 0);
 
             evictEverywhere(id);
             Browser.Page after = alice.get(tomcats[0].url("/app/s/get"));
