@@ -1,7 +1,9 @@
 package io.msm.core;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Non-sticky mode's expiry across the cluster: finds sessions this Tomcat served that are now idle
@@ -62,12 +64,24 @@ final class ClusterExpiry {
                         onPrimary = false;
                     }
                 }
-                if (v == null) {
+                long expiresAt;
+                if (v != null) {
+                    expiresAt = v.expiresAt();
+                } else if (keys.validitySealed()) {
+                    // No record that verifies (deleted, or forged in memcached): the sealed copy's own last
+                    // access decides, as it does for loads, so that its listeners still hear it expire.
+                    Long sealed = sealedCopyExpiresAt(id, node, onPrimary);
+                    if (sealed == null) {
+                        expiryWatch.forget(id); // removed, or not ours to read: nothing to expire
+                        continue;
+                    }
+                    expiresAt = sealed;
+                } else {
                     expiryWatch.forget(id); // removed, or never stored: nothing to expire
                     continue;
                 }
-                if (!v.isExpired(now)) {
-                    expiryWatch.note(id, v.expiresAt()); // used elsewhere meanwhile
+                if (now <= expiresAt) {
+                    expiryWatch.note(id, expiresAt); // used elsewhere meanwhile
                     continue;
                 }
                 // Asked whoever saw the node away: a Tomcat cut off from it alone kept the session alive on
@@ -86,6 +100,13 @@ final class ClusterExpiry {
                 }
                 byte[] data = store.get(node, onPrimary ? keys.data(id) : keys.backup(id));
                 SessionSnapshot s = data == null ? null : codec.decode(id, node, data, new SessionState());
+                long ownExpiry = s == null ? 0 : ValidityRecord.expiresAt(s.lastAccessedTime(), s.maxInactiveInterval());
+                if (v == null && now <= ownExpiry) {
+                    // Decided by the copy, which a request rewrote since: not expired; the claim is given back.
+                    expiryWatch.note(id, ownExpiry);
+                    store.delete(node, keys.claim(id));
+                    continue;
+                }
                 if (s != null) {
                     statistics.increment(Statistics.Counter.SESSIONS_EXPIRED_IN_CLUSTER);
                     claimed.add(s);
@@ -97,6 +118,20 @@ final class ClusterExpiry {
             }
         }
         return claimed;
+    }
+
+    /**
+     * @return when the copy on the node expires by its own last access; null when there is none, it
+     *     does not open, or the session was removed (a copy a late write left behind a logout)
+     */
+    private Long sealedCopyExpiresAt(SessionId id, String node, boolean onPrimary) throws StoreException {
+        String dataKey = onPrimary ? keys.data(id) : keys.backup(id);
+        Map<String, byte[]> found = store.getAll(node, Arrays.asList(dataKey, keys.removed(id)));
+        byte[] data = found.get(dataKey);
+        if (data == null || found.get(keys.removed(id)) != null) {
+            return null;
+        }
+        return codec.expiresAtByFrame(id, node, data);
     }
 
     /** @return how many sessions this Tomcat watches for expiry */

@@ -155,6 +155,26 @@ final class SessionCodec {
     }
 
     /**
+     * @return when the session of this frame expires by its own last access, read from the frame's
+     *     header: no attribute is decoded; null when the frame does not open or parse (logged, counted)
+     */
+    Long expiresAtByFrame(SessionId id, String node, byte[] bytes) {
+        byte[] clear = open(id, node, bytes, false);
+        if (clear == null) {
+            return null;
+        }
+        try {
+            SessionFrame frame = SessionFrame.decode(clear);
+            return ValidityRecord.expiresAt(frame.lastAccessedTime, frame.maxInactiveInterval);
+        } catch (FrameException e) {
+            statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
+            LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}",
+                    id.masked(), node, e.getMessage());
+            return null;
+        }
+    }
+
+    /**
      * @return the clear frame, or null when it must not be read: it fails authentication, or it is
      *     in clear while encryption is on (anyone who can write memcached could have planted it)
      */

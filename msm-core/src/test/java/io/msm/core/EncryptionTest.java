@@ -174,6 +174,41 @@ class EncryptionTest {
         assertNull(read(t, OTHER), "no record at all");
     }
 
+    /**
+     * The same forged and deleted records on the expiry check's side: the sealed copy's own last access
+     * decides, so a session is claimed once that copy says its timeout passed (its listeners hear that
+     * it expired), and not before: here another Tomcat wrote it again meanwhile.
+     */
+    @Test
+    void aSessionWhoseValidityRecordWasForgedOrDeletedStillExpiresByItsSealedCopy() throws Exception {
+        String file = keyFile("keys", newKey("k1"));
+        EngineHarness t = tomcat("encryptionKeys", file);
+        EngineHarness other = tomcat("encryptionKeys", file);
+        store(t, ID, MARKER);
+        store(t, OTHER, "bob");
+        t.time.advance(1000 * 1000L);
+        store(other, ID, MARKER); // a later request on another Tomcat: the sealed copy is younger than t knows
+        NonStickyKeys keys = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, readKeys(t)),
+                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
+        byte[] never = new ValidityRecord(t.time.millis(), 0, t.time.millis()).encode();
+        t.store.put("n1", keys.validity(ID), never);
+        t.store.put("n2", keys.backupValidity(ID), never);
+        t.store.delete("n1", keys.validity(OTHER));
+        t.store.delete("n2", keys.backupValidity(OTHER));
+
+        t.time.advance((800 + 60) * 1000L + 1); // OTHER's timeout and grace passed; ID's copy is 860 s old
+        assertEquals(List.of(OTHER), ids(t.engine.nonSticky().claimExpired()),
+                "OTHER claimed, for sessionDestroyed; ID's own copy says it lives");
+        t.time.advance(1000 * 1000L);
+        assertEquals(List.of(ID), ids(t.engine.nonSticky().claimExpired()), "ID claimed once its copy says so");
+    }
+
+    private static List<SessionId> ids(List<SessionSnapshot> sessions) {
+        List<SessionId> ids = new ArrayList<>();
+        sessions.forEach(s -> ids.add(s.id()));
+        return ids;
+    }
+
     @Test
     void aSessionOnlyReadOutlivesTheLastAccessItsCopyRecordsThroughItsTaggedValidityRecord() throws Exception {
         EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
