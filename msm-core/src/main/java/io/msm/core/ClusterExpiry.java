@@ -94,11 +94,19 @@ final class ClusterExpiry {
                         continue;
                     }
                 }
-                expiryWatch.forget(id);
                 if (!store.add(node, keys.claim(id), new byte[] {1}, CLAIM_SECONDS)) {
-                    continue; // another Tomcat expires it
+                    // Another Tomcat expires it; looked at once more after its claim, which it may give back.
+                    expiryWatch.note(id, now + CLAIM_SECONDS * 1000L);
+                    continue;
                 }
+                expiryWatch.forget(id);
                 byte[] data = store.get(node, onPrimary ? keys.data(id) : keys.backup(id));
+                if (data != null && codec.isForeign(id, node, data)) {
+                    // Written by a transcoder this Tomcat does not read (a cluster that switches): a Tomcat
+                    // that reads it expires it, with its listeners; deleting it here would skip them.
+                    store.delete(node, keys.claim(id));
+                    continue;
+                }
                 SessionSnapshot s = data == null ? null : codec.decode(id, node, data, new SessionState());
                 long ownExpiry = s == null ? 0 : ValidityRecord.expiresAt(s.lastAccessedTime(), s.maxInactiveInterval());
                 if (v == null && now <= ownExpiry) {
@@ -127,11 +135,11 @@ final class ClusterExpiry {
     private Long sealedCopyExpiresAt(SessionId id, String node, boolean onPrimary) throws StoreException {
         String dataKey = onPrimary ? keys.data(id) : keys.backup(id);
         Map<String, byte[]> found = store.getAll(node, Arrays.asList(dataKey, keys.removed(id)));
-        byte[] data = found.get(dataKey);
-        if (data == null || found.get(keys.removed(id)) != null) {
+        if (found.get(keys.removed(id)) != null) {
             return null;
         }
-        return codec.expiresAtByFrame(id, node, data);
+        byte[] data = found.get(dataKey);
+        return data == null || codec.isForeign(id, node, data) ? null : codec.expiresAtByFrame(id, node, data);
     }
 
     /** @return how many sessions this Tomcat watches for expiry */

@@ -119,7 +119,7 @@ final class SessionCodec {
             if (transcoder == null) {
                 throw new FrameException("written with transcoder id " + frame.transcoderId + " ("
                         + shippedFactory(frame.transcoderId) + "), which this Tomcat does not read; while a cluster"
-                        + " switches " + Settings.TRANSCODER_FACTORY_CLASS + ", name that class in "
+                        + " switches " + Settings.TRANSCODER_FACTORY_CLASS + ", name the factory that wrote it in "
                         + Settings.READ_TRANSCODER_FACTORY_CLASSES + " on every Tomcat");
             }
             EncodedBlocks blocks = state.blocks;
@@ -146,17 +146,42 @@ final class SessionCodec {
     private static String shippedFactory(int transcoderId) {
         switch (transcoderId) {
             case 1:
-                return Settings.DEFAULT_TRANSCODER_FACTORY;
+                return "msm's " + Settings.DEFAULT_TRANSCODER_FACTORY;
             case 2:
-                return Settings.KRYO_TRANSCODER_FACTORY;
+                return "msm's " + Settings.KRYO_TRANSCODER_FACTORY;
             default:
-                return "not one msm ships";
+                return "not one of msm's, which are 1 and 2";
         }
     }
 
     /**
-     * @return when the session of this frame expires by its own last access, read from the frame's
-     *     header: no attribute is decoded; null when the frame does not open or parse (logged, counted)
+     * @return true when the frame opens and parses but names a transcoder this Tomcat does not read:
+     *     a session of another configuration, not garbage (nothing is logged or counted)
+     */
+    boolean isForeign(SessionId id, String node, byte[] bytes) {
+        byte[] clear = cipher == null ? bytes : FrameCipher.isSealed(bytes) ? openQuietly(id, bytes) : null;
+        if (clear == null) {
+            return false;
+        }
+        try {
+            return !readers.containsKey(SessionFrame.decode(clear).transcoderId);
+        } catch (FrameException e) {
+            return false;
+        }
+    }
+
+    private byte[] openQuietly(SessionId id, byte[] sealed) {
+        try {
+            return cipher.open(sealed, names.owner(id));
+        } catch (FrameCipher.NotAuthenticException e) {
+            return null;
+        }
+    }
+
+    /**
+     * @return when the session of this frame expires by its own last access, from the frame's header:
+     *     none of its attributes is decoded (the frame is still read, opened and checked whole); null when
+     *     the frame does not open or parse (logged, counted)
      */
     Long expiresAtByFrame(SessionId id, String node, byte[] bytes) {
         byte[] clear = open(id, node, bytes, false);

@@ -101,11 +101,16 @@ final class KeptSessions {
     static void restore(Object host, String webapp, String contextName, StickySessions engine, LocalSessions manager,
             Supplier<List<Transcoder>> shipped) {
         Map<String, List<Kept>> ofHost = KEPT.get(host);
-        List<Kept> kept = ofHost == null ? null : ofHost.remove(webapp);
+        if (ofHost == null || ofHost.get(webapp) == null) {
+            return;
+        }
+        // Created only when there is something to read, and before the sessions leave the map: a start
+        // that fails here leaves them for the next one.
+        List<Transcoder> transcoders = shipped.get();
+        List<Kept> kept = ofHost.remove(webapp);
         if (kept == null) {
             return;
         }
-        List<Transcoder> transcoders = shipped.get(); // created only when there is something to read
         long now = System.currentTimeMillis();
         int restored = 0;
         for (Kept k : kept) {
