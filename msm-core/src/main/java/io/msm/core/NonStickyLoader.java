@@ -57,16 +57,6 @@ final class NonStickyLoader {
         return (backup == null || !health.isUp(backup)) && health.mayAskAnyway(primary, key);
     }
 
-    /**
-     * @return true when the session's node is gone (not even connected) and its backup node, not offered
-     *     after a failed operation but connected, holds no delete of the copy waiting: it is asked anyway,
-     *     as the node itself would be. A node that dies while one slow operation marked its backup node
-     *     down would otherwise give every user of that node a new session for the next two seconds.
-     */
-    private boolean backupAsLastResort(String primary, String backup, SessionId id) {
-        return !health.isConnected(primary) && health.mayAskAnyway(backup, keys.backup(id));
-    }
-
     /** @return decoded sessions kept for the next load of the same bytes */
     int nearCopies() {
         return nearCopies.size();
@@ -135,7 +125,7 @@ final class NonStickyLoader {
             statistics.increment(Statistics.Counter.LOAD_MISSES);
             return null; // invalidated or expired; a backup copy written late must not revive it
         }
-        if (data == null && backup != null && (health.isUp(backup) || backupAsLastResort(primary, backup, id))) {
+        if (data == null && backup != null && health.isUp(backup)) {
             try {
                 Map<String, byte[]> found = store.getAll(backup,
                         Arrays.asList(keys.backup(id), keys.backupValidity(id), keys.removed(id)));

@@ -246,11 +246,7 @@ final class NonStickyWriter {
     }
 
     private byte[] writeBackupOnly(SessionId id, String backup, byte[] frame, int exp) {
-        // As its load read it: a backup node marked down by one failed operation is still written when the
-        // session's node is gone, rather than the request's changes dropped.
-        boolean lastResort = backup != null && !health.isUp(backup) && !health.isConnected(id.nodeId())
-                && health.mayAskAnyway(backup, keys.backup(id));
-        if (backup == null || !(health.isUp(backup) || lastResort)) {
+        if (backup == null || !health.isUp(backup)) {
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
             LOG.warn("session {} is not stored: neither its memcached node nor its backup node answers", id.masked());
             return null;
