@@ -94,12 +94,10 @@ final class ClusterExpiry {
                         continue;
                     }
                 }
-                if (!store.add(node, keys.claim(id), new byte[] {1}, CLAIM_SECONDS)) {
-                    // Another Tomcat expires it; looked at once more after its claim, which it may give back.
-                    expiryWatch.note(id, now + CLAIM_SECONDS * 1000L);
-                    continue;
-                }
                 expiryWatch.forget(id);
+                if (!store.add(node, keys.claim(id), new byte[] {1}, CLAIM_SECONDS)) {
+                    continue; // another Tomcat expires it
+                }
                 byte[] data = store.get(node, onPrimary ? keys.data(id) : keys.backup(id));
                 if (data != null && codec.isForeign(id, node, data)) {
                     // Written by a transcoder this Tomcat does not read (a cluster that switches): a Tomcat
