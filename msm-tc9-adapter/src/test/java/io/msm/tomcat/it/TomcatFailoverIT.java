@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import io.msm.core.SessionId;
 import io.msm.testkit.Await;
 import io.msm.testkit.DelayingProxy;
+import io.msm.testkit.MemcachedServer;
 
 /** A Tomcat goes away; the balancer sends its users to another one, and they notice nothing. */
 class TomcatFailoverIT extends ClusterTest {
@@ -100,6 +101,63 @@ class TomcatFailoverIT extends ClusterTest {
                 assertEquals("done", page.get("attr.step" + i), "the change of request " + i + " is in the session");
             }
         }
+    }
+
+    /**
+     * A tab still sends the gone Tomcat's id after the user logged out on the Tomcat that took the
+     * session over. The alias from that id must not hand Tomcat the ended session: with the cookie
+     * path "/" (webapps sharing ids), Tomcat then took the old id as in use and gave the tab's new
+     * session that id.
+     */
+    @Test
+    void aTabWithTheGoneTomcatsIdAfterTheLogoutGetsANewSessionUnderANewId() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").sessionCookiePath("/").webapp(APP, manager()));
+        TomcatNode tomcat2 = started(new TomcatNode("tomcat2").sessionCookiePath("/").webapp(APP, manager()));
+        Browser user = new Browser();
+        String old = user.get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        awaitStored(old);
+        tomcat1.close();
+
+        Browser tab = withSession(old);
+        assertEquals("alice", user.get(tomcat2.url("/app/s/get")).get("attr.name"), "taken over");
+        assertNotEquals(old, user.sessionId(), "the session moved to tomcat2's id");
+        assertEquals("alice", tab.get(tomcat2.url("/app/s/get")).get("attr.name"), "the tab follows the move");
+        tab.sessionId(old); // the tab's next request still carries the old id
+        user.get(tomcat2.url("/app/s/invalidate"));
+
+        Browser.Page page = tab.get(tomcat2.url("/app/s/set?step=1"));
+        assertNull(page.get("attr.name"), "logged out");
+        assertNotEquals(old, page.get("id"), "a new session, not under the id from before the move");
+    }
+
+    /**
+     * The session moves twice: to tomcat2 when tomcat1 dies, then to the other node when its node dies.
+     * A tab still sending the first id follows both moves to the session.
+     */
+    @Test
+    void aTabWithTheFirstIdFollowsATomcatMoveAndThenANodeMove() {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager());
+        TomcatNode tomcat2 = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String first = user.get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        awaitStored(first);
+        MemcachedServer node = serverOf(first);
+        tomcat1.close();
+        assertEquals("alice", user.get(tomcat2.url("/app/s/get")).get("attr.name"), "taken over");
+        String taken = user.sessionId();
+        awaitStored(taken);
+
+        node.kill();
+        String otherNode = node == n1 ? "-n2" : "-n1";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!user.sessionId().contains(otherNode) && System.nanoTime() < deadline) {
+            assertEquals("alice", user.get(tomcat2.url("/app/s/get")).get("attr.name"), "kept in memory");
+        }
+        assertTrue(user.sessionId().contains(otherNode), "moved off the dead node within 30 s: " + user.sessionId());
+
+        Browser.Page tab = withSession(first).get(tomcat2.url("/app/s/get"));
+        assertEquals("alice", tab.get("attr.name"), "the first id reaches the session after two moves");
+        assertEquals(user.sessionId(), tab.get("id"));
     }
 
     @Test

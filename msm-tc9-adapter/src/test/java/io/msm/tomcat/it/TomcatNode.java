@@ -33,6 +33,7 @@ public final class TomcatNode implements AutoCloseable {
     private Tomcat tomcat;
     private File baseDir;
     private int port;
+    private String sessionCookiePath;
 
     public TomcatNode(String route) {
         this.route = route;
@@ -50,6 +51,15 @@ public final class TomcatNode implements AutoCloseable {
     public TomcatNode webapp(String path, Map<String, String> managerAttributes, String authMethod) {
         webapps.put(path, managerAttributes);
         auth.put(path, authMethod);
+        return this;
+    }
+
+    /**
+     * The session cookie's path for every webapp; "/" is how webapps of one host share a session id, and
+     * then Tomcat reuses a requested id for a new session when any webapp still finds it.
+     */
+    public TomcatNode sessionCookiePath(String path) {
+        this.sessionCookiePath = path;
         return this;
     }
 
@@ -81,6 +91,9 @@ public final class TomcatNode implements AutoCloseable {
         // The engine's thread runs every context's background work once a second; a context with a
         // thread of its own gets it up to a minute after a redeploy.
         ctx.setBackgroundProcessorDelay(-1);
+        if (sessionCookiePath != null) {
+            ctx.setSessionCookiePath(sessionCookiePath);
+        }
         MemcachedSessionManager manager = new MemcachedSessionManager();
         manager.setProcessExpiresFrequency(1);
         for (Map.Entry<String, String> a : attributes.entrySet()) {
