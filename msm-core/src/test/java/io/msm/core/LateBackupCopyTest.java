@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import java.util.Map;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,34 +14,19 @@ import org.junit.jupiter.api.Test;
  * empty must leave the one copy its users still have. On the in-memory store and fake time; two
  * harnesses are two Tomcats.
  */
-class LateBackupCopyTest {
+class LateBackupCopyTest extends TwoNonStickyTomcats {
     private static final SessionId ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
     private static final String BACKUP_KEY = EngineHarness.PREFIX + "backup:" + ID;
-
-    private EngineHarness a;
-    private EngineHarness b;
-
-    @BeforeEach
-    void twoTomcats() throws Exception {
-        a = EngineHarness.start("sticky", "false");
-        b = a.secondTomcat("sticky", "false");
-    }
-
-    @AfterEach
-    void stop() {
-        b.close();
-        a.close();
-    }
 
     /** Tomcat A stores step 2; n2 answers the backup copy late, and A's backup thread finishes it later. */
     private void step2WithALateBackupCopy() {
         NonStickySessions onA = a.engine.nonSticky();
-        store(onA, new SessionState(), "1");
+        store(onA, ID, new SessionState(), "1");
         SessionState state = new SessionState();
         assertNotNull(onA.open(ID, state, true));
         a.backups.hold();
         a.store.answerLate("n2");
-        store(onA, state, "2");
+        store(onA, ID, state, "2");
         onA.release(state);
         assertEquals(1, a.count(Statistics.Counter.BACKUP_WAITS_TIMED_OUT), "the request did not wait for n2");
     }
@@ -71,11 +52,5 @@ class LateBackupCopyTest {
         SessionSnapshot onB = b.engine.nonSticky().open(ID, new SessionState(), true);
         assertNotNull(onB, "the user keeps the session");
         assertEquals("2", onB.content().attributes().get("step"), "with the last request's change");
-    }
-
-    private void store(NonStickySessions nonSticky, SessionState state, String step) {
-        SessionChanges changes = new SessionChanges();
-        changes.attributeSet("step");
-        nonSticky.store(EngineHarness.snapshot(ID, a.time.millis(), Map.of("step", step)), state, changes);
     }
 }

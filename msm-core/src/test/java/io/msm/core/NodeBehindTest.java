@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,24 +16,8 @@ import org.junit.jupiter.api.Test;
  * operation on the backup node was slow just then (CI once saw a read do so, an operation timeout
  * after the hang). On the in-memory store and fake time; two harnesses are two Tomcats.
  */
-class NodeBehindTest {
+class NodeBehindTest extends TwoNonStickyTomcats {
     private static final SessionId ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
-
-    /** The Tomcat that cannot reach n1 for a while, and another. */
-    private EngineHarness a;
-    private EngineHarness b;
-
-    @BeforeEach
-    void twoTomcats() throws Exception {
-        a = EngineHarness.start("sticky", "false");
-        b = a.secondTomcat("sticky", "false");
-    }
-
-    @AfterEach
-    void stop() {
-        b.close();
-        a.close();
-    }
 
     /** Tomcat A stores step 1 on both nodes, then step 2 on the backup node alone while n1 fails. */
     private void step2WrittenWhileTheNodeFailed(SessionId... ids) {
@@ -54,12 +36,6 @@ class NodeBehindTest {
                     "written behind the marker that says n1's copy is older");
         }
         a.store.resume("n1"); // answers again, with step 1
-    }
-
-    private void store(NonStickySessions nonSticky, SessionId id, SessionState state, String step) {
-        SessionChanges changes = new SessionChanges();
-        changes.attributeSet("step");
-        nonSticky.store(EngineHarness.snapshot(id, a.time.millis(), Map.of("step", step)), state, changes);
     }
 
     /** One failed health-check probe: the node is out of use on that Tomcat for a while, and connected. */
