@@ -95,29 +95,41 @@ final class ClusterExpiry {
                     }
                 }
                 expiryWatch.forget(id);
+                String dataKey = onPrimary ? keys.data(id) : keys.backup(id);
+                byte[] before = store.get(node, dataKey);
+                if (before != null && codec.isForeign(id, node, before)) {
+                    // Written by a transcoder this Tomcat does not read (a cluster that switches): not claimed,
+                    // so that a Tomcat that reads it expires it with its listeners; deleting it would skip them.
+                    continue;
+                }
                 if (!store.add(node, keys.claim(id), new byte[] {1}, CLAIM_SECONDS)) {
                     continue; // another Tomcat expires it
                 }
-                byte[] data = store.get(node, onPrimary ? keys.data(id) : keys.backup(id));
-                if (data != null && codec.isForeign(id, node, data)) {
-                    // Written by a transcoder this Tomcat does not read (a cluster that switches): a Tomcat
-                    // that reads it expires it, with its listeners; deleting it here would skip them.
-                    store.delete(node, keys.claim(id));
-                    continue;
-                }
-                SessionSnapshot s = data == null ? null : codec.decode(id, node, data, new SessionState());
-                long ownExpiry = s == null ? 0 : ValidityRecord.expiresAt(s.lastAccessedTime(), s.maxInactiveInterval());
-                if (v == null && now <= ownExpiry) {
-                    // Decided by the copy, which a request rewrote since: not expired; the claim is given back.
-                    expiryWatch.note(id, ownExpiry);
-                    store.delete(node, keys.claim(id));
-                    continue;
-                }
-                if (s != null) {
-                    statistics.increment(Statistics.Counter.SESSIONS_EXPIRED_IN_CLUSTER);
-                    claimed.add(s);
-                } else {
-                    cluster.deleteAll(id);
+                try {
+                    byte[] data = store.get(node, dataKey);
+                    if (data != null && codec.isForeign(id, node, data)) {
+                        store.delete(node, keys.claim(id)); // rewritten by such a Tomcat meanwhile: as above
+                        continue;
+                    }
+                    SessionSnapshot s = data == null ? null : codec.decode(id, node, data, new SessionState());
+                    long ownExpiry = s == null ? 0
+                            : ValidityRecord.expiresAt(s.lastAccessedTime(), s.maxInactiveInterval());
+                    if (v == null && now <= ownExpiry) {
+                        // Decided by the copy, which a request rewrote since: not expired; the claim is given back.
+                        expiryWatch.note(id, ownExpiry);
+                        store.delete(node, keys.claim(id));
+                        continue;
+                    }
+                    if (s != null) {
+                        statistics.increment(Statistics.Counter.SESSIONS_EXPIRED_IN_CLUSTER);
+                        claimed.add(s);
+                    } else {
+                        cluster.deleteAll(id);
+                    }
+                } catch (StoreException e) {
+                    // This Tomcat's claim stays for its ten minutes, and nobody else may take it meanwhile.
+                    expiryWatch.note(id, now + CLAIM_SECONDS * 1000L);
+                    throw e;
                 }
             } catch (StoreException e) {
                 health.failed(node, e);

@@ -203,6 +203,30 @@ class EncryptionTest {
         assertEquals(List.of(ID), ids(t.engine.nonSticky().claimExpired()), "ID claimed once its copy says so");
     }
 
+    /**
+     * With no record that verifies, the sealed copy said the session expired; a request on another
+     * Tomcat rewrote it before this Tomcat's claim landed. The claimed copy is looked at again: the
+     * session lives, so it is not handed over for sessionDestroyed, and the claim is given back.
+     */
+    @Test
+    void aSessionRewrittenWhileItsExpiryIsClaimedIsNotExpired() throws Exception {
+        String file = keyFile("keys", newKey("k1"));
+        EngineHarness t = tomcat("encryptionKeys", file);
+        EngineHarness other = tomcat("encryptionKeys", file);
+        store(t, ID, MARKER);
+        NonStickyKeys keys = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, readKeys(t)),
+                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
+        t.store.delete("n1", keys.validity(ID));
+        t.store.delete("n2", keys.backupValidity(ID));
+        t.time.advance((1800 + 60) * 1000L + 1);
+
+        // n1 sees the record read, the copy and marker read, the copy read before the claim, then the claim.
+        t.store.atOperation("n1", 4, () -> store(other, ID, MARKER));
+        assertEquals(List.of(), t.engine.nonSticky().claimExpired(), "alive: not handed over for sessionDestroyed");
+        assertNull(t.store.peek("n1", keys.claim(ID)), "the claim is given back");
+        assertEquals(MARKER, read(t, ID), "the session lives on");
+    }
+
     private static List<SessionId> ids(List<SessionSnapshot> sessions) {
         List<SessionId> ids = new ArrayList<>();
         sessions.forEach(s -> ids.add(s.id()));

@@ -53,6 +53,8 @@ final class InMemoryStore implements SessionStore {
         int asks;
         /** Run as the next operation reaches the node: what happens meanwhile elsewhere. */
         Runnable atNextOperation;
+        /** Operations to let through before {@link #atNextOperation} runs. */
+        int operationsBefore;
         /** Sets sent ({@link #send}) still to be answered later than any request waits. */
         int lateAnswersLeft;
         /** The next delete of this key fails, and the node with it. */
@@ -82,6 +84,12 @@ final class InMemoryStore implements SessionStore {
 
     /** Runs {@code meanwhile} as the next operation reaches the node, before it is answered. */
     synchronized void atNextOperation(String nodeId, Runnable meanwhile) {
+        atOperation(nodeId, 1, meanwhile);
+    }
+
+    /** Runs {@code meanwhile} as the {@code nth} operation from now reaches the node, before it is answered. */
+    synchronized void atOperation(String nodeId, int nth, Runnable meanwhile) {
+        node(nodeId).operationsBefore = nth - 1;
         node(nodeId).atNextOperation = meanwhile;
     }
 
@@ -312,7 +320,7 @@ final class InMemoryStore implements SessionStore {
         if (n == null) {
             throw new StoreException(nodeId, "no memcached node with id " + nodeId, null);
         }
-        if (n.atNextOperation != null) {
+        if (n.atNextOperation != null && n.operationsBefore-- == 0) {
             Runnable meanwhile = n.atNextOperation;
             n.atNextOperation = null;
             meanwhile.run();
