@@ -181,15 +181,11 @@ class EncryptionTest {
      */
     @Test
     void aSessionWhoseValidityRecordWasForgedOrDeletedStillExpiresByItsSealedCopy() throws Exception {
-        String file = keyFile("keys", newKey("k1"));
-        EngineHarness t = tomcat("encryptionKeys", file);
-        EngineHarness other = tomcat("encryptionKeys", file);
-        store(t, ID, MARKER);
+        EngineHarness t = twoTomcatsWithOneKeyFileAndAlice();
         store(t, OTHER, "bob");
         t.time.advance(1000 * 1000L);
-        store(other, ID, MARKER); // a later request on another Tomcat: the sealed copy is younger than t knows
-        NonStickyKeys keys = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, readKeys(t)),
-                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
+        store(tomcats.get(1), ID, MARKER); // a later request elsewhere: the sealed copy is younger than t knows
+        NonStickyKeys keys = keysOf(t);
         byte[] never = new ValidityRecord(t.time.millis(), 0, t.time.millis()).encode();
         t.store.put("n1", keys.validity(ID), never);
         t.store.put("n2", keys.backupValidity(ID), never);
@@ -210,18 +206,14 @@ class EncryptionTest {
      */
     @Test
     void aSessionRewrittenWhileItsExpiryIsClaimedIsNotExpired() throws Exception {
-        String file = keyFile("keys", newKey("k1"));
-        EngineHarness t = tomcat("encryptionKeys", file);
-        EngineHarness other = tomcat("encryptionKeys", file);
-        store(t, ID, MARKER);
-        NonStickyKeys keys = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, readKeys(t)),
-                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
+        EngineHarness t = twoTomcatsWithOneKeyFileAndAlice();
+        NonStickyKeys keys = keysOf(t);
         t.store.delete("n1", keys.validity(ID));
         t.store.delete("n2", keys.backupValidity(ID));
         t.time.advance((1800 + 60) * 1000L + 1);
 
         // n1 sees the record read, the copy and marker read, the copy read before the claim, then the claim.
-        t.store.atOperation("n1", 4, () -> store(other, ID, MARKER));
+        t.store.atOperation("n1", 4, () -> store(tomcats.get(1), ID, MARKER));
         assertEquals(List.of(), t.engine.nonSticky().claimExpired(), "alive: not handed over for sessionDestroyed");
         assertNull(t.store.peek("n1", keys.claim(ID)), "the claim is given back");
         assertEquals(MARKER, read(t, ID), "the session lives on");
@@ -254,6 +246,15 @@ class EncryptionTest {
         store(t, ID, MARKER);
         store(t, OTHER, "bob");
         return t;
+    }
+
+    /** @return the first of two Tomcats with the same keys (the second is tomcats.get(1)); alice's session stored */
+    private EngineHarness twoTomcatsWithOneKeyFileAndAlice() throws Exception {
+        String file = keyFile("keys", newKey("k1"));
+        EngineHarness first = tomcat("encryptionKeys", file);
+        tomcat("encryptionKeys", file);
+        store(first, ID, MARKER);
+        return first;
     }
 
     /** The names the Tomcat gives its keys, to reach them from the test. */
