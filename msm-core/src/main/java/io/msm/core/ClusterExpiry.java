@@ -64,13 +64,14 @@ final class ClusterExpiry {
                         onPrimary = false;
                     }
                 }
+                String dataKey = onPrimary ? keys.data(id) : keys.backup(id);
                 long expiresAt;
                 if (v != null) {
                     expiresAt = v.expiresAt();
                 } else if (keys.validitySealed()) {
                     // No record that verifies (deleted, or forged in memcached): the sealed copy's own last
                     // access decides, as it does for loads, so that its listeners still hear it expire.
-                    Long sealed = sealedCopyExpiresAt(id, node, onPrimary);
+                    Long sealed = sealedCopyExpiresAt(id, node, dataKey);
                     if (sealed == null) {
                         expiryWatch.forget(id); // removed, or not ours to read: nothing to expire
                         continue;
@@ -95,11 +96,10 @@ final class ClusterExpiry {
                     }
                 }
                 expiryWatch.forget(id);
-                String dataKey = onPrimary ? keys.data(id) : keys.backup(id);
-                byte[] before = store.get(node, dataKey);
-                if (before != null && codec.isForeign(id, node, before)) {
-                    // Written by a transcoder this Tomcat does not read (a cluster that switches): not claimed,
-                    // so that a Tomcat that reads it expires it with its listeners; deleting it would skip them.
+                // Written by a transcoder this Tomcat does not read (a cluster that switches): not claimed, so
+                // that a Tomcat that reads it expires it with its listeners; deleting it would skip them. The
+                // sealed copy's check above looked at the copy already.
+                if (v != null && isForeign(id, node, store.get(node, dataKey))) {
                     continue;
                 }
                 if (!store.add(node, keys.claim(id), new byte[] {1}, CLAIM_SECONDS)) {
@@ -107,7 +107,7 @@ final class ClusterExpiry {
                 }
                 try {
                     byte[] data = store.get(node, dataKey);
-                    if (data != null && codec.isForeign(id, node, data)) {
+                    if (isForeign(id, node, data)) {
                         store.delete(node, keys.claim(id)); // rewritten by such a Tomcat meanwhile: as above
                         continue;
                     }
@@ -139,17 +139,21 @@ final class ClusterExpiry {
     }
 
     /**
-     * @return when the copy on the node expires by its own last access; null when there is none, it
-     *     does not open, or the session was removed (a copy a late write left behind a logout)
+     * @return when the copy under the key expires by its own last access; null when there is none, it
+     *     does not open, a transcoder this Tomcat does not read wrote it, or the session was removed (a
+     *     copy a late write left behind a logout)
      */
-    private Long sealedCopyExpiresAt(SessionId id, String node, boolean onPrimary) throws StoreException {
-        String dataKey = onPrimary ? keys.data(id) : keys.backup(id);
+    private Long sealedCopyExpiresAt(SessionId id, String node, String dataKey) throws StoreException {
         Map<String, byte[]> found = store.getAll(node, Arrays.asList(dataKey, keys.removed(id)));
         if (found.get(keys.removed(id)) != null) {
             return null;
         }
         byte[] data = found.get(dataKey);
-        return data == null || codec.isForeign(id, node, data) ? null : codec.expiresAtByFrame(id, node, data);
+        return data == null ? null : codec.expiresAtByFrame(id, node, data);
+    }
+
+    private boolean isForeign(SessionId id, String node, byte[] data) {
+        return data != null && codec.isForeign(id, node, data);
     }
 
     /** @return how many sessions this Tomcat watches for expiry */

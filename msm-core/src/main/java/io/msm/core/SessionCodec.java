@@ -181,7 +181,8 @@ final class SessionCodec {
     /**
      * @return when the session of this frame expires by its own last access, from the frame's header:
      *     none of its attributes is decoded (the frame is still read, opened and checked whole); null when
-     *     the frame does not open or parse (logged, counted)
+     *     the frame does not open or parse (logged, counted), or names a transcoder this Tomcat does not
+     *     read ({@link #isForeign}: not logged, since it is no garbage)
      */
     Long expiresAtByFrame(SessionId id, String node, byte[] bytes) {
         byte[] clear = open(id, node, bytes, false);
@@ -190,7 +191,8 @@ final class SessionCodec {
         }
         try {
             SessionFrame frame = SessionFrame.decode(clear);
-            return ValidityRecord.expiresAt(frame.lastAccessedTime, frame.maxInactiveInterval);
+            return readers.containsKey(frame.transcoderId)
+                    ? ValidityRecord.expiresAt(frame.lastAccessedTime, frame.maxInactiveInterval) : null;
         } catch (FrameException e) {
             statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
             LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}",
