@@ -30,6 +30,8 @@ final class StickyBackups {
     private final SessionNames names;
     private final boolean async;
     private final long timeoutMillis;
+    /** A logout's wait for its delete: a store of the session queued before it, then the delete itself. */
+    private final long removalWaitMillis;
     /**
      * Ids of sessions removed here whose copies are not deleted yet, with the number of removals
      * still to run. A lookup right after a logout or an expiry (the same request asks again) must
@@ -74,6 +76,7 @@ final class StickyBackups {
         this.names = names;
         this.async = settings.backupAsync();
         this.timeoutMillis = settings.backupTimeoutMillis();
+        this.removalWaitMillis = 2 * settings.operationTimeoutMillis();
         this.oversized = new OversizedSessions(codec, statistics);
         this.logLimit = new OncePerMinute(clock);
         this.busyMillis = async ? ASYNC_BUSY_MILLIS : SYNC_BUSY_MILLIS;
@@ -169,16 +172,35 @@ final class StickyBackups {
     }
 
     /** Deletes an ended session's copies, after any backup still queued for it. */
-    void remove(SessionId id, SessionState state) {
+    /**
+     * @param untilDeleted true for a request's logout: its answer waits (bounded) for the delete, in
+     *     both backup modes, so that a Tomcat dying right after a logout leaves no copy that another
+     *     Tomcat would load and serve as logged in. An expiry found by the background thread does not
+     *     wait: its copy expires in memcached by itself, and thousands may end in one run.
+     */
+    void remove(SessionId id, SessionState state, boolean untilDeleted) {
         state.removed = true; // a store of it still queued, or still being encoded, is dropped
         kept.forget(state);
-        submitRemoval(id, state);
+        Future<Void> deleted = submitRemoval(id, state);
+        if (!untilDeleted) {
+            return;
+        }
+        try {
+            deleted.get(removalWaitMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.info("session {} is still being deleted from memcached after {} ms; the logout's answer goes out",
+                    id.masked(), removalWaitMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            LOG.warn("deletion of session {} failed", id.masked(), e.getCause());
+        }
     }
 
     /** Counted per removal, so that an id stays refused until the last removal of it has run. */
-    private void submitRemoval(SessionId id, SessionState state) {
+    private Future<Void> submitRemoval(SessionId id, SessionState state) {
         beingRemoved.merge(id, 1, Integer::sum);
-        backups.submit(state, new RemovalJob(id, state));
+        return backups.submit(state, new RemovalJob(id, state));
     }
 
     /**

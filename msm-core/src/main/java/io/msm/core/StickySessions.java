@@ -273,8 +273,20 @@ public final class StickySessions {
         return snapshot;
     }
 
-    /** Deletes an invalidated or expired session from memcached, after any backup still queued for it. */
+    /**
+     * Deletes an invalidated or expired session from memcached, after any backup still queued for it,
+     * without waiting: for sessions that end outside a request (the background expiry).
+     */
     public void removed(SessionId id, SessionState state) {
-        backups.remove(id, state);
+        backups.remove(id, state, false);
+    }
+
+    /**
+     * As {@link #removed}, for a session that ends in a request (a logout, or an expiry the request
+     * found): returns once memcached no longer holds it, or after two {@code operationTimeout}s, so
+     * that the answer never goes out while a copy another Tomcat could load as logged in remains.
+     */
+    public void removedByRequest(SessionId id, SessionState state) {
+        backups.remove(id, state, true);
     }
 }

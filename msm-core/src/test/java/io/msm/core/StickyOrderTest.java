@@ -2,6 +2,7 @@ package io.msm.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,6 +60,35 @@ class StickyOrderTest {
 
         assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id), "the logged-out session is gone");
         assertEquals(1, tomcat.count(Statistics.Counter.DELETES));
+    }
+
+    /**
+     * A logout's answer goes out only once memcached no longer holds the session: were its Tomcat to
+     * die right after that answer, another Tomcat must find nothing it would serve as logged in.
+     */
+    @Test
+    void aLogoutInARequestReturnsOnlyOnceTheCopyIsDeleted() throws InterruptedException {
+        tomcat.backups.hold(); // the delete waits behind a slow backup of another request
+        Thread logout = new Thread(() -> sticky.removedByRequest(id, state), "logout");
+        logout.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!waitingOrDone(logout) && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertNotEquals(Thread.State.TERMINATED, logout.getState(),
+                "the logout returned while memcached still held the session");
+        assertNotNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id));
+
+        tomcat.backups.release();
+        logout.join(10_000);
+
+        assertFalse(logout.isAlive(), "the logout returns once the delete ran");
+        assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id));
+    }
+
+    private static boolean waitingOrDone(Thread t) {
+        Thread.State s = t.getState();
+        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED;
     }
 
     @Test

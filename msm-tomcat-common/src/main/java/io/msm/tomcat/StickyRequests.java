@@ -44,6 +44,8 @@ final class StickyRequests implements RequestStrategy {
     private final SessionTurns turns = new SessionTurns();
     /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
     private final ThreadLocal<String> missing = new ThreadLocal<>();
+    /** Set while this thread serves a request: a session ending then is a logout, whose answer waits. */
+    private final ThreadLocal<Boolean> serving = new ThreadLocal<>();
 
     @Override
     public void heldEntries(Map<String, Integer> held) {
@@ -63,9 +65,11 @@ final class StickyRequests implements RequestStrategy {
         if (requestedId != null) {
             moveIfNeeded(request, requestedId);
         }
+        serving.set(Boolean.TRUE);
         try {
             next.invoke(request, response);
         } finally {
+            serving.remove();
             AsyncEnd.whenDone(request, () -> backup(request.getSessionInternal(false)));
             missing.remove(); // the next request on this thread asks memcached again
         }
@@ -141,7 +145,12 @@ final class StickyRequests implements RequestStrategy {
     public void ended(MemcachedSession session) {
         aliases.values().removeIf(a -> a.session == session); // few: only msm's moves of the last minute
         SessionId id = session.sessionId();
-        if (id != null) {
+        if (id == null) {
+            return;
+        }
+        if (serving.get() != null) {
+            sessions.removedByRequest(id, session.state());
+        } else {
             sessions.removed(id, session.state());
         }
     }

@@ -104,6 +104,42 @@ class TomcatFailoverIT extends ClusterTest {
     }
 
     /**
+     * A logout's answer goes out only once memcached no longer holds the session, with asynchronous
+     * backups too: were tomcat1 to die right after that answer, tomcat2 must not serve the session as
+     * logged in. tomcat1's one backup thread is kept busy by another user's store to a hung node, so
+     * that a delete queued behind it would still wait when the answer arrives.
+     */
+    @Test
+    void aLogoutIsDeletedBeforeItsAnswer_soNoOtherTomcatServesTheSessionAfterIt() {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager("backupThreadCount", "1", "operationTimeout", "2000"));
+        TomcatNode tomcat2 = tomcat("tomcat2", manager());
+        Browser alice = new Browser();
+        String aliceId = alice.get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        awaitStored(aliceId);
+        Browser[] bob = new Browser[1];
+        String[] bobId = new String[1];
+        // New sessions go to the nodes with the fastest probes: a node probed slowly at start gets
+        // none until its median comes down.
+        Await.until("a session on the node alice's is not on", WAIT, () -> {
+            bob[0] = new Browser();
+            bobId[0] = bob[0].get(tomcat1.url("/app/s/set?name=bob")).get("id");
+            return serverOf(bobId[0]) != serverOf(aliceId);
+        });
+        awaitStored(bobId[0]);
+
+        MemcachedServer bobsNode = serverOf(bobId[0]);
+        bobsNode.pause(); // bob's next backup holds the backup thread for up to operationTimeout
+        bob[0].get(tomcat1.url("/app/s/set?step=2"));
+        Await.until("bob's backup running", WAIT, () -> tomcat1.manager(APP).getBackupQueueLength() >= 1);
+        assertEquals("invalidated", alice.get(tomcat1.url("/app/s/invalidate")).body().trim());
+
+        assertNull(serverOf(aliceId).get(key(aliceId)), "memcached held the session when the logout's answer came");
+        assertNull(withSession(aliceId).get(tomcat2.url("/app/s/get")).get("attr.name"),
+                "tomcat2 served the logged-out session");
+        bobsNode.resume();
+    }
+
+    /**
      * A tab still sends the gone Tomcat's id after the user logged out on the Tomcat that took the
      * session over. The alias from that id must not hand Tomcat the ended session: with the cookie
      * path "/" (webapps sharing ids), Tomcat then took the old id as in use and gave the tab's new
