@@ -171,8 +171,9 @@ final class StickyBackups {
         }
     }
 
-    /** Deletes an ended session's copies, after any backup still queued for it. */
     /**
+     * Deletes an ended session's copies, after any backup still queued for it.
+     *
      * @param untilDeleted true for a request's logout: its answer waits (bounded) for the delete, in
      *     both backup modes, so that a Tomcat dying right after a logout leaves no copy that another
      *     Tomcat would load and serve as logged in. An expiry found by the background thread does not
@@ -181,9 +182,15 @@ final class StickyBackups {
     void remove(SessionId id, SessionState state, boolean untilDeleted) {
         state.removed = true; // a store of it still queued, or still being encoded, is dropped
         kept.forget(state);
-        Future<Void> deleted = submitRemoval(id, state);
         if (!untilDeleted) {
+            submitRemoval(id, state);
             return;
+        }
+        Future<Void> deleted;
+        // A parallel request may be sending its set right now (sessionBackupAsync="false"), past its
+        // own look at removed: the delete is queued once that set is out, so that it lands after it.
+        synchronized (state.backupOrder) {
+            deleted = submitRemoval(id, state);
         }
         try {
             deleted.get(removalWaitMillis, TimeUnit.MILLISECONDS);

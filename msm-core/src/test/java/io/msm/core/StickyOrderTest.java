@@ -86,6 +86,36 @@ class StickyOrderTest {
         assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id));
     }
 
+    /**
+     * With {@code sessionBackupAsync="false"} a parallel request sends its set itself, holding the
+     * session's backup order, and may have looked at "removed" just before the logout set it. The
+     * logout's delete must come after that set, or the copy is back once the logout has answered.
+     */
+    @Test
+    void aLogoutWaitsForASetAParallelRequestIsSending() throws InterruptedException {
+        byte[] sent = tomcat.store.peek("n1", EngineHarness.PREFIX + id);
+        Thread logout = new Thread(() -> sticky.removedByRequest(id, state), "logout");
+        synchronized (state.backupOrder) { // the parallel request, between its look at "removed" and its set
+            logout.start();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!blockedOrDone(logout) && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertNotEquals(Thread.State.TERMINATED, logout.getState(),
+                    "the logout deleted the session while a set of it was on its way");
+            tomcat.store.put("n1", EngineHarness.PREFIX + id, sent); // the set lands
+        }
+        logout.join(10_000);
+
+        assertFalse(logout.isAlive());
+        assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id), "the delete came after the set");
+    }
+
+    private static boolean blockedOrDone(Thread t) {
+        Thread.State s = t.getState();
+        return s == Thread.State.BLOCKED || s == Thread.State.TERMINATED;
+    }
+
     private static boolean waitingOrDone(Thread t) {
         Thread.State s = t.getState();
         return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED;

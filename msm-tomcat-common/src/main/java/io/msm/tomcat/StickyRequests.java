@@ -62,16 +62,19 @@ final class StickyRequests implements RequestStrategy {
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         String requestedId = request.getRequestedSessionId();
-        if (requestedId != null) {
-            moveIfNeeded(request, requestedId);
-        }
-        serving.set(Boolean.TRUE);
+        serving.set(Boolean.TRUE); // also for an expiry the move's lookup finds
         try {
-            next.invoke(request, response);
+            if (requestedId != null) {
+                moveIfNeeded(request, requestedId);
+            }
+            try {
+                next.invoke(request, response);
+            } finally {
+                AsyncEnd.whenDone(request, () -> backup(request.getSessionInternal(false)));
+                missing.remove(); // the next request on this thread asks memcached again
+            }
         } finally {
             serving.remove();
-            AsyncEnd.whenDone(request, () -> backup(request.getSessionInternal(false)));
-            missing.remove(); // the next request on this thread asks memcached again
         }
     }
 
