@@ -701,7 +701,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     public boolean isIgnored(Request request) {
         SessionEngine e = engine;
         // Without a pattern the URI is not asked for: making its String costs a request that needs none.
-        return e != null && e.ignoresSomeUris() && e.isIgnored(request.getRequestURI());
+        // The decoded URI is the path Tomcat serves: without path parameters (";x.css") and escapes
+        // ("%2e"), which would let any page's request look like a static file's.
+        return e != null && e.ignoresSomeUris() && e.isIgnored(request.getDecodedRequestURI());
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.msm.tomcat;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import javax.servlet.ServletException;
 
@@ -44,6 +45,16 @@ final class StickyRequests implements RequestStrategy {
     private final SessionTurns turns = new SessionTurns();
     /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
     private final ThreadLocal<String> missing = new ThreadLocal<>();
+    /**
+     * Sessions this Tomcat does not hold that one request may look for in memcached. Before msm's valve
+     * runs, Tomcat looks up each JSESSIONID cookie of a request until one is valid, and a client can
+     * send hundreds of well-formed ids in one header: each would cost a memcached read. A browser
+     * sends one cookie, or one per cookie path.
+     */
+    static final int LOADS_PER_REQUEST = 4;
+    /** Loads of this thread's request so far; zeroed as a request enters and leaves the valve. */
+    private final ThreadLocal<int[]> loads = ThreadLocal.withInitial(() -> new int[1]);
+    private final AtomicLong lastRefusalLogged = new AtomicLong();
     /** Set while this thread serves a request: a session ending then is a logout, whose answer waits. */
     private final ThreadLocal<Boolean> serving = new ThreadLocal<>();
 
@@ -63,6 +74,8 @@ final class StickyRequests implements RequestStrategy {
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         String requestedId = request.getRequestedSessionId();
         serving.set(Boolean.TRUE); // also for an expiry the move's lookup finds
+        int[] loaded = loads.get();
+        loaded[0] = 0; // the request's own lookups never pay for the cookies looked up before the valve
         try {
             if (requestedId != null) {
                 moveIfNeeded(request, requestedId);
@@ -75,6 +88,7 @@ final class StickyRequests implements RequestStrategy {
             }
         } finally {
             serving.remove();
+            loaded[0] = 0;
         }
     }
 
@@ -97,6 +111,12 @@ final class StickyRequests implements RequestStrategy {
         if (id.equals(missing.get())) {
             return null;
         }
+        int[] asked = loads.get();
+        if (asked[0] >= LOADS_PER_REQUEST) {
+            refused();
+            return null;
+        }
+        asked[0]++;
         SessionTurns.Turn turn = turns.enter(id);
         try {
             synchronized (turn) {
@@ -122,6 +142,16 @@ final class StickyRequests implements RequestStrategy {
             }
         } finally {
             turns.leave(turn);
+        }
+    }
+
+    private void refused() {
+        long now = System.currentTimeMillis();
+        long last = lastRefusalLogged.get();
+        if (now - last >= 60_000 && lastRefusalLogged.compareAndSet(last, now)) {
+            LOG.info("a request asked for more than " + LOADS_PER_REQUEST + " sessions this Tomcat does not hold"
+                    + " (many JSESSIONID cookies); the others were not looked up in memcached; this line repeats at"
+                    + " most once a minute");
         }
     }
 

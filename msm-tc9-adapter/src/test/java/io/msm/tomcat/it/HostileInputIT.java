@@ -59,6 +59,30 @@ class HostileInputIT extends ClusterTest {
         assertEquals(relocations, count(tomcat, Counter.RELOCATIONS), "no session existed to move");
     }
 
+    /**
+     * Tomcat looks up each JSESSIONID cookie of a request, before any valve, until one is valid. One
+     * request with a hundred well-formed ids of sessions that do not exist must not cost a hundred
+     * memcached reads.
+     */
+    @Test
+    void aRequestWithAHundredSessionCookiesCostsAFewReads() throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager());
+        StringBuilder cookies = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+            cookies.append(i == 0 ? "" : "; ").append("JSESSIONID=").append(String.format("%032X", i + 1))
+                    .append("-n1.tomcat1");
+        }
+        long misses = count(tomcat, Counter.LOAD_MISSES);
+        java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(tomcat.url("/app/s/get")))
+                        .header("Cookie", cookies.toString()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+
+        assertEquals(200, answer.statusCode());
+        long reads = count(tomcat, Counter.LOAD_MISSES) - misses;
+        assertTrue(reads >= 1 && reads <= 5, reads + " memcached reads for one request");
+    }
+
     @ParameterizedTest(name = "sticky={0}")
     @ValueSource(booleans = {true, false})
     void aFloodOfCraftedCookiesCostsTheNeighbourNothing(boolean sticky) {

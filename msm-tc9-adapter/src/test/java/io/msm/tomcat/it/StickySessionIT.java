@@ -225,6 +225,21 @@ class StickySessionIT extends ClusterTest {
         assertEquals("alice", user.get(tomcat2.url("/app/s/get")).get("attr.name"), "a normal request does load it");
     }
 
+    /**
+     * The pattern is matched against the path Tomcat serves, not the raw URI: a path parameter
+     * ({@code ;x.css}) or an escaped letter ({@code %74}) does not make a page's request look like a
+     * static file's, which would keep its session out of memcached.
+     */
+    @Test
+    void theIgnorePatternCannotBeDodgedByPathParametersOrEscapes() {
+        TomcatNode tomcat = tomcat("tomcat1", manager("requestUriIgnorePattern", "^(?!.*/s/).*\\.css$"));
+        Browser user = new Browser();
+        String id = user.get(tomcat.url("/app/%73/set;x.css?name=alice")).get("id");
+        awaitStored(id);
+        assertEquals("alice", user.get(tomcat.url("/app/%73/get;y.css")).get("attr.name"));
+        assertEquals(0, count(tomcat, Counter.REQUESTS_IGNORED), "a servlet's request, with or without ;x.css");
+    }
+
     @Test
     void byDefaultTwoWebappsSharingMemcachedNeverSeeEachOthersSessions() {
         TomcatNode tomcat = started(new TomcatNode("tomcat1").webapp("/app", manager()).webapp("/other", manager()));
