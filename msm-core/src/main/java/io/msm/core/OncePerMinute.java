@@ -7,18 +7,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * Lets a log line of each kind through at most once a minute: what anyone can cause by sending a
  * request must not fill the log. The counters count every occurrence.
  */
-final class OncePerMinute {
+public final class OncePerMinute {
     private static final long MINUTE_MILLIS = 60_000;
 
     private final Clock clock;
     private final ConcurrentHashMap<String, Long> lastLogged = new ConcurrentHashMap<>();
 
-    OncePerMinute(Clock clock) {
+    public OncePerMinute(Clock clock) {
         this.clock = clock;
     }
 
     /** @return true when a line of this kind may be logged now */
-    boolean allow(String kind) {
+    public boolean allow(String kind) {
         long now = clock.millis();
         Long before = lastLogged.get(kind);
         if (before != null && now - before < MINUTE_MILLIS) {

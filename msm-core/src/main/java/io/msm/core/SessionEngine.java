@@ -81,7 +81,7 @@ public final class SessionEngine implements AutoCloseable {
         ExpiryWatch watch = new ExpiryWatch();
         ClusterWriter cluster = new ClusterWriter(store, health, keys, statistics, flags);
         SessionLocks locks = new SessionLocks(store, health, statistics, settings.lockExpirationSeconds(),
-                settings.lockWaitTimeoutMillis(), env.ticker);
+                settings.lockWaitTimeoutMillis(), env.ticker, new OncePerMinute(env.clock));
         // A removal while the session's node does not answer raises its flag first (BehindFlags).
         long removalWaitMillis = Math.max(1000, 2L * settings.operationTimeoutMillis()) + BehindFlags.LEASE_MILLIS;
         NearCopies nearCopies = new NearCopies();

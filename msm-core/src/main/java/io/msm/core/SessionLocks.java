@@ -63,10 +63,13 @@ final class SessionLocks {
     private final Ticker ticker;
     private final String owner = UUID.randomUUID().toString();
     private final AtomicLong sequence = new AtomicLong();
+    /** A client can make lock waits time out at will (parallel requests of its own session). */
+    private final OncePerMinute logLimit;
 
     SessionLocks(SessionStore store, NodeHealth health, Statistics statistics, int expirySeconds, long waitMillis,
-            Ticker ticker) {
+            Ticker ticker, OncePerMinute logLimit) {
         this.ticker = ticker;
+        this.logLimit = logLimit;
         this.store = store;
         this.health = health;
         this.statistics = statistics;
@@ -96,7 +99,10 @@ final class SessionLocks {
             String node = firstUp(nodes);
             if (node == null) {
                 statistics.increment(Statistics.Counter.LOCK_FAILURES);
-                LOG.warn("session {} is not locked: no memcached node for its lock answers", sessionForLog);
+                if (logLimit.allow("lock failure")) {
+                    LOG.warn("session {} is not locked: no memcached node for its lock answers; LOCK_FAILURES counts"
+                            + " each such request; this line repeats at most once a minute", sessionForLog);
+                }
                 return new Lock(key, null, token, false, 0);
             }
             try {
@@ -134,9 +140,11 @@ final class SessionLocks {
             long left = deadline - ticker.nanoTime();
             if (left <= 0) {
                 statistics.increment(Statistics.Counter.LOCK_TIMEOUTS);
-                LOG.warn("session {} still locked by another request after lockWaitTimeout={} ms; this request goes"
-                        + " on unlocked and its changes are merged into the stored session", sessionForLog,
-                        waitMillis);
+                if (logLimit.allow("lock timeout")) {
+                    LOG.warn("session {} still locked by another request after lockWaitTimeout={} ms; this request goes"
+                            + " on unlocked and its changes are merged into the stored session; LOCK_TIMEOUTS counts"
+                            + " each such request; this line repeats at most once a minute", sessionForLog, waitMillis);
+                }
                 return new Lock(key, node, token, false, 0);
             }
             sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1,

@@ -39,7 +39,8 @@ class SessionLocksIT {
         store = new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM);
         store.awaitConnections(5000);
         health = new NodeHealth(settings.nodes(), store::isConnected, Clock.systemUTC(), 2000);
-        locks = new SessionLocks(store, health, new Statistics(), 1, 100, Ticker.SYSTEM);
+        locks = new SessionLocks(store, health, new Statistics(), 1, 100, Ticker.SYSTEM,
+                new OncePerMinute(Clock.systemUTC()));
     }
 
     @AfterEach
@@ -102,7 +103,8 @@ class SessionLocksIT {
         server.set(DATA, "before".getBytes(), 60);
         SessionLocks waiting = new SessionLocks(store, new NodeHealth(
                 Settings.parse(Map.of("memcachedNodes", server.node("n1"))).nodes(), store::isConnected,
-                Clock.systemUTC(), 2000), new Statistics(), 5, 5000, Ticker.SYSTEM);
+                Clock.systemUTC(), 2000), new Statistics(), 5, 5000, Ticker.SYSTEM,
+                new OncePerMinute(Clock.systemUTC()));
         SessionLocks.Lock holder = locks.acquire(KEY, List.of("n1"), "…ABC-n1");
         CompletableFuture<SessionLocks.Lock> waiter = CompletableFuture.supplyAsync(
                 () -> waiting.acquire(KEY, List.of("n1"), "…ABC-n1", DATA, VALIDITY));
@@ -134,7 +136,8 @@ class SessionLocksIT {
         try (SessionStore textStore = new SpymemcachedStore(text.nodes(), text, Ticker.SYSTEM)) {
             textStore.awaitConnections(5000);
             NodeHealth textHealth = new NodeHealth(text.nodes(), textStore::isConnected, Clock.systemUTC(), 2000);
-            SessionLocks textLocks = new SessionLocks(textStore, textHealth, new Statistics(), 5, 100, Ticker.SYSTEM);
+            SessionLocks textLocks = new SessionLocks(textStore, textHealth, new Statistics(), 5, 100, Ticker.SYSTEM,
+                    new OncePerMinute(Clock.systemUTC()));
             SessionLocks.Lock lock = textLocks.acquire(KEY, List.of("n1"), "…ABC-n1", DATA, VALIDITY);
             assertTrue(lock.held);
 

@@ -639,6 +639,14 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     @Override
     public Session createSession(String sessionId) {
+        SessionEngine e = engine;
+        if (sessionId != null && e != null && requests != null && e.knownId(sessionId) == null) {
+            // An id the client sent, which Tomcat takes over for a new session where webapps share ids
+            // (cookie path "/"; with validateClientProvidedNewSessionId="false", any id at all): only
+            // one of msm's form naming a node of this cluster. Any other gets a fresh id, as Tomcat's
+            // own check would give it, rather than a session msm cannot store.
+            sessionId = null;
+        }
         Session session = super.createSession(sessionId);
         RequestStrategy r = requests;
         if (r != null && session instanceof MemcachedSession) {

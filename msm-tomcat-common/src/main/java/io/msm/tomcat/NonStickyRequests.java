@@ -14,6 +14,7 @@ import org.apache.catalina.connector.Response;
 import org.apache.juli.logging.Log;
 
 import io.msm.core.NonStickySessions;
+import io.msm.core.OncePerMinute;
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
@@ -81,6 +82,15 @@ final class NonStickyRequests implements RequestStrategy {
     /** True while the webapp has security constraints: their check needs the cached login. */
     private final java.util.function.BooleanSupplier constrained;
     private final SessionTurns turns = new SessionTurns();
+    /**
+     * Locking requests of one session that wait for its turn at once. A browser sends a few in
+     * parallel; a client sending hundreds with one cookie would hold as many of Tomcat's threads,
+     * each up to lockWaitTimeout. Those past this many go on at once, as after a timeout: they share
+     * the session in memory, and their changes are merged.
+     */
+    static final int MAX_WAITING_PER_SESSION = 16;
+    /** What a client can cause at will (waits that time out) is logged at most once a minute. */
+    private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
 
     @Override
     public void heldEntries(java.util.Map<String, Integer> held) {
@@ -161,15 +171,24 @@ final class NonStickyRequests implements RequestStrategy {
         SessionTurns.Turn turn = scope.turn(id, turns);
         // Held already when this request looked the id up before: waiting for itself would only time out.
         if (scope.locking && !scope.permits.contains(turn)) {
-            try {
-                if (turn.permit.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
-                    scope.permits.add(turn);
-                } else {
-                    LOG.warn("session " + SessionId.masked(id) + " still used by a locking request of this Tomcat"
-                            + " after lockWaitTimeout; this request goes on and its changes are merged");
+            if (turn.permit.getQueueLength() >= MAX_WAITING_PER_SESSION) {
+                if (logLimit.allow("too many waiting")) {
+                    LOG.warn("session " + SessionId.masked(id) + " has " + MAX_WAITING_PER_SESSION + " requests"
+                            + " waiting for their turn already; a further one goes on at once and its changes are"
+                            + " merged; this line repeats at most once a minute");
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            } else {
+                try {
+                    if (turn.permit.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
+                        scope.permits.add(turn);
+                    } else if (logLimit.allow("turn timeout")) {
+                        LOG.warn("session " + SessionId.masked(id) + " still used by a locking request of this"
+                                + " Tomcat after lockWaitTimeout; this request goes on and its changes are merged;"
+                                + " this line repeats at most once a minute");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
         MemcachedSession unlocked = null;

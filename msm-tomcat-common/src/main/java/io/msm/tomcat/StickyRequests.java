@@ -3,7 +3,6 @@ package io.msm.tomcat;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 import javax.servlet.ServletException;
 
@@ -13,6 +12,7 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.juli.logging.Log;
 
+import io.msm.core.OncePerMinute;
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
@@ -54,7 +54,7 @@ final class StickyRequests implements RequestStrategy {
     static final int LOADS_PER_REQUEST = 4;
     /** Loads of this thread's request so far; zeroed as a request enters and leaves the valve. */
     private final ThreadLocal<int[]> loads = ThreadLocal.withInitial(() -> new int[1]);
-    private final AtomicLong lastRefusalLogged = new AtomicLong();
+    private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
     /** Set while this thread serves a request: a session ending then is a logout, whose answer waits. */
     private final ThreadLocal<Boolean> serving = new ThreadLocal<>();
 
@@ -146,9 +146,7 @@ final class StickyRequests implements RequestStrategy {
     }
 
     private void refused() {
-        long now = System.currentTimeMillis();
-        long last = lastRefusalLogged.get();
-        if (now - last >= 60_000 && lastRefusalLogged.compareAndSet(last, now)) {
+        if (logLimit.allow("loads per request")) {
             LOG.info("a request asked for more than " + LOADS_PER_REQUEST + " sessions this Tomcat does not hold"
                     + " (many JSESSIONID cookies); the others were not looked up in memcached; this line repeats at"
                     + " most once a minute");

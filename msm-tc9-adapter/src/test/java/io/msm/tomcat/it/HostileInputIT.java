@@ -60,6 +60,27 @@ class HostileInputIT extends ClusterTest {
     }
 
     /**
+     * With the cookie path "/" and {@code validateClientProvidedNewSessionId="false"}, Tomcat gives a
+     * new session the id the client sent. An id not of msm's form must get a fresh one instead: msm
+     * could neither store the session nor keep its log lines short.
+     */
+    @ParameterizedTest(name = "sticky={0}")
+    @ValueSource(booleans = {true, false})
+    void aNewSessionNeverTakesAnIdTheClientMadeUp(boolean sticky) {
+        TomcatNode tomcat = started(new TomcatNode("tomcat1").sessionCookiePath("/")
+                .webapp(APP, manager("sticky", String.valueOf(sticky))));
+        tomcat.context(APP).setValidateClientProvidedNewSessionId(false);
+        for (String crafted : List.of("x-" + "A".repeat(300), "0123456789ABCDEF0123456789ABCDEF-n9.tomcat1")) {
+            Browser.Page page = withSession(crafted).get(tomcat.url("/app/s/set?name=mallory"));
+            assertEquals(200, page.status());
+            String id = page.get("id");
+            assertNotEquals(crafted, id, "the client's id was taken");
+            assertEquals("mallory", withSession(id).get(tomcat.url("/app/s/get")).get("attr.name"));
+            awaitStored(id);
+        }
+    }
+
+    /**
      * Tomcat looks up each JSESSIONID cookie of a request, before any valve, until one is valid. One
      * request with a hundred well-formed ids of sessions that do not exist must not cost a hundred
      * memcached reads.

@@ -49,6 +49,43 @@ class NonStickyRequestsIT extends ClusterTest {
         pool.shutdownNow();
     }
 
+    /**
+     * One client sends forty requests with one session's cookie while a request holds that session:
+     * past 16 waiting for its turn, the others go on at once (their changes merged), so one cookie
+     * cannot hold forty of Tomcat's threads for lockWaitTimeout each.
+     */
+    @Test
+    void requestsPastTheWaitingLimitOfOneSessionGoOnAtOnce() throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager("sticky", "false", "lockingMode", "all",
+                "lockWaitTimeout", "60000"));
+        String id = new Browser().get(tomcat.url("/app/s/set?start=1")).get("id");
+        String gate = gate();
+        Future<Browser.Page> holder = pool.submit(
+                () -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&a=1")));
+        awaitArrivals(gate, 1);
+
+        int parallel = 40;
+        List<Future<Browser.Page>> others = new ArrayList<>();
+        for (int i = 0; i < parallel; i++) {
+            String change = "/app/s/set?k" + i + "=1";
+            others.add(pool.submit(() -> withSession(id).get(tomcat.url(change))));
+        }
+        Await.until("all but 16 answered while the holder holds the session", WAIT,
+                () -> others.stream().filter(Future::isDone).count() >= parallel - 16);
+        assertFalse(holder.isDone(), "the holder still holds the session");
+
+        open(gate);
+        assertEquals(200, holder.get(60, TimeUnit.SECONDS).status());
+        for (Future<Browser.Page> answer : others) {
+            assertEquals(200, answer.get(60, TimeUnit.SECONDS).status());
+        }
+        Browser.Page after = withSession(id).get(tomcat.url("/app/s/get"));
+        assertEquals("1", after.get("attr.a"));
+        for (int i = 0; i < parallel; i++) {
+            assertEquals("1", after.get("attr.k" + i), "every request's change was kept");
+        }
+    }
+
     @Test
     void aRequestThatNeverCallsGetSessionLoadsAndLocksNothing() {
         TomcatNode[] tomcats = cluster("lockingMode", "all");
