@@ -138,7 +138,8 @@ final class StickyBackups {
         if (!health.isUp(node)) {
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
             state.backupMissed();
-            if (logLimit.allow("down " + node)) {
+            // Keyed by known nodes only: a Tomcat that takes client ids over can hold sessions of made-up nodes.
+            if (logLimit.allow(health.isKnown(node) ? "down " + node : "unknown node")) {
                 LOG.warn("session {} not backed up: memcached node {} is down. Sessions whose node is down stay in"
                         + " this Tomcat's memory and move to a node that answers at their next request; BACKUPS_FAILED"
                         + " counts each missed backup ({} so far); this line repeats at most once a minute",

@@ -640,11 +640,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public Session createSession(String sessionId) {
         SessionEngine e = engine;
-        if (sessionId != null && e != null && requests != null && e.knownId(sessionId) == null) {
-            // An id the client sent, which Tomcat takes over for a new session where webapps share ids
-            // (cookie path "/"; with validateClientProvidedNewSessionId="false", any id at all): only
-            // one of msm's form naming a node of this cluster. Any other gets a fresh id, as Tomcat's
-            // own check would give it, rather than a session msm cannot store.
+        if (sessionId != null && e != null && requests != null && !context().getValidateClientProvidedNewSessionId()
+                && e.heldId(sessionId) == null) {
+            // With the cookie path "/" and validateClientProvidedNewSessionId="false", Tomcat gives a new
+            // session whatever id the client sent. One not of msm's form gets a fresh id instead: msm could
+            // not store that session. (Validated, the id is one another webapp holds: it is shared.)
             sessionId = null;
         }
         Session session = super.createSession(sessionId);

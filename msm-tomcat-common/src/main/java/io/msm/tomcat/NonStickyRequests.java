@@ -114,7 +114,9 @@ final class NonStickyRequests implements RequestStrategy {
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         String query = request.getQueryString();
-        String uri = query == null ? request.getRequestURI() : request.getRequestURI() + "?" + query;
+        // The path Tomcat serves, as for requestUriIgnorePattern: ";x" or an escape must not change the mode.
+        String path = request.getDecodedRequestURI();
+        String uri = query == null ? path : path + "?" + query;
         Scope scope = new Scope(uri, engine.mustLock(uri), request);
         current.set(scope);
         try {

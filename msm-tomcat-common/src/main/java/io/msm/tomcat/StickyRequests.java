@@ -43,8 +43,6 @@ final class StickyRequests implements RequestStrategy {
     private final Map<String, Alias> aliases = new ConcurrentHashMap<>();
     /** A session taken over from memcached is loaded once, by the first of its parallel requests. */
     private final SessionTurns turns = new SessionTurns();
-    /** The id this request's thread found missing in memcached; Tomcat asks several times per request. */
-    private final ThreadLocal<String> missing = new ThreadLocal<>();
     /**
      * Sessions this Tomcat does not hold that one request may look for in memcached. Before msm's valve
      * runs, Tomcat looks up each JSESSIONID cookie of a request until one is valid, and a client can
@@ -52,11 +50,10 @@ final class StickyRequests implements RequestStrategy {
      * sends one cookie, or one per cookie path.
      */
     static final int LOADS_PER_REQUEST = 4;
-    /** Loads of this thread's request so far; zeroed as a request enters and leaves the valve. */
-    private final ThreadLocal<int[]> loads = ThreadLocal.withInitial(() -> new int[1]);
+    private static final long LOADS_WINDOW_NANOS = 1_000_000_000L;
+    /** What this thread's request did so far; kept per thread, so a request allocates nothing for it. */
+    private final ThreadLocal<ThreadRequest> threadRequest = ThreadLocal.withInitial(ThreadRequest::new);
     private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
-    /** Set while this thread serves a request: a session ending then is a logout, whose answer waits. */
-    private final ThreadLocal<Boolean> serving = new ThreadLocal<>();
 
     @Override
     public void heldEntries(Map<String, Integer> held) {
@@ -73,9 +70,9 @@ final class StickyRequests implements RequestStrategy {
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         String requestedId = request.getRequestedSessionId();
-        serving.set(Boolean.TRUE); // also for an expiry the move's lookup finds
-        int[] loaded = loads.get();
-        loaded[0] = 0; // the request's own lookups never pay for the cookies looked up before the valve
+        ThreadRequest current = threadRequest.get();
+        current.serving = true; // also for an expiry the move's lookup finds
+        current.loads = 0; // the request's own lookups never pay for the cookies looked up before the valve
         try {
             if (requestedId != null) {
                 moveIfNeeded(request, requestedId);
@@ -84,11 +81,11 @@ final class StickyRequests implements RequestStrategy {
                 next.invoke(request, response);
             } finally {
                 AsyncEnd.whenDone(request, () -> backup(request.getSessionInternal(false)));
-                missing.remove(); // the next request on this thread asks memcached again
+                current.missing = null; // the next request on this thread asks memcached again
             }
         } finally {
-            serving.remove();
-            loaded[0] = 0;
+            current.serving = false;
+            current.loads = 0;
         }
     }
 
@@ -108,15 +105,23 @@ final class StickyRequests implements RequestStrategy {
         if (alias != null) {
             return followed(id, alias);
         }
-        if (id.equals(missing.get())) {
+        ThreadRequest current = threadRequest.get();
+        if (id.equals(current.missing)) {
             return null;
         }
-        int[] asked = loads.get();
-        if (asked[0] >= LOADS_PER_REQUEST) {
+        long now = System.nanoTime();
+        if (now - current.loadsSince > LOADS_WINDOW_NANOS) {
+            // Left by lookups that never reached this valve (another webapp's, an application thread's,
+            // a request Tomcat rejected after parsing its cookies): they must not cost a later request.
+            current.loads = 0;
+        }
+        if (current.loads >= LOADS_PER_REQUEST) {
             refused();
             return null;
         }
-        asked[0]++;
+        if (current.loads++ == 0) {
+            current.loadsSince = now;
+        }
         SessionTurns.Turn turn = turns.enter(id);
         try {
             synchronized (turn) {
@@ -134,7 +139,7 @@ final class StickyRequests implements RequestStrategy {
                 MemcachedSession loaded = manager.emptySession();
                 SessionSnapshot snapshot = sid == null ? null : sessions.load(sid, loaded.state());
                 if (snapshot == null) {
-                    missing.set(id);
+                    threadRequest.get().missing = id;
                     return null;
                 }
                 loaded.restore(snapshot);
@@ -179,7 +184,7 @@ final class StickyRequests implements RequestStrategy {
         if (id == null) {
             return;
         }
-        if (serving.get() != null) {
+        if (threadRequest.get().serving) {
             sessions.removedByRequest(id, session.state());
         } else {
             sessions.removed(id, session.state());
@@ -197,7 +202,8 @@ final class StickyRequests implements RequestStrategy {
         SessionId current = manager.inMemory(requestedId) != null ? engine.heldId(requestedId)
                 : engine.knownId(requestedId);
         if (current == null) {
-            missing.set(requestedId); // checked once per request: the lookups that follow find it missing
+            // Checked once per request: the lookups that follow find it missing.
+            threadRequest.get().missing = requestedId;
             return;
         }
         SessionId moved = sessions.movedId(current, manager.getJvmRoute());
@@ -262,6 +268,17 @@ final class StickyRequests implements RequestStrategy {
         long now = System.currentTimeMillis();
         aliases.values().removeIf(a -> now - a.createdMillis > ALIAS_LIFETIME_MILLIS);
         sessions.dropIdleBytes();
+    }
+
+    /** One thread's request, before and inside msm's valve. */
+    private static final class ThreadRequest {
+        /** Inside the valve: a session ending now is a logout, whose answer waits for its delete. */
+        boolean serving;
+        /** Sessions this request looked for in memcached so far, since {@link #loadsSince} (nanoTime). */
+        int loads;
+        long loadsSince;
+        /** The id this request found missing in memcached: Tomcat asks several times per request. */
+        String missing;
     }
 
     /**

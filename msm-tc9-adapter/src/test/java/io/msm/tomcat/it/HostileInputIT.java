@@ -62,7 +62,7 @@ class HostileInputIT extends ClusterTest {
     /**
      * With the cookie path "/" and {@code validateClientProvidedNewSessionId="false"}, Tomcat gives a
      * new session the id the client sent. An id not of msm's form must get a fresh one instead: msm
-     * could neither store the session nor keep its log lines short.
+     * could not store the session.
      */
     @ParameterizedTest(name = "sticky={0}")
     @ValueSource(booleans = {true, false})
@@ -70,7 +70,7 @@ class HostileInputIT extends ClusterTest {
         TomcatNode tomcat = started(new TomcatNode("tomcat1").sessionCookiePath("/")
                 .webapp(APP, manager("sticky", String.valueOf(sticky))));
         tomcat.context(APP).setValidateClientProvidedNewSessionId(false);
-        for (String crafted : List.of("x-" + "A".repeat(300), "0123456789ABCDEF0123456789ABCDEF-n9.tomcat1")) {
+        for (String crafted : List.of("x-" + "A".repeat(300), "evil")) {
             Browser.Page page = withSession(crafted).get(tomcat.url("/app/s/set?name=mallory"));
             assertEquals(200, page.status());
             String id = page.get("id");
