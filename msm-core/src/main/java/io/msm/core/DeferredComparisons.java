@@ -57,7 +57,9 @@ final class DeferredComparisons {
         if (changedThroughApi) {
             state.changePending = true;
         }
-        return clock.now() - state.lastComparedMillis >= window(state);
+        long since = clock.now() - state.lastComparedMillis;
+        // Negative after the wall clock stepped back: due now, not once the clock has caught up.
+        return since >= window(state) || since < 0;
     }
 
     private static long window(SessionState state) {
@@ -73,7 +75,10 @@ final class DeferredComparisons {
             compare.run(); // flush() ran or runs: a comparison asked for now would never run otherwise
             return;
         }
-        long due = Math.max(state.lastComparedMillis + window(state), clock.now() + minDelayMillis);
+        long now = clock.now();
+        // min(): a comparison made before the wall clock stepped back lies in the future; the change
+        // must not wait for the clock to catch up with it (hours of backups missed).
+        long due = Math.max(Math.min(state.lastComparedMillis, now) + window(state), now + minDelayMillis);
         while (true) {
             long scheduled = state.compareScheduledFor();
             if (scheduled != 0 && scheduled <= due) {

@@ -21,7 +21,8 @@ public final class OncePerMinute {
     public boolean allow(String kind) {
         long now = clock.millis();
         Long before = lastLogged.get(kind);
-        if (before != null && now - before < MINUTE_MILLIS) {
+        // A clock stepped back (now < before) must not silence the line for as long as the step.
+        if (before != null && now - before < MINUTE_MILLIS && now >= before) {
             return false;
         }
         return before == null ? lastLogged.putIfAbsent(kind, now) == null : lastLogged.replace(kind, before, now);

@@ -130,7 +130,8 @@ final class StickyBackups {
         long queued = state.queuedFingerprint();
         boolean unchanged = fingerprint == (queued != 0 ? queued : state.storedFingerprint)
                 && id.equals(state.storedUnderId);
-        if (unchanged && now - state.lastRefreshMillis < refreshMillis) {
+        long sinceRefresh = now - state.lastRefreshMillis; // negative after the wall clock stepped back
+        if (unchanged && sinceRefresh < refreshMillis && sinceRefresh >= 0) {
             statistics.increment(Statistics.Counter.BACKUPS_SKIPPED_UNCHANGED);
             return;
         }

@@ -15,6 +15,8 @@ final class FakeTime extends Clock implements Ticker {
     private final AtomicLong nanos = new AtomicLong();
     private final long startMillis;
     private final AtomicLong slept = new AtomicLong();
+    /** A step of the wall clock alone (NTP), which monotonic time does not see. */
+    private final AtomicLong wallStep = new AtomicLong();
 
     FakeTime(long startMillis) {
         this.startMillis = startMillis;
@@ -22,6 +24,11 @@ final class FakeTime extends Clock implements Ticker {
 
     void advance(long millis) {
         nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
+    }
+
+    /** Steps the wall clock by {@code millis} (negative: back), as NTP does; {@link #nanoTime} goes on. */
+    void stepWallClock(long millis) {
+        wallStep.addAndGet(millis);
     }
 
     /** @return milliseconds the code under test slept, in fake time */
@@ -42,7 +49,7 @@ final class FakeTime extends Clock implements Ticker {
 
     @Override
     public long millis() {
-        return startMillis + TimeUnit.NANOSECONDS.toMillis(nanos.get());
+        return startMillis + wallStep.get() + TimeUnit.NANOSECONDS.toMillis(nanos.get());
     }
 
     @Override

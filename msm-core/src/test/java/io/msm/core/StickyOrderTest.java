@@ -180,6 +180,22 @@ class StickyOrderTest {
         assertEquals("bob", stored());
     }
 
+    /**
+     * The wall clock steps back an hour (NTP) after a backup: the next change is still written at the
+     * end of its window, not once the clock has caught up with the time of the last comparison.
+     */
+    @Test
+    void aChangeAfterTheWallClockSteppedBackIsWrittenAtTheEndOfItsWindow() {
+        tomcat.time.stepWallClock(-3_600_000);
+        Held session = new Held(snapshot("bob"));
+        tomcat.time.advance(10);
+        sticky.requestEnded(session, true);
+        tomcat.time.advance(DeferredComparisons.CHANGE_WINDOW_MILLIS);
+        tomcat.comparisons.runDue();
+
+        assertEquals("bob", stored());
+    }
+
     @Test
     void aDeferredComparisonOfASessionInUseWaitsUntilTheRequestLeaves() {
         Held session = new Held(snapshot("bob"));
