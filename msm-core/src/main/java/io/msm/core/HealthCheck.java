@@ -61,9 +61,14 @@ final class HealthCheck implements Runnable {
     /** A node's own word on why it fails is asked for, and logged, at most once a minute per node. */
     private final OncePerMinute diagnoses;
 
+    private final ClockCheck clockCheck;
+    private final java.time.Clock clock;
+
     HealthCheck(List<MemcachedNode> nodes, SessionStore store, NodeHealth health, Ticker ticker,
-            Statistics statistics, java.time.Clock clock, ProbeKeys probeKeys) {
+            Statistics statistics, java.time.Clock clock, ProbeKeys probeKeys, ClockCheck clockCheck) {
         this.probeKeys = probeKeys;
+        this.clockCheck = clockCheck;
+        this.clock = clock;
         this.statistics = statistics;
         this.diagnoses = new OncePerMinute(clock);
         this.evictionLines = new OncePerMinute(clock);
@@ -123,12 +128,14 @@ final class HealthCheck implements Runnable {
         if (last != null && now - last[1] < EVICTION_CHECK_MILLIS) {
             return;
         }
-        long count;
+        NodeStatistics read;
         try {
-            count = store.evictions(node.id());
+            read = store.statistics(node.id());
         } catch (StoreException e) {
             return; // the probe above answered; a statistics read that fails says nothing new
         }
+        clockCheck.heard(node.id(), read.timeSeconds, clock.millis());
+        long count = read.evictions;
         if (count < 0) {
             return;
         }

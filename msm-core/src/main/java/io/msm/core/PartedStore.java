@@ -238,8 +238,8 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
-    public long evictions(String nodeId) throws StoreException {
-        return items.evictions(nodeId);
+    public NodeStatistics statistics(String nodeId) throws StoreException {
+        return items.statistics(nodeId);
     }
 
     @Override

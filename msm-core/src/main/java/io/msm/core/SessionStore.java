@@ -25,11 +25,11 @@ interface SessionStore extends AutoCloseable {
     }
 
     /**
-     * @return how many items the node evicted since it started (memcached's {@code evictions}
-     *     statistic), or -1 when the store cannot tell
+     * @return the node's {@code evictions} and {@code time} statistics, each -1 where the store cannot
+     *     tell
      */
-    default long evictions(String nodeId) throws StoreException {
-        return -1;
+    default NodeStatistics statistics(String nodeId) throws StoreException {
+        return NodeStatistics.UNKNOWN;
     }
 
     /** Waits up to {@code maxMillis} for every node to connect, so the first requests see real state. */

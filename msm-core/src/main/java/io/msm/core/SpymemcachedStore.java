@@ -198,11 +198,11 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     @Override
-    public long evictions(String nodeId) throws StoreException {
+    public NodeStatistics statistics(String nodeId) throws StoreException {
         if (tls) {
             // The TLS client reads memcached's statistics answer (many packets) out of step: its IO
             // thread fails an assertion (TlsIT with -ea showed it) and would go on misreading without.
-            return -1;
+            return NodeStatistics.UNKNOWN;
         }
         Map<SocketAddress, Map<String, String>> stats;
         try {
@@ -211,16 +211,19 @@ final class SpymemcachedStore implements SessionStore {
             throw failure(nodeId, "stats", e);
         }
         for (Map<String, String> s : stats.values()) {
-            String evictions = s.get("evictions");
-            if (evictions != null) {
-                try {
-                    return Long.parseLong(evictions.trim());
-                } catch (NumberFormatException e) {
-                    return -1;
-                }
+            if (s.get("evictions") != null || s.get("time") != null) {
+                return new NodeStatistics(number(s.get("evictions")), number(s.get("time")));
             }
         }
-        return -1;
+        return NodeStatistics.UNKNOWN;
+    }
+
+    private static long number(String statistic) {
+        try {
+            return statistic == null ? -1 : Long.parseLong(statistic.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     @Override

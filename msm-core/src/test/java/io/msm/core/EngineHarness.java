@@ -40,6 +40,11 @@ final class EngineHarness implements AutoCloseable {
         return new EngineHarness(time, new InMemoryStore(time, "n1", "n2"), pairs(attributes));
     }
 
+    /** Another Tomcat of the same cluster whose wall clock is {@code clock} ({@link FakeTime#aheadBy}). */
+    EngineHarness secondTomcat(FakeTime clock, String... attributes) throws Exception {
+        return new EngineHarness(clock, store, pairs(attributes));
+    }
+
     /** Another Tomcat of the same cluster: same store, same time. */
     EngineHarness secondTomcat(String... attributes) throws Exception {
         return new EngineHarness(time, store, pairs(attributes));

@@ -12,14 +12,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #sleep} move both, so a wait with a deadline ends at once in real time.
  */
 final class FakeTime extends Clock implements Ticker {
-    private final AtomicLong nanos = new AtomicLong();
+    private final AtomicLong nanos;
     private final long startMillis;
-    private final AtomicLong slept = new AtomicLong();
+    private final AtomicLong slept;
     /** A step of the wall clock alone (NTP), which monotonic time does not see. */
     private final AtomicLong wallStep = new AtomicLong();
 
     FakeTime(long startMillis) {
+        this(startMillis, new AtomicLong(), new AtomicLong());
+    }
+
+    private FakeTime(long startMillis, AtomicLong nanos, AtomicLong slept) {
         this.startMillis = startMillis;
+        this.nanos = nanos;
+        this.slept = slept;
+    }
+
+    /** Another host's clock: the same passing time, its wall clock {@code millis} ahead (negative: behind). */
+    FakeTime aheadBy(long millis) {
+        return new FakeTime(startMillis + wallStep.get() + millis, nanos, slept);
     }
 
     void advance(long millis) {

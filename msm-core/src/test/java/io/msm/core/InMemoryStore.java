@@ -28,6 +28,12 @@ final class InMemoryStore implements SessionStore {
         }
     }
 
+    /** memcached's clock is the store's time: a Tomcat on {@link FakeTime#aheadBy} differs from it. */
+    @Override
+    public NodeStatistics statistics(String nodeId) {
+        return new NodeStatistics(-1, time.millis() / 1000);
+    }
+
     private static final class Item {
         final byte[] value;
         final long cas;
