@@ -37,7 +37,7 @@ final class ClusterExpiry {
 
     /** @return the sessions this Tomcat claimed, to expire */
     List<SessionSnapshot> claimExpired() {
-        long now = expiry.clusterNow(); // records carry other Tomcats' clocks
+        long now = expiry.now();
         List<SessionSnapshot> claimed = new ArrayList<>();
         for (SessionId id : expiryWatch.due(now)) {
             String primary = id.nodeId();

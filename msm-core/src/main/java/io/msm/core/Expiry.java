@@ -14,8 +14,6 @@ final class Expiry {
     private static final int MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
 
     private final Clock clock;
-    /** How far this clock is ahead of the memcached nodes' ({@link ClockCheck}); 0 within its tolerance. */
-    private volatile long clockOffsetMillis;
 
     Expiry(Clock clock) {
         this.clock = clock;
@@ -23,22 +21,6 @@ final class Expiry {
 
     long now() {
         return clock.millis();
-    }
-
-    /**
-     * Now for judging times other Tomcats wrote (a non-sticky session's last access): by the memcached
-     * nodes' clock while this one is off by more than {@link ClockCheck}'s tolerance, else this one.
-     */
-    long clusterNow() {
-        return clock.millis() - clockOffsetMillis;
-    }
-
-    long clockOffsetMillis() {
-        return clockOffsetMillis;
-    }
-
-    void clockOffset(long millis) {
-        clockOffsetMillis = millis;
     }
 
     /**

@@ -61,6 +61,7 @@ final class HealthCheck implements Runnable {
     /** A node's own word on why it fails is asked for, and logged, at most once a minute per node. */
     private final OncePerMinute diagnoses;
 
+    /** Null in sticky mode. */
     private final ClockCheck clockCheck;
     private final java.time.Clock clock;
 
@@ -134,7 +135,9 @@ final class HealthCheck implements Runnable {
         } catch (StoreException e) {
             return; // the probe above answered; a statistics read that fails says nothing new
         }
-        clockCheck.heard(node.id(), read.timeSeconds, clock.millis());
+        if (clockCheck != null) {
+            clockCheck.heard(node.id(), read.timeSeconds, clock.millis());
+        }
         long count = read.evictions;
         if (count < 0) {
             return;

@@ -159,13 +159,13 @@ final class NonStickyLoader {
             nearCopies.drop(id);
             statistics.increment(Statistics.Counter.LOAD_MISSES);
             Long expected = expiryWatch.expiresAt(id);
-            if (expected != null && expected > expiry.clusterNow() && primaryAnswered && health.isUp(primary)
+            if (expected != null && expected > expiry.now() && primaryAnswered && health.isUp(primary)
                     && (backup == null || backupHasNoRemoval) && expiryWatch.forgetIfNoted(id)) {
                 missing.missing(id, primary, backup); // counted once: its user starts a new session
             }
             return null;
         }
-        long now = expiry.clusterNow(); // the record carries the clock of the Tomcat that wrote it
+        long now = expiry.now();
         // Written before encryption was switched on: no tag, as the clear copy it goes with.
         ValidityRecord v = clearNamed ? ValidityRecord.decode(validity) : keys.validityOf(id, validity);
         if (v != null && v.isExpired(now)) {

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class OncePerMinute {
     private static final long MINUTE_MILLIS = 60_000;
+    private static final long STEP_BACK_MILLIS = 1_000;
 
     private final Clock clock;
     private final ConcurrentHashMap<String, Long> lastLogged = new ConcurrentHashMap<>();
@@ -21,8 +22,10 @@ public final class OncePerMinute {
     public boolean allow(String kind) {
         long now = clock.millis();
         Long before = lastLogged.get(kind);
-        // A clock stepped back (now < before) must not silence the line for as long as the step.
-        if (before != null && now - before < MINUTE_MILLIS && now >= before) {
+        // A clock stepped back must not silence the line for as long as the step. A second's margin:
+        // a thread that read the clock a moment before another's line was let through is no step.
+        long since = before == null ? 0 : now - before;
+        if (before != null && since < MINUTE_MILLIS && since > -STEP_BACK_MILLIS) {
             return false;
         }
         return before == null ? lastLogged.putIfAbsent(kind, now) == null : lastLogged.replace(kind, before, now);

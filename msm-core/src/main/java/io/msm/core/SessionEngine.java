@@ -58,7 +58,7 @@ public final class SessionEngine implements AutoCloseable {
                     comparisons, msm2, new OncePerMinute(env.clock));
             this.nonSticky = null;
             this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,
-                    HealthCheck.ProbeKeys.NONE, new ClockCheck(expiry, new OncePerMinute(env.clock)));
+                    HealthCheck.ProbeKeys.NONE, null); // sticky Tomcats compare no times across Tomcats
         } else {
             this.comparisons = null;
             this.sticky = null;
@@ -67,7 +67,7 @@ public final class SessionEngine implements AutoCloseable {
             BehindFlags flags = new BehindFlags(store, nonStickyKeys, settings.nodes(), env.ticker, expiry);
             this.nonSticky = nonSticky(settings, nonStickyKeys, flags, store, expiry, codec);
             this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,
-                    flags, new ClockCheck(expiry, new OncePerMinute(env.clock)));
+                    flags, new ClockCheck(new OncePerMinute(env.clock)));
         }
     }
 

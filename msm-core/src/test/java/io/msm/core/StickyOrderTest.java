@@ -181,11 +181,11 @@ class StickyOrderTest {
     }
 
     /**
-     * The wall clock steps back an hour (NTP) after a backup: the next change is still written at the
-     * end of its window, not once the clock has caught up with the time of the last comparison.
+     * The wall clock steps back an hour (NTP) after a backup: the next change is still written, not
+     * once the clock has caught up with the time of the last comparison.
      */
     @Test
-    void aChangeAfterTheWallClockSteppedBackIsWrittenAtTheEndOfItsWindow() {
+    void aChangeAfterTheWallClockSteppedBackIsStillWritten() {
         tomcat.time.stepWallClock(-3_600_000);
         Held session = new Held(snapshot("bob"));
         tomcat.time.advance(10);
@@ -194,6 +194,22 @@ class StickyOrderTest {
         tomcat.comparisons.runDue();
 
         assertEquals("bob", stored());
+    }
+
+    /** A comparison asked for while the last one's time lies in the future (the clock stepped back since). */
+    @Test
+    void aComparisonDeferredAfterTheWallClockSteppedBackIsDueAtTheEndOfItsWindow() {
+        DeferredComparisons comparisons = new DeferredComparisons(tomcat.comparisons, new Expiry(tomcat.time));
+        SessionState stepped = new SessionState();
+        stepped.lastComparedMillis = tomcat.time.millis() + 3_600_000;
+        stepped.changePending = true;
+        boolean[] ran = {false};
+        comparisons.later(stepped, () -> ran[0] = true, 0);
+
+        tomcat.time.advance(DeferredComparisons.CHANGE_WINDOW_MILLIS);
+        tomcat.comparisons.runDue();
+
+        assertTrue(ran[0], "not an hour later");
     }
 
     @Test
