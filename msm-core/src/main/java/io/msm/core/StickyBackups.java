@@ -194,15 +194,9 @@ final class StickyBackups {
         synchronized (state.backupOrder) {
             deleted = submitRemoval(id, state);
         }
-        try {
-            deleted.get(removalWaitMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
+        if (!waitFor(deleted, removalWaitMillis, id)) {
             LOG.info("session {} is still being deleted from memcached after {} ms; the logout's answer goes out",
                     id.masked(), removalWaitMillis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            LOG.warn("deletion of session {} failed", id.masked(), e.getCause());
         }
     }
 
@@ -246,17 +240,25 @@ final class StickyBackups {
     }
 
     private void await(Future<Void> done, SessionId id) {
-        try {
-            done.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
+        if (!waitFor(done, timeoutMillis, id)) {
             statistics.increment(Statistics.Counter.BACKUP_WAITS_TIMED_OUT);
             LOG.debug("backup of session {} still running after sessionBackupTimeout={} ms; the request goes on",
                     id.masked(), timeoutMillis);
+        }
+    }
+
+    /** @return false when {@code millis} ran out first; an interrupt or the job's failure ends the wait too */
+    private static boolean waitFor(Future<Void> done, long millis, SessionId id) {
+        try {
+            done.get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
-            LOG.warn("backup of session {} failed", id.masked(), e.getCause());
+            LOG.warn("backup or deletion of session {} failed", id.masked(), e.getCause());
         }
+        return true;
     }
 
     private void delete(SessionId id) {

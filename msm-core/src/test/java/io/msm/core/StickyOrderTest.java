@@ -69,12 +69,8 @@ class StickyOrderTest {
     @Test
     void aLogoutInARequestReturnsOnlyOnceTheCopyIsDeleted() throws InterruptedException {
         tomcat.backups.hold(); // the delete waits behind a slow backup of another request
-        Thread logout = new Thread(() -> sticky.removedByRequest(id, state), "logout");
-        logout.start();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!waitingOrDone(logout) && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        Thread logout = startUntil(() -> sticky.removedByRequest(id, state), Thread.State.WAITING,
+                Thread.State.TIMED_WAITING);
         assertNotEquals(Thread.State.TERMINATED, logout.getState(),
                 "the logout returned while memcached still held the session");
         assertNotNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id));
@@ -94,13 +90,9 @@ class StickyOrderTest {
     @Test
     void aLogoutWaitsForASetAParallelRequestIsSending() throws InterruptedException {
         byte[] sent = tomcat.store.peek("n1", EngineHarness.PREFIX + id);
-        Thread logout = new Thread(() -> sticky.removedByRequest(id, state), "logout");
+        Thread logout;
         synchronized (state.backupOrder) { // the parallel request, between its look at "removed" and its set
-            logout.start();
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!blockedOrDone(logout) && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
+            logout = startUntil(() -> sticky.removedByRequest(id, state), Thread.State.BLOCKED);
             assertNotEquals(Thread.State.TERMINATED, logout.getState(),
                     "the logout deleted the session while a set of it was on its way");
             tomcat.store.put("n1", EngineHarness.PREFIX + id, sent); // the set lands
@@ -111,14 +103,18 @@ class StickyOrderTest {
         assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id), "the delete came after the set");
     }
 
-    private static boolean blockedOrDone(Thread t) {
-        Thread.State s = t.getState();
-        return s == Thread.State.BLOCKED || s == Thread.State.TERMINATED;
-    }
 
-    private static boolean waitingOrDone(Thread t) {
-        Thread.State s = t.getState();
-        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED;
+    /** Starts a logout on its own thread; returns once it waits in one of the states, or ended (10 s at most). */
+    private static Thread startUntil(Runnable logout, Thread.State... waiting) throws InterruptedException {
+        Thread t = new Thread(logout, "logout");
+        t.start();
+        java.util.List<Thread.State> stop = new java.util.ArrayList<>(java.util.Arrays.asList(waiting));
+        stop.add(Thread.State.TERMINATED);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!stop.contains(t.getState()) && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        return t;
     }
 
     @Test
