@@ -194,8 +194,9 @@ final class StickyBackups {
         synchronized (state.backupOrder) {
             deleted = submitRemoval(id, state);
         }
-        if (!waitFor(deleted, removalWaitMillis, id)) {
-            LOG.info("session {} is still being deleted from memcached after {} ms; the logout's answer goes out",
+        if (!waitFor(deleted, removalWaitMillis, id) && logLimit.allow("logout wait")) {
+            LOG.info("session {} is still being deleted from memcached after {} ms (a node that hangs, or a long"
+                    + " backup queue); the logout's answer goes out; this line repeats at most once a minute",
                     id.masked(), removalWaitMillis);
         }
     }

@@ -67,7 +67,13 @@ class StickyOrderTest {
      * die right after that answer, another Tomcat must find nothing it would serve as logged in.
      */
     @Test
-    void aLogoutInARequestReturnsOnlyOnceTheCopyIsDeleted() throws InterruptedException {
+    void aLogoutInARequestReturnsOnlyOnceTheCopyIsDeleted() throws Exception {
+        // Its wait bounded by a minute: a test thread held up for seconds must not end it early.
+        tomcat.close();
+        tomcat = EngineHarness.start("operationTimeout", "30000");
+        sticky = tomcat.engine.sticky();
+        SessionState state = new SessionState();
+        sticky.afterRequest(snapshot("alice"), state);
         tomcat.backups.hold(); // the delete waits behind a slow backup of another request
         Thread logout = startUntil(() -> sticky.removedByRequest(id, state), Thread.State.WAITING,
                 Thread.State.TIMED_WAITING);

@@ -173,7 +173,8 @@ final class NonStickyRequests implements RequestStrategy {
         SessionTurns.Turn turn = scope.turn(id, turns);
         // Held already when this request looked the id up before: waiting for itself would only time out.
         if (scope.locking && !scope.permits.contains(turn)) {
-            if (turn.permit.getQueueLength() >= MAX_WAITING_PER_SESSION) {
+            if (turn.waiting.incrementAndGet() > MAX_WAITING_PER_SESSION) {
+                turn.waiting.decrementAndGet();
                 if (logLimit.allow("too many waiting")) {
                     LOG.warn("session " + SessionId.masked(id) + " has " + MAX_WAITING_PER_SESSION + " requests"
                             + " waiting for their turn already; a further one goes on at once and its changes are"
@@ -190,6 +191,8 @@ final class NonStickyRequests implements RequestStrategy {
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                } finally {
+                    turn.waiting.decrementAndGet();
                 }
             }
         }

@@ -16,6 +16,8 @@ final class SessionTurns {
         final String id;
         /** Fair: locking requests of one session run in the order they came. */
         final Semaphore permit = new Semaphore(1, true);
+        /** Requests waiting for {@link #permit} or about to: counted before the wait, so a cap holds exactly. */
+        final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
         /** Requests that entered and have not left; changed only inside the map's compute. */
         private int users;
 

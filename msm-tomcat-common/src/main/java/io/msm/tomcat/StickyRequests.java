@@ -109,27 +109,34 @@ final class StickyRequests implements RequestStrategy {
         if (id.equals(current.missing)) {
             return null;
         }
-        long now = System.nanoTime();
-        if (now - current.loadsSince > LOADS_WINDOW_NANOS) {
+        if (System.nanoTime() - current.lastLoadEnded > LOADS_WINDOW_NANOS) {
             // Left by lookups that never reached this valve (another webapp's, an application thread's,
             // a request Tomcat rejected after parsing its cookies): they must not cost a later request.
+            // Timed from the end of the last load: slow reads one after another never reopen the window.
             current.loads = 0;
         }
         if (current.loads >= LOADS_PER_REQUEST) {
             refused();
             return null;
         }
-        if (current.loads++ == 0) {
-            current.loadsSince = now;
+        current.loads++;
+        try {
+            return load(id);
+        } finally {
+            current.lastLoadEnded = System.nanoTime();
         }
+    }
+
+    /** Loads the session once, by the first of its parallel requests; the others wait and take that one. */
+    private Session load(String id) throws IOException {
         SessionTurns.Turn turn = turns.enter(id);
         try {
             synchronized (turn) {
-                session = manager.inMemory(id);
+                Session session = manager.inMemory(id);
                 if (session != null) {
                     return session;
                 }
-                alias = aliases.get(id);
+                Alias alias = aliases.get(id);
                 if (alias != null) {
                     // Loaded and moved by a parallel request while this one waited for the turn: a second
                     // load would replace that copy, and the changes its requests make, in memory.
@@ -274,9 +281,10 @@ final class StickyRequests implements RequestStrategy {
     private static final class ThreadRequest {
         /** Inside the valve: a session ending now is a logout, whose answer waits for its delete. */
         boolean serving;
-        /** Sessions this request looked for in memcached so far, since {@link #loadsSince} (nanoTime). */
+        /** Sessions this request looked for in memcached so far. */
         int loads;
-        long loadsSince;
+        /** When the last of them was answered (nanoTime). */
+        long lastLoadEnded;
         /** The id this request found missing in memcached: Tomcat asks several times per request. */
         String missing;
     }
