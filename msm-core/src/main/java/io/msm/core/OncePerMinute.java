@@ -24,8 +24,7 @@ public final class OncePerMinute {
         Long before = lastLogged.get(kind);
         // A clock stepped back must not silence the line for as long as the step. A second's margin:
         // a thread that read the clock a moment before another's line was let through is no step.
-        long since = before == null ? 0 : now - before;
-        if (before != null && since < MINUTE_MILLIS && since > -STEP_BACK_MILLIS) {
+        if (before != null && now - before < MINUTE_MILLIS && now - before > -STEP_BACK_MILLIS) {
             return false;
         }
         return before == null ? lastLogged.putIfAbsent(kind, now) == null : lastLogged.replace(kind, before, now);

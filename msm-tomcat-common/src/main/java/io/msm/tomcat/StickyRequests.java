@@ -121,14 +121,14 @@ final class StickyRequests implements RequestStrategy {
         }
         current.loads++;
         try {
-            return load(id);
+            return load(id, current);
         } finally {
             current.lastLoadEnded = System.nanoTime();
         }
     }
 
     /** Loads the session once, by the first of its parallel requests; the others wait and take that one. */
-    private Session load(String id) throws IOException {
+    private Session load(String id, ThreadRequest current) throws IOException {
         SessionTurns.Turn turn = turns.enter(id);
         try {
             synchronized (turn) {
@@ -146,7 +146,7 @@ final class StickyRequests implements RequestStrategy {
                 MemcachedSession loaded = manager.emptySession();
                 SessionSnapshot snapshot = sid == null ? null : sessions.load(sid, loaded.state());
                 if (snapshot == null) {
-                    threadRequest.get().missing = id;
+                    current.missing = id;
                     return null;
                 }
                 loaded.restore(snapshot);
