@@ -54,8 +54,12 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     public void setId(String id, boolean notify) {
-        sessionId = manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);
+        sessionId = parse(id);
         super.setId(id, notify);
+    }
+
+    private SessionId parse(String id) {
+        return manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);
     }
 
     @Override
@@ -193,6 +197,25 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     /** @param activate false for a session restored only to be expired */
     void restore(SessionSnapshot snapshot, boolean activate) {
+        restoreFields(snapshot);
+        setId(snapshot.id().toString(), false);
+        if (activate) {
+            activate();
+        }
+    }
+
+    /**
+     * Non-sticky: a copy for its own requests only, kept out of the manager's memory, where the
+     * copy another request is loading will go. A rename lists it under the new id, as any session.
+     */
+    void restoreUnlisted(SessionSnapshot snapshot) {
+        restoreFields(snapshot);
+        id = snapshot.id().toString(); // setId would put it in the manager's memory
+        sessionId = parse(id);
+        activate();
+    }
+
+    private void restoreFields(SessionSnapshot snapshot) {
         creationTime = snapshot.creationTime();
         lastAccessedTime = snapshot.lastAccessedTime();
         // The copy exists in memcached, so it has not expired; its idle time starts now.
@@ -203,9 +226,5 @@ class MemcachedSession extends StandardSession implements HeldSession {
         authType = snapshot.authType();
         principal = ((PrincipalStorage) manager).principalLoaded(snapshot.content().principal());
         attributes.putAll(snapshot.content().attributes());
-        setId(snapshot.id().toString(), false);
-        if (activate) {
-            activate();
-        }
     }
 }

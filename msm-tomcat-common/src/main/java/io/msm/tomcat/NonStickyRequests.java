@@ -83,10 +83,10 @@ final class NonStickyRequests implements RequestStrategy {
     private final java.util.function.BooleanSupplier constrained;
     private final SessionTurns turns = new SessionTurns();
     /**
-     * Locking requests of one session that wait for its turn at once. A browser sends a few in
-     * parallel; a client sending hundreds with one cookie would hold as many of Tomcat's threads,
-     * each up to lockWaitTimeout. Those past this many go on at once, as after a timeout: they share
-     * the session in memory, and their changes are merged.
+     * Requests of one session that wait at once, for its turn or for its load. A browser sends a few
+     * in parallel; a client sending hundreds with one cookie would hold as many of Tomcat's threads,
+     * each up to lockWaitTimeout. Those past this many go on at once, as after a timeout (see
+     * goOnAtOnce), and their changes are merged.
      */
     static final int MAX_WAITING_PER_SESSION = 16;
     /** What a client can cause at will (waits that time out) is logged at most once a minute. */
@@ -172,30 +172,44 @@ final class NonStickyRequests implements RequestStrategy {
         }
         SessionTurns.Turn turn = scope.turn(id, turns);
         // Held already when this request looked the id up before: waiting for itself would only time out.
-        if (scope.locking && !scope.permits.contains(turn)) {
-            if (turn.waiting.incrementAndGet() > MAX_WAITING_PER_SESSION) {
+        boolean holdsPermit = scope.permits.contains(turn);
+        if (!holdsPermit && turn.waiting.incrementAndGet() > MAX_WAITING_PER_SESSION) {
+            turn.waiting.decrementAndGet();
+            if (logLimit.allow("too many waiting")) {
+                LOG.warn("session " + SessionId.masked(id) + " has " + MAX_WAITING_PER_SESSION + " requests"
+                        + " waiting for their turn already; a further one goes on at once and its changes are"
+                        + " merged; this line repeats at most once a minute");
+            }
+            return goOnAtOnce(scope, id, sid, turn);
+        }
+        try {
+            if (scope.locking && !holdsPermit) {
+                waitForPermit(scope, id, turn);
+            }
+            return load(scope, id, sid, turn);
+        } finally {
+            if (!holdsPermit) {
                 turn.waiting.decrementAndGet();
-                if (logLimit.allow("too many waiting")) {
-                    LOG.warn("session " + SessionId.masked(id) + " has " + MAX_WAITING_PER_SESSION + " requests"
-                            + " waiting for their turn already; a further one goes on at once and its changes are"
-                            + " merged; this line repeats at most once a minute");
-                }
-            } else {
-                try {
-                    if (turn.permit.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
-                        scope.permits.add(turn);
-                    } else if (logLimit.allow("turn timeout")) {
-                        LOG.warn("session " + SessionId.masked(id) + " still used by a locking request of this"
-                                + " Tomcat after lockWaitTimeout; this request goes on and its changes are merged;"
-                                + " this line repeats at most once a minute");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    turn.waiting.decrementAndGet();
-                }
             }
         }
+    }
+
+    private void waitForPermit(Scope scope, String id, SessionTurns.Turn turn) {
+        try {
+            if (turn.permit.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
+                scope.permits.add(turn);
+            } else if (logLimit.allow("turn timeout")) {
+                LOG.warn("session " + SessionId.masked(id) + " still used by a locking request of this"
+                        + " Tomcat after lockWaitTimeout; this request goes on and its changes are merged;"
+                        + " this line repeats at most once a minute");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Joins the copy in memory, or loads it: the first of parallel requests loads, the others join. */
+    private MemcachedSession load(Scope scope, String id, SessionId sid, SessionTurns.Turn turn) throws IOException {
         MemcachedSession unlocked = null;
         synchronized (turn) {
             Session local = manager.inMemory(id);
@@ -204,15 +218,13 @@ final class NonStickyRequests implements RequestStrategy {
                 if (scope.locking && shared.isLoadedUnlocked()) {
                     unlocked = shared;
                 } else if (shared.join()) {
-                    scope.sessions.add(shared);
-                    restoreLogin(scope, shared);
-                    return shared;
+                    return joined(scope, shared);
                 }
             }
             if (unlocked == null) {
                 // Loaded once, by the first of parallel requests: the others wait here and join it.
                 MemcachedSession loaded = manager.emptySession();
-                return adopt(scope, id, loaded, engine.open(sid, loaded.state(), scope.locking));
+                return adopt(scope, id, loaded, engine.open(sid, loaded.state(), scope.locking), true);
             }
         }
         // A locking request never joins a copy that read-only requests loaded without the lock: it
@@ -231,23 +243,62 @@ final class NonStickyRequests implements RequestStrategy {
                     ((MemcachedSession) current).replaced(id);
                 }
             }
-            return adopt(scope, id, loaded, snapshot);
+            return adopt(scope, id, loaded, snapshot, true);
         }
     }
 
-    /** Puts a copy just loaded in memory for this request; null when there was nothing to load. */
-    private MemcachedSession adopt(Scope scope, String id, MemcachedSession loaded, SessionSnapshot snapshot) {
+    /**
+     * A request past the waiting cap waits for nothing that can take long: it joins the copy in
+     * memory, or else shares, with the other requests past the cap, a copy read without the lock
+     * and kept out of the manager's memory, where the copy being loaded under the lock goes. Its
+     * changes are merged into what memcached holds then, as after a lock wait that timed out. The
+     * first request's load can wait lockWaitTimeout for another Tomcat's lock; without this, every
+     * request behind it held a thread as long.
+     */
+    private MemcachedSession goOnAtOnce(Scope scope, String id, SessionId sid, SessionTurns.Turn turn)
+            throws IOException {
+        Session local = manager.inMemory(id);
+        if (local instanceof MemcachedSession && ((MemcachedSession) local).join()) {
+            return joined(scope, (MemcachedSession) local);
+        }
+        synchronized (turn.unlistedLoad) {
+            MemcachedSession copy = turn.unlisted;
+            if (copy != null && copy.join()) {
+                return joined(scope, copy);
+            }
+            MemcachedSession loaded = manager.emptySession();
+            turn.unlisted = adopt(scope, id, loaded, engine.open(sid, loaded.state(), false), false);
+            return turn.unlisted;
+        }
+    }
+
+    /**
+     * Puts a copy just loaded in memory for this request; null when there was nothing to load.
+     *
+     * @param listed false for a copy kept out of the manager's memory, read without the lock
+     */
+    private MemcachedSession adopt(Scope scope, String id, MemcachedSession loaded, SessionSnapshot snapshot,
+            boolean listed) {
         if (snapshot == null) {
             scope.missing = id;
             return null;
         }
-        loaded.restore(snapshot);
+        if (listed) {
+            loaded.restore(snapshot);
+        } else {
+            loaded.restoreUnlisted(snapshot);
+        }
         loaded.changes().clear();
-        loaded.loadedUnlocked(!scope.locking);
+        loaded.loadedUnlocked(!listed || !scope.locking);
         loaded.join();
-        scope.sessions.add(loaded);
-        restoreLogin(scope, loaded);
-        return loaded;
+        return joined(scope, loaded);
+    }
+
+    /** The request uses the session until it ends; see {@link #end}. */
+    private static MemcachedSession joined(Scope scope, MemcachedSession session) {
+        scope.sessions.add(session);
+        restoreLogin(scope, session);
+        return session;
     }
 
     /** What the skipped authenticator lookup would have done: the session's cached login becomes the request's. */

@@ -2,6 +2,7 @@ package io.msm.tomcat;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Requests of one session take turns; requests of different sessions never wait for each other.
@@ -16,8 +17,15 @@ final class SessionTurns {
         final String id;
         /** Fair: locking requests of one session run in the order they came. */
         final Semaphore permit = new Semaphore(1, true);
-        /** Requests waiting for {@link #permit} or about to: counted before the wait, so a cap holds exactly. */
-        final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+        /**
+         * Requests waiting for {@link #permit} or for the load under this turn's monitor, or about
+         * to: counted before the wait, so a cap holds exactly.
+         */
+        final AtomicInteger waiting = new AtomicInteger();
+        /** Guards {@link #unlisted}: held for one read without the lock at most. */
+        final Object unlistedLoad = new Object();
+        /** Non-sticky: the copy that requests past the waiting cap share; see NonStickyRequests. */
+        MemcachedSession unlisted;
         /** Requests that entered and have not left; changed only inside the map's compute. */
         private int users;
 

@@ -86,6 +86,46 @@ class NonStickyRequestsIT extends ClusterTest {
         }
     }
 
+    /**
+     * The same forty, on the Tomcat that does not hold the session: its first request waits for the
+     * lock the other Tomcat holds while it loads, and the requests behind that load counted towards
+     * the limit too. Past it, they read a copy without the lock and go on; their changes are merged
+     * with the holder's.
+     */
+    @Test
+    void requestsPastTheWaitingLimitGoOnAtOnce_whileTheFirstWaitsForTheLockAnotherTomcatHolds() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "60000");
+        String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        String gate = gate();
+        Future<Browser.Page> holder = pool.submit(
+                () -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + gate + "&a=1")));
+        awaitArrivals(gate, 1);
+
+        int parallel = 40;
+        List<Future<Browser.Page>> others = new ArrayList<>();
+        for (int i = 0; i < parallel; i++) {
+            String change = "/app/s/set?k" + i + "=1";
+            others.add(pool.submit(() -> withSession(id).get(tomcats[1].url(change))));
+        }
+        Await.until("all but 16 answered while tomcat1 holds the lock", WAIT,
+                () -> others.stream().filter(Future::isDone).count() >= parallel - 16);
+        assertFalse(holder.isDone(), "the holder still holds the session");
+
+        open(gate);
+        assertEquals(200, holder.get(60, TimeUnit.SECONDS).status());
+        for (Future<Browser.Page> answer : others) {
+            assertEquals(200, answer.get(60, TimeUnit.SECONDS).status());
+        }
+        for (TomcatNode t : tomcats) {
+            Browser.Page after = withSession(id).get(t.url("/app/s/get"));
+            assertEquals("1", after.get("attr.a"), "the holder's change, on " + t.route());
+            for (int i = 0; i < parallel; i++) {
+                assertEquals("1", after.get("attr.k" + i), "every request's change was kept, on " + t.route());
+            }
+        }
+        assertNoSessionInMemory(tomcats);
+    }
+
     @Test
     void aRequestThatNeverCallsGetSessionLoadsAndLocksNothing() {
         TomcatNode[] tomcats = cluster("lockingMode", "all");
