@@ -34,6 +34,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private transient volatile boolean loadedUnlocked;
     /** Non-sticky: such a copy, replaced in memory by the copy a locking request loaded: its id then. */
     private transient volatile String replacedAs;
+    /** Restored from memcached only to fire its listeners for the cluster's idle expiry. */
+    private transient volatile boolean restoredToExpire;
     /**
      * Sticky: held while a request checks and renames the session to move it. Not the session's own
      * monitor: the rename runs the webapp's listeners, and Tomcat's expire() takes that one.
@@ -78,6 +80,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     Object moveLock() {
         return moveLock == null ? this : moveLock; // null only in a copy Java serialization made
+    }
+
+    boolean isRestoredToExpire() {
+        return restoredToExpire;
     }
 
     boolean isLoadedUnlocked() {
@@ -197,6 +203,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     /** @param activate false for a session restored only to be expired */
     void restore(SessionSnapshot snapshot, boolean activate) {
+        restoredToExpire = !activate;
         restoreFields(snapshot);
         setId(snapshot.id().toString(), false);
         if (activate) {
@@ -206,7 +213,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     /**
      * Non-sticky: a copy for its own requests only, kept out of the manager's memory, where the
-     * copy another request is loading will go. A rename lists it under the new id, as any session.
+     * copy another request is loading will go. A rename (a login) lists it under its new id; a
+     * request with the old id no longer joins it then (NonStickyRequests.goOnAtOnce).
      */
     void restoreUnlisted(SessionSnapshot snapshot) {
         restoreFields(snapshot);

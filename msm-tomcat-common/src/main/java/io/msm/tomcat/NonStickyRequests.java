@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.servlet.ServletException;
 
@@ -173,12 +174,14 @@ final class NonStickyRequests implements RequestStrategy {
         SessionTurns.Turn turn = scope.turn(id, turns);
         // Held already when this request looked the id up before: waiting for itself would only time out.
         boolean holdsPermit = scope.permits.contains(turn);
-        if (!holdsPermit && turn.waiting.incrementAndGet() > MAX_WAITING_PER_SESSION) {
-            turn.waiting.decrementAndGet();
+        AtomicInteger waiting = scope.locking ? turn.waitingWriters : turn.waitingReaders;
+        if (!holdsPermit && waiting.incrementAndGet() > MAX_WAITING_PER_SESSION) {
+            waiting.decrementAndGet();
             if (logLimit.allow("too many waiting")) {
-                LOG.warn("session " + SessionId.masked(id) + " has " + MAX_WAITING_PER_SESSION + " requests"
-                        + " waiting for their turn already; a further one goes on at once and its changes are"
-                        + " merged; this line repeats at most once a minute");
+                LOG.warn("session " + SessionId.masked(id) + " has " + MAX_WAITING_PER_SESSION + " "
+                        + (scope.locking ? "locking" : "reading") + " requests waiting for their turn or its load"
+                        + " already; a further one goes on at once and its changes are merged; this line repeats"
+                        + " at most once a minute");
             }
             return goOnAtOnce(scope, id, sid, turn);
         }
@@ -189,7 +192,7 @@ final class NonStickyRequests implements RequestStrategy {
             return load(scope, id, sid, turn);
         } finally {
             if (!holdsPermit) {
-                turn.waiting.decrementAndGet();
+                waiting.decrementAndGet();
             }
         }
     }
@@ -211,7 +214,8 @@ final class NonStickyRequests implements RequestStrategy {
     /** Joins the copy in memory, or loads it: the first of parallel requests loads, the others join. */
     private MemcachedSession load(Scope scope, String id, SessionId sid, SessionTurns.Turn turn) throws IOException {
         MemcachedSession unlocked = null;
-        synchronized (turn) {
+        turn.load.lock();
+        try {
             Session local = manager.inMemory(id);
             if (local instanceof MemcachedSession) {
                 MemcachedSession shared = (MemcachedSession) local;
@@ -226,15 +230,18 @@ final class NonStickyRequests implements RequestStrategy {
                 MemcachedSession loaded = manager.emptySession();
                 return adopt(scope, id, loaded, engine.open(sid, loaded.state(), scope.locking), true);
             }
+        } finally {
+            turn.load.unlock();
         }
         // A locking request never joins a copy that read-only requests loaded without the lock: it
         // could be older than what another Tomcat stores under the lock. It loads its own, with the
-        // lock, outside the monitor, so that readers keep joining theirs while it waits for the
+        // lock, outside turn.load, so that readers keep joining theirs while it waits for the
         // lock (other writers of this Tomcat wait at the permit); its copy then replaces theirs in
         // memory, and what comes after joins it.
         MemcachedSession loaded = manager.emptySession();
         SessionSnapshot snapshot = engine.open(sid, loaded.state(), true);
-        synchronized (turn) {
+        turn.load.lock();
+        try {
             if (snapshot != null) {
                 unlocked.replaced(id);
                 // Its readers may have ended during the wait, and a new reader loaded another unlocked copy.
@@ -244,31 +251,82 @@ final class NonStickyRequests implements RequestStrategy {
                 }
             }
             return adopt(scope, id, loaded, snapshot, true);
+        } finally {
+            turn.load.unlock();
         }
     }
 
     /**
-     * A request past the waiting cap waits for nothing that can take long: it joins the copy in
-     * memory, or else shares, with the other requests past the cap, a copy read without the lock
-     * and kept out of the manager's memory, where the copy being loaded under the lock goes. Its
-     * changes are merged into what memcached holds then, as after a lock wait that timed out. The
-     * first request's load can wait lockWaitTimeout for another Tomcat's lock; without this, every
-     * request behind it held a thread as long.
+     * A request past the waiting cap waits for nothing that can take long. It joins the copy in
+     * memory when no request is loading one; else it shares, with the other requests past the cap,
+     * a copy read without the lock and kept out of the manager's memory, where the copy being
+     * loaded goes. Its changes are merged into what memcached holds then, as after a lock wait that
+     * timed out. The first request's load can wait lockWaitTimeout for another Tomcat's lock;
+     * without this, every request behind it held a thread as long.
      */
     private MemcachedSession goOnAtOnce(Scope scope, String id, SessionId sid, SessionTurns.Turn turn)
             throws IOException {
-        Session local = manager.inMemory(id);
-        if (local instanceof MemcachedSession && ((MemcachedSession) local).join()) {
-            return joined(scope, (MemcachedSession) local);
+        if (turn.load.tryLock()) { // listed copies are seen only under turn.load: never half restored
+            try {
+                Session local = manager.inMemory(id);
+                if (local instanceof MemcachedSession && ((MemcachedSession) local).join()) {
+                    return joined(scope, (MemcachedSession) local);
+                }
+            } finally {
+                turn.load.unlock();
+            }
+        }
+        // Joined outside unlistedLoad: Tomcat's expire() holds a session's monitor while it calls
+        // endOtherCopies, and join() takes that monitor.
+        MemcachedSession copy = turn.unlisted;
+        // Not one renamed since (a login): the old id must not reach the new session.
+        if (copy != null && id.equals(copy.getIdInternal()) && copy.isValid() && copy.join()) {
+            return joined(scope, copy);
         }
         synchronized (turn.unlistedLoad) {
-            MemcachedSession copy = turn.unlisted;
-            if (copy != null && copy.join()) {
-                return joined(scope, copy);
+            if (turn.unlistedMissing || turn.ended) {
+                scope.missing = id;
+                return null;
             }
             MemcachedSession loaded = manager.emptySession();
-            turn.unlisted = adopt(scope, id, loaded, engine.open(sid, loaded.state(), false), false);
-            return turn.unlisted;
+            loaded = adopt(scope, id, loaded, engine.open(sid, loaded.state(), false), false);
+            turn.unlistedMissing = loaded == null; // the requests queued here do not read again
+            turn.unlisted = loaded;
+            if (loaded != null && turn.ended) {
+                loaded.setValid(false); // ended while it loaded: endOtherCopies may have missed it
+            }
+            return loaded;
+        }
+    }
+
+    /**
+     * A session ended (logout, expiry in a request): no other copy of it in this Tomcat may go on
+     * as the live session, as none did while a Tomcat held one copy of a session. Requests that
+     * hold one find it invalid, as when a parallel request invalidates a session in any Tomcat;
+     * its end stores nothing. Not for the cluster's idle expiry ({@link #background}): a request
+     * that loaded the session meanwhile goes on, and its store finds the removal.
+     */
+    private void endOtherCopies(MemcachedSession ended) {
+        String id = ended.getIdInternal();
+        if (id == null || ended.isRestoredToExpire()) {
+            return;
+        }
+        SessionTurns.Turn turn = turns.inUse(id);
+        if (turn != null) {
+            turn.ended = true; // before the read of unlisted: a copy published after it sees the flag
+            MemcachedSession copy = turn.unlisted;
+            if (copy != null && copy != ended && id.equals(copy.getIdInternal())) {
+                copy.setValid(false);
+            }
+        }
+        try {
+            Session listed = manager.inMemory(id);
+            if (listed instanceof MemcachedSession && listed != ended) {
+                ((MemcachedSession) listed).setValid(false);
+                manager.dropFromMemory((MemcachedSession) listed);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("the manager's memory is a map; it does not read", e);
         }
     }
 
@@ -375,6 +433,7 @@ final class NonStickyRequests implements RequestStrategy {
 
     @Override
     public void ended(MemcachedSession session) {
+        endOtherCopies(session);
         SessionId id = session.sessionId();
         if (id != null) {
             engine.removed(id, session.state(), session.getMaxInactiveInterval());

@@ -126,6 +126,73 @@ class NonStickyRequestsIT extends ClusterTest {
         assertNoSessionInMemory(tomcats);
     }
 
+    /**
+     * Past the limit, requests share a copy read without the lock. A login among them renames it
+     * (fixation protection); a later request with the old id must not reach the logged-in session.
+     */
+    @Test
+    void aLoginPastTheWaitingLimitRenamesTheSharedCopy_theOldIdNoLongerReachesIt() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "60000");
+        String fixed = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        String holderGate = gate();
+        pool.submit(() -> withSession(fixed).get(tomcats[0].url("/app/s/hold?gate=" + holderGate + "&a=1")));
+        awaitArrivals(holderGate, 1);
+        String pastLimit = holdSixteenWaitersAndFourPastThem(tomcats[1], fixed);
+
+        Browser.Page login = withSession(fixed).get(tomcats[1].url("/app/s/login?user=alice&password=secret"));
+        assertEquals("alice", login.get("user"), login.body());
+        assertNotEquals(fixed, login.get("id"), "the login renamed the session");
+
+        Browser.Page attacker = withSession(fixed).get(tomcats[1].url("/app/s/get"));
+        assertEquals(fixed, attacker.get("id"), "the old id reaches its own session, not the renamed one");
+        assertEquals("null", attacker.get("user"));
+        open(pastLimit);
+    }
+
+    /**
+     * Past the limit, requests share a copy read without the lock while the first loads the one in
+     * memory. A logout on that one must end the shared copy too: later requests find no session.
+     */
+    @Test
+    void aLogoutEndsTheCopyRequestsPastTheWaitingLimitShare_laterRequestsFindNoSession() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "60000");
+        String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        String holderGate = gate();
+        pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + holderGate + "&a=1")));
+        awaitArrivals(holderGate, 1);
+        String pastLimit = holdSixteenWaitersAndFourPastThem(tomcats[1], id);
+        open(holderGate); // the first of tomcat2's twenty loads the session and waits at the gate too
+        awaitArrivals(pastLimit, 5);
+
+        // Fifteen wait for their turn: one of these two makes sixteen, the other goes on and logs out.
+        List<Future<Browser.Page>> logouts = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            logouts.add(pool.submit(() -> withSession(id).get(tomcats[1].url("/app/s/invalidate"))));
+        }
+        Await.until("one logout answered", WAIT, () -> logouts.stream().anyMatch(Future::isDone));
+        for (int i = 0; i < 3; i++) {
+            Browser.Page later = withSession(id).get(tomcats[1].url("/app/s/peek"));
+            assertEquals("none", later.get("session"), "request " + i + " after the logout: " + later.body());
+        }
+        open(pastLimit);
+    }
+
+    /**
+     * Twenty requests of a session another Tomcat holds locked: the first waits for the lock,
+     * fifteen for their turn, and four past the limit are let through and held at a gate.
+     *
+     * @return the gate holding the four
+     */
+    private String holdSixteenWaitersAndFourPastThem(TomcatNode tomcat, String id) {
+        String pastLimit = gate();
+        for (int i = 0; i < 20; i++) {
+            String change = "/app/s/hold?gate=" + pastLimit + "&k" + i + "=1";
+            pool.submit(() -> withSession(id).get(tomcat.url(change)));
+        }
+        awaitArrivals(pastLimit, 4);
+        return pastLimit;
+    }
+
     @Test
     void aRequestThatNeverCallsGetSessionLoadsAndLocksNothing() {
         TomcatNode[] tomcats = cluster("lockingMode", "all");
