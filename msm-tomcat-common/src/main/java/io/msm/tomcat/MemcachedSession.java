@@ -34,8 +34,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private transient volatile boolean loadedUnlocked;
     /** Non-sticky: such a copy, replaced in memory by the copy a locking request loaded: its id then. */
     private transient volatile String replacedAs;
-    /** Restored from memcached only to fire its listeners for the cluster's idle expiry. */
-    private transient volatile boolean restoredToExpire;
+    /** Non-sticky: the copy read without the lock that this locked copy replaced in memory. */
+    private transient volatile MemcachedSession replacedCopy;
     /**
      * Sticky: held while a request checks and renames the session to move it. Not the session's own
      * monitor: the rename runs the webapp's listeners, and Tomcat's expire() takes that one.
@@ -56,12 +56,12 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     public void setId(String id, boolean notify) {
-        sessionId = parse(id);
+        if (this.id != null && !this.id.equals(id)) {
+            // Renamed (a login): the only copy of the new id, so no Tomcat can store a newer one.
+            loadedUnlocked = false;
+        }
+        sessionId = manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);
         super.setId(id, notify);
-    }
-
-    private SessionId parse(String id) {
-        return manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);
     }
 
     @Override
@@ -82,8 +82,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return moveLock == null ? this : moveLock; // null only in a copy Java serialization made
     }
 
-    boolean isRestoredToExpire() {
-        return restoredToExpire;
+    /** Non-sticky: this locked copy takes the place of one read without the lock (see replaced). */
+    void replacing(MemcachedSession unlocked) {
+        replacedCopy = unlocked;
+    }
+
+    /** @return the copy this one replaced in memory, or null */
+    MemcachedSession replacedCopy() {
+        return replacedCopy;
     }
 
     boolean isLoadedUnlocked() {
@@ -203,27 +209,6 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     /** @param activate false for a session restored only to be expired */
     void restore(SessionSnapshot snapshot, boolean activate) {
-        restoredToExpire = !activate;
-        restoreFields(snapshot);
-        setId(snapshot.id().toString(), false);
-        if (activate) {
-            activate();
-        }
-    }
-
-    /**
-     * Non-sticky: a copy for its own requests only, kept out of the manager's memory, where the
-     * copy another request is loading will go. A rename (a login) lists it under its new id; a
-     * request with the old id no longer joins it then (NonStickyRequests.goOnAtOnce).
-     */
-    void restoreUnlisted(SessionSnapshot snapshot) {
-        restoreFields(snapshot);
-        id = snapshot.id().toString(); // setId would put it in the manager's memory
-        sessionId = parse(id);
-        activate();
-    }
-
-    private void restoreFields(SessionSnapshot snapshot) {
         creationTime = snapshot.creationTime();
         lastAccessedTime = snapshot.lastAccessedTime();
         // The copy exists in memcached, so it has not expired; its idle time starts now.
@@ -234,5 +219,9 @@ class MemcachedSession extends StandardSession implements HeldSession {
         authType = snapshot.authType();
         principal = ((PrincipalStorage) manager).principalLoaded(snapshot.content().principal());
         attributes.putAll(snapshot.content().attributes());
+        setId(snapshot.id().toString(), false);
+        if (activate) {
+            activate();
+        }
     }
 }

@@ -670,9 +670,15 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         String id = session.getIdInternal();
         Session current = id == null ? null : sessions.get(id);
         super.remove(session, update); // by id
-        if (current != null && current != session) {
-            // Non-sticky: a copy that replaced this one in memory (NonStickyRequests.find) stays,
-            // unless its last request let it go meanwhile.
+        MemcachedSession other = update && id != null ? otherCopy(session, current) : null;
+        if (other != null) {
+            // A logout on one copy ends the copy that new requests join too, as in a Tomcat that
+            // holds one copy: the requests on it find it invalid, and it is stored no more.
+            other.setValid(false);
+        }
+        if (current != null && current != session && current != other && id.equals(current.getIdInternal())) {
+            // Non-sticky: a copy that replaced this one in memory (NonStickyRequests.load) stays on
+            // a rename, or the cluster's idle expiry, unless its last request let it go meanwhile.
             sessions.putIfAbsent(id, current);
             if (current instanceof MemcachedSession && ((MemcachedSession) current).isDropped()) {
                 sessions.remove(id, current);
@@ -726,6 +732,16 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public void rename(Session session, String newId) {
         changeSessionId(session, newId);
+    }
+
+    /**
+     * Non-sticky: the copy loaded with the lock that replaced, in memory, the one just ended (read
+     * without the lock); null when there is none. Not the other way round: the replaced copy serves
+     * only requests that began before the logout, and what they store is dropped (removedMeanwhile).
+     */
+    private static MemcachedSession otherCopy(Session ended, Session current) {
+        return current instanceof MemcachedSession && current != ended
+                && ((MemcachedSession) current).replacedCopy() == ended ? (MemcachedSession) current : null;
     }
 
     @Override

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.servlet.ServletException;
 
@@ -84,10 +83,10 @@ final class NonStickyRequests implements RequestStrategy {
     private final java.util.function.BooleanSupplier constrained;
     private final SessionTurns turns = new SessionTurns();
     /**
-     * Requests of one session that wait at once, for its turn or for its load. A browser sends a few
-     * in parallel; a client sending hundreds with one cookie would hold as many of Tomcat's threads,
-     * each up to lockWaitTimeout. Those past this many go on at once, as after a timeout (see
-     * goOnAtOnce), and their changes are merged.
+     * Locking requests of one session that wait at once, for its turn or for the lock. A browser
+     * sends a few in parallel; a client sending hundreds with one cookie would hold as many of
+     * Tomcat's threads, each up to lockWaitTimeout. Those past this many go on at once, as requests
+     * that do not lock (see load): they share a copy in memory, and their changes are merged.
      */
     static final int MAX_WAITING_PER_SESSION = 16;
     /** What a client can cause at will (waits that time out) is logged at most once a minute. */
@@ -173,181 +172,99 @@ final class NonStickyRequests implements RequestStrategy {
         }
         SessionTurns.Turn turn = scope.turn(id, turns);
         // Held already when this request looked the id up before: waiting for itself would only time out.
-        boolean holdsPermit = scope.permits.contains(turn);
-        AtomicInteger waiting = scope.locking ? turn.waitingWriters : turn.waitingReaders;
-        if (!holdsPermit && waiting.incrementAndGet() > MAX_WAITING_PER_SESSION) {
-            waiting.decrementAndGet();
+        if (!scope.locking || scope.permits.contains(turn)) {
+            return load(scope, id, sid, turn, scope.locking);
+        }
+        if (turn.waiting.incrementAndGet() > MAX_WAITING_PER_SESSION) {
+            turn.waiting.decrementAndGet();
             if (logLimit.allow("too many waiting")) {
-                LOG.warn("session " + SessionId.masked(id) + " has " + MAX_WAITING_PER_SESSION + " "
-                        + (scope.locking ? "locking" : "reading") + " requests waiting for their turn or its load"
-                        + " already; a further one goes on at once and its changes are merged; this line repeats"
-                        + " at most once a minute");
+                LOG.warn("session " + SessionId.masked(id) + " has " + MAX_WAITING_PER_SESSION + " locking requests"
+                        + " waiting for their turn or for the lock already; a further one goes on at once, as a"
+                        + " request that does not lock, and its changes are merged; this line repeats at most once"
+                        + " a minute");
             }
-            return goOnAtOnce(scope, id, sid, turn);
+            return load(scope, id, sid, turn, false);
         }
         try {
-            if (scope.locking && !holdsPermit) {
-                waitForPermit(scope, id, turn);
-            }
-            return load(scope, id, sid, turn);
+            // Without its turn after lockWaitTimeout, it does not lock: the request holding the turn
+            // may be waiting for another Tomcat's lock, and this one would then wait for its own Tomcat.
+            return load(scope, id, sid, turn, waitForPermit(scope, id, turn));
         } finally {
-            if (!holdsPermit) {
-                waiting.decrementAndGet();
-            }
+            turn.waiting.decrementAndGet();
         }
     }
 
-    private void waitForPermit(Scope scope, String id, SessionTurns.Turn turn) {
+    /** @return true when the request got the session's turn, false when it goes on without */
+    private boolean waitForPermit(Scope scope, String id, SessionTurns.Turn turn) {
         try {
             if (turn.permit.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
                 scope.permits.add(turn);
-            } else if (logLimit.allow("turn timeout")) {
+                return true;
+            }
+            if (logLimit.allow("turn timeout")) {
                 LOG.warn("session " + SessionId.masked(id) + " still used by a locking request of this"
-                        + " Tomcat after lockWaitTimeout; this request goes on and its changes are merged;"
-                        + " this line repeats at most once a minute");
+                        + " Tomcat after lockWaitTimeout; this request goes on without the lock and its changes are"
+                        + " merged; this line repeats at most once a minute");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return false;
     }
 
-    /** Joins the copy in memory, or loads it: the first of parallel requests loads, the others join. */
-    private MemcachedSession load(Scope scope, String id, SessionId sid, SessionTurns.Turn turn) throws IOException {
-        MemcachedSession unlocked = null;
-        turn.load.lock();
-        try {
+    /**
+     * Joins the copy in memory, or loads it. A request that does not lock (and one past the waiting
+     * cap, or without its turn after lockWaitTimeout) joins any copy; the first of parallel ones loads it without the lock, the others wait
+     * for that read under the turn's monitor and join. A locking request never joins a copy loaded
+     * without the lock: it could be older than what another Tomcat stores under the lock. It loads
+     * its own with the lock, outside the monitor, because taking the lock can wait lockWaitTimeout
+     * for another Tomcat: the requests behind it keep going meanwhile (readers and those past the
+     * cap on a copy without the lock, other writers of this Tomcat at the permit). Its copy then
+     * replaces theirs in memory, and what comes after joins it.
+     */
+    private MemcachedSession load(Scope scope, String id, SessionId sid, SessionTurns.Turn turn, boolean locking)
+            throws IOException {
+        synchronized (turn) {
             Session local = manager.inMemory(id);
             if (local instanceof MemcachedSession) {
                 MemcachedSession shared = (MemcachedSession) local;
-                if (scope.locking && shared.isLoadedUnlocked()) {
-                    unlocked = shared;
-                } else if (shared.join()) {
+                if (!(locking && shared.isLoadedUnlocked()) && shared.join()) {
                     return joined(scope, shared);
                 }
             }
-            if (unlocked == null) {
-                // Loaded once, by the first of parallel requests: the others wait here and join it.
+            if (!locking) {
                 MemcachedSession loaded = manager.emptySession();
-                return adopt(scope, id, loaded, engine.open(sid, loaded.state(), scope.locking), true);
+                return adopt(scope, id, loaded, engine.open(sid, loaded.state(), false), false);
             }
-        } finally {
-            turn.load.unlock();
         }
-        // A locking request never joins a copy that read-only requests loaded without the lock: it
-        // could be older than what another Tomcat stores under the lock. It loads its own, with the
-        // lock, outside turn.load, so that readers keep joining theirs while it waits for the
-        // lock (other writers of this Tomcat wait at the permit); its copy then replaces theirs in
-        // memory, and what comes after joins it.
         MemcachedSession loaded = manager.emptySession();
         SessionSnapshot snapshot = engine.open(sid, loaded.state(), true);
-        turn.load.lock();
-        try {
-            if (snapshot != null) {
-                unlocked.replaced(id);
-                // Its readers may have ended during the wait, and a new reader loaded another unlocked copy.
-                Session current = manager.inMemory(id);
-                if (current instanceof MemcachedSession && ((MemcachedSession) current).isLoadedUnlocked()) {
-                    ((MemcachedSession) current).replaced(id);
-                }
+        synchronized (turn) {
+            Session current = manager.inMemory(id);
+            if (snapshot != null && current instanceof MemcachedSession
+                    && ((MemcachedSession) current).isLoadedUnlocked()) {
+                // Its requests end on it; unchanged, it stores nothing over the newer copy (see end).
+                ((MemcachedSession) current).replaced(id);
+                loaded.replacing((MemcachedSession) current); // a logout on that one ends this one too
             }
             return adopt(scope, id, loaded, snapshot, true);
-        } finally {
-            turn.load.unlock();
-        }
-    }
-
-    /**
-     * A request past the waiting cap waits for nothing that can take long. It joins the copy in
-     * memory when no request is loading one; else it shares, with the other requests past the cap,
-     * a copy read without the lock and kept out of the manager's memory, where the copy being
-     * loaded goes. Its changes are merged into what memcached holds then, as after a lock wait that
-     * timed out. The first request's load can wait lockWaitTimeout for another Tomcat's lock;
-     * without this, every request behind it held a thread as long.
-     */
-    private MemcachedSession goOnAtOnce(Scope scope, String id, SessionId sid, SessionTurns.Turn turn)
-            throws IOException {
-        if (turn.load.tryLock()) { // listed copies are seen only under turn.load: never half restored
-            try {
-                Session local = manager.inMemory(id);
-                if (local instanceof MemcachedSession && ((MemcachedSession) local).join()) {
-                    return joined(scope, (MemcachedSession) local);
-                }
-            } finally {
-                turn.load.unlock();
-            }
-        }
-        // Joined outside unlistedLoad: Tomcat's expire() holds a session's monitor while it calls
-        // endOtherCopies, and join() takes that monitor.
-        MemcachedSession copy = turn.unlisted;
-        // Not one renamed since (a login): the old id must not reach the new session.
-        if (copy != null && id.equals(copy.getIdInternal()) && copy.isValid() && copy.join()) {
-            return joined(scope, copy);
-        }
-        synchronized (turn.unlistedLoad) {
-            if (turn.unlistedMissing || turn.ended) {
-                scope.missing = id;
-                return null;
-            }
-            MemcachedSession loaded = manager.emptySession();
-            loaded = adopt(scope, id, loaded, engine.open(sid, loaded.state(), false), false);
-            turn.unlistedMissing = loaded == null; // the requests queued here do not read again
-            turn.unlisted = loaded;
-            if (loaded != null && turn.ended) {
-                loaded.setValid(false); // ended while it loaded: endOtherCopies may have missed it
-            }
-            return loaded;
-        }
-    }
-
-    /**
-     * A session ended (logout, expiry in a request): no other copy of it in this Tomcat may go on
-     * as the live session, as none did while a Tomcat held one copy of a session. Requests that
-     * hold one find it invalid, as when a parallel request invalidates a session in any Tomcat;
-     * its end stores nothing. Not for the cluster's idle expiry ({@link #background}): a request
-     * that loaded the session meanwhile goes on, and its store finds the removal.
-     */
-    private void endOtherCopies(MemcachedSession ended) {
-        String id = ended.getIdInternal();
-        if (id == null || ended.isRestoredToExpire()) {
-            return;
-        }
-        SessionTurns.Turn turn = turns.inUse(id);
-        if (turn != null) {
-            turn.ended = true; // before the read of unlisted: a copy published after it sees the flag
-            MemcachedSession copy = turn.unlisted;
-            if (copy != null && copy != ended && id.equals(copy.getIdInternal())) {
-                copy.setValid(false);
-            }
-        }
-        try {
-            Session listed = manager.inMemory(id);
-            if (listed instanceof MemcachedSession && listed != ended) {
-                ((MemcachedSession) listed).setValid(false);
-                manager.dropFromMemory((MemcachedSession) listed);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("the manager's memory is a map; it does not read", e);
         }
     }
 
     /**
      * Puts a copy just loaded in memory for this request; null when there was nothing to load.
      *
-     * @param listed false for a copy kept out of the manager's memory, read without the lock
+     * @param locked false for a copy read without the lock: a locking request does not join it
      */
     private MemcachedSession adopt(Scope scope, String id, MemcachedSession loaded, SessionSnapshot snapshot,
-            boolean listed) {
+            boolean locked) {
         if (snapshot == null) {
             scope.missing = id;
             return null;
         }
-        if (listed) {
-            loaded.restore(snapshot);
-        } else {
-            loaded.restoreUnlisted(snapshot);
-        }
+        loaded.restore(snapshot);
         loaded.changes().clear();
-        loaded.loadedUnlocked(!listed || !scope.locking);
+        loaded.loadedUnlocked(!locked);
         loaded.join();
         return joined(scope, loaded);
     }
@@ -433,7 +350,6 @@ final class NonStickyRequests implements RequestStrategy {
 
     @Override
     public void ended(MemcachedSession session) {
-        endOtherCopies(session);
         SessionId id = session.sessionId();
         if (id != null) {
             engine.removed(id, session.state(), session.getMaxInactiveInterval());

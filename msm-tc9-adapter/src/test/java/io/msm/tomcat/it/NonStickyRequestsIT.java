@@ -88,9 +88,8 @@ class NonStickyRequestsIT extends ClusterTest {
 
     /**
      * The same forty, on the Tomcat that does not hold the session: its first request waits for the
-     * lock the other Tomcat holds while it loads, and the requests behind that load counted towards
-     * the limit too. Past it, they read a copy without the lock and go on; their changes are merged
-     * with the holder's.
+     * lock the other Tomcat holds, and counts towards the limit. Past it, requests go on as if they
+     * did not lock, on a copy read without the lock; their changes are merged with the holder's.
      */
     @Test
     void requestsPastTheWaitingLimitGoOnAtOnce_whileTheFirstWaitsForTheLockAnotherTomcatHolds() throws Exception {
@@ -128,48 +127,50 @@ class NonStickyRequestsIT extends ClusterTest {
 
     /**
      * Past the limit, requests share a copy read without the lock. A login among them renames it
-     * (fixation protection); a later request with the old id must not reach the logged-in session.
+     * (fixation protection): the old id no longer reaches it, and the new id does, logged in, with
+     * locking requests too, although memcached holds nothing under it yet.
      */
     @Test
-    void aLoginPastTheWaitingLimitRenamesTheSharedCopy_theOldIdNoLongerReachesIt() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "60000");
+    void aLoginPastTheWaitingLimitRenamesTheSharedCopy_onlyTheNewIdReachesIt() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", READS_DO_NOT_LOCK, "lockWaitTimeout", "60000");
         String fixed = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
-        String holderGate = gate();
-        pool.submit(() -> withSession(fixed).get(tomcats[0].url("/app/s/hold?gate=" + holderGate + "&a=1")));
-        awaitArrivals(holderGate, 1);
+        String holderGate = holdLockOn(tomcats[0], fixed);
         String pastLimit = holdSixteenWaitersAndFourPastThem(tomcats[1], fixed);
 
         Browser.Page login = withSession(fixed).get(tomcats[1].url("/app/s/login?user=alice&password=secret"));
         assertEquals("alice", login.get("user"), login.body());
-        assertNotEquals(fixed, login.get("id"), "the login renamed the session");
+        String renamed = login.get("id");
+        assertNotEquals(fixed, renamed, "the login renamed the session");
 
-        Browser.Page attacker = withSession(fixed).get(tomcats[1].url("/app/s/get"));
+        Browser.Page attacker = withSession(fixed).get(tomcats[1].url("/app/s/peek"));
         assertEquals(fixed, attacker.get("id"), "the old id reaches its own session, not the renamed one");
         assertEquals("null", attacker.get("user"));
+        Browser.Page victim = withSession(renamed).get(tomcats[1].url("/app/s/get"));
+        assertEquals(renamed, victim.get("id"), victim.body());
+        assertEquals("alice", victim.get("user"));
         open(pastLimit);
+        open(holderGate);
     }
 
     /**
-     * Past the limit, requests share a copy read without the lock while the first loads the one in
-     * memory. A logout on that one must end the shared copy too: later requests find no session.
+     * A logout in a request on the copy read without the lock, once the first request's locked copy
+     * replaced it in memory: the locked copy ends too, and later requests find no session.
      */
     @Test
-    void aLogoutEndsTheCopyRequestsPastTheWaitingLimitShare_laterRequestsFindNoSession() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "60000");
+    void aLogoutOnTheCopyReadWithoutTheLockEndsTheLockedCopyToo_laterRequestsFindNoSession() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", READS_DO_NOT_LOCK, "lockWaitTimeout", "60000");
         String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
-        String holderGate = gate();
-        pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + holderGate + "&a=1")));
-        awaitArrivals(holderGate, 1);
+        String holderGate = holdLockOn(tomcats[0], id);
         String pastLimit = holdSixteenWaitersAndFourPastThem(tomcats[1], id);
-        open(holderGate); // the first of tomcat2's twenty loads the session and waits at the gate too
-        awaitArrivals(pastLimit, 5);
+        String logoutGate = gate();
+        Future<Browser.Page> logout = pool.submit(
+                () -> withSession(id).get(tomcats[1].url("/app/s/hold?gate=" + logoutGate + "&invalidate=1")));
+        awaitArrivals(logoutGate, 1); // past the limit too: on the copy read without the lock
 
-        // Fifteen wait for their turn: one of these two makes sixteen, the other goes on and logs out.
-        List<Future<Browser.Page>> logouts = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            logouts.add(pool.submit(() -> withSession(id).get(tomcats[1].url("/app/s/invalidate"))));
-        }
-        Await.until("one logout answered", WAIT, () -> logouts.stream().anyMatch(Future::isDone));
+        open(holderGate); // tomcat2's first request takes the lock, loads, and waits at the gate
+        awaitArrivals(pastLimit, 5);
+        open(logoutGate);
+        assertEquals("invalidated", logout.get(30, TimeUnit.SECONDS).body().trim());
         for (int i = 0; i < 3; i++) {
             Browser.Page later = withSession(id).get(tomcats[1].url("/app/s/peek"));
             assertEquals("none", later.get("session"), "request " + i + " after the logout: " + later.body());
@@ -178,8 +179,64 @@ class NonStickyRequestsIT extends ClusterTest {
     }
 
     /**
-     * Twenty requests of a session another Tomcat holds locked: the first waits for the lock,
-     * fifteen for their turn, and four past the limit are let through and held at a gate.
+     * A locking request whose wait for its turn runs out goes on without the lock. The request that
+     * has the turn may itself be waiting for another Tomcat's lock; taking the lock too would wait
+     * for a request of the same Tomcat, and count a third lock wait that timed out.
+     */
+    @Test
+    void aRequestWithoutItsTurnAfterLockWaitTimeoutGoesOnWithoutTheLock() throws Exception {
+        long waitMillis = 2000;
+        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", Long.toString(waitMillis));
+        String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        String holderGate = holdLockOn(tomcats[0], id);
+        long timeouts = count(tomcats[1], Counter.LOCK_TIMEOUTS);
+        // Has tomcat2's turn once its wait for the lock ran out (the first timeout), and keeps it.
+        String turnGate = gate();
+        Future<Browser.Page> turnHolder = pool.submit(
+                () -> withSession(id).get(tomcats[1].url("/app/s/hold?gate=" + turnGate + "&p=1")));
+        awaitArrivals(turnGate, 1);
+        assertEquals(timeouts + 1, count(tomcats[1], Counter.LOCK_TIMEOUTS));
+
+        List<Future<Browser.Page>> two = new ArrayList<>();
+        for (String change : Arrays.asList("/app/s/set?x=1", "/app/s/set?y=1")) {
+            two.add(pool.submit(() -> withSession(id).get(tomcats[1].url(change))));
+        }
+        // A deliberate offset, not a wait for an event: the turn goes to one of the two half a
+        // lockWaitTimeout after both began to wait for it, so the other's wait runs out while the
+        // first waits for the lock tomcat1 holds (the second timeout).
+        Thread.sleep(waitMillis / 2);
+        open(turnGate);
+        assertEquals(200, turnHolder.get(30, TimeUnit.SECONDS).status());
+        for (Future<Browser.Page> answer : two) {
+            assertEquals(200, answer.get(30, TimeUnit.SECONDS).status());
+        }
+        assertEquals(timeouts + 2, count(tomcats[1], Counter.LOCK_TIMEOUTS),
+                "the request without its turn did not wait for the lock");
+
+        open(holderGate);
+        Await.until("the lock to be released", WAIT, () -> serverOf(id).get(lockKey(id)) == null);
+        for (TomcatNode t : tomcats) {
+            Browser.Page after = withSession(id).get(t.url("/app/s/get"));
+            for (String name : Arrays.asList("a", "p", "x", "y", "start")) {
+                assertEquals("1", after.get("attr." + name), name + ", on " + t.route() + ": " + after.body());
+            }
+        }
+    }
+
+    /** Requests for /peek do not lock; every other request does. */
+    private static final String READS_DO_NOT_LOCK = "uriPattern:.*/s/(?!peek).*";
+
+    /** @return the gate at which a request on the Tomcat given holds the session's lock */
+    private String holdLockOn(TomcatNode tomcat, String id) {
+        String holderGate = gate();
+        pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + holderGate + "&a=1")));
+        awaitArrivals(holderGate, 1);
+        return holderGate;
+    }
+
+    /**
+     * Twenty locking requests of a session another Tomcat holds locked: the first waits for the
+     * lock, fifteen for their turn, and four past the limit are let through and held at a gate.
      *
      * @return the gate holding the four
      */
