@@ -27,15 +27,17 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** Written under this session's monitor; read without it by the manager's remove(). */
     private transient volatile boolean dropped;
     /**
-     * Non-sticky: loaded by a request that does not lock ({@code lockingMode="auto"} or
-     * {@code "uriPattern:..."}). A locking request never joins such a copy: it could be older than
-     * what another Tomcat stores under the lock, and a change computed from it would undo that one.
+     * Non-sticky: loaded without the lock, by a request that does not lock ({@code lockingMode="auto"}
+     * or {@code "uriPattern:..."}) or by one that goes on without its turn (past the waiting cap, or
+     * after lockWaitTimeout). A locking request with its turn never joins such a copy: it could be
+     * older than what another Tomcat stores under the lock, and a change computed from it would undo
+     * that one.
      */
     private transient volatile boolean loadedUnlocked;
     /** Non-sticky: such a copy, replaced in memory by the copy a locking request loaded: its id then. */
     private transient volatile String replacedAs;
-    /** Non-sticky: the copy read without the lock that this locked copy replaced in memory. */
-    private transient volatile MemcachedSession replacedCopy;
+    /** Non-sticky: restored from memcached only to fire its listeners for the cluster's idle expiry. */
+    private transient volatile boolean restoredToExpire;
     /**
      * Sticky: held while a request checks and renames the session to move it. Not the session's own
      * monitor: the rename runs the webapp's listeners, and Tomcat's expire() takes that one.
@@ -82,14 +84,13 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return moveLock == null ? this : moveLock; // null only in a copy Java serialization made
     }
 
-    /** Non-sticky: this locked copy takes the place of one read without the lock (see replaced). */
-    void replacing(MemcachedSession unlocked) {
-        replacedCopy = unlocked;
+    boolean isRestoredToExpire() {
+        return restoredToExpire;
     }
 
-    /** @return the copy this one replaced in memory, or null */
-    MemcachedSession replacedCopy() {
-        return replacedCopy;
+    /** @return true for another copy of the same session: same id, same creation */
+    boolean isCopyOf(MemcachedSession other) {
+        return other != this && creationTime == other.creationTime && id != null && id.equals(other.id);
     }
 
     boolean isLoadedUnlocked() {
@@ -209,6 +210,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     /** @param activate false for a session restored only to be expired */
     void restore(SessionSnapshot snapshot, boolean activate) {
+        restoredToExpire = !activate;
         creationTime = snapshot.creationTime();
         lastAccessedTime = snapshot.lastAccessedTime();
         // The copy exists in memcached, so it has not expired; its idle time starts now.

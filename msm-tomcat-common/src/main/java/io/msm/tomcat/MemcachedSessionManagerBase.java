@@ -667,13 +667,19 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     @Override
     public void remove(Session session, boolean update) {
+        RequestStrategy r = requests;
+        // update is true when the session ended (invalidated or expired), false when it is renamed.
+        boolean ended = update && r != null && session instanceof MemcachedSession;
+        if (ended) {
+            r.ending((MemcachedSession) session);
+        }
         String id = session.getIdInternal();
         Session current = id == null ? null : sessions.get(id);
         super.remove(session, update); // by id
         MemcachedSession other = update && id != null ? otherCopy(session, current) : null;
         if (other != null) {
-            // A logout on one copy ends the copy that new requests join too, as in a Tomcat that
-            // holds one copy: the requests on it find it invalid, and it is stored no more.
+            // A logout on one copy ends the one new requests join too, as in a Tomcat that holds one
+            // copy: the requests on it find it invalid, and it is stored no more.
             other.setValid(false);
         }
         if (current != null && current != session && current != other && id.equals(current.getIdInternal())) {
@@ -684,9 +690,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 sessions.remove(id, current);
             }
         }
-        RequestStrategy r = requests;
-        // update is true when the session ended (invalidated or expired), false when it is renamed.
-        if (update && r != null && session instanceof MemcachedSession) {
+        if (ended) {
             r.ended((MemcachedSession) session);
         }
     }
@@ -735,13 +739,17 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     }
 
     /**
-     * Non-sticky: the copy loaded with the lock that replaced, in memory, the one just ended (read
-     * without the lock); null when there is none. Not the other way round: the replaced copy serves
-     * only requests that began before the logout, and what they store is dropped (removedMeanwhile).
+     * Non-sticky: the other copy of a session one copy of which just ended (a logout), when it is
+     * in memory: the same id and the same creation, so not a session made since under that id. Not
+     * for the cluster's idle expiry, whose copy was restored only to fire its listeners: a request
+     * that loaded the session meanwhile goes on, and its store finds the removal.
      */
     private static MemcachedSession otherCopy(Session ended, Session current) {
-        return current instanceof MemcachedSession && current != ended
-                && ((MemcachedSession) current).replacedCopy() == ended ? (MemcachedSession) current : null;
+        if (!(ended instanceof MemcachedSession) || ((MemcachedSession) ended).isRestoredToExpire()
+                || !(current instanceof MemcachedSession)) {
+            return null;
+        }
+        return ((MemcachedSession) current).isCopyOf((MemcachedSession) ended) ? (MemcachedSession) current : null;
     }
 
     @Override

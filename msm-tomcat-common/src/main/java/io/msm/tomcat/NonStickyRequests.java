@@ -214,8 +214,8 @@ final class NonStickyRequests implements RequestStrategy {
 
     /**
      * Joins the copy in memory, or loads it. A request that does not lock (and one past the waiting
-     * cap, or without its turn after lockWaitTimeout) joins any copy; the first of parallel ones loads it without the lock, the others wait
-     * for that read under the turn's monitor and join. A locking request never joins a copy loaded
+     * cap, or without its turn after lockWaitTimeout) joins any copy; the first of parallel ones
+     * loads it without the lock, the others wait for that read under the turn's monitor and join. A locking request never joins a copy loaded
      * without the lock: it could be older than what another Tomcat stores under the lock. It loads
      * its own with the lock, outside the monitor, because taking the lock can wait lockWaitTimeout
      * for another Tomcat: the requests behind it keep going meanwhile (readers and those past the
@@ -224,6 +224,7 @@ final class NonStickyRequests implements RequestStrategy {
      */
     private MemcachedSession load(Scope scope, String id, SessionId sid, SessionTurns.Turn turn, boolean locking)
             throws IOException {
+        int endsBefore;
         synchronized (turn) {
             Session local = manager.inMemory(id);
             if (local instanceof MemcachedSession) {
@@ -236,6 +237,7 @@ final class NonStickyRequests implements RequestStrategy {
                 MemcachedSession loaded = manager.emptySession();
                 return adopt(scope, id, loaded, engine.open(sid, loaded.state(), false), false);
             }
+            endsBefore = turn.ends.get();
         }
         MemcachedSession loaded = manager.emptySession();
         SessionSnapshot snapshot = engine.open(sid, loaded.state(), true);
@@ -245,9 +247,17 @@ final class NonStickyRequests implements RequestStrategy {
                     && ((MemcachedSession) current).isLoadedUnlocked()) {
                 // Its requests end on it; unchanged, it stores nothing over the newer copy (see end).
                 ((MemcachedSession) current).replaced(id);
-                loaded.replacing((MemcachedSession) current); // a logout on that one ends this one too
             }
-            return adopt(scope, id, loaded, snapshot, true);
+            MemcachedSession adopted = adopt(scope, id, loaded, snapshot, true);
+            // Checked once in memory: a logout on the copy read without the lock either counted
+            // before this check, or finds this copy in memory and ends it (the manager's remove).
+            if (adopted != null && turn.ends.get() != endsBefore) {
+                adopted.setValid(false); // its end stores nothing and frees the lock
+                manager.dropFromMemory(adopted);
+                scope.missing = id;
+                return null;
+            }
+            return adopted;
         }
     }
 
@@ -307,7 +317,7 @@ final class NonStickyRequests implements RequestStrategy {
                     continue;
                 }
                 try {
-                    // A copy replaced by a locking request's (see find) writes only what it changed:
+                    // A copy replaced by a locking request's (see load) writes only what it changed:
                     // its validity record would carry older content's timeout over the newer copy's.
                     if (s.isValid() && s.sessionId() != null && !s.isReplacedUnchanged()) {
                         engine.store(s.snapshot(), s.state(), s.changes());
@@ -345,6 +355,16 @@ final class NonStickyRequests implements RequestStrategy {
                 : scope.request.getResponse().getStatus();
         if (!scope.sessions.isEmpty() && status < 400) {
             engine.learn(scope.uri, false);
+        }
+    }
+
+    @Override
+    public void ending(MemcachedSession session) {
+        // Before the manager's memory changes: a locked read in flight then drops its copy (see load).
+        // Not under the turn's monitor: Tomcat's expire() holds the session's, taken after the turn's.
+        SessionTurns.Turn turn = turns.inUse(session.getIdInternal());
+        if (turn != null) {
+            turn.ends.incrementAndGet();
         }
     }
 

@@ -22,6 +22,8 @@ final class SessionTurns {
          * about to: counted before the wait, so a cap holds exactly.
          */
         final AtomicInteger waiting = new AtomicInteger();
+        /** Non-sticky: copies of this session that ended (logouts) while requests were inside. */
+        final AtomicInteger ends = new AtomicInteger();
         /** Requests that entered and have not left; changed only inside the map's compute. */
         private int users;
 
@@ -39,6 +41,11 @@ final class SessionTurns {
             turn.users++;
             return turn;
         });
+    }
+
+    /** @return the turn of a session id that requests are inside of now, or null */
+    Turn inUse(String id) {
+        return id == null ? null : turns.get(id);
     }
 
     void leave(Turn turn) {

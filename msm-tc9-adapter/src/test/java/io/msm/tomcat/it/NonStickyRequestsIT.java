@@ -185,7 +185,7 @@ class NonStickyRequestsIT extends ClusterTest {
      */
     @Test
     void aRequestWithoutItsTurnAfterLockWaitTimeoutGoesOnWithoutTheLock() throws Exception {
-        long waitMillis = 2000;
+        long waitMillis = 3000;
         TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", Long.toString(waitMillis));
         String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
         String holderGate = holdLockOn(tomcats[0], id);
@@ -201,6 +201,7 @@ class NonStickyRequestsIT extends ClusterTest {
         for (String change : Arrays.asList("/app/s/set?x=1", "/app/s/set?y=1")) {
             two.add(pool.submit(() -> withSession(id).get(tomcats[1].url(change))));
         }
+        Await.until("both to wait for the turn", WAIT, () -> waitingForTheirTurn() == 2);
         // A deliberate offset, not a wait for an event: the turn goes to one of the two half a
         // lockWaitTimeout after both began to wait for it, so the other's wait runs out while the
         // first waits for the lock tomcat1 holds (the second timeout).
@@ -221,6 +222,14 @@ class NonStickyRequestsIT extends ClusterTest {
                 assertEquals("1", after.get("attr." + name), name + ", on " + t.route() + ": " + after.body());
             }
         }
+    }
+
+    /** @return threads of this JVM's Tomcats waiting for a session's turn */
+    private static long waitingForTheirTurn() {
+        return Thread.getAllStackTraces().values().stream()
+                .filter(stack -> Arrays.stream(stack).anyMatch(frame -> frame.getMethodName().equals("waitForPermit")
+                        && frame.getClassName().endsWith(".NonStickyRequests")))
+                .count();
     }
 
     /** Requests for /peek do not lock; every other request does. */
