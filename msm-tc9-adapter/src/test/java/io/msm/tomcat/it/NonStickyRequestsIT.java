@@ -59,9 +59,31 @@ class NonStickyRequestsIT extends ClusterTest {
         TomcatNode tomcat = tomcat("tomcat1", manager("sticky", "false", "lockingMode", "all",
                 "lockWaitTimeout", "60000"));
         String id = new Browser().get(tomcat.url("/app/s/set?start=1")).get("id");
+        fortyWhileOneHoldsTheSession(tomcat, tomcat, id);
+    }
+
+    /**
+     * The same forty, on the Tomcat that does not hold the session: its first request waits for the
+     * lock the other Tomcat holds, and counts towards the limit. Past it, requests go on as if they
+     * did not lock, on a copy read without the lock; their changes are merged with the holder's.
+     */
+    @Test
+    void requestsPastTheWaitingLimitGoOnAtOnce_whileTheFirstWaitsForTheLockAnotherTomcatHolds() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "60000");
+        String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        fortyWhileOneHoldsTheSession(tomcats[0], tomcats[1], id);
+        assertNoSessionInMemory(tomcats);
+    }
+
+    /**
+     * Forty requests on {@code tomcat}, each setting an attribute of its own, while a request on
+     * {@code holderOn} holds the session: all but 16 answer while it holds it, and every change is
+     * kept, on both Tomcats.
+     */
+    private void fortyWhileOneHoldsTheSession(TomcatNode holderOn, TomcatNode tomcat, String id) throws Exception {
         String gate = gate();
         Future<Browser.Page> holder = pool.submit(
-                () -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&a=1")));
+                () -> withSession(id).get(holderOn.url("/app/s/hold?gate=" + gate + "&a=1")));
         awaitArrivals(gate, 1);
 
         int parallel = 40;
@@ -79,50 +101,13 @@ class NonStickyRequestsIT extends ClusterTest {
         for (Future<Browser.Page> answer : others) {
             assertEquals(200, answer.get(60, TimeUnit.SECONDS).status());
         }
-        Browser.Page after = withSession(id).get(tomcat.url("/app/s/get"));
-        assertEquals("1", after.get("attr.a"));
-        for (int i = 0; i < parallel; i++) {
-            assertEquals("1", after.get("attr.k" + i), "every request's change was kept");
-        }
-    }
-
-    /**
-     * The same forty, on the Tomcat that does not hold the session: its first request waits for the
-     * lock the other Tomcat holds, and counts towards the limit. Past it, requests go on as if they
-     * did not lock, on a copy read without the lock; their changes are merged with the holder's.
-     */
-    @Test
-    void requestsPastTheWaitingLimitGoOnAtOnce_whileTheFirstWaitsForTheLockAnotherTomcatHolds() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "60000");
-        String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
-        String gate = gate();
-        Future<Browser.Page> holder = pool.submit(
-                () -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + gate + "&a=1")));
-        awaitArrivals(gate, 1);
-
-        int parallel = 40;
-        List<Future<Browser.Page>> others = new ArrayList<>();
-        for (int i = 0; i < parallel; i++) {
-            String change = "/app/s/set?k" + i + "=1";
-            others.add(pool.submit(() -> withSession(id).get(tomcats[1].url(change))));
-        }
-        Await.until("all but 16 answered while tomcat1 holds the lock", WAIT,
-                () -> others.stream().filter(Future::isDone).count() >= parallel - 16);
-        assertFalse(holder.isDone(), "the holder still holds the session");
-
-        open(gate);
-        assertEquals(200, holder.get(60, TimeUnit.SECONDS).status());
-        for (Future<Browser.Page> answer : others) {
-            assertEquals(200, answer.get(60, TimeUnit.SECONDS).status());
-        }
-        for (TomcatNode t : tomcats) {
+        for (TomcatNode t : new TomcatNode[] {holderOn, tomcat}) {
             Browser.Page after = withSession(id).get(t.url("/app/s/get"));
             assertEquals("1", after.get("attr.a"), "the holder's change, on " + t.route());
             for (int i = 0; i < parallel; i++) {
                 assertEquals("1", after.get("attr.k" + i), "every request's change was kept, on " + t.route());
             }
         }
-        assertNoSessionInMemory(tomcats);
     }
 
     /**
@@ -132,10 +117,9 @@ class NonStickyRequestsIT extends ClusterTest {
      */
     @Test
     void aLoginPastTheWaitingLimitRenamesTheSharedCopy_onlyTheNewIdReachesIt() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", READS_DO_NOT_LOCK, "lockWaitTimeout", "60000");
-        String fixed = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
-        String holderGate = holdLockOn(tomcats[0], fixed);
-        String pastLimit = holdSixteenWaitersAndFourPastThem(tomcats[1], fixed);
+        PastLimit past = new PastLimit();
+        TomcatNode[] tomcats = past.tomcats;
+        String fixed = past.id;
 
         Browser.Page login = withSession(fixed).get(tomcats[1].url("/app/s/login?user=alice&password=secret"));
         assertEquals("alice", login.get("user"), login.body());
@@ -148,8 +132,8 @@ class NonStickyRequestsIT extends ClusterTest {
         Browser.Page victim = withSession(renamed).get(tomcats[1].url("/app/s/get"));
         assertEquals(renamed, victim.get("id"), victim.body());
         assertEquals("alice", victim.get("user"));
-        open(pastLimit);
-        open(holderGate);
+        open(past.gate);
+        open(past.holderGate);
     }
 
     /**
@@ -158,24 +142,23 @@ class NonStickyRequestsIT extends ClusterTest {
      */
     @Test
     void aLogoutOnTheCopyReadWithoutTheLockEndsTheLockedCopyToo_laterRequestsFindNoSession() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", READS_DO_NOT_LOCK, "lockWaitTimeout", "60000");
-        String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
-        String holderGate = holdLockOn(tomcats[0], id);
-        String pastLimit = holdSixteenWaitersAndFourPastThem(tomcats[1], id);
+        PastLimit past = new PastLimit();
+        TomcatNode[] tomcats = past.tomcats;
+        String id = past.id;
         String logoutGate = gate();
         Future<Browser.Page> logout = pool.submit(
                 () -> withSession(id).get(tomcats[1].url("/app/s/hold?gate=" + logoutGate + "&invalidate=1")));
         awaitArrivals(logoutGate, 1); // past the limit too: on the copy read without the lock
 
-        open(holderGate); // tomcat2's first request takes the lock, loads, and waits at the gate
-        awaitArrivals(pastLimit, 5);
+        open(past.holderGate); // tomcat2's first request takes the lock, loads, and waits at the gate
+        awaitArrivals(past.gate, 5);
         open(logoutGate);
         assertEquals("invalidated", logout.get(30, TimeUnit.SECONDS).body().trim());
         for (int i = 0; i < 3; i++) {
             Browser.Page later = withSession(id).get(tomcats[1].url("/app/s/peek"));
             assertEquals("none", later.get("session"), "request " + i + " after the logout: " + later.body());
         }
-        open(pastLimit);
+        open(past.gate);
     }
 
     /**
@@ -241,6 +224,19 @@ class NonStickyRequestsIT extends ClusterTest {
         pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + holderGate + "&a=1")));
         awaitArrivals(holderGate, 1);
         return holderGate;
+    }
+
+    /**
+     * A session tomcat1 holds locked (with lockingMode {@link #READS_DO_NOT_LOCK}), and twenty of its
+     * requests on tomcat2 (see {@link #holdSixteenWaitersAndFourPastThem}).
+     */
+    private final class PastLimit {
+        final TomcatNode[] tomcats = cluster("lockingMode", READS_DO_NOT_LOCK, "lockWaitTimeout", "60000");
+        final String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
+        /** Where tomcat1's request holding the lock waits. */
+        final String holderGate = holdLockOn(tomcats[0], id);
+        /** Where the four requests past the limit wait. */
+        final String gate = holdSixteenWaitersAndFourPastThem(tomcats[1], id);
     }
 
     /**
