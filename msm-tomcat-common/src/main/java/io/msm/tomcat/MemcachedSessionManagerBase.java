@@ -667,30 +667,21 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     @Override
     public void remove(Session session, boolean update) {
-        RequestStrategy r = requests;
-        // update is true when the session ended (invalidated or expired), false when it is renamed.
-        boolean ended = update && r != null && session instanceof MemcachedSession;
-        if (ended) {
-            r.ending((MemcachedSession) session);
-        }
         String id = session.getIdInternal();
         Session current = id == null ? null : sessions.get(id);
         super.remove(session, update); // by id
-        MemcachedSession other = update && id != null ? otherCopy(session, current) : null;
-        if (other != null) {
-            // A logout on one copy ends the one new requests join too, as in a Tomcat that holds one
-            // copy: the requests on it find it invalid, and it is stored no more.
-            other.setValid(false);
-        }
-        if (current != null && current != session && current != other && id.equals(current.getIdInternal())) {
-            // Non-sticky: a copy that replaced this one in memory (NonStickyRequests.load) stays on
-            // a rename, or the cluster's idle expiry, unless its last request let it go meanwhile.
+        if (current != null && current != session && id.equals(current.getIdInternal())) {
+            // Non-sticky: a copy that replaced this one in memory (NonStickyRequests.load) stays,
+            // unless its last request let it go meanwhile; a logout ends it once memcached holds no
+            // copy any more (NonStickyRequests.ended).
             sessions.putIfAbsent(id, current);
             if (current instanceof MemcachedSession && ((MemcachedSession) current).isDropped()) {
                 sessions.remove(id, current);
             }
         }
-        if (ended) {
+        RequestStrategy r = requests;
+        // update is true when the session ended (invalidated or expired), false when it is renamed.
+        if (update && r != null && session instanceof MemcachedSession) {
             r.ended((MemcachedSession) session);
         }
     }
@@ -736,20 +727,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public void rename(Session session, String newId) {
         changeSessionId(session, newId);
-    }
-
-    /**
-     * Non-sticky: the other copy of a session one copy of which just ended (a logout), when it is
-     * in memory: the same id and the same creation, so not a session made since under that id. Not
-     * for the cluster's idle expiry, whose copy was restored only to fire its listeners: a request
-     * that loaded the session meanwhile goes on, and its store finds the removal.
-     */
-    private static MemcachedSession otherCopy(Session ended, Session current) {
-        if (!(ended instanceof MemcachedSession) || ((MemcachedSession) ended).isRestoredToExpire()
-                || !(current instanceof MemcachedSession)) {
-            return null;
-        }
-        return ((MemcachedSession) current).isCopyOf((MemcachedSession) ended) ? (MemcachedSession) current : null;
     }
 
     @Override

@@ -233,11 +233,11 @@ final class NonStickyRequests implements RequestStrategy {
                     return joined(scope, shared);
                 }
             }
+            endsBefore = turn.ends.get();
             if (!locking) {
                 MemcachedSession loaded = manager.emptySession();
-                return adopt(scope, id, loaded, engine.open(sid, loaded.state(), false), false);
+                return adopt(scope, turn, endsBefore, loaded, engine.open(sid, loaded.state(), false), false);
             }
-            endsBefore = turn.ends.get();
         }
         MemcachedSession loaded = manager.emptySession();
         SessionSnapshot snapshot = engine.open(sid, loaded.state(), true);
@@ -248,33 +248,35 @@ final class NonStickyRequests implements RequestStrategy {
                 // Its requests end on it; unchanged, it stores nothing over the newer copy (see end).
                 ((MemcachedSession) current).replaced(id);
             }
-            MemcachedSession adopted = adopt(scope, id, loaded, snapshot, true);
-            // Checked once in memory: a logout on the copy read without the lock either counted
-            // before this check, or finds this copy in memory and ends it (the manager's remove).
-            if (adopted != null && turn.ends.get() != endsBefore) {
-                adopted.setValid(false); // its end stores nothing and frees the lock
-                manager.dropFromMemory(adopted);
-                scope.missing = id;
-                return null;
-            }
-            return adopted;
+            return adopt(scope, turn, endsBefore, loaded, snapshot, true);
         }
     }
 
     /**
-     * Puts a copy just loaded in memory for this request; null when there was nothing to load.
+     * Puts a copy just loaded in memory for this request; null when there was nothing to load, or
+     * when a logout in this Tomcat ended the session while the read was on its way.
      *
+     * @param endsBefore the session's logouts counted before the read ({@link #endOtherCopies})
      * @param locked false for a copy read without the lock: a locking request does not join it
      */
-    private MemcachedSession adopt(Scope scope, String id, MemcachedSession loaded, SessionSnapshot snapshot,
-            boolean locked) {
+    private MemcachedSession adopt(Scope scope, SessionTurns.Turn turn, int endsBefore, MemcachedSession loaded,
+            SessionSnapshot snapshot, boolean locked) {
         if (snapshot == null) {
-            scope.missing = id;
+            scope.missing = turn.id;
             return null;
         }
-        loaded.restore(snapshot);
+        loaded.restore(snapshot); // in memory from here
         loaded.changes().clear();
         loaded.loadedUnlocked(!locked);
+        // Checked once in memory: a logout either counted before this check, or finds this copy
+        // in memory after its count and ends it.
+        if (turn.ends.get() != endsBefore) {
+            loaded.setValid(false);
+            manager.dropFromMemory(loaded);
+            engine.release(loaded.state());
+            scope.missing = turn.id;
+            return null;
+        }
         loaded.join();
         return joined(scope, loaded);
     }
@@ -359,20 +361,38 @@ final class NonStickyRequests implements RequestStrategy {
     }
 
     @Override
-    public void ending(MemcachedSession session) {
-        // Before the manager's memory changes: a locked read in flight then drops its copy (see load).
-        // Not under the turn's monitor: Tomcat's expire() holds the session's, taken after the turn's.
-        SessionTurns.Turn turn = turns.inUse(session.getIdInternal());
-        if (turn != null) {
-            turn.ends.incrementAndGet();
-        }
-    }
-
-    @Override
     public void ended(MemcachedSession session) {
         SessionId id = session.sessionId();
         if (id != null) {
             engine.removed(id, session.state(), session.getMaxInactiveInterval());
+        }
+        if (!session.isRestoredToExpire()) {
+            endOtherCopies(session);
+        }
+    }
+
+    /**
+     * After a logout, once memcached holds no copy of the session ({@code removed} waits for that,
+     * bounded): no other copy of it in this Tomcat may go on as the live one, as none does in a
+     * Tomcat that holds one copy. The one in memory ends: its requests find it invalid, and it is
+     * stored no more. A load on its way drops what it read ({@link #adopt}). Not after the
+     * cluster's idle expiry: a request that loaded the session meanwhile goes on, and its store
+     * finds the removal. Takes no monitor: Tomcat's expire() holds the session's.
+     */
+    private void endOtherCopies(MemcachedSession ended) {
+        String id = ended.getIdInternal();
+        SessionTurns.Turn turn = turns.inUse(id);
+        if (turn != null) {
+            turn.ends.incrementAndGet(); // before the look in memory: a copy put there later sees it
+        }
+        try {
+            Session listed = id == null ? null : manager.inMemory(id);
+            if (listed instanceof MemcachedSession && ((MemcachedSession) listed).isCopyOf(ended)) {
+                listed.setValid(false);
+                manager.dropFromMemory((MemcachedSession) listed);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("the manager's memory is a map: it does not read", e);
         }
     }
 

@@ -28,10 +28,6 @@ interface RequestStrategy {
     /** A session the webapp just created. */
     void created(MemcachedSession session);
 
-    /** A session about to end, before it leaves the manager's memory; {@link #ended} follows. */
-    default void ending(MemcachedSession session) {
-    }
-
     /** A session that ended: invalidated or expired. */
     void ended(MemcachedSession session);
 
