@@ -53,6 +53,31 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     /** Sticky or non-sticky, chosen at start; null while msm is stopped or disabled. */
     private volatile RequestStrategy requests;
     private final RequestsInFlight inFlight = new RequestsInFlight();
+    private final SessionMemory memory = new SessionMemory();
+
+    {
+        sessions = memory; // before Tomcat adds any session
+    }
+
+    /**
+     * The manager's memory, whose remove by id, inside {@link #remove(Session, boolean)}, removes
+     * only the session given. Non-sticky, two copies of one session can take turns in memory
+     * (NonStickyRequests.load): Tomcat's remove by id took out the copy listed a moment before,
+     * while a logout of the other was under way, and that one then served later requests logged in.
+     */
+    private static final class SessionMemory extends ConcurrentHashMap<String, Session> {
+        private static final long serialVersionUID = 1L;
+        private final transient ThreadLocal<Session> removing = new ThreadLocal<>();
+
+        @Override
+        public Session remove(Object id) {
+            Session only = removing.get();
+            if (only == null) {
+                return super.remove(id);
+            }
+            return super.remove(id, only) ? only : null;
+        }
+    }
     /** Values Tomcat could not convert for msm's own typed setters, by attribute, with what to write. */
     private final Map<String, String> unconvertible = new ConcurrentHashMap<>();
     private StatisticsMBean statisticsBean;
@@ -667,17 +692,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     @Override
     public void remove(Session session, boolean update) {
-        String id = session.getIdInternal();
-        Session current = id == null ? null : sessions.get(id);
-        super.remove(session, update); // by id
-        if (current != null && current != session && id.equals(current.getIdInternal())) {
-            // Non-sticky: a copy that replaced this one in memory (NonStickyRequests.load) stays,
-            // unless its last request let it go meanwhile; a logout ends it once memcached holds no
-            // copy any more (NonStickyRequests.ended).
-            sessions.putIfAbsent(id, current);
-            if (current instanceof MemcachedSession && ((MemcachedSession) current).isDropped()) {
-                sessions.remove(id, current);
-            }
+        memory.removing.set(session);
+        try {
+            super.remove(session, update); // by id, so: this session only (SessionMemory)
+        } finally {
+            memory.removing.remove();
         }
         RequestStrategy r = requests;
         // update is true when the session ended (invalidated or expired), false when it is renamed.
@@ -727,6 +746,14 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public void rename(Session session, String newId) {
         changeSessionId(session, newId);
+    }
+
+    /** A session restored only to fire its listeners for the cluster's idle expiry is not put in memory. */
+    @Override
+    public void add(Session session) {
+        if (!(session instanceof MemcachedSession && ((MemcachedSession) session).isRestoredToExpire())) {
+            super.add(session); // else it would take the place of a copy a request is using
+        }
     }
 
     @Override
