@@ -24,8 +24,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private final transient SessionChanges changes = new SessionChanges();
     /** Non-sticky mode: requests using this session now; the last one to leave stores and drops it. */
     private transient int users;
-    /** Written under this session's monitor; read without it by the manager's remove(). */
-    private transient volatile boolean dropped;
+    /** Non-sticky: the last request left and the copy was let go; under this session's monitor. */
+    private transient boolean dropped;
     /**
      * Non-sticky: loaded without the lock, by a request that does not lock ({@code lockingMode="auto"}
      * or {@code "uriPattern:..."}) or by one that goes on without its turn (past the waiting cap, or
@@ -113,14 +113,6 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** @param id the id the copy was loaded under: a rename since then must still be stored */
     void replaced(String id) {
         replacedAs = id;
-    }
-
-    /**
-     * @return true once the last request left and the copy was let go; read without this session's
-     *     monitor, which Tomcat's expire() holds while it calls the manager's remove()
-     */
-    boolean isDropped() {
-        return dropped;
     }
 
     /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */

@@ -692,11 +692,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     @Override
     public void remove(Session session, boolean update) {
+        Session outer = memory.removing.get(); // none: Tomcat's remove calls nothing back
         memory.removing.set(session);
         try {
             super.remove(session, update); // by id, so: this session only (SessionMemory)
         } finally {
-            memory.removing.remove();
+            memory.removing.set(outer);
         }
         RequestStrategy r = requests;
         // update is true when the session ended (invalidated or expired), false when it is renamed.
