@@ -78,6 +78,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             return super.remove(id, only) ? only : null;
         }
     }
+
     /** Values Tomcat could not convert for msm's own typed setters, by attribute, with what to write. */
     private final Map<String, String> unconvertible = new ConcurrentHashMap<>();
     private StatisticsMBean statisticsBean;

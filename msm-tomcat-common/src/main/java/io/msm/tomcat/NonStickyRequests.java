@@ -215,12 +215,13 @@ final class NonStickyRequests implements RequestStrategy {
     /**
      * Joins the copy in memory, or loads it. A request that does not lock (and one past the waiting
      * cap, or without its turn after lockWaitTimeout) joins any copy; the first of parallel ones
-     * loads it without the lock, the others wait for that read under the turn's monitor and join. A locking request never joins a copy loaded
-     * without the lock: it could be older than what another Tomcat stores under the lock. It loads
-     * its own with the lock, outside the monitor, because taking the lock can wait lockWaitTimeout
-     * for another Tomcat: the requests behind it keep going meanwhile (readers and those past the
-     * cap on a copy without the lock, other writers of this Tomcat at the permit). Its copy then
-     * replaces theirs in memory, and what comes after joins it.
+     * loads it without the lock, the others wait for that read under the turn's monitor and join.
+     * A locking request never joins a copy loaded without the lock: it could be older than what
+     * another Tomcat stores under the lock. It loads its own with the lock, outside the monitor,
+     * because taking the lock can wait lockWaitTimeout for another Tomcat: the requests behind it
+     * keep going meanwhile (readers and those past the cap on a copy without the lock, other
+     * writers of this Tomcat at the permit). Its copy then replaces theirs in memory, and what
+     * comes after joins it.
      */
     private MemcachedSession load(Scope scope, String id, SessionId sid, SessionTurns.Turn turn, boolean locking)
             throws IOException {
