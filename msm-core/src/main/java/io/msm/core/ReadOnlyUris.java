@@ -5,8 +5,14 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * What {@code lockingMode="auto"} has learned: URIs whose requests never changed a session. A URI
  * counts as read-only after it was seen twice without a change; one change makes it locking again.
- * Bounded by count and by URI length, so a site with endless distinct URIs does not grow the heap:
- * past the bounds, unknown URIs simply lock.
+ * Bounded by count and by URI length, so a site with endless distinct URIs does not grow the heap.
+ * <p>
+ * The count bound works in two generations: URIs are learned into the current one, and when it is
+ * full it becomes the previous one and the one before is forgotten. A URI seen again while it sits
+ * in the previous generation moves into the current one with what was learned of it, so the pages
+ * in use stay while one-off URIs (cache-busting query strings, a scan) age out. A bound that simply
+ * stopped learning, as before, made every URI first seen after it lock until the webapp restarted.
+ * Forgetting costs little: a forgotten URI locks until it is seen twice again, as after a restart.
  */
 final class ReadOnlyUris {
     private static final int SEEN_TO_TRUST = 2;
@@ -14,14 +20,30 @@ final class ReadOnlyUris {
     static final int MAX_URI_LENGTH = 512;
     private static final int WRITES = -1;
 
-    private final ConcurrentHashMap<String, Integer> readOnlySeen = new ConcurrentHashMap<>();
+    /** The two generations, swapped as one so that a reader never sees a URI in neither. */
+    private static final class Generations {
+        final ConcurrentHashMap<String, Integer> current = new ConcurrentHashMap<>();
+        final ConcurrentHashMap<String, Integer> previous;
 
+        Generations(ConcurrentHashMap<String, Integer> previous) {
+            this.previous = previous;
+        }
+    }
+
+    private volatile Generations generations = new Generations(new ConcurrentHashMap<>());
+
+    /** @return URIs remembered, in both generations (a URI that moved may count twice for a moment) */
     int size() {
-        return readOnlySeen.size();
+        Generations g = generations;
+        return g.current.size() + g.previous.size();
     }
 
     boolean isReadOnly(String uri) {
-        Integer seen = readOnlySeen.get(uri);
+        Generations g = generations;
+        Integer seen = g.current.get(uri);
+        if (seen == null) {
+            seen = g.previous.get(uri);
+        }
         return seen != null && seen >= SEEN_TO_TRUST;
     }
 
@@ -29,11 +51,35 @@ final class ReadOnlyUris {
         if (uri.length() > MAX_URI_LENGTH) {
             return; // never learned, so always locking: a long query string is no page to remember
         }
-        if (readOnlySeen.containsKey(uri) || readOnlySeen.size() < MAX_URIS) {
+        int value = changedSession ? WRITES : 1;
+        Generations g = generations;
+        if (!g.current.containsKey(uri)) {
             // Writes count against the bound too: every request with a fresh query string that
             // creates or changes a session would otherwise add an entry for good.
-            readOnlySeen.merge(uri, changedSession ? WRITES : 1,
-                    (old, now) -> old == WRITES || now == WRITES ? WRITES : old + now);
+            if (g.current.size() >= MAX_URIS / 2) {
+                g = nextGeneration(g);
+            }
+            Integer before = g.previous.get(uri);
+            if (before != null) {
+                value = combine(before, value); // what the previous generation knew moves with it
+            }
         }
+        g.current.merge(uri, value, ReadOnlyUris::combine);
+        Generations now = generations;
+        if (changedSession && now != g) {
+            // Aged meanwhile, and the URI may have moved ahead of this write: a change must not be lost.
+            now.current.merge(uri, WRITES, ReadOnlyUris::combine);
+        }
+    }
+
+    private static Integer combine(Integer old, Integer now) {
+        return old == WRITES || now == WRITES ? WRITES : old + now;
+    }
+
+    private synchronized Generations nextGeneration(Generations full) {
+        if (generations == full) { // else another thread aged it already
+            generations = new Generations(full.current);
+        }
+        return generations;
     }
 }

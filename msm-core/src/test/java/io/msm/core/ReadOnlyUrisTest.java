@@ -23,16 +23,49 @@ class ReadOnlyUrisTest {
     }
 
     @Test
-    void freshQueryStringsOfWritingRequestsStayWithinTheBound() {
+    void freshQueryStringsOfWritingRequestsStayWithinTheBound_andAPageFirstSeenAfterThemIsStillLearned() {
         ReadOnlyUris uris = new ReadOnlyUris();
-        for (int i = 0; i < 2 * ReadOnlyUris.MAX_URIS; i++) {
+        for (int i = 0; i < 3 * ReadOnlyUris.MAX_URIS; i++) {
             uris.learn("/app/save?_=" + (1_700_000_000_000L + i), true); // jQuery's cache:false
+            assertTrue(uris.size() <= ReadOnlyUris.MAX_URIS, "bounded after " + (i + 1) + " URIs");
         }
-        assertEquals(ReadOnlyUris.MAX_URIS, uris.size());
 
         uris.learn("/app/new", false);
         uris.learn("/app/new", false);
-        assertFalse(uris.isReadOnly("/app/new"), "past the bound an unknown URI locks");
+        assertTrue(uris.isReadOnly("/app/new"), "a full table must not stop auto mode from learning new pages");
+    }
+
+    @Test
+    void pagesInUseOutliveAFloodOfOneOffUris_whatTheyTaughtStays() {
+        ReadOnlyUris uris = new ReadOnlyUris();
+        uris.learn("/app/view", false);
+        uris.learn("/app/view", false);
+        uris.learn("/app/edit", true);
+        for (int i = 0; i < 5 * ReadOnlyUris.MAX_URIS; i++) {
+            uris.learn("/app/scan/" + i, false);
+            if (i % 1_000 == 0) { // used now and then, far less often than the table turns over
+                uris.learn("/app/view", false);
+                uris.learn("/app/edit", false);
+            }
+        }
+        assertTrue(uris.isReadOnly("/app/view"), "a read-only page in use stays trusted");
+        assertFalse(uris.isReadOnly("/app/edit"), "a page in use that once wrote keeps locking");
+        assertTrue(uris.size() <= ReadOnlyUris.MAX_URIS);
+    }
+
+    @Test
+    void aPageUnusedWhileTheTableTurnedOverTwiceIsForgotten_andLocksUntilSeenTwiceAgain() {
+        ReadOnlyUris uris = new ReadOnlyUris();
+        uris.learn("/app/rare", false);
+        uris.learn("/app/rare", false);
+        assertTrue(uris.isReadOnly("/app/rare"));
+        for (int i = 0; i < ReadOnlyUris.MAX_URIS + 1; i++) {
+            uris.learn("/app/scan/" + i, false);
+        }
+        assertFalse(uris.isReadOnly("/app/rare"), "forgotten, as after a restart: it locks");
+        uris.learn("/app/rare", false);
+        uris.learn("/app/rare", false);
+        assertTrue(uris.isReadOnly("/app/rare"));
     }
 
     @Test
