@@ -39,9 +39,23 @@ final class StickyBackups {
      */
     private final Map<SessionId, Integer> beingRemoved = new ConcurrentHashMap<>();
 
+    /**
+     * Ids a session held here was renamed from (a login, a move), with the session's state, until
+     * the copy under the old id is deleted: that happens only once the new id's copy is stored,
+     * behind the session's queued backups. Meanwhile a request with the old id must not load that
+     * copy: the id from before a login stops working at once, and a session logged out under its new
+     * id must not come back under its old one.
+     */
+    private final Map<SessionId, SessionState> renamedFrom = new ConcurrentHashMap<>();
+
     /** @return sessions whose removal is queued or running */
     int beingRemoved() {
         return beingRemoved.size();
+    }
+
+    /** @return ids renamed from whose copy may still be in memcached */
+    int renamedFrom() {
+        return renamedFrom.size();
     }
     private final OversizedSessions oversized;
     private final OncePerMinute logLimit;
@@ -99,8 +113,14 @@ final class StickyBackups {
         kept.dropIdle(expiry.now());
     }
 
+    /** @return true when memcached's copy under this id must not be loaded: removed or renamed here */
     boolean isBeingRemoved(SessionId id) {
-        return beingRemoved.containsKey(id);
+        return beingRemoved.containsKey(id) || renamedFrom.containsKey(id);
+    }
+
+    /** Called before the old id leaves this Tomcat's memory, so no lookup finds the copy in between. */
+    void renamed(SessionId from, SessionState state) {
+        renamedFrom.put(from, state);
     }
 
     /** Called with the session's {@code backupOrder} held, so its backups go out in snapshot order. */
@@ -328,6 +348,9 @@ final class StickyBackups {
                 for (SessionId id : ids) {
                     beingRemoved.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
                 }
+                if (!renamedFrom.isEmpty()) { // few: renames whose old copy is not deleted yet
+                    renamedFrom.values().removeIf(s -> s == state);
+                }
             }
         }
     }
@@ -393,7 +416,11 @@ final class StickyBackups {
                 state.nodeEpoch = epoch;
                 SessionId stale = state.recordStored(seq, id, fingerprint, now());
                 if (!stale.equals(id)) {
-                    delete(stale);
+                    delete(stale); // or a repair keeps the node unused until it is
+                }
+                if (!renamedFrom.isEmpty()) {
+                    renamedFrom.remove(stale, state);
+                    renamedFrom.remove(id, state); // renamed back to it (a node that came back): its own id
                 }
             } catch (StoreException e) {
                 failed(e);

@@ -52,6 +52,7 @@ public final class StickySessions {
     void heldEntries(Map<String, Integer> held) {
         held.put("DeferredComparisons", comparisons == null ? 0 : comparisons.size());
         held.put("SessionsBeingRemoved", backups.beingRemoved());
+        held.put("IdsRenamedFrom", backups.renamedFrom());
         held.put("SessionsKeepingBytes", backups.keepingBytes());
     }
 
@@ -271,6 +272,14 @@ public final class StickySessions {
             statistics.increment(Statistics.Counter.SESSIONS_KEPT_OVER_RESTART);
         }
         return snapshot;
+    }
+
+    /**
+     * A session held here is about to be renamed (a login, a move): until its copy under the old id
+     * is deleted, a request with the old id loads nothing.
+     */
+    public void renamed(SessionId from, SessionState state) {
+        backups.renamed(from, state);
     }
 
     /**

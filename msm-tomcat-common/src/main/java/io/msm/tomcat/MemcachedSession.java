@@ -61,6 +61,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
         if (this.id != null && !this.id.equals(id)) {
             // Renamed (a login): the only copy of the new id, so no Tomcat can store a newer one.
             loadedUnlocked = false;
+            RequestStrategy requests = manager instanceof RequestGate ? ((RequestGate) manager).requests() : null;
+            if (requests != null && sessionId != null) {
+                requests.renaming(this); // before Tomcat's rename takes the old id out of memory
+            }
         }
         sessionId = manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);
         super.setId(id, notify);

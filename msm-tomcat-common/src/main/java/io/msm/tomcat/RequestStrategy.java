@@ -31,6 +31,10 @@ interface RequestStrategy {
     /** A session that ended: invalidated or expired. */
     void ended(MemcachedSession session);
 
+    /** A session about to be renamed (a login, msm's move); it still bears its old id. */
+    default void renaming(MemcachedSession session) {
+    }
+
     /** Tomcat's authenticator handed the request on ({@link LoginCheckDoneValve}). */
     default void loginCheckDone() {
     }

@@ -185,6 +185,11 @@ final class StickyRequests implements RequestStrategy {
     }
 
     @Override
+    public void renaming(MemcachedSession session) {
+        sessions.renamed(session.sessionId(), session.state());
+    }
+
+    @Override
     public void ended(MemcachedSession session) {
         aliases.values().removeIf(a -> a.session == session); // few: only msm's moves of the last minute
         SessionId id = session.sessionId();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -140,6 +141,61 @@ class TomcatFailoverIT extends ClusterTest {
     }
 
     /**
+     * The copy under the gone Tomcat's id is deleted only once the moved session is stored under its
+     * new id, behind the session's queued backups. A logout before that (tomcat2's one backup thread
+     * held by another user's store to a hung node) must not let a tab with the old id load that copy
+     * and be served logged in.
+     */
+    @Test
+    void aLogoutBeforeTheMovedSessionIsStoredLeavesTheOldIdNothingToLoad() throws Exception {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager());
+        TomcatNode tomcat2 = tomcat("tomcat2", manager("backupThreadCount", "1", "operationTimeout", "2000"));
+        Browser alice = new Browser();
+        String old = alice.get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        awaitStored(old);
+        Browser bob = aSessionOnTheOtherNode(tomcat2, old);
+        tomcat1.close();
+
+        MemcachedServer bobsNode = serverOf(bob.sessionId());
+        bobsNode.pause(); // bob's next backup holds tomcat2's backup thread for up to operationTimeout
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            bob.get(tomcat2.url("/app/s/set?step=2"));
+            Await.until("bob's backup running", WAIT, () -> tomcat2.manager(APP).getBackupQueueLength() >= 1);
+            assertEquals("alice", alice.get(tomcat2.url("/app/s/get")).get("attr.name"), "taken over");
+            String moved = alice.sessionId();
+            assertNotEquals(old, moved);
+            Future<Browser.Page> logout = pool.submit(() -> alice.get(tomcat2.url("/app/s/invalidate")));
+            Await.until("the session ended in tomcat2's memory", WAIT, () -> Arrays.stream(
+                    tomcat2.manager(APP).findSessions()).noneMatch(session -> moved.equals(session.getIdInternal())));
+            assertNotNull(serverOf(old).get(key(old)), "the old id's copy is still there: the test holds its delete");
+
+            Browser.Page tab = withSession(old).get(tomcat2.url("/app/s/get"));
+            assertNull(tab.get("attr.name"), "the old id loaded the logged-out session");
+            bobsNode.resume();
+            assertEquals("invalidated", logout.get(30, TimeUnit.SECONDS).body().trim());
+            assertNull(withSession(moved).get(tomcat2.url("/app/s/get")).get("attr.name"), "logged out under the new id");
+        } finally {
+            bobsNode.resume();
+            pool.shutdownNow();
+        }
+    }
+
+    /** @return a browser whose session, created on the Tomcat given and stored, lives on the node {@code id}'s does not */
+    private Browser aSessionOnTheOtherNode(TomcatNode tomcat, String id) {
+        Browser[] other = new Browser[1];
+        // New sessions go to the nodes with the fastest probes: a node probed slowly at start gets
+        // none until its median comes down.
+        Await.until("a session on the other node", WAIT, () -> {
+            other[0] = new Browser();
+            String otherId = other[0].get(tomcat.url("/app/s/set?name=bob")).get("id");
+            return serverOf(otherId) != serverOf(id);
+        });
+        awaitStored(other[0].sessionId());
+        return other[0];
+    }
+
+    /**
      * A tab still sends the gone Tomcat's id after the user logged out on the Tomcat that took the
      * session over. The alias from that id must not hand Tomcat the ended session: with the cookie
      * path "/" (webapps sharing ids), Tomcat then took the old id as in use and gave the tab's new
@@ -238,6 +294,42 @@ class TomcatFailoverIT extends ClusterTest {
         Browser.Page page = attacker.get(tomcat1.url("/app/secure/get"));
         assertTrue(page.body().contains("login-form"), "the planted id gets the login form: " + page.body());
         assertNull(page.get("user"));
+    }
+
+    /**
+     * The copy under the id from before the login is deleted only once the session is stored under
+     * its new id. While that store waits (the one backup thread held by another user's store to a
+     * hung node), the planted id must not load the copy from before the login either.
+     */
+    @Test
+    void theIdFromBeforeTheLoginLoadsNothing_whileTheLoggedInSessionWaitsToBeStored() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP,
+                manager("backupThreadCount", "1", "operationTimeout", "2000"), "FORM"));
+        Browser user = new Browser();
+        String planted = user.get(tomcat1.url("/app/s/set?cart=3+items")).get("id");
+        awaitStored(planted);
+        Browser bob = aSessionOnTheOtherNode(tomcat1, planted);
+
+        MemcachedServer bobsNode = serverOf(bob.sessionId());
+        bobsNode.pause();
+        try {
+            bob.get(tomcat1.url("/app/s/set?step=2"));
+            Await.until("bob's backup running", WAIT, () -> tomcat1.manager(APP).getBackupQueueLength() >= 1);
+            assertTrue(user.get(tomcat1.url("/app/secure/get")).body().contains("login-form"));
+            Browser.Page login = user.postForm(tomcat1.url("/app/j_security_check"), "j_username=alice&j_password=secret");
+            assertEquals(303, login.status(), "FORM login redirects back: " + login.body());
+            assertNotEquals(planted, user.sessionId(), "the login changed the id");
+            assertNotNull(serverOf(planted).get(key(planted)), "the copy from before the login is still there");
+
+            Browser.Page page = withSession(planted).get(tomcat1.url("/app/s/get"));
+            assertNull(page.get("attr.cart"), "the planted id loaded the session from before the login");
+            assertNotEquals(planted, page.get("id"), "a new session, under a new id");
+            bobsNode.resume();
+            Browser.Page after = user.get(tomcat1.url("/app/secure/get"));
+            assertEquals("alice", after.get("user"));
+        } finally {
+            bobsNode.resume();
+        }
     }
 
     @Test
