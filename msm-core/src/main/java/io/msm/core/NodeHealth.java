@@ -117,6 +117,30 @@ final class NodeHealth {
         }
     }
 
+    /** @return what the node's repairs still hold that a later engine can do; for a stopped engine */
+    LeftRepairs left() {
+        return new LeftRepairs(repairs.portable(), repairs.droppedDeletes());
+    }
+
+    /**
+     * Queues what a stopped engine of the same webapp left, as missed while the node was down: the
+     * node is offered only once they ran. Those of a node no longer in {@code memcachedNodes} are dropped.
+     *
+     * @return how many were taken over
+     */
+    int takeOver(LeftRepairs left) {
+        int taken = 0;
+        for (java.util.Map.Entry<String, java.util.List<NodeRepairs.Repair>> e : left.byNode.entrySet()) {
+            if (states.containsKey(e.getKey())) {
+                for (NodeRepairs.Repair r : e.getValue()) {
+                    repairs.add(e.getKey(), r, true);
+                    taken++;
+                }
+            }
+        }
+        return taken;
+    }
+
     /** The node came back empty: what it missed is moot, and it is offered again at once. */
     void dropRepairs(String nodeId) {
         repairs.drop(nodeId);

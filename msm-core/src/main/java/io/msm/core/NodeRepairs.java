@@ -1,6 +1,9 @@
 package io.msm.core;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +39,14 @@ final class NodeRepairs {
         default String sameAs() {
             return null;
         }
+
+        /**
+         * @return true when it needs nothing but the store and node it is given, so that the next
+         *     start of the webapp in this JVM can run it ({@link LeftRepairs})
+         */
+        default boolean portable() {
+            return false;
+        }
     }
 
     /** One queued repair; blocking when it was queued while its node was down. */
@@ -68,8 +79,12 @@ final class NodeRepairs {
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicBoolean overflowReported = new AtomicBoolean();
 
-    /** @return the action, taken for any other repair that does {@code sameAs} */
-    private static Repair doing(String sameAs, Repair action) {
+    /**
+     * @param sameAs what it does, null when never the same as another
+     * @param portable what {@link Repair#portable} says
+     * @return the action, taken for any other repair that does {@code sameAs}
+     */
+    private static Repair doing(String sameAs, boolean portable, Repair action) {
         return new Repair() {
             @Override
             public void run(SessionStore store, String node) throws StoreException {
@@ -80,11 +95,16 @@ final class NodeRepairs {
             public String sameAs() {
                 return sameAs;
             }
+
+            @Override
+            public boolean portable() {
+                return portable;
+            }
         };
     }
 
     static Repair delete(String key) {
-        return doing(deleting(key), (store, node) -> store.delete(node, key));
+        return doing(deleting(key), true, (store, node) -> store.delete(node, key));
     }
 
     /**
@@ -92,7 +112,7 @@ final class NodeRepairs {
      * wrote it there since: then it is the newest copy there is, and the run is late.
      */
     static Repair deleteUnlessMarked(String key, String marker) {
-        return doing(deleting(key), (store, node) -> {
+        return doing(deleting(key), true, (store, node) -> {
             if (store.get(node, marker) == null) {
                 store.delete(node, key);
             }
@@ -101,17 +121,17 @@ final class NodeRepairs {
 
     /** Deletes a lock key only while it still holds this token, never the lock of a later request. */
     static Repair deleteIfHolding(String key, byte[] token) {
-        return (store, node) -> {
+        return doing(null, true, (store, node) -> {
             SessionStore.Versioned current = store.gets(node, key);
             if (current != null && Arrays.equals(current.value, token)) {
                 store.deleteIfUnchanged(node, key, current.cas);
             }
-        };
+        });
     }
 
     /** Writes a marker: two of the same key do the same, and the first one queued stays. */
     static Repair set(String key, byte[] value, int expiry) {
-        return doing("set " + key + " " + Arrays.hashCode(value) + " " + expiry,
+        return doing("set " + key + " " + Arrays.hashCode(value) + " " + expiry, true,
                 (store, node) -> store.set(node, key, value, expiry));
     }
 
@@ -122,7 +142,8 @@ final class NodeRepairs {
 
     /** {@link #set}, after a first step: a marker that the node's flag must cover ({@link BehindFlags}). */
     static Repair setFlagged(String key, byte[] value, int expiry, Step first) {
-        return doing("flagged set " + key + " " + Arrays.hashCode(value) + " " + expiry, (store, node) -> {
+        // Not portable: its first step is this engine's, on another node.
+        return doing("flagged set " + key + " " + Arrays.hashCode(value) + " " + expiry, false, (store, node) -> {
             first.run();
             store.set(node, key, value, expiry);
         });
@@ -131,6 +152,29 @@ final class NodeRepairs {
     /** @return repairs waiting, on every node */
     int size() {
         return size.get();
+    }
+
+    /** @return the portable repairs still waiting, by node, in order; for a stopped engine */
+    Map<String, List<Repair>> portable() {
+        Map<String, List<Repair>> left = new LinkedHashMap<>();
+        pending.forEach((node, q) -> {
+            for (Entry e : q.entries) {
+                if (e.repair.portable()) {
+                    left.computeIfAbsent(node, n -> new ArrayList<>()).add(e.repair);
+                }
+            }
+        });
+        return left;
+    }
+
+    /** @return true when a delete was dropped unknown on some node: it cannot be handed on */
+    boolean droppedDeletes() {
+        for (NodeQueue q : pending.values()) {
+            if (q.deleteDropped) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @param whileDown true when the node is down: the node is not offered again until this has run */

@@ -268,6 +268,24 @@ public final class SessionEngine implements AutoCloseable {
         env.store.close();
     }
 
+    /**
+     * @return after {@link #close}: the deletes and markers that nodes which did not answer missed,
+     *     for the next start of this webapp in this JVM ({@link #takeOver})
+     */
+    public LeftRepairs leftRepairs() {
+        return health.left();
+    }
+
+    /**
+     * Before the first request: does what the stopped engine of this webapp left undone, before it
+     * offers the nodes concerned.
+     *
+     * @return how many deletes and markers were taken over
+     */
+    public int takeOver(LeftRepairs left) {
+        return health.takeOver(left);
+    }
+
     /** Bounded: a thread left running when the webapp stops is reported by Tomcat as a leak. */
     private static void awaitStopped(ExecutorService executor) {
         if (executor == null) {

@@ -445,6 +445,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size(), mode::heldEntries);
             }
             keepKey = checks.prefix;
+            KeptRepairs.takeOver(context.getParent(), keepKey, contextName(), engine);
             if (settings.sticky()) {
                 KeptSessions.restore(context.getParent(), keepKey, contextName(), engine.sticky(), this,
                         checks::shipped);
@@ -598,6 +599,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
             // Queued backups finish first; the sessions stay in memcached for the other Tomcats.
             e.close();
+            KeptRepairs.keep(context().getParent(), keepKey, contextName(), e);
             if (sticky) {
                 List<MemcachedSession> held = new ArrayList<>();
                 for (Session s : sessions.values()) {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import io.msm.core.Statistics.Counter;
 import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
 
 /**
  * A reload or redeploy of a sticky webapp while no memcached node answers: the sessions only this
@@ -108,5 +109,29 @@ class ReloadIT extends ClusterTest {
         assertEquals("alice", page.get("attr.name"), "still logged in after the switch");
         assertNull(page.newSessionCookie(), "same session");
         assertEquals(1, count(tomcat, Counter.SESSIONS_KEPT_OVER_RESTART));
+    }
+
+    /**
+     * A logout whose delete a hung node missed, then a redeploy before the node answers again: the
+     * next start does the delete before it uses the node. Before, the stop dropped it without a word,
+     * and the session was read back from the node as logged in.
+     */
+    @Test
+    void aLogoutsDeleteThatAHungNodeMissed_isDoneByTheNextStartAfterARedeploy() {
+        TomcatNode tomcat = tomcat("tomcat1", manager("operationTimeout", "1000"));
+        Browser alice = new Browser();
+        String id = alice.get(tomcat.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        MemcachedServer node = serverOf(id);
+        node.pause();
+        try {
+            assertEquals("invalidated", alice.get(tomcat.url("/app/s/invalidate")).body().trim());
+            tomcat.redeploy(APP);
+        } finally {
+            node.resume();
+        }
+        // The node kept the copy (it missed the delete); before, nothing deleted it after the redeploy.
+        Await.until("the logout's delete done on the node once it answers", WAIT, () -> node.get(key(id)) == null);
+        assertNull(withSession(id).get(tomcat.url("/app/s/get")).get("attr.name"), "still logged out");
     }
 }

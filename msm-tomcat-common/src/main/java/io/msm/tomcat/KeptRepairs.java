@@ -1,0 +1,61 @@
+package io.msm.tomcat;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.juli.logging.Log;
+
+import io.msm.core.LeftRepairs;
+import io.msm.core.SessionEngine;
+
+/**
+ * The deletes and markers a stopped webapp's memcached nodes missed (they hung or were cut off),
+ * kept in this JVM for the webapp's next start, which does them before it uses those nodes: a logout
+ * whose delete a hung node missed must not be undone by a reload. Kept as {@link KeptSessions} keeps
+ * sessions, per Tomcat host and webapp.
+ */
+final class KeptRepairs {
+    private static final Log LOG = TomcatLogs.get(KeptRepairs.class);
+    private static final Map<Object, Map<String, LeftRepairs>> KEPT = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private KeptRepairs() {
+    }
+
+    /** At stop, after the engine closed. */
+    static void keep(Object host, String webapp, String contextName, SessionEngine engine) {
+        LeftRepairs left = engine.leftRepairs();
+        if (left.droppedDeletes()) {
+            LOG.warn("msm for " + contextName + ": deletes that a memcached node missed during a long outage were"
+                    + " dropped unknown before this stop; sessions logged out then may be read back from that node"
+                    + " until they expire there");
+        }
+        if (left.size() == 0) {
+            return;
+        }
+        Map<String, LeftRepairs> ofHost;
+        synchronized (KEPT) {
+            ofHost = KEPT.computeIfAbsent(host, h -> new ConcurrentHashMap<>());
+        }
+        ofHost.put(webapp, left); // the previous stop's were taken over by the start in between
+        LOG.warn("msm for " + contextName + ": " + left.size() + " delete(s) and marker(s) that memcached node(s) "
+                + left.nodes() + " missed while not answering are kept in this JVM for the next start of this webapp,"
+                + " which does them before it uses those nodes. If the webapp does not start again in this JVM,"
+                + " what they delete (sessions logged out meanwhile) stays on those nodes until it expires.");
+    }
+
+    /** At start, before the first request. */
+    static void takeOver(Object host, String webapp, String contextName, SessionEngine engine) {
+        Map<String, LeftRepairs> ofHost = KEPT.get(host);
+        LeftRepairs left = ofHost == null ? null : ofHost.remove(webapp);
+        if (left == null) {
+            return;
+        }
+        int taken = engine.takeOver(left);
+        LOG.info("msm for " + contextName + ": took over " + taken + " delete(s) and marker(s) the webapp's previous"
+                + " start could not do on memcached node(s) " + left.nodes() + "; those nodes are used once they are"
+                + " done" + (taken < left.size() ? " (" + (left.size() - taken) + " for nodes no longer in"
+                + " memcachedNodes dropped)" : ""));
+    }
+}
