@@ -147,6 +147,12 @@ public final class Settings {
                 "the queue is allocated at start");
         storageKeyPrefix = p.text(STORAGE_KEY_PREFIX, DEFAULT_STORAGE_KEY_PREFIX);
         StorageKeyPrefix.validate(storageKeyPrefix, p.errors);
+        if (!StorageKeyPrefix.namesTheWebapp(storageKeyPrefix)) {
+            risks.add(STORAGE_KEY_PREFIX + "=\"" + storageKeyPrefix + "\" does not name the webapp: a webapp on the"
+                    + " same memcached nodes whose prefix comes out the same reads this webapp's sessions by their ids,"
+                    + " logins included, and this webapp reads its sessions; add context (or context.hash) unless"
+                    + " the webapps are meant to share sessions");
+        }
         msm2StorageKeyPrefix = p.text(STORAGE_KEY_PREFIX, MSM2_DEFAULT_STORAGE_KEY_PREFIX);
         transcoderFactoryClass = p.text(TRANSCODER_FACTORY_CLASS, DEFAULT_TRANSCODER_FACTORY);
         readTranscoderFactoryClasses = readTranscoders(p.raw(READ_TRANSCODER_FACTORY_CLASSES), transcoderFactoryClass);
@@ -165,6 +171,22 @@ public final class Settings {
             p.errors.add("memcachedProtocol: '" + protocol + "' is not a protocol; write binary or text");
         }
         binaryProtocol = !protocol.equals("text");
+        // What protects sessions, written but empty, is an error: read as absent, it would turn SASL,
+        // TLS or encryption off (or trust the JVM's public CAs) without a word.
+        p.notEmpty(USERNAME, "write the SASL user, or remove username and password to connect without SASL");
+        p.notEmpty(PASSWORD, "write the SASL user's password, or remove username and password to connect without"
+                + " SASL");
+        p.notEmpty(TLS, "write true or false");
+        p.notEmpty(TLS_HOSTNAME_VERIFICATION, "write true or false");
+        for (String store : new String[] {TLS_TRUST_STORE_FILE, TLS_KEY_STORE_FILE}) {
+            p.notEmpty(store, "write the path of the store, or remove " + store);
+        }
+        for (String storePassword : new String[] {TLS_TRUST_STORE_PASSWORD, TLS_KEY_STORE_PASSWORD}) {
+            p.notEmpty(storePassword, "write the store's password, or remove " + storePassword + " for a store"
+                    + " without one");
+        }
+        p.notEmpty(ENCRYPTION_KEYS, "write the path of the key file, or remove encryptionKeys to store sessions in"
+                + " clear");
         username = p.raw(USERNAME);
         password = p.asWritten(PASSWORD);
         if (username != null && !binaryProtocol) {
@@ -564,6 +586,17 @@ public final class Settings {
         String asWritten(String name) {
             String value = raw.get(name);
             return value == null || value.isEmpty() ? null : value;
+        }
+
+        /**
+         * An attribute written with nothing in it (an unset property or variable in a template) is
+         * otherwise read as absent.
+         */
+        void notEmpty(String name, String what) {
+            String value = raw.get(name);
+            if (value != null && value.trim().isEmpty()) {
+                errors.add(name + ": written but empty (an unset property or variable?); " + what);
+            }
         }
 
         String raw(String name) {

@@ -27,6 +27,20 @@ public final class StorageKeyPrefix {
     }
 
     /**
+     * @return true when the prefix tells two webapps apart: it names the context, or a static text
+     *     the operator chose (one per webapp, presumably)
+     */
+    static boolean namesTheWebapp(String spec) {
+        for (String token : spec.split(",")) {
+            String t = token.trim();
+            if (t.equals("context") || t.equals("context.hash") || t.startsWith("static:")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * @return the prefix, safe as part of a memcached key and unambiguous: each part is escaped so
      *     that it holds no '_', and parts end with '_'. No two (host, context, version, id) give one
      *     key, whatever the characters of the context path ("/x" with id "y_…" is not "/x_y" with "…").

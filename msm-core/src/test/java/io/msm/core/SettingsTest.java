@@ -208,4 +208,36 @@ class SettingsTest {
         assertMentions(s.describe().toString(), kryo);
         assertMentions(s.risks().toString(), "readTranscoderFactoryClasses", kryo, "remove it once");
     }
+
+    /**
+     * An unset variable in a context template leaves an attribute empty. Read as absent, it turned
+     * encryption, TLS or SASL off, or made TLS trust the JVM's public CAs, without a word.
+     */
+    @Test
+    void anEmptyAttributeThatProtectsSessionsStopsTheStartInsteadOfTurningTheProtectionOff() {
+        for (String name : List.of("encryptionKeys", "tls", "tlsTrustStoreFile", "tlsTrustStorePassword",
+                "tlsKeyStoreFile", "tlsKeyStorePassword", "tlsHostnameVerification", "username", "password")) {
+            Map<String, String> raw = new HashMap<>(Map.of("memcachedNodes", "n1:h:1"));
+            raw.put(name, " ");
+            if (name.startsWith("tls") && !name.equals("tls")) {
+                raw.put("tls", "true");
+            }
+            var e = rejected(raw);
+            assertMentions(e.getMessage(), name + ": written but empty", "write ");
+        }
+    }
+
+    /** A prefix without the webapp lets a webapp on the same nodes read this one's sessions by their ids. */
+    @Test
+    void aStorageKeyPrefixThatDoesNotNameTheWebappIsARiskNamedAtStart() throws Exception {
+        for (String spec : List.of("webappVersion", "host", "host.hash,webappVersion")) {
+            Settings s = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "storageKeyPrefix", spec));
+            assertMentions(s.risks().toString(), "storageKeyPrefix=\"" + spec + "\"", "add context");
+        }
+        for (String spec : List.of("host,context", "context.hash", "static:xnat", "host,webappVersion,context")) {
+            Settings s = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "storageKeyPrefix", spec));
+            assertTrue(s.risks().isEmpty(), spec + ": " + s.risks());
+        }
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:h:1")).risks().isEmpty(), "the default names it");
+    }
 }
