@@ -490,8 +490,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         if (!spec.contains("context") && !spec.contains("static:")) {
             LOG.warn("msm for " + contextName() + ": compatibility reads memcached-session-manager 2.3.2's copies under"
                     + " keys that do not name the webapp (storageKeyPrefix=\"" + spec + "\"): as with 2.3.2, a session"
-                    + " id of another webapp on the same memcached nodes reads that webapp's session here. msm's own"
-                    + " keys do name it; remove compatibility once 2.3.2's sessions have ended");
+                    + " id of another webapp on the same memcached nodes reads that webapp's session here. "
+                    + (settings.storageKeyPrefix().contains("context") ? "msm's own keys do name it"
+                    : "msm's own keys use the same prefix") + "; remove compatibility once 2.3.2's sessions have ended");
         }
     }
 
@@ -669,10 +670,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     public Session createSession(String sessionId) {
         SessionEngine e = engine;
         if (sessionId != null && e != null && requests != null && !context().getValidateClientProvidedNewSessionId()
-                && e.heldId(sessionId) == null) {
+                && e.knownId(sessionId) == null) {
             // With the cookie path "/" and validateClientProvidedNewSessionId="false", Tomcat gives a new
-            // session whatever id the client sent. One not of msm's form gets a fresh id instead: msm could
-            // not store that session. (Validated, the id is one another webapp holds: it is shared.)
+            // session whatever id the client sent. One that is not an id msm would give here gets a fresh
+            // id instead: of another form, a short or non-hexadecimal random part (guessable), or a node
+            // not in memcachedNodes, msm could not store it. (Validated, the id is one another webapp
+            // holds: it is shared.)
             sessionId = null;
         }
         Session session = super.createSession(sessionId);

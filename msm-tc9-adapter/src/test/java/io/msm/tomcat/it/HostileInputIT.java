@@ -61,8 +61,8 @@ class HostileInputIT extends ClusterTest {
 
     /**
      * With the cookie path "/" and {@code validateClientProvidedNewSessionId="false"}, Tomcat gives a
-     * new session the id the client sent. An id not of msm's form must get a fresh one instead: msm
-     * could not store the session.
+     * new session the id the client sent. An id msm would not give must get a fresh one instead: of
+     * another form, guessable, or of a node msm does not know, msm could not store the session.
      */
     @ParameterizedTest(name = "sticky={0}")
     @ValueSource(booleans = {true, false})
@@ -70,7 +70,9 @@ class HostileInputIT extends ClusterTest {
         TomcatNode tomcat = started(new TomcatNode("tomcat1").sessionCookiePath("/")
                 .webapp(APP, manager("sticky", String.valueOf(sticky))));
         tomcat.context(APP).setValidateClientProvidedNewSessionId(false);
-        for (String crafted : List.of("x-" + "A".repeat(300), "evil")) {
+        // Too long; no node; a one-digit random part (guessable); not hexadecimal; a node not in memcachedNodes.
+        for (String crafted : List.of("x-" + "A".repeat(300), "evil", "0-n1", "Z".repeat(32) + "-n1.tomcat1",
+                "A".repeat(32) + "-n9")) {
             Browser.Page page = withSession(crafted).get(tomcat.url("/app/s/set?name=mallory"));
             assertEquals(200, page.status());
             String id = page.get("id");
