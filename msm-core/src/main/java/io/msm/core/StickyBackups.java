@@ -118,9 +118,15 @@ final class StickyBackups {
         return beingRemoved.containsKey(id) || renamedFrom.containsKey(id);
     }
 
-    /** Called before the old id leaves this Tomcat's memory, so no lookup finds the copy in between. */
-    void renamed(SessionId from, SessionState state) {
-        renamedFrom.put(from, state);
+    /**
+     * Called before the old id leaves this Tomcat's memory, so no lookup finds the copy in between.
+     * Only an id memcached may hold a copy under is kept: stored under it, or a store on its way.
+     */
+    void renamed(SessionId from, SessionId to, SessionState state) {
+        renamedFrom.remove(to, state); // renamed back to it (a node that came back): its own id again
+        if (from.equals(state.storedUnderId) || state.queuedFingerprint() != 0) {
+            renamedFrom.put(from, state);
+        }
     }
 
     /** Called with the session's {@code backupOrder} held, so its backups go out in snapshot order. */
@@ -417,10 +423,7 @@ final class StickyBackups {
                 SessionId stale = state.recordStored(seq, id, fingerprint, now());
                 if (!stale.equals(id)) {
                     delete(stale); // or a repair keeps the node unused until it is
-                }
-                if (!renamedFrom.isEmpty()) {
                     renamedFrom.remove(stale, state);
-                    renamedFrom.remove(id, state); // renamed back to it (a node that came back): its own id
                 }
             } catch (StoreException e) {
                 failed(e);

@@ -278,8 +278,8 @@ public final class StickySessions {
      * A session held here is about to be renamed (a login, a move): until its copy under the old id
      * is deleted, a request with the old id loads nothing.
      */
-    public void renamed(SessionId from, SessionState state) {
-        backups.renamed(from, state);
+    public void renamed(SessionId from, SessionId to, SessionState state) {
+        backups.renamed(from, to, state);
     }
 
     /**

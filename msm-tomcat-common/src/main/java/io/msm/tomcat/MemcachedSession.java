@@ -63,7 +63,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
             loadedUnlocked = false;
             RequestStrategy requests = manager instanceof RequestGate ? ((RequestGate) manager).requests() : null;
             if (requests != null && sessionId != null) {
-                requests.renaming(this); // before Tomcat's rename takes the old id out of memory
+                requests.renaming(this, id); // before Tomcat's rename takes the old id out of memory
             }
         }
         sessionId = manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);

@@ -31,8 +31,8 @@ interface RequestStrategy {
     /** A session that ended: invalidated or expired. */
     void ended(MemcachedSession session);
 
-    /** A session about to be renamed (a login, msm's move); it still bears its old id. */
-    default void renaming(MemcachedSession session) {
+    /** A session about to be renamed (a login, msm's move) to {@code newId}; it still bears its old id. */
+    default void renaming(MemcachedSession session, String newId) {
     }
 
     /** Tomcat's authenticator handed the request on ({@link LoginCheckDoneValve}). */

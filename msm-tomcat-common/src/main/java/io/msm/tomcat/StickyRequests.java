@@ -185,8 +185,11 @@ final class StickyRequests implements RequestStrategy {
     }
 
     @Override
-    public void renaming(MemcachedSession session) {
-        sessions.renamed(session.sessionId(), session.state());
+    public void renaming(MemcachedSession session, String newId) {
+        SessionId to = manager.parseId(newId);
+        if (to != null) {
+            sessions.renamed(session.sessionId(), to, session.state());
+        }
     }
 
     @Override

@@ -96,7 +96,7 @@ class MonitoringIT extends ClusterTest {
         String heldText = section.substring(section.indexOf("`HeldEntries` has"));
         heldText = heldText.substring(0, heldText.indexOf("\n\n"));
         MBeanAttributeInfo[] heldAttributes = server.getMBeanInfo(held).getAttributes();
-        assertEquals(7, heldAttributes.length, "sticky mode's collections");
+        assertEquals(8, heldAttributes.length, "sticky mode's collections");
         for (MBeanAttributeInfo a : heldAttributes) {
             assertTrue(heldText.contains("`" + a.getName() + "`"), a.getName() + " is documented");
             assertTrue(((Number) server.getAttribute(held, a.getName())).intValue() >= 0, a.getName());
