@@ -54,14 +54,15 @@ final class ReadOnlyUris {
         int value = changedSession ? WRITES : 1;
         Generations g = generations;
         if (!g.current.containsKey(uri)) {
+            // Read before any aging below, which forgets the previous generation.
+            Integer before = g.previous.get(uri);
+            if (before != null) {
+                value = combine(before, value); // what the previous generation knew moves with it
+            }
             // Writes count against the bound too: every request with a fresh query string that
             // creates or changes a session would otherwise add an entry for good.
             if (g.current.size() >= MAX_URIS / 2) {
                 g = nextGeneration(g);
-            }
-            Integer before = g.previous.get(uri);
-            if (before != null) {
-                value = combine(before, value); // what the previous generation knew moves with it
             }
         }
         g.current.merge(uri, value, ReadOnlyUris::combine);

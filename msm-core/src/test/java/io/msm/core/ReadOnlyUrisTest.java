@@ -77,4 +77,20 @@ class ReadOnlyUrisTest {
         assertFalse(uris.isReadOnly(longUri));
         assertEquals(0, uris.size());
     }
+
+    /** Aging the table must not forget what the URI that makes it age taught before: a write above all. */
+    @Test
+    void aWritingPageSeenAgainJustAsTheTableAges_keepsLocking() {
+        ReadOnlyUris uris = new ReadOnlyUris();
+        uris.learn("/app/edit", true);
+        for (int i = 0; i < ReadOnlyUris.MAX_URIS / 2; i++) { // /app/edit moves to the previous generation
+            uris.learn("/app/scan/" + i, false);
+        }
+        for (int i = 1; i < ReadOnlyUris.MAX_URIS / 2; i++) { // and the current one fills up again
+            uris.learn("/app/scan2/" + i, false);
+        }
+        uris.learn("/app/edit", false); // ages the table
+        uris.learn("/app/edit", false);
+        assertFalse(uris.isReadOnly("/app/edit"), "it wrote once: it locks");
+    }
 }
