@@ -16,9 +16,25 @@ public final class LeftRepairs {
     /** A delete was dropped unknown (past {@link NodeRepairs#MAX_PENDING}): said at stop. */
     final boolean droppedDeletes;
 
-    LeftRepairs(Map<String, List<NodeRepairs.Repair>> byNode, boolean droppedDeletes) {
+    /** Markers whose write needs the stopped engine first (a flag raised on another node). */
+    final int notHandedOn;
+    /** When the engine stopped: kept repairs nobody takes over are dropped after a day. */
+    final long stoppedAtMillis = System.currentTimeMillis();
+
+    LeftRepairs(Map<String, List<NodeRepairs.Repair>> byNode, boolean droppedDeletes, int notHandedOn) {
         this.byNode = Collections.unmodifiableMap(byNode);
         this.droppedDeletes = droppedDeletes;
+        this.notHandedOn = notHandedOn;
+    }
+
+    /** @return markers left undone that the next start cannot do (they need the stopped engine) */
+    public int notHandedOn() {
+        return notHandedOn;
+    }
+
+    /** @return when the engine that left them stopped */
+    public long stoppedAtMillis() {
+        return stoppedAtMillis;
     }
 
     /** @return how many there are */

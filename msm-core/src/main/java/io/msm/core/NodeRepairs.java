@@ -167,6 +167,19 @@ final class NodeRepairs {
         return left;
     }
 
+    /** @return repairs waiting that need this engine ({@link Repair#portable} false): they cannot be handed on */
+    int notPortable() {
+        int n = 0;
+        for (NodeQueue q : pending.values()) {
+            for (Entry e : q.entries) {
+                if (!e.repair.portable()) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
     /** @return true when a delete was dropped unknown on some node: it cannot be handed on */
     boolean droppedDeletes() {
         for (NodeQueue q : pending.values()) {

@@ -283,7 +283,17 @@ public final class SessionEngine implements AutoCloseable {
      * @return how many deletes and markers were taken over
      */
     public int takeOver(LeftRepairs left) {
-        return health.takeOver(left);
+        int taken = health.takeOver(left);
+        // Done now where the node answers: queued, they keep it out of use until the health check's
+        // next round, and a sticky webapp just started loads every session from memcached.
+        for (String node : left.nodes()) {
+            try {
+                health.repair(env.store, node);
+            } catch (StoreException e) {
+                health.failed(node, e); // still down: done by the health check once it answers
+            }
+        }
+        return taken;
     }
 
     /** Bounded: a thread left running when the webapp stops is reported by Tomcat as a leak. */

@@ -18,6 +18,7 @@ import io.msm.core.SessionEngine;
  */
 final class KeptRepairs {
     private static final Log LOG = TomcatLogs.get(KeptRepairs.class);
+    private static final long KEEP_MILLIS = 24 * 60 * 60 * 1000L;
     private static final Map<Object, Map<String, LeftRepairs>> KEPT = Collections.synchronizedMap(new WeakHashMap<>());
 
     private KeptRepairs() {
@@ -31,12 +32,20 @@ final class KeptRepairs {
                     + " dropped unknown before this stop; sessions logged out then may be read back from that node"
                     + " until they expire there");
         }
-        if (left.size() == 0) {
-            return;
+        if (left.notHandedOn() > 0) {
+            LOG.warn("msm for " + contextName + ": " + left.notHandedOn() + " removal marker(s) for a backup node that"
+                    + " did not answer are not kept over this stop (they need a flag this engine raises first); the"
+                    + " deletes of those sessions are kept");
         }
         Map<String, LeftRepairs> ofHost;
         synchronized (KEPT) {
             ofHost = KEPT.computeIfAbsent(host, h -> new ConcurrentHashMap<>());
+        }
+        // What no start took over within a day (a webapp undeployed for good, a prefix changed) goes:
+        // its keys have expired in memcached by then, unless sessions never expire there.
+        ofHost.values().removeIf(kept -> left.stoppedAtMillis() - kept.stoppedAtMillis() > KEEP_MILLIS);
+        if (left.size() == 0) {
+            return;
         }
         ofHost.put(webapp, left); // the previous stop's were taken over by the start in between
         LOG.warn("msm for " + contextName + ": " + left.size() + " delete(s) and marker(s) that memcached node(s) "
