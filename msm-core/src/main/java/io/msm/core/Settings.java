@@ -594,7 +594,9 @@ public final class Settings {
          */
         void notEmpty(String name, String what) {
             String value = raw.get(name);
-            if (value != null && value.trim().isEmpty()) {
+            // A password is taken as written: spaces alone are one.
+            if (value != null && (name.toLowerCase(Locale.ROOT).endsWith("password") ? value.isEmpty()
+                    : value.trim().isEmpty())) {
                 errors.add(name + ": written but empty (an unset property or variable?); " + what);
             }
         }

@@ -672,10 +672,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         if (sessionId != null && e != null && requests != null && !context().getValidateClientProvidedNewSessionId()
                 && e.knownId(sessionId) == null) {
             // With the cookie path "/" and validateClientProvidedNewSessionId="false", Tomcat gives a new
-            // session whatever id the client sent. One that is not an id msm would give here gets a fresh
-            // id instead: of another form, a short or non-hexadecimal random part (guessable), or a node
-            // not in memcachedNodes, msm could not store it. (Validated, the id is one another webapp
-            // holds: it is shared.)
+            // session whatever id the client sent. One not of the form msm gives here gets a fresh id
+            // instead: another form, a random part msm never makes (one digit, not hexadecimal), a node
+            // not in memcachedNodes. A well-formed id the client chose is taken, as Tomcat's own managers
+            // take it with this setting. (Validated, the id is one another webapp holds: it is shared.)
             sessionId = null;
         }
         Session session = super.createSession(sessionId);

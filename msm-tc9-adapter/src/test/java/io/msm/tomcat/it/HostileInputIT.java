@@ -61,8 +61,8 @@ class HostileInputIT extends ClusterTest {
 
     /**
      * With the cookie path "/" and {@code validateClientProvidedNewSessionId="false"}, Tomcat gives a
-     * new session the id the client sent. An id msm would not give must get a fresh one instead: of
-     * another form, guessable, or of a node msm does not know, msm could not store the session.
+     * new session the id the client sent. An id not of the form msm gives here must get a fresh one
+     * instead: of another form, with a random part msm never makes, or of a node msm does not know.
      */
     @ParameterizedTest(name = "sticky={0}")
     @ValueSource(booleans = {true, false})
