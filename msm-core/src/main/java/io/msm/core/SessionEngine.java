@@ -263,6 +263,9 @@ public final class SessionEngine implements AutoCloseable {
             comparisons.flush(); // sessions changed lately: compared before the last backups
         }
         backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
+        if (sticky != null) {
+            sticky.queueOldIdDeletes();
+        }
         awaitStopped(env.healthChecks);
         awaitStopped(env.comparisons);
         env.store.close();

@@ -57,6 +57,19 @@ final class StickyBackups {
     int renamedFrom() {
         return renamedFrom.size();
     }
+
+    /**
+     * At stop, after the last backups ran: the copies under old ids not deleted yet (the new id's
+     * store has not run, or its node did not answer) become repairs, which the next start of the
+     * webapp does ({@link LeftRepairs}). With this engine gone, nothing would refuse those ids then.
+     */
+    void queueOldIdDeletes() {
+        for (SessionId old : renamedFrom.keySet()) {
+            if (health.isKnown(old.nodeId())) {
+                health.repairLater(old.nodeId(), NodeRepairs.delete(names.of(old)));
+            }
+        }
+    }
     private final OversizedSessions oversized;
     private final OncePerMinute logLimit;
     /** Null without {@code compatibility}. */

@@ -282,6 +282,11 @@ public final class StickySessions {
         backups.renamed(from, to, state);
     }
 
+    /** At stop: the copies under old ids that are not deleted yet are left to the next start. */
+    void queueOldIdDeletes() {
+        backups.queueOldIdDeletes();
+    }
+
     /**
      * Deletes an invalidated or expired session from memcached, after any backup still queued for it,
      * without waiting: for sessions that end outside a request (the background expiry).

@@ -134,4 +134,35 @@ class ReloadIT extends ClusterTest {
         Await.until("the logout's delete done on the node once it answers", WAIT, () -> node.get(key(id)) == null);
         assertNull(withSession(id).get(tomcat.url("/app/s/get")).get("attr.name"), "still logged out");
     }
+
+    /**
+     * A login while both nodes hang: the session's new id is never stored, so the copy from before the
+     * login is never deleted, and only the stopped manager refused its id. A redeploy before the nodes
+     * answer again must leave that delete to the next start, or the id from before the login reads
+     * the pre-login copy back.
+     */
+    @Test
+    void theCopyFromBeforeALoginDuringAHang_isDeletedByTheNextStartAfterARedeploy() {
+        TomcatNode tomcat = started(new TomcatNode("tomcat1").webapp(APP, manager("operationTimeout", "1000"), "FORM"));
+        Browser user = new Browser();
+        String planted = user.get(tomcat.url("/app/s/set?cart=3+items")).get("id");
+        awaitStored(planted);
+        n1.pause();
+        n2.pause();
+        try {
+            assertTrue(user.get(tomcat.url("/app/secure/get")).body().contains("login-form"));
+            Browser.Page login = user.postForm(tomcat.url("/app/j_security_check"), "j_username=alice&j_password=secret");
+            assertEquals(303, login.status(), "FORM login redirects back: " + login.body());
+            tomcat.redeploy(APP); // the logged-in session is kept in the JVM: no node took it
+        } finally {
+            n1.resume();
+            n2.resume();
+        }
+
+        Await.until("the copy from before the login deleted once its node answers", WAIT,
+                () -> serverOf(planted).get(key(planted)) == null);
+        Browser.Page page = withSession(planted).get(tomcat.url("/app/s/get"));
+        assertNull(page.get("attr.cart"), "the id from before the login read the pre-login copy");
+        assertEquals("alice", user.get(tomcat.url("/app/secure/get")).get("user"), "still logged in");
+    }
 }
