@@ -264,7 +264,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
         if (sticky != null) {
-            sticky.queueOldIdDeletes();
+            sticky.queueUndoneDeletes();
         }
         awaitStopped(env.healthChecks);
         awaitStopped(env.comparisons);

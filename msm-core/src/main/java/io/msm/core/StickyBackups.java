@@ -57,19 +57,6 @@ final class StickyBackups {
     int renamedFrom() {
         return renamedFrom.size();
     }
-
-    /**
-     * At stop, after the last backups ran: the copies under old ids not deleted yet (the new id's
-     * store has not run, or its node did not answer) become repairs, which the next start of the
-     * webapp does ({@link LeftRepairs}). With this engine gone, nothing would refuse those ids then.
-     */
-    void queueOldIdDeletes() {
-        for (SessionId old : renamedFrom.keySet()) {
-            if (health.isKnown(old.nodeId())) {
-                health.repairLater(old.nodeId(), NodeRepairs.delete(names.of(old)));
-            }
-        }
-    }
     private final OversizedSessions oversized;
     private final OncePerMinute logLimit;
     /** Null without {@code compatibility}. */
@@ -133,13 +120,70 @@ final class StickyBackups {
 
     /**
      * Called before the old id leaves this Tomcat's memory, so no lookup finds the copy in between.
-     * Only an id memcached may hold a copy under is kept: stored under it, or a store on its way.
+     * Kept whether or not memcached is known to hold a copy under it: a set that timed out may have
+     * landed, and a parallel request may be encoding one. The session's next store deletes it.
+     *
+     * @param to the new id; null when it does not parse (it then has no copy to protect)
      */
     void renamed(SessionId from, SessionId to, SessionState state) {
-        renamedFrom.remove(to, state); // renamed back to it (a node that came back): its own id again
-        if (from.equals(state.storedUnderId) || state.queuedFingerprint() != 0) {
-            renamedFrom.put(from, state);
+        if (to != null) {
+            renamedFrom.remove(to, state); // renamed back to it (a node that came back): its own id again
         }
+        renamedFrom.put(from, state);
+    }
+
+    /**
+     * After a store under {@code id}: the session's other old ids are deleted and no longer refused.
+     * Deleting those without a copy costs a delete each, and only for renamed sessions.
+     *
+     * @param deleted an id deleted already
+     */
+    private void forgetOldIds(SessionState state, SessionId id, SessionId deleted) {
+        if (renamedFrom.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<SessionId, SessionState> e : renamedFrom.entrySet()) {
+            SessionId old = e.getKey();
+            if (e.getValue() == state && !old.equals(id)) {
+                if (!old.equals(deleted)) {
+                    delete(old);
+                }
+                renamedFrom.remove(old, state);
+            }
+        }
+    }
+
+    /**
+     * At stop, after the last backups ran: what is not deleted yet becomes repairs, which the next
+     * start of the webapp does ({@link LeftRepairs}), since no manager refuses those ids then: the
+     * copies under old ids whose session's new id was not stored, and the sessions whose removal
+     * the stop dropped.
+     */
+    void queueUndoneDeletes() {
+        java.util.Set<SessionId> undone = new java.util.HashSet<>(renamedFrom.keySet());
+        undone.addAll(beingRemoved.keySet());
+        for (SessionId id : undone) {
+            String node = id.nodeId();
+            if (health.isKnown(node)) {
+                for (String key : keysOf(id)) {
+                    health.repairLater(node, NodeRepairs.delete(key));
+                }
+            }
+        }
+    }
+
+    /** @return every key a copy of the session may have on its node: msm's, the clear one, 2.3.2's */
+    private List<String> keysOf(SessionId id) {
+        List<String> keys = new ArrayList<>(3);
+        keys.add(names.of(id));
+        String clearName = names.beforeEncryption("", id);
+        if (clearName != null) {
+            keys.add(clearName);
+        }
+        if (msm2 != null && !msm2.sharesKey()) {
+            keys.add(msm2.key(id));
+        }
+        return keys;
     }
 
     /** Called with the session's {@code backupOrder} held, so its backups go out in snapshot order. */
@@ -360,6 +404,12 @@ final class StickyBackups {
                 if (stale != null && !ids.contains(stale)) {
                     delete(stale);
                 }
+                for (Map.Entry<SessionId, SessionState> e : renamedFrom.entrySet()) {
+                    SessionId old = e.getKey();
+                    if (e.getValue() == state && !ids.contains(old) && !old.equals(stale)) {
+                        delete(old); // a copy that landed after its set timed out, or a parallel request's
+                    }
+                }
                 state.storedFingerprint = 0;
                 state.storedUnderId = null;
             } finally {
@@ -436,8 +486,8 @@ final class StickyBackups {
                 SessionId stale = state.recordStored(seq, id, fingerprint, now());
                 if (!stale.equals(id)) {
                     delete(stale); // or a repair keeps the node unused until it is
-                    renamedFrom.remove(stale, state);
                 }
+                forgetOldIds(state, id, stale);
             } catch (StoreException e) {
                 failed(e);
             }

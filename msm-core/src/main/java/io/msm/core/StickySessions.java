@@ -146,6 +146,11 @@ public final class StickySessions {
         if (snapshot != null) {
             state.nodeEpoch = epoch;
             statistics.increment(Statistics.Counter.LOADS);
+            if (state.storedUnderId == null) {
+                // A clear copy read while switching to encryption: under this id all the same, so that a
+                // move deletes it, as any copy left under an old id. Its next store writes in full.
+                state.loaded(id, 0, 0);
+            }
         }
         return snapshot;
     }
@@ -282,9 +287,9 @@ public final class StickySessions {
         backups.renamed(from, to, state);
     }
 
-    /** At stop: the copies under old ids that are not deleted yet are left to the next start. */
-    void queueOldIdDeletes() {
-        backups.queueOldIdDeletes();
+    /** At stop: the deletes not done yet (old ids' copies, dropped removals) are left to the next start. */
+    void queueUndoneDeletes() {
+        backups.queueUndoneDeletes();
     }
 
     /**

@@ -42,22 +42,31 @@ final class KeptRepairs {
             ofHost = KEPT.computeIfAbsent(host, h -> new ConcurrentHashMap<>());
         }
         // What no start took over within a day (a webapp undeployed for good, a prefix changed) goes:
-        // its keys have expired in memcached by then, unless sessions never expire there.
-        ofHost.values().removeIf(kept -> left.stoppedAtMillis() - kept.stoppedAtMillis() > KEEP_MILLIS);
+        // the keys of sessions with the usual timeouts have expired in memcached by then.
+        ofHost.entrySet().removeIf(e -> {
+            boolean old = left.stoppedAtMillis() - e.getValue().stoppedAtMillis() > KEEP_MILLIS;
+            if (old) {
+                LOG.warn("msm for " + contextName + ": " + e.getValue().size() + " delete(s) and marker(s) a webapp"
+                        + " of this host left a day ago, which no start took over, are dropped");
+            }
+            return old;
+        });
         if (left.size() == 0) {
             return;
         }
-        ofHost.put(webapp, left); // the previous stop's were taken over by the start in between
-        LOG.warn("msm for " + contextName + ": " + left.size() + " delete(s) and marker(s) that memcached node(s) "
-                + left.nodes() + " missed while not answering are kept in this JVM for the next start of this webapp,"
-                + " which does them before it uses those nodes. If the webapp does not start again in this JVM,"
-                + " what they delete (sessions logged out meanwhile) stays on those nodes until it expires.");
+        // By context and prefix: two webapps with one prefix each keep their own.
+        ofHost.put(webapp + " " + contextName, left); // the previous stop's were taken over since
+        LOG.warn("msm for " + contextName + ": " + left.size() + " delete(s) and marker(s) not done on memcached"
+                + " node(s) " + left.nodes() + " (a node that did not answer, or backups still queued at the stop)"
+                + " are kept in this JVM for the next start of this webapp, which does them before it uses those"
+                + " nodes. If the webapp does not start again in this JVM, what they delete (sessions logged out"
+                + " meanwhile, copies under ids from before a login) stays on those nodes until it expires.");
     }
 
     /** At start, before the first request. */
     static void takeOver(Object host, String webapp, String contextName, SessionEngine engine) {
         Map<String, LeftRepairs> ofHost = KEPT.get(host);
-        LeftRepairs left = ofHost == null ? null : ofHost.remove(webapp);
+        LeftRepairs left = ofHost == null ? null : ofHost.remove(webapp + " " + contextName);
         if (left == null) {
             return;
         }

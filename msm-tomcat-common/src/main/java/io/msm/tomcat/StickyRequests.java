@@ -186,10 +186,7 @@ final class StickyRequests implements RequestStrategy {
 
     @Override
     public void renaming(MemcachedSession session, String newId) {
-        SessionId to = manager.parseId(newId);
-        if (to != null) {
-            sessions.renamed(session.sessionId(), to, session.state());
-        }
+        sessions.renamed(session.sessionId(), manager.parseId(newId), session.state());
     }
 
     @Override
