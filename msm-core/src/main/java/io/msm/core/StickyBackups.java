@@ -126,29 +126,30 @@ final class StickyBackups {
      * @param to the new id; null when it does not parse (it then has no copy to protect)
      */
     void renamed(SessionId from, SessionId to, SessionState state) {
-        if (to != null) {
-            renamedFrom.remove(to, state); // renamed back to it (a node that came back): its own id again
+        if (to == null) {
+            return; // not an id msm stores under: the session is never stored, and never removed here
         }
+        renamedFrom.remove(to, state); // renamed back to it (a node that came back): its own id again
         renamedFrom.put(from, state);
     }
 
     /**
-     * After a store under {@code id}: the session's other old ids are deleted and no longer refused.
+     * After a store under {@code id}: unless the session has left that id too, its old ids are
+     * deleted and no longer refused. A store under an id it has left (one that ran late) forgets
+     * nothing: a store of a later old id may still be queued, and its copy must stay refused.
      * Deleting those without a copy costs a delete each, and only for renamed sessions.
      *
      * @param deleted an id deleted already
      */
     private void forgetOldIds(SessionState state, SessionId id, SessionId deleted) {
-        if (renamedFrom.isEmpty()) {
+        if (renamedFrom.isEmpty() || renamedFrom.get(id) == state) {
             return;
         }
         for (Map.Entry<SessionId, SessionState> e : renamedFrom.entrySet()) {
             SessionId old = e.getKey();
-            if (e.getValue() == state && !old.equals(id)) {
-                if (!old.equals(deleted)) {
-                    delete(old);
-                }
-                renamedFrom.remove(old, state);
+            // Taken out first: a rename back to it meanwhile makes it the session's own id, not deleted.
+            if (e.getValue() == state && !old.equals(id) && renamedFrom.remove(old, state) && !old.equals(deleted)) {
+                delete(old);
             }
         }
     }

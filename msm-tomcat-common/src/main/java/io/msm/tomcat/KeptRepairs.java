@@ -70,6 +70,12 @@ final class KeptRepairs {
         if (left == null) {
             return;
         }
+        if (System.currentTimeMillis() - left.stoppedAtMillis() > KEEP_MILLIS) {
+            LOG.warn("msm for " + contextName + ": " + left.size() + " delete(s) and marker(s) the webapp left more than"
+                    + " a day ago are dropped: what they delete has expired in memcached, unless its sessions never"
+                    + " expire");
+            return;
+        }
         int taken = engine.takeOver(left);
         LOG.info("msm for " + contextName + ": took over " + taken + " delete(s) and marker(s) the webapp's previous"
                 + " start could not do on memcached node(s) " + left.nodes() + "; those nodes are used once they are"
