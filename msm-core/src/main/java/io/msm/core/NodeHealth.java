@@ -119,7 +119,7 @@ final class NodeHealth {
 
     /** @return what the node's repairs still hold that a later engine can do; for a stopped engine */
     LeftRepairs left() {
-        return new LeftRepairs(repairs.portable(), repairs.droppedDeletes(), repairs.notPortable());
+        return repairs.left();
     }
 
     /**

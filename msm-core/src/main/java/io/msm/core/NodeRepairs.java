@@ -154,40 +154,26 @@ final class NodeRepairs {
         return size.get();
     }
 
-    /** @return the portable repairs still waiting, by node, in order; for a stopped engine */
-    Map<String, List<Repair>> portable() {
-        Map<String, List<Repair>> left = new LinkedHashMap<>();
-        pending.forEach((node, q) -> {
+    /**
+     * @return for a stopped engine: the portable repairs still waiting, by node, in order, with what
+     *     cannot be handed on (those that need this engine, deletes dropped unknown)
+     */
+    LeftRepairs left() {
+        Map<String, List<Repair>> portable = new LinkedHashMap<>();
+        int notPortable = 0;
+        boolean droppedDeletes = false;
+        for (Map.Entry<String, NodeQueue> node : pending.entrySet()) {
+            NodeQueue q = node.getValue();
+            droppedDeletes |= q.deleteDropped;
             for (Entry e : q.entries) {
                 if (e.repair.portable()) {
-                    left.computeIfAbsent(node, n -> new ArrayList<>()).add(e.repair);
-                }
-            }
-        });
-        return left;
-    }
-
-    /** @return repairs waiting that need this engine ({@link Repair#portable} false): they cannot be handed on */
-    int notPortable() {
-        int n = 0;
-        for (NodeQueue q : pending.values()) {
-            for (Entry e : q.entries) {
-                if (!e.repair.portable()) {
-                    n++;
+                    portable.computeIfAbsent(node.getKey(), n -> new ArrayList<>()).add(e.repair);
+                } else {
+                    notPortable++;
                 }
             }
         }
-        return n;
-    }
-
-    /** @return true when a delete was dropped unknown on some node: it cannot be handed on */
-    boolean droppedDeletes() {
-        for (NodeQueue q : pending.values()) {
-            if (q.deleteDropped) {
-                return true;
-            }
-        }
-        return false;
+        return new LeftRepairs(portable, droppedDeletes, notPortable);
     }
 
     /** @param whileDown true when the node is down: the node is not offered again until this has run */

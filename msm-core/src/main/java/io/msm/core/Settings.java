@@ -173,20 +173,21 @@ public final class Settings {
         binaryProtocol = !protocol.equals("text");
         // What protects sessions, written but empty, is an error: read as absent, it would turn SASL,
         // TLS or encryption off (or trust the JVM's public CAs) without a word.
-        p.notEmpty(USERNAME, "write the SASL user, or remove username and password to connect without SASL");
-        p.notEmpty(PASSWORD, "write the SASL user's password, or remove username and password to connect without"
-                + " SASL");
-        p.notEmpty(TLS, "write true or false");
-        p.notEmpty(TLS_HOSTNAME_VERIFICATION, "write true or false");
+        p.notEmpty(USERNAME, p.raw(USERNAME), "write the SASL user, or remove username and password to connect"
+                + " without SASL");
+        p.notEmpty(PASSWORD, p.asWritten(PASSWORD), "write the SASL user's password, or remove username and"
+                + " password to connect without SASL");
+        p.notEmpty(TLS, p.raw(TLS), "write true or false");
+        p.notEmpty(TLS_HOSTNAME_VERIFICATION, p.raw(TLS_HOSTNAME_VERIFICATION), "write true or false");
         for (String store : new String[] {TLS_TRUST_STORE_FILE, TLS_KEY_STORE_FILE}) {
-            p.notEmpty(store, "write the path of the store, or remove " + store);
+            p.notEmpty(store, p.raw(store), "write the path of the store, or remove " + store);
         }
         for (String storePassword : new String[] {TLS_TRUST_STORE_PASSWORD, TLS_KEY_STORE_PASSWORD}) {
-            p.notEmpty(storePassword, "write the store's password, or remove " + storePassword + " for a store"
-                    + " without one");
+            p.notEmpty(storePassword, p.asWritten(storePassword), "write the store's password, or remove "
+                    + storePassword + " for a store without one");
         }
-        p.notEmpty(ENCRYPTION_KEYS, "write the path of the key file, or remove encryptionKeys to store sessions in"
-                + " clear");
+        p.notEmpty(ENCRYPTION_KEYS, p.raw(ENCRYPTION_KEYS), "write the path of the key file, or remove"
+                + " encryptionKeys to store sessions in clear");
         username = p.raw(USERNAME);
         password = p.asWritten(PASSWORD);
         if (username != null && !binaryProtocol) {
@@ -591,12 +592,11 @@ public final class Settings {
         /**
          * An attribute written with nothing in it (an unset property or variable in a template) is
          * otherwise read as absent.
+         *
+         * @param read what the attribute reads as ({@link #raw}, or {@link #asWritten} for a password)
          */
-        void notEmpty(String name, String what) {
-            String value = raw.get(name);
-            // A password is taken as written: spaces alone are one.
-            if (value != null && (name.toLowerCase(Locale.ROOT).endsWith("password") ? value.isEmpty()
-                    : value.trim().isEmpty())) {
+        void notEmpty(String name, String read, String what) {
+            if (raw.get(name) != null && read == null) {
                 errors.add(name + ": written but empty (an unset property or variable?); " + what);
             }
         }
