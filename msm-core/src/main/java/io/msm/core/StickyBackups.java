@@ -2,6 +2,8 @@ package io.msm.core;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -121,7 +123,8 @@ final class StickyBackups {
     /**
      * Called before the old id leaves this Tomcat's memory, so no lookup finds the copy in between.
      * Kept whether or not memcached is known to hold a copy under it: a set that timed out may have
-     * landed, and a parallel request may be encoding one. The session's next store deletes it.
+     * landed, and a parallel request may be encoding one. The session's next store under the id it
+     * bears deletes it ({@link #deleteOldIds}).
      *
      * @param to the new id; null when it does not parse (it then has no copy to protect)
      */
@@ -134,22 +137,25 @@ final class StickyBackups {
     }
 
     /**
-     * After a store under {@code id}: unless the session has left that id too, its old ids are
-     * deleted and no longer refused. A store under an id it has left (one that ran late) forgets
-     * nothing: a store of a later old id may still be queued, and its copy must stay refused.
-     * Deleting those without a copy costs a delete each, and only for renamed sessions.
-     *
-     * @param deleted an id deleted already
+     * Deletes the session's old ids but those in {@code deleted}, then stops refusing them: in that
+     * order, so that no load finds a copy in between. An old id the session was renamed back to
+     * meanwhile (a node that came back) is its own id again, whose copy the delete may have taken:
+     * the session is then stored anew in full.
      */
-    private void forgetOldIds(SessionState state, SessionId id, SessionId deleted) {
-        if (renamedFrom.isEmpty() || renamedFrom.get(id) == state) {
+    private void deleteOldIds(SessionState state, Collection<SessionId> deleted) {
+        if (renamedFrom.isEmpty()) {
             return;
         }
         for (Map.Entry<SessionId, SessionState> e : renamedFrom.entrySet()) {
             SessionId old = e.getKey();
-            // Taken out first: a rename back to it meanwhile makes it the session's own id, not deleted.
-            if (e.getValue() == state && !old.equals(id) && renamedFrom.remove(old, state) && !old.equals(deleted)) {
+            if (e.getValue() != state) {
+                continue;
+            }
+            if (!deleted.contains(old)) {
                 delete(old);
+            }
+            if (!renamedFrom.remove(old, state)) {
+                state.backupMissed();
             }
         }
     }
@@ -397,19 +403,14 @@ final class StickyBackups {
 
         @Override
         public void run() {
+            List<SessionId> deleted = new ArrayList<>(ids);
+            SessionId stale = state.storedUnderId;
+            if (stale != null && !ids.contains(stale)) {
+                deleted.add(stale);
+            }
             try {
-                for (SessionId id : ids) {
+                for (SessionId id : deleted) {
                     delete(id);
-                }
-                SessionId stale = state.storedUnderId;
-                if (stale != null && !ids.contains(stale)) {
-                    delete(stale);
-                }
-                for (Map.Entry<SessionId, SessionState> e : renamedFrom.entrySet()) {
-                    SessionId old = e.getKey();
-                    if (e.getValue() == state && !ids.contains(old) && !old.equals(stale)) {
-                        delete(old); // a copy that landed after its set timed out, or a parallel request's
-                    }
                 }
                 state.storedFingerprint = 0;
                 state.storedUnderId = null;
@@ -418,9 +419,8 @@ final class StickyBackups {
                 for (SessionId id : ids) {
                     beingRemoved.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
                 }
-                if (!renamedFrom.isEmpty()) { // few: renames whose old copy is not deleted yet
-                    renamedFrom.values().removeIf(s -> s == state);
-                }
+                // Its other old ids: a copy that landed after its set timed out, or a parallel request's.
+                deleteOldIds(state, deleted);
             }
         }
     }
@@ -488,7 +488,11 @@ final class StickyBackups {
                 if (!stale.equals(id)) {
                     delete(stale); // or a repair keeps the node unused until it is
                 }
-                forgetOldIds(state, id, stale);
+                // Not after a store under an id the session has left since (one that ran late): a store
+                // of a later old id may still be queued, and its copy must stay refused.
+                if (renamedFrom.get(id) != state) {
+                    deleteOldIds(state, Arrays.asList(id, stale));
+                }
             } catch (StoreException e) {
                 failed(e);
             }
