@@ -40,14 +40,16 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
     public byte[] writeAttributes(Map<String, Object> attributes) {
         try {
             return write(attributes);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | StackOverflowError e) {
+            // A StackOverflowError too (a value nested thousands deep): like msm's own encode, it costs
+            // that value alone, never the request or the backup thread.
             // Some value fails: find which alone, and write the others.
             Map<String, Object> writable = new LinkedHashMap<>();
             for (Map.Entry<String, Object> a : attributes.entrySet()) {
                 try {
                     java.serialize(a.getValue());
                     writable.put(a.getKey(), a.getValue());
-                } catch (IOException | RuntimeException bad) {
+                } catch (IOException | RuntimeException | StackOverflowError bad) {
                     String type = a.getValue() == null ? "null" : a.getValue().getClass().getName();
                     if (reported.first(a.getKey() + "/" + type)) {
                         LOG.warn("session attribute '{}' of class {} cannot be serialized and is left out of the copy"
@@ -58,7 +60,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
             }
             try {
                 return write(writable);
-            } catch (IOException | RuntimeException still) {
+            } catch (IOException | RuntimeException | StackOverflowError still) {
                 throw new IllegalArgumentException("attributes cannot be written in 2.3.2's format: " + still, still);
             }
         }
@@ -116,7 +118,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
     public byte[] writePrincipal(Principal principal) throws TranscoderException {
         try {
             return java.serialize(principal);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | StackOverflowError e) {
             throw new TranscoderException("the principal of class " + principal.getClass().getName()
                     + " cannot be serialized: " + e, e);
         }
@@ -137,8 +139,9 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
 
     private static TranscoderException failure(String what, Throwable e) {
         RejectedContentException rejected = RejectedContentException.in(e);
-        String why = rejected != null ? "rejected: " + rejected.getMessage()
-                + "; nothing was instantiated from a refused class" : "malformed: " + e;
+        // Both carry class names read from the bytes: printed so that they cannot forge log lines.
+        String why = rejected != null ? "rejected: " + ReportedOnce.printable(rejected.getMessage(), 400)
+                + "; nothing was instantiated from a refused class" : "malformed: " + ReportedOnce.printable(e.toString(), 400);
         return new TranscoderException("the " + what + " of memcached-session-manager 2.3.2's copy are " + why, e);
     }
 }
