@@ -177,6 +177,12 @@ final class NonStickyLoader {
         if (loaded == null) {
             return null;
         }
+        if (v != null && keys.validitySealed() && v.maxInactiveInterval != loaded.maxInactiveInterval()) {
+            // A tag binds a record to its session, not to a time: one of another timeout than the sealed
+            // copy's is older (a timeout change stores the copy before its record), perhaps put back in
+            // memcached to outlive a shortened timeout. The copy decides, as when no record verifies.
+            v = null;
+        }
         if (v == null && keys.validitySealed()
                 && ValidityRecord.expiresAt(loaded.lastAccessedTime(), loaded.maxInactiveInterval()) < now) {
             // No record that verifies: the encrypted copy's own last access decides. A record deleted or

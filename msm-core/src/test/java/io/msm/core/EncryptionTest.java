@@ -175,6 +175,39 @@ class EncryptionTest {
     }
 
     /**
+     * A validity record's tag binds it to its session, not to a time: one captured while the session
+     * had another timeout (here none) and put back after the timeout was shortened must not keep the
+     * session alive. The timeout change stored the sealed copy, which holds the timeout now in force.
+     */
+    @Test
+    void anOlderValidityRecordOfAnotherTimeoutPutBackDoesNotKeepASessionPastItsTimeout() throws Exception {
+        EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
+        NonStickyKeys keys = keysOf(t);
+        SessionContent content = new SessionContent(Map.of("user", MARKER), null);
+        SessionState state = new SessionState();
+        SessionChanges created = new SessionChanges();
+        created.attributeSet("user");
+        t.engine.nonSticky().store(new SessionSnapshot(ID, t.time.millis(), t.time.millis(), 0, null, content), state,
+                created);
+        byte[] neverExpires = t.store.peek("n1", keys.validity(ID));
+        byte[] neverExpiresOnBackup = t.store.peek("n2", keys.backupValidity(ID));
+        assertNotNull(neverExpires);
+        SessionChanges shortened = new SessionChanges();
+        shortened.maxInactiveChanged();
+        t.engine.nonSticky().store(new SessionSnapshot(ID, t.time.millis(), t.time.millis(), 60, null, content), state,
+                shortened);
+        assertEquals(MARKER, read(t, ID));
+        byte[] copy = t.store.peek("n1", keys.data(ID));
+
+        t.time.advance(600_000); // ten minutes: past the 60 s timeout and its grace
+        t.store.put("n1", keys.data(ID), copy); // as a touch in memcached would keep it
+        t.store.put("n1", keys.validity(ID), neverExpires);
+        t.store.put("n2", keys.backupValidity(ID), neverExpiresOnBackup);
+
+        assertNull(read(t, ID), "the record of the earlier timeout, put back");
+    }
+
+    /**
      * The same forged and deleted records on the expiry check's side: the sealed copy's own last access
      * decides, so a session is claimed once that copy says its timeout passed (its listeners hear that
      * it expired), and not before: here another Tomcat wrote it again meanwhile.
