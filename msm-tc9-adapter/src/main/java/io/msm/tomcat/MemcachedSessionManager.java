@@ -48,4 +48,10 @@ public class MemcachedSessionManager extends MemcachedSessionManagerBase {
     protected Context context() {
         return getContext();
     }
+
+    /** Without the password Tomcat 8.5 and 9 would serialize with it ({@link PrincipalWithoutPassword}). */
+    @Override
+    public java.security.Principal principalToStore(java.security.Principal principal) {
+        return PrincipalWithoutPassword.of(principal);
+    }
 }

@@ -1,0 +1,85 @@
+package io.msm.tomcat;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.security.Principal;
+import java.util.Arrays;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.catalina.realm.GenericPrincipal;
+import org.apache.juli.logging.Log;
+
+/**
+ * Tomcat 8.5 and 9 serialize a {@link GenericPrincipal} with the password its realm gave it (with
+ * {@code MemoryRealm}, the clear text of {@code tomcat-users.xml}), which would then sit in memcached
+ * beside the session. Nothing needs it once the user is logged in, and Tomcat 10.1 dropped the field:
+ * the principal msm stores is a copy without it. Reflective, because this source is compiled against
+ * 9 and, through the jakarta build, 10.1 (no password), and 8.5 lacks the attributes 9 carries.
+ */
+final class PrincipalWithoutPassword {
+    private static final Log LOG = TomcatLogs.get(PrincipalWithoutPassword.class);
+    private static final Method PASSWORD = method("getPassword");
+    private static final Method ATTRIBUTE_NAMES = method("getAttributeNames");
+    private static final Method ATTRIBUTE = method("getAttribute", String.class);
+    private static final Constructor<?> WITH_ATTRIBUTES = constructor(String.class, String.class, List.class,
+            Principal.class, javax.security.auth.login.LoginContext.class, org.ietf.jgss.GSSCredential.class, Map.class);
+    private static final Constructor<?> WITHOUT_ATTRIBUTES = constructor(String.class, String.class, List.class,
+            Principal.class);
+    private static volatile boolean warned;
+
+    private PrincipalWithoutPassword() {
+    }
+
+    /** @return the principal to store: a copy without the password where it carries one, else itself */
+    static Principal of(Principal principal) {
+        if (PASSWORD == null || !(principal instanceof GenericPrincipal)) {
+            return principal;
+        }
+        GenericPrincipal p = (GenericPrincipal) principal;
+        try {
+            if (PASSWORD.invoke(p) == null) {
+                return principal;
+            }
+            List<String> roles = Arrays.asList(p.getRoles());
+            // getUserPrincipal() answers the principal itself when the realm gave none.
+            Principal user = p.getUserPrincipal() == p ? null : p.getUserPrincipal();
+            if (WITH_ATTRIBUTES != null && ATTRIBUTE_NAMES != null && ATTRIBUTE != null) {
+                Map<String, Object> attributes = new HashMap<>();
+                for (Enumeration<?> names = (Enumeration<?>) ATTRIBUTE_NAMES.invoke(p); names.hasMoreElements();) {
+                    String name = (String) names.nextElement();
+                    attributes.put(name, ATTRIBUTE.invoke(p, name));
+                }
+                // The login context and credential are not serialized either.
+                return (Principal) WITH_ATTRIBUTES.newInstance(p.getName(), null, roles, user, null, null, attributes);
+            }
+            return (Principal) WITHOUT_ATTRIBUTES.newInstance(p.getName(), null, roles, user);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            if (!warned) {
+                warned = true;
+                LOG.warn("the logged-in principal could not be copied without its password (" + e + "); it is stored"
+                        + " as Tomcat serializes it, password included: set encryptionKeys, or report this with the"
+                        + " Tomcat version");
+            }
+            return principal;
+        }
+    }
+
+    private static Method method(String name, Class<?>... parameters) {
+        try {
+            return GenericPrincipal.class.getMethod(name, parameters);
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
+    }
+
+    private static Constructor<?> constructor(Class<?>... parameters) {
+        try {
+            return GenericPrincipal.class.getConstructor(parameters);
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
+    }
+}
