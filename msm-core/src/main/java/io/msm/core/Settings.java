@@ -540,7 +540,7 @@ public final class Settings {
      */
     private static final List<String> TOMCAT_LEFTOVERS = java.util.Arrays.asList("pathname", "saveOnRestart",
             "maxIdleBackup", "maxIdleSwap", "minIdleSwap", "distributable",
-            // Reaches here on Tomcat 10.1 and 11 only, whose managers no longer have it; 7 and 9 take it.
+            // msm's manager takes it on every line (2.3.2's meaning); kept should a subclass drop the setter.
             "maxInactiveInterval");
     /** memcached's longest relative expiry: 30 days. */
     static final long MAX_RELATIVE_EXPIRY = 2_592_000;

@@ -45,16 +45,21 @@ class DistributionFailoverIT extends DistributionTest {
         assertTrue(c.other(victim).console().contains("msm for /xnat"), "msm logs through Tomcat's own logging");
     }
 
-    /** Kryo from the one jar in lib/ writes and reads a class of the webapp's own (WEB-INF/classes). */
+    /**
+     * Kryo from the one jar in lib/ writes and reads a class of the webapp's own (WEB-INF/classes). And
+     * 2.3.2's {@code maxInactiveInterval} on the manager sets the timeout of new sessions on every line:
+     * Tomcat 7's own manager ignores that attribute, with a WARN.
+     */
     @ParameterizedTest(name = "{0}, sticky with Kryo")
     @MethodSource("lines")
     void kryoInTomcatLibCarriesAWebappClassThroughAKill9(TomcatLine line) throws Exception {
-        // The one attribute added to the example: Kryo is what this test is about, and no example uses it.
+        // Kryo is what this test is about, and no example uses it; nor the timeout.
         Cluster c = cluster(line, ContextExample.STICKY, "msm-sticky.conf",
-                "transcoderFactoryClass=\"io.msm.serializers.kryo.KryoTranscoderFactory\"");
+                "transcoderFactoryClass=\"io.msm.serializers.kryo.KryoTranscoderFactory\" maxInactiveInterval=\"900\"");
         WebUser user = new WebUser();
         WebUser.Page set = user.get(c.apache().url("/xnat/s?op=draft&title=scan-42"));
         assertEquals("Draft(scan-42,[line 1, line 2])", set.get("attr.draft"), set.body());
+        assertEquals("900", set.get("maxInactive"), "the manager's maxInactiveInterval, not web.xml's timeout");
         String servedBy = set.get("servedBy");
         TomcatInstance victim = c.tomcat(servedBy);
         c.awaitCopy(set.get("id")); // the asynchronous backup after the response (created by this request)
@@ -65,6 +70,7 @@ class DistributionFailoverIT extends DistributionTest {
         assertEquals(200, after.status(), after.body());
         assertNotEquals(servedBy, after.get("servedBy"), "the other Tomcat answers");
         assertEquals("Draft(scan-42,[line 1, line 2])", after.get("attr.draft"), "the webapp's object, read by Kryo");
+        assertEquals("900", after.get("maxInactive"), "the timeout taken over with the session");
     }
 
     @ParameterizedTest(name = "{0}, non-sticky round robin")

@@ -1,7 +1,6 @@
 package io.msm.tomcat;
 
 import org.apache.catalina.Context;
-import org.apache.catalina.Session;
 
 /**
  * Keeps the webapp's sessions in memcached (Tomcat 8.5, 9, and through the jakarta build 10.1 and 11).
@@ -12,30 +11,6 @@ import org.apache.catalina.Session;
  * </pre>
  */
 public class MemcachedSessionManager extends MemcachedSessionManagerBase {
-    /**
-     * memcached-session-manager 2.3.2's {@code maxInactiveInterval}: the timeout of new sessions, in
-     * seconds, instead of the webapp's session-timeout. Tomcat 7's manager has it of its own.
-     */
-    private Integer maxInactiveInterval;
-
-    public void setMaxInactiveInterval(int seconds) {
-        this.maxInactiveInterval = seconds;
-    }
-
-    public int getMaxInactiveInterval() {
-        return maxInactiveInterval != null ? maxInactiveInterval
-                : getContext() == null ? 30 * 60 : getContext().getSessionTimeout() * 60;
-    }
-
-    @Override
-    public Session createSession(String sessionId) {
-        Session session = super.createSession(sessionId);
-        if (session != null && maxInactiveInterval != null) {
-            session.setMaxInactiveInterval(maxInactiveInterval);
-        }
-        return session;
-    }
-
     @Override
     public void setContext(Context context) {
         super.setContext(context);

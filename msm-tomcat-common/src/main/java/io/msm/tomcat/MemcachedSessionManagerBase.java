@@ -540,6 +540,24 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         setSessionAttributeNameFilter(filter.pattern());
     }
 
+    /**
+     * memcached-session-manager 2.3.2's {@code maxInactiveInterval}: the timeout of new sessions, in
+     * seconds, instead of the webapp's session-timeout. Tomcat 9 and later managers have no such
+     * setter, and Tomcat 7's ignores it with a WARN, so every line gets this one (no {@code @Override}:
+     * it overrides only Tomcat 7's).
+     */
+    private volatile Integer maxInactiveInterval;
+
+    public void setMaxInactiveInterval(int seconds) {
+        this.maxInactiveInterval = seconds;
+    }
+
+    public int getMaxInactiveInterval() {
+        Integer written = maxInactiveInterval;
+        Context context = context();
+        return written != null ? written : context == null ? 30 * 60 : context.getSessionTimeout() * 60;
+    }
+
     /** @return the webapp this manager serves */
     protected abstract Context context();
 
@@ -679,6 +697,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             sessionId = null;
         }
         Session session = super.createSession(sessionId);
+        if (session != null && maxInactiveInterval != null) {
+            session.setMaxInactiveInterval(maxInactiveInterval);
+        }
         RequestStrategy r = requests;
         if (r != null && session instanceof MemcachedSession) {
             r.created((MemcachedSession) session);
