@@ -10,13 +10,13 @@ import org.slf4j.Logger;
  * under 2.3.2's key; what it holds is read through the {@code serialFilter}, and a session read from
  * it is written back in msm's format by the next backup.
  *
- * <p>With {@code msm2} both kinds of Tomcat write 2.3.2's key, so it says what is current: 2.3.2's
- * copy, or a {@link #MARKER} that msm's own copy is (a session 2.3.2 cannot hold, or written by a
- * Tomcat on {@code msm2-read}). Where 2.3.2's key is missing the session ended there (a logout on a
- * 2.3.2 Tomcat deletes only its own copy), and msm's copy left behind is not read. With
- * {@code msm2-read} msm's copy is read first and 2.3.2's where msm has none; every full store puts
- * the marker in 2.3.2's key, so a Tomcat still on {@code msm2} finds msm's newer copy. Both delete
- * 2.3.2's key of an ended session: a logout must not be undone by a copy left behind.
+ * <p>Both modes keep 2.3.2's key beside msm's for as long as msm's lives, so it says what is current:
+ * 2.3.2's copy, or a {@link #MARKER} that msm's own copy is (a session 2.3.2 cannot hold, or one
+ * written by a Tomcat on {@code msm2-read}, which writes only the marker, at every store and touch).
+ * Where 2.3.2's key is missing the session ended (a logout on a 2.3.2 Tomcat deletes only its own
+ * copy), and msm's copy left behind is not read: not on {@code msm2}, and not on {@code msm2-read}
+ * either, to which a cluster switches while such copies may still live. Both delete 2.3.2's key of
+ * an ended session: a logout must not be undone by a copy left behind.
  */
 final class Msm2Copies {
     private static final Logger LOG = Logs.get(Msm2Copies.class);
@@ -89,16 +89,8 @@ final class Msm2Copies {
         if (sharesKey) {
             return ours.read();
         }
-        if (writes) {
-            byte[] theirs = store.get(node, key(id));
-            return isMarker(theirs) ? ours.read() : theirs;
-        }
-        byte[] own = ours.read();
-        if (own != null) {
-            return own;
-        }
         byte[] theirs = store.get(node, key(id));
-        return isMarker(theirs) ? null : theirs;
+        return isMarker(theirs) ? ours.read() : theirs;
     }
 
     /** How msm's own copy is read, with what encryption migration needs. */
@@ -116,9 +108,11 @@ final class Msm2Copies {
             if (!frame.id.equals(id.toString())) {
                 throw new FrameException("it names another session id");
             }
-            // 2.3.2 (Tomcat's StandardSession by default) measures idleness from thisAccessedTime.
-            boolean expired = frame.maxInactiveInterval > 0
-                    && expiry.now() - frame.thisAccessedTime >= frame.maxInactiveInterval * 1000L;
+            // 2.3.2 (Tomcat's StandardSession by default) measures idleness from thisAccessedTime. msm
+            // writes its copy again only at a change or once per refresh interval, so that time may lag
+            // by as much: allowed, as for msm's own copies, lest a user still in time be logged out.
+            boolean expired = frame.maxInactiveInterval > 0 && expiry.now() - frame.thisAccessedTime
+                    >= Expiry.lifetimeSeconds(frame.maxInactiveInterval) * 1000L;
             if (!frame.valid || expired) {
                 return null; // as 2.3.2 would have found it: ended
             }
@@ -149,8 +143,14 @@ final class Msm2Copies {
             byte[] principal = content.principal() == null ? new byte[0]
                     : serialization.writePrincipal(content.principal());
             byte[] attributes = serialization.writeAttributes(content.attributes());
-            return new Msm2Frame(s.creationTime(), s.lastAccessedTime(), s.maxInactiveInterval(), true,
+            byte[] frame = new Msm2Frame(s.creationTime(), s.lastAccessedTime(), s.maxInactiveInterval(), true,
                     s.lastAccessedTime(), s.id().toString(), s.authType(), principal, attributes).encode(expiry.now());
+            if (frame.length > PartedStore.PART_SIZE) {
+                // msm would write it in parts, which 2.3.2 cannot put together: the marker goes instead.
+                throw new IllegalArgumentException(frame.length + " bytes, more than the " + PartedStore.PART_SIZE
+                        + " msm writes as one memcached item, and 2.3.2 reads a session from one item only");
+            }
+            return frame;
         } catch (TranscoderException | IllegalArgumentException e) {
             notWritten(s.id(), e.getMessage());
             return UNWRITABLE;
@@ -158,15 +158,16 @@ final class Msm2Copies {
     }
 
     /**
-     * After msm's copy was written: 2.3.2's key gets its copy ({@code msm2}), or the marker when that
-     * copy cannot be made or this Tomcat no longer writes it ({@code msm2-read}, full stores only).
+     * After msm's copy was written or touched: 2.3.2's key gets its copy ({@code msm2}), or the marker
+     * when that copy cannot be made or this Tomcat no longer writes it ({@code msm2-read}). A touch
+     * writes it too: 2.3.2's key must live as long as msm's copy, which is read only through it.
      *
      * @param theirs 2.3.2's bytes, {@link #UNWRITABLE}, or null on msm2-read
      * @throws StoreException as a failed backup: the session is stored again, both copies
      */
-    void afterStore(SessionStore store, String node, SessionId id, byte[] theirs, boolean touched, int expirySeconds)
+    void afterStore(SessionStore store, String node, SessionId id, byte[] theirs, int expirySeconds)
             throws StoreException {
-        if (sharesKey || (!writes && touched)) {
+        if (sharesKey) {
             return;
         }
         store.set(node, key(id), theirs == null || theirs == UNWRITABLE ? MARKER : theirs, expirySeconds);

@@ -474,7 +474,7 @@ final class StickyBackups {
                     store.set(node, key, frame, expiry);
                 }
                 if (msm2 != null) {
-                    msm2.afterStore(store, node, id, theirs, touched, expiry);
+                    msm2.afterStore(store, node, id, theirs, expiry);
                     if (state.removed) {
                         msm2.delete(store, health, node, id); // removed while this wrote: no copy outlives it
                     }

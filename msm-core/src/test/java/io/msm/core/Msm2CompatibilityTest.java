@@ -53,6 +53,48 @@ class Msm2CompatibilityTest {
         assertArrayEquals(written, f.encode(1700000002000L), "what 2.3.2 wrote, byte for byte");
     }
 
+    /**
+     * msm writes 2.3.2's copy again only at a change or once per refresh interval (a tenth of the
+     * timeout, at most 60 s), so the access time in it lags by up to that: a user idle for less than the
+     * timeout is not taken for expired when another Tomcat reads that copy after a failover.
+     */
+    @Test
+    void a232CopyLaggingByLessThanTheRefreshIntervalIsNotExpired_oneBeyondIs() throws Exception {
+        FakeTime time = new FakeTime(1_700_000_000_000L);
+        Msm2Serialization noAttributes = new Msm2Serialization() {
+            @Override
+            public byte[] writeAttributes(Map<String, Object> attributes) {
+                return new byte[0];
+            }
+
+            @Override
+            public Map<String, Object> readAttributes(byte[] data) {
+                return new HashMap<>();
+            }
+
+            @Override
+            public byte[] writePrincipal(java.security.Principal principal) {
+                return new byte[0];
+            }
+
+            @Override
+            public java.security.Principal readPrincipal(byte[] data) {
+                return null;
+            }
+        };
+        Msm2Copies copies = new Msm2Copies(Settings.Compatibility.MSM2, new Msm2Format("", noAttributes), "msm_",
+                new Statistics(), new Expiry(time), new OncePerMinute(time));
+        SessionId id = SessionId.of("ABCDEF0123456789ABCDEF0123456789", "n1", null);
+        long written = time.millis();
+        byte[] copy = new Msm2Frame(written, written, 1800, true, written, id.toString(), null, new byte[0],
+                new byte[0]).encode(written);
+
+        time.advance((1800 + 30) * 1000L); // the last refresh may have come 60 s after the last access
+        assertTrue(copies.decode(id, "n1", copy) != null, "within the timeout and the refresh interval");
+        time.advance(31_000L);
+        assertNull(copies.decode(id, "n1", copy), "idle past both");
+    }
+
     @Test
     void brokenOrForeignBytesAreAnError_neverAnAttributeRead() {
         byte[] good = concat(hex(SESSION_FIELDS), new byte[0]);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -143,5 +144,76 @@ class Msm2CompatibilityIT extends ClusterTest {
         Browser.Page back = withSession(renamed).get(writing.url("/app/s/get"));
 
         assertEquals("draft-2", back.get("attr.form"), back.body());
+    }
+
+    /**
+     * The same logout on a 2.3.2 Tomcat, found once the cluster switched to msm2-read (README step 4):
+     * msm's copy left behind must not bring the session back there either.
+     */
+    @Test
+    void aLogoutOnA232TomcatIsNotUndoneByMsmsCopy_onMsm2ReadEither() {
+        TomcatNode writing = tomcat("tomcat1", manager("compatibility", "msm2"));
+        TomcatNode reading = tomcat("tomcat2", manager("compatibility", "msm2-read"));
+        String id = new Browser().get(writing.url("/app/s/set?form=half-filled")).get("id");
+        MemcachedServer node = serverOf(id);
+        Await.until("both copies written", WAIT, () -> node.get(id) != null && node.get(key(id)) != null);
+
+        node.delete(id); // what 2.3.2's invalidate() does
+        Browser.Page after = withSession(id).get(reading.url("/app/s/get"));
+
+        assertNull(after.get("attr.form"), "the session ended: " + after.body());
+        assertTrue(!after.get("id").startsWith(id.substring(0, 32)), "a new session, not the old one renamed");
+    }
+
+    /**
+     * On msm2-read, msm's copy is read only through the marker in 2.3.2's key, so the marker must live
+     * as long as the copy: a session used without changes has its copy touched, and its marker too,
+     * else the marker expires first and a failover logs the user out.
+     */
+    @Test
+    void onMsm2ReadTheMarkerMovesWithMsmsCopyWhenASessionIsOnlyRead() {
+        // 20 s: the copy is touched once the session is used 2 s (a tenth) after its last store.
+        TomcatNode reading = tomcat("tomcat1", manager("compatibility", "msm2-read", "maxInactiveInterval", "20"));
+        Browser user = new Browser();
+        String id = user.get(reading.url("/app/s/set?form=draft")).get("id");
+        MemcachedServer node = serverOf(id);
+        // memcached's key listing may skip an item written while it runs: asked until it lists it.
+        long[] first = new long[1];
+        Await.until("the marker in 2.3.2's key", WAIT, () -> {
+            Long expiresAt = node.get(id) != null && node.get(id)[0] == 'm' ? node.expiresAt(id) : null;
+            first[0] = expiresAt == null ? 0 : expiresAt;
+            return expiresAt != null;
+        });
+        long firstExpiry = first[0];
+
+        Await.until("the marker's expiry moved with msm's copy", Duration.ofSeconds(20), () -> {
+            user.get(reading.url("/app/s/get"));
+            Long expiresAt = node.expiresAt(id);
+            return expiresAt != null && expiresAt > firstExpiry;
+        });
+        Await.until("the marker listed to live as long as the copy", WAIT, () -> {
+            Long marker = node.expiresAt(id);
+            Long copy = node.expiresAt(key(id));
+            return marker != null && copy != null && marker >= copy - 1;
+        });
+    }
+
+    /**
+     * A session larger than one memcached item: msm writes its own copy in parts, which 2.3.2 could not
+     * put together, so 2.3.2's key gets the marker, and the copy 2.3.2 lacks is counted and logged.
+     */
+    @Test
+    void aSessionTooLargeForOneItemLeavesTheMarkerIn232sKey_countedAsACopy232Lacks() {
+        TomcatNode writing = tomcat("tomcat1", manager("compatibility", "msm2"));
+        TomcatNode other = tomcat("tomcat2", manager("compatibility", "msm2"));
+        Browser user = new Browser();
+        assertEquals("1500000", user.get(writing.url("/app/s/big?mb=1.5")).get("blob.length"));
+        String id = user.sessionId();
+        MemcachedServer node = serverOf(id);
+
+        Await.until("the marker in 2.3.2's key", WAIT, () -> node.get(id) != null && node.get(id)[0] == 'm');
+        assertEquals(1, count(writing, Counter.MSM2_COPIES_FAILED));
+        Browser.Page taken = withSession(id).get(other.url("/app/s/blob"));
+        assertEquals("true", taken.get("blob.intact"), "msm's own copy, in parts, read through the marker");
     }
 }
