@@ -152,6 +152,9 @@ final class ClusterWriter {
             delete(backup, keys.backup(id));
             delete(backup, keys.backupValidity(id));
             delete(backup, keys.behind(id));
+            if (keys.backupBeforeEncryption(id) != null) {
+                deleteClearBackup(backup, id);
+            }
         }
         statistics.increment(Statistics.Counter.DELETES);
     }
@@ -223,6 +226,29 @@ final class ClusterWriter {
         } catch (StoreException e) {
             health.failed(node, e);
         }
+    }
+
+    /**
+     * Switching encryption on: a session's copies in clear, once it is sealed or ended. Its node's
+     * copy would be read (the clear name is looked up while migrating); the backup's is never read,
+     * but holds the content in clear until it expires.
+     */
+    void deleteClearCopies(SessionId id) {
+        String primary = id.nodeId();
+        if (keys.dataBeforeEncryption(id) == null || !health.isKnown(primary)) {
+            return;
+        }
+        delete(primary, keys.dataBeforeEncryption(id));
+        delete(primary, keys.validityBeforeEncryption(id));
+        String backup = keys.backupNode(primary);
+        if (backup != null) {
+            deleteClearBackup(backup, id);
+        }
+    }
+
+    private void deleteClearBackup(String backup, SessionId id) {
+        delete(backup, keys.backupBeforeEncryption(id));
+        delete(backup, keys.backupValidityBeforeEncryption(id));
     }
 
     void delete(String node, String key) {

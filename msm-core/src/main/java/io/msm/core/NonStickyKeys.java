@@ -44,6 +44,15 @@ final class NonStickyKeys {
         return names.beforeEncryption("validity:", id);
     }
 
+    /** The backup copy's key from before encryption: never read, but the session's content in clear. */
+    String backupBeforeEncryption(SessionId id) {
+        return names.beforeEncryption("backup:", id);
+    }
+
+    String backupValidityBeforeEncryption(SessionId id) {
+        return names.beforeEncryption("backup-validity:", id);
+    }
+
     /** @return the validity record as stored: with its tag under {@code encryptionKeys} ({@link ValiditySeal}) */
     byte[] validityBytes(SessionId id, ValidityRecord v) {
         return seal.seal(names.owner(id), v.encode());

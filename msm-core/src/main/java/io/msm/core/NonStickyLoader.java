@@ -192,6 +192,12 @@ final class NonStickyLoader {
             return null;
         }
         statistics.increment(Statistics.Counter.LOADS);
+        state.clearCopyLeft = clearNamed;
+        if (clearNamed) {
+            // Under this id all the same (to be written in full, sealed), so that a login in this request
+            // deletes the clear copies with the old id's keys.
+            state.loaded(id, 0, 0);
+        }
         state.cas = cas;
         state.dataRefreshedAt = v == null ? 0 : v.dataRefreshedAt;
         state.recordedLastAccess = v == null ? 0 : v.lastAccessedTime;

@@ -126,6 +126,12 @@ final class NonStickyWriter {
         if (stored == null) {
             return;
         }
+        if (state.clearCopyLeft) {
+            state.clearCopyLeft = false; // sealed now: see the field
+            if (!renamed) { // renamed: deleted with the old id's keys
+                cluster.deleteClearCopies(id);
+            }
+        }
         if (backupCopy != null) {
             if (stored != frame) {
                 backupCopy = backupCopies.send(id, stored, exp); // merged: the backup gets what the node holds

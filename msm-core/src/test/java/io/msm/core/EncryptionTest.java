@@ -357,6 +357,53 @@ class EncryptionTest {
         migrating.engine.nonSticky().store(found, state, new SessionChanges());
         assertEquals("alice", read(refusing, ID), "now sealed under its hashed name");
         assertEquals(0, refusing.count(Statistics.Counter.UNAUTHENTIC_SESSIONS));
+        // The clear copies go once it is sealed: the node's, which would be read should the sealed one be
+        // evicted, and the backup's, which nobody reads but which holds the content in clear.
+        assertFalse(dump(migrating).contains("alice"), dump(migrating));
+        assertNull(read(before, ID), "the clear copy, as a Tomcat without keys reads it");
+    }
+
+    /** A login in the very request that read the clear copy: it goes with the old id's keys. */
+    @Test
+    void aLoginInTheRequestThatReadTheClearCopyDeletesIt_nonSticky() throws Exception {
+        EngineHarness before = tomcat();
+        store(before, ID, "alice");
+        EngineHarness migrating = tomcat("encryptionKeys", keyFile("keys", newKey("k1")),
+                "readUnencryptedSessions", "true");
+        SessionState state = new SessionState();
+        SessionSnapshot found = migrating.engine.nonSticky().open(ID, state, false);
+        SessionChanges login = new SessionChanges();
+        login.principalChanged();
+
+        migrating.engine.nonSticky().store(new SessionSnapshot(OTHER, found.creationTime(), found.lastAccessedTime(),
+                found.maxInactiveInterval(), "FORM", found.content()), state, login);
+
+        assertFalse(dump(migrating).contains("alice"), dump(migrating));
+        assertNull(read(before, ID), "the clear copy under the id from before the login");
+        assertEquals("alice", read(migrating, OTHER), "sealed under the new id");
+    }
+
+    @Test
+    void switchingEncryptionOnDeletesTheClearCopyOnceTheSessionIsSealed_sticky() throws Exception {
+        SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
+        EngineHarness before = EngineHarness.start();
+        tomcats.add(before);
+        before.engine.sticky().afterRequest(EngineHarness.snapshot(id, before.time.millis(), Map.of("user", "alice")),
+                new SessionState());
+        EngineHarness migrating = before.secondTomcat("encryptionKeys", keyFile("keys", newKey("k1")),
+                "readUnencryptedSessions", "true");
+        tomcats.add(migrating);
+        SessionState state = new SessionState();
+        SessionSnapshot found = migrating.engine.sticky().load(id, state);
+        assertEquals("alice", found.content().attributes().get("user"), "found under its clear name");
+
+        migrating.engine.sticky().afterRequest(found, state); // sealed under its hashed name
+
+        assertNull(before.engine.sticky().load(id, new SessionState()), "the clear copy, as a Tomcat without keys"
+                + " reads it");
+        assertFalse(dump(migrating).contains("alice"), dump(migrating));
+        assertEquals("alice", migrating.engine.sticky().load(id, new SessionState()).content().attributes().get("user"),
+                "the sealed copy");
     }
 
     @Test
