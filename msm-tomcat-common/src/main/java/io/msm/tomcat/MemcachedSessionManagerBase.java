@@ -630,8 +630,28 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                         held);
             }
             sessions.clear();
+        } else {
+            expireAll();
         }
         super.stopInternal();
+    }
+
+    /**
+     * {@code enabled="false"}: sessions live in memory only, and end at stop as with Tomcat's
+     * StandardManager without a file. Tomcat keeps this manager over a reload, so they would otherwise
+     * outlive it, holding objects of the old webapp's class loader.
+     */
+    private void expireAll() {
+        for (Session s : findSessions()) {
+            try {
+                if (s.isValid()) {
+                    s.expire();
+                }
+            } catch (RuntimeException ex) {
+                LOG.warn("msm for " + contextName() + ": a session did not end cleanly at stop", ex);
+            }
+        }
+        sessions.clear();
     }
 
     /**

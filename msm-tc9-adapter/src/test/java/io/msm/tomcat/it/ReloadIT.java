@@ -9,6 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import io.msm.core.Statistics.Counter;
+import io.msm.tomcat.MemcachedSessionManager;
 import io.msm.testkit.Await;
 import io.msm.testkit.MemcachedServer;
 
@@ -164,5 +165,25 @@ class ReloadIT extends ClusterTest {
         Browser.Page page = withSession(planted).get(tomcat.url("/app/s/get"));
         assertNull(page.get("attr.cart"), "the id from before the login read the pre-login copy");
         assertEquals("alice", user.get(tomcat.url("/app/secure/get")).get("user"), "still logged in");
+    }
+
+    /**
+     * With msm turned off, sessions live in memory only, as with Tomcat's StandardManager, which ends
+     * them at stop. Tomcat keeps the manager over a reload: before, they outlived it, holding objects of
+     * the old webapp's class loader (a ClassCastException for the webapp, a leak for Tomcat).
+     */
+    @Test
+    void withMsmDisabledAStopEndsTheSessions_asTomcatsStandardManagerDoes() throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager("enabled", "false"));
+        Browser alice = new Browser();
+        assertEquals("alice", alice.get(tomcat.url("/app/s/set?name=alice")).get("attr.name"));
+        String id = alice.sessionId();
+        MemcachedSessionManager manager = tomcat.manager(APP);
+
+        manager.stop(); // what a reload does to it; then it starts again
+        manager.start();
+
+        assertEquals(0, manager.findSessions().length, "no session of the old webapp left");
+        assertEquals(1, SessionEvents.destroyed(id), "its listeners heard it end");
     }
 }
