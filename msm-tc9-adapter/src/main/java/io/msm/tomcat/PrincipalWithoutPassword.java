@@ -29,6 +29,7 @@ final class PrincipalWithoutPassword {
     private static final Constructor<?> WITHOUT_ATTRIBUTES = constructor(String.class, String.class, List.class,
             Principal.class);
     private static volatile boolean warned;
+    private static final java.util.Set<String> SUBCLASSES_WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private PrincipalWithoutPassword() {
     }
@@ -41,6 +42,16 @@ final class PrincipalWithoutPassword {
         GenericPrincipal p = (GenericPrincipal) principal;
         try {
             if (PASSWORD.invoke(p) == null) {
+                return principal;
+            }
+            if (p.getClass() != GenericPrincipal.class) {
+                // A realm's own subclass: a copy would lose its type and overrides (hasRole, say), and the
+                // webapp may cast to it. Stored as it serializes; said once, since that may hold the password.
+                if (SUBCLASSES_WARNED.add(p.getClass().getName())) {
+                    LOG.warn("the logged-in principal of class " + p.getClass().getName() + " (a realm's own"
+                            + " GenericPrincipal) is stored as it serializes, which may include the password its"
+                            + " realm gave it; set encryptionKeys, or have the realm leave the password out");
+                }
                 return principal;
             }
             List<String> roles = Arrays.asList(p.getRoles());
