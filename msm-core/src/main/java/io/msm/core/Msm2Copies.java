@@ -10,13 +10,15 @@ import org.slf4j.Logger;
  * under 2.3.2's key; what it holds is read through the {@code serialFilter}, and a session read from
  * it is written back in msm's format by the next backup.
  *
- * <p>Both modes keep 2.3.2's key beside msm's for as long as msm's lives, so it says what is current:
- * 2.3.2's copy, or a {@link #MARKER} that msm's own copy is (a session 2.3.2 cannot hold, or one
- * written by a Tomcat on {@code msm2-read}, which writes only the marker, at every store and touch).
- * Where 2.3.2's key is missing the session ended (a logout on a 2.3.2 Tomcat deletes only its own
- * copy), and msm's copy left behind is not read: not on {@code msm2}, and not on {@code msm2-read}
- * either, to which a cluster switches while such copies may still live. Both delete 2.3.2's key of
- * an ended session: a logout must not be undone by a copy left behind.
+ * <p>With {@code msm2} both kinds of Tomcat write 2.3.2's key, so it says what is current: 2.3.2's
+ * copy, or a {@link #MARKER} that msm's own copy is (a session 2.3.2 cannot hold, or one written by a
+ * Tomcat on {@code msm2-read}, which writes the marker at every store and touch, so that it lives as
+ * long as msm's copy). Where 2.3.2's key is missing the session ended there (a logout on a 2.3.2
+ * Tomcat deletes only its own copy), and msm's copy left behind is not read. With {@code msm2-read}
+ * msm's copy is read first and 2.3.2's where msm has none: Tomcats that no longer set
+ * {@code compatibility} write msm's copy alone. So a cluster switches to {@code msm2-read} only once
+ * copies left behind by 2.3.2's logouts have expired (the README's step 4). Both delete 2.3.2's key
+ * of an ended session: a logout must not be undone by a copy left behind.
  */
 final class Msm2Copies {
     private static final Logger LOG = Logs.get(Msm2Copies.class);
@@ -89,8 +91,17 @@ final class Msm2Copies {
         if (sharesKey) {
             return ours.read();
         }
+        if (writes) {
+            byte[] theirs = store.get(node, key(id));
+            return isMarker(theirs) ? ours.read() : theirs;
+        }
+        // msm2-read: msm's copy first, since a Tomcat that no longer sets compatibility writes it alone.
+        byte[] own = ours.read();
+        if (own != null) {
+            return own;
+        }
         byte[] theirs = store.get(node, key(id));
-        return isMarker(theirs) ? ours.read() : theirs;
+        return isMarker(theirs) ? null : theirs;
     }
 
     /** How msm's own copy is read, with what encryption migration needs. */
