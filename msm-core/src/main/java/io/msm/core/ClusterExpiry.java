@@ -112,9 +112,14 @@ final class ClusterExpiry {
                         continue;
                     }
                     SessionSnapshot s = data == null ? null : codec.decode(id, node, data, new SessionState());
-                    long ownExpiry = s == null ? 0
-                            : ValidityRecord.expiresAt(s.lastAccessedTime(), s.maxInactiveInterval());
-                    if (v == null && now <= ownExpiry) {
+                    long ownExpiry = 0;
+                    if (s != null && v == null) {
+                        ownExpiry = ValidityRecord.expiresAt(s.lastAccessedTime(), s.maxInactiveInterval());
+                    } else if (s != null && v.maxInactiveInterval != s.maxInactiveInterval()) {
+                        // A stale record of another timeout: the copy's holds (ValidityRecord.withTimeoutOf).
+                        ownExpiry = v.withTimeoutOf(s.lastAccessedTime(), s.maxInactiveInterval()).expiresAt();
+                    }
+                    if (now <= ownExpiry) {
                         // Decided by the copy, which a request rewrote since: not expired; the claim is given back.
                         expiryWatch.note(id, ownExpiry);
                         store.delete(node, keys.claim(id));

@@ -169,19 +169,32 @@ final class NonStickyLoader {
         // Written before encryption was switched on: no tag, as the clear copy it goes with.
         ValidityRecord v = clearNamed ? ValidityRecord.decode(validity) : keys.validityOf(id, validity);
         if (v != null && v.isExpired(now)) {
-            nearCopies.drop(id);
-            expiryWatch.note(id, v.expiresAt()); // sessionDestroyed fires from the expiry check
-            return null;
+            // The copy's timeout decides where the record's differs (ValidityRecord.withTimeoutOf): a
+            // stale record of a shorter one must not end a session the copy says lives.
+            SessionFrame f = codec.header(id, fromBackup ? backup : primary, data, clearNamed);
+            ValidityRecord byCopy = f == null || f.maxInactiveInterval == v.maxInactiveInterval ? v
+                    : v.withTimeoutOf(f.lastAccessedTime, f.maxInactiveInterval);
+            if (byCopy.isExpired(now)) {
+                nearCopies.drop(id);
+                expiryWatch.note(id, byCopy.expiresAt()); // sessionDestroyed fires from the expiry check
+                return null;
+            }
         }
         SessionSnapshot loaded = decode(id, fromBackup ? backup : primary, data, state, fromBackup, clearNamed);
         if (loaded == null) {
             return null;
         }
-        if (v != null && keys.validitySealed() && v.maxInactiveInterval != loaded.maxInactiveInterval()) {
-            // A tag binds a record to its session, not to a time: one of another timeout than the sealed
-            // copy's is older (a timeout change stores the copy before its record), perhaps put back in
-            // memcached to outlive a shortened timeout. The copy decides, as when no record verifies.
-            v = null;
+        if (v != null && v.maxInactiveInterval != loaded.maxInactiveInterval()) {
+            // See ValidityRecord.withTimeoutOf. With encryption the copy's timeout is authenticated, and a
+            // record put back in memcached to outlive a shortened timeout (a tag binds it to its session,
+            // not to a time) gains nothing.
+            v = v.withTimeoutOf(loaded.lastAccessedTime(), loaded.maxInactiveInterval());
+            if (v.isExpired(now)) {
+                nearCopies.drop(id);
+                state.nearCopy = null;
+                expiryWatch.note(id, v.expiresAt());
+                return null;
+            }
         }
         if (v == null && keys.validitySealed()
                 && ValidityRecord.expiresAt(loaded.lastAccessedTime(), loaded.maxInactiveInterval()) < now) {

@@ -202,6 +202,25 @@ final class SessionCodec {
     }
 
     /**
+     * @return the frame's times and timeout (its attributes not decoded), or null when it does not open
+     *     or parse (logged, counted)
+     */
+    SessionFrame header(SessionId id, String node, byte[] bytes, boolean clearNamed) {
+        byte[] clear = open(id, node, bytes, clearNamed && readClear);
+        if (clear == null) {
+            return null;
+        }
+        try {
+            return SessionFrame.decode(clear);
+        } catch (FrameException e) {
+            statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
+            LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}",
+                    id.masked(), node, e.getMessage());
+            return null;
+        }
+    }
+
+    /**
      * @return the clear frame, or null when it must not be read: it fails authentication, or it is
      *     in clear while encryption is on (anyone who can write memcached could have planted it)
      */

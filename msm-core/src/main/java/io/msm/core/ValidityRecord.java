@@ -29,6 +29,16 @@ final class ValidityRecord {
         return maxInactiveInterval <= 0 ? 0 : Math.min(maxInactiveInterval * 100L, 60_000L);
     }
 
+    /**
+     * This record under the timeout its session's copy holds, from the later of the two last accesses.
+     * A record of another timeout than the copy's is older than the copy: a timeout change stores the
+     * copy first, so such a record was written by a request that loaded the session before the change
+     * (or was put back in memcached). The copy's timeout holds; the record's access may be the newer.
+     */
+    ValidityRecord withTimeoutOf(long copyLastAccess, int copyMaxInactive) {
+        return new ValidityRecord(Math.max(lastAccessedTime, copyLastAccess), copyMaxInactive, dataRefreshedAt);
+    }
+
     boolean isExpired(long now) {
         return now > expiresAt();
     }

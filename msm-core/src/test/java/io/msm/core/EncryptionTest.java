@@ -208,6 +208,41 @@ class EncryptionTest {
     }
 
     /**
+     * A request that loaded the session before another raised its timeout writes its record with the
+     * old timeout, after the store of the new one. The copy's timeout holds: neither the expiry check
+     * nor a load ends the session by that stale record. Without encryption, as with it.
+     */
+    @Test
+    void aStaleRecordOfAShorterTimeoutDoesNotEndASessionItsCopyKeepsAlive() throws Exception {
+        EngineHarness t = tomcat();
+        EngineHarness other = tomcat();
+        NonStickyKeys keys = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, null),
+                List.of(new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false)));
+        SessionContent content = new SessionContent(Map.of("user", MARKER), null);
+        SessionChanges created = new SessionChanges();
+        created.attributeSet("user");
+        SessionState state = new SessionState();
+        t.engine.nonSticky().store(new SessionSnapshot(ID, t.time.millis(), t.time.millis(), 1800, null, content), state,
+                created);
+        SessionState otherState = new SessionState();
+        other.engine.nonSticky().open(ID, otherState, false); // its expiry check now watches the 1800 s
+        other.engine.nonSticky().release(otherState);
+        SessionChanges raised = new SessionChanges();
+        raised.maxInactiveChanged();
+        t.engine.nonSticky().store(new SessionSnapshot(ID, t.time.millis(), t.time.millis(), 28800, null, content),
+                state, raised);
+        // The record of a request that loaded the session before the raise, written after it.
+        byte[] stale = new ValidityRecord(t.time.millis(), 1800, t.time.millis()).encode();
+        t.store.put("n1", keys.validity(ID), stale);
+        t.store.put("n2", keys.backupValidity(ID), stale);
+
+        t.time.advance(2400_000); // 40 minutes: past 1800 s and its grace, far within 28800 s
+
+        assertEquals(List.of(), ids(other.engine.nonSticky().claimExpired()), "not handed over for sessionDestroyed");
+        assertEquals(MARKER, read(t, ID), "the session lives");
+    }
+
+    /**
      * The same forged and deleted records on the expiry check's side: the sealed copy's own last access
      * decides, so a session is claimed once that copy says its timeout passed (its listeners hear that
      * it expired), and not before: here another Tomcat wrote it again meanwhile.
