@@ -54,7 +54,7 @@ final class KeptSessions {
      * @param host the Tomcat host of the webapp: a later start under the same host takes the sessions back
      */
     static void keepUnstored(Object host, String webapp, String contextName, StickySessions engine,
-            java.util.Set<String> nodesDown, Collection<MemcachedSession> sessions) {
+            java.util.Set<String> nodesDown, Collection<MemcachedSession> sessions, boolean shuttingDown) {
         long now = System.currentTimeMillis();
         List<Kept> kept = new ArrayList<>();
         for (MemcachedSession s : sessions) {
@@ -68,6 +68,13 @@ final class KeptSessions {
                 kept.add(new Kept(s.getIdInternal(), engine.frameToKeep(s.snapshot()), expiresAt));
             }
         }
+        if (shuttingDown) {
+            if (!kept.isEmpty()) {
+                LOG.warn("msm for " + contextName + ": " + kept.size() + " session(s) in this Tomcat's memory only (no"
+                        + " memcached node took them) are lost: Tomcat is shutting down. Their users log in again.");
+            }
+            return;
+        }
         Map<String, List<Kept>> ofHost;
         synchronized (KEPT) {
             ofHost = KEPT.computeIfAbsent(host, h -> new ConcurrentHashMap<>());
@@ -77,7 +84,7 @@ final class KeptSessions {
         if (kept.isEmpty()) {
             return;
         }
-        ofHost.merge(webapp, kept, (before, more) -> {
+        ofHost.merge(key(webapp, contextName), kept, (before, more) -> {
             List<Kept> all = new ArrayList<>(before);
             all.addAll(more);
             return all;
@@ -97,17 +104,51 @@ final class KeptSessions {
         return left;
     }
 
+    /** Per webapp: its key prefix, which names what it reads, and its name, since two may share a prefix. */
+    private static String key(String webapp, String contextName) {
+        return webapp + " " + contextName;
+    }
+
+    /**
+     * At a start that cannot take back what an earlier stop of this webapp kept (the webapp is now
+     * non-sticky or msm is off, or its key prefix changed): says so, with the count, and drops them,
+     * rather than losing them without a word.
+     *
+     * @param webapp the key prefix taken back now; null when nothing is taken back at all
+     */
+    static void notTakenBack(Object host, String webapp, String contextName, String why) {
+        Map<String, List<Kept>> ofHost = KEPT.get(host);
+        if (ofHost == null) {
+            return;
+        }
+        String suffix = " " + contextName;
+        long now = System.currentTimeMillis();
+        for (String key : new ArrayList<>(ofHost.keySet())) {
+            if (!key.endsWith(suffix) || key.equals(webapp == null ? null : key(webapp, contextName))) {
+                continue;
+            }
+            List<Kept> left = ofHost.remove(key);
+            int count = left == null ? 0 : unexpired(left, now).size();
+            if (count > 0) {
+                LOG.warn("msm for " + contextName + ": " + count + " session(s) that the webapp's previous start kept"
+                        + " in memory while no memcached node answered are not taken back: " + why + ". Their users"
+                        + " log in again.");
+            }
+        }
+    }
+
     /** At start: takes back what a stopped instance of this webapp kept; counted as SESSIONS_KEPT_OVER_RESTART. */
     static void restore(Object host, String webapp, String contextName, StickySessions engine, LocalSessions manager,
             Supplier<List<Transcoder>> shipped) {
+        notTakenBack(host, webapp, contextName, "its storageKeyPrefix differs now, so they are not its sessions");
         Map<String, List<Kept>> ofHost = KEPT.get(host);
-        if (ofHost == null || ofHost.get(webapp) == null) {
+        if (ofHost == null || ofHost.get(key(webapp, contextName)) == null) {
             return;
         }
         // Created only when there is something to read, and before the sessions leave the map: a start
         // that fails here leaves them for the next one.
         List<Transcoder> transcoders = shipped.get();
-        List<Kept> kept = ofHost.remove(webapp);
+        List<Kept> kept = ofHost.remove(key(webapp, contextName));
         if (kept == null) {
             return;
         }

@@ -449,7 +449,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             if (settings.sticky()) {
                 KeptSessions.restore(context.getParent(), keepKey, contextName(), engine.sticky(), this,
                         checks::shipped);
+            } else {
+                KeptSessions.notTakenBack(context.getParent(), null, contextName(), "the webapp is non-sticky now");
             }
+        } else {
+            KeptSessions.notTakenBack(context.getParent(), null, contextName(), "msm is turned off (enabled=\"false\")");
         }
         setState(LifecycleState.STARTING);
     }
@@ -626,8 +630,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                         held.add((MemcachedSession) s);
                     }
                 }
+                // A reload keeps the host running; a shutdown stops it first (and a JVM's memory goes with it).
+                boolean shuttingDown = !context().getParent().getState().isAvailable();
                 KeptSessions.keepUnstored(context().getParent(), keepKey, contextName(), e.sticky(), nodesDown,
-                        held);
+                        held, shuttingDown);
             }
             sessions.clear();
         } else {

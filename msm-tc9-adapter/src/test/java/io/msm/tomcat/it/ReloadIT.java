@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -185,5 +186,47 @@ class ReloadIT extends ClusterTest {
 
         assertEquals(0, manager.findSessions().length, "no session of the old webapp left");
         assertEquals(1, SessionEvents.destroyed(id), "its listeners heard it end");
+    }
+
+    /**
+     * Sessions kept over a stop, while no node answered, that the next start cannot take back (here: the
+     * redeploy made the webapp non-sticky) are named in a WARN with their count. Before, they were
+     * dropped without a word.
+     */
+    @Test
+    void sessionsKeptOverARedeployThatCannotTakeThemBack_areNamedInAWarn() {
+        Map<String, String> attributes = manager();
+        TomcatNode tomcat = tomcat("tomcat1", attributes);
+        n1.kill();
+        n2.kill();
+        Browser alice = new Browser();
+        assertEquals("alice", alice.get(tomcat.url("/app/s/set?name=alice")).get("attr.name"));
+
+        try (LogCapture log = new LogCapture("io.msm")) {
+            attributes.put("sticky", "false"); // the context file changed: the redeploy reads it
+            tomcat.redeploy(APP);
+
+            assertTrue(log.lines().stream().anyMatch(line -> line.startsWith("WARNING") && line.contains("1 session(s)")
+                    && line.contains("not taken back") && line.contains("non-sticky")), log.lines().toString());
+        }
+    }
+
+    /** A shutdown says that what only memory held is lost, instead of promising the next start. */
+    @Test
+    void aShutdownWhileNoNodeAnswersSaysTheSessionsOnlyMemoryHeldAreLost() {
+        TomcatNode tomcat = tomcat("tomcat1", manager());
+        n1.kill();
+        n2.kill();
+        assertEquals("alice", new Browser().get(tomcat.url("/app/s/set?name=alice")).get("attr.name"));
+
+        try (LogCapture log = new LogCapture("io.msm")) {
+            tomcat.close();
+
+            List<String> lines = log.lines();
+            assertTrue(lines.stream().anyMatch(line -> line.startsWith("WARNING") && line.contains("1 session(s)")
+                    && line.contains("are lost: Tomcat is shutting down")), lines.toString());
+            assertTrue(lines.stream().noneMatch(line -> line.contains("kept in this JVM for the next start")),
+                    lines.toString());
+        }
     }
 }
