@@ -44,11 +44,16 @@ final class BackupService {
     private final ConcurrentHashMap<Object, Slot> slots = new ConcurrentHashMap<>();
     private final ExecutorService pool;
     private final Statistics statistics;
+    private final String webapp;
 
-    /** @param pool runs the backups; one that refuses when full makes the request thread run its own */
-    BackupService(ExecutorService pool, Statistics statistics) {
+    /**
+     * @param pool runs the backups; one that refuses when full makes the request thread run its own
+     * @param webapp named in the line of a shutdown that drops backups
+     */
+    BackupService(ExecutorService pool, Statistics statistics, String webapp) {
         this.pool = pool;
         this.statistics = statistics;
+        this.webapp = webapp;
     }
 
     /**
@@ -120,8 +125,8 @@ final class BackupService {
         try {
             if (!pool.awaitTermination(waitMillis, TimeUnit.MILLISECONDS)) {
                 int dropped = pool.shutdownNow().size();
-                LOG.warn("{} session backups still queued after {} ms at shutdown; they are dropped",
-                        dropped, waitMillis);
+                LOG.warn("msm for {}: {} session backups still queued after {} ms at shutdown; they are dropped",
+                        webapp, dropped, waitMillis);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -18,9 +18,12 @@ final class EngineEnvironment {
     final ScheduledExecutorService healthChecks;
     /** Null unless sticky mode backs up asynchronously. */
     final ScheduledExecutorService comparisons;
+    /** The webapp, as lines that no session or node names say it (the context path). */
+    final String webapp;
 
     EngineEnvironment(SessionStore store, Clock clock, Ticker ticker, ExecutorService backupPool,
-            ScheduledExecutorService healthChecks, ScheduledExecutorService comparisons) {
+            ScheduledExecutorService healthChecks, ScheduledExecutorService comparisons, String webapp) {
+        this.webapp = webapp;
         this.store = store;
         this.clock = clock;
         this.ticker = ticker;
@@ -41,6 +44,7 @@ final class EngineEnvironment {
                 Ticker.SYSTEM,
                 EngineThreads.backupPool(settings.backupThreadCount(), settings.backupQueueSize(), "msm-backup-" + name),
                 EngineThreads.single("msm-health-" + name),
-                settings.sticky() && settings.backupAsync() ? EngineThreads.single("msm-compare-" + name) : null);
+                settings.sticky() && settings.backupAsync() ? EngineThreads.single("msm-compare-" + name) : null,
+                name);
     }
 }

@@ -47,7 +47,7 @@ public final class SessionEngine implements AutoCloseable {
                 keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions());
         this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,
                 PROBE_INTERVAL_MILLIS);
-        this.backups = new BackupService(env.backupPool, statistics);
+        this.backups = new BackupService(env.backupPool, statistics, env.webapp);
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);
             Msm2Copies msm2 = Msm2Copies.create(settings, msm2Format, keyPrefix, statistics, expiry,
@@ -75,8 +75,8 @@ public final class SessionEngine implements AutoCloseable {
             Expiry expiry, SessionCodec codec) {
         List<MemcachedNode> nodes = settings.nodes();
         if (nodes.size() == 1) {
-            LOG.warn("non-sticky sessions have no backup copy: memcachedNodes lists one node, and its loss or"
-                    + " restart loses every session; list a second node to keep a copy there");
+            LOG.warn("msm for {}: non-sticky sessions have no backup copy: memcachedNodes lists one node, and its"
+                    + " loss or restart loses every session; list a second node to keep a copy there", env.webapp);
         }
         ExpiryWatch watch = new ExpiryWatch();
         ClusterWriter cluster = new ClusterWriter(store, health, keys, statistics, flags);
@@ -145,8 +145,8 @@ public final class SessionEngine implements AutoCloseable {
         }
         for (MemcachedNode node : settings.nodes()) {
             if (!env.store.isConnected(node.id())) {
-                LOG.warn("memcached node {} does not answer at start; its share of sessions goes to the other nodes"
-                        + " until it does", node);
+                LOG.warn("msm for {}: memcached node {} does not answer at start; its share of sessions goes to the"
+                        + " other nodes until it does", env.webapp, node);
             }
         }
         env.healthChecks.scheduleWithFixedDelay(engine.healthCheck, 0, HealthCheck.INTERVAL_MILLIS,

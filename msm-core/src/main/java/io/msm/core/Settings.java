@@ -110,12 +110,31 @@ public final class Settings {
         void run(Settings settings, List<String> errors);
     }
 
+    /**
+     * Two node ids for one memcached (a copy-paste slip): a session and its backup copy may then live on
+     * the same server and go together, though the configuration reads as two nodes. Named, not refused:
+     * one address may front several servers (a proxy).
+     */
+    private void sameServer(List<MemcachedNode> nodes) {
+        Map<String, String> idsByAddress = new LinkedHashMap<>();
+        for (MemcachedNode n : nodes) {
+            String address = n.host() + ":" + n.port();
+            String first = idsByAddress.putIfAbsent(address, n.id());
+            if (first != null) {
+                risks.add(MEMCACHED_NODES + ": nodes " + first + " and " + n.id() + " are the same memcached ("
+                        + address + "); a session and its backup copy may both be on it and go with it. Give each"
+                        + " node its own memcached, unless that address is a proxy in front of several");
+            }
+        }
+    }
+
     private Settings(Parser p) {
         unknownAttributes(p);
         enabled = p.bool(ENABLED, true);
         nodes = enabled ? MemcachedNodes.parse(p.raw(MEMCACHED_NODES), p.raw(FAILOVER_NODES), p.errors)
                 : Collections.<MemcachedNode>emptyList();
         sticky = p.bool(STICKY, true);
+        sameServer(nodes);
         compatibility = compatibility(p.raw(COMPATIBILITY), p.errors);
         if (compatibility != Compatibility.NONE && !sticky) {
             p.errors.add("compatibility: '" + p.raw(COMPATIBILITY) + "' shares sticky sessions with"

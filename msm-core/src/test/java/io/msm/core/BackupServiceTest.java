@@ -44,7 +44,7 @@ class BackupServiceTest {
     @Test
     void whileABackupRunsOnlyTheLatestWaitingOneRunsAfterIt() throws Exception {
         // Several threads, so that concurrent runs for one session would be possible if allowed.
-        service = new BackupService(EngineThreads.backupPool(4, 100, "test-backup"), statistics);
+        service = new BackupService(EngineThreads.backupPool(4, 100, "test-backup"), statistics, "/test");
         SessionState session = new SessionState();
         List<Integer> ran = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger running = new AtomicInteger();
@@ -78,7 +78,7 @@ class BackupServiceTest {
 
     @Test
     void aWaitingRemovalIsNeverReplacedByALaterBackup() throws Exception {
-        service = new BackupService(EngineThreads.backupPool(2, 100, "test-backup"), statistics);
+        service = new BackupService(EngineThreads.backupPool(2, 100, "test-backup"), statistics, "/test");
         SessionState session = new SessionState();
         List<String> ran = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch firstStarted = new CountDownLatch(1);
@@ -109,7 +109,7 @@ class BackupServiceTest {
 
     @Test
     void manyBackupsOfOneSessionRunInSubmitOrderAndNeverTogether() throws Exception {
-        service = new BackupService(EngineThreads.backupPool(4, 100, "test-backup"), statistics);
+        service = new BackupService(EngineThreads.backupPool(4, 100, "test-backup"), statistics, "/test");
         SessionState session = new SessionState();
         List<Integer> ran = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger running = new AtomicInteger();
@@ -135,7 +135,7 @@ class BackupServiceTest {
 
     @Test
     void whenPoolAndQueueAreFullTheCallerRunsTheBackup() throws Exception {
-        service = new BackupService(EngineThreads.backupPool(1, 1, "test-backup"), statistics);
+        service = new BackupService(EngineThreads.backupPool(1, 1, "test-backup"), statistics, "/test");
         CountDownLatch busyStarted = new CountDownLatch(1);
         CountDownLatch releaseBusy = new CountDownLatch(1);
         // Session A occupies the only thread, session B the only queue place.

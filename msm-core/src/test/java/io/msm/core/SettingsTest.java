@@ -163,6 +163,14 @@ class SettingsTest {
     }
 
     @Test
+    void twoNodeIdsForOneMemcachedAreNamed_sinceABackupCopyThereGoesWithTheSession() throws Exception {
+        Settings slip = Settings.parse(Map.of("memcachedNodes", "n1:mc1:11211,n2:mc1:11211", "sticky", "false"));
+        assertEquals(1, slip.risks().size(), slip.risks().toString());
+        assertMentions(slip.risks().get(0), "memcachedNodes", "n1 and n2", "mc1:11211", "its own memcached");
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:mc1:11211,n2:mc2:11211")).risks().isEmpty());
+    }
+
+    @Test
     void aLockWaitShorterThanThreeOperationTimeoutsIsNamedWithWhatToWrite() throws Exception {
         Settings risky = Settings.parse(Map.of("memcachedNodes", "n1:h:1 n2:h:2", "sticky", "false",
                 "lockWaitTimeout", "2000", "operationTimeout", "1000"));
