@@ -418,9 +418,8 @@ class EncryptionTest {
         assertEquals("alice", read(migrating, OTHER), "sealed under the new id");
     }
 
-    @Test
-    void switchingEncryptionOnDeletesTheClearCopyOnceTheSessionIsSealed_sticky() throws Exception {
-        SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
+    /** Sticky: alice's session stored in clear (tomcats 0), then read by a Tomcat switching encryption on (1). */
+    private SessionSnapshot aliceReadInClearWhileSwitching(SessionId id, SessionState state) throws Exception {
         EngineHarness before = EngineHarness.start();
         tomcats.add(before);
         before.engine.sticky().afterRequest(EngineHarness.snapshot(id, before.time.millis(), Map.of("user", "alice")),
@@ -428,9 +427,18 @@ class EncryptionTest {
         EngineHarness migrating = before.secondTomcat("encryptionKeys", keyFile("keys", newKey("k1")),
                 "readUnencryptedSessions", "true");
         tomcats.add(migrating);
-        SessionState state = new SessionState();
         SessionSnapshot found = migrating.engine.sticky().load(id, state);
         assertEquals("alice", found.content().attributes().get("user"), "found under its clear name");
+        return found;
+    }
+
+    @Test
+    void switchingEncryptionOnDeletesTheClearCopyOnceTheSessionIsSealed_sticky() throws Exception {
+        SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
+        SessionState state = new SessionState();
+        SessionSnapshot found = aliceReadInClearWhileSwitching(id, state);
+        EngineHarness before = tomcats.get(0);
+        EngineHarness migrating = tomcats.get(1);
 
         migrating.engine.sticky().afterRequest(found, state); // sealed under its hashed name
 
@@ -459,16 +467,9 @@ class EncryptionTest {
     @Test
     void aLogoutWhileSwitchingEncryptionOnIsNotUndoneByTheClearCopy_sticky() throws Exception {
         SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
-        EngineHarness before = EngineHarness.start();
-        tomcats.add(before);
-        before.engine.sticky().afterRequest(EngineHarness.snapshot(id, before.time.millis(), Map.of("user", "alice")),
-                new SessionState());
-        EngineHarness migrating = before.secondTomcat("encryptionKeys", keyFile("keys", newKey("k1")),
-                "readUnencryptedSessions", "true");
-        tomcats.add(migrating);
         SessionState state = new SessionState();
-        SessionSnapshot found = migrating.engine.sticky().load(id, state);
-        assertEquals("alice", found.content().attributes().get("user"), "found under its clear name");
+        SessionSnapshot found = aliceReadInClearWhileSwitching(id, state);
+        EngineHarness migrating = tomcats.get(1);
         migrating.engine.sticky().afterRequest(found, state); // sealed under its hashed name
 
         migrating.engine.sticky().removed(id, state);

@@ -100,10 +100,7 @@ class ReloadIT extends ClusterTest {
     void sessionsKeptOverARedeployThatChangedTheTranscoderAreTakenBack() {
         Map<String, String> attributes = manager();
         TomcatNode tomcat = tomcat("tomcat1", attributes);
-        n1.kill();
-        n2.kill();
-        Browser alice = new Browser();
-        assertEquals("alice", alice.get(tomcat.url("/app/s/set?name=alice")).get("attr.name"));
+        Browser alice = aliceWhileNoNodeAnswers(tomcat);
 
         attributes.put("transcoderFactoryClass", "io.msm.serializers.kryo.KryoTranscoderFactory");
         tomcat.redeploy(APP);
@@ -197,10 +194,7 @@ class ReloadIT extends ClusterTest {
     void sessionsKeptOverARedeployThatCannotTakeThemBack_areNamedInAWarn() {
         Map<String, String> attributes = manager();
         TomcatNode tomcat = tomcat("tomcat1", attributes);
-        n1.kill();
-        n2.kill();
-        Browser alice = new Browser();
-        assertEquals("alice", alice.get(tomcat.url("/app/s/set?name=alice")).get("attr.name"));
+        Browser alice = aliceWhileNoNodeAnswers(tomcat);
 
         try (LogCapture log = new LogCapture("io.msm")) {
             attributes.put("sticky", "false"); // the context file changed: the redeploy reads it
@@ -215,9 +209,7 @@ class ReloadIT extends ClusterTest {
     @Test
     void aShutdownWhileNoNodeAnswersSaysTheSessionsOnlyMemoryHeldAreLost() {
         TomcatNode tomcat = tomcat("tomcat1", manager());
-        n1.kill();
-        n2.kill();
-        assertEquals("alice", new Browser().get(tomcat.url("/app/s/set?name=alice")).get("attr.name"));
+        aliceWhileNoNodeAnswers(tomcat);
 
         try (LogCapture log = new LogCapture("io.msm")) {
             tomcat.close();
@@ -228,5 +220,14 @@ class ReloadIT extends ClusterTest {
             assertTrue(lines.stream().noneMatch(line -> line.contains("kept in this JVM for the next start")),
                     lines.toString());
         }
+    }
+
+    /** Both nodes killed, then alice's session made: only the Tomcat's memory holds it. */
+    private Browser aliceWhileNoNodeAnswers(TomcatNode tomcat) {
+        n1.kill();
+        n2.kill();
+        Browser alice = new Browser();
+        assertEquals("alice", alice.get(tomcat.url("/app/s/set?name=alice")).get("attr.name"));
+        return alice;
     }
 }
