@@ -29,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EncryptionTest {
     private static final SessionId ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
+    /** ID with a route, as sticky mode's ids have. */
+    private static final SessionId STICKY_ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
     private static final SessionId OTHER = SessionId.of("0123456789ABCDEF0123456789ABCDEF", "n1", null);
     private static final String MARKER = "PATIENT-MARKER-7731";
 
@@ -398,15 +400,21 @@ class EncryptionTest {
         assertNull(read(before, ID), "the clear copy, as a Tomcat without keys reads it");
     }
 
+    /** Non-sticky: alice's session stored in clear (tomcats 0), then read by a Tomcat switching encryption on (1). */
+    private SessionSnapshot aliceReadInClearWhileSwitching(SessionState state) throws Exception {
+        store(tomcat(), ID, "alice");
+        EngineHarness migrating = tomcat("encryptionKeys", keyFile("keys", newKey("k1")),
+                "readUnencryptedSessions", "true");
+        return migrating.engine.nonSticky().open(ID, state, false);
+    }
+
     /** A login in the very request that read the clear copy: it goes with the old id's keys. */
     @Test
     void aLoginInTheRequestThatReadTheClearCopyDeletesIt_nonSticky() throws Exception {
-        EngineHarness before = tomcat();
-        store(before, ID, "alice");
-        EngineHarness migrating = tomcat("encryptionKeys", keyFile("keys", newKey("k1")),
-                "readUnencryptedSessions", "true");
         SessionState state = new SessionState();
-        SessionSnapshot found = migrating.engine.nonSticky().open(ID, state, false);
+        SessionSnapshot found = aliceReadInClearWhileSwitching(state);
+        EngineHarness before = tomcats.get(0);
+        EngineHarness migrating = tomcats.get(1);
         SessionChanges login = new SessionChanges();
         login.principalChanged();
 
@@ -434,7 +442,7 @@ class EncryptionTest {
 
     @Test
     void switchingEncryptionOnDeletesTheClearCopyOnceTheSessionIsSealed_sticky() throws Exception {
-        SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
+        SessionId id = STICKY_ID;
         SessionState state = new SessionState();
         SessionSnapshot found = aliceReadInClearWhileSwitching(id, state);
         EngineHarness before = tomcats.get(0);
@@ -451,12 +459,9 @@ class EncryptionTest {
 
     @Test
     void aLogoutWhileSwitchingEncryptionOnIsNotUndoneByTheClearCopy_nonSticky() throws Exception {
-        EngineHarness before = tomcat();
-        store(before, ID, "alice");
-        EngineHarness migrating = tomcat("encryptionKeys", keyFile("keys", newKey("k1")),
-                "readUnencryptedSessions", "true");
         SessionState state = new SessionState();
-        SessionSnapshot found = migrating.engine.nonSticky().open(ID, state, false);
+        SessionSnapshot found = aliceReadInClearWhileSwitching(state);
+        EngineHarness migrating = tomcats.get(1);
         migrating.engine.nonSticky().store(found, state, new SessionChanges());
 
         migrating.engine.nonSticky().removed(ID, state, 1800);
@@ -466,7 +471,7 @@ class EncryptionTest {
 
     @Test
     void aLogoutWhileSwitchingEncryptionOnIsNotUndoneByTheClearCopy_sticky() throws Exception {
-        SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", "tomcat1");
+        SessionId id = STICKY_ID;
         SessionState state = new SessionState();
         SessionSnapshot found = aliceReadInClearWhileSwitching(id, state);
         EngineHarness migrating = tomcats.get(1);
