@@ -229,23 +229,9 @@ final class ClusterWriter {
     }
 
     /**
-     * Switching encryption on: a session's copies in clear, once it is sealed or ended. Its node's
-     * copy would be read (the clear name is looked up while migrating); the backup's is never read,
-     * but holds the content in clear until it expires.
+     * Switching encryption on: the backup copy in clear of a session that ended. Nobody reads it, but
+     * it holds the content in clear until it expires.
      */
-    void deleteClearCopies(SessionId id) {
-        String primary = id.nodeId();
-        if (keys.dataBeforeEncryption(id) == null || !health.isKnown(primary)) {
-            return;
-        }
-        delete(primary, keys.dataBeforeEncryption(id));
-        delete(primary, keys.validityBeforeEncryption(id));
-        String backup = keys.backupNode(primary);
-        if (backup != null) {
-            deleteClearBackup(backup, id);
-        }
-    }
-
     private void deleteClearBackup(String backup, SessionId id) {
         delete(backup, keys.backupBeforeEncryption(id));
         delete(backup, keys.backupValidityBeforeEncryption(id));

@@ -205,7 +205,6 @@ final class NonStickyLoader {
             return null;
         }
         statistics.increment(Statistics.Counter.LOADS);
-        state.clearCopyLeft = clearNamed;
         if (clearNamed) {
             // Under this id all the same (to be written in full, sealed), so that a login in this request
             // deletes the clear copies with the old id's keys.

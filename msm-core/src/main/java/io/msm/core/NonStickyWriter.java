@@ -126,10 +126,14 @@ final class NonStickyWriter {
         if (stored == null) {
             return;
         }
-        if (state.clearCopyLeft) {
-            state.clearCopyLeft = false; // sealed now: see the field
-            if (!renamed) { // renamed: deleted with the old id's keys
-                cluster.deleteClearCopies(id);
+        int maxInactive = snapshot.maxInactiveInterval();
+        if (stored != frame) {
+            // Merged: memcached holds the other request's timeout unless this one changed it, and the
+            // record, the copies' expiry and the expiry check go by what memcached holds.
+            SessionFrame merged = codec.header(id, primary, stored, false);
+            if (merged != null && merged.maxInactiveInterval != maxInactive) {
+                maxInactive = merged.maxInactiveInterval;
+                exp = expiry.nonSticky(maxInactive);
             }
         }
         if (backupCopy != null) {
@@ -151,12 +155,12 @@ final class NonStickyWriter {
         state.dataRefreshedAt = now;
         // The data was just rewritten; its validity record only when the recorded one lags too far.
         boolean recordValidity = !sameId || changes.isMaxInactiveChanged() || state.recordedLastAccess == 0
-                || snapshot.lastAccessedTime() - state.recordedLastAccess
-                        >= ValidityRecord.graceMillis(snapshot.maxInactiveInterval());
+                || maxInactive != snapshot.maxInactiveInterval()
+                || snapshot.lastAccessedTime() - state.recordedLastAccess >= ValidityRecord.graceMillis(maxInactive);
         if (recordValidity) {
             state.recordedLastAccess = snapshot.lastAccessedTime();
         }
-        ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(), now);
+        ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), maxInactive, now);
         if (recordValidity || renamed) { // else the background writer would have nothing to do
             backups.submit(id, ClusterWrite.stored(id, exp, recordValidity ? keys.validityBytes(id, validity) : null, oldId,
                     cluster::write));

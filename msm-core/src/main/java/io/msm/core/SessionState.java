@@ -38,12 +38,6 @@ public final class SessionState {
     volatile boolean removed;
     /** Sticky mode: the node's {@link NodeHealth#epoch} when memcached got the content it holds. */
     volatile long nodeEpoch;
-    /**
-     * Loaded from its clear name while switching encryption on: once it is stored sealed, the clear
-     * copy is deleted, so that neither its content stays readable nor an eviction of the sealed copy
-     * brings the older one back.
-     */
-    volatile boolean clearCopyLeft;
     /** The session is too large to store, and the log said so already. */
     volatile boolean oversizeLogged;
     /** Sticky mode: when the scheduled comparison runs; 0 when none is scheduled. */

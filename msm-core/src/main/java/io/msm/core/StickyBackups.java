@@ -473,13 +473,6 @@ final class StickyBackups {
                 } else if (!touched) {
                     store.set(node, key, frame, expiry);
                 }
-                if (!touched && state.clearCopyLeft) {
-                    state.clearCopyLeft = false;
-                    String clearName = names.beforeEncryption("", id);
-                    if (clearName != null) {
-                        health.deleteOrRepairLater(store, node, clearName); // sealed now: see the field
-                    }
-                }
                 if (msm2 != null) {
                     msm2.afterStore(store, node, id, theirs, expiry);
                     if (state.removed) {

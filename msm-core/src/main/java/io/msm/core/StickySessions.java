@@ -145,7 +145,6 @@ public final class StickySessions {
         }
         if (snapshot != null) {
             state.nodeEpoch = epoch;
-            state.clearCopyLeft = clearNamed[0];
             statistics.increment(Statistics.Counter.LOADS);
             if (state.storedUnderId == null) {
                 // A clear copy read while switching to encryption: under this id all the same, so that a

@@ -76,6 +76,39 @@ class NonStickyMergeTest {
         assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
     }
 
+    /**
+     * One Tomcat shortens the timeout while the other changes an attribute: the merged copy holds the
+     * short timeout, and so must the record the merging Tomcat writes, and its expiry check. Before, it
+     * wrote the timeout it had loaded, and its expiry check waited 30 minutes for a session that ended
+     * after one.
+     */
+    @Test
+    void aTimeoutShortenedOnOneTomcatHoldsInTheRecordAndExpiryOfTheOtherTomcatsMerge() {
+        SessionState state1 = new SessionState();
+        SessionState state2 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
+        SessionChanges shortened = new SessionChanges();
+        shortened.maxInactiveChanged();
+        tomcat1.engine.nonSticky().store(new SessionSnapshot(ID, seen1.creationTime(), tomcat1.time.millis(), 60, null,
+                seen1.content()), state1, shortened);
+        SessionChanges theme = new SessionChanges();
+        theme.attributeSet("theme");
+        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
+        assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
+
+        tomcat1.time.advance(70_000); // 60 s and the record's grace of 6 s
+
+        assertEquals(java.util.List.of(ID), ids(tomcat2.engine.nonSticky().claimExpired()),
+                "the merging Tomcat hands it over for sessionDestroyed");
+    }
+
+    private static java.util.List<SessionId> ids(java.util.List<SessionSnapshot> sessions) {
+        java.util.List<SessionId> ids = new java.util.ArrayList<>();
+        sessions.forEach(s -> ids.add(s.id()));
+        return ids;
+    }
+
     @Test
     void anAttributeRemovedOnOneTomcatStaysRemovedWhenTheOtherStoresItsOwnChange() {
         SessionState state1 = new SessionState();
