@@ -68,13 +68,6 @@ final class KeptSessions {
                 kept.add(new Kept(s.getIdInternal(), engine.frameToKeep(s.snapshot()), expiresAt));
             }
         }
-        if (shuttingDown) {
-            if (!kept.isEmpty()) {
-                LOG.warn("msm for " + contextName + ": " + kept.size() + " session(s) in this Tomcat's memory only (no"
-                        + " memcached node took them) are lost: Tomcat is shutting down. Their users log in again.");
-            }
-            return;
-        }
         Map<String, List<Kept>> ofHost;
         synchronized (KEPT) {
             ofHost = KEPT.computeIfAbsent(host, h -> new ConcurrentHashMap<>());
@@ -89,6 +82,13 @@ final class KeptSessions {
             all.addAll(more);
             return all;
         });
+        if (shuttingDown) {
+            // Kept all the same: an embedded Tomcat may be started again in this JVM.
+            LOG.warn("msm for " + contextName + ": " + kept.size() + " session(s) in this Tomcat's memory only (no"
+                    + " memcached node took them) are lost with this JVM: Tomcat is stopping. Their users log in"
+                    + " again (unless this Tomcat is started again in the same JVM, as an embedded one may be).");
+            return;
+        }
         LOG.warn("msm for " + contextName + ": " + kept.size() + " session(s) are in this Tomcat's memory only (no"
                 + " memcached node took them); kept in this JVM for the next start of this webapp, which takes them"
                 + " back and backs them up once a node answers. They are lost if this Tomcat stops before that.");

@@ -653,8 +653,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 if (s.isValid()) {
                     s.expire();
                 }
-            } catch (RuntimeException ex) {
-                LOG.warn("msm for " + contextName() + ": a session did not end cleanly at stop", ex);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable t) { // a listener's Error too, as StandardManager: the stop must go on
+                LOG.warn("msm for " + contextName() + ": a session did not end cleanly at stop", t);
+            } finally {
+                s.recycle();
             }
         }
         sessions.clear();

@@ -216,7 +216,7 @@ class ReloadIT extends ClusterTest {
 
             List<String> lines = log.lines();
             assertTrue(lines.stream().anyMatch(line -> line.startsWith("WARNING") && line.contains("1 session(s)")
-                    && line.contains("are lost: Tomcat is shutting down")), lines.toString());
+                    && line.contains("are lost with this JVM: Tomcat is stopping")), lines.toString());
             assertTrue(lines.stream().noneMatch(line -> line.contains("kept in this JVM for the next start")),
                     lines.toString());
         }
