@@ -95,6 +95,9 @@ final class NonStickyWriter {
         SessionId oldId = state.storedUnderId;
         boolean renamed = oldId != null && !sameId;
         byte[] stored = null;
+        // Merged: memcached holds the other request's timeout unless this one changed it, and the
+        // copies' expiry, the record and the expiry check go by what memcached holds.
+        int maxInactive = snapshot.maxInactiveInterval();
         SessionStore.Sent backupCopy = null;
         // Neither node offered, the session's node connected: it is written anyway, as it is read
         // (NonStickyLoader.lastResort), rather than the request's changes dropped.
@@ -103,7 +106,12 @@ final class NonStickyWriter {
         if (health.isUp(primary) || lastResort) {
             backupCopy = backupCopies.send(id, frame, exp);
             try {
-                stored = writePrimary(snapshot, state, changes, frame, exp, sameId);
+                Written written = writePrimary(snapshot, state, changes, frame, exp, sameId);
+                stored = written == null ? null : written.frame;
+                if (written != null && written.maxInactive != maxInactive) {
+                    maxInactive = written.maxInactive;
+                    exp = expiry.nonSticky(maxInactive);
+                }
                 if (stored == null) {
                     if (backupCopy != null) {
                         cluster.delete(backup, keys.backup(id)); // invalidated meanwhile: no copy of it may stay
@@ -125,16 +133,6 @@ final class NonStickyWriter {
         }
         if (stored == null) {
             return;
-        }
-        int maxInactive = snapshot.maxInactiveInterval();
-        if (stored != frame) {
-            // Merged: memcached holds the other request's timeout unless this one changed it, and the
-            // record, the copies' expiry and the expiry check go by what memcached holds.
-            SessionFrame merged = codec.header(id, primary, stored, false);
-            if (merged != null && merged.maxInactiveInterval != maxInactive) {
-                maxInactive = merged.maxInactiveInterval;
-                exp = expiry.nonSticky(maxInactive);
-            }
         }
         if (backupCopy != null) {
             if (stored != frame) {
@@ -171,41 +169,58 @@ final class NonStickyWriter {
         }
     }
 
-    /** @return the frame written, or null when the session was deleted meanwhile (invalidated elsewhere) */
-    private byte[] writePrimary(SessionSnapshot snapshot, SessionState state, SessionChanges changes, byte[] frame,
+    /** What {@link #writePrimary} wrote: the frame, and the timeout it holds (another request's after a merge). */
+    private static final class Written {
+        final byte[] frame;
+        final int maxInactive;
+
+        Written(byte[] frame, int maxInactive) {
+            this.frame = frame;
+            this.maxInactive = maxInactive;
+        }
+    }
+
+    /** @return what was written, or null when the session was deleted meanwhile (invalidated elsewhere) */
+    private Written writePrimary(SessionSnapshot snapshot, SessionState state, SessionChanges changes, byte[] frame,
             int exp, boolean sameId) throws StoreException {
         SessionId id = snapshot.id();
         String node = id.nodeId();
         String key = keys.data(id);
+        int timeout = snapshot.maxInactiveInterval();
         if (!sameId || state.cas == 0) {
             // New, renamed, or loaded from the backup copy: nothing to compare with.
             if (state.storedUnderId == null && store.add(node, key, frame, exp)) {
-                return frame;
+                return new Written(frame, timeout);
             }
-            return sameId ? setUnlessRemoved(id, node, key, frame, exp) : set(node, key, frame, exp);
+            byte[] written = sameId ? setUnlessRemoved(id, node, key, frame, exp) : set(node, key, frame, exp);
+            return written == null ? null : new Written(written, timeout);
         }
         long cas = state.cas;
         byte[] toWrite = frame;
+        int toWriteExp = exp;
         for (int attempt = 0; attempt < MAX_MERGES; attempt++) {
-            SessionStore.CasOutcome outcome = store.cas(node, key, cas, toWrite, exp);
+            SessionStore.CasOutcome outcome = store.cas(node, key, cas, toWrite, toWriteExp);
             if (outcome == SessionStore.CasOutcome.STORED) {
-                return toWrite;
+                return new Written(toWrite, timeout);
             }
             SessionStore.Versioned newer = outcome == SessionStore.CasOutcome.GONE ? null : store.gets(node, key);
             if (newer == null) {
                 // Invalidated on another Tomcat, or lost by its node (restarted empty, evicted): then
                 // this request's copy is the newest there is.
-                return setUnlessRemoved(id, node, key, toWrite, exp);
+                byte[] written = setUnlessRemoved(id, node, key, toWrite, toWriteExp);
+                return written == null ? null : new Written(written, timeout);
             }
             SessionSnapshot merged = merge(id, node, newer.value, snapshot, changes);
             toWrite = codec.frame(merged);
+            timeout = merged.maxInactiveInterval();
+            toWriteExp = expiry.nonSticky(timeout); // the merged copy lives by the timeout it holds
             cas = newer.cas;
             statistics.increment(Statistics.Counter.NON_STICKY_STORES_MERGED);
         }
         LOG.warn("session {} changed on every one of {} merge attempts; this request's state overwrites it",
                 id.masked(), MAX_MERGES);
-        store.set(node, key, toWrite, exp);
-        return toWrite;
+        store.set(node, key, toWrite, toWriteExp);
+        return new Written(toWrite, timeout);
     }
 
     private byte[] set(String node, String key, byte[] frame, int exp) throws StoreException {

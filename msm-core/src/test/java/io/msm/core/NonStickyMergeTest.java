@@ -103,6 +103,34 @@ class NonStickyMergeTest {
                 "the merging Tomcat hands it over for sessionDestroyed");
     }
 
+    /**
+     * The other way: one Tomcat raises the timeout while the other merges a change. The merged copy on
+     * the session's node holds the long timeout, and must live as long in memcached. Before, the merge
+     * wrote it with the expiry of the timeout it had loaded, and the copy vanished after 30 minutes.
+     */
+    @Test
+    void aTimeoutRaisedOnOneTomcatKeepsTheMergedCopyOfTheOtherTomcatAliveThatLong() {
+        SessionState state1 = new SessionState();
+        SessionState state2 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
+        SessionChanges raised = new SessionChanges();
+        raised.maxInactiveChanged();
+        tomcat1.engine.nonSticky().store(new SessionSnapshot(ID, seen1.creationTime(), tomcat1.time.millis(), 7200,
+                null, seen1.content()), state1, raised);
+        SessionChanges theme = new SessionChanges();
+        theme.attributeSet("theme");
+        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
+        assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
+
+        tomcat1.time.advance(2400_000); // 40 minutes: past 1800 s, far within 7200 s
+
+        String dataKey = new NonStickyKeys(new SessionNames(EngineHarness.PREFIX, null), java.util.List.of(
+                new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false))).data(ID);
+        assertNotNull(tomcat1.store.peek("n1", dataKey), "the merged copy on the session's node");
+        assertEquals("dark", stored().get("theme"));
+    }
+
     private static java.util.List<SessionId> ids(java.util.List<SessionSnapshot> sessions) {
         java.util.List<SessionId> ids = new java.util.ArrayList<>();
         sessions.forEach(s -> ids.add(s.id()));
