@@ -653,6 +653,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 if (s.isValid()) {
                     s.expire();
                 }
+            } catch (StackOverflowError e) { // a listener recursing: as Tomcat's ExceptionUtils, not fatal
+                LOG.warn("msm for " + contextName() + ": a session did not end cleanly at stop", e);
             } catch (VirtualMachineError e) {
                 throw e;
             } catch (Throwable t) { // a listener's Error too, as StandardManager: the stop must go on
