@@ -84,18 +84,7 @@ class NonStickyMergeTest {
      */
     @Test
     void aTimeoutShortenedOnOneTomcatHoldsInTheRecordAndExpiryOfTheOtherTomcatsMerge() {
-        SessionState state1 = new SessionState();
-        SessionState state2 = new SessionState();
-        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
-        SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
-        SessionChanges shortened = new SessionChanges();
-        shortened.maxInactiveChanged();
-        tomcat1.engine.nonSticky().store(new SessionSnapshot(ID, seen1.creationTime(), tomcat1.time.millis(), 60, null,
-                seen1.content()), state1, shortened);
-        SessionChanges theme = new SessionChanges();
-        theme.attributeSet("theme");
-        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
-        assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
+        timeoutChangedOnTomcat1WhileTomcat2MergesATheme(60);
 
         tomcat1.time.advance(70_000); // 60 s and the record's grace of 6 s
 
@@ -110,18 +99,7 @@ class NonStickyMergeTest {
      */
     @Test
     void aTimeoutRaisedOnOneTomcatKeepsTheMergedCopyOfTheOtherTomcatAliveThatLong() {
-        SessionState state1 = new SessionState();
-        SessionState state2 = new SessionState();
-        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
-        SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
-        SessionChanges raised = new SessionChanges();
-        raised.maxInactiveChanged();
-        tomcat1.engine.nonSticky().store(new SessionSnapshot(ID, seen1.creationTime(), tomcat1.time.millis(), 7200,
-                null, seen1.content()), state1, raised);
-        SessionChanges theme = new SessionChanges();
-        theme.attributeSet("theme");
-        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
-        assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
+        timeoutChangedOnTomcat1WhileTomcat2MergesATheme(7200);
 
         tomcat1.time.advance(2400_000); // 40 minutes: past 1800 s, far within 7200 s
 
@@ -129,6 +107,22 @@ class NonStickyMergeTest {
                 new MemcachedNode("n1", "127.0.0.1", 1, false), new MemcachedNode("n2", "127.0.0.1", 2, false))).data(ID);
         assertNotNull(tomcat1.store.peek("n1", dataKey), "the merged copy on the session's node");
         assertEquals("dark", stored().get("theme"));
+    }
+
+    /** Both load the session; tomcat1 stores a new timeout, then tomcat2 its theme, merged into that copy. */
+    private void timeoutChangedOnTomcat1WhileTomcat2MergesATheme(int seconds) {
+        SessionState state1 = new SessionState();
+        SessionState state2 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
+        SessionChanges timeout = new SessionChanges();
+        timeout.maxInactiveChanged();
+        tomcat1.engine.nonSticky().store(new SessionSnapshot(ID, seen1.creationTime(), tomcat1.time.millis(), seconds,
+                null, seen1.content()), state1, timeout);
+        SessionChanges theme = new SessionChanges();
+        theme.attributeSet("theme");
+        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
+        assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
     }
 
     private static java.util.List<SessionId> ids(java.util.List<SessionSnapshot> sessions) {
