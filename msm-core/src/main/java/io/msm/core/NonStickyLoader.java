@@ -175,9 +175,7 @@ final class NonStickyLoader {
             ValidityRecord byCopy = f == null || f.maxInactiveInterval == v.maxInactiveInterval ? v
                     : v.withTimeoutOf(f.lastAccessedTime, f.maxInactiveInterval);
             if (byCopy.isExpired(now)) {
-                nearCopies.drop(id);
-                expiryWatch.note(id, byCopy.expiresAt()); // sessionDestroyed fires from the expiry check
-                return null;
+                return expired(id, state, byCopy);
             }
         }
         SessionSnapshot loaded = decode(id, fromBackup ? backup : primary, data, state, fromBackup, clearNamed);
@@ -190,10 +188,7 @@ final class NonStickyLoader {
             // not to a time) gains nothing.
             v = v.withTimeoutOf(loaded.lastAccessedTime(), loaded.maxInactiveInterval());
             if (v.isExpired(now)) {
-                nearCopies.drop(id);
-                state.nearCopy = null;
-                expiryWatch.note(id, v.expiresAt());
-                return null;
+                return expired(id, state, v);
             }
         }
         if (v == null && keys.validitySealed()
@@ -229,6 +224,14 @@ final class NonStickyLoader {
         expiryWatch.note(id, ValidityRecord.expiresAt(lastAccess, loaded.maxInactiveInterval()));
         return new SessionSnapshot(id, loaded.creationTime(), lastAccess, loaded.maxInactiveInterval(),
                 loaded.authType(), loaded.content());
+    }
+
+    /** @return null: the session expired by this record; sessionDestroyed fires from the expiry check */
+    private SessionSnapshot expired(SessionId id, SessionState state, ValidityRecord v) {
+        nearCopies.drop(id);
+        state.nearCopy = null;
+        expiryWatch.note(id, v.expiresAt());
+        return null;
     }
 
     /** The session this Tomcat kept from the same bytes ({@link NearCopies}), or the bytes decoded. */

@@ -185,20 +185,9 @@ final class SessionCodec {
      *     read ({@link #isForeign}: not logged, since it is no garbage)
      */
     Long expiresAtByFrame(SessionId id, String node, byte[] bytes) {
-        byte[] clear = open(id, node, bytes, false);
-        if (clear == null) {
-            return null;
-        }
-        try {
-            SessionFrame frame = SessionFrame.decode(clear);
-            return readers.containsKey(frame.transcoderId)
-                    ? ValidityRecord.expiresAt(frame.lastAccessedTime, frame.maxInactiveInterval) : null;
-        } catch (FrameException e) {
-            statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
-            LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}",
-                    id.masked(), node, e.getMessage());
-            return null;
-        }
+        SessionFrame frame = header(id, node, bytes, false);
+        return frame != null && readers.containsKey(frame.transcoderId)
+                ? ValidityRecord.expiresAt(frame.lastAccessedTime, frame.maxInactiveInterval) : null;
     }
 
     /**
