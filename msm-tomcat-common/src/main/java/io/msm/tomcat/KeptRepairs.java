@@ -24,7 +24,11 @@ final class KeptRepairs {
     private KeptRepairs() {
     }
 
-    /** At stop, after the engine closed. */
+    /**
+     * At stop, after the engine closed.
+     *
+     * @param webapp the webapp's storage key prefix and name, which its next start looks up
+     */
     static void keep(Object host, String webapp, String contextName, SessionEngine engine) {
         LeftRepairs left = engine.leftRepairs();
         if (left.droppedDeletes()) {
@@ -54,8 +58,7 @@ final class KeptRepairs {
         if (left.size() == 0) {
             return;
         }
-        // By context and prefix: two webapps with one prefix each keep their own.
-        ofHost.put(webapp + " " + contextName, left); // the previous stop's were taken over since
+        ofHost.put(webapp, left); // the previous stop's were taken over since
         LOG.warn("msm for " + contextName + ": " + left.size() + " delete(s) and marker(s) not done on memcached"
                 + " node(s) " + left.nodes() + " (a node that did not answer, or backups still queued at the stop)"
                 + " are kept in this JVM for the next start of this webapp, which does them before it uses those"
@@ -66,7 +69,7 @@ final class KeptRepairs {
     /** At start, before the first request. */
     static void takeOver(Object host, String webapp, String contextName, SessionEngine engine) {
         Map<String, LeftRepairs> ofHost = KEPT.get(host);
-        LeftRepairs left = ofHost == null ? null : ofHost.remove(webapp + " " + contextName);
+        LeftRepairs left = ofHost == null ? null : ofHost.remove(webapp);
         if (left == null) {
             return;
         }

@@ -27,7 +27,7 @@ import io.msm.core.Transcoder;
 final class KeptSessions {
     private static final Log LOG = TomcatLogs.get(KeptSessions.class);
     /**
-     * Per Tomcat host, per webapp (its storage key prefix): the sessions it left. A reload or redeploy
+     * Per Tomcat host, per webapp (its storage key prefix and name): the sessions it left. A reload or redeploy
      * keeps the host; another Tomcat in the same JVM (embedded ones) has its own, and what a host
      * that is gone left goes with it.
      */
@@ -52,6 +52,7 @@ final class KeptSessions {
      * At stop, after the queued backups ran: keeps every valid session memcached does not hold.
      *
      * @param host the Tomcat host of the webapp: a later start under the same host takes the sessions back
+     * @param webapp the webapp's storage key prefix and name, which its next start looks up
      */
     static void keepUnstored(Object host, String webapp, String contextName, StickySessions engine,
             java.util.Set<String> nodesDown, Collection<MemcachedSession> sessions, boolean shuttingDown) {
@@ -77,7 +78,7 @@ final class KeptSessions {
         if (kept.isEmpty()) {
             return;
         }
-        ofHost.merge(key(webapp, contextName), kept, (before, more) -> {
+        ofHost.merge(webapp, kept, (before, more) -> {
             List<Kept> all = new ArrayList<>(before);
             all.addAll(more);
             return all;
@@ -104,17 +105,13 @@ final class KeptSessions {
         return left;
     }
 
-    /** Per webapp: its key prefix, which names what it reads, and its name, since two may share a prefix. */
-    private static String key(String webapp, String contextName) {
-        return webapp + " " + contextName;
-    }
-
     /**
      * At a start that cannot take back what an earlier stop of this webapp kept (the webapp is now
      * non-sticky or msm is off, or its key prefix changed): says so, with the count, and drops them,
      * rather than losing them without a word.
      *
-     * @param webapp the key prefix taken back now; null when nothing is taken back at all
+     * @param webapp the webapp's storage key prefix and name taken back now; null when nothing is
+     *     taken back at all
      */
     static void notTakenBack(Object host, String webapp, String contextName, String why) {
         Map<String, List<Kept>> ofHost = KEPT.get(host);
@@ -124,7 +121,7 @@ final class KeptSessions {
         String suffix = " " + contextName;
         long now = System.currentTimeMillis();
         for (String key : new ArrayList<>(ofHost.keySet())) {
-            if (!key.endsWith(suffix) || key.equals(webapp == null ? null : key(webapp, contextName))) {
+            if (!key.endsWith(suffix) || key.equals(webapp)) {
                 continue;
             }
             List<Kept> left = ofHost.remove(key);
@@ -142,13 +139,13 @@ final class KeptSessions {
             Supplier<List<Transcoder>> shipped) {
         notTakenBack(host, webapp, contextName, "its storageKeyPrefix differs now, so they are not its sessions");
         Map<String, List<Kept>> ofHost = KEPT.get(host);
-        if (ofHost == null || ofHost.get(key(webapp, contextName)) == null) {
+        if (ofHost == null || ofHost.get(webapp) == null) {
             return;
         }
         // Created only when there is something to read, and before the sessions leave the map: a start
         // that fails here leaves them for the next one.
         List<Transcoder> transcoders = shipped.get();
-        List<Kept> kept = ofHost.remove(key(webapp, contextName));
+        List<Kept> kept = ofHost.remove(webapp);
         if (kept == null) {
             return;
         }

@@ -45,7 +45,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     /** Tomcat's own default for a context's {@code unloadDelay}. */
     private static final long DEFAULT_UNLOAD_DELAY_MILLIS = 2000;
 
-    /** This webapp's storage key prefix: what a later start of it looks up in {@link KeptSessions}. */
+    /**
+     * This webapp's storage key prefix and name (two webapps may share a prefix): what a later start
+     * of it looks up in {@link KeptSessions} and {@link KeptRepairs}.
+     */
     private String keepKey;
     private final Map<String, String> attributes = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();
@@ -444,7 +447,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 RequestStrategy mode = requests;
                 statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size(), mode::heldEntries);
             }
-            keepKey = checks.prefix;
+            keepKey = checks.prefix + " " + contextName();
             KeptRepairs.takeOver(context.getParent(), keepKey, contextName(), engine);
             if (settings.sticky()) {
                 KeptSessions.restore(context.getParent(), keepKey, contextName(), engine.sticky(), this,
