@@ -39,18 +39,19 @@ final class Config {
         all.add(new Config(BASELINE, "StandardManager", false, Config::standardManager, Map.of()));
         for (Mode mode : Mode.values()) {
             all.add(new Config("msm-" + mode.key, "msm " + mode.label, false, MemcachedSessionManager::new,
-                    mode.attributes(memcachedNodes, null)));
+                    withExtras(mode.attributes(memcachedNodes, null))));
         }
         for (Mode mode : Mode.values()) {
             Map<String, String> attributes = new LinkedHashMap<>(mode.attributes(memcachedNodes, null));
             attributes.put("encryptionKeys", KeyFile.path());
+            attributes = withExtras(attributes);
             all.add(new Config("enc-" + mode.key, "msm encrypted " + mode.label, false, MemcachedSessionManager::new,
                     attributes));
         }
         if (kryoAvailable()) {
             for (Mode mode : Mode.values()) {
                 all.add(new Config("kryo-" + mode.key, "msm Kryo " + mode.label, false, MemcachedSessionManager::new,
-                        mode.attributes(memcachedNodes, KRYO)));
+                        withExtras(mode.attributes(memcachedNodes, KRYO))));
             }
         }
         for (Mode mode : Mode.values()) {
@@ -58,6 +59,26 @@ final class Config {
                     mode.attributes(memcachedNodes, null)));
         }
         return all;
+    }
+
+    /**
+     * Adds {@code -Dbench.managerAttributes=name=value;name=value} to msm's configurations (not
+     * 2.3.2's), to measure a setting against the defaults without editing the code.
+     */
+    private static Map<String, String> withExtras(Map<String, String> attributes) {
+        String extras = System.getProperty("bench.managerAttributes", "");
+        if (extras.isBlank()) {
+            return attributes;
+        }
+        Map<String, String> a = new LinkedHashMap<>(attributes);
+        for (String pair : extras.split(";")) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("bench.managerAttributes: '" + pair + "' is not name=value");
+            }
+            a.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+        }
+        return a;
     }
 
     /** @param keys comma-separated keys, or null / "all" for every configuration */
