@@ -34,10 +34,13 @@ final class NonStickyWriter {
     private final NearCopies nearCopies;
     private final BackupCopies backupCopies;
     private final BehindFlags flags;
+    private final OncePerMinute logLimit;
 
     NonStickyWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
-            BehindFlags flags, long removalWaitMillis, NearCopies nearCopies, BackupCopies backupCopies) {
+            BehindFlags flags, long removalWaitMillis, NearCopies nearCopies, BackupCopies backupCopies,
+            OncePerMinute logLimit) {
+        this.logLimit = logLimit;
         this.nearCopies = nearCopies;
         this.backupCopies = backupCopies;
         this.flags = flags;
@@ -347,8 +350,12 @@ final class NonStickyWriter {
         try {
             deleted.get(removalWaitMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
-            LOG.info("session {} is still being deleted from memcached after {} ms; the request goes on",
-                    id.masked(), removalWaitMillis);
+            // Every logout while a node hangs comes here: one line a minute says it.
+            if (logLimit.allow("removal wait")) {
+                LOG.info("session {} is still being deleted from memcached after {} ms (a node that hangs, or a long"
+                        + " backup queue); the logout's answer goes out; this line repeats at most once a minute",
+                        id.masked(), removalWaitMillis);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

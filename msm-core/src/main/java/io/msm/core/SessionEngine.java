@@ -92,7 +92,8 @@ public final class SessionEngine implements AutoCloseable {
                                 flags, settings.operationTimeoutMillis(), env.clock)),
                 new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups, flags,
                         removalWaitMillis, nearCopies, new BackupCopies(store, health, keys, cluster, backups,
-                                statistics, settings.backupTimeoutMillis(), new OncePerMinute(env.clock))),
+                                statistics, settings.backupTimeoutMillis(), new OncePerMinute(env.clock)),
+                        new OncePerMinute(env.clock)),
                 new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster),
                 new RecentSessions(env.clock));
     }

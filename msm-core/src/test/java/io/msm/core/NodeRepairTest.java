@@ -118,6 +118,26 @@ class NodeRepairTest {
     }
 
     @Test
+    void logoutsThatOutwaitTheirDeletesSayItOnceAMinuteNotOncePerLogout() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "operationTimeout", "100");
+                JulCapture log = JulCapture.of(NonStickyWriter.class)) {
+            NonStickySessions nonSticky = tomcat.engine.nonSticky();
+            SessionChanges created = new SessionChanges();
+            created.attributeSet("user");
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
+                    new SessionState(), created);
+            tomcat.backups.hold(); // a backup queue that does not move: each logout's wait for its deletes runs out
+            nonSticky.removed(ID, new SessionState(), 1800);
+            nonSticky.removed(SessionId.of("6F4DCC3B5AA765D61D8327DEB882CF99", "n1", null), new SessionState(), 1800);
+
+            assertEquals(1, log.lines().stream().filter(l -> l.contains("still being deleted")).count(),
+                    log.lines().toString());
+            tomcat.backups.release();
+            assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + ID), "the deletes ran afterwards");
+        }
+    }
+
+    @Test
     void aLockAddThatTimedOutButWasAppliedIsReleasedWhenTheNodeAnswersAgain() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "all")) {
             NonStickySessions nonSticky = tomcat.engine.nonSticky();
