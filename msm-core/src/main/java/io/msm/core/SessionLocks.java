@@ -128,6 +128,17 @@ final class SessionLocks {
                     return new Lock(key, node, token, true, cas, read);
                 }
             } catch (StoreException e) {
+                if (e.isRefused()) {
+                    // The node answers but stores nothing (out of memory with -M): it stays up, so asking
+                    // it again would never end. The request goes on unlocked; its changes are merged.
+                    statistics.increment(Statistics.Counter.LOCK_FAILURES);
+                    if (logLimit.allow("lock refused " + node)) {
+                        LOG.warn("session {} is not locked: memcached node {} refused the lock ({}); requests go on"
+                                + " unlocked and their changes are merged; LOCK_FAILURES counts each such request;"
+                                + " this line repeats at most once a minute", sessionForLog, node, e.getMessage());
+                    }
+                    return new Lock(key, null, token, false, 0);
+                }
                 health.failed(node, e);
                 // memcached may still apply the add once it answers: a lock nobody would release
                 health.repairLater(node, NodeRepairs.deleteIfHolding(key, token));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Clock;
@@ -146,6 +147,50 @@ class SessionLocksIT {
             assertNull(server.get(KEY), "deleted, not left to expire");
             assertTrue(textHealth.isUp("n1"), "the release neither failed nor marked the node down");
             assertEquals(0, textHealth.repairsWaiting());
+        }
+    }
+
+    @Test
+    void aNodeOutOfMemoryThatRefusesTheLockLetsTheRequestGoOnUnlocked() throws Exception {
+        // -M: a full memcached refuses new items instead of evicting old ones.
+        try (MemcachedServer full = MemcachedServer.start("-M", "-m", "2")) {
+            Settings settings = Settings.parse(Map.of("memcachedNodes", full.node("n1"), "sticky", "false"));
+            try (SessionStore fullStore = new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM)) {
+                fullStore.awaitConnections(5000);
+                fillUntilRefused(fullStore);
+                NodeHealth fullHealth = new NodeHealth(settings.nodes(), fullStore::isConnected, Clock.systemUTC(),
+                        2000);
+                Statistics statistics = new Statistics();
+                SessionLocks fullLocks = new SessionLocks(fullStore, fullHealth, statistics, 30, 1000, Ticker.SYSTEM,
+                        new OncePerMinute(Clock.systemUTC()));
+
+                SessionLocks.Lock lock = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                        () -> fullLocks.acquire(KEY, List.of("n1"), "…ABC-n1", DATA, VALIDITY),
+                        "acquire returns (it asked the refusing node again and again)");
+
+                assertFalse(lock.held);
+                assertEquals(1, statistics.get(Statistics.Counter.LOCK_FAILURES));
+                assertTrue(fullHealth.isUp("n1"), "one refused item does not take the node from everyone");
+                assertEquals(0, fullHealth.repairsWaiting(), "a refused add left nothing to delete");
+            }
+        }
+    }
+
+    /** Items of shrinking sizes, so that every slab class is full, the lock's included. */
+    private static void fillUntilRefused(SessionStore store) throws StoreException {
+        int n = 0;
+        for (int size : new int[] {500_000, 50_000, 5_000, 500, 50, 10}) {
+            byte[] value = new byte[size];
+            for (int i = 0; i < 100_000; i++) {
+                try {
+                    store.set("n1", "fill:" + n++, value, 0);
+                } catch (StoreException e) {
+                    if (!e.isRefused()) {
+                        throw e;
+                    }
+                    break;
+                }
+            }
         }
     }
 }
