@@ -227,15 +227,7 @@ final class StickyBackups {
         }
         String node = id.nodeId();
         if (!health.isUp(node)) {
-            statistics.increment(Statistics.Counter.BACKUPS_FAILED);
-            state.backupMissed();
-            // Keyed by known nodes only: a Tomcat that takes client ids over can hold sessions of made-up nodes.
-            if (logLimit.allow(health.isKnown(node) ? "down " + node : "unknown node")) {
-                LOG.warn("session {} not backed up: memcached node {} is down. Sessions whose node is down stay in"
-                        + " this Tomcat's memory and move to a node that answers at their next request; BACKUPS_FAILED"
-                        + " counts each missed backup ({} so far); this line repeats at most once a minute",
-                        id.masked(), node, statistics.get(Statistics.Counter.BACKUPS_FAILED));
-            }
+            missedWhileDown(id, state);
             return;
         }
         byte[] frame = codec.frame(snapshot, payload);
@@ -260,6 +252,19 @@ final class StickyBackups {
             await(backups.submit(state, new StoreJob(id, frame, theirs, exp, fingerprint, true, state, null)), id);
         } else {
             storeWhileWaiting(id, frame, theirs, exp, fingerprint, state);
+        }
+    }
+
+    private void missedWhileDown(SessionId id, SessionState state) {
+        String node = id.nodeId();
+        statistics.increment(Statistics.Counter.BACKUPS_FAILED);
+        state.backupMissed();
+        // Keyed by known nodes only: a Tomcat that takes client ids over can hold sessions of made-up nodes.
+        if (logLimit.allow(health.isKnown(node) ? "down " + node : "unknown node")) {
+            LOG.warn("session {} not backed up: memcached node {} is down. Sessions whose node is down stay in"
+                    + " this Tomcat's memory and move to a node that answers at their next request; BACKUPS_FAILED"
+                    + " counts each missed backup ({} so far); this line repeats at most once a minute",
+                    id.masked(), node, statistics.get(Statistics.Counter.BACKUPS_FAILED));
         }
     }
 
@@ -461,6 +466,12 @@ final class StickyBackups {
             if (sent == null && (state.removed || state.isOutdated(seq))) {
                 return; // invalidated or expired since, or newer content is there already
             }
+            if (sent == null && !health.isUp(node)) {
+                // Marked down while this waited: each try would hold a backup thread for operationTimeout,
+                // and the backups and logouts of sessions on other nodes would queue behind them.
+                missedWhileDown(id, state);
+                return;
+            }
             long epoch = health.epoch(node);
             try {
                 String key = names.of(id);
@@ -512,8 +523,13 @@ final class StickyBackups {
                 }
                 return;
             }
-            LOG.warn("backup of session {} failed ({}); it stays in this Tomcat's memory and is stored again"
-                    + " on a node that answers", id.masked(), e.getMessage());
+            // Every backup in flight when a node dies fails: one line a minute per node says it.
+            if (logLimit.allow("failed " + node)) {
+                LOG.warn("backup of session {} failed ({}); it stays in this Tomcat's memory and is stored again"
+                        + " on a node that answers; BACKUPS_FAILED counts each ({} so far); this line repeats at most"
+                        + " once a minute", id.masked(), e.getMessage(),
+                        statistics.get(Statistics.Counter.BACKUPS_FAILED));
+            }
         }
     }
 }

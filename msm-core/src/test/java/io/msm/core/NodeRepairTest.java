@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -134,6 +136,38 @@ class NodeRepairTest {
                     log.lines().toString());
             tomcat.backups.release();
             assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + ID), "the deletes ran afterwards");
+        }
+    }
+
+    @Test
+    void backupsQueuedForANodeMarkedDownMeanwhileAreNotTriedOneByOne() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start();
+                JulCapture log = JulCapture.of(StickyBackups.class)) {
+            StickySessions sticky = tomcat.engine.sticky();
+            tomcat.backups.hold(); // the queue of a Tomcat whose requests end faster than its backups
+            List<SessionId> onN1 = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                SessionId id = SessionId.of(String.format("%032X", i), "n1", "tomcat1");
+                onN1.add(id);
+                sticky.afterRequest(EngineHarness.snapshot(id, tomcat.time.millis(), Map.of("user", "u" + i)),
+                        new SessionState());
+            }
+            SessionId onN2 = SessionId.of("7F4DCC3B5AA765D61D8327DEB882CF99", "n2", "tomcat1");
+            sticky.afterRequest(EngineHarness.snapshot(onN2, tomcat.time.millis(), Map.of("user", "bob")),
+                    new SessionState());
+            tomcat.store.hang("n1");
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes(); // n1 marked down while its backups wait
+
+            tomcat.backups.release();
+            tomcat.store.resume("n1"); // a write sent while it hung would land now
+
+            for (SessionId id : onN1) {
+                assertNull(tomcat.store.peek("n1", EngineHarness.PREFIX + id), "not sent to the node marked down");
+            }
+            assertNotNull(tomcat.store.peek("n2", EngineHarness.PREFIX + onN2), "the other node's session is stored");
+            assertEquals(5, tomcat.count(Statistics.Counter.BACKUPS_FAILED));
+            assertEquals(1, log.lines().stream().filter(l -> l.startsWith("WARNING")).count(), log.lines().toString());
         }
     }
 
