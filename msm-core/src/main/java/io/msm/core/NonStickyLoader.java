@@ -28,10 +28,13 @@ final class NonStickyLoader {
     private final NearCopies nearCopies;
     private final MissingSessions missing;
     private final BackupMarkers markers;
+    private final OncePerMinute logLimit;
 
     NonStickyLoader(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
-            Ticker ticker, NearCopies nearCopies, MissingSessions missing, BackupMarkers markers) {
+            Ticker ticker, NearCopies nearCopies, MissingSessions missing, BackupMarkers markers,
+            OncePerMinute logLimit) {
+        this.logLimit = logLimit;
         this.markers = markers;
         this.nearCopies = nearCopies;
         this.missing = missing;
@@ -305,8 +308,12 @@ final class NonStickyLoader {
                 store.set(primary, keys.validity(id), keys.validityBytes(id, v), exp);
             }
             statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
-            LOG.info("session {} had no current copy on memcached node {}; restored there from its backup",
-                    id.masked(), primary);
+            // After a node restarted empty, every session of it comes here once: a line a minute says it.
+            if (logLimit.allow("restored " + primary)) {
+                LOG.info("session {} had no current copy on memcached node {}; restored there from its backup;"
+                        + " PRIMARY_COPIES_REBUILT counts each ({} so far); this line repeats at most once a minute",
+                        id.masked(), primary, statistics.get(Statistics.Counter.PRIMARY_COPIES_REBUILT));
+            }
             if (backup != null) {
                 cluster.delete(backup, keys.behind(id));
             }

@@ -125,7 +125,10 @@ final class NonStickyWriter {
                 health.failed(primary, e);
                 if (e.isRefused()) {
                     statistics.increment(Statistics.Counter.ITEMS_REFUSED);
-                    LOG.warn("session {} is not stored: {}; memcached keeps it as it was", id.masked(), e.getMessage());
+                    if (logLimit.allow("refused " + primary)) {
+                        LOG.warn("session {} is not stored: {}; memcached keeps it as it was; ITEMS_REFUSED counts each"
+                                + " such store; this line repeats at most once a minute", id.masked(), e.getMessage());
+                    }
                     return;
                 }
             }
@@ -276,15 +279,14 @@ final class NonStickyWriter {
     private byte[] writeBackupOnly(SessionId id, String backup, byte[] frame, int exp) {
         if (backup == null || !health.isUp(backup)) {
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
-            LOG.warn("session {} is not stored: neither its memcached node nor its backup node answers", id.masked());
+            notStored(id, "neither its memcached node nor its backup node answers");
             return null;
         }
         try {
             // Other Tomcats that still reach the node ask for the marker below only while the flag is up.
             if (!flags.raise(id.nodeId(), exp)) {
                 statistics.increment(Statistics.Counter.BACKUPS_FAILED);
-                LOG.warn("session {} is not stored: interrupted while its memcached node was flagged as behind",
-                        id.masked());
+                notStored(id, "interrupted while its memcached node was flagged as behind");
                 return null;
             }
             store.set(backup, keys.backup(id), frame, exp);
@@ -295,18 +297,29 @@ final class NonStickyWriter {
         } catch (StoreException e) {
             health.failed(backup, e);
             statistics.increment(Statistics.Counter.BACKUPS_FAILED);
-            LOG.warn("session {} is not stored: {}", id.masked(), e.getMessage());
+            notStored(id, e.getMessage());
             return null;
         }
         try {
             flags.confirm(id.nodeId(), exp); // interrupted: the webapp stops; what was written stays
         } catch (StoreException e) {
             health.failed(backup, e);
-            LOG.warn("session {} is stored on memcached node {} only, and the flag that tells other Tomcats to"
-                    + " look there could not be checked: {}; a Tomcat that reaches node {} may serve its older"
-                    + " copy", id.masked(), backup, e.getMessage(), id.nodeId());
+            if (logLimit.allow("flag " + id.nodeId())) {
+                LOG.warn("session {} is stored on memcached node {} only, and the flag that tells other Tomcats to"
+                        + " look there could not be checked: {}; a Tomcat that reaches node {} may serve its older"
+                        + " copy; this line repeats at most once a minute", id.masked(), backup, e.getMessage(),
+                        id.nodeId());
+            }
         }
         return frame;
+    }
+
+    /** While both nodes are away every changed session comes here: one line a minute says it. */
+    private void notStored(SessionId id, String why) {
+        if (logLimit.allow("not stored")) {
+            LOG.warn("session {} is not stored: {}; BACKUPS_FAILED counts each miss ({} so far); this line repeats"
+                    + " at most once a minute", id.masked(), why, statistics.get(Statistics.Counter.BACKUPS_FAILED));
+        }
     }
 
     /**

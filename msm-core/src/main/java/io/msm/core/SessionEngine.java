@@ -89,7 +89,7 @@ public final class SessionEngine implements AutoCloseable {
                 new NonStickyLocking(settings.lockingMode(), locks, keys, statistics),
                 new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker,
                         nearCopies, new MissingSessions(statistics, env.clock), new BackupMarkers(store, health, keys,
-                                flags, settings.operationTimeoutMillis(), env.clock)),
+                                flags, settings.operationTimeoutMillis(), env.clock), new OncePerMinute(env.clock)),
                 new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups, flags,
                         removalWaitMillis, nearCopies, new BackupCopies(store, health, keys, cluster, backups,
                                 statistics, settings.backupTimeoutMillis(), new OncePerMinute(env.clock)),

@@ -140,6 +140,28 @@ class NodeRepairTest {
     }
 
     @Test
+    void changedNonStickySessionsThatNoNodeTakesAreLoggedOnceAMinuteNotOncePerRequest() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false");
+                JulCapture log = JulCapture.of(NonStickyWriter.class)) {
+            NonStickySessions nonSticky = tomcat.engine.nonSticky();
+            tomcat.store.fail("n1");
+            tomcat.store.fail("n2");
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            for (int i = 0; i < 5; i++) {
+                SessionChanges changes = new SessionChanges();
+                changes.attributeSet("user");
+                nonSticky.store(EngineHarness.snapshot(SessionId.of(String.format("%032X", i), "n1", null),
+                        tomcat.time.millis(), Map.of("user", "u" + i)), new SessionState(), changes);
+            }
+
+            assertTrue(tomcat.count(Statistics.Counter.BACKUPS_FAILED) >= 5, "each request's miss is counted");
+            assertEquals(1, log.lines().stream().filter(l -> l.contains("is not stored")).count(),
+                    log.lines().toString());
+        }
+    }
+
+    @Test
     void backupsQueuedForANodeMarkedDownMeanwhileAreNotTriedOneByOne() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start();
                 JulCapture log = JulCapture.of(StickyBackups.class)) {
