@@ -35,7 +35,10 @@ final class BackupMarkers {
 
     /** A question that could not be sent: answered {@link Word#UNANSWERED}. */
     private static final SessionStore.Asked NOT_SENT = maxMillis -> null;
-    /** How long a backup node that left both reads of a load unanswered is not asked again while out of use. */
+    /**
+     * How long a backup node that left both reads of a load unanswered is not asked again while out of
+     * use, at least; longer, until the health check's probe of it is answered.
+     */
     private static final long QUIET_MILLIS = SessionEngine.PROBE_INTERVAL_MILLIS;
 
     private final SessionStore store;
@@ -45,8 +48,19 @@ final class BackupMarkers {
     private final BehindFlags flags;
     private final OncePerMinute logLimit;
     private final Clock clock;
-    /** Per backup node, when a load's second read last went without an answer (wall millis). */
-    private final Map<String, Long> unansweredAt = new ConcurrentHashMap<>();
+    /** Per backup node, when a load's second read last went without an answer. */
+    private final Map<String, Silence> unansweredAt = new ConcurrentHashMap<>();
+
+    /** When a load's reads of a node went unanswered: wall millis, and the node's answered probes then. */
+    private static final class Silence {
+        final long atMillis;
+        final long probesAnswered;
+
+        Silence(long atMillis, long probesAnswered) {
+            this.atMillis = atMillis;
+            this.probesAnswered = probesAnswered;
+        }
+    }
 
     /**
      * @param waitMillis {@code operationTimeout}: the answer is needed, and under the load that makes
@@ -130,10 +144,16 @@ final class BackupMarkers {
         return Collections.singletonList(keys.removed(id));
     }
 
-    /** @return true while a second read ({@link #readAll}) of the node went unanswered lately */
+    /**
+     * @return true while a second read ({@link #readAll}) of the node went unanswered lately, or since
+     *     the health check last heard from it
+     */
     private boolean quiet(String backup) {
-        Long at = unansweredAt.get(backup);
-        return at != null && clock.millis() - at < QUIET_MILLIS;
+        Silence at = unansweredAt.get(backup);
+        // Past the minimum, still quiet while no probe was answered since: a node that hangs for a
+        // minute made a burst of loads wait every QUIET_MILLIS, sessions of the healthy node included.
+        return at != null && (clock.millis() - at.atMillis < QUIET_MILLIS
+                || health.probesAnswered(backup) == at.probesAnswered);
     }
 
     private Word wordOf(Map<String, byte[]> found, SessionId id) {
@@ -161,7 +181,7 @@ final class BackupMarkers {
             return found;
         } catch (StoreException e) {
             health.failed(backup, e);
-            unansweredAt.put(backup, clock.millis());
+            unansweredAt.put(backup, new Silence(clock.millis(), health.probesAnswered(backup)));
             usingNodesCopy(id, backup, e.getMessage());
             return null;
         }

@@ -165,6 +165,12 @@ final class NodeHealth {
         }
     }
 
+    /** @return how many health-check probes the node answered so far: one that moved on answers again */
+    long probesAnswered(String nodeId) {
+        State s = states.get(nodeId);
+        return s == null ? 0 : s.probesAnswered.get();
+    }
+
     /** Records a failed operation; the node is skipped until the probe interval has passed. */
     void markDown(String nodeId, String reason) {
         State s = states.get(nodeId);
@@ -232,6 +238,7 @@ final class NodeHealth {
     void recordProbe(String nodeId, long nanos) {
         State s = states.get(nodeId);
         if (s != null) {
+            s.probesAnswered.incrementAndGet();
             s.lastProbeNanos = nanos;
             s.probes.record(nanos);
         }
@@ -336,6 +343,7 @@ final class NodeHealth {
         volatile long lastProbeNanos;
         volatile boolean downLogged;
         final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong probesAnswered = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();
         final LatencyWindow latency;
 

@@ -159,6 +159,28 @@ class NodeBehindTest extends TwoNonStickyTomcats {
     }
 
     @Test
+    void aBackupNodeWhoseHealthProbeGoesUnansweredIsNotAskedByLoadsUntilAProbeIsAnswered() throws Exception {
+        step2WrittenWhileTheNodeFailed(ID);
+        b.checkNodes();
+        a.store.hang("n2"); // connected, answers nothing: a SIGSTOP
+        assertNotNull(step(b), "the node's copy, the best there is");
+        assertEquals(1, b.store.asks("n2"));
+        b.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS + 1); // the load's own silence is old news now
+        b.checkNodes(); // but the health check's probe of n2 goes unanswered too
+
+        for (int i = 0; i < 5; i++) {
+            assertNotNull(step(b));
+        }
+        assertEquals(1, b.store.asks("n2"), "loads do not wait for a node that hangs, whenever they come");
+
+        a.store.resume("n2");
+        b.time.advance(HealthCheck.INTERVAL_MILLIS);
+        b.checkNodes(); // answered
+        assertEquals("2", step(b), "asked again once it answers: the backup's newer copy");
+        assertEquals(2, b.store.asks("n2"));
+    }
+
+    @Test
     void aBackupNodeThatAnsweredTheSecondReadIsAskedByTheNextLoadsToo() throws Exception {
         SessionId other = SessionId.of("0123456789ABCDEF0123456789ABCDEF", "n1", null);
         step2WrittenWhileTheNodeFailed(ID, other);
