@@ -226,7 +226,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             try {
                 write(call, name, value, out);
                 return WRITTEN;
-            } catch (Exception | StackOverflowError e) {
+            } catch (Exception | StackOverflowError | LinkageError e) {
                 out.cutTo(start);
                 if (changedMeanwhile(e)) {
                     if (attempt < ATTEMPTS_WHILE_CHANGING) {
@@ -332,7 +332,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         try {
             guard.beginAttribute();
             return read(call, kind, data, offset, length, guard);
-        } catch (Exception | StackOverflowError e) {
+        } catch (Exception | StackOverflowError | LinkageError e) {
             RejectedContentException rejected = RejectedContentException.in(e);
             if (rejected != null) {
                 // Names and classes come from the bytes: printed so that they cannot forge log lines.

@@ -40,7 +40,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
     public byte[] writeAttributes(Map<String, Object> attributes) {
         try {
             return write(attributes);
-        } catch (IOException | RuntimeException | StackOverflowError e) {
+        } catch (IOException | RuntimeException | StackOverflowError | LinkageError e) {
             // A StackOverflowError too (a value nested thousands deep): like msm's own encode, it costs
             // that value alone, never the request or the backup thread.
             // Some value fails: find which alone, and write the others.
@@ -109,7 +109,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
                 }
             }
             return attributes;
-        } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError e) {
+        } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError | LinkageError e) {
             throw failure("attributes", e);
         }
     }
@@ -118,7 +118,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
     public byte[] writePrincipal(Principal principal) throws TranscoderException {
         try {
             return java.serialize(principal);
-        } catch (IOException | RuntimeException | StackOverflowError e) {
+        } catch (IOException | RuntimeException | StackOverflowError | LinkageError e) {
             throw new TranscoderException("the principal of class " + principal.getClass().getName()
                     + " cannot be serialized: " + e, e);
         }
@@ -132,7 +132,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
                 throw new TranscoderException("the principal is a " + (p == null ? "null" : p.getClass().getName()), null);
             }
             return (Principal) p;
-        } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError e) {
+        } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError | LinkageError e) {
             throw failure("principal", e);
         }
     }

@@ -89,6 +89,42 @@ class EvolutionTest {
         }
     }
 
+    /**
+     * A redeploy that removed the jar of a stored class's superclass: the class is there and cannot be
+     * linked. NoClassDefFoundError is an Error: it passed every catch and answered the request 500.
+     */
+    @ParameterizedTest
+    @MethodSource("both")
+    void aClassWhoseSuperclassIsGoneDropsThatAttributeAndKeepsTheRest(TranscoderFactory f) throws Exception {
+        Path src = Files.createDirectories(dir.resolve("base/src/com/example"));
+        Path out = Files.createDirectories(dir.resolve("base/classes"));
+        Path base = Files.writeString(src.resolve("Base.java"), "package com.example;\n"
+                + "public class Base implements java.io.Serializable {\n"
+                + "  private static final long serialVersionUID = 1L;\n  public String owner;\n}\n");
+        Path cart = Files.writeString(src.resolve("Cart.java"), "package com.example;\n"
+                + "public class Cart extends Base {\n  private static final long serialVersionUID = 1L;\n"
+                + "  public int items;\n}\n");
+        assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", out.toString(),
+                base.toString(), cart.toString()));
+        Path withoutBase = Files.createDirectories(dir.resolve("without-base/com/example"));
+        Files.copy(out.resolve("com/example/Cart.class"), withoutBase.resolve("Cart.class"));
+        try (URLClassLoader v1 = new URLClassLoader(new URL[] {out.toUri().toURL()}, getClass().getClassLoader());
+                URLClassLoader broken = new URLClassLoader(new URL[] {dir.resolve("without-base").toUri().toURL()},
+                        getClass().getClassLoader())) {
+            Object c = v1.loadClass("com.example.Cart").getConstructor().newInstance();
+            Map<String, Object> attrs = new LinkedHashMap<>();
+            attrs.put("user", "alice");
+            attrs.put("cart", c);
+            byte[] stored = Transcoding.create(f, v1, null, false).encode(new SessionContent(attrs, null));
+            try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+                assertEquals(Map.of("user", "alice"), Transcoding.create(f, broken, null, false).decode(stored)
+                        .attributes());
+                assertEquals(1, warnings.messages().size(), String.valueOf(warnings.messages()));
+                assertTrue(warnings.messages().get(0).contains("'cart'"), warnings.messages().get(0));
+            }
+        }
+    }
+
     private static byte[] writeCart(TranscoderFactory f, ClassLoader v1) throws Exception {
         Object cart = v1.loadClass("com.example.Cart").getConstructor().newInstance();
         cart.getClass().getField("owner").set(cart, "alice");

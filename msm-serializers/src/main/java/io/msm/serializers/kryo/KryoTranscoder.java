@@ -109,7 +109,7 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
         try {
             w.output.reset();
             w.kryo.writeClassAndObject(w.output, value);
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
             call.discard();
             // What the filter refuses, or is too deep or too large to be read back, is not retried.
             if (RejectedContentException.in(e) != null || !(value instanceof Serializable) || isLimit(e)) {
@@ -155,7 +155,7 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
             w.rejections.throwIfAny();
             w.input.setBuffer(NO_BYTES); // let go of the session bytes
             return value;
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
             call.discard();
             w.rejections.throwIfAny();
             if (String.valueOf(e.getMessage()).startsWith(MAX_DEPTH_MESSAGE)) {
