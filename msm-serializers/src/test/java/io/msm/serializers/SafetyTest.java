@@ -2,6 +2,7 @@ package io.msm.serializers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -153,6 +154,34 @@ class SafetyTest {
         Transcoding.leftOut(Transcoding.create(kryo, loader, "java.beans.*", false), value);
         Object back = Transcoding.roundTrip(Transcoding.create(kryo, loader, "java.beans.Beans", false), value);
         assertEquals(java.beans.Beans.class, back.getClass());
+    }
+
+    /** A plain webapp class: Kryo writes its field names, then its fields. */
+    static final class Probe {
+        String abcd = "x";
+    }
+
+    /**
+     * Kryo reads a count of field names and allocates for it before any name: forged to two billion it
+     * threw OutOfMemoryError out of the decode (a 500, and a non-sticky lock left held).
+     */
+    @Test
+    void aForgedCountOfKryoFieldNamesDiscardsTheSessionWithoutAllocatingForIt() {
+        TranscoderFactory kryo = new KryoTranscoderFactory();
+        byte[] bytes = encode(kryo, new Probe());
+        byte[] count = {0x01, 'a', 'b', 'c', (byte) ('d' | 0x80)}; // one field, "abcd"
+        byte[] forged = null;
+        for (int i = 0; i + count.length <= bytes.length && forged == null; i++) {
+            if (Arrays.equals(Arrays.copyOfRange(bytes, i, i + count.length), count)) {
+                forged = bytes.clone();
+                System.arraycopy(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07}, 0, forged, i, 5);
+            }
+        }
+        assertNotNull(forged, "the field names are where Kryo writes them");
+        byte[] planted = forged;
+        TranscoderException e = assertThrows(TranscoderException.class,
+                () -> Transcoding.create(kryo).decode(planted));
+        assertTrue(e.getMessage().contains("maxarray") || e.getMessage().contains("bytes"), e.getMessage());
     }
 
     /** Kryo writes a class name in ASCII with the high bit set on its last character. */

@@ -10,7 +10,6 @@ import java.lang.reflect.Modifier;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.SerializerFactory;
-import com.esotericsoftware.kryo.SerializerFactory.CompatibleFieldSerializerFactory;
 import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer.CompatibleFieldSerializerConfig;
 
 import io.msm.serializers.HashShapes;
@@ -28,7 +27,7 @@ final class SessionSerializerFactory implements SerializerFactory<Serializer> {
     private final Serializer<Object> javaBridge;
     private final SerialFilter filter;
     private final Rejections rejections;
-    private final CompatibleFieldSerializerFactory fields;
+    private final CompatibleFieldSerializerConfig fields;
 
     SessionSerializerFactory(Serializer<Object> javaBridge, SerialFilter filter, Rejections rejections) {
         this.javaBridge = javaBridge;
@@ -42,7 +41,7 @@ final class SessionSerializerFactory implements SerializerFactory<Serializer> {
         config.setReadUnknownFieldData(true);
         // Inner and anonymous classes keep their outer instance and captured variables in synthetic fields.
         config.setIgnoreSyntheticFields(false);
-        this.fields = new CompatibleFieldSerializerFactory(config);
+        this.fields = config;
     }
 
     @Override
@@ -50,7 +49,12 @@ final class SessionSerializerFactory implements SerializerFactory<Serializer> {
         if (RefusedJdkClassSerializer.isRefused(type, filter)) {
             return new RefusedJdkClassSerializer(type, rejections);
         }
-        return needsJavaSerialization(type) ? javaBridge : fields.newSerializer(kryo, type);
+        return needsJavaSerialization(type) ? javaBridge : checked(kryo, type);
+    }
+
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private Serializer checked(Kryo kryo, Class type) {
+        return new CheckedFieldSerializer(kryo, type, fields.clone());
     }
 
     @Override
