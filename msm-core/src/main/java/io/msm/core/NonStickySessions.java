@@ -45,7 +45,13 @@ public final class NonStickySessions {
         } else {
             locking.skipped();
         }
-        SessionSnapshot snapshot = loader.load(id, state);
+        SessionSnapshot snapshot;
+        try {
+            snapshot = loader.load(id, state);
+        } catch (RuntimeException | Error e) {
+            locking.unlock(state); // else every next request of the session waits for a lock nobody holds
+            throw e;
+        }
         if (snapshot == null) {
             locking.unlock(state);
         } else {

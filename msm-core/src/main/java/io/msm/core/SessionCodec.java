@@ -139,7 +139,21 @@ final class SessionCodec {
             LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}",
                     id.masked(), node, e.getMessage());
             return null;
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            // A transcoder's own failure, or a class that cannot be linked here (its superclass's jar gone):
+            // bytes that do not decode, never a 500 for the user.
+            statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
+            LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}", id.masked(),
+                    node, printable(e));
+            return null;
         }
+    }
+
+    /** A failure's text may quote class names from the bytes: one line, of bounded length. */
+    private static String printable(Throwable e) {
+        String text = e.toString();
+        text = text.length() > 300 ? text.substring(0, 300) + "…" : text;
+        return text.replaceAll("\\p{Cntrl}", "?");
     }
 
     /** Core knows the serializers module by name only: the factories whose frames carry these ids. */

@@ -333,4 +333,25 @@ class HostileInputTest {
         return new SessionSnapshot(id, 1_700_000_000_000L, 1_700_000_000_500L, 1800, null,
                 new SessionContent(attributes, null));
     }
+
+    /**
+     * An Error out of a transcoder (a LinkageError: a stored class whose superclass's jar is gone, or
+     * planted so) answered 500, and a non-sticky load left its lock held: every next request of the
+     * session waited lockWaitTimeout, then failed again.
+     */
+    @Test
+    void aSessionWhoseDecodeThrowsAnErrorIsMissingAndLeavesNoLockBehind() throws Exception {
+        try (EngineHarness a = EngineHarness.start("sticky", "false", "lockingMode", "all");
+                EngineHarness b = a.secondTomcat("sticky", "false", "lockingMode", "all")) {
+            SessionId id = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
+            SessionChanges changes = new SessionChanges();
+            changes.attributeSet("cart");
+            a.engine.nonSticky().store(EngineHarness.snapshot(id, a.time.millis(),
+                    Map.of("cart", SessionEngineIT.StringMapTranscoder.UNLINKABLE)), new SessionState(), changes);
+
+            assertNull(b.engine.nonSticky().open(id, new SessionState(), true), "as a session that is missing");
+            assertNull(b.store.peek("n1", EngineHarness.PREFIX + "lock:" + id), "its lock is released");
+            assertEquals(1, b.count(Statistics.Counter.UNDECODABLE_SESSIONS));
+        }
+    }
 }

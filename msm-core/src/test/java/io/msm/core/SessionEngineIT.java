@@ -37,6 +37,9 @@ class SessionEngineIT {
 
     /** Map<String,String> as sorted key/value pairs, so equal maps always give equal bytes. */
     static class StringMapTranscoder implements Transcoder {
+        /** A value that decodes as a class whose superclass's jar is gone does: with a LinkageError. */
+        static final String UNLINKABLE = "(unlinkable)";
+
         @Override
         public int id() {
             return 200;
@@ -63,7 +66,12 @@ class SessionEngineIT {
             try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
                 Map<String, Object> attributes = new LinkedHashMap<>();
                 for (int n = in.readInt(); n > 0; n--) {
-                    attributes.put(in.readUTF(), in.readUTF());
+                    String name = in.readUTF();
+                    String value = in.readUTF();
+                    if (value.equals(UNLINKABLE)) {
+                        throw new NoClassDefFoundError("com/example/Gone");
+                    }
+                    attributes.put(name, value);
                 }
                 return new SessionContent(attributes, null);
             } catch (IOException e) {
