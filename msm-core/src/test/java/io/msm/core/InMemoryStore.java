@@ -258,7 +258,11 @@ final class InMemoryStore implements SessionStore {
                 store(node(nodeId), key, value, expiry);
             }
         });
-        if (live(n, key) != null || value.length > n.refuseAbove) {
+        if (value.length > n.refuseAbove) {
+            // As memcached: an error answer, whether or not the key exists (SpymemcachedStore: refused).
+            throw StoreException.refused(nodeId, "add of " + value.length + " bytes refused by node " + nodeId, null);
+        }
+        if (live(n, key) != null) {
             return null;
         }
         return store(n, key, value, expiry).cas;
