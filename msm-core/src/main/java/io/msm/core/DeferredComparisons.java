@@ -95,7 +95,8 @@ final class DeferredComparisons {
                 pending.remove(state, compare);
                 try {
                     compare.run();
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                    // Swallowed by the scheduler otherwise, without a line.
                     LOG.error("deferred backup of a session failed; it is compared again after its next request", e);
                 }
             }, Math.max(0, due - clock.now()), TimeUnit.MILLISECONDS);

@@ -49,7 +49,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
                 try {
                     java.serialize(a.getValue());
                     writable.put(a.getKey(), a.getValue());
-                } catch (IOException | RuntimeException | StackOverflowError bad) {
+                } catch (IOException | RuntimeException | StackOverflowError | LinkageError bad) {
                     String type = a.getValue() == null ? "null" : a.getValue().getClass().getName();
                     if (reported.first(a.getKey() + "/" + type)) {
                         LOG.warn("session attribute '{}' of class {} cannot be serialized and is left out of the copy"
@@ -60,7 +60,7 @@ public final class Msm2JavaSerialization implements Msm2Serialization {
             }
             try {
                 return write(writable);
-            } catch (IOException | RuntimeException | StackOverflowError still) {
+            } catch (IOException | RuntimeException | StackOverflowError | LinkageError still) {
                 throw new IllegalArgumentException("attributes cannot be written in 2.3.2's format: " + still, still);
             }
         }

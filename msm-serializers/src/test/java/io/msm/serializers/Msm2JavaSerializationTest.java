@@ -38,6 +38,27 @@ class Msm2JavaSerializationTest {
         assertEquals(Map.of("user", "alice"), serialization.readAttributes(written));
     }
 
+    /** A value whose serialization needs a class that cannot be linked (its jar gone since). */
+    static final class Unlinkable implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        private void writeObject(java.io.ObjectOutputStream out) {
+            throw new NoClassDefFoundError("com/example/Gone");
+        }
+    }
+
+    @Test
+    void aValueThatCannotBeLinkedIsLeftOut_andTheOthersAreWritten() throws TranscoderException {
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("user", "alice");
+        attributes.put("cart", new Unlinkable());
+
+        // Before: the Error passed the retry of each value alone, and left the request (a 500).
+        byte[] written = serialization.writeAttributes(attributes);
+
+        assertEquals(Map.of("user", "alice"), serialization.readAttributes(written));
+    }
+
     @Test
     void classNamesInPlantedBytesCannotForgeALogLine() throws TranscoderException {
         String realName = PlantedClassNameHolder.class.getName();

@@ -255,7 +255,7 @@ final class StickyRequests implements RequestStrategy {
             boolean changed = !s.changes().isEmpty();
             s.changes().clear();
             sessions.requestEnded(s, changed);
-        } catch (RuntimeException ex) {
+        } catch (RuntimeException | LinkageError | StackOverflowError ex) {
             LOG.error("backup of session " + SessionId.masked(s.getIdInternal()) + " failed; it stays in memory", ex);
         }
     }
