@@ -37,9 +37,11 @@ final class BackupMarkers {
     private static final SessionStore.Asked NOT_SENT = maxMillis -> null;
     /**
      * How long a backup node that left both reads of a load unanswered is not asked again while out of
-     * use, at least; longer, until the health check's probe of it is answered.
+     * use; longer while the health check's probes of it go unanswered too.
      */
     private static final long QUIET_MILLIS = SessionEngine.PROBE_INTERVAL_MILLIS;
+    /** A failed probe older than this says nothing: the health check's thread may be held elsewhere. */
+    private static final long PROBE_NEWS_MILLIS = 2 * QUIET_MILLIS;
 
     private final SessionStore store;
     private final NodeHealth health;
@@ -48,19 +50,8 @@ final class BackupMarkers {
     private final BehindFlags flags;
     private final OncePerMinute logLimit;
     private final Clock clock;
-    /** Per backup node, when a load's second read last went without an answer. */
-    private final Map<String, Silence> unansweredAt = new ConcurrentHashMap<>();
-
-    /** When a load's reads of a node went unanswered: wall millis, and the node's answered probes then. */
-    private static final class Silence {
-        final long atMillis;
-        final long probesAnswered;
-
-        Silence(long atMillis, long probesAnswered) {
-            this.atMillis = atMillis;
-            this.probesAnswered = probesAnswered;
-        }
-    }
+    /** Per backup node, when a load's second read last went without an answer (wall millis). */
+    private final Map<String, Long> unansweredAt = new ConcurrentHashMap<>();
 
     /**
      * @param waitMillis {@code operationTimeout}: the answer is needed, and under the load that makes
@@ -145,15 +136,16 @@ final class BackupMarkers {
     }
 
     /**
-     * @return true while a second read ({@link #readAll}) of the node went unanswered lately, or since
-     *     the health check last heard from it
+     * @return true while a second read ({@link #readAll}) of the node went unanswered lately, and
+     *     longer while the health check's newest probe of it went unanswered too
      */
     private boolean quiet(String backup) {
-        Silence at = unansweredAt.get(backup);
-        // Past the minimum, still quiet while no probe was answered since: a node that hangs for a
-        // minute made a burst of loads wait every QUIET_MILLIS, sessions of the healthy node included.
-        return at != null && (clock.millis() - at.atMillis < QUIET_MILLIS
-                || health.probesAnswered(backup) == at.probesAnswered);
+        Long at = unansweredAt.get(backup);
+        // Past the minimum, still quiet while the health check finds it silent too: a node that hangs
+        // for a minute made a burst of loads wait every QUIET_MILLIS, sessions of the healthy node
+        // included. Not when the check has not tried it lately: it may answer again by now.
+        return at != null && (clock.millis() - at < QUIET_MILLIS
+                || health.probeFailedLately(backup, PROBE_NEWS_MILLIS));
     }
 
     private Word wordOf(Map<String, byte[]> found, SessionId id) {
@@ -181,7 +173,7 @@ final class BackupMarkers {
             return found;
         } catch (StoreException e) {
             health.failed(backup, e);
-            unansweredAt.put(backup, new Silence(clock.millis(), health.probesAnswered(backup)));
+            unansweredAt.put(backup, clock.millis());
             usingNodesCopy(id, backup, e.getMessage());
             return null;
         }

@@ -206,7 +206,7 @@ final class HealthCheck implements Runnable {
                 if (stopping) {
                     return;
                 }
-                health.failed(id, e);
+                health.probeFailed(id, e);
                 diagnose(node);
             } catch (RuntimeException e) {
                 LOG.error("health check of memcached node {} failed unexpectedly", node, e);

@@ -165,10 +165,27 @@ final class NodeHealth {
         }
     }
 
-    /** @return how many health-check probes the node answered so far: one that moved on answers again */
-    long probesAnswered(String nodeId) {
+    /** A health-check probe of the node that failed: as {@link #failed}, and remembered. */
+    void probeFailed(String nodeId, StoreException e) {
         State s = states.get(nodeId);
-        return s == null ? 0 : s.probesAnswered.get();
+        if (s != null && !e.isRefused()) {
+            s.probeFailedAt = clock.millis();
+        }
+        failed(nodeId, e);
+    }
+
+    /**
+     * @return true when the health check tried the node within the last {@code millis} and got no
+     *     answer, and none since: it hangs. False when the check has not tried it lately (its thread
+     *     is busy elsewhere): nothing is known then.
+     */
+    boolean probeFailedLately(String nodeId, long millis) {
+        State s = states.get(nodeId);
+        if (s == null || s.probeFailedAt == 0 || s.probeAnsweredAt >= s.probeFailedAt) {
+            return false;
+        }
+        long since = clock.millis() - s.probeFailedAt;
+        return since >= 0 && since < millis;
     }
 
     /** Records a failed operation; the node is skipped until the probe interval has passed. */
@@ -238,7 +255,7 @@ final class NodeHealth {
     void recordProbe(String nodeId, long nanos) {
         State s = states.get(nodeId);
         if (s != null) {
-            s.probesAnswered.incrementAndGet();
+            s.probeAnsweredAt = clock.millis();
             s.lastProbeNanos = nanos;
             s.probes.record(nanos);
         }
@@ -341,9 +358,11 @@ final class NodeHealth {
         volatile long backSince;
         volatile long emptySince;
         volatile long lastProbeNanos;
+        /** Wall millis of the newest probe answered, and of the newest that failed; 0 for none. */
+        volatile long probeAnsweredAt;
+        volatile long probeFailedAt;
         volatile boolean downLogged;
         final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
-        final java.util.concurrent.atomic.AtomicLong probesAnswered = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();
         final LatencyWindow latency;
 

@@ -181,6 +181,23 @@ class NodeBehindTest extends TwoNonStickyTomcats {
     }
 
     @Test
+    void aBackupNodeThatWentSilentIsAskedAgainAfterTheQuietWhenTheHealthCheckHasNotTriedItSince() throws Exception {
+        step2WrittenWhileTheNodeFailed(ID);
+        b.checkNodes();
+        a.store.hang("n2");
+        assertNotNull(step(b)); // silent for this load
+        // A logout meanwhile leaves its markers to be written on n2: it stays out of use until they are.
+        b.engine.nonSticky().removed(SessionId.of("0123456789ABCDEF0123456789ABCDEF", "n1", null), new SessionState(),
+                1800);
+        a.store.resume("n2"); // answers again; b's health check is held elsewhere and has not seen it
+        b.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS + 1);
+        assertFalse(b.engine.nodeStatus().stream().anyMatch(n -> n.id().equals("n2") && n.up()), "n2 out of use");
+
+        assertEquals("2", step(b), "asked again: the backup's newer copy, not the node's older one");
+        assertEquals(2, b.store.asks("n2"));
+    }
+
+    @Test
     void aBackupNodeThatAnsweredTheSecondReadIsAskedByTheNextLoadsToo() throws Exception {
         SessionId other = SessionId.of("0123456789ABCDEF0123456789ABCDEF", "n1", null);
         step2WrittenWhileTheNodeFailed(ID, other);
