@@ -17,9 +17,10 @@ final class CheckedFieldSerializer<T> extends CompatibleFieldSerializer<T> {
     @Override
     public T read(Kryo kryo, Input input, Class<? extends T> type) {
         // Kryo reads the field names once per graph, right here (its create() reads nothing), and keeps
-        // them under this serializer; each name takes one byte at least.
+        // them under this serializer; each name takes one byte at least. Not against maxarray: a class
+        // with more fields than that is written without complaint, and must read back.
         if (input instanceof LimitedInput && kryo.getGraphContext().get(this) == null) {
-            ((LimitedInput) input).checkNextLength(0);
+            ((LimitedInput) input).checkNextCount("the field names of " + type.getName());
         }
         return super.read(kryo, input, type);
     }

@@ -2,6 +2,7 @@ package io.msm.serializers.kryo;
 
 import com.esotericsoftware.kryo.io.Input;
 
+import io.msm.serializers.RejectedContentException;
 import io.msm.serializers.SerialFilter;
 
 /**
@@ -27,6 +28,21 @@ final class LimitedInput extends Input {
         long length = readVarInt(true) - (long) minus;
         position = start;
         checkLength(length);
+    }
+
+    /**
+     * Checks the count of items, each of at least one byte, that the next positive variable-length int
+     * announces against the bytes left only, without consuming it: a count Kryo reads for its own
+     * bookkeeping, which no {@code maxarray} of the operator's was meant for.
+     */
+    void checkNextCount(String what) {
+        int start = position;
+        long count = readVarInt(true) & 0xFFFFFFFFL;
+        position = start;
+        if (count > limit - position) {
+            throw RejectedContentException.limit(what + ": " + count + " claimed, but only " + (limit - position)
+                    + " bytes follow");
+        }
     }
 
     @Override
