@@ -66,6 +66,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
                 requests.renaming(this, id); // before Tomcat's rename takes the old id out of memory
             }
         }
+        if (this.id == null && isNew && manager instanceof MemcachedSessionManagerBase) {
+            // A new session named for the first time: the <Manager>'s timeout goes in before the
+            // sessionCreated listeners run, as with Tomcat's own managers, so that one they set holds.
+            Integer configured = ((MemcachedSessionManagerBase) manager).configuredTimeout();
+            if (configured != null) {
+                maxInactiveInterval = configured;
+            }
+        }
         sessionId = manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);
         super.setId(id, notify);
     }

@@ -559,6 +559,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         this.maxInactiveInterval = seconds;
     }
 
+    /** @return the timeout written on the {@code <Manager>}, or null: the webapp's session-timeout */
+    Integer configuredTimeout() {
+        return maxInactiveInterval;
+    }
+
     public int getMaxInactiveInterval() {
         Integer written = maxInactiveInterval;
         Context context = context();
@@ -731,10 +736,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             // take it with this setting. (Validated, the id is one another webapp holds: it is shared.)
             sessionId = null;
         }
-        Session session = super.createSession(sessionId);
-        if (session != null && maxInactiveInterval != null) {
-            session.setMaxInactiveInterval(maxInactiveInterval);
-        }
+        Session session = super.createSession(sessionId); // the timeout: MemcachedSession.setId
         RequestStrategy r = requests;
         if (r != null && session instanceof MemcachedSession) {
             r.created((MemcachedSession) session);

@@ -59,6 +59,18 @@ class Msm2CompatibilityIT extends ClusterTest {
         assertTrue(Math.abs(remaining - 660) <= 3, "600 s and the refresh slack, not 30 min: " + remaining);
     }
 
+    /** Tomcat's own managers set the timeout before sessionCreated: XNAT's listener sets its site's there. */
+    @Test
+    void aTimeoutASessionCreatedListenerSetsWinsOverMaxInactiveInterval() {
+        SessionEvents.timeoutAtCreation = 7200;
+        try {
+            TomcatNode tomcat = tomcat("tomcat1", manager("maxInactiveInterval", "600"));
+            assertEquals("7200", new Browser().get(tomcat.url("/app/s/set?name=alice")).get("maxInactive"));
+        } finally {
+            SessionEvents.timeoutAtCreation = null;
+        }
+    }
+
     @Test
     void compatibilityWrites232sCopy_readsIt_andDeletesItWithTheSession() {
         TomcatNode tomcat1 = tomcat("tomcat1", manager("compatibility", "msm2"));
