@@ -64,6 +64,9 @@ public final class EncryptionKeys {
                     + " line " + FORM);
             return null;
         }
+        if (!lines.isEmpty() && lines.get(0).startsWith("\uFEFF")) {
+            lines.set(0, lines.get(0).substring(1)); // a byte order mark some editors write: not part of line 1
+        }
         warnIfOthersCanRead(attribute, p);
         Map<String, byte[]> keys = new LinkedHashMap<>();
         byte[] names = null;

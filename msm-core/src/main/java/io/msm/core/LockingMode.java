@@ -39,6 +39,12 @@ public final class LockingMode {
         }
         if (text.startsWith("uriPattern:")) {
             String regex = text.substring("uriPattern:".length());
+            if (regex.trim().isEmpty()) {
+                // It would match no request: none, without saying so (an empty template variable).
+                errors.add("lockingMode: uriPattern: has no pattern after it; write a regular expression of the"
+                        + " request URIs that must lock, e.g. uriPattern:/xnat/app/.*, or none or all");
+                return new LockingMode(Kind.AUTO, null);
+            }
             try {
                 return new LockingMode(Kind.URI_PATTERN, Pattern.compile(regex));
             } catch (PatternSyntaxException e) {

@@ -45,6 +45,7 @@ public final class MemcachedNode {
 
     @Override
     public String toString() {
-        return id + " (" + host + ":" + port + (failover ? ", failover" : "") + ")";
+        return id + " (" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + (failover ? ", failover" : "")
+                + ")";
     }
 }

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * naming the attribute, the entry and the form expected, so the operator sees all of them at once.
  */
 final class MemcachedNodes {
-    static final String FORM = "id:host:port, e.g. n1:mc1.example.org:11211";
+    static final String FORM = "id:host:port, e.g. n1:mc1.example.org:11211 (an IPv6 address in brackets: n1:[fd00::5]:11211)";
     private static final Pattern SEPARATORS = Pattern.compile("[,\\s]+");
     // '-' and '.' separate node id and jvmRoute inside the session id, so ids may not use them.
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_]+");
@@ -35,9 +35,12 @@ final class MemcachedNodes {
         }
         Map<String, String[]> parsed = new LinkedHashMap<>();
         for (String entry : entries) {
-            String[] parts = entry.split(":", -1);
+            String[] parts = split(entry);
             String[] idHostPort;
-            if (parts.length == 3) {
+            if (parts == null) {
+                errors.add("memcachedNodes: entry '" + entry + "' must be " + FORM);
+                continue;
+            } else if (parts.length == 3) {
                 idHostPort = parts;
             } else if (parts.length == 2 && entries.size() == 1) {
                 idHostPort = new String[] {"n1", parts[0], parts[1]};
@@ -59,11 +62,33 @@ final class MemcachedNodes {
             errors.add("failoverNodes: every node of memcachedNodes is a failover node; leave at least one regular node");
         }
         List<MemcachedNode> result = new ArrayList<>();
-        boolean named = !(entries.size() == 1 && entries.get(0).split(":", -1).length == 2);
+        String[] first = entries.isEmpty() ? null : split(entries.get(0));
+        boolean named = !(entries.size() == 1 && first != null && first.length == 2);
         for (String[] p : parsed.values()) {
             result.add(new MemcachedNode(p[0], p[1], Integer.parseInt(p[2]), failover.contains(p[0]), named));
         }
         return Collections.unmodifiableList(result);
+    }
+
+    /**
+     * @return the parts of {@code id:host:port} or {@code host:port}, the host of an IPv6 address
+     *     without its brackets ({@code n1:[::1]:11211}, as in a URL); null for brackets out of place
+     */
+    private static String[] split(String entry) {
+        int open = entry.indexOf('[');
+        if (open < 0) {
+            return entry.split(":", -1);
+        }
+        int close = entry.indexOf(']');
+        String before = entry.substring(0, open);
+        if (close < open || entry.indexOf('[', open + 1) >= 0 || entry.indexOf(']', close + 1) >= 0
+                || !entry.startsWith(":", close + 1) || !before.isEmpty() && before.indexOf(':') != before.length() - 1) {
+            return null;
+        }
+        String host = entry.substring(open + 1, close);
+        String port = entry.substring(close + 2);
+        return before.isEmpty() ? new String[] {host, port}
+                : new String[] {before.substring(0, before.length() - 1), host, port};
     }
 
     /**
@@ -112,6 +137,9 @@ final class MemcachedNodes {
             return failover;
         }
         for (String id : SEPARATORS.split(failoverNodes.trim())) {
+            if (id.isEmpty()) {
+                continue; // a stray leading or doubled comma, as in memcachedNodes
+            }
             if (known.contains(id)) {
                 failover.add(id);
             } else {

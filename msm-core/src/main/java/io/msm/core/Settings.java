@@ -130,6 +130,7 @@ public final class Settings {
 
     private Settings(Parser p) {
         unknownAttributes(p);
+        unreplacedProperties(p);
         enabled = p.bool(ENABLED, true);
         nodes = enabled ? MemcachedNodes.parse(p.raw(MEMCACHED_NODES), p.raw(FAILOVER_NODES), p.errors)
                 : Collections.<MemcachedNode>emptyList();
@@ -159,8 +160,9 @@ public final class Settings {
         backupAsync = p.bool(SESSION_BACKUP_ASYNC, true);
         backupTimeoutMillis = p.positiveLong(SESSION_BACKUP_TIMEOUT, 100, "milliseconds");
         operationTimeoutMillis = p.positiveLong(OPERATION_TIMEOUT, 1000, "milliseconds");
+        // A pool starts a thread per task up to this count: a typo of 10000 would be thousands of threads.
         backupThreadCount = (int) p.positiveLong(BACKUP_THREAD_COUNT, Runtime.getRuntime().availableProcessors(),
-                "threads");
+                "threads", MAX_BACKUP_THREADS, "each is a thread of its own");
         // The queue is allocated whole at start.
         backupQueueSize = (int) p.positiveLong(BACKUP_QUEUE_SIZE, 10_000, "sessions", MAX_BACKUP_QUEUE,
                 "the queue is allocated at start");
@@ -564,6 +566,24 @@ public final class Settings {
     /** memcached's longest relative expiry: 30 days. */
     static final long MAX_RELATIVE_EXPIRY = 2_592_000;
     static final long MAX_BACKUP_QUEUE = 1_000_000;
+    static final long MAX_BACKUP_THREADS = 256;
+    /** {@code ${name}} as Tomcat leaves it when no system property of that name is set. */
+    private static final java.util.regex.Pattern PROPERTY = java.util.regex.Pattern.compile("\\$\\{([^}]+)}");
+
+    /**
+     * Tomcat replaces {@code ${name}} in a context file by the system property and leaves it as written
+     * when none is set: a password read from catalina.properties that is missing there would be sent as
+     * the text "${...}", and the start would go on with every node refusing it.
+     */
+    private void unreplacedProperties(Parser p) {
+        for (Map.Entry<String, String> a : p.raw.entrySet()) {
+            java.util.regex.Matcher m = a.getValue() == null ? null : PROPERTY.matcher(a.getValue());
+            if (m != null && m.find()) {
+                p.errors.add(a.getKey() + ": the system property '" + m.group(1) + "' it names is not set; set it in"
+                        + " conf/catalina.properties (or with -D" + m.group(1) + "=...), or write the value itself");
+            }
+        }
+    }
 
     /**
      * A misspelled attribute (encryptionKey, TLS) would leave the webapp running without what it asks

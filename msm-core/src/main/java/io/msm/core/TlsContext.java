@@ -53,6 +53,12 @@ final class TlsContext {
         KeyStore trust = trustStore == null ? null
                 : load(Settings.TLS_TRUST_STORE_FILE, trustStore, trustPassword, errors);
         KeyStore key = keyStore == null ? null : load(Settings.TLS_KEY_STORE_FILE, keyStore, keyPassword, errors);
+        if (trust != null && !holdsCertificate(trust)) {
+            // Every handshake would fail ("trustAnchors parameter must be non-empty"): every node down.
+            errors.add(Settings.TLS_TRUST_STORE_FILE + ": " + trustStore + " holds no certificate; import the CA that"
+                    + " signed memcached's certificate (keytool -importcert -alias memcached-ca -file ca.pem -keystore "
+                    + trustStore + ")");
+        }
         if (errors.size() > before) {
             return null;
         }
@@ -96,6 +102,19 @@ final class TlsContext {
         errors.add(attribute + ": " + file + " cannot be used: " + reason + "; write the path of a PKCS12 or JKS"
                 + " store and its password in " + attribute.replace("File", "Password"));
         return null;
+    }
+
+    private static boolean holdsCertificate(KeyStore store) {
+        try {
+            for (java.util.Enumeration<String> aliases = store.aliases(); aliases.hasMoreElements();) {
+                if (store.getCertificate(aliases.nextElement()) != null) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (GeneralSecurityException e) {
+            return true; // cannot tell: the handshake will say
+        }
     }
 
     private static char[] password(String password) {

@@ -77,6 +77,15 @@ class EncryptionTest {
                 "encryptionKeys", file)).risks().isEmpty());
     }
 
+    /** Some editors start a UTF-8 file with a byte order mark: line 1 was then "not a key id" as it read k1:... */
+    @Test
+    void aKeyFileThatStartsWithAByteOrderMarkIsRead() throws Exception {
+        String file = keyFile("keys", "\uFEFF" + newKey("k1"));
+        List<String> errors = new ArrayList<>();
+        assertNotNull(EncryptionKeys.read("encryptionKeys", file, errors), errors.toString());
+        assertEquals(List.of(), errors);
+    }
+
     private static void store(EngineHarness t, SessionId id, String value) {
         SessionChanges changes = new SessionChanges();
         changes.attributeSet("user");

@@ -248,4 +248,59 @@ class SettingsTest {
         }
         assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:h:1")).risks().isEmpty(), "the default names it");
     }
+
+    @Test
+    void anIpv6AddressIsWrittenInBrackets_asInAUrl() throws Exception {
+        Settings s = Settings.parse(Map.of("memcachedNodes", "n1:[::1]:11211, n2:[fd00::5]:11212"));
+        assertEquals("::1", s.nodes().get(0).host());
+        assertEquals(11211, s.nodes().get(0).port());
+        assertEquals("fd00::5", s.nodes().get(1).host());
+        assertEquals("n2 ([fd00::5]:11212)", s.nodes().get(1).toString());
+        Settings single = Settings.parse(Map.of("memcachedNodes", "[::1]:11211"));
+        assertEquals("n1", single.nodes().get(0).id());
+        assertEquals("::1", single.nodes().get(0).host());
+
+        var e = rejected(Map.of("memcachedNodes", "n1:[::1:11211"));
+        assertMentions(e.getMessage(), "memcachedNodes", "'n1:[::1:11211'", "in brackets");
+    }
+
+    @Test
+    void aStrayCommaInFailoverNodesIsNoEntry_asInMemcachedNodes() throws Exception {
+        Settings s = Settings.parse(Map.of("memcachedNodes", "n1:h:1,n2:h:2", "failoverNodes", ",n2,"));
+        assertTrue(s.nodes().get(1).isFailover());
+    }
+
+    @Test
+    void uriPatternWithNothingAfterItIsRefused_itWouldLockNoRequest() {
+        var e = rejected(Map.of("memcachedNodes", "n1:h:1", "sticky", "false", "lockingMode", "uriPattern:"));
+        assertMentions(e.getMessage(), "lockingMode", "no pattern", "none or all");
+    }
+
+    /** Tomcat leaves ${name} as written when the property is not set: sent as the password, every node refused it. */
+    @Test
+    void aPropertyTomcatDidNotReplaceStopsTheStartNamingIt() {
+        var e = rejected(Map.of("memcachedNodes", "n1:h:1", "username", "xnat", "password",
+                "${msm.memcached.password}"));
+        assertMentions(e.getMessage(), "password", "'msm.memcached.password'", "catalina.properties");
+    }
+
+    @Test
+    void backupThreadCountHasABound() {
+        var e = rejected(Map.of("memcachedNodes", "n1:h:1", "backupThreadCount", "10000"));
+        assertMentions(e.getMessage(), "backupThreadCount", "from 1 to 256");
+    }
+
+    @Test
+    void aTrustStoreWithoutACertificateStopsTheStart_everyHandshakeWouldFail(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("empty.p12");
+        java.security.KeyStore empty = java.security.KeyStore.getInstance("PKCS12");
+        empty.load(null, null);
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+            empty.store(out, "changeit".toCharArray());
+        }
+        var e = rejected(Map.of("memcachedNodes", "n1:h:1", "tls", "true", "tlsTrustStoreFile", file.toString(),
+                "tlsTrustStorePassword", "changeit"));
+        assertMentions(e.getMessage(), "tlsTrustStoreFile", "holds no certificate", "keytool -importcert");
+    }
 }
