@@ -119,7 +119,12 @@ final class DeferredComparisons {
         stopping = true;
         scheduler.shutdownNow(); // its queued tasks cancel themselves if run now
         for (Runnable compare : pending.values()) {
-            compare.run();
+            try {
+                compare.run();
+            } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                // As a scheduled one: one session's failure must not keep the others' from their last backup.
+                LOG.error("backup of a session at stop failed; it is not stored", e);
+            }
         }
         pending.clear();
     }

@@ -258,18 +258,26 @@ public final class SessionEngine implements AutoCloseable {
      */
     @Override
     public void close() {
-        healthCheck.stop();
-        env.healthChecks.shutdownNow();
-        if (comparisons != null) {
-            comparisons.flush(); // sessions changed lately: compared before the last backups
+        // Each step even when one before it fails: the memcached client's threads hold the webapp's class
+        // loader, and a reload that skipped its close would leak them, and their sockets, every time.
+        try {
+            healthCheck.stop();
+            env.healthChecks.shutdownNow();
+            if (comparisons != null) {
+                comparisons.flush(); // sessions changed lately: compared before the last backups
+            }
+        } finally {
+            try {
+                backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
+                if (sticky != null) {
+                    sticky.queueUndoneDeletes();
+                }
+                awaitStopped(env.healthChecks);
+                awaitStopped(env.comparisons);
+            } finally {
+                env.store.close();
+            }
         }
-        backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
-        if (sticky != null) {
-            sticky.queueUndoneDeletes();
-        }
-        awaitStopped(env.healthChecks);
-        awaitStopped(env.comparisons);
-        env.store.close();
     }
 
     /**

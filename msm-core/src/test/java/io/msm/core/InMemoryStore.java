@@ -315,8 +315,16 @@ final class InMemoryStore implements SessionStore {
         return true;
     }
 
+    private volatile boolean closed;
+
     @Override
     public void close() {
+        closed = true;
+    }
+
+    /** @return true once the engine closed its client */
+    boolean isClosed() {
+        return closed;
     }
 
     // ---- inside ----

@@ -50,6 +50,19 @@ class StickyOrderTest {
         return s == null ? "(does not load)" : s.content().attributes().get("user");
     }
 
+    /** The memcached client's threads hold the webapp's class loader: a reload that skips its close leaks them. */
+    @Test
+    void aStopWhoseLastComparisonFailsStillClosesTheMemcachedClient() throws Exception {
+        EngineHarness stopping = EngineHarness.start();
+        stopping.engine.sticky().compareLater(new SessionState(), () -> {
+            throw new IllegalStateException("a session that fails to encode at stop");
+        }, 1000);
+
+        stopping.engine.close();
+
+        assertTrue(stopping.store.isClosed());
+    }
+
     @Test
     void aBackupThatEndsAfterTheLogoutDoesNotBringTheSessionBack() {
         tomcat.backups.hold();

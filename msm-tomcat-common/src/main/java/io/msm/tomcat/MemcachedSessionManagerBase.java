@@ -629,7 +629,13 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 }
             }
             // Queued backups finish first; the sessions stay in memcached for the other Tomcats.
-            e.close();
+            try {
+                e.close();
+            } catch (RuntimeException | LinkageError | StackOverflowError ex) {
+                // The engine closed what it holds all the same; the stop goes on, so the reload does.
+                LOG.error("msm for " + contextName() + ": stopping the engine failed; sessions not stored by now are"
+                        + " lost with this stop", ex);
+            }
             KeptRepairs.keep(context().getParent(), keepKey, contextName(), e);
             if (sticky) {
                 List<MemcachedSession> held = new ArrayList<>();
