@@ -224,7 +224,19 @@ final class NonStickyLoader {
             rebuildBackup(id, backup, data, loaded, v);
         }
         long lastAccess = v == null ? loaded.lastAccessedTime() : v.lastAccessedTime;
-        expiryWatch.note(id, ValidityRecord.expiresAt(lastAccess, loaded.maxInactiveInterval()));
+        int timeout = loaded.maxInactiveInterval();
+        long started = expiry.now();
+        if (timeout > 0 && started - state.recordedLastAccess >= ValidityRecord.graceMillis(timeout)) {
+            // Written now, not at the request's end: a request that runs long (a download) must not find
+            // its session claimed as idle by the record of the request before it. Its end would write
+            // this record anyway, so this costs no write; the end then finds it fresh.
+            ValidityRecord record = new ValidityRecord(started, timeout, state.dataRefreshedAt);
+            backups.submit(id, ClusterWrite.accessed(id, expiry.nonSticky(timeout), keys.validityBytes(id, record),
+                    false, cluster::write));
+            state.recordedLastAccess = started;
+        }
+        // The webapp sees the previous request's access, as with Tomcat's managers; expiry goes by the record.
+        expiryWatch.note(id, ValidityRecord.expiresAt(Math.max(lastAccess, state.recordedLastAccess), timeout));
         return new SessionSnapshot(id, loaded.creationTime(), lastAccess, loaded.maxInactiveInterval(),
                 loaded.authType(), loaded.content());
     }

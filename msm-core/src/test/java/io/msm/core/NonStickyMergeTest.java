@@ -77,6 +77,25 @@ class NonStickyMergeTest {
     }
 
     /**
+     * A request that starts just before its session's timeout ends and runs longer than what is left
+     * (a download): idle is counted from its start, as Tomcat's own managers count it. Before, the other
+     * Tomcat's expiry check claimed it by the record of the request before, and its user was logged
+     * out while active.
+     */
+    @Test
+    void aLongRequestThatStartedBeforeTheTimeoutKeepsItsSessionFromTheOtherTomcatsExpiryCheck() {
+        tomcat1.time.advance(1_700_000); // 28 min 20 s of a 30 min timeout
+        SessionState downloading = new SessionState();
+        assertNotNull(tomcat2.engine.nonSticky().open(ID, downloading, false));
+
+        tomcat1.time.advance(200_000); // past the timeout and its grace, counted from the request before
+
+        assertEquals(java.util.List.of(), ids(tomcat1.engine.nonSticky().claimExpired()),
+                "in use: not handed over for sessionDestroyed");
+        tomcat2.engine.nonSticky().release(downloading);
+    }
+
+    /**
      * One Tomcat shortens the timeout while the other changes an attribute: the merged copy holds the
      * short timeout, and so must the record the merging Tomcat writes, and its expiry check. Before, it
      * wrote the timeout it had loaded, and its expiry check waited 30 minutes for a session that ended
