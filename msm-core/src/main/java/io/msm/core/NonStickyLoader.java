@@ -226,14 +226,18 @@ final class NonStickyLoader {
         long lastAccess = v == null ? loaded.lastAccessedTime() : v.lastAccessedTime;
         int timeout = loaded.maxInactiveInterval();
         long started = expiry.now();
-        if (timeout > 0 && started - state.recordedLastAccess >= ValidityRecord.graceMillis(timeout)) {
-            // Written now, not at the request's end: a request that runs long (a download) must not find
-            // its session claimed as idle by the record of the request before it. Its end would write
-            // this record anyway, so this costs no write; the end then finds it fresh.
-            ValidityRecord record = new ValidityRecord(started, timeout, state.dataRefreshedAt);
+        boolean refresh = started - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L;
+        if (timeout > 0 && (refresh || started - state.recordedLastAccess >= ValidityRecord.graceMillis(timeout))) {
+            // Written now, not at the request's end, with the copies' expiry pushed forward as the end
+            // would: a request that runs long (a download) must find neither its session claimed as idle
+            // by the record of the request before it, nor its copies expired. The end then finds both
+            // fresh and writes nothing, so this is the write the end would have made, made earlier.
+            long refreshedAt = refresh ? started : state.dataRefreshedAt;
+            ValidityRecord record = new ValidityRecord(started, timeout, refreshedAt);
             backups.submit(id, ClusterWrite.accessed(id, expiry.nonSticky(timeout), keys.validityBytes(id, record),
-                    false, cluster::write));
+                    refresh, cluster::write));
             state.recordedLastAccess = started;
+            state.dataRefreshedAt = refreshedAt;
         }
         // The webapp sees the previous request's access, as with Tomcat's managers; expiry goes by the record.
         expiryWatch.note(id, ValidityRecord.expiresAt(Math.max(lastAccess, state.recordedLastAccess), timeout));

@@ -96,6 +96,27 @@ class NonStickyMergeTest {
     }
 
     /**
+     * The same request running 10 minutes past the end of the timeout counted from the request before:
+     * the copies in memcached must outlive it too. Its end finds nothing to write; the next request,
+     * on another Tomcat, finds the session.
+     */
+    @Test
+    void aLongRequestThatStartedBeforeTheTimeoutFindsItsSessionStillStoredWhenItEnds() {
+        tomcat1.time.advance(1_700_000);
+        long start = tomcat1.time.millis();
+        SessionState downloading = new SessionState();
+        SessionSnapshot seen = tomcat2.engine.nonSticky().open(ID, downloading, false);
+        assertNotNull(seen);
+
+        tomcat1.time.advance(600_000);
+        tomcat2.engine.nonSticky().store(EngineHarness.snapshot(ID, start, seen.content().attributes()), downloading,
+                new SessionChanges());
+        tomcat2.engine.nonSticky().release(downloading);
+
+        assertNotNull(tomcat1.engine.nonSticky().open(ID, new SessionState(), false), "still stored");
+    }
+
+    /**
      * One Tomcat shortens the timeout while the other changes an attribute: the merged copy holds the
      * short timeout, and so must the record the merging Tomcat writes, and its expiry check. Before, it
      * wrote the timeout it had loaded, and its expiry check waited 30 minutes for a session that ended
