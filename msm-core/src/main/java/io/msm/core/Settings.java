@@ -130,8 +130,10 @@ public final class Settings {
 
     private Settings(Parser p) {
         unknownAttributes(p);
-        unreplacedProperties(p);
         enabled = p.bool(ENABLED, true);
+        if (enabled) { // msm off: the other attributes have no effect, and a dev setup may leave them unset
+            unreplacedProperties(p);
+        }
         nodes = enabled ? MemcachedNodes.parse(p.raw(MEMCACHED_NODES), p.raw(FAILOVER_NODES), p.errors)
                 : Collections.<MemcachedNode>emptyList();
         sticky = p.bool(STICKY, true);

@@ -285,6 +285,12 @@ class SettingsTest {
     }
 
     @Test
+    void anUnsetPropertyIsNoErrorWhileMsmIsOff() throws Exception {
+        Settings off = Settings.parse(Map.of("enabled", "false", "memcachedNodes", "${msm.nodes}"));
+        assertFalse(off.enabled());
+    }
+
+    @Test
     void backupThreadCountHasABound() {
         var e = rejected(Map.of("memcachedNodes", "n1:h:1", "backupThreadCount", "10000"));
         assertMentions(e.getMessage(), "backupThreadCount", "from 1 to 256");
