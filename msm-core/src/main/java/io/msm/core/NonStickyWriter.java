@@ -166,8 +166,12 @@ final class NonStickyWriter {
         }
         ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), maxInactive, now);
         if (recordValidity || renamed) { // else the background writer would have nothing to do
-            backups.submit(id, ClusterWrite.stored(id, exp, recordValidity ? keys.validityBytes(id, validity) : null, oldId,
-                    cluster::write));
+            ClusterWrite write = ClusterWrite.stored(id, exp, recordValidity ? keys.validityBytes(id, validity) : null,
+                    oldId, cluster::write);
+            // A new timeout: the touch this request's load queued (NonStickyLoader) may land after the sets
+            // above, with the old timeout's expiry; queued behind it, this one gives the copies the new one.
+            write.touchData = changes.isMaxInactiveChanged();
+            backups.submit(id, write);
         }
         expiryWatch.note(id, validity.expiresAt());
         if (renamed) {
@@ -333,8 +337,10 @@ final class NonStickyWriter {
         SessionId id = snapshot.id();
         int exp = expiry.nonSticky(snapshot.maxInactiveInterval());
         long now = expiry.now();
-        boolean refresh = now - state.dataRefreshedAt >= Expiry.refreshSeconds(snapshot.maxInactiveInterval())
-                * 1000L;
+        // Judged from the request's start, as its load judged it: a long request whose load pushed the
+        // copies' expiry forward does not push it again at its end.
+        boolean refresh = snapshot.lastAccessedTime() - state.dataRefreshedAt
+                >= Expiry.refreshSeconds(snapshot.maxInactiveInterval()) * 1000L;
         long recorded = state.recordedLastAccess;
         if (!refresh && recorded != 0
                 && snapshot.lastAccessedTime() - recorded < ValidityRecord.graceMillis(snapshot.maxInactiveInterval())) {

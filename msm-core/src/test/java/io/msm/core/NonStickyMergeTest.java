@@ -117,6 +117,30 @@ class NonStickyMergeTest {
     }
 
     /**
+     * The load's early write touches the copies with the timeout it loaded; when the same request
+     * raises the timeout, its store's sets may land first. The new timeout must win.
+     */
+    @Test
+    void aTimeoutRaisedByTheRequestWinsOverTheTouchItsLoadQueued() {
+        tomcat1.time.advance(120_000); // the copies' refresh is due: the load's write touches them
+        SessionState state = new SessionState();
+        tomcat2.backups.hold();
+        SessionSnapshot seen = tomcat2.engine.nonSticky().open(ID, state, false);
+        SessionChanges longer = new SessionChanges();
+        longer.maxInactiveChanged();
+        SessionSnapshot raised = new SessionSnapshot(ID, seen.creationTime(), tomcat1.time.millis(), 7200, null,
+                seen.content());
+        // While the load's write runs, just before its touch of n1's copy: the request's store.
+        tomcat2.store.atOperation("n1", 2, () -> tomcat2.engine.nonSticky().store(raised, state, longer));
+        tomcat2.backups.release();
+        tomcat2.engine.nonSticky().release(state);
+
+        tomcat1.time.advance(2_700_000); // 45 min: past the old timeout's copies, within the new one
+
+        assertNotNull(tomcat1.engine.nonSticky().open(ID, new SessionState(), false), "the copies live by 7200 s");
+    }
+
+    /**
      * One Tomcat shortens the timeout while the other changes an attribute: the merged copy holds the
      * short timeout, and so must the record the merging Tomcat writes, and its expiry check. Before, it
      * wrote the timeout it had loaded, and its expiry check waited 30 minutes for a session that ended
