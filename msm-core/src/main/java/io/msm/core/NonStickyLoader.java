@@ -29,12 +29,14 @@ final class NonStickyLoader {
     private final MissingSessions missing;
     private final BackupMarkers markers;
     private final OncePerMinute logLimit;
+    private final AccessRecords accessRecords;
 
     NonStickyLoader(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
             Ticker ticker, NearCopies nearCopies, MissingSessions missing, BackupMarkers markers,
-            OncePerMinute logLimit) {
+            OncePerMinute logLimit, AccessRecords accessRecords) {
         this.logLimit = logLimit;
+        this.accessRecords = accessRecords;
         this.markers = markers;
         this.nearCopies = nearCopies;
         this.missing = missing;
@@ -225,19 +227,12 @@ final class NonStickyLoader {
         }
         long lastAccess = v == null ? loaded.lastAccessedTime() : v.lastAccessedTime;
         int timeout = loaded.maxInactiveInterval();
-        long started = expiry.now();
-        boolean refresh = started - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L;
-        if (timeout > 0 && (refresh || started - state.recordedLastAccess >= ValidityRecord.graceMillis(timeout))) {
+        if (timeout > 0) {
             // Written now, not at the request's end, with the copies' expiry pushed forward as the end
             // would: a request that runs long (a download) must find neither its session claimed as idle
             // by the record of the request before it, nor its copies expired. The end then finds both
             // fresh and writes nothing, so this is the write the end would have made, made earlier.
-            long refreshedAt = refresh ? started : state.dataRefreshedAt;
-            ValidityRecord record = new ValidityRecord(started, timeout, refreshedAt);
-            backups.submit(id, ClusterWrite.accessed(id, expiry.nonSticky(timeout), keys.validityBytes(id, record),
-                    refresh, cluster::write));
-            state.recordedLastAccess = started;
-            state.dataRefreshedAt = refreshedAt;
+            accessRecords.recordIfDue(id, timeout, expiry.now(), state);
         }
         // The webapp sees the previous request's access, as with Tomcat's managers; expiry goes by the record.
         expiryWatch.note(id, ValidityRecord.expiresAt(Math.max(lastAccess, state.recordedLastAccess), timeout));

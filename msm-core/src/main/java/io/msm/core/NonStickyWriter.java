@@ -35,12 +35,14 @@ final class NonStickyWriter {
     private final BackupCopies backupCopies;
     private final BehindFlags flags;
     private final OncePerMinute logLimit;
+    private final AccessRecords accessRecords;
 
     NonStickyWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
             BehindFlags flags, long removalWaitMillis, NearCopies nearCopies, BackupCopies backupCopies,
-            OncePerMinute logLimit) {
+            OncePerMinute logLimit, AccessRecords accessRecords) {
         this.logLimit = logLimit;
+        this.accessRecords = accessRecords;
         this.nearCopies = nearCopies;
         this.backupCopies = backupCopies;
         this.flags = flags;
@@ -334,24 +336,15 @@ final class NonStickyWriter {
      * memcached read per request, not a read and two writes.
      */
     private void accessed(SessionSnapshot snapshot, SessionState state) {
-        SessionId id = snapshot.id();
-        int exp = expiry.nonSticky(snapshot.maxInactiveInterval());
-        long now = expiry.now();
         // Judged from the request's start, as its load judged it: a long request whose load pushed the
         // copies' expiry forward does not push it again at its end.
-        boolean refresh = snapshot.lastAccessedTime() - state.dataRefreshedAt
-                >= Expiry.refreshSeconds(snapshot.maxInactiveInterval()) * 1000L;
-        long recorded = state.recordedLastAccess;
-        if (!refresh && recorded != 0
-                && snapshot.lastAccessedTime() - recorded < ValidityRecord.graceMillis(snapshot.maxInactiveInterval())) {
+        ValidityRecord written = accessRecords.recordIfDue(snapshot.id(), snapshot.maxInactiveInterval(),
+                snapshot.lastAccessedTime(), state);
+        if (written == null) {
             statistics.increment(Statistics.Counter.VALIDITY_WRITES_SKIPPED);
             return;
         }
-        long refreshedAt = refresh ? now : state.dataRefreshedAt;
-        ValidityRecord validity = new ValidityRecord(snapshot.lastAccessedTime(), snapshot.maxInactiveInterval(),
-                refreshedAt);
-        backups.submit(id, ClusterWrite.accessed(id, exp, keys.validityBytes(id, validity), refresh, cluster::write));
-        expiryWatch.note(id, validity.expiresAt());
+        expiryWatch.note(snapshot.id(), written.expiresAt());
     }
 
     /**

@@ -85,15 +85,17 @@ public final class SessionEngine implements AutoCloseable {
         // A removal while the session's node does not answer raises its flag first (BehindFlags).
         long removalWaitMillis = Math.max(1000, 2L * settings.operationTimeoutMillis()) + BehindFlags.LEASE_MILLIS;
         NearCopies nearCopies = new NearCopies();
+        AccessRecords accessRecords = new AccessRecords(expiry, keys, backups, cluster);
         return new NonStickySessions(health,
                 new NonStickyLocking(settings.lockingMode(), locks, keys, statistics),
                 new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker,
                         nearCopies, new MissingSessions(statistics, env.clock), new BackupMarkers(store, health, keys,
-                                flags, settings.operationTimeoutMillis(), env.clock), new OncePerMinute(env.clock)),
+                                flags, settings.operationTimeoutMillis(), env.clock), new OncePerMinute(env.clock),
+                        accessRecords),
                 new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups, flags,
                         removalWaitMillis, nearCopies, new BackupCopies(store, health, keys, cluster, backups,
                                 statistics, settings.backupTimeoutMillis(), new OncePerMinute(env.clock)),
-                        new OncePerMinute(env.clock)),
+                        new OncePerMinute(env.clock), accessRecords),
                 new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster),
                 new RecentSessions(env.clock));
     }
