@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -570,7 +571,7 @@ public final class Settings {
     static final long MAX_BACKUP_QUEUE = 1_000_000;
     static final long MAX_BACKUP_THREADS = 256;
     /** {@code ${name}} as Tomcat leaves it when no system property of that name is set. */
-    private static final java.util.regex.Pattern PROPERTY = java.util.regex.Pattern.compile("\\$\\{([^}]+)}");
+    private static final Pattern PROPERTY = Pattern.compile("\\$\\{([^}]+)}");
 
     /**
      * Tomcat replaces {@code ${name}} in a context file by the system property and leaves it as written
@@ -579,7 +580,7 @@ public final class Settings {
      */
     private void unreplacedProperties(Parser p) {
         for (Map.Entry<String, String> a : p.raw.entrySet()) {
-            java.util.regex.Matcher m = a.getValue() == null ? null : PROPERTY.matcher(a.getValue());
+            Matcher m = a.getValue() == null ? null : PROPERTY.matcher(a.getValue());
             if (m != null && m.find()) {
                 p.errors.add(a.getKey() + ": the system property '" + m.group(1) + "' it names is not set; set it in"
                         + " conf/catalina.properties (or with -D" + m.group(1) + "=...), or write the value itself");
