@@ -62,8 +62,14 @@ final class NonStickyWriter {
     /**
      * Stores the session after the last request using it ends, before its lock is released. Nothing
      * but the validity record is written when the content is unchanged.
+     *
+     * @param stillInUse true for a store while parallel requests here still use the session
+     *     ({@link SharedStores}): the near copy it keeps stays lent to them, and the last one's end
+     *     settles it
+     * @return true when memcached holds the snapshot's changes: stored, or unchanged; false when
+     *     they were not written (refused, too large, no node, invalidated meanwhile)
      */
-    void store(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
+    boolean store(SessionSnapshot snapshot, SessionState state, SessionChanges changes, boolean stillInUse) {
         SessionId id = snapshot.id();
         EncodedBlocks blocks = state.blocks;
         if (blocks == null) {
@@ -75,6 +81,9 @@ final class NonStickyWriter {
         boolean sameId = id.equals(state.storedUnderId);
         if (sameId && fingerprint == state.storedFingerprint) {
             statistics.increment(Statistics.Counter.NON_STICKY_STORES_SKIPPED);
+            if (stillInUse) {
+                return true; // the last request's end gives the near copy back, and writes the validity record
+            }
             if (NearCopies.holdsAll(blocks, snapshot)) {
                 nearCopies.unchanged(id, state.nearCopy, state.storedFingerprint, snapshot, blocks);
             } else {
@@ -82,7 +91,7 @@ final class NonStickyWriter {
             }
             state.nearCopy = null;
             accessed(snapshot, state);
-            return;
+            return true;
         }
         state.nearCopy = null;
         nearCopies.drop(id); // until memcached is known to hold this request's bytes
@@ -95,7 +104,7 @@ final class NonStickyWriter {
         byte[] frame = codec.frame(snapshot, payload);
         if (oversized.refuse(snapshot, payload, frame, state, "this request's changes are not stored, memcached keeps the"
                 + " session as it was")) {
-            return;
+            return false;
         }
         SessionId oldId = state.storedUnderId;
         boolean renamed = oldId != null && !sameId;
@@ -121,7 +130,7 @@ final class NonStickyWriter {
                     if (backupCopy != null) {
                         cluster.delete(backup, keys.backup(id)); // invalidated meanwhile: no copy of it may stay
                     }
-                    return;
+                    return false;
                 }
             } catch (StoreException e) {
                 health.failed(primary, e);
@@ -131,7 +140,7 @@ final class NonStickyWriter {
                         LOG.warn("session {} is not stored: {}; memcached keeps it as it was; ITEMS_REFUSED counts each"
                                 + " such store; this line repeats at most once a minute", id.masked(), e.getMessage());
                     }
-                    return;
+                    return false;
                 }
             }
         }
@@ -140,7 +149,7 @@ final class NonStickyWriter {
             backupCopy = null; // written again, and awaited, behind the marker that says the node is behind
         }
         if (stored == null) {
-            return;
+            return false;
         }
         if (backupCopy != null) {
             if (stored != frame) {
@@ -152,8 +161,13 @@ final class NonStickyWriter {
         }
         if (stored == frame && health.isUp(primary) && NearCopies.holdsAll(blocks, snapshot)) {
             // Not after a merge: memcached holds other content than this request's.
-            nearCopies.keep(id, frame, snapshot, fingerprint, blocks, false);
+            NearCopies.Copy kept = nearCopies.keep(id, frame, snapshot, fingerprint, blocks, stillInUse);
+            if (stillInUse) {
+                state.nearCopy = kept; // its objects are the ones the running requests use: given back at the last end
+            }
         }
+        // Only a frame written as it was: after a merge memcached holds another Tomcat's changes too.
+        state.sharedFrame = stillInUse && stored == frame ? frame : null;
         statistics.increment(Statistics.Counter.NON_STICKY_STORES);
         long now = expiry.now();
         state.storedUnderId = id;
@@ -179,6 +193,7 @@ final class NonStickyWriter {
         if (renamed) {
             expiryWatch.forget(oldId); // the old id is no session any more
         }
+        return true;
     }
 
     /** What {@link #writePrimary} wrote: the frame, and the timeout it holds (another request's after a merge). */
@@ -216,6 +231,13 @@ final class NonStickyWriter {
                 return new Written(toWrite, timeout);
             }
             SessionStore.Versioned newer = outcome == SessionStore.CasOutcome.GONE ? null : store.gets(node, key);
+            byte[] own = state.sharedFrame;
+            if (newer != null && own != null && attempt == 0 && java.util.Arrays.equals(newer.value, own)) {
+                // This Tomcat's own store while parallel requests used the session: written over in full,
+                // changes in place included, which a merge would leave out.
+                cas = newer.cas;
+                continue;
+            }
             if (newer == null) {
                 // Invalidated on another Tomcat, or lost by its node (restarted empty, evicted): then
                 // this request's copy is the newest there is.

@@ -18,13 +18,17 @@ public final class SessionChanges {
     private Map<String, Boolean> attributes;
     private volatile boolean principalChanged;
     private volatile boolean maxInactiveChanged;
+    /** Changes recorded since the session was loaded, never reset: {@link #takeAll} must not hide one. */
+    private volatile long recorded;
 
     public synchronized void attributeSet(String name) {
         attributes().put(name, Boolean.TRUE);
+        recorded++;
     }
 
     public synchronized void attributeRemoved(String name) {
         attributes().put(name, Boolean.FALSE);
+        recorded++;
     }
 
     private Map<String, Boolean> attributes() {
@@ -34,12 +38,52 @@ public final class SessionChanges {
         return attributes;
     }
 
-    public void principalChanged() {
+    // Set under the monitor, as takeAll reads and clears them there: a change is never lost between.
+    public synchronized void principalChanged() {
         principalChanged = true;
+        recorded++;
     }
 
-    public void maxInactiveChanged() {
+    public synchronized void maxInactiveChanged() {
         maxInactiveChanged = true;
+        recorded++;
+    }
+
+    /**
+     * @return how many changes were recorded so far: a request compares it at its start and end to
+     *     learn whether its session changed meanwhile, even when a store took them ({@link #takeAll})
+     */
+    public long recorded() {
+        return recorded;
+    }
+
+    /**
+     * For a store while parallel requests still change the session: what was recorded until now,
+     * which this then forgets. A change recorded after it is in the next store's changes; the
+     * snapshot stored, taken after this, may hold it too, which the next store writes again.
+     */
+    public synchronized SessionChanges takeAll() {
+        SessionChanges taken = new SessionChanges();
+        taken.attributes = attributes;
+        taken.principalChanged = principalChanged;
+        taken.maxInactiveChanged = maxInactiveChanged;
+        attributes = null;
+        principalChanged = false;
+        maxInactiveChanged = false;
+        return taken;
+    }
+
+    /** Gives back what {@link #takeAll} took when it was not stored; what was recorded since stays as it is. */
+    public synchronized void putBack(SessionChanges taken) {
+        synchronized (taken) {
+            if (taken.attributes != null) {
+                for (Map.Entry<String, Boolean> e : taken.attributes.entrySet()) {
+                    attributes().putIfAbsent(e.getKey(), e.getValue());
+                }
+            }
+            principalChanged |= taken.principalChanged;
+            maxInactiveChanged |= taken.maxInactiveChanged;
+        }
     }
 
     public boolean isEmpty() {

@@ -50,6 +50,13 @@ public final class SessionState {
     volatile long dataRefreshedAt;
     /** The last access the validity record in memcached holds; 0 when there is none. */
     volatile long recordedLastAccess;
+    /**
+     * Non-sticky: the frame a store of the session, made while parallel requests still used it
+     * ({@link SharedStores}), wrote as it was; null when none did, or one merged. Memcached's token
+     * then moved past {@link #cas}, which the next store's CAS is refused on: holding these bytes,
+     * memcached holds this Tomcat's own write, not a change of another Tomcat to merge with.
+     */
+    volatile byte[] sharedFrame;
     /** Non-sticky: the near copy this state's request took or made at its load; null if none. */
     volatile NearCopies.Copy nearCopy;
     /**

@@ -24,6 +24,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private final transient SessionChanges changes = new SessionChanges();
     /** Non-sticky mode: requests using this session now; the last one to leave stores and drops it. */
     private transient int users;
+    private final transient Object storeLock = new Object();
+    private transient volatile boolean ending;
     /** Non-sticky: the last request left and the copy was let go; under this session's monitor. */
     private transient boolean dropped;
     /**
@@ -125,6 +127,29 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** @param id the id the copy was loaded under: a rename since then must still be stored */
     void replaced(String id) {
         replacedAs = id;
+    }
+
+    /** Non-sticky: held while the session is stored, so that the stores of its parallel requests take turns. */
+    Object storeLock() {
+        return storeLock;
+    }
+
+    /** Invalidated or expired: set before its keys are deleted, which Tomcat's expire() does before isValid turns false. */
+    void ending() {
+        ending = true;
+    }
+
+    /**
+     * @return true once invalidation or expiry began, or ended; unlike {@link #isValid()}, it never
+     *     expires the session itself, which a background thread must not do to one requests still use
+     */
+    boolean isEnding() {
+        return ending || !isValid;
+    }
+
+    /** @return true once the last request left: it stores the session, and nothing else may */
+    synchronized boolean isDropped() {
+        return dropped;
     }
 
     /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */

@@ -15,6 +15,7 @@ import org.apache.juli.logging.Log;
 
 import io.msm.core.NonStickySessions;
 import io.msm.core.OncePerMinute;
+import io.msm.core.SessionChanges;
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
@@ -23,6 +24,8 @@ import io.msm.core.SessionSnapshot;
  * Non-sticky mode inside one Tomcat: a request that touches its session loads it from memcached
  * (locking it first when the locking mode says so); parallel requests of one session share the
  * loaded copy; the last of them to end stores it and drops it from memory, then the lock is freed.
+ * One that changed it and ends while others still run has it stored 100 ms later, on the engine's
+ * thread, so that a download does not hold a form's change back.
  * Locking requests of one session inside this Tomcat also take turns on a local permit, so that a
  * lock serializes every request, not only requests on different Tomcats.
  */
@@ -35,6 +38,8 @@ final class NonStickyRequests implements RequestStrategy {
         final boolean locking;
         final Request request;
         final List<MemcachedSession> sessions = new ArrayList<>(1);
+        /** Per session, at the same index: the changes recorded when this request joined it. */
+        final List<Long> recordedAtJoin = new ArrayList<>(1);
         /** The turn of every session id this request looked up, left when it ends. */
         final List<SessionTurns.Turn> turns = new ArrayList<>(1);
         /** Turns whose permit this request holds: locking requests of one session run one at a time. */
@@ -50,6 +55,11 @@ final class NonStickyRequests implements RequestStrategy {
             this.uri = uri;
             this.locking = locking;
             this.request = request;
+        }
+
+        void join(MemcachedSession session) {
+            sessions.add(session);
+            recordedAtJoin.add(session.changes().recorded());
         }
 
         MemcachedSession find(String id) {
@@ -284,7 +294,7 @@ final class NonStickyRequests implements RequestStrategy {
 
     /** The request uses the session until it ends; see {@link #end}. */
     private static MemcachedSession joined(Scope scope, MemcachedSession session) {
-        scope.sessions.add(session);
+        scope.join(session);
         restoreLogin(scope, session);
         return session;
     }
@@ -303,28 +313,35 @@ final class NonStickyRequests implements RequestStrategy {
     public void created(MemcachedSession session) {
         Scope scope = current.get();
         if (scope != null && session.join()) {
-            scope.sessions.add(session);
+            scope.join(session);
         }
     }
 
     /** Stores what the request changed, drops sessions no other request uses, then frees locks. */
     void end(Scope scope) {
-        // Judged before the stores clear the changes; a session shared with a parallel request counts too.
+        // A change a parallel request made meanwhile counts too, also one a store of the shared copy took.
         boolean changed = false;
-        for (MemcachedSession s : scope.sessions) {
-            changed |= !s.isValid() || !s.changes().isEmpty();
+        for (int i = 0; i < scope.sessions.size(); i++) {
+            MemcachedSession s = scope.sessions.get(i);
+            changed |= !s.isValid() || !s.changes().isEmpty() || s.changes().recorded() != scope.recordedAtJoin.get(i);
         }
         try {
             for (MemcachedSession s : scope.sessions) {
                 if (!s.leave()) {
+                    if (!s.changes().isEmpty()) {
+                        // Others still use it, a download maybe for minutes: its changes must not wait for them.
+                        engine.storeSoon(s.state(), () -> storeShared(s));
+                    }
                     continue;
                 }
                 try {
-                    // A copy replaced by a locking request's (see load) writes only what it changed:
-                    // its validity record would carry older content's timeout over the newer copy's.
-                    if (s.isValid() && s.sessionId() != null && !s.isReplacedUnchanged()) {
-                        engine.store(s.snapshot(), s.state(), s.changes());
-                        s.changes().clear();
+                    synchronized (s.storeLock()) { // after a store of the shared session still on its way
+                        // A copy replaced by a locking request's (see load) writes only what it changed:
+                        // its validity record would carry older content's timeout over the newer copy's.
+                        if (s.isValid() && s.sessionId() != null && !s.isReplacedUnchanged()) {
+                            engine.store(s.snapshot(), s.state(), s.changes());
+                            s.changes().clear();
+                        }
                     }
                 } catch (RuntimeException e) {
                     LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + " failed", e);
@@ -341,6 +358,33 @@ final class NonStickyRequests implements RequestStrategy {
                 turns.leave(turn);
             }
             learn(scope, changed);
+        }
+    }
+
+    /**
+     * What requests that ended changed in a session that parallel requests here still use, stored
+     * while they run; nothing once the last of them has left, since its end stores.
+     */
+    private void storeShared(MemcachedSession s) {
+        synchronized (s.storeLock()) {
+            if (s.isDropped() || s.isEnding() || s.sessionId() == null || s.isReplacedUnchanged()) {
+                return;
+            }
+            SessionChanges taken = s.changes().takeAll(); // before the snapshot: a later change is stored again
+            if (taken.isEmpty()) {
+                return;
+            }
+            boolean written = false;
+            try {
+                written = engine.storeShared(s.snapshot(), s.state(), taken);
+            } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + ", which requests still running"
+                        + " share, failed; the last of them stores it", e);
+            } finally {
+                if (!written) {
+                    s.changes().putBack(taken); // for the next store, which a merge must apply them in
+                }
+            }
         }
     }
 
@@ -363,6 +407,7 @@ final class NonStickyRequests implements RequestStrategy {
 
     @Override
     public void ended(MemcachedSession session) {
+        session.ending(); // a store of the shared copy not begun yet does not begin
         SessionId id = session.sessionId();
         if (id != null) {
             engine.removed(id, session.state(), session.getMaxInactiveInterval());

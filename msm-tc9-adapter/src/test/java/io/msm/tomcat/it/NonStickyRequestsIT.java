@@ -337,6 +337,66 @@ class NonStickyRequestsIT extends ClusterTest {
         assertEquals("2", user.get(tomcats[0].url("/app/s/get")).get("attr.step"), "memcached holds it");
     }
 
+    /**
+     * A download and a short request that changes the session share one copy. The short one's change
+     * reaches memcached about 100 ms after it ends, not when the download ends: a Tomcat dying meanwhile
+     * loses nothing the user saw saved. The download's own change is added when it ends.
+     */
+    @Test
+    void aChangeOfARequestEndingBeforeALongParallelOneIsStoredWithoutWaitingForIt() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none"); // with a lock, they would take turns
+        TomcatNode tomcat = tomcats[0];
+        Browser user = new Browser();
+        String id = user.get(tomcats[1].url("/app/s/set?start=1")).get("id");
+        String gate = gate();
+        Future<Browser.Page> download = pool.submit(
+                () -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&downloaded=1")));
+        awaitArrivals(gate, 1);
+
+        assertEquals("draft", withSession(id).get(tomcat.url("/app/s/set?form=draft")).get("attr.form"));
+        // What the user would see after a failover: the other Tomcat loads the session from memcached.
+        Await.until("the form in memcached while the download runs", WAIT,
+                () -> "draft".equals(withSession(id).get(tomcats[1].url("/app/s/get")).get("attr.form")));
+        assertFalse(download.isDone(), "the download still runs");
+        assertEquals(1, tomcat.manager(APP).findSessions().length, "still in memory, for the download");
+
+        open(gate);
+        assertEquals(200, download.get(30, TimeUnit.SECONDS).status());
+        assertNoSessionInMemory(tomcats);
+        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("draft", after.get("attr.form"), after.body());
+        assertEquals("1", after.get("attr.downloaded"), after.body());
+        assertEquals("1", after.get("attr.start"), after.body());
+    }
+
+    /**
+     * After such a store, the last request's CAS is refused: memcached's token moved. The bytes there
+     * are this Tomcat's own write, so the whole copy is written again; a merge would apply only what
+     * went through setAttribute, and leave out a value changed in place meanwhile.
+     */
+    @Test
+    void afterAStoreOfTheSharedCopy_theLastToEndStillStoresAValueChangedInPlace() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none");
+        TomcatNode tomcat = tomcats[0];
+        Browser user = new Browser();
+        String id = user.get(tomcats[1].url("/app/s/append?item=a")).get("id");
+        String gate = gate();
+        Future<Browser.Page> download = pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate)));
+        awaitArrivals(gate, 1);
+        withSession(id).get(tomcat.url("/app/s/set?form=draft"));
+        Await.until("the form stored while the download runs", WAIT,
+                () -> "draft".equals(withSession(id).get(tomcats[1].url("/app/s/get")).get("attr.form")));
+        withSession(id).get(tomcat.url("/app/s/append?item=b")); // in place: no setAttribute
+        long merged = count(tomcat, Counter.NON_STICKY_STORES_MERGED);
+
+        open(gate);
+        assertEquals(200, download.get(30, TimeUnit.SECONDS).status());
+        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("[a, b]", after.get("attr.items"), after.body());
+        assertEquals("draft", after.get("attr.form"), after.body());
+        assertEquals(merged, count(tomcat, Counter.NON_STICKY_STORES_MERGED), "its own write is no copy to merge with");
+    }
+
     @Test
     void parallelRequestsInOneTomcatShareOneCopy_loadedOnce_storedOnceByTheLastToEnd() throws Exception {
         TomcatNode[] tomcats = cluster("lockingMode", "none"); // with a lock, they would take turns
@@ -357,7 +417,10 @@ class NonStickyRequestsIT extends ClusterTest {
         assertEquals(200, b.get(30, TimeUnit.SECONDS).status());
 
         assertEquals(loads + 1, count(tomcat, Counter.LOADS), "loaded once for both");
-        assertEquals(stores + 1, count(tomcat, Counter.NON_STICKY_STORES), "stored once, by the last to end");
+        // Once, by the last to end; twice when it ended more than 100 ms after the first (a slow machine):
+        // the first one's change is stored then, and the last one's store writes over that, its own write.
+        long stored = count(tomcat, Counter.NON_STICKY_STORES) - stores;
+        assertTrue(stored == 1 || stored == 2, stored + " stores");
         assertEquals(merged, count(tomcat, Counter.NON_STICKY_STORES_MERGED), "nothing to merge: one copy");
         assertEquals(0, tomcat.manager(APP).findSessions().length);
         Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
