@@ -93,6 +93,11 @@ final class NonStickyWriter {
             accessed(snapshot, state);
             return true;
         }
+        if (stillInUse && !NearCopies.holdsAll(blocks, snapshot)) {
+            // An attribute left out of the encode, one a running request changed while it was written
+            // maybe: the copy other Tomcats load would lack it. The last request's end stores it.
+            return false;
+        }
         state.nearCopy = null;
         nearCopies.drop(id); // until memcached is known to hold this request's bytes
         if (!sameId) {
@@ -144,6 +149,7 @@ final class NonStickyWriter {
                 }
             }
         }
+        boolean onPrimary = stored != null;
         if (stored == null && !health.isUp(primary)) {
             stored = writeBackupOnly(id, backup, frame, exp);
             backupCopy = null; // written again, and awaited, behind the marker that says the node is behind
@@ -166,8 +172,9 @@ final class NonStickyWriter {
                 state.nearCopy = kept; // its objects are the ones the running requests use: given back at the last end
             }
         }
-        // Only a frame written as it was: after a merge memcached holds another Tomcat's changes too.
-        state.sharedFrame = stillInUse && stored == frame ? frame : null;
+        // Only a frame the node holds as written: after a merge it holds another Tomcat's changes too, and
+        // after a write to the backup alone the node still holds an older copy.
+        state.sharedFrame = stillInUse && onPrimary && stored == frame ? frame : null;
         statistics.increment(Statistics.Counter.NON_STICKY_STORES);
         long now = expiry.now();
         state.storedUnderId = id;
@@ -214,7 +221,12 @@ final class NonStickyWriter {
         String node = id.nodeId();
         String key = keys.data(id);
         int timeout = snapshot.maxInactiveInterval();
-        if (!sameId || state.cas == 0) {
+        long cas = state.cas;
+        byte[] own = state.sharedFrame;
+        // A new session, or one loaded from the backup copy, that a store of this Tomcat made visible while
+        // parallel requests used it: another Tomcat may have stored it since, so it is compared, not set.
+        boolean compareFirst = sameId && cas == 0 && own != null;
+        if (!compareFirst && (!sameId || cas == 0)) {
             // New, renamed, or loaded from the backup copy: nothing to compare with.
             if (state.storedUnderId == null && store.add(node, key, frame, exp)) {
                 return new Written(frame, timeout);
@@ -222,27 +234,30 @@ final class NonStickyWriter {
             byte[] written = sameId ? setUnlessRemoved(id, node, key, frame, exp) : set(node, key, frame, exp);
             return written == null ? null : new Written(written, timeout);
         }
-        long cas = state.cas;
         byte[] toWrite = frame;
         int toWriteExp = exp;
         for (int attempt = 0; attempt < MAX_MERGES; attempt++) {
-            SessionStore.CasOutcome outcome = store.cas(node, key, cas, toWrite, toWriteExp);
-            if (outcome == SessionStore.CasOutcome.STORED) {
-                return new Written(toWrite, timeout);
-            }
-            SessionStore.Versioned newer = outcome == SessionStore.CasOutcome.GONE ? null : store.gets(node, key);
-            byte[] own = state.sharedFrame;
-            if (newer != null && own != null && attempt == 0 && java.util.Arrays.equals(newer.value, own)) {
-                // This Tomcat's own store while parallel requests used the session: written over in full,
-                // changes in place included, which a merge would leave out.
-                cas = newer.cas;
-                continue;
+            SessionStore.Versioned newer;
+            if (compareFirst && attempt == 0) {
+                newer = store.gets(node, key);
+            } else {
+                SessionStore.CasOutcome outcome = store.cas(node, key, cas, toWrite, toWriteExp);
+                if (outcome == SessionStore.CasOutcome.STORED) {
+                    return new Written(toWrite, timeout);
+                }
+                newer = outcome == SessionStore.CasOutcome.GONE ? null : store.gets(node, key);
             }
             if (newer == null) {
                 // Invalidated on another Tomcat, or lost by its node (restarted empty, evicted): then
                 // this request's copy is the newest there is.
                 byte[] written = setUnlessRemoved(id, node, key, toWrite, toWriteExp);
                 return written == null ? null : new Written(written, timeout);
+            }
+            if (toWrite == frame && own != null && java.util.Arrays.equals(newer.value, own)) {
+                // This Tomcat's own store while parallel requests used the session, nothing since: written
+                // over in full, values changed in place included, which a merge would leave out.
+                cas = newer.cas;
+                continue;
             }
             SessionSnapshot merged = merge(id, node, newer.value, snapshot, changes);
             toWrite = codec.frame(merged);

@@ -18,7 +18,7 @@ public final class SessionChanges {
     private Map<String, Boolean> attributes;
     private volatile boolean principalChanged;
     private volatile boolean maxInactiveChanged;
-    /** Changes recorded since the session was loaded, never reset: {@link #takeAll} must not hide one. */
+    /** Changes recorded since the session was loaded, never reset by {@link #clear}. */
     private volatile long recorded;
 
     public synchronized void attributeSet(String name) {
@@ -38,7 +38,6 @@ public final class SessionChanges {
         return attributes;
     }
 
-    // Set under the monitor, as takeAll reads and clears them there: a change is never lost between.
     public synchronized void principalChanged() {
         principalChanged = true;
         recorded++;
@@ -50,8 +49,8 @@ public final class SessionChanges {
     }
 
     /**
-     * @return how many changes were recorded so far: a request compares it at its start and end to
-     *     learn whether its session changed meanwhile, even when a store took them ({@link #takeAll})
+     * @return how many changes were recorded so far, never reset: a request compares it at its start
+     *     and end to learn whether its session changed meanwhile
      */
     public long recorded() {
         return recorded;
@@ -59,31 +58,16 @@ public final class SessionChanges {
 
     /**
      * For a store while parallel requests still change the session: what was recorded until now,
-     * which this then forgets. A change recorded after it is in the next store's changes; the
-     * snapshot stored, taken after this, may hold it too, which the next store writes again.
+     * which this keeps too. Every store until the last request's end merges every change since the
+     * load, since a copy it merges with may lack what an earlier such store wrote.
      */
-    public synchronized SessionChanges takeAll() {
-        SessionChanges taken = new SessionChanges();
-        taken.attributes = attributes;
-        taken.principalChanged = principalChanged;
-        taken.maxInactiveChanged = maxInactiveChanged;
-        attributes = null;
-        principalChanged = false;
-        maxInactiveChanged = false;
-        return taken;
-    }
-
-    /** Gives back what {@link #takeAll} took when it was not stored; what was recorded since stays as it is. */
-    public synchronized void putBack(SessionChanges taken) {
-        synchronized (taken) {
-            if (taken.attributes != null) {
-                for (Map.Entry<String, Boolean> e : taken.attributes.entrySet()) {
-                    attributes().putIfAbsent(e.getKey(), e.getValue());
-                }
-            }
-            principalChanged |= taken.principalChanged;
-            maxInactiveChanged |= taken.maxInactiveChanged;
-        }
+    public synchronized SessionChanges copy() {
+        SessionChanges copy = new SessionChanges();
+        copy.attributes = attributes == null ? null : new HashMap<>(attributes);
+        copy.principalChanged = principalChanged;
+        copy.maxInactiveChanged = maxInactiveChanged;
+        copy.recorded = recorded;
+        return copy;
     }
 
     public boolean isEmpty() {

@@ -234,6 +234,32 @@ class NonStickyMergeTest {
         return state;
     }
 
+    /**
+     * A session read from its backup copy has no CAS token. A store while parallel requests still
+     * use it (SharedStores) writes it; another Tomcat then stores its change with a token; the last
+     * request's store must compare with what is there, not set over it blindly as before such stores.
+     */
+    @Test
+    void afterAStoreWhileRequestsRunASessionWithoutTokenIsComparedNotSetOver() {
+        tomcat1.store.forget("n1"); // read from the backup copy: no token
+        SessionState state1 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        SessionChanges changes1 = new SessionChanges();
+        changes1.attributeSet("cart");
+        Map<String, Object> mine = with(seen1.content().attributes(), "cart", "3 items");
+        assertEquals(true, tomcat1.engine.nonSticky().storeShared(snapshot(mine), state1, changes1.copy()));
+
+        SessionState state2 = tomcat2Loaded();
+        SessionChanges theme = new SessionChanges();
+        theme.attributeSet("theme");
+        tomcat2.engine.nonSticky().store(snapshot(with(stored(), "theme", "dark")), state2, theme);
+
+        changes1.attributeSet("note");
+        tomcat1.engine.nonSticky().store(snapshot(with(mine, "note", "x")), state1, changes1);
+
+        assertEquals(Map.of("user", "alice", "cart", "3 items", "theme", "dark", "note", "x"), stored());
+    }
+
     @Test
     void aStoreWritesTheBackupCopyOnTheNextNode() {
         assertNotNull(tomcat1.store.peek("n2", EngineHarness.PREFIX + "backup:" + ID));

@@ -10,8 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The record a merge applies to a newer copy: the last of a set and a removal of one name wins. A
- * store of a session that parallel requests still use takes it while they go on recording: nothing
- * may be lost between, and a failed store gives it back.
+ * store of a session that parallel requests still use copies it while they go on recording.
  */
 class SessionChangesTest {
     @Test
@@ -51,36 +50,22 @@ class SessionChangesTest {
     }
 
     @Test
-    void whatIsRecordedAfterTakingIsInTheNextTake_andTheCountNeverGoesBack() {
+    void aCopyForAStoreWhileRequestsRunLeavesEverythingForTheLastStore_andTheCountNeverGoesBack() {
         SessionChanges changes = new SessionChanges();
         changes.attributeSet("form");
         changes.principalChanged();
-        long before = changes.recorded();
 
-        SessionChanges taken = changes.takeAll();
+        SessionChanges copy = changes.copy();
+        long atCopy = changes.recorded();
         changes.attributeRemoved("cart");
 
-        assertEquals(Set.of("form"), taken.set());
-        assertTrue(taken.isPrincipalChanged());
+        assertEquals(Set.of("form"), copy.set());
+        assertTrue(copy.removed().isEmpty(), "recorded after the copy");
+        assertTrue(copy.isPrincipalChanged());
+        assertEquals(Set.of("form"), changes.set(), "kept: a later merge applies it again");
         assertEquals(Set.of("cart"), changes.removed());
-        assertTrue(changes.set().isEmpty());
-        assertFalse(changes.isPrincipalChanged(), "taken, not recorded again since");
-        assertEquals(before + 1, changes.recorded(), "a request that began before the take still sees a change");
-    }
-
-    @Test
-    void aFailedStoreGivesItsChangesBack_withoutUndoingWhatWasRecordedSince() {
-        SessionChanges changes = new SessionChanges();
-        changes.attributeSet("form");
-        changes.attributeSet("cart");
-        changes.maxInactiveChanged();
-        SessionChanges taken = changes.takeAll();
-        changes.attributeRemoved("cart"); // after the take: newer than what is given back
-
-        changes.putBack(taken);
-
-        assertEquals(Set.of("form"), changes.set());
-        assertEquals(Set.of("cart"), changes.removed());
-        assertTrue(changes.isMaxInactiveChanged());
+        assertEquals(atCopy + 1, changes.recorded());
+        changes.clear();
+        assertEquals(atCopy + 1, changes.recorded(), "a request that began before the clear still sees a change");
     }
 }

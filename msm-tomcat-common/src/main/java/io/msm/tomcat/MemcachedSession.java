@@ -26,6 +26,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private transient int users;
     private final transient Object storeLock = new Object();
     private transient volatile boolean ending;
+    /** Non-sticky: the changes recorded when a store of the shared copy last wrote; under storeLock. */
+    private transient long recordedAtSharedStore;
     /** Non-sticky: the last request left and the copy was let go; under this session's monitor. */
     private transient boolean dropped;
     /**
@@ -132,6 +134,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** Non-sticky: held while the session is stored, so that the stores of its parallel requests take turns. */
     Object storeLock() {
         return storeLock;
+    }
+
+    long recordedAtSharedStore() {
+        return recordedAtSharedStore;
+    }
+
+    void recordedAtSharedStore(long recorded) {
+        recordedAtSharedStore = recorded;
     }
 
     /** Invalidated or expired: set before its keys are deleted, which Tomcat's expire() does before isValid turns false. */

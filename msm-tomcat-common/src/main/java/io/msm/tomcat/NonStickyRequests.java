@@ -15,7 +15,6 @@ import org.apache.juli.logging.Log;
 
 import io.msm.core.NonStickySessions;
 import io.msm.core.OncePerMinute;
-import io.msm.core.SessionChanges;
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
@@ -326,9 +325,10 @@ final class NonStickyRequests implements RequestStrategy {
             changed |= !s.isValid() || !s.changes().isEmpty() || s.changes().recorded() != scope.recordedAtJoin.get(i);
         }
         try {
-            for (MemcachedSession s : scope.sessions) {
+            for (int i = 0; i < scope.sessions.size(); i++) {
+                MemcachedSession s = scope.sessions.get(i);
                 if (!s.leave()) {
-                    if (!s.changes().isEmpty()) {
+                    if (s.changes().recorded() != scope.recordedAtJoin.get(i)) {
                         // Others still use it, a download maybe for minutes: its changes must not wait for them.
                         engine.storeSoon(s.state(), () -> storeShared(s));
                     }
@@ -370,20 +370,18 @@ final class NonStickyRequests implements RequestStrategy {
             if (s.isDropped() || s.isEnding() || s.sessionId() == null || s.isReplacedUnchanged()) {
                 return;
             }
-            SessionChanges taken = s.changes().takeAll(); // before the snapshot: a later change is stored again
-            if (taken.isEmpty()) {
-                return;
+            long recorded = s.changes().recorded();
+            if (recorded == s.recordedAtSharedStore()) {
+                return; // nothing changed through the API since the last such store
             }
-            boolean written = false;
             try {
-                written = engine.storeShared(s.snapshot(), s.state(), taken);
+                // All changes since the load, kept for the last store: a copy it merges with may lack these.
+                if (engine.storeShared(s.snapshot(), s.state(), s.changes().copy())) {
+                    s.recordedAtSharedStore(recorded);
+                }
             } catch (RuntimeException | LinkageError | StackOverflowError e) {
                 LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + ", which requests still running"
                         + " share, failed; the last of them stores it", e);
-            } finally {
-                if (!written) {
-                    s.changes().putBack(taken); // for the next store, which a merge must apply them in
-                }
             }
         }
     }
