@@ -16,10 +16,7 @@ final class EngineEnvironment {
     final Ticker ticker;
     final ExecutorService backupPool;
     final ScheduledExecutorService healthChecks;
-    /**
-     * Sticky mode's deferred comparisons, when it backs up asynchronously, else null; in non-sticky
-     * mode the stores of sessions that parallel requests share ({@link SharedStores}).
-     */
+    /** Null unless sticky mode backs up asynchronously. */
     final ScheduledExecutorService comparisons;
     /** The webapp, as lines that no session or node names say it (the context path). */
     final String webapp;
@@ -47,8 +44,7 @@ final class EngineEnvironment {
                 Ticker.SYSTEM,
                 EngineThreads.backupPool(settings.backupThreadCount(), settings.backupQueueSize(), "msm-backup-" + name),
                 EngineThreads.single("msm-health-" + name),
-                !settings.sticky() ? EngineThreads.single("msm-shared-" + name)
-                        : settings.backupAsync() ? EngineThreads.single("msm-compare-" + name) : null,
+                settings.sticky() && settings.backupAsync() ? EngineThreads.single("msm-compare-" + name) : null,
                 name);
     }
 }

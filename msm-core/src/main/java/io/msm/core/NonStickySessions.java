@@ -7,8 +7,7 @@ import java.util.Map;
  * Non-sticky mode, the adapter's side of it: memcached is the primary store and no Tomcat keeps a
  * session between requests. A request opens its session (lock, then load, and the lock is freed
  * again when there is nothing to load), stores it when the last request using it here ends, then
- * releases it; what one that ended before the others changed is stored soon after its end
- * ({@link SharedStores}). A session lives on the node its id names, with a backup copy on the next node.
+ * releases it; one that changed it and ends before the others stores it too ({@link #storeShared}). A session lives on the node its id names, with a backup copy on the next node.
  */
 public final class NonStickySessions {
     private final NodeHealth health;
@@ -17,12 +16,10 @@ public final class NonStickySessions {
     private final NonStickyWriter writer;
     private final ClusterExpiry expiry;
     private final RecentSessions recent;
-    private final SharedStores shared;
 
     NonStickySessions(NodeHealth health, NonStickyLocking locking, NonStickyLoader loader, NonStickyWriter writer,
-            ClusterExpiry expiry, RecentSessions recent, SharedStores shared) {
+            ClusterExpiry expiry, RecentSessions recent) {
         this.recent = recent;
-        this.shared = shared;
         this.health = health;
         this.locking = locking;
         this.loader = loader;
@@ -75,28 +72,15 @@ public final class NonStickySessions {
     }
 
     /**
-     * A request that changed the session ended while parallel requests here still use it: what it
-     * changed is stored {@value SharedStores#DELAY_MILLIS} ms later by {@code store}, which calls
-     * {@link #storeShared}, unless the last of them ended by then and stored it.
-     */
-    public void storeSoon(SessionState state, Runnable store) {
-        shared.soon(state, store);
-    }
-
-    /**
-     * Stores a session that requests still running here share; their ends store again what they
-     * change. Its lock stays held.
+     * Stores a session that requests still running here share, at the end of one that changed it, so
+     * that its answer goes out only once memcached holds the change, as for a request alone; their
+     * ends store again. Its lock stays held.
      *
      * @return false when the changes were not written (refused, too large, no node answers): the
      *     caller keeps them for the next store
      */
     public boolean storeShared(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
         return health.isKnown(snapshot.id().nodeId()) && writer.store(snapshot, state, changes, true);
-    }
-
-    /** At stop: the stores that {@link #storeSoon} scheduled run now. */
-    void flushShared() {
-        shared.flush();
     }
 
     /** Frees the session's lock, if this Tomcat holds it. */
@@ -131,7 +115,6 @@ public final class NonStickySessions {
         held.put("NearCopies", loader.nearCopies());
         held.put("WatchedForExpiry", expiry.watchedSessions());
         held.put("RecentSessions", recent.count());
-        held.put("SharedStores", shared.size());
     }
 
     /** @return how many sessions this Tomcat watches for expiry */

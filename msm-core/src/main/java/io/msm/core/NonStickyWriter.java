@@ -64,13 +64,16 @@ final class NonStickyWriter {
      * but the validity record is written when the content is unchanged.
      *
      * @param stillInUse true for a store while parallel requests here still use the session
-     *     ({@link SharedStores}): the near copy it keeps stays lent to them, and the last one's end
-     *     settles it
+     *     ({@link NonStickySessions#storeShared}): the near copy it keeps stays lent to them, and the
+     *     last one's end settles it
      * @return true when memcached holds the snapshot's changes: stored, or unchanged; false when
      *     they were not written (refused, too large, no node, invalidated meanwhile)
      */
     boolean store(SessionSnapshot snapshot, SessionState state, SessionChanges changes, boolean stillInUse) {
         SessionId id = snapshot.id();
+        if (stillInUse && state.sharedEndedElsewhere) {
+            return false; // each try would write the copy back for a moment, before it deletes it again
+        }
         EncodedBlocks blocks = state.blocks;
         if (blocks == null) {
             blocks = new EncodedBlocks(); // a new session: its bytes go with the near copy its store keeps
@@ -125,8 +128,12 @@ final class NonStickyWriter {
         if (health.isUp(primary) || lastResort) {
             backupCopy = backupCopies.send(id, frame, exp);
             try {
-                Written written = writePrimary(snapshot, state, changes, frame, exp, sameId);
+                Written written = writePrimary(snapshot, state, changes, frame, exp, sameId, stillInUse);
                 stored = written == null ? null : written.frame;
+                if (stillInUse) {
+                    state.sharedOnPrimary |= written != null;
+                    state.sharedEndedElsewhere = written == null;
+                }
                 if (written != null && written.maxInactive != maxInactive) {
                     maxInactive = written.maxInactive;
                     exp = expiry.nonSticky(maxInactive);
@@ -216,22 +223,30 @@ final class NonStickyWriter {
 
     /** @return what was written, or null when the session was deleted meanwhile (invalidated elsewhere) */
     private Written writePrimary(SessionSnapshot snapshot, SessionState state, SessionChanges changes, byte[] frame,
-            int exp, boolean sameId) throws StoreException {
+            int exp, boolean sameId, boolean stillInUse) throws StoreException {
         SessionId id = snapshot.id();
         String node = id.nodeId();
         String key = keys.data(id);
         int timeout = snapshot.maxInactiveInterval();
         long cas = state.cas;
         byte[] own = state.sharedFrame;
-        // A new session, or one loaded from the backup copy, that a store of this Tomcat made visible while
-        // parallel requests used it: another Tomcat may have stored it since, so it is compared, not set.
-        boolean compareFirst = sameId && cas == 0 && own != null;
+        // A store while parallel requests used the session wrote it here: memcached's token is past the
+        // load's, or there was none (new, loaded from the backup). Read what is there and compare: another
+        // Tomcat may have stored it since, and then a CAS with the load's token, or a set, is wrong.
+        boolean compareFirst = sameId && state.sharedOnPrimary;
         if (!compareFirst && (!sameId || cas == 0)) {
             // New, renamed, or loaded from the backup copy: nothing to compare with.
+            // With parallel requests still running, a logout of one of them may have deleted the keys
+            // before this wrote them: checked as setUnlessRemoved does.
+            byte[] written;
             if (state.storedUnderId == null && store.add(node, key, frame, exp)) {
-                return new Written(frame, timeout);
+                written = stillInUse ? keptUnlessRemoved(id, node, key, frame) : frame;
+            } else if (sameId) {
+                written = setUnlessRemoved(id, node, key, frame, exp);
+            } else {
+                written = set(node, key, frame, exp);
+                written = stillInUse ? keptUnlessRemoved(id, node, key, written) : written;
             }
-            byte[] written = sameId ? setUnlessRemoved(id, node, key, frame, exp) : set(node, key, frame, exp);
             return written == null ? null : new Written(written, timeout);
         }
         byte[] toWrite = frame;
@@ -281,12 +296,17 @@ final class NonStickyWriter {
     private byte[] setUnlessRemoved(SessionId id, String node, String key, byte[] frame, int exp)
             throws StoreException {
         store.set(node, key, frame, exp);
-        // Checked after the set: a removal writes its marker before it deletes, so either it
+        return keptUnlessRemoved(id, node, key, frame);
+    }
+
+    /** @return the frame just written, or null when the session was invalidated meanwhile and its copy deleted again */
+    private byte[] keptUnlessRemoved(SessionId id, String node, String key, byte[] frame) throws StoreException {
+        // Checked after the write: a removal writes its marker before it deletes, so either it
         // deletes this copy or this check sees its marker.
         if (cluster.removedMeanwhile(id)) {
             cluster.delete(node, key);
-            LOG.info("session {} was invalidated on another Tomcat while a request used it; the request's changes"
-                    + " are dropped", id.masked());
+            LOG.info("session {} was invalidated while a request used it; the request's changes are dropped",
+                    id.masked());
             return null;
         }
         return frame;

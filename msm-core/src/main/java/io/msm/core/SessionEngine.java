@@ -97,7 +97,7 @@ public final class SessionEngine implements AutoCloseable {
                                 statistics, settings.backupTimeoutMillis(), new OncePerMinute(env.clock)),
                         new OncePerMinute(env.clock), accessRecords),
                 new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster),
-                new RecentSessions(env.clock), new SharedStores(env.comparisons));
+                new RecentSessions(env.clock));
     }
 
     /**
@@ -267,9 +267,6 @@ public final class SessionEngine implements AutoCloseable {
             env.healthChecks.shutdownNow();
             if (comparisons != null) {
                 comparisons.flush(); // sessions changed lately: compared before the last backups
-            }
-            if (nonSticky != null) {
-                nonSticky.flushShared(); // changes of requests whose session others still use
             }
         } finally {
             try {

@@ -51,10 +51,15 @@ public final class SessionState {
     /** The last access the validity record in memcached holds; 0 when there is none. */
     volatile long recordedLastAccess;
     /**
-     * Non-sticky: the frame a store of the session, made while parallel requests still used it
-     * ({@link SharedStores}), wrote as it was; null when none did, or one merged. Memcached's token
-     * then moved past {@link #cas}, which the next store's CAS is refused on: holding these bytes,
-     * memcached holds this Tomcat's own write, not a change of another Tomcat to merge with.
+     * Non-sticky: a store made while parallel requests here still used the session wrote its node,
+     * so memcached's token moved past {@link #cas}: later stores read the copy there and compare.
+     */
+    volatile boolean sharedOnPrimary;
+    /** Non-sticky: such a store found the session invalidated elsewhere; none is tried again. */
+    volatile boolean sharedEndedElsewhere;
+    /**
+     * Non-sticky: the frame the last such store wrote to the node as it was; null when it merged.
+     * Memcached holding these bytes holds this Tomcat's own write, not another Tomcat's change.
      */
     volatile byte[] sharedFrame;
     /** Non-sticky: the near copy this state's request took or made at its load; null if none. */

@@ -29,7 +29,7 @@ final class EngineHarness implements AutoCloseable {
         raw.putAll(attributes);
         Settings settings = Settings.parse(raw);
         EngineEnvironment env = new EngineEnvironment(new PartedStore(store), time, time, backups, healthChecks,
-                !settings.sticky() || settings.backupAsync() ? comparisons : null, "/test");
+                settings.sticky() && settings.backupAsync() ? comparisons : null, "/test");
         this.engine = SessionEngine.start(settings, new SessionEngineIT.StringMapTranscoder(), List.of(), PREFIX,
                 SessionEngine.DEFAULT_RANDOM_LENGTH, env);
     }

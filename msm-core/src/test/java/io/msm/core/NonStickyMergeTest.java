@@ -236,7 +236,7 @@ class NonStickyMergeTest {
 
     /**
      * A session read from its backup copy has no CAS token. A store while parallel requests still
-     * use it (SharedStores) writes it; another Tomcat then stores its change with a token; the last
+     * use it (storeShared) writes it; another Tomcat then stores its change with a token; the last
      * request's store must compare with what is there, not set over it blindly as before such stores.
      */
     @Test

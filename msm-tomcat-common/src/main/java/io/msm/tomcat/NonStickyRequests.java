@@ -15,6 +15,7 @@ import org.apache.juli.logging.Log;
 
 import io.msm.core.NonStickySessions;
 import io.msm.core.OncePerMinute;
+import io.msm.core.SessionChanges;
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
@@ -23,8 +24,8 @@ import io.msm.core.SessionSnapshot;
  * Non-sticky mode inside one Tomcat: a request that touches its session loads it from memcached
  * (locking it first when the locking mode says so); parallel requests of one session share the
  * loaded copy; the last of them to end stores it and drops it from memory, then the lock is freed.
- * One that changed it and ends while others still run has it stored 100 ms later, on the engine's
- * thread, so that a download does not hold a form's change back.
+ * One during which it changed stores it at its end too, while others still run: a download does not
+ * hold a form's change back.
  * Locking requests of one session inside this Tomcat also take turns on a local permit, so that a
  * lock serializes every request, not only requests on different Tomcats.
  */
@@ -329,8 +330,8 @@ final class NonStickyRequests implements RequestStrategy {
                 MemcachedSession s = scope.sessions.get(i);
                 if (!s.leave()) {
                     if (s.changes().recorded() != scope.recordedAtJoin.get(i)) {
-                        // Others still use it, a download maybe for minutes: its changes must not wait for them.
-                        engine.storeSoon(s.state(), () -> storeShared(s));
+                        // Others still use it, a download maybe for minutes: the change must not wait for them.
+                        storeShared(s);
                     }
                     continue;
                 }
@@ -362,8 +363,10 @@ final class NonStickyRequests implements RequestStrategy {
     }
 
     /**
-     * What requests that ended changed in a session that parallel requests here still use, stored
-     * while they run; nothing once the last of them has left, since its end stores.
+     * At the end of a request during which the session changed, while parallel requests here still
+     * use it: stored before the answer goes out, as when the request is alone, so that the next
+     * request, on any Tomcat, finds the change (a login, a form). Nothing once the last of them has
+     * left, since its end stores.
      */
     private void storeShared(MemcachedSession s) {
         synchronized (s.storeLock()) {
@@ -376,7 +379,9 @@ final class NonStickyRequests implements RequestStrategy {
             }
             try {
                 // All changes since the load, kept for the last store: a copy it merges with may lack these.
-                if (engine.storeShared(s.snapshot(), s.state(), s.changes().copy())) {
+                // Copied before the snapshot: a name set meanwhile is in the snapshot, never only in the list.
+                SessionChanges changes = s.changes().copy();
+                if (engine.storeShared(s.snapshot(), s.state(), changes)) {
                     s.recordedAtSharedStore(recorded);
                 }
             } catch (RuntimeException | LinkageError | StackOverflowError e) {
