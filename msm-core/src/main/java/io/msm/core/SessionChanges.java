@@ -48,6 +48,11 @@ public final class SessionChanges {
         recorded++;
     }
 
+    /** The session's id changed (a login): nothing for a merge to apply, a change to store all the same. */
+    public synchronized void renamed() {
+        recorded++;
+    }
+
     /**
      * @return how many changes were recorded so far, never reset: a request compares it at its start
      *     and end to learn whether its session changed meanwhile

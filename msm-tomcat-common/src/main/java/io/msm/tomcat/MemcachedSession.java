@@ -29,7 +29,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** Non-sticky: the changes recorded when a store of the shared copy last wrote; under storeLock. */
     private transient long recordedAtSharedStore;
     /** Non-sticky: the last request left and the copy was let go; under this session's monitor. */
-    private transient boolean dropped;
+    private transient volatile boolean dropped;
     /**
      * Non-sticky: loaded without the lock, by a request that does not lock ({@code lockingMode="auto"}
      * or {@code "uriPattern:..."}) or by one that goes on without its turn (past the waiting cap, or
@@ -69,6 +69,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
             if (requests != null && sessionId != null) {
                 requests.renaming(this, id); // before Tomcat's rename takes the old id out of memory
             }
+            changes.renamed(); // a change to store, as one of its attributes would be
         }
         if (this.id == null && isNew && manager instanceof MemcachedSessionManagerBase) {
             // A new session named for the first time: the <Manager>'s timeout goes in before the
@@ -158,8 +159,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
     }
 
     /** @return true once the last request left: it stores the session, and nothing else may */
-    synchronized boolean isDropped() {
-        return dropped;
+    boolean isDropped() {
+        return dropped; // only ever turns true; read without the monitor, which expire() holds for long
     }
 
     /** @return false when the session was dropped from memory meanwhile; the caller loads it anew */

@@ -370,7 +370,7 @@ final class NonStickyRequests implements RequestStrategy {
      */
     private void storeShared(MemcachedSession s) {
         synchronized (s.storeLock()) {
-            if (s.isDropped() || s.isEnding() || s.sessionId() == null || s.isReplacedUnchanged()) {
+            if (s.isEnding() || s.isDropped() || s.sessionId() == null || s.isReplacedUnchanged()) {
                 return;
             }
             long recorded = s.changes().recorded();

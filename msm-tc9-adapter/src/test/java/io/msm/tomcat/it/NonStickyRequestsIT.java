@@ -372,6 +372,26 @@ class NonStickyRequestsIT extends ClusterTest {
         assertEquals("1", after.get("attr.start"), after.body());
     }
 
+    /** A new id alone (changeSessionId, nothing else changed) is a change to store too: its cookie is sent. */
+    @Test
+    void aNewIdAloneOnASharedCopyIsStoredBeforeItsAnswer() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none");
+        TomcatNode tomcat = tomcats[0];
+        String id = new Browser().get(tomcats[1].url("/app/s/set?start=1")).get("id");
+        String gate = gate();
+        Future<Browser.Page> download = pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate)));
+        awaitArrivals(gate, 1);
+
+        String renamed = withSession(id).get(tomcat.url("/app/s/rename")).get("id");
+        assertNotEquals(id, renamed);
+        Browser.Page next = withSession(renamed).get(tomcats[1].url("/app/s/get"));
+        assertEquals(renamed, next.get("id"), "the other Tomcat finds the session under its new id: " + next.body());
+        assertEquals("1", next.get("attr.start"), next.body());
+
+        open(gate);
+        assertEquals(200, download.get(30, TimeUnit.SECONDS).status());
+    }
+
     /**
      * After such a store, memcached's token moved past the load's. The bytes there are this Tomcat's
      * own write, so the last request writes the whole copy again; a merge would apply only what went

@@ -58,6 +58,11 @@ public class SessionServlet extends HttpServlet {
             case "/peek":
                 session = req.getSession(false);
                 break;
+            case "/rename":
+                // Fixation protection alone, as a webapp may do at a login of its own: a new id, nothing else.
+                req.changeSessionId();
+                session = req.getSession(false);
+                break;
             case "/set":
                 session = req.getSession();
                 for (String name : Collections.list(req.getParameterNames())) {
