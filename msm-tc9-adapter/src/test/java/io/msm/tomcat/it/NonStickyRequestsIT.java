@@ -217,6 +217,32 @@ class NonStickyRequestsIT extends ClusterTest {
                 .count();
     }
 
+    /**
+     * Two non-sticky Tomcats without locks, a session made on tomcat2, and a long request of it (a
+     * download) on tomcat1, waiting at a gate: what tomcat1's other requests of it do meanwhile.
+     */
+    private final class SharedByADownload {
+        final TomcatNode[] tomcats = cluster("lockingMode", "none"); // with a lock, they would take turns
+        final TomcatNode tomcat = tomcats[0];
+        final Browser user = new Browser();
+        final String id;
+        final String gate = gate();
+        final Future<Browser.Page> download;
+
+        /** @param made what tomcat2 makes the session with; @param downloadQuery what the download then sets */
+        SharedByADownload(String made, String downloadQuery) {
+            id = user.get(tomcats[1].url(made)).get("id");
+            download = pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + downloadQuery)));
+            awaitArrivals(gate, 1);
+        }
+
+        /** Lets the download end, and checks it did. */
+        void end() throws Exception {
+            open(gate);
+            assertEquals(200, download.get(30, TimeUnit.SECONDS).status());
+        }
+    }
+
     /** Requests for /peek do not lock; every other request does. */
     private static final String READS_DO_NOT_LOCK = "uriPattern:.*/s/(?!peek).*";
 
@@ -347,26 +373,19 @@ class NonStickyRequestsIT extends ClusterTest {
      */
     @Test
     void aChangeOfARequestEndingBeforeALongParallelOneIsStoredBeforeItsAnswer() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "none"); // with a lock, they would take turns
-        TomcatNode tomcat = tomcats[0];
-        Browser user = new Browser();
-        String id = user.get(tomcats[1].url("/app/s/set?start=1")).get("id");
-        String gate = gate();
-        Future<Browser.Page> download = pool.submit(
-                () -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&downloaded=1")));
-        awaitArrivals(gate, 1);
+        SharedByADownload shared = new SharedByADownload("/app/s/set?start=1", "&downloaded=1");
+        String id = shared.id;
 
-        assertEquals("draft", withSession(id).get(tomcat.url("/app/s/set?form=draft")).get("attr.form"));
+        assertEquals("draft", withSession(id).get(shared.tomcat.url("/app/s/set?form=draft")).get("attr.form"));
         // The next request, sent to the other Tomcat (round robin, or a failover), loads it from memcached.
-        Browser.Page next = withSession(id).get(tomcats[1].url("/app/s/get"));
+        Browser.Page next = withSession(id).get(shared.tomcats[1].url("/app/s/get"));
         assertEquals("draft", next.get("attr.form"), next.body());
-        assertFalse(download.isDone(), "the download still runs");
-        assertEquals(1, tomcat.manager(APP).findSessions().length, "still in memory, for the download");
+        assertFalse(shared.download.isDone(), "the download still runs");
+        assertEquals(1, shared.tomcat.manager(APP).findSessions().length, "still in memory, for the download");
 
-        open(gate);
-        assertEquals(200, download.get(30, TimeUnit.SECONDS).status());
-        assertNoSessionInMemory(tomcats);
-        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        shared.end();
+        assertNoSessionInMemory(shared.tomcats);
+        Browser.Page after = shared.user.get(shared.tomcats[1].url("/app/s/get"));
         assertEquals("draft", after.get("attr.form"), after.body());
         assertEquals("1", after.get("attr.downloaded"), after.body());
         assertEquals("1", after.get("attr.start"), after.body());
@@ -375,21 +394,14 @@ class NonStickyRequestsIT extends ClusterTest {
     /** A new id alone (changeSessionId, nothing else changed) is a change to store too: its cookie is sent. */
     @Test
     void aNewIdAloneOnASharedCopyIsStoredBeforeItsAnswer() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "none");
-        TomcatNode tomcat = tomcats[0];
-        String id = new Browser().get(tomcats[1].url("/app/s/set?start=1")).get("id");
-        String gate = gate();
-        Future<Browser.Page> download = pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate)));
-        awaitArrivals(gate, 1);
+        SharedByADownload shared = new SharedByADownload("/app/s/set?start=1", "");
 
-        String renamed = withSession(id).get(tomcat.url("/app/s/rename")).get("id");
-        assertNotEquals(id, renamed);
-        Browser.Page next = withSession(renamed).get(tomcats[1].url("/app/s/get"));
+        String renamed = withSession(shared.id).get(shared.tomcat.url("/app/s/rename")).get("id");
+        assertNotEquals(shared.id, renamed);
+        Browser.Page next = withSession(renamed).get(shared.tomcats[1].url("/app/s/get"));
         assertEquals(renamed, next.get("id"), "the other Tomcat finds the session under its new id: " + next.body());
         assertEquals("1", next.get("attr.start"), next.body());
-
-        open(gate);
-        assertEquals(200, download.get(30, TimeUnit.SECONDS).status());
+        shared.end();
     }
 
     /**
@@ -399,20 +411,14 @@ class NonStickyRequestsIT extends ClusterTest {
      */
     @Test
     void afterAStoreOfTheSharedCopy_theLastToEndStillStoresAValueChangedInPlace() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "none");
-        TomcatNode tomcat = tomcats[0];
-        Browser user = new Browser();
-        String id = user.get(tomcats[1].url("/app/s/append?item=a")).get("id");
-        String gate = gate();
-        Future<Browser.Page> download = pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate)));
-        awaitArrivals(gate, 1);
-        withSession(id).get(tomcat.url("/app/s/set?form=draft")); // stored at its end: the download still runs
-        withSession(id).get(tomcat.url("/app/s/append?item=b")); // in place: no setAttribute
+        SharedByADownload shared = new SharedByADownload("/app/s/append?item=a", "");
+        TomcatNode tomcat = shared.tomcat;
+        withSession(shared.id).get(tomcat.url("/app/s/set?form=draft")); // stored at its end: the download still runs
+        withSession(shared.id).get(tomcat.url("/app/s/append?item=b")); // in place: no setAttribute
         long merged = count(tomcat, Counter.NON_STICKY_STORES_MERGED);
 
-        open(gate);
-        assertEquals(200, download.get(30, TimeUnit.SECONDS).status());
-        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        shared.end();
+        Browser.Page after = shared.user.get(shared.tomcats[1].url("/app/s/get"));
         assertEquals("[a, b]", after.get("attr.items"), after.body());
         assertEquals("draft", after.get("attr.form"), after.body());
         assertEquals(merged, count(tomcat, Counter.NON_STICKY_STORES_MERGED), "its own write is no copy to merge with");
