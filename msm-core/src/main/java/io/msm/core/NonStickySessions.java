@@ -7,7 +7,8 @@ import java.util.Map;
  * Non-sticky mode, the adapter's side of it: memcached is the primary store and no Tomcat keeps a
  * session between requests. A request opens its session (lock, then load, and the lock is freed
  * again when there is nothing to load), stores it when the last request using it here ends, then
- * releases it; one that changed it and ends before the others stores it too ({@link #storeShared}). A session lives on the node its id names, with a backup copy on the next node.
+ * releases it; one that changed it and ends before the others stores it too ({@link #storeShared}).
+ * A session lives on the node its id names, with a backup copy on the next node.
  */
 public final class NonStickySessions {
     private final NodeHealth health;
@@ -76,8 +77,8 @@ public final class NonStickySessions {
      * that its answer goes out only once memcached holds the change, as for a request alone; their
      * ends store again. Its lock stays held.
      *
-     * @return false when the changes were not written (refused, too large, no node answers): the
-     *     caller keeps them for the next store
+     * @return false when the changes were not written (refused, too large, no node answers): they
+     *     stay recorded, and the next store writes them
      */
     public boolean storeShared(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
         return health.isKnown(snapshot.id().nodeId()) && writer.store(snapshot, state, changes, true);

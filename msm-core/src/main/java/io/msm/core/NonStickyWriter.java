@@ -1,5 +1,6 @@
 package io.msm.core;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -268,7 +269,7 @@ final class NonStickyWriter {
                 byte[] written = setUnlessRemoved(id, node, key, toWrite, toWriteExp);
                 return written == null ? null : new Written(written, timeout);
             }
-            if (toWrite == frame && own != null && java.util.Arrays.equals(newer.value, own)) {
+            if (toWrite == frame && own != null && Arrays.equals(newer.value, own)) {
                 // This Tomcat's own store while parallel requests used the session, nothing since: written
                 // over in full, values changed in place included, which a merge would leave out.
                 cas = newer.cas;

@@ -365,14 +365,14 @@ public final class MemcachedServer implements AutoCloseable {
      *     are joined: a key read just before still shows.
      */
     public List<String> keys() {
-        java.util.Set<String> keys = new java.util.LinkedHashSet<>(metadump().keySet());
+        java.util.Set<String> keys = listedKeys();
         try {
             Thread.sleep(100);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while listing keys", e);
         }
-        keys.addAll(metadump().keySet());
+        keys.addAll(listedKeys());
         return new ArrayList<>(keys);
     }
 
@@ -414,45 +414,42 @@ public final class MemcachedServer implements AutoCloseable {
 
     /** @return memcached's own current time, Unix seconds, which its expiry times count in */
     private long serverTime() {
-        try (Socket s = connect()) {
-            OutputStream out = s.getOutputStream();
-            out.write("stats\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = s.getInputStream();
-            long time = -1;
-            for (String line = readLine(in); !line.equals("END"); line = readLine(in)) {
-                if (line.startsWith("STAT time ")) {
-                    time = Long.parseLong(line.substring("STAT time ".length()).trim());
-                }
+        for (String line : linesUntilEnd("stats")) {
+            if (line.startsWith("STAT time ")) {
+                return Long.parseLong(line.substring("STAT time ".length()).trim());
             }
-            if (time < 0) {
-                throw new AssertionError("memcached on port " + port + " gave no time in its statistics");
-            }
-            return time;
-        } catch (IOException e) {
-            throw new AssertionError("memcached on port " + port + " does not answer: " + e.getMessage(), e);
         }
+        throw new AssertionError("memcached on port " + port + " gave no time in its statistics");
     }
 
-    private java.util.Map<String, String> metadump() {
-        java.util.Map<String, String> keys = new java.util.LinkedHashMap<>();
+    private java.util.Set<String> listedKeys() {
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+        for (String line : linesUntilEnd("lru_crawler metadump all")) {
+            if (line.startsWith("key=")) {
+                keys.add(java.net.URLDecoder.decode(line.substring(4, line.indexOf(' ')), StandardCharsets.UTF_8));
+            }
+        }
+        return keys;
+    }
+
+    /** Sends a command answered by lines up to END; one saying it cannot answer fails the test. */
+    private List<String> linesUntilEnd(String command) {
+        List<String> lines = new ArrayList<>();
         try (Socket s = connect()) {
             OutputStream out = s.getOutputStream();
-            out.write("lru_crawler metadump all\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = s.getInputStream();
             for (String line = readLine(in); !line.equals("END"); line = readLine(in)) {
-                if (line.startsWith("key=")) {
-                    String key = line.substring(4, line.indexOf(' '));
-                    keys.put(java.net.URLDecoder.decode(key, StandardCharsets.UTF_8), line);
-                } else if (line.startsWith("ERROR") || line.startsWith("BUSY")) {
-                    throw new AssertionError("memcached cannot list keys: " + line);
+                if (line.startsWith("ERROR") || line.startsWith("BUSY")) {
+                    throw new AssertionError("memcached on port " + port + " cannot answer " + command + ": " + line);
                 }
+                lines.add(line);
             }
         } catch (IOException e) {
             throw new AssertionError("memcached on port " + port + " does not answer: " + e.getMessage(), e);
         }
-        return keys;
+        return lines;
     }
 
     private Socket connect() throws IOException {

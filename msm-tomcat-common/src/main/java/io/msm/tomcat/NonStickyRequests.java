@@ -62,6 +62,11 @@ final class NonStickyRequests implements RequestStrategy {
             recordedAtJoin.add(session.changes().recorded());
         }
 
+        /** @return true when a change of the i-th session was recorded since this request joined it, by any request */
+        boolean changedMeanwhile(int i) {
+            return sessions.get(i).changes().recorded() != recordedAtJoin.get(i);
+        }
+
         MemcachedSession find(String id) {
             for (MemcachedSession s : sessions) {
                 if (id.equals(s.getIdInternal())) {
@@ -323,13 +328,13 @@ final class NonStickyRequests implements RequestStrategy {
         boolean changed = false;
         for (int i = 0; i < scope.sessions.size(); i++) {
             MemcachedSession s = scope.sessions.get(i);
-            changed |= !s.isValid() || !s.changes().isEmpty() || s.changes().recorded() != scope.recordedAtJoin.get(i);
+            changed |= !s.isValid() || !s.changes().isEmpty() || scope.changedMeanwhile(i);
         }
         try {
             for (int i = 0; i < scope.sessions.size(); i++) {
                 MemcachedSession s = scope.sessions.get(i);
                 if (!s.leave()) {
-                    if (s.changes().recorded() != scope.recordedAtJoin.get(i)) {
+                    if (scope.changedMeanwhile(i)) {
                         // Others still use it, a download maybe for minutes: the change must not wait for them.
                         storeShared(s);
                     }
