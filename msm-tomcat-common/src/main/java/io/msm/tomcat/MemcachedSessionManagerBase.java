@@ -44,6 +44,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     private static final Log LOG = TomcatLogs.get(MemcachedSessionManagerBase.class);
     /** Tomcat's own default for a context's {@code unloadDelay}. */
     private static final long DEFAULT_UNLOAD_DELAY_MILLIS = 2000;
+    /** How long a stop lets requests past the webapp end by themselves (an error page) before ending them. */
+    private static final long PUT_OFF_GRACE_MILLIS = 1000;
 
     /**
      * This webapp's storage key prefix and name (two webapps may share a prefix): what a later start
@@ -56,6 +58,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     /** Sticky or non-sticky, chosen at start; null while msm is stopped or disabled. */
     private volatile RequestStrategy requests;
     private final RequestsInFlight inFlight = new RequestsInFlight();
+    /** Ends put off past an error page; one per manager, so a stop runs its own only. */
+    private final RequestEnds ends = new RequestEnds();
     private final SessionMemory memory = new SessionMemory();
 
     {
@@ -436,8 +440,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                         + e.getMessage(), e);
             }
             installValve(context.getPipeline()); // when the manager was set after the context began to start
-            requests = settings.sticky() ? new StickyRequests(this, engine)
-                    : new NonStickyRequests(this, engine, settings.lockWaitTimeoutMillis(),
+            ends.listenTo(context); // its requestDestroyed ends requests after their error page
+            requests = settings.sticky() ? new StickyRequests(this, engine, ends)
+                    : new NonStickyRequests(this, engine, ends, settings.lockWaitTimeoutMillis(),
                             LoginCheckDoneValve.install(context.getPipeline(), this),
                             // With constraints (annotations add theirs when their servlet loads), the
                             // authenticator needs a login cached by request.login() before the webapp
@@ -594,6 +599,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         context.addLifecycleListener(event -> {
             if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())) {
                 installValve(context.getPipeline());
+            } else if (Lifecycle.AFTER_START_EVENT.equals(event.getType()) && requests != null) {
+                // Tomcat 7 and 9 start the webapp's listeners before its manager, keeping msm's last; in
+                // case a version lists them anew later, msm's is made the last again.
+                ends.listenTo(context);
             }
         });
     }
@@ -616,9 +625,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         }
         SessionEngine e = engine;
         boolean sticky = requests instanceof StickyRequests;
+        ends.stopPuttingOff();
         if (e != null) {
             awaitRequestsInFlight();
         }
+        ends.runAll(); // put off after the wait began, or still running after it
+        ends.stopListening(context());
         engine = null;
         requests = null;
         if (e != null) {
@@ -691,7 +703,14 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         long maxMillis = context instanceof StandardContext ? ((StandardContext) context).getUnloadDelay()
                 : DEFAULT_UNLOAD_DELAY_MILLIS;
         try {
-            long running = inFlight.awaitNone(maxMillis);
+            long grace = Math.min(maxMillis, PUT_OFF_GRACE_MILLIS);
+            long running = inFlight.awaitNone(grace);
+            if (running > 0) {
+                // Requests past the webapp whose requestDestroyed Tomcat skips as the webapp stops: their
+                // put-off ends run here; an error page still rendering after the grace loses its changes.
+                ends.runAll();
+                running = inFlight.awaitNone(maxMillis - grace);
+            }
             if (running > 0) {
                 LOG.warn("msm for " + contextName() + ": " + running + " request(s) still running " + maxMillis
                         + " ms after the stop began (the context's unloadDelay); what they change in their"
@@ -705,6 +724,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public RequestsInFlight inFlight() {
         return inFlight;
+    }
+
+    @Override
+    public RequestEnds ends() {
+        return ends;
     }
 
     @Override
@@ -785,6 +809,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             return;
         }
         try {
+            ends.endAbandoned();
             r.background();
         } catch (RuntimeException ex) {
             LOG.error("msm background task failed; it runs again on the next tick", ex);

@@ -50,6 +50,10 @@ final class NonStickyRequests implements RequestStrategy {
         boolean loginLookupSkipped;
         /** An id this request found missing in memcached; Tomcat may ask again within the request. */
         String missing;
+        /** Set by {@link #end}: lookups on the thread no longer belong to this request. */
+        volatile boolean ended;
+        /** Its answer is an error, and its end waits for the error page: it teaches lockingMode="auto" nothing. */
+        boolean failed;
 
         Scope(String uri, boolean locking, Request request) {
             this.uri = uri;
@@ -92,6 +96,7 @@ final class NonStickyRequests implements RequestStrategy {
     private final SessionEngine ids;
     private final NonStickySessions engine;
     private final long waitMillis;
+    private final RequestEnds ends;
     private final ThreadLocal<Scope> current = new ThreadLocal<>();
     private final boolean loginCheckMarked;
     /** True while the webapp has security constraints: their check needs the cached login. */
@@ -116,8 +121,9 @@ final class NonStickyRequests implements RequestStrategy {
      * @param loginCheckMarked {@link LoginCheckDoneValve} tells each request when Tomcat's
      *     authenticator is done, so its check for a cached login can be answered from memory
      */
-    NonStickyRequests(LocalSessions manager, SessionEngine engine, long waitMillis,
+    NonStickyRequests(LocalSessions manager, SessionEngine engine, RequestEnds ends, long waitMillis,
             boolean loginCheckMarked, java.util.function.BooleanSupplier constrained) {
+        this.ends = ends;
         this.constrained = constrained;
         this.manager = manager;
         this.loginCheckMarked = loginCheckMarked;
@@ -128,18 +134,65 @@ final class NonStickyRequests implements RequestStrategy {
 
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
+        boolean asyncAtStart = request.isAsync();
+        Scope scope = newScope(request, true);
+        current.set(scope);
+        boolean completed = false;
+        try {
+            next.invoke(request, response);
+            completed = true;
+        } finally {
+            // An error page runs after this valve: the request keeps its sessions (and locks) through it,
+            // or the page's getSession() would make a new session and log the user out.
+            if (ends.isPutOff(request, response, asyncAtStart, completed)
+                    && ends.putOff(request, () -> endOnThisThread(scope))) {
+                scope.loginCheckDone = true; // the authenticator is behind: lookups now are the error page's
+                scope.failed = true;
+                // Tomcat sends the error page's answer before it says the request is destroyed: what the
+                // failing page changed is stored now, before the answer, as for any request; what the error
+                // page changes follows right after it.
+                for (int i = 0; i < scope.sessions.size(); i++) {
+                    if (scope.changedMeanwhile(i)) {
+                        storeShared(scope.sessions.get(i));
+                    }
+                }
+            } else {
+                current.remove(); // an async request ends later, on another thread
+                AsyncEnd.whenDone(request, () -> end(scope));
+            }
+        }
+    }
+
+    /** @param mayLock false for a scope that never locks, whatever the locking mode */
+    private Scope newScope(Request request, boolean mayLock) {
         String query = request.getQueryString();
         // The path Tomcat serves, as for requestUriIgnorePattern: ";x" or an escape must not change the mode.
         String path = request.getDecodedRequestURI();
         String uri = query == null ? path : path + "?" + query;
-        Scope scope = new Scope(uri, engine.mustLock(uri), request);
+        return new Scope(uri, mayLock && engine.mustLock(uri), request);
+    }
+
+    /**
+     * The error page of a missing image: a page like any other, but not worth a lock (every missing
+     * icon would take one), and a URI lockingMode="auto" learns nothing from (its end never teaches).
+     */
+    @Override
+    public void errorPageOfIgnored(Request request) {
+        Scope scope = newScope(request, false);
+        scope.loginCheckDone = true; // the authenticator is behind: lookups now are the error page's
+        scope.failed = true;
         current.set(scope);
-        try {
-            next.invoke(request, response);
-        } finally {
-            current.remove(); // an async request ends later, on another thread
-            AsyncEnd.whenDone(request, () -> end(scope));
+        if (!ends.putOff(request, () -> endOnThisThread(scope))) {
+            endOnThisThread(scope); // a stop ended the request meanwhile
         }
+    }
+
+    /** The end of a request whose error page ran on its thread; or at stop, on the stopping thread. */
+    private void endOnThisThread(Scope scope) {
+        if (current.get() == scope) {
+            current.remove();
+        }
+        end(scope);
     }
 
     @Override
@@ -160,7 +213,7 @@ final class NonStickyRequests implements RequestStrategy {
     @Override
     public Session find(String id) throws IOException {
         Scope scope = current.get();
-        if (scope == null) {
+        if (scope == null || scope.ended) {
             return manager.inMemory(id); // outside a request (JMX, background): memory only
         }
         MemcachedSession mine = scope.find(id);
@@ -317,13 +370,14 @@ final class NonStickyRequests implements RequestStrategy {
     @Override
     public void created(MemcachedSession session) {
         Scope scope = current.get();
-        if (scope != null && session.join()) {
+        if (scope != null && !scope.ended && session.join()) {
             scope.join(session);
         }
     }
 
     /** Stores what the request changed, drops sessions no other request uses, then frees locks. */
     void end(Scope scope) {
+        scope.ended = true;
         // A change a parallel request made meanwhile counts too, also one a store of the shared copy took.
         boolean changed = false;
         for (int i = 0; i < scope.sessions.size(); i++) {
@@ -364,6 +418,9 @@ final class NonStickyRequests implements RequestStrategy {
                 turns.leave(turn);
             }
             learn(scope, changed);
+            // A stop may run this for another thread, whose reference to the scope stays: it holds nothing then.
+            scope.sessions.clear();
+            scope.recordedAtJoin.clear();
         }
     }
 
@@ -406,9 +463,13 @@ final class NonStickyRequests implements RequestStrategy {
             engine.learn(scope.uri, true);
             return;
         }
+        // A failed request's response may be recycled by the time a stop ends it: its status says nothing then.
+        if (scope.failed || scope.sessions.isEmpty()) {
+            return;
+        }
         int status = scope.request == null || scope.request.getResponse() == null ? 200
                 : scope.request.getResponse().getStatus();
-        if (!scope.sessions.isEmpty() && status < 400) {
+        if (status < 400) {
             engine.learn(scope.uri, false);
         }
     }

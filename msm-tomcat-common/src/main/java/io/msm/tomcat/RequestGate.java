@@ -13,6 +13,9 @@ interface RequestGate {
     /** @return the requests inside msm's handling now, which a stop waits for */
     RequestsInFlight inFlight();
 
+    /** @return where requests followed by an error page end */
+    RequestEnds ends();
+
     /** While set, session lookups on this thread see memory only. */
     void ignoreSessionsOnThisThread(boolean ignore);
 }

@@ -19,6 +19,12 @@ interface RequestStrategy {
     /** Runs one request through the rest of the pipeline, with what the mode does before and after. */
     void invoke(Request request, Response response, Valve next) throws IOException, ServletException;
 
+    /**
+     * A request that matched {@code requestUriIgnorePattern} failed, and Tomcat renders its error page
+     * next ({@link RequestEnds} put its ends off): the page sees the user's session as any page does.
+     */
+    void errorPageOfIgnored(Request request);
+
     /** @param random the random part of the id, from the container's secure generator */
     String newSessionId(String random);
 

@@ -28,21 +28,38 @@ final class SessionTrackingValve extends ValveBase {
             getNext().invoke(request, response); // msm is disabled, or stopped
             return;
         }
+        RequestEnds ends = manager.ends();
+        RequestsInFlight inFlight = manager.inFlight();
+        boolean asyncAtStart = request.isAsync(); // a dispatch: never put off (RequestEnds)
+        boolean completed = false;
         if (manager.isIgnored(request)) {
             manager.ignoreSessionsOnThisThread(true);
             try {
                 getNext().invoke(request, response);
+                completed = true;
             } finally {
                 manager.ignoreSessionsOnThisThread(false);
+                if (ends.isPutOff(request, response, asyncAtStart, completed)) {
+                    // A missing image's 404 page (a JSP makes a session by default) must see the user's
+                    // session: a new one would log the user out.
+                    inFlight.enter();
+                    requests.errorPageOfIgnored(request);
+                    if (!ends.putOff(request, inFlight::leave)) {
+                        inFlight.leave();
+                    }
+                }
             }
             return;
         }
-        RequestsInFlight inFlight = manager.inFlight();
         inFlight.enter();
         try {
             requests.invoke(request, response, getNext());
+            completed = true;
         } finally {
-            AsyncEnd.whenDone(request, inFlight::leave); // after the mode's own end: it registered first
+            // After the mode's own end, which was put off or registered first.
+            if (!(ends.isPutOff(request, response, asyncAtStart, completed) && ends.putOff(request, inFlight::leave))) {
+                AsyncEnd.whenDone(request, inFlight::leave);
+            }
         }
     }
 }

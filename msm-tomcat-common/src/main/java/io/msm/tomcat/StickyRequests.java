@@ -54,6 +54,7 @@ final class StickyRequests implements RequestStrategy {
     /** What this thread's request did so far; kept per thread, so a request allocates nothing for it. */
     private final ThreadLocal<ThreadRequest> threadRequest = ThreadLocal.withInitial(ThreadRequest::new);
     private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
+    private final RequestEnds ends;
 
     @Override
     public void heldEntries(Map<String, Integer> held) {
@@ -61,7 +62,8 @@ final class StickyRequests implements RequestStrategy {
         held.put("MovedIdAliases", aliases.size());
     }
 
-    StickyRequests(LocalSessions manager, SessionEngine engine) {
+    StickyRequests(LocalSessions manager, SessionEngine engine, RequestEnds ends) {
+        this.ends = ends;
         this.manager = manager;
         this.engine = engine;
         this.sessions = engine.sticky();
@@ -70,6 +72,7 @@ final class StickyRequests implements RequestStrategy {
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         String requestedId = request.getRequestedSessionId();
+        boolean asyncAtStart = request.isAsync();
         ThreadRequest current = threadRequest.get();
         current.serving = true; // also for an expiry the move's lookup finds
         current.loads = 0; // the request's own lookups never pay for the cookies looked up before the valve
@@ -77,16 +80,40 @@ final class StickyRequests implements RequestStrategy {
             if (requestedId != null) {
                 moveIfNeeded(request, requestedId);
             }
+            boolean completed = false;
             try {
                 next.invoke(request, response);
+                completed = true;
             } finally {
                 AsyncEnd.whenDone(request, () -> backup(request.getSessionInternal(false)));
+                if (ends.isPutOff(request, response, asyncAtStart, completed)) {
+                    // An error page follows, and Tomcat sends its answer before it says the request is
+                    // destroyed: what the page changes is backed up right after (unchanged: skipped).
+                    ends.putOff(request, backupAfterErrorPage(request)); // false: a stop ended it, nothing to add
+                }
                 current.missing = null; // the next request on this thread asks memcached again
             }
         } finally {
             current.serving = false;
             current.loads = 0;
         }
+    }
+
+    @Override
+    public void errorPageOfIgnored(Request request) {
+        Runnable backup = backupAfterErrorPage(request);
+        if (!ends.putOff(request, backup)) {
+            backup.run(); // a stop ended the request meanwhile
+        }
+    }
+
+    /**
+     * The request's session once its error page ran (it may have made one); when a stop runs this
+     * instead, Tomcat may have recycled the request for another: the session it had before the page.
+     */
+    private Runnable backupAfterErrorPage(Request request) {
+        Session before = request.getSessionInternal(false);
+        return () -> backup(ends.isRequestAlive() ? request.getSessionInternal(false) : before);
     }
 
     @Override

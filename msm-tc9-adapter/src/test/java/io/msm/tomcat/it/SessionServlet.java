@@ -28,6 +28,8 @@ import javax.servlet.http.HttpSession;
  * <li>/hold?gate=G&amp;k=v&amp;remove=r loads the session, waits until the test opens gate G, then sets k,
  * removes r, or invalidates the session with invalidate=true</li>
  * <li>/invalidate?gate=G ends the session, then waits at gate G before the request ends</li>
+ * <li>/throw sets "thrown" and fails; /error-page (the error page of {@link TomcatNode#errorPages}) waits
+ * at the failing request's gate parameter if it has one, then sets "errorSeen" to the URI that failed</li>
  * <li>/fresh?k=v looks for the session first (getSession(false)), creates one if there is none, sets k</li>
  * <li>/login?user=u&amp;password=p logs in with HttpServletRequest.login, its login cached in the session</li>
  * <li>/probe stores an activation listener; *.png peeks, like a static resource would</li>
@@ -179,6 +181,19 @@ public class SessionServlet extends HttpServlet {
             case "/probe":
                 session = req.getSession();
                 session.setAttribute("probe", new ActivationProbe());
+                break;
+            case "/throw":
+                req.getSession().setAttribute("thrown", "yes");
+                throw new IllegalStateException("a failing page, for the error page that follows");
+            case "/error-page":
+                // As an error page may: look at the user's session, and note something in it.
+                if (req.getParameter("gate") != null) {
+                    pass(req.getParameter("gate")); // the failing request's own parameters: the test holds the page
+                }
+                session = req.getSession();
+                out.println("error=" + req.getAttribute(javax.servlet.RequestDispatcher.ERROR_STATUS_CODE));
+                session.setAttribute("errorSeen", String.valueOf(req.getAttribute(
+                        javax.servlet.RequestDispatcher.ERROR_REQUEST_URI)));
                 break;
             case "/timeout":
                 session = req.getSession();

@@ -34,6 +34,7 @@ public final class TomcatNode implements AutoCloseable {
     private File baseDir;
     private int port;
     private String sessionCookiePath;
+    private boolean errorPages;
 
     public TomcatNode(String route) {
         this.route = route;
@@ -60,6 +61,16 @@ public final class TomcatNode implements AutoCloseable {
      */
     public TomcatNode sessionCookiePath(String path) {
         this.sessionCookiePath = path;
+        return this;
+    }
+
+    /**
+     * Every webapp renders its 404 and 500 answers with {@code <error-page>}s served by
+     * {@link SessionServlet}'s /error-page, which uses the session as a webapp's error page may; a
+     * {@link FailingRequestListener} fails at the end of requests that ask for it.
+     */
+    public TomcatNode errorPages() {
+        this.errorPages = true;
         return this;
     }
 
@@ -107,6 +118,15 @@ public final class TomcatNode implements AutoCloseable {
         ctx.addServletMappingDecoded("/s/*", "session");
         ctx.addServletMappingDecoded("/secure/*", "session");
         ctx.addServletMappingDecoded("*.png", "session");
+        if (errorPages) {
+            for (int code : new int[] {404, 500}) {
+                org.apache.tomcat.util.descriptor.web.ErrorPage page = new org.apache.tomcat.util.descriptor.web.ErrorPage();
+                page.setErrorCode(code);
+                page.setLocation("/s/error-page");
+                ctx.addErrorPage(page);
+            }
+            ctx.addApplicationListener(FailingRequestListener.class.getName());
+        }
         if (authMethod != null) {
             SecurityConstraint constraint = new SecurityConstraint();
             constraint.addAuthRole("user");
