@@ -84,6 +84,27 @@ public final class NonStickySessions {
         return health.isKnown(snapshot.id().nodeId()) && writer.store(snapshot, state, changes, true);
     }
 
+    /**
+     * Stores a session before a failed request's answer, while the error page Tomcat renders after it
+     * keeps using it; the error page's end stores it again. When no other request shares it and the
+     * node holds this write as written, the changes recorded so far are done: that end then merges
+     * only what came after, never this request's changes over a newer copy another Tomcat stored
+     * after the answer.
+     *
+     * @param onlyUser true when no other request of this Tomcat shares the session
+     * @return false when the changes were not written; they stay recorded for the next store
+     */
+    public boolean storeBeforeErrorPage(SessionSnapshot snapshot, SessionState state, SessionChanges changes,
+            boolean onlyUser) {
+        if (!storeShared(snapshot, state, changes.copy())) {
+            return false;
+        }
+        if (onlyUser && state.sharedFrame != null) {
+            changes.clear();
+        }
+        return true;
+    }
+
     /** Frees the session's lock, if this Tomcat holds it. */
     public void release(SessionState state) {
         locking.unlock(state);

@@ -172,6 +172,11 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return true;
     }
 
+    /** @return true when one request alone uses the session */
+    synchronized boolean isOnlyUser() {
+        return users == 1;
+    }
+
     /** @return true for the last request leaving: it stores the session and drops it from memory */
     synchronized boolean leave() {
         users--;

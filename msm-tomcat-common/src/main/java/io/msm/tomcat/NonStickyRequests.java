@@ -52,7 +52,7 @@ final class NonStickyRequests implements RequestStrategy {
         String missing;
         /** Set by {@link #end}: lookups on the thread no longer belong to this request. */
         volatile boolean ended;
-        /** Its answer is an error, and its end waits for the error page: it teaches lockingMode="auto" nothing. */
+        /** An error page's: its URI is the failed request's, which it teaches lockingMode="auto" nothing about. */
         boolean failed;
 
         Scope(String uri, boolean locking, Request request) {
@@ -135,27 +135,22 @@ final class NonStickyRequests implements RequestStrategy {
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         boolean asyncAtStart = request.isAsync();
-        Scope scope = newScope(request, true);
+        Scope scope = newScope(request, engine.mustLock(uriOf(request)));
         current.set(scope);
-        boolean completed = false;
+        Throwable thrown = null;
         try {
             next.invoke(request, response);
-            completed = true;
+        } catch (Throwable t) {
+            thrown = t;
+            throw t;
         } finally {
-            // An error page runs after this valve: the request keeps its sessions (and locks) through it,
-            // or the page's getSession() would make a new session and log the user out.
-            if (ends.isPutOff(request, response, asyncAtStart, completed)
+            // Tomcat keeps the session the request used for its error page: that copy must stay this
+            // request's, in memory, until the page is done, or what the page changes is lost.
+            if (!scope.sessions.isEmpty() && ends.errorPageMayFollow(request, response, asyncAtStart, thrown)
                     && ends.putOff(request, () -> endOnThisThread(scope))) {
                 scope.loginCheckDone = true; // the authenticator is behind: lookups now are the error page's
                 scope.failed = true;
-                // Tomcat sends the error page's answer before it says the request is destroyed: what the
-                // failing page changed is stored now, before the answer, as for any request; what the error
-                // page changes follows right after it.
-                for (int i = 0; i < scope.sessions.size(); i++) {
-                    if (scope.changedMeanwhile(i)) {
-                        storeShared(scope.sessions.get(i));
-                    }
-                }
+                storeBeforeErrorPage(scope);
             } else {
                 current.remove(); // an async request ends later, on another thread
                 AsyncEnd.whenDone(request, () -> end(scope));
@@ -163,28 +158,69 @@ final class NonStickyRequests implements RequestStrategy {
         }
     }
 
-    /** @param mayLock false for a scope that never locks, whatever the locking mode */
-    private Scope newScope(Request request, boolean mayLock) {
+    /**
+     * Tomcat sends the error page's answer before it says the request is destroyed: what the failing
+     * request changed is stored now, before the answer, as for any request. The lock stays held until
+     * the page's end stores what the page changed, right after the answer.
+     */
+    private void storeBeforeErrorPage(Scope scope) {
+        for (MemcachedSession s : scope.sessions) {
+            synchronized (s.storeLock()) {
+                if (s.isEnding() || s.isDropped() || s.sessionId() == null || s.isReplacedUnchanged()) {
+                    continue;
+                }
+                long recorded = s.changes().recorded();
+                try {
+                    if (engine.storeBeforeErrorPage(s.snapshot(), s.state(), s.changes(), s.isOnlyUser())) {
+                        s.recordedAtSharedStore(recorded);
+                    }
+                } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                    LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + " before its error page"
+                            + " failed; the error page's end stores it", e);
+                }
+            }
+        }
+    }
+
+    private static String uriOf(Request request) {
         String query = request.getQueryString();
         // The path Tomcat serves, as for requestUriIgnorePattern: ";x" or an escape must not change the mode.
         String path = request.getDecodedRequestURI();
-        String uri = query == null ? path : path + "?" + query;
-        return new Scope(uri, mayLock && engine.mustLock(uri), request);
+        return query == null ? path : path + "?" + query;
+    }
+
+    private static Scope newScope(Request request, boolean locking) {
+        return new Scope(uriOf(request), locking, request);
     }
 
     /**
-     * The error page of a missing image: a page like any other, but not worth a lock (every missing
-     * icon would take one), and a URI lockingMode="auto" learns nothing from (its end never teaches).
+     * The failed request itself ended at the valve, its changes stored before the answer, as any
+     * request's. Its error page, which Tomcat renders after the valve, becomes a request of its own
+     * at its first lookup: it loads the session without a lock, as a request that does not lock,
+     * and its changes are merged into whatever memcached holds by then, right after the answer
+     * (Tomcat answers before it says the request is destroyed). Without this, the page's
+     * {@code getSession()} would make a new session and log the user out.
      */
     @Override
-    public void errorPageOfIgnored(Request request) {
-        Scope scope = newScope(request, false);
+    public void errorPageFollows(Request request, boolean ignored) {
+        ends.errorPageFollows(request); // its lookups go to the request's scope while one is kept for it
+    }
+
+    /** @return a scope for the error page running on this thread now, or null when none runs */
+    private Scope errorPageScope() {
+        Request failed = ends.errorPageOfThisThread();
+        if (failed == null) {
+            return null;
+        }
+        ends.errorPageStarted(); // once: its lookups from now on are in this scope
+        Scope scope = newScope(failed, false);
         scope.loginCheckDone = true; // the authenticator is behind: lookups now are the error page's
         scope.failed = true;
-        current.set(scope);
-        if (!ends.putOff(request, () -> endOnThisThread(scope))) {
-            endOnThisThread(scope); // a stop ended the request meanwhile
+        if (!ends.putOff(failed, () -> endOnThisThread(scope))) {
+            return null; // a stop ended the request meanwhile
         }
+        current.set(scope);
+        return scope;
     }
 
     /** The end of a request whose error page ran on its thread; or at stop, on the stopping thread. */
@@ -214,6 +250,9 @@ final class NonStickyRequests implements RequestStrategy {
     public Session find(String id) throws IOException {
         Scope scope = current.get();
         if (scope == null || scope.ended) {
+            scope = errorPageScope();
+        }
+        if (scope == null) {
             return manager.inMemory(id); // outside a request (JMX, background): memory only
         }
         MemcachedSession mine = scope.find(id);
@@ -370,7 +409,10 @@ final class NonStickyRequests implements RequestStrategy {
     @Override
     public void created(MemcachedSession session) {
         Scope scope = current.get();
-        if (scope != null && !scope.ended && session.join()) {
+        if (scope == null || scope.ended) {
+            scope = errorPageScope(); // a new session of an error page: stored at the page's end
+        }
+        if (scope != null && session.join()) {
             scope.join(session);
         }
     }

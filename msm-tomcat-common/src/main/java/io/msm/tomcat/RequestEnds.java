@@ -17,18 +17,19 @@ import org.apache.juli.logging.Log;
 import io.msm.core.OncePerMinute;
 
 /**
- * Where msm's handling of a failed request ends: after its error page. Tomcat renders an
- * {@code <error-page>} after the webapp's pipeline, msm's valve included, and then tells the
- * webapp's request listeners that the request is destroyed, last listener first. This listener is
- * the webapp's last, so it hears first, and no listener of the webapp that throws keeps it from
- * hearing. The ends of such a request (the mode's, then the count of requests in flight) wait
- * until then, kept by the request object Tomcat names to its listeners, so that an end on another
- * thread (an async error page) finds them.
+ * What runs after a failed request's error page. Tomcat renders an {@code <error-page>} after the
+ * webapp's pipeline, msm's valve included, sends its answer, and then tells the webapp's request
+ * listeners that the request is destroyed, last listener first. msm's handling of the request
+ * itself ends at its valve as for any request (its changes stored before the answer); what the
+ * error page does with the session is a small request of its own, whose end is put off until then.
+ * This listener is the webapp's last, so it hears first, and a listener of the webapp that throws
+ * does not keep it from hearing. Put-off ends are kept by the request object Tomcat names to its
+ * listeners, so that an end on another thread (an async error page) finds them.
  *
- * <p>A request that was async when it reached the valve (a dispatch) is never put off: Tomcat ends
- * it by its async cycle. For a request whose {@code requestDestroyed} never comes (Tomcat skips it
- * for a webapp that is stopping), a stopping manager runs what is left, and the background run ends
- * what waited past {@link #ABANDONED_MILLIS}.
+ * <p>A request that was async when it reached the valve (a dispatch) has no error page of its own
+ * here: Tomcat ends it by its async cycle. For a request whose {@code requestDestroyed} never comes
+ * (Tomcat skips it for a webapp that is stopping, or after an {@link OutOfMemoryError}), a stopping
+ * manager runs what is left, and the background run ends what waited past {@link #ABANDONED_MILLIS}.
  */
 final class RequestEnds implements ServletRequestListener {
     private static final Log LOG = TomcatLogs.get(RequestEnds.class);
@@ -71,8 +72,8 @@ final class RequestEnds implements ServletRequestListener {
     }
 
     private final Map<Object, Ending> waiting = new ConcurrentHashMap<>();
-    /** Set while {@link #requestDestroyed} runs ends: the request is not recycled yet. */
-    private final ThreadLocal<Boolean> destroying = new ThreadLocal<>();
+    /** The failed request whose error page this thread renders next, until the request is destroyed. */
+    private final ThreadLocal<Request> errorPageOf = new ThreadLocal<>();
     private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
     /** True while this listener is the webapp's and the manager is not stopping. */
     private volatile boolean listening;
@@ -114,12 +115,25 @@ final class RequestEnds implements ServletRequestListener {
 
     /**
      * @param asyncAtStart whether the request was async when it reached msm's valve (a dispatch)
-     * @param completed false when the webapp's pipeline threw
-     * @return whether the request's ends wait for its destruction: an error page may follow, as
-     *     the response is an error, or the pipeline threw (Tomcat renders the page for the exception)
+     * @param thrown what the webapp's pipeline threw, or null
+     * @return whether Tomcat renders an error page for the request after msm's valve and then says the
+     *     request is destroyed: the response is an error, or the pipeline threw. Not after an error the
+     *     JVM cannot go on from (an {@link OutOfMemoryError}): Tomcat throws it on, without either.
      */
-    boolean isPutOff(Request request, Response response, boolean asyncAtStart, boolean completed) {
-        return listening && !asyncAtStart && !request.isAsyncStarted() && (!completed || response.isError());
+    boolean errorPageMayFollow(Request request, Response response, boolean asyncAtStart, Throwable thrown) {
+        if (!listening || asyncAtStart || request.isAsyncStarted()) {
+            return false;
+        }
+        if (thrown == null) {
+            return response.isError();
+        }
+        return !(thrown instanceof ThreadDeath)
+                && (!(thrown instanceof VirtualMachineError) || thrown instanceof StackOverflowError);
+    }
+
+    /** @return true when ends of this request wait for its destruction */
+    boolean isWaiting(Request request) {
+        return !waiting.isEmpty() && waiting.containsKey(request.getRequest());
     }
 
     /**
@@ -131,25 +145,48 @@ final class RequestEnds implements ServletRequestListener {
         return waiting.computeIfAbsent(request.getRequest(), r -> new Ending()).add(end);
     }
 
-    /** @return true on the thread of {@link #requestDestroyed}: the request can still be asked */
-    boolean isRequestAlive() {
-        return destroying.get() != null;
+    /** At msm's valve, after a request for which {@link #errorPageMayFollow} holds: its error page follows on this thread. */
+    void errorPageFollows(Request request) {
+        errorPageOf.set(request);
+    }
+
+    /** The error page's first lookup took it over: its next lookups are its own. */
+    void errorPageStarted() {
+        errorPageOf.remove();
+    }
+
+    /** @return the failed request whose error page runs on this thread now, or null */
+    Request errorPageOfThisThread() {
+        return errorPageOf.get();
+    }
+
+    /** At msm's valve, before a request: a failed request before it on this thread is behind it. */
+    void enter() {
+        if (errorPageOf.get() != null) {
+            errorPageOf.remove(); // its destruction never came
+        }
     }
 
     @Override
     public void requestInitialized(ServletRequestEvent event) {
+        if (!waiting.isEmpty()) {
+            // Tomcat reuses its request objects: what waits under this one is a request's whose end never came.
+            Ending stale = waiting.remove(event.getServletRequest());
+            if (stale != null) {
+                stale.run();
+            }
+        }
     }
 
     @Override
     public void requestDestroyed(ServletRequestEvent event) {
+        Request failed = errorPageOf.get();
+        if (failed != null && failed.getRequest() == event.getServletRequest()) {
+            errorPageOf.remove();
+        }
         Ending ending = waiting.remove(event.getServletRequest());
         if (ending != null) {
-            destroying.set(Boolean.TRUE);
-            try {
-                ending.run();
-            } finally {
-                destroying.remove();
-            }
+            ending.run();
         }
     }
 

@@ -20,10 +20,12 @@ interface RequestStrategy {
     void invoke(Request request, Response response, Valve next) throws IOException, ServletException;
 
     /**
-     * A request that matched {@code requestUriIgnorePattern} failed, and Tomcat renders its error page
-     * next ({@link RequestEnds} put its ends off): the page sees the user's session as any page does.
+     * A request failed, and Tomcat renders its error page next, after msm's valve and before it says
+     * the request is destroyed ({@link RequestEnds}): the page sees the user's session as any page does.
+     *
+     * @param ignored true when the request matched {@code requestUriIgnorePattern}
      */
-    void errorPageOfIgnored(Request request);
+    void errorPageFollows(Request request, boolean ignored);
 
     /** @param random the random part of the id, from the container's secure generator */
     String newSessionId(String random);

@@ -29,35 +29,40 @@ final class SessionTrackingValve extends ValveBase {
             return;
         }
         RequestEnds ends = manager.ends();
-        RequestsInFlight inFlight = manager.inFlight();
-        boolean asyncAtStart = request.isAsync(); // a dispatch: never put off (RequestEnds)
-        boolean completed = false;
+        ends.enter();
+        boolean asyncAtStart = request.isAsync(); // a dispatch has no error page of its own here (RequestEnds)
+        Throwable thrown = null;
         if (manager.isIgnored(request)) {
             manager.ignoreSessionsOnThisThread(true);
             try {
                 getNext().invoke(request, response);
-                completed = true;
+            } catch (Throwable t) {
+                thrown = t;
+                throw t;
             } finally {
                 manager.ignoreSessionsOnThisThread(false);
-                if (ends.isPutOff(request, response, asyncAtStart, completed)) {
+                if (ends.errorPageMayFollow(request, response, asyncAtStart, thrown)) {
                     // A missing image's 404 page (a JSP makes a session by default) must see the user's
                     // session: a new one would log the user out.
-                    inFlight.enter();
-                    requests.errorPageOfIgnored(request);
-                    if (!ends.putOff(request, inFlight::leave)) {
-                        inFlight.leave();
-                    }
+                    requests.errorPageFollows(request, true);
                 }
             }
             return;
         }
+        RequestsInFlight inFlight = manager.inFlight();
         inFlight.enter();
         try {
             requests.invoke(request, response, getNext());
-            completed = true;
+        } catch (Throwable t) {
+            thrown = t;
+            throw t;
         } finally {
-            // After the mode's own end, which was put off or registered first.
-            if (!(ends.isPutOff(request, response, asyncAtStart, completed) && ends.putOff(request, inFlight::leave))) {
+            boolean errorPage = ends.errorPageMayFollow(request, response, asyncAtStart, thrown);
+            if (errorPage) {
+                requests.errorPageFollows(request, false);
+            }
+            // After the mode's end: once its error page is done too, when the mode waits for it.
+            if (!(errorPage && ends.isWaiting(request) && ends.putOff(request, inFlight::leave))) {
                 AsyncEnd.whenDone(request, inFlight::leave);
             }
         }

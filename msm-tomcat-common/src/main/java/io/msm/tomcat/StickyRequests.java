@@ -72,7 +72,6 @@ final class StickyRequests implements RequestStrategy {
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         String requestedId = request.getRequestedSessionId();
-        boolean asyncAtStart = request.isAsync();
         ThreadRequest current = threadRequest.get();
         current.serving = true; // also for an expiry the move's lookup finds
         current.loads = 0; // the request's own lookups never pay for the cookies looked up before the valve
@@ -80,17 +79,10 @@ final class StickyRequests implements RequestStrategy {
             if (requestedId != null) {
                 moveIfNeeded(request, requestedId);
             }
-            boolean completed = false;
             try {
                 next.invoke(request, response);
-                completed = true;
             } finally {
                 AsyncEnd.whenDone(request, () -> backup(request.getSessionInternal(false)));
-                if (ends.isPutOff(request, response, asyncAtStart, completed)) {
-                    // An error page follows, and Tomcat sends its answer before it says the request is
-                    // destroyed: what the page changes is backed up right after (unchanged: skipped).
-                    ends.putOff(request, backupAfterErrorPage(request)); // false: a stop ended it, nothing to add
-                }
                 current.missing = null; // the next request on this thread asks memcached again
             }
         } finally {
@@ -99,21 +91,27 @@ final class StickyRequests implements RequestStrategy {
         }
     }
 
+    /**
+     * Sessions live in this Tomcat's memory, so the error page finds the user's. Tomcat sends its
+     * answer before it says the request is destroyed: what the page changes is backed up right after
+     * (when it changed nothing, the backup is skipped).
+     */
     @Override
-    public void errorPageOfIgnored(Request request) {
-        Runnable backup = backupAfterErrorPage(request);
-        if (!ends.putOff(request, backup)) {
-            backup.run(); // a stop ended the request meanwhile
+    public void errorPageFollows(Request request, boolean ignored) {
+        Session session = ignored ? inMemoryOnly(request.getRequestedSessionId())
+                : request.getSessionInternal(false); // the one the request's backup just took
+        if (session != null) {
+            ends.putOff(request, () -> backup(session)); // false: a stop ended the request, nothing to add
         }
     }
 
-    /**
-     * The request's session once its error page ran (it may have made one); when a stop runs this
-     * instead, Tomcat may have recycled the request for another: the session it had before the page.
-     */
-    private Runnable backupAfterErrorPage(Request request) {
-        Session before = request.getSessionInternal(false);
-        return () -> backup(ends.isRequestAlive() ? request.getSessionInternal(false) : before);
+    /** An ignored URI's request looked nothing up: memory only, as its lookups, never memcached. */
+    private Session inMemoryOnly(String id) {
+        try {
+            return id == null ? null : manager.inMemory(id);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.msm.tomcat.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -96,6 +97,59 @@ class ErrorPageIT extends ClusterTest {
         assertEquals("yes", next.get("attr.thrown"), "the failing page's change was stored");
         assertEquals("/app/s/throw", next.get("attr.errorSeen"), "the error page's change was stored");
         afterTheRequests(tomcats, mode);
+    }
+
+    /**
+     * lockingMode="none": while the error page runs, another Tomcat changes what the failing page set
+     * (stored before the error page). The error page's end, after the answer, merges only what the page
+     * changed: the other Tomcat's newer value stays.
+     */
+    @org.junit.jupiter.api.Test
+    void theErrorPagesEndDoesNotPutTheFailingPagesValueBackOverANewerOne() throws Exception {
+        TomcatNode[] tomcats = cluster("none");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+
+        String gate = "error-page-" + UUID.randomUUID();
+        gates.add(gate);
+        Future<Browser.Page> answer = pool.submit(() -> user.get(tomcats[0].url("/app/s/throw?gate=" + gate)));
+        Await.until("the error page runs", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
+        assertEquals("later", withSession(id).get(tomcats[1].url("/app/s/set?thrown=later")).get("attr.thrown"));
+        SessionServlet.gate(gate).open.countDown();
+        assertEquals(500, answer.get(30, TimeUnit.SECONDS).status());
+
+        Browser.Page next = onTheOtherTomcat(tomcats, "none", user, id);
+        assertEquals("later", next.get("attr.thrown"), "the other Tomcat's newer value stays");
+        assertEquals("/app/s/throw", next.get("attr.errorSeen"), "the error page's change was stored");
+    }
+
+    /**
+     * A visitor without a session whose first page makes one and fails (a JSP makes a session by
+     * default): the session is in memcached before the answer gives the visitor its cookie, so the
+     * next request, on any Tomcat, finds it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "all"})
+    void aSessionTheFailingPageMadeIsStoredBeforeTheAnswer(String mode) throws Exception {
+        TomcatNode[] tomcats = cluster(mode);
+        Browser visitor = new Browser();
+        String gate = "error-page-" + UUID.randomUUID();
+        gates.add(gate);
+        Future<Browser.Page> answer = pool.submit(() -> visitor.get(tomcats[0].url("/app/s/throw?gate=" + gate)));
+        Await.until("the error page runs", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
+        List<String> stored = new ArrayList<>(n1.keys());
+        stored.addAll(n2.keys());
+        assertTrue(stored.stream().anyMatch(k -> k.matches(java.util.regex.Pattern.quote(key("")) + "[0-9A-F]+-n[12]")),
+                "the session's copy in memcached before the answer: " + stored);
+        SessionServlet.gate(gate).open.countDown();
+        Browser.Page error = answer.get(30, TimeUnit.SECONDS);
+        assertEquals(500, error.status());
+        String id = error.newSessionCookie();
+        assertEquals(id, error.get("id"), "the error page sees the session the failing page made");
+
+        Browser.Page next = onTheOtherTomcat(tomcats, mode, visitor, id);
+        assertEquals("yes", next.get("attr.thrown"));
+        assertEquals("/app/s/throw", next.get("attr.errorSeen"));
     }
 
     /** A missing icon, whose URI msm is told to ignore: its error page is a page like any other. */
