@@ -86,23 +86,16 @@ public final class NonStickySessions {
 
     /**
      * Stores a session before a failed request's answer, while the error page Tomcat renders after it
-     * keeps using it; the error page's end stores it again. When no other request shares it and the
-     * node holds this write as written, the changes recorded so far are done: that end then merges
-     * only what came after, never this request's changes over a newer copy another Tomcat stored
-     * after the answer.
+     * keeps using it; the error page's end stores it again.
      *
-     * @param onlyUser true when no other request of this Tomcat shares the session
-     * @return false when the changes were not written; they stay recorded for the next store
+     * @param changes a copy, taken before the snapshot
+     * @return true when the session's node holds this write as written: the changes stored are done,
+     *     and the error page's end may merge only what came after, never these over a newer copy
+     *     another Tomcat stored after the answer; false when they must go on being merged (not
+     *     written, written to the backup node alone, or merged with another Tomcat's copy)
      */
-    public boolean storeBeforeErrorPage(SessionSnapshot snapshot, SessionState state, SessionChanges changes,
-            boolean onlyUser) {
-        if (!storeShared(snapshot, state, changes.copy())) {
-            return false;
-        }
-        if (onlyUser && state.sharedFrame != null) {
-            changes.clear();
-        }
-        return true;
+    public boolean storeBeforeErrorPage(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
+        return storeShared(snapshot, state, changes) && state.sharedFrame != null;
     }
 
     /** Frees the session's lock, if this Tomcat holds it. */

@@ -84,6 +84,13 @@ public final class SessionChanges {
         return !principalChanged && !maxInactiveChanged;
     }
 
+    /** Clears the changes, unless one was recorded since {@code recorded} was read: that one is not done. */
+    public synchronized void clearIfRecorded(long recorded) {
+        if (this.recorded == recorded) {
+            clear();
+        }
+    }
+
     public void clear() {
         synchronized (this) {
             attributes = null;

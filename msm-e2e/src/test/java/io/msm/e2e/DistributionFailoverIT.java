@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -93,6 +95,37 @@ class DistributionFailoverIT extends DistributionTest {
             assertEquals(200, page.status(), page.body());
             assertEquals(String.valueOf(i), page.get("attr.counter"));
         }
+    }
+
+    /**
+     * Missing icons and pages, as XNAT's users meet them: the webapp's 404 page uses the session. Through
+     * Apache's round robin, on each Tomcat line, with the example's requestUriIgnorePattern: the page
+     * sees the user's session (a new one would log the user out), and what it notes reaches both Tomcats.
+     */
+    @ParameterizedTest(name = "{0}, non-sticky error pages")
+    @MethodSource("lines")
+    void nonStickyErrorPagesSeeTheUsersSession(TomcatLine line) throws Exception {
+        Cluster c = cluster(line, ContextExample.NONSTICKY, "msm-nonsticky.conf", "");
+        WebUser user = new WebUser();
+        String id = user.get(c.apache().url("/xnat/s?op=set&name=alice")).get("id");
+        for (String missing : List.of("/xnat/images/missing.png", "/xnat/no-such-page")) {
+            WebUser.Page error = user.get(c.apache().url(missing));
+            assertEquals(404, error.status(), error.body());
+            assertEquals(id, error.get("id"), "the error page of " + missing + " sees the user's session: " + error.body());
+            assertEquals("alice", error.get("attr.name"));
+        }
+        // Stored right after the answer (Tomcat answers before it ends the request): seen within moments.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Set<String> servers = new HashSet<>();
+        WebUser.Page page;
+        do {
+            page = user.get(c.apache().url("/xnat/s?op=look"));
+            servers.add(page.get("servedBy"));
+        } while ((servers.size() < 2 || !"/xnat/no-such-page".equals(page.get("attr.errorSeen")))
+                && System.nanoTime() < deadline);
+        assertEquals("/xnat/no-such-page", page.get("attr.errorSeen"), page.body());
+        assertEquals(id, page.get("id"));
+        assertEquals(Set.of("tomcat1", "tomcat2"), servers, "round robin reached both Tomcats");
     }
 
     private Cluster cluster(TomcatLine line, String context, String balancer, String extraAttributes)

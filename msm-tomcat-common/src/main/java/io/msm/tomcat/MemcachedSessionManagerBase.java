@@ -59,7 +59,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     private volatile RequestStrategy requests;
     private final RequestsInFlight inFlight = new RequestsInFlight();
     /** Ends put off past an error page; one per manager, so a stop runs its own only. */
-    private final RequestEnds ends = new RequestEnds();
+    private final RequestEnds ends = new RequestEnds(inFlight);
     private final SessionMemory memory = new SessionMemory();
 
     {
@@ -629,8 +629,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         if (e != null) {
             awaitRequestsInFlight();
         }
-        ends.runAll(); // put off after the wait began, or still running after it
-        ends.stopListening(context());
+        ends.stopListening(context()); // and ends what is still put off
         engine = null;
         requests = null;
         if (e != null) {

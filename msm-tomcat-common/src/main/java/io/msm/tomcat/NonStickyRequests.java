@@ -144,16 +144,19 @@ final class NonStickyRequests implements RequestStrategy {
             thrown = t;
             throw t;
         } finally {
+            boolean errorPage = ends.errorPageMayFollow(request, response, asyncAtStart, thrown);
             // Tomcat keeps the session the request used for its error page: that copy must stay this
             // request's, in memory, until the page is done, or what the page changes is lost.
-            if (!scope.sessions.isEmpty() && ends.errorPageMayFollow(request, response, asyncAtStart, thrown)
-                    && ends.putOff(request, () -> endOnThisThread(scope))) {
+            if (errorPage && !scope.sessions.isEmpty() && ends.putOff(request, () -> endOnThisThread(scope))) {
                 scope.loginCheckDone = true; // the authenticator is behind: lookups now are the error page's
                 scope.failed = true;
                 storeBeforeErrorPage(scope);
             } else {
                 current.remove(); // an async request ends later, on another thread
                 AsyncEnd.whenDone(request, () -> end(scope));
+                if (errorPage) {
+                    ends.errorPageFollows(request, scope.loginLookupSkipped);
+                }
             }
         }
     }
@@ -171,8 +174,13 @@ final class NonStickyRequests implements RequestStrategy {
                 }
                 long recorded = s.changes().recorded();
                 try {
-                    if (engine.storeBeforeErrorPage(s.snapshot(), s.state(), s.changes(), s.isOnlyUser())) {
+                    // Copied before the snapshot, as in storeShared.
+                    SessionChanges changes = s.changes().copy();
+                    if (engine.storeBeforeErrorPage(s.snapshot(), s.state(), changes)) {
                         s.recordedAtSharedStore(recorded);
+                        if (s.isOnlyUser()) {
+                            s.changes().clearIfRecorded(recorded); // the page's end merges only what came after
+                        }
                     }
                 } catch (RuntimeException | LinkageError | StackOverflowError e) {
                     LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + " before its error page"
@@ -202,21 +210,21 @@ final class NonStickyRequests implements RequestStrategy {
      * {@code getSession()} would make a new session and log the user out.
      */
     @Override
-    public void errorPageFollows(Request request, boolean ignored) {
-        ends.errorPageFollows(request); // its lookups go to the request's scope while one is kept for it
+    public void errorPageOfIgnored(Request request) {
+        ends.errorPageFollows(request, false);
     }
 
     /** @return a scope for the error page running on this thread now, or null when none runs */
     private Scope errorPageScope() {
-        Request failed = ends.errorPageOfThisThread();
-        if (failed == null) {
+        RequestEnds.ErrorPage page = ends.errorPageOfThisThread();
+        if (page == null) {
             return null;
         }
-        ends.errorPageStarted(); // once: its lookups from now on are in this scope
-        Scope scope = newScope(failed, false);
+        Scope scope = newScope(page.request, false);
         scope.loginCheckDone = true; // the authenticator is behind: lookups now are the error page's
+        scope.loginLookupSkipped = page.loginLookupSkipped; // its cached login becomes the request's, as there
         scope.failed = true;
-        if (!ends.putOff(failed, () -> endOnThisThread(scope))) {
+        if (!ends.putOff(page.request, () -> endOnThisThread(scope))) {
             return null; // a stop ended the request meanwhile
         }
         current.set(scope);

@@ -36,9 +36,33 @@ final class RequestEnds implements ServletRequestListener {
     /** Far longer than any error page renders; what waits longer lost its requestDestroyed. */
     static final long ABANDONED_MILLIS = TimeUnit.MINUTES.toMillis(5);
 
-    /** One request's put-off ends, run once, in the order they were put off, by whoever comes first. */
-    private static final class Ending {
+    /** The failed request whose error page a thread renders next. */
+    static final class ErrorPage {
+        final Request request;
+        /** Tomcat's authenticator was told the failed request had no session (NonStickyRequests). */
+        final boolean loginLookupSkipped;
+        /** Set as the request's note too: Tomcat clears notes when it recycles the request for another. */
+        final Object token = new Object();
+
+        ErrorPage(Request request, boolean loginLookupSkipped) {
+            this.request = request;
+            this.loginLookupSkipped = loginLookupSkipped;
+        }
+    }
+
+    private static final String NOTE = "io.msm.errorPage";
+
+    /**
+     * One request's put-off ends, run once, in the order they were put off, by whoever comes first;
+     * counted as a request in flight until then, so that a stop waits for it.
+     */
+    private final class Ending {
         final long since = System.nanoTime();
+
+        Ending() {
+            inFlight.enter();
+        }
+
         private List<Runnable> ends = new ArrayList<>(2);
 
         /** @return false when the ends ran already (a stop): the caller runs its own */
@@ -59,24 +83,32 @@ final class RequestEnds implements ServletRequestListener {
             if (toRun == null) {
                 return;
             }
-            for (Runnable end : toRun) {
-                try {
-                    end.run();
-                } catch (RuntimeException | LinkageError | StackOverflowError e) {
-                    // One end's failure must not keep the next (the count of requests in flight) from
-                    // running, nor reach Tomcat, which would then tell no further listener.
-                    LOG.error("the end of a request's session handling failed", e);
+            try {
+                for (Runnable end : toRun) {
+                    try {
+                        end.run();
+                    } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                        // Must not reach Tomcat, which would then tell no further listener.
+                        LOG.error("the end of a request's session handling failed", e);
+                    }
                 }
+            } finally {
+                inFlight.leave();
             }
         }
     }
 
     private final Map<Object, Ending> waiting = new ConcurrentHashMap<>();
     /** The failed request whose error page this thread renders next, until the request is destroyed. */
-    private final ThreadLocal<Request> errorPageOf = new ThreadLocal<>();
+    private final ThreadLocal<ErrorPage> errorPageOf = new ThreadLocal<>();
+    private final RequestsInFlight inFlight;
     private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
     /** True while this listener is the webapp's and the manager is not stopping. */
     private volatile boolean listening;
+
+    RequestEnds(RequestsInFlight inFlight) {
+        this.inFlight = inFlight;
+    }
 
     /** Makes this listener the webapp's last; Tomcat started the webapp's own listeners before. */
     void listenTo(Context context) {
@@ -94,9 +126,10 @@ final class RequestEnds implements ServletRequestListener {
         listening = false;
     }
 
-    /** At the end of the manager's stop: a later start of the webapp lists it again. */
+    /** At the end of the manager's stop, after the last {@link #runAll}: a later start lists it again. */
     void stopListening(Context context) {
         listening = false;
+        runAll(); // none is put off once the stop began, but one may have joined a request's ends since
         context.setApplicationEventListeners(others(context).toArray());
     }
 
@@ -131,33 +164,40 @@ final class RequestEnds implements ServletRequestListener {
                 && (!(thrown instanceof VirtualMachineError) || thrown instanceof StackOverflowError);
     }
 
-    /** @return true when ends of this request wait for its destruction */
-    boolean isWaiting(Request request) {
-        return !waiting.isEmpty() && waiting.containsKey(request.getRequest());
-    }
-
     /**
      * Puts {@code end} off to the request's destruction, after what was put off for it before.
      *
-     * @return false when a stop ended the request meanwhile: the caller runs {@code end} now
+     * @return false when nothing was put off: the manager is stopping, or a stop ended the request
+     *     meanwhile; the caller ends now
      */
     boolean putOff(Request request, Runnable end) {
-        return waiting.computeIfAbsent(request.getRequest(), r -> new Ending()).add(end);
+        Object key = request.getRequest();
+        Ending ending = listening ? waiting.computeIfAbsent(key, r -> new Ending()) : waiting.get(key);
+        return ending != null && ending.add(end);
     }
 
-    /** At msm's valve, after a request for which {@link #errorPageMayFollow} holds: its error page follows on this thread. */
-    void errorPageFollows(Request request) {
-        errorPageOf.set(request);
+    /**
+     * After a request for which {@link #errorPageMayFollow} holds, and that keeps no session for its
+     * error page: the page's first lookup on this thread opens one ({@link #errorPageOfThisThread}).
+     */
+    void errorPageFollows(Request request, boolean loginLookupSkipped) {
+        ErrorPage page = new ErrorPage(request, loginLookupSkipped);
+        request.setNote(NOTE, page.token);
+        errorPageOf.set(page);
     }
 
-    /** The error page's first lookup took it over: its next lookups are its own. */
-    void errorPageStarted() {
+    /**
+     * @return the failed request whose error page runs on this thread now, once: its next lookups
+     *     are the page's own; null when none runs (or its request was recycled since, its
+     *     destruction missed)
+     */
+    ErrorPage errorPageOfThisThread() {
+        ErrorPage page = errorPageOf.get();
+        if (page == null) {
+            return null;
+        }
         errorPageOf.remove();
-    }
-
-    /** @return the failed request whose error page runs on this thread now, or null */
-    Request errorPageOfThisThread() {
-        return errorPageOf.get();
+        return page.request.getNote(NOTE) == page.token ? page : null;
     }
 
     /** At msm's valve, before a request: a failed request before it on this thread is behind it. */
@@ -180,9 +220,11 @@ final class RequestEnds implements ServletRequestListener {
 
     @Override
     public void requestDestroyed(ServletRequestEvent event) {
-        Request failed = errorPageOf.get();
-        if (failed != null && failed.getRequest() == event.getServletRequest()) {
-            errorPageOf.remove();
+        if (errorPageOf.get() != null) {
+            errorPageOf.remove(); // a page that never looked the session up; or another request's, stale
+        }
+        if (waiting.isEmpty()) {
+            return;
         }
         Ending ending = waiting.remove(event.getServletRequest());
         if (ending != null) {

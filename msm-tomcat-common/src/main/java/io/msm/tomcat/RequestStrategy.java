@@ -20,12 +20,11 @@ interface RequestStrategy {
     void invoke(Request request, Response response, Valve next) throws IOException, ServletException;
 
     /**
-     * A request failed, and Tomcat renders its error page next, after msm's valve and before it says
-     * the request is destroyed ({@link RequestEnds}): the page sees the user's session as any page does.
-     *
-     * @param ignored true when the request matched {@code requestUriIgnorePattern}
+     * A request that matched {@code requestUriIgnorePattern} failed, and Tomcat renders its error page
+     * next, after msm's valve and before it says the request is destroyed ({@link RequestEnds}): the
+     * page sees the user's session as any page does. (A request msm handles sees to its own.)
      */
-    void errorPageFollows(Request request, boolean ignored);
+    void errorPageOfIgnored(Request request);
 
     /** @param random the random part of the id, from the container's secure generator */
     String newSessionId(String random);

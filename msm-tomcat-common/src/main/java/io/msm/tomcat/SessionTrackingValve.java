@@ -30,9 +30,9 @@ final class SessionTrackingValve extends ValveBase {
         }
         RequestEnds ends = manager.ends();
         ends.enter();
-        boolean asyncAtStart = request.isAsync(); // a dispatch has no error page of its own here (RequestEnds)
-        Throwable thrown = null;
         if (manager.isIgnored(request)) {
+            boolean asyncAtStart = request.isAsync(); // a dispatch has no error page of its own here
+            Throwable thrown = null;
             manager.ignoreSessionsOnThisThread(true);
             try {
                 getNext().invoke(request, response);
@@ -44,7 +44,7 @@ final class SessionTrackingValve extends ValveBase {
                 if (ends.errorPageMayFollow(request, response, asyncAtStart, thrown)) {
                     // A missing image's 404 page (a JSP makes a session by default) must see the user's
                     // session: a new one would log the user out.
-                    requests.errorPageFollows(request, true);
+                    requests.errorPageOfIgnored(request);
                 }
             }
             return;
@@ -53,18 +53,8 @@ final class SessionTrackingValve extends ValveBase {
         inFlight.enter();
         try {
             requests.invoke(request, response, getNext());
-        } catch (Throwable t) {
-            thrown = t;
-            throw t;
         } finally {
-            boolean errorPage = ends.errorPageMayFollow(request, response, asyncAtStart, thrown);
-            if (errorPage) {
-                requests.errorPageFollows(request, false);
-            }
-            // After the mode's end: once its error page is done too, when the mode waits for it.
-            if (!(errorPage && ends.isWaiting(request) && ends.putOff(request, inFlight::leave))) {
-                AsyncEnd.whenDone(request, inFlight::leave);
-            }
+            AsyncEnd.whenDone(request, inFlight::leave); // after the mode's own end: it registered first
         }
     }
 }

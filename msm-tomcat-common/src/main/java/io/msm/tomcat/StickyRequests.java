@@ -72,6 +72,7 @@ final class StickyRequests implements RequestStrategy {
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         String requestedId = request.getRequestedSessionId();
+        boolean asyncAtStart = request.isAsync(); // a dispatch has no error page of its own here
         ThreadRequest current = threadRequest.get();
         current.serving = true; // also for an expiry the move's lookup finds
         current.loads = 0; // the request's own lookups never pay for the cookies looked up before the valve
@@ -79,10 +80,18 @@ final class StickyRequests implements RequestStrategy {
             if (requestedId != null) {
                 moveIfNeeded(request, requestedId);
             }
+            Throwable thrown = null;
             try {
                 next.invoke(request, response);
+            } catch (Throwable t) {
+                thrown = t;
+                throw t;
             } finally {
                 AsyncEnd.whenDone(request, () -> backup(request.getSessionInternal(false)));
+                if (ends.errorPageMayFollow(request, response, asyncAtStart, thrown)) {
+                    // Taken before `missing` is reset: a stale cookie is not looked for in memcached again.
+                    backUpAfterErrorPage(request, request.getSessionInternal(false));
+                }
                 current.missing = null; // the next request on this thread asks memcached again
             }
         } finally {
@@ -91,17 +100,19 @@ final class StickyRequests implements RequestStrategy {
         }
     }
 
+    @Override
+    public void errorPageOfIgnored(Request request) {
+        backUpAfterErrorPage(request, inMemoryOnly(request.getRequestedSessionId()));
+    }
+
     /**
-     * Sessions live in this Tomcat's memory, so the error page finds the user's. Tomcat sends its
+     * Sessions live in this Tomcat's memory, so an error page finds the user's. Tomcat sends its
      * answer before it says the request is destroyed: what the page changes is backed up right after
      * (when it changed nothing, the backup is skipped).
      */
-    @Override
-    public void errorPageFollows(Request request, boolean ignored) {
-        Session session = ignored ? inMemoryOnly(request.getRequestedSessionId())
-                : request.getSessionInternal(false); // the one the request's backup just took
+    private void backUpAfterErrorPage(Request request, Session session) {
         if (session != null) {
-            ends.putOff(request, () -> backup(session)); // false: a stop ended the request, nothing to add
+            ends.putOff(request, () -> backup(session)); // false: the manager stops, and backs nothing up any more
         }
     }
 

@@ -121,6 +121,7 @@ class ErrorPageIT extends ClusterTest {
         Browser.Page next = onTheOtherTomcat(tomcats, "none", user, id);
         assertEquals("later", next.get("attr.thrown"), "the other Tomcat's newer value stays");
         assertEquals("/app/s/throw", next.get("attr.errorSeen"), "the error page's change was stored");
+        afterTheRequests(tomcats, "none");
     }
 
     /**
