@@ -85,7 +85,7 @@ public final class SessionChanges {
     }
 
     /** Clears the changes, unless one was recorded since {@code recorded} was read: that one is not done. */
-    public synchronized void clearIfRecorded(long recorded) {
+    public synchronized void clearIfUnchangedSince(long recorded) {
         if (this.recorded == recorded) {
             clear();
         }

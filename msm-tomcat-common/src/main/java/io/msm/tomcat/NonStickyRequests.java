@@ -179,7 +179,8 @@ final class NonStickyRequests implements RequestStrategy {
                     if (engine.storeBeforeErrorPage(s.snapshot(), s.state(), changes)) {
                         s.recordedAtSharedStore(recorded);
                         if (s.isOnlyUser()) {
-                            s.changes().clearIfRecorded(recorded); // the page's end merges only what came after
+                            // The page's end merges only what came after (the copy's count: the snapshot came after it).
+                            s.changes().clearIfUnchangedSince(changes.recorded());
                         }
                     }
                 } catch (RuntimeException | LinkageError | StackOverflowError e) {
@@ -202,12 +203,12 @@ final class NonStickyRequests implements RequestStrategy {
     }
 
     /**
-     * The failed request itself ended at the valve, its changes stored before the answer, as any
-     * request's. Its error page, which Tomcat renders after the valve, becomes a request of its own
-     * at its first lookup: it loads the session without a lock, as a request that does not lock,
-     * and its changes are merged into whatever memcached holds by then, right after the answer
-     * (Tomcat answers before it says the request is destroyed). Without this, the page's
-     * {@code getSession()} would make a new session and log the user out.
+     * An ignored URI's request loads nothing. Its error page, as that of a request that used no
+     * session, becomes a request of its own at its first lookup ({@link #errorPageScope}): it loads
+     * the session without a lock, as a request that does not lock, and its changes are merged into
+     * whatever memcached holds by then, right after the answer (Tomcat answers before it says the
+     * request is destroyed). Without this, the page's {@code getSession()} would make a new session
+     * and log the user out.
      */
     @Override
     public void errorPageOfIgnored(Request request) {
@@ -225,7 +226,7 @@ final class NonStickyRequests implements RequestStrategy {
         scope.loginLookupSkipped = page.loginLookupSkipped; // its cached login becomes the request's, as there
         scope.failed = true;
         if (!ends.putOff(page.request, () -> endOnThisThread(scope))) {
-            return null; // a stop ended the request meanwhile
+            return null; // the manager is stopping
         }
         current.set(scope);
         return scope;

@@ -19,12 +19,13 @@ import io.msm.core.OncePerMinute;
 /**
  * What runs after a failed request's error page. Tomcat renders an {@code <error-page>} after the
  * webapp's pipeline, msm's valve included, sends its answer, and then tells the webapp's request
- * listeners that the request is destroyed, last listener first. msm's handling of the request
- * itself ends at its valve as for any request (its changes stored before the answer); what the
- * error page does with the session is a small request of its own, whose end is put off until then.
- * This listener is the webapp's last, so it hears first, and a listener of the webapp that throws
- * does not keep it from hearing. Put-off ends are kept by the request object Tomcat names to its
- * listeners, so that an end on another thread (an async error page) finds them.
+ * listeners that the request is destroyed, last listener first. A request that used a session keeps
+ * it (and its lock) for its error page until then, its changes stored before the answer; for one
+ * that used none, the error page's first lookup opens a small request of its own ({@link ErrorPage}).
+ * Either way the end is put off until the request is destroyed. This listener is the webapp's last,
+ * so it hears first, and a listener of the webapp that throws does not keep it from hearing.
+ * Put-off ends are kept by the request object Tomcat names to its listeners, so that an end on
+ * another thread (an async error page) finds them.
  *
  * <p>A request that was async when it reached the valve (a dispatch) has no error page of its own
  * here: Tomcat ends it by its async cycle. For a request whose {@code requestDestroyed} never comes
@@ -99,11 +100,11 @@ final class RequestEnds implements ServletRequestListener {
     }
 
     private final Map<Object, Ending> waiting = new ConcurrentHashMap<>();
-    /** The failed request whose error page this thread renders next, until the request is destroyed. */
+    /** The failed request whose error page this thread renders next: until its first lookup, or its destruction. */
     private final ThreadLocal<ErrorPage> errorPageOf = new ThreadLocal<>();
     private final RequestsInFlight inFlight;
     private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
-    /** True while this listener is the webapp's and the manager is not stopping. */
+    /** True while this listener is the webapp's and the manager is not stopping; written under {@code this}. */
     private volatile boolean listening;
 
     RequestEnds(RequestsInFlight inFlight) {
@@ -118,18 +119,24 @@ final class RequestEnds implements ServletRequestListener {
             ordered.add(this);
             context.setApplicationEventListeners(ordered.toArray());
         }
-        listening = true;
+        synchronized (this) {
+            listening = true;
+        }
     }
 
-    /** At the start of the manager's stop: from now on Tomcat may skip a request's destruction. */
-    void stopPuttingOff() {
+    /**
+     * At the start of the manager's stop: from now on Tomcat may skip a request's destruction, so
+     * nothing new is put off. Under the lock {@link #putOff} takes: an end put off before this is
+     * counted in flight already, and the stop waits for it.
+     */
+    synchronized void stopPuttingOff() {
         listening = false;
     }
 
-    /** At the end of the manager's stop, after the last {@link #runAll}: a later start lists it again. */
+    /** At the end of the manager's stop: ends what is still put off; a later start lists it again. */
     void stopListening(Context context) {
-        listening = false;
-        runAll(); // none is put off once the stop began, but one may have joined a request's ends since
+        stopPuttingOff();
+        runAll();
         context.setApplicationEventListeners(others(context).toArray());
     }
 
@@ -172,7 +179,10 @@ final class RequestEnds implements ServletRequestListener {
      */
     boolean putOff(Request request, Runnable end) {
         Object key = request.getRequest();
-        Ending ending = listening ? waiting.computeIfAbsent(key, r -> new Ending()) : waiting.get(key);
+        Ending ending;
+        synchronized (this) { // failed requests only
+            ending = listening ? waiting.computeIfAbsent(key, r -> new Ending()) : waiting.get(key);
+        }
         return ending != null && ending.add(end);
     }
 
@@ -188,8 +198,9 @@ final class RequestEnds implements ServletRequestListener {
 
     /**
      * @return the failed request whose error page runs on this thread now, once: its next lookups
-     *     are the page's own; null when none runs (or its request was recycled since, its
-     *     destruction missed)
+     *     are the page's own; null when none runs. A marker whose destruction was missed is refused:
+     *     its request was recycled since (Tomcat clears its notes), or it went async and another
+     *     request now runs on this thread.
      */
     ErrorPage errorPageOfThisThread() {
         ErrorPage page = errorPageOf.get();
@@ -197,7 +208,7 @@ final class RequestEnds implements ServletRequestListener {
             return null;
         }
         errorPageOf.remove();
-        return page.request.getNote(NOTE) == page.token ? page : null;
+        return page.request.getNote(NOTE) == page.token && !page.request.isAsync() ? page : null;
     }
 
     /** At msm's valve, before a request: a failed request before it on this thread is behind it. */
@@ -210,7 +221,8 @@ final class RequestEnds implements ServletRequestListener {
     @Override
     public void requestInitialized(ServletRequestEvent event) {
         if (!waiting.isEmpty()) {
-            // Tomcat reuses its request objects: what waits under this one is a request's whose end never came.
+            // Where Tomcat reuses its request objects (discardFacades="false", the default before 10.1), what
+            // waits under this one is a request's whose end never came; elsewhere the background run ends it.
             Ending stale = waiting.remove(event.getServletRequest());
             if (stale != null) {
                 stale.run();

@@ -7,13 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import io.msm.core.Statistics.Counter;
@@ -24,18 +23,10 @@ import io.msm.testkit.Await;
  * does (a JSP makes one by default). In every mode it sees the user's session, never a new one (a
  * new cookie would log the user out). What the failing page changed reaches memcached before the
  * answer, as any request's change; what the error page changes, right after it (Tomcat sends the
- * page's answer before it says the request is destroyed). Two Tomcats: the next request goes to the other one, as a round-robin balancer sends it.
+ * page's answer before it says the request is destroyed). Two Tomcats: the next request goes to the
+ * other one, as a round-robin balancer sends it.
  */
-class ErrorPageIT extends ClusterTest {
-    private final ExecutorService pool = Executors.newCachedThreadPool();
-    private final List<String> gates = new ArrayList<>();
-
-    @AfterEach
-    void openGatesAndStopClients() {
-        // A failed test must not leave an error page waiting in a Tomcat that is about to stop.
-        gates.forEach(g -> SessionServlet.gate(g).open.countDown());
-        pool.shutdownNow();
-    }
+class ErrorPageIT extends GatedClusterTest {
 
     private TomcatNode[] cluster(String mode) {
         // The pattern the README suggests for static files: a missing icon gets the error page too.
@@ -47,14 +38,19 @@ class ErrorPageIT extends ClusterTest {
             started(new TomcatNode("tomcat2").errorPages().webapp(APP, manager(attributes)))};
     }
 
+    /**
+     * A missing page, and a missing icon whose URI msm is told to ignore: the error page of either is
+     * a page like any other.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"none", "all", "sticky"})
-    void anErrorPageOfAMissingPageSeesTheUsersSession_andWhatItChangesIsStored(String mode) {
+    @CsvSource({"none, /app/no-such-page", "all, /app/no-such-page", "sticky, /app/no-such-page",
+        "none, /app/favicon.ico", "all, /app/favicon.ico", "sticky, /app/favicon.ico"})
+    void anErrorPageOfAMissingPageSeesTheUsersSession_andWhatItChangesIsStored(String mode, String missing) {
         TomcatNode[] tomcats = cluster(mode);
         Browser user = new Browser();
         String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
 
-        Browser.Page error = user.get(tomcats[0].url("/app/no-such-page"));
+        Browser.Page error = user.get(tomcats[0].url(missing));
         assertEquals(404, error.status());
         assertEquals("404", error.get("error"), "the error page answered");
         assertEquals(id, error.get("id"), "the error page sees the user's session");
@@ -63,8 +59,7 @@ class ErrorPageIT extends ClusterTest {
 
         Browser.Page next = onTheOtherTomcat(tomcats, mode, user, id);
         assertEquals("alice", next.get("attr.name"));
-        assertEquals("/app/no-such-page", next.get("attr.errorSeen"),
-                "the error page's change was stored; the error page showed: " + error.body() + "; then: " + next.body());
+        assertEquals(missing, next.get("attr.errorSeen"), "the error page's change was stored");
         afterTheRequests(tomcats, mode);
     }
 
@@ -76,9 +71,7 @@ class ErrorPageIT extends ClusterTest {
         String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
 
         String gate = "error-page-" + UUID.randomUUID();
-        gates.add(gate);
-        Future<Browser.Page> answer = pool.submit(() -> user.get(tomcats[0].url("/app/s/throw?gate=" + gate)));
-        Await.until("the error page runs", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
+        Future<Browser.Page> answer = failingPageHeldAtItsErrorPage(user, tomcats[0], gate);
         if (mode.equals("none")) {
             // What the failing page changed is stored before its error page runs, so before the answer, as
             // any request's change (Tomcat answers before it says the request is destroyed).
@@ -104,16 +97,14 @@ class ErrorPageIT extends ClusterTest {
      * (stored before the error page). The error page's end, after the answer, merges only what the page
      * changed: the other Tomcat's newer value stays.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void theErrorPagesEndDoesNotPutTheFailingPagesValueBackOverANewerOne() throws Exception {
         TomcatNode[] tomcats = cluster("none");
         Browser user = new Browser();
         String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
 
         String gate = "error-page-" + UUID.randomUUID();
-        gates.add(gate);
-        Future<Browser.Page> answer = pool.submit(() -> user.get(tomcats[0].url("/app/s/throw?gate=" + gate)));
-        Await.until("the error page runs", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
+        Future<Browser.Page> answer = failingPageHeldAtItsErrorPage(user, tomcats[0], gate);
         assertEquals("later", withSession(id).get(tomcats[1].url("/app/s/set?thrown=later")).get("attr.thrown"));
         SessionServlet.gate(gate).open.countDown();
         assertEquals(500, answer.get(30, TimeUnit.SECONDS).status());
@@ -135,9 +126,7 @@ class ErrorPageIT extends ClusterTest {
         TomcatNode[] tomcats = cluster(mode);
         Browser visitor = new Browser();
         String gate = "error-page-" + UUID.randomUUID();
-        gates.add(gate);
-        Future<Browser.Page> answer = pool.submit(() -> visitor.get(tomcats[0].url("/app/s/throw?gate=" + gate)));
-        Await.until("the error page runs", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
+        Future<Browser.Page> answer = failingPageHeldAtItsErrorPage(visitor, tomcats[0], gate);
         List<String> stored = new ArrayList<>(n1.keys());
         stored.addAll(n2.keys());
         assertTrue(stored.stream().anyMatch(k -> k.matches(java.util.regex.Pattern.quote(key("")) + "[0-9A-F]+-n[12]")),
@@ -151,26 +140,6 @@ class ErrorPageIT extends ClusterTest {
         Browser.Page next = onTheOtherTomcat(tomcats, mode, visitor, id);
         assertEquals("yes", next.get("attr.thrown"));
         assertEquals("/app/s/throw", next.get("attr.errorSeen"));
-    }
-
-    /** A missing icon, whose URI msm is told to ignore: its error page is a page like any other. */
-    @ParameterizedTest
-    @ValueSource(strings = {"none", "all", "sticky"})
-    void anErrorPageOfAnIgnoredUriSeesTheUsersSession_andWhatItChangesIsStored(String mode) {
-        TomcatNode[] tomcats = cluster(mode);
-        Browser user = new Browser();
-        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
-
-        Browser.Page error = user.get(tomcats[0].url("/app/favicon.ico"));
-        assertEquals(404, error.status());
-        assertEquals("404", error.get("error"), "the error page answered");
-        assertEquals(id, error.get("id"), "the error page sees the user's session");
-        assertEquals("alice", error.get("attr.name"));
-        assertNull(error.newSessionCookie(), "no new session cookie: the user stays logged in");
-
-        Browser.Page next = onTheOtherTomcat(tomcats, mode, user, id);
-        assertEquals("/app/favicon.ico", next.get("attr.errorSeen"), "the error page's change was stored");
-        afterTheRequests(tomcats, mode);
     }
 
     /**
@@ -193,6 +162,14 @@ class ErrorPageIT extends ClusterTest {
         assertEquals("/app/no-such-page", next.get("attr.errorSeen"),
                 "the error page's change was stored; the error page showed: " + error.body() + "; then: " + next.body());
         afterTheRequests(tomcats, mode);
+    }
+
+    /** Sends /s/throw, whose error page waits at {@code gate} until the test opens it; returns once it waits. */
+    private Future<Browser.Page> failingPageHeldAtItsErrorPage(Browser user, TomcatNode tomcat, String gate) {
+        gates.add(gate);
+        Future<Browser.Page> answer = pool.submit(() -> user.get(tomcat.url("/app/s/throw?gate=" + gate)));
+        Await.until("the error page runs", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
+        return answer;
     }
 
     /**

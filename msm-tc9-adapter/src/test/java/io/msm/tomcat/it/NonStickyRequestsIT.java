@@ -13,13 +13,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,18 +33,8 @@ import io.msm.testkit.MemcachedServer;
  * what is left in memcached after invalidation and expiry. Overlapping requests wait at gates of
  * {@link SessionServlet} that the test opens, so overlaps are certain without sleeps.
  */
-class NonStickyRequestsIT extends ClusterTest {
+class NonStickyRequestsIT extends GatedClusterTest {
     private static final String PREFIX = "localhost_" + APP + "_";
-
-    private final ExecutorService pool = Executors.newCachedThreadPool();
-    private final List<String> gates = new ArrayList<>();
-
-    @AfterEach
-    void openGatesAndStopClients() {
-        // A failed test must not leave requests waiting in a Tomcat that is about to stop.
-        gates.forEach(g -> SessionServlet.gate(g).open.countDown());
-        pool.shutdownNow();
-    }
 
     /**
      * One client sends forty requests with one session's cookie while a request holds that session:

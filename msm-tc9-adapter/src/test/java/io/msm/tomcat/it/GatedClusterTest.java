@@ -1,0 +1,24 @@
+package io.msm.tomcat.it;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * A cluster test whose requests wait at {@link SessionServlet}'s gates, sent from {@link #pool}.
+ * Each gate a test names goes into {@link #gates}, so that a failed test leaves no request waiting
+ * in a Tomcat about to stop (this runs before {@link ClusterTest} stops them).
+ */
+abstract class GatedClusterTest extends ClusterTest {
+    final ExecutorService pool = Executors.newCachedThreadPool();
+    final List<String> gates = new ArrayList<>();
+
+    @AfterEach
+    void openGatesAndStopClients() {
+        gates.forEach(g -> SessionServlet.gate(g).open.countDown());
+        pool.shutdownNow();
+    }
+}
