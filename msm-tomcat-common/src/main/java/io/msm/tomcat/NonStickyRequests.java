@@ -168,26 +168,7 @@ final class NonStickyRequests implements RequestStrategy {
      */
     private void storeBeforeErrorPage(Scope scope) {
         for (MemcachedSession s : scope.sessions) {
-            synchronized (s.storeLock()) {
-                if (s.isEnding() || s.isDropped() || s.sessionId() == null || s.isReplacedUnchanged()) {
-                    continue;
-                }
-                long recorded = s.changes().recorded();
-                try {
-                    // Copied before the snapshot, as in storeShared.
-                    SessionChanges changes = s.changes().copy();
-                    if (engine.storeBeforeErrorPage(s.snapshot(), s.state(), changes)) {
-                        s.recordedAtSharedStore(recorded);
-                        if (s.isOnlyUser()) {
-                            // The page's end merges only what came after (the copy's count: the snapshot came after it).
-                            s.changes().clearIfUnchangedSince(changes.recorded());
-                        }
-                    }
-                } catch (RuntimeException | LinkageError | StackOverflowError e) {
-                    LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + " before its error page"
-                            + " failed; the error page's end stores it", e);
-                }
-            }
+            storeWhileInUse(s, true);
         }
     }
 
@@ -482,24 +463,45 @@ final class NonStickyRequests implements RequestStrategy {
      * left, since its end stores.
      */
     private void storeShared(MemcachedSession s) {
+        storeWhileInUse(s, false);
+    }
+
+    /**
+     * Stores a session that a request still uses here: a parallel one ({@link #storeShared}), or the
+     * failed request's own error page ({@link #storeBeforeErrorPage}).
+     *
+     * @param beforeErrorPage true for the failed request's store: made whatever it changed (a session
+     *     it made, a value changed in place), and when it alone uses the session and the node holds
+     *     the write as written, its changes are done: the page's end merges only what came after
+     */
+    private void storeWhileInUse(MemcachedSession s, boolean beforeErrorPage) {
         synchronized (s.storeLock()) {
             if (s.isEnding() || s.isDropped() || s.sessionId() == null || s.isReplacedUnchanged()) {
                 return;
             }
             long recorded = s.changes().recorded();
-            if (recorded == s.recordedAtSharedStore()) {
+            if (!beforeErrorPage && recorded == s.recordedAtSharedStore()) {
                 return; // nothing changed through the API since the last such store
             }
             try {
                 // All changes since the load, kept for the last store: a copy it merges with may lack these.
                 // Copied before the snapshot: a name set meanwhile is in the snapshot, never only in the list.
                 SessionChanges changes = s.changes().copy();
-                if (engine.storeShared(s.snapshot(), s.state(), changes)) {
+                if (!beforeErrorPage) {
+                    if (engine.storeShared(s.snapshot(), s.state(), changes)) {
+                        s.recordedAtSharedStore(recorded);
+                    }
+                } else if (engine.storeBeforeErrorPage(s.snapshot(), s.state(), changes)) {
                     s.recordedAtSharedStore(recorded);
+                    if (s.isOnlyUser()) {
+                        // The copy's count: the snapshot came after it.
+                        s.changes().clearIfUnchangedSince(changes.recorded());
+                    }
                 }
             } catch (RuntimeException | LinkageError | StackOverflowError e) {
-                LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + ", which requests still running"
-                        + " share, failed; the last of them stores it", e);
+                LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + (beforeErrorPage
+                        ? " before its error page failed; the error page's end stores it"
+                        : ", which requests still running share, failed; the last of them stores it"), e);
             }
         }
     }

@@ -14,6 +14,7 @@ import org.apache.catalina.authenticator.BasicAuthenticator;
 import org.apache.catalina.authenticator.FormAuthenticator;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.tomcat.util.IntrospectionUtils;
+import org.apache.tomcat.util.descriptor.web.ErrorPage;
 import org.apache.tomcat.util.descriptor.web.LoginConfig;
 import org.apache.tomcat.util.descriptor.web.SecurityCollection;
 import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
@@ -120,7 +121,7 @@ public final class TomcatNode implements AutoCloseable {
         ctx.addServletMappingDecoded("*.png", "session");
         if (errorPages) {
             for (int code : new int[] {404, 500}) {
-                org.apache.tomcat.util.descriptor.web.ErrorPage page = new org.apache.tomcat.util.descriptor.web.ErrorPage();
+                ErrorPage page = new ErrorPage();
                 page.setErrorCode(code);
                 page.setLocation("/s/error-page");
                 ctx.addErrorPage(page);
