@@ -599,10 +599,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         context.addLifecycleListener(event -> {
             if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())) {
                 installValve(context.getPipeline());
-            } else if (Lifecycle.AFTER_START_EVENT.equals(event.getType()) && requests != null) {
-                // Tomcat 7 and 9 start the webapp's listeners before its manager, keeping msm's last; in
-                // case a version lists them anew later, msm's is made the last again.
-                ends.listenTo(context);
             }
         });
     }

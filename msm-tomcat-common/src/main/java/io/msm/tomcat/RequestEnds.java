@@ -111,14 +111,14 @@ final class RequestEnds implements ServletRequestListener {
         this.inFlight = inFlight;
     }
 
-    /** Makes this listener the webapp's last; Tomcat started the webapp's own listeners before. */
+    /**
+     * Makes this listener the webapp's last. Tomcat (7 to 11) starts the webapp's own listeners before
+     * its manager, and one that did so after would put them ahead of those already listed.
+     */
     void listenTo(Context context) {
-        Object[] listeners = context.getApplicationEventListeners();
-        if (listeners == null || listeners.length == 0 || listeners[listeners.length - 1] != this) {
-            List<Object> ordered = others(context);
-            ordered.add(this);
-            context.setApplicationEventListeners(ordered.toArray());
-        }
+        List<Object> ordered = others(context);
+        ordered.add(this);
+        context.setApplicationEventListeners(ordered.toArray());
         synchronized (this) {
             listening = true;
         }
@@ -209,13 +209,6 @@ final class RequestEnds implements ServletRequestListener {
         }
         errorPageOf.remove();
         return page.request.getNote(NOTE) == page.token && !page.request.isAsync() ? page : null;
-    }
-
-    /** At msm's valve, before a request: a failed request before it on this thread is behind it. */
-    void enter() {
-        if (errorPageOf.get() != null) {
-            errorPageOf.remove(); // its destruction never came
-        }
     }
 
     @Override

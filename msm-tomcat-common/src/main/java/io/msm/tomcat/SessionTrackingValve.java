@@ -28,9 +28,8 @@ final class SessionTrackingValve extends ValveBase {
             getNext().invoke(request, response); // msm is disabled, or stopped
             return;
         }
-        RequestEnds ends = manager.ends();
-        ends.enter();
         if (manager.isIgnored(request)) {
+            RequestEnds ends = manager.ends();
             boolean asyncAtStart = request.isAsync(); // a dispatch has no error page of its own here
             Throwable thrown = null;
             manager.ignoreSessionsOnThisThread(true);
