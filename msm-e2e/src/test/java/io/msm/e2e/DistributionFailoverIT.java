@@ -128,6 +128,32 @@ class DistributionFailoverIT extends DistributionTest {
         assertEquals(Set.of("tomcat1", "tomcat2"), servers, "round robin reached both Tomcats");
     }
 
+    /**
+     * A webapp at "/" with the default cookie name makes the browser send two JSESSIONID cookies to
+     * /xnat. Tomcat takes the last when it finds neither before any valve, as in non-sticky mode:
+     * msm reads them in the order sent, on each Tomcat line, and the user keeps the session.
+     */
+    @ParameterizedTest(name = "{0}, two session cookies")
+    @MethodSource("lines")
+    void nonStickyUsersKeepTheSessionBesideARootWebappsCookie(TomcatLine line) throws Exception {
+        Cluster c = cluster(line, ContextExample.NONSTICKY, "msm-nonsticky.conf", "");
+        String id = new WebUser().get(c.apache().url("/xnat/s?op=set&name=alice")).get("id");
+        String root = "0123456789ABCDEF0123456789ABCDEF"; // StandardManager's form, as a ROOT webapp's
+        String otherMsm = "FEDCBA9876543210FEDCBA9876543210" + id.substring(id.indexOf('-'));
+        Set<String> servers = new HashSet<>();
+        for (String cookies : List.of("JSESSIONID=" + id + "; JSESSIONID=" + root,
+                "JSESSIONID=" + root + "; JSESSIONID=" + id, "JSESSIONID=" + id + "; JSESSIONID=" + otherMsm,
+                "JSESSIONID=" + otherMsm + "; JSESSIONID=" + id)) {
+            for (int i = 0; i < 2; i++) { // round robin: each order on both Tomcats
+                WebUser.Page page = new WebUser().getWithCookie(c.apache().url("/xnat/s?op=look"), cookies);
+                assertEquals(id, page.get("id"), "Cookie: " + cookies + ": " + page.body());
+                assertEquals("alice", page.get("attr.name"), page.body());
+                servers.add(page.get("servedBy"));
+            }
+        }
+        assertEquals(Set.of("tomcat1", "tomcat2"), servers, "round robin reached both Tomcats");
+    }
+
     private Cluster cluster(TomcatLine line, String context, String balancer, String extraAttributes)
             throws IOException {
         return track(new Cluster(line, dir)).start(context, balancer, extraAttributes);

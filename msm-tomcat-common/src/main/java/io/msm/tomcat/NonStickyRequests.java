@@ -54,6 +54,8 @@ final class NonStickyRequests implements RequestStrategy {
         volatile boolean ended;
         /** An error page's: its URI is the failed request's, which it teaches lockingMode="auto" nothing about. */
         boolean failed;
+        /** Its session cookies were looked at ({@link SessionCookies}): done at its first lookup of the requested id. */
+        boolean cookiesChecked;
 
         Scope(String uri, boolean locking, Request request) {
             this.uri = uri;
@@ -109,6 +111,12 @@ final class NonStickyRequests implements RequestStrategy {
      * that do not lock (see load): they share a copy in memory, and their changes are merged.
      */
     static final int MAX_WAITING_PER_SESSION = 16;
+    /**
+     * Session cookies of one request that are looked up in memcached, in the order sent: one per
+     * webapp path above this one that sets a cookie of the same name (a browser sends two, seldom
+     * three); a client sending a hundred gets the first few read.
+     */
+    static final int MAX_SESSION_COOKIES = 4;
     /** What a client can cause at will (waits that time out) is logged at most once a minute. */
     private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
 
@@ -245,6 +253,54 @@ final class NonStickyRequests implements RequestStrategy {
         if (scope == null) {
             return manager.inMemory(id); // outside a request (JMX, background): memory only
         }
+        if (!scope.cookiesChecked && scope.request != null && id.equals(scope.request.getRequestedSessionId())
+                && !skipsLoginLookup(scope)) {
+            scope.cookiesChecked = true;
+            String[] cookieIds = SessionCookies.ifSeveral(scope.request);
+            if (cookieIds != null) {
+                return firstOfTheCookies(scope, id, cookieIds);
+            }
+        }
+        return findInScope(scope, id);
+    }
+
+    /**
+     * Tomcat's choice among several session cookies, made here: the first whose session is found
+     * becomes the request's. Tomcat took the last, which with a webapp at "/" is usually that one's.
+     */
+    private Session firstOfTheCookies(Scope scope, String requested, String[] candidates) throws IOException {
+        int tried = 0;
+        boolean requestedMissing = false;
+        for (String candidate : candidates) {
+            if (ids.knownId(candidate) == null) {
+                continue; // another manager's id, or none at all: nothing to read
+            }
+            if (++tried > MAX_SESSION_COOKIES) {
+                break; // a client's many cookies must not cost memcached a read each
+            }
+            Session found = findInScope(scope, candidate);
+            if (found != null) {
+                if (!candidate.equals(requested)) {
+                    scope.request.setRequestedSessionId(candidate);
+                }
+                return found;
+            }
+            requestedMissing |= candidate.equals(requested);
+        }
+        if (requestedMissing) {
+            scope.missing = requested; // Tomcat asks for it again within the request
+            return null;
+        }
+        return findInScope(scope, requested); // Tomcat's choice, past the ones read: read as without the others
+    }
+
+    /** Tomcat's authenticator looks for a cached login before the webapp runs: see {@link #findInScope}. */
+    private boolean skipsLoginLookup(Scope scope) {
+        return loginCheckMarked && !scope.loginCheckDone
+                && (scope.request == null || scope.request.getUserPrincipal() == null) && !constrained.getAsBoolean();
+    }
+
+    private Session findInScope(Scope scope, String id) throws IOException {
         MemcachedSession mine = scope.find(id);
         if (mine != null) {
             return mine;
@@ -259,8 +315,7 @@ final class NonStickyRequests implements RequestStrategy {
         }
         // Only the cached-login lookup, which runs while the request has no principal; with single
         // sign-on the authenticator also asks for the session of a user already known, and gets it.
-        if (loginCheckMarked && !scope.loginCheckDone
-                && (scope.request == null || scope.request.getUserPrincipal() == null) && !constrained.getAsBoolean()) {
+        if (skipsLoginLookup(scope)) {
             // Tomcat's authenticator looks for a cached login in the session of every request. A
             // webapp without container login keeps none there (one of request.login() is put on
             // the request when the webapp loads the session), so that alone loads nothing.

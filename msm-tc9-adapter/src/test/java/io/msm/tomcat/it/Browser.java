@@ -49,9 +49,21 @@ public final class Browser {
                 .POST(HttpRequest.BodyPublishers.ofString(form)));
     }
 
+    /**
+     * Sends the given Cookie header instead of this browser's own cookie, as a browser does for a
+     * webapp below another one that set a cookie of the same name at "/".
+     */
+    public Page getWithCookieHeader(String url, String cookieHeader) {
+        return send(HttpRequest.newBuilder(URI.create(url)).header("Cookie", cookieHeader).GET(), false);
+    }
+
     private Page send(HttpRequest.Builder request) {
+        return send(request, true);
+    }
+
+    private Page send(HttpRequest.Builder request, boolean ownCookie) {
         request.timeout(Duration.ofSeconds(20));
-        if (sessionId != null) {
+        if (ownCookie && sessionId != null) {
             request.header("Cookie", "JSESSIONID=" + sessionId);
         }
         try {
