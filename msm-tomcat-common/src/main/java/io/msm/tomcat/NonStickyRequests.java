@@ -114,9 +114,11 @@ final class NonStickyRequests implements RequestStrategy {
     /**
      * Session cookies of one request that are looked up in memcached, in the order sent: one per
      * webapp path above this one that sets a cookie of the same name (a browser sends two, seldom
-     * three); a client sending a hundred gets the first few read.
+     * three); a client sending a hundred gets the first three read, then Tomcat's own choice.
      */
-    static final int MAX_SESSION_COOKIES = 4;
+    static final int MAX_SESSION_COOKIES = 3;
+    /** A request note: the request's session cookies were looked at; Tomcat clears it with the request. */
+    private static final String COOKIES_CHECKED = "io.msm.sessionCookiesChecked";
     /** What a client can cause at will (waits that time out) is logged at most once a minute. */
     private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
 
@@ -214,6 +216,7 @@ final class NonStickyRequests implements RequestStrategy {
         scope.loginCheckDone = true; // the authenticator is behind: lookups now are the error page's
         scope.loginLookupSkipped = page.loginLookupSkipped; // its cached login becomes the request's, as there
         scope.failed = true;
+        scope.cookiesChecked = page.request.getNote(COOKIES_CHECKED) != null;
         if (!ends.putOff(page.request, () -> endOnThisThread(scope))) {
             return null; // the manager is stopping
         }
@@ -256,6 +259,7 @@ final class NonStickyRequests implements RequestStrategy {
         if (!scope.cookiesChecked && scope.request != null && id.equals(scope.request.getRequestedSessionId())
                 && !skipsLoginLookup(scope)) {
             scope.cookiesChecked = true;
+            scope.request.setNote(COOKIES_CHECKED, Boolean.TRUE); // its error page has the request's choice
             String[] cookieIds = SessionCookies.ifSeveral(scope.request);
             if (cookieIds != null) {
                 return firstOfTheCookies(scope, id, cookieIds);
@@ -286,12 +290,28 @@ final class NonStickyRequests implements RequestStrategy {
                 return found;
             }
             requestedMissing |= candidate.equals(requested);
+            leaveTurn(scope, candidate); // no session: another request with this cookie need not wait for this one
         }
         if (requestedMissing) {
             scope.missing = requested; // Tomcat asks for it again within the request
             return null;
         }
         return findInScope(scope, requested); // Tomcat's choice, past the ones read: read as without the others
+    }
+
+    /** Gives back the turn of an id found missing, and its permit when the request took it. */
+    private void leaveTurn(Scope scope, String id) {
+        for (java.util.Iterator<SessionTurns.Turn> it = scope.turns.iterator(); it.hasNext();) {
+            SessionTurns.Turn turn = it.next();
+            if (turn.id.equals(id)) {
+                if (scope.permits.remove(turn)) {
+                    turn.permit.release();
+                }
+                it.remove();
+                turns.leave(turn);
+                return;
+            }
+        }
     }
 
     /** Tomcat's authenticator looks for a cached login before the webapp runs: see {@link #findInScope}. */
@@ -308,18 +328,19 @@ final class NonStickyRequests implements RequestStrategy {
         if (id.equals(scope.missing)) {
             return null;
         }
-        SessionId sid = ids.knownId(id);
-        if (sid == null) {
-            scope.missing = id; // checked once per request: Tomcat looks the id up again
-            return null;
-        }
         // Only the cached-login lookup, which runs while the request has no principal; with single
         // sign-on the authenticator also asks for the session of a user already known, and gets it.
+        // Whatever the id: the session the request ends up with (another of its cookies) gets the login.
         if (skipsLoginLookup(scope)) {
             // Tomcat's authenticator looks for a cached login in the session of every request. A
             // webapp without container login keeps none there (one of request.login() is put on
             // the request when the webapp loads the session), so that alone loads nothing.
             scope.loginLookupSkipped = true;
+            return null;
+        }
+        SessionId sid = ids.knownId(id);
+        if (sid == null) {
+            scope.missing = id; // checked once per request: Tomcat looks the id up again
             return null;
         }
         SessionTurns.Turn turn = scope.turn(id, turns);
