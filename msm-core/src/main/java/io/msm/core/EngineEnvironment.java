@@ -38,7 +38,7 @@ final class EngineEnvironment {
      */
     static EngineEnvironment real(Settings settings, String name, Clock clock, long maxContentBytes)
             throws IOException {
-        SessionStore store = new PartedStore(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM),
+        SessionStore store = new PartedStore(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM, "msm-dns-" + name),
                 settings.tls() != null, maxContentBytes);
         return new EngineEnvironment(store, clock,
                 Ticker.SYSTEM,

@@ -51,7 +51,8 @@ final class SpymemcachedStore implements SessionStore {
         }
     }
 
-    private final Map<String, MemcachedClient> clients = new LinkedHashMap<>();
+    /** Replaced for a node whose host name comes to point elsewhere ({@link #followMovedNodes}). */
+    private final Map<String, MemcachedClient> clients = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, io.msm.core.MemcachedNode> nodes = new LinkedHashMap<>();
     private final ConnectionCheck connectionCheck;
     private final boolean tls;
@@ -63,7 +64,28 @@ final class SpymemcachedStore implements SessionStore {
     private final long timeoutMillis;
     private final Ticker ticker;
 
+    private final Settings settings;
+    private final NodeAddresses addresses;
+    /** Resolves named nodes again; null when every node is an IP address. */
+    private final java.util.concurrent.ScheduledExecutorService addressWatch;
+    private boolean closed; // guarded by clients' swaps: synchronized (addresses)
+
     SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker) throws IOException {
+        this(nodes, settings, ticker, "msm-dns");
+    }
+
+    /** @param threadName of the thread that resolves named nodes again */
+    SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker, String threadName)
+            throws IOException {
+        this(nodes, settings, ticker, threadName, NodeAddresses.Resolver.DNS, NodeAddresses.DOWN_RECHECK_MILLIS,
+                NodeAddresses.UP_RECHECK_MILLIS);
+    }
+
+    /** @param resolver a test's stand-in for DNS; the intervals as in {@link NodeAddresses} */
+    SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker, String threadName,
+            NodeAddresses.Resolver resolver, long downRecheckMillis, long upRecheckMillis) throws IOException {
+        this.settings = settings;
+        this.addresses = new NodeAddresses(nodes, resolver, ticker, downRecheckMillis, upRecheckMillis);
         this.timeoutMillis = settings.operationTimeoutMillis();
         this.ticker = ticker;
         this.tls = settings.tls() != null;
@@ -74,21 +96,57 @@ final class SpymemcachedStore implements SessionStore {
         try {
             for (io.msm.core.MemcachedNode node : nodes) {
                 this.nodes.put(node.id(), node);
-                clients.put(node.id(), client(node, settings));
+                clients.put(node.id(), client(node, settings, addresses.inUse(node.id())));
             }
         } catch (IOException | RuntimeException e) {
             close(); // the clients made so far, and their threads
             throw e;
         }
+        if (addresses.anyNamed()) {
+            addressWatch = EngineThreads.single(threadName);
+            long every = Math.max(100, Math.min(1000, downRecheckMillis));
+            addressWatch.scheduleWithFixedDelay(this::followMovedNodes, every, every, TimeUnit.MILLISECONDS);
+        } else {
+            addressWatch = null;
+        }
     }
 
-    private static MemcachedClient client(io.msm.core.MemcachedNode node, Settings settings) throws IOException {
-        InetSocketAddress address = new InetSocketAddress(node.host(), node.port());
-        if (address.isUnresolved()) {
-            // The client cannot connect to, nor later resolve, an address it was given unresolved.
-            throw new IOException("the host '" + node.host() + "' of node " + node.id() + " does not resolve on this"
-                    + " machine (a typo, or no DNS at start); write a host name it resolves, or an IP address");
+    /**
+     * A node whose host name no longer points at the address its client uses gets a new client for
+     * the new address; the old one is closed. What memcached held there is gone as after a restart,
+     * which the health check's marker notices ({@link HealthCheck}).
+     */
+    void followMovedNodes() {
+        Map<String, InetSocketAddress> moved = addresses.moved(this::isConnected);
+        for (Map.Entry<String, InetSocketAddress> m : moved.entrySet()) {
+            io.msm.core.MemcachedNode node = nodes.get(m.getKey());
+            InetSocketAddress was = addresses.inUse(node.id());
+            MemcachedClient old;
+            synchronized (addresses) {
+                if (closed) {
+                    return;
+                }
+                MemcachedClient fresh;
+                try {
+                    fresh = client(node, settings, m.getValue());
+                } catch (IOException e) {
+                    LOG.warn("memcached node {} now resolves to {}, not {}; no client could be made for it: {}",
+                            node, m.getValue(), was, e.getMessage());
+                    continue;
+                }
+                old = clients.put(node.id(), fresh);
+                addresses.nowUsing(node.id(), m.getValue());
+            }
+            LOG.warn("memcached node {} now resolves to {}, not {} as before: msm connects to the new address; a"
+                    + " node that comes back empty is treated as restarted", node, m.getValue(), was);
+            if (old != null) {
+                old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS); // what it still sends fails over as any failure
+            }
         }
+    }
+
+    private static MemcachedClient client(io.msm.core.MemcachedNode node, Settings settings, InetSocketAddress address)
+            throws IOException {
         try {
             if (settings.username() == null) {
                 return new MemcachedClient(connectionFactory(node, settings, null), Collections.singletonList(address));
@@ -603,6 +661,19 @@ final class SpymemcachedStore implements SessionStore {
      */
     @Override
     public void close() {
+        synchronized (addresses) {
+            closed = true; // no client is made after the ones closed below
+        }
+        if (addressWatch != null) {
+            addressWatch.shutdownNow();
+            try {
+                // Tomcat reports a thread the webapp started and left running; a lookup under way cannot be
+                // interrupted, and ends by itself (the thread is a daemon).
+                addressWatch.awaitTermination(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (MemcachedClient client : clients.values()) {
             client.shutdown(1, TimeUnit.SECONDS);
         }

@@ -1,0 +1,172 @@
+package io.msm.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+
+import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
+
+/**
+ * A node named by a host name that comes back under a new address: a replaced VM or container, a
+ * moved DNS name. The memcached processes are real; the name service is the test's, since servers
+ * here bind to 127.0.0.1 only: "the new address" is another port on it, which no real DNS answer
+ * could give, but which takes msm's code the same way.
+ */
+class MovedNodeIT {
+    private static final byte[] VALUE = "v".getBytes(StandardCharsets.UTF_8);
+
+    /** Answers for "memcached.test" what the test says; "down" answers that it does not resolve. */
+    private static class TestNames implements NodeAddresses.Resolver {
+        final AtomicReference<Object> answer = new AtomicReference<>();
+        final AtomicInteger asked = new AtomicInteger();
+
+        TestNames(int port) {
+            pointAt(port);
+        }
+
+        void pointAt(int port) {
+            answer.set(port);
+        }
+
+        void fail() {
+            answer.set("down");
+        }
+
+        @Override
+        public List<InetSocketAddress> resolve(MemcachedNode node) throws UnknownHostException {
+            asked.incrementAndGet();
+            Object a = answer.get();
+            if (!(a instanceof Integer)) {
+                throw new UnknownHostException(node.host());
+            }
+            return List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), (Integer) a));
+        }
+    }
+
+    private static SpymemcachedStore store(TestNames names, int port) throws IOException, ConfigurationException {
+        Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:memcached.test:" + port));
+        return new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM, "msm-dns-test", names, 200, 1000);
+    }
+
+    /** The client sees a dead connection only when it sends something, as the health check does each second. */
+    private static void awaitGone(SpymemcachedStore store) {
+        Await.until("the client to see the node gone", Duration.ofSeconds(10), () -> {
+            try {
+                store.get("n1", "probe");
+            } catch (StoreException e) {
+                // what the health check would see
+            }
+            return !store.isConnected("n1");
+        });
+    }
+
+    @Test
+    void aNodeBackUnderANewAddressIsUsedThere() throws Exception {
+        try (MemcachedServer first = MemcachedServer.start(); MemcachedServer second = MemcachedServer.start()) {
+            TestNames names = new TestNames(first.port());
+            SpymemcachedStore store = store(names, first.port());
+            try {
+                store.awaitConnections(5000);
+                store.set("n1", "before", VALUE, 60);
+                assertArrayEquals(VALUE, first.get("before"));
+
+                first.kill();
+                awaitGone(store);
+                names.pointAt(second.port()); // the node's name now points at its replacement
+                Await.until("the client to connect to the new address", Duration.ofSeconds(10),
+                        () -> store.isConnected("n1"));
+                store.set("n1", "after", VALUE, 60);
+                assertArrayEquals(VALUE, second.get("after"), "written to the node's new address");
+                assertNull(store.get("n1", "before"), "the replacement holds nothing of the old node");
+            } finally {
+                store.close();
+            }
+        }
+    }
+
+    @Test
+    void aNameThatStopsResolvingKeepsTheAddressInUse() throws Exception {
+        try (MemcachedServer node = MemcachedServer.start()) {
+            TestNames names = new TestNames(node.port());
+            SpymemcachedStore store = store(names, node.port());
+            try {
+                store.awaitConnections(5000);
+                int before = names.asked.get();
+                names.fail(); // DNS away for a while
+                Await.until("the name asked again", Duration.ofSeconds(10), () -> names.asked.get() >= before + 2);
+                store.set("n1", "k", VALUE, 60);
+                assertArrayEquals(VALUE, store.get("n1", "k"), "still served at the address it had");
+                assertArrayEquals(VALUE, node.get("k"));
+            } finally {
+                store.close();
+            }
+        }
+    }
+
+    @Test
+    void aNameThatKeepsTheAddressAmongSeveralChangesNothing() throws Exception {
+        try (MemcachedServer node = MemcachedServer.start(); MemcachedServer other = MemcachedServer.start()) {
+            TestNames names = new TestNames(node.port()) {
+                @Override
+                public List<InetSocketAddress> resolve(MemcachedNode n) throws UnknownHostException {
+                    if (asked.getAndIncrement() == 0) {
+                        return super.resolve(n); // at start: the node's own address
+                    }
+                    // Round robin DNS: the address in use comes second now.
+                    return List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), other.port()),
+                            new InetSocketAddress(InetAddress.getLoopbackAddress(), node.port()));
+                }
+            };
+            SpymemcachedStore store = store(names, node.port());
+            try {
+                store.awaitConnections(5000);
+                int before = names.asked.get();
+                node.kill(); // down: asked every 200 ms
+                awaitGone(store);
+                Await.until("the name asked again", Duration.ofSeconds(10), () -> names.asked.get() >= before + 3);
+                node.restart();
+                Await.until("the node back at its address", Duration.ofSeconds(10), () -> store.isConnected("n1"));
+                store.set("n1", "k", VALUE, 60);
+                assertArrayEquals(VALUE, node.get("k"), "still the address in use");
+                assertNull(other.get("k"));
+            } finally {
+                store.close();
+            }
+        }
+    }
+
+    @Test
+    void aNameThatDoesNotResolveAtStartStopsTheStart() throws ConfigurationException {
+        TestNames names = new TestNames(1);
+        names.fail();
+        Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:memcached.test:11211"));
+        IOException e = assertThrows(IOException.class,
+                () -> new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM, "msm-dns-test", names, 200, 1000));
+        assertTrue(e.getMessage().contains("memcached.test") && e.getMessage().contains("does not resolve"),
+                e.getMessage());
+    }
+
+    @Test
+    void addressLiteralsAreNotResolvedAgain() {
+        assertTrue(NodeAddresses.isAddressLiteral("127.0.0.1"));
+        assertTrue(NodeAddresses.isAddressLiteral("fd00::5"));
+        assertEquals(false, NodeAddresses.isAddressLiteral("memcached.test"));
+        assertEquals(false, NodeAddresses.isAddressLiteral("10.0.0.1.nip.io"));
+    }
+}
