@@ -33,6 +33,7 @@ public final class SessionEngine implements AutoCloseable {
     private final StickySessions sticky;
     private final NonStickySessions nonSticky;
     private final SessionIdFormat ids;
+    private final SessionNames names;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             Msm2Format msm2Format, int randomLength, EngineEnvironment env) {
@@ -43,6 +44,7 @@ public final class SessionEngine implements AutoCloseable {
         Expiry expiry = new Expiry(env.clock);
         EncryptionKeys keys = settings.encryptionKeys();
         SessionNames names = new SessionNames(keyPrefix, keys, settings.readUnencryptedSessions());
+        this.names = names;
         SessionCodec codec = new SessionCodec(writer, readers, statistics, expiry, names,
                 keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions());
         this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,
@@ -155,6 +157,19 @@ public final class SessionEngine implements AutoCloseable {
         env.healthChecks.scheduleWithFixedDelay(engine.healthCheck, 0, HealthCheck.INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
         return engine;
+    }
+
+    /**
+     * Sticky mode: keeps this Tomcat's claim on its jvmRoute, and logs when another Tomcat runs the
+     * webapp with the same route ({@link RouteClaims}).
+     */
+    public void claimRoute(String jvmRoute) {
+        if (sticky == null || jvmRoute == null || jvmRoute.isEmpty()) {
+            return;
+        }
+        RouteClaims claims = new RouteClaims(jvmRoute, names, settings.nodes(), env.store, health, env.webapp,
+                new OncePerMinute(env.clock));
+        env.healthChecks.scheduleWithFixedDelay(claims, 0, RouteClaims.REFRESH_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     public Statistics statistics() {

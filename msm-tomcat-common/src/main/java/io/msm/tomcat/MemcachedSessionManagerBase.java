@@ -439,6 +439,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 throw new LifecycleException("webapp " + contextName() + " not started: memcachedNodes: "
                         + e.getMessage(), e);
             }
+            if (settings.sticky()) {
+                engine.claimRoute(getJvmRoute()); // a second Tomcat with this route is told in the log
+            }
             installValve(context.getPipeline()); // when the manager was set after the context began to start
             ends.listenTo(context); // its requestDestroyed ends requests after their error page
             requests = settings.sticky() ? new StickyRequests(this, engine, ends)

@@ -1,0 +1,53 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.logging.Level;
+
+import org.junit.jupiter.api.Test;
+
+import io.msm.testkit.Await;
+
+/**
+ * Sticky mode with two Tomcats of one jvmRoute (a cloned VM, a copied server.xml): both take that
+ * route's users for theirs, each with its own copy in memory. Nothing fails, so only the log can tell
+ * the operator. A Tomcat that restarts with its route is not such a twin.
+ */
+class SameRouteIT extends ClusterTest {
+    /** Claims are renewed every 10 s: a twin is seen at the second look, a stale claim expires in 30 s. */
+    private static final Duration ROUNDS = Duration.ofSeconds(45);
+
+    private static List<String> twinLines(LogCapture log, String route) {
+        return log.lines(r -> r.getLevel() == Level.SEVERE
+                && String.valueOf(r.getMessage()).contains("with jvmRoute \"" + route + "\""));
+    }
+
+    @Test
+    void twoTomcatsWithOneRouteAreToldInTheLog() {
+        try (LogCapture log = new LogCapture("io.msm")) {
+            tomcat("tomcat1", manager());
+            tomcat("tomcat1", manager());
+            tomcat("tomcat2", manager()); // a route of its own: never named
+            Await.until("a SEVERE line naming the shared route", ROUNDS, () -> !twinLines(log, "tomcat1").isEmpty());
+            String line = twinLines(log, "tomcat1").get(0);
+            assertTrue(line.contains("another Tomcat runs this webapp") && line.contains("server.xml"), line);
+            assertEquals(List.of(), twinLines(log, "tomcat2"));
+        }
+    }
+
+    @Test
+    void aTomcatRestartedWithItsRouteIsNoTwin() throws Exception {
+        try (LogCapture log = new LogCapture("io.msm")) {
+            TomcatNode first = tomcat("tomcat1", manager());
+            Thread.sleep(1000); // its claim is written at start
+            first.close(); // as a crash would, the claim stays until it expires
+            tomcat("tomcat1", manager());
+            // Past the old claim's expiry and two rounds after: a twin would have been named by now.
+            Thread.sleep(ROUNDS.toMillis());
+            assertEquals(List.of(), twinLines(log, "tomcat1"));
+        }
+    }
+}
