@@ -28,6 +28,8 @@ final class HealthCheck implements Runnable {
     /** When this engine last wrote its marker on each node; absent until it did. */
     private final java.util.Map<String, Long> markedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean stopping;
+    /** Per node: the store's {@link SessionStore#clientGeneration} at the last answered probe. */
+    private final java.util.Map<String, Integer> generations = new java.util.concurrent.ConcurrentHashMap<>();
     private final ProbeKeys probeKeys;
 
     /** Further keys read with a node's probe, in the same round trip, and who hears what was found. */
@@ -196,11 +198,16 @@ final class HealthCheck implements Runnable {
                 health.recordProbe(id, nanos);
                 // Answered: what requests queue for the node from now on does not hold it back.
                 health.recordSuccess(id, nanos);
-                if (marker == null && markedAt.containsKey(id)) {
+                // Connected to another server since the last round (its name moved): what it holds, even a
+                // marker of ours from long ago, is not what this Tomcat wrote since.
+                int generation = store.clientGeneration(id);
+                Integer before = generations.put(id, generation);
+                boolean sameServer = before == null || before == generation;
+                if ((marker == null || !sameServer) && markedAt.containsKey(id)) {
                     health.dropRepairs(id); // restarted or flushed: it holds nothing left to correct
                 }
                 health.repair(store, id);
-                mark(id, marker != null);
+                mark(id, marker != null && sameServer);
                 checkEvictions(node);
             } catch (StoreException e) {
                 if (stopping) {

@@ -15,12 +15,13 @@ import java.util.function.Predicate;
 import org.slf4j.Logger;
 
 /**
- * Where each node's host name points. The memcached client connects, and reconnects, to the
- * address it was given, so a node that comes back under a new address (a replaced VM or container,
- * a moved DNS name) would stay down until Tomcat restarts. Each node named by a host name is
- * resolved again: every few seconds while its connection is lost, every minute while it is up. It
- * has moved when the address in use is no longer among the answers; an answer that still holds it
- * (a name with several addresses) changes nothing.
+ * Where each node's host name points. The client is given the address as an IP literal: left with
+ * the name, it resolves it again at each reconnect, and a name that does not resolve at that moment
+ * (a container's name while it restarts) makes it drop the node for good. msm resolves instead:
+ * every few seconds while a node's connection is lost, and when the address in use is no longer
+ * among the answers, the node has moved and gets a new client. While the connection works, a name
+ * pointing elsewhere is only logged: the Tomcats would switch one by one, and meanwhile use two
+ * servers for one node.
  */
 final class NodeAddresses {
     private static final Logger LOG = Logs.get(NodeAddresses.class);
@@ -48,7 +49,7 @@ final class NodeAddresses {
     private final Ticker ticker;
     private final long downRecheckMillis;
     private final long upRecheckMillis;
-    private final OncePerMinute unresolvedLines = new OncePerMinute(java.time.Clock.systemUTC());
+    private final OncePerMinute lines = new OncePerMinute(java.time.Clock.systemUTC());
 
     /** Resolves every node once: a host that does not resolve at start stops the start. */
     NodeAddresses(List<MemcachedNode> nodes, Resolver resolver, Ticker ticker, long downRecheckMillis,
@@ -68,11 +69,17 @@ final class NodeAddresses {
                 throw new IOException("the host '" + node.host() + "' of node " + node.id() + " does not resolve on"
                         + " this machine (a typo, or no DNS at start); write a host name it resolves, or an IP address");
             }
-            inUse.put(node.id(), all.get(0));
+            inUse.put(node.id(), literal(all.get(0)));
             if (!isAddressLiteral(node.host())) {
                 named.put(node.id(), node);
             }
         }
+    }
+
+    /** The same address, named by its IP: a client given it never resolves a name. */
+    static InetSocketAddress literal(InetSocketAddress address) throws UnknownHostException {
+        InetAddress ip = address.getAddress();
+        return new InetSocketAddress(InetAddress.getByAddress(ip.getHostAddress(), ip.getAddress()), address.getPort());
     }
 
     /** An IP address names itself: there is nothing to resolve again. */
@@ -97,16 +104,20 @@ final class NodeAddresses {
      * Resolves the nodes that are due again.
      *
      * @param connected whether the client of a node id is connected now
-     * @return the nodes whose name no longer points at the address in use, with their new address
+     * @return the disconnected nodes whose name no longer points at the address in use, with their new
+     *     address (an IP literal)
      */
     Map<String, InetSocketAddress> moved(Predicate<String> connected) {
         Map<String, InetSocketAddress> moved = new LinkedHashMap<>();
         long now = ticker.nanoTime() / 1_000_000;
         for (MemcachedNode node : named.values()) {
+            if (Thread.currentThread().isInterrupted()) {
+                break; // the store closes
+            }
             String id = node.id();
             Long last = checkedAt.get(id);
-            long every = connected.test(id) ? upRecheckMillis : downRecheckMillis;
-            if (last != null && now - last < every) {
+            boolean up = connected.test(id);
+            if (last != null && now - last < (up ? upRecheckMillis : downRecheckMillis)) {
                 continue;
             }
             checkedAt.put(id, now);
@@ -118,12 +129,23 @@ final class NodeAddresses {
             }
             InetSocketAddress current = inUse.get(id);
             if (all.isEmpty()) {
-                if (unresolvedLines.allow(id)) {
+                if (lines.allow("unresolved " + id)) {
                     LOG.warn("memcached node {} does not resolve now; msm keeps using {} and asks again (this line"
                             + " repeats at most once a minute)", node, current);
                 }
             } else if (!all.contains(current)) {
-                moved.put(id, all.get(0));
+                if (!up) {
+                    try {
+                        moved.put(id, literal(all.get(0)));
+                    } catch (UnknownHostException e) {
+                        // an address just resolved is an address: not reached
+                    }
+                } else if (lines.allow("elsewhere " + id)) {
+                    LOG.warn("memcached node {} now resolves to {}, but its connection to {} works: msm stays there"
+                            + " while it does, so that every Tomcat keeps using one server for the node, and follows"
+                            + " the name once that connection is lost (stop the old server to move); this line"
+                            + " repeats at most once a minute", node, all.get(0), current);
+                }
             }
         }
         return moved;

@@ -233,6 +233,11 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
+    public int clientGeneration(String nodeId) {
+        return items.clientGeneration(nodeId);
+    }
+
+    @Override
     public String problemReportedBy(String nodeId) {
         return items.problemReportedBy(nodeId);
     }

@@ -35,6 +35,14 @@ interface SessionStore extends AutoCloseable {
     /** Waits up to {@code maxMillis} for every node to connect, so the first requests see real state. */
     void awaitConnections(long maxMillis) throws InterruptedException;
 
+    /**
+     * @return how often the node's connection was moved to another server (its name resolved
+     *     elsewhere): what that server holds is not what this Tomcat wrote
+     */
+    default int clientGeneration(String nodeId) {
+        return 0;
+    }
+
     /** @return the bytes, or null when the key is not there */
     byte[] get(String nodeId, String key) throws StoreException;
 

@@ -69,6 +69,10 @@ final class SpymemcachedStore implements SessionStore {
     /** Resolves named nodes again; null when every node is an IP address. */
     private final java.util.concurrent.ScheduledExecutorService addressWatch;
     private boolean closed; // guarded by clients' swaps: synchronized (addresses)
+    /** Per node, how often its client was replaced for a new address. */
+    private final Map<String, Integer> generations = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Clients replaced: their IO threads are waited for at close. */
+    private final List<MemcachedClient> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker) throws IOException {
         this(nodes, settings, ticker, "msm-dns");
@@ -112,37 +116,58 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     /**
-     * A node whose host name no longer points at the address its client uses gets a new client for
-     * the new address; the old one is closed. What memcached held there is gone as after a restart,
-     * which the health check's marker notices ({@link HealthCheck}).
+     * A node whose host name no longer points at the address its client uses, while that client is
+     * disconnected, gets a new client for the new address; the old one is closed. What memcached
+     * holds there is treated as after a restart ({@link #clientGeneration}).
      */
     void followMovedNodes() {
-        Map<String, InetSocketAddress> moved = addresses.moved(this::isConnected);
-        for (Map.Entry<String, InetSocketAddress> m : moved.entrySet()) {
-            io.msm.core.MemcachedNode node = nodes.get(m.getKey());
-            InetSocketAddress was = addresses.inUse(node.id());
-            MemcachedClient old;
-            synchronized (addresses) {
-                if (closed) {
-                    return;
+        try {
+            for (Map.Entry<String, InetSocketAddress> m : addresses.moved(this::isConnected).entrySet()) {
+                if (!replaceClient(nodes.get(m.getKey()), m.getValue())) {
+                    return; // closed
                 }
-                MemcachedClient fresh;
-                try {
-                    fresh = client(node, settings, m.getValue());
-                } catch (IOException e) {
-                    LOG.warn("memcached node {} now resolves to {}, not {}; no client could be made for it: {}",
-                            node, m.getValue(), was, e.getMessage());
-                    continue;
-                }
-                old = clients.put(node.id(), fresh);
-                addresses.nowUsing(node.id(), m.getValue());
             }
-            LOG.warn("memcached node {} now resolves to {}, not {} as before: msm connects to the new address; a"
-                    + " node that comes back empty is treated as restarted", node, m.getValue(), was);
+        } catch (RuntimeException | Error e) {
+            // Scheduled with a fixed delay: an exception would end every later run.
+            LOG.error("msm could not check whether a memcached node's host name moved; it checks again", e);
+        }
+    }
+
+    /** @return false when the store is closed */
+    private boolean replaceClient(io.msm.core.MemcachedNode node, InetSocketAddress to) {
+        InetSocketAddress was = addresses.inUse(node.id());
+        MemcachedClient old;
+        synchronized (addresses) {
+            if (closed) {
+                return false;
+            }
+            MemcachedClient fresh;
+            try {
+                fresh = client(node, settings, to);
+            } catch (IOException e) {
+                LOG.warn("memcached node {} now resolves to {}, not {}; no client could be made for it: {}", node,
+                        to.getAddress().getHostAddress(), was.getAddress().getHostAddress(), e.getMessage());
+                return true;
+            }
+            old = clients.put(node.id(), fresh);
+            addresses.nowUsing(node.id(), to);
+            generations.merge(node.id(), 1, Integer::sum);
             if (old != null) {
-                old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS); // what it still sends fails over as any failure
+                retired.add(old);
             }
         }
+        LOG.warn("memcached node {} now resolves to {}, not {} as before: msm connects to the new address, and"
+                + " treats the node as one that restarted empty", node, to.getAddress().getHostAddress(),
+                was.getAddress().getHostAddress());
+        if (old != null) {
+            old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS); // disconnected: nothing of ours waits in it
+        }
+        return true;
+    }
+
+    @Override
+    public int clientGeneration(String nodeId) {
+        return generations.getOrDefault(nodeId, 0);
     }
 
     private static MemcachedClient client(io.msm.core.MemcachedNode node, Settings settings, InetSocketAddress address)
@@ -678,7 +703,9 @@ final class SpymemcachedStore implements SessionStore {
             client.shutdown(1, TimeUnit.SECONDS);
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        for (MemcachedClient client : clients.values()) {
+        List<MemcachedClient> all = new java.util.ArrayList<>(clients.values());
+        all.addAll(retired);
+        for (MemcachedClient client : all) {
             long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
             try {
                 client.getConnection().join(Math.max(1, left));

@@ -50,6 +50,7 @@ final class InMemoryStore implements SessionStore {
     private static final class Node {
         final Map<String, Item> items = new HashMap<>();
         boolean connected = true;
+        int generation;
         boolean failing;
         /** Operations still to fail before the node answers again by itself. */
         int failuresLeft;
@@ -138,6 +139,20 @@ final class InMemoryStore implements SessionStore {
     /** The node restarted empty. */
     synchronized void forget(String nodeId) {
         node(nodeId).items.clear();
+    }
+
+    /**
+     * The node's name now points at another server, which holds what this one holds (a server the
+     * name pointed at before, with everything from then): what {@link SpymemcachedStore} reports
+     * when it connected elsewhere.
+     */
+    synchronized void movedToAnotherServer(String nodeId) {
+        node(nodeId).generation++;
+    }
+
+    @Override
+    public synchronized int clientGeneration(String nodeId) {
+        return node(nodeId).generation;
     }
 
     synchronized void disconnect(String nodeId) {

@@ -30,8 +30,12 @@ import io.msm.testkit.MemcachedServer;
  */
 class MovedNodeIT {
     private static final byte[] VALUE = "v".getBytes(StandardCharsets.UTF_8);
+    private static final String HOST = "memcached.invalid";
 
-    /** Answers for "memcached.test" what the test says; "down" answers that it does not resolve. */
+    /**
+     * Answers for the node's name what the test says; "down" answers that it does not resolve. The
+     * name is one the JVM's own resolver never resolves (RFC 6761).
+     */
     private static class TestNames implements NodeAddresses.Resolver {
         final AtomicReference<Object> answer = new AtomicReference<>();
         final AtomicInteger asked = new AtomicInteger();
@@ -55,12 +59,17 @@ class MovedNodeIT {
             if (!(a instanceof Integer)) {
                 throw new UnknownHostException(node.host());
             }
-            return List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), (Integer) a));
+            return List.of(named((Integer) a));
+        }
+
+        /** As DNS answers: the address carries the name it was looked up by. */
+        static InetSocketAddress named(int port) throws UnknownHostException {
+            return new InetSocketAddress(InetAddress.getByAddress(HOST, new byte[] {127, 0, 0, 1}), port);
         }
     }
 
     private static SpymemcachedStore store(TestNames names, int port) throws IOException, ConfigurationException {
-        Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:memcached.test:" + port));
+        Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:" + HOST + ":" + port));
         return new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM, "msm-dns-test", names, 200, 1000);
     }
 
@@ -129,8 +138,7 @@ class MovedNodeIT {
                         return super.resolve(n); // at start: the node's own address
                     }
                     // Round robin DNS: the address in use comes second now.
-                    return List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), other.port()),
-                            new InetSocketAddress(InetAddress.getLoopbackAddress(), node.port()));
+                    return List.of(named(other.port()), named(node.port()));
                 }
             };
             SpymemcachedStore store = store(names, node.port());
@@ -151,14 +159,73 @@ class MovedNodeIT {
         }
     }
 
+    /**
+     * A container's name does not resolve while it restarts. The client, given the name, resolved it
+     * at each reconnect and dropped the node for good at the first failure; given the address, it
+     * reconnects when the node is back.
+     */
+    @Test
+    void aNodeWhoseNameDoesNotResolveWhileItRestartsIsConnectedAgain() throws Exception {
+        try (MemcachedServer node = MemcachedServer.start()) {
+            TestNames names = new TestNames(node.port());
+            SpymemcachedStore store = store(names, node.port());
+            try {
+                store.awaitConnections(5000);
+                names.fail();
+                node.kill();
+                awaitGone(store);
+                Thread.sleep(3000); // reconnects tried meanwhile (every 2 s at most), none resolvable by name
+                node.restart();
+                names.pointAt(node.port());
+                Await.until("the client to connect again", Duration.ofSeconds(15), () -> store.isConnected("n1"));
+                store.set("n1", "k", VALUE, 60);
+                assertArrayEquals(VALUE, node.get("k"));
+            } finally {
+                store.close();
+            }
+        }
+    }
+
+    /**
+     * While the connection works, a name pointing elsewhere is not followed: the Tomcats would switch
+     * one by one, and use two servers for one node meanwhile. Once the connection is lost, it is.
+     */
+    @Test
+    void aNameMovedWhileTheNodeAnswersIsFollowedOnceItsConnectionIsLost() throws Exception {
+        try (MemcachedServer first = MemcachedServer.start(); MemcachedServer second = MemcachedServer.start()) {
+            TestNames names = new TestNames(first.port());
+            SpymemcachedStore store = store(names, first.port());
+            try {
+                store.awaitConnections(5000);
+                int before = names.asked.get();
+                names.pointAt(second.port());
+                Await.until("the name asked again while connected", Duration.ofSeconds(10),
+                        () -> names.asked.get() >= before + 2);
+                store.set("n1", "k", VALUE, 60);
+                assertArrayEquals(VALUE, first.get("k"), "still the server it is connected to");
+                assertNull(second.get("k"));
+                assertEquals(0, store.clientGeneration("n1"));
+
+                first.kill();
+                awaitGone(store);
+                Await.until("the client to follow the name", Duration.ofSeconds(10), () -> store.isConnected("n1"));
+                store.set("n1", "k2", VALUE, 60);
+                assertArrayEquals(VALUE, second.get("k2"));
+                assertEquals(1, store.clientGeneration("n1"), "the health check treats it as another server");
+            } finally {
+                store.close();
+            }
+        }
+    }
+
     @Test
     void aNameThatDoesNotResolveAtStartStopsTheStart() throws ConfigurationException {
         TestNames names = new TestNames(1);
         names.fail();
-        Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:memcached.test:11211"));
+        Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:" + HOST + ":11211"));
         IOException e = assertThrows(IOException.class,
                 () -> new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM, "msm-dns-test", names, 200, 1000));
-        assertTrue(e.getMessage().contains("memcached.test") && e.getMessage().contains("does not resolve"),
+        assertTrue(e.getMessage().contains(HOST) && e.getMessage().contains("does not resolve"),
                 e.getMessage());
     }
 

@@ -296,6 +296,35 @@ class NodeRepairTest {
         }
     }
 
+    /**
+     * A node whose name now points at another server (msm followed it while disconnected): that
+     * server may hold this Tomcat's marker from an earlier time, with sessions as they were then. It
+     * is treated as a node that came back empty, so the sessions held here are written there again.
+     */
+    @Test
+    void aNodeMovedToAServerThatKeptOldDataGetsTheSessionsAgain() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            StickySessions sticky = tomcat.engine.sticky();
+            SessionState state = new SessionState();
+            sticky.afterRequest(EngineHarness.snapshot(STICKY_ID, tomcat.time.millis(), Map.of("user", "alice")), state);
+            for (int i = 0; i < 3; i++) {
+                tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+                tomcat.checkNodes();
+            }
+            assertEquals(0, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY));
+
+            tomcat.store.movedToAnotherServer("n1"); // the marker is there: only the move tells
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+
+            assertEquals(1, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY));
+            assertTrue(sticky.needsBackup(STICKY_ID, state), "the adapter's background run writes it again");
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            assertEquals(1, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY), "once per move");
+        }
+    }
+
     @Test
     void aRollingRestartOfBothNodesLosesNoNonStickySessionThatWasReadInBetween() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "none")) {
