@@ -14,8 +14,9 @@ import org.slf4j.Logger;
  * memory, sessions made on one move to the other at their next request, and a failover serves the
  * copy a Tomcat kept from before, without an error anywhere. So each engine keeps a claim on its
  * route in memcached, refreshed every {@link #REFRESH_MILLIS}; an engine that finds another's claim
- * refreshed since it last looked has a live twin, and says so in a SEVERE line once a minute. A
- * claim left by a Tomcat that restarted is never refreshed: it expires, and the new one takes over.
+ * refreshed since it last looked has a live twin, and says so in a SEVERE line once a minute (the
+ * Tomcat started later: the first keeps its claim). A claim left by a Tomcat that crashed is never
+ * refreshed: it expires, and the new one takes over; one that stops deletes its own.
  */
 final class RouteClaims implements Runnable {
     private static final Logger LOG = Logs.get(RouteClaims.class);
@@ -35,10 +36,13 @@ final class RouteClaims implements Runnable {
     /** Per node: another engine's claim as last seen there. */
     private final Map<String, String> seen = new ConcurrentHashMap<>();
 
+    /** @param route the Engine's jvmRoute; empty when it has none, which two Tomcats must not share either */
     RouteClaims(String route, SessionNames names, List<MemcachedNode> nodes, SessionStore store, NodeHealth health,
             String webapp, OncePerMinute lines) {
         this.route = route;
-        this.key = names.ofWebapp("msm:route:" + route);
+        // The webapp's name too: a storageKeyPrefix that does not tell webapps apart must not make two
+        // webapps of one Tomcat look like twins.
+        this.key = names.ofWebapp("msm:route:" + route + ":" + shortHash(webapp));
         this.nodes = nodes;
         this.store = store;
         this.health = health;
@@ -58,8 +62,10 @@ final class RouteClaims implements Runnable {
             } catch (StoreException e) {
                 // The health check judges the node; the claim is tried again next round.
             } catch (RuntimeException e) {
-                LOG.warn("msm for {}: the check that no other Tomcat uses jvmRoute {} failed on node {}", webapp, route,
-                        node, e);
+                if (lines.allow("failed " + node.id())) {
+                    LOG.warn("msm for {}: the check that no other Tomcat uses this jvmRoute failed on node {}; this"
+                            + " line repeats at most once a minute", webapp, node, e);
+                }
             }
         }
     }
@@ -78,13 +84,44 @@ final class RouteClaims implements Runnable {
         }
         String before = seen.put(node.id(), claim);
         if (before != null && !before.equals(claim) && owner(before).equals(owner(claim))
-                && lines.allow("twin " + route)) {
-            LOG.error("msm for {}: another Tomcat runs this webapp with jvmRoute \"{}\" too (its claim on memcached"
-                    + " node {} was renewed within the last {} s). Sticky sessions carry the route, so both Tomcats"
+                && lines.allow("twin")) {
+            LOG.error("msm for {}: another Tomcat runs this webapp {} too (it renewed its claim on memcached node {}"
+                    + " since this Tomcat last looked, {} s before). Sticky sessions carry the route, so both Tomcats"
                     + " take these users for theirs, and each serves its own copy: changes get lost on a failover."
                     + " Give every Tomcat its own <Engine jvmRoute=\"...\"> in server.xml, matching its route= in the"
-                    + " balancer. This line repeats at most once a minute while it lasts", webapp, route, node.id(),
-                    2 * REFRESH_MILLIS / 1000);
+                    + " balancer. This line repeats at most once a minute while it lasts", webapp,
+                    route.isEmpty() ? "without a jvmRoute" : "with jvmRoute \"" + route + "\"", node.id(),
+                    REFRESH_MILLIS / 1000);
+        }
+    }
+
+    /** At stop: a claim of this Tomcat is deleted, so that its next start does not wait for it to expire. */
+    void release() {
+        for (MemcachedNode node : nodes) {
+            if (!health.isUp(node.id())) {
+                continue;
+            }
+            try {
+                byte[] found = store.get(node.id(), key);
+                if (found != null && new String(found, StandardCharsets.UTF_8).startsWith(instance + "/")) {
+                    store.delete(node.id(), key);
+                }
+            } catch (StoreException | RuntimeException e) {
+                // it expires by itself
+            }
+        }
+    }
+
+    private static String shortHash(String text) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            StringBuilder hex = new StringBuilder();
+            for (int i = 0; i < 6; i++) {
+                hex.append(String.format("%02x", digest[i]));
+            }
+            return hex.toString();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
         }
     }
 

@@ -34,6 +34,8 @@ public final class SessionEngine implements AutoCloseable {
     private final NonStickySessions nonSticky;
     private final SessionIdFormat ids;
     private final SessionNames names;
+    /** Null until {@link #claimRoute}. */
+    private volatile RouteClaims routeClaims;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             Msm2Format msm2Format, int randomLength, EngineEnvironment env) {
@@ -164,11 +166,12 @@ public final class SessionEngine implements AutoCloseable {
      * webapp with the same route ({@link RouteClaims}).
      */
     public void claimRoute(String jvmRoute) {
-        if (sticky == null || jvmRoute == null || jvmRoute.isEmpty()) {
+        if (sticky == null) {
             return;
         }
-        RouteClaims claims = new RouteClaims(jvmRoute, names, settings.nodes(), env.store, health, env.webapp,
-                new OncePerMinute(env.clock));
+        RouteClaims claims = new RouteClaims(jvmRoute == null ? "" : jvmRoute, names, settings.nodes(), env.store,
+                health, env.webapp, new OncePerMinute(env.clock));
+        routeClaims = claims;
         env.healthChecks.scheduleWithFixedDelay(claims, 0, RouteClaims.REFRESH_MILLIS, TimeUnit.MILLISECONDS);
     }
 
@@ -291,6 +294,10 @@ public final class SessionEngine implements AutoCloseable {
                 }
                 awaitStopped(env.healthChecks);
                 awaitStopped(env.comparisons);
+                RouteClaims claims = routeClaims;
+                if (claims != null) {
+                    claims.release(); // after the health thread: nothing renews it again
+                }
             } finally {
                 env.store.close();
             }

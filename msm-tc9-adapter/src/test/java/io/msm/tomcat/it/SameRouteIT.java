@@ -21,8 +21,16 @@ class SameRouteIT extends ClusterTest {
     private static final Duration ROUNDS = Duration.ofSeconds(45);
 
     private static List<String> twinLines(LogCapture log, String route) {
-        return log.lines(r -> r.getLevel() == Level.SEVERE
-                && String.valueOf(r.getMessage()).contains("with jvmRoute \"" + route + "\""));
+        String named = route.isEmpty() ? "without a jvmRoute" : "with jvmRoute \"" + route + "\"";
+        return log.lines(r -> r.getLevel() == Level.SEVERE && String.valueOf(r.getMessage()).contains(named));
+    }
+
+    private List<String> claims(String route) {
+        List<String> found = new java.util.ArrayList<>();
+        for (io.msm.testkit.MemcachedServer node : List.of(n1, n2)) {
+            node.keys().stream().filter(k -> k.contains("msm:route:" + route + ":")).forEach(found::add);
+        }
+        return found;
     }
 
     @Test
@@ -38,16 +46,33 @@ class SameRouteIT extends ClusterTest {
         }
     }
 
+    /** Tomcats that all lack a jvmRoute are twins too: each takes every session for its own. */
+    @Test
+    void twoTomcatsWithoutARouteAreToldInTheLog() {
+        try (LogCapture log = new LogCapture("io.msm")) {
+            tomcat("", manager());
+            tomcat("", manager());
+            Await.until("a SEVERE line about the missing route", ROUNDS, () -> !twinLines(log, "").isEmpty());
+        }
+    }
+
     @Test
     void aTomcatRestartedWithItsRouteIsNoTwin() throws Exception {
         try (LogCapture log = new LogCapture("io.msm")) {
             TomcatNode first = tomcat("tomcat1", manager());
-            Thread.sleep(1000); // its claim is written at start
-            first.close(); // as a crash would, the claim stays until it expires
+            Await.until("its claim written", WAIT, () -> claims("tomcat1").size() == 2);
+            String key = claims("tomcat1").get(0);
+            byte[] claim = n1.get(key);
+            first.close();
+            assertEquals(List.of(), claims("tomcat1"), "a Tomcat that stops deletes its claim");
+            // A crash leaves it: put back as it was, to expire by itself.
+            n1.set(key, claim, 30);
+            n2.set(key, claim, 30);
             tomcat("tomcat1", manager());
             // Past the old claim's expiry and two rounds after: a twin would have been named by now.
             Thread.sleep(ROUNDS.toMillis());
             assertEquals(List.of(), twinLines(log, "tomcat1"));
+            assertEquals(2, claims("tomcat1").size(), "the new Tomcat's claim, after the old one expired");
         }
     }
 }
