@@ -203,6 +203,9 @@ final class HealthCheck implements Runnable {
                 int generation = store.clientGeneration(id);
                 Integer before = generations.put(id, generation);
                 boolean sameServer = before == null || before == generation;
+                if (!sameServer) {
+                    statistics.increment(Statistics.Counter.NODES_MOVED);
+                }
                 if ((marker == null || !sameServer) && markedAt.containsKey(id)) {
                     health.dropRepairs(id); // restarted or flushed: it holds nothing left to correct
                 }

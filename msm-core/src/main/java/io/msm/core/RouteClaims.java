@@ -32,13 +32,15 @@ final class RouteClaims implements Runnable {
     private final NodeHealth health;
     private final String webapp;
     private final OncePerMinute lines;
+    private final Statistics statistics;
     private long refreshes;
     /** Per node: another engine's claim as last seen there. */
     private final Map<String, String> seen = new ConcurrentHashMap<>();
 
     /** @param route the Engine's jvmRoute; empty when it has none, which two Tomcats must not share either */
     RouteClaims(String route, SessionNames names, List<MemcachedNode> nodes, SessionStore store, NodeHealth health,
-            String webapp, OncePerMinute lines) {
+            String webapp, OncePerMinute lines, Statistics statistics) {
+        this.statistics = statistics;
         this.route = route;
         // The webapp's name too: a storageKeyPrefix that does not tell webapps apart must not make two
         // webapps of one Tomcat look like twins.
@@ -83,8 +85,11 @@ final class RouteClaims implements Runnable {
             return;
         }
         String before = seen.put(node.id(), claim);
-        if (before != null && !before.equals(claim) && owner(before).equals(owner(claim))
-                && lines.allow("twin")) {
+        if (before == null || before.equals(claim) || !owner(before).equals(owner(claim))) {
+            return; // first seen, or not renewed since: a Tomcat that stopped, whose claim expires
+        }
+        statistics.increment(Statistics.Counter.ROUTE_TWINS);
+        if (lines.allow("twin")) {
             LOG.error("msm for {}: another Tomcat runs this webapp {} too (it renewed its claim on memcached node {}"
                     + " since this Tomcat last looked, {} s before). Sticky sessions carry the route, so both Tomcats"
                     + " take these users for theirs, and each serves its own copy: changes get lost on a failover."

@@ -170,7 +170,7 @@ public final class SessionEngine implements AutoCloseable {
             return;
         }
         RouteClaims claims = new RouteClaims(jvmRoute == null ? "" : jvmRoute, names, settings.nodes(), env.store,
-                health, env.webapp, new OncePerMinute(env.clock));
+                health, env.webapp, new OncePerMinute(env.clock), statistics);
         routeClaims = claims;
         env.healthChecks.scheduleWithFixedDelay(claims, 0, RouteClaims.REFRESH_MILLIS, TimeUnit.MILLISECONDS);
     }

@@ -74,7 +74,11 @@ public final class Statistics {
         ATTRIBUTES_REUSED,
         /** Attributes serialized by an encode that could have reused bytes (sticky sync, non-sticky). */
         ATTRIBUTES_ENCODED,
-        SESSIONS_EXPIRED_IN_CLUSTER
+        SESSIONS_EXPIRED_IN_CLUSTER,
+        /** Nodes whose host name pointed at another server, to which msm moved their connection. */
+        NODES_MOVED,
+        /** Sticky: checks that saw another Tomcat renew a claim on this webapp's jvmRoute (a twin). */
+        ROUTE_TWINS
     }
 
     private final Map<Counter, LongAdder> counters = new EnumMap<>(Counter.class);

@@ -318,10 +318,12 @@ class NodeRepairTest {
             tomcat.checkNodes();
 
             assertEquals(1, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY));
+            assertEquals(1, tomcat.count(Statistics.Counter.NODES_MOVED));
             assertTrue(sticky.needsBackup(STICKY_ID, state), "the adapter's background run writes it again");
             tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
             tomcat.checkNodes();
             assertEquals(1, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY), "once per move");
+            assertEquals(1, tomcat.count(Statistics.Counter.NODES_MOVED));
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.logging.Level;
 
 import org.junit.jupiter.api.Test;
 
+import io.msm.core.Statistics.Counter;
 import io.msm.testkit.Await;
 
 /**
@@ -36,10 +37,12 @@ class SameRouteIT extends ClusterTest {
     @Test
     void twoTomcatsWithOneRouteAreToldInTheLog() {
         try (LogCapture log = new LogCapture("io.msm")) {
-            tomcat("tomcat1", manager());
-            tomcat("tomcat1", manager());
-            tomcat("tomcat2", manager()); // a route of its own: never named
+            TomcatNode first = tomcat("tomcat1", manager());
+            TomcatNode twin = tomcat("tomcat1", manager());
+            TomcatNode other = tomcat("tomcat2", manager()); // a route of its own: never named
             Await.until("a SEVERE line naming the shared route", ROUNDS, () -> !twinLines(log, "tomcat1").isEmpty());
+            assertTrue(count(first, Counter.ROUTE_TWINS) + count(twin, Counter.ROUTE_TWINS) > 0, "counted for JMX");
+            assertEquals(0, count(other, Counter.ROUTE_TWINS));
             String line = twinLines(log, "tomcat1").get(0);
             assertTrue(line.contains("another Tomcat runs this webapp") && line.contains("server.xml"), line);
             assertEquals(List.of(), twinLines(log, "tomcat2"));
@@ -68,10 +71,11 @@ class SameRouteIT extends ClusterTest {
             // A crash leaves it: put back as it was, to expire by itself.
             n1.set(key, claim, 30);
             n2.set(key, claim, 30);
-            tomcat("tomcat1", manager());
+            TomcatNode restarted = tomcat("tomcat1", manager());
             // Past the old claim's expiry and two rounds after: a twin would have been named by now.
             Thread.sleep(ROUNDS.toMillis());
             assertEquals(List.of(), twinLines(log, "tomcat1"));
+            assertEquals(0, count(restarted, Counter.ROUTE_TWINS));
             assertEquals(2, claims("tomcat1").size(), "the new Tomcat's claim, after the old one expired");
         }
     }
