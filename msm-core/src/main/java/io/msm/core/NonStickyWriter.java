@@ -186,7 +186,9 @@ final class NonStickyWriter {
         statistics.increment(Statistics.Counter.NON_STICKY_STORES);
         long now = expiry.now();
         state.storedUnderId = id;
-        state.storedFingerprint = fingerprint;
+        // After a merge memcached holds other content than this snapshot, maybe without a value the
+        // request had put in but not yet recorded as changed: the next store must not be skipped.
+        state.storedFingerprint = stored == frame ? fingerprint : 0;
         state.dataRefreshedAt = now;
         // The data was just rewritten; its validity record only when the recorded one lags too far.
         boolean recordValidity = !sameId || changes.isMaxInactiveChanged() || state.recordedLastAccess == 0
