@@ -44,7 +44,7 @@ final class RouteClaims implements Runnable {
         this.route = route;
         // The webapp's name too: a storageKeyPrefix that does not tell webapps apart must not make two
         // webapps of one Tomcat look like twins.
-        this.key = names.ofWebapp("msm:route:" + route + ":" + shortHash(webapp));
+        this.key = names.ofWebapp("msm:route:" + route + ":" + StorageKeyPrefix.hash(webapp));
         this.nodes = nodes;
         this.store = store;
         this.health = health;
@@ -114,19 +114,6 @@ final class RouteClaims implements Runnable {
             } catch (StoreException | RuntimeException e) {
                 // it expires by itself
             }
-        }
-    }
-
-    private static String shortHash(String text) {
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-            StringBuilder hex = new StringBuilder();
-            for (int i = 0; i < 6; i++) {
-                hex.append(String.format("%02x", digest[i]));
-            }
-            return hex.toString();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
         }
     }
 
