@@ -182,6 +182,21 @@ class NodeHealthTest {
     }
 
     @Test
+    void aSlowFirstOrSecondProbeRightAfterStartKeepsNoNodeOutOfTheShare() {
+        // A busy host at start: n2's first two answers are slow, n1's fast. Two answers judge nothing.
+        health.recordProbe("n1", 150_000);
+        health.recordProbe("n2", 3_000_000);
+        assertEquals(Set.of("n1", "n2"), picked(), "after one probe");
+        health.recordProbe("n1", 150_000);
+        health.recordProbe("n2", 4_000_000);
+        assertEquals(Set.of("n1", "n2"), picked(), "after two probes");
+
+        health.recordProbe("n1", 150_000);
+        health.recordProbe("n2", 5_000_000);
+        assertEquals(Set.of("n1"), picked(), "three slow answers are a lasting difference");
+    }
+
+    @Test
     void aNodeThatBecomesSlowLeavesTheBandWithinAFewProbes() {
         for (int i = 0; i < 5; i++) {
             health.recordProbe("n1", 200_000);
