@@ -261,6 +261,12 @@ final class NodeHealth {
         }
     }
 
+    /** @return how many probe times of the node are kept for its median (at most five) */
+    int probesKept(String nodeId) {
+        State s = states.get(nodeId);
+        return s == null ? 0 : s.probes.count();
+    }
+
     /** @return every node as a monitor sees it */
     List<NodeStatus> status() {
         List<NodeStatus> all = new ArrayList<>(states.size());

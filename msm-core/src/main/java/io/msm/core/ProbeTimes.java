@@ -25,6 +25,11 @@ final class ProbeTimes {
         count = Math.min(count + 1, KEPT);
     }
 
+    /** @return how many round trips are kept, at most five */
+    synchronized int count() {
+        return count;
+    }
+
     /** @return the median of the kept round trips, or 0 while fewer than three were kept */
     synchronized long median() {
         if (count < JUDGED_FROM) {

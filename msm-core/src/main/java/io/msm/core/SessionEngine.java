@@ -237,6 +237,10 @@ public final class SessionEngine implements AutoCloseable {
         return SessionId.parse(id, settings.implicitNode());
     }
 
+    NodeHealth health() {
+        return health;
+    }
+
     BackupService backups() {
         return backups;
     }

@@ -31,7 +31,13 @@ class SessionLocksIT {
     private MemcachedServer server;
     private SessionStore store;
     private NodeHealth health;
+    /** Locks that expire after 1 s, for the tests of an expired lock. */
     private SessionLocks locks;
+    /**
+     * Locks that outlive any test: memcached's clock ticks once a second, so a 1 s lock can vanish
+     * at the next tick, a moment after it was taken.
+     */
+    private SessionLocks lasting;
 
     @BeforeEach
     void start() throws Exception {
@@ -41,6 +47,8 @@ class SessionLocksIT {
         store.awaitConnections(5000);
         health = new NodeHealth(settings.nodes(), store::isConnected, Clock.systemUTC(), 2000);
         locks = new SessionLocks(store, health, new Statistics(), 1, 100, Ticker.SYSTEM,
+                new OncePerMinute(Clock.systemUTC()));
+        lasting = new SessionLocks(store, health, new Statistics(), 60, 100, Ticker.SYSTEM,
                 new OncePerMinute(Clock.systemUTC()));
     }
 
@@ -69,15 +77,16 @@ class SessionLocksIT {
     @Test
     void releasingALockThatExpiredLeavesTheNextHoldersLockAlone() throws Exception {
         SessionLocks.Lock first = locks.acquire(KEY, List.of("n1"), "…ABC-n1");
-        Thread.sleep(2100); // lockExpiration 1 s: memcached drops the first lock
-        SessionLocks.Lock second = locks.acquire(KEY, List.of("n1"), "…ABC-n1");
+        Await.until("memcached to drop the first lock (lockExpiration 1 s)", Duration.ofSeconds(5),
+                () -> server.get(KEY) == null);
+        SessionLocks.Lock second = lasting.acquire(KEY, List.of("n1"), "…ABC-n1");
         assertTrue(second.held);
 
         locks.release(first);
         store.get("n1", KEY); // sent after the release on the same connection: answered after it
 
         assertArrayEquals(second.token, server.get(KEY), "the second holder's lock is still there");
-        locks.release(second);
+        lasting.release(second);
         Await.until("the second lock to be deleted", Duration.ofSeconds(5), () -> server.get(KEY) == null);
     }
 
@@ -102,16 +111,19 @@ class SessionLocksIT {
     @Test
     void aWaiterNeverGetsTheReadItMadeWhileAnotherHeldTheLock() throws Exception {
         server.set(DATA, "before".getBytes(), 60);
+        Statistics waits = new Statistics();
         SessionLocks waiting = new SessionLocks(store, new NodeHealth(
                 Settings.parse(Map.of("memcachedNodes", server.node("n1"))).nodes(), store::isConnected,
-                Clock.systemUTC(), 2000), new Statistics(), 5, 5000, Ticker.SYSTEM,
+                Clock.systemUTC(), 2000), waits, 5, 5000, Ticker.SYSTEM,
                 new OncePerMinute(Clock.systemUTC()));
-        SessionLocks.Lock holder = locks.acquire(KEY, List.of("n1"), "…ABC-n1");
+        SessionLocks.Lock holder = lasting.acquire(KEY, List.of("n1"), "…ABC-n1");
         CompletableFuture<SessionLocks.Lock> waiter = CompletableFuture.supplyAsync(
                 () -> waiting.acquire(KEY, List.of("n1"), "…ABC-n1", DATA, VALIDITY));
-        Thread.sleep(100); // the waiter's first add, and the read behind it, meet the held lock
+        // The waiter's first add, and the read behind it, met the held lock.
+        Await.until("the waiter to find the lock held", Duration.ofSeconds(10),
+                () -> waits.get(Statistics.Counter.LOCK_WAITS) == 1);
         server.set(DATA, "after".getBytes(), 60); // the holder stores, then releases
-        locks.release(holder);
+        lasting.release(holder);
 
         SessionLocks.Lock taken = waiter.get(10, TimeUnit.SECONDS);
         assertTrue(taken.held);

@@ -9,9 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+
+import io.msm.testkit.MemcachedServer;
 
 /**
  * An XNAT cluster of memcached-session-manager 2.3.2, as its documentation sets it up (the jars in
@@ -146,11 +149,34 @@ class MigrationFromMsm2IT extends DistributionTest {
         }
 
         /**
-         * Both managers back up after the response, on a thread of their own; on loopback that takes
-         * milliseconds. A kill right after a response would test that race, which is not this test's.
+         * Both managers back up after the response, on a thread of their own (msm after its 100 ms
+         * deferral). A kill right after a response would test that race, which is not this test's:
+         * this waits until neither node has taken a write or a delete for a second.
          */
         void settle() throws InterruptedException {
-            Thread.sleep(1000);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long seen = writes();
+            long quietSince = System.nanoTime();
+            while (System.nanoTime() - quietSince < TimeUnit.SECONDS.toNanos(1)) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("memcached still took writes 30 s after the last request");
+                }
+                Thread.sleep(100);
+                long now = writes();
+                if (now != seen) {
+                    seen = now;
+                    quietSince = System.nanoTime();
+                }
+            }
+        }
+
+        private long writes() {
+            long n = 0;
+            for (MemcachedServer node : List.of(c.mc1(), c.mc2())) {
+                n += node.stat("cmd_set") + node.stat("cmd_touch") + node.stat("delete_hits")
+                        + node.stat("delete_misses");
+            }
+            return n;
         }
 
         /** @param keepOldClassName only the jars are swapped, and compatibility added */

@@ -412,6 +412,20 @@ public final class MemcachedServer implements AutoCloseable {
         throw new AssertionError("memcached's clock ticked during each of 5 expiry questions on port " + port);
     }
 
+    /**
+     * @return one figure of memcached's {@code stats}, such as {@code cmd_set}; a test waits on it for
+     *     writes to stop (another client's backups, on threads the test cannot see)
+     */
+    public long stat(String name) {
+        String prefix = "STAT " + name + " ";
+        for (String line : linesUntilEnd("stats")) {
+            if (line.startsWith(prefix)) {
+                return Long.parseLong(line.substring(prefix.length()).trim());
+            }
+        }
+        throw new AssertionError("memcached on port " + port + " gave no " + name + " in its statistics");
+    }
+
     /** @return memcached's own current time, Unix seconds, which its expiry times count in */
     private long serverTime() {
         for (String line : linesUntilEnd("stats")) {
@@ -424,12 +438,45 @@ public final class MemcachedServer implements AutoCloseable {
 
     private java.util.Set<String> listedKeys() {
         java.util.Set<String> keys = new java.util.LinkedHashSet<>();
-        for (String line : linesUntilEnd("lru_crawler metadump all")) {
+        for (String line : crawlerLines("lru_crawler metadump all")) {
             if (line.startsWith("key=")) {
                 keys.add(java.net.URLDecoder.decode(line.substring(4, line.indexOf(' ')), StandardCharsets.UTF_8));
             }
         }
         return keys;
+    }
+
+    /**
+     * A crawler command, asked again while memcached's own expiry crawl keeps the crawler busy (it
+     * runs right after start and now and then): BUSY is a moment's answer, not an error.
+     */
+    private List<String> crawlerLines(String command) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                return linesUntilEnd(command);
+            } catch (CrawlerBusy busy) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("memcached on port " + port + " kept its crawler busy for 10 s: "
+                            + busy.getMessage());
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError("interrupted while waiting for memcached's crawler", e);
+                }
+            }
+        }
+    }
+
+    /** memcached's crawler answered BUSY. */
+    private static final class CrawlerBusy extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CrawlerBusy(String answer) {
+            super(answer, null, false, false);
+        }
     }
 
     /** Sends a command answered by lines up to END; one saying it cannot answer fails the test. */
@@ -441,7 +488,10 @@ public final class MemcachedServer implements AutoCloseable {
             out.flush();
             InputStream in = s.getInputStream();
             for (String line = readLine(in); !line.equals("END"); line = readLine(in)) {
-                if (line.startsWith("ERROR") || line.startsWith("BUSY")) {
+                if (line.startsWith("BUSY")) {
+                    throw new CrawlerBusy(line);
+                }
+                if (line.startsWith("ERROR")) {
                     throw new AssertionError("memcached on port " + port + " cannot answer " + command + ": " + line);
                 }
                 lines.add(line);

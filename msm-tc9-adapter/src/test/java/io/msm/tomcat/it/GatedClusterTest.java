@@ -2,10 +2,13 @@ package io.msm.tomcat.it;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 import org.junit.jupiter.api.AfterEach;
+
+import io.msm.testkit.Await;
 
 /**
  * A cluster test whose requests wait at {@link SessionServlet}'s gates, sent from {@link #pool}.
@@ -15,6 +18,22 @@ import org.junit.jupiter.api.AfterEach;
 abstract class GatedClusterTest extends ClusterTest {
     final ExecutorService pool = Executors.newCachedThreadPool();
     final List<String> gates = new ArrayList<>();
+
+    /** @return a new gate, opened after the test whatever happens */
+    String gate() {
+        String name = UUID.randomUUID().toString();
+        gates.add(name);
+        return name;
+    }
+
+    static void awaitArrivals(String gate, int requests) {
+        Await.until(requests + " request(s) waiting at the gate", WAIT,
+                () -> SessionServlet.gate(gate).arrived.get() >= requests);
+    }
+
+    static void open(String gate) {
+        SessionServlet.gate(gate).open.countDown();
+    }
 
     @AfterEach
     void openGatesAndStopClients() {

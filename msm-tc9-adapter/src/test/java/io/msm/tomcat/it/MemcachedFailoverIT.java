@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import java.time.Duration;
+
 import org.junit.jupiter.api.Test;
 
 import io.msm.core.SessionId;
@@ -94,7 +96,8 @@ class MemcachedFailoverIT extends ClusterTest {
     /** Requests until one answers with a renamed session (the node's loss may take a moment to be seen). */
     private Browser.Page awaitMoved(Browser user, TomcatNode tomcat, String id) {
         Browser.Page[] last = new Browser.Page[1];
-        Await.until("session " + id + " moved to another node", WAIT, () -> {
+        // Moving back waits for a reconnect, the end of the down mark, and the repairs: slow on a busy machine.
+        Await.until("session " + id + " moved to another node", Duration.ofSeconds(30), () -> {
             last[0] = user.get(tomcat.url("/app/s/get"));
             return last[0].newSessionCookie() != null;
         });

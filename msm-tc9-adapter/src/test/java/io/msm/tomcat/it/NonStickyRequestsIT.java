@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -157,7 +156,7 @@ class NonStickyRequestsIT extends GatedClusterTest {
      */
     @Test
     void aRequestWithoutItsTurnAfterLockWaitTimeoutGoesOnWithoutTheLock() throws Exception {
-        long waitMillis = 3000;
+        long waitMillis = 6000; // half of it is the margin on either side of the offset below, on a busy machine
         TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", Long.toString(waitMillis));
         String id = new Browser().get(tomcats[0].url("/app/s/set?start=1")).get("id");
         String holderGate = holdLockOn(tomcats[0], id);
@@ -236,7 +235,9 @@ class NonStickyRequestsIT extends GatedClusterTest {
     /** @return the gate at which a request on the Tomcat given holds the session's lock */
     private String holdLockOn(TomcatNode tomcat, String id) {
         String holderGate = gate();
-        pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + holderGate + "&a=1")));
+        // Held up to a minute: the test opens it, and a timeline of lock waits may outlast 15 s. Nobody
+        // waits for this answer (the Browser would give up after 20 s).
+        pool.submit(() -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + holderGate + "&gateSeconds=60&a=1")));
         awaitArrivals(holderGate, 1);
         return holderGate;
     }
@@ -838,14 +839,17 @@ class NonStickyRequestsIT extends GatedClusterTest {
      * any power of two below, would have put on the same stripe as {@code id}.
      */
     private static String sessionHashedLike(String id, String nodeId, TomcatNode tomcat) {
-        for (int i = 0; i < 5_000; i++) {
-            String candidate = new Browser().get(tomcat.url("/app/s/set?n=" + i)).get("id");
+        // With a node given, one in 768 new sessions fits: 20,000 tries leave no chance worth naming.
+        Browser browser = new Browser(); // one client: each has a selector thread until collected
+        for (int i = 0; i < 20_000; i++) {
+            browser.sessionId(null);
+            String candidate = browser.get(tomcat.url("/app/s/set?n=" + i)).get("id");
             if ((candidate.hashCode() & 0xff) == (id.hashCode() & 0xff)
                     && (nodeId == null || nodeId.equals(SessionId.parse(candidate).nodeId()))) {
                 return candidate;
             }
         }
-        throw new AssertionError("no session id hashed like " + id + " in 5,000 new sessions");
+        throw new AssertionError("no session id hashed like " + id + " in 20,000 new sessions");
     }
 
     /** A session made on tomcat1, its timeout set to 3 s on tomcat2, once every key of it is on both nodes. */
@@ -858,21 +862,6 @@ class NonStickyRequestsIT extends GatedClusterTest {
                 () -> primary.get(key(id)) != null && primary.get(validityKey(id)) != null
                         && backup.get(backupKey(id)) != null && backup.get(backupValidityKey(id)) != null);
         return id;
-    }
-
-    private String gate() {
-        String name = UUID.randomUUID().toString();
-        gates.add(name);
-        return name;
-    }
-
-    private static void awaitArrivals(String gate, int requests) {
-        Await.until(requests + " request(s) waiting at the gate", WAIT,
-                () -> SessionServlet.gate(gate).arrived.get() >= requests);
-    }
-
-    private static void open(String gate) {
-        SessionServlet.gate(gate).open.countDown();
     }
 
     private static void assertNoSessionInMemory(TomcatNode... tomcats) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,6 +25,8 @@ import io.msm.testkit.MemcachedServer;
 
 /** A Tomcat goes away; the balancer sends its users to another one, and they notice nothing. */
 class TomcatFailoverIT extends ClusterTest {
+    /** A node probed slowly on a busy machine gets no new session until its median comes down. */
+    private static final Duration NODE_CHOICE_WAIT = Duration.ofSeconds(30);
 
     @Test
     void attributesCreationTimeAndActivationListenersSurviveOnTheOtherTomcat() {
@@ -112,7 +115,7 @@ class TomcatFailoverIT extends ClusterTest {
      */
     @Test
     void aLogoutIsDeletedBeforeItsAnswer_soNoOtherTomcatServesTheSessionAfterIt() {
-        TomcatNode tomcat1 = tomcat("tomcat1", manager("backupThreadCount", "1", "operationTimeout", "2000"));
+        TomcatNode tomcat1 = tomcat("tomcat1", manager("backupThreadCount", "1", "operationTimeout", "8000"));
         TomcatNode tomcat2 = tomcat("tomcat2", manager());
         Browser alice = new Browser();
         String aliceId = alice.get(tomcat1.url("/app/s/set?name=alice")).get("id");
@@ -121,7 +124,7 @@ class TomcatFailoverIT extends ClusterTest {
         String[] bobId = new String[1];
         // New sessions go to the nodes with the fastest probes: a node probed slowly at start gets
         // none until its median comes down.
-        Await.until("a session on the node alice's is not on", WAIT, () -> {
+        Await.until("a session on the node alice's is not on", NODE_CHOICE_WAIT, () -> {
             bob[0] = new Browser();
             bobId[0] = bob[0].get(tomcat1.url("/app/s/set?name=bob")).get("id");
             return serverOf(bobId[0]) != serverOf(aliceId);
@@ -149,7 +152,7 @@ class TomcatFailoverIT extends ClusterTest {
     @Test
     void aLogoutBeforeTheMovedSessionIsStoredLeavesTheOldIdNothingToLoad() throws Exception {
         TomcatNode tomcat1 = tomcat("tomcat1", manager());
-        TomcatNode tomcat2 = tomcat("tomcat2", manager("backupThreadCount", "1", "operationTimeout", "2000"));
+        TomcatNode tomcat2 = tomcat("tomcat2", manager("backupThreadCount", "1", "operationTimeout", "8000"));
         Browser alice = new Browser();
         String old = alice.get(tomcat1.url("/app/s/set?name=alice")).get("id");
         awaitStored(old);
@@ -186,7 +189,7 @@ class TomcatFailoverIT extends ClusterTest {
         Browser[] other = new Browser[1];
         // New sessions go to the nodes with the fastest probes: a node probed slowly at start gets
         // none until its median comes down.
-        Await.until("a session on the other node", WAIT, () -> {
+        Await.until("a session on the other node", NODE_CHOICE_WAIT, () -> {
             other[0] = new Browser();
             String otherId = other[0].get(tomcat.url("/app/s/set?name=bob")).get("id");
             return serverOf(otherId) != serverOf(id);
@@ -304,7 +307,7 @@ class TomcatFailoverIT extends ClusterTest {
     @Test
     void theIdFromBeforeTheLoginLoadsNothing_whileTheLoggedInSessionWaitsToBeStored() {
         TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP,
-                manager("backupThreadCount", "1", "operationTimeout", "2000"), "FORM"));
+                manager("backupThreadCount", "1", "operationTimeout", "8000"), "FORM"));
         Browser user = new Browser();
         String planted = user.get(tomcat1.url("/app/s/set?cart=3+items")).get("id");
         awaitStored(planted);
