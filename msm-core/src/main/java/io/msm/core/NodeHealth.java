@@ -325,8 +325,8 @@ final class NodeHealth {
             }
         }
         // "Fastest" is a band, not a single node: nodes within twice the best time plus 1 ms share
-        // the new sessions, so equal nodes stay evenly loaded. A node probed fewer than three times is in
-        // the band: right after start every node shares, and one slow first probe moves nothing (a median).
+        // the new sessions, so equal nodes stay evenly loaded. A node not probed yet is in the band: right
+        // after start every node shares. One slow probe moves nothing once the next has answered (a median).
         long bound = fastest == Long.MAX_VALUE ? Long.MAX_VALUE : 2 * fastest + 1_000_000L;
         List<State> band = new ArrayList<>();
         for (int i = 0; i < medians.length; i++) {

@@ -182,18 +182,22 @@ class NodeHealthTest {
     }
 
     @Test
-    void aSlowFirstOrSecondProbeRightAfterStartKeepsNoNodeOutOfTheShare() {
-        // A busy host at start: n2's first two answers are slow, n1's fast. Two answers judge nothing.
+    void aSlowFirstProbeKeepsANodeOutOnlyUntilItsNextAnswer_andARemoteNodeIsJudgedAtOnce() {
+        // A busy host at start: n2's first answer is slow (a new connection), n1's fast.
         health.recordProbe("n1", 150_000);
         health.recordProbe("n2", 3_000_000);
-        assertEquals(Set.of("n1", "n2"), picked(), "after one probe");
+        assertEquals(Set.of("n1"), picked(), "after one slow answer, as a node in another site is");
         health.recordProbe("n1", 150_000);
-        health.recordProbe("n2", 4_000_000);
-        assertEquals(Set.of("n1", "n2"), picked(), "after two probes");
-
+        health.recordProbe("n2", 160_000);
+        assertEquals(Set.of("n1", "n2"), picked(), "one fast answer outvotes one slow one");
+        health.recordProbe("n1", 150_000);
+        health.recordProbe("n2", 170_000);
         health.recordProbe("n1", 150_000);
         health.recordProbe("n2", 5_000_000);
-        assertEquals(Set.of("n1"), picked(), "three slow answers are a lasting difference");
+        assertEquals(Set.of("n1", "n2"), picked(), "two slow answers of four move nothing");
+        health.recordProbe("n1", 150_000);
+        health.recordProbe("n2", 5_000_000);
+        assertEquals(Set.of("n1"), picked(), "three slow answers of five are a lasting difference");
     }
 
     @Test

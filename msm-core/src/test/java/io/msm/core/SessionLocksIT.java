@@ -64,11 +64,11 @@ class SessionLocksIT {
 
     @Test
     void aLockAddedOverTheBinaryProtocolCarriesItsCasToken_andItsReleaseDeletesTheKey() {
-        SessionLocks.Lock lock = locks.acquire(KEY, List.of("n1"), "…ABC-n1");
+        SessionLocks.Lock lock = lasting.acquire(KEY, List.of("n1"), "…ABC-n1");
         assertTrue(lock.held);
         assertNotEquals(0, lock.cas, "the add's CAS token, so that release needs no gets");
 
-        locks.release(lock);
+        lasting.release(lock); // a lock of 1 s would vanish by itself: the test could not fail
 
         // Sent, not awaited: the request goes on while memcached deletes it.
         Await.until("the lock to be deleted", Duration.ofSeconds(5), () -> server.get(KEY) == null);

@@ -84,7 +84,7 @@ class HungMemcachedIT extends ClusterTest {
             assertEquals("alice", page.get("attr.name"));
             assertEquals("2", page.get("attr.step"), "read " + reads[0] + " after the node answered again");
         };
-        Await.until("the node to get the newer copy back", Duration.ofSeconds(20), () -> {
+        Await.until("the node to get the newer copy back", Duration.ofSeconds(10), () -> {
             read.run();
             return count(tomcats[0], Counter.PRIMARY_COPIES_REBUILT)
                     + count(tomcats[1], Counter.PRIMARY_COPIES_REBUILT) >= 1;
