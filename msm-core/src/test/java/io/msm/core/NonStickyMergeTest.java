@@ -25,11 +25,8 @@ class NonStickyMergeTest {
     void start() throws Exception {
         tomcat1 = EngineHarness.start("sticky", "false", "lockingMode", "none");
         tomcat2 = tomcat1.secondTomcat("sticky", "false", "lockingMode", "none");
-        SessionChanges created = new SessionChanges();
-        created.attributeSet("user");
-        created.attributeSet("cart");
         tomcat1.engine.nonSticky().store(snapshot(Map.of("user", "alice", "cart", "empty")), new SessionState(),
-                created);
+                setting("user", "cart"));
     }
 
     @AfterEach
@@ -46,6 +43,20 @@ class NonStickyMergeTest {
         SessionSnapshot s = tomcat1.engine.nonSticky().open(ID, new SessionState(), false);
         assertNotNull(s, "memcached holds the session");
         return s.content().attributes();
+    }
+
+    /** @return the changes of a request that set these attributes */
+    private static SessionChanges setting(String... names) {
+        SessionChanges changes = new SessionChanges();
+        for (String name : names) {
+            changes.attributeSet(name);
+        }
+        return changes;
+    }
+
+    /** Stores what a request on {@code tomcat} that set one attribute of the copy it loaded leaves. */
+    private void storeSetting(EngineHarness tomcat, SessionSnapshot seen, SessionState state, String name, Object value) {
+        tomcat.engine.nonSticky().store(snapshot(with(seen.content().attributes(), name, value)), state, setting(name));
     }
 
     private static Map<String, Object> with(Map<String, Object> base, String name, Object value) {
@@ -65,12 +76,8 @@ class NonStickyMergeTest {
         SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
         SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
 
-        SessionChanges cart = new SessionChanges();
-        cart.attributeSet("cart");
-        tomcat1.engine.nonSticky().store(snapshot(with(seen1.content().attributes(), "cart", "3 items")), state1, cart);
-        SessionChanges theme = new SessionChanges();
-        theme.attributeSet("theme");
-        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
+        storeSetting(tomcat1, seen1, state1, "cart", "3 items");
+        storeSetting(tomcat2, seen2, state2, "theme", "dark");
 
         assertEquals(Map.of("user", "alice", "cart", "3 items", "theme", "dark"), stored());
         assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
@@ -88,21 +95,15 @@ class NonStickyMergeTest {
         SessionState state2 = new SessionState();
         SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
         SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
-        SessionChanges cart = new SessionChanges();
-        cart.attributeSet("cart");
-        tomcat1.engine.nonSticky().store(snapshot(with(seen1.content().attributes(), "cart", "3 items")), state1, cart);
+        storeSetting(tomcat1, seen1, state1, "cart", "3 items");
 
         Map<String, Object> content = with(with(seen2.content().attributes(), "theme", "dark"), "note", "kept");
-        SessionChanges recordedSoFar = new SessionChanges();
-        recordedSoFar.attributeSet("theme"); // "note" is in the session, its change not yet recorded
-        tomcat2.engine.nonSticky().store(snapshot(content), state2, recordedSoFar);
+        // "note" is in the session, its change not yet recorded
+        tomcat2.engine.nonSticky().store(snapshot(content), state2, setting("theme"));
         assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
         assertNull(stored().get("note"), "the merge applied the recorded changes only");
 
-        SessionChanges all = new SessionChanges();
-        all.attributeSet("theme");
-        all.attributeSet("note");
-        tomcat2.engine.nonSticky().store(snapshot(content), state2, all);
+        tomcat2.engine.nonSticky().store(snapshot(content), state2, setting("theme", "note"));
         assertEquals(Map.of("user", "alice", "cart", "3 items", "theme", "dark", "note", "kept"), stored());
     }
 
@@ -213,9 +214,7 @@ class NonStickyMergeTest {
         timeout.maxInactiveChanged();
         tomcat1.engine.nonSticky().store(new SessionSnapshot(ID, seen1.creationTime(), tomcat1.time.millis(), seconds,
                 null, seen1.content()), state1, timeout);
-        SessionChanges theme = new SessionChanges();
-        theme.attributeSet("theme");
-        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
+        storeSetting(tomcat2, seen2, state2, "theme", "dark");
         assertEquals(1, tomcat2.count(Statistics.Counter.NON_STICKY_STORES_MERGED));
     }
 
@@ -235,10 +234,8 @@ class NonStickyMergeTest {
         SessionChanges removal = new SessionChanges();
         removal.attributeRemoved("cart");
         tomcat1.engine.nonSticky().store(snapshot(with(seen1.content().attributes(), "cart", null)), state1, removal);
-        SessionChanges theme = new SessionChanges();
-        theme.attributeSet("theme");
         // Tomcat 2 still holds the cart it loaded; only its own change is applied to the newer copy.
-        tomcat2.engine.nonSticky().store(snapshot(with(seen2.content().attributes(), "theme", "dark")), state2, theme);
+        storeSetting(tomcat2, seen2, state2, "theme", "dark");
 
         assertEquals(Map.of("user", "alice", "theme", "dark"), stored());
     }
@@ -249,9 +246,7 @@ class NonStickyMergeTest {
         SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
         tomcat2.engine.nonSticky().removed(ID, tomcat2Loaded(), 1800);
 
-        SessionChanges cart = new SessionChanges();
-        cart.attributeSet("cart");
-        tomcat1.engine.nonSticky().store(snapshot(with(seen1.content().attributes(), "cart", "3 items")), state1, cart);
+        storeSetting(tomcat1, seen1, state1, "cart", "3 items");
 
         assertNull(tomcat1.store.peek("n1", EngineHarness.PREFIX + ID), "the logged-out session stays deleted");
         assertNull(tomcat1.store.peek("n2", EngineHarness.PREFIX + "backup:" + ID), "and so does its backup copy");
@@ -274,15 +269,12 @@ class NonStickyMergeTest {
         tomcat1.store.forget("n1"); // read from the backup copy: no token
         SessionState state1 = new SessionState();
         SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
-        SessionChanges changes1 = new SessionChanges();
-        changes1.attributeSet("cart");
+        SessionChanges changes1 = setting("cart"); // the session's, which its later requests add to
         Map<String, Object> mine = with(seen1.content().attributes(), "cart", "3 items");
         assertEquals(true, tomcat1.engine.nonSticky().storeShared(snapshot(mine), state1, changes1.copy()));
 
         SessionState state2 = tomcat2Loaded();
-        SessionChanges theme = new SessionChanges();
-        theme.attributeSet("theme");
-        tomcat2.engine.nonSticky().store(snapshot(with(stored(), "theme", "dark")), state2, theme);
+        tomcat2.engine.nonSticky().store(snapshot(with(stored(), "theme", "dark")), state2, setting("theme"));
 
         changes1.attributeSet("note");
         tomcat1.engine.nonSticky().store(snapshot(with(mine, "note", "x")), state1, changes1);
