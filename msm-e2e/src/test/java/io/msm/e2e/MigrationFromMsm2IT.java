@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -173,8 +174,14 @@ class MigrationFromMsm2IT extends DistributionTest {
         private long writes() {
             long n = 0;
             for (MemcachedServer node : List.of(c.mc1(), c.mc2())) {
-                n += node.stat("cmd_set") + node.stat("cmd_touch") + node.stat("delete_hits")
-                        + node.stat("delete_misses");
+                Map<String, String> stats = node.stats();
+                for (String figure : List.of("cmd_set", "cmd_touch", "delete_hits", "delete_misses")) {
+                    String value = stats.get(figure);
+                    if (value == null) {
+                        throw new AssertionError("memcached on port " + node.port() + " gave no " + figure);
+                    }
+                    n += Long.parseLong(value);
+                }
             }
             return n;
         }

@@ -413,27 +413,27 @@ public final class MemcachedServer implements AutoCloseable {
     }
 
     /**
-     * @return one figure of memcached's {@code stats}, such as {@code cmd_set}; a test waits on it for
-     *     writes to stop (another client's backups, on threads the test cannot see)
+     * @return memcached's {@code stats}, figure name to value, read in one round trip; a test waits on
+     *     them for writes to stop (another client's backups, on threads the test cannot see)
      */
-    public long stat(String name) {
-        String prefix = "STAT " + name + " ";
+    public Map<String, String> stats() {
+        Map<String, String> figures = new HashMap<>();
         for (String line : linesUntilEnd("stats")) {
-            if (line.startsWith(prefix)) {
-                return Long.parseLong(line.substring(prefix.length()).trim());
+            String[] parts = line.split(" ", 3); // STAT <name> <value>
+            if (parts.length == 3 && parts[0].equals("STAT")) {
+                figures.put(parts[1], parts[2].trim());
             }
         }
-        throw new AssertionError("memcached on port " + port + " gave no " + name + " in its statistics");
+        return figures;
     }
 
     /** @return memcached's own current time, Unix seconds, which its expiry times count in */
     private long serverTime() {
-        for (String line : linesUntilEnd("stats")) {
-            if (line.startsWith("STAT time ")) {
-                return Long.parseLong(line.substring("STAT time ".length()).trim());
-            }
+        String time = stats().get("time");
+        if (time == null) {
+            throw new AssertionError("memcached on port " + port + " gave no time in its statistics");
         }
-        throw new AssertionError("memcached on port " + port + " gave no time in its statistics");
+        return Long.parseLong(time);
     }
 
     private java.util.Set<String> listedKeys() {
