@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
@@ -70,7 +69,7 @@ class ErrorPageIT extends GatedClusterTest {
         Browser user = new Browser();
         String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
 
-        String gate = "error-page-" + UUID.randomUUID();
+        String gate = gate();
         Future<Browser.Page> answer = failingPageHeldAtItsErrorPage(user, tomcats[0], gate);
         if (mode.equals("none")) {
             // What the failing page changed is stored before its error page runs, so before the answer, as
@@ -78,7 +77,7 @@ class ErrorPageIT extends GatedClusterTest {
             assertEquals("yes", withSession(id).get(tomcats[1].url("/app/s/peek")).get("attr.thrown"),
                     "the failing page's change, stored before the answer");
         }
-        SessionServlet.gate(gate).open.countDown();
+        open(gate);
         Browser.Page error = answer.get(30, TimeUnit.SECONDS);
         assertEquals(500, error.status());
         assertEquals("500", error.get("error"), "the error page answered");
@@ -103,10 +102,10 @@ class ErrorPageIT extends GatedClusterTest {
         Browser user = new Browser();
         String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
 
-        String gate = "error-page-" + UUID.randomUUID();
+        String gate = gate();
         Future<Browser.Page> answer = failingPageHeldAtItsErrorPage(user, tomcats[0], gate);
         assertEquals("later", withSession(id).get(tomcats[1].url("/app/s/set?thrown=later")).get("attr.thrown"));
-        SessionServlet.gate(gate).open.countDown();
+        open(gate);
         assertEquals(500, answer.get(30, TimeUnit.SECONDS).status());
 
         Browser.Page next = onTheOtherTomcat(tomcats, "none", user, id);
@@ -125,13 +124,13 @@ class ErrorPageIT extends GatedClusterTest {
     void aSessionTheFailingPageMadeIsStoredBeforeTheAnswer(String mode) throws Exception {
         TomcatNode[] tomcats = cluster(mode);
         Browser visitor = new Browser();
-        String gate = "error-page-" + UUID.randomUUID();
+        String gate = gate();
         Future<Browser.Page> answer = failingPageHeldAtItsErrorPage(visitor, tomcats[0], gate);
         List<String> stored = new ArrayList<>(n1.keys());
         stored.addAll(n2.keys());
         assertTrue(stored.stream().anyMatch(k -> k.matches(java.util.regex.Pattern.quote(key("")) + "[0-9A-F]+-n[12]")),
                 "the session's copy in memcached before the answer: " + stored);
-        SessionServlet.gate(gate).open.countDown();
+        open(gate);
         Browser.Page error = answer.get(30, TimeUnit.SECONDS);
         assertEquals(500, error.status());
         String id = error.newSessionCookie();
@@ -166,7 +165,6 @@ class ErrorPageIT extends GatedClusterTest {
 
     /** Sends /s/throw, whose error page waits at {@code gate} until the test opens it; returns once it waits. */
     private Future<Browser.Page> failingPageHeldAtItsErrorPage(Browser user, TomcatNode tomcat, String gate) {
-        gates.add(gate);
         Future<Browser.Page> answer = pool.submit(() -> user.get(tomcat.url("/app/s/throw?gate=" + gate)));
         Await.until("the error page runs", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
         return answer;

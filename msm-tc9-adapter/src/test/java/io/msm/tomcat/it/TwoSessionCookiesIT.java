@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
@@ -140,8 +139,7 @@ class TwoSessionCookiesIT extends GatedClusterTest {
         awaitStored(alice);
         awaitStored(bob);
         String stale = "0123456789ABCDEF0123456789ABCDEF" + alice.substring(alice.indexOf('-')); // msm's form, no session
-        String gate = "cookies-" + UUID.randomUUID();
-        gates.add(gate);
+        String gate = gate();
         Future<Browser.Page> held = pool.submit(() -> new Browser().getWithCookieHeader(
                 tomcats[0].url(APP + "/s/hold?gate=" + gate), "JSESSIONID=" + stale + "; JSESSIONID=" + alice));
         io.msm.testkit.Await.until("alice's request at the gate", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
@@ -151,7 +149,7 @@ class TwoSessionCookiesIT extends GatedClusterTest {
         Browser.Page page = other.get(10, TimeUnit.SECONDS); // far below lockWaitTimeout: it did not wait for alice's
         assertEquals(bob, page.get("id"));
         assertEquals("bob", page.get("attr.name"));
-        SessionServlet.gate(gate).open.countDown();
+        open(gate);
         assertEquals(alice, held.get(20, TimeUnit.SECONDS).get("id"));
     }
 }
