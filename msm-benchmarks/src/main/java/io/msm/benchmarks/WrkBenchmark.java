@@ -55,7 +55,7 @@ final class WrkBenchmark {
 
     /** A configuration's figures of one workload and round. */
     record Figures(double rate, long requests, long non2xx, long errors, double p99Millis, double cpuMicrosPerRequest,
-            double kernelShare) {
+            double kernelShare, double memcachedOpsPerRequest) {
     }
 
     int run() throws Exception {
@@ -75,12 +75,13 @@ final class WrkBenchmark {
             try (TomcatProcess tomcat = TomcatProcess.start(parts, base, port, "bench", TomcatProcess.webapps(configs),
                     30, "-Xms1g -Xmx1g -XX:+UseG1GC"
                             + (jfr.isBlank() ? "" : " -XX:StartFlightRecording=settings=profile,filename=" + jfr))) {
-                return measure(base, port, configs, tomcat.pid());
+                return measure(base, port, configs, tomcat.pid(), List.of(m1, m2));
             }
         }
     }
 
-    private int measure(Path base, int port, List<Config> configs, long pid) throws Exception {
+    private int measure(Path base, int port, List<Config> configs, long pid, List<MemcachedServer> nodes)
+            throws Exception {
         System.out.println("Before: " + Machine.describe());
         System.out.println("Tomcat " + parts.home.getFileName() + " (catalina.sh run, -Xmx1g), wrk -t" + threads + " -c"
                 + options.connections + ", " + options.sessions + " sessions of " + Payload.NAMES.size()
@@ -97,7 +98,7 @@ final class WrkBenchmark {
             for (Config c : configs) {
                 for (String workload : options.workloads) {
                     int seconds = round == 0 ? options.warmupSeconds : options.roundSeconds;
-                    Figures f = wrk(port, c, workload, seconds, script, sessionFiles.get(c.key), pid);
+                    Figures f = wrk(port, c, workload, seconds, script, sessionFiles.get(c.key), pid, nodes);
                     clean &= f.non2xx == 0 && f.errors == 0;
                     if (round > 0) {
                         results.computeIfAbsent(c.key + " " + workload, k -> new ArrayList<>()).add(f);
@@ -117,14 +118,15 @@ final class WrkBenchmark {
         System.out.println();
         System.out.println("| distribution + wrk, median of " + options.rounds + " rounds | read req/s | read ratio"
                 + " | write req/s | write ratio | CPU µs/request read / write | of it in the kernel | p99 ms read / write"
-                + " | non-2xx |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + " | memcached ops/request read / write | non-2xx |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         Map<String, Double> baseline = new LinkedHashMap<>();
         for (Config c : configs) {
             StringBuilder row = new StringBuilder("| " + c.label);
             StringBuilder cpu = new StringBuilder();
             StringBuilder kernel = new StringBuilder();
             StringBuilder p99 = new StringBuilder();
+            StringBuilder ops = new StringBuilder();
             long non2xx = 0;
             for (String workload : List.of("read", "write")) {
                 List<Figures> rounds = results.get(c.key + " " + workload);
@@ -144,14 +146,17 @@ final class WrkBenchmark {
                         100 * Medians.of(rounds, Figures::kernelShare)));
                 p99.append(p99.length() == 0 ? "" : " / ").append(String.format("%.1f",
                         Medians.of(rounds, Figures::p99Millis)));
+                ops.append(ops.length() == 0 ? "" : " / ").append(String.format("%.2f",
+                        Medians.of(rounds, Figures::memcachedOpsPerRequest)));
                 non2xx += rounds.stream().mapToLong(f -> f.non2xx + f.errors).sum();
             }
-            System.out.println(row + " | " + cpu + " | " + kernel + " | " + p99 + " | " + non2xx + " |");
+            System.out.println(row + " | " + cpu + " | " + kernel + " | " + p99 + " | " + ops + " | " + non2xx + " |");
         }
     }
 
-    private Figures wrk(int port, Config c, String workload, int seconds, Path script, Path sessions, long pid)
-            throws IOException, InterruptedException {
+    private Figures wrk(int port, Config c, String workload, int seconds, Path script, Path sessions, long pid,
+            List<MemcachedServer> nodes) throws IOException, InterruptedException {
+        long opsBefore = memcachedOps(nodes);
         long[] cpuBefore = cpuTicks(pid);
         Process p = new ProcessBuilder("wrk", "-t" + threads, "-c" + options.connections, "-d" + seconds + "s",
                 "--latency", "-s", script.toString(), "http://127.0.0.1:" + port + c.path() + "/b/" + workload, "--",
@@ -161,6 +166,7 @@ final class WrkBenchmark {
             throw new IllegalStateException("wrk failed: " + out);
         }
         long[] cpuAfter = cpuTicks(pid);
+        long ops = memcachedOps(nodes) - opsBefore;
         long userTicks = cpuAfter[0] - cpuBefore[0];
         long kernelTicks = cpuAfter[1] - cpuBefore[1];
         long cpuTicks = userTicks + kernelTicks;
@@ -176,7 +182,8 @@ final class WrkBenchmark {
         double cpuMicros = requests == 0 ? Double.NaN : cpuTicks * 10_000.0 / requests;
         return new Figures(Double.parseDouble(find(RATE, out, "Requests/sec")), requests,
                 n.find() ? Long.parseLong(n.group(1)) : 0, errors, p99, cpuMicros,
-                cpuTicks == 0 ? Double.NaN : (double) kernelTicks / cpuTicks);
+                cpuTicks == 0 ? Double.NaN : (double) kernelTicks / cpuTicks, requests == 0 ? Double.NaN
+                        : (double) ops / requests);
     }
 
     private static String find(Pattern pattern, String text, String what) {
@@ -185,6 +192,26 @@ final class WrkBenchmark {
             throw new IllegalStateException("wrk's output has no " + what + ":\n" + text);
         }
         return m.group(1);
+    }
+
+    /**
+     * @return the commands both nodes served so far: each key read (a multi-get counts its keys), stored
+     *     (set, add, cas), touched, deleted, counted; the health check's probe adds one a second per node
+     */
+    private static long memcachedOps(List<MemcachedServer> nodes) {
+        long sum = 0;
+        for (MemcachedServer node : nodes) {
+            Map<String, String> stats = node.stats();
+            for (String figure : List.of("cmd_get", "cmd_set", "cmd_touch", "delete_hits", "delete_misses", "incr_hits",
+                    "incr_misses", "decr_hits", "decr_misses")) {
+                String value = stats.get(figure);
+                if (value == null) {
+                    throw new IllegalStateException("memcached's stats lack " + figure);
+                }
+                sum += Long.parseLong(value);
+            }
+        }
+        return sum;
     }
 
     /** @return utime and stime of the process (user and kernel), in clock ticks */
