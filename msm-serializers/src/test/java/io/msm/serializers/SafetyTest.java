@@ -270,8 +270,9 @@ class SafetyTest {
             map.put(i, i);
         }
         // Kryo sizes a HashSet's and a HashMap's table by the number it reads, as Java does with its arrays.
+        // nCopies stores one element for all of them: its count must be checked on its own.
         for (Object big : new Object[] {new int[5000], new ArrayList<>(java.util.Collections.nCopies(5000, "x")),
-            new String[5000], set, map}) {
+            new String[5000], set, map, java.util.Collections.nCopies(5000, "x")}) {
             byte[] bytes = encode(f, big);
             TranscoderException e = assertThrows(TranscoderException.class,
                     () -> Transcoding.create(f, getClass().getClassLoader(), "maxarray=1000", false).decode(bytes));

@@ -77,6 +77,9 @@ final class JdkCollectionSerializers {
     static final class CopiesSerializer extends Serializer<List<Object>> {
         @Override
         public void write(Kryo kryo, Output output, List<Object> copies) {
+            if (output instanceof LimitedOutput) {
+                ((LimitedOutput) output).checkElements(copies.size()); // the reader would refuse it
+            }
             output.writeVarInt(copies.size(), true);
             kryo.writeClassAndObject(output, copies.isEmpty() ? null : copies.get(0));
         }
@@ -84,6 +87,10 @@ final class JdkCollectionSerializers {
         @Override
         public List<Object> read(Kryo kryo, Input input, Class<? extends List<Object>> type) {
             int n = input.readVarInt(true);
+            if (input instanceof LimitedInput) {
+                // Against maxarray only: one stored element stands for all n, so the bytes left say nothing.
+                ((LimitedInput) input).checkElements(n);
+            }
             return Collections.nCopies(n, kryo.readClassAndObject(input));
         }
     }

@@ -22,6 +22,14 @@ final class LimitedInput extends Input {
         filter.checkLength(length, limit - position);
     }
 
+    /**
+     * Checks a count of elements against {@code maxarray} alone, for a collection whose elements are
+     * not each stored ({@code Collections.nCopies}): the webapp that walks it pays for every one.
+     */
+    void checkElements(long count) {
+        filter.checkLength(count, Long.MAX_VALUE);
+    }
+
     /** Checks the length that the next positive variable-length int announces, without consuming it. */
     void checkNextLength(int minus) {
         int start = position;

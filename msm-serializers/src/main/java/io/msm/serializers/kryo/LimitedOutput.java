@@ -21,6 +21,11 @@ final class LimitedOutput extends Output {
         filter.checkLength(count, Long.MAX_VALUE);
     }
 
+    /** Checks a collection's count of elements where they are not each written ({@code Collections.nCopies}). */
+    void checkElements(int count) {
+        check(count);
+    }
+
     @Override
     public void writeBytes(byte[] bytes, int offset, int count) {
         check(count);
