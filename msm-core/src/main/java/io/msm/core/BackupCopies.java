@@ -71,11 +71,19 @@ final class BackupCopies {
         statistics.increment(Statistics.Counter.BACKUP_WAITS_TIMED_OUT);
         LOG.debug("backup copy of session {} still on its way after sessionBackupTimeout={} ms; the request goes on",
                 id.masked(), timeoutMillis);
-        backups.submit(sent, () -> {
+        BackupService.Job rest = () -> {
             if (finish(id, sent)) {
                 copyFromItsNode(id, sent.nodeId(), expiry);
             }
-        });
+        };
+        if (sent instanceof Queued) {
+            // Its write may still wait in the queue, under this key: a job put behind it there would take
+            // its place (a newer job of a session does) and then wait for it forever, holding a backup
+            // thread. So the rest is queued once the write has run.
+            ((Queued) sent).done.whenComplete((ignored, failure) -> backups.submit(sent, rest));
+        } else {
+            backups.submit(sent, rest);
+        }
     }
 
     /** @return true when the copy was written */

@@ -3,6 +3,11 @@ package io.msm.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +34,39 @@ class LateBackupCopyTest extends TwoNonStickyTomcats {
         store(onA, ID, state, "2");
         onA.release(state);
         assertEquals(1, a.count(Statistics.Counter.BACKUP_WAITS_TIMED_OUT), "the request did not wait for n2");
+    }
+
+    /**
+     * A copy over the part size is written by a backup thread. When every thread is busy, its write
+     * still waits in the queue after {@code sessionBackupTimeout}; the job that finishes it must not
+     * take its place there and wait for it, which held a backup thread forever and never wrote the copy.
+     */
+    @Test
+    void aLargeCopyWhoseWriteStillWaitsInTheQueueIsWritten_andNoBackupThreadWaitsForever() {
+        NonStickySessions onA = a.engine.nonSticky();
+        store(onA, ID, new SessionState(), "1");
+        SessionState state = new SessionState();
+        assertNotNull(onA.open(ID, state, true));
+        a.backups.hold(); // every backup thread busy
+        Map<String, Object> large = new HashMap<>();
+        // A copy over the part size, in values the test's transcoder takes (each under 64 KB).
+        for (int i = 0; i < 20; i++) {
+            large.put("part" + i, String.valueOf((char) ('a' + i)).repeat(60_000));
+        }
+        large.put("step", "2");
+        SessionChanges changes = new SessionChanges();
+        large.keySet().forEach(changes::attributeSet);
+        onA.store(EngineHarness.snapshot(ID, a.time.millis(), large), state, changes);
+        onA.release(state);
+        assertEquals(1, a.count(Statistics.Counter.BACKUP_WAITS_TIMED_OUT), "the request did not wait for the copy");
+
+        assertTimeoutPreemptively(Duration.ofSeconds(10), a.backups::release,
+                "a backup thread waits for the write it took the place of");
+        assertEquals(0, a.backups.queued());
+        a.store.forget("n1"); // the session's node restarts empty: the backup copy is all its user has
+        SessionSnapshot onB = b.engine.nonSticky().open(ID, new SessionState(), true);
+        assertNotNull(onB, "the user keeps the session");
+        assertEquals(large, onB.content().attributes(), "with the last request's change");
     }
 
     @Test
