@@ -141,8 +141,12 @@ final class Msm2Copies {
                     new SessionContent(attributes, principal));
         } catch (FrameException | TranscoderException e) {
             statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
-            LOG.warn("session {}: the copy of memcached-session-manager 2.3.2 on memcached node {} does not decode and"
-                    + " is treated as missing: {}", id.masked(), node, e.getMessage());
+            if (logLimit.allow("msm2 undecodable " + node)) {
+                LOG.warn("session {}: the copy of memcached-session-manager 2.3.2 on memcached node {} does not decode"
+                        + " and is treated as missing: {}; UNDECODABLE_SESSIONS counts each such session ({} so far);"
+                        + " this line repeats at most once a minute per node", id.masked(), node, e.getMessage(),
+                        statistics.get(Statistics.Counter.UNDECODABLE_SESSIONS));
+            }
             return null;
         }
     }

@@ -22,15 +22,18 @@ final class SessionCodec {
     /** Null without encryption. */
     private final FrameCipher cipher;
     private final boolean readClear;
+    private final OncePerMinute logLimit;
 
     /**
      * @param readers further transcoders, for frames written by an earlier configuration; a frame of
      *     any other transcoder is refused unread
      * @param cipher seals every frame written and opens every frame read; null: frames are in clear
      * @param readClear with a cipher, still read frames in clear (while migrating to encryption)
+     * @param logLimit a Tomcat with the wrong key or transcoder refuses every session it reads: one line a
+     *     minute per node says so, the counters count each
      */
     SessionCodec(Transcoder writer, List<Transcoder> readers, Statistics statistics, Expiry expiry,
-            SessionNames names, FrameCipher cipher, boolean readClear) {
+            SessionNames names, FrameCipher cipher, boolean readClear, OncePerMinute logLimit) {
         this.writer = writer;
         this.readers.put(writer.id(), writer);
         for (Transcoder reader : readers) {
@@ -41,6 +44,7 @@ final class SessionCodec {
         this.names = names;
         this.cipher = cipher;
         this.readClear = readClear;
+        this.logLimit = logLimit;
     }
 
     byte[] encode(SessionContent content) {
@@ -135,16 +139,12 @@ final class SessionCodec {
             return new SessionSnapshot(id, frame.creationTime, frame.lastAccessedTime, frame.maxInactiveInterval,
                     frame.authType, content);
         } catch (FrameException | TranscoderException e) {
-            statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
-            LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}",
-                    id.masked(), node, e.getMessage());
+            undecodable(id, node, e.getMessage());
             return null;
         } catch (RuntimeException | LinkageError | StackOverflowError e) {
             // A transcoder's own failure, or a class that cannot be linked here (its superclass's jar gone):
             // bytes that do not decode, never a 500 for the user.
-            statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
-            LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}", id.masked(),
-                    node, printable(e));
+            undecodable(id, node, printable(e));
             return null;
         }
     }
@@ -216,10 +216,17 @@ final class SessionCodec {
         try {
             return SessionFrame.decode(clear);
         } catch (FrameException e) {
-            statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
-            LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}",
-                    id.masked(), node, e.getMessage());
+            undecodable(id, node, e.getMessage());
             return null;
+        }
+    }
+
+    private void undecodable(SessionId id, String node, String why) {
+        statistics.increment(Statistics.Counter.UNDECODABLE_SESSIONS);
+        if (logLimit.allow("undecodable " + node)) {
+            LOG.warn("session {} on memcached node {} does not decode and is treated as missing: {}; UNDECODABLE_SESSIONS"
+                    + " counts each such session ({} so far); this line repeats at most once a minute per node",
+                    id.masked(), node, why, statistics.get(Statistics.Counter.UNDECODABLE_SESSIONS));
         }
     }
 
@@ -247,7 +254,11 @@ final class SessionCodec {
                     + " sessions while migrating)";
         }
         statistics.increment(Statistics.Counter.UNAUTHENTIC_SESSIONS);
-        LOG.warn("session {} on memcached node {} is refused and treated as missing: {}", id.masked(), node, problem);
+        if (logLimit.allow("unauthentic " + node)) {
+            LOG.warn("session {} on memcached node {} is refused and treated as missing: {}; UNAUTHENTIC_SESSIONS counts"
+                    + " each such session ({} so far); this line repeats at most once a minute per node", id.masked(),
+                    node, problem, statistics.get(Statistics.Counter.UNAUTHENTIC_SESSIONS));
+        }
         return null;
     }
 }

@@ -48,7 +48,8 @@ public final class SessionEngine implements AutoCloseable {
         SessionNames names = new SessionNames(keyPrefix, keys, settings.readUnencryptedSessions());
         this.names = names;
         SessionCodec codec = new SessionCodec(writer, readers, statistics, expiry, names,
-                keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions());
+                keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions(),
+                new OncePerMinute(env.clock));
         this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,
                 PROBE_INTERVAL_MILLIS);
         this.backups = new BackupService(env.backupPool, statistics, env.webapp);

@@ -367,7 +367,8 @@ class EncryptionTest {
         store(t, ID, MARKER);
         EngineHarness clear = tomcat();
         SessionCodec codec = new SessionCodec(new SessionEngineIT.StringMapTranscoder(), List.of(),
-                new Statistics(), new Expiry(t.time), new SessionNames(EngineHarness.PREFIX, null), null, false);
+                new Statistics(), new Expiry(t.time), new SessionNames(EngineHarness.PREFIX, null), null, false,
+                new OncePerMinute(t.time));
         byte[] planted = codec.frame(EngineHarness.snapshot(ID, t.time.millis(), Map.of("user", "mallory")));
         for (String node : new String[] {"n1", "n2"}) {
             for (String key : t.store.keys(node)) {
@@ -544,6 +545,26 @@ class EncryptionTest {
             Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", file));
             assertEquals(1, warnings.size(), String.valueOf(warnings));
             assertTrue(warnings.get(0).startsWith("WARNING") && warnings.get(0).contains("chmod 600"), warnings.get(0));
+        }
+    }
+
+    @Test
+    void aKeyFileOrDirectoryOthersCanWriteIsAWarnAtStart() throws Exception {
+        try (JulCapture log = JulCapture.of(EncryptionKeys.class)) {
+            List<String> warnings = log.lines();
+            String file = keyFile("keys", newKey("k1"));
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", file));
+            assertEquals(List.of(), warnings, "rw------- in rwx------ is quiet");
+            Files.setPosixFilePermissions(Path.of(file), PosixFilePermissions.fromString("rw--w----"));
+            Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", file));
+            assertEquals(1, warnings.size(), String.valueOf(warnings));
+            assertTrue(warnings.get(0).contains("can be changed by its group"), warnings.get(0));
+            Files.setPosixFilePermissions(Path.of(file), PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+            Settings.parse(Map.of("memcachedNodes", "n1:127.0.0.1:1", "encryptionKeys", file));
+            assertEquals(2, warnings.size(), String.valueOf(warnings));
+            assertTrue(warnings.get(1).contains("directory") && warnings.get(1).contains("every user"), warnings.get(1));
         }
     }
 

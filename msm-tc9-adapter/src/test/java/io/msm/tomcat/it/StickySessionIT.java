@@ -286,8 +286,10 @@ class StickySessionIT extends ClusterTest {
             log = warnings.messages();
         }
         assertEquals(bad.length, count(tomcat, Counter.UNDECODABLE_SESSIONS));
-        assertEquals(bad.length, log.stream().filter(l -> l.contains("does not decode") && l.contains("n1")).count(),
-                "one WARN per undecodable session, naming its node: " + log);
+        // A Tomcat with the wrong transcoder or key refuses every session it reads: not a line per request.
+        assertEquals(1, log.stream().filter(l -> l.contains("does not decode") && l.contains("n1")
+                && l.contains("at most once a minute")).count(),
+                "one WARN a minute for the node's undecodable sessions, naming it: " + log);
         assertTrue(log.stream().noneMatch(l -> l.contains("DEADBEEF")), "session ids are never logged whole: " + log);
     }
 
