@@ -1,7 +1,9 @@
 package io.msm.core;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.slf4j.Logger;
 
@@ -135,28 +137,55 @@ final class ClusterWriter {
 
     /** Deletes every copy of the session and its records on both nodes; the markers stay. */
     void deleteAll(SessionId id) {
-        String primary = id.nodeId();
-        if (!health.isKnown(primary)) {
+        if (!health.isKnown(id.nodeId())) {
             return;
         }
-        String backup = keys.backupNode(primary);
-        delete(primary, keys.data(id));
-        delete(primary, keys.validity(id));
+        keysOf(id).forEach((node, onNode) -> onNode.forEach(key -> delete(node, key)));
+        statistics.increment(Statistics.Counter.DELETES);
+    }
+
+    /**
+     * At a stop, for a removal no backup thread got to: its marker and deletes are queued as repairs,
+     * which the next start of the webapp in this JVM does ({@link NodeHealth#left}), as for a node
+     * that did not answer. Dropped, the session would stay logged in on every other Tomcat.
+     */
+    void removeLater(SessionId id, int expiry) {
+        if (!health.isKnown(id.nodeId())) {
+            return;
+        }
+        keysOf(id).forEach((node, onNode) -> {
+            health.repairLater(node, NodeRepairs.set(keys.removed(id), MARKER, expiry));
+            onNode.forEach(key -> health.repairLater(node, NodeRepairs.delete(key)));
+        });
+    }
+
+    /** @return every key a copy or record of the session may have, per node: its own node first */
+    private Map<String, List<String>> keysOf(SessionId id) {
+        Map<String, List<String>> byNode = new LinkedHashMap<>(4);
+        String primary = id.nodeId();
+        List<String> onPrimary = new ArrayList<>(4);
+        onPrimary.add(keys.data(id));
+        onPrimary.add(keys.validity(id));
         if (keys.dataBeforeEncryption(id) != null) {
             // Switching encryption on: a copy left under the clear name would be loaded after this
             // logout, when the sealed one is gone.
-            delete(primary, keys.dataBeforeEncryption(id));
-            delete(primary, keys.validityBeforeEncryption(id));
+            onPrimary.add(keys.dataBeforeEncryption(id));
+            onPrimary.add(keys.validityBeforeEncryption(id));
         }
+        byNode.put(primary, onPrimary);
+        String backup = keys.backupNode(primary);
         if (backup != null) {
-            delete(backup, keys.backup(id));
-            delete(backup, keys.backupValidity(id));
-            delete(backup, keys.behind(id));
+            List<String> onBackup = new ArrayList<>(5);
+            onBackup.add(keys.backup(id));
+            onBackup.add(keys.backupValidity(id));
+            onBackup.add(keys.behind(id));
             if (keys.backupBeforeEncryption(id) != null) {
-                deleteClearBackup(backup, id);
+                onBackup.add(keys.backupBeforeEncryption(id));
+                onBackup.add(keys.backupValidityBeforeEncryption(id));
             }
+            byNode.put(backup, onBackup);
         }
-        statistics.increment(Statistics.Counter.DELETES);
+        return byNode;
     }
 
     /** One set of {@link #writeAll}; a null node (no backup node) is skipped. */
@@ -232,11 +261,6 @@ final class ClusterWriter {
      * Switching encryption on: the backup copy in clear of a session that ended. Nobody reads it, but
      * it holds the content in clear until it expires.
      */
-    private void deleteClearBackup(String backup, SessionId id) {
-        delete(backup, keys.backupBeforeEncryption(id));
-        delete(backup, keys.backupValidityBeforeEncryption(id));
-    }
-
     void delete(String node, String key) {
         try {
             health.deleteOrRepairLater(store, node, key);

@@ -117,6 +117,11 @@ public final class NonStickySessions {
         locking.unlock(state);
     }
 
+    /** @see NonStickyWriter#queueUndoneRemovals */
+    int queueUndoneRemovals() {
+        return writer.queueUndoneRemovals();
+    }
+
     /** @return sessions idle past their timeout everywhere, claimed by this Tomcat to fire sessionDestroyed */
     public List<SessionSnapshot> claimExpired() {
         return expiry.claimExpired();

@@ -3,8 +3,9 @@ package io.msm.core;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -37,6 +38,8 @@ final class NonStickyWriter {
     private final BehindFlags flags;
     private final OncePerMinute logLimit;
     private final AccessRecords accessRecords;
+    /** Removals queued or running, with their markers' expiry: a stop hands the undone ones on. */
+    private final Map<SessionId, Integer> beingRemoved = new ConcurrentHashMap<>();
 
     NonStickyWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
@@ -408,6 +411,17 @@ final class NonStickyWriter {
     }
 
     /**
+     * At a stop, after the backup threads stopped: removals they did not get to become repairs, which
+     * the next start of the webapp in this JVM does, as sticky mode's undone deletes.
+     *
+     * @return how many sessions' removals were handed on
+     */
+    int queueUndoneRemovals() {
+        beingRemoved.forEach(cluster::removeLater);
+        return beingRemoved.size();
+    }
+
+    /**
      * Deletes every key of an invalidated or expired session, and waits (bounded) until they are
      * gone, so that the next request, once the lock is freed, cannot load it. A marker on both nodes
      * outlives any copy of it, so that a backup copy another Tomcat writes late never brings it back.
@@ -417,8 +431,19 @@ final class NonStickyWriter {
         nearCopies.drop(id);
         nearCopies.drop(old);
         expiryWatch.forget(id);
-        Future<Void> deleted = backups.submit(id,
-                ClusterWrite.removed(id, old, expiry.removalMarker(maxInactiveInterval), cluster::write));
+        int markerExpiry = expiry.removalMarker(maxInactiveInterval);
+        beingRemoved.put(id, markerExpiry);
+        if (old != null) {
+            beingRemoved.put(old, markerExpiry);
+        }
+        CompletableFuture<Void> deleted = backups.submit(id,
+                ClusterWrite.removed(id, old, markerExpiry, cluster::write));
+        deleted.whenComplete((ignored, failure) -> {
+            beingRemoved.remove(id, markerExpiry);
+            if (old != null) {
+                beingRemoved.remove(old, markerExpiry);
+            }
+        });
         try {
             deleted.get(removalWaitMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {

@@ -296,6 +296,12 @@ public final class SessionEngine implements AutoCloseable {
                 backups.shutdown(Math.max(2000, 2 * settings.operationTimeoutMillis()));
                 if (sticky != null) {
                     sticky.queueUndoneDeletes();
+                } else {
+                    int undone = nonSticky.queueUndoneRemovals();
+                    if (undone > 0) {
+                        LOG.warn("msm for {}: {} session removal(s) (logouts, expiries) still queued at this stop are"
+                                + " handed to the next start of this webapp in this JVM", env.webapp, undone);
+                    }
                 }
                 awaitStopped(env.healthChecks);
                 awaitStopped(env.comparisons);
