@@ -51,13 +51,18 @@ final class NodeAddresses {
     private final long upRecheckMillis;
     private final OncePerMinute lines = new OncePerMinute(java.time.Clock.systemUTC());
 
-    /** Resolves every node once: a host that does not resolve at start stops the start. */
+    /**
+     * Resolves every node once. A node whose host does not resolve at start (its container down, a
+     * DNS hiccup) is left out of use until it does; only when no node resolves does the start stop,
+     * since then msm could store nothing anywhere (a typo, or no DNS at all).
+     */
     NodeAddresses(List<MemcachedNode> nodes, Resolver resolver, Ticker ticker, long downRecheckMillis,
             long upRecheckMillis) throws IOException {
         this.resolver = resolver;
         this.ticker = ticker;
         this.downRecheckMillis = downRecheckMillis;
         this.upRecheckMillis = upRecheckMillis;
+        List<String> unresolved = new ArrayList<>();
         for (MemcachedNode node : nodes) {
             List<InetSocketAddress> all;
             try {
@@ -66,13 +71,23 @@ final class NodeAddresses {
                 all = Collections.emptyList();
             }
             if (all.isEmpty()) {
-                throw new IOException("the host '" + node.host() + "' of node " + node.id() + " does not resolve on"
-                        + " this machine (a typo, or no DNS at start); write a host name it resolves, or an IP address");
+                unresolved.add("'" + node.host() + "' of node " + node.id());
+            } else {
+                inUse.put(node.id(), literal(all.get(0)));
             }
-            inUse.put(node.id(), literal(all.get(0)));
             if (!isAddressLiteral(node.host())) {
                 named.put(node.id(), node);
             }
+        }
+        if (inUse.isEmpty()) {
+            throw new IOException("the host " + String.join(", the host ", unresolved) + " does not resolve on this"
+                    + " machine, and no node of memcachedNodes does (a typo, or no DNS at start); write host names it"
+                    + " resolves, or IP addresses");
+        }
+        if (!unresolved.isEmpty()) {
+            LOG.warn("the host {} does not resolve at start (a typo, a container not up yet, DNS away): msm starts"
+                    + " without it, keeps the node out of use, and connects to it once its name resolves, asked every"
+                    + " {} s", String.join(", the host ", unresolved), downRecheckMillis / 1000);
         }
     }
 
@@ -104,8 +119,8 @@ final class NodeAddresses {
      * Resolves the nodes that are due again.
      *
      * @param connected whether the client of a node id is connected now
-     * @return the disconnected nodes whose name no longer points at the address in use, with their new
-     *     address (an IP literal)
+     * @return the disconnected nodes whose name no longer points at the address in use (or resolves for the
+     *     first time), with their new address (an IP literal)
      */
     Map<String, InetSocketAddress> moved(Predicate<String> connected) {
         Map<String, InetSocketAddress> moved = new LinkedHashMap<>();
@@ -129,11 +144,16 @@ final class NodeAddresses {
             }
             InetSocketAddress current = inUse.get(id);
             if (all.isEmpty()) {
-                if (lines.allow("unresolved " + id)) {
+                if (current == null) {
+                    if (lines.allow("unresolved " + id)) {
+                        LOG.warn("memcached node {} does not resolve yet; it stays out of use and msm asks again (this"
+                                + " line repeats at most once a minute)", node);
+                    }
+                } else if (lines.allow("unresolved " + id)) {
                     LOG.warn("memcached node {} does not resolve now; msm keeps using {} and asks again (this line"
                             + " repeats at most once a minute)", node, current);
                 }
-            } else if (!all.contains(current)) {
+            } else if (current == null || !all.contains(current)) {
                 if (!up) {
                     try {
                         moved.put(id, literal(all.get(0)));

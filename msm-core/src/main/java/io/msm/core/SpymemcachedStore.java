@@ -100,7 +100,10 @@ final class SpymemcachedStore implements SessionStore {
         try {
             for (io.msm.core.MemcachedNode node : nodes) {
                 this.nodes.put(node.id(), node);
-                clients.put(node.id(), client(node, settings, addresses.inUse(node.id())));
+                InetSocketAddress address = addresses.inUse(node.id());
+                if (address != null) { // else its name does not resolve yet: a client once it does
+                    clients.put(node.id(), client(node, settings, address));
+                }
             }
         } catch (IOException | RuntimeException e) {
             close(); // the clients made so far, and their threads
@@ -146,7 +149,8 @@ final class SpymemcachedStore implements SessionStore {
                 fresh = client(node, settings, to);
             } catch (IOException e) {
                 LOG.warn("memcached node {} now resolves to {}, not {}; no client could be made for it: {}", node,
-                        to.getAddress().getHostAddress(), was.getAddress().getHostAddress(), e.getMessage());
+                        to.getAddress().getHostAddress(), was == null ? "nothing" : was.getAddress().getHostAddress(),
+                        e.getMessage());
                 return true;
             }
             old = clients.put(node.id(), fresh);
@@ -156,9 +160,14 @@ final class SpymemcachedStore implements SessionStore {
                 retired.add(old);
             }
         }
-        LOG.warn("memcached node {} now resolves to {}, not {} as before: msm connects to the new address, and"
-                + " treats the node as one that restarted empty", node, to.getAddress().getHostAddress(),
-                was.getAddress().getHostAddress());
+        if (was == null) {
+            LOG.warn("memcached node {} resolves to {} now: msm connects to it, and treats the node as one that"
+                    + " restarted empty", node, to.getAddress().getHostAddress());
+        } else {
+            LOG.warn("memcached node {} now resolves to {}, not {} as before: msm connects to the new address, and"
+                    + " treats the node as one that restarted empty", node, to.getAddress().getHostAddress(),
+                    was.getAddress().getHostAddress());
+        }
         if (old != null) {
             old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS); // disconnected: nothing of ours waits in it
         }
@@ -675,7 +684,9 @@ final class SpymemcachedStore implements SessionStore {
     private MemcachedClient client(String nodeId) throws StoreException {
         MemcachedClient client = clients.get(nodeId);
         if (client == null) {
-            throw new StoreException(nodeId, "no memcached node with id " + nodeId, null);
+            io.msm.core.MemcachedNode node = nodes.get(nodeId);
+            throw new StoreException(nodeId, node == null ? "no memcached node with id " + nodeId
+                    : "memcached node " + node + " does not resolve yet", null);
         }
         return client;
     }

@@ -218,6 +218,44 @@ class MovedNodeIT {
         }
     }
 
+    /**
+     * One node's container is down while Tomcat starts, so its name does not resolve: the webapp starts
+     * with the other node, and the missing one is used once its name resolves.
+     */
+    @Test
+    void aNodeWhoseNameDoesNotResolveAtStartIsLeftOutUntilItDoes() throws Exception {
+        try (MemcachedServer n1 = MemcachedServer.start(); MemcachedServer n2 = MemcachedServer.start()) {
+            AtomicReference<Integer> secondPort = new AtomicReference<>();
+            NodeAddresses.Resolver names = node -> {
+                Integer port = node.id().equals("n1") ? Integer.valueOf(n1.port()) : secondPort.get();
+                if (port == null) {
+                    throw new UnknownHostException(node.host());
+                }
+                return List.of(TestNames.named(port));
+            };
+            Settings settings = Settings.parse(Map.of("memcachedNodes",
+                    "n1:" + HOST + ":" + n1.port() + ",n2:second." + HOST + ":" + n2.port()));
+            SpymemcachedStore store = new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM, "msm-dns-test",
+                    names, 200, 1000);
+            try {
+                store.awaitConnections(5000);
+                store.set("n1", "k", VALUE, 60);
+                assertArrayEquals(VALUE, n1.get("k"), "the node that resolves serves from the start");
+                assertEquals(false, store.isConnected("n2"));
+                StoreException e = assertThrows(StoreException.class, () -> store.set("n2", "k", VALUE, 60));
+                assertTrue(e.getMessage().contains("does not resolve"), e.getMessage());
+
+                secondPort.set(n2.port()); // its container is up
+                Await.until("n2 connected once its name resolves", Duration.ofSeconds(10), () -> store.isConnected("n2"));
+                store.set("n2", "k2", VALUE, 60);
+                assertArrayEquals(VALUE, n2.get("k2"));
+            } finally {
+                store.close();
+            }
+        }
+    }
+
+    /** No node resolves: nothing could be stored anywhere, and a typo is the likely cause. */
     @Test
     void aNameThatDoesNotResolveAtStartStopsTheStart() throws ConfigurationException {
         TestNames names = new TestNames(1);
