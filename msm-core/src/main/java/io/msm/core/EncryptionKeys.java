@@ -67,7 +67,7 @@ public final class EncryptionKeys {
         if (!lines.isEmpty() && lines.get(0).startsWith("\uFEFF")) {
             lines.set(0, lines.get(0).substring(1)); // a byte order mark some editors write: not part of line 1
         }
-        warnIfOthersCanRead(attribute, p);
+        warnOfLoosePermissions(attribute, p);
         Map<String, byte[]> keys = new LinkedHashMap<>();
         byte[] names = null;
         int before = errors.size();
@@ -117,16 +117,32 @@ public final class EncryptionKeys {
         return new EncryptionKeys(keys, names != null ? names : keys.values().iterator().next(), file);
     }
 
-    /** A file group or others can read lets more people than Tomcat decrypt sessions. */
-    private static void warnIfOthersCanRead(String attribute, Path file) {
-        Set<PosixFilePermission> readable = EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
+    /**
+     * A file group or others can read lets more people than Tomcat decrypt sessions. One they can
+     * write, or in a directory they can write, lets them put in a key they know: after Tomcat's next
+     * start, whoever can also write memcached plants sessions it accepts.
+     */
+    private static void warnOfLoosePermissions(String attribute, Path file) {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            perms.retainAll(readable);
-            if (!perms.isEmpty()) {
+            if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
                 LOG.warn("{}: the key file {} can be read by {}: whoever can read it can decrypt every session;"
                         + " chmod 600 it, owned by the user Tomcat runs as", attribute, file,
                         perms.contains(PosixFilePermission.OTHERS_READ) ? "every user of this machine" : "its group");
+            }
+            if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+                LOG.warn("{}: the key file {} can be changed by {}: whoever can write it can put in a key they know;"
+                        + " chmod 600 it, owned by the user Tomcat runs as", attribute, file,
+                        perms.contains(PosixFilePermission.OTHERS_WRITE) ? "every user of this machine" : "its group");
+            }
+            Path dir = file.toAbsolutePath().getParent();
+            Set<PosixFilePermission> dirPerms = dir == null ? EnumSet.noneOf(PosixFilePermission.class)
+                    : Files.getPosixFilePermissions(dir);
+            if (dirPerms.contains(PosixFilePermission.GROUP_WRITE) || dirPerms.contains(PosixFilePermission.OTHERS_WRITE)) {
+                LOG.warn("{}: the directory {} of the key file can be written by {}: whoever can write there can"
+                        + " replace the file with one holding a key they know; keep it in a directory only the user"
+                        + " Tomcat runs as (or root) can write", attribute, dir,
+                        dirPerms.contains(PosixFilePermission.OTHERS_WRITE) ? "every user of this machine" : "its group");
             }
         } catch (UnsupportedOperationException | IOException e) {
             // not a POSIX file system: nothing to check
