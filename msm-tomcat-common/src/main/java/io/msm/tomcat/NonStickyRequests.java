@@ -182,11 +182,13 @@ final class NonStickyRequests implements RequestStrategy {
         }
     }
 
+    /** @return what {@code lockingMode="auto"} learns by: the method too, so that no GET teaches a POST */
     private static String uriOf(Request request) {
         String query = request.getQueryString();
         // The path Tomcat serves, as for requestUriIgnorePattern: ";x" or an escape must not change the mode.
         String path = request.getDecodedRequestURI();
-        return query == null ? path : path + "?" + query;
+        String method = request.getMethod() + " ";
+        return query == null ? method + path : method + path + "?" + query;
     }
 
     private static Scope newScope(Request request, boolean locking) {
@@ -584,8 +586,9 @@ final class NonStickyRequests implements RequestStrategy {
 
     /**
      * {@code lockingMode="auto"} learns a URI as read-only only from requests that had a session,
-     * left it unchanged and succeeded: a request without a session, or one refused (401, 403) or
-     * failed, says nothing about what the URI does to a session, and anyone can send those.
+     * left it unchanged and succeeded (2xx): a request without a session, or one redirected (to a
+     * login page), refused (401, 403) or failed, says nothing about what the URI does to a session
+     * of a user allowed there, and anyone can send those.
      */
     private void learn(Scope scope, boolean changed) {
         if (changed) {
@@ -598,7 +601,7 @@ final class NonStickyRequests implements RequestStrategy {
         }
         int status = scope.request == null || scope.request.getResponse() == null ? 200
                 : scope.request.getResponse().getStatus();
-        if (status < 400) {
+        if (status >= 200 && status < 300) {
             engine.learn(scope.uri, false);
         }
     }

@@ -216,6 +216,25 @@ class NonStickySessionIT extends GatedClusterTest {
         assertEquals(skipped + 1, count(tomcats[0], Counter.LOCKS_SKIPPED));
         user.get(tomcats[0].url("/app/s/incr"));
         assertEquals(acquired + 1, count(tomcats[0], Counter.LOCKS_ACQUIRED), "a writing URI keeps locking");
+        user.postForm(tomcats[0].url("/app/s/get"), "x=1");
+        assertEquals(acquired + 2, count(tomcats[0], Counter.LOCKS_ACQUIRED), "what GETs taught applies to no POST");
+    }
+
+    /**
+     * A page that redirects a user to log in changes nothing for that user; anyone with a session could
+     * send it such requests, and it must not then run unlocked for the users it writes for.
+     */
+    @Test
+    void autoLockingLearnsNothingFromARedirect() {
+        TomcatNode[] tomcats = cluster("lockingMode", "auto");
+        Browser user = new Browser();
+        user.get(tomcats[0].url("/app/s/set?name=mallory"));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(302, user.get(tomcats[0].url("/app/s/redirect")).status());
+        }
+        long acquired = count(tomcats[0], Counter.LOCKS_ACQUIRED);
+        user.get(tomcats[0].url("/app/s/redirect"));
+        assertEquals(acquired + 1, count(tomcats[0], Counter.LOCKS_ACQUIRED), "a redirected URI keeps locking");
     }
 
     @Test

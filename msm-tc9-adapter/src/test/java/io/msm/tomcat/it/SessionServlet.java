@@ -173,6 +173,16 @@ public class SessionServlet extends HttpServlet {
                 Integer guarded = (Integer) session.getAttribute("counter");
                 session.setAttribute("counter", guarded == null ? 1 : guarded + 1);
                 break;
+            case "/redirect":
+                // A page that looks for the right to it in the session, finds none, and sends the user to
+                // the login page: no change, a 302.
+                session = req.getSession(false);
+                if (session == null || session.getAttribute("admin") == null) {
+                    resp.sendRedirect(req.getContextPath() + "/s/get");
+                    return;
+                }
+                session.setAttribute("visits", String.valueOf(System.nanoTime()));
+                break;
             case "/incr":
                 session = req.getSession();
                 Integer counter = (Integer) session.getAttribute("counter");
