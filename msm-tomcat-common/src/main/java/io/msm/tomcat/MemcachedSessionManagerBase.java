@@ -422,6 +422,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         applyAttributeFilter(settings.sessionAttributeFilter());
         checkCompatibility(settings);
         LOG.info("msm for " + contextName() + ": " + settings.describe());
+        if (settings.enabled()) {
+            // Built from the Host's name and the context path by default: Tomcats that differ there store
+            // under different keys, and a failover finds no session. This line lets an operator compare them.
+            LOG.info("msm for " + contextName() + ": the storage key prefix built here is '" + checks.prefix
+                    + "' (Host '" + host + "'); every Tomcat of the cluster must build the same for this webapp");
+        }
         if (!settings.withoutEffect().isEmpty()) {
             LOG.warn("msm for " + contextName() + ": these attributes have no effect here; remove them: "
                     + String.join("; ", settings.withoutEffect()));
