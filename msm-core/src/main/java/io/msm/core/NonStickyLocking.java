@@ -20,8 +20,11 @@ final class NonStickyLocking {
         this.statistics = statistics;
     }
 
-    /** @param uri the request URI with its query string, as {@code uriPattern} sees it */
-    boolean mustLock(String uri) {
+    /**
+     * @param method the HTTP method, which {@code auto} learns by too
+     * @param uri the request URI with its query string, as {@code uriPattern} sees it
+     */
+    boolean mustLock(String method, String uri) {
         switch (mode.kind) {
             case ALL:
                 return true;
@@ -30,13 +33,13 @@ final class NonStickyLocking {
             case URI_PATTERN:
                 return mode.pattern.matcher(uri).matches();
             default:
-                return !readOnlyUris.isReadOnly(uri);
+                return !readOnlyUris.isReadOnly(method, uri);
         }
     }
 
     /** For {@code lockingMode="auto"}: what a request to this URI did to its session. */
-    void learn(String uri, boolean changedSession) {
-        readOnlyUris.learn(uri, changedSession);
+    void learn(String method, String uri, boolean changedSession) {
+        readOnlyUris.learn(method, uri, changedSession);
     }
 
     /** Counts a request that touched a session without its lock, for the statistics. */

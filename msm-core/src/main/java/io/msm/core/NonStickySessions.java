@@ -28,9 +28,12 @@ public final class NonStickySessions {
         this.expiry = expiry;
     }
 
-    /** @param uri the request URI with its query string, as {@code lockingMode="uriPattern:..."} sees it */
-    public boolean mustLock(String uri) {
-        return locking.mustLock(uri);
+    /**
+     * @param method the HTTP method, which {@code lockingMode="auto"} learns by too
+     * @param uri the request URI with its query string, as {@code lockingMode="uriPattern:..."} sees it
+     */
+    public boolean mustLock(String method, String uri) {
+        return locking.mustLock(method, uri);
     }
 
     /**
@@ -104,8 +107,8 @@ public final class NonStickySessions {
     }
 
     /** For {@code lockingMode="auto"}: what a request to this URI did to its session. */
-    public void learn(String uri, boolean changedSession) {
-        locking.learn(uri, changedSession);
+    public void learn(String method, String uri, boolean changedSession) {
+        locking.learn(method, uri, changedSession);
     }
 
     /**
@@ -135,6 +138,7 @@ public final class NonStickySessions {
         held.put("NearCopies", loader.nearCopies());
         held.put("WatchedForExpiry", expiry.watchedSessions());
         held.put("RecentSessions", recent.count());
+        held.put("PendingRemovals", writer.pendingRemovals());
     }
 
     /** @return how many sessions this Tomcat watches for expiry */

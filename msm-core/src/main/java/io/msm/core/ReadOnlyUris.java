@@ -3,7 +3,8 @@ package io.msm.core;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What {@code lockingMode="auto"} has learned: URIs whose requests never changed a session. A URI
+ * What {@code lockingMode="auto"} has learned: URIs whose requests never changed a session, per
+ * HTTP method (a POST is never read-only because GETs to its URI were). A URI
  * counts as read-only after it was seen twice without a change; one change makes it locking again.
  * Bounded by count and by URI length, so a site with endless distinct URIs does not grow the heap.
  * <p>
@@ -38,7 +39,12 @@ final class ReadOnlyUris {
         return g.current.size() + g.previous.size();
     }
 
-    boolean isReadOnly(String uri) {
+    /** @param method the HTTP method: learned apart, so that no GET teaches a POST to the same URI */
+    boolean isReadOnly(String method, String uri) {
+        return uri.length() <= MAX_URI_LENGTH && isReadOnly(method + ' ' + uri);
+    }
+
+    private boolean isReadOnly(String uri) {
         Generations g = generations;
         Integer seen = g.current.get(uri);
         if (seen == null) {
@@ -47,10 +53,14 @@ final class ReadOnlyUris {
         return seen != null && seen >= SEEN_TO_TRUST;
     }
 
-    void learn(String uri, boolean changedSession) {
+    void learn(String method, String uri, boolean changedSession) {
         if (uri.length() > MAX_URI_LENGTH) {
             return; // never learned, so always locking: a long query string is no page to remember
         }
+        learn(method + ' ' + uri, changedSession);
+    }
+
+    private void learn(String uri, boolean changedSession) {
         int value = changedSession ? WRITES : 1;
         Generations g = generations;
         if (!g.current.containsKey(uri)) {

@@ -34,6 +34,7 @@ final class NonStickyRequests implements RequestStrategy {
 
     /** What one request holds until it ends. */
     static final class Scope {
+        final String method;
         final String uri;
         final boolean locking;
         final Request request;
@@ -57,7 +58,8 @@ final class NonStickyRequests implements RequestStrategy {
         /** Its session cookies were looked at ({@link SessionCookies}): done at its first lookup of the requested id. */
         boolean cookiesChecked;
 
-        Scope(String uri, boolean locking, Request request) {
+        Scope(String method, String uri, boolean locking, Request request) {
+            this.method = method;
             this.uri = uri;
             this.locking = locking;
             this.request = request;
@@ -145,7 +147,7 @@ final class NonStickyRequests implements RequestStrategy {
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         boolean asyncAtStart = request.isAsync();
-        Scope scope = newScope(request, engine.mustLock(uriOf(request)));
+        Scope scope = newScope(request, engine.mustLock(request.getMethod(), uriOf(request)));
         current.set(scope);
         Throwable thrown = null;
         try {
@@ -182,17 +184,15 @@ final class NonStickyRequests implements RequestStrategy {
         }
     }
 
-    /** @return what {@code lockingMode="auto"} learns by: the method too, so that no GET teaches a POST */
     private static String uriOf(Request request) {
         String query = request.getQueryString();
         // The path Tomcat serves, as for requestUriIgnorePattern: ";x" or an escape must not change the mode.
         String path = request.getDecodedRequestURI();
-        String method = request.getMethod() + " ";
-        return query == null ? method + path : method + path + "?" + query;
+        return query == null ? path : path + "?" + query;
     }
 
     private static Scope newScope(Request request, boolean locking) {
-        return new Scope(uriOf(request), locking, request);
+        return new Scope(request.getMethod(), uriOf(request), locking, request);
     }
 
     /**
@@ -592,7 +592,7 @@ final class NonStickyRequests implements RequestStrategy {
      */
     private void learn(Scope scope, boolean changed) {
         if (changed) {
-            engine.learn(scope.uri, true);
+            engine.learn(scope.method, scope.uri, true);
             return;
         }
         // A failed request's response may be recycled by the time a stop ends it: its status says nothing then.
@@ -602,7 +602,7 @@ final class NonStickyRequests implements RequestStrategy {
         int status = scope.request == null || scope.request.getResponse() == null ? 200
                 : scope.request.getResponse().getStatus();
         if (status >= 200 && status < 300) {
-            engine.learn(scope.uri, false);
+            engine.learn(scope.method, scope.uri, false);
         }
     }
 

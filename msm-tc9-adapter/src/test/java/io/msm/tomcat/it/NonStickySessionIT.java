@@ -237,6 +237,21 @@ class NonStickySessionIT extends GatedClusterTest {
         assertEquals(acquired + 1, count(tomcats[0], Counter.LOCKS_ACQUIRED), "a redirected URI keeps locking");
     }
 
+    /** The form of the start check's own example, anchored at the context path: the whole path must match. */
+    @Test
+    void anAnchoredUriPatternMatchesThePathAndQuery() {
+        TomcatNode[] tomcats = cluster("lockingMode", "uriPattern:/app/s/(set|incr)(\\?.*)?");
+        Browser user = new Browser();
+        user.get(tomcats[0].url("/app/s/set?name=alice"));
+        long acquired = count(tomcats[0], Counter.LOCKS_ACQUIRED);
+        user.get(tomcats[0].url("/app/s/get"));
+        assertEquals(acquired, count(tomcats[0], Counter.LOCKS_ACQUIRED));
+        user.get(tomcats[0].url("/app/s/incr"));
+        assertEquals(acquired + 1, count(tomcats[0], Counter.LOCKS_ACQUIRED));
+        user.postForm(tomcats[0].url("/app/s/set?name=bob"), "x=1");
+        assertEquals(acquired + 2, count(tomcats[0], Counter.LOCKS_ACQUIRED), "a POST matches as a GET does");
+    }
+
     @Test
     void uriPatternLocksOnlyMatchingRequests() {
         TomcatNode[] tomcats = cluster("lockingMode", "uriPattern:.*/s/(set|incr).*");
