@@ -187,7 +187,8 @@ final class SoakRun {
     private static boolean inFlight(String name) {
         return name.endsWith("HeldEntries.SessionTurns") || name.endsWith("HeldEntries.BackupSlots")
                 || name.endsWith("HeldEntries.NodeRepairs") || name.endsWith("HeldEntries.DeferredComparisons")
-                || name.endsWith("HeldEntries.SessionsBeingRemoved") || name.endsWith("SessionStatistics.BackupQueueLength");
+                || name.endsWith("HeldEntries.SessionsBeingRemoved") || name.endsWith("HeldEntries.PendingRemovals")
+                || name.endsWith("SessionStatistics.BackupQueueLength");
     }
 
     /**

@@ -180,6 +180,8 @@ final class ClusterWriter {
             onBackup.add(keys.backupValidity(id));
             onBackup.add(keys.behind(id));
             if (keys.backupBeforeEncryption(id) != null) {
+                // Switching encryption on: the backup copy in clear of a session that ended. Nobody reads
+                // it, but it holds the content in clear until it expires.
                 onBackup.add(keys.backupBeforeEncryption(id));
                 onBackup.add(keys.backupValidityBeforeEncryption(id));
             }
@@ -257,10 +259,7 @@ final class ClusterWriter {
         }
     }
 
-    /**
-     * Switching encryption on: the backup copy in clear of a session that ended. Nobody reads it, but
-     * it holds the content in clear until it expires.
-     */
+    /** Deletes now, or once the node answers again ({@link NodeRepairs}). */
     void delete(String node, String key) {
         try {
             health.deleteOrRepairLater(store, node, key);

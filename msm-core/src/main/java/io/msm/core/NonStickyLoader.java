@@ -30,11 +30,13 @@ final class NonStickyLoader {
     private final BackupMarkers markers;
     private final OncePerMinute logLimit;
     private final AccessRecords accessRecords;
+    private final PendingRemovals removals;
 
     NonStickyLoader(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
             Ticker ticker, NearCopies nearCopies, MissingSessions missing, BackupMarkers markers,
-            OncePerMinute logLimit, AccessRecords accessRecords) {
+            OncePerMinute logLimit, AccessRecords accessRecords, PendingRemovals removals) {
+        this.removals = removals;
         this.logLimit = logLimit;
         this.accessRecords = accessRecords;
         this.markers = markers;
@@ -113,7 +115,7 @@ final class NonStickyLoader {
                 LOG.info("session {} was invalidated while memcached node {} did not answer; the copy it kept"
                         + " is deleted", id.masked(), primary);
                 ValidityRecord kept = keys.validityOf(id, validity);
-                backups.submit(id, ClusterWrite.removed(id, null, expiry.removalMarker(
+                removals.submit(ClusterWrite.removed(id, null, expiry.removalMarker(
                         kept == null ? UNKNOWN_TIMEOUT_SECONDS : kept.maxInactiveInterval), cluster::write));
                 statistics.increment(Statistics.Counter.LOAD_MISSES);
                 return null;

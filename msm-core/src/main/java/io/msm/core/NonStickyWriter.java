@@ -3,9 +3,8 @@ package io.msm.core;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -38,13 +37,13 @@ final class NonStickyWriter {
     private final BehindFlags flags;
     private final OncePerMinute logLimit;
     private final AccessRecords accessRecords;
-    /** Removals queued or running, with their markers' expiry: a stop hands the undone ones on. */
-    private final Map<SessionId, Integer> beingRemoved = new ConcurrentHashMap<>();
+    private final PendingRemovals removals;
 
     NonStickyWriter(SessionStore store, NodeHealth health, NonStickyKeys keys, SessionCodec codec, Expiry expiry,
             Statistics statistics, ExpiryWatch expiryWatch, ClusterWriter cluster, BackupService backups,
             BehindFlags flags, long removalWaitMillis, NearCopies nearCopies, BackupCopies backupCopies,
-            OncePerMinute logLimit, AccessRecords accessRecords) {
+            OncePerMinute logLimit, AccessRecords accessRecords, PendingRemovals removals) {
+        this.removals = removals;
         this.logLimit = logLimit;
         this.accessRecords = accessRecords;
         this.nearCopies = nearCopies;
@@ -414,11 +413,15 @@ final class NonStickyWriter {
      * At a stop, after the backup threads stopped: removals they did not get to become repairs, which
      * the next start of the webapp in this JVM does, as sticky mode's undone deletes.
      *
-     * @return how many sessions' removals were handed on
+     * @return how many removals were handed on
      */
     int queueUndoneRemovals() {
-        beingRemoved.forEach(cluster::removeLater);
-        return beingRemoved.size();
+        return removals.queueUndone(cluster);
+    }
+
+    /** @return removals queued or running */
+    int pendingRemovals() {
+        return removals.size();
     }
 
     /**
@@ -431,19 +434,8 @@ final class NonStickyWriter {
         nearCopies.drop(id);
         nearCopies.drop(old);
         expiryWatch.forget(id);
-        int markerExpiry = expiry.removalMarker(maxInactiveInterval);
-        beingRemoved.put(id, markerExpiry);
-        if (old != null) {
-            beingRemoved.put(old, markerExpiry);
-        }
-        CompletableFuture<Void> deleted = backups.submit(id,
-                ClusterWrite.removed(id, old, markerExpiry, cluster::write));
-        deleted.whenComplete((ignored, failure) -> {
-            beingRemoved.remove(id, markerExpiry);
-            if (old != null) {
-                beingRemoved.remove(old, markerExpiry);
-            }
-        });
+        Future<Void> deleted = removals.submit(
+                ClusterWrite.removed(id, old, expiry.removalMarker(maxInactiveInterval), cluster::write));
         try {
             deleted.get(removalWaitMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {

@@ -91,16 +91,17 @@ public final class SessionEngine implements AutoCloseable {
         long removalWaitMillis = Math.max(1000, 2L * settings.operationTimeoutMillis()) + BehindFlags.LEASE_MILLIS;
         NearCopies nearCopies = new NearCopies();
         AccessRecords accessRecords = new AccessRecords(expiry, keys, backups, cluster);
+        PendingRemovals removals = new PendingRemovals(backups);
         return new NonStickySessions(health,
                 new NonStickyLocking(settings.lockingMode(), locks, keys, statistics),
                 new NonStickyLoader(store, health, keys, codec, expiry, statistics, watch, cluster, backups, env.ticker,
                         nearCopies, new MissingSessions(statistics, env.clock), new BackupMarkers(store, health, keys,
                                 flags, settings.operationTimeoutMillis(), env.clock), new OncePerMinute(env.clock),
-                        accessRecords),
+                        accessRecords, removals),
                 new NonStickyWriter(store, health, keys, codec, expiry, statistics, watch, cluster, backups, flags,
                         removalWaitMillis, nearCopies, new BackupCopies(store, health, keys, cluster, backups,
                                 statistics, settings.backupTimeoutMillis(), new OncePerMinute(env.clock)),
-                        new OncePerMinute(env.clock), accessRecords),
+                        new OncePerMinute(env.clock), accessRecords, removals),
                 new ClusterExpiry(store, health, keys, codec, expiry, statistics, watch, cluster),
                 new RecentSessions(env.clock));
     }
@@ -299,8 +300,8 @@ public final class SessionEngine implements AutoCloseable {
                 } else {
                     int undone = nonSticky.queueUndoneRemovals();
                     if (undone > 0) {
-                        LOG.warn("msm for {}: {} session removal(s) (logouts, expiries) still queued at this stop are"
-                                + " handed to the next start of this webapp in this JVM", env.webapp, undone);
+                        LOG.warn("msm for {}: {} session removal(s) (logouts, expired sessions) still queued at this"
+                                + " stop are handed to the next start of this webapp in this JVM", env.webapp, undone);
                     }
                 }
                 awaitStopped(env.healthChecks);
