@@ -161,8 +161,8 @@ final class SpymemcachedStore implements SessionStore {
             }
         }
         if (was == null) {
-            LOG.warn("memcached node {} resolves to {} now: msm connects to it, and treats the node as one that"
-                    + " restarted empty", node, to.getAddress().getHostAddress());
+            LOG.warn("memcached node {} resolves to {} now: msm connects to it and uses the node once it answers",
+                    node, to.getAddress().getHostAddress());
         } else {
             LOG.warn("memcached node {} now resolves to {}, not {} as before: msm connects to the new address, and"
                     + " treats the node as one that restarted empty", node, to.getAddress().getHostAddress(),
