@@ -206,7 +206,11 @@ final class NonStickyWriter {
             // A new timeout: the touch this request's load queued (NonStickyLoader) may land after the sets
             // above, with the old timeout's expiry; queued behind it, this one gives the copies the new one.
             write.touchData = changes.isMaxInactiveChanged();
-            backups.submit(id, write);
+            if (renamed) {
+                removals.submit(write); // the copies under the id from before a login are deleted even after a stop
+            } else {
+                backups.submit(id, write);
+            }
         }
         expiryWatch.note(id, validity.expiresAt());
         if (renamed) {

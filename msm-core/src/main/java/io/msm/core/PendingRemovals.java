@@ -1,16 +1,18 @@
 package io.msm.core;
 
 import java.util.ArrayList;
+import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Non-sticky removals (a logout's or an expiry's marker and deletes, a stale copy's delete) from
- * the moment they are queued on the backup threads until they ran. A stop drops what its bounded
- * wait left in the queue; these become repairs instead, which the next start of the webapp in this
- * JVM does before it uses the nodes. Dropped, the session would stay logged in on other Tomcats.
+ * Non-sticky removals (a logout's or an expiry's marker and deletes, a stale copy's delete, the
+ * copies under the id a session had before a login) from the moment they are queued on the backup
+ * threads until they ran. A stop drops what its bounded wait left in the queue; these become
+ * repairs instead, which the next start of the webapp in this JVM does before it uses the nodes.
+ * Dropped, a logged-out session would stay logged in on other Tomcats.
  */
 final class PendingRemovals {
     private final BackupService backups;
@@ -21,7 +23,11 @@ final class PendingRemovals {
         this.backups = backups;
     }
 
-    /** @return completes when the removal, or one it joined, has run */
+    /**
+     * @param removal a removal, or a write that deletes the copies under ids the session had before (a
+     *     login's new id): those are handed on, not the session itself
+     * @return completes when the write, or one it joined, has run
+     */
     CompletableFuture<Void> submit(ClusterWrite removal) {
         CompletableFuture<Void> done = backups.submit(removal.id, removal);
         pending.put(done, removal);
@@ -41,12 +47,26 @@ final class PendingRemovals {
      */
     int queueUndone(ClusterWriter cluster) {
         List<ClusterWrite> undone = new ArrayList<>(pending.values());
-        for (ClusterWrite removal : undone) {
-            cluster.removeLater(removal.id, removal.expiry);
-            for (SessionId former : new ArrayList<>(removal.formerIds)) {
-                cluster.removeLater(former, removal.expiry);
+        for (ClusterWrite write : undone) {
+            if (write.removes()) {
+                cluster.removeLater(write.id, write.expiry);
+            }
+            for (SessionId former : formerIds(write)) {
+                cluster.removeLater(former, write.expiry);
             }
         }
         return undone.size();
+    }
+
+    /** A request still running after the stop's wait may join a write it absorbs, under the slot's lock only. */
+    private static List<SessionId> formerIds(ClusterWrite write) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                return new ArrayList<>(write.formerIds);
+            } catch (ConcurrentModificationException e) {
+                // joined meanwhile: read again
+            }
+        }
+        return new ArrayList<>(0);
     }
 }

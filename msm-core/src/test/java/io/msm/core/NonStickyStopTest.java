@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class NonStickyStopTest {
     private static final SessionId ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
+    private static final SessionId AFTER_LOGIN = SessionId.of("6F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
 
     @Test
     void aLogoutStillQueuedAtAStopIsDoneByTheNextStart() throws Exception {
@@ -39,6 +40,38 @@ class NonStickyStopTest {
             next.engine.takeOver(left);
             assertNull(next.engine.nonSticky().open(ID, new SessionState(), true), "the logout holds on the next start");
             assertNull(other.engine.nonSticky().open(ID, new SessionState(), true), "and on every other Tomcat");
+        } finally {
+            if (next != null) {
+                next.close();
+            }
+            other.close();
+        }
+    }
+
+    /** A login gives the session a new id; the copies under the old one are deleted in the background. */
+    @Test
+    void theCopiesUnderTheIdFromBeforeALoginStillQueuedAtAStopAreDeletedByTheNextStart() throws Exception {
+        EngineHarness tomcat = EngineHarness.start("sticky", "false");
+        EngineHarness other = tomcat.secondTomcat("sticky", "false");
+        EngineHarness next = null;
+        try {
+            SessionChanges changes = new SessionChanges();
+            changes.attributeSet("user");
+            SessionState state = new SessionState();
+            tomcat.engine.nonSticky().store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "guest")),
+                    state, changes);
+            tomcat.backups.hold();
+            tomcat.backups.dropAtStop();
+            tomcat.engine.nonSticky().store(EngineHarness.snapshot(AFTER_LOGIN, tomcat.time.millis(),
+                    Map.of("user", "alice")), state, changes);
+            tomcat.close();
+
+            LeftRepairs left = tomcat.engine.leftRepairs();
+            assertTrue(left.size() > 0, "the old id's deletes are handed to the next start");
+            next = tomcat.secondTomcat("sticky", "false");
+            next.engine.takeOver(left);
+            assertNull(other.engine.nonSticky().open(ID, new SessionState(), true), "the id from before the login is dead");
+            assertNotNull(other.engine.nonSticky().open(AFTER_LOGIN, new SessionState(), true));
         } finally {
             if (next != null) {
                 next.close();
