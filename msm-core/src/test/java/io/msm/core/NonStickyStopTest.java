@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,66 +19,69 @@ class NonStickyStopTest {
     private static final SessionId ID = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
     private static final SessionId AFTER_LOGIN = SessionId.of("6F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
 
+    private EngineHarness tomcat;
+    private EngineHarness other;
+    private EngineHarness next;
+
+    @BeforeEach
+    void tomcats() throws Exception {
+        tomcat = EngineHarness.start("sticky", "false");
+        other = tomcat.secondTomcat("sticky", "false");
+    }
+
+    @AfterEach
+    void stop() {
+        if (next != null) {
+            next.close();
+        }
+        other.close(); // the stopping Tomcat closed itself
+    }
+
+    private void store(SessionId id, SessionState state, String user) {
+        SessionChanges changes = new SessionChanges();
+        changes.attributeSet("user");
+        tomcat.engine.nonSticky().store(EngineHarness.snapshot(id, tomcat.time.millis(), Map.of("user", user)), state,
+                changes);
+    }
+
+    /** The backup threads are busy, and the stop's wait ends with what is queued still there. */
+    private void busyUntilTheStop() {
+        tomcat.backups.hold();
+        tomcat.backups.dropAtStop();
+    }
+
+    /** The stop, then the next start of the webapp in this JVM, which takes over what it left. */
+    private void stopAndStartAgain() throws Exception {
+        tomcat.close();
+        LeftRepairs left = tomcat.engine.leftRepairs();
+        assertTrue(left.size() > 0, "what the stop dropped from the queue is handed to the next start");
+        next = tomcat.secondTomcat("sticky", "false");
+        next.engine.takeOver(left);
+    }
+
     @Test
     void aLogoutStillQueuedAtAStopIsDoneByTheNextStart() throws Exception {
-        EngineHarness tomcat = EngineHarness.start("sticky", "false");
-        EngineHarness other = tomcat.secondTomcat("sticky", "false");
-        EngineHarness next = null;
-        try {
-            SessionChanges changes = new SessionChanges();
-            changes.attributeSet("user");
-            tomcat.engine.nonSticky().store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "alice")),
-                    new SessionState(), changes);
-            SessionState state = new SessionState();
-            assertNotNull(tomcat.engine.nonSticky().open(ID, state, true));
-            tomcat.backups.hold(); // the backup threads are busy: the logout's deletes wait
-            tomcat.backups.dropAtStop();
-            tomcat.engine.nonSticky().removed(ID, state, 1800);
-            tomcat.close(); // its backup threads stop with the logout's deletes still queued
+        store(ID, new SessionState(), "alice");
+        SessionState state = new SessionState();
+        assertNotNull(tomcat.engine.nonSticky().open(ID, state, true));
+        busyUntilTheStop();
+        tomcat.engine.nonSticky().removed(ID, state, 1800);
+        stopAndStartAgain();
 
-            LeftRepairs left = tomcat.engine.leftRepairs();
-            assertTrue(left.size() > 0, "the logout is handed to the next start");
-            next = tomcat.secondTomcat("sticky", "false");
-            next.engine.takeOver(left);
-            assertNull(next.engine.nonSticky().open(ID, new SessionState(), true), "the logout holds on the next start");
-            assertNull(other.engine.nonSticky().open(ID, new SessionState(), true), "and on every other Tomcat");
-        } finally {
-            if (next != null) {
-                next.close();
-            }
-            other.close();
-        }
+        assertNull(next.engine.nonSticky().open(ID, new SessionState(), true), "the logout holds on the next start");
+        assertNull(other.engine.nonSticky().open(ID, new SessionState(), true), "and on every other Tomcat");
     }
 
     /** A login gives the session a new id; the copies under the old one are deleted in the background. */
     @Test
     void theCopiesUnderTheIdFromBeforeALoginStillQueuedAtAStopAreDeletedByTheNextStart() throws Exception {
-        EngineHarness tomcat = EngineHarness.start("sticky", "false");
-        EngineHarness other = tomcat.secondTomcat("sticky", "false");
-        EngineHarness next = null;
-        try {
-            SessionChanges changes = new SessionChanges();
-            changes.attributeSet("user");
-            SessionState state = new SessionState();
-            tomcat.engine.nonSticky().store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "guest")),
-                    state, changes);
-            tomcat.backups.hold();
-            tomcat.backups.dropAtStop();
-            tomcat.engine.nonSticky().store(EngineHarness.snapshot(AFTER_LOGIN, tomcat.time.millis(),
-                    Map.of("user", "alice")), state, changes);
-            tomcat.close();
+        SessionState state = new SessionState();
+        store(ID, state, "guest");
+        busyUntilTheStop();
+        store(AFTER_LOGIN, state, "alice");
+        stopAndStartAgain();
 
-            LeftRepairs left = tomcat.engine.leftRepairs();
-            assertTrue(left.size() > 0, "the old id's deletes are handed to the next start");
-            next = tomcat.secondTomcat("sticky", "false");
-            next.engine.takeOver(left);
-            assertNull(other.engine.nonSticky().open(ID, new SessionState(), true), "the id from before the login is dead");
-            assertNotNull(other.engine.nonSticky().open(AFTER_LOGIN, new SessionState(), true));
-        } finally {
-            if (next != null) {
-                next.close();
-            }
-            other.close();
-        }
+        assertNull(other.engine.nonSticky().open(ID, new SessionState(), true), "the id from before the login is dead");
+        assertNotNull(other.engine.nonSticky().open(AFTER_LOGIN, new SessionState(), true));
     }
 }

@@ -237,10 +237,14 @@ class NonStickySessionIT extends GatedClusterTest {
         assertEquals(acquired + 1, count(tomcats[0], Counter.LOCKS_ACQUIRED), "a redirected URI keeps locking");
     }
 
-    /** The form of the start check's own example, anchored at the context path: the whole path must match. */
-    @Test
-    void anAnchoredUriPatternMatchesThePathAndQuery() {
-        TomcatNode[] tomcats = cluster("lockingMode", "uriPattern:/app/s/(set|incr)(\\?.*)?");
+    /**
+     * A pattern matches the whole path and query: one that starts with {@code .*}, and one anchored at the
+     * context path, as the start check's own example is, which an HTTP method in the string would break.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"uriPattern:.*/s/(set|incr).*", "uriPattern:/app/s/(set|incr)(\\?.*)?"})
+    void uriPatternLocksOnlyMatchingRequests(String lockingMode) {
+        TomcatNode[] tomcats = cluster("lockingMode", lockingMode);
         Browser user = new Browser();
         user.get(tomcats[0].url("/app/s/set?name=alice"));
         long acquired = count(tomcats[0], Counter.LOCKS_ACQUIRED);
@@ -250,18 +254,6 @@ class NonStickySessionIT extends GatedClusterTest {
         assertEquals(acquired + 1, count(tomcats[0], Counter.LOCKS_ACQUIRED));
         user.postForm(tomcats[0].url("/app/s/set?name=bob"), "x=1");
         assertEquals(acquired + 2, count(tomcats[0], Counter.LOCKS_ACQUIRED), "a POST matches as a GET does");
-    }
-
-    @Test
-    void uriPatternLocksOnlyMatchingRequests() {
-        TomcatNode[] tomcats = cluster("lockingMode", "uriPattern:.*/s/(set|incr).*");
-        Browser user = new Browser();
-        user.get(tomcats[0].url("/app/s/set?name=alice"));
-        long acquired = count(tomcats[0], Counter.LOCKS_ACQUIRED);
-        user.get(tomcats[0].url("/app/s/get"));
-        assertEquals(acquired, count(tomcats[0], Counter.LOCKS_ACQUIRED));
-        user.get(tomcats[0].url("/app/s/incr"));
-        assertEquals(acquired + 1, count(tomcats[0], Counter.LOCKS_ACQUIRED));
     }
 
     @Test
