@@ -147,7 +147,7 @@ final class NonStickyRequests implements RequestStrategy {
     @Override
     public void invoke(Request request, Response response, Valve next) throws IOException, ServletException {
         boolean asyncAtStart = request.isAsync();
-        Scope scope = newScope(request, engine.mustLock(request.getMethod(), uriOf(request)));
+        Scope scope = newScope(request, true);
         current.set(scope);
         Throwable thrown = null;
         try {
@@ -191,8 +191,11 @@ final class NonStickyRequests implements RequestStrategy {
         return query == null ? path : path + "?" + query;
     }
 
-    private static Scope newScope(Request request, boolean locking) {
-        return new Scope(request.getMethod(), uriOf(request), locking, request);
+    /** @param lockable false: the request locks nothing, whatever lockingMode says of its URI */
+    private Scope newScope(Request request, boolean lockable) {
+        String method = request.getMethod();
+        String uri = uriOf(request);
+        return new Scope(method, uri, lockable && engine.mustLock(method, uri), request);
     }
 
     /**
