@@ -1,7 +1,7 @@
 package io.msm.core;
 
-import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.Consumer;
 
 /**
@@ -24,7 +24,11 @@ final class ClusterWrite implements BackupService.Job {
     final boolean removal;
     /** Push the stored copies' expiry forward. */
     boolean touchData;
-    final Set<SessionId> formerIds = new LinkedHashSet<>(2);
+    /**
+     * In order of arrival. Joined under the backup slot's lock, and read at a stop without it
+     * ({@link PendingRemovals}), where a request still running may join: safe to read at any time.
+     */
+    final Set<SessionId> formerIds = new CopyOnWriteArraySet<>();
     private final Consumer<ClusterWrite> writer;
 
     private ClusterWrite(SessionId id, int expiry, byte[] validity, boolean removal, Consumer<ClusterWrite> writer) {

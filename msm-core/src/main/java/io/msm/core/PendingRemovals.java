@@ -1,7 +1,6 @@
 package io.msm.core;
 
 import java.util.ArrayList;
-import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -51,22 +50,10 @@ final class PendingRemovals {
             if (write.removes()) {
                 cluster.removeLater(write.id, write.expiry);
             }
-            for (SessionId former : formerIds(write)) {
+            for (SessionId former : write.formerIds) {
                 cluster.removeLater(former, write.expiry);
             }
         }
         return undone.size();
-    }
-
-    /** A request still running after the stop's wait may join a write it absorbs, under the slot's lock only. */
-    private static List<SessionId> formerIds(ClusterWrite write) {
-        for (int attempt = 0; attempt < 3; attempt++) {
-            try {
-                return new ArrayList<>(write.formerIds);
-            } catch (ConcurrentModificationException e) {
-                // joined meanwhile: read again
-            }
-        }
-        return new ArrayList<>(0);
     }
 }

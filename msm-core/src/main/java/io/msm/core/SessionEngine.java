@@ -300,8 +300,9 @@ public final class SessionEngine implements AutoCloseable {
                 } else {
                     int undone = nonSticky.queueUndoneRemovals();
                     if (undone > 0) {
-                        LOG.warn("msm for {}: {} session removal(s) (logouts, expired sessions) still queued at this"
-                                + " stop are handed to the next start of this webapp in this JVM", env.webapp, undone);
+                        LOG.warn("msm for {}: {} session removal(s) (logouts, expiries, ids from before a login) still"
+                                + " queued at this stop are handed to the next start of this webapp in this JVM",
+                                env.webapp, undone);
                     }
                 }
                 awaitStopped(env.healthChecks);
