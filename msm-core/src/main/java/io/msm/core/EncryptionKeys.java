@@ -10,7 +10,6 @@ import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,28 +124,33 @@ public final class EncryptionKeys {
     private static void warnOfLoosePermissions(String attribute, Path file) {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+            String readers = beyondTheOwner(perms, PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
+            if (readers != null) {
                 LOG.warn("{}: the key file {} can be read by {}: whoever can read it can decrypt every session;"
-                        + " chmod 600 it, owned by the user Tomcat runs as", attribute, file,
-                        perms.contains(PosixFilePermission.OTHERS_READ) ? "every user of this machine" : "its group");
+                        + " chmod 600 it, owned by the user Tomcat runs as", attribute, file, readers);
             }
-            if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+            String writers = beyondTheOwner(perms, PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
+            if (writers != null) {
                 LOG.warn("{}: the key file {} can be changed by {}: whoever can write it can put in a key they know;"
-                        + " chmod 600 it, owned by the user Tomcat runs as", attribute, file,
-                        perms.contains(PosixFilePermission.OTHERS_WRITE) ? "every user of this machine" : "its group");
+                        + " chmod 600 it, owned by the user Tomcat runs as", attribute, file, writers);
             }
             Path dir = file.toAbsolutePath().getParent();
-            Set<PosixFilePermission> dirPerms = dir == null ? EnumSet.noneOf(PosixFilePermission.class)
-                    : Files.getPosixFilePermissions(dir);
-            if (dirPerms.contains(PosixFilePermission.GROUP_WRITE) || dirPerms.contains(PosixFilePermission.OTHERS_WRITE)) {
+            String dirWriters = dir == null ? null : beyondTheOwner(Files.getPosixFilePermissions(dir),
+                    PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
+            if (dirWriters != null) {
                 LOG.warn("{}: the directory {} of the key file can be written by {}: whoever can write there can"
                         + " replace the file with one holding a key they know; keep it in a directory only the user"
-                        + " Tomcat runs as (or root) can write", attribute, dir,
-                        dirPerms.contains(PosixFilePermission.OTHERS_WRITE) ? "every user of this machine" : "its group");
+                        + " Tomcat runs as (or root) can write", attribute, dir, dirWriters);
             }
         } catch (UnsupportedOperationException | IOException e) {
             // not a POSIX file system: nothing to check
         }
+    }
+
+    /** @return who besides the owner holds the permission, for a log line; null: nobody */
+    private static String beyondTheOwner(Set<PosixFilePermission> perms, PosixFilePermission group,
+            PosixFilePermission others) {
+        return perms.contains(others) ? "every user of this machine" : perms.contains(group) ? "its group" : null;
     }
 
     /** @return true for text that can be a key id: bytes read from memcached are checked before they are logged */
