@@ -144,14 +144,10 @@ final class NodeAddresses {
             }
             InetSocketAddress current = inUse.get(id);
             if (all.isEmpty()) {
-                if (current == null) {
-                    if (lines.allow("unresolved " + id)) {
-                        LOG.warn("memcached node {} does not resolve yet; it stays out of use and msm asks again (this"
-                                + " line repeats at most once a minute)", node);
-                    }
-                } else if (lines.allow("unresolved " + id)) {
-                    LOG.warn("memcached node {} does not resolve now; msm keeps using {} and asks again (this line"
-                            + " repeats at most once a minute)", node, current);
+                if (lines.allow("unresolved " + id)) {
+                    LOG.warn("memcached node {} does not resolve {}; msm asks again (this line repeats at most once a"
+                            + " minute)", node, current == null ? "yet: it stays out of use"
+                            : "now: msm keeps using " + current);
                 }
             } else if (current == null || !all.contains(current)) {
                 if (!up) {
