@@ -58,19 +58,31 @@ class NodeChoiceIT {
         return perNode;
     }
 
+    /**
+     * Within seconds of the start, not at a given probe: on a busy host both of a node's first two
+     * answers can be slow (CI saw {n2=200} after two probes each), and a node that answers slowly is
+     * out of the share by design. That one slow answer counts only until the next is
+     * {@code NodeHealthTest}'s, on fake time.
+     */
     @Test
-    void nodesThatAnswerAlikeShareNewSessionsFromTheirSecondAnswer() throws Exception {
+    void nodesThatAnswerAlikeShareNewSessions() throws Exception {
         local = MemcachedServer.start();
         remote = MemcachedServer.start();
         engine = start(local.node("n1") + "," + remote.node("n2"), "true");
-        // The start waits a second for all connections; a busy host may connect one a moment later.
-        // A slow first answer (a new connection on a busy host) counts until the next one.
-        Await.until("both nodes up and probed twice", WAIT, () -> engine.nodeStatus().stream().allMatch(NodeStatus::up)
-                && engine.health().probesKept("n1") >= 2 && engine.health().probesKept("n2") >= 2);
+        Await.until("both nodes up", WAIT, () -> engine.nodeStatus().stream().allMatch(NodeStatus::up));
 
         Map<String, Integer> perNode = newSessions();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!evenlyShared(perNode) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            perNode = newSessions();
+        }
         assertEquals(2, perNode.size(), String.valueOf(perNode));
-        assertTrue(perNode.values().stream().allMatch(n -> n >= SESSIONS / 4), "even: " + perNode);
+        assertTrue(evenlyShared(perNode), "even: " + perNode);
+    }
+
+    private static boolean evenlyShared(Map<String, Integer> perNode) {
+        return perNode.size() == 2 && perNode.values().stream().allMatch(n -> n >= SESSIONS / 4);
     }
 
     @Test
