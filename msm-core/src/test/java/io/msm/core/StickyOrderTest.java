@@ -130,7 +130,11 @@ class StickyOrderTest {
         java.util.List<Thread.State> stop = new java.util.ArrayList<>(java.util.Arrays.asList(waiting));
         stop.add(Thread.State.TERMINATED);
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!stop.contains(t.getState()) && System.nanoTime() < deadline) {
+        while (!stop.contains(t.getState())) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("after 10 s the logout is still " + t.getState() + ", not waiting in one of "
+                        + stop);
+            }
             Thread.sleep(1);
         }
         return t;
@@ -227,6 +231,45 @@ class StickyOrderTest {
         assertTrue(ran[0], "not an hour later");
     }
 
+    /**
+     * Asynchronous backups, on the harness's clock: a session changed by request after request within
+     * one window is written once, at the window's end, with the burst's last state; a burst of reads is
+     * compared once, a second after it.
+     */
+    @Test
+    void aBurstOfChangesInOneWindowIsWrittenOnceWithItsLastState_andABurstOfReadsIsComparedOnce() {
+        long stored = tomcat.count(Statistics.Counter.BACKUPS_STORED);
+        Held session = new Held(snapshot("alice"));
+        for (int i = 0; i < 30; i++) {
+            tomcat.time.advance(2);
+            session.snapshot = snapshot("burst" + i);
+            sticky.requestEnded(session, true);
+            tomcat.comparisons.runDue();
+        }
+        assertEquals(stored, tomcat.count(Statistics.Counter.BACKUPS_STORED), "nothing written inside the window");
+        tomcat.time.advance(DeferredComparisons.CHANGE_WINDOW_MILLIS);
+        tomcat.comparisons.runDue();
+        assertEquals("burst29", stored());
+        assertEquals(stored + 1, tomcat.count(Statistics.Counter.BACKUPS_STORED), "one write for the burst");
+
+        long decisions = decisions();
+        for (int i = 0; i < 10; i++) {
+            tomcat.time.advance(2);
+            sticky.requestEnded(session, false);
+            tomcat.comparisons.runDue();
+        }
+        tomcat.time.advance(DeferredComparisons.IN_PLACE_CHECK_MILLIS);
+        tomcat.comparisons.runDue();
+        tomcat.time.advance(DeferredComparisons.IN_PLACE_CHECK_MILLIS);
+        tomcat.comparisons.runDue();
+        assertEquals(decisions + 1, decisions(), "ten reads, one comparison");
+    }
+
+    private long decisions() {
+        return tomcat.count(Statistics.Counter.BACKUPS_STORED) + tomcat.count(Statistics.Counter.BACKUPS_TOUCHED)
+                + tomcat.count(Statistics.Counter.BACKUPS_SKIPPED_UNCHANGED);
+    }
+
     @Test
     void aDeferredComparisonOfASessionInUseWaitsUntilTheRequestLeaves() {
         Held session = new Held(snapshot("bob"));
@@ -311,7 +354,8 @@ class StickyOrderTest {
 
     /** What the adapter hands the engine: a session held in memory. */
     private final class Held implements HeldSession {
-        final SessionSnapshot snapshot;
+        /** What the live session holds now: a later request of the burst changes it. */
+        volatile SessionSnapshot snapshot;
         volatile boolean inUse;
 
         Held(SessionSnapshot snapshot) {

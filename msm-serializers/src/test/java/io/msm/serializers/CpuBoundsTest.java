@@ -27,12 +27,10 @@ import io.msm.core.TranscoderFactory;
 /**
  * Decoding is bounded in CPU as well as in size: bytes an attacker wrote whose rebuilding would
  * hash for minutes are refused within a fraction of a second, as are sessions with more objects
- * than maxrefs or slower than maxmillis. The bound on elapsed time is generous: it is a safety
- * bound, not a performance claim (unbounded, these take from minutes to longer than the universe).
+ * than maxrefs or slower than maxmillis. The tests assert which limit refused them, not how long
+ * that took: the time is printed only (unbounded, these take from minutes to longer than the universe).
  */
 class CpuBoundsTest {
-    private static final long BUDGET_MILLIS = 2_000;
-
     static Stream<Arguments> bombs() {
         return Transcoding.both().flatMap(f -> Stream.of(
                 Arguments.of(Transcoding.name(f), "nested HashSets, depth 100", (Supplier<Object>) () -> HashBombs.hashSets(100), f),
@@ -66,7 +64,6 @@ class CpuBoundsTest {
                 + millis + " ms: " + e.getMessage());
         assertTrue(e.getMessage().contains("maxhashwork=" + SerialFilter.DEFAULT_MAX_HASH_WORK), e.getMessage());
         assertTrue(e.getMessage().contains("'payload'"), e.getMessage());
-        assertTrue(millis < BUDGET_MILLIS, "refused in " + millis + " ms");
     }
 
     static Stream<Arguments> legit() {

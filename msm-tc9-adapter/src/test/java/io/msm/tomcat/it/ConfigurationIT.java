@@ -19,6 +19,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import io.msm.testkit.MemcachedServer;
+
 /**
  * Bad attributes in the context file stop the webapp at start, with one message that names each
  * attribute, what was written, and what to write instead. Tomcat itself keeps running.
@@ -43,6 +45,8 @@ class ConfigurationIT {
         }
     };
     private TomcatNode tomcat;
+    /** For the tests whose webapp must start: a node of the test's own, never whatever holds 11211. */
+    private MemcachedServer memcached;
 
     static Stream<Arguments> badConfigurations() {
         return Stream.of(
@@ -119,6 +123,9 @@ class ConfigurationIT {
         if (tomcat != null) {
             tomcat.close();
         }
+        if (memcached != null) {
+            memcached.close();
+        }
     }
 
     @ParameterizedTest
@@ -138,8 +145,9 @@ class ConfigurationIT {
     @org.junit.jupiter.api.Test
     void aJvmRouteThatCannotBePartOfASessionIdStopsTheWebappNamingIt() {
         // Sticky ids carry the route; one msm refuses would lose every session at its next request.
+        memcached = MemcachedServer.start(); // so that only the route can be what stops it
         tomcat = new TomcatNode("tc:1").webapp("/app", new LinkedHashMap<>(Map.of("memcachedNodes",
-                "n1:localhost:11211"))).start();
+                memcached.node("n1")))).start();
 
         assertFalse(tomcat.isAvailable("/app"), "the webapp must not start");
         String message = loggedFailure();
@@ -150,10 +158,14 @@ class ConfigurationIT {
     /** A context file switched from StandardManager keeps its pathname="": a WARN, not a stop. */
     @org.junit.jupiter.api.Test
     void anAttributeOfTomcatsOwnManagerLeftInTheFileDoesNotStopTheWebapp() {
+        memcached = MemcachedServer.start();
         tomcat = new TomcatNode("tomcat1").webapp("/app", new LinkedHashMap<>(Map.of("memcachedNodes",
-                "n1:localhost:11211", "pathname", ""))).start();
+                memcached.node("n1"), "pathname", ""))).start();
 
         assertTrue(tomcat.isAvailable("/app"), "the webapp starts");
+        Browser user = new Browser();
+        user.get(tomcat.url("/app/s/set?name=alice"));
+        assertEquals("alice", user.get(tomcat.url("/app/s/get")).get("attr.name"), "its sessions work");
     }
 
     /** The messages of the exception chain Tomcat logged when the manager failed to start. */

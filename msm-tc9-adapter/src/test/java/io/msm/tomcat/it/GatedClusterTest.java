@@ -35,9 +35,17 @@ abstract class GatedClusterTest extends ClusterTest {
         SessionServlet.gate(gate).open.countDown();
     }
 
+    /** A request that passed its gate by timeout no longer overlapped what the test built: the test fails. */
     @AfterEach
     void openGatesAndStopClients() {
         gates.forEach(g -> SessionServlet.gate(g).open.countDown());
         pool.shutdownNow();
+        for (String g : gates) {
+            int timedOut = SessionServlet.gate(g).timedOut.get();
+            if (timedOut > 0) {
+                throw new AssertionError(timedOut + " request(s) went on because their gate's wait ran out, not"
+                        + " because the test opened it");
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.msm.tomcat.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,8 +41,9 @@ class NonStickySessionIT extends GatedClusterTest {
         ExecutorService clients = Executors.newFixedThreadPool(4);
         try {
             if (loaded) {
-                for (int i = 0; i < 2; i++) { // one busy process per core
-                    hogs.add(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
+                for (int i = 0; i < 2; i++) { // one busy process per core, gone by itself should this JVM die
+                    hogs.add(new ProcessBuilder("timeout", "-s", "KILL", "150", "sh", "-c", "while :; do :; done")
+                            .start());
                 }
             }
             List<Future<?>> done = new ArrayList<>();
@@ -62,7 +64,10 @@ class NonStickySessionIT extends GatedClusterTest {
             }
         } finally {
             clients.shutdownNow();
-            hogs.forEach(Process::destroyForcibly);
+            for (Process hog : hogs) {
+                hog.descendants().forEach(ProcessHandle::destroyForcibly); // the loop under timeout
+                hog.destroyForcibly();
+            }
         }
         assertEquals("200", first.get(tomcats[1].url("/app/s/get")).get("attr.counter"));
         assertEquals(0, count(tomcats[0], Counter.LOCK_TIMEOUTS) + count(tomcats[1], Counter.LOCK_TIMEOUTS));
@@ -162,17 +167,14 @@ class NonStickySessionIT extends GatedClusterTest {
         Browser user = new Browser();
         String id = user.get(tomcats[0].url("/app/s/set?a=1")).get("id");
         awaitBackupCopy(id);
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        try {
-            Future<Browser.Page> slow = pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/slow?ms=1000&b=2")));
-            Await.until("the slow request arrived", WAIT, () -> count(tomcats[0], Counter.LOADS) >= 1
-                    || count(tomcats[0], Counter.NEAR_COPIES_USED) >= 1);
-            Thread.sleep(300);
-            serverOf(id).delete(key(id)); // evicted: no removal marker, unlike an invalidation
-            assertEquals(200, slow.get(30, TimeUnit.SECONDS).status());
-        } finally {
-            pool.shutdownNow();
-        }
+        String gate = gate();
+        Future<Browser.Page> held = pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/hold?gate=" + gate
+                + "&b=2")));
+        awaitArrivals(gate, 1); // the session is loaded: the servlet holds it
+        serverOf(id).delete(key(id)); // evicted: no removal marker, unlike an invalidation
+        assertFalse(held.isDone(), "the request still holds the session");
+        open(gate);
+        assertEquals(200, held.get(30, TimeUnit.SECONDS).status());
         Browser.Page next = user.get(tomcats[1].url("/app/s/get"));
         assertEquals(id, next.get("id"), "same session");
         assertEquals("1", next.get("attr.a"));
