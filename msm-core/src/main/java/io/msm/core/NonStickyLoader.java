@@ -14,6 +14,8 @@ final class NonStickyLoader {
     private static final Logger LOG = Logs.get(NonStickyLoader.class);
     /** For a marker whose session's timeout cannot be read: a day outlives any usual copy. */
     private static final int UNKNOWN_TIMEOUT_SECONDS = 86_400;
+    /** What a rebuild returns when a logout deleted the session meanwhile; CAS tokens are never negative here. */
+    private static final long REMOVED_MEANWHILE = -1;
 
     private final SessionStore store;
     private final NodeHealth health;
@@ -221,11 +223,18 @@ final class NonStickyLoader {
             // back meanwhile, cannot tell its older copy from a newer one, and took its copy for newer
             // (and deleted the behind marker) in CI. The next load reads the node and restores it.
             if (primaryAnswered && health.isUp(primary)) {
-                rebuildPrimary(id, data, loaded, v, behindCas);
+                long token = rebuildPrimary(id, data, loaded, v, behindCas);
+                if (token == REMOVED_MEANWHILE) {
+                    return removedWhileRebuilt(id, state);
+                }
+                // The store at the request's end compares with this token; without one it reads first,
+                // since another Tomcat may have stored over the rebuilt copy by then.
+                state.cas = token;
             }
         } else if (backup != null && health.isUp(backup)
-                && expiry.mayBeBehind(health.emptySince(backup), v)) {
-            rebuildBackup(id, backup, data, loaded, v);
+                && expiry.mayBeBehind(health.emptySince(backup), v)
+                && rebuildBackup(id, backup, data, loaded, v) == REMOVED_MEANWHILE) {
+            return removedWhileRebuilt(id, state);
         }
         long lastAccess = v == null ? loaded.lastAccessedTime() : v.lastAccessedTime;
         int timeout = loaded.maxInactiveInterval();
@@ -240,6 +249,19 @@ final class NonStickyLoader {
         expiryWatch.note(id, ValidityRecord.expiresAt(Math.max(lastAccess, state.recordedLastAccess), timeout));
         return new SessionSnapshot(id, loaded.creationTime(), lastAccess, loaded.maxInactiveInterval(),
                 loaded.authType(), loaded.content());
+    }
+
+    /**
+     * @return null: a logout elsewhere deleted the session between this load's read and its rebuild,
+     *     whose copy is deleted again; the request sees no session, as one that came after the logout
+     */
+    private SessionSnapshot removedWhileRebuilt(SessionId id, SessionState state) {
+        nearCopies.drop(id);
+        state.nearCopy = null;
+        statistics.increment(Statistics.Counter.LOAD_MISSES);
+        LOG.info("session {} was invalidated while this Tomcat restored its copy from the other node; the copy is"
+                + " deleted again", id.masked());
+        return null;
     }
 
     /** @return null: the session expired by this record; sessionDestroyed fires from the expiry check */
@@ -276,34 +298,59 @@ final class NonStickyLoader {
     /**
      * The backup node came back empty lately: a session only read since would have no backup copy,
      * and would be lost with its own node. Checked only while copies from before could still live.
+     *
+     * @return {@link #REMOVED_MEANWHILE}, or 0
      */
-    private void rebuildBackup(SessionId id, String backup, byte[] data, SessionSnapshot s, ValidityRecord v) {
+    private long rebuildBackup(SessionId id, String backup, byte[] data, SessionSnapshot s, ValidityRecord v) {
         try {
             // The small validity record goes with the copy: asking for it spares moving the copy itself.
             if (store.get(backup, keys.backupValidity(id)) != null) {
-                return;
+                return 0;
             }
             int exp = expiry.nonSticky(s.maxInactiveInterval());
             store.set(backup, keys.backup(id), data, exp);
             if (v != null) {
                 store.set(backup, keys.backupValidity(id), keys.validityBytes(id, v), exp);
             }
+            if (removedAfterRebuild(id, backup, keys.backup(id), keys.backupValidity(id))) {
+                return REMOVED_MEANWHILE;
+            }
             statistics.increment(Statistics.Counter.BACKUP_COPIES_REBUILT);
         } catch (StoreException e) {
             health.failed(backup, e);
         }
+        return 0;
+    }
+
+    /**
+     * Checked after a rebuild's write: a logout writes its markers before it deletes, so either it
+     * deleted this copy or this sees its marker. Without it, a copy put back after the logout's
+     * delete would be served as logged in on every Tomcat (a node that answers is not asked for
+     * markers at each load).
+     */
+    private boolean removedAfterRebuild(SessionId id, String node, String dataKey, String validityKey) {
+        if (!cluster.removedMeanwhile(id)) {
+            return false;
+        }
+        cluster.delete(node, dataKey);
+        cluster.delete(node, validityKey);
+        return true;
     }
 
     /**
      * The session's node came back empty or behind: give it the backup's copy. Only over the copy
      * this load found there (none, or the older one by its CAS token): another Tomcat may have
      * written a newer one since, and that one stays.
+     *
+     * @return the CAS token of the copy it added there; 0 when it knows none (another Tomcat's copy
+     *     stays, or the node did not answer); {@link #REMOVED_MEANWHILE}
      */
-    private void rebuildPrimary(SessionId id, byte[] data, SessionSnapshot s, ValidityRecord v, long behindCas) {
+    private long rebuildPrimary(SessionId id, byte[] data, SessionSnapshot s, ValidityRecord v, long behindCas) {
         String primary = id.nodeId();
         int exp = expiry.nonSticky(s.maxInactiveInterval());
         try {
-            boolean rebuilt = behindCas == 0 ? store.add(primary, keys.data(id), data, exp)
+            Long token = behindCas == 0 ? store.addVersioned(primary, keys.data(id), data, exp) : null;
+            boolean rebuilt = behindCas == 0 ? token != null
                     : store.cas(primary, keys.data(id), behindCas, data, exp) == SessionStore.CasOutcome.STORED;
             String backup = keys.backupNode(primary);
             if (!rebuilt && store.gets(primary, keys.data(id)) != null) {
@@ -312,13 +359,16 @@ final class NonStickyLoader {
                 if (backup != null) {
                     cluster.delete(backup, keys.behind(id));
                 }
-                return;
+                return 0;
             }
             if (!rebuilt) {
                 store.set(primary, keys.data(id), data, exp); // what it holds does not read (a part lost)
             }
             if (v != null) {
                 store.set(primary, keys.validity(id), keys.validityBytes(id, v), exp);
+            }
+            if (removedAfterRebuild(id, primary, keys.data(id), keys.validity(id))) {
+                return REMOVED_MEANWHILE;
             }
             statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
             // After a node restarted empty, every session of it comes here once: a line a minute says it.
@@ -330,8 +380,10 @@ final class NonStickyLoader {
             if (backup != null) {
                 cluster.delete(backup, keys.behind(id));
             }
+            return token == null ? 0 : token;
         } catch (StoreException e) {
             health.failed(primary, e);
+            return 0;
         }
     }
 }

@@ -282,6 +282,50 @@ class NonStickyMergeTest {
         assertEquals(Map.of("user", "alice", "cart", "3 items", "theme", "dark", "note", "x"), stored());
     }
 
+    /**
+     * Read from its backup copy while its node restarted empty: the load restores the node's copy and
+     * keeps that copy's token, so another Tomcat's store made meanwhile is merged with, not set over.
+     */
+    @Test
+    void aSessionReadFromItsBackupCopyKeepsAnotherTomcatsStoreMadeMeanwhile() {
+        tomcat1.store.forget("n1");
+        SessionState state1 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        assertEquals(1, tomcat1.count(Statistics.Counter.PRIMARY_COPIES_REBUILT), "read from the backup copy");
+
+        SessionState state2 = new SessionState();
+        SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
+        storeSetting(tomcat2, seen2, state2, "theme", "dark");
+        storeSetting(tomcat1, seen1, state1, "cart", "3 items");
+
+        assertEquals(Map.of("user", "alice", "cart", "3 items", "theme", "dark"), stored());
+    }
+
+    /**
+     * A logout on another Tomcat between a load's read of the backup copy and its restoring of the
+     * node's copy: the copy restored after the logout's delete must not bring the session back.
+     */
+    @Test
+    void aLogoutWhileALoadRestoresTheNodesCopyStaysALogout() {
+        tomcat1.store.forget("n1");
+        boolean[] loggedOut = {false};
+        // tomcat1's fourth operation on n1 is the rebuild's add: after its read (the copy and its record,
+        // two here) and its look for a marker.
+        tomcat1.store.atOperation("n1", 4, () -> {
+            SessionState elsewhere = new SessionState();
+            assertNotNull(tomcat2.engine.nonSticky().open(ID, elsewhere, false));
+            tomcat2.engine.nonSticky().removed(ID, elsewhere, 1800);
+            loggedOut[0] = true;
+        });
+
+        SessionSnapshot loading = tomcat1.engine.nonSticky().open(ID, new SessionState(), false);
+
+        assertEquals(true, loggedOut[0], "the logout ran during the load");
+        assertNull(loading, "the load that lost the race sees the logout");
+        assertNull(tomcat1.store.peek("n1", EngineHarness.PREFIX + ID), "no copy on the node");
+        assertNull(tomcat2.engine.nonSticky().open(ID, new SessionState(), false), "logged out everywhere");
+    }
+
     @Test
     void aStoreWritesTheBackupCopyOnTheNextNode() {
         assertNotNull(tomcat1.store.peek("n2", EngineHarness.PREFIX + "backup:" + ID));
