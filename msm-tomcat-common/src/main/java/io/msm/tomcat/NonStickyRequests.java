@@ -328,7 +328,10 @@ final class NonStickyRequests implements RequestStrategy {
     private Session findInScope(Scope scope, String id) throws IOException {
         MemcachedSession mine = scope.find(id);
         if (mine != null) {
-            return mine;
+            // Invalidated in this request: gone, as from StandardManager. Tomcat asks whether the id is
+            // in use before it gives a new session the client's id (sessionCookiePath="/"); a yes would
+            // hand a login the id from before it (session fixation) and reuse an id with markers.
+            return mine.isEnding() ? null : mine;
         }
         if (id.equals(scope.missing)) {
             return null;

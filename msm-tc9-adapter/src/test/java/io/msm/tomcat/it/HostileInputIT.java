@@ -83,6 +83,33 @@ class HostileInputIT extends ClusterTest {
     }
 
     /**
+     * A login that invalidates the session and takes a new one (Spring Security's migrateSession, the
+     * usual hand-written login) gets a new id, also where Tomcat gives a new session the client's id
+     * when a webapp of the host knows it (sessionCookiePath="/"): the old id would carry the login
+     * to whoever planted it, and its removal markers would end the new session.
+     */
+    @ParameterizedTest(name = "sticky={0}")
+    @ValueSource(booleans = {true, false})
+    void aLoginThatInvalidatesAndTakesANewSessionGetsANewId(boolean sticky) {
+        TomcatNode tomcat = started(new TomcatNode("tomcat1").sessionCookiePath("/")
+                .webapp(APP, manager("sticky", String.valueOf(sticky))));
+        Browser user = new Browser();
+        String before = user.get(tomcat.url("/app/s/set?visitor=anonymous")).get("id");
+        awaitStored(before);
+
+        Browser.Page login = user.get(tomcat.url("/app/s/migrate?name=alice"));
+
+        assertEquals(200, login.status());
+        String after = login.get("id");
+        assertNotEquals(before, after, "the login kept the id from before it");
+        Browser.Page next = user.get(tomcat.url("/app/s/get"));
+        assertEquals(after, next.get("id"));
+        assertEquals("alice", next.get("attr.name"), "logged in at the next request");
+        assertEquals(null, withSession(before).get(tomcat.url("/app/s/get")).get("attr.visitor"),
+                "the session from before the login is gone");
+    }
+
+    /**
      * Tomcat looks up each JSESSIONID cookie of a request, before any valve, until one is valid. One
      * request with a hundred well-formed ids of sessions that do not exist must not cost a hundred
      * memcached reads.

@@ -34,6 +34,7 @@ import javax.servlet.http.HttpSession;
  * <li>/login?user=u&amp;password=p logs in with HttpServletRequest.login, its login cached in the session</li>
  * <li>/probe stores an activation listener; *.png peeks, like a static resource would</li>
  * <li>/async?k=v starts async processing and dispatches to /set?k=v</li>
+ * <li>/migrate?k=v invalidates the session, then takes a new one and sets k</li>
  * </ul>
  */
 public class SessionServlet extends HttpServlet {
@@ -204,6 +205,15 @@ public class SessionServlet extends HttpServlet {
                 out.println("error=" + req.getAttribute(javax.servlet.RequestDispatcher.ERROR_STATUS_CODE));
                 session.setAttribute("errorSeen", String.valueOf(req.getAttribute(
                         javax.servlet.RequestDispatcher.ERROR_REQUEST_URI)));
+                break;
+            case "/migrate":
+                // A login as Spring Security's migrateSession or a hand-written one does it: invalidate, then
+                // a new session with what the user gave.
+                req.getSession().invalidate();
+                session = req.getSession(true);
+                for (String name : Collections.list(req.getParameterNames())) {
+                    session.setAttribute(name, req.getParameter(name));
+                }
                 break;
             case "/timeout":
                 session = req.getSession();
