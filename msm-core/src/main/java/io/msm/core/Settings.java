@@ -397,8 +397,8 @@ public final class Settings {
                 return Compatibility.MSM2_READ;
             default:
                 errors.add("compatibility: '" + value + "' is not understood; write msm2 (while Tomcats with"
-                        + " memcached-session-manager 2.3.2 still run) or msm2-read (once none does, until the"
-                        + " sessions they stored have ended)");
+                        + " memcached-session-manager 2.3.2 still run) or msm2-read (once none does and the session"
+                        + " timeout plus a minute has passed since the last one stopped)");
                 return Compatibility.NONE;
         }
     }

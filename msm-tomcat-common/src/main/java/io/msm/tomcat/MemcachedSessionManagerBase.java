@@ -457,10 +457,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                             // authenticator needs a login cached by request.login() before the webapp
                             // runs: its lookup loads the session.
                             () -> context.findConstraints().length > 0);
-            if (settings.statisticsEnabled()) {
-                RequestStrategy mode = requests;
-                statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size(), mode::heldEntries);
-            }
+            RequestStrategy mode = requests;
+            statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size(), mode::heldEntries,
+                    settings.statisticsEnabled());
             keepKey = checks.prefix + " " + contextName();
             KeptRepairs.takeOver(context.getParent(), keepKey, contextName(), engine);
             if (settings.sticky()) {

@@ -36,12 +36,25 @@ final class StatisticsMBean {
     /**
      * @param held adds the adapter's own per-session collections to the engine's, for the bean
      *     {@code io.msm:type=HeldEntries,...}: one attribute per collection with its entries
+     * @param statistics false ({@code enableStatistics="false"}): the nodes' health only, which a
+     *     monitor pages on, without the counters and the collections
      */
     static StatisticsMBean register(SessionEngine engine, Context context, IntSupplier sessionsInMemory,
-            java.util.function.Consumer<java.util.Map<String, Integer>> held) {
+            java.util.function.Consumer<java.util.Map<String, Integer>> held, boolean statistics) {
         StatisticsMBean registered = new StatisticsMBean();
         String path = context.getName().isEmpty() ? "/" : context.getName();
         String where = "host=" + value(context.getParent().getName()) + ",context=" + value(path);
+        if (statistics) {
+            registered.registerStatistics(engine, where, sessionsInMemory, held);
+        }
+        for (NodeStatus node : engine.nodeStatus()) {
+            registered.registerNode(engine, where, node.id());
+        }
+        return registered;
+    }
+
+    private void registerStatistics(SessionEngine engine, String where, IntSupplier sessionsInMemory,
+            java.util.function.Consumer<java.util.Map<String, Integer>> held) {
         Statistics statistics = engine.statistics();
         ReadOnlyBean main = new ReadOnlyBean("msm session statistics");
         for (Statistics.Counter c : Statistics.Counter.values()) {
@@ -55,7 +68,7 @@ final class StatisticsMBean {
                 .add("SessionsInMemory", "int", "sessions this Tomcat holds in memory", sessionsInMemory::getAsInt)
                 .add("NonStickySessionsLastMinute", "int", "non-sticky sessions this Tomcat served in the last minute",
                         engine::nonStickySessionsLastMinute);
-        registered.register("io.msm:type=SessionStatistics," + where, main);
+        register("io.msm:type=SessionStatistics," + where, main);
         java.util.function.Supplier<java.util.Map<String, Integer>> entries = () -> {
             java.util.Map<String, Integer> all = engine.heldEntries();
             held.accept(all);
@@ -65,31 +78,30 @@ final class StatisticsMBean {
         for (String name : entries.get().keySet()) {
             heldBean.add(name, "int", "entries of " + name, () -> entries.get().get(name));
         }
-        registered.register("io.msm:type=HeldEntries," + where, heldBean);
-        for (NodeStatus node : engine.nodeStatus()) {
-            String id = node.id();
-            Function<Function<NodeStatus, Object>, java.util.function.Supplier<Object>> of = f -> () -> {
-                for (NodeStatus n : engine.nodeStatus()) {
-                    if (n.id().equals(id)) {
-                        return f.apply(n);
-                    }
+        register("io.msm:type=HeldEntries," + where, heldBean);
+    }
+
+    private void registerNode(SessionEngine engine, String where, String id) {
+        Function<Function<NodeStatus, Object>, java.util.function.Supplier<Object>> of = f -> () -> {
+            for (NodeStatus n : engine.nodeStatus()) {
+                if (n.id().equals(id)) {
+                    return f.apply(n);
                 }
-                return null;
-            };
-            ReadOnlyBean bean = new ReadOnlyBean("one memcached node of msm")
-                    .add("Up", "boolean", "true while requests may use the node", of.apply(NodeStatus::up))
-                    .add("LastProbeMicros", "long", "round trip of the last health-check probe answered",
-                            of.apply(NodeStatus::lastProbeMicros))
-                    .add("OperationsLastMinute", "long", "operations answered in the last minute",
-                            of.apply(NodeStatus::operationsLastMinute))
-                    .add("MeanMicrosLastMinute", "long", "mean operation time of the last minute",
-                            of.apply(NodeStatus::meanMicrosLastMinute))
-                    .add("P99MicrosLastMinute", "long", "99th percentile operation time of the last minute",
-                            of.apply(NodeStatus::p99MicrosLastMinute))
-                    .add("Failures", "long", "operations that failed since start", of.apply(NodeStatus::failures));
-            registered.register("io.msm:type=MemcachedNode," + where + ",node=" + value(id), bean);
-        }
-        return registered;
+            }
+            return null;
+        };
+        ReadOnlyBean bean = new ReadOnlyBean("one memcached node of msm")
+                .add("Up", "boolean", "true while requests may use the node", of.apply(NodeStatus::up))
+                .add("LastProbeMicros", "long", "round trip of the last health-check probe answered",
+                        of.apply(NodeStatus::lastProbeMicros))
+                .add("OperationsLastMinute", "long", "operations answered in the last minute",
+                        of.apply(NodeStatus::operationsLastMinute))
+                .add("MeanMicrosLastMinute", "long", "mean operation time of the last minute",
+                        of.apply(NodeStatus::meanMicrosLastMinute))
+                .add("P99MicrosLastMinute", "long", "99th percentile operation time of the last minute",
+                        of.apply(NodeStatus::p99MicrosLastMinute))
+                .add("Failures", "long", "operations that failed since start", of.apply(NodeStatus::failures));
+        register("io.msm:type=MemcachedNode," + where + ",node=" + value(id), bean);
     }
 
     /** Quoted only when JMX requires it: a monitor's pattern then matches the plain name. */

@@ -103,6 +103,19 @@ class MonitoringIT extends ClusterTest {
         }
     }
 
+    /** A context file from 2.3.2 may turn statistics off; the nodes' health, which a monitor pages on, stays. */
+    @Test
+    void withoutStatisticsTheNodesHealthIsStillPublished() throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager("enableStatistics", "false"));
+        new Browser().get(tomcat.url("/app/s/set?user=alice"));
+        String where = "host=localhost,context=" + APP;
+
+        assertFalse(server.isRegistered(new ObjectName("io.msm:type=SessionStatistics," + where)));
+        assertFalse(server.isRegistered(new ObjectName("io.msm:type=HeldEntries," + where)));
+        assertEquals(Boolean.TRUE, attribute(new ObjectName("io.msm:type=MemcachedNode," + where + ",node=n1"), "Up"));
+        assertEquals(Boolean.TRUE, attribute(new ObjectName("io.msm:type=MemcachedNode," + where + ",node=n2"), "Up"));
+    }
+
     @Test
     void aNodeThatDiesShowsAsDownWithItsFailures() throws Exception {
         TomcatNode tomcat = tomcat("tomcat1", manager());
