@@ -29,6 +29,14 @@ public interface Transcoder {
     }
 
     /**
+     * @return whether a value of this kind can be stored; Tomcat asks in a webapp marked
+     *     {@code <distributable/>}, and refuses {@code setAttribute} of a value denied
+     */
+    default boolean canStore(Object value) {
+        return value instanceof java.io.Serializable;
+    }
+
+    /**
      * @return the largest encoded content {@link #decode} accepts; the engine stores nothing larger,
      *     since no Tomcat could read it back
      */

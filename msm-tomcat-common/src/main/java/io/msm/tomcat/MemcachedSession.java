@@ -204,6 +204,16 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return inUse > 0;
     }
 
+    /**
+     * Tomcat refuses {@code setAttribute} of a value this denies in a webapp marked
+     * {@code <distributable/>}: what msm's transcoder can store, not only what is Serializable (Kryo).
+     */
+    @Override
+    public boolean isAttributeDistributable(String name, Object value) {
+        return manager instanceof MemcachedSessionManagerBase ? ((MemcachedSessionManagerBase) manager).canStore(value)
+                : super.isAttributeDistributable(name, value);
+    }
+
     @Override
     public void setAttribute(String name, Object value, boolean notify) {
         super.setAttribute(name, value, notify);

@@ -55,6 +55,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     private final Map<String, String> attributes = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();
     private volatile SessionEngine engine;
+    /** What stores sessions while msm runs; Tomcat's test of a distributable webapp's values asks it. */
+    private volatile io.msm.core.Transcoder writer;
     /** Sticky or non-sticky, chosen at start; null while msm is stopped or disabled. */
     private volatile RequestStrategy requests;
     private final RequestsInFlight inFlight = new RequestsInFlight();
@@ -441,6 +443,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             try {
                 engine = SessionEngine.start(settings, checks.writer, checks.readers, checks.prefix, checks.msm2,
                         randomLength, contextName(), Clock.systemUTC());
+                writer = checks.writer;
             } catch (IOException e) {
                 throw new LifecycleException("webapp " + contextName() + " not started: memcachedNodes: "
                         + e.getMessage(), e);
@@ -472,6 +475,15 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             KeptSessions.notTakenBack(context.getParent(), null, contextName(), "msm is turned off (enabled=\"false\")");
         }
         setState(LifecycleState.STARTING);
+    }
+
+    /**
+     * @return whether msm can store the value: with Kryo, objects that are not Serializable too;
+     *     Tomcat's own test (Serializable) while msm is stopped or turned off
+     */
+    boolean canStore(Object value) {
+        io.msm.core.Transcoder w = writer;
+        return w == null ? value instanceof java.io.Serializable : w.canStore(value);
     }
 
     /**

@@ -76,6 +76,12 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
         }
     }
 
+    /** Kryo writes objects that are not Serializable too, except the JDK's it refuses to build. */
+    @Override
+    public boolean canStore(Object value) {
+        return value == null || !RefusedJdkClassSerializer.isRefused(value.getClass(), filter);
+    }
+
     KryoTranscoder(ClassLoader loader, SerialFilter filter) {
         super(filter);
         this.java = new JavaSerialization(loader, filter);

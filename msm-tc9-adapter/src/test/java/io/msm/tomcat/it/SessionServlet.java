@@ -35,6 +35,7 @@ import javax.servlet.http.HttpSession;
  * <li>/probe stores an activation listener; *.png peeks, like a static resource would</li>
  * <li>/async?k=v starts async processing and dispatches to /set?k=v</li>
  * <li>/migrate?k=v invalidates the session, then takes a new one and sets k</li>
+ * <li>/set?k=note sets k to a {@link Note}, a webapp's object that is not Serializable</li>
  * </ul>
  */
 public class SessionServlet extends HttpServlet {
@@ -70,7 +71,8 @@ public class SessionServlet extends HttpServlet {
                 session = req.getSession();
                 for (String name : Collections.list(req.getParameterNames())) {
                     String value = req.getParameter(name);
-                    session.setAttribute(name, "unserializable".equals(value) ? new Object() : value);
+                    session.setAttribute(name, "unserializable".equals(value) ? new Object()
+                            : "note".equals(value) ? new Note(name) : value);
                 }
                 break;
             case "/slow":
@@ -271,6 +273,25 @@ public class SessionServlet extends HttpServlet {
     }
 
     /** Where /hold requests wait; shared by every Tomcat of the test JVM. */
+    /** A webapp's own class that is not Serializable: Kryo stores it, Java serialization cannot. */
+    static final class Note {
+        final String text;
+
+        Note(String text) {
+            this.text = text;
+        }
+
+        @SuppressWarnings("unused") // for Kryo
+        private Note() {
+            this("");
+        }
+
+        @Override
+        public String toString() {
+            return "note of " + text;
+        }
+    }
+
     static final class Gate {
         final AtomicInteger arrived = new AtomicInteger();
         final CountDownLatch open = new CountDownLatch(1);

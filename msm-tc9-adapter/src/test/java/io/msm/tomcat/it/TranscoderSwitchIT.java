@@ -58,6 +58,30 @@ class TranscoderSwitchIT extends ClusterTest {
     }
 
     /**
+     * In a webapp marked {@code <distributable/>}, Tomcat asks the session whether a value can be
+     * stored, and refuses setAttribute (an exception, a 500) when it cannot. With Kryo, a webapp's
+     * object that is not Serializable can: it is accepted, stored, and read by another Tomcat.
+     * Java serialization cannot store it, and Tomcat refuses it as with its own manager.
+     */
+    @Test
+    void aDistributableWebappOnKryoStoresItsObjectsThatAreNotSerializable() {
+        TomcatNode kryo = tomcat("tomcat1", manager("transcoderFactoryClass", KRYO));
+        TomcatNode kryo2 = tomcat("tomcat2", manager("transcoderFactoryClass", KRYO));
+        TomcatNode java = tomcat("tomcat3", manager());
+        for (TomcatNode t : new TomcatNode[] {kryo, kryo2, java}) {
+            t.context(APP).setDistributable(true);
+        }
+        Browser user = new Browser();
+        Browser.Page set = user.get(kryo.url("/app/s/set?name=alice&memo=note"));
+        assertEquals(200, set.status());
+        awaitStored(set.get("id"));
+        assertEquals("note of memo", user.get(kryo2.url("/app/s/get")).get("attr.memo"), "stored, and read elsewhere");
+
+        assertEquals(500, new Browser().get(java.url("/app/s/set?memo=note")).status(),
+                "Tomcat refuses what Java serialization cannot store");
+    }
+
+    /**
      * Without readTranscoderFactoryClasses a Tomcat on Java serialization never hands a Kryo frame to
      * Kryo: bytes anyone planted in memcached meet the one deserializer configured. The user gets a new
      * session, and the WARN says what to write while a cluster switches.
