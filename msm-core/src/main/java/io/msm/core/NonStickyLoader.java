@@ -215,6 +215,7 @@ final class NonStickyLoader {
             state.loaded(id, 0, 0);
         }
         state.cas = cas;
+        state.nodeCopyUnknown = false;
         state.dataRefreshedAt = v == null ? 0 : v.dataRefreshedAt;
         state.recordedLastAccess = v == null ? 0 : v.lastAccessedTime;
         if (fromBackup) {
@@ -228,8 +229,10 @@ final class NonStickyLoader {
                     return removedWhileRebuilt(id, state);
                 }
                 // The store at the request's end compares with this token; without one it reads first,
-                // since another Tomcat may have stored over the rebuilt copy by then.
+                // since the node holds another Tomcat's copy. A load that did not read the node sets its
+                // copy there, the newest by the behind marker, as before.
                 state.cas = token;
+                state.nodeCopyUnknown = token == 0;
             }
         } else if (backup != null && health.isUp(backup)
                 && expiry.mayBeBehind(health.emptySince(backup), v)
@@ -302,6 +305,8 @@ final class NonStickyLoader {
      * @return {@link #REMOVED_MEANWHILE}, or 0
      */
     private long rebuildBackup(SessionId id, String backup, byte[] data, SessionSnapshot s, ValidityRecord v) {
+        boolean wrote = false;
+        boolean done = false;
         try {
             // The small validity record goes with the copy: asking for it spares moving the copy itself.
             if (store.get(backup, keys.backupValidity(id)) != null) {
@@ -309,15 +314,19 @@ final class NonStickyLoader {
             }
             int exp = expiry.nonSticky(s.maxInactiveInterval());
             store.set(backup, keys.backup(id), data, exp);
+            wrote = true;
             if (v != null) {
                 store.set(backup, keys.backupValidity(id), keys.validityBytes(id, v), exp);
             }
-            if (removedAfterRebuild(id, backup, keys.backup(id), keys.backupValidity(id))) {
-                return REMOVED_MEANWHILE;
-            }
-            statistics.increment(Statistics.Counter.BACKUP_COPIES_REBUILT);
+            done = true;
         } catch (StoreException e) {
             health.failed(backup, e);
+        }
+        if (wrote && removedAfterRebuild(id, backup, keys.backup(id), keys.backupValidity(id))) {
+            return REMOVED_MEANWHILE;
+        }
+        if (done) {
+            statistics.increment(Statistics.Counter.BACKUP_COPIES_REBUILT);
         }
         return 0;
     }
@@ -347,13 +356,17 @@ final class NonStickyLoader {
      */
     private long rebuildPrimary(SessionId id, byte[] data, SessionSnapshot s, ValidityRecord v, long behindCas) {
         String primary = id.nodeId();
+        String key = keys.data(id);
         int exp = expiry.nonSticky(s.maxInactiveInterval());
+        String backup = keys.backupNode(primary);
+        boolean wrote = false;
+        boolean done = false;
+        long token = 0;
         try {
-            Long token = behindCas == 0 ? store.addVersioned(primary, keys.data(id), data, exp) : null;
-            boolean rebuilt = behindCas == 0 ? token != null
-                    : store.cas(primary, keys.data(id), behindCas, data, exp) == SessionStore.CasOutcome.STORED;
-            String backup = keys.backupNode(primary);
-            if (!rebuilt && store.gets(primary, keys.data(id)) != null) {
+            Long added = behindCas == 0 ? store.addVersioned(primary, key, data, exp) : null;
+            boolean rebuilt = behindCas == 0 ? added != null
+                    : store.cas(primary, key, behindCas, data, exp) == SessionStore.CasOutcome.STORED;
+            if (!rebuilt && store.gets(primary, key) != null) {
                 // Written meanwhile by a Tomcat that reaches both nodes, with the same copy to the backup
                 // node: the node is not behind any more.
                 if (backup != null) {
@@ -362,28 +375,44 @@ final class NonStickyLoader {
                 return 0;
             }
             if (!rebuilt) {
-                store.set(primary, keys.data(id), data, exp); // what it holds does not read (a part lost)
+                store.set(primary, key, data, exp); // what it holds does not read (a part lost)
             }
+            wrote = true;
+            token = added != null && added != 0 ? added : tokenOfOwn(primary, key, data);
             if (v != null) {
                 store.set(primary, keys.validity(id), keys.validityBytes(id, v), exp);
             }
-            if (removedAfterRebuild(id, primary, keys.data(id), keys.validity(id))) {
-                return REMOVED_MEANWHILE;
-            }
-            statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
-            // After a node restarted empty, every session of it comes here once: a line a minute says it.
-            if (logLimit.allow("restored " + primary)) {
-                LOG.info("session {} had no current copy on memcached node {}; restored there from its backup;"
-                        + " PRIMARY_COPIES_REBUILT counts each ({} so far); this line repeats at most once a minute",
-                        id.masked(), primary, statistics.get(Statistics.Counter.PRIMARY_COPIES_REBUILT));
-            }
-            if (backup != null) {
-                cluster.delete(backup, keys.behind(id));
-            }
-            return token == null ? 0 : token;
+            done = true;
         } catch (StoreException e) {
             health.failed(primary, e);
+        }
+        // Also after a failure past the copy's write: a copy put back after a logout must not stay.
+        if (wrote && removedAfterRebuild(id, primary, key, keys.validity(id))) {
+            return REMOVED_MEANWHILE;
+        }
+        if (!done) {
             return 0;
         }
+        statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
+        // After a node restarted empty, every session of it comes here once: a line a minute says it.
+        if (logLimit.allow("restored " + primary)) {
+            LOG.info("session {} had no current copy on memcached node {}; restored there from its backup;"
+                    + " PRIMARY_COPIES_REBUILT counts each ({} so far); this line repeats at most once a minute",
+                    id.masked(), primary, statistics.get(Statistics.Counter.PRIMARY_COPIES_REBUILT));
+        }
+        if (backup != null) {
+            cluster.delete(backup, keys.behind(id));
+        }
+        return token;
     }
+
+    /**
+     * @return the token of the copy this load just wrote, where the write gave none (a CAS, a set,
+     *     the text protocol): read back, and only if it is still these bytes; else 0
+     */
+    private long tokenOfOwn(String node, String key, byte[] data) throws StoreException {
+        SessionStore.Versioned now = store.gets(node, key);
+        return now != null && Arrays.equals(now.value, data) ? now.cas : 0;
+    }
+
 }

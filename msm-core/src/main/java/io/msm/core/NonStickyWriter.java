@@ -242,12 +242,12 @@ final class NonStickyWriter {
         // A store while parallel requests used the session wrote it here: memcached's token is past the
         // load's, or there was none (new, loaded from the backup). Read what is there and compare: another
         // Tomcat may have stored it since, and then a CAS with the load's token, or a set, is wrong.
-        // So too for a session loaded without a token (from the backup copy, whose rebuild on the node
-        // lost to another Tomcat's store, or under its name from before encryption): a set would
-        // overwrite what another Tomcat stored since.
-        boolean compareFirst = sameId && (state.sharedOnPrimary || (cas == 0 && state.storedUnderId != null));
+        // So too for a session loaded from the backup copy whose node holds another Tomcat's copy (it
+        // restored or wrote the node first): a set would overwrite that Tomcat's change.
+        boolean compareFirst = sameId && (state.sharedOnPrimary || (cas == 0 && state.nodeCopyUnknown));
         if (!compareFirst && (!sameId || cas == 0)) {
-            // New or renamed: nothing to compare with.
+            // New, renamed, or loaded from the backup copy while its node was not read: nothing to compare
+            // with; the backup's copy is the newest there is.
             // With parallel requests still running, a logout of one of them may have deleted the keys
             // before this wrote them: checked as setUnlessRemoved does.
             byte[] written;

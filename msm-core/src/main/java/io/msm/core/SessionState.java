@@ -55,6 +55,12 @@ public final class SessionState {
      * so memcached's token moved past {@link #cas}: later stores read the copy there and compare.
      */
     volatile boolean sharedOnPrimary;
+    /**
+     * Non-sticky: loaded from the backup copy, the node read, and its copy not this load's with a
+     * known token (another Tomcat restored or wrote it first): the store reads it and compares, as
+     * after {@link #sharedOnPrimary}, since a set would overwrite that Tomcat's change.
+     */
+    volatile boolean nodeCopyUnknown;
     /** Non-sticky: such a store found the session invalidated elsewhere; none is tried again. */
     volatile boolean sharedEndedElsewhere;
     /**

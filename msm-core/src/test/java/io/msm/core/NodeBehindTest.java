@@ -222,6 +222,58 @@ class NodeBehindTest extends TwoNonStickyTomcats {
         assertEquals("2", step(a));
     }
 
+    /**
+     * The same load, then a store once the node is back: it writes the backup's content with the
+     * request's change, not the change onto the node's older copy, which would drop what the outage
+     * wrote (here a login).
+     */
+    @Test
+    void aStoreAfterALoadThatDidNotReadTheNodeKeepsWhatWasWrittenDuringTheOutage() throws Exception {
+        NonStickySessions nonSticky = a.engine.nonSticky();
+        store(nonSticky, ID, new SessionState(), "1");
+        a.store.fail("n1");
+        SessionState during = new SessionState();
+        assertNotNull(nonSticky.open(ID, during, true));
+        nonSticky.store(EngineHarness.snapshot(ID, a.time.millis(), Map.of("step", "1", "user", "alice")), during,
+                changed("user"));
+        nonSticky.release(during);
+        a.store.resume("n1"); // answers again, with the copy from before the login
+
+        outOfUse(b, "n1");
+        b.store.atNextOperation("n2", () -> b.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS + 1));
+        SessionState unlocked = new SessionState();
+        assertEquals("alice", b.engine.nonSticky().open(ID, unlocked, false).content().attributes().get("user"));
+        b.engine.nonSticky().store(EngineHarness.snapshot(ID, b.time.millis(), Map.of("step", "2", "user", "alice")),
+                unlocked, changed("step"));
+
+        SessionState next = new SessionState();
+        SessionSnapshot s = a.engine.nonSticky().open(ID, next, true);
+        a.engine.nonSticky().release(next);
+        assertEquals(Map.of("step", "2", "user", "alice"), s.content().attributes());
+    }
+
+    /** The load that restores the node's copy knows that copy's token: its store writes over it, no merge. */
+    @Test
+    void aStoreAfterItsLoadRestoredTheNodesCopyIsNoMerge() throws Exception {
+        step2WrittenWhileTheNodeFailed(ID);
+        b.checkNodes(); // b hears n1's flag
+        SessionState state = new SessionState();
+        assertEquals("2", b.engine.nonSticky().open(ID, state, true).content().attributes().get("step"));
+        assertEquals(1, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT));
+
+        store(b.engine.nonSticky(), ID, state, "3");
+        b.engine.nonSticky().release(state);
+
+        assertEquals(0, b.count(Statistics.Counter.NON_STICKY_STORES_MERGED), "stored over its own copy by its token");
+        assertEquals("3", step(a));
+    }
+
+    private static SessionChanges changed(String name) {
+        SessionChanges changes = new SessionChanges();
+        changes.attributeSet(name);
+        return changes;
+    }
+
     @Test
     void aLogoutIsFoundOnABackupNodeOutOfUseWhileADeleteOfItsBehindMarkerWaitsThere() throws Exception {
         step2WrittenWhileTheNodeFailed(ID);
