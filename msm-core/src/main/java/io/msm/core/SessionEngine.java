@@ -83,7 +83,7 @@ public final class SessionEngine implements AutoCloseable {
             LOG.warn("msm for {}: non-sticky sessions have no backup copy: memcachedNodes lists one node, and its"
                     + " loss or restart loses every session; list a second node to keep a copy there", env.webapp);
         }
-        ExpiryWatch watch = new ExpiryWatch();
+        ExpiryWatch watch = new ExpiryWatch(expiry);
         ClusterWriter cluster = new ClusterWriter(store, health, keys, statistics, flags);
         SessionLocks locks = new SessionLocks(store, health, statistics, settings.lockExpirationSeconds(),
                 settings.lockWaitTimeoutMillis(), env.ticker, new OncePerMinute(env.clock));

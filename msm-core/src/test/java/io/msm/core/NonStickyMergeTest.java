@@ -326,6 +326,35 @@ class NonStickyMergeTest {
         assertNull(tomcat2.engine.nonSticky().open(ID, new SessionState(), false), "logged out everywhere");
     }
 
+    /**
+     * A session without a timeout, served by one Tomcat and logged out on another: the first stops
+     * watching it at its next look, instead of keeping the entry until the webapp stops; one that
+     * lives on stays watched.
+     */
+    @Test
+    void aSessionWithoutTimeoutLoggedOutElsewhereIsNoLongerWatched() {
+        SessionId never = SessionId.of("0123456789ABCDEF0123456789ABCDEF", "n1", null);
+        SessionId kept = SessionId.of("FEDCBA9876543210FEDCBA9876543210", "n1", null);
+        for (SessionId id : new SessionId[] {never, kept}) {
+            tomcat1.engine.nonSticky().store(new SessionSnapshot(id, tomcat1.time.millis(), tomcat1.time.millis(), -1,
+                    null, new SessionContent(Map.of("user", "bob"), null)), new SessionState(), setting("user"));
+        }
+        assertEquals(3, watched(tomcat1), "these two and the session of every test");
+        SessionState elsewhere = new SessionState();
+        assertNotNull(tomcat2.engine.nonSticky().open(never, elsewhere, false));
+        tomcat2.engine.nonSticky().removed(never, elsewhere, -1);
+
+        // The session of every test ends meanwhile: its copies expire in memcached, so it is not claimed either.
+        tomcat1.time.advance(ExpiryWatch.NEVER_EXPIRING_RECHECK_MILLIS + 1);
+        assertEquals(java.util.List.of(), ids(tomcat1.engine.nonSticky().claimExpired()));
+
+        assertEquals(1, watched(tomcat1), "the session without timeout that lives on is watched still");
+    }
+
+    private static int watched(EngineHarness tomcat) {
+        return tomcat.engine.heldEntries().get("WatchedForExpiry");
+    }
+
     @Test
     void aStoreWritesTheBackupCopyOnTheNextNode() {
         assertNotNull(tomcat1.store.peek("n2", EngineHarness.PREFIX + "backup:" + ID));
