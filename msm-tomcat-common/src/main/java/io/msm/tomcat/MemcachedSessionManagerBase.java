@@ -55,8 +55,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     private final Map<String, String> attributes = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();
     private volatile SessionEngine engine;
-    /** What stores sessions while msm runs; Tomcat's test of a distributable webapp's values asks it. */
-    private volatile io.msm.core.Transcoder writer;
+    /**
+     * What msm can store while it runs, for Tomcat's test of a distributable webapp's values; null
+     * while stopped, so that a stopped manager pins no transcoder (nor the webapp's class loader).
+     */
+    private volatile java.util.function.Predicate<Object> storable;
     /** Sticky or non-sticky, chosen at start; null while msm is stopped or disabled. */
     private volatile RequestStrategy requests;
     private final RequestsInFlight inFlight = new RequestsInFlight();
@@ -443,7 +446,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             try {
                 engine = SessionEngine.start(settings, checks.writer, checks.readers, checks.prefix, checks.msm2,
                         randomLength, contextName(), Clock.systemUTC());
-                writer = checks.writer;
+                // 2.3.2's copies (compatibility="msm2") are Java serialization whatever msm writes its own with.
+                storable = settings.compatibility() == Settings.Compatibility.MSM2
+                        ? value -> value instanceof java.io.Serializable : checks.writer::canStore;
             } catch (IOException e) {
                 throw new LifecycleException("webapp " + contextName() + " not started: memcachedNodes: "
                         + e.getMessage(), e);
@@ -478,12 +483,13 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     }
 
     /**
-     * @return whether msm can store the value: with Kryo, objects that are not Serializable too;
-     *     Tomcat's own test (Serializable) while msm is stopped or turned off
+     * @return whether msm can store the value: with Kryo, objects that are not Serializable too
+     *     (unless 2.3.2's copies are written); Tomcat's own test (Serializable) while msm is stopped
+     *     or turned off
      */
     boolean canStore(Object value) {
-        io.msm.core.Transcoder w = writer;
-        return w == null ? value instanceof java.io.Serializable : w.canStore(value);
+        java.util.function.Predicate<Object> s = storable;
+        return s == null ? value instanceof java.io.Serializable : s.test(value);
     }
 
     /**
@@ -635,6 +641,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     protected void stopInternal() throws LifecycleException {
         setState(LifecycleState.STOPPING);
+        storable = null;
         if (statisticsBean != null) {
             statisticsBean.unregister();
             statisticsBean = null;
