@@ -264,7 +264,8 @@ class NonStickyRequestsIT extends GatedClusterTest {
     private String holdSixteenWaitersAndFourPastThem(TomcatNode tomcat, String id) {
         String pastLimit = gate();
         for (int i = 0; i < 20; i++) {
-            String change = "/app/s/hold?gate=" + pastLimit + "&k" + i + "=1";
+            // Held through the test body, which a busy machine may stretch past the default 15 s.
+            String change = "/app/s/hold?gate=" + pastLimit + "&gateSeconds=60&k" + i + "=1";
             pool.submit(() -> withSession(id).get(tomcat.url(change)));
         }
         awaitArrivals(pastLimit, 4);

@@ -272,7 +272,6 @@ public class SessionServlet extends HttpServlet {
         return length;
     }
 
-    /** Where /hold requests wait; shared by every Tomcat of the test JVM. */
     /** A webapp's own class that is not Serializable: Kryo stores it, Java serialization cannot. */
     static final class Note {
         final String text;
@@ -292,6 +291,7 @@ public class SessionServlet extends HttpServlet {
         }
     }
 
+    /** Where /hold requests wait; shared by every Tomcat of the test JVM. */
     static final class Gate {
         final AtomicInteger arrived = new AtomicInteger();
         final CountDownLatch open = new CountDownLatch(1);
