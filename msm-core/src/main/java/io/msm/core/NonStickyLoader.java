@@ -16,6 +16,8 @@ final class NonStickyLoader {
     private static final int UNKNOWN_TIMEOUT_SECONDS = 86_400;
     /** What a rebuild returns when a logout deleted the session meanwhile; CAS tokens are never negative here. */
     private static final long REMOVED_MEANWHILE = -1;
+    /** What a restore of the node's copy returns when it did not finish and knows no token. */
+    private static final long NOT_RESTORED = -2;
 
     private final SessionStore store;
     private final NodeHealth health;
@@ -228,10 +230,10 @@ final class NonStickyLoader {
                 if (token == REMOVED_MEANWHILE) {
                     return removedWhileRebuilt(id, state);
                 }
-                // The store at the request's end compares with this token; without one it reads first,
-                // since the node holds another Tomcat's copy. A load that did not read the node sets its
-                // copy there, the newest by the behind marker, as before.
-                state.cas = token;
+                // The store at the request's end compares with this token. Without one: it reads first when
+                // the node holds another Tomcat's copy (0); after a failed restore, or a load that did not
+                // read the node, it sets the backup's copy there, the newest by the behind marker.
+                state.cas = Math.max(token, 0);
                 state.nodeCopyUnknown = token == 0;
             }
         } else if (backup != null && health.isUp(backup)
@@ -313,8 +315,8 @@ final class NonStickyLoader {
                 return 0;
             }
             int exp = expiry.nonSticky(s.maxInactiveInterval());
+            wrote = true; // a set that times out may still have been applied
             store.set(backup, keys.backup(id), data, exp);
-            wrote = true;
             if (v != null) {
                 store.set(backup, keys.backupValidity(id), keys.validityBytes(id, v), exp);
             }
@@ -351,17 +353,16 @@ final class NonStickyLoader {
      * this load found there (none, or the older one by its CAS token): another Tomcat may have
      * written a newer one since, and that one stays.
      *
-     * @return the CAS token of the copy it added there; 0 when it knows none (another Tomcat's copy
-     *     stays, or the node did not answer); {@link #REMOVED_MEANWHILE}
+     * @return the CAS token of the copy it wrote there; 0 when another Tomcat's copy is there;
+     *     {@link #NOT_RESTORED} when it failed without learning a token; {@link #REMOVED_MEANWHILE}
      */
     private long rebuildPrimary(SessionId id, byte[] data, SessionSnapshot s, ValidityRecord v, long behindCas) {
         String primary = id.nodeId();
         String key = keys.data(id);
         int exp = expiry.nonSticky(s.maxInactiveInterval());
         String backup = keys.backupNode(primary);
-        boolean wrote = false;
         boolean done = false;
-        long token = 0;
+        long token = NOT_RESTORED;
         try {
             Long added = behindCas == 0 ? store.addVersioned(primary, key, data, exp) : null;
             boolean rebuilt = behindCas == 0 ? added != null
@@ -377,7 +378,6 @@ final class NonStickyLoader {
             if (!rebuilt) {
                 store.set(primary, key, data, exp); // what it holds does not read (a part lost)
             }
-            wrote = true;
             token = added != null && added != 0 ? added : tokenOfOwn(primary, key, data);
             if (v != null) {
                 store.set(primary, keys.validity(id), keys.validityBytes(id, v), exp);
@@ -386,12 +386,13 @@ final class NonStickyLoader {
         } catch (StoreException e) {
             health.failed(primary, e);
         }
-        // Also after a failure past the copy's write: a copy put back after a logout must not stay.
-        if (wrote && removedAfterRebuild(id, primary, key, keys.validity(id))) {
+        // Also after a failure: a write that timed out may have been applied, and a copy put back after a
+        // logout must not stay.
+        if (removedAfterRebuild(id, primary, key, keys.validity(id))) {
             return REMOVED_MEANWHILE;
         }
         if (!done) {
-            return 0;
+            return token; // known, or NOT_RESTORED: the store sets the backup's copy, as without a restore
         }
         statistics.increment(Statistics.Counter.PRIMARY_COPIES_REBUILT);
         // After a node restarted empty, every session of it comes here once: a line a minute says it.

@@ -229,6 +229,38 @@ class NodeBehindTest extends TwoNonStickyTomcats {
      */
     @Test
     void aStoreAfterALoadThatDidNotReadTheNodeKeepsWhatWasWrittenDuringTheOutage() throws Exception {
+        loginWrittenWhileTheNodeFailed();
+
+        outOfUse(b, "n1");
+        b.store.atNextOperation("n2", () -> b.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS + 1));
+        SessionState unlocked = new SessionState();
+        assertEquals("alice", b.engine.nonSticky().open(ID, unlocked, false).content().attributes().get("user"));
+        b.engine.nonSticky().store(EngineHarness.snapshot(ID, b.time.millis(), Map.of("step", "2", "user", "alice")),
+                unlocked, changed("step"));
+
+        assertStepTwoWithTheLogin();
+    }
+
+    /** A restore of the node's copy that fails: the store then writes the backup's content, as without one. */
+    @Test
+    void aStoreAfterARestoreThatFailedKeepsWhatWasWrittenDuringTheOutage() throws Exception {
+        loginWrittenWhileTheNodeFailed();
+        b.checkNodes(); // b hears n1's flag, and restores n1 at the load
+        b.store.atOperation("n1", 3, () -> b.store.failNext("n1", 1)); // the restore's CAS, after the copy and its record
+        SessionState unlocked = new SessionState();
+        assertEquals("alice", b.engine.nonSticky().open(ID, unlocked, false).content().attributes().get("user"));
+        assertEquals(0, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT), "the restore failed");
+        b.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS + 1);
+        b.checkNodes(); // n1 answers b again, still with the copy from before the login
+
+        b.engine.nonSticky().store(EngineHarness.snapshot(ID, b.time.millis(), Map.of("step", "2", "user", "alice")),
+                unlocked, changed("step"));
+
+        assertStepTwoWithTheLogin();
+    }
+
+    /** Tomcat A stores step 1 on both nodes, then a login on the backup node alone while n1 fails. */
+    private void loginWrittenWhileTheNodeFailed() {
         NonStickySessions nonSticky = a.engine.nonSticky();
         store(nonSticky, ID, new SessionState(), "1");
         a.store.fail("n1");
@@ -238,14 +270,9 @@ class NodeBehindTest extends TwoNonStickyTomcats {
                 changed("user"));
         nonSticky.release(during);
         a.store.resume("n1"); // answers again, with the copy from before the login
+    }
 
-        outOfUse(b, "n1");
-        b.store.atNextOperation("n2", () -> b.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS + 1));
-        SessionState unlocked = new SessionState();
-        assertEquals("alice", b.engine.nonSticky().open(ID, unlocked, false).content().attributes().get("user"));
-        b.engine.nonSticky().store(EngineHarness.snapshot(ID, b.time.millis(), Map.of("step", "2", "user", "alice")),
-                unlocked, changed("step"));
-
+    private void assertStepTwoWithTheLogin() {
         SessionState next = new SessionState();
         SessionSnapshot s = a.engine.nonSticky().open(ID, next, true);
         a.engine.nonSticky().release(next);
