@@ -353,8 +353,9 @@ final class NonStickyLoader {
      * this load found there (none, or the older one by its CAS token): another Tomcat may have
      * written a newer one since, and that one stays.
      *
-     * @return the CAS token of the copy it wrote there; 0 when another Tomcat's copy is there;
-     *     {@link #NOT_RESTORED} when it failed without learning a token; {@link #REMOVED_MEANWHILE}
+     * @return the CAS token of the copy it wrote there; 0 when another Tomcat's copy is there, or a
+     *     step after the first write failed; {@link #NOT_RESTORED} when that write failed (the node may
+     *     hold its older copy still); {@link #REMOVED_MEANWHILE}
      */
     private long rebuildPrimary(SessionId id, byte[] data, SessionSnapshot s, ValidityRecord v, long behindCas) {
         String primary = id.nodeId();
@@ -367,6 +368,9 @@ final class NonStickyLoader {
             Long added = behindCas == 0 ? store.addVersioned(primary, key, data, exp) : null;
             boolean rebuilt = behindCas == 0 ? added != null
                     : store.cas(primary, key, behindCas, data, exp) == SessionStore.CasOutcome.STORED;
+            // From here the node holds this load's copy, another Tomcat's, or none, but not the one this load
+            // read there: a failure from here on leaves the store to read what it holds and merge.
+            token = 0;
             if (!rebuilt && store.gets(primary, key) != null) {
                 // Written meanwhile by a Tomcat that reaches both nodes, with the same copy to the backup
                 // node: the node is not behind any more.

@@ -302,6 +302,33 @@ class NonStickyMergeTest {
     }
 
     /**
+     * As above, but this Tomcat's restore finds the other's copy there and its read of that copy
+     * fails: the store still reads and merges, once the node answers again, rather than set the
+     * backup's older content over the other Tomcat's change.
+     */
+    @Test
+    void aRestoreThatLostToAnotherTomcatAndThenFailedStillMergesItsStore() {
+        tomcat1.store.forget("n1");
+        // tomcat1's fourth operation on n1 is the restore's add: the other Tomcat restores and stores first,
+        // and the read that follows the refused add fails.
+        tomcat1.store.atOperation("n1", 4, () -> {
+            SessionState state2 = new SessionState();
+            SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
+            storeSetting(tomcat2, seen2, state2, "theme", "dark");
+            tomcat1.store.atNextOperation("n1", () -> tomcat1.store.failNext("n1", 1));
+        });
+        SessionState state1 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        assertNotNull(seen1, "from the backup copy");
+        tomcat1.time.advance(SessionEngine.PROBE_INTERVAL_MILLIS + 1);
+        tomcat1.checkNodes(); // n1 answers tomcat1 again
+
+        storeSetting(tomcat1, seen1, state1, "cart", "3 items");
+
+        assertEquals(Map.of("user", "alice", "cart", "3 items", "theme", "dark"), stored());
+    }
+
+    /**
      * A logout on another Tomcat between a load's read of the backup copy and its restoring of the
      * node's copy: the copy restored after the logout's delete must not bring the session back.
      */
