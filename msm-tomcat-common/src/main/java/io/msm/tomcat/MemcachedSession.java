@@ -210,8 +210,9 @@ class MemcachedSession extends StandardSession implements HeldSession {
      */
     @Override
     public boolean isAttributeDistributable(String name, Object value) {
-        return manager instanceof MemcachedSessionManagerBase ? ((MemcachedSessionManagerBase) manager).canStore(value)
-                : super.isAttributeDistributable(name, value);
+        java.util.function.Predicate<Object> storable = manager instanceof MemcachedSessionManagerBase
+                ? ((MemcachedSessionManagerBase) manager).storable() : null;
+        return storable == null ? super.isAttributeDistributable(name, value) : storable.test(value);
     }
 
     @Override

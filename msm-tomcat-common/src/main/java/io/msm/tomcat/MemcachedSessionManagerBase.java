@@ -56,8 +56,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();
     private volatile SessionEngine engine;
     /**
-     * What msm can store while it runs, for Tomcat's test of a distributable webapp's values; null
-     * while stopped, so that a stopped manager pins no transcoder (nor the webapp's class loader).
+     * What msm's transcoder can store, for Tomcat's test of a distributable webapp's values; null for
+     * Tomcat's own test (Serializable): while stopped, so that a stopped manager pins no transcoder (nor
+     * the webapp's class loader), and with compatibility="msm2".
      */
     private volatile java.util.function.Predicate<Object> storable;
     /** Sticky or non-sticky, chosen at start; null while msm is stopped or disabled. */
@@ -447,8 +448,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 engine = SessionEngine.start(settings, checks.writer, checks.readers, checks.prefix, checks.msm2,
                         randomLength, contextName(), Clock.systemUTC());
                 // 2.3.2's copies (compatibility="msm2") are Java serialization whatever msm writes its own with.
-                storable = settings.compatibility() == Settings.Compatibility.MSM2
-                        ? value -> value instanceof java.io.Serializable : checks.writer::canStore;
+                storable = settings.compatibility() == Settings.Compatibility.MSM2 ? null : checks.writer::canStore;
             } catch (IOException e) {
                 throw new LifecycleException("webapp " + contextName() + " not started: memcachedNodes: "
                         + e.getMessage(), e);
@@ -483,13 +483,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     }
 
     /**
-     * @return whether msm can store the value: with Kryo, objects that are not Serializable too
-     *     (unless 2.3.2's copies are written); Tomcat's own test (Serializable) while msm is stopped
-     *     or turned off
+     * @return what msm can store (with Kryo, objects that are not Serializable too); null for Tomcat's
+     *     own test: while msm is stopped or turned off, and while 2.3.2's copies are written
      */
-    boolean canStore(Object value) {
-        java.util.function.Predicate<Object> s = storable;
-        return s == null ? value instanceof java.io.Serializable : s.test(value);
+    java.util.function.Predicate<Object> storable() {
+        return storable;
     }
 
     /**
