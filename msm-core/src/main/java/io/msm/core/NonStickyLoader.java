@@ -14,7 +14,7 @@ final class NonStickyLoader {
     private static final Logger LOG = Logs.get(NonStickyLoader.class);
     /** For a marker whose session's timeout cannot be read: a day outlives any usual copy. */
     private static final int UNKNOWN_TIMEOUT_SECONDS = 86_400;
-    /** What a rebuild returns when a logout deleted the session meanwhile; CAS tokens are never negative here. */
+    /** What a restore of the node's copy returns when a logout deleted the session meanwhile (tokens are never negative). */
     private static final long REMOVED_MEANWHILE = -1;
     /** What a restore of the node's copy returns when it did not finish and knows no token. */
     private static final long NOT_RESTORED = -2;
@@ -238,7 +238,7 @@ final class NonStickyLoader {
             }
         } else if (backup != null && health.isUp(backup)
                 && expiry.mayBeBehind(health.emptySince(backup), v)
-                && rebuildBackup(id, backup, data, loaded, v) == REMOVED_MEANWHILE) {
+                && rebuildBackup(id, backup, data, loaded, v)) {
             return removedWhileRebuilt(id, state);
         }
         long lastAccess = v == null ? loaded.lastAccessedTime() : v.lastAccessedTime;
@@ -304,15 +304,15 @@ final class NonStickyLoader {
      * The backup node came back empty lately: a session only read since would have no backup copy,
      * and would be lost with its own node. Checked only while copies from before could still live.
      *
-     * @return {@link #REMOVED_MEANWHILE}, or 0
+     * @return true when a logout removed the session meanwhile: its copy is deleted again
      */
-    private long rebuildBackup(SessionId id, String backup, byte[] data, SessionSnapshot s, ValidityRecord v) {
+    private boolean rebuildBackup(SessionId id, String backup, byte[] data, SessionSnapshot s, ValidityRecord v) {
         boolean wrote = false;
         boolean done = false;
         try {
             // The small validity record goes with the copy: asking for it spares moving the copy itself.
             if (store.get(backup, keys.backupValidity(id)) != null) {
-                return 0;
+                return false;
             }
             int exp = expiry.nonSticky(s.maxInactiveInterval());
             wrote = true; // a set that times out may still have been applied
@@ -325,12 +325,12 @@ final class NonStickyLoader {
             health.failed(backup, e);
         }
         if (wrote && removedAfterRebuild(id, backup, keys.backup(id), keys.backupValidity(id))) {
-            return REMOVED_MEANWHILE;
+            return true;
         }
         if (done) {
             statistics.increment(Statistics.Counter.BACKUP_COPIES_REBUILT);
         }
-        return 0;
+        return false;
     }
 
     /**
