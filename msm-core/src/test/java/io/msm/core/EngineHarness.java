@@ -71,6 +71,15 @@ final class EngineHarness implements AutoCloseable {
         return engine.statistics().get(counter);
     }
 
+    /** @return the changes of a request that set these attributes */
+    static SessionChanges setting(String... names) {
+        SessionChanges changes = new SessionChanges();
+        for (String name : names) {
+            changes.attributeSet(name);
+        }
+        return changes;
+    }
+
     static SessionSnapshot snapshot(SessionId id, long lastAccess, Map<String, Object> attributes) {
         return new SessionSnapshot(id, 1_700_000_000_000L, lastAccess, 1800, null, new SessionContent(attributes, null));
     }

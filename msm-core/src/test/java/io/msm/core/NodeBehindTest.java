@@ -1,5 +1,6 @@
 package io.msm.core;
 
+import static io.msm.core.EngineHarness.setting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -236,7 +237,7 @@ class NodeBehindTest extends TwoNonStickyTomcats {
         SessionState unlocked = new SessionState();
         assertEquals("alice", b.engine.nonSticky().open(ID, unlocked, false).content().attributes().get("user"));
         b.engine.nonSticky().store(EngineHarness.snapshot(ID, b.time.millis(), Map.of("step", "2", "user", "alice")),
-                unlocked, changed("step"));
+                unlocked, setting("step"));
 
         assertStepTwoWithTheLogin();
     }
@@ -246,7 +247,8 @@ class NodeBehindTest extends TwoNonStickyTomcats {
     void aStoreAfterARestoreThatFailedKeepsWhatWasWrittenDuringTheOutage() throws Exception {
         loginWrittenWhileTheNodeFailed();
         b.checkNodes(); // b hears n1's flag, and restores n1 at the load
-        b.store.atOperation("n1", 3, () -> b.store.failNext("n1", 1)); // the restore's CAS, after the copy and its record
+        // n1's third operation is the restore's CAS, after the copy and its record: it fails.
+        b.store.atOperation("n1", 3, () -> b.store.failNext("n1", 1));
         SessionState unlocked = new SessionState();
         assertEquals("alice", b.engine.nonSticky().open(ID, unlocked, false).content().attributes().get("user"));
         assertEquals(0, b.count(Statistics.Counter.PRIMARY_COPIES_REBUILT), "the restore failed");
@@ -254,7 +256,7 @@ class NodeBehindTest extends TwoNonStickyTomcats {
         b.checkNodes(); // n1 answers b again, still with the copy from before the login
 
         b.engine.nonSticky().store(EngineHarness.snapshot(ID, b.time.millis(), Map.of("step", "2", "user", "alice")),
-                unlocked, changed("step"));
+                unlocked, setting("step"));
 
         assertStepTwoWithTheLogin();
     }
@@ -267,7 +269,7 @@ class NodeBehindTest extends TwoNonStickyTomcats {
         SessionState during = new SessionState();
         assertNotNull(nonSticky.open(ID, during, true));
         nonSticky.store(EngineHarness.snapshot(ID, a.time.millis(), Map.of("step", "1", "user", "alice")), during,
-                changed("user"));
+                setting("user"));
         nonSticky.release(during);
         a.store.resume("n1"); // answers again, with the copy from before the login
     }
@@ -293,12 +295,6 @@ class NodeBehindTest extends TwoNonStickyTomcats {
 
         assertEquals(0, b.count(Statistics.Counter.NON_STICKY_STORES_MERGED), "stored over its own copy by its token");
         assertEquals("3", step(a));
-    }
-
-    private static SessionChanges changed(String name) {
-        SessionChanges changes = new SessionChanges();
-        changes.attributeSet(name);
-        return changes;
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.msm.core;
 
+import static io.msm.core.EngineHarness.setting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -45,14 +46,6 @@ class NonStickyMergeTest {
         return s.content().attributes();
     }
 
-    /** @return the changes of a request that set these attributes */
-    private static SessionChanges setting(String... names) {
-        SessionChanges changes = new SessionChanges();
-        for (String name : names) {
-            changes.attributeSet(name);
-        }
-        return changes;
-    }
 
     /** Stores what a request on {@code tomcat} that set one attribute of the copy it loaded leaves. */
     private void storeSetting(EngineHarness tomcat, SessionSnapshot seen, SessionState state, String name, Object value) {

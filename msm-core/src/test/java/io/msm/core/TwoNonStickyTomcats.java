@@ -24,8 +24,7 @@ abstract class TwoNonStickyTomcats {
 
     /** Stores the session as a request that set its attribute "step" does. */
     void store(NonStickySessions nonSticky, SessionId id, SessionState state, String step) {
-        SessionChanges changes = new SessionChanges();
-        changes.attributeSet("step");
-        nonSticky.store(EngineHarness.snapshot(id, a.time.millis(), Map.of("step", step)), state, changes);
+        nonSticky.store(EngineHarness.snapshot(id, a.time.millis(), Map.of("step", step)), state,
+                EngineHarness.setting("step"));
     }
 }
