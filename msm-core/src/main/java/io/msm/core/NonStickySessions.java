@@ -84,21 +84,26 @@ public final class NonStickySessions {
      *     stay recorded, and the next store writes them
      */
     public boolean storeShared(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
-        return health.isKnown(snapshot.id().nodeId()) && writer.store(snapshot, state, changes, true);
+        return health.isKnown(snapshot.id().nodeId())
+                && writer.store(snapshot, state, changes, true) != NonStickyWriter.Stored.NOT;
     }
 
     /**
-     * Stores a session before a failed request's answer, while the error page Tomcat renders after it
-     * keeps using it; the error page's end stores it again.
+     * Stores a session that requests still use, when its changes must be done once written: before a
+     * failed request's answer, while the error page Tomcat renders after it keeps using it (the error
+     * page's end stores it again); or before the request holding its lock frees it while requests that
+     * do not lock go on with the copy.
      *
      * @param changes a copy, taken before the snapshot
-     * @return true when the session's node holds this write as written: the changes stored are done,
-     *     and the error page's end may merge only what came after, never these over a newer copy
-     *     another Tomcat stored after the answer; false when they must go on being merged (not
+     * @return true when the session's node holds this write as written, or held its content already:
+     *     the changes stored are done,
+     *     and a later store may merge only what came after, never these over a newer copy another
+     *     Tomcat stored after the answer; false when they must go on being merged (not
      *     written, written to the backup node alone, or merged with another Tomcat's copy)
      */
-    public boolean storeBeforeErrorPage(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
-        return storeShared(snapshot, state, changes) && state.sharedFrame != null;
+    public boolean storeAsWritten(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
+        return health.isKnown(snapshot.id().nodeId())
+                && writer.store(snapshot, state, changes, true) == NonStickyWriter.Stored.DONE;
     }
 
     /** Frees the session's lock, if this Tomcat holds it. */

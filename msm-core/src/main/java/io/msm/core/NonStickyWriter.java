@@ -18,6 +18,19 @@ import org.slf4j.Logger;
  * only its validity record, and that rarely.
  */
 final class NonStickyWriter {
+    /** What a {@link #store} did with the request's changes. */
+    enum Stored {
+        /** Not written (refused, too large, no node answered, invalidated meanwhile): the next store writes them. */
+        NOT,
+        /**
+         * memcached holds them, merged with another Tomcat's copy or on the backup node alone: a later
+         * store merges them again, since the node may hold a copy without them, or one newer than this.
+         */
+        MERGED,
+        /** The session's node holds them as written, or held them already (unchanged): they are done. */
+        DONE
+    }
+
     private static final Logger LOG = Logs.get(NonStickyWriter.class);
     private static final int MAX_MERGES = 20;
 
@@ -69,13 +82,12 @@ final class NonStickyWriter {
      * @param stillInUse true for a store while parallel requests here still use the session
      *     ({@link NonStickySessions#storeShared}): the near copy it keeps stays lent to them, and the
      *     last one's end settles it
-     * @return true when memcached holds the snapshot's changes: stored, or unchanged; false when
-     *     they were not written (refused, too large, no node, invalidated meanwhile)
+     * @return what became of the snapshot's changes
      */
-    boolean store(SessionSnapshot snapshot, SessionState state, SessionChanges changes, boolean stillInUse) {
+    Stored store(SessionSnapshot snapshot, SessionState state, SessionChanges changes, boolean stillInUse) {
         SessionId id = snapshot.id();
         if (stillInUse && state.sharedEndedElsewhere) {
-            return false; // each try would write the copy back for a moment, before it deletes it again
+            return Stored.NOT; // each try would write the copy back for a moment, before it deletes it again
         }
         EncodedBlocks blocks = state.blocks;
         if (blocks == null) {
@@ -88,7 +100,12 @@ final class NonStickyWriter {
         if (sameId && fingerprint == state.storedFingerprint) {
             statistics.increment(Statistics.Counter.NON_STICKY_STORES_SKIPPED);
             if (stillInUse) {
-                return true; // the last request's end gives the near copy back, and writes the validity record
+                // The last request's end gives the near copy back, and writes the validity record. Done
+                // only when the node holds these bytes: this Tomcat's write as written, or the copy its
+                // load read there; not after a write to the backup node alone, nor with a value left out
+                // or carried over from an older encode because it changed while it was written.
+                boolean onNode = state.sharedFrame != null || (state.cas != 0 && !state.sharedOnBackupOnly);
+                return onNode && NearCopies.holdsAll(blocks, snapshot) ? Stored.DONE : Stored.MERGED;
             }
             if (NearCopies.holdsAll(blocks, snapshot)) {
                 nearCopies.unchanged(id, state.nearCopy, state.storedFingerprint, snapshot, blocks);
@@ -97,12 +114,12 @@ final class NonStickyWriter {
             }
             state.nearCopy = null;
             accessed(snapshot, state);
-            return true;
+            return Stored.DONE;
         }
         if (stillInUse && !NearCopies.holdsAll(blocks, snapshot)) {
             // An attribute left out of the encode, one a running request changed while it was written
             // maybe: the copy other Tomcats load would lack it. The last request's end stores it.
-            return false;
+            return Stored.NOT;
         }
         state.nearCopy = null;
         nearCopies.drop(id); // until memcached is known to hold this request's bytes
@@ -115,7 +132,7 @@ final class NonStickyWriter {
         byte[] frame = codec.frame(snapshot, payload);
         if (oversized.refuse(snapshot, payload, frame, state, "this request's changes are not stored, memcached keeps the"
                 + " session as it was")) {
-            return false;
+            return Stored.NOT;
         }
         SessionId oldId = state.storedUnderId;
         boolean renamed = oldId != null && !sameId;
@@ -145,7 +162,7 @@ final class NonStickyWriter {
                     if (backupCopy != null) {
                         cluster.delete(backup, keys.backup(id)); // invalidated meanwhile: no copy of it may stay
                     }
-                    return false;
+                    return Stored.NOT;
                 }
             } catch (StoreException e) {
                 health.failed(primary, e);
@@ -155,7 +172,7 @@ final class NonStickyWriter {
                         LOG.warn("session {} is not stored: {}; memcached keeps it as it was; ITEMS_REFUSED counts each"
                                 + " such store; this line repeats at most once a minute", id.masked(), e.getMessage());
                     }
-                    return false;
+                    return Stored.NOT;
                 }
             }
         }
@@ -165,7 +182,7 @@ final class NonStickyWriter {
             backupCopy = null; // written again, and awaited, behind the marker that says the node is behind
         }
         if (stored == null) {
-            return false;
+            return Stored.NOT;
         }
         if (backupCopy != null) {
             if (stored != frame) {
@@ -185,6 +202,9 @@ final class NonStickyWriter {
         // Only a frame the node holds as written: after a merge it holds another Tomcat's changes too, and
         // after a write to the backup alone the node still holds an older copy.
         state.sharedFrame = stillInUse && onPrimary && stored == frame ? frame : null;
+        if (stillInUse) {
+            state.sharedOnBackupOnly = !onPrimary;
+        }
         statistics.increment(Statistics.Counter.NON_STICKY_STORES);
         long now = expiry.now();
         state.storedUnderId = id;
@@ -216,7 +236,7 @@ final class NonStickyWriter {
         if (renamed) {
             expiryWatch.forget(oldId); // the old id is no session any more
         }
-        return true;
+        return onPrimary && stored == frame ? Stored.DONE : Stored.MERGED;
     }
 
     /** What {@link #writePrimary} wrote: the frame, and the timeout it holds (another request's after a merge). */

@@ -84,11 +84,17 @@ public final class SessionChanges {
         return !principalChanged && !maxInactiveChanged;
     }
 
-    /** Clears the changes, unless one was recorded since {@code recorded} was read: that one is not done. */
-    public synchronized void clearIfUnchangedSince(long recorded) {
+    /**
+     * Clears the changes, unless one was recorded since {@code recorded} was read: that one is not done.
+     *
+     * @return true when cleared
+     */
+    public synchronized boolean clearIfUnchangedSince(long recorded) {
         if (this.recorded == recorded) {
             clear();
+            return true;
         }
+        return false;
     }
 
     public void clear() {

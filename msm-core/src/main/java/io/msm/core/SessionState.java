@@ -61,6 +61,11 @@ public final class SessionState {
      * after {@link #sharedOnPrimary}, since a set would overwrite that Tomcat's change.
      */
     volatile boolean nodeCopyUnknown;
+    /**
+     * Non-sticky: the last such store wrote the backup node alone (the node was down): the node's copy,
+     * if any, is older than the content this Tomcat holds.
+     */
+    volatile boolean sharedOnBackupOnly;
     /** Non-sticky: such a store found the session invalidated elsewhere; none is tried again. */
     volatile boolean sharedEndedElsewhere;
     /**

@@ -45,6 +45,11 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     private static final int FAILED = 0;
     private static final int REUSED = 1;
     private static final int WRITTEN = 2;
+    /**
+     * Its last bytes stand in for a value that changed under every attempt: in the copy, but not as
+     * memory holds it, so counted neither reused nor written (a store while it is in use is not done).
+     */
+    private static final int CARRIED = 4;
     /** Written while a parallel request changed it: tried this often before the value counts as changing. */
     private static final int ATTEMPTS_WHILE_CHANGING = 3;
     /** {@link #serialize}: the value changed under every attempt (a {@code ConcurrentModificationException}). */
@@ -177,7 +182,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
      * @param key the attribute's name, null for the principal
      * @param same the value's shadow in {@code last} matches: its bytes are reused
      * @param made receives what the next encode may reuse; null: nothing is kept
-     * @return {@link #REUSED}, {@link #WRITTEN}, or {@link #FAILED} when the value is left out
+     * @return {@link #REUSED}, {@link #WRITTEN}, {@link #CARRIED}, or {@link #FAILED} when the value is left out
      */
     private int block(C call, String key, String name, Object value, boolean same, SessionBytes out, Kept last,
             Map<String, Block> made) {
@@ -201,7 +206,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                 if (made != null) {
                     made.put(key, new Block(value, null, start, old.length));
                 }
-                return REUSED;
+                return CARRIED;
             }
             warnOnce(name + "/changing", "session attribute '{}' was changed by a parallel request each time it was"
                     + " serialized and is left out of this copy; the next backup writes it (reported once per"

@@ -198,6 +198,8 @@ class EncodedBlocksTest {
         SessionContent meanwhile = t.decode(t.encode(new SessionContent(attributes, null), blocks));
         assertEquals("second", ((Changing) meanwhile.attributes().get("form")).state,
                 "its last bytes stay rather than none");
+        assertEquals(1, blocks.reused() + blocks.written(),
+                "bytes carried over for a changing value are not what memory holds: counted neither reused nor written");
         changing.changesWhileWritten = 100; // still changing at the next comparison (a long upload)
         assertEquals("second", ((Changing) t.decode(t.encode(new SessionContent(attributes, null), blocks))
                 .attributes().get("form")).state, "and at the one after");

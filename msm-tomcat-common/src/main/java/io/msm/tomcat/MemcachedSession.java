@@ -158,6 +158,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return ending || !isValid;
     }
 
+    /**
+     * @return true while Tomcat's expire() tells the session's listeners, before {@link #ending}: an
+     *     invalidation has begun that has not deleted the session's keys yet
+     */
+    boolean isExpiring() {
+        return expiring;
+    }
+
     /** @return true once the last request left: it stores the session, and nothing else may */
     boolean isDropped() {
         return dropped; // only ever turns true; read without the monitor, which expire() holds for long

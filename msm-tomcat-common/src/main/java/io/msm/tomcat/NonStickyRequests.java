@@ -41,6 +41,11 @@ final class NonStickyRequests implements RequestStrategy {
         final List<MemcachedSession> sessions = new ArrayList<>(1);
         /** Per session, at the same index: the changes recorded when this request joined it. */
         final List<Long> recordedAtJoin = new ArrayList<>(1);
+        /**
+         * Per session, at the same index: the turn whose permit this request holds while it uses that
+         * copy as the one under the cluster lock, or null.
+         */
+        final List<SessionTurns.Turn> lockedUnder = new ArrayList<>(1);
         /** The turn of every session id this request looked up, left when it ends. */
         final List<SessionTurns.Turn> turns = new ArrayList<>(1);
         /** Turns whose permit this request holds: locking requests of one session run one at a time. */
@@ -65,9 +70,11 @@ final class NonStickyRequests implements RequestStrategy {
             this.request = request;
         }
 
-        void join(MemcachedSession session) {
+        /** @param lockedUnder see {@link #lockedUnder} */
+        void join(MemcachedSession session, SessionTurns.Turn lockedUnder) {
             sessions.add(session);
             recordedAtJoin.add(session.changes().recorded());
+            this.lockedUnder.add(lockedUnder);
         }
 
         /** @return true when a change of the i-th session was recorded since this request joined it, by any request */
@@ -180,7 +187,7 @@ final class NonStickyRequests implements RequestStrategy {
      */
     private void storeBeforeErrorPage(Scope scope) {
         for (MemcachedSession s : scope.sessions) {
-            storeWhileInUse(s, true);
+            storeWhileInUse(s, InUseStore.BEFORE_ERROR_PAGE);
         }
     }
 
@@ -412,7 +419,7 @@ final class NonStickyRequests implements RequestStrategy {
             if (local instanceof MemcachedSession) {
                 MemcachedSession shared = (MemcachedSession) local;
                 if (!(locking && shared.isLoadedUnlocked()) && shared.join()) {
-                    return joined(scope, shared);
+                    return joined(scope, shared, locking ? turn : null);
                 }
             }
             endsBefore = turn.ends.get();
@@ -460,12 +467,12 @@ final class NonStickyRequests implements RequestStrategy {
             return null;
         }
         loaded.join();
-        return joined(scope, loaded);
+        return joined(scope, loaded, locked ? turn : null);
     }
 
     /** The request uses the session until it ends; see {@link #end}. */
-    private static MemcachedSession joined(Scope scope, MemcachedSession session) {
-        scope.join(session);
+    private static MemcachedSession joined(Scope scope, MemcachedSession session, SessionTurns.Turn lockedUnder) {
+        scope.join(session, lockedUnder);
         restoreLogin(scope, session);
         return session;
     }
@@ -487,7 +494,7 @@ final class NonStickyRequests implements RequestStrategy {
             scope = errorPageScope(); // a new session of an error page: stored at the page's end
         }
         if (scope != null && session.join()) {
-            scope.join(session);
+            scope.join(session, null);
         }
     }
 
@@ -504,7 +511,13 @@ final class NonStickyRequests implements RequestStrategy {
             for (int i = 0; i < scope.sessions.size(); i++) {
                 MemcachedSession s = scope.sessions.get(i);
                 if (!s.leave()) {
-                    if (scope.changedMeanwhile(i)) {
+                    SessionTurns.Turn lockedUnder = scope.lockedUnder.get(i);
+                    if (lockedUnder != null && lockedUnder.waiting.get() == 0) {
+                        // The others do not lock (a download, a long poll, maybe for minutes): the user's
+                        // next locking request, on any Tomcat, must not wait for them. A locking request
+                        // of this Tomcat already waiting takes the lock over instead, without a round trip.
+                        storeWhileInUse(s, InUseStore.BEFORE_UNLOCK);
+                    } else if (scope.changedMeanwhile(i)) {
                         // Others still use it, a download maybe for minutes: the change must not wait for them.
                         storeShared(s);
                     }
@@ -537,6 +550,7 @@ final class NonStickyRequests implements RequestStrategy {
             // A stop may run this for another thread, whose reference to the scope stays: it holds nothing then.
             scope.sessions.clear();
             scope.recordedAtJoin.clear();
+            scope.lockedUnder.clear();
         }
     }
 
@@ -547,35 +561,63 @@ final class NonStickyRequests implements RequestStrategy {
      * left, since its end stores.
      */
     private void storeShared(MemcachedSession s) {
-        storeWhileInUse(s, false);
+        storeWhileInUse(s, InUseStore.PARALLEL);
+    }
+
+    /** Why a session that requests still use is stored: see {@link #storeWhileInUse}. */
+    private enum InUseStore {
+        /** A parallel request ended that changed it through the API ({@link #storeShared}). */
+        PARALLEL,
+        /** The failed request's own store, before its error page ({@link #storeBeforeErrorPage}). */
+        BEFORE_ERROR_PAGE,
+        /**
+         * The request that holds the cluster lock ended, and requests that do not lock still use the
+         * copy: it is stored whole, values changed in place included, then its lock is freed and the
+         * copy counts as read without the lock. Freed only when memcached holds the copy: another
+         * Tomcat's locked request would load an older one. Unchanged, nothing is written.
+         */
+        BEFORE_UNLOCK
     }
 
     /**
-     * Stores a session that a request still uses here: a parallel one ({@link #storeShared}), or the
-     * failed request's own error page ({@link #storeBeforeErrorPage}).
+     * Stores a session that a request still uses here: a parallel one ({@link #storeShared}), the
+     * failed request's own error page ({@link #storeBeforeErrorPage}), or requests that do not lock
+     * ({@link InUseStore#BEFORE_UNLOCK}).
      *
-     * @param beforeErrorPage true for the failed request's store: made whatever it changed (a session
-     *     it made, a value changed in place), and when it alone uses the session and the node holds
-     *     the write as written, its changes are done: the page's end merges only what came after
+     * @param why {@link InUseStore#BEFORE_ERROR_PAGE} for the failed request's store: made whatever it
+     *     changed (a session it made, a value changed in place), and when it alone uses the session and
+     *     the node holds the write as written, its changes are done: the page's end merges only what
+     *     came after
      */
-    private void storeWhileInUse(MemcachedSession s, boolean beforeErrorPage) {
+    private void storeWhileInUse(MemcachedSession s, InUseStore why) {
         synchronized (s.storeLock()) {
             if (s.isEnding() || s.isDropped() || s.sessionId() == null || s.isReplacedUnchanged()) {
-                return;
+                return; // a logout frees the lock itself; the others keep it for the last request's end
             }
             long recorded = s.changes().recorded();
-            if (!beforeErrorPage && recorded == s.recordedAtSharedStore()) {
+            if (why == InUseStore.PARALLEL && recorded == s.recordedAtSharedStore()) {
                 return; // nothing changed through the API since the last such store
             }
             try {
                 // All changes since the load, kept for the last store: a copy it merges with may lack these.
                 // Copied before the snapshot: a name set meanwhile is in the snapshot, never only in the list.
                 SessionChanges changes = s.changes().copy();
-                if (!beforeErrorPage) {
+                if (why == InUseStore.PARALLEL) {
                     if (engine.storeShared(s.snapshot(), s.state(), changes)) {
                         s.recordedAtSharedStore(recorded);
                     }
-                } else if (engine.storeBeforeErrorPage(s.snapshot(), s.state(), changes)) {
+                } else if (why == InUseStore.BEFORE_UNLOCK) {
+                    // Done, or kept: a change merged again later would undo what another Tomcat changed
+                    // under the lock meanwhile.
+                    // Not while a logout runs its listeners: another Tomcat would load the session before
+                    // its keys are gone.
+                    if (engine.storeAsWritten(s.snapshot(), s.state(), changes) && !s.isExpiring()
+                            && s.changes().clearIfUnchangedSince(changes.recorded())) {
+                        s.recordedAtSharedStore(recorded);
+                        s.loadedUnlocked(true); // a locking request loads its own copy, under the lock
+                        engine.release(s.state());
+                    }
+                } else if (engine.storeAsWritten(s.snapshot(), s.state(), changes)) {
                     s.recordedAtSharedStore(recorded);
                     if (s.isOnlyUser()) {
                         // The copy's count: the snapshot came after it.
@@ -583,7 +625,8 @@ final class NonStickyRequests implements RequestStrategy {
                     }
                 }
             } catch (RuntimeException | LinkageError | StackOverflowError e) {
-                LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + (beforeErrorPage
+                String masked = SessionId.masked(s.getIdInternal());
+                LOG.error("storing session " + masked + (why == InUseStore.BEFORE_ERROR_PAGE
                         ? " before its error page failed; the error page's end stores it"
                         : ", which requests still running share, failed; the last of them stores it"), e);
             }

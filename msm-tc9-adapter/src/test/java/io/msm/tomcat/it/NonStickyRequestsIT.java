@@ -584,6 +584,103 @@ class NonStickyRequestsIT extends GatedClusterTest {
         assertNoSessionInMemory(tomcats);
     }
 
+    /**
+     * A request that does not lock (a download, a long poll) and joins the copy a locking request
+     * holds does not keep the lock once that request ends: the user's next locking request, on the
+     * other Tomcat, takes it at once and sees the change, and the long request's own change, made
+     * after it, is merged at its end without undoing the other Tomcat's.
+     */
+    @Test
+    void aReaderOnTheLockedCopyDoesNotKeepTheLockAfterTheLockingRequestEnds() throws Exception {
+        // Requests whose query says lock=1 lock; the others do not.
+        TomcatNode[] tomcats = cluster("lockingMode", "uriPattern:.*lock=1.*", "lockWaitTimeout", "60000");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?start=1&form=old&lock=1")).get("id");
+        long waits = count(tomcats[1], Counter.LOCK_WAITS);
+
+        Held holder = new Held(tomcats[0], id, "&a=1&lock=1"); // tomcat1 holds the lock, its copy in memory
+        Held reader = new Held(tomcats[0], id, "&downloaded=1"); // joins the locked copy
+        withSession(id).get(tomcats[0].url("/app/s/set?form=reader")); // another one that does not lock, under it
+        holder.end();
+
+        Await.until("the lock to be freed while the reader still runs", WAIT,
+                () -> serverOf(id).get(lockKey(id)) == null);
+        Browser.Page written = withSession(id).get(tomcats[1].url("/app/s/set?form=new&lock=1"));
+        assertEquals("1", written.get("attr.a"), "the locking request's change was stored before the lock was freed");
+        assertEquals(waits, count(tomcats[1], Counter.LOCK_WAITS), "tomcat2 met no lock");
+        // A locking request of tomcat1 now loads its own copy, under the lock: the reader's is older.
+        Browser.Page again = withSession(id).get(tomcats[0].url("/app/s/set?e=5&lock=1"));
+        assertEquals("new", again.get("attr.form"), again.body());
+        assertFalse(reader.page.isDone(), "the reader still runs");
+
+        reader.end();
+        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("new", after.get("attr.form"), "the reader's end undid tomcat2's change: " + after.body());
+        assertEquals("5", after.get("attr.e"), after.body());
+        assertEquals("1", after.get("attr.a"), after.body());
+        assertEquals("1", after.get("attr.downloaded"), "the reader's own change is stored: " + after.body());
+        assertNoSessionInMemory(tomcats);
+        Await.until("no lock left", WAIT, () -> serverOf(id).get(lockKey(id)) == null);
+    }
+
+    /**
+     * A locking request of the same Tomcat already waiting when the holder ends takes the lock over
+     * in memory, even while a reader still uses the copy: it meets no lock, and no other Tomcat slips
+     * in between.
+     */
+    @Test
+    void aLockingRequestWaitingInTheSameTomcatTakesTheLockOver_whileAReaderStillUsesTheCopy() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "uriPattern:.*lock=1.*", "lockWaitTimeout", "60000");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?start=1&lock=1")).get("id");
+
+        Held holder = new Held(tomcats[0], id, "&a=1&lock=1");
+        Held reader = new Held(tomcats[0], id, "");
+        Future<Browser.Page> next = pool.submit(() -> withSession(id).get(tomcats[0].url("/app/s/set?b=2&lock=1")));
+        Await.until("the next locking request to wait for its turn", WAIT, () -> waitingForTheirTurn() == 1);
+        long waits = count(tomcats[0], Counter.LOCK_WAITS);
+        long acquired = count(tomcats[0], Counter.LOCKS_ACQUIRED);
+        long waitsElsewhere = count(tomcats[1], Counter.LOCK_WAITS);
+        // Another Tomcat's locking request, sent while the lock is handed over: it must wait for the next one.
+        Future<Browser.Page> elsewhere = pool.submit(
+                () -> withSession(id).get(tomcats[1].url("/app/s/set?c=3&lock=1")));
+        Await.until("tomcat2 to meet the lock", WAIT,
+                () -> count(tomcats[1], Counter.LOCK_WAITS) == waitsElsewhere + 1);
+        holder.end();
+        assertEquals(200, next.get(30, TimeUnit.SECONDS).status());
+        assertEquals(waits, count(tomcats[0], Counter.LOCK_WAITS), "the lock was handed over, not taken again");
+        assertEquals(acquired, count(tomcats[0], Counter.LOCKS_ACQUIRED), "the lock was handed over, not taken again");
+        Browser.Page fromTomcat2 = elsewhere.get(30, TimeUnit.SECONDS);
+        assertEquals("1", fromTomcat2.get("attr.a"), fromTomcat2.body());
+        assertEquals("2", fromTomcat2.get("attr.b"), "tomcat2 loaded after the request the lock was handed to: "
+                + fromTomcat2.body());
+        assertFalse(reader.page.isDone(), "the reader still runs");
+
+        reader.end();
+        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("3", after.get("attr.c"), after.body());
+        assertNoSessionInMemory(tomcats);
+    }
+
+    /** A request that waits at a gate of its own, after it loaded the session, until the test ends it. */
+    private final class Held {
+        final String gate = gate();
+        final Future<Browser.Page> page;
+
+        /** @param query what the request sets once the gate opens, and lock=1 to lock */
+        Held(TomcatNode tomcat, String id, String query) {
+            // Held up to a minute: a test may hold it across other requests' waits.
+            page = pool.submit(() -> withSession(id).get(
+                    tomcat.url("/app/s/hold?gate=" + gate + "&gateSeconds=60" + query)));
+            awaitArrivals(gate, 1);
+        }
+
+        void end() throws Exception {
+            open(gate);
+            assertEquals(200, page.get(30, TimeUnit.SECONDS).status());
+        }
+    }
+
     /** A pass dispatched by AsyncContext.dispatch() ends like any request: stored, dropped, unlocked. */
     @Test
     void aRequestDispatchedByAsyncContextStoresItsChange_andLeavesNoCopyInMemoryNorLock() {
