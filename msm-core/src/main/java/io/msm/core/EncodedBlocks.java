@@ -10,6 +10,7 @@ public final class EncodedBlocks {
     private Object kept;
     private int reused;
     private int written;
+    private int carried;
 
     /** @return what the transcoder kept, or null */
     public Object kept() {
@@ -21,9 +22,18 @@ public final class EncodedBlocks {
      * @param written attributes it serialized
      */
     public void keep(Object kept, int reused, int written) {
+        keep(kept, reused, written, 0);
+    }
+
+    /**
+     * @param carried attributes whose last bytes stand in for a value that changed while it was
+     *     written: in the copy, but not as memory holds it
+     */
+    public void keep(Object kept, int reused, int written, int carried) {
         this.kept = kept;
         this.reused = reused;
         this.written = written;
+        this.carried = carried;
     }
 
     public int reused() {
@@ -32,5 +42,9 @@ public final class EncodedBlocks {
 
     public int written() {
         return written;
+    }
+
+    public int carried() {
+        return carried;
     }
 }

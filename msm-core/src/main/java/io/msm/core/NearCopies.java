@@ -149,7 +149,18 @@ final class NearCopies {
      *     The built-in transcoders report their counts; another transcoder's copy is kept as before.
      */
     static boolean holdsAll(EncodedBlocks blocks, SessionSnapshot snapshot) {
-        int counted = blocks.reused() + blocks.written();
+        return counts(blocks, snapshot, blocks.reused() + blocks.written());
+    }
+
+    /**
+     * @return true when the encode left no attribute (nor the login) out: each is there, some maybe
+     *     with the bytes of an older state, carried over while a parallel request changed it
+     */
+    static boolean leavesNoneOut(EncodedBlocks blocks, SessionSnapshot snapshot) {
+        return counts(blocks, snapshot, blocks.reused() + blocks.written() + blocks.carried());
+    }
+
+    private static boolean counts(EncodedBlocks blocks, SessionSnapshot snapshot, int counted) {
         if (counted == 0 && blocks.kept() == null) {
             return true; // a transcoder that does not report what it wrote: kept as before
         }

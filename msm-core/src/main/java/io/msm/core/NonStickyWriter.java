@@ -116,9 +116,10 @@ final class NonStickyWriter {
             accessed(snapshot, state);
             return Stored.DONE;
         }
-        if (stillInUse && !NearCopies.holdsAll(blocks, snapshot)) {
-            // An attribute left out of the encode, one a running request changed while it was written
-            // maybe: the copy other Tomcats load would lack it. The last request's end stores it.
+        if (stillInUse && !NearCopies.leavesNoneOut(blocks, snapshot)) {
+            // An attribute left out of the encode: the copy other Tomcats load would lack it. The last
+            // request's end stores it. One carried over with older bytes, while a running request
+            // changes it, is written (better than none), but the store is not done (below).
             return Stored.NOT;
         }
         state.nearCopy = null;
@@ -236,7 +237,7 @@ final class NonStickyWriter {
         if (renamed) {
             expiryWatch.forget(oldId); // the old id is no session any more
         }
-        return onPrimary && stored == frame ? Stored.DONE : Stored.MERGED;
+        return onPrimary && stored == frame && NearCopies.holdsAll(blocks, snapshot) ? Stored.DONE : Stored.MERGED;
     }
 
     /** What {@link #writePrimary} wrote: the frame, and the timeout it holds (another request's after a merge). */

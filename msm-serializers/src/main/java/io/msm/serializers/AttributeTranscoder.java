@@ -47,7 +47,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     private static final int WRITTEN = 2;
     /**
      * Its last bytes stand in for a value that changed under every attempt: in the copy, but not as
-     * memory holds it, so counted neither reused nor written (a store while it is in use is not done).
+     * memory holds it: counted apart (a store while it is in use writes it, but is not done).
      */
     private static final int CARRIED = 4;
     /** Written while a parallel request changed it: tried this often before the value counts as changing. */
@@ -132,6 +132,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         SessionBytes out = new SessionBytes(last == null ? 4096 : last.payload.length + 256, filter.maxBytes());
         int reused = 0;
         int written = 0;
+        int carried = 0;
         int principal;
         C call = open();
         try {
@@ -143,6 +144,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             }
             reused += principal == REUSED ? 1 : 0;
             written += principal == WRITTEN ? 1 : 0;
+            carried += principal == CARRIED ? 1 : 0;
             int countAt = out.size();
             out.writeInt(0);
             i = 0;
@@ -156,6 +158,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                     order.add(e.getKey());
                     reused += done == REUSED ? 1 : 0;
                     written += done == WRITTEN ? 1 : 0;
+                    carried += done == CARRIED ? 1 : 0;
                 }
             }
             out.patchInt(countAt, order.size());
@@ -166,7 +169,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
         byte[] payload = out.toByteArray();
         if (blocks != null) {
-            blocks.keep(Kept.of(this, payload, order, made, principal != FAILED, true), reused, written);
+            blocks.keep(Kept.of(this, payload, order, made, principal != FAILED, true), reused, written, carried);
         }
         return payload;
     }

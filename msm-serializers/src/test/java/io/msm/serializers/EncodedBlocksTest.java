@@ -200,6 +200,7 @@ class EncodedBlocksTest {
                 "its last bytes stay rather than none");
         assertEquals(1, blocks.reused() + blocks.written(),
                 "bytes carried over for a changing value are not what memory holds: counted neither reused nor written");
+        assertEquals(1, blocks.carried(), "but counted as carried: the copy leaves nothing out");
         changing.changesWhileWritten = 100; // still changing at the next comparison (a long upload)
         assertEquals("second", ((Changing) t.decode(t.encode(new SessionContent(attributes, null), blocks))
                 .attributes().get("form")).state, "and at the one after");

@@ -53,6 +53,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     /** Requests that obtained this session and have not been recycled yet. */
     private transient volatile int inUse;
+    private static final AtomicIntegerFieldUpdater<MemcachedSession> CHANGING =
+            AtomicIntegerFieldUpdater.newUpdater(MemcachedSession.class, "changing");
+    /** Changes through the API under way: made in memory (listeners may still run), not recorded yet. */
+    private transient volatile int changing;
     /** The id parsed once per change of id; null for an id not in msm's form. */
     private transient volatile SessionId sessionId;
 
@@ -132,7 +136,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
         replacedAs = id;
     }
 
-    /** Non-sticky: held while the session is stored, so that the stores of its parallel requests take turns. */
+    /**
+     * Non-sticky: held while the session is stored, so that the stores of its parallel requests take
+     * turns. Taken before the session's monitor, never while holding it (Tomcat's expire() holds it).
+     */
     Object storeLock() {
         return storeLock;
     }
@@ -225,28 +232,57 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     public void setAttribute(String name, Object value, boolean notify) {
-        super.setAttribute(name, value, notify);
-        if (name != null && value != null) { // a null value is a removal, recorded as such
-            changes.attributeSet(name);
+        CHANGING.incrementAndGet(this);
+        try {
+            super.setAttribute(name, value, notify);
+            if (name != null && value != null) { // a null value is a removal, recorded as such
+                changes.attributeSet(name);
+            }
+        } finally {
+            CHANGING.decrementAndGet(this);
         }
     }
 
     @Override
     protected void removeAttributeInternal(String name, boolean notify) {
-        super.removeAttributeInternal(name, notify);
-        changes.attributeRemoved(name);
+        CHANGING.incrementAndGet(this);
+        try {
+            super.removeAttributeInternal(name, notify);
+            changes.attributeRemoved(name);
+        } finally {
+            CHANGING.decrementAndGet(this);
+        }
     }
 
     @Override
     public void setPrincipal(java.security.Principal principal) {
-        super.setPrincipal(principal);
-        changes.principalChanged();
+        CHANGING.incrementAndGet(this);
+        try {
+            super.setPrincipal(principal);
+            changes.principalChanged();
+        } finally {
+            CHANGING.decrementAndGet(this);
+        }
     }
 
     @Override
     public void setMaxInactiveInterval(int interval) {
-        super.setMaxInactiveInterval(interval);
-        changes.maxInactiveChanged();
+        CHANGING.incrementAndGet(this);
+        try {
+            super.setMaxInactiveInterval(interval);
+            changes.maxInactiveChanged();
+        } finally {
+            CHANGING.decrementAndGet(this);
+        }
+    }
+
+    /**
+     * @return true when no change through the API is under way and none was recorded since
+     *     {@code recorded}: a change already in memory, whose record comes after its listeners, would
+     *     otherwise be recorded after its store cleared the changes, and merged again later
+     */
+    boolean isQuietSince(long recorded) {
+        return changing == 0 && changes.recorded() == recorded;
     }
 
     @Override

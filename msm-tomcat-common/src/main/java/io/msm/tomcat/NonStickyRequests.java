@@ -609,13 +609,10 @@ final class NonStickyRequests implements RequestStrategy {
                 } else if (why == InUseStore.BEFORE_UNLOCK) {
                     // Done, or kept: a change merged again later would undo what another Tomcat changed
                     // under the lock meanwhile.
-                    // Not while a logout runs its listeners: another Tomcat would load the session before
-                    // its keys are gone.
-                    if (engine.storeAsWritten(s.snapshot(), s.state(), changes) && !s.isExpiring()
+                    if (engine.storeAsWritten(s.snapshot(), s.state(), changes)
                             && s.changes().clearIfUnchangedSince(changes.recorded())) {
                         s.recordedAtSharedStore(recorded);
-                        s.loadedUnlocked(true); // a locking request loads its own copy, under the lock
-                        engine.release(s.state());
+                        unlockShared(s, changes.recorded());
                     }
                 } else if (engine.storeAsWritten(s.snapshot(), s.state(), changes)) {
                     s.recordedAtSharedStore(recorded);
@@ -629,6 +626,21 @@ final class NonStickyRequests implements RequestStrategy {
                 LOG.error("storing session " + masked + (why == InUseStore.BEFORE_ERROR_PAGE
                         ? " before its error page failed; the error page's end stores it"
                         : ", which requests still running share, failed; the last of them stores it"), e);
+            }
+        }
+    }
+
+    /**
+     * Frees the lock of a copy whose changes are done ({@link InUseStore#BEFORE_UNLOCK}). Under the
+     * session's monitor, which Tomcat's expire() holds through a logout's listeners and the deletes:
+     * another Tomcat must not load a session being logged out. Kept when a change through the API
+     * came meanwhile or is under way: it belongs to the lock's holder's copy.
+     */
+    private void unlockShared(MemcachedSession s, long recorded) {
+        synchronized (s) {
+            if (!s.isEnding() && !s.isExpiring() && s.isQuietSince(recorded)) {
+                s.loadedUnlocked(true); // a locking request loads its own copy, under the lock
+                engine.release(s.state());
             }
         }
     }

@@ -624,6 +624,34 @@ class NonStickyRequestsIT extends GatedClusterTest {
     }
 
     /**
+     * A value a request that does not lock put in the session while the locking request ended, whose
+     * change is recorded only after its attribute listeners: the lock stays held until that request
+     * ends, since its merge would otherwise apply the value again over another Tomcat's newer one.
+     */
+    @Test
+    void aChangeUnderWayInAReaderKeepsTheLockUntilTheReaderEnds() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "uriPattern:.*lock=1.*", "lockWaitTimeout", "60000");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?start=1&lock=1")).get("id");
+
+        Held holder = new Held(tomcats[0], id, "&a=1&lock=1");
+        String listenerGate = gate();
+        Future<Browser.Page> setter = pool.submit(() -> withSession(id).get(
+                tomcats[0].url("/app/s/set?" + SessionEvents.HELD_IN_LISTENER + "=" + listenerGate)));
+        awaitArrivals(listenerGate, 1); // the value is in the session, its change not recorded yet
+        holder.end();
+        assertNotNull(serverOf(id).get(lockKey(id)), "the lock was freed while a change was under way");
+
+        open(listenerGate);
+        assertEquals(200, setter.get(30, TimeUnit.SECONDS).status());
+        Await.until("the last request to free the lock", WAIT, () -> serverOf(id).get(lockKey(id)) == null);
+        Browser.Page after = user.get(tomcats[1].url("/app/s/get?lock=1"));
+        assertEquals("1", after.get("attr.a"), after.body());
+        assertEquals(listenerGate, after.get("attr." + SessionEvents.HELD_IN_LISTENER), after.body());
+        assertNoSessionInMemory(tomcats);
+    }
+
+    /**
      * A locking request of the same Tomcat already waiting when the holder ends takes the lock over
      * in memory, even while a reader still uses the copy: it meets no lock, and no other Tomcat slips
      * in between.
