@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,6 +59,17 @@ final class FrameCipher {
 
     static boolean isSealed(byte[] bytes) {
         return bytes.length > 3 && bytes[0] == 'm' && bytes[1] == 's' && (bytes[3] & ENCRYPTED) != 0;
+    }
+
+    /**
+     * @param sealed a frame {@link #open} accepted
+     * @return true when it was sealed under the key this Tomcat seals with now
+     */
+    boolean isUnderCurrentKey(byte[] sealed) {
+        byte[] current = keys.currentId().getBytes(StandardCharsets.US_ASCII);
+        int length = sealed[4] & 0xFF;
+        return length == current.length
+                && Arrays.equals(Arrays.copyOfRange(sealed, 5, 5 + length), current);
     }
 
     /** @param name the storage key prefix and the session id: what the frame belongs to */

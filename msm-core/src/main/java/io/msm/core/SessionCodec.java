@@ -133,8 +133,12 @@ final class SessionCodec {
             // next store writes the session in full, sealed, even when nothing changed.
             boolean clearUnderEncryption = cipher != null && clear == bytes;
             if (!clearUnderEncryption) {
-                state.loaded(id, Fingerprint.of(frame.payload, frame.creationTime, frame.maxInactiveInterval,
-                        frame.authType), expiry.now());
+                // Sealed under a key that is no longer the first: the next store writes it again under the
+                // current one, changed or not. Else a session used without changes keeps the old key for
+                // as long as it is used, and its user is logged out when a rotation removes that key.
+                boolean olderKey = cipher != null && !cipher.isUnderCurrentKey(bytes);
+                state.loaded(id, olderKey ? 0 : Fingerprint.of(frame.payload, frame.creationTime,
+                        frame.maxInactiveInterval, frame.authType), expiry.now());
             }
             return new SessionSnapshot(id, frame.creationTime, frame.lastAccessedTime, frame.maxInactiveInterval,
                     frame.authType, content);

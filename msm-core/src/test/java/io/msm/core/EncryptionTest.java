@@ -515,6 +515,56 @@ class EncryptionTest {
         assertEquals(0, retired.count(Statistics.Counter.UNAUTHENTIC_SESSIONS));
     }
 
+    /**
+     * A session used after the second pass without a change (a user viewing images) is written again
+     * under the new key: once the old key's line goes, its user is still logged in. Before, only a
+     * change wrote it, and an unchanged session kept the old key for as long as it was used.
+     */
+    @Test
+    void aSessionUsedWithoutChangesAfterTheSecondPassIsSealedUnderTheNewKey_nonSticky() throws Exception {
+        String k1 = newKey("k1");
+        String k2 = newKey("k2");
+        String names = "names:" + k1.substring(3);
+        store(tomcat("encryptionKeys", keyFile("a", k1)), ID, "alice");
+        EngineHarness rotated = tomcat("encryptionKeys", keyFile("c", k2, k1, names));
+        SessionState state = new SessionState();
+        SessionSnapshot read = rotated.engine.nonSticky().open(ID, state, false);
+        rotated.engine.nonSticky().store(read, state, new SessionChanges()); // the end of a request that only read
+        SessionState again = new SessionState();
+        rotated.engine.nonSticky().store(rotated.engine.nonSticky().open(ID, again, false), again,
+                new SessionChanges());
+
+        EngineHarness retired = tomcat("encryptionKeys", keyFile("d", k2, names));
+        assertEquals("alice", read(retired, ID));
+        assertEquals(0, retired.count(Statistics.Counter.UNAUTHENTIC_SESSIONS));
+        assertEquals(1, rotated.count(Statistics.Counter.NON_STICKY_STORES_SKIPPED),
+                "written once: the request after it, under the new key, writes nothing");
+    }
+
+    @Test
+    void aSessionUsedWithoutChangesAfterTheSecondPassIsSealedUnderTheNewKey_sticky() throws Exception {
+        String k1 = newKey("k1");
+        String k2 = newKey("k2");
+        String names = "names:" + k1.substring(3);
+        EngineHarness old = EngineHarness.start("encryptionKeys", keyFile("a", k1));
+        tomcats.add(old);
+        old.engine.sticky().afterRequest(EngineHarness.snapshot(STICKY_ID, old.time.millis(), Map.of("user", "alice")),
+                new SessionState());
+        EngineHarness rotated = old.secondTomcat("encryptionKeys", keyFile("c", k2, k1, names));
+        tomcats.add(rotated);
+        SessionState state = new SessionState();
+        SessionSnapshot read = rotated.engine.sticky().load(STICKY_ID, state); // its Tomcat restarted: step 2
+        rotated.engine.sticky().afterRequest(read, state);
+        rotated.time.advance(DeferredComparisons.CHANGE_WINDOW_MILLIS + 1_000); // the comparison a read schedules
+        rotated.comparisons.runDue();
+
+        EngineHarness retired = old.secondTomcat("encryptionKeys", keyFile("d", k2, names));
+        tomcats.add(retired);
+        SessionSnapshot failover = retired.engine.sticky().load(STICKY_ID, new SessionState());
+        assertNotNull(failover, "logged out when the old key went");
+        assertEquals("alice", failover.content().attributes().get("user"));
+    }
+
     @Test
     void aMalformedKeyFileStopsTheStartNamingTheLine_neverTheKey() throws Exception {
         String good = newKey("k1");
