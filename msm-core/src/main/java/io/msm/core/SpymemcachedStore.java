@@ -457,6 +457,10 @@ final class SpymemcachedStore implements SessionStore {
 
     @Override
     public Asked ask(String nodeId, Collection<String> keys) throws StoreException {
+        if (tls) {
+            client(nodeId); // a node without a client fails now, as below
+            return maxMillis -> oneAtATime(nodeId, keys, maxMillis);
+        }
         MemcachedClient client = client(nodeId);
         BulkFuture<Map<String, byte[]>> f;
         try {
@@ -484,8 +488,63 @@ final class SpymemcachedStore implements SessionStore {
         };
     }
 
+    /**
+     * Under TLS, a batch of keys is read one get at a time: the TLS client hands a batch's answers to
+     * its operation one decrypted record at a time and drops the rest of the record, so a batch with
+     * several hits lost its end, and the answers after it went to the wrong operations; its IO thread
+     * then died ("Opaque is not valid"), and every request on that node failed (TlsIT).
+     *
+     * @return the keys found, or null when the node has not answered them all within {@code maxMillis}
+     */
+    private Map<String, byte[]> oneAtATime(String nodeId, Collection<String> keys, long maxMillis)
+            throws StoreException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        Map<String, byte[]> found = new java.util.HashMap<>();
+        for (String key : keys) {
+            Future<byte[]> f;
+            try {
+                f = client(nodeId).asyncGet(key, RawBytes.INSTANCE);
+            } catch (RuntimeException e) {
+                throw failure(nodeId, "get", e);
+            }
+            if (!answeredWithin(f, deadline)) {
+                return null;
+            }
+            byte[] value = await(nodeId, "get", f);
+            if (value != null) {
+                found.put(key, value);
+            }
+        }
+        return found;
+    }
+
+    /** Not f.get(timeout): a get given up that way counts towards the client's resets of the connection. */
+    private static boolean answeredWithin(Future<?> f, long deadlineNanos) {
+        if (f.isDone()) {
+            return true;
+        }
+        CountDownLatch answered = new CountDownLatch(1);
+        ((GetFuture<?>) f).addListener(done -> answered.countDown());
+        try {
+            return answered.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     @Override
     public Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException {
+        if (tls) {
+            Map<String, byte[]> found = new java.util.HashMap<>();
+            for (String key : keys) {
+                byte[] value = get(nodeId, key);
+                if (value != null) {
+                    found.put(key, value);
+                }
+            }
+            return found;
+        }
         MemcachedClient client = client(nodeId);
         Future<Map<String, byte[]>> f;
         try {

@@ -179,6 +179,34 @@ class TlsIT {
         assertEquals(List.of(), problems());
     }
 
+    /**
+     * Non-sticky over TLS, the session's node killed: the next request reads the backup copy, its
+     * validity record and its markers from the other node in one batch (several hits in one TLS record),
+     * and the user is still logged in; after the node's restart, empty, still.
+     */
+    @ParameterizedTest(name = "lockingMode={0}")
+    @ValueSource(strings = {"none", "all"})
+    void nonSticky_theSessionsNodeDies_itsBackupCopyIsReadOverTls(String lockingMode) {
+        MemcachedServer[] nodes = {tlsNode(ca, SERVER_NAMES, false), tlsNode(ca, SERVER_NAMES, false)};
+        TomcatNode tomcat1 = tomcat("tomcat1", nodes, "sticky", "false", "lockingMode", lockingMode);
+        TomcatNode tomcat2 = tomcat("tomcat2", nodes, "sticky", "false", "lockingMode", lockingMode);
+        Browser user = new Browser();
+        String id = user.get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        MemcachedServer own = nodes[id.endsWith("-n1") ? 0 : 1];
+
+        own.kill();
+        for (int i = 0; i < 3; i++) {
+            Browser.Page page = user.get(tomcat2.url("/app/s/get"));
+            assertEquals("alice", page.get("attr.name"), "request " + i + " after the node died: " + page.body());
+        }
+        own.restart();
+        for (TomcatNode tomcat : new TomcatNode[] {tomcat1, tomcat2}) {
+            Browser.Page page = user.get(tomcat.url("/app/s/get"));
+            assertEquals("alice", page.get("attr.name"), "after the node's restart on " + tomcat.route() + ": "
+                    + page.body());
+        }
+    }
+
     @Test
     void mutualTls_aClientCertificateTheNodeTrusts() {
         MemcachedServer[] nodes = {tlsNode(ca, SERVER_NAMES, true), tlsNode(ca, SERVER_NAMES, true)};
