@@ -98,7 +98,11 @@ public final class StickySessions {
             return null;
         }
         String node = id.nodeId();
-        if (!health.isUp(node)) {
+        // A node out of use but connected is asked anyway, unless a logout of this session waits to be
+        // done there: the session lives on that node alone, and this load (a takeover, a restart) is
+        // the user's only way back to it. One failed operation, another session's, takes a node out of
+        // use for up to 2 s, and a Tomcat's death brings a burst of takeovers.
+        if (!health.isUp(node) && !health.mayAskAnyway(node, names.of(id))) {
             statistics.increment(Statistics.Counter.LOAD_FAILURES);
             if (logLimit.allow("down " + node)) {
                 LOG.info("session {} cannot be loaded: memcached node {} is down; LOAD_FAILURES counts each such"

@@ -45,6 +45,30 @@ class NodeRepairTest {
         }
     }
 
+    /**
+     * A takeover (the user's Tomcat died) while one failed operation took the session's node out of
+     * use for a moment: the session is still read from its node, which holds it, instead of the user
+     * getting a new one. A burst of takeovers is when such a failure is likeliest.
+     */
+    @Test
+    void aStickyTakeoverWhileOneFailureTookTheNodeOutOfUseStillReadsTheSession() throws Exception {
+        try (EngineHarness died = EngineHarness.start()) {
+            died.engine.sticky().afterRequest(EngineHarness.snapshot(STICKY_ID, died.time.millis(),
+                    Map.of("user", "alice")), new SessionState());
+            try (EngineHarness survivor = died.secondTomcat()) {
+                StickySessions sticky = survivor.engine.sticky();
+                SessionId other = SessionId.of("0123456789ABCDEF0123456789ABCDEF", "n1", "tomcat1");
+                survivor.store.fail("n1");
+                assertNull(sticky.load(other, new SessionState()), "another user's takeover failed: n1 marked down");
+                survivor.store.resume("n1"); // a moment's overload, over: n1 stays out of use up to 2 s
+
+                SessionSnapshot taken = sticky.load(STICKY_ID, new SessionState());
+                assertNotNull(taken, "read from its node anyway: it is connected, and no logout of it waits there");
+                assertEquals("alice", taken.content().attributes().get("user"));
+            }
+        }
+    }
+
     @Test
     void aSessionWhoseNodeOneFailureMarkedDownIsStillLoadedAndStoredWhileTheOtherNodeIsAway() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
