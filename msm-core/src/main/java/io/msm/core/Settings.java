@@ -247,11 +247,14 @@ public final class Settings {
         }
         tls = tlsOn && enabled ? TlsContext.build(p.raw(TLS_TRUST_STORE_FILE), p.asWritten(TLS_TRUST_STORE_PASSWORD),
                 p.raw(TLS_KEY_STORE_FILE), p.asWritten(TLS_KEY_STORE_PASSWORD), verifyHostnames, p.errors) : null;
-        if (!tlsOn) {
+        if (!tlsOn && enabled) {
+            // Who writes a trust store expects TLS: starting without it would send sessions, and a SASL
+            // password, in clear. Never a weaker mode than the one written.
             for (String tlsOnly : new String[] {TLS_TRUST_STORE_FILE, TLS_TRUST_STORE_PASSWORD, TLS_KEY_STORE_FILE,
                 TLS_KEY_STORE_PASSWORD, TLS_HOSTNAME_VERIFICATION}) {
                 if (p.raw(tlsOnly) != null) {
-                    noEffect.add(tlsOnly + " (memcached is reached without TLS unless tls=\"true\")");
+                    p.errors.add(tlsOnly + ": set while " + TLS + " is not \"true\", so memcached would be reached"
+                            + " without TLS; write " + TLS + "=\"true\", or remove " + tlsOnly);
                 }
             }
         }

@@ -59,6 +59,14 @@ final class TlsContext {
                     + " signed memcached's certificate (keytool -importcert -alias memcached-ca -file ca.pem -keystore "
                     + trustStore + ")");
         }
+        if (key != null && !holdsPrivateKey(key)) {
+            // No client certificate would be sent: a node with ssl_verify_mode=2 refuses every handshake,
+            // one without it silently runs without the mutual TLS the operator wrote.
+            errors.add(Settings.TLS_KEY_STORE_FILE + ": " + keyStore + " holds no private key (a certificate alone is"
+                    + " not a client certificate); write a store with the client's certificate and its key, made"
+                    + " e.g. with openssl pkcs12 -export -in client.pem -inkey client.key -out client.p12, the key's"
+                    + " password equal to " + Settings.TLS_KEY_STORE_PASSWORD);
+        }
         if (errors.size() > before) {
             return null;
         }
@@ -102,6 +110,19 @@ final class TlsContext {
         errors.add(attribute + ": " + file + " cannot be used: " + reason + "; write the path of a PKCS12 or JKS"
                 + " store and its password in " + attribute.replace("File", "Password"));
         return null;
+    }
+
+    private static boolean holdsPrivateKey(KeyStore store) {
+        try {
+            for (java.util.Enumeration<String> aliases = store.aliases(); aliases.hasMoreElements();) {
+                if (store.isKeyEntry(aliases.nextElement())) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (GeneralSecurityException e) {
+            return true; // cannot tell: the handshake will say
+        }
     }
 
     private static boolean holdsCertificate(KeyStore store) {

@@ -235,6 +235,29 @@ class SettingsTest {
         }
     }
 
+    /**
+     * A trust store, key store or hostname check written without tls="true" (left out, or a template's
+     * variable that turned it off): starting would send sessions and the SASL password in clear, the
+     * opposite of what the operator wrote. It was a WARN.
+     */
+    @Test
+    void aTlsAttributeWithoutTlsOnStopsTheStartInsteadOfReachingMemcachedInClear() throws Exception {
+        for (String name : List.of("tlsTrustStoreFile", "tlsTrustStorePassword", "tlsKeyStoreFile",
+                "tlsKeyStorePassword", "tlsHostnameVerification")) {
+            for (String tls : new String[] {null, "false"}) {
+                Map<String, String> raw = new HashMap<>(Map.of("memcachedNodes", "n1:h:1", name, "x"));
+                if (tls != null) {
+                    raw.put("tls", tls);
+                }
+                var e = rejected(raw);
+                assertMentions(e.getMessage(), name + ": set while tls is not \"true\"", "without TLS",
+                        "write tls=\"true\"");
+            }
+        }
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:h:1", "enabled", "false", "tlsTrustStoreFile", "x"))
+                .withoutEffect().stream().anyMatch(n -> n.startsWith("tlsTrustStoreFile")), "msm off: only a WARN");
+    }
+
     /** A prefix without the webapp lets a webapp on the same nodes read this one's sessions by their ids. */
     @Test
     void aStorageKeyPrefixThatDoesNotNameTheWebappIsARiskNamedAtStart() throws Exception {
@@ -294,6 +317,21 @@ class SettingsTest {
     void backupThreadCountHasABound() {
         var e = rejected(Map.of("memcachedNodes", "n1:h:1", "backupThreadCount", "10000"));
         assertMentions(e.getMessage(), "backupThreadCount", "from 1 to 256");
+    }
+
+    /** The trust store named as the key store by mistake: no client certificate would ever be sent. */
+    @Test
+    void aKeyStoreWithoutAPrivateKeyStopsTheStart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = dir.resolve("certificate-only.p12");
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+            store.store(out, "changeit".toCharArray());
+        }
+        var e = rejected(Map.of("memcachedNodes", "n1:h:1", "tls", "true", "tlsKeyStoreFile", file.toString(),
+                "tlsKeyStorePassword", "changeit"));
+        assertMentions(e.getMessage(), "tlsKeyStoreFile", "holds no private key", "tlsKeyStorePassword");
     }
 
     @Test
