@@ -218,8 +218,10 @@ final class StickyBackups {
         // Compared with the newest content on its way to memcached too: a request that puts back what
         // memcached still holds must not be skipped while an older change waits to overwrite it.
         long queued = state.queuedFingerprint();
+        // Not after its node came back empty since it was stored: memcached no longer holds it, and
+        // the adapter's background run may reach it only later (or a stop first).
         boolean unchanged = fingerprint == (queued != 0 ? queued : state.storedFingerprint)
-                && id.equals(state.storedUnderId);
+                && id.equals(state.storedUnderId) && state.nodeEpoch == health.epoch(id.nodeId());
         long sinceRefresh = now - state.lastRefreshMillis; // negative after the wall clock stepped back
         if (unchanged && sinceRefresh < refreshMillis && sinceRefresh >= 0) {
             statistics.increment(Statistics.Counter.BACKUPS_SKIPPED_UNCHANGED);

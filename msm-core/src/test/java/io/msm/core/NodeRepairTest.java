@@ -321,6 +321,31 @@ class NodeRepairTest {
     }
 
     /**
+     * A request that only read the session, after its node came back empty and before the adapter's
+     * background run reached it (5,000 sessions a run): the session is written again, not skipped as
+     * unchanged, so a stop right after does not find it held in memory alone.
+     */
+    @Test
+    void aRequestAfterItsNodeCameBackEmptyWritesTheSessionAgainWithoutWaitingForTheBackgroundRun()
+            throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            StickySessions sticky = tomcat.engine.sticky();
+            SessionState state = new SessionState();
+            sticky.afterRequest(EngineHarness.snapshot(STICKY_ID, tomcat.time.millis(), Map.of("user", "alice")), state);
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            tomcat.store.forget("n1"); // restarted empty
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            assertEquals(1, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY));
+
+            sticky.afterRequest(EngineHarness.snapshot(STICKY_ID, tomcat.time.millis(), Map.of("user", "alice")), state);
+            assertNotNull(tomcat.store.peek("n1", EngineHarness.PREFIX + STICKY_ID), "written although unchanged");
+            assertFalse(sticky.onlyInMemory(STICKY_ID, state, java.util.Set.of()));
+        }
+    }
+
+    /**
      * A node whose name now points at another server (msm followed it while disconnected): that
      * server may hold this Tomcat's marker from an earlier time, with sessions as they were then. It
      * is treated as a node that came back empty, so the sessions held here are written there again.

@@ -649,6 +649,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         ends.stopPuttingOff();
         if (e != null) {
             awaitRequestsInFlight();
+            if (sticky) {
+                ((StickyRequests) requests).backUpMissingBeforeStop(); // the engine's close awaits them
+            }
         }
         ends.stopListening(context()); // and ends what is still put off
         engine = null;

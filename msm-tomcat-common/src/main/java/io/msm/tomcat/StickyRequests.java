@@ -303,7 +303,22 @@ final class StickyRequests implements RequestStrategy {
      */
     @Override
     public void background() {
-        int budget = BACKUPS_PER_RUN;
+        backUpMissing(BACKUPS_PER_RUN);
+        long now = System.currentTimeMillis();
+        aliases.values().removeIf(a -> now - a.createdMillis > ALIAS_LIFETIME_MILLIS);
+        sessions.dropIdleBytes();
+    }
+
+    /**
+     * At the webapp's stop, before the engine closes: every session memcached lacks although its node
+     * answers (a node that came back empty moments before), without the background run's budget. What
+     * the stop then finds in memory alone is lost at a shutdown.
+     */
+    void backUpMissingBeforeStop() {
+        backUpMissing(Integer.MAX_VALUE);
+    }
+
+    private void backUpMissing(int budget) {
         for (Session session : manager.findSessions()) {
             if (budget > 0 && session instanceof MemcachedSession && session.isValid()) {
                 MemcachedSession s = (MemcachedSession) session;
@@ -313,9 +328,6 @@ final class StickyRequests implements RequestStrategy {
                 }
             }
         }
-        long now = System.currentTimeMillis();
-        aliases.values().removeIf(a -> now - a.createdMillis > ALIAS_LIFETIME_MILLIS);
-        sessions.dropIdleBytes();
     }
 
     /** One thread's request, before and inside msm's valve. */

@@ -29,6 +29,7 @@ import io.msm.tomcat.MemcachedSessionManager;
 public final class TomcatNode implements AutoCloseable {
     private final String route;
     private final Map<String, Map<String, String>> webapps = new LinkedHashMap<>();
+    private boolean backgroundRuns = true;
     private final Map<String, String> auth = new LinkedHashMap<>();
     private final Map<String, Context> contexts = new LinkedHashMap<>();
     private Tomcat tomcat;
@@ -42,6 +43,15 @@ public final class TomcatNode implements AutoCloseable {
     }
 
     /** @param managerAttributes as written in the {@code <Manager>} element */
+    /**
+     * No background runs of the webapps (Tomcat's expiry of sessions, msm's background work): what
+     * only a request or a stop does shows.
+     */
+    public TomcatNode withoutBackgroundRuns() {
+        backgroundRuns = false;
+        return this;
+    }
+
     public TomcatNode webapp(String path, Map<String, String> managerAttributes) {
         return webapp(path, managerAttributes, null);
     }
@@ -83,7 +93,7 @@ public final class TomcatNode implements AutoCloseable {
             tomcat.setPort(0);
             tomcat.getConnector().setProperty("address", "127.0.0.1");
             tomcat.getEngine().setJvmRoute(route);
-            tomcat.getEngine().setBackgroundProcessorDelay(1);
+            tomcat.getEngine().setBackgroundProcessorDelay(backgroundRuns ? 1 : -1);
             tomcat.getHost().setAutoDeploy(false);
             tomcat.addUser("alice", "secret");
             tomcat.addRole("alice", "user");
