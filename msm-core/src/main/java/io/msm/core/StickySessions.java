@@ -149,6 +149,9 @@ public final class StickySessions {
         }
         if (snapshot != null) {
             state.nodeEpoch = epoch;
+            // memcached does not say when the copy's expiry was last pushed forward: a copy read in the
+            // last part of its life would expire there while unchanged requests skip their touch.
+            state.lastRefreshMillis = 0;
             statistics.increment(Statistics.Counter.LOADS);
             if (state.storedUnderId == null) {
                 // A clear copy read while switching to encryption: under this id all the same, so that a

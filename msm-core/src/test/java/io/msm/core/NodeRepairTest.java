@@ -46,6 +46,26 @@ class NodeRepairTest {
     }
 
     /**
+     * A takeover of a copy near its expiry in memcached (its Tomcat died after a while without
+     * changes): the first request after it pushes the expiry forward, instead of skipping the touch
+     * as it would for a copy this Tomcat had just written.
+     */
+    @Test
+    void aStickyTakeoverPushesTheCopysExpiryForwardAtItsFirstRequest() throws Exception {
+        try (EngineHarness died = EngineHarness.start()) {
+            died.engine.sticky().afterRequest(EngineHarness.snapshot(STICKY_ID, died.time.millis(),
+                    Map.of("user", "alice")), new SessionState());
+            try (EngineHarness survivor = died.secondTomcat()) {
+                StickySessions sticky = survivor.engine.sticky();
+                SessionState state = new SessionState();
+                SessionSnapshot taken = sticky.load(STICKY_ID, state);
+                sticky.afterRequest(taken, state);
+                assertEquals(1, survivor.count(Statistics.Counter.BACKUPS_TOUCHED));
+            }
+        }
+    }
+
+    /**
      * A takeover (the user's Tomcat died) while one failed operation took the session's node out of
      * use for a moment: the session is still read from its node, which holds it, instead of the user
      * getting a new one. A burst of takeovers is when such a failure is likeliest.
