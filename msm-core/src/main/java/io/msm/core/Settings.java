@@ -584,7 +584,11 @@ public final class Settings {
     private void unreplacedProperties(Parser p) {
         for (Map.Entry<String, String> a : p.raw.entrySet()) {
             Matcher m = a.getValue() == null ? null : PROPERTY.matcher(a.getValue());
-            if (m != null && m.find()) {
+            boolean secret = a.getKey().equals(PASSWORD) || a.getKey().equals(TLS_TRUST_STORE_PASSWORD)
+                    || a.getKey().equals(TLS_KEY_STORE_PASSWORD);
+            // "${" within a password may be its own characters, and a message must not quote them: only a
+            // password that is one property reference as a whole counts as one.
+            if (m != null && (secret ? m.matches() : m.find())) {
                 p.errors.add(a.getKey() + ": the system property '" + m.group(1) + "' it names is not set; set it in"
                         + " conf/catalina.properties (or with -D" + m.group(1) + "=...), or write the value itself");
             }

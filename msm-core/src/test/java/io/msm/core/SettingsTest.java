@@ -307,6 +307,14 @@ class SettingsTest {
         assertMentions(e.getMessage(), "password", "'msm.memcached.password'", "catalina.properties");
     }
 
+    /** A password whose own characters include "${": taken as written, and never quoted in a message. */
+    @Test
+    void aPasswordThatContainsADollarBraceIsTakenAsWritten() throws Exception {
+        Settings settings = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "username", "xnat", "password",
+                "ab${cd}ef"));
+        assertEquals("ab${cd}ef", settings.password());
+    }
+
     @Test
     void anUnsetPropertyIsNoErrorWhileMsmIsOff() throws Exception {
         Settings off = Settings.parse(Map.of("enabled", "false", "memcachedNodes", "${msm.nodes}"));
