@@ -508,7 +508,8 @@ final class SpymemcachedStore implements SessionStore {
                 throw failure(nodeId, "get", e);
             }
             if (!answeredWithin(f, deadline)) {
-                return null;
+                // Interrupted: says nothing of the node, as below without TLS.
+                return Thread.currentThread().isInterrupted() ? Collections.<String, byte[]>emptyMap() : null;
             }
             byte[] value = await(nodeId, "get", f);
             if (value != null) {

@@ -86,6 +86,9 @@ public final class StickySessions {
         }
     }
 
+    /** A probe of the node that went unanswered this recently, and none answered since, says it hangs. */
+    private static final long HUNG_NEWS_MILLIS = 5_000;
+
     /**
      * Loads a session another Tomcat stored, or one this Tomcat lost from memory.
      *
@@ -102,7 +105,10 @@ public final class StickySessions {
         // done there: the session lives on that node alone, and this load (a takeover, a restart) is
         // the user's only way back to it. One failed operation, another session's, takes a node out of
         // use for up to 2 s, and a Tomcat's death brings a burst of takeovers.
-        if (!health.isUp(node) && !health.mayAskAnyway(node, names.of(id))) {
+        // Not while the health check's probes find it silent (it hangs, its connection still open): each
+        // such load would hold a request thread for operationTimeout, for ids anyone can send.
+        if (!health.isUp(node) && (!health.mayAskAnyway(node, names.of(id))
+                || health.probeFailedLately(node, HUNG_NEWS_MILLIS))) {
             statistics.increment(Statistics.Counter.LOAD_FAILURES);
             if (logLimit.allow("down " + node)) {
                 LOG.info("session {} cannot be loaded: memcached node {} is down; LOAD_FAILURES counts each such"

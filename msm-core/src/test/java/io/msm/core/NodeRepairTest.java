@@ -89,6 +89,24 @@ class NodeRepairTest {
         }
     }
 
+    /** A node that hangs with its connection open, its probes unanswered: loads do not wait for it each. */
+    @Test
+    void aStickyLoadDoesNotAskANodeWhoseProbesGoUnanswered() throws Exception {
+        try (EngineHarness died = EngineHarness.start()) {
+            died.engine.sticky().afterRequest(EngineHarness.snapshot(STICKY_ID, died.time.millis(),
+                    Map.of("user", "alice")), new SessionState());
+            try (EngineHarness survivor = died.secondTomcat()) {
+                survivor.store.fail("n1"); // hangs: every operation fails, the probe's too
+                survivor.time.advance(HealthCheck.INTERVAL_MILLIS);
+                survivor.checkNodes();
+                java.util.concurrent.atomic.AtomicBoolean asked = new java.util.concurrent.atomic.AtomicBoolean();
+                survivor.store.atNextOperation("n1", () -> asked.set(true));
+                assertNull(survivor.engine.sticky().load(STICKY_ID, new SessionState()));
+                assertFalse(asked.get(), "not asked: its probe went unanswered");
+            }
+        }
+    }
+
     @Test
     void aSessionWhoseNodeOneFailureMarkedDownIsStillLoadedAndStoredWhileTheOtherNodeIsAway() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
