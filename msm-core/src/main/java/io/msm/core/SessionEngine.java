@@ -60,7 +60,8 @@ public final class SessionEngine implements AutoCloseable {
             StickyBackups stickyBackups = new StickyBackups(store, health, backups, codec, expiry, statistics,
                     env.ticker, env.clock, names, settings, msm2);
             this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, names, stickyBackups,
-                    comparisons, msm2, new OncePerMinute(env.clock));
+                    comparisons, msm2, new OncePerMinute(env.clock), Math.max(5_000, settings.nodes().size()
+                    * (settings.operationTimeoutMillis() + PROBE_INTERVAL_MILLIS) * 2));
             this.nonSticky = null;
             this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,
                     HealthCheck.ProbeKeys.NONE, null); // sticky Tomcats compare no times across Tomcats

@@ -28,11 +28,18 @@ public final class StickySessions {
 
     /** Per-request lines while a node is down: any client can send ids of sessions that do not exist. */
     private final OncePerMinute logLimit;
+    /** A probe of a node that went unanswered this recently, and none answered since, says it hangs. */
+    private final long hungNewsMillis;
 
+    /**
+     * @param hungNewsMillis how long a failed probe says a node hangs: longer than the health check
+     *     takes to probe every node once while some time out
+     */
     StickySessions(SessionStore store, NodeHealth health, SessionCodec codec, Statistics statistics, Ticker ticker,
             SessionNames names, StickyBackups backups, DeferredComparisons comparisons, Msm2Copies msm2,
-            OncePerMinute logLimit) {
+            OncePerMinute logLimit, long hungNewsMillis) {
         this.logLimit = logLimit;
+        this.hungNewsMillis = hungNewsMillis;
         this.msm2 = msm2;
         this.store = store;
         this.health = health;
@@ -86,9 +93,6 @@ public final class StickySessions {
         }
     }
 
-    /** A probe of the node that went unanswered this recently, and none answered since, says it hangs. */
-    private static final long HUNG_NEWS_MILLIS = 5_000;
-
     /**
      * Loads a session another Tomcat stored, or one this Tomcat lost from memory.
      *
@@ -108,7 +112,7 @@ public final class StickySessions {
         // Not while the health check's probes find it silent (it hangs, its connection still open): each
         // such load would hold a request thread for operationTimeout, for ids anyone can send.
         if (!health.isUp(node) && (!health.mayAskAnyway(node, names.of(id))
-                || health.probeFailedLately(node, HUNG_NEWS_MILLIS))) {
+                || health.probeFailedLately(node, hungNewsMillis))) {
             statistics.increment(Statistics.Counter.LOAD_FAILURES);
             if (logLimit.allow("down " + node)) {
                 LOG.info("session {} cannot be loaded: memcached node {} is down; LOAD_FAILURES counts each such"

@@ -637,11 +637,17 @@ final class NonStickyRequests implements RequestStrategy {
      * came meanwhile or is under way: it belongs to the lock's holder's copy.
      */
     private void unlockShared(MemcachedSession s, long recorded) {
+        boolean free;
         synchronized (s) {
-            if (!s.isEnding() && !s.isExpiring() && s.isQuietSince(recorded)) {
+            free = !s.isEnding() && !s.isExpiring() && s.isQuietSince(recorded);
+            if (free) {
                 s.loadedUnlocked(true); // a locking request loads its own copy, under the lock
-                engine.release(s.state());
             }
+        }
+        if (free) {
+            // Outside the monitor: with the text protocol a release is a round trip, and requests joining
+            // the copy take the monitor. A logout that begins meanwhile frees the lock itself as well.
+            engine.release(s.state());
         }
     }
 
