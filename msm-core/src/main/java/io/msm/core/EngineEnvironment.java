@@ -38,8 +38,8 @@ final class EngineEnvironment {
      */
     static EngineEnvironment real(Settings settings, String name, Clock clock, long maxContentBytes)
             throws IOException {
-        SessionStore store = new PartedStore(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM, "msm-dns-" + name),
-                settings.tls() != null, maxContentBytes);
+        SessionStore store = PartedStore.reading(new SpymemcachedStore(settings.nodes(), settings, Ticker.SYSTEM,
+                "msm-dns-" + name), maxContentBytes);
         return new EngineEnvironment(store, clock,
                 Ticker.SYSTEM,
                 EngineThreads.backupPool(settings.backupThreadCount(), settings.backupQueueSize(), "msm-backup-" + name),

@@ -35,13 +35,6 @@ final class PartedStore implements SessionStore {
     private final SessionStore items;
     private final int partSize;
     /**
-     * Parts read one request at a time, not in one batch. With TLS, the memcached client hands an
-     * operation one decrypted TLS record at a time and drops what the record holds after its answer;
-     * memcached fills a record with the end of one large answer and the start of the next, so a
-     * batch of parts came back out of step (TlsIT: a 3 MB session was never read back).
-     */
-    private final boolean partsOneByOne;
-    /**
      * The longest value read: what the transcoders decode, and a part more for the frame. The bytes are
      * authenticated only once put together, so a planted index must not make every load of a session
      * hold 64 MB first.
@@ -49,31 +42,23 @@ final class PartedStore implements SessionStore {
     private final long maxLength;
 
     PartedStore(SessionStore items) {
-        this(items, PART_SIZE, false, (long) MAX_PARTS * PART_SIZE);
+        this(items, PART_SIZE, (long) MAX_PARTS * PART_SIZE);
     }
 
-    /**
-     * @param partsOneByOne true with TLS (see the field)
-     * @param maxContentBytes the largest content the transcoders decode ({@code serialFilter}'s maxbytes)
-     */
-    PartedStore(SessionStore items, boolean partsOneByOne, long maxContentBytes) {
-        this(items, PART_SIZE, partsOneByOne, maxContentBytes + PART_SIZE);
+    /** @param maxContentBytes the largest content the transcoders decode ({@code serialFilter}'s maxbytes) */
+    static PartedStore reading(SessionStore items, long maxContentBytes) {
+        return new PartedStore(items, PART_SIZE, maxContentBytes + PART_SIZE);
     }
 
     /** @param partSize smaller in tests, so that parts are cheap to make */
     PartedStore(SessionStore items, int partSize) {
-        this(items, partSize, false, (long) MAX_PARTS * partSize);
+        this(items, partSize, (long) MAX_PARTS * partSize);
     }
 
     /** @param maxLength the longest value read back; an index of a longer one reads as missing */
     PartedStore(SessionStore items, int partSize, long maxLength) {
-        this(items, partSize, false, maxLength);
-    }
-
-    private PartedStore(SessionStore items, int partSize, boolean partsOneByOne, long maxLength) {
         this.items = items;
         this.partSize = partSize;
-        this.partsOneByOne = partsOneByOne;
         this.maxLength = Math.min(maxLength, (long) MAX_PARTS * partSize);
     }
 
@@ -194,7 +179,7 @@ final class PartedStore implements SessionStore {
             return null; // not what this store writes: as if the session were missing
         }
         List<String> keys = index.partKeys(key);
-        Map<String, byte[]> found = partsOneByOne ? oneByOne(nodeId, keys) : items.getAll(nodeId, keys);
+        Map<String, byte[]> found = items.getAll(nodeId, keys); // one key at a time under TLS: see SpymemcachedStore
         long total = 0;
         for (String k : keys) {
             byte[] part = found.get(k);
@@ -212,19 +197,6 @@ final class PartedStore implements SessionStore {
         }
         byte[] bytes = whole.array();
         return crc(bytes) == index.crc ? bytes : null; // filled: the parts' lengths add up to it
-    }
-
-    /** @return the parts found, read one at a time; stops at the first missing one */
-    private Map<String, byte[]> oneByOne(String nodeId, List<String> keys) throws StoreException {
-        Map<String, byte[]> found = new HashMap<>();
-        for (String k : keys) {
-            byte[] part = items.get(nodeId, k);
-            if (part == null) {
-                break;
-            }
-            found.put(k, part);
-        }
-        return found;
     }
 
     @Override

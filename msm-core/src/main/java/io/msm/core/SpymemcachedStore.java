@@ -492,7 +492,9 @@ final class SpymemcachedStore implements SessionStore {
      * Under TLS, a batch of keys is read one get at a time: the TLS client hands a batch's answers to
      * its operation one decrypted record at a time and drops the rest of the record, so a batch with
      * several hits lost its end, and the answers after it went to the wrong operations; its IO thread
-     * then died ("Opaque is not valid"), and every request on that node failed (TlsIT).
+     * then died ("Opaque is not valid"), and every request on that node failed (TlsIT). A batch of a
+     * large session's parts, one large answer's end and the next one's start in a record, came back
+     * out of step too.
      *
      * @return the keys found, or null when the node has not answered them all within {@code maxMillis}
      */
