@@ -84,8 +84,7 @@ public final class NonStickySessions {
      *     stay recorded, and the next store writes them
      */
     public boolean storeShared(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
-        return health.isKnown(snapshot.id().nodeId())
-                && writer.store(snapshot, state, changes, true) != NonStickyWriter.Stored.NOT;
+        return storeInUse(snapshot, state, changes) != NonStickyWriter.Stored.NOT;
     }
 
     /**
@@ -102,8 +101,12 @@ public final class NonStickySessions {
      *     written, written to the backup node alone, or merged with another Tomcat's copy)
      */
     public boolean storeAsWritten(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
-        return health.isKnown(snapshot.id().nodeId())
-                && writer.store(snapshot, state, changes, true) == NonStickyWriter.Stored.DONE;
+        return storeInUse(snapshot, state, changes) == NonStickyWriter.Stored.DONE;
+    }
+
+    private NonStickyWriter.Stored storeInUse(SessionSnapshot snapshot, SessionState state, SessionChanges changes) {
+        return health.isKnown(snapshot.id().nodeId()) ? writer.store(snapshot, state, changes, true)
+                : NonStickyWriter.Stored.NOT;
     }
 
     /** Frees the session's lock, if this Tomcat holds it. */

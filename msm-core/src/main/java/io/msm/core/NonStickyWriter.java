@@ -202,7 +202,8 @@ final class NonStickyWriter {
         }
         // Only a frame the node holds as written: after a merge it holds another Tomcat's changes too, and
         // after a write to the backup alone the node still holds an older copy.
-        state.sharedFrame = stillInUse && onPrimary && stored == frame ? frame : null;
+        boolean asWritten = onPrimary && stored == frame;
+        state.sharedFrame = stillInUse && asWritten ? frame : null;
         if (stillInUse) {
             state.sharedOnBackupOnly = !onPrimary;
         }
@@ -237,7 +238,7 @@ final class NonStickyWriter {
         if (renamed) {
             expiryWatch.forget(oldId); // the old id is no session any more
         }
-        return onPrimary && stored == frame && NearCopies.holdsAll(blocks, snapshot) ? Stored.DONE : Stored.MERGED;
+        return asWritten && NearCopies.holdsAll(blocks, snapshot) ? Stored.DONE : Stored.MERGED;
     }
 
     /** What {@link #writePrimary} wrote: the frame, and the timeout it holds (another request's after a merge). */
