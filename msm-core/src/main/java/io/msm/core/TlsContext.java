@@ -112,29 +112,29 @@ final class TlsContext {
         return null;
     }
 
-    private static boolean holdsPrivateKey(KeyStore store) {
-        try {
-            for (java.util.Enumeration<String> aliases = store.aliases(); aliases.hasMoreElements();) {
-                if (store.isKeyEntry(aliases.nextElement())) {
-                    return true;
-                }
-            }
-            return false;
-        } catch (GeneralSecurityException e) {
-            return true; // cannot tell: the handshake will say
-        }
+    private static boolean holdsCertificate(KeyStore store) {
+        return anyEntry(store, (s, alias) -> s.getCertificate(alias) != null);
     }
 
-    private static boolean holdsCertificate(KeyStore store) {
+    private static boolean holdsPrivateKey(KeyStore store) {
+        return anyEntry(store, KeyStore::isKeyEntry);
+    }
+
+    private interface EntryTest {
+        boolean test(KeyStore store, String alias) throws GeneralSecurityException;
+    }
+
+    /** @return true when an entry passes, or when the store cannot say: the handshake will */
+    private static boolean anyEntry(KeyStore store, EntryTest test) {
         try {
             for (java.util.Enumeration<String> aliases = store.aliases(); aliases.hasMoreElements();) {
-                if (store.getCertificate(aliases.nextElement()) != null) {
+                if (test.test(store, aliases.nextElement())) {
                     return true;
                 }
             }
             return false;
         } catch (GeneralSecurityException e) {
-            return true; // cannot tell: the handshake will say
+            return true;
         }
     }
 
