@@ -21,11 +21,14 @@ import org.slf4j.Logger;
  */
 final class NodeHealth {
     private static final Logger LOG = Logs.get(NodeHealth.class);
+    static final long MIN_HUNG_NEWS_MILLIS = 5_000;
 
     private final Map<String, State> states = new LinkedHashMap<>();
     private final Predicate<String> connected;
     private final Clock clock;
     private final long probeIntervalMillis;
+    /** A probe of a node that went unanswered this recently, and none answered since, says it hangs. */
+    private final long hungNewsMillis;
     private final NodeRepairs repairs = new NodeRepairs();
     /** A node that flaps (refused credentials, a bad network) logs its "marked down" once a minute. */
     private final OncePerMinute downLines;
@@ -36,6 +39,16 @@ final class NodeHealth {
 
     NodeHealth(List<MemcachedNode> nodes, Predicate<String> connected, Clock clock, Ticker ticker,
             long probeIntervalMillis) {
+        this(nodes, connected, clock, ticker, probeIntervalMillis, MIN_HUNG_NEWS_MILLIS);
+    }
+
+    /**
+     * @param hungNewsMillis how long a failed probe says a node hangs: longer than the health check
+     *     takes to probe every node once while some time out
+     */
+    NodeHealth(List<MemcachedNode> nodes, Predicate<String> connected, Clock clock, Ticker ticker,
+            long probeIntervalMillis, long hungNewsMillis) {
+        this.hungNewsMillis = hungNewsMillis;
         for (MemcachedNode node : nodes) {
             states.put(node.id(), new State(node, ticker));
         }
@@ -57,10 +70,13 @@ final class NodeHealth {
 
     /**
      * @return true when a node not offered may still be asked for a key as a last resort: connected,
-     *     no delete of that key (a logout's) waits to be done there, and none was dropped unknown
+     *     no delete of that key (a logout's) waits to be done there, none was dropped unknown, and the
+     *     health check's probes do not find it silent (it hangs, its connection still open): each such
+     *     operation would hold a request thread for operationTimeout, for ids anyone can send
      */
     boolean mayAskAnyway(String nodeId, String key) {
-        return isConnected(nodeId) && !isDeleteWaiting(nodeId, key) && !droppedDeletes(nodeId);
+        return isConnected(nodeId) && !isDeleteWaiting(nodeId, key) && !droppedDeletes(nodeId)
+                && !probeFailedLately(nodeId, hungNewsMillis);
     }
 
     /** @return true while the client holds a connection to the node, whether or not it is offered */

@@ -51,7 +51,8 @@ public final class SessionEngine implements AutoCloseable {
                 keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions(),
                 new OncePerMinute(env.clock));
         this.health = new NodeHealth(settings.nodes(), store::isConnected, env.clock, env.ticker,
-                PROBE_INTERVAL_MILLIS);
+                PROBE_INTERVAL_MILLIS, Math.max(NodeHealth.MIN_HUNG_NEWS_MILLIS, settings.nodes().size()
+                        * (settings.operationTimeoutMillis() + PROBE_INTERVAL_MILLIS) * 2));
         this.backups = new BackupService(env.backupPool, statistics, env.webapp);
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);
@@ -60,8 +61,7 @@ public final class SessionEngine implements AutoCloseable {
             StickyBackups stickyBackups = new StickyBackups(store, health, backups, codec, expiry, statistics,
                     env.ticker, env.clock, names, settings, msm2);
             this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, names, stickyBackups,
-                    comparisons, msm2, new OncePerMinute(env.clock), Math.max(5_000, settings.nodes().size()
-                    * (settings.operationTimeoutMillis() + PROBE_INTERVAL_MILLIS) * 2));
+                    comparisons, msm2, new OncePerMinute(env.clock));
             this.nonSticky = null;
             this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,
                     HealthCheck.ProbeKeys.NONE, null); // sticky Tomcats compare no times across Tomcats

@@ -28,18 +28,10 @@ public final class StickySessions {
 
     /** Per-request lines while a node is down: any client can send ids of sessions that do not exist. */
     private final OncePerMinute logLimit;
-    /** A probe of a node that went unanswered this recently, and none answered since, says it hangs. */
-    private final long hungNewsMillis;
-
-    /**
-     * @param hungNewsMillis how long a failed probe says a node hangs: longer than the health check
-     *     takes to probe every node once while some time out
-     */
     StickySessions(SessionStore store, NodeHealth health, SessionCodec codec, Statistics statistics, Ticker ticker,
             SessionNames names, StickyBackups backups, DeferredComparisons comparisons, Msm2Copies msm2,
-            OncePerMinute logLimit, long hungNewsMillis) {
+            OncePerMinute logLimit) {
         this.logLimit = logLimit;
-        this.hungNewsMillis = hungNewsMillis;
         this.msm2 = msm2;
         this.store = store;
         this.health = health;
@@ -109,10 +101,8 @@ public final class StickySessions {
         // done there: the session lives on that node alone, and this load (a takeover, a restart) is
         // the user's only way back to it. One failed operation, another session's, takes a node out of
         // use for up to 2 s, and a Tomcat's death brings a burst of takeovers.
-        // Not while the health check's probes find it silent (it hangs, its connection still open): each
-        // such load would hold a request thread for operationTimeout, for ids anyone can send.
-        if (!health.isUp(node) && (!health.mayAskAnyway(node, names.of(id))
-                || health.probeFailedLately(node, hungNewsMillis))) {
+        // Not while the health check's probes find it silent (NodeHealth.mayAskAnyway).
+        if (!health.isUp(node) && !health.mayAskAnyway(node, names.of(id))) {
             statistics.increment(Statistics.Counter.LOAD_FAILURES);
             if (logLimit.allow("down " + node)) {
                 LOG.info("session {} cannot be loaded: memcached node {} is down; LOAD_FAILURES counts each such"

@@ -108,6 +108,26 @@ class NodeRepairTest {
     }
 
     @Test
+    void aNonStickyLoadAndStoreDoNotAskANodeWhoseProbesGoUnanswered_whileTheOtherNodeIsAway() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
+            NonStickySessions nonSticky = storedThenBackupNodeAway(tomcat);
+            tomcat.store.fail("n1"); // hangs: every operation fails, the probe's too
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            java.util.concurrent.atomic.AtomicBoolean asked = new java.util.concurrent.atomic.AtomicBoolean();
+            tomcat.store.atNextOperation("n1", () -> asked.set(true));
+            SessionState state = new SessionState();
+            assertNull(nonSticky.open(ID, state, true));
+            assertFalse(asked.get(), "not asked for the session: its probe went unanswered");
+            SessionChanges changed = new SessionChanges();
+            changed.attributeSet("user");
+            nonSticky.store(EngineHarness.snapshot(ID, tomcat.time.millis(), Map.of("user", "bob")), state, changed);
+            nonSticky.release(state);
+            assertFalse(asked.get(), "not asked to store it either");
+        }
+    }
+
+    @Test
     void aSessionWhoseNodeOneFailureMarkedDownIsStillLoadedAndStoredWhileTheOtherNodeIsAway() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
             NonStickySessions nonSticky = tomcat.engine.nonSticky();
