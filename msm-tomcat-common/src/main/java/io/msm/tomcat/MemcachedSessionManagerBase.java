@@ -639,7 +639,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     protected void stopInternal() throws LifecycleException {
         setState(LifecycleState.STOPPING);
-        storable = null;
         if (statisticsBean != null) {
             statisticsBean.unregister();
             statisticsBean = null;
@@ -654,6 +653,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
         }
         ends.stopListening(context()); // and ends what is still put off
+        // Only now: a request still running may set a value Kryo stores that is not Serializable, which
+        // Tomcat refuses in a distributable webapp without this check (a 500 during a reload).
+        storable = null;
         engine = null;
         requests = null;
         if (e != null) {

@@ -26,7 +26,7 @@ import javax.servlet.http.HttpSession;
  * kept: the request uses the session but reads no attribute</li>
  * <li>/incr adds one to "counter", /invalidate ends the session, /timeout?s=N sets maxInactiveInterval</li>
  * <li>/hold?gate=G&amp;k=v&amp;remove=r loads the session, waits until the test opens gate G, then sets k,
- * removes r, or invalidates the session with invalidate=true</li>
+ * removes r, or invalidates the session with invalidate=true (k=note: a {@link Note}, as /set)</li>
  * <li>/invalidate?gate=G ends the session, then waits at gate G before the request ends</li>
  * <li>/throw sets "thrown" and fails; /error-page (the error page of {@link TomcatNode#errorPages}) waits
  * at the failing request's gate parameter if it has one, then sets "errorSeen" to the URI that failed</li>
@@ -98,7 +98,7 @@ public class SessionServlet extends HttpServlet {
                         out.println("invalidated");
                         return;
                     } else if (!name.equals("gate") && !name.equals("gateSeconds")) {
-                        session.setAttribute(name, value);
+                        session.setAttribute(name, "note".equals(value) ? new Note(name) : value);
                     }
                 }
                 break;

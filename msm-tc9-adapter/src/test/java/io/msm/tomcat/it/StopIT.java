@@ -55,4 +55,42 @@ class StopIT extends ClusterTest {
         assertEquals("1", page.get("attr.a"));
         assertEquals("2", page.get("attr.b"), "the change the request made while its webapp stopped");
     }
+
+    /**
+     * In a distributable webapp on Kryo, msm tells Tomcat that a value which is not Serializable can be
+     * stored; a request still running while the webapp stops (a reload) must not get a 500 for
+     * setting one, nor lose it.
+     */
+    @ParameterizedTest(name = "sticky={0}")
+    @ValueSource(strings = {"true", "false"})
+    void aRequestStillRunningWhenADistributableWebappOnKryoStopsMaySetWhatKryoStores(String sticky)
+            throws Exception {
+        String kryo = "io.msm.serializers.kryo.KryoTranscoderFactory";
+        TomcatNode tomcat = tomcat("tomcat1", manager("sticky", sticky, "transcoderFactoryClass", kryo));
+        tomcat.context(APP).setDistributable(true);
+        String id = new Browser().get(tomcat.url("/app/s/set?a=1")).get("id");
+        String gate = UUID.randomUUID().toString();
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try {
+            Future<Browser.Page> running = pool.submit(
+                    () -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&memo=note")));
+            Await.until("the request to wait at its gate", WAIT, () -> SessionServlet.gate(gate).arrived.get() >= 1);
+            MemcachedSessionManager manager = tomcat.manager(APP);
+            Context context = tomcat.context(APP);
+            Future<?> stop = pool.submit(() -> {
+                context.stop();
+                return null;
+            });
+            Await.until("the manager's stop to begin", WAIT, () -> !manager.getState().isAvailable());
+            SessionServlet.gate(gate).open.countDown();
+            stop.get(30, TimeUnit.SECONDS);
+            assertEquals(200, running.get(30, TimeUnit.SECONDS).status(), "setAttribute of what Kryo stores");
+        } finally {
+            SessionServlet.gate(gate).open.countDown();
+            pool.shutdownNow();
+        }
+
+        TomcatNode other = tomcat("tomcat2", manager("sticky", sticky, "transcoderFactoryClass", kryo));
+        assertEquals("note of memo", withSession(id).get(other.url("/app/s/get")).get("attr.memo"));
+    }
 }
