@@ -75,6 +75,39 @@ class DistributionFailoverIT extends DistributionTest {
         assertEquals("900", after.get("maxInactive"), "the timeout taken over with the session");
     }
 
+    /**
+     * Tomcat's idle check by the last access (the manager's {@code sessionLastAccessAtStart} from
+     * 10.1, the {@code LAST_ACCESS_AT_START} or {@code STRICT_SERVLET_COMPLIANCE} property before):
+     * a user who only reads for longer than her timeout keeps her session at a failover. The copy's
+     * last access is its last change's, as unchanged requests only push its expiry in memcached
+     * forward; Tomcat expired the session taken over at once.
+     */
+    @org.junit.jupiter.api.Test
+    void aStickyReaderPastHerTimeoutKeepsHerSessionAtAFailover_underTheIdleCheckByLastAccess() throws Exception {
+        TomcatLine line = lines().stream().filter(l -> l.name().equals("10")).findFirst().orElseThrow();
+        Cluster c = cluster(line, ContextExample.STICKY, "msm-sticky.conf",
+                "sessionLastAccessAtStart=\"true\" maxInactiveInterval=\"4\"");
+        WebUser user = new WebUser();
+        WebUser.Page set = user.get(c.apache().url("/xnat/s?op=set&form=half-filled"));
+        assertEquals("4", set.get("maxInactive"), set.body());
+        String servedBy = set.get("servedBy");
+        c.awaitCopy(set.get("id"), "half-filled");
+        long readUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(7);
+        while (System.nanoTime() < readUntil) {
+            WebUser.Page read = user.get(c.apache().url("/xnat/s"));
+            assertEquals("half-filled", read.get("attr.form"), "read, never idle: " + read.body());
+            assertEquals(servedBy, read.get("servedBy"));
+            TimeUnit.MILLISECONDS.sleep(500);
+        }
+
+        c.tomcat(servedBy).kill();
+        WebUser.Page after = user.get(c.apache().url("/xnat/s"));
+
+        assertEquals(200, after.status(), after.body());
+        assertNotEquals(servedBy, after.get("servedBy"), "the other Tomcat answers");
+        assertEquals("half-filled", after.get("attr.form"), "her session, taken over: " + after.body());
+    }
+
     @ParameterizedTest(name = "{0}, non-sticky round robin")
     @MethodSource("lines")
     void nonStickyRoundRobinServesEveryRequestFromEitherTomcat_andSurvivesKill9(TomcatLine line) throws Exception {

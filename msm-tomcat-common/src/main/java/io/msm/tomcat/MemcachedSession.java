@@ -308,14 +308,28 @@ class MemcachedSession extends StandardSession implements HeldSession {
         restore(snapshot, true);
     }
 
+    private boolean lastAccessNearlyExpired(long now) {
+        long timeoutMillis = maxInactiveInterval * 1000L;
+        return maxInactiveInterval > 0 && now - lastAccessedTime >= timeoutMillis - Math.min(timeoutMillis / 10, 60_000L);
+    }
+
     /** @param activate false for a session restored only to be expired */
     void restore(SessionSnapshot snapshot, boolean activate) {
         restoredToExpire = !activate;
         creationTime = snapshot.creationTime();
+        long now = System.currentTimeMillis();
         lastAccessedTime = snapshot.lastAccessedTime();
         // The copy exists in memcached, so it has not expired; its idle time starts now.
-        thisAccessedTime = System.currentTimeMillis();
+        thisAccessedTime = now;
         maxInactiveInterval = snapshot.maxInactiveInterval();
+        if (activate && lastAccessNearlyExpired(now)) {
+            // The copy's last access is its last change's in sticky mode (unchanged requests only push
+            // its expiry in memcached forward), and lags by up to a tenth of the timeout (at most a
+            // minute) in non-sticky mode. Tomcat's idle check by the last access (sessionLastAccessAtStart,
+            // LAST_ACCESS_AT_START, STRICT_SERVLET_COMPLIANCE) would end at once the session memcached
+            // holds alive: its user, logged out at a failover.
+            lastAccessedTime = now;
+        }
         isNew = false;
         isValid = true;
         authType = snapshot.authType();
