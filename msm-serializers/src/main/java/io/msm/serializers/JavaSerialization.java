@@ -146,6 +146,19 @@ public final class JavaSerialization {
     }
 
     /**
+     * Scans what was just written as a reader will ({@link StreamScan}): the writer sees class names
+     * and array lengths, not the nesting, the objects or the hashing a value costs its reader, and
+     * a block that breaks a reader's limit would discard its whole session at a failover.
+     *
+     * @throws RejectedContentException when a reader would refuse the bytes
+     */
+    public void checkReadable(byte[] bytes, int offset, int length) throws IOException {
+        if (filter.isChecking()) {
+            new StreamScan(this, DecodeGuard.start(filter), bytes, offset, length).run();
+        }
+    }
+
+    /**
      * Reads one value on its own, with a {@link DecodeGuard} of its own.
      *
      * @throws RejectedContentException when a class or limit is refused (possibly as a cause)

@@ -1,5 +1,7 @@
 package io.msm.serializers;
 
+import java.io.IOException;
+
 /**
  * Java serialization, one attribute at a time (see {@link AttributeTranscoder}), every class name
  * checked by the {@link SerialFilter} before it is loaded.
@@ -40,8 +42,15 @@ final class JavaSerializationTranscoder extends AttributeTranscoder<JavaSerializ
             call.writer = java.blockWriter(out);
         }
         int block = out.beginBlock(JAVA);
+        int from = out.size();
         call.writer.write(value);
         out.endBlock(block);
+        try {
+            java.checkReadable(out.buffer(), from, out.size() - from);
+        } catch (IOException | RuntimeException e) {
+            call.writer = null; // its stream wrote bytes that are cut off: the next value starts a new one
+            throw e;
+        }
     }
 
     @Override

@@ -56,6 +56,11 @@ public final class SessionBytes extends ByteArrayOutputStream {
         patchInt(start + 1, length);
     }
 
+    /** @return the buffer as it is now, valid up to {@link #size()} until the next write */
+    public byte[] buffer() {
+        return buf;
+    }
+
     /** Forgets everything written from {@code position} on. */
     public void cutTo(int position) {
         count = position;

@@ -118,6 +118,9 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
         } catch (RuntimeException | StackOverflowError | LinkageError e) {
             call.discard();
             // What the filter refuses, or is too deep or too large to be read back, is not retried.
+            if (String.valueOf(e.getMessage()).startsWith(MAX_DEPTH_MESSAGE)) {
+                throw deeper(); // named as the reader names it, with the setting to raise
+            }
             if (RejectedContentException.in(e) != null || !(value instanceof Serializable) || isLimit(e)) {
                 throw e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
             }
@@ -126,13 +129,20 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
                     + " of this class are stored with Java serialization instead (reported once per class)", name,
                     type, e.toString());
             int block = out.beginBlock(JAVA);
+            int from = out.size();
             java.serialize(value, out);
             out.endBlock(block);
+            java.checkReadable(out.buffer(), from, out.size() - from);
             return;
         }
         int block = out.beginBlock(KRYO);
         out.write(w.output.getBuffer(), 0, w.output.position());
         out.endBlock(block);
+    }
+
+    private RejectedContentException deeper() {
+        return RejectedContentException.limit("object graph deeper than " + SerialFilter.ATTRIBUTE + " maxdepth="
+                + filter.maxDepth());
     }
 
     private static boolean isLimit(Throwable e) {
@@ -165,8 +175,7 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
             call.discard();
             w.rejections.throwIfAny();
             if (String.valueOf(e.getMessage()).startsWith(MAX_DEPTH_MESSAGE)) {
-                throw RejectedContentException.limit("object graph deeper than " + SerialFilter.ATTRIBUTE
-                        + " maxdepth=" + filter.maxDepth());
+                throw deeper();
             }
             throw e;
         } finally {

@@ -1,0 +1,81 @@
+package io.msm.serializers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import io.msm.core.SessionContent;
+import io.msm.core.Transcoder;
+import io.msm.core.TranscoderFactory;
+
+/**
+ * What a transcoder writes, the same transcoder reads back: a value that its reader's limits would
+ * refuse is left out when written, with a WARN naming it, and the rest of the session survives. A
+ * reader discards a session that breaks a limit as a whole (bytes msm did not write); a session msm
+ * wrote must never meet that fate at a failover, the worst moment to learn of it.
+ */
+class WrittenIsReadTest {
+
+    static Stream<Arguments> overLimits() {
+        Stream<Arguments> both = Transcoding.both().flatMap(f -> Stream.of(
+                Arguments.of(Transcoding.name(f), "beans linked 600 deep", (Supplier<Object>) () -> chain(600), f),
+                Arguments.of(Transcoding.name(f), "lists nested 600 deep",
+                        (Supplier<Object>) () -> Transcoding.nestedLists(600), f),
+                Arguments.of(Transcoding.name(f), "a folder of 1000 items that point back",
+                        (Supplier<Object>) () -> new HashBombs.Folder("f", 1000), f)));
+        // Java's writer scans what it wrote as its readers do; Kryo's checks the depth only (see README).
+        Stream<Arguments> java = Stream.of(Arguments.of("Java", "a set holding what holds it",
+                (Supplier<Object>) () -> HashBombs.cycleInOneSet(16), new JavaSerializationTranscoderFactory()));
+        return Stream.concat(both, java);
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("overLimits")
+    void aValueTheReaderWouldRefuseIsLeftOutWhenWritten_theRestOfTheSessionIsRead(String transcoder, String what,
+            Supplier<Object> value, TranscoderFactory f) throws Exception {
+        Transcoder t = Transcoding.create(f);
+        try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+            Map<String, Object> attributes = new LinkedHashMap<>();
+            attributes.put("user", "alice");
+            attributes.put("v", value.get());
+            SessionContent back = t.decode(t.encode(new SessionContent(attributes, null)));
+            assertEquals("alice", back.attributes().get("user"), "the session is read: " + warnings.messages());
+            List<String> lines = warnings.messages();
+            if (!back.attributes().containsKey("v")) {
+                assertEquals(1, lines.size(), "left out with one WARN: " + lines);
+                assertTrue(lines.get(0).contains("'v'") && lines.get(0).contains(" is left out")
+                        && lines.get(0).contains("serialFilter max"), "names it and the limit: " + lines.get(0));
+            }
+        }
+    }
+
+    /** A linked chain of beans, each holding the next: as deep as it is long for Java serialization. */
+    static Link chain(int length) {
+        Link head = null;
+        for (int i = 0; i < length; i++) {
+            head = new Link(i, head);
+        }
+        return head;
+    }
+
+    static final class Link implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final int value;
+        final Link next;
+
+        Link(int value, Link next) {
+            this.value = value;
+            this.next = next;
+        }
+    }
+}
