@@ -80,6 +80,8 @@ final class BuiltInLists {
             "java.util.concurrent.*",
             "java.util.concurrent.atomic.*",
             "java.util.concurrent.locks.ReentrantLock*",
+            "java.util.concurrent.locks.ReentrantReadWriteLock*",
+            "java.util.concurrent.locks.StampedLock",
             "java.util.concurrent.locks.AbstractQueuedSynchronizer",
             // the conditions of the blocking queues (their waiters are transient)
             "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject",
@@ -92,6 +94,9 @@ final class BuiltInLists {
             "java.text.*",
             "java.io.File",
             "java.sql.Timestamp", "java.sql.Date", "java.sql.Time",
+            "java.beans.PropertyChangeSupport",
+            // a plain bean, allowed on Tomcat 7 to 9 as jakarta's is on 10 and later
+            "javax.servlet.http.Cookie",
             "sun.util.calendar.ZoneInfo",
             "!java.**", "!javax.**", "!jdk.**", "!sun.**", "!com.sun.**", "!org.w3c.**", "!org.xml.**",
             "!org.ietf.**", "!org.omg.**");

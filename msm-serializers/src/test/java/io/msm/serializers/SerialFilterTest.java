@@ -41,9 +41,27 @@ class SerialFilterTest {
         "java.util.concurrent.ConcurrentHashMap$Segment", "java.time.Ser", "java.math.BigDecimal", "java.net.URI",
         "sun.util.calendar.ZoneInfo", "[Ljava.lang.Object;", "[[I", "org.nrg.xdat.security.XDATUser",
         "org.springframework.security.core.context.SecurityContextImpl",
-        "org.apache.commons.collections.map.HashedMap"})
+        "org.apache.commons.collections.map.HashedMap", "java.util.concurrent.locks.ReentrantReadWriteLock",
+        "java.util.concurrent.locks.ReentrantReadWriteLock$ReadLock",
+        "java.util.concurrent.locks.ReentrantReadWriteLock$NonfairSync", "java.util.concurrent.locks.StampedLock",
+        "java.beans.PropertyChangeSupport", "javax.servlet.http.Cookie", "jakarta.servlet.http.Cookie"})
     void jdkValueTypesAndTheWebappsOwnClassesAreAllowedByDefault(String className) {
         assertDoesNotThrow(() -> SerialFilter.builtIn().check(className));
+    }
+
+    /** Values webapps keep in sessions beside their own classes: stored and read back under the defaults. */
+    @Test
+    void locksAndPropertyChangeSupportRoundTripUnderTheDefaults() throws Exception {
+        for (io.msm.core.TranscoderFactory f : (Iterable<io.msm.core.TranscoderFactory>) Transcoding.both()::iterator) {
+            Object lock = Transcoding.roundTrip(Transcoding.create(f),
+                    new java.util.concurrent.locks.ReentrantReadWriteLock(true));
+            org.junit.jupiter.api.Assertions.assertTrue(
+                    ((java.util.concurrent.locks.ReentrantReadWriteLock) lock).isFair(), Transcoding.name(f));
+            org.junit.jupiter.api.Assertions.assertNotNull(Transcoding.roundTrip(Transcoding.create(f),
+                    new java.util.concurrent.locks.StampedLock()), Transcoding.name(f));
+            org.junit.jupiter.api.Assertions.assertNotNull(Transcoding.roundTrip(Transcoding.create(f),
+                    new java.beans.PropertyChangeSupport("source")), Transcoding.name(f));
+        }
     }
 
     @Test
