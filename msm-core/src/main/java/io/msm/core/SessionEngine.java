@@ -47,6 +47,7 @@ public final class SessionEngine implements AutoCloseable {
         EncryptionKeys keys = settings.encryptionKeys();
         SessionNames names = new SessionNames(keyPrefix, keys, settings.readUnencryptedSessions());
         this.names = names;
+        statistics.countedBy(Statistics.Counter.ATTRIBUTES_LEFT_OUT, writer::attributesLeftOut);
         SessionCodec codec = new SessionCodec(writer, readers, statistics, expiry, names,
                 keys == null ? null : new FrameCipher(keys), settings.readUnencryptedSessions(),
                 new OncePerMinute(env.clock));

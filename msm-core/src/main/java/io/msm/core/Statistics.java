@@ -74,6 +74,12 @@ public final class Statistics {
         ATTRIBUTES_REUSED,
         /** Attributes serialized by an encode that could have reused bytes (sticky sync, non-sticky). */
         ATTRIBUTES_ENCODED,
+        /**
+         * Attributes left out of a stored session because the transcoder cannot store them (not
+         * serializable, refused by serialFilter, over a limit): lost at a failover. Counted at every
+         * encode that leaves one out; the WARN naming each is logged once.
+         */
+        ATTRIBUTES_LEFT_OUT,
         SESSIONS_EXPIRED_IN_CLUSTER,
         /** Nodes whose host name pointed at another server, to which msm moved their connection. */
         NODES_MOVED,
@@ -82,6 +88,8 @@ public final class Statistics {
     }
 
     private final Map<Counter, LongAdder> counters = new EnumMap<>(Counter.class);
+    /** Counters another part keeps (the transcoder's), read through. */
+    private final Map<Counter, java.util.function.LongSupplier> kept = new EnumMap<>(Counter.class);
     private final LongAdder backupNanos = new LongAdder();
     private final LongAdder loadNanos = new LongAdder();
 
@@ -107,8 +115,14 @@ public final class Statistics {
         loadNanos.add(nanos);
     }
 
+    /** {@code counter} is counted by {@code source}, which this reads through. */
+    void countedBy(Counter counter, java.util.function.LongSupplier source) {
+        kept.put(counter, source);
+    }
+
     public long get(Counter counter) {
-        return counters.get(counter).sum();
+        java.util.function.LongSupplier source = kept.get(counter);
+        return counters.get(counter).sum() + (source == null ? 0 : source.getAsLong());
     }
 
     /** @return mean time of a memcached store, in microseconds */

@@ -37,6 +37,14 @@ public interface Transcoder {
     }
 
     /**
+     * @return values (attributes, a principal) left out of what this transcoder wrote so far because
+     *     it could not store them; each encode that leaves one out counts it
+     */
+    default long attributesLeftOut() {
+        return 0;
+    }
+
+    /**
      * @return the largest encoded content {@link #decode} accepts; the engine stores nothing larger,
      *     since no Tomcat could read it back
      */

@@ -58,9 +58,16 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     protected final SerialFilter filter;
     /** Messages already logged, so that a busy webapp does not flood the log. */
     private final ReportedOnce reported = new ReportedOnce(LOG);
+    /** Values left out of what was written: logged once each, counted every time. */
+    private final java.util.concurrent.atomic.LongAdder leftOut = new java.util.concurrent.atomic.LongAdder();
 
     protected AttributeTranscoder(SerialFilter filter) {
         this.filter = filter;
+    }
+
+    @Override
+    public long attributesLeftOut() {
+        return leftOut.sum();
     }
 
     /**
@@ -141,6 +148,9 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                     : block(call, null, "(principal)", content.principal(), principalSame, out, last, made);
             if (principal == FAILED) {
                 out.beginBlock(0);
+                if (content.principal() != null) {
+                    leftOut.increment();
+                }
             }
             reused += principal == REUSED ? 1 : 0;
             written += principal == WRITTEN ? 1 : 0;
@@ -154,6 +164,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                 int done = block(call, e.getKey(), e.getKey(), e.getValue(), same[i++], out, last, made);
                 if (done == FAILED) {
                     out.cutTo(start);
+                    leftOut.increment();
                 } else {
                     order.add(e.getKey());
                     reused += done == REUSED ? 1 : 0;

@@ -103,6 +103,18 @@ class MonitoringIT extends ClusterTest {
         }
     }
 
+    /** What a failover would lose shows before one: an attribute left out of the stored session is counted. */
+    @Test
+    void anAttributeLeftOutOfTheStoredSessionIsCounted() throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager("sessionBackupAsync", "false"));
+        ObjectName statistics = new ObjectName(documentedNames(section()).get(0));
+        Browser user = new Browser();
+        user.get(tomcat.url("/app/s/set?user=alice"));
+        assertEquals(0L, server.getAttribute(statistics, "ATTRIBUTES_LEFT_OUT"));
+        user.get(tomcat.url("/app/s/set?cart=unserializable"));
+        assertEquals(1L, server.getAttribute(statistics, "ATTRIBUTES_LEFT_OUT"), "stored without it, before the answer");
+    }
+
     /** A context file from 2.3.2 may turn statistics off; the nodes' health, which a monitor pages on, stays. */
     @Test
     void withoutStatisticsTheNodesHealthIsStillPublished() throws Exception {
