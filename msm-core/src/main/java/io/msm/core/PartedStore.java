@@ -179,7 +179,7 @@ final class PartedStore implements SessionStore {
             return null; // not what this store writes: as if the session were missing
         }
         List<String> keys = index.partKeys(key);
-        Map<String, byte[]> found = items.getAll(nodeId, keys); // one key at a time under TLS: see SpymemcachedStore
+        Map<String, byte[]> found = items.getParts(nodeId, keys); // one key at a time under TLS: see SpymemcachedStore
         long total = 0;
         for (String k : keys) {
             byte[] part = found.get(k);

@@ -50,6 +50,14 @@ interface SessionStore extends AutoCloseable {
     Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException;
 
     /**
+     * Reads the parts of one large value, each up to a megabyte: as {@link #getAll}, given the time
+     * of an operation for each part, since its answer takes as long to arrive as its size does.
+     */
+    default Map<String, byte[]> getParts(String nodeId, Collection<String> keys) throws StoreException {
+        return getAll(nodeId, keys);
+    }
+
+    /**
      * Sends a read of small keys (markers, never a session) and returns at once: the caller makes
      * its own round trip meanwhile and then takes this answer, waiting a bounded time for it.
      */

@@ -537,7 +537,19 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     @Override
+    public Map<String, byte[]> getParts(String nodeId, Collection<String> keys) throws StoreException {
+        // One user's large session over a link slower than a megabyte per operationTimeout must not
+        // time out, and take its node out of use for every user, as one operation's timeout would.
+        return getAll(nodeId, keys, timeoutMillis * (1 + keys.size()));
+    }
+
+    @Override
     public Map<String, byte[]> getAll(String nodeId, Collection<String> keys) throws StoreException {
+        return getAll(nodeId, keys, timeoutMillis);
+    }
+
+    private Map<String, byte[]> getAll(String nodeId, Collection<String> keys, long waitMillis)
+            throws StoreException {
         if (tls) {
             Map<String, byte[]> found = new java.util.HashMap<>();
             for (String key : keys) {
@@ -555,7 +567,7 @@ final class SpymemcachedStore implements SessionStore {
         } catch (RuntimeException e) {
             throw failure(nodeId, "get", e);
         }
-        Map<String, byte[]> found = await(nodeId, "get", f);
+        Map<String, byte[]> found = await(nodeId, "get", f, waitMillis);
         return found == null ? Collections.<String, byte[]>emptyMap() : found;
     }
 
@@ -691,15 +703,19 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     private <T> T await(String nodeId, String op, Future<T> f) throws StoreException {
+        return await(nodeId, op, f, timeoutMillis);
+    }
+
+    private <T> T await(String nodeId, String op, Future<T> f, long waitMillis) throws StoreException {
         try {
-            T result = f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            T result = f.get(waitMillis, TimeUnit.MILLISECONDS);
             if (result == null || Boolean.FALSE.equals(result)) {
                 checkAnswer(nodeId, op, f);
             }
             return result;
         } catch (TimeoutException e) {
             f.cancel(false);
-            throw new StoreException(nodeId, op + " on node " + nodeId + " timed out after " + timeoutMillis + " ms", e);
+            throw new StoreException(nodeId, op + " on node " + nodeId + " timed out after " + waitMillis + " ms", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             f.cancel(false);
