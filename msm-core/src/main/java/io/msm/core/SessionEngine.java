@@ -36,6 +36,8 @@ public final class SessionEngine implements AutoCloseable {
     private final SessionNames names;
     /** Null until {@link #claimRoute}. */
     private volatile RouteClaims routeClaims;
+    /** Non-sticky: that every Tomcat lists the same nodes in the same order; null in sticky mode. */
+    private final NodeListCheck nodeListCheck;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             Msm2Format msm2Format, int randomLength, EngineEnvironment env) {
@@ -64,6 +66,7 @@ public final class SessionEngine implements AutoCloseable {
             this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, names, stickyBackups,
                     comparisons, msm2, new OncePerMinute(env.clock));
             this.nonSticky = null;
+            this.nodeListCheck = null;
             this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,
                     HealthCheck.ProbeKeys.NONE, null); // sticky Tomcats compare no times across Tomcats
         } else {
@@ -73,6 +76,8 @@ public final class SessionEngine implements AutoCloseable {
                     new ValiditySeal(keys == null ? null : keys.validityKey(), env.clock));
             BehindFlags flags = new BehindFlags(store, nonStickyKeys, settings.nodes(), env.ticker, expiry);
             this.nonSticky = nonSticky(settings, nonStickyKeys, flags, store, expiry, codec);
+            this.nodeListCheck = new NodeListCheck(names, settings.nodes(), store, health, env.webapp,
+                    new OncePerMinute(env.clock), statistics);
             this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,
                     flags, new ClockCheck(new OncePerMinute(env.clock)));
         }
@@ -162,6 +167,10 @@ public final class SessionEngine implements AutoCloseable {
         }
         env.healthChecks.scheduleWithFixedDelay(engine.healthCheck, 0, HealthCheck.INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
+        if (engine.nodeListCheck != null) {
+            env.healthChecks.scheduleWithFixedDelay(engine.nodeListCheck, NodeListCheck.REFRESH_MILLIS,
+                    NodeListCheck.REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+        }
         return engine;
     }
 
@@ -181,6 +190,11 @@ public final class SessionEngine implements AutoCloseable {
 
     public Statistics statistics() {
         return statistics;
+    }
+
+    /** Runs the non-sticky check of the node list now, as its schedule does every 10 s. */
+    void checkNodeList() {
+        nodeListCheck.run();
     }
 
     /** @return the sticky sessions, or null in non-sticky mode */

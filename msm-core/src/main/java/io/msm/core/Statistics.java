@@ -84,7 +84,9 @@ public final class Statistics {
         /** Nodes whose host name pointed at another server, to which msm moved their connection. */
         NODES_MOVED,
         /** Sticky: checks that saw another Tomcat renew a claim on this webapp's jvmRoute (a twin). */
-        ROUTE_TWINS
+        ROUTE_TWINS,
+        /** Non-sticky: checks that found another Tomcat of this webapp listing other memcachedNodes, or in another order. */
+        NODE_LISTS_DIFFERENT
     }
 
     private final Map<Counter, LongAdder> counters = new EnumMap<>(Counter.class);
