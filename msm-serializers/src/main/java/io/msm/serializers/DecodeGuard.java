@@ -36,15 +36,25 @@ public final class DecodeGuard {
     private int ticks;
     private ObjectHashCost objects;
 
-    private DecodeGuard(SerialFilter filter) {
+    private DecodeGuard(SerialFilter filter, boolean timed) {
         this.filter = filter;
         this.active = filter.isChecking();
-        this.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(filter.maxMillis());
+        // Untimed: a century away, and nanoTime differences stay far from overflow.
+        this.deadline = System.nanoTime() + (timed ? TimeUnit.MILLISECONDS.toNanos(filter.maxMillis())
+                : TimeUnit.DAYS.toNanos(36_500));
     }
 
     /** The clock starts now. */
     public static DecodeGuard start(SerialFilter filter) {
-        return new DecodeGuard(filter);
+        return new DecodeGuard(filter, true);
+    }
+
+    /**
+     * The limits without {@code maxmillis}: for the writer's check of what it wrote, where a pause (a
+     * collection, a busy machine) must not leave a value out that its readers would take.
+     */
+    public static DecodeGuard untimed(SerialFilter filter) {
+        return new DecodeGuard(filter, false);
     }
 
     /** @return false for the benchmarks' unchecked filter, which limits nothing */

@@ -154,7 +154,7 @@ public final class JavaSerialization {
      */
     public void checkReadable(byte[] bytes, int offset, int length) throws IOException {
         if (filter.isChecking()) {
-            new StreamScan(this, DecodeGuard.start(filter), bytes, offset, length).run();
+            new StreamScan(this, DecodeGuard.untimed(filter), bytes, offset, length).run();
         }
     }
 

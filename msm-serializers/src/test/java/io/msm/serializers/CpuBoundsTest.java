@@ -43,16 +43,17 @@ class CpuBoundsTest {
     }
 
     /**
-     * What an attacker with access to memcached writes: msm's own format, anything in it. Java's
-     * writer refuses what its readers would (WrittenIsReadTest), so the attacker's has no checks.
+     * What an attacker with access to memcached writes: msm's own format, anything in it. msm's
+     * writers refuse what their readers would (WrittenIsReadTest), so the attacker's has no checks.
      */
     static byte[] forged(TranscoderFactory f, Object value) {
         Map<String, Object> attrs = new LinkedHashMap<>();
         attrs.put("user", "alice");
         attrs.put("payload", value);
+        ClassLoader loader = CpuBoundsTest.class.getClassLoader();
         Transcoder forger = f instanceof JavaSerializationTranscoderFactory
-                ? new JavaSerializationTranscoder(CpuBoundsTest.class.getClassLoader(), SerialFilter.unchecked())
-                : Transcoding.create(f, CpuBoundsTest.class.getClassLoader(), "*;@gadgets", false);
+                ? new JavaSerializationTranscoder(loader, SerialFilter.unchecked())
+                : io.msm.serializers.kryo.UncheckedKryo.create(loader, SerialFilter.unchecked());
         return forger.encode(new SessionContent(attrs, null));
     }
 

@@ -32,7 +32,9 @@ class WrittenIsReadTest {
                 Arguments.of(Transcoding.name(f), "lists nested 600 deep",
                         (Supplier<Object>) () -> Transcoding.nestedLists(600), f),
                 Arguments.of(Transcoding.name(f), "a folder of 1000 items that point back",
-                        (Supplier<Object>) () -> new HashBombs.Folder("f", 1000), f)));
+                        (Supplier<Object>) () -> new HashBombs.Folder("f", 1000), f),
+                Arguments.of(Transcoding.name(f), "beans linked 600 deep in a class with a writeObject (Kryo: Java inside)",
+                        (Supplier<Object>) () -> new OwnFormat(chain(600)), f)));
         // Java's writer scans what it wrote as its readers do; Kryo's checks the depth only (see README).
         Stream<Arguments> java = Stream.of(Arguments.of("Java", "a set holding what holds it",
                 (Supplier<Object>) () -> HashBombs.cycleInOneSet(16), new JavaSerializationTranscoderFactory()));
@@ -66,6 +68,20 @@ class WrittenIsReadTest {
             head = new Link(i, head);
         }
         return head;
+    }
+
+    /** Written through Java serialization inside Kryo's stream, as every class with a writeObject is. */
+    static final class OwnFormat implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final Link chain;
+
+        OwnFormat(Link chain) {
+            this.chain = chain;
+        }
+
+        private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+            out.defaultWriteObject();
+        }
     }
 
     static final class Link implements Serializable {

@@ -31,6 +31,7 @@ final class JavaBridgeSerializer extends Serializer<Object> {
     public void write(Kryo kryo, Output output, Object object) {
         try {
             byte[] bytes = java.serialize(object);
+            java.checkReadable(bytes, 0, bytes.length); // as its reader will: the nested stream's depth and hashing
             output.writeVarInt(bytes.length, true);
             output.writeBytes(bytes);
         } catch (IOException e) {
