@@ -191,8 +191,10 @@ final class HealthCheck implements Runnable {
                 continue;
             }
             long start = ticker.nanoTime();
+            boolean answered = false;
             try {
                 byte[] marker = store.get(id, aliveKey);
+                answered = true;
                 long nanos = ticker.nanoTime() - start;
                 hearProbeKeys(id);
                 health.recordProbe(id, nanos);
@@ -216,7 +218,13 @@ final class HealthCheck implements Runnable {
                 if (stopping) {
                     return;
                 }
-                health.probeFailed(id, e);
+                if (answered) {
+                    // The probe's read was answered: a later step failed (a repair, the marker), which takes
+                    // the node out of use but does not say it hangs (NodeHealth.probeFailedLately).
+                    health.failed(id, e);
+                } else {
+                    health.probeFailed(id, e);
+                }
                 diagnose(node);
             } catch (RuntimeException e) {
                 LOG.error("health check of memcached node {} failed unexpectedly", node, e);

@@ -127,6 +127,22 @@ class NodeRepairTest {
         }
     }
 
+    /** A probe that is answered, then a step after it fails (a repair, the marker): out of use, not hung. */
+    @Test
+    void aNodeWhoseProbeWasAnsweredIsStillAskedAsALastResortAfterALaterStepOfTheCheckFailed() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
+            NonStickySessions nonSticky = storedThenBackupNodeAway(tomcat);
+            tomcat.store.atOperation("n1", 2, () -> tomcat.store.failNext("n1", 1)); // the probe's read answers
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            assertFalse(tomcat.engine.nodeStatus().stream().filter(n -> n.id().equals("n1")).findFirst()
+                    .orElseThrow().up(), "the failed step takes n1 out of use");
+            SessionSnapshot loaded = nonSticky.open(ID, new SessionState(), true);
+            assertNotNull(loaded, "asked anyway: its probe was answered, so it does not hang");
+            assertEquals("alice", loaded.content().attributes().get("user"));
+        }
+    }
+
     @Test
     void aSessionWhoseNodeOneFailureMarkedDownIsStillLoadedAndStoredWhileTheOtherNodeIsAway() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start("sticky", "false")) {
