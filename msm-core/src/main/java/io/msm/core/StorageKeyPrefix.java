@@ -30,6 +30,17 @@ public final class StorageKeyPrefix {
      * @return true when the prefix tells two webapps apart: it names the context, or a static text
      *     the operator chose (one per webapp, presumably)
      */
+    /** @return true when the prefix tells two Hosts' webapps of one path apart */
+    public static boolean namesTheHost(String spec) {
+        for (String token : spec.split(",")) {
+            String t = token.trim();
+            if (t.equals("host") || t.equals("host.hash")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static boolean namesTheWebapp(String spec) {
         for (String token : spec.split(",")) {
             String t = token.trim();

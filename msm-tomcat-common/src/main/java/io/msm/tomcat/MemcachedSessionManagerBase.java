@@ -25,6 +25,7 @@ import io.msm.core.ConfigurationException;
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.Settings;
+import io.msm.core.StorageKeyPrefix;
 
 /**
  * Keeps the webapp's sessions in memcached: everything of {@code io.msm.tomcat.MemcachedSessionManager}
@@ -441,6 +442,13 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         for (String risk : settings.risks()) {
             LOG.warn("msm for " + contextName() + ": " + risk);
         }
+        String twin = settings.enabled() ? otherHostWithThisPath(settings.storageKeyPrefix(), context) : null;
+        if (twin != null) {
+            LOG.warn("msm for " + contextName() + ": " + Settings.STORAGE_KEY_PREFIX + "=\"" + settings.storageKeyPrefix()
+                    + "\" does not name the Host, and Host '" + twin + "' of this Tomcat serves a webapp at the same"
+                    + " path: where both use these memcached nodes, each reads the other's sessions by their ids,"
+                    + " logins included; add host (or host.hash) unless they are meant to share sessions");
+        }
         if (settings.enabled()) {
             // The engine appends node and route itself; the generator gives the random part only.
             getSessionIdGenerator().setJvmRoute(null);
@@ -634,6 +642,21 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
         }
         pipeline.addValve(new SessionTrackingValve(this));
+    }
+
+    /** @return another Host of this Tomcat with a webapp at the context's path, when the prefix cannot tell them apart */
+    private static String otherHostWithThisPath(String prefixSpec, Context context) {
+        org.apache.catalina.Container host = context.getParent();
+        org.apache.catalina.Container engine = host == null ? null : host.getParent();
+        if (engine == null || StorageKeyPrefix.namesTheHost(prefixSpec)) {
+            return null;
+        }
+        for (org.apache.catalina.Container other : engine.findChildren()) {
+            if (other != host && other.findChild(context.getName()) != null) {
+                return other.getName();
+            }
+        }
+        return null;
     }
 
     @Override

@@ -168,6 +168,49 @@ class ConfigurationIT {
         assertEquals("alice", user.get(tomcat.url("/app/s/get")).get("attr.name"), "its sessions work");
     }
 
+    /**
+     * Two Hosts of one Tomcat serve a webapp at one path, and the prefix leaves the Host out: each
+     * would read the other's sessions by their ids. The second to start says so; with the Host in the
+     * prefix (the default), neither does.
+     */
+    @org.junit.jupiter.api.Test
+    void aPrefixWithoutTheHostWarnsWhenAnotherHostServesTheSamePath() throws Exception {
+        memcached = MemcachedServer.start();
+        for (String prefix : new String[] {"context", "host,context"}) {
+            Map<String, String> attributes = new LinkedHashMap<>(Map.of("memcachedNodes", memcached.node("n1"),
+                    "storageKeyPrefix", prefix));
+            tomcat = new TomcatNode("tomcat1").webapp("/app", attributes).start();
+            try (LogCapture log = new LogCapture("io.msm")) {
+                org.apache.catalina.Container engine = tomcat.context("/app").getParent().getParent();
+                org.apache.catalina.core.StandardHost other = new org.apache.catalina.core.StandardHost();
+                other.setName("other.example");
+                engine.addChild(other);
+                org.apache.catalina.core.StandardContext twin = new org.apache.catalina.core.StandardContext();
+                twin.setName("/app");
+                twin.setPath("/app");
+                twin.addLifecycleListener(new org.apache.catalina.startup.Tomcat.FixContextListener());
+                io.msm.tomcat.MemcachedSessionManager manager = new io.msm.tomcat.MemcachedSessionManager();
+                manager.setMemcachedNodes(memcached.node("n1"));
+                manager.setStorageKeyPrefix(prefix);
+                twin.setManager(manager);
+                other.addChild(twin);
+                assertTrue(twin.getState().isAvailable(), "the second webapp starts");
+
+                List<String> warned = log.lines(r -> String.valueOf(r.getMessage()).contains("does not name the Host"));
+                if (prefix.equals("context")) {
+                    assertEquals(1, warned.size(), warned.toString());
+                    assertTrue(warned.get(0).contains("Host 'localhost'") && warned.get(0).contains("add host"),
+                            warned.get(0));
+                } else {
+                    assertEquals(List.of(), warned);
+                }
+            } finally {
+                tomcat.close();
+                tomcat = null;
+            }
+        }
+    }
+
     /** The messages of the exception chain Tomcat logged when the manager failed to start. */
     private String loggedFailure() {
         StringBuilder sb = new StringBuilder();
