@@ -36,25 +36,15 @@ public final class DecodeGuard {
     private int ticks;
     private ObjectHashCost objects;
 
-    private DecodeGuard(SerialFilter filter, boolean timed) {
+    private DecodeGuard(SerialFilter filter) {
         this.filter = filter;
         this.active = filter.isChecking();
-        // Untimed: a century away, and nanoTime differences stay far from overflow.
-        this.deadline = System.nanoTime() + (timed ? TimeUnit.MILLISECONDS.toNanos(filter.maxMillis())
-                : TimeUnit.DAYS.toNanos(36_500));
+        this.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(filter.maxMillis());
     }
 
     /** The clock starts now. */
     public static DecodeGuard start(SerialFilter filter) {
-        return new DecodeGuard(filter, true);
-    }
-
-    /**
-     * The limits without {@code maxmillis}: for the writer's check of what it wrote, where a pause (a
-     * collection, a busy machine) must not leave a value out that its readers would take.
-     */
-    public static DecodeGuard untimed(SerialFilter filter) {
-        return new DecodeGuard(filter, false);
+        return new DecodeGuard(filter);
     }
 
     /** @return false for the benchmarks' unchecked filter, which limits nothing */
@@ -95,7 +85,7 @@ public final class DecodeGuard {
     /** @throws RejectedContentException once the deadline has passed */
     public void checkTime() {
         if (active && System.nanoTime() - deadline > 0) {
-            throw RejectedContentException.limit("decoding took longer than " + SerialFilter.ATTRIBUTE + " maxmillis="
+            throw RejectedContentException.timeLimit("decoding took longer than " + SerialFilter.ATTRIBUTE + " maxmillis="
                     + filter.maxMillis());
         }
     }

@@ -153,8 +153,18 @@ public final class JavaSerialization {
      * @throws RejectedContentException when a reader would refuse the bytes
      */
     public void checkReadable(byte[] bytes, int offset, int length) throws IOException {
-        if (filter.isChecking()) {
-            new StreamScan(this, DecodeGuard.untimed(filter), bytes, offset, length).run();
+        if (!filter.isChecking()) {
+            return;
+        }
+        try {
+            new StreamScan(this, DecodeGuard.start(filter), bytes, offset, length).run();
+        } catch (RejectedContentException e) {
+            if (!e.isTime()) {
+                throw e;
+            }
+            // Once more: a pause (a collection, a busy machine) seldom strikes twice, while a value that
+            // takes its readers that long, stored, would cost its whole session at every read.
+            new StreamScan(this, DecodeGuard.start(filter), bytes, offset, length).run();
         }
     }
 

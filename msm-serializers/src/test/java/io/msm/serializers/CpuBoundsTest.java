@@ -44,7 +44,7 @@ class CpuBoundsTest {
 
     /**
      * What an attacker with access to memcached writes: msm's own format, anything in it. msm's
-     * writers refuse what their readers would (WrittenIsReadTest), so the attacker's has no checks.
+     * writers refuse much of what their readers would (WrittenIsReadTest), so the attacker's has no checks.
      */
     static byte[] forged(TranscoderFactory f, Object value) {
         Map<String, Object> attrs = new LinkedHashMap<>();

@@ -35,7 +35,8 @@ class WrittenIsReadTest {
                         (Supplier<Object>) () -> new HashBombs.Folder("f", 1000), f),
                 Arguments.of(Transcoding.name(f), "beans linked 600 deep in a class with a writeObject (Kryo: Java inside)",
                         (Supplier<Object>) () -> new OwnFormat(chain(600)), f)));
-        // Java's writer scans what it wrote as its readers do; Kryo's checks the depth only (see README).
+        // Java's writer scans what it wrote as its readers do; Kryo checks the depth of its own objects and
+        // scans what it writes through Java serialization, but leaves its own hash collections to its readers.
         Stream<Arguments> java = Stream.of(Arguments.of("Java", "a set holding what holds it",
                 (Supplier<Object>) () -> HashBombs.cycleInOneSet(16), new JavaSerializationTranscoderFactory()));
         return Stream.concat(both, java);
@@ -58,6 +59,30 @@ class WrittenIsReadTest {
                 assertTrue(lines.get(0).contains("'v'") && lines.get(0).contains(" is left out")
                         && lines.get(0).contains("serialFilter max"), "names it and the limit: " + lines.get(0));
             }
+        }
+    }
+
+    /**
+     * A value whose reading takes longer than maxmillis (set low by an operator) is left out when
+     * written: the writer's scan is timed too, and tried twice, so that one pause does not leave out
+     * what readers take, while a value that always takes that long does not cost its whole session.
+     */
+    @org.junit.jupiter.api.Test
+    void aValueSlowerToReadThanMaxmillisIsLeftOutWhenWritten() throws Exception {
+        Transcoder t = Transcoding.create(new JavaSerializationTranscoderFactory(), getClass().getClassLoader(),
+                "maxmillis=1", false);
+        java.util.List<Integer> numbers = new java.util.ArrayList<>();
+        for (int i = 0; i < 300_000; i++) {
+            numbers.add(i);
+        }
+        try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+            Map<String, Object> attributes = new LinkedHashMap<>();
+            attributes.put("user", "alice");
+            attributes.put("numbers", numbers);
+            SessionContent back = t.decode(t.encode(new SessionContent(attributes, null)));
+            assertEquals(Map.of("user", "alice"), back.attributes(), "read, without the value: " + warnings.messages());
+            assertTrue(warnings.messages().stream().anyMatch(l -> l.contains("'numbers'") && l.contains("maxmillis=1")),
+                    warnings.messages().toString());
         }
     }
 
