@@ -194,9 +194,9 @@ final class HealthCheck implements Runnable {
             boolean answered = false;
             try {
                 byte[] marker = store.get(id, aliveKey);
-                answered = true;
                 long nanos = ticker.nanoTime() - start;
-                hearProbeKeys(id);
+                hearProbeKeys(id); // small reads sent with the probe: unanswered, the node hangs as much
+                answered = true;
                 health.recordProbe(id, nanos);
                 // Answered: what requests queue for the node from now on does not hold it back.
                 health.recordSuccess(id, nanos);

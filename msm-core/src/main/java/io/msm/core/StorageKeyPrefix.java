@@ -26,10 +26,6 @@ public final class StorageKeyPrefix {
         }
     }
 
-    /**
-     * @return true when the prefix tells two webapps apart: it names the context, or a static text
-     *     the operator chose (one per webapp, presumably)
-     */
     /** @return true when the prefix tells two Hosts' webapps of one path apart */
     public static boolean namesTheHost(String spec) {
         for (String token : spec.split(",")) {
@@ -41,6 +37,10 @@ public final class StorageKeyPrefix {
         return false;
     }
 
+    /**
+     * @return true when the prefix tells two webapps apart: it names the context, or a static text
+     *     the operator chose (one per webapp, presumably)
+     */
     static boolean namesTheWebapp(String spec) {
         for (String token : spec.split(",")) {
             String t = token.trim();
