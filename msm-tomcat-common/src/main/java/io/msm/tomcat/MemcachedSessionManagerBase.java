@@ -644,16 +644,26 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         pipeline.addValve(new SessionTrackingValve(this));
     }
 
-    /** @return another Host of this Tomcat with a webapp at the context's path, when the prefix cannot tell them apart */
+    /**
+     * @return another Host of this Engine with a webapp at the context's path (of its version, when the
+     *     prefix names the version), when the prefix cannot tell the two apart
+     */
     private static String otherHostWithThisPath(String prefixSpec, Context context) {
         org.apache.catalina.Container host = context.getParent();
         org.apache.catalina.Container engine = host == null ? null : host.getParent();
         if (engine == null || StorageKeyPrefix.namesTheHost(prefixSpec)) {
             return null;
         }
+        boolean byVersion = java.util.Arrays.stream(prefixSpec.split(",")).anyMatch(t -> t.trim().equals("webappVersion"));
         for (org.apache.catalina.Container other : engine.findChildren()) {
-            if (other != host && other.findChild(context.getName()) != null) {
-                return other.getName();
+            if (other == host) {
+                continue;
+            }
+            for (org.apache.catalina.Container c : other.findChildren()) {
+                if (c instanceof Context && context.getPath().equals(((Context) c).getPath())
+                        && (!byVersion || context.getWebappVersion().equals(((Context) c).getWebappVersion()))) {
+                    return other.getName();
+                }
             }
         }
         return null;
