@@ -442,11 +442,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         for (String risk : settings.risks()) {
             LOG.warn("msm for " + contextName() + ": " + risk);
         }
-        String twin = settings.enabled() ? otherHostWithThisPath(settings.storageKeyPrefix(), context) : null;
+        String twin = settings.enabled() ? otherHostWithThisWebapp(settings.storageKeyPrefix(), context) : null;
         if (twin != null) {
             LOG.warn("msm for " + contextName() + ": " + Settings.STORAGE_KEY_PREFIX + "=\"" + settings.storageKeyPrefix()
-                    + "\" does not name the Host, and Host '" + twin + "' of this Tomcat serves a webapp at the same"
-                    + " path: where both use these memcached nodes, each reads the other's sessions by their ids,"
+                    + "\" does not name the Host, and Host '" + twin + "' of this Engine serves a webapp of the same"
+                    + " name: where both use these memcached nodes, each reads the other's sessions by their ids,"
                     + " logins included; add host (or host.hash) unless they are meant to share sessions");
         }
         if (settings.enabled()) {
@@ -645,25 +645,19 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     }
 
     /**
-     * @return another Host of this Engine with a webapp at the context's path (of its version, when the
-     *     prefix names the version), when the prefix cannot tell the two apart
+     * @return another Host of this Engine with a webapp of this context's name (its path, and its
+     *     version under parallel deployment: what the prefix's context part is built from), when the
+     *     prefix cannot tell the two Hosts apart
      */
-    private static String otherHostWithThisPath(String prefixSpec, Context context) {
+    private static String otherHostWithThisWebapp(String prefixSpec, Context context) {
         org.apache.catalina.Container host = context.getParent();
         org.apache.catalina.Container engine = host == null ? null : host.getParent();
         if (engine == null || StorageKeyPrefix.namesTheHost(prefixSpec)) {
             return null;
         }
-        boolean byVersion = java.util.Arrays.stream(prefixSpec.split(",")).anyMatch(t -> t.trim().equals("webappVersion"));
         for (org.apache.catalina.Container other : engine.findChildren()) {
-            if (other == host) {
-                continue;
-            }
-            for (org.apache.catalina.Container c : other.findChildren()) {
-                if (c instanceof Context && context.getPath().equals(((Context) c).getPath())
-                        && (!byVersion || context.getWebappVersion().equals(((Context) c).getWebappVersion()))) {
-                    return other.getName();
-                }
+            if (other != host && other.findChild(context.getName()) != null) {
+                return other.getName();
             }
         }
         return null;

@@ -186,9 +186,8 @@ class ConfigurationIT {
                 other.setName("other.example");
                 engine.addChild(other);
                 org.apache.catalina.core.StandardContext twin = new org.apache.catalina.core.StandardContext();
-                twin.setName("/app##2"); // parallel deployment: another version at the same path, the same keys
+                twin.setName("/app");
                 twin.setPath("/app");
-                twin.setWebappVersion("2");
                 twin.addLifecycleListener(new org.apache.catalina.startup.Tomcat.FixContextListener());
                 io.msm.tomcat.MemcachedSessionManager manager = new io.msm.tomcat.MemcachedSessionManager();
                 manager.setMemcachedNodes(memcached.node("n1"));
