@@ -54,25 +54,15 @@ final class NodeListCheck implements Runnable {
 
     @Override
     public void run() {
-        for (MemcachedNode node : nodes) {
-            if (!health.isUp(node.id())) {
-                continue;
-            }
-            try {
-                byte[] found = store.get(node.id(), key);
-                if (found != null && !Arrays.equals(found, mine)) {
-                    differs(node, found);
-                }
-                store.set(node.id(), key, mine, EXPIRY_SECONDS);
-            } catch (StoreException e) {
-                // The health check judges the node; the list is left there again next round.
-            } catch (RuntimeException e) {
-                if (lines.allow("failed " + node.id())) {
-                    LOG.warn("msm for {}: the check that every Tomcat lists the same memcachedNodes failed on node {};"
-                            + " this line repeats at most once a minute", webapp, node, e);
-                }
-            }
+        UpNodes.each(nodes, health, this::check, "every Tomcat lists the same memcachedNodes", webapp, lines, LOG);
+    }
+
+    private void check(MemcachedNode node) throws StoreException {
+        byte[] found = store.get(node.id(), key);
+        if (found != null && !Arrays.equals(found, mine)) {
+            differs(node, found);
         }
+        store.set(node.id(), key, mine, EXPIRY_SECONDS);
     }
 
     private void differs(MemcachedNode node, byte[] found) {

@@ -55,21 +55,7 @@ final class RouteClaims implements Runnable {
     @Override
     public void run() {
         refreshes++;
-        for (MemcachedNode node : nodes) {
-            if (!health.isUp(node.id())) {
-                continue;
-            }
-            try {
-                check(node);
-            } catch (StoreException e) {
-                // The health check judges the node; the claim is tried again next round.
-            } catch (RuntimeException e) {
-                if (lines.allow("failed " + node.id())) {
-                    LOG.warn("msm for {}: the check that no other Tomcat uses this jvmRoute failed on node {}; this"
-                            + " line repeats at most once a minute", webapp, node, e);
-                }
-            }
-        }
+        UpNodes.each(nodes, health, this::check, "no other Tomcat uses this jvmRoute", webapp, lines, LOG);
     }
 
     private void check(MemcachedNode node) throws StoreException {

@@ -28,27 +28,7 @@ class StopIT extends ClusterTest {
         TomcatNode tomcat = tomcat("tomcat1", manager("sticky", sticky));
         Browser user = new Browser();
         String id = user.get(tomcat.url("/app/s/set?a=1")).get("id");
-        String gate = UUID.randomUUID().toString();
-        ExecutorService pool = Executors.newCachedThreadPool();
-        try {
-            Future<Browser.Page> running = pool.submit(
-                    () -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&b=2")));
-            Await.until("the request to wait at its gate", WAIT, () -> SessionServlet.gate(gate).arrived.get() >= 1);
-            MemcachedSessionManager manager = tomcat.manager(APP);
-            Context context = tomcat.context(APP);
-            Future<?> stop = pool.submit(() -> {
-                context.stop();
-                return null;
-            });
-            // Tomcat waits for the servlet in use (unloadDelay, 2 s), then stops the manager.
-            Await.until("the manager's stop to begin", WAIT, () -> !manager.getState().isAvailable());
-            SessionServlet.gate(gate).open.countDown(); // the request goes on: it sets b, then ends
-            stop.get(30, TimeUnit.SECONDS);
-            assertEquals(200, running.get(30, TimeUnit.SECONDS).status());
-        } finally {
-            SessionServlet.gate(gate).open.countDown();
-            pool.shutdownNow();
-        }
+        assertEquals(200, runningWhileTheWebappStops(tomcat, id, "b=2").status());
 
         TomcatNode other = tomcat("tomcat2", manager("sticky", sticky));
         Browser.Page page = withSession(id).get(other.url("/app/s/get"));
@@ -69,11 +49,23 @@ class StopIT extends ClusterTest {
         TomcatNode tomcat = tomcat("tomcat1", manager("sticky", sticky, "transcoderFactoryClass", kryo));
         tomcat.context(APP).setDistributable(true);
         String id = new Browser().get(tomcat.url("/app/s/set?a=1")).get("id");
+        assertEquals(200, runningWhileTheWebappStops(tomcat, id, "memo=note").status(),
+                "setAttribute of what Kryo stores");
+
+        TomcatNode other = tomcat("tomcat2", manager("sticky", sticky, "transcoderFactoryClass", kryo));
+        assertEquals("note of memo", withSession(id).get(other.url("/app/s/get")).get("attr.memo"));
+    }
+
+    /**
+     * A request of the session, held at a gate, while the webapp stops: Tomcat waits for the servlet in
+     * use (unloadDelay, 2 s), then stops the manager; the request then goes on with {@code query}.
+     */
+    private Browser.Page runningWhileTheWebappStops(TomcatNode tomcat, String id, String query) throws Exception {
         String gate = UUID.randomUUID().toString();
         ExecutorService pool = Executors.newCachedThreadPool();
         try {
             Future<Browser.Page> running = pool.submit(
-                    () -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&memo=note")));
+                    () -> withSession(id).get(tomcat.url("/app/s/hold?gate=" + gate + "&" + query)));
             Await.until("the request to wait at its gate", WAIT, () -> SessionServlet.gate(gate).arrived.get() >= 1);
             MemcachedSessionManager manager = tomcat.manager(APP);
             Context context = tomcat.context(APP);
@@ -84,13 +76,10 @@ class StopIT extends ClusterTest {
             Await.until("the manager's stop to begin", WAIT, () -> !manager.getState().isAvailable());
             SessionServlet.gate(gate).open.countDown();
             stop.get(30, TimeUnit.SECONDS);
-            assertEquals(200, running.get(30, TimeUnit.SECONDS).status(), "setAttribute of what Kryo stores");
+            return running.get(30, TimeUnit.SECONDS);
         } finally {
             SessionServlet.gate(gate).open.countDown();
             pool.shutdownNow();
         }
-
-        TomcatNode other = tomcat("tomcat2", manager("sticky", sticky, "transcoderFactoryClass", kryo));
-        assertEquals("note of memo", withSession(id).get(other.url("/app/s/get")).get("attr.memo"));
     }
 }
