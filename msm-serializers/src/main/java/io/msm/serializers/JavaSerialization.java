@@ -146,6 +146,20 @@ public final class JavaSerialization {
     }
 
     /**
+     * Writes the value as one Java block of {@code out} and checks it as its readers will ({@link
+     * #checkReadable}).
+     *
+     * @throws RejectedContentException when a reader would refuse the block
+     */
+    public void writeBlock(BlockWriter writer, Object value, SessionBytes out) throws IOException {
+        int block = out.beginBlock(AttributeTranscoder.JAVA);
+        int from = out.size();
+        writer.write(value);
+        out.endBlock(block);
+        checkReadable(out.buffer(), from, out.size() - from);
+    }
+
+    /**
      * Scans what was just written as a reader will ({@link StreamScan}): the writer sees class names
      * and array lengths, not the nesting, the objects or the hashing a value costs its reader, and
      * a block that breaks a reader's limit would discard its whole session at a failover.

@@ -41,12 +41,8 @@ final class JavaSerializationTranscoder extends AttributeTranscoder<JavaSerializ
         if (call.writer == null) {
             call.writer = java.blockWriter(out);
         }
-        int block = out.beginBlock(JAVA);
-        int from = out.size();
-        call.writer.write(value);
-        out.endBlock(block);
         try {
-            java.checkReadable(out.buffer(), from, out.size() - from);
+            java.writeBlock(call.writer, value, out);
         } catch (IOException | RuntimeException e) {
             call.writer = null; // its stream wrote bytes that are cut off: the next value starts a new one
             throw e;

@@ -57,7 +57,7 @@ public final class SessionBytes extends ByteArrayOutputStream {
     }
 
     /** @return the buffer as it is now, valid up to {@link #size()} until the next write */
-    public byte[] buffer() {
+    byte[] buffer() {
         return buf;
     }
 

@@ -128,11 +128,7 @@ final class KryoTranscoder extends AttributeTranscoder<KryoTranscoder.Borrowed> 
             warnOnce("kryo/" + type, "session attribute '{}' of class {} cannot be written by Kryo ({}); attributes"
                     + " of this class are stored with Java serialization instead (reported once per class)", name,
                     type, e.toString());
-            int block = out.beginBlock(JAVA);
-            int from = out.size();
-            java.serialize(value, out);
-            out.endBlock(block);
-            java.checkReadable(out.buffer(), from, out.size() - from);
+            java.writeBlock(java.blockWriter(out), value, out);
             return;
         }
         int block = out.beginBlock(KRYO);
