@@ -35,6 +35,15 @@ public final class SessionSnapshot {
     }
 
     /** @return seconds; zero or less means the session never expires */
+    /**
+     * @return true when the last access is within the non-sticky record's grace of the timeout's end,
+     *     or past it: how far a recorded last access may lag ({@link ValidityRecord#graceMillis})
+     */
+    public boolean lastAccessNearlyExpired(long now) {
+        return maxInactiveInterval > 0 && now - lastAccessedTime
+                >= maxInactiveInterval * 1000L - ValidityRecord.graceMillis(maxInactiveInterval);
+    }
+
     public int maxInactiveInterval() {
         return maxInactiveInterval;
     }

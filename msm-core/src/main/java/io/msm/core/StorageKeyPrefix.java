@@ -28,13 +28,7 @@ public final class StorageKeyPrefix {
 
     /** @return true when the prefix tells two Hosts' webapps of one path apart */
     public static boolean namesTheHost(String spec) {
-        for (String token : spec.split(",")) {
-            String t = token.trim();
-            if (t.equals("host") || t.equals("host.hash")) {
-                return true;
-            }
-        }
-        return false;
+        return anyPart(spec, t -> t.equals("host") || t.equals("host.hash"));
     }
 
     /**
@@ -42,9 +36,12 @@ public final class StorageKeyPrefix {
      *     the operator chose (one per webapp, presumably)
      */
     static boolean namesTheWebapp(String spec) {
+        return anyPart(spec, t -> t.equals("context") || t.equals("context.hash") || t.startsWith("static:"));
+    }
+
+    private static boolean anyPart(String spec, java.util.function.Predicate<String> test) {
         for (String token : spec.split(",")) {
-            String t = token.trim();
-            if (t.equals("context") || t.equals("context.hash") || t.startsWith("static:")) {
+            if (test.test(token.trim())) {
                 return true;
             }
         }

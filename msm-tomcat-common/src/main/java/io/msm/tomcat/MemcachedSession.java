@@ -308,11 +308,6 @@ class MemcachedSession extends StandardSession implements HeldSession {
         restore(snapshot, true);
     }
 
-    private boolean lastAccessNearlyExpired(long now) {
-        long timeoutMillis = maxInactiveInterval * 1000L;
-        return maxInactiveInterval > 0 && now - lastAccessedTime >= timeoutMillis - Math.min(timeoutMillis / 10, 60_000L);
-    }
-
     /** @param activate false for a session restored only to be expired */
     void restore(SessionSnapshot snapshot, boolean activate) {
         restoredToExpire = !activate;
@@ -322,7 +317,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         // The copy exists in memcached, so it has not expired; its idle time starts now.
         thisAccessedTime = now;
         maxInactiveInterval = snapshot.maxInactiveInterval();
-        if (activate && lastAccessNearlyExpired(now)) {
+        if (activate && snapshot.lastAccessNearlyExpired(now)) {
             // The copy's last access is its last change's in sticky mode (unchanged requests only push
             // its expiry in memcached forward), and lags by up to a tenth of the timeout (at most a
             // minute) in non-sticky mode. Tomcat's idle check by the last access (sessionLastAccessAtStart,
