@@ -238,6 +238,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
             if (name != null && value != null) { // a null value is a removal, recorded as such
                 changes.attributeSet(name);
             }
+            changedWhileDropped(name);
         } finally {
             CHANGING.decrementAndGet(this);
         }
@@ -249,8 +250,16 @@ class MemcachedSession extends StandardSession implements HeldSession {
         try {
             super.removeAttributeInternal(name, notify);
             changes.attributeRemoved(name);
+            changedWhileDropped(name);
         } finally {
             CHANGING.decrementAndGet(this);
+        }
+    }
+
+    /** Non-sticky: the copy's last request stored it and let it go; nothing stores this change. */
+    private void changedWhileDropped(String name) {
+        if (dropped && !expiring && manager instanceof MemcachedSessionManagerBase) { // not an invalidation
+            ((MemcachedSessionManagerBase) manager).changedOutsideRequests(this, name);
         }
     }
 

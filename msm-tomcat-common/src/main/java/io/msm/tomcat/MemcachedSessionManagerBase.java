@@ -826,6 +826,14 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return session;
     }
 
+    /** See {@link RequestStrategy#changedOutsideRequests}. */
+    void changedOutsideRequests(MemcachedSession session, String name) {
+        RequestStrategy r = requests;
+        if (r != null) {
+            r.changedOutsideRequests(session, name);
+        }
+    }
+
     /** Looks in memory, then in memcached: a session another Tomcat served is taken over here. */
     @Override
     public Session findSession(String id) throws IOException {

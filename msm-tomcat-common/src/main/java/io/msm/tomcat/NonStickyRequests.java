@@ -495,6 +495,23 @@ final class NonStickyRequests implements RequestStrategy {
         }
         if (scope != null && session.join()) {
             scope.join(session, null);
+        } else if (scope == null && logLimit.allow("created outside requests")) {
+            LOG.warn("session " + SessionId.masked(session.getIdInternal()) + " was created outside any request"
+                    + " (a job, an @Async method, AsyncContext.start): non-sticky mode stores a session only at"
+                    + " the end of a request that uses it, so this one stays in this Tomcat's memory alone and its"
+                    + " user gets a new session on another Tomcat; create sessions within requests, or run this"
+                    + " webapp with sticky=\"true\" (logged at most once a minute)");
+        }
+    }
+
+    @Override
+    public void changedOutsideRequests(MemcachedSession session, String name) {
+        if (logLimit.allow("changed outside requests")) {
+            LOG.warn("attribute '" + name + "' of session " + SessionId.masked(session.getIdInternal())
+                    + " was changed outside any request (a job, an @Async method, a WebSocket holding the"
+                    + " HttpSession): non-sticky mode stores a session only at the end of a request that uses it,"
+                    + " so this change is lost; make it within a request, or run this webapp with sticky=\"true\""
+                    + " (logged at most once a minute)");
         }
     }
 

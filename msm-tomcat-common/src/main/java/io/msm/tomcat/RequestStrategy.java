@@ -46,6 +46,13 @@ interface RequestStrategy {
     default void loginCheckDone() {
     }
 
+    /**
+     * A change to a session that no request of this Tomcat uses any more (its copy was let go), made by
+     * a thread outside any request: a job, an {@code @Async} method, a WebSocket holding the session.
+     */
+    default void changedOutsideRequests(MemcachedSession session, String name) {
+    }
+
     /** The manager's periodic housekeeping; runs on Tomcat's background thread. */
     void background();
 

@@ -297,9 +297,9 @@ final class StickyRequests implements RequestStrategy {
     }
 
     /**
-     * Backs up sessions that memcached lacks although their node answers: created while every node
-     * was down, or held for a node that came back empty. Forgets old aliases, and the bytes of
-     * sessions no longer in use.
+     * Backs up sessions that memcached lacks although their node answers (created while every node
+     * was down, or held for a node that came back empty), and sessions changed outside any request.
+     * Forgets old aliases, and the bytes of sessions no longer in use.
      */
     @Override
     public void background() {
@@ -322,12 +322,22 @@ final class StickyRequests implements RequestStrategy {
         for (Session session : manager.findSessions()) {
             if (budget > 0 && session instanceof MemcachedSession && session.isValid()) {
                 MemcachedSession s = (MemcachedSession) session;
-                if (s.sessionId() != null && sessions.needsBackup(s.sessionId(), s.state())) {
+                if (s.sessionId() != null && (sessions.needsBackup(s.sessionId(), s.state())
+                        || changedOutsideRequests(s))) {
                     backup(s);
                     budget--;
                 }
             }
         }
+    }
+
+    /**
+     * A session changed while no request uses it: by a job, an {@code @Async} method or a WebSocket
+     * holding the {@code HttpSession}. No request's end stores that change, and the next request may
+     * come after this Tomcat is gone.
+     */
+    private static boolean changedOutsideRequests(MemcachedSession s) {
+        return !s.isInUse() && !s.changes().isEmpty();
     }
 
     /** One thread's request, before and inside msm's valve. */

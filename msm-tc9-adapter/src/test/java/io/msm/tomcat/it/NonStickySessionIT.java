@@ -160,6 +160,31 @@ class NonStickySessionIT extends GatedClusterTest {
         }
     }
 
+    /**
+     * A job or a WebSocket endpoint keeps the HttpSession and changes it after its request ended.
+     * Non-sticky mode stores a session only at a request's end, so the change cannot reach the other
+     * Tomcat: it must not be lost without a word.
+     */
+    @Test
+    void aChangeMadeOutsideAnyRequestIsNamedInAWarning() {
+        TomcatNode[] tomcats = cluster();
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[0].url("/app/s/stash"));
+        List<String> warnings;
+        try (LogCapture log = new LogCapture("io.msm")) {
+            Await.until("the request's copy let go", WAIT, () -> tomcats[0].manager(APP).findSessions().length == 0);
+            SessionServlet.stashed(id).setAttribute("job", "done");
+            warnings = log.lines(r -> r.getLevel() == java.util.logging.Level.WARNING);
+        }
+        assertTrue(warnings.stream().anyMatch(l -> l.contains("'job'") && l.contains("outside any request")
+                && l.contains("lost") && l.contains(SessionId.masked(id)) && !l.contains(id)),
+                "a WARN names the attribute and the masked session: " + warnings);
+        Browser.Page next = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals("alice", next.get("attr.name"), "the session itself is intact");
+        assertNull(next.get("attr.job"), "as the WARN says, the change is not stored");
+    }
+
     /** Evicted by its node while a request used it: that request's copy is the newest there is, and is stored. */
     @Test
     void aSessionEvictedDuringARequestIsStoredWithThatRequestsChange() throws Exception {

@@ -42,6 +42,12 @@ public class SessionServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     /** Lists /append stored, by session id, as a webapp may keep references to what it put in a session. */
     private static final Map<String, java.util.List<String>> KEPT = new ConcurrentHashMap<>();
+    private static final Map<String, HttpSession> STASHED = new ConcurrentHashMap<>();
+
+    /** @return the session a request to /stash kept, as a job would hold it */
+    static HttpSession stashed(String id) {
+        return STASHED.get(id);
+    }
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -134,6 +140,12 @@ public class SessionServlet extends HttpServlet {
                 items.add(req.getParameter("item"));
                 KEPT.put(session.getId(), items);
                 break;
+            case "/stash":
+                // A job or a WebSocket endpoint keeps the HttpSession to change it later, outside any request.
+                session = req.getSession();
+                STASHED.put(session.getId(), session);
+                out.println("stashed");
+                return;
             case "/kept":
                 session = req.getSession(false);
                 KEPT.get(session.getId()).add(req.getParameter("item"));

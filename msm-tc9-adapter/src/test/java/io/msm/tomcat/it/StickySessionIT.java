@@ -298,6 +298,30 @@ class StickySessionIT extends ClusterTest {
         assertTrue(log.stream().noneMatch(l -> l.contains("DEADBEEF")), "session ids are never logged whole: " + log);
     }
 
+    /**
+     * A job, an {@code @Async} method or a WebSocket endpoint holding the HttpSession changes it while
+     * no request uses it. The background run stores that change: the user's next request may come
+     * after this Tomcat is gone.
+     */
+    @Test
+    void aChangeMadeOutsideAnyRequestIsStoredByTheBackgroundRun_andSurvivesTheTomcat() throws Exception {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager());
+        TomcatNode tomcat2 = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String id = user.get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        long stored = count(tomcat1, Counter.BACKUPS_STORED);
+
+        tomcat1.manager(APP).findSession(id).getSession().setAttribute("job", "done");
+
+        Await.until("the change stored without a request", WAIT,
+                () -> count(tomcat1, Counter.BACKUPS_STORED) > stored);
+        tomcat1.close();
+        Browser.Page after = user.get(tomcat2.url("/app/s/get"));
+        assertEquals("alice", after.get("attr.name"));
+        assertEquals("done", after.get("attr.job"), "the change made outside a request survives the Tomcat");
+    }
+
     static void assertExpiresIn(MemcachedServer server, String key, long seconds) {
         // memcached's crawler may list an item a moment after a get finds it.
         Await.until("the item listed with its expiry", java.time.Duration.ofSeconds(10),
