@@ -47,4 +47,17 @@ final class EngineEnvironment {
                 settings.sticky() && settings.backupAsync() ? EngineThreads.single("msm-compare-" + name) : null,
                 name);
     }
+
+    /** For a start that failed before its engine could: what {@link SessionEngine#close} would end. */
+    void close() {
+        try {
+            healthChecks.shutdownNow();
+            backupPool.shutdownNow();
+            if (comparisons != null) {
+                comparisons.shutdownNow();
+            }
+        } finally {
+            store.close();
+        }
+    }
 }

@@ -40,6 +40,9 @@ final class EngineThreads {
     private static Thread daemon(Runnable r, String name) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
+        // Not the creating thread's (a request's or the start's: the webapp's loader), which a thread
+        // still ending after a reload would keep reachable, with every class of that webapp.
+        t.setContextClassLoader(EngineThreads.class.getClassLoader());
         return t;
     }
 }

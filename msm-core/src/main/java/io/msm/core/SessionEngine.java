@@ -153,7 +153,13 @@ public final class SessionEngine implements AutoCloseable {
 
     static SessionEngine start(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             Msm2Format msm2Format, int randomLength, EngineEnvironment env) {
-        SessionEngine engine = new SessionEngine(settings, writer, readers, keyPrefix, msm2Format, randomLength, env);
+        SessionEngine engine;
+        try {
+            engine = new SessionEngine(settings, writer, readers, keyPrefix, msm2Format, randomLength, env);
+        } catch (RuntimeException | Error e) {
+            env.close(); // its client and executor threads would otherwise outlive this failed start
+            throw e;
+        }
         try {
             env.store.awaitConnections(Math.min(settings.operationTimeoutMillis(), 1000));
         } catch (InterruptedException e) {

@@ -181,6 +181,11 @@ final class SpymemcachedStore implements SessionStore {
 
     private static MemcachedClient client(io.msm.core.MemcachedNode node, Settings settings, InetSocketAddress address)
             throws IOException {
+        // The client's IO thread takes this thread's context class loader: at start, the webapp's. msm's
+        // own keeps a thread that outlives a reload from keeping that webapp's classes reachable.
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(SpymemcachedStore.class.getClassLoader());
         try {
             if (settings.username() == null) {
                 return new MemcachedClient(connectionFactory(node, settings, null), Collections.singletonList(address));
@@ -190,6 +195,8 @@ final class SpymemcachedStore implements SessionStore {
         } catch (RuntimeException e) {
             throw new IOException("no client for node " + node.id() + " (" + node.host() + ":" + node.port() + "): "
                     + e, e);
+        } finally {
+            thread.setContextClassLoader(previous);
         }
     }
 

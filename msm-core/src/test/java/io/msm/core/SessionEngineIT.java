@@ -135,6 +135,48 @@ class SessionEngineIT {
         return engine.statistics().get(counter);
     }
 
+    /**
+     * Threads made while a webapp starts, or by its requests, take that thread's context class loader:
+     * the webapp's. One that is still ending after a reload would keep every class of the stopped webapp
+     * reachable. None of the engine's may keep it.
+     */
+    @Test
+    void noThreadOfTheEngineKeepsTheContextClassLoaderOfTheThreadsThatMadeIt() throws Exception {
+        ClassLoader webapp = new java.net.URLClassLoader(new java.net.URL[0], null);
+        Thread current = Thread.currentThread();
+        ClassLoader previous = current.getContextClassLoader();
+        SessionEngine other = null;
+        current.setContextClassLoader(webapp);
+        try {
+            Settings settings = Settings.parse(Map.of("memcachedNodes", server1.node("n1") + "," + server2.node("n2")));
+            other = SessionEngine.start(settings, new StringMapTranscoder(), List.of(), "loader_", "loader",
+                    Clock.systemUTC());
+            SessionId id = SessionId.parse(other.newSessionId(UUID.randomUUID().toString().replace("-", "")
+                    .toUpperCase(), ROUTE));
+            other.sticky().afterRequest(snapshot(id, Map.of("user", "alice")), new SessionState()); // a backup thread
+            Await.until("the backup stored", WAIT, () -> serverOf(id).get("loader_" + id) != null);
+        } finally {
+            current.setContextClassLoader(previous);
+        }
+        try {
+            List<String> engineThreads = new java.util.ArrayList<>();
+            List<String> keeping = new java.util.ArrayList<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t != current && t.getName().contains("loader") || t.getName().startsWith("Memcached IO")) {
+                    engineThreads.add(t.getName());
+                }
+                if (t != current && t.getContextClassLoader() == webapp) {
+                    keeping.add(t.getName());
+                }
+            }
+            assertTrue(engineThreads.stream().anyMatch(n -> n.startsWith("msm-backup-loader")), engineThreads.toString());
+            assertTrue(engineThreads.stream().anyMatch(n -> n.startsWith("Memcached IO")), engineThreads.toString());
+            assertEquals(List.of(), keeping, "threads keeping the starting thread's context class loader");
+        } finally {
+            other.close();
+        }
+    }
+
     @Test
     void newSessionIdNamesAConfiguredNodeAndTheRoute() {
         SessionId sid = newId();

@@ -461,33 +461,62 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 throw new LifecycleException("webapp " + contextName() + " not started: memcachedNodes: "
                         + e.getMessage(), e);
             }
-            if (settings.sticky()) {
-                engine.claimRoute(getJvmRoute()); // a second Tomcat with this route is told in the log
-            }
-            installValve(context.getPipeline()); // when the manager was set after the context began to start
-            ends.listenTo(context); // its requestDestroyed ends requests after their error page
-            requests = settings.sticky() ? new StickyRequests(this, engine, ends)
-                    : new NonStickyRequests(this, engine, ends, settings.lockWaitTimeoutMillis(),
-                            LoginCheckDoneValve.install(context.getPipeline(), this),
-                            // With constraints (annotations add theirs when their servlet loads), the
-                            // authenticator needs a login cached by request.login() before the webapp
-                            // runs: its lookup loads the session.
-                            () -> context.findConstraints().length > 0);
-            RequestStrategy mode = requests;
-            statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size(), mode::heldEntries,
-                    settings.statisticsEnabled());
-            keepKey = checks.prefix + " " + contextName();
-            KeptRepairs.takeOver(context.getParent(), keepKey, contextName(), engine);
-            if (settings.sticky()) {
-                KeptSessions.restore(context.getParent(), keepKey, contextName(), engine.sticky(), this,
-                        checks::shipped);
-            } else {
-                KeptSessions.notTakenBack(context.getParent(), null, contextName(), "the webapp is non-sticky now");
+            try {
+                if (settings.sticky()) {
+                    engine.claimRoute(getJvmRoute()); // a second Tomcat with this route is told in the log
+                }
+                installValve(context.getPipeline()); // when the manager was set after the context began to start
+                ends.listenTo(context); // its requestDestroyed ends requests after their error page
+                requests = settings.sticky() ? new StickyRequests(this, engine, ends)
+                        : new NonStickyRequests(this, engine, ends, settings.lockWaitTimeoutMillis(),
+                                LoginCheckDoneValve.install(context.getPipeline(), this),
+                                // With constraints (annotations add theirs when their servlet loads), the
+                                // authenticator needs a login cached by request.login() before the webapp
+                                // runs: its lookup loads the session.
+                                () -> context.findConstraints().length > 0);
+                RequestStrategy mode = requests;
+                statisticsBean = StatisticsMBean.register(engine, context, () -> sessions.size(), mode::heldEntries,
+                        settings.statisticsEnabled());
+                keepKey = checks.prefix + " " + contextName();
+                KeptRepairs.takeOver(context.getParent(), keepKey, contextName(), engine);
+                if (settings.sticky()) {
+                    KeptSessions.restore(context.getParent(), keepKey, contextName(), engine.sticky(), this,
+                            checks::shipped);
+                } else {
+                    KeptSessions.notTakenBack(context.getParent(), null, contextName(), "the webapp is non-sticky now");
+                }
+            } catch (RuntimeException | Error e) {
+                abandonStart();
+                throw e;
             }
         } else {
             KeptSessions.notTakenBack(context.getParent(), null, contextName(), "msm is turned off (enabled=\"false\")");
         }
         setState(LifecycleState.STARTING);
+    }
+
+    /**
+     * Ends what a start that failed after its engine started had begun. Tomcat never stops a manager
+     * whose start failed, so nothing else would end the engine's threads, which keep this webapp's
+     * class loader reachable until the next start.
+     */
+    private void abandonStart() {
+        if (statisticsBean != null) {
+            statisticsBean.unregister();
+            statisticsBean = null;
+        }
+        ends.stopListening(context());
+        SessionEngine e = engine;
+        storable = null;
+        engine = null;
+        requests = null;
+        if (e != null) {
+            try {
+                e.close();
+            } catch (RuntimeException | LinkageError ex) {
+                LOG.error("msm for " + contextName() + ": closing the engine of a failed start failed", ex);
+            }
+        }
     }
 
     /**
