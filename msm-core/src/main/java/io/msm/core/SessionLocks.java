@@ -33,18 +33,25 @@ final class SessionLocks {
         final long cas;
         /** The session read right behind the add on {@link #node}, while held; taken once, by the load. */
         private SessionStore.Pair read;
+        /** When it was taken ({@link Ticker#nanoTime}), while held. */
+        final long acquiredNanos;
+        /** The session, as logs name it. */
+        final String sessionForLog;
 
         Lock(String key, String node, byte[] token, boolean held, long cas) {
-            this(key, node, token, held, cas, null);
+            this(key, node, token, held, cas, null, 0, null);
         }
 
-        Lock(String key, String node, byte[] token, boolean held, long cas, SessionStore.Pair read) {
+        Lock(String key, String node, byte[] token, boolean held, long cas, SessionStore.Pair read,
+                long acquiredNanos, String sessionForLog) {
             this.key = key;
             this.node = node;
             this.token = token;
             this.held = held;
             this.cas = cas;
             this.read = read;
+            this.acquiredNanos = acquiredNanos;
+            this.sessionForLog = sessionForLog;
         }
 
         /** @return what was read on {@code fromNode} under this lock, once; else null */
@@ -125,7 +132,7 @@ final class SessionLocks {
                     if (read != null) {
                         statistics.increment(Statistics.Counter.LOCKS_WITH_READ);
                     }
-                    return new Lock(key, node, token, true, cas, read);
+                    return new Lock(key, node, token, true, cas, read, ticker.nanoTime(), sessionForLog);
                 }
             } catch (StoreException e) {
                 if (e.isRefused()) {
@@ -174,6 +181,7 @@ final class SessionLocks {
         if (!lock.held) {
             return;
         }
+        outlived(lock);
         if (lock.cas != 0) {
             // Deletes the item this request added, never a successor's lock.
             store.deleteIfUnchangedLater(lock.node, lock.key, lock.cas, e -> releaseFailed(lock, e));
@@ -186,6 +194,27 @@ final class SessionLocks {
             }
         } catch (StoreException e) {
             releaseFailed(lock, e);
+        }
+    }
+
+    /**
+     * memcached let a lock held longer than {@code lockExpiration} go: from then on, another Tomcat's
+     * locking request could take it and run alongside this one, and one of their changes to the same
+     * attribute was lost in the merge. Said, since nothing else shows it.
+     */
+    private void outlived(Lock lock) {
+        long heldMillis = TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - lock.acquiredNanos);
+        if (heldMillis <= TimeUnit.SECONDS.toMillis(expirySeconds)) {
+            return;
+        }
+        statistics.increment(Statistics.Counter.LOCKS_OUTLIVED);
+        if (logLimit.allow("lock outlived")) {
+            LOG.warn("session {} was locked by one request for {} ms, longer than lockExpiration={} s: memcached"
+                    + " dropped the lock meanwhile, so another Tomcat's request may have run alongside it and one"
+                    + " of their changes to an attribute may be lost; set lockExpiration above the longest locking"
+                    + " request (a download, a long poll), or exclude it with lockingMode=\"uriPattern:...\";"
+                    + " LOCKS_OUTLIVED counts each; this line repeats at most once a minute", lock.sessionForLog,
+                    heldMillis, expirySeconds);
         }
     }
 

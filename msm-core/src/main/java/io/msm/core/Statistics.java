@@ -44,6 +44,11 @@ public final class Statistics {
         LOCK_WAITS,
         LOCK_TIMEOUTS,
         LOCK_FAILURES,
+        /**
+         * Non-sticky locks released after {@code lockExpiration}: memcached dropped them while their
+         * request ran, and another Tomcat's locking request may have run alongside it.
+         */
+        LOCKS_OUTLIVED,
         /** Locks whose add brought the session's read along: one round trip for both. */
         LOCKS_WITH_READ,
         /** Session ids not in msm's form or naming an unknown node: no session, nothing asked of memcached. */

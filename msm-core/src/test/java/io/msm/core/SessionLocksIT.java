@@ -74,6 +74,34 @@ class SessionLocksIT {
         Await.until("the lock to be deleted", Duration.ofSeconds(5), () -> server.get(KEY) == null);
     }
 
+    /**
+     * A request that holds its lock longer than lockExpiration (a download, a long poll) lost it to
+     * memcached meanwhile: another Tomcat's request may have run alongside. Counted and said.
+     */
+    @Test
+    void aLockReleasedAfterLockExpirationIsCountedAndNamedInAWarning() {
+        FakeTime time = new FakeTime(1_700_000_000_000L);
+        Statistics statistics = new Statistics();
+        SessionLocks timed = new SessionLocks(store, health, statistics, 60, 100, time, new OncePerMinute(time));
+        SessionLocks.Lock brief = timed.acquire(KEY, List.of("n1"), "…ABC-n1");
+        time.advance(60_000);
+        timed.release(brief);
+        assertEquals(0, statistics.get(Statistics.Counter.LOCKS_OUTLIVED), "held for lockExpiration exactly");
+        Await.until("the first lock deleted", Duration.ofSeconds(5), () -> server.get(KEY) == null);
+
+        SessionLocks.Lock outlived = timed.acquire(KEY, List.of("n1"), "…ABC-n1");
+        assertTrue(outlived.held);
+        time.advance(61_000);
+        List<String> lines;
+        try (JulCapture log = JulCapture.of(SessionLocks.class)) {
+            timed.release(outlived);
+            lines = log.lines();
+        }
+        assertEquals(1, statistics.get(Statistics.Counter.LOCKS_OUTLIVED));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("…ABC-n1") && l.contains("61000 ms")
+                && l.contains("lockExpiration=60 s")), lines.toString());
+    }
+
     @Test
     void releasingALockThatExpiredLeavesTheNextHoldersLockAlone() throws Exception {
         SessionLocks.Lock first = locks.acquire(KEY, List.of("n1"), "…ABC-n1");
