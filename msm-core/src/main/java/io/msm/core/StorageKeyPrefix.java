@@ -39,6 +39,14 @@ public final class StorageKeyPrefix {
         return anyPart(spec, t -> t.equals("context") || t.equals("context.hash") || t.startsWith("static:"));
     }
 
+    /**
+     * @return true when the prefix changes with the webapp's version ({@code ##2} in the context's name,
+     *     or {@code webappVersion}): each version of a parallel deployment reads only its own sessions
+     */
+    public static boolean namesTheVersion(String spec) {
+        return anyPart(spec, t -> t.equals("context") || t.equals("context.hash") || t.equals("webappVersion"));
+    }
+
     private static boolean anyPart(String spec, java.util.function.Predicate<String> test) {
         for (String token : spec.split(",")) {
             if (test.test(token.trim())) {

@@ -449,6 +449,17 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                     + " name: where both use these memcached nodes, each reads the other's sessions by their ids,"
                     + " logins included; add host (or host.hash) unless they are meant to share sessions");
         }
+        if (settings.enabled() && !settings.sticky() && !context.getWebappVersion().isEmpty()
+                && io.msm.core.StorageKeyPrefix.namesTheVersion(settings.storageKeyPrefix())) {
+            // Tomcat keeps a user on an older version only while that version's manager holds her session
+            // in memory, which a non-sticky one never does between requests.
+            LOG.warn("msm for " + contextName() + ": non-sticky under parallel deployment (version '"
+                    + context.getWebappVersion() + "'): Tomcat sends every request to the newest version, and with "
+                    + Settings.STORAGE_KEY_PREFIX + "=\"" + settings.storageKeyPrefix() + "\" each version reads only"
+                    + " its own sessions, so deploying the next version logs every user out; write "
+                    + Settings.STORAGE_KEY_PREFIX + "=\"host,static:<a name for this webapp>\" so that its versions"
+                    + " share sessions (users then move to the new version with them at their next request)");
+        }
         if (settings.enabled()) {
             // The engine appends node and route itself; the generator gives the random part only.
             getSessionIdGenerator().setJvmRoute(null);

@@ -211,6 +211,45 @@ class ConfigurationIT {
         }
     }
 
+    /**
+     * Parallel deployment: Tomcat keeps a user on an older version only while its manager holds her
+     * session in memory, which non-sticky mode never does between requests. Every request goes to the
+     * newest version, which with a prefix naming the version finds no session: the start says so.
+     */
+    @org.junit.jupiter.api.Test
+    void aNonStickyWebappVersionWhosePrefixNamesTheVersionWarnsThatTheNextVersionLogsUsersOut() throws Exception {
+        memcached = MemcachedServer.start();
+        tomcat = new TomcatNode("tomcat1").webapp("/other", Map.of("memcachedNodes", memcached.node("n1"))).start();
+        String[][] cases = {{"false", "host,context", "warn"}, {"false", "host,static:app", ""},
+            {"true", "host,context", ""}};
+        int version = 1;
+        for (String[] c : cases) {
+            try (LogCapture log = new LogCapture("io.msm")) {
+                org.apache.catalina.core.StandardContext versioned = new org.apache.catalina.core.StandardContext();
+                versioned.setName("/app##" + version);
+                versioned.setPath("/app");
+                versioned.setWebappVersion(String.valueOf(version++));
+                versioned.addLifecycleListener(new org.apache.catalina.startup.Tomcat.FixContextListener());
+                io.msm.tomcat.MemcachedSessionManager manager = new io.msm.tomcat.MemcachedSessionManager();
+                manager.setMemcachedNodes(memcached.node("n1"));
+                manager.setSticky(c[0]);
+                manager.setStorageKeyPrefix(c[1]);
+                versioned.setManager(manager);
+                tomcat.context("/other").getParent().addChild(versioned);
+                assertTrue(versioned.getState().isAvailable(), "the version starts");
+
+                List<String> warned = log.lines(r -> String.valueOf(r.getMessage()).contains("parallel deployment"));
+                if (c[2].equals("warn")) {
+                    assertEquals(1, warned.size(), warned.toString());
+                    assertTrue(warned.get(0).contains("logs every user out") && warned.get(0).contains("static:"),
+                            warned.get(0));
+                } else {
+                    assertEquals(List.of(), warned, "sticky=" + c[0] + ", storageKeyPrefix=" + c[1]);
+                }
+            }
+        }
+    }
+
     /** The messages of the exception chain Tomcat logged when the manager failed to start. */
     private String loggedFailure() {
         StringBuilder sb = new StringBuilder();
