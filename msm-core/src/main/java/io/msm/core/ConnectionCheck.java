@@ -46,8 +46,10 @@ final class ConnectionCheck {
 
     /** @return what is wrong with how we talk to the node, or null when nothing is (or it does not answer) */
     String problem(MemcachedNode node) {
+        boolean connected = false;
         try (Socket plain = new Socket()) {
             plain.connect(new InetSocketAddress(node.host(), node.port()), timeoutMillis);
+            connected = true;
             plain.setSoTimeout(timeoutMillis);
             Socket socket = plain;
             if (tls != null) {
@@ -97,6 +99,9 @@ final class ConnectionCheck {
             return "TLS failed: " + rootCause(e) + (tls.verifyHostnames() ? "" : " (host names not verified)")
                     + "; msm never falls back to a connection without TLS";
         } catch (ClosedAtFirstRequest e) {
+            if (binary && answersTextOnly(node)) {
+                return TEXT_ONLY;
+            }
             if (tls != null) {
                 return null;
             }
@@ -107,7 +112,32 @@ final class ConnectionCheck {
         } catch (UnexpectedAnswer e) {
             return e.getMessage();
         } catch (IOException e) {
-            return null; // not reachable: an ordinary node failure, reported as such
+            // A binary request a text-only node reads as the start of a line: it waits for the line's end.
+            return connected && binary && answersTextOnly(node) ? TEXT_ONLY : null; // else an ordinary failure
+        }
+    }
+
+    private static final String TEXT_ONLY = "answers the text protocol but not the binary one, which msm speaks by"
+            + " default (memcached -B ascii, or a proxy such as mcrouter or twemproxy): set"
+            + " memcachedProtocol=\"text\" (SASL credentials need the binary protocol)";
+
+    /** @return true when the node answers a text {@code version} on a connection of its own */
+    private boolean answersTextOnly(MemcachedNode node) {
+        try (Socket plain = new Socket()) {
+            plain.connect(new InetSocketAddress(node.host(), node.port()), timeoutMillis);
+            plain.setSoTimeout(timeoutMillis);
+            Socket socket = plain;
+            if (tls != null) {
+                SSLSocket secured = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, node.host(),
+                        node.port(), true);
+                secured.startHandshake();
+                socket = secured;
+            }
+            socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return socket.getInputStream().read() == 'V';
+        } catch (IOException e) {
+            return false;
         }
     }
 
