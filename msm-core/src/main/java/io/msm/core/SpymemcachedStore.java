@@ -174,6 +174,9 @@ final class SpymemcachedStore implements SessionStore {
         return true;
     }
 
+    /** Operations timed out in a row, with no answer between them, after which a node's connection is made anew. */
+    static final int CONTINUOUS_TIMEOUTS_TO_RECONNECT = 5;
+
     @Override
     public int clientGeneration(String nodeId) {
         return generations.getOrDefault(nodeId, 0);
@@ -216,6 +219,10 @@ final class SpymemcachedStore implements SessionStore {
                 .setOpTimeout(settings.operationTimeoutMillis())
                 // A full operation queue blocks the caller this long at most (the client's default: 10 s).
                 .setOpQueueMaxBlockTime(settings.operationTimeoutMillis())
+                // A connection that goes silent without closing (a firewall that forgot its state) is
+                // dropped and made again after 5 timeouts in a row, not after the client's default 998
+                // (with a probe a second, about 15 minutes of a node out of use while a new one works).
+                .setTimeoutExceptionThreshold(CONTINUOUS_TIMEOUTS_TO_RECONNECT + 1)
                 // Fail at once while a node is disconnected, instead of queueing until the timeout.
                 .setFailureMode(FailureMode.Cancel)
                 .setMaxReconnectDelay(2)

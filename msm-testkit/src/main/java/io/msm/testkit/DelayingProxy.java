@@ -24,6 +24,9 @@ public final class DelayingProxy implements AutoCloseable {
     /** Until then (System.nanoTime), connections are closed as they come: a network cut between two hosts. */
     private volatile long cutUntilNanos = System.nanoTime(); // in the past: nanoTime may be negative
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    /** Connections accepted so far; those counted below {@link #holedBelow} are black-holed. */
+    private volatile int accepted;
+    private volatile int holedBelow;
 
     private DelayingProxy(int targetPort, long delayMillis) throws IOException {
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -74,6 +77,15 @@ public final class DelayingProxy implements AutoCloseable {
         sockets.clear();
     }
 
+    /**
+     * The open connections go silent for good: what either side sends is swallowed, and neither sees
+     * the connection close, as when a firewall between them forgets its state. Connections made
+     * afterwards work.
+     */
+    public void blackhole() {
+        holedBelow = accepted;
+    }
+
     private void accept() {
         while (!listener.isClosed()) {
             try {
@@ -90,19 +102,24 @@ public final class DelayingProxy implements AutoCloseable {
                 server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
                 sockets.add(client);
                 sockets.add(server);
-                pump(client, server, () -> requestDelayMillis);
-                pump(server, client, () -> delayMillis);
+                int number = accepted++;
+                java.util.function.BooleanSupplier holed = () -> number < holedBelow;
+                pump(client, server, () -> requestDelayMillis, holed);
+                pump(server, client, () -> delayMillis, holed);
             } catch (IOException e) {
                 // closed, or the server is gone: the client sees its connection fail
             }
         }
     }
 
-    private void pump(Socket from, Socket to, LongSupplier delay) {
+    private void pump(Socket from, Socket to, LongSupplier delay, java.util.function.BooleanSupplier holed) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[64 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (holed.getAsBoolean()) {
+                        continue; // swallowed; the connection stays open
+                    }
                     long millis = delay.getAsLong();
                     if (millis > 0) {
                         Thread.sleep(millis);
