@@ -46,10 +46,8 @@ final class ConnectionCheck {
 
     /** @return what is wrong with how we talk to the node, or null when nothing is (or it does not answer) */
     String problem(MemcachedNode node) {
-        boolean connected = false;
         try (Socket plain = new Socket()) {
             plain.connect(new InetSocketAddress(node.host(), node.port()), timeoutMillis);
-            connected = true;
             plain.setSoTimeout(timeoutMillis);
             Socket socket = plain;
             if (tls != null) {
@@ -80,7 +78,12 @@ final class ConnectionCheck {
                 return null; // SASL needs the binary protocol
             }
             if (username == null) {
-                int status = exchange(socket, GET, "msm:auth-check", new byte[0]);
+                int status;
+                try {
+                    status = exchange(socket, GET, "msm:auth-check", new byte[0]);
+                } catch (java.net.SocketTimeoutException e) {
+                    return endsTheLineAsText(socket) ? TEXT_ONLY : null; // else slow: an ordinary failure
+                }
                 return status == AUTH_ERROR ? "authentication failed: the node asks for SASL credentials (memcached"
                         + " runs with -S), and no username and password are set; set both on the <Manager>" : null;
             }
@@ -112,8 +115,49 @@ final class ConnectionCheck {
         } catch (UnexpectedAnswer e) {
             return e.getMessage();
         } catch (IOException e) {
-            // A binary request a text-only node reads as the start of a line: it waits for the line's end.
-            return connected && binary && answersTextOnly(node) ? TEXT_ONLY : null; // else an ordinary failure
+            return null; // not reachable: an ordinary node failure, reported as such
+        }
+    }
+
+    /**
+     * After a binary request went unanswered: a text-only node read it as the start of a line and
+     * waits for the line's end, which it then answers with ERROR. A node that speaks binary but is
+     * slow takes the line's bytes for what follows the request, and answers in binary or not at all.
+     */
+    private boolean endsTheLineAsText(Socket socket) {
+        try {
+            socket.getOutputStream().write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return socket.getInputStream().read() == 'E'; // ERROR
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * @return true when the node answers one request, in the configured protocol, on a connection made
+     *     for it now (TLS as configured): it is up, whatever the client's connection to it says
+     */
+    boolean answers(MemcachedNode node) {
+        try (Socket plain = new Socket()) {
+            plain.connect(new InetSocketAddress(node.host(), node.port()), timeoutMillis);
+            plain.setSoTimeout(timeoutMillis);
+            Socket socket = plain;
+            if (tls != null) {
+                SSLSocket secured = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, node.host(),
+                        node.port(), true);
+                secured.startHandshake();
+                socket = secured;
+            }
+            if (!binary) {
+                socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                return socket.getInputStream().read() == 'V';
+            }
+            exchange(socket, GET, "msm:probe", new byte[0]); // any status is an answer (SASL: "auth error")
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -27,6 +27,15 @@ final class HealthCheck implements Runnable {
     private final String aliveKey = ALIVE_PREFIX + java.util.UUID.randomUUID();
     /** When this engine last wrote its marker on each node; absent until it did. */
     private final java.util.Map<String, Long> markedAt = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * A connection whose probes go unanswered this long while the client holds it open is replaced
+     * once a new connection to the node answers: a firewall that forgot it leaves it silent, and the
+     * kernel gives it up only after minutes of retransmissions. Long enough that a pause of this
+     * Tomcat, or a large value on a slow link, is over by then.
+     */
+    static final long SILENT_CONNECTION_MILLIS = 10_000;
+    /** Nodes whose probes went unanswered over a connection the client held open, since (ms of the ticker). */
+    private final java.util.Map<String, Long> unansweredSince = new java.util.HashMap<>();
     private volatile boolean stopping;
     /** Per node: the store's {@link SessionStore#clientGeneration} at the last answered probe. */
     private final java.util.Map<String, Integer> generations = new java.util.concurrent.ConcurrentHashMap<>();
@@ -102,6 +111,20 @@ final class HealthCheck implements Runnable {
         }
         store.set(id, aliveKey, ALIVE, ALIVE_EXPIRY_SECONDS);
         markedAt.put(id, now);
+    }
+
+    /** See {@link #SILENT_CONNECTION_MILLIS}; runs on the health thread alone. */
+    private void reconnectIfSilent(MemcachedNode node, long probedAtMillis) {
+        Long since = unansweredSince.putIfAbsent(node.id(), probedAtMillis);
+        if (since == null || probedAtMillis - since < SILENT_CONNECTION_MILLIS || stopping
+                || !store.answersOnNewConnection(node.id())) {
+            return;
+        }
+        unansweredSince.remove(node.id());
+        LOG.warn("memcached node {} answered no probe for {} s over its open connection, while a new connection to"
+                + " it answers at once (a firewall between them that forgot the connection, say): msm replaces the"
+                + " connection", node, (probedAtMillis - since) / 1000);
+        store.reconnect(node.id());
     }
 
     /**
@@ -187,6 +210,7 @@ final class HealthCheck implements Runnable {
             if (!store.isConnected(id)) {
                 // the client is reconnecting; marked down so that its return is noticed (NodeHealth.backSince)
                 health.markDown(id, "connection lost");
+                unansweredSince.remove(id);
                 diagnose(node);
                 continue;
             }
@@ -197,6 +221,7 @@ final class HealthCheck implements Runnable {
                 long nanos = ticker.nanoTime() - start;
                 hearProbeKeys(id); // small reads sent with the probe: unanswered, the node hangs as much
                 answered = true;
+                unansweredSince.remove(id);
                 health.recordProbe(id, nanos);
                 // Answered: what requests queue for the node from now on does not hold it back.
                 health.recordSuccess(id, nanos);
@@ -224,6 +249,7 @@ final class HealthCheck implements Runnable {
                     health.failed(id, e);
                 } else {
                     health.probeFailed(id, e);
+                    reconnectIfSilent(node, start / 1_000_000);
                 }
                 diagnose(node);
             } catch (RuntimeException e) {

@@ -215,6 +215,16 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
+    public boolean answersOnNewConnection(String nodeId) {
+        return items.answersOnNewConnection(nodeId);
+    }
+
+    @Override
+    public void reconnect(String nodeId) {
+        items.reconnect(nodeId);
+    }
+
+    @Override
     public NodeStatistics statistics(String nodeId) throws StoreException {
         return items.statistics(nodeId);
     }

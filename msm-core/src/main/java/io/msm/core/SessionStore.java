@@ -24,6 +24,15 @@ interface SessionStore extends AutoCloseable {
         return null;
     }
 
+    /** @return true when the node answers a request on a connection made for it now */
+    default boolean answersOnNewConnection(String nodeId) {
+        return false;
+    }
+
+    /** Replaces the node's connection with a new one to the same server. */
+    default void reconnect(String nodeId) {
+    }
+
     /**
      * @return the node's {@code evictions} and {@code time} statistics, each -1 where the store cannot
      *     tell

@@ -174,9 +174,6 @@ final class SpymemcachedStore implements SessionStore {
         return true;
     }
 
-    /** Operations timed out in a row, with no answer between them, after which a node's connection is made anew. */
-    static final int CONTINUOUS_TIMEOUTS_TO_RECONNECT = 5;
-
     @Override
     public int clientGeneration(String nodeId) {
         return generations.getOrDefault(nodeId, 0);
@@ -219,10 +216,6 @@ final class SpymemcachedStore implements SessionStore {
                 .setOpTimeout(settings.operationTimeoutMillis())
                 // A full operation queue blocks the caller this long at most (the client's default: 10 s).
                 .setOpQueueMaxBlockTime(settings.operationTimeoutMillis())
-                // A connection that goes silent without closing (a firewall that forgot its state) is
-                // dropped and made again after 5 timeouts in a row, not after the client's default 998
-                // (with a probe a second, about 15 minutes of a node out of use while a new one works).
-                .setTimeoutExceptionThreshold(CONTINUOUS_TIMEOUTS_TO_RECONNECT + 1)
                 // Fail at once while a node is disconnected, instead of queueing until the timeout.
                 .setFailureMode(FailureMode.Cancel)
                 .setMaxReconnectDelay(2)
@@ -301,6 +294,43 @@ final class SpymemcachedStore implements SessionStore {
     public String problemReportedBy(String nodeId) {
         io.msm.core.MemcachedNode node = nodes.get(nodeId);
         return node == null ? null : connectionCheck.problem(node);
+    }
+
+    @Override
+    public boolean answersOnNewConnection(String nodeId) {
+        io.msm.core.MemcachedNode node = nodes.get(nodeId);
+        return node != null && connectionCheck.answers(node);
+    }
+
+    /**
+     * A new client for the node at the address in use, the old one closed; unlike a moved node's
+     * ({@link #replaceClient}), the same server: what it holds stays trusted.
+     */
+    @Override
+    public void reconnect(String nodeId) {
+        io.msm.core.MemcachedNode node = nodes.get(nodeId);
+        InetSocketAddress address = addresses.inUse(nodeId);
+        if (node == null || address == null) {
+            return;
+        }
+        MemcachedClient old;
+        synchronized (addresses) {
+            if (closed) {
+                return;
+            }
+            try {
+                old = clients.put(nodeId, client(node, settings, address));
+            } catch (IOException e) {
+                LOG.warn("memcached node {}: no new connection could be made: {}", node, e.getMessage());
+                return;
+            }
+            if (old != null) {
+                retired.add(old);
+            }
+        }
+        if (old != null) {
+            old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS); // what waits in it was not answered anyway
+        }
     }
 
     @Override

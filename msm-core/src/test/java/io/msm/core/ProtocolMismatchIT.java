@@ -26,6 +26,12 @@ class ProtocolMismatchIT {
         }
         try (MemcachedServer both = MemcachedServer.start()) {
             assertNull(problem(both, Map.of()), "a node that speaks binary has no problem");
+            both.pause(); // hung: it answers neither protocol, and is no text-only node
+            try {
+                assertNull(problem(both, Map.of()), "a hung node is an ordinary failure");
+            } finally {
+                both.resume();
+            }
         }
     }
 
