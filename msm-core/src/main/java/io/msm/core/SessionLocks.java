@@ -209,12 +209,14 @@ final class SessionLocks {
         }
         statistics.increment(Statistics.Counter.LOCKS_OUTLIVED);
         if (logLimit.allow("lock outlived")) {
-            LOG.warn("session {} was locked by one request for {} ms, longer than lockExpiration={} s: memcached"
-                    + " dropped the lock meanwhile, so another Tomcat's request may have run alongside it and one"
-                    + " of their changes to an attribute may be lost; set lockExpiration above the longest locking"
-                    + " request (a download, a long poll), or exclude it with lockingMode=\"uriPattern:...\";"
-                    + " LOCKS_OUTLIVED counts each; this line repeats at most once a minute", lock.sessionForLog,
-                    heldMillis, expirySeconds);
+            LOG.warn("session {} was locked for {} ms, longer than lockExpiration={} s: memcached dropped the lock"
+                    + " meanwhile, so another Tomcat's locking request may have run alongside this Tomcat's and one of"
+                    + " their changes to an attribute may be lost. A lock is held by a locking request (a long upload,"
+                    + " an async request until complete()), handed on to this Tomcat's next locking request of the"
+                    + " session that waits for it, and kept while requests that do not lock use a copy that could"
+                    + " not be stored; raise lockExpiration above what your locking requests take, or leave long ones"
+                    + " out with lockingMode=\"uriPattern:...\"; LOCKS_OUTLIVED counts each; this line repeats at"
+                    + " most once a minute", lock.sessionForLog, heldMillis, expirySeconds);
         }
     }
 

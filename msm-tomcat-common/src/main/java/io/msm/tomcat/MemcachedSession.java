@@ -232,13 +232,17 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     public void setAttribute(String name, Object value, boolean notify) {
+        // Spring's RequestContextListener sets the same objects again after the request's end: no change.
+        Object before = dropped && name != null ? attributes.get(name) : null;
         CHANGING.incrementAndGet(this);
         try {
             super.setAttribute(name, value, notify);
             if (name != null && value != null) { // a null value is a removal, recorded as such
                 changes.attributeSet(name);
+                if (value != before) {
+                    changedWhileDropped(name);
+                }
             }
-            changedWhileDropped(name);
         } finally {
             CHANGING.decrementAndGet(this);
         }
@@ -246,11 +250,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     protected void removeAttributeInternal(String name, boolean notify) {
+        boolean present = dropped && name != null && attributes.containsKey(name);
         CHANGING.incrementAndGet(this);
         try {
             super.removeAttributeInternal(name, notify);
             changes.attributeRemoved(name);
-            changedWhileDropped(name);
+            if (present) {
+                changedWhileDropped(name);
+            }
         } finally {
             CHANGING.decrementAndGet(this);
         }
@@ -258,7 +265,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     /** Non-sticky: the copy's last request stored it and let it go; nothing stores this change. */
     private void changedWhileDropped(String name) {
-        if (dropped && !expiring && manager instanceof MemcachedSessionManagerBase) { // not an invalidation
+        // Not an invalidation: expire() marks the session invalid before it removes the attributes.
+        if (dropped && isValid && !expiring && manager instanceof MemcachedSessionManagerBase) {
             ((MemcachedSessionManagerBase) manager).changedOutsideRequests(this, name);
         }
     }

@@ -472,6 +472,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 throw new LifecycleException("webapp " + contextName() + " not started: memcachedNodes: "
                         + e.getMessage(), e);
             }
+            repairsTakenOver = false;
             try {
                 if (settings.sticky()) {
                     engine.claimRoute(getJvmRoute()); // a second Tomcat with this route is told in the log
@@ -490,6 +491,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                         settings.statisticsEnabled());
                 keepKey = checks.prefix + " " + contextName();
                 KeptRepairs.takeOver(context.getParent(), keepKey, contextName(), engine);
+                repairsTakenOver = true;
                 if (settings.sticky()) {
                     KeptSessions.restore(context.getParent(), keepKey, contextName(), engine.sticky(), this,
                             checks::shipped);
@@ -505,6 +507,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         }
         setState(LifecycleState.STARTING);
     }
+
+    /** This start took over the repairs the last stop kept ({@link KeptRepairs}); they go back if it fails. */
+    private boolean repairsTakenOver;
 
     /**
      * Ends what a start that failed after its engine started had begun. Tomcat never stops a manager
@@ -526,6 +531,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 e.close();
             } catch (RuntimeException | LinkageError ex) {
                 LOG.error("msm for " + contextName() + ": closing the engine of a failed start failed", ex);
+            }
+            if (repairsTakenOver) {
+                // The deletes of logouts a node missed, taken over from the last stop: kept for the next start.
+                KeptRepairs.keep(context().getParent(), keepKey, contextName(), e);
             }
         }
     }

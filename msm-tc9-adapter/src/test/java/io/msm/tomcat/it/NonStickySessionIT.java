@@ -2,6 +2,7 @@ package io.msm.tomcat.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -171,18 +172,30 @@ class NonStickySessionIT extends GatedClusterTest {
         Browser user = new Browser();
         String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
         user.get(tomcats[0].url("/app/s/stash"));
+        Browser other = new Browser();
+        String otherId = other.get(tomcats[0].url("/app/s/set?name=bob")).get("id");
+        other.get(tomcats[0].url("/app/s/stash"));
+        List<String> quiet;
         List<String> warnings;
         try (LogCapture log = new LogCapture("io.msm")) {
-            Await.until("the request's copy let go", WAIT, () -> tomcats[0].manager(APP).findSessions().length == 0);
+            Await.until("the requests' copies let go", WAIT, () -> tomcats[0].manager(APP).findSessions().length == 0);
+            // No change: the same object set again (as Spring's RequestContextListener does after the
+            // request's end), and a logout, which deletes the session everywhere.
+            javax.servlet.http.HttpSession bobs = SessionServlet.stashed(otherId);
+            bobs.setAttribute("name", bobs.getAttribute("name"));
+            bobs.invalidate();
+            quiet = log.lines(r -> r.getLevel() == java.util.logging.Level.WARNING);
             SessionServlet.stashed(id).setAttribute("job", "done");
             warnings = log.lines(r -> r.getLevel() == java.util.logging.Level.WARNING);
         }
+        assertTrue(quiet.stream().noneMatch(l -> l.contains("outside any request")), quiet.toString());
         assertTrue(warnings.stream().anyMatch(l -> l.contains("'job'") && l.contains("outside any request")
                 && l.contains("lost") && l.contains(SessionId.masked(id)) && !l.contains(id)),
                 "a WARN names the attribute and the masked session: " + warnings);
         Browser.Page next = user.get(tomcats[1].url("/app/s/get"));
         assertEquals("alice", next.get("attr.name"), "the session itself is intact");
         assertNull(next.get("attr.job"), "as the WARN says, the change is not stored");
+        assertNotEquals(otherId, other.get(tomcats[1].url("/app/s/get")).get("id"), "the logout reached the cluster");
     }
 
     /** Evicted by its node while a request used it: that request's copy is the newest there is, and is stored. */
