@@ -18,7 +18,7 @@ import io.msm.shaded.net.spy.memcached.MemcachedClient;
  * initial observers, hands it every connection event instead, the ones before it existed included.
  * The client authenticates each connection on that event, as it would have.
  */
-final class AuthenticatingClient extends MemcachedClient {
+final class AuthenticatingClient extends ConnectedClient {
     private AuthenticatingClient(ConnectionFactory factory, List<InetSocketAddress> addresses) throws IOException {
         super(factory, addresses);
     }

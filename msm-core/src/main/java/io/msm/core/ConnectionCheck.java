@@ -25,6 +25,7 @@ final class ConnectionCheck {
     private static final byte SASL_AUTH = 0x21;
     private static final int AUTH_ERROR = 0x20;
     private static final int UNKNOWN_COMMAND = 0x81;
+    private static final int KEY_NOT_FOUND = 0x01;
 
     private final TlsContext tls;
     private final boolean binary;
@@ -88,7 +89,12 @@ final class ConnectionCheck {
                         + " runs with -S), and no username and password are set; set both on the <Manager>" : null;
             }
             byte[] credentials = ("\0" + username + "\0" + password).getBytes(StandardCharsets.UTF_8);
-            int status = exchange(socket, SASL_AUTH, "PLAIN", credentials);
+            int status;
+            try {
+                status = exchange(socket, SASL_AUTH, "PLAIN", credentials);
+            } catch (java.net.SocketTimeoutException e) {
+                return endsTheLineAsText(socket) ? TEXT_ONLY : null; // else slow: an ordinary failure
+            }
             if (status == AUTH_ERROR) {
                 return "authentication failed: the node refused username '" + username
                         + "' and its password (SASL PLAIN); check both";
@@ -142,20 +148,20 @@ final class ConnectionCheck {
         try (Socket plain = new Socket()) {
             plain.connect(new InetSocketAddress(node.host(), node.port()), timeoutMillis);
             plain.setSoTimeout(timeoutMillis);
-            Socket socket = plain;
-            if (tls != null) {
-                SSLSocket secured = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, node.host(),
-                        node.port(), true);
-                secured.startHandshake();
-                socket = secured;
-            }
+            Socket socket = secured(plain, node);
             if (!binary) {
                 socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
                 socket.getOutputStream().flush();
                 return socket.getInputStream().read() == 'V';
             }
-            exchange(socket, GET, "msm:probe", new byte[0]); // any status is an answer (SASL: "auth error")
-            return true;
+            if (username != null) {
+                byte[] credentials = ("\0" + username + "\0" + password).getBytes(StandardCharsets.UTF_8);
+                if (exchange(socket, SASL_AUTH, "PLAIN", credentials) != 0) {
+                    return false; // refused: not the silent connection this is asked about
+                }
+            }
+            int status = exchange(socket, GET, "msm:probe", new byte[0]);
+            return status == 0 || status == KEY_NOT_FOUND;
         } catch (IOException e) {
             return false;
         }
@@ -165,18 +171,28 @@ final class ConnectionCheck {
             + " default (memcached -B ascii, or a proxy such as mcrouter or twemproxy): set"
             + " memcachedProtocol=\"text\" (SASL credentials need the binary protocol)";
 
+    /** TLS as the client makes it, host name verification included; the plain socket without TLS. */
+    private Socket secured(Socket plain, MemcachedNode node) throws IOException {
+        if (tls == null) {
+            return plain;
+        }
+        SSLSocket secured = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, node.host(),
+                node.port(), true);
+        if (tls.verifyHostnames()) {
+            SSLParameters parameters = secured.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            secured.setSSLParameters(parameters);
+        }
+        secured.startHandshake();
+        return secured;
+    }
+
     /** @return true when the node answers a text {@code version} on a connection of its own */
     private boolean answersTextOnly(MemcachedNode node) {
         try (Socket plain = new Socket()) {
             plain.connect(new InetSocketAddress(node.host(), node.port()), timeoutMillis);
             plain.setSoTimeout(timeoutMillis);
-            Socket socket = plain;
-            if (tls != null) {
-                SSLSocket secured = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, node.host(),
-                        node.port(), true);
-                secured.startHandshake();
-                socket = secured;
-            }
+            Socket socket = secured(plain, node);
             socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
             return socket.getInputStream().read() == 'V';

@@ -28,14 +28,14 @@ final class HealthCheck implements Runnable {
     /** When this engine last wrote its marker on each node; absent until it did. */
     private final java.util.Map<String, Long> markedAt = new java.util.concurrent.ConcurrentHashMap<>();
     /**
-     * A connection whose probes go unanswered this long while the client holds it open is replaced
-     * once a new connection to the node answers: a firewall that forgot it leaves it silent, and the
-     * kernel gives it up only after minutes of retransmissions. Long enough that a pause of this
-     * Tomcat, or a large value on a slow link, is over by then.
+     * A connection on which nothing arrived for this long while a probe waits for its answer is made
+     * anew once a new connection to the node answers: a firewall that forgot it leaves it silent, and
+     * the kernel gives it up only after minutes of retransmissions. Bytes that arrive (a large value
+     * on a slow link, answers read after a pause of this Tomcat) show the connection is alive.
      */
     static final long SILENT_CONNECTION_MILLIS = 10_000;
-    /** Nodes whose probes went unanswered over a connection the client held open, since (ms of the ticker). */
-    private final java.util.Map<String, Long> unansweredSince = new java.util.HashMap<>();
+    /** When a silent connection's node was last asked over a new connection (ms of the ticker); health thread only. */
+    private final java.util.Map<String, Long> silentCheckedAt = new java.util.HashMap<>();
     private volatile boolean stopping;
     /** Per node: the store's {@link SessionStore#clientGeneration} at the last answered probe. */
     private final java.util.Map<String, Integer> generations = new java.util.concurrent.ConcurrentHashMap<>();
@@ -113,18 +113,21 @@ final class HealthCheck implements Runnable {
         markedAt.put(id, now);
     }
 
-    /** See {@link #SILENT_CONNECTION_MILLIS}; runs on the health thread alone. */
-    private void reconnectIfSilent(MemcachedNode node, long probedAtMillis) {
-        Long since = unansweredSince.putIfAbsent(node.id(), probedAtMillis);
-        if (since == null || probedAtMillis - since < SILENT_CONNECTION_MILLIS || stopping
-                || !store.answersOnNewConnection(node.id())) {
-            return;
+    /** See {@link #SILENT_CONNECTION_MILLIS}; runs on the health thread alone, after a probe timed out. */
+    private void reconnectIfSilent(MemcachedNode node) {
+        long now = ticker.nanoTime() / 1_000_000;
+        Long checked = silentCheckedAt.get(node.id());
+        if (stopping || (checked != null && now - checked < SILENT_CONNECTION_MILLIS)
+                || !store.silentFor(node.id(), SILENT_CONNECTION_MILLIS)) {
+            return; // a hung node is asked over a new connection once per such span, not at every probe
         }
-        unansweredSince.remove(node.id());
-        LOG.warn("memcached node {} answered no probe for {} s over its open connection, while a new connection to"
-                + " it answers at once (a firewall between them that forgot the connection, say): msm replaces the"
-                + " connection", node, (probedAtMillis - since) / 1000);
-        store.reconnect(node.id());
+        silentCheckedAt.put(node.id(), now);
+        if (store.answersOnNewConnection(node.id())) {
+            LOG.warn("memcached node {}: nothing arrived over msm's connection to it for {} s while a new connection"
+                    + " answers at once (a firewall between them that forgot the connection, say): msm drops the"
+                    + " connection and makes a new one", node, SILENT_CONNECTION_MILLIS / 1000);
+            store.reconnect(node.id());
+        }
     }
 
     /**
@@ -205,12 +208,20 @@ final class HealthCheck implements Runnable {
 
     @Override
     public void run() {
+        try {
+            checkAll();
+        } catch (RuntimeException | LinkageError e) {
+            // A scheduled task that throws is never run again: every node's health would freeze as it is.
+            LOG.error("health check of the memcached nodes failed unexpectedly; it runs again", e);
+        }
+    }
+
+    private void checkAll() {
         for (MemcachedNode node : nodes) {
             String id = node.id();
             if (!store.isConnected(id)) {
                 // the client is reconnecting; marked down so that its return is noticed (NodeHealth.backSince)
                 health.markDown(id, "connection lost");
-                unansweredSince.remove(id);
                 diagnose(node);
                 continue;
             }
@@ -221,7 +232,6 @@ final class HealthCheck implements Runnable {
                 long nanos = ticker.nanoTime() - start;
                 hearProbeKeys(id); // small reads sent with the probe: unanswered, the node hangs as much
                 answered = true;
-                unansweredSince.remove(id);
                 health.recordProbe(id, nanos);
                 // Answered: what requests queue for the node from now on does not hold it back.
                 health.recordSuccess(id, nanos);
@@ -249,7 +259,9 @@ final class HealthCheck implements Runnable {
                     health.failed(id, e);
                 } else {
                     health.probeFailed(id, e);
-                    reconnectIfSilent(node, start / 1_000_000);
+                    if (e.isTimeout()) {
+                        reconnectIfSilent(node);
+                    }
                 }
                 diagnose(node);
             } catch (RuntimeException e) {

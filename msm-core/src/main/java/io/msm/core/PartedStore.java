@@ -220,6 +220,11 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
+    public boolean silentFor(String nodeId, long millis) {
+        return items.silentFor(nodeId, millis);
+    }
+
+    @Override
     public void reconnect(String nodeId) {
         items.reconnect(nodeId);
     }

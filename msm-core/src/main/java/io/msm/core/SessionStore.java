@@ -29,7 +29,15 @@ interface SessionStore extends AutoCloseable {
         return false;
     }
 
-    /** Replaces the node's connection with a new one to the same server. */
+    /**
+     * @return true when a request to the node waits for its answer and nothing arrived over the
+     *     connection for this long
+     */
+    default boolean silentFor(String nodeId, long millis) {
+        return false;
+    }
+
+    /** Drops the node's connection: the client makes a new one, and fails what waited on the old. */
     default void reconnect(String nodeId) {
     }
 

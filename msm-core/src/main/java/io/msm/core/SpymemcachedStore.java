@@ -188,7 +188,7 @@ final class SpymemcachedStore implements SessionStore {
         thread.setContextClassLoader(SpymemcachedStore.class.getClassLoader());
         try {
             if (settings.username() == null) {
-                return new MemcachedClient(connectionFactory(node, settings, null), Collections.singletonList(address));
+                return new ConnectedClient(connectionFactory(node, settings, null), Collections.singletonList(address));
             }
             AuthenticatingClient.Relay relay = new AuthenticatingClient.Relay();
             return AuthenticatingClient.create(connectionFactory(node, settings, relay), address, relay);
@@ -302,34 +302,40 @@ final class SpymemcachedStore implements SessionStore {
         return node != null && connectionCheck.answers(node);
     }
 
+    @Override
+    public boolean silentFor(String nodeId, long millis) {
+        MemcachedClient client = clients.get(nodeId);
+        if (!(client instanceof ConnectedClient)) {
+            return false;
+        }
+        for (MemcachedNode n : ((ConnectedClient) client).connectionNodes()) {
+            if (n.isActive() && n.hasReadOp() && n.lastReadDelta() >= millis) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
-     * A new client for the node at the address in use, the old one closed; unlike a moved node's
-     * ({@link #replaceClient}), the same server: what it holds stays trusted.
+     * Ends the reading side of the node's connection: the client reads its end, as when memcached
+     * closes it, fails what waited on it and connects again, to the same server (its generation stays).
      */
     @Override
     public void reconnect(String nodeId) {
-        io.msm.core.MemcachedNode node = nodes.get(nodeId);
-        InetSocketAddress address = addresses.inUse(nodeId);
-        if (node == null || address == null) {
+        MemcachedClient client = clients.get(nodeId);
+        if (!(client instanceof ConnectedClient)) {
             return;
         }
-        MemcachedClient old;
-        synchronized (addresses) {
-            if (closed) {
-                return;
+        for (MemcachedNode n : ((ConnectedClient) client).connectionNodes()) {
+            java.nio.channels.SocketChannel channel = n.getChannel();
+            if (channel != null) {
+                try {
+                    channel.shutdownInput();
+                } catch (IOException e) {
+                    LOG.warn("memcached node {}: its connection could not be dropped: {}", nodes.get(nodeId),
+                            e.getMessage());
+                }
             }
-            try {
-                old = clients.put(nodeId, client(node, settings, address));
-            } catch (IOException e) {
-                LOG.warn("memcached node {}: no new connection could be made: {}", node, e.getMessage());
-                return;
-            }
-            if (old != null) {
-                retired.add(old);
-            }
-        }
-        if (old != null) {
-            old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS); // what waits in it was not answered anyway
         }
     }
 

@@ -30,6 +30,11 @@ final class StoreException extends Exception {
         return nodeId;
     }
 
+    /** @return true when the node did not answer in time (not an answer with an error) */
+    boolean isTimeout() {
+        return getCause() instanceof java.util.concurrent.TimeoutException;
+    }
+
     /** @return true when the item was refused and the node is fine */
     boolean isRefused() {
         return refused;

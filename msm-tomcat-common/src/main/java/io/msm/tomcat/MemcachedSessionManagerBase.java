@@ -534,7 +534,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
             if (repairsTakenOver) {
                 // The deletes of logouts a node missed, taken over from the last stop: kept for the next start.
-                KeptRepairs.keep(context().getParent(), keepKey, contextName(), e);
+                try {
+                    KeptRepairs.keep(context().getParent(), keepKey, contextName(), e);
+                } catch (RuntimeException | LinkageError ex) {
+                    LOG.error("msm for " + contextName() + ": the deletes a node missed could not be kept", ex);
+                }
             }
         }
     }
