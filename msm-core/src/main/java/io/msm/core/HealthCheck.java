@@ -126,7 +126,7 @@ final class HealthCheck implements Runnable {
             LOG.warn("memcached node {}: nothing arrived over msm's connection to it for {} s while a new connection"
                     + " answers at once (a firewall between them that forgot the connection, say): msm drops the"
                     + " connection and makes a new one", node, SILENT_CONNECTION_MILLIS / 1000);
-            store.reconnect(node.id());
+            store.reconnect(node.id(), SILENT_CONNECTION_MILLIS);
         }
     }
 
@@ -218,55 +218,65 @@ final class HealthCheck implements Runnable {
 
     private void checkAll() {
         for (MemcachedNode node : nodes) {
-            String id = node.id();
-            if (!store.isConnected(id)) {
-                // the client is reconnecting; marked down so that its return is noticed (NodeHealth.backSince)
-                health.markDown(id, "connection lost");
-                diagnose(node);
-                continue;
+            if (stopping) {
+                return;
             }
-            long start = ticker.nanoTime();
-            boolean answered = false;
             try {
-                byte[] marker = store.get(id, aliveKey);
-                long nanos = ticker.nanoTime() - start;
-                hearProbeKeys(id); // small reads sent with the probe: unanswered, the node hangs as much
-                answered = true;
-                health.recordProbe(id, nanos);
-                // Answered: what requests queue for the node from now on does not hold it back.
-                health.recordSuccess(id, nanos);
-                // Connected to another server since the last round (its name moved): what it holds, even a
-                // marker of ours from long ago, is not what this Tomcat wrote since.
-                int generation = store.clientGeneration(id);
-                Integer before = generations.put(id, generation);
-                boolean sameServer = before == null || before == generation;
-                if (!sameServer) {
-                    statistics.increment(Statistics.Counter.NODES_MOVED);
-                }
-                if ((marker == null || !sameServer) && markedAt.containsKey(id)) {
-                    health.dropRepairs(id); // restarted or flushed: it holds nothing left to correct
-                }
-                health.repair(store, id);
-                mark(id, marker != null && sameServer);
-                checkEvictions(node);
-            } catch (StoreException e) {
-                if (stopping) {
-                    return;
-                }
-                if (answered) {
-                    // The probe's read was answered: a later step failed (a repair, the marker), which takes
-                    // the node out of use but does not say it hangs (NodeHealth.probeFailedLately).
-                    health.failed(id, e);
-                } else {
-                    health.probeFailed(id, e);
-                    if (e.isTimeout()) {
-                        reconnectIfSilent(node);
-                    }
-                }
-                diagnose(node);
-            } catch (RuntimeException e) {
+                check(node);
+            } catch (RuntimeException | LinkageError e) {
+                // Also from the handling of a failed probe: the other nodes are checked all the same.
                 LOG.error("health check of memcached node {} failed unexpectedly", node, e);
             }
+        }
+    }
+
+    private void check(MemcachedNode node) {
+        String id = node.id();
+        if (!store.isConnected(id)) {
+            // the client is reconnecting; marked down so that its return is noticed (NodeHealth.backSince)
+            health.markDown(id, "connection lost");
+            diagnose(node);
+            return;
+        }
+        long start = ticker.nanoTime();
+        boolean answered = false;
+        try {
+            byte[] marker = store.get(id, aliveKey);
+            long nanos = ticker.nanoTime() - start;
+            hearProbeKeys(id); // small reads sent with the probe: unanswered, the node hangs as much
+            answered = true;
+            health.recordProbe(id, nanos);
+            // Answered: what requests queue for the node from now on does not hold it back.
+            health.recordSuccess(id, nanos);
+            // Connected to another server since the last round (its name moved): what it holds, even a
+            // marker of ours from long ago, is not what this Tomcat wrote since.
+            int generation = store.clientGeneration(id);
+            Integer before = generations.put(id, generation);
+            boolean sameServer = before == null || before == generation;
+            if (!sameServer) {
+                statistics.increment(Statistics.Counter.NODES_MOVED);
+            }
+            if ((marker == null || !sameServer) && markedAt.containsKey(id)) {
+                health.dropRepairs(id); // restarted or flushed: it holds nothing left to correct
+            }
+            health.repair(store, id);
+            mark(id, marker != null && sameServer);
+            checkEvictions(node);
+        } catch (StoreException e) {
+            if (stopping) {
+                return;
+            }
+            if (answered) {
+                // The probe's read was answered: a later step failed (a repair, the marker), which takes
+                // the node out of use but does not say it hangs (NodeHealth.probeFailedLately).
+                health.failed(id, e);
+            } else {
+                health.probeFailed(id, e);
+                if (e.isTimeout()) {
+                    reconnectIfSilent(node);
+                }
+            }
+            diagnose(node);
         }
     }
 }

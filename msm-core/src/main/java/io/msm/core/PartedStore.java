@@ -225,8 +225,8 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
-    public void reconnect(String nodeId) {
-        items.reconnect(nodeId);
+    public void reconnect(String nodeId, long silentMillis) {
+        items.reconnect(nodeId, silentMillis);
     }
 
     @Override

@@ -37,8 +37,11 @@ interface SessionStore extends AutoCloseable {
         return false;
     }
 
-    /** Drops the node's connection: the client makes a new one, and fails what waited on the old. */
-    default void reconnect(String nodeId) {
+    /**
+     * Drops the node's connection if it is still silent ({@link #silentFor}): the client makes a new
+     * one, and fails what waited on the old.
+     */
+    default void reconnect(String nodeId, long silentMillis) {
     }
 
     /**

@@ -305,37 +305,19 @@ final class SpymemcachedStore implements SessionStore {
     @Override
     public boolean silentFor(String nodeId, long millis) {
         MemcachedClient client = clients.get(nodeId);
-        if (!(client instanceof ConnectedClient)) {
-            return false;
-        }
-        for (MemcachedNode n : ((ConnectedClient) client).connectionNodes()) {
-            if (n.isActive() && n.hasReadOp() && n.lastReadDelta() >= millis) {
-                return true;
-            }
-        }
-        return false;
+        return client instanceof ConnectedClient && ((ConnectedClient) client).silentFor(millis);
     }
 
-    /**
-     * Ends the reading side of the node's connection: the client reads its end, as when memcached
-     * closes it, fails what waited on it and connects again, to the same server (its generation stays).
-     */
     @Override
-    public void reconnect(String nodeId) {
+    public void reconnect(String nodeId, long silentMillis) {
         MemcachedClient client = clients.get(nodeId);
         if (!(client instanceof ConnectedClient)) {
             return;
         }
-        for (MemcachedNode n : ((ConnectedClient) client).connectionNodes()) {
-            java.nio.channels.SocketChannel channel = n.getChannel();
-            if (channel != null) {
-                try {
-                    channel.shutdownInput();
-                } catch (IOException e) {
-                    LOG.warn("memcached node {}: its connection could not be dropped: {}", nodes.get(nodeId),
-                            e.getMessage());
-                }
-            }
+        try {
+            ((ConnectedClient) client).dropIfSilent(silentMillis);
+        } catch (IOException | RuntimeException e) { // closed or reconnecting meanwhile: nothing to drop
+            LOG.warn("memcached node {}: its silent connection could not be dropped: {}", nodes.get(nodeId), e);
         }
     }
 
