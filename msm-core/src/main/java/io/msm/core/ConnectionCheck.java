@@ -50,22 +50,12 @@ final class ConnectionCheck {
         try (Socket plain = new Socket()) {
             plain.connect(new InetSocketAddress(node.host(), node.port()), timeoutMillis);
             plain.setSoTimeout(timeoutMillis);
-            Socket socket = plain;
-            if (tls != null) {
-                SSLSocket secured = (SSLSocket) tls.sslContext().getSocketFactory().createSocket(plain, node.host(),
-                        node.port(), true);
-                if (tls.verifyHostnames()) {
-                    SSLParameters parameters = secured.getSSLParameters();
-                    parameters.setEndpointIdentificationAlgorithm("HTTPS");
-                    secured.setSSLParameters(parameters);
-                }
-                try {
-                    secured.startHandshake();
-                } catch (java.net.SocketTimeoutException e) {
-                    return "TLS failed: no answer to the TLS handshake within " + timeoutMillis + " ms (the node hangs,"
-                            + " or TLS is not on at that port); msm never falls back to a connection without TLS";
-                }
-                socket = secured;
+            Socket socket;
+            try {
+                socket = secured(plain, node);
+            } catch (java.net.SocketTimeoutException e) { // only the handshake reads before the first request
+                return "TLS failed: no answer to the TLS handshake within " + timeoutMillis + " ms (the node hangs,"
+                        + " or TLS is not on at that port); msm never falls back to a connection without TLS";
             }
             if (!binary) {
                 // TLS 1.3 refuses a client certificate after the handshake: the first answer tells;
