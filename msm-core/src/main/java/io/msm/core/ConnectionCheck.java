@@ -78,10 +78,9 @@ final class ConnectionCheck {
                 return status == AUTH_ERROR ? "authentication failed: the node asks for SASL credentials (memcached"
                         + " runs with -S), and no username and password are set; set both on the <Manager>" : null;
             }
-            byte[] credentials = ("\0" + username + "\0" + password).getBytes(StandardCharsets.UTF_8);
             int status;
             try {
-                status = exchange(socket, SASL_AUTH, "PLAIN", credentials);
+                status = exchange(socket, SASL_AUTH, "PLAIN", credentials());
             } catch (java.net.SocketTimeoutException e) {
                 return endsTheLineAsText(socket) ? TEXT_ONLY : null; // else slow: an ordinary failure
             }
@@ -98,7 +97,7 @@ final class ConnectionCheck {
             return "TLS failed: " + rootCause(e) + (tls.verifyHostnames() ? "" : " (host names not verified)")
                     + "; msm never falls back to a connection without TLS";
         } catch (ClosedAtFirstRequest e) {
-            if (binary && answersTextOnly(node)) {
+            if (binary && answers(node, true)) { // a text-only proxy may close at a binary request
                 return TEXT_ONLY;
             }
             if (tls != null) {
@@ -135,18 +134,22 @@ final class ConnectionCheck {
      *     for it now (TLS as configured): it is up, whatever the client's connection to it says
      */
     boolean answers(MemcachedNode node) {
+        return answers(node, !binary);
+    }
+
+    /** @param text asks {@code version} in the text protocol; else a GET in binary, after SASL if configured */
+    private boolean answers(MemcachedNode node, boolean text) {
         try (Socket plain = new Socket()) {
             plain.connect(new InetSocketAddress(node.host(), node.port()), timeoutMillis);
             plain.setSoTimeout(timeoutMillis);
             Socket socket = secured(plain, node);
-            if (!binary) {
+            if (text) {
                 socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
                 socket.getOutputStream().flush();
                 return socket.getInputStream().read() == 'V';
             }
             if (username != null) {
-                byte[] credentials = ("\0" + username + "\0" + password).getBytes(StandardCharsets.UTF_8);
-                if (exchange(socket, SASL_AUTH, "PLAIN", credentials) != 0) {
+                if (exchange(socket, SASL_AUTH, "PLAIN", credentials()) != 0) {
                     return false; // refused: not the silent connection this is asked about
                 }
             }
@@ -160,6 +163,11 @@ final class ConnectionCheck {
     private static final String TEXT_ONLY = "answers the text protocol but not the binary one, which msm speaks by"
             + " default (memcached -B ascii, or a proxy such as mcrouter or twemproxy): set"
             + " memcachedProtocol=\"text\" (SASL credentials need the binary protocol)";
+
+    /** SASL PLAIN's message, as the client sends it. */
+    private byte[] credentials() {
+        return ("\0" + username + "\0" + password).getBytes(StandardCharsets.UTF_8);
+    }
 
     /** TLS as the client makes it, host name verification included; the plain socket without TLS. */
     private Socket secured(Socket plain, MemcachedNode node) throws IOException {
@@ -175,20 +183,6 @@ final class ConnectionCheck {
         }
         secured.startHandshake();
         return secured;
-    }
-
-    /** @return true when the node answers a text {@code version} on a connection of its own */
-    private boolean answersTextOnly(MemcachedNode node) {
-        try (Socket plain = new Socket()) {
-            plain.connect(new InetSocketAddress(node.host(), node.port()), timeoutMillis);
-            plain.setSoTimeout(timeoutMillis);
-            Socket socket = secured(plain, node);
-            socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().flush();
-            return socket.getInputStream().read() == 'V';
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /** The node accepted the connection and then reset or closed it without answering. */
