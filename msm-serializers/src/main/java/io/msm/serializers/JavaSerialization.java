@@ -17,6 +17,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.slf4j.Logger;
+
+import io.msm.core.Logs;
+
 /**
  * The JDK's serialization of one object, read back through the webapp's class loader with
  * {@link SerialFilter} checking every class name before it is loaded, its limits on depth, array
@@ -24,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * first ({@link StreamScan}) so that rebuilding its hash-based collections cannot cost unbounded CPU.
  */
 public final class JavaSerialization {
+    private static final Logger LOG = Logs.get(JavaSerialization.class);
     private static final Map<String, Class<?>> PRIMITIVES = new HashMap<>();
     private static final byte[] STREAM_HEADER = {(byte) (ObjectStreamConstants.STREAM_MAGIC >>> 8),
         (byte) ObjectStreamConstants.STREAM_MAGIC, (byte) (ObjectStreamConstants.STREAM_VERSION >>> 8),
@@ -44,6 +49,9 @@ public final class JavaSerialization {
     public JavaSerialization(ClassLoader loader, SerialFilter filter) {
         this.loader = loader;
         this.filter = filter;
+        if (filter.isChecking()) {
+            StreamLimits.reportIfMissing(LOG);
+        }
     }
 
     /** @return how a class the filter allowed treats hashing and reading, see {@link HashShapes#inspect} */

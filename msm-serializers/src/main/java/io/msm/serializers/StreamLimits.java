@@ -5,6 +5,9 @@ import java.lang.invoke.LambdaMetafactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.slf4j.Logger;
 
 /**
  * Applies {@link SerialFilter}'s depth, array and reference limits and the deadline of a
@@ -38,7 +41,32 @@ final class StreamLimits {
     /** (FilterInfo as Object) → Class */
     private static final MethodHandle SERIAL_CLASS = API == null ? null : API.serialClass;
 
+    private static final AtomicBoolean MISSING_REPORTED = new AtomicBoolean();
+
     private StreamLimits() {
+    }
+
+    /**
+     * Says once per JVM, in a WARN, that this JVM has no stream filter: the checks it makes while a
+     * session is read are then off, and a protection must not drop out without a word.
+     */
+    static void reportIfMissing(Logger log) {
+        String warning = missing(API != null, System.getProperty("java.version"));
+        if (warning != null && MISSING_REPORTED.compareAndSet(false, true)) {
+            log.warn(warning);
+        }
+    }
+
+    /** @return the WARN for a JVM without stream filters, or null when {@code found} */
+    static String missing(boolean found, String javaVersion) {
+        if (found) {
+            return null;
+        }
+        return SerialFilter.ATTRIBUTE + ": this JVM (Java " + javaVersion + ") has no serialization stream filter"
+                + " (JEP 290, Java 8u121 and later), so the checks made while a session is read are off: the"
+                + " maxdepth, maxarray and maxrefs limits a second time after the pre-read, the maxmillis deadline"
+                + " while objects are built, and the JVM-wide jdk.serialFilter. Class names and the pre-read's"
+                + " limits are still checked. Update Java to 8u121 or later to have them all.";
     }
 
     /**
