@@ -9,30 +9,37 @@ import org.apache.catalina.realm.GenericPrincipal;
 
 /**
  * Tomcat 7's GenericPrincipal is not serializable (later lines replace it on serialization); this
- * is what msm stores in its place: the name and the roles, enough to rebuild it on another Tomcat.
+ * is what msm stores in its place: the name, the roles and the realm's own user principal (a JAAS
+ * realm's, which {@code getUserPrincipal()} answers and a webapp may cast to) when it serializes,
+ * enough to rebuild it on another Tomcat.
  */
 final class StoredPrincipal implements Principal, Serializable {
     private static final long serialVersionUID = 1L;
 
     private final String name;
     private final String[] roles;
+    /** Null when the realm gave none or it does not serialize; a field added later reads as null. */
+    private final Principal user;
 
-    private StoredPrincipal(String name, String[] roles) {
+    private StoredPrincipal(String name, String[] roles, Principal user) {
         this.name = name;
         this.roles = roles;
+        this.user = user;
     }
 
     static Principal of(Principal principal) {
         if (principal instanceof GenericPrincipal && !(principal instanceof Serializable)) {
             GenericPrincipal p = (GenericPrincipal) principal;
-            return new StoredPrincipal(p.getName(), p.getRoles());
+            Principal user = p.getUserPrincipal(); // the principal itself when the realm gave none
+            return new StoredPrincipal(p.getName(), p.getRoles(),
+                    user != p && user instanceof Serializable ? user : null);
         }
         return principal;
     }
 
     GenericPrincipal toGenericPrincipal() {
         List<String> list = Arrays.asList(roles);
-        return new GenericPrincipal(name, null, list);
+        return new GenericPrincipal(name, null, list, user);
     }
 
     @Override
