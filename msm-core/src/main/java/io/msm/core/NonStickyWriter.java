@@ -178,6 +178,9 @@ final class NonStickyWriter {
             }
         }
         boolean onPrimary = stored != null;
+        if (onPrimary && stillInUse) {
+            state.changesOnNode = changes.recorded(); // a copy, taken before the snapshot
+        }
         if (stored == null && !health.isUp(primary)) {
             stored = writeBackupOnly(id, backup, frame, exp);
             backupCopy = null; // written again, and awaited, behind the marker that says the node is behind
@@ -308,7 +311,7 @@ final class NonStickyWriter {
                 cas = newer.cas;
                 continue;
             }
-            SessionSnapshot merged = merge(id, node, newer.value, snapshot, changes);
+            SessionSnapshot merged = merge(id, node, newer.value, snapshot, changes, state.changesOnNode);
             toWrite = codec.frame(merged);
             timeout = merged.maxInactiveInterval();
             toWriteExp = expiry.nonSticky(timeout); // the merged copy lives by the timeout it holds
@@ -346,16 +349,19 @@ final class NonStickyWriter {
         return frame;
     }
 
-    /** The newer copy, with this request's changes applied: what it set, removed, its login and timeout. */
+    /**
+     * The newer copy, with this request's changes applied: what it set, removed, its login and timeout,
+     * recorded after {@code after} (what an earlier store of this Tomcat wrote to the node is there).
+     */
     private SessionSnapshot merge(SessionId id, String node, byte[] newerFrame, SessionSnapshot mine,
-            SessionChanges changes) {
+            SessionChanges changes, long after) {
         SessionSnapshot newer = codec.decode(id, node, newerFrame, new SessionState());
         if (newer == null) {
             return mine; // the stored copy does not decode: ours is the only good one
         }
         Map<String, Object> attributes = new HashMap<>(newer.content().attributes());
         Map<String, Object> myAttributes = mine.content().attributes();
-        for (String name : changes.set()) {
+        for (String name : changes.set(after)) {
             Object value = myAttributes.get(name);
             if (value == null) {
                 attributes.remove(name);
@@ -363,12 +369,12 @@ final class NonStickyWriter {
                 attributes.put(name, value);
             }
         }
-        for (String name : changes.removed()) {
+        for (String name : changes.removed(after)) {
             attributes.remove(name);
         }
-        boolean login = changes.isPrincipalChanged();
+        boolean login = changes.isPrincipalChanged(after);
         return new SessionSnapshot(id, newer.creationTime(), Math.max(newer.lastAccessedTime(), mine.lastAccessedTime()),
-                changes.isMaxInactiveChanged() ? mine.maxInactiveInterval() : newer.maxInactiveInterval(),
+                changes.isMaxInactiveChanged(after) ? mine.maxInactiveInterval() : newer.maxInactiveInterval(),
                 login ? mine.authType() : newer.authType(),
                 new SessionContent(attributes, login ? mine.content().principal() : newer.content().principal()));
     }

@@ -14,24 +14,29 @@ import java.util.Set;
  * change: then it holds no map at all (a cleared {@link HashMap} would keep its table).
  */
 public final class SessionChanges {
-    /** Attribute name to true when set, false when removed; null while there is none. Guarded by this. */
-    private Map<String, Boolean> attributes;
+    /**
+     * Attribute name to the count ({@link #recorded}) at its last change, positive when set and
+     * negative when removed; null while there is none. Guarded by this. The count lets a store after
+     * one that reached the session's node apply only what came after it.
+     */
+    private Map<String, Long> attributes;
     private volatile boolean principalChanged;
     private volatile boolean maxInactiveChanged;
+    /** The count at the last login and timeout change. */
+    private volatile long principalChangedAt;
+    private volatile long maxInactiveChangedAt;
     /** Changes recorded since the session was loaded, never reset by {@link #clear}. */
     private volatile long recorded;
 
     public synchronized void attributeSet(String name) {
-        attributes().put(name, Boolean.TRUE);
-        recorded++;
+        attributes().put(name, ++recorded);
     }
 
     public synchronized void attributeRemoved(String name) {
-        attributes().put(name, Boolean.FALSE);
-        recorded++;
+        attributes().put(name, -++recorded);
     }
 
-    private Map<String, Boolean> attributes() {
+    private Map<String, Long> attributes() {
         if (attributes == null) {
             attributes = new HashMap<>(4);
         }
@@ -40,12 +45,12 @@ public final class SessionChanges {
 
     public synchronized void principalChanged() {
         principalChanged = true;
-        recorded++;
+        principalChangedAt = ++recorded;
     }
 
     public synchronized void maxInactiveChanged() {
         maxInactiveChanged = true;
-        recorded++;
+        maxInactiveChangedAt = ++recorded;
     }
 
     /** The session's id changed (a login): nothing for a merge to apply, a change to store all the same. */
@@ -63,14 +68,17 @@ public final class SessionChanges {
 
     /**
      * For a store while parallel requests still change the session: what was recorded until now,
-     * which this keeps too. Every store until the last request's end merges every change since the
-     * load, since a copy it merges with may lack what an earlier such store wrote.
+     * which this keeps too, for a store that does not reach the session's node. Once one does, later
+     * merges apply only what was recorded after it ({@link #set(long)}): the node's copy holds the
+     * rest, or another Tomcat's later change of it, which must win.
      */
     public synchronized SessionChanges copy() {
         SessionChanges copy = new SessionChanges();
         copy.attributes = attributes == null ? null : new HashMap<>(attributes);
         copy.principalChanged = principalChanged;
         copy.maxInactiveChanged = maxInactiveChanged;
+        copy.principalChangedAt = principalChangedAt;
+        copy.maxInactiveChangedAt = maxInactiveChangedAt;
         copy.recorded = recorded;
         return copy;
     }
@@ -106,18 +114,29 @@ public final class SessionChanges {
     }
 
     Set<String> set() {
-        return names(true);
+        return set(0);
     }
 
     Set<String> removed() {
-        return names(false);
+        return removed(0);
     }
 
-    private synchronized Set<String> names(boolean set) {
+    /** @return the names whose last change was a set recorded after the count {@code after} */
+    Set<String> set(long after) {
+        return names(true, after);
+    }
+
+    /** @return the names whose last change was a removal recorded after the count {@code after} */
+    Set<String> removed(long after) {
+        return names(false, after);
+    }
+
+    private synchronized Set<String> names(boolean set, long after) {
         Set<String> names = new HashSet<>();
         if (attributes != null) {
-            for (Map.Entry<String, Boolean> e : attributes.entrySet()) {
-                if (e.getValue() == set) {
+            for (Map.Entry<String, Long> e : attributes.entrySet()) {
+                long at = e.getValue();
+                if (set ? at > after : -at > after) {
                     names.add(e.getKey());
                 }
             }
@@ -131,5 +150,15 @@ public final class SessionChanges {
 
     boolean isMaxInactiveChanged() {
         return maxInactiveChanged;
+    }
+
+    /** @return true when the login changed after the count {@code after} */
+    boolean isPrincipalChanged(long after) {
+        return principalChanged && principalChangedAt > after;
+    }
+
+    /** @return true when the timeout changed after the count {@code after} */
+    boolean isMaxInactiveChanged(long after) {
+        return maxInactiveChanged && maxInactiveChangedAt > after;
     }
 }

@@ -66,6 +66,12 @@ public final class SessionState {
      * if any, is older than the content this Tomcat holds.
      */
     volatile boolean sharedOnBackupOnly;
+    /**
+     * Non-sticky: the count of changes ({@link SessionChanges#recorded}) that such stores wrote to
+     * the session's node; a later merge applies only what came after, since the node's copy holds
+     * these or another Tomcat's later change of the same, which must win.
+     */
+    volatile long changesOnNode;
     /** Non-sticky: such a store found the session invalidated elsewhere; none is tried again. */
     volatile boolean sharedEndedElsewhere;
     /**

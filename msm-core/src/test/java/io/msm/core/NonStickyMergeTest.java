@@ -276,6 +276,30 @@ class NonStickyMergeTest {
     }
 
     /**
+     * A request here changed the form while a download of the same session ran, and its end stored
+     * the copy they share; another Tomcat then changed the form again. The download's end, last here,
+     * must not write this Tomcat's older form back over it: the later change wins, as the README says.
+     */
+    @Test
+    void aChangeAnEarlierStoreWroteIsNotWrittenAgainOverAnotherTomcatsLaterChangeOfIt() {
+        SessionState state1 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        SessionChanges changes1 = setting("form");
+        Map<String, Object> mine = with(seen1.content().attributes(), "form", "draft");
+        assertEquals(true, tomcat1.engine.nonSticky().storeShared(snapshot(mine), state1, changes1.copy()));
+
+        SessionState state2 = new SessionState();
+        SessionSnapshot seen2 = tomcat2.engine.nonSticky().open(ID, state2, false);
+        assertEquals("draft", seen2.content().attributes().get("form"), "the other Tomcat reads the stored change");
+        storeSetting(tomcat2, seen2, state2, "form", "final");
+
+        changes1.attributeSet("note"); // made by the download after the shared store: still applied
+        tomcat1.engine.nonSticky().store(snapshot(with(mine, "note", "x")), state1, changes1);
+
+        assertEquals(Map.of("user", "alice", "cart", "empty", "form", "final", "note", "x"), stored());
+    }
+
+    /**
      * Read from its backup copy while its node restarted empty: the load restores the node's copy and
      * keeps that copy's token, so another Tomcat's store made meanwhile is merged with, not set over.
      */

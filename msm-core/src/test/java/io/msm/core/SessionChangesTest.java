@@ -27,6 +27,32 @@ class SessionChangesTest {
         assertFalse(changes.isEmpty());
     }
 
+    /** After a store that reached the session's node, a merge applies only what came after it. */
+    @Test
+    void whatWasRecordedAfterACountIsWhatAStoreAfterItApplies() {
+        SessionChanges changes = new SessionChanges();
+        changes.attributeSet("form");
+        changes.attributeRemoved("cart");
+        changes.principalChanged();
+        long stored = changes.recorded();
+        changes.attributeSet("note");
+        changes.attributeRemoved("theme");
+        changes.attributeSet("cart");
+
+        assertEquals(Set.of("note", "cart"), changes.set(stored));
+        assertEquals(Set.of("theme"), changes.removed(stored));
+        assertFalse(changes.isPrincipalChanged(stored));
+        assertFalse(changes.isMaxInactiveChanged(stored));
+        changes.maxInactiveChanged();
+        assertTrue(changes.isMaxInactiveChanged(stored));
+        assertEquals(Set.of("form", "note", "cart"), changes.set(0));
+        assertEquals(Set.of("theme"), changes.removed(0));
+        assertTrue(changes.isPrincipalChanged(0));
+        SessionChanges copy = changes.copy();
+        assertEquals(Set.of("note", "cart"), copy.set(stored), "a copy keeps the counts");
+        assertTrue(copy.isMaxInactiveChanged(stored));
+    }
+
     @Test
     void clearedItIsEmptyAndCountsAgainFromNothing() {
         SessionChanges changes = new SessionChanges();

@@ -616,7 +616,8 @@ final class NonStickyRequests implements RequestStrategy {
                 return; // nothing changed through the API since the last such store
             }
             try {
-                // All changes since the load, kept for the last store: a copy it merges with may lack these.
+                // All changes since the load, kept for the last store in case this one misses the session's
+                // node; once one reaches it, later merges apply only what came after (SessionChanges.copy).
                 // Copied before the snapshot: a name set meanwhile is in the snapshot, never only in the list.
                 SessionChanges changes = s.changes().copy();
                 if (why == InUseStore.PARALLEL) {

@@ -380,6 +380,26 @@ class NonStickyRequestsIT extends GatedClusterTest {
         assertEquals("1", after.get("attr.start"), after.body());
     }
 
+    /**
+     * The same, and then the user changes the form again on the other Tomcat while the download
+     * still runs here: the download's end must not write this Tomcat's older form back over it.
+     */
+    @Test
+    void aChangeStoredBeforeALongParallelRequestEndsIsNotWrittenAgainOverALaterChangeElsewhere() throws Exception {
+        SharedByADownload shared = new SharedByADownload("/app/s/set?start=1", "&downloaded=1");
+        String id = shared.id;
+        withSession(id).get(shared.tomcat.url("/app/s/set?form=draft"));
+
+        Browser.Page later = withSession(id).get(shared.tomcats[1].url("/app/s/set?form=final"));
+        assertEquals("final", later.get("attr.form"), later.body());
+        assertFalse(shared.download.isDone(), "the download still runs");
+
+        shared.end();
+        Browser.Page after = shared.user.get(shared.tomcats[1].url("/app/s/get"));
+        assertEquals("final", after.get("attr.form"), "the later change wins: " + after.body());
+        assertEquals("1", after.get("attr.downloaded"), after.body());
+    }
+
     /** A new id alone (changeSessionId, nothing else changed) is a change to store too: its cookie is sent. */
     @Test
     void aNewIdAloneOnASharedCopyIsStoredBeforeItsAnswer() throws Exception {
