@@ -22,8 +22,11 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     private final transient SessionState state = new SessionState();
     private final transient SessionChanges changes = new SessionChanges();
-    /** Non-sticky mode: requests using this session now; the last one to leave stores and drops it. */
-    private transient int users;
+    /**
+     * Non-sticky mode: requests using this session now; the last one to leave stores and drops it.
+     * Changed under this session's monitor; volatile for {@link #isValid()}, which takes none.
+     */
+    private transient volatile int users;
     private final transient Object storeLock = new Object();
     private transient volatile boolean ending;
     /** Non-sticky: the changes recorded when a store of the shared copy last wrote; under storeLock. */
@@ -85,6 +88,20 @@ class MemcachedSession extends StandardSession implements HeldSession {
         }
         sessionId = manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);
         super.setId(id, notify);
+    }
+
+    /**
+     * Non-sticky: a copy that requests here use, or used, is not ended by Tomcat's idle check, which
+     * counts only this Tomcat's requests: during a long upload here the user may work on the other
+     * Tomcats, and ending this copy would end the session for the whole cluster. The cluster's idle
+     * expiry decides for it, by the validity record that every Tomcat's requests keep.
+     */
+    @Override
+    public boolean isValid() {
+        if ((users > 0 || dropped) && isValid && !expiring) {
+            return true;
+        }
+        return super.isValid();
     }
 
     @Override

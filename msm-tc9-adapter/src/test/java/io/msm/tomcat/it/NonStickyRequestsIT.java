@@ -496,6 +496,43 @@ class NonStickyRequestsIT extends GatedClusterTest {
         assertEquals(0, SessionEvents.destroyed(id));
     }
 
+    /**
+     * A long request on one Tomcat (an upload) outlasts the timeout while the user works on the
+     * other. Tomcat's idle check on the first one knows only its own requests: it must not end the
+     * copy they use, since that ends the session for the whole cluster and logs the user out.
+     */
+    @Test
+    void aRequestOutlastingTheTimeoutOnOneTomcatDoesNotEndTheSessionTheUserKeepsUsingOnTheOther() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[0].url("/app/s/timeout?s=3"));
+        String gate = gate();
+        Future<Browser.Page> upload = pool.submit(() -> withSession(id).get(
+                tomcats[0].url("/app/s/hold?gate=" + gate + "&gateSeconds=60&uploaded=1")));
+        awaitArrivals(gate, 1);
+
+        // Tomcat's idle check runs every second on tomcat1 meanwhile, for more than twice the timeout.
+        long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
+        int reads = 0;
+        while (System.nanoTime() < end) {
+            Browser.Page page = user.get(tomcats[1].url("/app/s/get"));
+            reads++;
+            assertEquals(id, page.get("id"), "read " + reads + ": the same session");
+            assertEquals("alice", page.get("attr.name"), "read " + reads);
+            assertEquals(0, SessionEvents.destroyed(id), "read " + reads + ": nobody destroyed it");
+            Thread.sleep(400);
+        }
+        assertFalse(upload.isDone(), "the upload still runs");
+
+        open(gate);
+        assertEquals(200, upload.get(30, TimeUnit.SECONDS).status());
+        Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
+        assertEquals(id, after.get("id"), after.body());
+        assertEquals("1", after.get("attr.uploaded"), "the upload's change is stored: " + after.body());
+        assertEquals(0, SessionEvents.destroyed(id));
+    }
+
     @Test
     void aWaiterPastLockWaitTimeoutGoesOnAndMerges_bothRequestsChangesSurvive() throws Exception {
         TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "500");
