@@ -1,5 +1,6 @@
 package io.msm.core;
 
+import java.time.Clock;
 import java.util.regex.Pattern;
 
 import io.msm.shaded.net.spy.memcached.compat.log.AbstractLogger;
@@ -21,6 +22,11 @@ public final class SpymemcachedLog extends AbstractLogger {
     /** A session id's shape: a long hexadecimal random part, a node, maybe a route. */
     private static final Pattern ID = Pattern.compile("[0-9A-Fa-f]{16,}-[A-Za-z0-9_]+(\\.[A-Za-z0-9_.-]+)?");
     private final Logger log;
+    /**
+     * The client warns once per operation in flight when a connection is lost ("Discarding partially
+     * completed op"), thousands of lines under load: each kind once a minute, the rest at DEBUG.
+     */
+    private final OncePerMinute logLimit = new OncePerMinute(Clock.systemUTC());
 
     public SpymemcachedLog(String name) {
         super(name);
@@ -40,6 +46,14 @@ public final class SpymemcachedLog extends AbstractLogger {
         java.io.StringWriter trace = new java.io.StringWriter();
         e.printStackTrace(new java.io.PrintWriter(trace));
         return mask(trace.toString());
+    }
+
+    /** A line's kind: its words before the first colon, numbers left out (opaque ids, counts, ports). */
+    static String kind(String text) {
+        int colon = text.indexOf(':');
+        String head = colon > 0 ? text.substring(0, colon) : text;
+        head = head.length() > 80 ? head.substring(0, 80) : head;
+        return head.replaceAll("[0-9]+", "#");
     }
 
     @Override
@@ -76,6 +90,10 @@ public final class SpymemcachedLog extends AbstractLogger {
         // The client's INFO lines (queues, reconnects) repeat per node and attempt; msm logs node events itself.
         if (level == Level.INFO || REPORTED_BY_MSM.matcher(text).find()) {
             level = Level.DEBUG;
+        } else if (!logLimit.allow(kind(text))) {
+            level = Level.DEBUG;
+        } else {
+            text += " (lines of this kind are logged at most once a minute; the others at DEBUG)";
         }
         switch (level) {
             case TRACE:

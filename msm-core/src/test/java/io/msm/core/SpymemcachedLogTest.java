@@ -71,8 +71,29 @@ class SpymemcachedLogTest {
         });
 
         assertEquals(2, records.size(), "the warning and the error, nothing below");
-        assertEquals("Operation timed out, key=…", records.get(0).getMessage());
-        assertEquals("Problem handling memcached IO on key=…", records.get(1).getMessage());
+        assertTrue(records.get(0).getMessage().startsWith("Operation timed out, key=… ("), records.get(0).getMessage());
+        assertTrue(records.get(1).getMessage().startsWith("Problem handling memcached IO on key=… ("),
+                records.get(1).getMessage());
+    }
+
+    /**
+     * A lost connection makes the client warn once for every operation that was in flight on it:
+     * under load thousands of lines. One of each kind reaches the log in a minute.
+     */
+    @Test
+    void theClientsWarningsPerOperationInFlightAreLoggedOnceAMinutePerKind() {
+        List<LogRecord> records = logged("io.msm.test.spy.burst", Level.INFO, log -> {
+            for (int i = 0; i < 1000; i++) {
+                log.warn("Discarding partially completed op: Cmd: 0 Opaque: " + i + " Keys: " + KEY);
+            }
+            log.warn("Operation timed out, key=" + KEY);
+        });
+
+        assertEquals(2, records.size(), "one line of each kind: " + records.size());
+        assertTrue(records.get(0).getMessage().startsWith("Discarding partially completed op: Cmd: 0 Opaque: 0"),
+                records.get(0).getMessage());
+        assertTrue(records.get(0).getMessage().contains("at most once a minute"), records.get(0).getMessage());
+        assertTrue(records.get(1).getMessage().startsWith("Operation timed out"), records.get(1).getMessage());
     }
 
     /** What reaches java.util.logging, at {@code level}, while {@code lines} logs through a SpymemcachedLog. */
