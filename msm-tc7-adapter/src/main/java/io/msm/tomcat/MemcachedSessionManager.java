@@ -45,6 +45,11 @@ public class MemcachedSessionManager extends MemcachedSessionManagerBase {
     }
 
     @Override
+    protected boolean forTomcat7() {
+        return true;
+    }
+
+    @Override
     protected Context context() {
         return (Context) getContainer();
     }

@@ -43,6 +43,10 @@ import io.msm.core.StorageKeyPrefix;
 public abstract class MemcachedSessionManagerBase extends ManagerBase
         implements LocalSessions, RequestGate, PrincipalStorage {
     private static final Log LOG = TomcatLogs.get(MemcachedSessionManagerBase.class);
+
+    static {
+        TomcatLine.checkServletApi(); // before any instance touches the servlet API: names the jar to install
+    }
     /** Tomcat's own default for a context's {@code unloadDelay}. */
     private static final long DEFAULT_UNLOAD_DELAY_MILLIS = 2000;
     /** How long a stop lets requests past the webapp end by themselves (an error page) before ending them. */
@@ -401,8 +405,17 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     // ---- lifecycle ----
 
+    /** @return true in the Tomcat 7 adapter, whose jar serves that line alone */
+    protected boolean forTomcat7() {
+        return false;
+    }
+
     @Override
     protected void startInternal() throws LifecycleException {
+        String line = TomcatLine.check(MemcachedSessionManagerBase.class.getClassLoader(), forTomcat7());
+        if (line != null) {
+            throw new LifecycleException(line);
+        }
         super.startInternal();
         checkClassName();
         Context context = context();

@@ -1,0 +1,87 @@
+package io.msm.tomcat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.jar.JarOutputStream;
+import java.util.zip.ZipEntry;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The wrong msm jar for a Tomcat line, or two msm jars in lib/, stop the webapp with a message that
+ * names the jar to install, instead of a NoClassDefFoundError or NoSuchMethodError. This module's
+ * jar is the javax.servlet one (Tomcat 7 to 9).
+ */
+class TomcatLineTest {
+
+    @Test
+    void theTomcat9JarOnTomcat9Or85Fits() {
+        assertNull(TomcatLine.mismatch("9.0.113.0", true, false));
+        assertNull(TomcatLine.mismatch("8.5.100.0", true, false));
+        assertNull(TomcatLine.mismatch("7.0.109.0", true, true), "the Tomcat 7 jar on Tomcat 7");
+        assertNull(TomcatLine.mismatch("not a version", true, false), "an unknown version is not judged");
+        assertNull(TomcatLine.mismatch("9.0.113.0", true, null), "the static check: javax on Tomcat 9");
+    }
+
+    @Test
+    void aJavaxJarOnTomcat10NamesTheJakartaJar() {
+        String problem = TomcatLine.mismatch("10.1.49.0", false, null);
+        assertNotNull(problem);
+        assertTrue(problem.contains("Tomcat 10.1.49.0") && problem.contains("put msm-tc10-adapter-<version>-all.jar"),
+                problem);
+    }
+
+    @Test
+    void theTomcat7AndTomcat9JarsOnEachOthersLineNameTheRightOne() {
+        String tc7OnTomcat9 = TomcatLine.mismatch("9.0.113.0", true, true);
+        assertTrue(tc7OnTomcat9.contains("msm-tc7-adapter (Tomcat 7)") && tc7OnTomcat9.contains("put msm-tc9-adapter"),
+                tc7OnTomcat9);
+        String tc9OnTomcat7 = TomcatLine.mismatch("7.0.109.0", true, false);
+        assertTrue(tc9OnTomcat7.contains("msm-tc9-adapter (Tomcat 8.5 and 9)") && tc9OnTomcat7.contains("put msm-tc7-adapter"),
+                tc9OnTomcat7);
+        assertNotNull(TomcatLine.mismatch("6.0.53.0", true, false), "older than any line msm serves");
+    }
+
+    /** This module's tests run on Tomcat 9 with one msm on the class path: the check lets every start go on. */
+    @Test
+    void thisTomcatWithThisJarPasses() {
+        assertNull(TomcatLine.check(TomcatLine.class.getClassLoader(), false));
+        assertEquals(1, TomcatLine.copies(TomcatLine.class.getClassLoader()).size());
+    }
+
+    @Test
+    void twoMsmJarsInLibAreNamedBoth(@TempDir Path dir) throws IOException {
+        Path old = jarWithManager(dir.resolve("msm-tc9-adapter-0.1.0-all.jar"));
+        Path current = jarWithManager(dir.resolve("msm-tc9-adapter-0.2.0-all.jar"));
+        try (URLClassLoader lib = new URLClassLoader(new URL[] {old.toUri().toURL(), current.toUri().toURL()}, null)) {
+            List<URL> copies = TomcatLine.copies(lib);
+            assertEquals(2, copies.size());
+            String problem = TomcatLine.duplicates(copies);
+            assertTrue(problem.contains("msm-tc9-adapter-0.1.0-all.jar") && problem.contains("msm-tc9-adapter-0.2.0-all.jar")
+                    && problem.contains("keep the one jar"), problem);
+        }
+        try (URLClassLoader lib = new URLClassLoader(new URL[] {current.toUri().toURL()}, null)) {
+            assertNull(TomcatLine.duplicates(TomcatLine.copies(lib)), "one jar is fine");
+        }
+    }
+
+    private static Path jarWithManager(Path jar) throws IOException {
+        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file)) {
+            out.putNextEntry(new ZipEntry("io/msm/tomcat/MemcachedSessionManager.class"));
+            out.write(new byte[] {(byte) 0xCA, (byte) 0xFE});
+            out.closeEntry();
+        }
+        return jar;
+    }
+}
