@@ -109,6 +109,17 @@ public final class NonStickySessions {
                 : NonStickyWriter.Stored.NOT;
     }
 
+    /**
+     * A request that shared the copy with others here ended without a change, and the others still
+     * use it: its access goes in the validity record when due, as a request alone's load does, so
+     * that the cluster's expiry does not end a session its user works with through this copy.
+     */
+    public void accessedWhileShared(SessionId id, int timeout, long accessedAt, SessionState state) {
+        if (health.isKnown(id.nodeId())) {
+            writer.accessedWhileShared(id, timeout, accessedAt, state);
+        }
+    }
+
     /** Frees the session's lock, if this Tomcat holds it. */
     public void release(SessionState state) {
         locking.unlock(state);

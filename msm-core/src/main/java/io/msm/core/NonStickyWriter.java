@@ -105,6 +105,10 @@ final class NonStickyWriter {
                 // load read there; not after a write to the backup node alone, nor with a value left out
                 // or carried over from an older encode because it changed while it was written.
                 boolean onNode = state.sharedFrame != null || (state.cas != 0 && !state.sharedOnBackupOnly);
+                if (onNode) {
+                    // The node holds these values as this copy has them: a later merge need not apply them again.
+                    state.changesOnNode = changes.recorded();
+                }
                 return onNode && NearCopies.holdsAll(blocks, snapshot) ? Stored.DONE : Stored.MERGED;
             }
             if (NearCopies.holdsAll(blocks, snapshot)) {
@@ -442,6 +446,14 @@ final class NonStickyWriter {
             return;
         }
         expiryWatch.note(snapshot.id(), written.expiresAt());
+    }
+
+    /** @see NonStickySessions#accessedWhileShared */
+    void accessedWhileShared(SessionId id, int timeout, long accessedAt, SessionState state) {
+        ValidityRecord written = accessRecords.recordIfDue(id, timeout, accessedAt, state);
+        if (written != null) {
+            expiryWatch.note(id, written.expiresAt());
+        }
     }
 
     /**

@@ -104,6 +104,20 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return super.isValid();
     }
 
+    /**
+     * Non-sticky: this Tomcat's requests left the copy idle past its timeout (a long request ran on
+     * alone): the cluster's expiry may have ended the session since, and the validity record in
+     * memcached decides for a request that would join the copy, through a load of its own.
+     */
+    boolean isIdlePastTimeout(long now) {
+        return maxInactiveInterval > 0 && now - thisAccessedTime >= maxInactiveInterval * 1000L;
+    }
+
+    /** @return the start of the latest request here that used this copy */
+    long lastAccessHere() {
+        return thisAccessedTime;
+    }
+
     @Override
     public SessionId sessionId() {
         return sessionId;

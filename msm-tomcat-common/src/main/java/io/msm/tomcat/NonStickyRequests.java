@@ -418,7 +418,8 @@ final class NonStickyRequests implements RequestStrategy {
             Session local = manager.inMemory(id);
             if (local instanceof MemcachedSession) {
                 MemcachedSession shared = (MemcachedSession) local;
-                if (!(locking && shared.isLoadedUnlocked()) && shared.join()) {
+                if (!(locking && shared.isLoadedUnlocked())
+                        && !shared.isIdlePastTimeout(System.currentTimeMillis()) && shared.join()) {
                     return joined(scope, shared, locking ? turn : null);
                 }
             }
@@ -537,6 +538,8 @@ final class NonStickyRequests implements RequestStrategy {
                     } else if (scope.changedMeanwhile(i)) {
                         // Others still use it, a download maybe for minutes: the change must not wait for them.
                         storeShared(s);
+                    } else {
+                        recordSharedAccess(s);
                     }
                     continue;
                 }
@@ -568,6 +571,25 @@ final class NonStickyRequests implements RequestStrategy {
             scope.sessions.clear();
             scope.recordedAtJoin.clear();
             scope.lockedUnder.clear();
+        }
+    }
+
+    /**
+     * At the end of a request that changed nothing while parallel requests here still use the session
+     * (a long poll, a download): its access is recorded in memcached when due. Without it, the user's
+     * clicks that all join this copy would leave the record as the copy's load wrote it, and the
+     * cluster's expiry would end the session while the user works.
+     */
+    private void recordSharedAccess(MemcachedSession s) {
+        synchronized (s.storeLock()) {
+            if (s.isEnding() || s.isDropped() || s.sessionId() == null) {
+                return;
+            }
+            try {
+                engine.accessedWhileShared(s.sessionId(), s.getMaxInactiveInterval(), s.lastAccessHere(), s.state());
+            } catch (RuntimeException e) {
+                LOG.warn("recording an access to session " + SessionId.masked(s.getIdInternal()) + " failed: " + e);
+            }
         }
     }
 

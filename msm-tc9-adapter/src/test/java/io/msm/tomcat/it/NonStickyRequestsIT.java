@@ -533,6 +533,68 @@ class NonStickyRequestsIT extends GatedClusterTest {
         assertEquals(0, SessionEvents.destroyed(id));
     }
 
+    /**
+     * A long poll stays open on one Tomcat while the user's clicks, which change nothing, all go to
+     * that Tomcat and join the copy it holds: they count as accesses for the whole cluster, so its
+     * expiry does not end the session while the user works.
+     */
+    @Test
+    void clicksThatJoinTheCopyALongRequestHoldsKeepTheSessionAliveForTheCluster() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[0].url("/app/s/timeout?s=3"));
+        String gate = gate();
+        Future<Browser.Page> poll = pool.submit(() -> withSession(id).get(
+                tomcats[0].url("/app/s/hold?gate=" + gate + "&gateSeconds=60")));
+        awaitArrivals(gate, 1);
+
+        long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
+        int clicks = 0;
+        while (System.nanoTime() < end) {
+            Browser.Page page = user.get(tomcats[0].url("/app/s/get"));
+            clicks++;
+            assertEquals(id, page.get("id"), "click " + clicks + ": the same session");
+            assertEquals(0, SessionEvents.destroyed(id), "click " + clicks + ": nobody destroyed it");
+            Thread.sleep(400);
+        }
+        Browser.Page elsewhere = withSession(id).get(tomcats[1].url("/app/s/get"));
+        assertEquals(id, elsewhere.get("id"), "the other Tomcat finds it alive: " + elsewhere.body());
+        assertEquals("alice", elsewhere.get("attr.name"));
+
+        open(gate);
+        assertEquals(200, poll.get(30, TimeUnit.SECONDS).status());
+        assertEquals(0, SessionEvents.destroyed(id));
+    }
+
+    /**
+     * The other side of the test above: nobody uses the session but a download that outlasts the
+     * timeout, so the cluster's expiry ends it. A request arriving at the download's Tomcat then
+     * must not be served the copy the download still holds: the session ended.
+     */
+    @Test
+    void aSessionTheClusterExpiredIsNotServedFromTheCopyALongRequestStillHolds() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none");
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[0].url("/app/s/timeout?s=3"));
+        String gate = gate();
+        Future<Browser.Page> download = pool.submit(() -> withSession(id).get(
+                tomcats[0].url("/app/s/hold?gate=" + gate + "&gateSeconds=60")));
+        awaitArrivals(gate, 1);
+
+        Await.until("the idle session destroyed by the cluster's expiry", Duration.ofSeconds(20),
+                () -> SessionEvents.destroyed(id) >= 1);
+        Browser.Page next = withSession(id).get(tomcats[0].url("/app/s/peek"));
+        assertEquals("none", next.get("session"), "the ended session is not served: " + next.body());
+        assertFalse(download.isDone(), "the download still runs");
+
+        open(gate);
+        assertEquals(200, download.get(30, TimeUnit.SECONDS).status());
+        assertEquals("none", withSession(id).get(tomcats[1].url("/app/s/peek")).get("session"));
+        assertEquals(1, SessionEvents.destroyed(id));
+    }
+
     @Test
     void aWaiterPastLockWaitTimeoutGoesOnAndMerges_bothRequestsChangesSurvive() throws Exception {
         TomcatNode[] tomcats = cluster("lockingMode", "all", "lockWaitTimeout", "500");
