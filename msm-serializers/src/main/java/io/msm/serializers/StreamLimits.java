@@ -62,11 +62,12 @@ final class StreamLimits {
         if (found) {
             return null;
         }
-        return SerialFilter.ATTRIBUTE + ": this JVM (Java " + javaVersion + ") has no serialization stream filter"
-                + " (JEP 290, Java 8u121 and later), so the checks made while a session is read are off: the"
+        return SerialFilter.ATTRIBUTE + ": msm found no serialization stream filter it can use in this JVM (Java "
+                + javaVersion + "; JEP 290 came with Java 8u121, and a security manager can hide it), so the checks"
+                + " made while a session is read are off: the"
                 + " maxdepth, maxarray and maxrefs limits a second time after the pre-read, the maxmillis deadline"
                 + " while objects are built, and the JVM-wide jdk.serialFilter. Class names and the pre-read's"
-                + " limits are still checked. Update Java to 8u121 or later to have them all.";
+                + " limits are still checked. Update Java to 8u121 or later, or let msm reach java.io.ObjectInputFilter.";
     }
 
     /**

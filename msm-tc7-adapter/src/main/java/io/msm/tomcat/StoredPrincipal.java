@@ -10,8 +10,8 @@ import org.apache.catalina.realm.GenericPrincipal;
 /**
  * Tomcat 7's GenericPrincipal is not serializable (later lines replace it on serialization); this
  * is what msm stores in its place: the name, the roles and the realm's own user principal (a JAAS
- * realm's, which {@code getUserPrincipal()} answers and a webapp may cast to) when it serializes,
- * enough to rebuild it on another Tomcat.
+ * realm's, which {@code getUserPrincipal()} answers and a webapp may cast to) when it serializes and
+ * is the webapp's or a library's class, enough to rebuild it on another Tomcat.
  */
 final class StoredPrincipal implements Principal, Serializable {
     private static final long serialVersionUID = 1L;
@@ -31,10 +31,19 @@ final class StoredPrincipal implements Principal, Serializable {
         if (principal instanceof GenericPrincipal && !(principal instanceof Serializable)) {
             GenericPrincipal p = (GenericPrincipal) principal;
             Principal user = p.getUserPrincipal(); // the principal itself when the realm gave none
-            return new StoredPrincipal(p.getName(), p.getRoles(),
-                    user != p && user instanceof Serializable ? user : null);
+            return new StoredPrincipal(p.getName(), p.getRoles(), user != p && user instanceof Serializable
+                    && !isJdkClass(user.getClass()) ? user : null);
         }
         return principal;
+    }
+
+    /**
+     * The JDK's own principals (Kerberos, LDAP, X.500) are refused by serialFilter's built-in JDK
+     * list: kept, they would make the whole login unstorable. They are left out, as before.
+     */
+    private static boolean isJdkClass(Class<?> type) {
+        ClassLoader loader = type.getClassLoader();
+        return loader == null || loader == ClassLoader.getSystemClassLoader().getParent();
     }
 
     GenericPrincipal toGenericPrincipal() {
