@@ -105,11 +105,12 @@ final class NonStickyWriter {
                 // load read there; not after a write to the backup node alone, nor with a value left out
                 // or carried over from an older encode because it changed while it was written.
                 boolean onNode = state.sharedFrame != null || (state.cas != 0 && !state.sharedOnBackupOnly);
-                if (onNode) {
+                boolean done = onNode && NearCopies.holdsAll(blocks, snapshot);
+                if (done) {
                     // The node holds these values as this copy has them: a later merge need not apply them again.
                     state.changesOnNode = changes.recorded();
                 }
-                return onNode && NearCopies.holdsAll(blocks, snapshot) ? Stored.DONE : Stored.MERGED;
+                return done ? Stored.DONE : Stored.MERGED;
             }
             if (NearCopies.holdsAll(blocks, snapshot)) {
                 nearCopies.unchanged(id, state.nearCopy, state.storedFingerprint, snapshot, blocks);
@@ -221,10 +222,16 @@ final class NonStickyWriter {
         // request had put in but not yet recorded as changed: the next store must not be skipped.
         state.storedFingerprint = stored == frame ? fingerprint : 0;
         state.dataRefreshedAt = now;
+        // A copy a long request kept (an upload that outlasted the timeout here) would record an access
+        // that has expired already, over the record the user's requests on other Tomcats kept fresh:
+        // that one is left as it is. Used nowhere else, the session has expired there too.
+        boolean outlasted = sameId && !changes.isMaxInactiveChanged() && state.recordedLastAccess != 0
+                && maxInactive == snapshot.maxInactiveInterval()
+                && ValidityRecord.expiresAt(snapshot.lastAccessedTime(), maxInactive) <= now;
         // The data was just rewritten; its validity record only when the recorded one lags too far.
-        boolean recordValidity = !sameId || changes.isMaxInactiveChanged() || state.recordedLastAccess == 0
-                || maxInactive != snapshot.maxInactiveInterval()
-                || snapshot.lastAccessedTime() - state.recordedLastAccess >= ValidityRecord.graceMillis(maxInactive);
+        boolean recordValidity = !outlasted && (!sameId || changes.isMaxInactiveChanged()
+                || state.recordedLastAccess == 0 || maxInactive != snapshot.maxInactiveInterval()
+                || snapshot.lastAccessedTime() - state.recordedLastAccess >= ValidityRecord.graceMillis(maxInactive));
         if (recordValidity) {
             state.recordedLastAccess = snapshot.lastAccessedTime();
         }
@@ -450,7 +457,7 @@ final class NonStickyWriter {
 
     /** @see NonStickySessions#accessedWhileShared */
     void accessedWhileShared(SessionId id, int timeout, long accessedAt, SessionState state) {
-        ValidityRecord written = accessRecords.recordIfDue(id, timeout, accessedAt, state);
+        ValidityRecord written = accessRecords.recordIfDue(id, timeout, accessedAt, state, false);
         if (written != null) {
             expiryWatch.note(id, written.expiresAt());
         }

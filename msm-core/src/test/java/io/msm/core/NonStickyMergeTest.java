@@ -300,6 +300,29 @@ class NonStickyMergeTest {
     }
 
     /**
+     * A copy that a long request kept here records an access older than the timeout: written, it
+     * would end the session that the other Tomcat's requests kept alive meanwhile. The record stays
+     * as they wrote it, and the request's change is stored all the same.
+     */
+    @Test
+    void aStoreOfACopyOlderThanTheTimeoutDoesNotRecordAnExpiredAccessOverAFresherOne() {
+        long loadedAt = tomcat1.time.millis();
+        SessionState state1 = new SessionState();
+        SessionSnapshot seen1 = tomcat1.engine.nonSticky().open(ID, state1, false);
+        for (int i = 1; i <= 8; i++) { // 40 minutes of use on tomcat2, past the 30-minute timeout
+            tomcat1.time.advance(5 * 60_000);
+            assertNotNull(tomcat2.engine.nonSticky().open(ID, new SessionState(), false), "alive at step " + i);
+        }
+
+        // Its last access here: 90 s after its load (a long poll joined it), more than the record's lag.
+        tomcat1.engine.nonSticky().store(EngineHarness.snapshot(ID, loadedAt + 90_000,
+                with(seen1.content().attributes(), "upload", "done")), state1, setting("upload"));
+
+        assertEquals(Map.of("user", "alice", "cart", "empty", "upload", "done"), stored(),
+                "alive for the other Tomcat, with the change");
+    }
+
+    /**
      * Read from its backup copy while its node restarted empty: the load restores the node's copy and
      * keeps that copy's token, so another Tomcat's store made meanwhile is merged with, not set over.
      */

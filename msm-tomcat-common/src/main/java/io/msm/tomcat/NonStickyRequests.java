@@ -414,19 +414,27 @@ final class NonStickyRequests implements RequestStrategy {
     private MemcachedSession load(Scope scope, String id, SessionId sid, SessionTurns.Turn turn, boolean locking)
             throws IOException {
         int endsBefore;
+        // A copy left idle past its timeout by a long request here: the cluster may have ended the
+        // session since, so a load decides; not one that holds the lock, which it hands over here.
+        MemcachedSession idle = null;
         synchronized (turn) {
             Session local = manager.inMemory(id);
             if (local instanceof MemcachedSession) {
                 MemcachedSession shared = (MemcachedSession) local;
-                if (!(locking && shared.isLoadedUnlocked())
-                        && !shared.isIdlePastTimeout(System.currentTimeMillis()) && shared.join()) {
+                if (shared.isIdlePastTimeout(System.currentTimeMillis()) && !shared.state().holdsLock()) {
+                    idle = shared;
+                } else if (!(locking && shared.isLoadedUnlocked()) && shared.join()) {
                     return joined(scope, shared, locking ? turn : null);
                 }
             }
             endsBefore = turn.ends.get();
             if (!locking) {
                 MemcachedSession loaded = manager.emptySession();
-                return adopt(scope, turn, endsBefore, loaded, engine.open(sid, loaded.state(), false), false);
+                SessionSnapshot snapshot = engine.open(sid, loaded.state(), false);
+                if (snapshot != null && idle != null) {
+                    idle.replaced(id); // its requests end on it; unchanged, it writes nothing over the newer copy
+                }
+                return adopt(scope, turn, endsBefore, loaded, snapshot, false);
             }
         }
         MemcachedSession loaded = manager.emptySession();
@@ -434,7 +442,7 @@ final class NonStickyRequests implements RequestStrategy {
         synchronized (turn) {
             Session current = manager.inMemory(id);
             if (snapshot != null && current instanceof MemcachedSession
-                    && ((MemcachedSession) current).isLoadedUnlocked()) {
+                    && (((MemcachedSession) current).isLoadedUnlocked() || current == idle)) {
                 // Its requests end on it; unchanged, it stores nothing over the newer copy (see end).
                 ((MemcachedSession) current).replaced(id);
             }
@@ -582,7 +590,7 @@ final class NonStickyRequests implements RequestStrategy {
      */
     private void recordSharedAccess(MemcachedSession s) {
         synchronized (s.storeLock()) {
-            if (s.isEnding() || s.isDropped() || s.sessionId() == null) {
+            if (s.isEnding() || s.isDropped() || s.sessionId() == null || s.isReplacedUnchanged()) {
                 return;
             }
             try {

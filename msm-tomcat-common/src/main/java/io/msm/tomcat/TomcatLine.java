@@ -8,7 +8,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
+import org.apache.catalina.Manager;
 import org.apache.catalina.util.ServerInfo;
+import org.apache.juli.logging.Log;
 
 /**
  * Which Tomcat lines this jar serves, and that it is the only msm jar there. The wrong jar for the
@@ -20,6 +22,7 @@ final class TomcatLine {
     /** A class of the servlet API this jar is compiled against: the Tomcat 10 build turns it into jakarta's. */
     private static final String SERVLET_API = "javax.servlet.ServletRequestListener";
     private static final String MANAGER_CLASS = "io/msm/tomcat/MemcachedSessionManager.class";
+    private static final Log LOG = TomcatLogs.get(TomcatLine.class);
 
     private TomcatLine() {
     }
@@ -31,16 +34,28 @@ final class TomcatLine {
      * @throws IllegalStateException naming the jar to install
      */
     static void checkServletApi() {
-        String problem = mismatch(serverNumber(), servletApiFound(), null);
+        String problem = mismatch(serverInfo(), servletApiFound(), tomcat8OrLater(), null);
         if (problem != null) {
             throw new IllegalStateException(problem);
         }
     }
 
-    /** @return what is wrong with this jar on this Tomcat, or null; {@code forTomcat7}: the adapter's line */
+    /**
+     * @param forTomcat7 the adapter's line: true for the Tomcat 7 jar
+     * @return what stops the start: the wrong jar for this Tomcat, or differing msm jars; null when fine
+     */
     static String check(ClassLoader msm, boolean forTomcat7) {
-        String problem = mismatch(serverNumber(), servletApiFound(), forTomcat7);
-        return problem != null ? problem : duplicates(copies(msm));
+        String problem = mismatch(serverInfo(), servletApiFound(), tomcat8OrLater(), forTomcat7);
+        if (problem != null) {
+            return problem;
+        }
+        List<URL> copies = copies(msm);
+        if (copies.size() > 1 && sameBytes(copies)) {
+            // The same jar twice (CATALINA_HOME/lib and CATALINA_BASE/lib): nothing mixes, but say so.
+            LOG.warn(duplicates(copies));
+            return null;
+        }
+        return duplicates(copies);
     }
 
     private static boolean servletApiFound() {
@@ -52,55 +67,48 @@ final class TomcatLine {
         }
     }
 
-    private static String serverNumber() {
+    /** Manager.getContext() came with Tomcat 8; Tomcat 7's managers have getContainer() alone. */
+    private static boolean tomcat8OrLater() {
         try {
-            return ServerInfo.getServerNumber();
+            Manager.class.getMethod("getContext");
+            return true;
+        } catch (NoSuchMethodException | LinkageError e) {
+            return false;
+        }
+    }
+
+    private static String serverInfo() {
+        try {
+            return ServerInfo.getServerInfo();
         } catch (LinkageError e) {
             return null;
         }
     }
 
     /**
-     * @param serverNumber Tomcat's version ({@code 9.0.113.0}); null or unreadable: not judged by it
+     * The line is told by Tomcat's APIs, not by the version it reports, which hardened installations
+     * change ({@code server.number}); that version only goes into the message.
+     *
+     * @param serverInfo what Tomcat says it is ({@code Apache Tomcat/9.0.113}), for the message
+     * @param servletApiFound this jar's servlet API is there (javax, or jakarta in the Tomcat 10 jar)
      * @param forTomcat7 the adapter's line when known: true for the Tomcat 7 jar; null in a static initializer
      * @return what is wrong, naming the jar to install; null when this jar serves this Tomcat
      */
-    static String mismatch(String serverNumber, boolean servletApiFound, Boolean forTomcat7) {
+    static String mismatch(String serverInfo, boolean servletApiFound, boolean tomcat8OrLater, Boolean forTomcat7) {
         boolean jakarta = SERVLET_API.startsWith("jakarta.");
-        int major = major(serverNumber);
-        // The jar this Tomcat needs: null when its version is unknown, "" when older than any msm serves.
-        String right = major < 0 ? null : major < 7 ? "" : major == 7 ? "msm-tc7-adapter"
-                : major <= 9 ? "msm-tc9-adapter" : "msm-tc10-adapter";
-        // This jar: null for a javax one whose adapter is not known yet (7 or 9).
+        String javaxJar = tomcat8OrLater ? "msm-tc9-adapter" : "msm-tc7-adapter";
+        // The jar this Tomcat needs; null when it cannot be told yet (a javax Tomcat, the adapter not known).
+        String right = !servletApiFound ? (jakarta ? javaxJar : "msm-tc10-adapter")
+                : jakarta ? "msm-tc10-adapter" : forTomcat7 == null ? null : javaxJar;
         String mine = jakarta ? "msm-tc10-adapter" : forTomcat7 == null ? null
                 : forTomcat7 ? "msm-tc7-adapter" : "msm-tc9-adapter";
-        boolean fits = servletApiFound && (right == null
-                || !right.isEmpty() && (mine == null ? !right.equals("msm-tc10-adapter") : right.equals(mine)));
-        if (fits) {
+        if (servletApiFound && (right == null || right.equals(mine))) {
             return null;
         }
         String jar = mine == null ? "the msm jar for the javax.servlet API (Tomcat 7 to 9)"
                 : mine + (jakarta ? " (Tomcat 10.1 and 11)" : forTomcat7 ? " (Tomcat 7)" : " (Tomcat 8.5 and 9)");
-        String tomcat = serverNumber == null ? "a Tomcat without " + SERVLET_API.substring(0, SERVLET_API.lastIndexOf('.'))
-                : "Tomcat " + serverNumber;
-        if (right == null || right.isEmpty()) {
-            return "msm: the jar in lib/ is " + jar + ", and this is " + tomcat + (right == null ? ""
-                    : ", which msm does not run on (Tomcat 7 or later)") + ": install the msm jar for this Tomcat's line";
-        }
-        return "msm: the jar in lib/ is " + jar + ", and this is " + tomcat + ": put " + right
-                + "-<version>-all.jar in lib/ in its place";
-    }
-
-    private static int major(String serverNumber) {
-        if (serverNumber == null) {
-            return -1;
-        }
-        int dot = serverNumber.indexOf('.');
-        try {
-            return Integer.parseInt(dot < 0 ? serverNumber : serverNumber.substring(0, dot));
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+        return "msm: the jar in lib/ is " + jar + ", and this is " + (serverInfo == null ? "another Tomcat" : serverInfo)
+                + ": put " + right + "-<version>-all.jar in lib/ in its place";
     }
 
     /** @return where the class loader finds msm's manager class: more than one place is more than one jar */
@@ -120,6 +128,30 @@ final class TomcatLine {
         } catch (IOException e) {
             return Collections.emptyList(); // not judged: the start goes on as before this check
         }
+    }
+
+    /** @return true when every copy holds the same manager class: one jar installed twice */
+    static boolean sameBytes(List<URL> copies) {
+        byte[] first = null;
+        for (URL url : copies) {
+            byte[] bytes;
+            try (java.io.InputStream in = url.openStream()) {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                byte[] buffer = new byte[8192];
+                for (int n; (n = in.read(buffer)) > 0;) {
+                    out.write(buffer, 0, n);
+                }
+                bytes = out.toByteArray();
+            } catch (IOException e) {
+                return false;
+            }
+            if (first == null) {
+                first = bytes;
+            } else if (!java.util.Arrays.equals(first, bytes)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** @return the problem of more than one copy, naming each; null for one or none */
