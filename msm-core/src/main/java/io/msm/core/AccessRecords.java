@@ -26,15 +26,7 @@ final class AccessRecords {
      * @return the record written, or null when nothing needed writing
      */
     ValidityRecord recordIfDue(SessionId id, int timeout, long accessedAt, SessionState state) {
-        return recordIfDue(id, timeout, accessedAt, state, true);
-    }
-
-    /**
-     * @param mayTouchData false where {@code timeout} may be older than the session's (a copy that
-     *     long requests kept): the copies' expiry is then left to the stores and loads
-     */
-    ValidityRecord recordIfDue(SessionId id, int timeout, long accessedAt, SessionState state, boolean mayTouchData) {
-        boolean refresh = mayTouchData && accessedAt - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L;
+        boolean refresh = accessedAt - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L;
         if (!refresh && accessedAt - state.recordedLastAccess < ValidityRecord.graceMillis(timeout)) {
             return null;
         }

@@ -224,9 +224,9 @@ final class NonStickyWriter {
         state.dataRefreshedAt = now;
         // A copy a long request kept (an upload that outlasted the timeout here) would record an access
         // that has expired already, over the record the user's requests on other Tomcats kept fresh:
-        // that one is left as it is. Used nowhere else, the session has expired there too.
-        boolean outlasted = sameId && !changes.isMaxInactiveChanged() && state.recordedLastAccess != 0
-                && maxInactive == snapshot.maxInactiveInterval()
+        // that one is left as it is (a load applies the copy's timeout to it, a changed one too). Used
+        // nowhere else, the session has expired there too.
+        boolean outlasted = sameId && state.recordedLastAccess != 0
                 && ValidityRecord.expiresAt(snapshot.lastAccessedTime(), maxInactive) <= now;
         // The data was just rewritten; its validity record only when the recorded one lags too far.
         boolean recordValidity = !outlasted && (!sameId || changes.isMaxInactiveChanged()
@@ -457,7 +457,7 @@ final class NonStickyWriter {
 
     /** @see NonStickySessions#accessedWhileShared */
     void accessedWhileShared(SessionId id, int timeout, long accessedAt, SessionState state) {
-        ValidityRecord written = accessRecords.recordIfDue(id, timeout, accessedAt, state, false);
+        ValidityRecord written = accessRecords.recordIfDue(id, timeout, accessedAt, state);
         if (written != null) {
             expiryWatch.note(id, written.expiresAt());
         }

@@ -149,11 +149,6 @@ public final class SessionState {
     }
 
     /** @return true once memcached holds the session's latest content under its current id */
-    /** @return true while this Tomcat holds the session's cluster lock for this copy (non-sticky) */
-    public boolean holdsLock() {
-        return lock != null;
-    }
-
     public boolean isBackedUp(SessionId currentId) {
         return storedFingerprint != 0 && currentId.equals(storedUnderId);
     }

@@ -70,9 +70,10 @@ class TomcatLineTest {
             String problem = TomcatLine.duplicates(copies);
             assertTrue(problem.contains("msm-tc9-adapter-0.1.0-all.jar") && problem.contains("msm-tc9-adapter-0.2.0-all.jar")
                     && problem.contains("keep the one jar"), problem);
-            assertTrue(TomcatLine.sameBytes(copies), "these two hold the same class");
+            assertTrue(TomcatLine.sameBytes(copies), "the same jar twice: only a WARN");
         }
-        Path other = jarWithManager(dir.resolve("msm-tc9-adapter-0.3.0-all.jar"), (byte) 0xBE);
+        // Two versions whose manager class compiled to the same bytes: the jars differ elsewhere.
+        Path other = jarWithManager(dir.resolve("msm-tc9-adapter-0.3.0-all.jar"), (byte) 0xFE, "io/msm/core/New.class");
         try (URLClassLoader lib = new URLClassLoader(new URL[] {old.toUri().toURL(), other.toUri().toURL()}, null)) {
             assertFalse(TomcatLine.sameBytes(TomcatLine.copies(lib)), "two versions: the start stops");
         }
@@ -85,11 +86,16 @@ class TomcatLineTest {
         return jarWithManager(jar, (byte) 0xFE);
     }
 
-    private static Path jarWithManager(Path jar, byte last) throws IOException {
+    private static Path jarWithManager(Path jar, byte last, String... others) throws IOException {
         try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file)) {
             out.putNextEntry(new ZipEntry("io/msm/tomcat/MemcachedSessionManager.class"));
             out.write(new byte[] {(byte) 0xCA, last});
             out.closeEntry();
+            for (String other : others) {
+                out.putNextEntry(new ZipEntry(other));
+                out.write(new byte[] {1});
+                out.closeEntry();
+            }
         }
         return jar;
     }

@@ -113,7 +113,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return maxInactiveInterval > 0 && now - thisAccessedTime >= maxInactiveInterval * 1000L;
     }
 
-    /** @return the start of the latest request here that used this copy */
+    /** @return the latest access here to this copy: a request's start, or its end once Tomcat recycled it */
     long lastAccessHere() {
         return thisAccessedTime;
     }

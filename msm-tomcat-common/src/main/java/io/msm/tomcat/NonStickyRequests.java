@@ -415,13 +415,14 @@ final class NonStickyRequests implements RequestStrategy {
             throws IOException {
         int endsBefore;
         // A copy left idle past its timeout by a long request here: the cluster may have ended the
-        // session since, so a load decides; not one that holds the lock, which it hands over here.
+        // session since, so a load decides. Even one that holds the lock: memcached let that go after
+        // lockExpiration, long before.
         MemcachedSession idle = null;
         synchronized (turn) {
             Session local = manager.inMemory(id);
             if (local instanceof MemcachedSession) {
                 MemcachedSession shared = (MemcachedSession) local;
-                if (shared.isIdlePastTimeout(System.currentTimeMillis()) && !shared.state().holdsLock()) {
+                if (shared.isIdlePastTimeout(System.currentTimeMillis())) {
                     idle = shared;
                 } else if (!(locking && shared.isLoadedUnlocked()) && shared.join()) {
                     return joined(scope, shared, locking ? turn : null);
@@ -543,11 +544,12 @@ final class NonStickyRequests implements RequestStrategy {
                         // next locking request, on any Tomcat, must not wait for them. A locking request
                         // of this Tomcat already waiting takes the lock over instead, without a round trip.
                         storeWhileInUse(s, InUseStore.BEFORE_UNLOCK);
-                    } else if (scope.changedMeanwhile(i)) {
-                        // Others still use it, a download maybe for minutes: the change must not wait for them.
-                        storeShared(s);
                     } else {
-                        recordSharedAccess(s);
+                        if (scope.changedMeanwhile(i)) {
+                            // Others still use it, a download maybe for minutes: the change must not wait for them.
+                            storeShared(s);
+                        }
+                        recordSharedAccess(s); // when that store wrote no record (nothing new, or equal values)
                     }
                     continue;
                 }

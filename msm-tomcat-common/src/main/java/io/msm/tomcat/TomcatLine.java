@@ -130,14 +130,17 @@ final class TomcatLine {
         }
     }
 
-    /** @return true when every copy holds the same manager class: one jar installed twice */
+    /**
+     * @return true when every copy comes from a jar of the same bytes: one jar installed twice. The
+     *     jars are compared whole, since an unchanged class compiles to the same bytes in two versions.
+     */
     static boolean sameBytes(List<URL> copies) {
         byte[] first = null;
         for (URL url : copies) {
             byte[] bytes;
-            try (java.io.InputStream in = url.openStream()) {
+            try (java.io.InputStream in = container(url).openStream()) {
                 java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-                byte[] buffer = new byte[8192];
+                byte[] buffer = new byte[65536];
                 for (int n; (n = in.read(buffer)) > 0;) {
                     out.write(buffer, 0, n);
                 }
@@ -152,6 +155,13 @@ final class TomcatLine {
             }
         }
         return true;
+    }
+
+    /** @return the jar a {@code jar:} URL names, or the URL itself (a class directory, compared by that class) */
+    private static URL container(URL url) throws IOException {
+        String s = url.toString();
+        int bang = s.indexOf("!/");
+        return s.startsWith("jar:") && bang > 0 ? new URL(s.substring(4, bang)) : url;
     }
 
     /** @return the problem of more than one copy, naming each; null for one or none */
