@@ -229,6 +229,32 @@ class NonStickyRequestsIT extends GatedClusterTest {
         }
     }
 
+    /**
+     * A session with a 3-second timeout (lockingMode none), and a request on tomcat1 held at a gate
+     * (an upload, a download, a long poll) for as long as the test runs: past the timeout.
+     */
+    private final class LongRequestPastTheTimeout {
+        final TomcatNode[] tomcats = cluster("lockingMode", "none");
+        final Browser user = new Browser();
+        final String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        final String gate = gate();
+        final Future<Browser.Page> request;
+
+        /** @param query what the held request sets besides */
+        LongRequestPastTheTimeout(String query) {
+            user.get(tomcats[0].url("/app/s/timeout?s=3"));
+            request = pool.submit(() -> withSession(id).get(
+                    tomcats[0].url("/app/s/hold?gate=" + gate + "&gateSeconds=60" + query)));
+            awaitArrivals(gate, 1);
+        }
+
+        /** Lets the request end, and checks it did. */
+        void end() throws Exception {
+            open(gate);
+            assertEquals(200, request.get(30, TimeUnit.SECONDS).status());
+        }
+    }
+
     /** Requests for /peek do not lock; every other request does. */
     private static final String READS_DO_NOT_LOCK = "uriPattern:.*/s/(?!peek).*";
 
@@ -503,14 +529,11 @@ class NonStickyRequestsIT extends GatedClusterTest {
      */
     @Test
     void aRequestOutlastingTheTimeoutOnOneTomcatDoesNotEndTheSessionTheUserKeepsUsingOnTheOther() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "none");
-        Browser user = new Browser();
-        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
-        user.get(tomcats[0].url("/app/s/timeout?s=3"));
-        String gate = gate();
-        Future<Browser.Page> upload = pool.submit(() -> withSession(id).get(
-                tomcats[0].url("/app/s/hold?gate=" + gate + "&gateSeconds=60&uploaded=1")));
-        awaitArrivals(gate, 1);
+        LongRequestPastTheTimeout held = new LongRequestPastTheTimeout("&uploaded=1");
+        TomcatNode[] tomcats = held.tomcats;
+        Browser user = held.user;
+        String id = held.id;
+        Future<Browser.Page> upload = held.request;
 
         // Tomcat's idle check runs every second on tomcat1 meanwhile, for more than twice the timeout.
         long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
@@ -525,8 +548,7 @@ class NonStickyRequestsIT extends GatedClusterTest {
         }
         assertFalse(upload.isDone(), "the upload still runs");
 
-        open(gate);
-        assertEquals(200, upload.get(30, TimeUnit.SECONDS).status());
+        held.end();
         Browser.Page after = user.get(tomcats[1].url("/app/s/get"));
         assertEquals(id, after.get("id"), after.body());
         assertEquals("1", after.get("attr.uploaded"), "the upload's change is stored: " + after.body());
@@ -542,14 +564,10 @@ class NonStickyRequestsIT extends GatedClusterTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"/app/s/get", "/app/s/set?name=alice"})
     void clicksThatJoinTheCopyALongRequestHoldsKeepTheSessionAliveForTheCluster(String click) throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "none");
-        Browser user = new Browser();
-        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
-        user.get(tomcats[0].url("/app/s/timeout?s=3"));
-        String gate = gate();
-        Future<Browser.Page> poll = pool.submit(() -> withSession(id).get(
-                tomcats[0].url("/app/s/hold?gate=" + gate + "&gateSeconds=60")));
-        awaitArrivals(gate, 1);
+        LongRequestPastTheTimeout held = new LongRequestPastTheTimeout("");
+        TomcatNode[] tomcats = held.tomcats;
+        Browser user = held.user;
+        String id = held.id;
 
         long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
         int clicks = 0;
@@ -564,8 +582,7 @@ class NonStickyRequestsIT extends GatedClusterTest {
         assertEquals(id, elsewhere.get("id"), "the other Tomcat finds it alive: " + elsewhere.body());
         assertEquals("alice", elsewhere.get("attr.name"));
 
-        open(gate);
-        assertEquals(200, poll.get(30, TimeUnit.SECONDS).status());
+        held.end();
         assertEquals(0, SessionEvents.destroyed(id));
     }
 
@@ -576,23 +593,17 @@ class NonStickyRequestsIT extends GatedClusterTest {
      */
     @Test
     void aSessionTheClusterExpiredIsNotServedFromTheCopyALongRequestStillHolds() throws Exception {
-        TomcatNode[] tomcats = cluster("lockingMode", "none");
-        Browser user = new Browser();
-        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
-        user.get(tomcats[0].url("/app/s/timeout?s=3"));
-        String gate = gate();
-        Future<Browser.Page> download = pool.submit(() -> withSession(id).get(
-                tomcats[0].url("/app/s/hold?gate=" + gate + "&gateSeconds=60")));
-        awaitArrivals(gate, 1);
+        LongRequestPastTheTimeout held = new LongRequestPastTheTimeout("");
+        TomcatNode[] tomcats = held.tomcats;
+        String id = held.id;
 
         Await.until("the idle session destroyed by the cluster's expiry", Duration.ofSeconds(20),
                 () -> SessionEvents.destroyed(id) >= 1);
         Browser.Page next = withSession(id).get(tomcats[0].url("/app/s/peek"));
         assertEquals("none", next.get("session"), "the ended session is not served: " + next.body());
-        assertFalse(download.isDone(), "the download still runs");
+        assertFalse(held.request.isDone(), "the download still runs");
 
-        open(gate);
-        assertEquals(200, download.get(30, TimeUnit.SECONDS).status());
+        held.end();
         assertEquals("none", withSession(id).get(tomcats[1].url("/app/s/peek")).get("session"));
         assertEquals(1, SessionEvents.destroyed(id));
     }
