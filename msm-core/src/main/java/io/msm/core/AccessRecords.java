@@ -19,6 +19,12 @@ final class AccessRecords {
         this.cluster = cluster;
     }
 
+    /** @return true when an access at {@code accessedAt} is to be written: the record lags, or the copies' expiry */
+    static boolean isDue(int timeout, long accessedAt, SessionState state) {
+        return accessedAt - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L
+                || accessedAt - state.recordedLastAccess >= ValidityRecord.graceMillis(timeout);
+    }
+
     /**
      * Writes the record of an access at {@code accessedAt}, and touches the copies when due, unless
      * what memcached holds ({@code state}) is fresh enough; the state then says what was written.
@@ -26,10 +32,10 @@ final class AccessRecords {
      * @return the record written, or null when nothing needed writing
      */
     ValidityRecord recordIfDue(SessionId id, int timeout, long accessedAt, SessionState state) {
-        boolean refresh = accessedAt - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L;
-        if (!refresh && accessedAt - state.recordedLastAccess < ValidityRecord.graceMillis(timeout)) {
+        if (!isDue(timeout, accessedAt, state)) {
             return null;
         }
+        boolean refresh = accessedAt - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L;
         if (ValidityRecord.expiresAt(accessedAt, timeout) <= expiry.now()) {
             // An access this old (a copy a long request kept) would record a session expired already,
             // over the record the user's requests elsewhere keep fresh: the record stays as it is.

@@ -109,6 +109,11 @@ public final class NonStickySessions {
                 : NonStickyWriter.Stored.NOT;
     }
 
+    /** @return true when an access at {@code accessedAt} would be written by {@link #accessedWhileShared} */
+    public boolean isAccessDue(int timeout, long accessedAt, SessionState state) {
+        return AccessRecords.isDue(timeout, accessedAt, state);
+    }
+
     /**
      * A request that shared the copy with others here ended without a change, and the others still
      * use it: its access goes in the validity record when due, as a request alone's load does, so

@@ -105,12 +105,8 @@ final class NonStickyWriter {
                 // load read there; not after a write to the backup node alone, nor with a value left out
                 // or carried over from an older encode because it changed while it was written.
                 boolean onNode = state.sharedFrame != null || (state.cas != 0 && !state.sharedOnBackupOnly);
-                boolean done = onNode && NearCopies.holdsAll(blocks, snapshot);
-                if (done) {
-                    // The node holds these values as this copy has them: a later merge need not apply them again.
-                    state.changesOnNode = changes.recorded();
-                }
-                return done ? Stored.DONE : Stored.MERGED;
+                // Not counted as on the node for later merges: its token may be older than another Tomcat's store.
+                return onNode && NearCopies.holdsAll(blocks, snapshot) ? Stored.DONE : Stored.MERGED;
             }
             if (NearCopies.holdsAll(blocks, snapshot)) {
                 nearCopies.unchanged(id, state.nearCopy, state.storedFingerprint, snapshot, blocks);

@@ -113,11 +113,6 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return maxInactiveInterval > 0 && now - thisAccessedTime >= maxInactiveInterval * 1000L;
     }
 
-    /** @return the latest access here to this copy: a request's start, or its end once Tomcat recycled it */
-    long lastAccessHere() {
-        return thisAccessedTime;
-    }
-
     @Override
     public SessionId sessionId() {
         return sessionId;

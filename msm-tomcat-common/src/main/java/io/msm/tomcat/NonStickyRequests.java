@@ -591,12 +591,18 @@ final class NonStickyRequests implements RequestStrategy {
      * cluster's expiry would end the session while the user works.
      */
     private void recordSharedAccess(MemcachedSession s) {
+        // The request ends now: as Tomcat counts it, and never older than what another Tomcat recorded
+        // meanwhile for a request of its own that began after this one.
+        long now = System.currentTimeMillis();
+        if (!engine.isAccessDue(s.getMaxInactiveInterval(), now, s.state())) {
+            return; // most ends: not worth waiting behind another request's store for the lock below
+        }
         synchronized (s.storeLock()) {
             if (s.isEnding() || s.isDropped() || s.sessionId() == null || s.isReplacedUnchanged()) {
                 return;
             }
             try {
-                engine.accessedWhileShared(s.sessionId(), s.getMaxInactiveInterval(), s.lastAccessHere(), s.state());
+                engine.accessedWhileShared(s.sessionId(), s.getMaxInactiveInterval(), now, s.state());
             } catch (RuntimeException e) {
                 LOG.warn("recording an access to session " + SessionId.masked(s.getIdInternal()) + " failed: " + e);
             }
