@@ -21,8 +21,13 @@ final class AccessRecords {
 
     /** @return true when an access at {@code accessedAt} is to be written: the record lags, or the copies' expiry */
     static boolean isDue(int timeout, long accessedAt, SessionState state) {
-        return accessedAt - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L
+        return isRefreshDue(timeout, accessedAt, state)
                 || accessedAt - state.recordedLastAccess >= ValidityRecord.graceMillis(timeout);
+    }
+
+    /** @return true when the copies' expiry in memcached is to be pushed forward with this access */
+    private static boolean isRefreshDue(int timeout, long accessedAt, SessionState state) {
+        return accessedAt - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L;
     }
 
     /**
@@ -35,7 +40,7 @@ final class AccessRecords {
         if (!isDue(timeout, accessedAt, state)) {
             return null;
         }
-        boolean refresh = accessedAt - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L;
+        boolean refresh = isRefreshDue(timeout, accessedAt, state);
         if (ValidityRecord.expiresAt(accessedAt, timeout) <= expiry.now()) {
             // An access this old (a copy a long request kept) would record a session expired already,
             // over the record the user's requests elsewhere keep fresh: the record stays as it is.

@@ -121,7 +121,7 @@ public final class NonStickySessions {
      */
     public void accessedWhileShared(SessionId id, int timeout, long accessedAt, SessionState state) {
         if (health.isKnown(id.nodeId())) {
-            writer.accessedWhileShared(id, timeout, accessedAt, state);
+            writer.recordAccess(id, timeout, accessedAt, state);
         }
     }
 

@@ -442,21 +442,24 @@ final class NonStickyWriter {
     private void accessed(SessionSnapshot snapshot, SessionState state) {
         // Judged from the request's start, as its load judged it: a long request whose load pushed the
         // copies' expiry forward does not push it again at its end.
-        ValidityRecord written = accessRecords.recordIfDue(snapshot.id(), snapshot.maxInactiveInterval(),
-                snapshot.lastAccessedTime(), state);
-        if (written == null) {
+        if (!recordAccess(snapshot.id(), snapshot.maxInactiveInterval(), snapshot.lastAccessedTime(), state)) {
             statistics.increment(Statistics.Counter.VALIDITY_WRITES_SKIPPED);
-            return;
         }
-        expiryWatch.note(snapshot.id(), written.expiresAt());
     }
 
-    /** @see NonStickySessions#accessedWhileShared */
-    void accessedWhileShared(SessionId id, int timeout, long accessedAt, SessionState state) {
+    /**
+     * Records an access when due, and watches the expiry it sets: after a request alone that changed
+     * nothing, and for {@link NonStickySessions#accessedWhileShared}.
+     *
+     * @return false when nothing needed writing
+     */
+    boolean recordAccess(SessionId id, int timeout, long accessedAt, SessionState state) {
         ValidityRecord written = accessRecords.recordIfDue(id, timeout, accessedAt, state);
-        if (written != null) {
-            expiryWatch.note(id, written.expiresAt());
+        if (written == null) {
+            return false;
         }
+        expiryWatch.note(id, written.expiresAt());
+        return true;
     }
 
     /**

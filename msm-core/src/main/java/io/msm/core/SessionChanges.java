@@ -20,9 +20,7 @@ public final class SessionChanges {
      * one that reached the session's node apply only what came after it.
      */
     private Map<String, Long> attributes;
-    private volatile boolean principalChanged;
-    private volatile boolean maxInactiveChanged;
-    /** The count at the last login and timeout change. */
+    /** The count at the last login and timeout change; 0 for none since the last {@link #clear}. */
     private volatile long principalChangedAt;
     private volatile long maxInactiveChangedAt;
     /** Changes recorded since the session was loaded, never reset by {@link #clear}. */
@@ -44,12 +42,10 @@ public final class SessionChanges {
     }
 
     public synchronized void principalChanged() {
-        principalChanged = true;
         principalChangedAt = ++recorded;
     }
 
     public synchronized void maxInactiveChanged() {
-        maxInactiveChanged = true;
         maxInactiveChangedAt = ++recorded;
     }
 
@@ -75,8 +71,6 @@ public final class SessionChanges {
     public synchronized SessionChanges copy() {
         SessionChanges copy = new SessionChanges();
         copy.attributes = attributes == null ? null : new HashMap<>(attributes);
-        copy.principalChanged = principalChanged;
-        copy.maxInactiveChanged = maxInactiveChanged;
         copy.principalChangedAt = principalChangedAt;
         copy.maxInactiveChangedAt = maxInactiveChangedAt;
         copy.recorded = recorded;
@@ -89,7 +83,7 @@ public final class SessionChanges {
                 return false;
             }
         }
-        return !principalChanged && !maxInactiveChanged;
+        return principalChangedAt == 0 && maxInactiveChangedAt == 0;
     }
 
     /**
@@ -109,8 +103,8 @@ public final class SessionChanges {
         synchronized (this) {
             attributes = null;
         }
-        principalChanged = false;
-        maxInactiveChanged = false;
+        principalChangedAt = 0;
+        maxInactiveChangedAt = 0;
     }
 
     Set<String> set() {
@@ -145,20 +139,20 @@ public final class SessionChanges {
     }
 
     boolean isPrincipalChanged() {
-        return principalChanged;
+        return principalChangedAt != 0;
     }
 
     boolean isMaxInactiveChanged() {
-        return maxInactiveChanged;
+        return maxInactiveChangedAt != 0;
     }
 
     /** @return true when the login changed after the count {@code after} */
     boolean isPrincipalChanged(long after) {
-        return principalChanged && principalChangedAt > after;
+        return principalChangedAt > after;
     }
 
     /** @return true when the timeout changed after the count {@code after} */
     boolean isMaxInactiveChanged(long after) {
-        return maxInactiveChanged && maxInactiveChangedAt > after;
+        return maxInactiveChangedAt > after;
     }
 }
