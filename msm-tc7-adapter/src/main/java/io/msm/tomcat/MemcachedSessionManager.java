@@ -4,9 +4,6 @@ import java.security.Principal;
 
 import org.apache.catalina.Container;
 import org.apache.catalina.Context;
-import org.apache.catalina.LifecycleException;
-import org.apache.catalina.session.ManagerBase;
-import org.apache.catalina.util.ServerInfo;
 
 /**
  * Keeps the webapp's sessions in memcached (Tomcat 7). Declared in the context file:
@@ -26,22 +23,6 @@ public class MemcachedSessionManager extends MemcachedSessionManagerBase {
         if (container instanceof Context) {
             bind((Context) container);
         }
-    }
-
-    /**
-     * Tomcat 7 before 7.0.68 lacks the session attribute filters msm calls: without this check the
-     * webapp would fail on a NoSuchMethodError that names no cause an operator can act on.
-     */
-    @Override
-    protected void startInternal() throws LifecycleException {
-        try {
-            ManagerBase.class.getMethod("getSessionAttributeNameFilter");
-            ManagerBase.class.getMethod("willAttributeDistribute", String.class, Object.class);
-        } catch (NoSuchMethodException e) {
-            throw new LifecycleException("msm needs Tomcat 7.0.68 or later, whose session manager has the session"
-                    + " attribute filters msm uses; this is " + ServerInfo.getServerInfo() + ": update Tomcat");
-        }
-        super.startInternal();
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 import org.apache.catalina.Manager;
+import org.apache.catalina.session.ManagerBase;
 import org.apache.catalina.util.ServerInfo;
 import org.apache.juli.logging.Log;
 
@@ -42,12 +43,17 @@ final class TomcatLine {
 
     /**
      * @param forTomcat7 the adapter's line: true for the Tomcat 7 jar
-     * @return what stops the start: the wrong jar for this Tomcat, or differing msm jars; null when fine
+     * @return what stops the start: the wrong jar for this Tomcat, a Tomcat 7 too old, or differing
+     *     msm jars; null when fine
      */
     static String check(ClassLoader msm, boolean forTomcat7) {
         String problem = mismatch(serverInfo(), servletApiFound(), tomcat8OrLater(), forTomcat7);
         if (problem != null) {
             return problem;
+        }
+        if (!hasAttributeFilters()) {
+            return "msm needs Tomcat 7.0.68 or later, whose session manager has the session attribute filters msm"
+                    + " uses; this is " + serverInfo() + ": update Tomcat";
         }
         List<URL> copies = copies(msm);
         if (copies.size() > 1 && sameBytes(copies)) {
@@ -71,6 +77,20 @@ final class TomcatLine {
     private static boolean tomcat8OrLater() {
         try {
             Manager.class.getMethod("getContext");
+            return true;
+        } catch (NoSuchMethodException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /**
+     * Tomcat 7 before 7.0.68 lacks the session attribute filters msm calls: the webapp would fail on a
+     * NoSuchMethodError that names no cause an operator can act on. Every later line has them.
+     */
+    private static boolean hasAttributeFilters() {
+        try {
+            ManagerBase.class.getMethod("getSessionAttributeNameFilter");
+            ManagerBase.class.getMethod("willAttributeDistribute", String.class, Object.class);
             return true;
         } catch (NoSuchMethodException | LinkageError e) {
             return false;
@@ -159,9 +179,15 @@ final class TomcatLine {
 
     /** @return the jar a {@code jar:} URL names, or the URL itself (a class directory, compared by that class) */
     private static URL container(URL url) throws IOException {
+        String jar = where(url);
+        return jar.startsWith("jar:") && jar.length() < url.toString().length() ? new URL(jar.substring(4)) : url;
+    }
+
+    /** @return a {@code jar:} URL up to the entry ({@code jar:file:/…/msm.jar}), any other whole */
+    private static String where(URL url) {
         String s = url.toString();
         int bang = s.indexOf("!/");
-        return s.startsWith("jar:") && bang > 0 ? new URL(s.substring(4, bang)) : url;
+        return bang > 0 ? s.substring(0, bang) : s;
     }
 
     /** @return the problem of more than one copy, naming each; null for one or none */
@@ -171,9 +197,7 @@ final class TomcatLine {
         }
         List<String> jars = new ArrayList<>();
         for (URL url : copies) {
-            String s = url.toString();
-            int bang = s.indexOf("!/");
-            jars.add(bang > 0 ? s.substring(0, bang) : s);
+            jars.add(where(url));
         }
         return "msm: " + copies.size() + " copies of msm are installed, and Tomcat mixes their classes: " + String.join(", ", jars)
                 + "; keep the one jar for this Tomcat's line in lib/ (of CATALINA_HOME or CATALINA_BASE, not both)";
