@@ -230,6 +230,26 @@ class NonStickyRequestsIT extends GatedClusterTest {
     }
 
     /**
+     * The user's requests to {@code uri} on one Tomcat, every 400 ms for 7 s (more than twice a 3 s
+     * timeout), each finding alice's session {@code id} that nobody destroyed.
+     *
+     * @return how many requests were made
+     */
+    private int useForSevenSeconds(Browser user, TomcatNode tomcat, String uri, String id) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
+        int requests = 0;
+        while (System.nanoTime() < end) {
+            Browser.Page page = user.get(tomcat.url(uri));
+            requests++;
+            assertEquals(id, page.get("id"), "request " + requests + ": the same session");
+            assertEquals("alice", page.get("attr.name"), "request " + requests);
+            assertEquals(0, SessionEvents.destroyed(id), "request " + requests + ": nobody destroyed it");
+            Thread.sleep(400);
+        }
+        return requests;
+    }
+
+    /**
      * A session with a 3-second timeout (lockingMode none), and a request on tomcat1 held at a gate
      * (an upload, a download, a long poll) for as long as the test runs: past the timeout.
      */
@@ -501,16 +521,7 @@ class NonStickyRequestsIT extends GatedClusterTest {
 
         // Reads only on tomcat2, each well inside the 3 s timeout, for more than twice the timeout:
         // tomcat1, which stored it and watches its expiry, checks it every second meanwhile.
-        long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
-        int reads = 0;
-        while (System.nanoTime() < end) {
-            Browser.Page page = user.get(tomcats[1].url("/app/s/get"));
-            reads++;
-            assertEquals(id, page.get("id"), "read " + reads + ": the same session");
-            assertEquals("alice", page.get("attr.name"), "read " + reads);
-            assertEquals(0, SessionEvents.destroyed(id), "read " + reads + ": nobody destroyed it");
-            Thread.sleep(400);
-        }
+        int reads = useForSevenSeconds(user, tomcats[1], "/app/s/get", id);
 
         assertEquals(0, count(tomcats[0], Counter.SESSIONS_EXPIRED_IN_CLUSTER));
         assertEquals(0, count(tomcats[1], Counter.SESSIONS_EXPIRED_IN_CLUSTER));
@@ -536,16 +547,7 @@ class NonStickyRequestsIT extends GatedClusterTest {
         Future<Browser.Page> upload = held.request;
 
         // Tomcat's idle check runs every second on tomcat1 meanwhile, for more than twice the timeout.
-        long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
-        int reads = 0;
-        while (System.nanoTime() < end) {
-            Browser.Page page = user.get(tomcats[1].url("/app/s/get"));
-            reads++;
-            assertEquals(id, page.get("id"), "read " + reads + ": the same session");
-            assertEquals("alice", page.get("attr.name"), "read " + reads);
-            assertEquals(0, SessionEvents.destroyed(id), "read " + reads + ": nobody destroyed it");
-            Thread.sleep(400);
-        }
+        useForSevenSeconds(user, tomcats[1], "/app/s/get", id);
         assertFalse(upload.isDone(), "the upload still runs");
 
         held.end();
@@ -569,15 +571,7 @@ class NonStickyRequestsIT extends GatedClusterTest {
         Browser user = held.user;
         String id = held.id;
 
-        long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
-        int clicks = 0;
-        while (System.nanoTime() < end) {
-            Browser.Page page = user.get(tomcats[0].url(click));
-            clicks++;
-            assertEquals(id, page.get("id"), "click " + clicks + ": the same session");
-            assertEquals(0, SessionEvents.destroyed(id), "click " + clicks + ": nobody destroyed it");
-            Thread.sleep(400);
-        }
+        useForSevenSeconds(user, tomcats[0], click, id);
         Browser.Page elsewhere = withSession(id).get(tomcats[1].url("/app/s/get"));
         assertEquals(id, elsewhere.get("id"), "the other Tomcat finds it alive: " + elsewhere.body());
         assertEquals("alice", elsewhere.get("attr.name"));
