@@ -45,8 +45,10 @@ class SecureExampleIT extends DistributionTest {
         Files.setPosixFilePermissions(keys, PosixFilePermissions.fromString("rw-------"));
 
         // sessionBackupAsync="false": the response to the change comes after its backup, so the test
-        // needs no look into memcached, which speaks only TLS and SASL here.
-        String xml = ContextExample.render(ContextExample.SECURE, nodes[0], nodes[1], "sessionBackupAsync=\"false\"");
+        // needs no look into memcached, which speaks only TLS and SASL here. The default wait for it
+        // (100 ms) can run out on a busy machine, and the answer go out before the copy is stored.
+        String xml = ContextExample.render(ContextExample.SECURE, nodes[0], nodes[1],
+                "sessionBackupAsync=\"false\" sessionBackupTimeout=\"10000\"");
         xml = ContextExample.withFile(xml, ContextExample.SECURE, "/etc/msm/truststore.p12", ca.trustStore());
         xml = ContextExample.withFile(xml, ContextExample.SECURE, "/etc/msm/keys", keys);
         Map<String, String> secrets = Map.of("msm.memcached.password", SASL_PASSWORD,
@@ -54,6 +56,17 @@ class SecureExampleIT extends DistributionTest {
         Path webapp = E2eWebapp.build(line, dir.resolve("app"));
         TomcatInstance tomcat1 = track(TomcatInstance.start(line, "tomcat1", dir.resolve("tomcat1"), webapp, xml, secrets));
         TomcatInstance tomcat2 = track(TomcatInstance.start(line, "tomcat2", dir.resolve("tomcat2"), webapp, xml, secrets));
+
+        // A form sent after the session ended gets the login page; after the login, the balancer sends the
+        // redirect to the other Tomcat, which sends the form on from what the login stored (Tomcat 7 keeps
+        // a login under way in its memory only).
+        WebUser late = new WebUser();
+        assertTrue(late.post(tomcat1.url("/xnat/secure/s"), "op=set&sent=before-login").body().contains("login-form"));
+        WebUser.Page lateLogin = late.post(tomcat1.url("/xnat/j_security_check"), "j_username=alice&j_password=secret");
+        assertEquals(3, lateLogin.status() / 100, lateLogin.body());
+        WebUser.Page replay = late.get((line.name().equals("7") ? tomcat1 : tomcat2).url("/xnat/secure/s"));
+        assertEquals("alice", replay.get("user"), replay.body());
+        assertEquals("before-login", replay.get("attr.sent"), "the form sent on after the login: " + replay.body());
 
         WebUser user = new WebUser();
         assertTrue(user.get(tomcat1.url("/xnat/secure/s")).body().contains("login-form"), "the login page first");

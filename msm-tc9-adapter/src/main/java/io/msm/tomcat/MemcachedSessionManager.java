@@ -24,6 +24,13 @@ public class MemcachedSessionManager extends MemcachedSessionManagerBase {
         return getContext();
     }
 
+    private final SavedRequests savedRequests = new TomcatSavedRequests();
+
+    @Override
+    SavedRequests savedRequests() {
+        return savedRequests;
+    }
+
     /** Without the password Tomcat 8.5 and 9 would serialize with it ({@link PrincipalWithoutPassword}). */
     @Override
     public java.security.Principal principalToStore(java.security.Principal principal) {

@@ -60,6 +60,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
             AtomicIntegerFieldUpdater.newUpdater(MemcachedSession.class, "changing");
     /** Changes through the API under way: made in memory (listeners may still run), not recorded yet. */
     private transient volatile int changing;
+    /** A FORM login under way ({@link FormLoginNotes}) as stored with the session; null when none. */
+    private transient volatile byte[] formLogin;
     /** The id parsed once per change of id; null for an id not in msm's form. */
     private transient volatile SessionId sessionId;
 
@@ -86,8 +88,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
                 maxInactiveInterval = configured;
             }
         }
+        String before = this.id;
         sessionId = manager instanceof LocalSessions ? ((LocalSessions) manager).parseId(id) : SessionId.parse(id);
         super.setId(id, notify);
+        if (before != null && !before.equals(id) && before.equals(getNote(FormLoginNotes.SESSION_ID_NOTE))) {
+            // msm moved the session (a takeover, a node's failover), and the request now asks for the new id
+            // (Request.changeSessionId): the login under way expects it, as after Tomcat's own renames.
+            setNote(FormLoginNotes.SESSION_ID_NOTE, id);
+        }
     }
 
     /**
@@ -308,6 +316,47 @@ class MemcachedSession extends StandardSession implements HeldSession {
         }
     }
 
+    /**
+     * The notes of a FORM login under way are stored with the session, so that its three requests
+     * (the page asked for, the login, the replay) may each reach another Tomcat; a change of them is
+     * a change to store, as one of an attribute is.
+     */
+    @Override
+    public void setNote(String name, Object value) {
+        super.setNote(name, value);
+        if (FormLoginNotes.isCarried(name)) {
+            formLoginChanged();
+        }
+    }
+
+    @Override
+    public void removeNote(String name) {
+        boolean present = FormLoginNotes.isCarried(name) && getNote(name) != null;
+        super.removeNote(name);
+        if (present) {
+            formLoginChanged();
+        }
+    }
+
+    private void formLoginChanged() {
+        if (!(manager instanceof MemcachedSessionManagerBase)) {
+            return;
+        }
+        CHANGING.incrementAndGet(this);
+        try {
+            byte[] before = formLogin;
+            formLogin = ((MemcachedSessionManagerBase) manager).formLoginToStore(
+                    getNote(FormLoginNotes.REQUEST_NOTE), getNote(FormLoginNotes.SESSION_ID_NOTE));
+            if (formLogin != null) {
+                changes.attributeSet(FormLoginNotes.ATTRIBUTE);
+            } else if (before != null) {
+                changes.attributeRemoved(FormLoginNotes.ATTRIBUTE);
+            }
+        } finally {
+            CHANGING.decrementAndGet(this);
+        }
+    }
+
     @Override
     public void setMaxInactiveInterval(int interval) {
         CHANGING.incrementAndGet(this);
@@ -333,9 +382,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
         Map<String, Object> stored = new HashMap<>(attributes.size() * 2);
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
             String name = e.getKey();
-            if (!SUBJECT_ATTRIBUTE.equals(name) && manager.willAttributeDistribute(name, e.getValue())) {
+            if (!SUBJECT_ATTRIBUTE.equals(name) && !FormLoginNotes.ATTRIBUTE.equals(name)
+                    && manager.willAttributeDistribute(name, e.getValue())) {
                 stored.put(name, e.getValue());
             }
+        }
+        byte[] login = formLogin;
+        if (login != null) {
+            stored.put(FormLoginNotes.ATTRIBUTE, login);
         }
         // thisAccessedTime: this request's access; lastAccessedTime moves only when the request is recycled.
         return new SessionSnapshot(sessionId, creationTime, Math.max(lastAccessedTime, thisAccessedTime), maxInactiveInterval,
@@ -372,7 +426,21 @@ class MemcachedSession extends StandardSession implements HeldSession {
         isValid = true;
         authType = snapshot.authType();
         principal = ((PrincipalStorage) manager).principalLoaded(snapshot.content().principal());
-        attributes.putAll(snapshot.content().attributes());
+        Map<String, Object> loaded = snapshot.content().attributes();
+        notes.remove(FormLoginNotes.REQUEST_NOTE);
+        notes.remove(FormLoginNotes.SESSION_ID_NOTE);
+        formLogin = null;
+        Object login = loaded.get(FormLoginNotes.ATTRIBUTE);
+        if (login != null) {
+            loaded = new HashMap<>(loaded);
+            loaded.remove(FormLoginNotes.ATTRIBUTE);
+            if (login instanceof byte[] && manager instanceof MemcachedSessionManagerBase
+                    && ((MemcachedSessionManagerBase) manager).formLoginLoaded((byte[]) login, notes,
+                            snapshot.id().toString())) {
+                formLogin = (byte[]) login;
+            }
+        }
+        attributes.putAll(loaded);
         setId(snapshot.id().toString(), false);
         if (activate) {
             activate();

@@ -688,6 +688,49 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return stored;
     }
 
+    /** How this Tomcat line's FORM authenticator saves a request; null where a login under way stays in memory (Tomcat 7). */
+    SavedRequests savedRequests() {
+        return null;
+    }
+
+    /** @return a FORM login under way as stored with the session; null when none, or not stored here */
+    byte[] formLoginToStore(Object savedRequest, Object expectedId) {
+        SavedRequests requests = savedRequests();
+        if (requests == null) {
+            return null;
+        }
+        try {
+            return FormLoginNotes.encode(savedRequest, expectedId, requests);
+        } catch (IOException | RuntimeException e) {
+            // Another authenticator's objects under Tomcat's note names: left in memory, as Tomcat keeps them.
+            LOG.warn("msm for " + contextName() + ": a FORM login under way stays in this Tomcat's memory only: " + e);
+            return null;
+        }
+    }
+
+    /**
+     * Puts a stored FORM login under way back into the session's notes.
+     *
+     * @return false when the bytes do not decode: the login is dropped, and its user answered as
+     *     Tomcat answers a login page that outlived its session
+     */
+    boolean formLoginLoaded(byte[] stored, Map<String, Object> notes, String sessionId) {
+        SavedRequests requests = savedRequests();
+        try {
+            if (requests == null) {
+                throw new IOException("this Tomcat line keeps FORM logins under way in memory");
+            }
+            FormLoginNotes.decode(stored, requests, notes);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            notes.remove(FormLoginNotes.REQUEST_NOTE);
+            notes.remove(FormLoginNotes.SESSION_ID_NOTE);
+            LOG.warn("msm for " + contextName() + ": the FORM login under way in session " + SessionId.masked(sessionId)
+                    + " was not restored (" + e.getMessage() + "); its user logs in again");
+            return false;
+        }
+    }
+
     /**
      * Called by the subclass as soon as the manager learns its webapp: puts the valve into the
      * pipeline at before-start, ahead of the authenticator Tomcat adds at configure-start, so that a

@@ -246,6 +246,7 @@ public class SessionServlet extends HttpServlet {
             default:
                 session = req.getSession();
         }
+        out.println("method=" + req.getMethod()); // a FORM login's replay of a POST arrives as a GET
         out.println("user=" + req.getRemoteUser());
         out.println("authType=" + req.getAuthType());
         if (session == null) {

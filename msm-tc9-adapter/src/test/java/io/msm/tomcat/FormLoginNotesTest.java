@@ -1,0 +1,120 @@
+package io.msm.tomcat;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import javax.servlet.http.Cookie;
+
+import org.apache.catalina.authenticator.SavedRequest;
+import org.apache.tomcat.util.buf.ByteChunk;
+import org.junit.jupiter.api.Test;
+
+class FormLoginNotesTest {
+    private final SavedRequests requests = new TomcatSavedRequests();
+
+    @Test
+    void theSavedRequestAndTheExpectedIdComeBackAsTomcatSavedThem() throws IOException {
+        SavedRequest saved = saved();
+        Map<String, Object> notes = new HashMap<>();
+        FormLoginNotes.decode(FormLoginNotes.encode(saved, "ABC-n1.tomcat1", requests), requests, notes);
+
+        assertEquals("ABC-n1.tomcat1", notes.get(FormLoginNotes.SESSION_ID_NOTE));
+        SavedRequest back = (SavedRequest) notes.get(FormLoginNotes.REQUEST_NOTE);
+        assertEquals("POST", back.getMethod());
+        assertEquals("/app/secure/a%20b", back.getRequestURI());
+        assertEquals("/app/secure/a b", back.getDecodedRequestURI());
+        assertEquals("x=1", back.getQueryString());
+        assertEquals("application/x-www-form-urlencoded", back.getContentType());
+        ByteChunk body = back.getBody();
+        assertArrayEquals("form=draft&note=ü".getBytes(StandardCharsets.UTF_8),
+                Arrays.copyOfRange(body.getBuffer(), body.getStart(), body.getEnd()));
+        assertEquals(1800, back.getOriginalMaxInactiveInterval());
+        List<String> cookies = new ArrayList<>();
+        back.getCookies().forEachRemaining(c -> cookies.add(c.getName() + "=" + c.getValue()));
+        assertEquals(List.of("theme=dark", "lang=de"), cookies);
+        List<String> accept = new ArrayList<>();
+        back.getHeaderValues("Accept").forEachRemaining(accept::add);
+        assertEquals(List.of("text/html", "*/*"), accept);
+        List<Locale> locales = new ArrayList<>();
+        back.getLocales().forEachRemaining(locales::add);
+        assertEquals(List.of(Locale.GERMANY, new Locale("sr", "RS", "latn")), locales);
+    }
+
+    @Test
+    void aRequestWithoutBodyOrSavedTimeoutStaysWithout() throws IOException {
+        SavedRequest saved = new SavedRequest();
+        saved.setMethod("GET");
+        saved.setRequestURI("/app/secure/get");
+        saved.setDecodedRequestURI("/app/secure/get");
+        Map<String, Object> notes = new HashMap<>();
+        FormLoginNotes.decode(FormLoginNotes.encode(saved, null, requests), requests, notes);
+
+        SavedRequest back = (SavedRequest) notes.get(FormLoginNotes.REQUEST_NOTE);
+        assertNull(back.getBody());
+        assertNull(back.getQueryString());
+        assertEquals(-1, back.getOriginalMaxInactiveInterval());
+        assertTrue(!notes.containsKey(FormLoginNotes.SESSION_ID_NOTE));
+    }
+
+    @Test
+    void noNotesAreNoBytes() throws IOException {
+        assertNull(FormLoginNotes.encode(null, null, requests));
+    }
+
+    /** Bytes in memcached are anyone's who can write there: every cut and every forged count is refused. */
+    @Test
+    void bytesThatAreNotAWholeLoginAreRefusedWithoutAllocatingWhatTheyClaim() throws IOException {
+        byte[] whole = FormLoginNotes.encode(saved(), "ABC-n1", requests);
+        for (int cut = 0; cut < whole.length; cut++) {
+            byte[] part = Arrays.copyOf(whole, cut);
+            assertThrows(IOException.class, () -> FormLoginNotes.decode(part, requests, new HashMap<>()), "cut at " + cut);
+        }
+        byte[] longer = Arrays.copyOf(whole, whole.length + 1);
+        assertThrows(IOException.class, () -> FormLoginNotes.decode(longer, requests, new HashMap<>()));
+
+        byte[] forged = whole.clone();
+        ByteBuffer.wrap(forged).putInt(1, Integer.MAX_VALUE); // the expected id's length
+        Map<String, Object> notes = new HashMap<>();
+        assertThrows(IOException.class, () -> FormLoginNotes.decode(forged, requests, notes));
+        assertTrue(notes.isEmpty(), "nothing half-read reaches the notes");
+
+        byte[] otherVersion = whole.clone();
+        otherVersion[0] = 2;
+        assertThrows(IOException.class, () -> FormLoginNotes.decode(otherVersion, requests, new HashMap<>()));
+    }
+
+    private static SavedRequest saved() {
+        SavedRequest saved = new SavedRequest();
+        saved.setMethod("POST");
+        saved.setRequestURI("/app/secure/a%20b");
+        saved.setDecodedRequestURI("/app/secure/a b");
+        saved.setQueryString("x=1");
+        saved.setContentType("application/x-www-form-urlencoded");
+        ByteChunk body = new ByteChunk();
+        byte[] bytes = "..form=draft&note=ü".getBytes(StandardCharsets.UTF_8);
+        body.setBytes(bytes, 2, bytes.length - 2); // a chunk that starts inside its buffer, as Tomcat's may
+        saved.setBody(body);
+        saved.setOriginalMaxInactiveInterval(1800);
+        saved.addCookie(new Cookie("theme", "dark"));
+        saved.addCookie(new Cookie("lang", "de"));
+        saved.addHeader("Accept", "text/html");
+        saved.addHeader("Accept", "*/*");
+        saved.addHeader("Content-Type", "application/x-www-form-urlencoded");
+        saved.addLocale(Locale.GERMANY);
+        saved.addLocale(new Locale("sr", "RS", "latn"));
+        return saved;
+    }
+}
