@@ -11,9 +11,12 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import javax.servlet.http.Cookie;
 
@@ -22,11 +25,21 @@ import org.apache.tomcat.util.buf.ByteChunk;
 
 /**
  * Tomcat 8.5 to 11's saved request as plain fields. Of the cookies, their names and values: all a
- * request's cookies carry.
+ * request's cookies carry. Credentials of other logins (Authorization headers, the single sign-on
+ * cookie) are left out.
  */
 final class TomcatSavedRequests implements SavedRequests {
     /** Newer Tomcats (9.0.113 and 11.0.15 have it, 9.0.104 not) tell "no timeout saved" from "never expires" by it. */
     private static final Method OPTIONAL_TIMEOUT = optionalTimeout();
+    /**
+     * Credentials of the user's other logins, not of this session's: not written to memcached. The
+     * cookies travel one by one (below), so the raw Cookie header goes too; Tomcat's replay restores the
+     * request's cookies from those.
+     */
+    private static final Set<String> LEFT_OUT_HEADERS = new HashSet<>(
+            Arrays.asList("authorization", "proxy-authorization", "cookie"));
+    /** Tomcat's single sign-on cookie: a login of its own, which the replay does not need. */
+    private static final String SSO_COOKIE = "JSESSIONIDSSO";
     /** The smallest an item takes: a string's length alone. */
     private static final int MIN_ITEM = 4;
 
@@ -50,12 +63,14 @@ final class TomcatSavedRequests implements SavedRequests {
             out.writeInt(timeout);
         }
         List<Cookie> cookies = list(r.getCookies());
+        cookies.removeIf(c -> c.getName().equalsIgnoreCase(SSO_COOKIE));
         out.writeInt(cookies.size());
         for (Cookie c : cookies) {
             writeString(out, c.getName());
             writeString(out, c.getValue());
         }
         List<String> names = list(r.getHeaderNames());
+        names.removeIf(n -> LEFT_OUT_HEADERS.contains(n.toLowerCase(Locale.ROOT)));
         out.writeInt(names.size());
         for (String name : names) {
             writeString(out, name);
@@ -68,9 +83,7 @@ final class TomcatSavedRequests implements SavedRequests {
         List<Locale> locales = list(r.getLocales());
         out.writeInt(locales.size());
         for (Locale l : locales) {
-            writeString(out, l.getLanguage());
-            writeString(out, l.getCountry());
-            writeString(out, l.getVariant());
+            writeString(out, l.toLanguageTag()); // keeps the script (sr-Latn-RS), which Tomcat parsed it with
         }
     }
 
@@ -106,8 +119,8 @@ final class TomcatSavedRequests implements SavedRequests {
                 r.addHeader(name, readString(in));
             }
         }
-        for (int i = readCount(in, 3 * MIN_ITEM); i > 0; i--) {
-            r.addLocale(new Locale(nonNull(readString(in)), nonNull(readString(in)), nonNull(readString(in))));
+        for (int i = readCount(in, MIN_ITEM); i > 0; i--) {
+            r.addLocale(Locale.forLanguageTag(nonNull(readString(in))));
         }
         return r;
     }
@@ -130,7 +143,7 @@ final class TomcatSavedRequests implements SavedRequests {
 
     private static String nonNull(String s) throws IOException {
         if (s == null) {
-            throw new IOException("a locale without its parts");
+            throw new IOException("a locale without its tag");
         }
         return s;
     }

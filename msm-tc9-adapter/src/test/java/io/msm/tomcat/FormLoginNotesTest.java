@@ -44,13 +44,14 @@ class FormLoginNotesTest {
         assertEquals(1800, back.getOriginalMaxInactiveInterval());
         List<String> cookies = new ArrayList<>();
         back.getCookies().forEachRemaining(c -> cookies.add(c.getName() + "=" + c.getValue()));
-        assertEquals(List.of("theme=dark", "lang=de"), cookies);
+        assertEquals(List.of("theme=dark", "lang=de"), cookies, "the single sign-on cookie left out");
         List<String> accept = new ArrayList<>();
         back.getHeaderValues("Accept").forEachRemaining(accept::add);
         assertEquals(List.of("text/html", "*/*"), accept);
         List<Locale> locales = new ArrayList<>();
         back.getLocales().forEachRemaining(locales::add);
-        assertEquals(List.of(Locale.GERMANY, new Locale("sr", "RS", "latn")), locales);
+        assertEquals(List.of(Locale.GERMANY, Locale.forLanguageTag("sr-Latn-RS")), locales, "with their scripts");
+        assertEquals(List.of("Accept", "Content-Type"), names(back), "credentials of other logins left out");
     }
 
     @Test
@@ -96,6 +97,25 @@ class FormLoginNotesTest {
         assertThrows(IOException.class, () -> FormLoginNotes.decode(otherVersion, requests, new HashMap<>()));
     }
 
+    private static List<String> names(SavedRequest r) {
+        List<String> names = new ArrayList<>();
+        r.getHeaderNames().forEachRemaining(names::add);
+        names.sort(null);
+        return names;
+    }
+
+    /** A body past the bound would push the whole session out of memcached: the login stays in memory. */
+    @Test
+    void aSavedRequestLargerThanTheBoundIsNotWritten() {
+        SavedRequest saved = saved();
+        ByteChunk body = new ByteChunk();
+        byte[] big = new byte[FormLoginNotes.MAX_BYTES];
+        body.setBytes(big, 0, big.length);
+        saved.setBody(body);
+        IOException e = assertThrows(IOException.class, () -> FormLoginNotes.encode(saved, "ABC-n1", requests));
+        assertTrue(e.getMessage().contains("maxSavePostSize"), e.getMessage());
+    }
+
     private static SavedRequest saved() {
         SavedRequest saved = new SavedRequest();
         saved.setMethod("POST");
@@ -110,11 +130,15 @@ class FormLoginNotesTest {
         saved.setOriginalMaxInactiveInterval(1800);
         saved.addCookie(new Cookie("theme", "dark"));
         saved.addCookie(new Cookie("lang", "de"));
+        saved.addCookie(new Cookie("JSESSIONIDSSO", "sso-secret"));
         saved.addHeader("Accept", "text/html");
         saved.addHeader("Accept", "*/*");
         saved.addHeader("Content-Type", "application/x-www-form-urlencoded");
+        saved.addHeader("Authorization", "Basic YWxpY2U6c2VjcmV0");
+        saved.addHeader("Proxy-Authorization", "Basic cHJveHk6c2VjcmV0");
+        saved.addHeader("Cookie", "theme=dark; lang=de; JSESSIONIDSSO=sso-secret");
         saved.addLocale(Locale.GERMANY);
-        saved.addLocale(new Locale("sr", "RS", "latn"));
+        saved.addLocale(Locale.forLanguageTag("sr-Latn-RS"));
         return saved;
     }
 }

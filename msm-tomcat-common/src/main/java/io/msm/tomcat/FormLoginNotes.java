@@ -22,6 +22,12 @@ final class FormLoginNotes {
     /** The stored attribute that carries them; taken out of the attributes again at every load. */
     static final String ATTRIBUTE = "io.msm.tomcat.formLogin";
     private static final byte VERSION = 1;
+    /**
+     * The most a login under way may add to its session: a body above Tomcat's default
+     * {@code maxSavePostSize} (4 KB) many times over. A larger one stays in memory, rather than push
+     * the whole session past {@code serialFilter}'s limits and out of memcached.
+     */
+    static final int MAX_BYTES = 64 * 1024;
 
     private FormLoginNotes() {
     }
@@ -44,6 +50,10 @@ final class FormLoginNotes {
             requests.write(savedRequest, out);
         }
         out.flush();
+        if (bytes.size() > MAX_BYTES) {
+            throw new IOException("its saved request takes " + bytes.size() + " bytes, more than " + MAX_BYTES
+                    + " (the connector's maxSavePostSize bounds its body)");
+        }
         return bytes.toByteArray();
     }
 

@@ -62,6 +62,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private transient volatile int changing;
     /** A FORM login under way ({@link FormLoginNotes}) as stored with the session; null when none. */
     private transient volatile byte[] formLogin;
+    private final transient Object formLoginLock = new Object();
     /** The id parsed once per change of id; null for an id not in msm's form. */
     private transient volatile SessionId sessionId;
 
@@ -266,6 +267,12 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     public void setAttribute(String name, Object value, boolean notify) {
+        if (FormLoginNotes.ATTRIBUTE.equals(name)) {
+            // msm's own name for a FORM login under way: the webapp's value stays in memory, and records
+            // no change that a merge would apply to the stored login.
+            super.setAttribute(name, value, notify);
+            return;
+        }
         // Spring's RequestContextListener sets the same objects again after the request's end: no change.
         Object before = dropped && name != null ? attributes.get(name) : null;
         CHANGING.incrementAndGet(this);
@@ -323,19 +330,35 @@ class MemcachedSession extends StandardSession implements HeldSession {
      */
     @Override
     public void setNote(String name, Object value) {
-        super.setNote(name, value);
-        if (FormLoginNotes.isCarried(name)) {
+        if (!FormLoginNotes.isCarried(name)) {
+            super.setNote(name, value);
+            return;
+        }
+        synchronized (formLoginLock) { // parallel requests: the bytes follow the notes' last state
+            super.setNote(name, value);
             formLoginChanged();
         }
     }
 
     @Override
     public void removeNote(String name) {
-        boolean present = FormLoginNotes.isCarried(name) && getNote(name) != null;
-        super.removeNote(name);
-        if (present) {
-            formLoginChanged();
+        if (!FormLoginNotes.isCarried(name)) {
+            super.removeNote(name);
+            return;
         }
+        synchronized (formLoginLock) {
+            boolean present = getNote(name) != null;
+            super.removeNote(name);
+            if (present) {
+                formLoginChanged();
+            }
+        }
+    }
+
+    @Override
+    public void recycle() {
+        super.recycle(); // clears the notes
+        formLogin = null;
     }
 
     private void formLoginChanged() {
@@ -438,6 +461,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
                     && ((MemcachedSessionManagerBase) manager).formLoginLoaded((byte[]) login, notes,
                             snapshot.id().toString())) {
                 formLogin = (byte[]) login;
+            } else {
+                changes.attributeRemoved(FormLoginNotes.ATTRIBUTE); // the next store drops what did not decode
             }
         }
         attributes.putAll(loaded);

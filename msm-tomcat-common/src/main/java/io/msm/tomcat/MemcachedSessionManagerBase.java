@@ -22,6 +22,7 @@ import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
 
 import io.msm.core.ConfigurationException;
+import io.msm.core.OncePerMinute;
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.Settings;
@@ -99,6 +100,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     /** Values Tomcat could not convert for msm's own typed setters, by attribute, with what to write. */
     private final Map<String, String> unconvertible = new ConcurrentHashMap<>();
+    /** FORM logins under way are stored with their sessions (not beside 2.3.2's Tomcats). */
+    private volatile boolean formLoginsStored;
+    private final OncePerMinute logLimit = new OncePerMinute(Clock.systemUTC());
     private StatisticsMBean statisticsBean;
 
     @Override
@@ -441,6 +445,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         checkIdsAreAccepted(settings, sample);
         applyAttributeFilter(settings.sessionAttributeFilter());
         checkCompatibility(settings);
+        formLoginsStored = settings.compatibility() == Settings.Compatibility.NONE;
         LOG.info("msm for " + contextName() + ": " + settings.describe());
         if (settings.enabled()) {
             // Built from the Host's name and the context path by default: Tomcats that differ there store
@@ -693,17 +698,26 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return null;
     }
 
-    /** @return a FORM login under way as stored with the session; null when none, or not stored here */
+    /**
+     * @return a FORM login under way as stored with the session; null when none, or not stored here:
+     *     with {@code compatibility}, 2.3.2's Tomcats would see it as an attribute and keep it past its
+     *     replay, so that a later visit of the page would replay it again
+     */
     byte[] formLoginToStore(Object savedRequest, Object expectedId) {
-        SavedRequests requests = savedRequests();
+        SavedRequests requests = formLoginsStored ? savedRequests() : null;
         if (requests == null) {
             return null;
         }
         try {
             return FormLoginNotes.encode(savedRequest, expectedId, requests);
         } catch (IOException | RuntimeException e) {
-            // Another authenticator's objects under Tomcat's note names: left in memory, as Tomcat keeps them.
-            LOG.warn("msm for " + contextName() + ": a FORM login under way stays in this Tomcat's memory only: " + e);
+            // Too large, or another authenticator's objects under Tomcat's note names: left in memory, as
+            // Tomcat keeps them.
+            if (logLimit.allow("form login stored")) {
+                LOG.warn("msm for " + contextName() + ": a FORM login under way stays in this Tomcat's memory only ("
+                        + e.getMessage() + "); a login or its replay on another Tomcat asks the user to log in"
+                        + " again; this line repeats at most once a minute");
+            }
             return null;
         }
     }
@@ -725,8 +739,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         } catch (IOException | RuntimeException e) {
             notes.remove(FormLoginNotes.REQUEST_NOTE);
             notes.remove(FormLoginNotes.SESSION_ID_NOTE);
-            LOG.warn("msm for " + contextName() + ": the FORM login under way in session " + SessionId.masked(sessionId)
-                    + " was not restored (" + e.getMessage() + "); its user logs in again");
+            if (logLimit.allow("form login loaded")) {
+                LOG.warn("msm for " + contextName() + ": the FORM login under way in session "
+                        + SessionId.masked(sessionId) + " was not restored (" + e.getMessage() + "); its user logs in"
+                        + " again; this line repeats at most once a minute");
+            }
             return false;
         }
     }

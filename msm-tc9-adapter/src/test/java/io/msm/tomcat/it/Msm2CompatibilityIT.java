@@ -71,6 +71,30 @@ class Msm2CompatibilityIT extends ClusterTest {
         }
     }
 
+    /**
+     * 2.3.2's Tomcats know nothing of a FORM login under way: they would show it to the webapp as an
+     * attribute and keep it past its replay, so a later visit of the page on msm would replay it again.
+     * Beside them it stays in memory, as Tomcat keeps it.
+     */
+    @Test
+    void withCompatibilityALoginUnderWayIsNotStoredAndStillWorksOnItsTomcat() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager("compatibility", "msm2"), "FORM"));
+        Browser user = new Browser();
+        assertTrue(user.postForm(tomcat1.url("/app/secure/set"), "form=draft").body().contains("login-form"));
+        String id = user.sessionId();
+        MemcachedServer node = serverOf(id);
+        Await.until("both copies of the login page's session written", WAIT,
+                () -> node.get(id) != null && node.get(key(id)) != null);
+        for (byte[] copy : new byte[][] {node.get(id), node.get(key(id))}) {
+            assertFalse(new String(copy, StandardCharsets.ISO_8859_1).contains("formLogin"), "no login under way stored");
+        }
+
+        assertEquals(303, user.postForm(tomcat1.url("/app/j_security_check"), "j_username=alice&j_password=secret")
+                .status());
+        Browser.Page replay = user.get(tomcat1.url("/app/secure/set"));
+        assertEquals("draft", replay.get("attr.form"), "the form sent on, from this Tomcat's memory");
+    }
+
     @Test
     void compatibilityWrites232sCopy_readsIt_andDeletesItWithTheSession() {
         TomcatNode tomcat1 = tomcat("tomcat1", manager("compatibility", "msm2"));
