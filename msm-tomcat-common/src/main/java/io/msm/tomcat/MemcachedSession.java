@@ -346,11 +346,21 @@ class MemcachedSession extends StandardSession implements HeldSession {
             super.removeNote(name);
             return;
         }
+        boolean present;
+        boolean wasStored;
         synchronized (formLoginLock) {
-            boolean present = getNote(name) != null;
+            wasStored = formLogin != null;
+            present = getNote(name) != null;
             super.removeNote(name);
             if (present) {
                 formLoginChanged();
+            }
+        }
+        if (present && wasStored && FormLoginNotes.REQUEST_NOTE.equals(name) && manager instanceof RequestGate) {
+            // Stored at once where another Tomcat could still find the login under way (non-sticky).
+            RequestStrategy requests = ((RequestGate) manager).requests();
+            if (requests != null) {
+                requests.formLoginReplayed(this);
             }
         }
     }

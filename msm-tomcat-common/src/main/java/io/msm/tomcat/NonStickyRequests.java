@@ -619,9 +619,22 @@ final class NonStickyRequests implements RequestStrategy {
         storeWhileInUse(s, InUseStore.PARALLEL);
     }
 
+    /**
+     * Stored at once, before the webapp runs the replayed request: without the lock, a reload of the
+     * page that reaches another Tomcat meanwhile would find the login under way there and send the
+     * form again. Its end stores as usual.
+     */
+    @Override
+    public void formLoginReplayed(MemcachedSession session) {
+        storeWhileInUse(session, InUseStore.PARALLEL);
+    }
+
     /** Why a session that requests still use is stored: see {@link #storeWhileInUse}. */
     private enum InUseStore {
-        /** A parallel request ended that changed it through the API ({@link #storeShared}). */
+        /**
+         * A parallel request ended that changed it through the API ({@link #storeShared}), or a FORM
+         * login's replay began ({@link #formLoginReplayed}).
+         */
         PARALLEL,
         /** The failed request's own store, before its error page ({@link #storeBeforeErrorPage}). */
         BEFORE_ERROR_PAGE,

@@ -53,6 +53,10 @@ interface RequestStrategy {
     default void changedOutsideRequests(MemcachedSession session, String name) {
     }
 
+    /** Tomcat's FORM authenticator took a stored login under way out of the session to replay its request. */
+    default void formLoginReplayed(MemcachedSession session) {
+    }
+
     /** The manager's periodic housekeeping; runs on Tomcat's background thread. */
     void background();
 

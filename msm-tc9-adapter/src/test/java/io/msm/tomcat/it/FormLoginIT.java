@@ -44,6 +44,43 @@ class FormLoginIT extends ClusterTest {
         assertEquals("alice", next.get("user"));
     }
 
+    /**
+     * Without the lock, a reload of the replayed page may reach another Tomcat while the replay runs:
+     * the form must not be sent a second time there. The replay stores the login's end at once.
+     */
+    @Test
+    void nonStickyWithoutTheLock_aReloadElsewhereDuringTheReplayDoesNotSendTheFormAgain() throws Exception {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP,
+                manager("sticky", "false", "lockingMode", "none"), "FORM"));
+        TomcatNode tomcat2 = started(new TomcatNode("tomcat2").webapp(APP,
+                manager("sticky", "false", "lockingMode", "none"), "FORM"));
+        Browser user = new Browser();
+        String gate = "replay-" + System.nanoTime();
+        assertTrue(user.postForm(tomcat1.url("/app/secure/hold"), "gate=" + gate + "&form=draft").body()
+                .contains("login-form"));
+        awaitStored(user.sessionId());
+        assertEquals(303, user.postForm(tomcat1.url("/app/j_security_check"), LOGIN).status());
+
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Browser.Page> replay = pool.submit(() -> user.get(tomcat1.url("/app/secure/hold")));
+            Await.until("the replay runs", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
+            String open = "open-" + System.nanoTime();
+            SessionServlet.gate(open).open.countDown();
+            Browser.Page reload = withSession(user.sessionId()).get(tomcat2.url("/app/secure/hold?gate=" + open));
+            assertEquals("alice", reload.get("user"), reload.body());
+            assertEquals("GET", reload.get("method"), "the form is not sent again by the other Tomcat");
+
+            SessionServlet.gate(gate).open.countDown();
+            Browser.Page replayed = replay.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("POST", replayed.get("method"));
+            assertEquals("draft", replayed.get("attr.form"));
+        } finally {
+            SessionServlet.gate(gate).open.countDown();
+            pool.shutdownNow();
+        }
+    }
+
     /** The login page's Tomcat goes away before the user sends the login form. */
     @Test
     void sticky_aLoginPageOfATomcatThatWentAwayStillLogsTheUserInAndSendsTheFormOn() {
