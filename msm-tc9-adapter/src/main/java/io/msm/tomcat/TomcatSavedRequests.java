@@ -26,20 +26,24 @@ import org.apache.tomcat.util.buf.ByteChunk;
 /**
  * Tomcat 8.5 to 11's saved request as plain fields. Of the cookies, their names and values: all a
  * request's cookies carry. Credentials of other logins (Authorization headers, the single sign-on
- * cookie) are left out.
+ * cookie) are left out; the Cookie header is made again from the cookies kept.
  */
 final class TomcatSavedRequests implements SavedRequests {
     /** Newer Tomcats (9.0.113 and 11.0.15 have it, 9.0.104 not) tell "no timeout saved" from "never expires" by it. */
     private static final Method OPTIONAL_TIMEOUT = optionalTimeout();
     /**
      * Credentials of the user's other logins, not of this session's: not written to memcached. The
-     * cookies travel one by one (below), so the raw Cookie header goes too; Tomcat's replay restores the
-     * request's cookies from those.
+     * cookies travel one by one (below), the raw Cookie header is made again from them.
      */
     private static final Set<String> LEFT_OUT_HEADERS = new HashSet<>(
             Arrays.asList("authorization", "proxy-authorization", "cookie"));
-    /** Tomcat's single sign-on cookie: a login of its own, which the replay does not need. */
-    private static final String SSO_COOKIE = "JSESSIONIDSSO";
+    /** The name of Tomcat's single sign-on cookie: a login of its own, which the replay does not need. */
+    private final String ssoCookie;
+
+    /** @param ssoCookie the name of the single sign-on cookie ({@code SingleSignOn cookieName}) */
+    TomcatSavedRequests(String ssoCookie) {
+        this.ssoCookie = ssoCookie;
+    }
     /** The smallest an item takes: a string's length alone. */
     private static final int MIN_ITEM = 4;
 
@@ -63,7 +67,7 @@ final class TomcatSavedRequests implements SavedRequests {
             out.writeInt(timeout);
         }
         List<Cookie> cookies = list(r.getCookies());
-        cookies.removeIf(c -> c.getName().equalsIgnoreCase(SSO_COOKIE));
+        cookies.removeIf(c -> c.getName().equalsIgnoreCase(ssoCookie));
         out.writeInt(cookies.size());
         for (Cookie c : cookies) {
             writeString(out, c.getName());
@@ -104,6 +108,7 @@ final class TomcatSavedRequests implements SavedRequests {
         if (in.readBoolean()) {
             r.setOriginalMaxInactiveInterval(in.readInt());
         }
+        StringBuilder cookieHeader = new StringBuilder();
         for (int i = readCount(in, 2 * MIN_ITEM); i > 0; i--) {
             String name = readString(in);
             String value = readString(in);
@@ -112,12 +117,16 @@ final class TomcatSavedRequests implements SavedRequests {
             } catch (IllegalArgumentException e) {
                 throw new IOException("a cookie Tomcat refuses: " + e.getMessage(), e);
             }
+            cookieHeader.append(cookieHeader.length() == 0 ? "" : "; ").append(name).append('=').append(value);
         }
         for (int i = readCount(in, 2 * MIN_ITEM); i > 0; i--) {
             String name = readString(in);
             for (int j = readCount(in, MIN_ITEM); j > 0; j--) {
                 r.addHeader(name, readString(in));
             }
+        }
+        if (cookieHeader.length() > 0) {
+            r.addHeader("Cookie", cookieHeader.toString()); // for a webapp that reads the header itself
         }
         for (int i = readCount(in, MIN_ITEM); i > 0; i--) {
             r.addLocale(Locale.forLanguageTag(nonNull(readString(in))));

@@ -23,7 +23,7 @@ import org.apache.tomcat.util.buf.ByteChunk;
 import org.junit.jupiter.api.Test;
 
 class FormLoginNotesTest {
-    private final SavedRequests requests = new TomcatSavedRequests();
+    private final SavedRequests requests = new TomcatSavedRequests("JSESSIONIDSSO");
 
     @Test
     void theSavedRequestAndTheExpectedIdComeBackAsTomcatSavedThem() throws IOException {
@@ -51,7 +51,20 @@ class FormLoginNotesTest {
         List<Locale> locales = new ArrayList<>();
         back.getLocales().forEachRemaining(locales::add);
         assertEquals(List.of(Locale.GERMANY, Locale.forLanguageTag("sr-Latn-RS")), locales, "with their scripts");
-        assertEquals(List.of("Accept", "Content-Type"), names(back), "credentials of other logins left out");
+        assertEquals(List.of("Accept", "Content-Type", "Cookie"), names(back), "credentials of other logins left out");
+        assertEquals("theme=dark; lang=de", back.getHeaderValues("Cookie").next(), "the Cookie header, without the SSO cookie");
+    }
+
+    @Test
+    void aSingleSignOnCookieOfAnotherNameIsLeftOutToo() throws IOException {
+        SavedRequests renamed = new TomcatSavedRequests("SITESSO");
+        SavedRequest saved = saved();
+        saved.addCookie(new Cookie("SITESSO", "sso-secret"));
+        Map<String, Object> notes = new HashMap<>();
+        FormLoginNotes.decode(FormLoginNotes.encode(saved, null, renamed), renamed, notes);
+        List<String> cookies = new ArrayList<>();
+        ((SavedRequest) notes.get(FormLoginNotes.REQUEST_NOTE)).getCookies().forEachRemaining(c -> cookies.add(c.getName()));
+        assertEquals(List.of("theme", "lang", "JSESSIONIDSSO"), cookies, "only the configured name is a login's cookie");
     }
 
     @Test

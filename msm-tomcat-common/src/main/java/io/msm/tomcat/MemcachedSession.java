@@ -63,6 +63,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** A FORM login under way ({@link FormLoginNotes}) as stored with the session; null when none. */
     private transient volatile byte[] formLogin;
     private final transient Object formLoginLock = new Object();
+    /** The last restore found a stored login under way it could not decode: a change to store. */
+    private transient boolean formLoginUndecodable;
     /** The id parsed once per change of id; null for an id not in msm's form. */
     private transient volatile SessionId sessionId;
 
@@ -291,6 +293,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     protected void removeAttributeInternal(String name, boolean notify) {
+        if (FormLoginNotes.ATTRIBUTE.equals(name)) {
+            super.removeAttributeInternal(name, notify); // as setAttribute: no change of the stored login
+            return;
+        }
         boolean present = dropped && name != null && attributes.containsKey(name);
         CHANGING.incrementAndGet(this);
         try {
@@ -362,6 +368,14 @@ class MemcachedSession extends StandardSession implements HeldSession {
             if (requests != null) {
                 requests.formLoginReplayed(this);
             }
+        }
+    }
+
+    /** Non-sticky: a copy just loaded has no changes of its own, but one whose stored login did not decode. */
+    void clearChangesAfterLoad() {
+        changes.clear();
+        if (formLoginUndecodable) {
+            changes.attributeRemoved(FormLoginNotes.ATTRIBUTE);
         }
     }
 
@@ -463,6 +477,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         notes.remove(FormLoginNotes.REQUEST_NOTE);
         notes.remove(FormLoginNotes.SESSION_ID_NOTE);
         formLogin = null;
+        formLoginUndecodable = false;
         Object login = loaded.get(FormLoginNotes.ATTRIBUTE);
         if (login != null) {
             loaded = new HashMap<>(loaded);
@@ -472,6 +487,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
                             snapshot.id().toString())) {
                 formLogin = (byte[]) login;
             } else {
+                formLoginUndecodable = true;
                 changes.attributeRemoved(FormLoginNotes.ATTRIBUTE); // the next store drops what did not decode
             }
         }

@@ -445,7 +445,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         checkIdsAreAccepted(settings, sample);
         applyAttributeFilter(settings.sessionAttributeFilter());
         checkCompatibility(settings);
-        formLoginsStored = settings.compatibility() == Settings.Compatibility.NONE;
+        formLoginsStored = settings.compatibility() != Settings.Compatibility.MSM2;
         LOG.info("msm for " + contextName() + ": " + settings.describe());
         if (settings.enabled()) {
             // Built from the Host's name and the context path by default: Tomcats that differ there store
@@ -700,8 +700,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     /**
      * @return a FORM login under way as stored with the session; null when none, or not stored here:
-     *     with {@code compatibility}, 2.3.2's Tomcats would see it as an attribute and keep it past its
-     *     replay, so that a later visit of the page would replay it again
+     *     with {@code compatibility="msm2"}, 2.3.2's Tomcats would see it as an attribute and keep it
+     *     past its replay, so that a later visit of the page would replay it again
      */
     byte[] formLoginToStore(Object savedRequest, Object expectedId) {
         SavedRequests requests = formLoginsStored ? savedRequests() : null;
@@ -714,9 +714,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             // Too large, or another authenticator's objects under Tomcat's note names: left in memory, as
             // Tomcat keeps them.
             if (logLimit.allow("form login stored")) {
-                LOG.warn("msm for " + contextName() + ": a FORM login under way stays in this Tomcat's memory only ("
-                        + e.getMessage() + "); a login or its replay on another Tomcat asks the user to log in"
-                        + " again; this line repeats at most once a minute");
+                LOG.warn("msm for " + contextName() + ": a FORM login under way is not stored with its session ("
+                        + e.getMessage() + "): in sticky mode it holds on this Tomcat only, in non-sticky mode its"
+                        + " login answers 408 and the user starts again; this line repeats at most once a minute");
             }
             return null;
         }

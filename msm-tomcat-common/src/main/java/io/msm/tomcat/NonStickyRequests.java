@@ -465,7 +465,7 @@ final class NonStickyRequests implements RequestStrategy {
             return null;
         }
         loaded.restore(snapshot); // in memory from here
-        loaded.changes().clear();
+        loaded.clearChangesAfterLoad();
         loaded.loadedUnlocked(!locked);
         // Checked once in memory: a logout either counted before this check, or finds this copy
         // in memory after its count and ends it.
@@ -626,6 +626,11 @@ final class NonStickyRequests implements RequestStrategy {
      */
     @Override
     public void formLoginReplayed(MemcachedSession session) {
+        Scope scope = current.get();
+        int i = scope == null || scope.ended ? -1 : scope.sessions.indexOf(session);
+        if (i >= 0 && scope.lockedUnder.get(i) != null) {
+            return; // under the cluster lock: another Tomcat's request waits for this one's end
+        }
         storeWhileInUse(session, InUseStore.PARALLEL);
     }
 
