@@ -620,17 +620,13 @@ final class NonStickyRequests implements RequestStrategy {
     }
 
     /**
-     * Stored at once, before the webapp runs the replayed request: without the lock, a reload of the
-     * page that reaches another Tomcat meanwhile would find the login under way there and send the
-     * form again. Its end stores as usual.
+     * Stored at once, before the webapp runs the replayed request: a reload of the page that reaches
+     * another Tomcat meanwhile would find the login under way there and send the form again. Under
+     * the lock too: a reload may not wait for it (a page another Tomcat learned read-only, a wait past
+     * lockWaitTimeout). Its end stores as usual.
      */
     @Override
     public void formLoginReplayed(MemcachedSession session) {
-        Scope scope = current.get();
-        int i = scope == null || scope.ended ? -1 : scope.sessions.indexOf(session);
-        if (i >= 0 && scope.lockedUnder.get(i) != null) {
-            return; // under the cluster lock: another Tomcat's request waits for this one's end
-        }
         storeWhileInUse(session, InUseStore.PARALLEL);
     }
 
