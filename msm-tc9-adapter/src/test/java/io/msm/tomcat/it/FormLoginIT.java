@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.msm.core.Statistics;
 import io.msm.testkit.Await;
@@ -45,15 +47,17 @@ class FormLoginIT extends ClusterTest {
     }
 
     /**
-     * Without the lock, a reload of the replayed page may reach another Tomcat while the replay runs:
-     * the form must not be sent a second time there. The replay stores the login's end at once.
+     * A reload of the replayed page may reach another Tomcat while the replay runs, without the lock
+     * or after waiting lockWaitTimeout for it: the form must not be sent a second time there. The
+     * replay stores the login's end at once.
      */
-    @Test
-    void nonStickyWithoutTheLock_aReloadElsewhereDuringTheReplayDoesNotSendTheFormAgain() throws Exception {
-        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP,
-                manager("sticky", "false", "lockingMode", "none"), "FORM"));
-        TomcatNode tomcat2 = started(new TomcatNode("tomcat2").webapp(APP,
-                manager("sticky", "false", "lockingMode", "none"), "FORM"));
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"lockingMode=none", "lockingMode=all, past lockWaitTimeout"})
+    void nonSticky_aReloadElsewhereDuringTheReplayDoesNotSendTheFormAgain(String mode) throws Exception {
+        String[] attributes = mode.startsWith("lockingMode=none") ? new String[] {"sticky", "false", "lockingMode", "none"}
+                : new String[] {"sticky", "false", "lockingMode", "all", "lockWaitTimeout", "1000"};
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager(attributes), "FORM"));
+        TomcatNode tomcat2 = started(new TomcatNode("tomcat2").webapp(APP, manager(attributes), "FORM"));
         Browser user = new Browser();
         String gate = "replay-" + System.nanoTime();
         assertTrue(user.postForm(tomcat1.url("/app/secure/hold"), "gate=" + gate + "&form=draft").body()
