@@ -24,8 +24,9 @@ final class FormLoginNotes {
     private static final byte VERSION = 1;
     /**
      * The most a login under way may add to its session: a body above Tomcat's default
-     * {@code maxSavePostSize} (4 KB) many times over. A larger one stays in memory, rather than push
-     * the whole session past {@code serialFilter}'s limits and out of memcached.
+     * {@code maxSavePostSize} (4 KB) many times over. A larger one stays in memory: a raised
+     * {@code maxSavePostSize} would otherwise grow every login page's session in memcached with it,
+     * up to {@code serialFilter}'s limits, past which the attribute, or the session, is left out.
      */
     static final int MAX_BYTES = 64 * 1024;
 

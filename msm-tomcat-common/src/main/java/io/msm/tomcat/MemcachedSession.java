@@ -363,7 +363,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
             }
         }
         if (present && wasStored && FormLoginNotes.REQUEST_NOTE.equals(name) && manager instanceof RequestGate) {
-            // Stored at once where another Tomcat could still find the login under way (non-sticky).
+            // Stored at once where another Tomcat could still find the login under way (non-sticky). Not
+            // waiting for the expected id's removal, which Tomcat makes next: stored alone, it replays nothing.
             RequestStrategy requests = ((RequestGate) manager).requests();
             if (requests != null) {
                 requests.formLoginReplayed(this);

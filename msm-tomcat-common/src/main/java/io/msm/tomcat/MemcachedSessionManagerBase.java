@@ -736,9 +736,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
             FormLoginNotes.decode(stored, requests, notes);
             return true;
-        } catch (IOException | RuntimeException e) {
-            notes.remove(FormLoginNotes.REQUEST_NOTE);
-            notes.remove(FormLoginNotes.SESSION_ID_NOTE);
+        } catch (IOException | RuntimeException e) { // decode puts nothing into the notes before the end
             if (logLimit.allow("form login loaded")) {
                 LOG.warn("msm for " + contextName() + ": the FORM login under way in session "
                         + SessionId.masked(sessionId) + " was not restored (" + e.getMessage() + "); its user logs in"

@@ -71,7 +71,12 @@ class FormLoginIT extends ClusterTest {
             Await.until("the replay runs", WAIT, () -> SessionServlet.gate(gate).arrived.get() == 1);
             String open = "open-" + System.nanoTime();
             SessionServlet.gate(open).open.countDown();
+            long timeouts = count(tomcat2, Statistics.Counter.LOCK_TIMEOUTS);
             Browser.Page reload = withSession(user.sessionId()).get(tomcat2.url("/app/secure/hold?gate=" + open));
+            if (mode.contains("lockWaitTimeout")) {
+                assertEquals(timeouts + 1, count(tomcat2, Statistics.Counter.LOCK_TIMEOUTS),
+                        "the reload went on without the lock the replay holds");
+            }
             assertEquals("alice", reload.get("user"), reload.body());
             assertEquals("GET", reload.get("method"), "the form is not sent again by the other Tomcat");
 
@@ -116,8 +121,11 @@ class FormLoginIT extends ClusterTest {
         TomcatNode tomcat2 = started(new TomcatNode("tomcat2").webapp(APP, manager("sticky", "false"), "FORM"));
         Browser user = new Browser();
         user.get(tomcat1.url("/app/secure/get"));
+        String id = user.sessionId();
+        awaitStored(id);
         Browser.Page page = user.get(tomcat2.url("/app/s/get"));
         assertEquals(200, page.status());
+        assertEquals(id, page.get("id"), "the login page's session, loaded from memcached");
         assertEquals("null", page.get("user"));
         assertTrue(page.lines().keySet().stream().noneMatch(k -> k.startsWith("attr.")), page.body());
     }
