@@ -37,6 +37,8 @@ final class TomcatSavedRequests implements SavedRequests {
      */
     private static final Set<String> LEFT_OUT_HEADERS = new HashSet<>(
             Arrays.asList("authorization", "proxy-authorization", "cookie"));
+    /** The smallest an item takes: a string's length alone. */
+    private static final int MIN_ITEM = 4;
     /** The name of Tomcat's single sign-on cookie: a login of its own, which the replay does not need. */
     private final String ssoCookie;
 
@@ -44,8 +46,6 @@ final class TomcatSavedRequests implements SavedRequests {
     TomcatSavedRequests(String ssoCookie) {
         this.ssoCookie = ssoCookie;
     }
-    /** The smallest an item takes: a string's length alone. */
-    private static final int MIN_ITEM = 4;
 
     @Override
     public void write(Object savedRequest, DataOutputStream out) throws IOException {
