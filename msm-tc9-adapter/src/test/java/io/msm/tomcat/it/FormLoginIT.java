@@ -4,12 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.zip.CRC32;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import io.msm.core.Statistics;
 import io.msm.testkit.Await;
+import io.msm.testkit.MemcachedServer;
 
 /**
  * Tomcat's FORM login takes three requests: the page the user asked for (saved, and answered with
@@ -128,5 +134,97 @@ class FormLoginIT extends ClusterTest {
         assertEquals(id, page.get("id"), "the login page's session, loaded from memcached");
         assertEquals("null", page.get("user"));
         assertTrue(page.lines().keySet().stream().noneMatch(k -> k.startsWith("attr.")), page.body());
+    }
+
+    /**
+     * A saved form larger than msm stores with a session (64 KB; this connector's maxSavePostSize lets
+     * Tomcat keep it): the login under way stays in this Tomcat's memory, as Tomcat keeps it, with a
+     * WARN. The session is stored all the same, without the form, and the login on the same Tomcat
+     * sends the whole form on.
+     */
+    @Test
+    void sticky_aSavedFormTooLargeToStoreStaysOnItsTomcatWithAWarning() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").maxSavePostSize(1024 * 1024)
+                .webapp(APP, manager(), "FORM"));
+        Browser user = new Browser();
+        String large = "x".repeat(100_000);
+        try (LogCapture log = new LogCapture("io.msm")) {
+            assertTrue(user.postForm(tomcat1.url("/app/secure/set"), "form=" + large).body().contains("login-form"));
+            awaitStored(user.sessionId());
+            List<String> warned = log.lines(r -> String.valueOf(r.getMessage()).contains("is not stored with its session"));
+            assertEquals(1, warned.size(), String.valueOf(log.lines()));
+            assertTrue(warned.get(0).startsWith("WARNING") && warned.get(0).contains("more than 65536"), warned.get(0));
+        }
+        String stored = new String(serverOf(user.sessionId()).get(key(user.sessionId())), StandardCharsets.ISO_8859_1);
+        assertTrue(!stored.contains("x".repeat(1000)), "memcached's copy holds no part of the form");
+
+        assertEquals(303, user.postForm(tomcat1.url("/app/j_security_check"), LOGIN).status());
+        Browser.Page replay = user.get(tomcat1.url("/app/secure/set"));
+        assertEquals("alice", replay.get("user"));
+        assertEquals("POST", replay.get("method"));
+        assertEquals(large, replay.get("attr.form"), "the whole form is sent on");
+    }
+
+    /**
+     * Stored login bytes that do not decode (changed in memcached, or written by another msm) never
+     * reach Tomcat: a WARN with the masked id, the session loads without them (its user logs in
+     * again), and its next store leaves them out.
+     */
+    @Test
+    void nonSticky_aStoredLoginThatDoesNotDecodeIsDroppedWithAWarningAndLeftOutAtTheNextStore() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager("sticky", "false"), "FORM"));
+        TomcatNode tomcat2 = started(new TomcatNode("tomcat2").webapp(APP, manager("sticky", "false"), "FORM"));
+        Browser user = new Browser();
+        assertTrue(user.postForm(tomcat1.url("/app/secure/set"), "form=draft").body().contains("login-form"));
+        String id = user.sessionId();
+        awaitStored(id);
+        MemcachedServer node = serverOf(id);
+        assertTrue(holdsALogin(node.get(key(id))), "memcached's copy holds the login under way");
+        node.set(key(id), withLoginVersion(node.get(key(id)), id, (byte) 9), 3600);
+
+        try (LogCapture log = new LogCapture("io.msm")) {
+            Browser.Page page = user.get(tomcat2.url("/app/s/get"));
+            assertEquals(200, page.status(), page.body());
+            assertEquals(id, page.get("id"), "the session itself is kept");
+            List<String> warned = log.lines(r -> String.valueOf(r.getMessage()).contains("was not restored"));
+            assertEquals(1, warned.size(), String.valueOf(log.lines()));
+            assertTrue(warned.get(0).startsWith("WARNING") && warned.get(0).contains("version 9"), warned.get(0));
+            assertTrue(!warned.get(0).contains(id), "the id is masked: " + warned.get(0));
+        }
+        Await.until("the next store leaves the stored login out", WAIT, () -> !holdsALogin(node.get(key(id))));
+        assertEquals(408, user.postForm(tomcat1.url("/app/j_security_check"), LOGIN).status(),
+                "the login finds no login under way, as after its session ended");
+    }
+
+    /**
+     * @return the session's frame with its stored login's format version replaced, and the payload's
+     *     checksum made right again: bytes that pass the frame's checks and fail the login's
+     */
+    private static byte[] withLoginVersion(byte[] frame, String id, byte version) {
+        byte[] utf8 = id.getBytes(StandardCharsets.UTF_8);
+        byte[] expected = ByteBuffer.allocate(4 + utf8.length).putInt(utf8.length).put(utf8).array();
+        int at = indexOf(frame, expected);
+        assertTrue(at > 0 && frame[at - 1] == 1, "the stored login begins with its version and the id it expects");
+        byte[] forged = frame.clone();
+        forged[at - 1] = version;
+        int authLength = ((frame[25] & 0xFF) << 8) | (frame[26] & 0xFF); // SessionFrame's header
+        int payloadAt = 27 + (authLength == 0xFFFF ? 0 : authLength) + 8;
+        CRC32 crc = new CRC32();
+        crc.update(forged, payloadAt, forged.length - payloadAt);
+        ByteBuffer.wrap(forged).putInt(payloadAt - 4, (int) crc.getValue());
+        return forged;
+    }
+
+    private static boolean holdsALogin(byte[] frame) {
+        return new String(frame, StandardCharsets.ISO_8859_1).contains("io.msm.tomcat.formLogin");
+    }
+
+    private static int indexOf(byte[] bytes, byte[] part) {
+        for (int i = 0; i + part.length <= bytes.length; i++) {
+            if (java.util.Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

@@ -37,12 +37,13 @@ public final class TomcatNode implements AutoCloseable {
     private int port;
     private String sessionCookiePath;
     private boolean errorPages;
+    /** The connector's; null for Tomcat's default (4 KB). */
+    private Integer maxSavePostSize;
 
     public TomcatNode(String route) {
         this.route = route;
     }
 
-    /** @param managerAttributes as written in the {@code <Manager>} element */
     /**
      * No background runs of the webapps (Tomcat's expiry of sessions, msm's background work): what
      * only a request or a stop does shows.
@@ -52,6 +53,7 @@ public final class TomcatNode implements AutoCloseable {
         return this;
     }
 
+    /** @param managerAttributes as written in the {@code <Manager>} element */
     public TomcatNode webapp(String path, Map<String, String> managerAttributes) {
         return webapp(path, managerAttributes, null);
     }
@@ -75,6 +77,12 @@ public final class TomcatNode implements AutoCloseable {
         return this;
     }
 
+    /** The largest form body a FORM login keeps through its login page (the connector's maxSavePostSize). */
+    public TomcatNode maxSavePostSize(int bytes) {
+        this.maxSavePostSize = bytes;
+        return this;
+    }
+
     /**
      * Every webapp renders its 404 and 500 answers with {@code <error-page>}s served by
      * {@link SessionServlet}'s /error-page, which uses the session as a webapp's error page may; a
@@ -92,6 +100,9 @@ public final class TomcatNode implements AutoCloseable {
             tomcat.setBaseDir(baseDir.getAbsolutePath());
             tomcat.setPort(0);
             tomcat.getConnector().setProperty("address", "127.0.0.1");
+            if (maxSavePostSize != null) {
+                tomcat.getConnector().setMaxSavePostSize(maxSavePostSize);
+            }
             tomcat.getEngine().setJvmRoute(route);
             tomcat.getEngine().setBackgroundProcessorDelay(backgroundRuns ? 1 : -1);
             tomcat.getHost().setAutoDeploy(false);
