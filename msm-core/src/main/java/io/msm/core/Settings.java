@@ -162,7 +162,23 @@ public final class Settings {
         sessionAttributeFilter = p.pattern(SESSION_ATTRIBUTE_FILTER);
         backupAsync = p.bool(SESSION_BACKUP_ASYNC, true);
         backupTimeoutMillis = p.positiveLong(SESSION_BACKUP_TIMEOUT, 100, "milliseconds");
+        if (sticky && backupAsync && enabled && p.raw(SESSION_BACKUP_TIMEOUT) != null) {
+            noEffect.add(SESSION_BACKUP_TIMEOUT + " (with asynchronous sticky backups no request waits for its"
+                    + " backup; it bounds that wait with " + SESSION_BACKUP_ASYNC + "=\"false\" or sticky=\"false\")");
+        }
         operationTimeoutMillis = p.positiveLong(OPERATION_TIMEOUT, 1000, "milliseconds");
+        if (p.errors.isEmpty() && operationTimeoutMillis < MIN_PLAUSIBLE_OPERATION_TIMEOUT_MILLIS) {
+            risks.add(OPERATION_TIMEOUT + "=" + operationTimeoutMillis + " ms is shorter than a busy memcached may take"
+                    + " to answer, and every operation past it takes its node out of use; it is in milliseconds:"
+                    + " write " + OPERATION_TIMEOUT + "=\"" + operationTimeoutMillis * 1000 + "\" if seconds were meant,"
+                    + " or 1000 (the default)");
+        }
+        if (!sticky && p.errors.isEmpty() && lockExpirationSeconds > MAX_PLAUSIBLE_LOCK_EXPIRATION_SECONDS) {
+            risks.add(LOCK_EXPIRATION + "=" + lockExpirationSeconds + " s: a lock left by a Tomcat that died lives that"
+                    + " long, and every locking request of its session waits " + LOCK_WAIT_TIMEOUT + " for it meanwhile;"
+                    + " it is in seconds: write " + LOCK_EXPIRATION + "=\"" + Math.max(1, lockExpirationSeconds / 1000)
+                    + "\" if milliseconds were meant, or 30 (the default)");
+        }
         // A pool starts a thread per task up to this count: a typo of 10000 would be thousands of threads.
         backupThreadCount = (int) p.positiveLong(BACKUP_THREAD_COUNT, Runtime.getRuntime().availableProcessors(),
                 "threads", MAX_BACKUP_THREADS, "each is a thread of its own");
@@ -212,6 +228,10 @@ public final class Settings {
         }
         p.notEmpty(ENCRYPTION_KEYS, p.raw(ENCRYPTION_KEYS), "write the path of the key file, or remove"
                 + " encryptionKeys to store sessions in clear");
+        // Read as absent, these two would let every class, or every attribute, into memcached.
+        p.notEmpty(SERIAL_FILTER, p.raw(SERIAL_FILTER), "write the filter, or remove serialFilter for the built-in one");
+        p.notEmpty(SESSION_ATTRIBUTE_FILTER, p.raw(SESSION_ATTRIBUTE_FILTER), "write the pattern of the attributes to"
+                + " store, or remove sessionAttributeFilter to store every attribute");
         username = p.raw(USERNAME);
         password = p.asWritten(PASSWORD);
         if (username != null && !binaryProtocol) {
@@ -573,6 +593,13 @@ public final class Settings {
     static final long MAX_RELATIVE_EXPIRY = 2_592_000;
     static final long MAX_BACKUP_QUEUE = 1_000_000;
     static final long MAX_BACKUP_THREADS = 256;
+    /**
+     * Below it an operationTimeout was most likely meant in seconds: memcached on a busy host
+     * answers in more than that now and then, and each such answer takes its node out of use.
+     */
+    static final long MIN_PLAUSIBLE_OPERATION_TIMEOUT_MILLIS = 10;
+    /** Above it a lockExpiration was most likely meant in milliseconds: a dead Tomcat's lock would outlive a workday. */
+    static final long MAX_PLAUSIBLE_LOCK_EXPIRATION_SECONDS = 3_600;
     /** {@code ${name}} as Tomcat leaves it when no system property of that name is set. */
     private static final Pattern PROPERTY = Pattern.compile("\\$\\{([^}]+)}");
 

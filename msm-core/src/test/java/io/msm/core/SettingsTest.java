@@ -299,6 +299,47 @@ class SettingsTest {
         assertMentions(e.getMessage(), "lockingMode", "no pattern", "none or all");
     }
 
+    /** Written "uriPattern: /xnat/app/.*": the blank would be part of the pattern, which then matches no URI. */
+    @Test
+    void uriPatternIsReadWithoutTheBlanksAroundIt() throws Exception {
+        Settings s = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "sticky", "false", "lockingMode",
+                "uriPattern:  /xnat/app/.* "));
+        assertEquals("uriPattern:/xnat/app/.*", s.lockingMode().toString());
+        assertTrue(s.lockingMode().pattern.matcher("/xnat/app/action").matches());
+    }
+
+    /** Read as absent, an empty filter would let every class, or every attribute, into memcached. */
+    @Test
+    void filtersWrittenButEmptyStopTheStart() {
+        for (String filter : new String[] {"serialFilter", "sessionAttributeFilter"}) {
+            var e = rejected(Map.of("memcachedNodes", "n1:h:1", filter, " "));
+            assertMentions(e.getMessage(), filter + ": written but empty", "remove " + filter);
+        }
+    }
+
+    /** Seconds for milliseconds, or the other way round: the start says so, and what to write. */
+    @Test
+    void timesThatLookWrittenInTheWrongUnitAreNamedAtStart() throws Exception {
+        Settings seconds = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "operationTimeout", "2"));
+        assertEquals(1, seconds.risks().size(), seconds.risks().toString());
+        assertMentions(seconds.risks().get(0), "operationTimeout=2 ms", "operationTimeout=\"2000\"");
+        Settings millis = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "sticky", "false", "lockExpiration",
+                "30000"));
+        assertEquals(1, millis.risks().size(), millis.risks().toString());
+        assertMentions(millis.risks().get(0), "lockExpiration=30000 s", "lockExpiration=\"30\"");
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:h:1", "sticky", "false", "lockExpiration", "3600",
+                "operationTimeout", "10")).risks().isEmpty(), "an hour and 10 ms are meant so");
+    }
+
+    @Test
+    void sessionBackupTimeoutIsWithoutEffectForAsynchronousStickyBackups() throws Exception {
+        Settings async = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "sessionBackupTimeout", "500"));
+        assertEquals(1, async.withoutEffect().size(), async.withoutEffect().toString());
+        assertMentions(async.withoutEffect().get(0), "sessionBackupTimeout", "sessionBackupAsync=\"false\"");
+        assertTrue(Settings.parse(Map.of("memcachedNodes", "n1:h:1", "sessionBackupAsync", "false",
+                "sessionBackupTimeout", "500")).withoutEffect().isEmpty(), "it bounds a synchronous backup's wait");
+    }
+
     /** Tomcat leaves ${name} as written when the property is not set: sent as the password, every node refused it. */
     @Test
     void aPropertyTomcatDidNotReplaceStopsTheStartNamingIt() {

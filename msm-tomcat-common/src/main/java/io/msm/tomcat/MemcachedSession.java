@@ -440,9 +440,12 @@ class MemcachedSession extends StandardSession implements HeldSession {
             stored.put(FormLoginNotes.ATTRIBUTE, login);
         }
         // thisAccessedTime: this request's access; lastAccessedTime moves only when the request is recycled.
+        // persistAuthentication="false": the login stays in this Tomcat's memory.
+        boolean withLogin = !(manager instanceof MemcachedSessionManagerBase)
+                || ((MemcachedSessionManagerBase) manager).storesLogins();
         return new SessionSnapshot(sessionId, creationTime, Math.max(lastAccessedTime, thisAccessedTime), maxInactiveInterval,
-                authType,
-                new SessionContent(stored, ((PrincipalStorage) manager).principalToStore(principal)));
+                withLogin ? authType : null,
+                new SessionContent(stored, withLogin ? ((PrincipalStorage) manager).principalToStore(principal) : null));
     }
 
     /**

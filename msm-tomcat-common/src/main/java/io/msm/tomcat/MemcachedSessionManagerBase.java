@@ -332,6 +332,57 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return attributes.get(Settings.READ_UNENCRYPTED_SESSIONS);
     }
 
+    /**
+     * Tomcat's setter throws on a pattern that does not compile, and Tomcat's digester then only WARNs:
+     * the webapp would run without the filter, and every attribute it was written to keep out of
+     * memcached would be stored. The start refuses it instead, as it refuses msm's own attributes;
+     * so does one written but empty, which Tomcat reads as no filter.
+     */
+    @Override
+    public void setSessionAttributeNameFilter(String filter) {
+        filter("sessionAttributeNameFilter", filter, () -> super.setSessionAttributeNameFilter(filter));
+    }
+
+    /** As {@link #setSessionAttributeNameFilter}: the class names of the values that are stored. */
+    @Override
+    public void setSessionAttributeValueClassNameFilter(String filter) {
+        filter("sessionAttributeValueClassNameFilter", filter,
+                () -> super.setSessionAttributeValueClassNameFilter(filter));
+    }
+
+    private void filter(String attribute, String filter, Runnable set) {
+        unconvertible.remove(attribute);
+        if (filter != null && filter.trim().isEmpty()) {
+            unconvertible.put(attribute, "written but empty (an unset property or variable?), which would store"
+                    + " every attribute; write the pattern, or remove " + attribute);
+            return;
+        }
+        try {
+            set.run();
+        } catch (java.util.regex.PatternSyntaxException e) {
+            unconvertible.put(attribute, "'" + filter + "' is not a regular expression (" + e.getDescription()
+                    + " near index " + e.getIndex() + "), and without it every attribute would be stored");
+        }
+    }
+
+    /**
+     * Tomcat's default is false, where its managers write sessions to a file at a restart; msm stores the
+     * login with the session unless the context file says {@code persistAuthentication="false"}: then a
+     * user moved to another Tomcat logs in again.
+     */
+    private volatile boolean persistAuthenticationWritten;
+
+    @Override
+    public void setPersistAuthentication(boolean persistAuthentication) {
+        persistAuthenticationWritten = true;
+        super.setPersistAuthentication(persistAuthentication);
+    }
+
+    /** @return false when the principal and auth type are kept out of memcached */
+    boolean storesLogins() {
+        return !persistAuthenticationWritten || getPersistAuthentication();
+    }
+
     /** memcached-session-manager 2.3.2's name for Tomcat's {@code sessionAttributeNameFilter}. */
     public void setSessionAttributeFilter(String v) {
         put(Settings.SESSION_ATTRIBUTE_FILTER, v);
@@ -409,6 +460,47 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     // ---- lifecycle ----
 
+    /** The attributes that name files; a relative path means one in CATALINA_BASE, as in Tomcat's server.xml. */
+    private static final String[] FILE_ATTRIBUTES = {Settings.ENCRYPTION_KEYS, Settings.TLS_TRUST_STORE_FILE,
+        Settings.TLS_KEY_STORE_FILE};
+
+    /**
+     * @return the attributes, with a relative file path resolved against CATALINA_BASE: against the working
+     *     directory it would find the file only where Tomcat is started from there (not under systemd)
+     */
+    private Map<String, String> withPathsResolved(Map<String, String> written) {
+        Map<String, String> resolved = new LinkedHashMap<>(written);
+        java.io.File base = catalinaBase();
+        for (String attribute : FILE_ATTRIBUTES) {
+            String path = resolved.get(attribute);
+            if (base != null && path != null && !path.trim().isEmpty() && !path.trim().startsWith("${")
+                    && !new java.io.File(path.trim()).isAbsolute()) {
+                resolved.put(attribute, new java.io.File(base, path.trim()).getPath());
+            }
+        }
+        return resolved;
+    }
+
+    /** @return this Tomcat's CATALINA_BASE; its Server's where the line has it (embedded Tomcats differ), or null */
+    private java.io.File catalinaBase() {
+        try {
+            org.apache.catalina.Container engine = context().getParent() == null ? null : context().getParent().getParent();
+            if (engine instanceof org.apache.catalina.Engine && ((org.apache.catalina.Engine) engine).getService() != null) {
+                Object server = ((org.apache.catalina.Engine) engine).getService().getServer();
+                if (server != null) {
+                    Object base = server.getClass().getMethod("getCatalinaBase").invoke(server); // Tomcat 8 and later
+                    if (base instanceof java.io.File) {
+                        return (java.io.File) base;
+                    }
+                }
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // Tomcat 7: the system property below
+        }
+        String base = System.getProperty("catalina.base");
+        return base == null ? null : new java.io.File(base);
+    }
+
     /** @return true in the Tomcat 7 adapter, whose jar serves that line alone */
     protected boolean forTomcat7() {
         return false;
@@ -435,8 +527,13 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         Settings settings;
         try {
             // Values Tomcat could not convert join the attributes' list: one message for every bad attribute.
-            settings = Settings.parse(new LinkedHashMap<>(attributes), (parsed, errors) -> {
+            settings = Settings.parse(withPathsResolved(attributes), (parsed, errors) -> {
                 unconvertible.forEach((name, problem) -> errors.add(name + ": " + problem));
+                if (!storesLogins() && !parsed.sticky() && parsed.enabled()) {
+                    errors.add("persistAuthentication: 'false' keeps logins out of memcached, and with sticky=\"false\""
+                            + " every request loads its session from there: each user would be logged out at their next"
+                            + " request; remove persistAuthentication, or write sticky=\"true\"");
+                }
                 checks.run(parsed, errors);
             });
         } catch (ConfigurationException e) {

@@ -59,16 +59,20 @@ final class Transcoders {
         ClassLoader webapp = context.classLoader();
         Class<?> type;
         try {
-            type = Class.forName(className, true, webapp);
-        } catch (ClassNotFoundException e) {
-            try {
-                type = Class.forName(className, true, Transcoders.class.getClassLoader());
-            } catch (ClassNotFoundException e2) {
+            type = load(className, webapp);
+            if (type == null) {
                 errors.add(attribute + ": class '" + className + "' is not found in the webapp nor beside msm; write "
                         + Settings.DEFAULT_TRANSCODER_FACTORY + ", " + Settings.KRYO_TRANSCODER_FACTORY
                         + " or the name of a class on the classpath");
                 return null;
             }
+        } catch (LinkageError | RuntimeException e) {
+            // Found but not loadable: 2.3.2's factory left in WEB-INF/lib without the jars it needs, or a class
+            // built for a newer Java. Named here with the other attributes' problems, not as a stack trace.
+            errors.add(attribute + ": class '" + className + "' is there but cannot be loaded (" + e
+                    + "); write " + Settings.DEFAULT_TRANSCODER_FACTORY + " or " + Settings.KRYO_TRANSCODER_FACTORY
+                    + ", and remove memcached-session-manager's jars from WEB-INF/lib and tomcat/lib");
+            return null;
         }
         if (!TranscoderFactory.class.isAssignableFrom(type)) {
             errors.add(attribute + ": class '" + className + "' does not implement "
@@ -78,7 +82,7 @@ final class Transcoders {
         TranscoderFactory factory;
         try {
             factory = (TranscoderFactory) type.getConstructor().newInstance();
-        } catch (ReflectiveOperationException | RuntimeException e) {
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             errors.add(attribute + ": '" + className + "' cannot be created (it needs a public no-argument constructor): " + e);
             return null;
         }
@@ -87,6 +91,19 @@ final class Transcoders {
         } catch (IllegalArgumentException e) {
             errors.add(e.getMessage()); // a malformed serialFilter, named by the transcoder
             return null;
+        }
+    }
+
+    /** @return the class from the webapp, else from beside msm; null when neither has it */
+    private static Class<?> load(String className, ClassLoader webapp) {
+        try {
+            return Class.forName(className, true, webapp);
+        } catch (ClassNotFoundException e) {
+            try {
+                return Class.forName(className, true, Transcoders.class.getClassLoader());
+            } catch (ClassNotFoundException e2) {
+                return null;
+            }
         }
     }
 

@@ -83,6 +83,9 @@ class ConfigurationIT {
                                 "tlsKeyStoreFile", "not a PKCS12 or JKS store", "tlsKeyStorePassword")),
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "encryptionKeys", "/nonexistent/msm-keys"),
                         List.of("encryptionKeys: the key file /nonexistent/msm-keys cannot be read")),
+                // Relative: in CATALINA_BASE (here the embedded Tomcat's base directory), not the working directory.
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "encryptionKeys", "conf/msm-keys"),
+                        List.of("encryptionKeys: the key file /", "tomcat-tomcat1", "/conf/msm-keys cannot be read")),
                 // A misspelling must not leave the webapp running without encryption, behind a WARN of Tomcat's.
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "encryptionKey", "/etc/msm-keys"),
                         List.of("encryptionKey: msm's Manager has no such attribute", "did you mean encryptionKeys?")),
@@ -94,10 +97,37 @@ class ConfigurationIT {
                 // msm's own typed setter (kept from 2.3.2): a value Tomcat cannot convert stops the start.
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "maxInactiveInterval", "30m"),
                         List.of("maxInactiveInterval: '30m' is not a whole number", "such as 1800")),
+                // Tomcat's own filters: Tomcat's digester would only WARN, and every attribute be stored.
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "sessionAttributeNameFilter", "(secret|token",
+                        "sessionAttributeValueClassNameFilter", ""),
+                        List.of("2 problems", "sessionAttributeNameFilter: '(secret|token' is not a regular expression",
+                                "every attribute would be stored", "sessionAttributeValueClassNameFilter: written but empty")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "serialFilter", " "),
+                        List.of("serialFilter: written but empty", "remove serialFilter")),
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "sticky", "false",
+                        "persistAuthentication", "false"),
+                        List.of("persistAuthentication: 'false'", "logged out", "sticky=\"true\"")),
+                // Found but not loadable (a factory left from 2.3.2 without its jars): named, not a stack trace.
+                Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "transcoderFactoryClass",
+                        UnloadableFactory.class.getName()),
+                        List.of("transcoderFactoryClass: class '" + UnloadableFactory.class.getName()
+                                + "' is there but cannot be loaded", "ExceptionInInitializerError",
+                                "io.msm.serializers.JavaSerializationTranscoderFactory")),
                 Arguments.of(Map.of("memcachedNodes", "n1:localhost:11211", "sticky", "false",
                         "lockExpiration", "2592001", "backupQueueSize", "2000000000"),
                         List.of("2 problems", "lockExpiration: '2592001'", "from 1 to 2592000",
                                 "backupQueueSize: '2000000000'", "from 1 to 1000000")));
+    }
+
+    /** A class whose loading fails, as one built against jars that are not there. */
+    public static final class UnloadableFactory {
+        static {
+            refuse();
+        }
+
+        private static void refuse() {
+            throw new IllegalStateException("built against memcached-session-manager's jars");
+        }
     }
 
     private static String keyFileWithAShortKey() {

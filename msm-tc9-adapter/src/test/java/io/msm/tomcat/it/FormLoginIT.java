@@ -120,6 +120,34 @@ class FormLoginIT extends ClusterTest {
         assertEquals("1800", replay.get("maxInactive"));
     }
 
+    /**
+     * persistAuthentication="false" (Tomcat's attribute): the login stays in the Tomcat's memory. The
+     * session's attributes move to another Tomcat, its user logs in again there.
+     */
+    @Test
+    void sticky_persistAuthenticationFalseKeepsTheLoginOutOfMemcached() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager("persistAuthentication", "false"),
+                "FORM"));
+        TomcatNode tomcat2 = started(new TomcatNode("tomcat2").webapp(APP, manager("persistAuthentication", "false"),
+                "FORM"));
+        Browser user = new Browser();
+        assertTrue(user.postForm(tomcat1.url("/app/secure/set"), "form=draft").body().contains("login-form"));
+        awaitStored(user.sessionId());
+        assertEquals(303, user.postForm(tomcat1.url("/app/j_security_check"), LOGIN).status());
+        assertEquals("alice", user.get(tomcat1.url("/app/secure/set")).get("user"));
+        String id = user.sessionId();
+        Await.until("the session stored with the form", WAIT, () -> serverOf(id).get(key(id)) != null
+                && new String(serverOf(id).get(key(id)), StandardCharsets.ISO_8859_1).contains("draft"));
+        assertTrue(!new String(serverOf(id).get(key(id)), StandardCharsets.ISO_8859_1).contains("alice"),
+                "no principal in memcached");
+
+        tomcat1.close();
+        Browser.Page after = user.get(tomcat2.url("/app/s/get"));
+        assertEquals(200, after.status());
+        assertEquals("draft", after.get("attr.form"), "the attributes moved");
+        assertEquals("null", after.get("user"), "the login did not");
+    }
+
     /** The stored notes are Tomcat's to read: a webapp never sees them as an attribute. */
     @Test
     void aLoginUnderWayIsNoAttributeOfTheWebapps() {
