@@ -1,9 +1,6 @@
 package io.msm.tomcat;
 
-import org.apache.catalina.Container;
 import org.apache.catalina.Context;
-import org.apache.catalina.Valve;
-import org.apache.catalina.authenticator.SingleSignOn;
 
 /**
  * Keeps the webapp's sessions in memcached (Tomcat 8.5, 9, and through the jakarta build 10.1 and 11).
@@ -25,31 +22,6 @@ public class MemcachedSessionManager extends MemcachedSessionManagerBase {
     @Override
     protected Context context() {
         return getContext();
-    }
-
-    private volatile SavedRequests savedRequests;
-
-    /** Made at the first login under way, once the webapp's host and its valves are known. */
-    @Override
-    SavedRequests savedRequests() {
-        SavedRequests r = savedRequests;
-        if (r == null) {
-            r = new TomcatSavedRequests(singleSignOnCookie());
-            savedRequests = r;
-        }
-        return r;
-    }
-
-    /** @return the cookie name of a {@code SingleSignOn} valve of the webapp's host or engine, or Tomcat's default */
-    private String singleSignOnCookie() {
-        for (Container c = getContext(); c != null; c = c.getParent()) {
-            for (Valve v : c.getPipeline().getValves()) {
-                if (v instanceof SingleSignOn) {
-                    return ((SingleSignOn) v).getCookieName();
-                }
-            }
-        }
-        return "JSESSIONIDSSO";
     }
 
     /** Without the password Tomcat 8.5 and 9 would serialize with it ({@link PrincipalWithoutPassword}). */

@@ -24,7 +24,7 @@ import org.apache.tomcat.util.buf.ByteChunk;
 import org.junit.jupiter.api.Test;
 
 class FormLoginNotesTest {
-    private final SavedRequests requests = new TomcatSavedRequests("JSESSIONIDSSO");
+    private final SavedRequests requests = new TomcatSavedRequests(java.util.Set.of("JSESSIONID", "JSESSIONIDSSO"));
 
     @Test
     void theSavedRequestAndTheExpectedIdComeBackAsTomcatSavedThem() throws IOException {
@@ -56,16 +56,35 @@ class FormLoginNotesTest {
         assertEquals("theme=dark; lang=de", back.getHeaderValues("Cookie").next(), "the Cookie header, without the SSO cookie");
     }
 
+    /**
+     * A browser sends the cookies of every webapp whose path covers the page: another webapp's session
+     * id, a remember-me or CSRF token, and headers with API tokens would reach memcached in clear.
+     */
     @Test
-    void aSingleSignOnCookieOfAnotherNameIsLeftOutToo() throws IOException {
-        SavedRequests renamed = new TomcatSavedRequests("SITESSO");
+    void sessionIdsTokensAndCustomHeadersOfOtherLoginsAreLeftOut() throws IOException {
+        SavedRequests host = new TomcatSavedRequests(java.util.Set.of("SITESSO", "XNATID", "JSESSIONID"));
         SavedRequest saved = saved();
         saved.addCookie(new Cookie("SITESSO", "sso-secret"));
+        saved.addCookie(new Cookie("XNATID", "root-webapp-session"));
+        saved.addCookie(new Cookie("JSESSIONID", "other-webapp-session"));
+        saved.addCookie(new Cookie("remember-me", "token"));
+        saved.addCookie(new Cookie("XSRF-TOKEN", "token"));
+        saved.addHeader("X-Auth-Token", "api-token");
+        saved.addHeader("X-Api-Key", "api-key");
+        saved.addHeader("X-Forwarded-For", "192.0.2.1");
+        saved.addHeader("Sec-Fetch-Mode", "navigate");
         Map<String, Object> notes = new HashMap<>();
-        FormLoginNotes.decode(FormLoginNotes.encode(saved, null, renamed), renamed, notes);
+        FormLoginNotes.decode(FormLoginNotes.encode(saved, null, host), host, notes);
+        SavedRequest back = (SavedRequest) notes.get(FormLoginNotes.REQUEST_NOTE);
         List<String> cookies = new ArrayList<>();
-        ((SavedRequest) notes.get(FormLoginNotes.REQUEST_NOTE)).getCookies().forEachRemaining(c -> cookies.add(c.getName()));
-        assertEquals(List.of("theme", "lang", "JSESSIONIDSSO"), cookies, "only the configured name is a login's cookie");
+        back.getCookies().forEachRemaining(c -> cookies.add(c.getName()));
+        assertEquals(List.of("theme", "lang"), cookies);
+        assertEquals(List.of("Accept", "Content-Type", "Cookie", "Sec-Fetch-Mode", "X-Forwarded-For"), names(back));
+        byte[] stored = FormLoginNotes.encode(saved, null, host);
+        String text = new String(stored, StandardCharsets.ISO_8859_1);
+        for (String secret : new String[] {"sso-secret", "session", "token", "api-key", "YWxpY2U6c2VjcmV0"}) {
+            assertFalse(text.contains(secret), secret + " is not written");
+        }
     }
 
     @Test

@@ -790,9 +790,53 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return stored;
     }
 
-    /** How this Tomcat line's FORM authenticator saves a request; null where a login under way stays in memory (Tomcat 7). */
+    private volatile SavedRequests savedRequests;
+
+    /** How Tomcat's FORM authenticator saves a request; made at the first login under way, once the Host is known. */
     SavedRequests savedRequests() {
-        return null;
+        SavedRequests r = savedRequests;
+        if (r == null) {
+            r = new TomcatSavedRequests(loginCookies());
+            savedRequests = r;
+        }
+        return r;
+    }
+
+    /**
+     * @return the names of the cookies that carry a session id or a login to this webapp's Host: its
+     *     webapps' session cookies (a browser sends a webapp at / its cookie with every request) and
+     *     the single sign-on cookie
+     */
+    private java.util.Set<String> loginCookies() {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        names.add("JSESSIONID");
+        names.add(singleSignOnCookie());
+        Context context = context();
+        org.apache.catalina.Container host = context.getParent();
+        org.apache.catalina.Container[] webapps = host == null ? new org.apache.catalina.Container[] {context}
+                : host.findChildren();
+        for (org.apache.catalina.Container c : webapps) {
+            if (c instanceof Context) {
+                names.add(org.apache.catalina.util.SessionConfig.getSessionCookieName((Context) c));
+            }
+        }
+        return names;
+    }
+
+    /** @return the cookie name of a {@code SingleSignOn} valve of the webapp's host or engine, or Tomcat's default */
+    private String singleSignOnCookie() {
+        for (org.apache.catalina.Container c = context(); c != null; c = c.getParent()) {
+            for (Valve v : c.getPipeline().getValves()) {
+                if (v instanceof org.apache.catalina.authenticator.SingleSignOn) {
+                    try {
+                        return (String) v.getClass().getMethod("getCookieName").invoke(v); // Tomcat 8.5 and later
+                    } catch (ReflectiveOperationException | RuntimeException e) {
+                        return "JSESSIONIDSSO"; // Tomcat 7's, which cannot be renamed
+                    }
+                }
+            }
+        }
+        return "JSESSIONIDSSO";
     }
 
     /**
@@ -826,12 +870,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
      *     Tomcat answers a login page that outlived its session
      */
     boolean formLoginLoaded(byte[] stored, Map<String, Object> notes, String sessionId) {
-        SavedRequests requests = savedRequests();
         try {
-            if (requests == null) {
-                throw new IOException("this Tomcat line keeps FORM logins under way in memory");
-            }
-            FormLoginNotes.decode(stored, requests, notes);
+            FormLoginNotes.decode(stored, savedRequests(), notes);
             return true;
         } catch (IOException | RuntimeException e) { // decode puts nothing into the notes before the end
             if (logLimit.allow("form login loaded")) {

@@ -24,27 +24,70 @@ import org.apache.catalina.authenticator.SavedRequest;
 import org.apache.tomcat.util.buf.ByteChunk;
 
 /**
- * Tomcat 8.5 to 11's saved request as plain fields. Of the cookies, their names and values: all a
- * request's cookies carry. Credentials of other logins (Authorization headers, the single sign-on
- * cookie) are left out; the Cookie header is made again from the cookies kept.
+ * Tomcat's saved request (every line, 7 to 11) as plain fields, with what the replay of a page needs
+ * and no credential of another login: of the headers, those a browser sends with any page (a custom
+ * header may carry an API token); of the cookies, names and values (all a request's cookies carry),
+ * but no session cookie of any webapp of the Host, no single sign-on cookie and none named like a
+ * credential. The Cookie header is made again from the cookies kept.
  */
 final class TomcatSavedRequests implements SavedRequests {
     /** Newer Tomcats (9.0.113 and 11.0.15 have it, 9.0.104 not) tell "no timeout saved" from "never expires" by it. */
-    private static final Method OPTIONAL_TIMEOUT = optionalTimeout();
+    private static final Method OPTIONAL_TIMEOUT = method("getOriginalMaxInactiveIntervalOptional");
+    /** Tomcat 8.5 and later save the timeout the login page shortened; Tomcat 7 does not. */
+    private static final Method TIMEOUT = method("getOriginalMaxInactiveInterval");
+    private static final Method SET_TIMEOUT = method("setOriginalMaxInactiveInterval", int.class);
     /**
-     * Credentials of the user's other logins, not of this session's: not written to memcached. The
-     * cookies travel one by one (below), the raw Cookie header is made again from them.
+     * The headers kept: what a browser sends with a page, and what a proxy in front adds. Any other
+     * (Authorization, an X-Auth-Token or X-Api-Key) may be a credential, and is not written to memcached.
+     * The Cookie header goes cookie by cookie (below).
      */
-    private static final Set<String> LEFT_OUT_HEADERS = new HashSet<>(
-            Arrays.asList("authorization", "proxy-authorization", "cookie"));
+    private static final Set<String> KEPT_HEADERS = new HashSet<>(Arrays.asList("accept", "accept-charset",
+            "accept-encoding", "accept-language", "cache-control", "content-encoding", "content-language",
+            "content-length", "content-type", "dnt", "forwarded", "host", "origin", "pragma", "priority", "referer",
+            "te", "upgrade-insecure-requests", "user-agent", "via", "x-forwarded-for", "x-forwarded-host",
+            "x-forwarded-port", "x-forwarded-proto", "x-forwarded-server", "x-requested-with"));
+    private static final String[] KEPT_HEADER_PREFIXES = {"sec-ch-", "sec-fetch-"};
+    /** Parts of cookie names that say "credential": a remember-me token, a CSRF token, another app's session. */
+    private static final String[] CREDENTIAL_COOKIE_PARTS = {"sess", "token", "auth", "remember", "csrf", "xsrf",
+        "jwt", "sso", "pass", "secret", "credential"};
     /** The smallest an item takes: a string's length alone. */
     private static final int MIN_ITEM = 4;
-    /** The name of Tomcat's single sign-on cookie: a login of its own, which the replay does not need. */
-    private final String ssoCookie;
+    /** Lower case: the session cookies of the Host's webapps, and the single sign-on cookie. */
+    private final Set<String> leftOutCookies;
 
-    /** @param ssoCookie the name of the single sign-on cookie ({@code SingleSignOn cookieName}) */
-    TomcatSavedRequests(String ssoCookie) {
-        this.ssoCookie = ssoCookie;
+    /** @param leftOutCookies names of cookies that carry a login or a session id, not written to memcached */
+    TomcatSavedRequests(Set<String> leftOutCookies) {
+        this.leftOutCookies = new HashSet<>();
+        for (String name : leftOutCookies) {
+            this.leftOutCookies.add(name.toLowerCase(Locale.ROOT));
+        }
+    }
+
+    /** @return true for a cookie of a login, a session or a token, which the replay of a page can do without */
+    boolean leavesOutCookie(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (leftOutCookies.contains(lower)) {
+            return true;
+        }
+        for (String part : CREDENTIAL_COOKIE_PARTS) {
+            if (lower.contains(part)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean keepsHeader(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (KEPT_HEADERS.contains(lower)) {
+            return true;
+        }
+        for (String prefix : KEPT_HEADER_PREFIXES) {
+            if (lower.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -67,14 +110,14 @@ final class TomcatSavedRequests implements SavedRequests {
             out.writeInt(timeout);
         }
         List<Cookie> cookies = list(r.getCookies());
-        cookies.removeIf(c -> c.getName().equalsIgnoreCase(ssoCookie));
+        cookies.removeIf(c -> leavesOutCookie(c.getName()));
         out.writeInt(cookies.size());
         for (Cookie c : cookies) {
             writeString(out, c.getName());
             writeString(out, c.getValue());
         }
         List<String> names = list(r.getHeaderNames());
-        names.removeIf(n -> LEFT_OUT_HEADERS.contains(n.toLowerCase(Locale.ROOT)));
+        names.removeIf(n -> !keepsHeader(n));
         out.writeInt(names.size());
         for (String name : names) {
             writeString(out, name);
@@ -106,7 +149,14 @@ final class TomcatSavedRequests implements SavedRequests {
             r.setBody(chunk);
         }
         if (in.readBoolean()) {
-            r.setOriginalMaxInactiveInterval(in.readInt());
+            int timeout = in.readInt();
+            if (SET_TIMEOUT != null) { // Tomcat 7 has no such field: the replay keeps the session's timeout
+                try {
+                    SET_TIMEOUT.invoke(r, timeout);
+                } catch (ReflectiveOperationException e) {
+                    throw new IOException("the saved request's timeout: " + e, e);
+                }
+            }
         }
         StringBuilder cookieHeader = new StringBuilder();
         for (int i = readCount(in, 2 * MIN_ITEM); i > 0; i--) {
@@ -139,12 +189,15 @@ final class TomcatSavedRequests implements SavedRequests {
      *     the newer getter where there is one, since the older one says -1 for both "none" and "never"
      */
     private static Integer originalTimeout(SavedRequest r) throws IOException {
-        if (OPTIONAL_TIMEOUT == null) {
-            int t = r.getOriginalMaxInactiveInterval();
-            return t == -1 ? null : t;
-        }
         try {
-            return (Integer) OPTIONAL_TIMEOUT.invoke(r);
+            if (OPTIONAL_TIMEOUT != null) {
+                return (Integer) OPTIONAL_TIMEOUT.invoke(r);
+            }
+            if (TIMEOUT == null) {
+                return null; // Tomcat 7
+            }
+            int t = (Integer) TIMEOUT.invoke(r);
+            return t == -1 ? null : t;
         } catch (ReflectiveOperationException e) {
             throw new IOException("the saved request's timeout: " + e, e);
         }
@@ -157,11 +210,12 @@ final class TomcatSavedRequests implements SavedRequests {
         return s;
     }
 
-    private static Method optionalTimeout() {
+    /** @return the saved request's method of that name, or null on a Tomcat line without it */
+    private static Method method(String name, Class<?>... parameters) {
         try {
-            return SavedRequest.class.getMethod("getOriginalMaxInactiveIntervalOptional");
+            return SavedRequest.class.getMethod(name, parameters);
         } catch (NoSuchMethodException e) {
-            return null; // an older Tomcat: -1 is "none" there
+            return null;
         }
     }
 
