@@ -1070,13 +1070,13 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public Session createSession(String sessionId) {
         SessionEngine e = engine;
-        if (sessionId != null && e != null && requests != null && !context().getValidateClientProvidedNewSessionId()
-                && e.knownId(sessionId) == null) {
-            // With the cookie path "/" and validateClientProvidedNewSessionId="false", Tomcat gives a new
-            // session whatever id the client sent. One not of the form msm gives here gets a fresh id
-            // instead: another form, a random part msm never makes (one digit, not hexadecimal), a node
-            // not in memcachedNodes. A well-formed id the client chose is taken, as Tomcat's own managers
-            // take it with this setting. (Validated, the id is one another webapp holds: it is shared.)
+        if (sessionId != null && e != null && requests != null && e.knownId(sessionId) == null) {
+            // With the cookie path "/", Tomcat gives a new session the id the client sent: whatever it is
+            // with validateClientProvidedNewSessionId="false", and otherwise when another webapp of the
+            // Host holds it, which may have taken it from a client too. One not of the form msm gives here
+            // gets a fresh id instead: another form (one naming another key of a session's, "lock:..."), a
+            // random part msm never makes (one digit, not hexadecimal), a node not in memcachedNodes. A
+            // well-formed id is taken, as Tomcat's own managers take it: shared with the other webapp.
             sessionId = null;
         }
         Session session = super.createSession(sessionId); // the timeout: MemcachedSession.setId

@@ -83,6 +83,30 @@ class HostileInputIT extends ClusterTest {
     }
 
     /**
+     * With the cookie path "/", Tomcat gives a new session the client's id when another webapp of the
+     * Host holds a session of that id (validateClientProvidedNewSessionId, Tomcat's default). That
+     * webapp may have taken any id from a client (its own check off): msm checks the id all the same,
+     * so that none names another of a session's keys (its lock) or a form msm never makes.
+     */
+    @ParameterizedTest(name = "sticky={0}")
+    @ValueSource(booleans = {true, false})
+    void anIdAnotherWebappTookFromTheClientIsCheckedAllTheSame(boolean sticky) {
+        TomcatNode tomcat = started(new TomcatNode("tomcat1").sessionCookiePath("/")
+                .webapp(APP, manager("sticky", String.valueOf(sticky))).webapp("/other", null));
+        tomcat.context("/other").setValidateClientProvidedNewSessionId(false);
+        String crafted = "lock:" + "A".repeat(32) + "-n1";
+        assertEquals(crafted, withSession(crafted).get(tomcat.url("/other/s/set?x=1")).get("id"),
+                "the other webapp took the client's id");
+
+        Browser.Page page = withSession(crafted).get(tomcat.url("/app/s/set?name=mallory"));
+        assertEquals(200, page.status());
+        String id = page.get("id");
+        assertNotEquals(crafted, id, "the client's id was taken");
+        assertEquals("mallory", withSession(id).get(tomcat.url("/app/s/get")).get("attr.name"));
+        awaitStored(id);
+    }
+
+    /**
      * A login that invalidates the session and takes a new one (Spring Security's migrateSession, the
      * usual hand-written login) gets a new id, also where Tomcat gives a new session the client's id
      * when a webapp of the host knows it (sessionCookiePath="/"): the old id would carry the login

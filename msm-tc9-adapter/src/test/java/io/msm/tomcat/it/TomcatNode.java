@@ -53,7 +53,7 @@ public final class TomcatNode implements AutoCloseable {
         return this;
     }
 
-    /** @param managerAttributes as written in the {@code <Manager>} element */
+    /** @param managerAttributes as written in the {@code <Manager>} element; null for Tomcat's StandardManager */
     public TomcatNode webapp(String path, Map<String, String> managerAttributes) {
         return webapp(path, managerAttributes, null);
     }
@@ -127,14 +127,16 @@ public final class TomcatNode implements AutoCloseable {
         if (sessionCookiePath != null) {
             ctx.setSessionCookiePath(sessionCookiePath);
         }
-        MemcachedSessionManager manager = new MemcachedSessionManager();
-        manager.setProcessExpiresFrequency(1);
-        for (Map.Entry<String, String> a : attributes.entrySet()) {
-            if (!IntrospectionUtils.setProperty(manager, a.getKey(), a.getValue())) {
-                throw new AssertionError("Tomcat could not set Manager attribute " + a.getKey());
+        if (attributes != null) { // else Tomcat's StandardManager
+            MemcachedSessionManager manager = new MemcachedSessionManager();
+            manager.setProcessExpiresFrequency(1);
+            for (Map.Entry<String, String> a : attributes.entrySet()) {
+                if (!IntrospectionUtils.setProperty(manager, a.getKey(), a.getValue())) {
+                    throw new AssertionError("Tomcat could not set Manager attribute " + a.getKey());
+                }
             }
+            ctx.setManager(manager);
         }
-        ctx.setManager(manager);
         ctx.addApplicationListener(SessionEvents.class.getName());
         Tomcat.addServlet(ctx, "session", new SessionServlet()).setAsyncSupported(true);
         ctx.addServletMappingDecoded("/s/*", "session");
