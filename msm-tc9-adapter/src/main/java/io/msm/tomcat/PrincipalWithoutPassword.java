@@ -26,6 +26,9 @@ final class PrincipalWithoutPassword {
     private static final Method ATTRIBUTE = method("getAttribute", String.class);
     private static final Constructor<?> WITH_ATTRIBUTES = constructor(String.class, String.class, List.class,
             Principal.class, javax.security.auth.login.LoginContext.class, org.ietf.jgss.GSSCredential.class, Map.class);
+    /** Tomcat 10.1 and 11, through the jakarta build: no password. */
+    private static final Constructor<?> WITHOUT_PASSWORD = constructor(String.class, List.class, Principal.class,
+            javax.security.auth.login.LoginContext.class, org.ietf.jgss.GSSCredential.class, Map.class);
     private static final Constructor<?> WITHOUT_ATTRIBUTES = constructor(String.class, String.class, List.class,
             Principal.class);
     private static volatile boolean warned;
@@ -34,14 +37,22 @@ final class PrincipalWithoutPassword {
     private PrincipalWithoutPassword() {
     }
 
-    /** @return the principal to store: a copy without the password where it carries one, else itself */
+    /**
+     * @return the principal to store: a copy without the password where it carries one, and without a
+     *     user principal of the JDK's own (a JAAS realm's Kerberos, LDAP or X.500 principal, which the
+     *     built-in serialFilter refuses: kept, it would leave the whole login out, and the user logged out
+     *     on another Tomcat); else itself
+     */
     static Principal of(Principal principal) {
-        if (PASSWORD == null || !(principal instanceof GenericPrincipal)) {
+        if (!(principal instanceof GenericPrincipal)) {
             return principal;
         }
         GenericPrincipal p = (GenericPrincipal) principal;
         try {
-            if (PASSWORD.invoke(p) == null) {
+            // getUserPrincipal() answers the principal itself when the realm gave none.
+            Principal user = p.getUserPrincipal() == p ? null : p.getUserPrincipal();
+            boolean jdkUser = user != null && isJdkClass(user.getClass());
+            if ((PASSWORD == null || PASSWORD.invoke(p) == null) && !jdkUser) {
                 return principal;
             }
             if (p.getClass() != GenericPrincipal.class) {
@@ -54,19 +65,7 @@ final class PrincipalWithoutPassword {
                 }
                 return principal;
             }
-            List<String> roles = Arrays.asList(p.getRoles());
-            // getUserPrincipal() answers the principal itself when the realm gave none.
-            Principal user = p.getUserPrincipal() == p ? null : p.getUserPrincipal();
-            if (WITH_ATTRIBUTES != null && ATTRIBUTE_NAMES != null && ATTRIBUTE != null) {
-                Map<String, Object> attributes = new HashMap<>();
-                for (Enumeration<?> names = (Enumeration<?>) ATTRIBUTE_NAMES.invoke(p); names.hasMoreElements();) {
-                    String name = (String) names.nextElement();
-                    attributes.put(name, ATTRIBUTE.invoke(p, name));
-                }
-                // The login context and credential are not serialized either.
-                return (Principal) WITH_ATTRIBUTES.newInstance(p.getName(), null, roles, user, null, null, attributes);
-            }
-            return (Principal) WITHOUT_ATTRIBUTES.newInstance(p.getName(), null, roles, user);
+            return copy(p, Arrays.asList(p.getRoles()), jdkUser ? null : user);
         } catch (ReflectiveOperationException | RuntimeException e) {
             if (!warned) {
                 warned = true;
@@ -76,6 +75,31 @@ final class PrincipalWithoutPassword {
             }
             return principal;
         }
+    }
+
+    /** The login context and credential are not serialized either. */
+    private static Principal copy(GenericPrincipal p, List<String> roles, Principal user)
+            throws ReflectiveOperationException {
+        Map<String, Object> attributes = new HashMap<>();
+        if (ATTRIBUTE_NAMES != null && ATTRIBUTE != null) {
+            for (Enumeration<?> names = (Enumeration<?>) ATTRIBUTE_NAMES.invoke(p); names.hasMoreElements();) {
+                String name = (String) names.nextElement();
+                attributes.put(name, ATTRIBUTE.invoke(p, name));
+            }
+        }
+        if (WITH_ATTRIBUTES != null) {
+            return (Principal) WITH_ATTRIBUTES.newInstance(p.getName(), null, roles, user, null, null, attributes);
+        }
+        if (WITHOUT_PASSWORD != null) {
+            return (Principal) WITHOUT_PASSWORD.newInstance(p.getName(), roles, user, null, null, attributes);
+        }
+        return (Principal) WITHOUT_ATTRIBUTES.newInstance(p.getName(), null, roles, user); // Tomcat 8.5
+    }
+
+    /** Loaded by the JDK itself: its principals (javax.security.auth.kerberos, ...) are in serialFilter's JDK list. */
+    private static boolean isJdkClass(Class<?> type) {
+        ClassLoader loader = type.getClassLoader();
+        return loader == null || loader == ClassLoader.getSystemClassLoader().getParent();
     }
 
     private static Method method(String name, Class<?>... parameters) {

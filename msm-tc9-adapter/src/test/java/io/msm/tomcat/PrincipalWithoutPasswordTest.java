@@ -36,6 +36,28 @@ class PrincipalWithoutPasswordTest {
         assertTrue(!serialized(stored).contains("s3cret-pw"));
     }
 
+    /**
+     * A JAAS realm's Kerberos principal is of the JDK, which the built-in serialFilter refuses: kept, it
+     * would leave the whole login out of memcached. The login is stored without it.
+     */
+    @Test
+    void aUserPrincipalOfTheJdkIsLeftOut_theLoginIsStored() throws Exception {
+        Principal kerberos = new javax.security.auth.kerberos.KerberosPrincipal("alice@EXAMPLE.ORG");
+        GenericPrincipal logged = new GenericPrincipal("alice", null, List.of("user"), kerberos, null, null,
+                Map.of("department", "radiology"));
+
+        GenericPrincipal stored = (GenericPrincipal) PrincipalWithoutPassword.of(logged);
+
+        assertEquals("alice", stored.getName());
+        assertArrayEquals(new String[] {"user"}, stored.getRoles());
+        assertSame(stored, stored.getUserPrincipal(), "no user principal of its own");
+        assertEquals("radiology", stored.getAttribute("department"));
+        assertTrue(!serialized(stored).contains("KerberosPrincipal"));
+        Principal user = new User("alice@example.org");
+        GenericPrincipal withOwnUser = new GenericPrincipal("alice", null, List.of("user"), user);
+        assertSame(withOwnUser, PrincipalWithoutPassword.of(withOwnUser), "a webapp's user principal stays");
+    }
+
     @Test
     void aRealmsOwnSubclassKeepsItsType() {
         GenericPrincipal own = new OwnPrincipal("bob", "pw", List.of("user"));
