@@ -543,7 +543,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         applyAttributeFilter(settings.sessionAttributeFilter());
         checkCompatibility(settings);
         formLoginsStored = settings.compatibility() != Settings.Compatibility.MSM2;
-        LOG.info("msm for " + contextName() + ": " + settings.describe());
+        // The timeout is Tomcat's (session-timeout, in minutes) or msm's maxInactiveInterval (in seconds): said
+        // here in seconds, so that a unit mixed up shows at start.
+        int timeout = getMaxInactiveInterval();
+        LOG.info("msm for " + contextName() + ": " + settings.describe() + ", session timeout " + (timeout <= 0
+                ? "none (sessions never expire)" : timeout + " s") + (configuredTimeout() != null
+                ? " (maxInactiveInterval)" : " (the webapp's session-timeout)"));
         if (settings.enabled()) {
             // Built from the Host's name and the context path by default: Tomcats that differ there store
             // under different keys, and a failover finds no session. This line lets an operator compare them.
