@@ -19,8 +19,11 @@ public final class SpymemcachedLog extends AbstractLogger {
     private static final Pattern KEY = Pattern.compile("(?i)(key[:=]\\s*)\\S+");
     /** A bulk get's keys: a bracketed list, or words up to the next field or the end. */
     private static final Pattern KEYS = Pattern.compile("(?i)(keys[:=]\\s*)(\\[[^\\]]*\\]|[^,}\\]\\n]*)");
-    /** A session id's shape: a long hexadecimal random part, a node, maybe a route. */
-    private static final Pattern ID = Pattern.compile("[0-9A-Fa-f]{16,}-[A-Za-z0-9_]+(\\.[A-Za-z0-9_.-]+)?");
+    /**
+     * A session id's shape: a long hexadecimal random part, then its node and route where it has them
+     * (2.3.2's ids of a single {@code host:port} have no node, ids of the plain Tomcat way no route).
+     */
+    private static final Pattern ID = Pattern.compile("[0-9A-Fa-f]{16,}(-[A-Za-z0-9_]+)?(\\.[A-Za-z0-9_.-]+)?");
     private final Logger log;
     /**
      * The client warns once per operation in flight when a connection is lost ("Discarding partially
