@@ -38,6 +38,7 @@ public final class SessionEngine implements AutoCloseable {
     private volatile RouteClaims routeClaims;
     /** Non-sticky: that every Tomcat lists the same nodes in the same order; null in sticky mode. */
     private final NodeListCheck nodeListCheck;
+    private final ModeCheck modeCheck;
 
     private SessionEngine(Settings settings, Transcoder writer, List<Transcoder> readers, String keyPrefix,
             Msm2Format msm2Format, int randomLength, EngineEnvironment env) {
@@ -57,6 +58,8 @@ public final class SessionEngine implements AutoCloseable {
                 PROBE_INTERVAL_MILLIS, Math.max(NodeHealth.MIN_HUNG_NEWS_MILLIS, settings.nodes().size()
                         * (settings.operationTimeoutMillis() + PROBE_INTERVAL_MILLIS) * 2));
         this.backups = new BackupService(env.backupPool, statistics, env.webapp);
+        this.modeCheck = new ModeCheck(settings.sticky(), names, settings.nodes(), store, health, env.webapp,
+                new OncePerMinute(env.clock), statistics);
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);
             Msm2Copies msm2 = Msm2Copies.create(settings, msm2Format, keyPrefix, statistics, expiry,
@@ -173,6 +176,8 @@ public final class SessionEngine implements AutoCloseable {
         }
         env.healthChecks.scheduleWithFixedDelay(engine.healthCheck, 0, HealthCheck.INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
+        env.healthChecks.scheduleWithFixedDelay(engine.modeCheck, ModeCheck.REFRESH_MILLIS, ModeCheck.REFRESH_MILLIS,
+                TimeUnit.MILLISECONDS);
         if (engine.nodeListCheck != null) {
             env.healthChecks.scheduleWithFixedDelay(engine.nodeListCheck, NodeListCheck.REFRESH_MILLIS,
                     NodeListCheck.REFRESH_MILLIS, TimeUnit.MILLISECONDS);
@@ -199,6 +204,10 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /** Runs the non-sticky check of the node list now, as its schedule does every 10 s. */
+    void checkMode() {
+        modeCheck.run();
+    }
+
     void checkNodeList() {
         nodeListCheck.run();
     }
@@ -333,6 +342,7 @@ public final class SessionEngine implements AutoCloseable {
                 if (claims != null) {
                     claims.release(); // after the health thread: nothing renews it again
                 }
+                modeCheck.release();
             } finally {
                 env.store.close();
             }

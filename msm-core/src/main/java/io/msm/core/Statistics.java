@@ -91,7 +91,9 @@ public final class Statistics {
         /** Sticky: checks that saw another Tomcat renew a claim on this webapp's jvmRoute (a twin). */
         ROUTE_TWINS,
         /** Non-sticky: checks that found another Tomcat of this webapp listing other memcachedNodes, or in another order. */
-        NODE_LISTS_DIFFERENT
+        NODE_LISTS_DIFFERENT,
+        /** Checks that found another Tomcat of this webapp running the other mode (sticky or non-sticky). */
+        MODES_DIFFERENT
     }
 
     private final Map<Counter, LongAdder> counters = new EnumMap<>(Counter.class);
