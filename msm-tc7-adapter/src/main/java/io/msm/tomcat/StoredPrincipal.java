@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.apache.catalina.realm.GenericPrincipal;
+import org.apache.juli.logging.Log;
 
 /**
  * Tomcat 7's GenericPrincipal is not serializable (later lines replace it on serialization); this
@@ -15,6 +16,9 @@ import org.apache.catalina.realm.GenericPrincipal;
  */
 final class StoredPrincipal implements Principal, Serializable {
     private static final long serialVersionUID = 1L;
+
+    private static final Log LOG = TomcatLogs.get(StoredPrincipal.class);
+    private static final java.util.Set<String> SUBCLASSES_WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final String name;
     private final String[] roles;
@@ -28,8 +32,16 @@ final class StoredPrincipal implements Principal, Serializable {
     }
 
     static Principal of(Principal principal) {
-        if (principal instanceof GenericPrincipal && !(principal instanceof Serializable)) {
+        if (principal instanceof GenericPrincipal) {
             GenericPrincipal p = (GenericPrincipal) principal;
+            if (p.getClass() != GenericPrincipal.class && SUBCLASSES_WARNED.add(p.getClass().getName())) {
+                // Serializable or not, a subclass cannot be read back (Tomcat 7's GenericPrincipal has no
+                // constructor serialization could call), and its user would be logged out: stored as Tomcat's.
+                LOG.warn("the logged-in principal of class " + p.getClass().getName() + " (a realm's own"
+                        + " GenericPrincipal) is stored as Tomcat's GenericPrincipal, with its name, roles and user"
+                        + " principal: on another Tomcat a webapp that casts it to its own class, or relies on its"
+                        + " overrides, finds Tomcat's; Tomcat 7's GenericPrincipal cannot be serialized as it is");
+            }
             Principal user = p.getUserPrincipal(); // the principal itself when the realm gave none
             return new StoredPrincipal(p.getName(), p.getRoles(), user != p && user instanceof Serializable
                     && !isJdkClass(user.getClass()) ? user : null);
