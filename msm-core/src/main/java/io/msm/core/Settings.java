@@ -228,7 +228,8 @@ public final class Settings {
         }
         p.notEmpty(ENCRYPTION_KEYS, p.raw(ENCRYPTION_KEYS), "write the path of the key file, or remove"
                 + " encryptionKeys to store sessions in clear");
-        // Read as absent, these two would let every class, or every attribute, into memcached.
+        // Read as absent, these would fall back to the built-in filter instead of the one meant, and store
+        // every attribute.
         p.notEmpty(SERIAL_FILTER, p.raw(SERIAL_FILTER), "write the filter, or remove serialFilter for the built-in one");
         p.notEmpty(SESSION_ATTRIBUTE_FILTER, p.raw(SESSION_ATTRIBUTE_FILTER), "write the pattern of the attributes to"
                 + " store, or remove sessionAttributeFilter to store every attribute");

@@ -351,6 +351,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     }
 
     private void filter(String attribute, String filter, Runnable set) {
+        if (unconvertible == null) {
+            // Called by ManagerBase's constructor, before this class's fields are set (a SecurityManager on,
+            // Tomcat 7 to 10.1): Tomcat's own default, which compiles.
+            set.run();
+            return;
+        }
         unconvertible.remove(attribute);
         if (filter != null && filter.trim().isEmpty()) {
             unconvertible.put(attribute, "written but empty (an unset property or variable?), which would store"
@@ -460,7 +466,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     // ---- lifecycle ----
 
-    /** The attributes that name files; a relative path means one in CATALINA_BASE, as in Tomcat's server.xml. */
+    /**
+     * The attributes that name files; a relative path means one in CATALINA_BASE, as in Tomcat's
+     * server.xml, else one in the working directory.
+     */
     private static final String[] FILE_ATTRIBUTES = {Settings.ENCRYPTION_KEYS, Settings.TLS_TRUST_STORE_FILE,
         Settings.TLS_KEY_STORE_FILE};
 
@@ -475,7 +484,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             String path = resolved.get(attribute);
             if (base != null && path != null && !path.trim().isEmpty() && !path.trim().startsWith("${")
                     && !new java.io.File(path.trim()).isAbsolute()) {
-                resolved.put(attribute, new java.io.File(base, path.trim()).getPath());
+                java.io.File inBase = new java.io.File(base, path.trim());
+                // Then the working directory, where an embedded Tomcat's base is a temporary one: the start's
+                // error names the file in CATALINA_BASE when neither has it.
+                boolean onlyInWorkingDirectory = !inBase.exists() && new java.io.File(path.trim()).exists();
+                resolved.put(attribute, onlyInWorkingDirectory ? path.trim() : inBase.getPath());
             }
         }
         return resolved;
@@ -822,7 +835,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 : host.findChildren();
         for (org.apache.catalina.Container c : webapps) {
             if (c instanceof Context) {
-                names.add(org.apache.catalina.util.SessionConfig.getSessionCookieName((Context) c));
+                try {
+                    names.add(org.apache.catalina.util.SessionConfig.getSessionCookieName((Context) c));
+                } catch (RuntimeException e) {
+                    // A webapp that failed to deploy (Tomcat's FailedContext) knows no cookie name: it has no sessions.
+                }
             }
         }
         return names;
@@ -836,12 +853,22 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                     try {
                         return (String) v.getClass().getMethod("getCookieName").invoke(v); // Tomcat 8.5 and later
                     } catch (ReflectiveOperationException | RuntimeException e) {
-                        return "JSESSIONIDSSO"; // Tomcat 7's, which cannot be renamed
+                        return tomcat7SingleSignOnCookie();
                     }
                 }
             }
         }
-        return "JSESSIONIDSSO";
+        return tomcat7SingleSignOnCookie();
+    }
+
+    /** Tomcat 7's name of the cookie: a system property may rename it there (JSESSIONIDSSO by default). */
+    private static String tomcat7SingleSignOnCookie() {
+        try {
+            Object name = org.apache.catalina.authenticator.Constants.class.getField("SINGLE_SIGN_ON_COOKIE").get(null);
+            return name instanceof String ? (String) name : "JSESSIONIDSSO";
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return "JSESSIONIDSSO";
+        }
     }
 
     /**
@@ -850,12 +877,11 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
      *     past its replay, so that a later visit of the page would replay it again
      */
     byte[] formLoginToStore(Object savedRequest, Object expectedId) {
-        SavedRequests requests = formLoginsStored ? savedRequests() : null;
-        if (requests == null) {
+        if (!formLoginsStored) {
             return null;
         }
         try {
-            return FormLoginNotes.encode(savedRequest, expectedId, requests);
+            return FormLoginNotes.encode(savedRequest, expectedId, savedRequests());
         } catch (IOException | RuntimeException e) {
             // Too large, or another authenticator's objects under Tomcat's note names: left in memory, as
             // Tomcat keeps them.
@@ -1075,13 +1101,16 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public Session createSession(String sessionId) {
         SessionEngine e = engine;
-        if (sessionId != null && e != null && requests != null && e.knownId(sessionId) == null) {
+        if (sessionId != null && e != null && requests != null && e.knownId(sessionId) == null
+                && (!context().getValidateClientProvidedNewSessionId() || e.parseId(sessionId) != null)) {
             // With the cookie path "/", Tomcat gives a new session the id the client sent: whatever it is
             // with validateClientProvidedNewSessionId="false", and otherwise when another webapp of the
             // Host holds it, which may have taken it from a client too. One not of the form msm gives here
             // gets a fresh id instead: another form (one naming another key of a session's, "lock:..."), a
             // random part msm never makes (one digit, not hexadecimal), a node not in memcachedNodes. A
-            // well-formed id is taken, as Tomcat's own managers take it: shared with the other webapp.
+            // well-formed id is taken, as Tomcat's own managers take it: shared with the other webapp. So is,
+            // when validated, one msm reads no node from at all (another manager's): a fresh id would replace
+            // that webapp's cookie (path "/") and its session; msm never stores under it, so it names no key.
             sessionId = null;
         }
         Session session = super.createSession(sessionId); // the timeout: MemcachedSession.setId

@@ -25,10 +25,10 @@ import org.apache.tomcat.util.buf.ByteChunk;
 
 /**
  * Tomcat's saved request (every line, 7 to 11) as plain fields, with what the replay of a page needs
- * and no credential of another login: of the headers, those a browser sends with any page (a custom
- * header may carry an API token); of the cookies, names and values (all a request's cookies carry),
- * but no session cookie of any webapp of the Host, no single sign-on cookie and none named like a
- * credential. The Cookie header is made again from the cookies kept.
+ * and no credential of another login that msm can tell: of the headers, those a browser sends with
+ * any page and those a proxy adds (a custom header may carry an API token); of the cookies, names
+ * and values (all a request's cookies carry), but no session cookie of the Host's webapps and no
+ * single sign-on cookie. The Cookie header is made again from the cookies kept.
  */
 final class TomcatSavedRequests implements SavedRequests {
     /** Newer Tomcats (9.0.113 and 11.0.15 have it, 9.0.104 not) tell "no timeout saved" from "never expires" by it. */
@@ -42,14 +42,11 @@ final class TomcatSavedRequests implements SavedRequests {
      * The Cookie header goes cookie by cookie (below).
      */
     private static final Set<String> KEPT_HEADERS = new HashSet<>(Arrays.asList("accept", "accept-charset",
-            "accept-encoding", "accept-language", "cache-control", "content-encoding", "content-language",
-            "content-length", "content-type", "dnt", "forwarded", "host", "origin", "pragma", "priority", "referer",
-            "te", "upgrade-insecure-requests", "user-agent", "via", "x-forwarded-for", "x-forwarded-host",
-            "x-forwarded-port", "x-forwarded-proto", "x-forwarded-server", "x-requested-with"));
-    private static final String[] KEPT_HEADER_PREFIXES = {"sec-ch-", "sec-fetch-"};
-    /** Parts of cookie names that say "credential": a remember-me token, a CSRF token, another app's session. */
-    private static final String[] CREDENTIAL_COOKIE_PARTS = {"sess", "token", "auth", "remember", "csrf", "xsrf",
-        "jwt", "sso", "pass", "secret", "credential"};
+            "accept-encoding", "accept-language", "cache-control", "connection", "content-encoding",
+            "content-language", "content-length", "content-type", "dnt", "forwarded", "front-end-https", "host",
+            "keep-alive", "origin", "pragma", "priority", "referer", "te", "transfer-encoding",
+            "upgrade-insecure-requests", "user-agent", "via", "x-real-ip", "x-requested-with"));
+    private static final String[] KEPT_HEADER_PREFIXES = {"sec-ch-", "sec-fetch-", "x-forwarded-"};
     /** The smallest an item takes: a string's length alone. */
     private static final int MIN_ITEM = 4;
     /** Lower case: the session cookies of the Host's webapps, and the single sign-on cookie. */
@@ -63,18 +60,9 @@ final class TomcatSavedRequests implements SavedRequests {
         }
     }
 
-    /** @return true for a cookie of a login, a session or a token, which the replay of a page can do without */
+    /** @return true for the session cookie of a webapp of the Host, or the single sign-on cookie */
     boolean leavesOutCookie(String name) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        if (leftOutCookies.contains(lower)) {
-            return true;
-        }
-        for (String part : CREDENTIAL_COOKIE_PARTS) {
-            if (lower.contains(part)) {
-                return true;
-            }
-        }
-        return false;
+        return leftOutCookies.contains(name.toLowerCase(Locale.ROOT));
     }
 
     static boolean keepsHeader(String name) {

@@ -148,6 +148,31 @@ class FormLoginIT extends ClusterTest {
         assertEquals("null", after.get("user"), "the login did not");
     }
 
+    /**
+     * A webapp of the Host that failed to deploy (Tomcat's FailedContext) knows no session cookie name:
+     * the login page of this one is still answered, and its login stored.
+     */
+    @Test
+    void nonSticky_aWebappThatFailedToDeployBesideThisOneChangesNothing() {
+        TomcatNode tomcat1 = started(new TomcatNode("tomcat1").webapp(APP, manager("sticky", "false"), "FORM"));
+        TomcatNode tomcat2 = started(new TomcatNode("tomcat2").webapp(APP, manager("sticky", "false"), "FORM"));
+        org.apache.catalina.startup.FailedContext broken = new org.apache.catalina.startup.FailedContext();
+        broken.setName("/broken");
+        broken.setPath("/broken");
+        try {
+            tomcat1.context(APP).getParent().addChild(broken); // as HostConfig adds one for a broken context file
+        } catch (IllegalStateException e) {
+            // it does not start, and stays the Host's child
+        }
+        Browser user = new Browser();
+        Browser.Page page = user.postForm(tomcat1.url("/app/secure/set"), "form=draft");
+        assertEquals(200, page.status(), page.body());
+        assertTrue(page.body().contains("login-form"));
+        awaitStored(user.sessionId());
+        assertEquals(303, user.postForm(tomcat2.url("/app/j_security_check"), LOGIN).status());
+        assertEquals("draft", user.get(tomcat1.url("/app/secure/set")).get("attr.form"));
+    }
+
     /** The stored notes are Tomcat's to read: a webapp never sees them as an attribute. */
     @Test
     void aLoginUnderWayIsNoAttributeOfTheWebapps() {

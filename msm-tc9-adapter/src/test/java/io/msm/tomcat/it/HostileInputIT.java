@@ -11,9 +11,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 import io.msm.core.SessionId;
 import io.msm.core.Statistics.Counter;
@@ -104,6 +104,23 @@ class HostileInputIT extends ClusterTest {
         assertNotEquals(crafted, id, "the client's id was taken");
         assertEquals("mallory", withSession(id).get(tomcat.url("/app/s/get")).get("attr.name"));
         awaitStored(id);
+    }
+
+    /**
+     * A webapp on Tomcat's own manager shares its id with this one (cookie path "/"): the id, not of
+     * msm's form, is kept, since a fresh one would replace that webapp's cookie and end its session.
+     */
+    @Test
+    void anIdOfAnotherManagersWebappIsShared_itsSessionGoesOn() {
+        TomcatNode tomcat = started(new TomcatNode("tomcat1").sessionCookiePath("/")
+                .webapp(APP, manager()).webapp("/other", null));
+        Browser user = new Browser();
+        String other = user.get(tomcat.url("/other/s/set?cart=3")).get("id");
+
+        Browser.Page page = user.get(tomcat.url("/app/s/set?name=alice"));
+        assertEquals(other, page.get("id"), "the other webapp's id, shared");
+        assertEquals("3", user.get(tomcat.url("/other/s/get")).get("attr.cart"), "its session goes on");
+        assertEquals("alice", user.get(tomcat.url("/app/s/get")).get("attr.name"));
     }
 
     /**
