@@ -203,11 +203,12 @@ public final class SessionEngine implements AutoCloseable {
         return statistics;
     }
 
-    /** Runs the non-sticky check of the node list now, as its schedule does every 10 s. */
+    /** Runs the check of the mode now, as its schedule does every 10 s. */
     void checkMode() {
         modeCheck.run();
     }
 
+    /** Runs the non-sticky check of the node list now, as its schedule does every 10 s. */
     void checkNodeList() {
         nodeListCheck.run();
     }

@@ -19,6 +19,8 @@ final class StoredPrincipal implements Principal, Serializable {
 
     private static final Log LOG = TomcatLogs.get(StoredPrincipal.class);
     private static final java.util.Set<String> SUBCLASSES_WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The JDK's own loader besides the boot loader, from Java 9 on; null on Java 8 (see isJdkClass). */
+    private static final ClassLoader PLATFORM_LOADER = platformLoader();
 
     private final String name;
     private final String[] roles;
@@ -39,8 +41,9 @@ final class StoredPrincipal implements Principal, Serializable {
                 // constructor serialization could call), and its user would be logged out: stored as Tomcat's.
                 LOG.warn("the logged-in principal of class " + p.getClass().getName() + " (a realm's own"
                         + " GenericPrincipal) is stored as Tomcat's GenericPrincipal, with its name, roles and user"
-                        + " principal: on another Tomcat a webapp that casts it to its own class, or relies on its"
-                        + " overrides, finds Tomcat's; Tomcat 7's GenericPrincipal cannot be serialized as it is");
+                        + " principal: on another Tomcat a webapp that casts it to its own class finds Tomcat's, and"
+                        + " its overrides (a hasRole of its own) no longer decide: the roles it lists do; Tomcat 7's"
+                        + " GenericPrincipal cannot be serialized as it is");
             }
             Principal user = p.getUserPrincipal(); // the principal itself when the realm gave none
             return new StoredPrincipal(p.getName(), p.getRoles(), user != p && user instanceof Serializable
@@ -55,7 +58,15 @@ final class StoredPrincipal implements Principal, Serializable {
      */
     private static boolean isJdkClass(Class<?> type) {
         ClassLoader loader = type.getClassLoader();
-        return loader == null || loader == ClassLoader.getSystemClassLoader().getParent();
+        return loader == null || (loader == PLATFORM_LOADER && PLATFORM_LOADER != null);
+    }
+
+    private static ClassLoader platformLoader() {
+        try {
+            return (ClassLoader) ClassLoader.class.getMethod("getPlatformClassLoader").invoke(null);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null; // Java 8
+        }
     }
 
     GenericPrincipal toGenericPrincipal() {

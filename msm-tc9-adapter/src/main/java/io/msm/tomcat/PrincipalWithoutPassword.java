@@ -33,6 +33,8 @@ final class PrincipalWithoutPassword {
             Principal.class);
     private static volatile boolean warned;
     private static final java.util.Set<String> SUBCLASSES_WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The JDK's own loader besides the boot loader, from Java 9 on; null on Java 8 (see isJdkClass). */
+    private static final ClassLoader PLATFORM_LOADER = platformLoader();
 
     private PrincipalWithoutPassword() {
     }
@@ -55,7 +57,16 @@ final class PrincipalWithoutPassword {
             if ((PASSWORD == null || PASSWORD.invoke(p) == null) && !jdkUser) {
                 return principal;
             }
-            if (p.getClass() != GenericPrincipal.class) {
+            if (p.getClass() != GenericPrincipal.class && jdkUser) {
+                // Kept, it would leave the whole login out (serialFilter refuses its user principal): stored as
+                // Tomcat's, which keeps the login but not the realm's type and overrides.
+                if (SUBCLASSES_WARNED.add(p.getClass().getName())) {
+                    LOG.warn("the logged-in principal of class " + p.getClass().getName() + " (a realm's own"
+                            + " GenericPrincipal) holds a user principal of the JDK's (" + user.getClass().getName()
+                            + "), which is not stored: it is stored as Tomcat's GenericPrincipal, with its name, roles"
+                            + " and attributes; on another Tomcat its own type and overrides (hasRole) are not there");
+                }
+            } else if (p.getClass() != GenericPrincipal.class) {
                 // A realm's own subclass: a copy would lose its type and overrides (hasRole, say), and the
                 // webapp may cast to it. Stored as it serializes; said once, since that may hold the password.
                 if (SUBCLASSES_WARNED.add(p.getClass().getName())) {
@@ -96,10 +107,22 @@ final class PrincipalWithoutPassword {
         return (Principal) WITHOUT_ATTRIBUTES.newInstance(p.getName(), null, roles, user); // Tomcat 8.5
     }
 
-    /** Loaded by the JDK itself: its principals (javax.security.auth.kerberos, ...) are in serialFilter's JDK list. */
-    private static boolean isJdkClass(Class<?> type) {
+    /**
+     * Loaded by the JDK itself: its principals (javax.security.auth.kerberos, com.sun.security.auth, ...)
+     * are in serialFilter's JDK list. The boot loader's, and from Java 9 on the platform loader's (Java 8's
+     * extension loader holds jars an administrator added, not the JDK's own).
+     */
+    static boolean isJdkClass(Class<?> type) {
         ClassLoader loader = type.getClassLoader();
-        return loader == null || loader == ClassLoader.getSystemClassLoader().getParent();
+        return loader == null || (loader == PLATFORM_LOADER && PLATFORM_LOADER != null);
+    }
+
+    private static ClassLoader platformLoader() {
+        try {
+            return (ClassLoader) ClassLoader.class.getMethod("getPlatformClassLoader").invoke(null);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null; // Java 8
+        }
     }
 
     private static Method method(String name, Class<?>... parameters) {

@@ -72,6 +72,7 @@ class FormLoginNotesTest {
         saved.addCookie(new Cookie("XSRF-TOKEN", "csrf"));
         saved.addHeader("X-Auth-Token", "api-token");
         saved.addHeader("X-Api-Key", "api-key");
+        saved.addHeader("X-Forwarded-Access-Token", "proxy-token"); // a login proxy's (oauth2-proxy)
         saved.addHeader("X-Forwarded-Prefix", "/site");
         saved.addHeader("Transfer-Encoding", "chunked");
         saved.addHeader("Sec-Fetch-Mode", "navigate");
@@ -85,7 +86,8 @@ class FormLoginNotesTest {
         assertEquals(List.of("Accept", "Content-Type", "Cookie", "Sec-Fetch-Mode", "Transfer-Encoding",
                 "X-Forwarded-Prefix"), names(back));
         String text = new String(FormLoginNotes.encode(saved, null, host), StandardCharsets.ISO_8859_1);
-        for (String secret : new String[] {"site-sso", "session", "api-token", "api-key", "YWxpY2U6c2VjcmV0"}) {
+        for (String secret : new String[] {"site-sso", "session", "api-token", "api-key", "proxy-token",
+            "YWxpY2U6c2VjcmV0"}) {
             assertFalse(text.contains(secret), secret + " is not written");
         }
     }

@@ -58,6 +58,20 @@ class PrincipalWithoutPasswordTest {
         assertSame(withOwnUser, PrincipalWithoutPassword.of(withOwnUser), "a webapp's user principal stays");
     }
 
+    /** A realm's own subclass with a JDK user principal: kept, the whole login would be refused. */
+    @Test
+    void aRealmsOwnSubclassWithAUserPrincipalOfTheJdkIsStoredAsTomcatsWithItsLogin() {
+        GenericPrincipal own = new OwnPrincipal("bob", null, List.of("user"),
+                new javax.security.auth.kerberos.KerberosPrincipal("bob@EXAMPLE.ORG"));
+
+        GenericPrincipal stored = (GenericPrincipal) PrincipalWithoutPassword.of(own);
+
+        assertSame(GenericPrincipal.class, stored.getClass());
+        assertEquals("bob", stored.getName());
+        assertArrayEquals(new String[] {"user"}, stored.getRoles());
+        assertSame(stored, stored.getUserPrincipal());
+    }
+
     @Test
     void aRealmsOwnSubclassKeepsItsType() {
         GenericPrincipal own = new OwnPrincipal("bob", "pw", List.of("user"));
@@ -91,6 +105,10 @@ class PrincipalWithoutPasswordTest {
 
         OwnPrincipal(String name, String password, List<String> roles) {
             super(name, password, roles);
+        }
+
+        OwnPrincipal(String name, String password, List<String> roles, Principal user) {
+            super(name, password, roles, user);
         }
 
         @Override

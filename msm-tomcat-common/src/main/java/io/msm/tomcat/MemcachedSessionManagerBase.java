@@ -343,6 +343,14 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         filter("sessionAttributeNameFilter", filter, () -> super.setSessionAttributeNameFilter(filter));
     }
 
+    /**
+     * Whether the context file wrote {@code sessionAttributeValueClassNameFilter}. With a SecurityManager
+     * on, Tomcat 8.5 to 10.1 set one of their own (strings, numbers, booleans), for the sessions their
+     * managers write to a file: every other attribute would stay out of memcached, and be lost. msm's
+     * serialFilter decides what is deserialized instead, so the start takes Tomcat's default out.
+     */
+    private volatile boolean valueClassFilterWritten;
+
     /** As {@link #setSessionAttributeNameFilter}: the class names of the values that are stored. */
     @Override
     public void setSessionAttributeValueClassNameFilter(String filter) {
@@ -353,9 +361,12 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     private void filter(String attribute, String filter, Runnable set) {
         if (unconvertible == null) {
             // Called by ManagerBase's constructor, before this class's fields are set (a SecurityManager on,
-            // Tomcat 7 to 10.1): Tomcat's own default, which compiles.
+            // Tomcat 8.5 to 10.1): Tomcat's default, which the start takes out again (valueClassFilterWritten).
             set.run();
             return;
+        }
+        if (attribute.equals("sessionAttributeValueClassNameFilter")) {
+            valueClassFilterWritten = true;
         }
         unconvertible.remove(attribute);
         if (filter != null && filter.trim().isEmpty()) {
@@ -488,7 +499,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
                 // Then the working directory, where an embedded Tomcat's base is a temporary one: the start's
                 // error names the file in CATALINA_BASE when neither has it.
                 boolean onlyInWorkingDirectory = !inBase.exists() && new java.io.File(path.trim()).exists();
-                resolved.put(attribute, onlyInWorkingDirectory ? path.trim() : inBase.getPath());
+                // Absolute either way, so that the start's INFO line names the file read.
+                resolved.put(attribute, onlyInWorkingDirectory ? new java.io.File(path.trim()).getAbsolutePath()
+                        : inBase.getPath());
             }
         }
         return resolved;
@@ -553,6 +566,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             throw new LifecycleException("webapp " + contextName() + " not started: " + e.getMessage());
         }
         checkIdsAreAccepted(settings, sample);
+        if (!valueClassFilterWritten && getSessionAttributeValueClassNameFilter() != null) {
+            super.setSessionAttributeValueClassNameFilter(null); // Tomcat's default under a SecurityManager
+        }
         applyAttributeFilter(settings.sessionAttributeFilter());
         checkCompatibility(settings);
         formLoginsStored = settings.compatibility() != Settings.Compatibility.MSM2;

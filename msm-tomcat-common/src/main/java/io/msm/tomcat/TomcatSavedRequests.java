@@ -45,8 +45,11 @@ final class TomcatSavedRequests implements SavedRequests {
             "accept-encoding", "accept-language", "cache-control", "connection", "content-encoding",
             "content-language", "content-length", "content-type", "dnt", "forwarded", "front-end-https", "host",
             "keep-alive", "origin", "pragma", "priority", "referer", "te", "transfer-encoding",
-            "upgrade-insecure-requests", "user-agent", "via", "x-real-ip", "x-requested-with"));
-    private static final String[] KEPT_HEADER_PREFIXES = {"sec-ch-", "sec-fetch-", "x-forwarded-"};
+            "upgrade-insecure-requests", "user-agent", "via", "x-forwarded-for", "x-forwarded-host",
+            "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-proto", "x-forwarded-server", "x-forwarded-ssl",
+            "x-real-ip", "x-requested-with"));
+    /** Not X-Forwarded-* as a whole: a proxy that logs users in passes their token as X-Forwarded-Access-Token. */
+    private static final String[] KEPT_HEADER_PREFIXES = {"sec-ch-", "sec-fetch-"};
     /** The smallest an item takes: a string's length alone. */
     private static final int MIN_ITEM = 4;
     /** Lower case: the session cookies of the Host's webapps, and the single sign-on cookie. */
