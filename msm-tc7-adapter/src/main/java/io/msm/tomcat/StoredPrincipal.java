@@ -19,8 +19,6 @@ final class StoredPrincipal implements Principal, Serializable {
 
     private static final Log LOG = TomcatLogs.get(StoredPrincipal.class);
     private static final java.util.Set<String> SUBCLASSES_WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** The JDK's own loader besides the boot loader, from Java 9 on; null on Java 8 (see isJdkClass). */
-    private static final ClassLoader PLATFORM_LOADER = platformLoader();
 
     private final String name;
     private final String[] roles;
@@ -47,27 +45,12 @@ final class StoredPrincipal implements Principal, Serializable {
             }
             Principal user = p.getUserPrincipal(); // the principal itself when the realm gave none
             return new StoredPrincipal(p.getName(), p.getRoles(), user != p && user instanceof Serializable
-                    && !isJdkClass(user.getClass()) ? user : null);
+                    && !JdkClasses.isJdkClass(user.getClass()) ? user : null);
         }
         return principal;
     }
 
-    /**
-     * The JDK's own principals (Kerberos, LDAP, X.500) are refused by serialFilter's built-in JDK
-     * list: kept, they would make the whole login unstorable. They are left out, as before.
-     */
-    private static boolean isJdkClass(Class<?> type) {
-        ClassLoader loader = type.getClassLoader();
-        return loader == null || (loader == PLATFORM_LOADER && PLATFORM_LOADER != null);
-    }
 
-    private static ClassLoader platformLoader() {
-        try {
-            return (ClassLoader) ClassLoader.class.getMethod("getPlatformClassLoader").invoke(null);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null; // Java 8
-        }
-    }
 
     GenericPrincipal toGenericPrincipal() {
         List<String> list = Arrays.asList(roles);

@@ -33,8 +33,6 @@ final class PrincipalWithoutPassword {
             Principal.class);
     private static volatile boolean warned;
     private static final java.util.Set<String> SUBCLASSES_WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** The JDK's own loader besides the boot loader, from Java 9 on; null on Java 8 (see isJdkClass). */
-    private static final ClassLoader PLATFORM_LOADER = platformLoader();
 
     private PrincipalWithoutPassword() {
     }
@@ -53,7 +51,7 @@ final class PrincipalWithoutPassword {
         try {
             // getUserPrincipal() answers the principal itself when the realm gave none.
             Principal user = p.getUserPrincipal() == p ? null : p.getUserPrincipal();
-            boolean jdkUser = user != null && isJdkClass(user.getClass());
+            boolean jdkUser = user != null && JdkClasses.isJdkClass(user.getClass());
             if ((PASSWORD == null || PASSWORD.invoke(p) == null) && !jdkUser) {
                 return principal;
             }
@@ -107,23 +105,7 @@ final class PrincipalWithoutPassword {
         return (Principal) WITHOUT_ATTRIBUTES.newInstance(p.getName(), null, roles, user); // Tomcat 8.5
     }
 
-    /**
-     * Loaded by the JDK itself: its principals (javax.security.auth.kerberos, com.sun.security.auth, ...)
-     * are in serialFilter's JDK list. The boot loader's, and from Java 9 on the platform loader's (Java 8's
-     * extension loader holds jars an administrator added, not the JDK's own).
-     */
-    static boolean isJdkClass(Class<?> type) {
-        ClassLoader loader = type.getClassLoader();
-        return loader == null || (loader == PLATFORM_LOADER && PLATFORM_LOADER != null);
-    }
 
-    private static ClassLoader platformLoader() {
-        try {
-            return (ClassLoader) ClassLoader.class.getMethod("getPlatformClassLoader").invoke(null);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null; // Java 8
-        }
-    }
 
     private static Method method(String name, Class<?>... parameters) {
         try {
