@@ -41,7 +41,7 @@ public final class LockingMode {
             // A URI holds no blank (it is %20 there): one around the pattern is the way it was written, and
             // kept it would match no request, so that no request would lock.
             String regex = text.substring("uriPattern:".length()).trim();
-            if (regex.trim().isEmpty()) {
+            if (regex.isEmpty()) {
                 // It would match no request: none, without saying so (an empty template variable).
                 errors.add("lockingMode: uriPattern: has no pattern after it; write a regular expression of the"
                         + " request URIs that must lock, e.g. uriPattern:/xnat/app/.*, or none or all");

@@ -24,6 +24,8 @@ final class ModeCheck implements Runnable {
 
     private final String key;
     private final byte[] mine;
+    /** The other mode's mark: anything else found under the key is no mode msm writes, and ignored. */
+    private final byte[] other;
     private final boolean sticky;
     private final List<MemcachedNode> nodes;
     private final SessionStore store;
@@ -38,6 +40,7 @@ final class ModeCheck implements Runnable {
         this.key = names.ofWebapp("msm:mode:" + StorageKeyPrefix.hash(webapp));
         this.sticky = sticky;
         this.mine = sticky ? STICKY : NON_STICKY;
+        this.other = sticky ? NON_STICKY : STICKY;
         this.nodes = nodes;
         this.store = store;
         this.health = health;
@@ -52,9 +55,7 @@ final class ModeCheck implements Runnable {
     }
 
     private void check(MemcachedNode node) throws StoreException {
-        byte[] found = store.get(node.id(), key);
-        if (found != null && !Arrays.equals(found, mine) && (Arrays.equals(found, STICKY)
-                || Arrays.equals(found, NON_STICKY))) {
+        if (Arrays.equals(store.get(node.id(), key), other)) {
             differs(node);
         }
         store.set(node.id(), key, mine, EXPIRY_SECONDS);
@@ -66,18 +67,7 @@ final class ModeCheck implements Runnable {
      * writes it again within {@link #REFRESH_MILLIS}.
      */
     void release() {
-        for (MemcachedNode node : nodes) {
-            if (!health.isUp(node.id())) {
-                continue;
-            }
-            try {
-                if (Arrays.equals(store.get(node.id(), key), mine)) {
-                    store.delete(node.id(), key);
-                }
-            } catch (StoreException | RuntimeException e) {
-                // it expires by itself
-            }
-        }
+        UpNodes.deleteIf(nodes, health, store, key, found -> Arrays.equals(found, mine));
     }
 
     private void differs(MemcachedNode node) {

@@ -88,19 +88,8 @@ final class RouteClaims implements Runnable {
 
     /** At stop: a claim of this Tomcat is deleted, so that its next start does not wait for it to expire. */
     void release() {
-        for (MemcachedNode node : nodes) {
-            if (!health.isUp(node.id())) {
-                continue;
-            }
-            try {
-                byte[] found = store.get(node.id(), key);
-                if (found != null && new String(found, StandardCharsets.UTF_8).startsWith(instance + "/")) {
-                    store.delete(node.id(), key);
-                }
-            } catch (StoreException | RuntimeException e) {
-                // it expires by itself
-            }
-        }
+        UpNodes.deleteIf(nodes, health, store, key,
+                found -> new String(found, StandardCharsets.UTF_8).startsWith(instance + "/"));
     }
 
     private byte[] mine() {

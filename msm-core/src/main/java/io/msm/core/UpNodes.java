@@ -17,6 +17,27 @@ final class UpNodes {
     private UpNodes() {
     }
 
+    /**
+     * At stop: deletes {@code key} on every node in use where it still holds what {@code ours} accepts;
+     * best effort, as what is left expires by itself.
+     */
+    static void deleteIf(List<MemcachedNode> nodes, NodeHealth health, SessionStore store, String key,
+            java.util.function.Predicate<byte[]> ours) {
+        for (MemcachedNode node : nodes) {
+            if (!health.isUp(node.id())) {
+                continue;
+            }
+            try {
+                byte[] found = store.get(node.id(), key);
+                if (found != null && ours.test(found)) {
+                    store.delete(node.id(), key);
+                }
+            } catch (StoreException | RuntimeException e) {
+                // it expires by itself
+            }
+        }
+    }
+
     /** @param what the check, for the once-a-minute WARN when a step fails unexpectedly */
     static void each(List<MemcachedNode> nodes, NodeHealth health, Step step, String what, String webapp,
             OncePerMinute lines, Logger log) {

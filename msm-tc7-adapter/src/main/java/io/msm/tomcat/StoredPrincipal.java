@@ -50,8 +50,6 @@ final class StoredPrincipal implements Principal, Serializable {
         return principal;
     }
 
-
-
     GenericPrincipal toGenericPrincipal() {
         List<String> list = Arrays.asList(roles);
         return new GenericPrincipal(name, null, list, user);

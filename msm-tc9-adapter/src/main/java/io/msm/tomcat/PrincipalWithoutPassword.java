@@ -105,8 +105,6 @@ final class PrincipalWithoutPassword {
         return (Principal) WITHOUT_ATTRIBUTES.newInstance(p.getName(), null, roles, user); // Tomcat 8.5
     }
 
-
-
     private static Method method(String name, Class<?>... parameters) {
         try {
             return GenericPrincipal.class.getMethod(name, parameters);

@@ -354,6 +354,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     /** As {@link #setSessionAttributeNameFilter}: the class names of the values that are stored. */
     @Override
     public void setSessionAttributeValueClassNameFilter(String filter) {
+        valueClassFilterWritten = unconvertible != null; // null: ManagerBase's constructor sets Tomcat's default
         filter("sessionAttributeValueClassNameFilter", filter,
                 () -> super.setSessionAttributeValueClassNameFilter(filter));
     }
@@ -364,9 +365,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             // Tomcat 8.5 to 10.1): Tomcat's default, which the start takes out again (valueClassFilterWritten).
             set.run();
             return;
-        }
-        if (attribute.equals("sessionAttributeValueClassNameFilter")) {
-            valueClassFilterWritten = true;
         }
         unconvertible.remove(attribute);
         if (filter != null && filter.trim().isEmpty()) {
@@ -492,16 +490,15 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         Map<String, String> resolved = new LinkedHashMap<>(written);
         java.io.File base = catalinaBase();
         for (String attribute : FILE_ATTRIBUTES) {
-            String path = resolved.get(attribute);
-            if (base != null && path != null && !path.trim().isEmpty() && !path.trim().startsWith("${")
-                    && !new java.io.File(path.trim()).isAbsolute()) {
-                java.io.File inBase = new java.io.File(base, path.trim());
+            String path = resolved.get(attribute) == null ? "" : resolved.get(attribute).trim();
+            java.io.File asWritten = new java.io.File(path);
+            if (base != null && !path.isEmpty() && !path.startsWith("${") && !asWritten.isAbsolute()) {
+                java.io.File inBase = new java.io.File(base, path);
                 // Then the working directory, where an embedded Tomcat's base is a temporary one: the start's
-                // error names the file in CATALINA_BASE when neither has it.
-                boolean onlyInWorkingDirectory = !inBase.exists() && new java.io.File(path.trim()).exists();
-                // Absolute either way, so that the start's INFO line names the file read.
-                resolved.put(attribute, onlyInWorkingDirectory ? new java.io.File(path.trim()).getAbsolutePath()
-                        : inBase.getPath());
+                // error names the file in CATALINA_BASE when neither has it. Absolute either way, so that the
+                // start's INFO line names the file read.
+                boolean onlyInWorkingDirectory = !inBase.exists() && asWritten.exists();
+                resolved.put(attribute, onlyInWorkingDirectory ? asWritten.getAbsolutePath() : inBase.getPath());
             }
         }
         return resolved;
