@@ -393,7 +393,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         CHANGING.incrementAndGet(this);
         try {
             byte[] before = formLogin;
-            formLogin = ((MemcachedSessionManagerBase) manager).formLoginToStore(
+            formLogin = ((MemcachedSessionManagerBase) manager).formLogins().toStore(
                     getNote(FormLoginNotes.REQUEST_NOTE), getNote(FormLoginNotes.SESSION_ID_NOTE));
             if (formLogin != null) {
                 changes.attributeSet(FormLoginNotes.ATTRIBUTE);
@@ -487,7 +487,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
             loaded = new HashMap<>(loaded);
             loaded.remove(FormLoginNotes.ATTRIBUTE);
             if (login instanceof byte[] && manager instanceof MemcachedSessionManagerBase
-                    && ((MemcachedSessionManagerBase) manager).formLoginLoaded((byte[]) login, notes,
+                    && ((MemcachedSessionManagerBase) manager).formLogins().loaded((byte[]) login, notes,
                             snapshot.id().toString())) {
                 formLogin = (byte[]) login;
             } else {

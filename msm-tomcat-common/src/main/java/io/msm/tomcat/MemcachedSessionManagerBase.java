@@ -3,7 +3,6 @@ package io.msm.tomcat;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,11 +21,9 @@ import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
 
 import io.msm.core.ConfigurationException;
-import io.msm.core.OncePerMinute;
 import io.msm.core.SessionEngine;
 import io.msm.core.SessionId;
 import io.msm.core.Settings;
-import io.msm.core.StorageKeyPrefix;
 
 /**
  * Keeps the webapp's sessions in memcached: everything of {@code io.msm.tomcat.MemcachedSessionManager}
@@ -100,9 +97,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     /** Values Tomcat could not convert for msm's own typed setters, by attribute, with what to write. */
     private final Map<String, String> unconvertible = new ConcurrentHashMap<>();
-    /** FORM logins under way are stored with their sessions (not beside 2.3.2's Tomcats). */
-    private volatile boolean formLoginsStored;
-    private final OncePerMinute logLimit = new OncePerMinute(Clock.systemUTC());
+    private final FormLogins formLogins = new FormLogins(this::context, this::contextName);
     private StatisticsMBean statisticsBean;
 
     @Override
@@ -475,55 +470,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
 
     // ---- lifecycle ----
 
-    /**
-     * The attributes that name files; a relative path means one in CATALINA_BASE, as in Tomcat's
-     * server.xml, else one in the working directory.
-     */
-    private static final String[] FILE_ATTRIBUTES = {Settings.ENCRYPTION_KEYS, Settings.TLS_TRUST_STORE_FILE,
-        Settings.TLS_KEY_STORE_FILE};
-
-    /**
-     * @return the attributes, with a relative file path resolved against CATALINA_BASE: against the working
-     *     directory it would find the file only where Tomcat is started from there (not under systemd)
-     */
-    private Map<String, String> withPathsResolved(Map<String, String> written) {
-        Map<String, String> resolved = new LinkedHashMap<>(written);
-        java.io.File base = catalinaBase();
-        for (String attribute : FILE_ATTRIBUTES) {
-            String path = resolved.get(attribute) == null ? "" : resolved.get(attribute).trim();
-            java.io.File asWritten = new java.io.File(path);
-            if (base != null && !path.isEmpty() && !path.startsWith("${") && !asWritten.isAbsolute()) {
-                java.io.File inBase = new java.io.File(base, path);
-                // Then the working directory, where an embedded Tomcat's base is a temporary one: the start's
-                // error names the file in CATALINA_BASE when neither has it. Absolute either way, so that the
-                // start's INFO line names the file read.
-                boolean onlyInWorkingDirectory = !inBase.exists() && asWritten.exists();
-                resolved.put(attribute, onlyInWorkingDirectory ? asWritten.getAbsolutePath() : inBase.getPath());
-            }
-        }
-        return resolved;
-    }
-
-    /** @return this Tomcat's CATALINA_BASE; its Server's where the line has it (embedded Tomcats differ), or null */
-    private java.io.File catalinaBase() {
-        try {
-            org.apache.catalina.Container engine = context().getParent() == null ? null : context().getParent().getParent();
-            if (engine instanceof org.apache.catalina.Engine && ((org.apache.catalina.Engine) engine).getService() != null) {
-                Object server = ((org.apache.catalina.Engine) engine).getService().getServer();
-                if (server != null) {
-                    Object base = server.getClass().getMethod("getCatalinaBase").invoke(server); // Tomcat 8 and later
-                    if (base instanceof java.io.File) {
-                        return (java.io.File) base;
-                    }
-                }
-            }
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            // Tomcat 7: the system property below
-        }
-        String base = System.getProperty("catalina.base");
-        return base == null ? null : new java.io.File(base);
-    }
-
     /** @return true in the Tomcat 7 adapter, whose jar serves that line alone */
     protected boolean forTomcat7() {
         return false;
@@ -536,7 +482,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             throw new LifecycleException(line);
         }
         super.startInternal();
-        checkClassName();
+        SetupChecks setup = new SetupChecks(context(), contextName());
+        setup.noMsm2Jars(getClass());
         Context context = context();
         ClassLoader webapp = context.getLoader() != null ? context.getLoader().getClassLoader()
                 : Thread.currentThread().getContextClassLoader();
@@ -550,7 +497,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         Settings settings;
         try {
             // Values Tomcat could not convert join the attributes' list: one message for every bad attribute.
-            settings = Settings.parse(withPathsResolved(attributes), (parsed, errors) -> {
+            settings = Settings.parse(ConfiguredFiles.resolved(attributes, context), (parsed, errors) -> {
                 unconvertible.forEach((name, problem) -> errors.add(name + ": " + problem));
                 if (!storesLogins() && !parsed.sticky() && parsed.enabled()) {
                     errors.add("persistAuthentication: 'false' keeps logins out of memcached, and with sticky=\"false\""
@@ -562,50 +509,14 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         } catch (ConfigurationException e) {
             throw new LifecycleException("webapp " + contextName() + " not started: " + e.getMessage());
         }
-        checkIdsAreAccepted(settings, sample);
+        setup.idsAccepted(settings, sample, getJvmRoute());
         if (!valueClassFilterWritten && getSessionAttributeValueClassNameFilter() != null) {
             super.setSessionAttributeValueClassNameFilter(null); // Tomcat's default under a SecurityManager
         }
         applyAttributeFilter(settings.sessionAttributeFilter());
-        checkCompatibility(settings);
-        formLoginsStored = settings.compatibility() != Settings.Compatibility.MSM2;
-        // The timeout is Tomcat's (session-timeout, in minutes) or msm's maxInactiveInterval (in seconds): said
-        // here in seconds, so that a unit mixed up shows at start.
-        int timeout = getMaxInactiveInterval();
-        LOG.info("msm for " + contextName() + ": " + settings.describe() + ", session timeout " + (timeout <= 0
-                ? "none (sessions never expire)" : timeout + " s") + (configuredTimeout() != null
-                ? " (maxInactiveInterval)" : " (the webapp's session-timeout)"));
-        if (settings.enabled()) {
-            // Built from the Host's name and the context path by default: Tomcats that differ there store
-            // under different keys, and a failover finds no session. This line lets an operator compare them.
-            LOG.info("msm for " + contextName() + ": the storage key prefix built here is '" + checks.prefix
-                    + "' (Host '" + host + "'); every Tomcat of the cluster must build the same for this webapp");
-        }
-        if (!settings.withoutEffect().isEmpty()) {
-            LOG.warn("msm for " + contextName() + ": these attributes have no effect here; remove them: "
-                    + String.join("; ", settings.withoutEffect()));
-        }
-        for (String risk : settings.risks()) {
-            LOG.warn("msm for " + contextName() + ": " + risk);
-        }
-        String twin = settings.enabled() ? otherHostWithThisWebapp(settings.storageKeyPrefix(), context) : null;
-        if (twin != null) {
-            LOG.warn("msm for " + contextName() + ": " + Settings.STORAGE_KEY_PREFIX + "=\"" + settings.storageKeyPrefix()
-                    + "\" does not name the Host, and Host '" + twin + "' of this Engine serves a webapp of the same"
-                    + " name: where both use these memcached nodes, each reads the other's sessions by their ids,"
-                    + " logins included; add host (or host.hash) unless they are meant to share sessions");
-        }
-        if (settings.enabled() && !settings.sticky() && !context.getWebappVersion().isEmpty()
-                && io.msm.core.StorageKeyPrefix.namesTheVersion(settings.storageKeyPrefix())) {
-            // Tomcat keeps a user on an older version only while that version's manager holds her session
-            // in memory, which a non-sticky one never does between requests.
-            LOG.warn("msm for " + contextName() + ": non-sticky under parallel deployment (version '"
-                    + context.getWebappVersion() + "'): Tomcat sends every request to the newest version, and with "
-                    + Settings.STORAGE_KEY_PREFIX + "=\"" + settings.storageKeyPrefix() + "\" each version reads only"
-                    + " its own sessions, so deploying the next version logs every user out; write "
-                    + Settings.STORAGE_KEY_PREFIX + "=\"host,static:<a name for this webapp>\" so that its versions"
-                    + " share sessions (users then move to the new version with them at their next request)");
-        }
+        setup.compatibility(settings, sharesPrincipalWithMsm2());
+        formLogins.storeWithSessions(settings.compatibility() != Settings.Compatibility.MSM2);
+        setup.report(settings, checks.prefix, getMaxInactiveInterval(), configuredTimeout() != null);
         if (settings.enabled()) {
             // The engine appends node and route itself; the generator gives the random part only.
             getSessionIdGenerator().setJvmRoute(null);
@@ -697,72 +608,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return storable;
     }
 
-    /**
-     * Ids this Tomcat would make but refuse at their next request lose every session: say so at start,
-     * naming what to change.
-     */
-    private void checkIdsAreAccepted(Settings settings, String sample) throws LifecycleException {
-        if (!settings.enabled()) {
-            return;
-        }
-        if (!SessionId.isHexRandom(sample)) {
-            throw new LifecycleException("webapp " + contextName() + " not started: the session id generator makes"
-                    + " ids that are not hexadecimal digits (" + SessionId.masked(sample) + "); msm accepts those"
-                    + " of Tomcat's StandardSessionIdGenerator: remove the <SessionIdGenerator> element or its"
-                    + " className");
-        }
-        String problem = settings.sticky() ? SessionId.routeProblem(getJvmRoute()) : null;
-        if (problem != null) {
-            throw new LifecycleException("webapp " + contextName() + " not started: the Engine's jvmRoute \""
-                    + getJvmRoute() + "\" is " + problem + ", and sticky sessions carry it in their ids; write"
-                    + " such a jvmRoute in <Engine jvmRoute=\"...\"> (server.xml)");
-        }
-    }
-
-    /** What {@code compatibility} cannot do on this Tomcat line, or where it keeps an exposure of 2.3.2's. */
-    private void checkCompatibility(Settings settings) throws LifecycleException {
-        if (settings.compatibility() == Settings.Compatibility.NONE) {
-            return;
-        }
-        if (!sharesPrincipalWithMsm2()) {
-            throw new LifecycleException("webapp " + contextName() + " not started: compatibility: memcached-session-manager"
-                    + " 2.3.2 wrote Tomcat 7's logins in a form msm does not share, so logged-in users would be logged"
-                    + " out; on Tomcat 7 switch in one step without compatibility (users log in again)");
-        }
-        String spec = settings.msm2StorageKeyPrefix();
-        if (!spec.contains("context") && !spec.contains("static:")) {
-            LOG.warn("msm for " + contextName() + ": compatibility reads memcached-session-manager 2.3.2's copies under"
-                    + " keys that do not name the webapp (storageKeyPrefix=\"" + spec + "\"): as with 2.3.2, a session"
-                    + " id of another webapp on the same memcached nodes reads that webapp's session here. "
-                    + (settings.storageKeyPrefix().contains("context") ? "msm's own keys do name it"
-                    : "msm's own keys use the same prefix") + "; remove compatibility once 2.3.2's sessions have ended");
-        }
-    }
-
     /** @return false on a Tomcat line whose logins 2.3.2 stored in a form msm does not read or write */
     protected boolean sharesPrincipalWithMsm2() {
         return true;
-    }
-
-    /** The alias of memcached-session-manager 2.3.2's class name works, and says what to write instead. */
-    private void checkClassName() throws LifecycleException {
-        if (!getClass().getName().startsWith("de.javakaffee.")) {
-            return;
-        }
-        String oldService = "de/javakaffee/web/msm/MemcachedSessionService.class";
-        ClassLoader[] loaders = {getClass().getClassLoader(), context().getLoader() == null ? null
-            : context().getLoader().getClassLoader()};
-        for (ClassLoader loader : loaders) {
-            if (loader != null && loader.getResource(oldService) != null) {
-                throw new LifecycleException("webapp " + contextName() + " not started: the jars of"
-                        + " memcached-session-manager 2.3.2 are still installed (" + loader.getResource(oldService)
-                        + "); remove memcached-session-manager-*.jar and its serializer jars from tomcat/lib and"
-                        + " WEB-INF/lib, and write className=\"io.msm.tomcat.MemcachedSessionManager\"");
-            }
-        }
-        LOG.warn("msm for " + contextName() + ": className=\"" + getClass().getName() + "\" is memcached-session-manager"
-                + " 2.3.2's name, and msm runs in its place; write className=\"io.msm.tomcat.MemcachedSessionManager\""
-                + " (this name may go in a later release)");
     }
 
     /**
@@ -821,110 +669,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         return stored;
     }
 
-    private volatile SavedRequests savedRequests;
-
-    /** How Tomcat's FORM authenticator saves a request; made at the first login under way, once the Host is known. */
-    SavedRequests savedRequests() {
-        SavedRequests r = savedRequests;
-        if (r == null) {
-            r = new TomcatSavedRequests(loginCookies());
-            savedRequests = r;
-        }
-        return r;
-    }
-
-    /**
-     * @return the names of the cookies that carry a session id or a login to this webapp's Host: its
-     *     webapps' session cookies (a browser sends a webapp at / its cookie with every request) and
-     *     the single sign-on cookie
-     */
-    private java.util.Set<String> loginCookies() {
-        java.util.Set<String> names = new java.util.HashSet<>();
-        names.add("JSESSIONID");
-        names.add(singleSignOnCookie());
-        Context context = context();
-        org.apache.catalina.Container host = context.getParent();
-        org.apache.catalina.Container[] webapps = host == null ? new org.apache.catalina.Container[] {context}
-                : host.findChildren();
-        for (org.apache.catalina.Container c : webapps) {
-            if (c instanceof Context) {
-                try {
-                    names.add(org.apache.catalina.util.SessionConfig.getSessionCookieName((Context) c));
-                } catch (RuntimeException e) {
-                    // A webapp that failed to deploy (Tomcat's FailedContext) knows no cookie name: it has no sessions.
-                }
-            }
-        }
-        return names;
-    }
-
-    /** @return the cookie name of a {@code SingleSignOn} valve of the webapp's host or engine, or Tomcat's default */
-    private String singleSignOnCookie() {
-        for (org.apache.catalina.Container c = context(); c != null; c = c.getParent()) {
-            for (Valve v : c.getPipeline().getValves()) {
-                if (v instanceof org.apache.catalina.authenticator.SingleSignOn) {
-                    try {
-                        return (String) v.getClass().getMethod("getCookieName").invoke(v); // Tomcat 8.5 and later
-                    } catch (ReflectiveOperationException | RuntimeException e) {
-                        return tomcat7SingleSignOnCookie();
-                    }
-                }
-            }
-        }
-        return tomcat7SingleSignOnCookie();
-    }
-
-    /** Tomcat 7's name of the cookie: a system property may rename it there (JSESSIONIDSSO by default). */
-    private static String tomcat7SingleSignOnCookie() {
-        try {
-            Object name = org.apache.catalina.authenticator.Constants.class.getField("SINGLE_SIGN_ON_COOKIE").get(null);
-            return name instanceof String ? (String) name : "JSESSIONIDSSO";
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return "JSESSIONIDSSO";
-        }
-    }
-
-    /**
-     * @return a FORM login under way as stored with the session; null when none, or not stored here:
-     *     with {@code compatibility="msm2"}, 2.3.2's Tomcats would see it as an attribute and keep it
-     *     past its replay, so that a later visit of the page would replay it again
-     */
-    byte[] formLoginToStore(Object savedRequest, Object expectedId) {
-        if (!formLoginsStored) {
-            return null;
-        }
-        try {
-            return FormLoginNotes.encode(savedRequest, expectedId, savedRequests());
-        } catch (IOException | RuntimeException e) {
-            // Too large, or another authenticator's objects under Tomcat's note names: left in memory, as
-            // Tomcat keeps them.
-            if (logLimit.allow("form login stored")) {
-                LOG.warn("msm for " + contextName() + ": a FORM login under way is not stored with its session ("
-                        + e.getMessage() + "): in sticky mode it holds on this Tomcat only, in non-sticky mode its"
-                        + " login answers 408 and the user starts again; this line repeats at most once a minute");
-            }
-            return null;
-        }
-    }
-
-    /**
-     * Puts a stored FORM login under way back into the session's notes.
-     *
-     * @return false when the bytes do not decode: the login is dropped, and its user answered as
-     *     Tomcat answers a login page that outlived its session
-     */
-    boolean formLoginLoaded(byte[] stored, Map<String, Object> notes, String sessionId) {
-        try {
-            FormLoginNotes.decode(stored, savedRequests(), notes);
-            return true;
-        } catch (IOException | RuntimeException e) { // decode puts nothing into the notes before the end
-            if (logLimit.allow("form login loaded")) {
-                LOG.warn("msm for " + contextName() + ": the FORM login under way in session "
-                        + SessionId.masked(sessionId) + " was not restored (" + e.getMessage() + "); its user logs in"
-                        + " again; this line repeats at most once a minute");
-            }
-            return false;
-        }
+    /** FORM logins under way, stored with their sessions. */
+    FormLogins formLogins() {
+        return formLogins;
     }
 
     /**
@@ -947,25 +694,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             }
         }
         pipeline.addValve(new SessionTrackingValve(this));
-    }
-
-    /**
-     * @return another Host of this Engine with a webapp of this context's name (its path, and its
-     *     version under parallel deployment: what the prefix's context part is built from), when the
-     *     prefix cannot tell the two Hosts apart
-     */
-    private static String otherHostWithThisWebapp(String prefixSpec, Context context) {
-        org.apache.catalina.Container host = context.getParent();
-        org.apache.catalina.Container engine = host == null ? null : host.getParent();
-        if (engine == null || StorageKeyPrefix.namesTheHost(prefixSpec)) {
-            return null;
-        }
-        for (org.apache.catalina.Container other : engine.findChildren()) {
-            if (other != host && other.findChild(context.getName()) != null) {
-                return other.getName();
-            }
-        }
-        return null;
     }
 
     @Override
@@ -1226,9 +954,9 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     }
 
     @Override
-    public io.msm.core.SessionId parseId(String id) {
+    public SessionId parseId(String id) {
         SessionEngine e = engine;
-        return e == null ? io.msm.core.SessionId.parse(id) : e.parseId(id);
+        return e == null ? SessionId.parse(id) : e.parseId(id);
     }
 
     @Override
