@@ -198,6 +198,15 @@ public final class EncryptionKeys {
         return derive(namesSecret, "msm validity records v1");
     }
 
+    /**
+     * @return what Tomcats of one cluster compare to find that their key files name sessions alike,
+     *     without telling anything of the secret: a keyed hash of a label, short
+     */
+    String namesFingerprint() {
+        byte[] hash = derive(namesSecret, "msm names fingerprint v1");
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(hash, 9));
+    }
+
     /** @return the secret of the keyed hash that names sessions in memcached */
     byte[] namesKey() {
         return derive(namesSecret, "msm session key names v1");

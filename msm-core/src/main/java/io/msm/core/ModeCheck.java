@@ -7,26 +7,36 @@ import java.util.List;
 import org.slf4j.Logger;
 
 /**
- * Sticky and non-sticky Tomcats of one webapp behind a balancer that is not sticky lose changes: a
- * sticky Tomcat serves a session from its memory, overwrites what a non-sticky one stored, and does
- * not see a logout made there, without an error anywhere. So each engine leaves its mode on every
- * node it uses, every {@link #REFRESH_MILLIS}; one that finds the other mode there says so in an
- * ERROR line once a minute, and counts it. While a webapp switches modes Tomcat by Tomcat behind a
- * sticky balancer (as the README says), this is expected until every Tomcat restarted.
+ * Tomcats of one webapp that differ in how they keep sessions lose them, without an error anywhere.
+ * <ul>
+ * <li>Sticky and non-sticky ones behind a balancer that is not sticky: a sticky Tomcat serves a
+ * session from its memory, overwrites what a non-sticky one stored, and does not see a logout made
+ * there.</li>
+ * <li>One left without {@code encryptionKeys} (or with another file's names secret) beside encrypting
+ * ones: it writes patient data in clear, and the two never see each other's sessions.</li>
+ * </ul>
+ * So each engine leaves its mode and its protection on every node it uses, every {@link #REFRESH_MILLIS};
+ * one that finds another there says so in an ERROR line once a minute, and counts it. While a webapp
+ * switches modes Tomcat by Tomcat behind a sticky balancer, or switches encryption on with
+ * {@code readUnencryptedSessions} (as the README says), a difference is expected until every Tomcat
+ * restarted; encrypting and clear Tomcats beside one that migrates are not reported.
  */
 final class ModeCheck implements Runnable {
     private static final Logger LOG = Logs.get(ModeCheck.class);
     static final long REFRESH_MILLIS = 10_000;
     /** Three refreshes: a mark outlives a slow round, not a Tomcat that stopped or switched. */
     static final int EXPIRY_SECONDS = 30;
-    private static final byte[] STICKY = "sticky".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] NON_STICKY = "non-sticky".getBytes(StandardCharsets.US_ASCII);
+    private static final String STICKY = "sticky";
+    private static final String NON_STICKY = "non-sticky";
+    private static final String CLEAR = "clear";
+    private static final String SEALED = "sealed:";
+    private static final String MIGRATING = "migrating:";
 
     private final String key;
+    /** "mode protection", such as "sticky sealed:Ab3..." */
     private final byte[] mine;
-    /** The other mode's mark: anything else found under the key is no mode msm writes, and ignored. */
-    private final byte[] other;
     private final boolean sticky;
+    private final String protection;
     private final List<MemcachedNode> nodes;
     private final SessionStore store;
     private final NodeHealth health;
@@ -34,13 +44,17 @@ final class ModeCheck implements Runnable {
     private final OncePerMinute lines;
     private final Statistics statistics;
 
-    ModeCheck(boolean sticky, SessionNames names, List<MemcachedNode> nodes, SessionStore store, NodeHealth health,
-            String webapp, OncePerMinute lines, Statistics statistics) {
+    /**
+     * @param keys null without encryption
+     * @param migrating {@code readUnencryptedSessions}: clear Tomcats are expected beside this one
+     */
+    ModeCheck(boolean sticky, EncryptionKeys keys, boolean migrating, SessionNames names, List<MemcachedNode> nodes,
+            SessionStore store, NodeHealth health, String webapp, OncePerMinute lines, Statistics statistics) {
         // The webapp's name too, as NodeListCheck: two webapps whose prefixes come out the same are not one.
         this.key = names.ofWebapp("msm:mode:" + StorageKeyPrefix.hash(webapp));
         this.sticky = sticky;
-        this.mine = sticky ? STICKY : NON_STICKY;
-        this.other = sticky ? NON_STICKY : STICKY;
+        this.protection = keys == null ? CLEAR : (migrating ? MIGRATING : SEALED) + keys.namesFingerprint();
+        this.mine = ((sticky ? STICKY : NON_STICKY) + " " + protection).getBytes(StandardCharsets.US_ASCII);
         this.nodes = nodes;
         this.store = store;
         this.health = health;
@@ -55,10 +69,57 @@ final class ModeCheck implements Runnable {
     }
 
     private void check(MemcachedNode node) throws StoreException {
-        if (Arrays.equals(store.get(node.id(), key), other)) {
-            differs(node);
+        byte[] found = store.get(node.id(), key);
+        if (found != null && !Arrays.equals(found, mine)) {
+            // Anything that is not "mode protection" is no mark msm writes, and ignored.
+            String[] mark = new String(found, StandardCharsets.US_ASCII).split(" ", -1);
+            if (mark.length == 2 && (STICKY.equals(mark[0]) || NON_STICKY.equals(mark[0]))) {
+                if (STICKY.equals(mark[0]) != sticky) {
+                    modeDiffers(node);
+                }
+                String problem = protectionProblem(mark[1]);
+                if (problem != null) {
+                    protectionDiffers(node, problem);
+                }
+            }
         }
         store.set(node.id(), key, mine, EXPIRY_SECONDS);
+    }
+
+    /** @return what is wrong when another Tomcat protects its sessions as {@code theirs} says; null when nothing */
+    private String protectionProblem(String theirs) {
+        if (!CLEAR.equals(theirs) && fingerprint(theirs) == null
+                || !CLEAR.equals(theirs) && !theirs.startsWith(SEALED) && !theirs.startsWith(MIGRATING)) {
+            return null; // no protection msm writes
+        }
+        if (theirs.equals(protection) || theirs.startsWith(MIGRATING) || protection.startsWith(MIGRATING)) {
+            // One that switches encryption on reads what clear Tomcats write; differing key files it tells below.
+            return fingerprint(theirs) != null && fingerprint(protection) != null
+                    && !fingerprint(theirs).equals(fingerprint(protection)) ? differentFiles() : null;
+        }
+        if (CLEAR.equals(theirs)) {
+            return "another Tomcat of this webapp stores sessions in clear (no encryptionKeys), this one encrypts them:"
+                    + " it writes what its users do in clear to memcached, and the two never read each other's"
+                    + " sessions; give it the same encryptionKeys";
+        }
+        if (CLEAR.equals(protection)) {
+            return "another Tomcat of this webapp encrypts sessions (encryptionKeys), this one stores them in clear:"
+                    + " this one writes what its users do in clear to memcached, and the two never read each other's"
+                    + " sessions; give this one the same encryptionKeys";
+        }
+        return fingerprint(theirs) == null ? null : differentFiles();
+    }
+
+    private static String differentFiles() {
+        return "another Tomcat of this webapp names sessions with another key file's secret (its first key, or its"
+                + " names: line, differs): the two never read each other's sessions; give every Tomcat the same"
+                + " encryptionKeys file";
+    }
+
+    /** @return the names secret's fingerprint of a sealed or migrating mark, null for clear or a mark msm does not write */
+    private static String fingerprint(String protection) {
+        int colon = protection.indexOf(':');
+        return colon < 0 || protection.length() == colon + 1 ? null : protection.substring(colon + 1);
     }
 
     /**
@@ -70,7 +131,7 @@ final class ModeCheck implements Runnable {
         UpNodes.deleteIf(nodes, health, store, key, found -> Arrays.equals(found, mine));
     }
 
-    private void differs(MemcachedNode node) {
+    private void modeDiffers(MemcachedNode node) {
         statistics.increment(Statistics.Counter.MODES_DIFFERENT);
         if (lines.allow("differs")) {
             LOG.error("msm for {}: another Tomcat of this webapp runs {} (found on node {}), this one {}: behind a"
@@ -79,6 +140,14 @@ final class ModeCheck implements Runnable {
                     + " the webapp switches modes Tomcat by Tomcat behind a sticky balancer, this is expected until every"
                     + " Tomcat restarted); this line repeats at most once a minute", webapp,
                     sticky ? "non-sticky" : "sticky", node.id(), sticky ? "sticky" : "non-sticky");
+        }
+    }
+
+    private void protectionDiffers(MemcachedNode node, String problem) {
+        statistics.increment(Statistics.Counter.ENCRYPTION_DIFFERENT);
+        if (lines.allow("encryption differs")) {
+            LOG.error("msm for {}: {} (found on node {}); while encryption is switched on with readUnencryptedSessions"
+                    + " this is not reported; this line repeats at most once a minute", webapp, problem, node.id());
         }
     }
 }

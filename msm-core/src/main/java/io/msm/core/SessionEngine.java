@@ -58,8 +58,8 @@ public final class SessionEngine implements AutoCloseable {
                 PROBE_INTERVAL_MILLIS, Math.max(NodeHealth.MIN_HUNG_NEWS_MILLIS, settings.nodes().size()
                         * (settings.operationTimeoutMillis() + PROBE_INTERVAL_MILLIS) * 2));
         this.backups = new BackupService(env.backupPool, statistics, env.webapp);
-        this.modeCheck = new ModeCheck(settings.sticky(), names, settings.nodes(), store, health, env.webapp,
-                new OncePerMinute(env.clock), statistics);
+        this.modeCheck = new ModeCheck(settings.sticky(), keys, settings.readUnencryptedSessions(), names,
+                settings.nodes(), store, health, env.webapp, new OncePerMinute(env.clock), statistics);
         if (settings.sticky()) {
             this.comparisons = env.comparisons == null ? null : new DeferredComparisons(env.comparisons, expiry);
             Msm2Copies msm2 = Msm2Copies.create(settings, msm2Format, keyPrefix, statistics, expiry,

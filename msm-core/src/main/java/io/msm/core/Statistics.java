@@ -93,7 +93,12 @@ public final class Statistics {
         /** Non-sticky: checks that found another Tomcat of this webapp listing other memcachedNodes, or in another order. */
         NODE_LISTS_DIFFERENT,
         /** Checks that found another Tomcat of this webapp running the other mode (sticky or non-sticky). */
-        MODES_DIFFERENT
+        MODES_DIFFERENT,
+        /**
+         * Checks that found another Tomcat of this webapp storing sessions in clear where this one encrypts
+         * them (or the other way round), or naming them with another key file's secret.
+         */
+        ENCRYPTION_DIFFERENT
     }
 
     private final Map<Counter, LongAdder> counters = new EnumMap<>(Counter.class);

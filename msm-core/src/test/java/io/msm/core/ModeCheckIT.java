@@ -2,20 +2,35 @@ package io.msm.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import io.msm.testkit.Await;
 import io.msm.testkit.MemcachedServer;
 
-/** A sticky Tomcat left beside non-sticky ones of the same webapp says so, and so do they, against real memcached. */
+/**
+ * A sticky Tomcat left beside non-sticky ones of the same webapp says so, and so do they; so do a Tomcat
+ * left without encryptionKeys beside encrypting ones, and Tomcats with different key files; against
+ * real memcached.
+ */
 class ModeCheckIT {
+    @TempDir
+    Path dir;
     private MemcachedServer n1;
     private MemcachedServer n2;
     private SessionEngine first;
@@ -44,9 +59,13 @@ class ModeCheckIT {
         }
     }
 
-    private SessionEngine engine(boolean sticky, String webapp) throws Exception {
-        SessionEngine e = SessionEngine.start(Settings.parse(Map.of("memcachedNodes", n1.node("n1") + ","
-                + n2.node("n2"), "sticky", String.valueOf(sticky))), new SessionEngineIT.StringMapTranscoder(),
+    private SessionEngine engine(boolean sticky, String webapp, String... more) throws Exception {
+        Map<String, String> attributes = new HashMap<>(Map.of("memcachedNodes", n1.node("n1") + "," + n2.node("n2"),
+                "sticky", String.valueOf(sticky)));
+        for (int i = 0; i < more.length; i += 2) {
+            attributes.put(more[i], more[i + 1]);
+        }
+        SessionEngine e = SessionEngine.start(Settings.parse(attributes), new SessionEngineIT.StringMapTranscoder(),
                 List.of(), "test_", webapp, Clock.systemUTC());
         Await.until("both nodes up", Duration.ofSeconds(15), () -> e.nodeStatus().stream().allMatch(NodeStatus::up));
         return e;
@@ -54,6 +73,59 @@ class ModeCheckIT {
 
     private static long differences(SessionEngine e) {
         return e.statistics().get(Statistics.Counter.MODES_DIFFERENT);
+    }
+
+    private static long encryptionDifferences(SessionEngine e) {
+        return e.statistics().get(Statistics.Counter.ENCRYPTION_DIFFERENT);
+    }
+
+    private String keyFile(String name) throws IOException {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        Path file = dir.resolve(name);
+        Files.write(file, ("k1:" + Base64.getEncoder().encodeToString(key) + "\n").getBytes(StandardCharsets.UTF_8));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file.toString();
+    }
+
+    private void checkBothTwice() {
+        first.checkMode();
+        second.checkMode();
+        first.checkMode();
+    }
+
+    /** A Tomcat forgotten when the cluster switched encryption on writes patient data in clear, and nobody reads it. */
+    @Test
+    void aClearTomcatBesideAnEncryptingOneBothSaySo() throws Exception {
+        first = engine(true, "/app", "encryptionKeys", keyFile("keys"));
+        second = engine(true, "/app");
+        checkBothTwice();
+        assertEquals(2, encryptionDifferences(first), "found the clear one's mark on both nodes");
+        assertEquals(2, encryptionDifferences(second), "and the clear one the other's");
+        assertEquals(0, differences(first) + differences(second), "same mode");
+    }
+
+    @Test
+    void keyFilesWithAnotherNamesSecretAreTold() throws Exception {
+        first = engine(false, "/app", "encryptionKeys", keyFile("keys-a"));
+        second = engine(false, "/app", "encryptionKeys", keyFile("keys-b"));
+        checkBothTwice();
+        assertEquals(2, encryptionDifferences(first));
+        assertEquals(2, encryptionDifferences(second));
+    }
+
+    /** While encryption is switched on (readUnencryptedSessions), clear and encrypting Tomcats are expected. */
+    @Test
+    void switchingEncryptionOnIsQuietAndTheSameFileIsQuiet() throws Exception {
+        String keys = keyFile("keys");
+        first = engine(true, "/app", "encryptionKeys", keys, "readUnencryptedSessions", "true");
+        second = engine(true, "/app");
+        checkBothTwice();
+        assertEquals(0, encryptionDifferences(first) + encryptionDifferences(second), "migrating beside clear");
+        second.close();
+        second = engine(true, "/app", "encryptionKeys", keys);
+        checkBothTwice();
+        assertEquals(0, encryptionDifferences(first) + encryptionDifferences(second), "the same file");
     }
 
     @Test
