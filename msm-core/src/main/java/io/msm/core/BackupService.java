@@ -80,6 +80,12 @@ final class BackupService {
                 } catch (RejectedExecutionException e) {
                     statistics.increment(Statistics.Counter.BACKUPS_RUN_BY_REQUEST_THREAD);
                     drain(slot);
+                } catch (Error e) {
+                    // No thread for it ("unable to create native thread", the heap full in passing): run here, as
+                    // refused. Left scheduled but never run, the session's later jobs, its logout's delete
+                    // included, would wait behind it for good.
+                    statistics.increment(Statistics.Counter.BACKUPS_RUN_BY_REQUEST_THREAD);
+                    drain(slot);
                 }
             }
             return done;
@@ -90,6 +96,8 @@ final class BackupService {
         while (true) {
             Job job;
             List<CompletableFuture<Void>> waiting;
+            // Made before the slot is changed: an error there must not leave it scheduled without a job.
+            List<CompletableFuture<Void>> fresh = new ArrayList<>(2);
             synchronized (slot) {
                 job = slot.next;
                 if (job == null) {
@@ -100,7 +108,7 @@ final class BackupService {
                 }
                 slot.next = null;
                 waiting = slot.waiting;
-                slot.waiting = new ArrayList<>(2);
+                slot.waiting = fresh;
             }
             try {
                 job.run();

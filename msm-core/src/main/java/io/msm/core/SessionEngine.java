@@ -174,13 +174,12 @@ public final class SessionEngine implements AutoCloseable {
                         + " other nodes until it does", env.webapp, node);
             }
         }
-        env.healthChecks.scheduleWithFixedDelay(engine.healthCheck, 0, HealthCheck.INTERVAL_MILLIS,
-                TimeUnit.MILLISECONDS);
-        env.healthChecks.scheduleWithFixedDelay(engine.modeCheck, ModeCheck.REFRESH_MILLIS, ModeCheck.REFRESH_MILLIS,
-                TimeUnit.MILLISECONDS);
+        engine.repeat(engine.healthCheck, 0, HealthCheck.INTERVAL_MILLIS, "check of the memcached nodes");
+        engine.repeat(engine.modeCheck, ModeCheck.REFRESH_MILLIS, ModeCheck.REFRESH_MILLIS,
+                "check that every Tomcat runs the same mode");
         if (engine.nodeListCheck != null) {
-            env.healthChecks.scheduleWithFixedDelay(engine.nodeListCheck, NodeListCheck.REFRESH_MILLIS,
-                    NodeListCheck.REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+            engine.repeat(engine.nodeListCheck, NodeListCheck.REFRESH_MILLIS, NodeListCheck.REFRESH_MILLIS,
+                    "check that every Tomcat lists the same memcachedNodes");
         }
         return engine;
     }
@@ -196,7 +195,11 @@ public final class SessionEngine implements AutoCloseable {
         RouteClaims claims = new RouteClaims(jvmRoute == null ? "" : jvmRoute, names, settings.nodes(), env.store,
                 health, env.webapp, new OncePerMinute(env.clock), statistics);
         routeClaims = claims;
-        env.healthChecks.scheduleWithFixedDelay(claims, 0, RouteClaims.REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+        repeat(claims, 0, RouteClaims.REFRESH_MILLIS, "claim of the jvmRoute");
+    }
+
+    private void repeat(Runnable task, long firstMillis, long everyMillis, String what) {
+        Repeated.schedule(env.healthChecks, task, firstMillis, everyMillis, what, env.webapp, new OncePerMinute(env.clock));
     }
 
     public Statistics statistics() {

@@ -159,4 +159,58 @@ class BackupServiceTest {
         awaitAll(List.of(a, b));
         assertEquals(1, statistics.get(Statistics.Counter.BACKUPS_RUN_BY_REQUEST_THREAD));
     }
+
+    /**
+     * No thread could be made for a backup ("unable to create native thread", the heap full in passing):
+     * the session's later backups, a logout's delete among them, must not wait behind it for good.
+     */
+    @Test
+    void aPoolThatFailsWithAnErrorLeavesTheSessionsLaterBackupsRunning() throws Exception {
+        java.util.concurrent.ExecutorService real = EngineThreads.backupPool(1, 10, "test-backup");
+        AtomicInteger executions = new AtomicInteger();
+        java.util.concurrent.ExecutorService failingOnce = new java.util.concurrent.AbstractExecutorService() {
+            @Override
+            public void execute(Runnable command) {
+                if (executions.incrementAndGet() == 1) {
+                    throw new OutOfMemoryError("unable to create native thread (test)");
+                }
+                real.execute(command);
+            }
+
+            @Override
+            public void shutdown() {
+                real.shutdown();
+            }
+
+            @Override
+            public List<Runnable> shutdownNow() {
+                return real.shutdownNow();
+            }
+
+            @Override
+            public boolean isShutdown() {
+                return real.isShutdown();
+            }
+
+            @Override
+            public boolean isTerminated() {
+                return real.isTerminated();
+            }
+
+            @Override
+            public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+                return real.awaitTermination(timeout, unit);
+            }
+        };
+        service = new BackupService(failingOnce, statistics, "/test");
+        SessionState session = new SessionState();
+        AtomicInteger ran = new AtomicInteger();
+
+        CompletableFuture<Void> first = service.submit(session, ran::incrementAndGet);
+        CompletableFuture<Void> second = service.submit(session, ran::incrementAndGet);
+
+        awaitAll(List.of(first, second));
+        assertEquals(2, ran.get(), "both backups ran");
+        assertEquals(0, service.waiting(), "nothing left waiting");
+    }
 }
