@@ -37,6 +37,15 @@ class ConnectedClient extends MemcachedClient {
     }
 
     /**
+     * @return true when the IO thread ended although nobody shut the client down: it catches only some
+     *     exceptions, and an error (the heap full while it sized a value's buffer) ends it for good, the
+     *     socket still open; every operation then only waits for its timeout
+     */
+    final boolean ioThreadDied() {
+        return !shuttingDown && !mconn.isAlive();
+    }
+
+    /**
      * @return true when a request waits for its answer on a connection made at least this long ago,
      *     over which nothing arrived for as long
      */

@@ -232,6 +232,7 @@ final class HealthCheck implements Runnable {
 
     private void check(MemcachedNode node) {
         String id = node.id();
+        store.replaceIfDead(id); // a client whose IO thread died still says it is connected
         if (!store.isConnected(id)) {
             // the client is reconnecting; marked down so that its return is noticed (NodeHealth.backSince)
             health.markDown(id, "connection lost");

@@ -230,6 +230,11 @@ final class PartedStore implements SessionStore {
     }
 
     @Override
+    public boolean replaceIfDead(String nodeId) {
+        return items.replaceIfDead(nodeId);
+    }
+
+    @Override
     public NodeStatistics statistics(String nodeId) throws StoreException {
         return items.statistics(nodeId);
     }

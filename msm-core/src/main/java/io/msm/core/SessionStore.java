@@ -38,6 +38,16 @@ interface SessionStore extends AutoCloseable {
     }
 
     /**
+     * Makes the node a new client if its client stopped working for good (its IO thread died), on the
+     * same address: what memcached holds is unchanged, so the node is no new one.
+     *
+     * @return true when it did
+     */
+    default boolean replaceIfDead(String nodeId) {
+        return false;
+    }
+
+    /**
      * Drops the node's connection if it is still silent ({@link #silentFor}): the client makes a new
      * one, and fails what waited on the old.
      */

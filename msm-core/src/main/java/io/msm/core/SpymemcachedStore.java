@@ -71,7 +71,7 @@ final class SpymemcachedStore implements SessionStore {
     private boolean closed; // guarded by clients' swaps: synchronized (addresses)
     /** Per node, how often its client was replaced for a new address. */
     private final Map<String, Integer> generations = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Clients replaced: their IO threads are waited for at close. */
+    /** Clients replaced whose IO threads had not ended yet: waited for at close. */
     private final List<MemcachedClient> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker) throws IOException {
@@ -168,8 +168,8 @@ final class SpymemcachedStore implements SessionStore {
                     + " treats the node as one that restarted empty", node, to.getAddress().getHostAddress(),
                     was.getAddress().getHostAddress());
         }
-        if (old != null) {
-            old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS); // disconnected: nothing of ours waits in it
+        if (old != null && old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS)) { // disconnected: nothing waits in it
+            retired.remove(old); // ended: a node whose address moves at each restart keeps no client per move
         }
         return true;
     }
@@ -306,6 +306,42 @@ final class SpymemcachedStore implements SessionStore {
     public boolean silentFor(String nodeId, long millis) {
         MemcachedClient client = clients.get(nodeId);
         return client instanceof ConnectedClient && ((ConnectedClient) client).silentFor(millis);
+    }
+
+    /** The node's client as it is now: for a test that makes its IO thread die. */
+    MemcachedClient clientOf(String nodeId) {
+        return clients.get(nodeId);
+    }
+
+    @Override
+    public boolean replaceIfDead(String nodeId) {
+        MemcachedClient dead = clients.get(nodeId);
+        if (!(dead instanceof ConnectedClient) || !((ConnectedClient) dead).ioThreadDied()) {
+            return false;
+        }
+        io.msm.core.MemcachedNode node = nodes.get(nodeId);
+        synchronized (addresses) {
+            InetSocketAddress address = addresses.inUse(nodeId);
+            if (closed || clients.get(nodeId) != dead || address == null) {
+                return false;
+            }
+            try {
+                clients.put(nodeId, client(node, settings, address));
+            } catch (IOException e) {
+                LOG.error("memcached node {}: the client's IO thread ended, and no new client could be made: {}; msm"
+                        + " tries again at the next probe", node, e.getMessage());
+                return false;
+            }
+        }
+        LOG.error("memcached node {}: the client's IO thread ended (an error it does not catch; its stack trace, if"
+                + " any, is on Tomcat's standard error): every operation on the node only waited for its timeout; msm"
+                + " made a new client for the node", node);
+        try {
+            dead.shutdown(0, TimeUnit.MILLISECONDS); // its socket and selector; no thread is left to wait for
+        } catch (RuntimeException e) {
+            // closed by now, or half: nothing of it is used any more
+        }
+        return true;
     }
 
     @Override
