@@ -106,6 +106,8 @@ public final class Statistics {
     private final Map<Counter, java.util.function.LongSupplier> kept = new EnumMap<>(Counter.class);
     private final LongAdder backupNanos = new LongAdder();
     private final LongAdder loadNanos = new LongAdder();
+    /** Loads timed: found, missing or failed alike, as their time is. */
+    private final LongAdder loadsTimed = new LongAdder();
 
     Statistics() {
         for (Counter c : Counter.values()) {
@@ -127,6 +129,7 @@ public final class Statistics {
 
     void addLoadNanos(long nanos) {
         loadNanos.add(nanos);
+        loadsTimed.increment();
     }
 
     /** {@code counter} is counted by {@code source}, which this reads through. */
@@ -145,9 +148,12 @@ public final class Statistics {
         return n == 0 ? 0 : backupNanos.sum() / n / 1000;
     }
 
-    /** @return mean time of a memcached load, in microseconds */
+    /**
+     * @return mean time of a memcached load, in microseconds: of every load asked, also one that found
+     *     nothing or failed, so that an outage's timeouts do not swell it for the months after
+     */
     public long meanLoadMicros() {
-        long n = get(Counter.LOADS);
+        long n = loadsTimed.sum();
         return n == 0 ? 0 : loadNanos.sum() / n / 1000;
     }
 }
