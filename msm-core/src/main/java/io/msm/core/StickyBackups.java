@@ -30,6 +30,8 @@ final class StickyBackups {
     private final Statistics statistics;
     private final Ticker ticker;
     private final SessionNames names;
+    /** Where a non-sticky Tomcat of this webapp keeps a session's other copies, while the webapp switches modes. */
+    private final NonStickyKeys nonStickyKeys;
     private final boolean async;
     private final long timeoutMillis;
     /** A logout's wait for its delete: a store of the session queued before it, then the delete itself. */
@@ -90,6 +92,7 @@ final class StickyBackups {
         this.statistics = statistics;
         this.ticker = ticker;
         this.names = names;
+        this.nonStickyKeys = new NonStickyKeys(names, settings.nodes());
         this.async = settings.backupAsync();
         this.timeoutMillis = settings.backupTimeoutMillis();
         this.removalWaitMillis = 2 * settings.operationTimeoutMillis();
@@ -376,10 +379,35 @@ final class StickyBackups {
             }
             statistics.increment(health.deleteOrRepairLater(store, node, names.of(id))
                     ? Statistics.Counter.DELETES : Statistics.Counter.DELETES_DEFERRED);
+            deleteNonStickyCopies(id);
         } catch (StoreException e) {
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
             LOG.info("session {} could not be deleted from memcached ({}); deleted once node {} answers again",
                     id.masked(), e.getMessage(), node);
+        }
+    }
+
+    /**
+     * While a webapp switches modes, non-sticky Tomcats keep a session they served with a validity record
+     * and a backup copy on the next node (an id they made has no route, so a sticky balancer sends it to any
+     * Tomcat). A logout or a rename here that left them would have the old id served, logged in, from the
+     * backup copy. A few deletes more at a logout or a login, none at a request; with one node there is no
+     * backup copy.
+     */
+    private void deleteNonStickyCopies(SessionId id) {
+        deleteOrRepairLater(id.nodeId(), nonStickyKeys.validity(id));
+        String backup = nonStickyKeys.backupNode(id.nodeId());
+        if (backup != null && health.isKnown(backup)) {
+            deleteOrRepairLater(backup, nonStickyKeys.backup(id));
+            deleteOrRepairLater(backup, nonStickyKeys.backupValidity(id));
+        }
+    }
+
+    private void deleteOrRepairLater(String node, String key) {
+        try {
+            health.deleteOrRepairLater(store, node, key);
+        } catch (StoreException e) {
+            // deleted once the node answers again, as the session's own copy
         }
     }
 

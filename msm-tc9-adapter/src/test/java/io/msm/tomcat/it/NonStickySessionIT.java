@@ -311,6 +311,28 @@ class NonStickySessionIT extends GatedClusterTest {
         assertNotNull(SessionId.parse(id).jvmRoute(), "the sticky id keeps working as it is");
     }
 
+    /**
+     * While a webapp switches modes, a session a non-sticky Tomcat made (its id has no route, so a sticky
+     * balancer sends it anywhere) is taken over by a sticky one, which renames it, and its user logs out
+     * there. The old id must not serve the session logged in on a non-sticky Tomcat from its backup copy.
+     */
+    @Test
+    void aLogoutOnAStickyTomcatEndsTheIdANonStickyOneGaveTheSession() {
+        TomcatNode nonSticky = tomcat("tomcat1", manager("sticky", "false"));
+        TomcatNode sticky = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String old = user.get(nonSticky.url("/app/s/set?name=alice")).get("id");
+        String renamed = user.get(sticky.url("/app/s/get")).get("id");
+        assertNotEquals(old, renamed, "taken over under the sticky Tomcat's route");
+        awaitStored(renamed);
+        assertEquals(200, user.get(sticky.url("/app/s/invalidate")).status());
+
+        Browser withTheOldCookie = new Browser();
+        withTheOldCookie.sessionId(old);
+        Browser.Page page = withTheOldCookie.get(nonSticky.url("/app/s/get"));
+        assertNull(page.get("attr.name"), "the old id served the session after its logout: " + page.get("id"));
+    }
+
     /** With one node a non-sticky session has no backup copy: the operator is told once, at start. */
     @Test
     void withASingleNodeTheMissingBackupIsLoggedOnceAtStart() {
