@@ -128,6 +128,11 @@ final class ClusterExpiry {
                     if (s != null) {
                         statistics.increment(Statistics.Counter.SESSIONS_EXPIRED_IN_CLUSTER);
                         claimed.add(s);
+                    } else if (data != null) {
+                        // Does not decode here (another release's format, a key this Tomcat lacks, a class its
+                        // serialFilter refuses): a Tomcat that reads it expires it with its listeners, else
+                        // memcached does, its grace later. Deleted here, they would never hear of it.
+                        store.delete(node, keys.claim(id));
                     } else {
                         cluster.deleteAll(id);
                     }

@@ -240,8 +240,10 @@ final class SessionCodec {
      */
     private byte[] open(SessionId id, String node, byte[] bytes, boolean clearAccepted) {
         boolean sealed = FrameCipher.isSealed(bytes);
-        if (cipher == null || (!sealed && clearAccepted)) {
-            return bytes; // a sealed frame without keys fails as not understood, in decode
+        if (cipher == null || (!sealed && clearAccepted) || SessionFrame.isOtherVersion(bytes)) {
+            // A sealed frame without keys fails as not understood, in decode; so does one of another release,
+            // whose envelope this Tomcat cannot tell from a forged one.
+            return bytes;
         }
         String problem;
         if (sealed) {

@@ -67,6 +67,15 @@ final class SessionFrame {
         return out.array();
     }
 
+    /**
+     * @return true for a frame, clear or sealed, of another msm release's format: its version is named
+     *     when it does not decode, and it is left as it is, never overwritten or deleted as garbage
+     */
+    static boolean isOtherVersion(byte[] data) {
+        return data != null && data.length > 2 && data[0] == MAGIC_0 && data[1] == MAGIC_1
+                && (data[2] & 0xFF) != VERSION;
+    }
+
     static SessionFrame decode(byte[] data) throws FrameException {
         ByteBuffer in = ByteBuffer.wrap(data);
         try {

@@ -151,6 +151,25 @@ class EncryptionTest {
         assertEquals(0, t.count(Statistics.Counter.UNDECODABLE_SESSIONS));
     }
 
+    /** Another msm release's envelope is no forgery: an operator told of tampering during an upgrade looks in vain. */
+    @Test
+    void aSealedFrameOfAnotherMsmReleaseIsUndecodableNotUnauthentic() throws Exception {
+        EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
+        store(t, ID, MARKER);
+        for (String node : new String[] {"n1", "n2"}) {
+            for (String key : t.store.keys(node)) {
+                byte[] value = t.store.peek(node, key);
+                if (FrameCipher.isSealed(value)) {
+                    value[2] = (byte) (SessionFrame.VERSION + 1);
+                    t.store.put(node, key, value);
+                }
+            }
+        }
+        assertNull(read(t, ID));
+        assertTrue(t.count(Statistics.Counter.UNDECODABLE_SESSIONS) >= 1);
+        assertEquals(0, t.count(Statistics.Counter.UNAUTHENTIC_SESSIONS));
+    }
+
     @Test
     void aFrameCopiedUnderAnotherSessionsKeyDoesNotOpen() throws Exception {
         EngineHarness t = aliceAndBobEncrypted();

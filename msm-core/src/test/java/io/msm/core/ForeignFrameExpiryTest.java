@@ -53,4 +53,22 @@ class ForeignFrameExpiryTest {
         assertNull(t.store.peek("n1", CLAIM), "the claim is given back to a Tomcat that reads it");
         assertEquals(0, t.count(Statistics.Counter.UNDECODABLE_SESSIONS), "not garbage: nothing to warn about");
     }
+
+    /** Another msm release's frame (a rolling upgrade): not deleted as garbage, for the same reason. */
+    @Test
+    void anExpiredSessionOfAnotherMsmReleaseIsLeftToATomcatThatReadsIt() {
+        SessionChanges changes = new SessionChanges();
+        changes.attributeSet("user");
+        t.engine.nonSticky().store(EngineHarness.snapshot(ID, t.time.millis(), Map.of("user", "alice")),
+                new SessionState(), changes);
+        byte[] ofAnotherRelease = t.store.peek("n1", DATA).clone();
+        ofAnotherRelease[2] = (byte) (SessionFrame.VERSION + 1);
+        t.store.put("n1", DATA, ofAnotherRelease);
+
+        t.time.advance((1800 + 60) * 1000L + 1);
+        assertEquals(List.of(), t.engine.nonSticky().claimExpired());
+
+        assertNotNull(t.store.peek("n1", DATA), "not deleted: its listeners have not heard of it");
+        assertNull(t.store.peek("n1", CLAIM), "the claim is given back");
+    }
 }
