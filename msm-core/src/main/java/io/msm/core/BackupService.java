@@ -77,33 +77,44 @@ final class BackupService {
             if (dispatch) {
                 try {
                     pool.execute(() -> drain(slot));
-                } catch (RejectedExecutionException e) {
-                    statistics.increment(Statistics.Counter.BACKUPS_RUN_BY_REQUEST_THREAD);
+                } catch (RejectedExecutionException | Error e) {
+                    // Full, or no thread could be made for it ("unable to create native thread", the heap full in
+                    // passing): run here. Left scheduled but never run, the session's later jobs, its logout's
+                    // delete included, would wait behind it for good.
                     drain(slot);
-                } catch (Error e) {
-                    // No thread for it ("unable to create native thread", the heap full in passing): run here, as
-                    // refused. Left scheduled but never run, the session's later jobs, its logout's delete
-                    // included, would wait behind it for good.
                     statistics.increment(Statistics.Counter.BACKUPS_RUN_BY_REQUEST_THREAD);
-                    drain(slot);
                 }
             }
             return done;
         }
     }
 
+    /**
+     * Runs the slot's jobs until none is left. Should an error leave it anyway (the heap full, in a job or
+     * in the line that logs its failure), the slot is handed on: kept scheduled with nobody to run it,
+     * the session's later jobs would wait for good.
+     */
     private void drain(Slot slot) {
+        boolean drained = false;
+        try {
+            runJobs(slot);
+            drained = true;
+        } finally {
+            if (!drained) {
+                handOn(slot);
+            }
+        }
+    }
+
+    private void runJobs(Slot slot) {
         while (true) {
             Job job;
             List<CompletableFuture<Void>> waiting;
-            // Made before the slot is changed: an error there must not leave it scheduled without a job.
-            List<CompletableFuture<Void>> fresh = new ArrayList<>(2);
+            List<CompletableFuture<Void>> fresh = new ArrayList<>(2); // made before the slot is changed
             synchronized (slot) {
                 job = slot.next;
                 if (job == null) {
-                    slot.scheduled = false;
-                    slot.retired = true;
-                    slots.remove(slot.session, slot);
+                    retire(slot);
                     return;
                 }
                 slot.next = null;
@@ -113,13 +124,41 @@ final class BackupService {
             try {
                 job.run();
             } catch (RuntimeException | Error e) {
-                LOG.error("session backup failed unexpectedly", e);
+                try {
+                    LOG.error("session backup failed unexpectedly", e);
+                } catch (Throwable alsoFailed) {
+                    // the heap full still: the job's waiters are told below all the same
+                }
             } finally {
                 for (CompletableFuture<Void> f : waiting) {
                     f.complete(null);
                 }
             }
         }
+    }
+
+    /** After an error left {@link #runJobs}: the slot's next job goes to a pool thread, or to the next submit. */
+    private void handOn(Slot slot) {
+        synchronized (slot) {
+            if (slot.next == null) {
+                retire(slot);
+                return;
+            }
+        }
+        try {
+            pool.execute(() -> drain(slot));
+        } catch (Throwable t) {
+            synchronized (slot) {
+                slot.scheduled = false; // the next submit of the session dispatches it
+            }
+        }
+    }
+
+    /** Guarded by the slot's monitor. */
+    private void retire(Slot slot) {
+        slot.scheduled = false;
+        slot.retired = true;
+        slots.remove(slot.session, slot);
     }
 
     /** @return sessions whose job waits or runs */

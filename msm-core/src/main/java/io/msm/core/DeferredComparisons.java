@@ -106,6 +106,12 @@ final class DeferredComparisons {
             if (pending.remove(state, compare)) {
                 compare.run();
             }
+        } catch (RuntimeException | Error e) {
+            // Not scheduled (the heap full as the task was made): left marked as scheduled, the session's
+            // changes would never be compared again until its next request after the window.
+            state.compareScheduledFor(due, 0);
+            pending.remove(state, compare);
+            throw e;
         }
     }
 

@@ -211,6 +211,53 @@ class BackupServiceTest {
 
         awaitAll(List.of(first, second));
         assertEquals(2, ran.get(), "both backups ran");
-        assertEquals(0, service.waiting(), "nothing left waiting");
+        // The slot is retired just after its last waiters are told.
+        io.msm.testkit.Await.until("nothing left waiting", java.time.Duration.ofSeconds(10), () -> service.waiting() == 0);
+    }
+
+    /**
+     * A job's error whose log line fails too (the heap still full as the stack trace is written): the
+     * session's later backups, a logout's delete among them, must still run.
+     */
+    @Test
+    void aJobWhoseErrorCannotEvenBeLoggedLeavesTheSessionsLaterBackupsRunning() throws Exception {
+        service = new BackupService(EngineThreads.backupPool(1, 10, "test-backup"), statistics, "/test");
+        SessionState session = new SessionState();
+        CountDownLatch failing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Void> first = service.submit(session, () -> {
+            failing.countDown();
+            await(release, "the second job to wait");
+            throw new Unloggable();
+        });
+        await(failing, "the first job to run");
+        AtomicInteger ran = new AtomicInteger();
+        CompletableFuture<Void> second = service.submit(session, ran::incrementAndGet);
+        release.countDown();
+
+        awaitAll(List.of(first, second));
+        assertEquals(1, ran.get(), "the job after the failed one ran");
+        // The slot is retired just after its last waiters are told.
+        io.msm.testkit.Await.until("nothing left waiting", java.time.Duration.ofSeconds(10), () -> service.waiting() == 0);
+    }
+
+    /** An error that fails again as a log line writes it. */
+    private static final class Unloggable extends Error {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getMessage() {
+            throw new StackOverflowError("test: logging failed too");
+        }
+
+        @Override
+        public String toString() {
+            throw new StackOverflowError("test: logging failed too");
+        }
+
+        @Override
+        public StackTraceElement[] getStackTrace() {
+            throw new StackOverflowError("test: logging failed too");
+        }
     }
 }
