@@ -13,7 +13,8 @@ import org.slf4j.Logger;
  * session from its memory, overwrites what a non-sticky one stored, and does not see a logout made
  * there.</li>
  * <li>One left without {@code encryptionKeys} (or with another file's names secret) beside encrypting
- * ones: it writes patient data in clear, and the two never see each other's sessions.</li>
+ * ones: it writes patient data in clear, and the two never see each other's sessions. One whose file
+ * lacks the key the others encrypt with (a rotation's step not taken there) refuses their sessions.</li>
  * </ul>
  * So each engine leaves its mode and its protection on every node it uses, every {@link #REFRESH_MILLIS};
  * one that finds another there says so in an ERROR line once a minute, and counts it. While a webapp
@@ -29,20 +30,24 @@ final class ModeCheck implements Runnable {
     private static final String STICKY = "sticky";
     private static final String NON_STICKY = "non-sticky";
     private static final String CLEAR = "clear";
-    private static final String SEALED = "sealed:";
-    private static final String MIGRATING = "migrating:";
+    private static final String SEALED = "sealed";
+    private static final String MIGRATING = "migrating";
 
     private final String key;
-    /** "mode protection", such as "sticky sealed:Ab3..." */
+    /** "mode protection", such as "sticky sealed:<names fingerprint>:<current key fingerprint>" */
     private final byte[] mine;
     private final boolean sticky;
-    private final String protection;
+    private final Protection protection;
+    /** Fingerprints of the keys this Tomcat's file holds; empty without encryption. */
+    private final java.util.Set<String> keys;
     private final List<MemcachedNode> nodes;
     private final SessionStore store;
     private final NodeHealth health;
     private final String webapp;
     private final OncePerMinute lines;
     private final Statistics statistics;
+    /** Whether a non-sticky Tomcat of this webapp left its mark since this engine started. */
+    private volatile boolean nonStickySeen;
 
     /**
      * @param keys null without encryption
@@ -53,7 +58,9 @@ final class ModeCheck implements Runnable {
         // The webapp's name too, as NodeListCheck: two webapps whose prefixes come out the same are not one.
         this.key = names.ofWebapp("msm:mode:" + StorageKeyPrefix.hash(webapp));
         this.sticky = sticky;
-        this.protection = keys == null ? CLEAR : (migrating ? MIGRATING : SEALED) + keys.namesFingerprint();
+        this.protection = keys == null ? new Protection(CLEAR, null, null) : new Protection(migrating ? MIGRATING : SEALED,
+                keys.namesFingerprint(), keys.currentKeyFingerprint());
+        this.keys = keys == null ? java.util.Collections.emptySet() : keys.keyFingerprints();
         this.mine = ((sticky ? STICKY : NON_STICKY) + " " + protection).getBytes(StandardCharsets.US_ASCII);
         this.nodes = nodes;
         this.store = store;
@@ -71,13 +78,15 @@ final class ModeCheck implements Runnable {
     private void check(MemcachedNode node) throws StoreException {
         byte[] found = store.get(node.id(), key);
         if (found != null && !Arrays.equals(found, mine)) {
-            // Anything that is not "mode protection" is no mark msm writes, and ignored.
+            // "mode protection"; a Tomcat of the build before wrote the mode alone. Anything else is no mark
+            // msm writes, and ignored.
             String[] mark = new String(found, StandardCharsets.US_ASCII).split(" ", -1);
-            if (mark.length == 2 && (STICKY.equals(mark[0]) || NON_STICKY.equals(mark[0]))) {
+            if (mark.length <= 2 && (STICKY.equals(mark[0]) || NON_STICKY.equals(mark[0]))) {
+                nonStickySeen |= NON_STICKY.equals(mark[0]);
                 if (STICKY.equals(mark[0]) != sticky) {
                     modeDiffers(node);
                 }
-                String problem = protectionProblem(mark[1]);
+                String problem = mark.length == 2 ? protectionProblem(Protection.parse(mark[1])) : null;
                 if (problem != null) {
                     protectionDiffers(node, problem);
                 }
@@ -86,40 +95,88 @@ final class ModeCheck implements Runnable {
         store.set(node.id(), key, mine, EXPIRY_SECONDS);
     }
 
-    /** @return what is wrong when another Tomcat protects its sessions as {@code theirs} says; null when nothing */
-    private String protectionProblem(String theirs) {
-        if (!CLEAR.equals(theirs) && fingerprint(theirs) == null
-                || !CLEAR.equals(theirs) && !theirs.startsWith(SEALED) && !theirs.startsWith(MIGRATING)) {
-            return null; // no protection msm writes
+    /**
+     * @return what is wrong when another Tomcat protects its sessions as {@code theirs} says; null when
+     *     nothing is, or it is no mark msm writes
+     */
+    private String protectionProblem(Protection theirs) {
+        if (theirs == null) {
+            return null;
         }
-        if (theirs.equals(protection) || theirs.startsWith(MIGRATING) || protection.startsWith(MIGRATING)) {
-            // One that switches encryption on reads what clear Tomcats write; differing key files it tells below.
-            return fingerprint(theirs) != null && fingerprint(protection) != null
-                    && !fingerprint(theirs).equals(fingerprint(protection)) ? differentFiles() : null;
+        boolean mineClear = protection.isClear();
+        if (mineClear || theirs.isClear()) {
+            if (mineClear == theirs.isClear() || protection.isMigrating() || theirs.isMigrating()) {
+                return null; // one that switches encryption on reads what clear Tomcats write
+            }
+            return theirs.isClear()
+                    ? "another Tomcat of this webapp stores sessions in clear (no encryptionKeys), this one encrypts them:"
+                            + " it writes what its users do in clear to memcached, and the two never read each other's"
+                            + " sessions; give it the same encryptionKeys"
+                    : "another Tomcat of this webapp encrypts sessions (encryptionKeys), this one stores them in clear:"
+                            + " this one writes what its users do in clear to memcached, and the two never read each"
+                            + " other's sessions; give this one the same encryptionKeys";
         }
-        if (CLEAR.equals(theirs)) {
-            return "another Tomcat of this webapp stores sessions in clear (no encryptionKeys), this one encrypts them:"
-                    + " it writes what its users do in clear to memcached, and the two never read each other's"
-                    + " sessions; give it the same encryptionKeys";
+        if (!theirs.names.equals(protection.names)) {
+            return "another Tomcat of this webapp names sessions with another key file's secret (its first key, or its"
+                    + " names: line, differs): the two never read each other's sessions; give every Tomcat the same"
+                    + " encryptionKeys file";
         }
-        if (CLEAR.equals(protection)) {
-            return "another Tomcat of this webapp encrypts sessions (encryptionKeys), this one stores them in clear:"
-                    + " this one writes what its users do in clear to memcached, and the two never read each other's"
-                    + " sessions; give this one the same encryptionKeys";
+        if (!keys.contains(theirs.key)) {
+            return "another Tomcat of this webapp encrypts with a key this one's encryptionKeys file lacks (a step of a"
+                    + " key rotation not taken here, or a key made again under the same id): this one refuses those"
+                    + " sessions as changed in memcached (UNAUTHENTIC_SESSIONS), and their users log in again; give this"
+                    + " one the file of the rotation's step the others have";
         }
-        return fingerprint(theirs) == null ? null : differentFiles();
+        return null;
     }
 
-    private static String differentFiles() {
-        return "another Tomcat of this webapp names sessions with another key file's secret (its first key, or its"
-                + " names: line, differs): the two never read each other's sessions; give every Tomcat the same"
-                + " encryptionKeys file";
+    /** How a Tomcat protects its sessions: "clear", or "sealed" or "migrating" with its files' fingerprints. */
+    private static final class Protection {
+        final String kind;
+        /** Of the names secret; null in clear. */
+        final String names;
+        /** Of the key new sessions are encrypted with; null in clear. */
+        final String key;
+
+        Protection(String kind, String names, String key) {
+            this.kind = kind;
+            this.names = names;
+            this.key = key;
+        }
+
+        /** @return null for what is no protection msm writes */
+        static Protection parse(String text) {
+            if (CLEAR.equals(text)) {
+                return new Protection(CLEAR, null, null);
+            }
+            String[] parts = text.split(":", -1);
+            if (parts.length != 3 || !(SEALED.equals(parts[0]) || MIGRATING.equals(parts[0]))
+                    || parts[1].isEmpty() || parts[2].isEmpty()) {
+                return null;
+            }
+            return new Protection(parts[0], parts[1], parts[2]);
+        }
+
+        boolean isClear() {
+            return CLEAR.equals(kind);
+        }
+
+        boolean isMigrating() {
+            return MIGRATING.equals(kind);
+        }
+
+        @Override
+        public String toString() {
+            return isClear() ? CLEAR : kind + ":" + names + ":" + key;
+        }
     }
 
-    /** @return the names secret's fingerprint of a sealed or migrating mark, null for clear or a mark msm does not write */
-    private static String fingerprint(String protection) {
-        int colon = protection.indexOf(':');
-        return colon < 0 || protection.length() == colon + 1 ? null : protection.substring(colon + 1);
+    /**
+     * @return true once a non-sticky Tomcat of this webapp was seen since this engine started: a sticky
+     *     one then also deletes the copies non-sticky Tomcats keep of a session it ends or renames
+     */
+    boolean nonStickySeen() {
+        return nonStickySeen;
     }
 
     /**

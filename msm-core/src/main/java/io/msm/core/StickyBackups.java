@@ -32,6 +32,7 @@ final class StickyBackups {
     private final SessionNames names;
     /** Where a non-sticky Tomcat of this webapp keeps a session's other copies, while the webapp switches modes. */
     private final NonStickyKeys nonStickyKeys;
+    private final java.util.function.BooleanSupplier nonStickySeen;
     private final boolean async;
     private final long timeoutMillis;
     /** A logout's wait for its delete: a store of the session queued before it, then the delete itself. */
@@ -82,7 +83,9 @@ final class StickyBackups {
     private final long busyMillis;
 
     StickyBackups(SessionStore store, NodeHealth health, BackupService backups, SessionCodec codec, Expiry expiry,
-            Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings, Msm2Copies msm2) {
+            Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings, Msm2Copies msm2,
+            java.util.function.BooleanSupplier nonStickySeen) {
+        this.nonStickySeen = nonStickySeen;
         this.msm2 = msm2;
         this.store = store;
         this.health = health;
@@ -374,16 +377,20 @@ final class StickyBackups {
             String clearName = names.beforeEncryption("", id);
             if (clearName != null) {
                 // Switching encryption on: a copy left under the clear name would be loaded after this
-                // logout, when the sealed one is gone.
-                health.deleteOrRepairLater(store, node, clearName);
+                // logout, when the sealed one is gone. Queued for the node's return when it fails.
+                deleteOrRepairLater(node, clearName);
             }
             statistics.increment(health.deleteOrRepairLater(store, node, names.of(id))
                     ? Statistics.Counter.DELETES : Statistics.Counter.DELETES_DEFERRED);
-            deleteNonStickyCopies(id);
         } catch (StoreException e) {
             statistics.increment(Statistics.Counter.DELETE_FAILURES);
             LOG.info("session {} could not be deleted from memcached ({}); deleted once node {} answers again",
                     id.masked(), e.getMessage(), node);
+        } finally {
+            // A non-sticky Tomcat made an id without a route; one with a route it may have served meanwhile.
+            if (id.jvmRoute() == null || nonStickySeen.getAsBoolean()) {
+                deleteNonStickyCopies(id);
+            }
         }
     }
 
@@ -391,15 +398,29 @@ final class StickyBackups {
      * While a webapp switches modes, non-sticky Tomcats keep a session they served with a validity record
      * and a backup copy on the next node (an id they made has no route, so a sticky balancer sends it to any
      * Tomcat). A logout or a rename here that left them would have the old id served, logged in, from the
-     * backup copy. A few deletes more at a logout or a login, none at a request; with one node there is no
-     * backup copy.
+     * backup copy. Asked only for an id without a route, or once a non-sticky Tomcat was seen: a sticky
+     * cluster with routes sends none of these deletes.
      */
     private void deleteNonStickyCopies(SessionId id) {
-        deleteOrRepairLater(id.nodeId(), nonStickyKeys.validity(id));
+        deleteWhileUp(id.nodeId(), nonStickyKeys.validity(id));
         String backup = nonStickyKeys.backupNode(id.nodeId());
         if (backup != null && health.isKnown(backup)) {
-            deleteOrRepairLater(backup, nonStickyKeys.backup(id));
-            deleteOrRepairLater(backup, nonStickyKeys.backupValidity(id));
+            deleteWhileUp(backup, nonStickyKeys.backup(id));
+            deleteWhileUp(backup, nonStickyKeys.backupValidity(id));
+        }
+    }
+
+    /**
+     * Not queued for a node that is down: its repairs keep it out of use until they ran, and these copies
+     * exist only while a webapp switches modes, and expire.
+     */
+    private void deleteWhileUp(String node, String key) {
+        if (health.isUp(node)) {
+            try {
+                store.delete(node, key);
+            } catch (StoreException e) {
+                health.failed(node, e);
+            }
         }
     }
 
