@@ -203,7 +203,29 @@ public final class EncryptionKeys {
      *     without telling anything of the secret: a keyed hash of a label, short
      */
     String namesFingerprint() {
-        byte[] hash = derive(namesSecret, "msm names fingerprint v1");
+        return fingerprint(derive(namesSecret, "msm names fingerprint v1"));
+    }
+
+    /** @return the fingerprint of the key new frames are encrypted with, as {@link #keyFingerprints} gives it */
+    String currentKeyFingerprint() {
+        return keyFingerprint(currentId());
+    }
+
+    /** @return a fingerprint of each key of the file, its id and its bytes, which tells nothing of the key */
+    java.util.Set<String> keyFingerprints() {
+        java.util.Set<String> all = new java.util.HashSet<>();
+        for (String id : keys.keySet()) {
+            all.add(keyFingerprint(id));
+        }
+        return all;
+    }
+
+    private String keyFingerprint(String id) {
+        return fingerprint(derive(keys.get(id), "msm key fingerprint v1 " + id));
+    }
+
+    /** Short: two Tomcats' files compared, not an authenticator. */
+    private static String fingerprint(byte[] hash) {
         return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(hash, 9));
     }
 

@@ -80,12 +80,20 @@ class ModeCheckIT {
     }
 
     private String keyFile(String name) throws IOException {
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
+        return keyFile(name, "k1:" + newKey());
+    }
+
+    private String keyFile(String name, String... lines) throws IOException {
         Path file = dir.resolve(name);
-        Files.write(file, ("k1:" + Base64.getEncoder().encodeToString(key) + "\n").getBytes(StandardCharsets.UTF_8));
+        Files.write(file, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         return file.toString();
+    }
+
+    private static String newKey() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return Base64.getEncoder().encodeToString(key);
     }
 
     private void checkBothTwice() {
@@ -112,6 +120,27 @@ class ModeCheckIT {
         checkBothTwice();
         assertEquals(2, encryptionDifferences(first));
         assertEquals(2, encryptionDifferences(second));
+    }
+
+    /**
+     * A key rotation (README): step 1 adds the new key second, step 2 moves it first. A Tomcat that skipped
+     * step 1 refuses what the others encrypt under the new key, and is told; the steps themselves are quiet.
+     */
+    @Test
+    void aTomcatWithoutTheKeyTheOthersEncryptWithIsToldAndARotationsStepsAreQuiet() throws Exception {
+        String k1 = newKey();
+        String k2 = newKey();
+        String before = keyFile("before", "k1:" + k1);
+        first = engine(true, "/app", "encryptionKeys", before);
+        second = engine(true, "/app", "encryptionKeys", keyFile("step1", "names:" + k1, "k1:" + k1, "k2:" + k2));
+        checkBothTwice();
+        assertEquals(0, encryptionDifferences(first) + encryptionDifferences(second), "step 1 beside the file before");
+
+        second.close();
+        second = engine(true, "/app", "encryptionKeys", keyFile("step2", "names:" + k1, "k2:" + k2, "k1:" + k1));
+        checkBothTwice();
+        assertEquals(2, encryptionDifferences(first), "step 1 skipped: the new key is not in its file");
+        assertEquals(0, encryptionDifferences(second), "it reads what the one that skipped step 1 writes");
     }
 
     /** While encryption is switched on (readUnencryptedSessions), clear and encrypting Tomcats are expected. */
