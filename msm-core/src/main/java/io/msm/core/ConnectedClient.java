@@ -45,6 +45,11 @@ class ConnectedClient extends MemcachedClient {
         return !shuttingDown && !mconn.isAlive();
     }
 
+    /** @return true once the IO thread ended, shut down or dead */
+    final boolean ioThreadEnded() {
+        return !mconn.isAlive();
+    }
+
     /**
      * @return true when a request waits for its answer on a connection made at least this long ago,
      *     over which nothing arrived for as long

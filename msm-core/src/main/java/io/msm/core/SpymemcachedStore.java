@@ -71,7 +71,8 @@ final class SpymemcachedStore implements SessionStore {
     private boolean closed; // guarded by clients' swaps: synchronized (addresses)
     /** Per node, how often its client was replaced for a new address. */
     private final Map<String, Integer> generations = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Clients replaced whose IO threads had not ended yet: waited for at close. */
+    private final OncePerMinute deadClientLines = new OncePerMinute(java.time.Clock.systemUTC());
+    /** Clients replaced: their IO threads are waited for at close (those that ended are forgotten at the next move). */
     private final List<MemcachedClient> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     SpymemcachedStore(List<io.msm.core.MemcachedNode> nodes, Settings settings, Ticker ticker) throws IOException {
@@ -168,9 +169,11 @@ final class SpymemcachedStore implements SessionStore {
                     + " treats the node as one that restarted empty", node, to.getAddress().getHostAddress(),
                     was.getAddress().getHostAddress());
         }
-        if (old != null && old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS)) { // disconnected: nothing waits in it
-            retired.remove(old); // ended: a node whose address moves at each restart keeps no client per move
+        if (old != null) {
+            old.shutdown(timeoutMillis, TimeUnit.MILLISECONDS); // disconnected: nothing of ours waits in it
         }
+        // Those whose thread ended: a node whose address moves at each restart keeps no client per move.
+        retired.removeIf(c -> c instanceof ConnectedClient && ((ConnectedClient) c).ioThreadEnded());
         return true;
     }
 
@@ -333,9 +336,11 @@ final class SpymemcachedStore implements SessionStore {
                 return false;
             }
         }
-        LOG.error("memcached node {}: the client's IO thread ended (an error it does not catch; its stack trace, if"
-                + " any, is on Tomcat's standard error): every operation on the node only waited for its timeout; msm"
-                + " made a new client for the node", node);
+        if (deadClientLines.allow(nodeId)) {
+            LOG.error("memcached node {}: the client's IO thread ended (an error it does not catch; its stack trace, if"
+                    + " any, is on Tomcat's standard error): every operation on the node only waited for its timeout;"
+                    + " msm made a new client for the node; this line repeats at most once a minute", node);
+        }
         try {
             dead.shutdown(0, TimeUnit.MILLISECONDS); // its socket and selector; no thread is left to wait for
         } catch (RuntimeException e) {
