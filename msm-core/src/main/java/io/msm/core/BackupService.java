@@ -123,7 +123,7 @@ final class BackupService {
             }
             try {
                 job.run();
-            } catch (RuntimeException | Error e) {
+            } catch (Throwable e) { // a checked exception thrown sneakily too: the slot must go on
                 try {
                     LOG.error("session backup failed unexpectedly", e);
                 } catch (Throwable alsoFailed) {
@@ -137,7 +137,10 @@ final class BackupService {
         }
     }
 
-    /** After an error left {@link #runJobs}: the slot's next job goes to a pool thread, or to the next submit. */
+    /**
+     * After an error left {@link #runJobs} (the heap full as it made its list): the slot's next job goes
+     * to a pool thread, else runs here; should it fail again, to the session's next submit.
+     */
     private void handOn(Slot slot) {
         synchronized (slot) {
             if (slot.next == null) {
@@ -147,10 +150,17 @@ final class BackupService {
         }
         try {
             pool.execute(() -> drain(slot));
-        } catch (Throwable t) {
+            return;
+        } catch (Throwable refused) {
+            // Full, stopping, or no thread for it: run here, once
+        }
+        try {
+            runJobs(slot);
+        } catch (Throwable again) {
             synchronized (slot) {
-                slot.scheduled = false; // the next submit of the session dispatches it
+                slot.scheduled = false; // the next submit of the session dispatches what is left
             }
+            throw again;
         }
     }
 

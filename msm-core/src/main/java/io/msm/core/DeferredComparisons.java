@@ -88,8 +88,8 @@ final class DeferredComparisons {
                 break;
             }
         }
-        pending.put(state, compare);
         try {
+            pending.put(state, compare);
             scheduler.schedule(() -> {
                 state.compareScheduledFor(due, 0);
                 pending.remove(state, compare);

@@ -46,8 +46,6 @@ final class ModeCheck implements Runnable {
     private final String webapp;
     private final OncePerMinute lines;
     private final Statistics statistics;
-    /** Whether a non-sticky Tomcat of this webapp left its mark since this engine started. */
-    private volatile boolean nonStickySeen;
 
     /**
      * @param keys null without encryption
@@ -82,7 +80,6 @@ final class ModeCheck implements Runnable {
             // msm writes, and ignored.
             String[] mark = new String(found, StandardCharsets.US_ASCII).split(" ", -1);
             if (mark.length <= 2 && (STICKY.equals(mark[0]) || NON_STICKY.equals(mark[0]))) {
-                nonStickySeen |= NON_STICKY.equals(mark[0]);
                 if (STICKY.equals(mark[0]) != sticky) {
                     modeDiffers(node);
                 }
@@ -169,14 +166,6 @@ final class ModeCheck implements Runnable {
         public String toString() {
             return isClear() ? CLEAR : kind + ":" + names + ":" + key;
         }
-    }
-
-    /**
-     * @return true once a non-sticky Tomcat of this webapp was seen since this engine started: a sticky
-     *     one then also deletes the copies non-sticky Tomcats keep of a session it ends or renames
-     */
-    boolean nonStickySeen() {
-        return nonStickySeen;
     }
 
     /**

@@ -65,7 +65,7 @@ public final class SessionEngine implements AutoCloseable {
             Msm2Copies msm2 = Msm2Copies.create(settings, msm2Format, keyPrefix, statistics, expiry,
                     new OncePerMinute(env.clock));
             StickyBackups stickyBackups = new StickyBackups(store, health, backups, codec, expiry, statistics,
-                    env.ticker, env.clock, names, settings, msm2, modeCheck::nonStickySeen);
+                    env.ticker, env.clock, names, settings, msm2);
             this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, names, stickyBackups,
                     comparisons, msm2, new OncePerMinute(env.clock));
             this.nonSticky = null;

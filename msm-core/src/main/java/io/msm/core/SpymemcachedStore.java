@@ -331,8 +331,11 @@ final class SpymemcachedStore implements SessionStore {
             try {
                 clients.put(nodeId, client(node, settings, address));
             } catch (IOException e) {
-                LOG.error("memcached node {}: the client's IO thread ended, and no new client could be made: {}; msm"
-                        + " tries again at the next probe", node, e.getMessage());
+                if (deadClientLines.allow(nodeId)) {
+                    LOG.error("memcached node {}: the client's IO thread ended, and no new client could be made: {};"
+                            + " msm tries again at each probe; this line repeats at most once a minute", node,
+                            e.getMessage());
+                }
                 return false;
             }
         }

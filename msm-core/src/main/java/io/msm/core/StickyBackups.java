@@ -32,7 +32,6 @@ final class StickyBackups {
     private final SessionNames names;
     /** Where a non-sticky Tomcat of this webapp keeps a session's other copies, while the webapp switches modes. */
     private final NonStickyKeys nonStickyKeys;
-    private final java.util.function.BooleanSupplier nonStickySeen;
     private final boolean async;
     private final long timeoutMillis;
     /** A logout's wait for its delete: a store of the session queued before it, then the delete itself. */
@@ -83,9 +82,7 @@ final class StickyBackups {
     private final long busyMillis;
 
     StickyBackups(SessionStore store, NodeHealth health, BackupService backups, SessionCodec codec, Expiry expiry,
-            Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings, Msm2Copies msm2,
-            java.util.function.BooleanSupplier nonStickySeen) {
-        this.nonStickySeen = nonStickySeen;
+            Statistics statistics, Ticker ticker, Clock clock, SessionNames names, Settings settings, Msm2Copies msm2) {
         this.msm2 = msm2;
         this.store = store;
         this.health = health;
@@ -387,8 +384,7 @@ final class StickyBackups {
             LOG.info("session {} could not be deleted from memcached ({}); deleted once node {} answers again",
                     id.masked(), e.getMessage(), node);
         } finally {
-            // A non-sticky Tomcat made an id without a route; one with a route it may have served meanwhile.
-            if (id.jvmRoute() == null || nonStickySeen.getAsBoolean()) {
+            if (!Thread.currentThread().isInterrupted()) { // else each would fail, and mark its node down
                 deleteNonStickyCopies(id);
             }
         }
@@ -398,8 +394,8 @@ final class StickyBackups {
      * While a webapp switches modes, non-sticky Tomcats keep a session they served with a validity record
      * and a backup copy on the next node (an id they made has no route, so a sticky balancer sends it to any
      * Tomcat). A logout or a rename here that left them would have the old id served, logged in, from the
-     * backup copy. Asked only for an id without a route, or once a non-sticky Tomcat was seen: a sticky
-     * cluster with routes sends none of these deletes.
+     * backup copy. Asked at every delete, as no Tomcat can tell reliably that none of the cluster ran
+     * non-sticky lately: three deletes more at a logout, a login or an expiry, none at a request.
      */
     private void deleteNonStickyCopies(SessionId id) {
         deleteWhileUp(id.nodeId(), nonStickyKeys.validity(id));
