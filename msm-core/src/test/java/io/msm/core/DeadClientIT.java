@@ -35,7 +35,7 @@ class DeadClientIT {
             SessionEngine engine = SessionEngine.start(settings, transcoder, List.of(), "dead_",
                     SessionEngine.DEFAULT_RANDOM_LENGTH, env);
             try {
-                Await.until("n1 up", Duration.ofSeconds(10), () -> up(engine));
+                Await.until("n1 up", Duration.ofSeconds(10), () -> NodeProbe.up(engine, "n1"));
                 AtomicBoolean armed = new AtomicBoolean(); // armed once added: adding tells of the connection at once
                 spy.clientOf("n1").addObserver(new ConnectionObserver() {
                     @Override
@@ -56,27 +56,13 @@ class DeadClientIT {
                 Await.until("the client whose IO thread died replaced", Duration.ofSeconds(15),
                         () -> spy.clientOf("n1") != first);
                 long died = System.nanoTime();
-                Await.until("a session stored on n1 again", Duration.ofSeconds(30), () -> {
-                    SessionId id = SessionId.parse(engine.newSessionId(
-                            java.util.UUID.randomUUID().toString().replace("-", "").toUpperCase(), "tomcat-1"));
-                    engine.sticky().afterRequest(new SessionSnapshot(id, 1_700_000_000_000L, 1_700_000_000_500L,
-                            1800, null, new SessionContent(Map.of("user", "alice"), null)), new SessionState());
-                    return server.get("dead_" + id) != null;
-                });
+                Await.until("a session stored on n1 again", Duration.ofSeconds(30),
+                        () -> NodeProbe.storesANewSession(engine, server, "dead_"));
                 long seconds = (System.nanoTime() - died) / 1_000_000_000L;
                 assertTrue(seconds < 30, "back after " + seconds + " s");
             } finally {
                 engine.close();
             }
         }
-    }
-
-    private static boolean up(SessionEngine engine) {
-        for (NodeStatus node : engine.nodeStatus()) {
-            if (node.id().equals("n1")) {
-                return node.up();
-            }
-        }
-        return false;
     }
 }

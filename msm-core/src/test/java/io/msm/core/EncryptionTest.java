@@ -86,6 +86,19 @@ class EncryptionTest {
         assertEquals(List.of(), errors);
     }
 
+    /** As someone who can write to memcached, or a Tomcat of another release, would. */
+    private static void changeEverySealedCopy(EngineHarness t, java.util.function.Consumer<byte[]> change) {
+        for (String node : new String[] {"n1", "n2"}) {
+            for (String key : t.store.keys(node)) {
+                byte[] value = t.store.peek(node, key);
+                if (FrameCipher.isSealed(value)) {
+                    change.accept(value);
+                    t.store.put(node, key, value);
+                }
+            }
+        }
+    }
+
     private static void store(EngineHarness t, SessionId id, String value) {
         SessionChanges changes = new SessionChanges();
         changes.attributeSet("user");
@@ -137,15 +150,7 @@ class EncryptionTest {
     void aChangedByteIsAMissingSession_warnedAndCounted() throws Exception {
         EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
         store(t, ID, MARKER);
-        for (String node : new String[] {"n1", "n2"}) {
-            for (String key : t.store.keys(node)) {
-                byte[] value = t.store.peek(node, key);
-                if (FrameCipher.isSealed(value)) {
-                    value[value.length - 20] ^= 1;
-                    t.store.put(node, key, value);
-                }
-            }
-        }
+        changeEverySealedCopy(t, value -> value[value.length - 20] ^= 1);
         assertNull(read(t, ID));
         assertTrue(t.count(Statistics.Counter.UNAUTHENTIC_SESSIONS) >= 1);
         assertEquals(0, t.count(Statistics.Counter.UNDECODABLE_SESSIONS));
@@ -156,15 +161,7 @@ class EncryptionTest {
     void aSealedFrameOfAnotherMsmReleaseIsUndecodableNotUnauthentic() throws Exception {
         EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
         store(t, ID, MARKER);
-        for (String node : new String[] {"n1", "n2"}) {
-            for (String key : t.store.keys(node)) {
-                byte[] value = t.store.peek(node, key);
-                if (FrameCipher.isSealed(value)) {
-                    value[2] = (byte) (SessionFrame.VERSION + 1);
-                    t.store.put(node, key, value);
-                }
-            }
-        }
+        changeEverySealedCopy(t, value -> value[2] = (byte) (SessionFrame.VERSION + 1));
         assertNull(read(t, ID));
         assertTrue(t.count(Statistics.Counter.UNDECODABLE_SESSIONS) >= 1);
         assertEquals(0, t.count(Statistics.Counter.UNAUTHENTIC_SESSIONS));

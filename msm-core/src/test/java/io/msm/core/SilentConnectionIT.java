@@ -29,19 +29,15 @@ class SilentConnectionIT {
             SessionEngine engine = SessionEngine.start(settings, new SessionEngineIT.StringMapTranscoder(), List.of(),
                     "silent_", "silent", Clock.systemUTC());
             try {
-                Await.until("n1 up", Duration.ofSeconds(10), () -> up(engine));
+                Await.until("n1 up", Duration.ofSeconds(10), () -> NodeProbe.up(engine, "n1"));
                 firewall.blackhole();
-                Await.until("n1 marked down once its probes go unanswered", Duration.ofSeconds(10), () -> !up(engine));
+                Await.until("n1 marked down once its probes go unanswered", Duration.ofSeconds(10),
+                        () -> !NodeProbe.up(engine, "n1"));
                 long down = System.nanoTime();
                 // What users need: a session stored there again. Probes unanswered for 10 s while a new
                 // connection answers, then a new connection.
-                Await.until("a session stored on n1 again, over a new connection", Duration.ofSeconds(30), () -> {
-                    SessionId id = SessionId.parse(engine.newSessionId(
-                            java.util.UUID.randomUUID().toString().replace("-", "").toUpperCase(), "tomcat-1"));
-                    engine.sticky().afterRequest(new SessionSnapshot(id, 1_700_000_000_000L, 1_700_000_000_500L,
-                            1800, null, new SessionContent(Map.of("user", "alice"), null)), new SessionState());
-                    return server.get("silent_" + id) != null;
-                });
+                Await.until("a session stored on n1 again, over a new connection", Duration.ofSeconds(30),
+                        () -> NodeProbe.storesANewSession(engine, server, "silent_"));
                 long seconds = (System.nanoTime() - down) / 1_000_000_000L;
                 assertTrue(seconds < 30, "back after " + seconds + " s");
                 assertTrue(server.isRunning());
@@ -49,14 +45,5 @@ class SilentConnectionIT {
                 engine.close();
             }
         }
-    }
-
-    private static boolean up(SessionEngine engine) {
-        for (NodeStatus node : engine.nodeStatus()) {
-            if (node.id().equals("n1")) {
-                return node.up();
-            }
-        }
-        return false;
     }
 }
