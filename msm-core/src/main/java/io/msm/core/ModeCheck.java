@@ -56,7 +56,7 @@ final class ModeCheck implements Runnable {
         // The webapp's name too, as NodeListCheck: two webapps whose prefixes come out the same are not one.
         this.key = names.ofWebapp("msm:mode:" + StorageKeyPrefix.hash(webapp));
         this.sticky = sticky;
-        this.protection = keys == null ? new Protection(CLEAR, null, null) : new Protection(migrating ? MIGRATING : SEALED,
+        this.protection = keys == null ? Protection.NONE : new Protection(migrating ? MIGRATING : SEALED,
                 keys.namesFingerprint(), keys.currentKeyFingerprint());
         this.keys = keys == null ? java.util.Collections.emptySet() : keys.keyFingerprints();
         this.mine = ((sticky ? STICKY : NON_STICKY) + " " + protection).getBytes(StandardCharsets.US_ASCII);
@@ -129,6 +129,8 @@ final class ModeCheck implements Runnable {
 
     /** How a Tomcat protects its sessions: "clear", or "sealed" or "migrating" with its files' fingerprints. */
     private static final class Protection {
+        static final Protection NONE = new Protection(CLEAR, null, null);
+
         final String kind;
         /** Of the names secret; null in clear. */
         final String names;
@@ -144,7 +146,7 @@ final class ModeCheck implements Runnable {
         /** @return null for what is no protection msm writes */
         static Protection parse(String text) {
             if (CLEAR.equals(text)) {
-                return new Protection(CLEAR, null, null);
+                return NONE;
             }
             String[] parts = text.split(":", -1);
             if (parts.length != 3 || !(SEALED.equals(parts[0]) || MIGRATING.equals(parts[0]))

@@ -96,7 +96,8 @@ public final class Statistics {
         MODES_DIFFERENT,
         /**
          * Checks that found another Tomcat of this webapp storing sessions in clear where this one encrypts
-         * them (or the other way round), or naming them with another key file's secret.
+         * them (or the other way round), naming them with another key file's secret, or encrypting with a
+         * key this one's file lacks.
          */
         ENCRYPTION_DIFFERENT
     }
@@ -150,7 +151,7 @@ public final class Statistics {
 
     /**
      * @return mean time of a memcached load, in microseconds: of every load asked, also one that found
-     *     nothing or failed, so that an outage's timeouts do not swell it for the months after
+     *     nothing or failed, as its time is counted too
      */
     public long meanLoadMicros() {
         long n = loadsTimed.sum();

@@ -37,19 +37,13 @@ class ForeignFrameExpiryTest {
 
     @Test
     void anExpiredSessionOfATranscoderThisTomcatDoesNotReadIsLeftToATomcatThatReadsIt() {
-        SessionChanges changes = new SessionChanges();
-        changes.attributeSet("user");
-        t.engine.nonSticky().store(EngineHarness.snapshot(ID, t.time.millis(), Map.of("user", "alice")),
-                new SessionState(), changes);
+        storeAlice();
         // Another Tomcat, on another transcoder, wrote the session last.
         byte[] foreign = new SessionFrame(99, t.time.millis(), t.time.millis(), 1800, null,
                 "written by transcoder 99".getBytes(StandardCharsets.UTF_8)).encode();
         t.store.put("n1", DATA, foreign);
 
-        t.time.advance((1800 + 60) * 1000L + 1);
-        assertEquals(List.of(), t.engine.nonSticky().claimExpired());
-
-        assertNotNull(t.store.peek("n1", DATA), "not deleted: its listeners have not heard of it");
+        assertExpiredCopyLeftAsItIs();
         assertNull(t.store.peek("n1", CLAIM), "the claim is given back to a Tomcat that reads it");
         assertEquals(0, t.count(Statistics.Counter.UNDECODABLE_SESSIONS), "not garbage: nothing to warn about");
     }
@@ -57,18 +51,26 @@ class ForeignFrameExpiryTest {
     /** Another msm release's frame (a rolling upgrade): not deleted as garbage, for the same reason. */
     @Test
     void anExpiredSessionOfAnotherMsmReleaseIsLeftToATomcatThatReadsIt() {
-        SessionChanges changes = new SessionChanges();
-        changes.attributeSet("user");
-        t.engine.nonSticky().store(EngineHarness.snapshot(ID, t.time.millis(), Map.of("user", "alice")),
-                new SessionState(), changes);
+        storeAlice();
         byte[] ofAnotherRelease = t.store.peek("n1", DATA).clone();
         ofAnotherRelease[2] = (byte) (SessionFrame.VERSION + 1);
         t.store.put("n1", DATA, ofAnotherRelease);
 
+        assertExpiredCopyLeftAsItIs();
+        assertNull(t.store.peek("n1", CLAIM), "the claim is given back");
+    }
+
+    private void storeAlice() {
+        SessionChanges changes = new SessionChanges();
+        changes.attributeSet("user");
+        t.engine.nonSticky().store(EngineHarness.snapshot(ID, t.time.millis(), Map.of("user", "alice")),
+                new SessionState(), changes);
+    }
+
+    /** Past the timeout and its grace, this Tomcat claims nothing and leaves the copy. */
+    private void assertExpiredCopyLeftAsItIs() {
         t.time.advance((1800 + 60) * 1000L + 1);
         assertEquals(List.of(), t.engine.nonSticky().claimExpired());
-
         assertNotNull(t.store.peek("n1", DATA), "not deleted: its listeners have not heard of it");
-        assertNull(t.store.peek("n1", CLAIM), "the claim is given back");
     }
 }
