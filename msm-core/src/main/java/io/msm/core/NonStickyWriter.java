@@ -367,9 +367,12 @@ final class NonStickyWriter {
             return mine; // the stored copy does not decode: ours is the only good one
         }
         Map<String, Object> attributes = new HashMap<>(newer.content().attributes());
+        // What the newer copy holds that this Tomcat cannot read stays, unless this request replaced it.
+        Map<String, UnreadAttribute> unread = new HashMap<>(newer.content().unread());
         Map<String, Object> myAttributes = mine.content().attributes();
         for (String name : changes.set(after)) {
             Object value = myAttributes.get(name);
+            unread.remove(name);
             if (value == null) {
                 attributes.remove(name);
             } else {
@@ -378,12 +381,13 @@ final class NonStickyWriter {
         }
         for (String name : changes.removed(after)) {
             attributes.remove(name);
+            unread.remove(name);
         }
         boolean login = changes.isPrincipalChanged(after);
         return new SessionSnapshot(id, newer.creationTime(), Math.max(newer.lastAccessedTime(), mine.lastAccessedTime()),
                 changes.isMaxInactiveChanged(after) ? mine.maxInactiveInterval() : newer.maxInactiveInterval(),
                 login ? mine.authType() : newer.authType(),
-                new SessionContent(attributes, login ? mine.content().principal() : newer.content().principal()));
+                new SessionContent(attributes, login ? mine.content().principal() : newer.content().principal(), unread));
     }
 
     private byte[] writeBackupOnly(SessionId id, String backup, byte[] frame, int exp) {

@@ -5,6 +5,8 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.security.Principal;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,12 +20,15 @@ import io.msm.core.EncodedBlocks;
 import io.msm.core.SessionContent;
 import io.msm.core.Transcoder;
 import io.msm.core.TranscoderException;
+import io.msm.core.UnreadAttribute;
 
 /**
  * The envelope both transcoders share: each attribute is serialized on its own, so an attribute
- * that cannot be written is named in the log once and left out, one that cannot be read back is
- * dropped, and the rest of the session survives either way. Bytes that the {@link SerialFilter}
- * refuses are not a bad attribute but a forged session: the whole session is rejected.
+ * that cannot be written is named in the log once and left out, one that cannot be read back (its
+ * class missing or changed here, as during a rolling upgrade) is carried as its bytes
+ * ({@link UnreadAttribute}) and written back as it was, and the rest of the session survives either
+ * way. Bytes that the {@link SerialFilter} refuses are not a bad attribute but a forged session: the
+ * whole session is rejected.
  *
  * <pre>
  * format 2 | principal block | attribute count 4 | per attribute: name (modified UTF-8) | block
@@ -54,6 +59,8 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     private static final int ATTEMPTS_WHILE_CHANGING = 3;
     /** {@link #serialize}: the value changed under every attempt (a {@code ConcurrentModificationException}). */
     private static final int CHANGING = 3;
+    /** {@link #readValue}: the bytes did not turn back into a value here. */
+    private static final Object UNREADABLE = new Object();
 
     protected final SerialFilter filter;
     /** Messages already logged, so that a busy webapp does not flood the log. */
@@ -119,11 +126,12 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         Kept last = blocks != null && blocks.kept() instanceof Kept && ((Kept) blocks.kept()).owner == this
                 ? (Kept) blocks.kept() : null;
         Map<String, Object> attributes = content.attributes();
+        Map<String, UnreadAttribute> unread = stillUnread(content);
         // Each value is compared with its shadow once, here: an unchanged session is its last payload.
         boolean principalSame = last != null && unchanged(last.blocks.get(null), content.principal());
         boolean[] same = new boolean[attributes.size()];
         boolean all = last != null && last.complete && attributes.size() == last.order.length
-                && (content.principal() == null ? !last.hasPrincipal : principalSame);
+                && (content.principal() == null ? !last.hasPrincipal : principalSame) && sameUnread(unread, last.unread);
         int i = 0;
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
             same[i] = last != null && unchanged(last.blocks.get(e.getKey()), e.getValue());
@@ -172,7 +180,13 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                     carried += done == CARRIED ? 1 : 0;
                 }
             }
-            out.patchInt(countAt, order.size());
+            for (Map.Entry<String, UnreadAttribute> e : unread.entrySet()) {
+                out.writeUTF(e.getKey());
+                int block = out.beginBlock(e.getValue().kind());
+                out.write(e.getValue().bytes(), 0, e.getValue().bytes().length);
+                out.endBlock(block); // within the limit: the same filter's decode read them
+            }
+            out.patchInt(countAt, order.size() + unread.size());
         } catch (IOException e) {
             throw new IllegalStateException("writing to memory cannot fail", e);
         } finally {
@@ -180,9 +194,33 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
         byte[] payload = out.toByteArray();
         if (blocks != null) {
-            blocks.keep(Kept.of(this, payload, order, made, principal != FAILED, true), reused, written, carried);
+            blocks.keep(Kept.of(this, payload, order, unread, made, principal != FAILED, true), reused, written, carried);
         }
         return payload;
+    }
+
+    /** @return the unread attributes that no value of the same name replaced: written back as they were */
+    private static Map<String, UnreadAttribute> stillUnread(SessionContent content) {
+        Map<String, UnreadAttribute> unread = content.unread();
+        if (unread.isEmpty()) {
+            return unread;
+        }
+        Map<String, UnreadAttribute> left = new LinkedHashMap<>(unread);
+        left.keySet().removeAll(content.attributes().keySet());
+        return left;
+    }
+
+    /** @return true when both hold the same unread attributes, the very same bytes */
+    private static boolean sameUnread(Map<String, UnreadAttribute> a, Map<String, UnreadAttribute> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (Map.Entry<String, UnreadAttribute> e : a.entrySet()) {
+            if (b.get(e.getKey()) != e.getValue()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** @return true when the block was made from this very value, which is still in the state it was */
@@ -294,8 +332,9 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             // Blocks without their kind (format 1) are not what an encode writes: not kept.
             Map<String, Block> made = blocks != null && kinds ? new HashMap<String, Block>() : null;
             List<String> order = new ArrayList<>();
+            Map<String, UnreadAttribute> unread = new LinkedHashMap<>();
             boolean principalBlock = kinds && data.length > 1 && data[1] != 0;
-            Object p = readBlock(call, in, data, kinds, null, "(principal)", guard, made);
+            Object p = readBlock(call, in, data, kinds, null, "(principal)", guard, made, unread);
             Principal principal = p instanceof Principal ? (Principal) p : null;
             int count = in.readInt();
             if (count < 0 || count > data.length) {
@@ -304,7 +343,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             Map<String, Object> attributes = new LinkedHashMap<>();
             for (int i = 0; i < count; i++) {
                 String name = in.readUTF();
-                Object value = readBlock(call, in, data, kinds, name, name, guard, made);
+                Object value = readBlock(call, in, data, kinds, name, name, guard, made, unread);
                 if (value != null) {
                     attributes.put(name, value);
                     order.add(name);
@@ -312,10 +351,10 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
             }
             if (made != null) {
                 // A block that did not read back is in these bytes yet not in the content: never the answer as a whole.
-                boolean complete = order.size() == count && (principalBlock == (principal != null));
-                blocks.keep(Kept.of(this, data, order, made, principalBlock, complete), 0, 0);
+                boolean complete = order.size() + unread.size() == count && (principalBlock == (principal != null));
+                blocks.keep(Kept.of(this, data, order, unread, made, principalBlock, complete), 0, 0);
             }
-            return new SessionContent(attributes, principal);
+            return new SessionContent(attributes, principal, unread);
         } catch (IOException e) {
             throw new TranscoderException("session bytes are malformed: " + e, e);
         } finally {
@@ -323,8 +362,10 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
     }
 
+    /** @param unread receives an attribute whose bytes do not turn back into a value here (not the principal) */
     private Object readBlock(C call, DataInputStream in, byte[] data, boolean kinds, String key, String name,
-            DecodeGuard guard, Map<String, Block> made) throws IOException, TranscoderException {
+            DecodeGuard guard, Map<String, Block> made, Map<String, UnreadAttribute> unread)
+            throws IOException, TranscoderException {
         int start = data.length - in.available();
         int kind = kinds ? in.readUnsignedByte() : JAVA;
         int length = in.readInt();
@@ -340,6 +381,12 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         }
         in.skipBytes(length);
         Object value = readValue(call, kind, data, offset, length, name, guard);
+        if (value == UNREADABLE) {
+            if (key != null) {
+                unread.put(key, new UnreadAttribute(kind, Arrays.copyOfRange(data, offset, offset + length)));
+            }
+            return null;
+        }
         if (made != null && value != null) {
             made.put(key, new Block(value, Shadow.of(value), start, offset + length - start)); // null: not reused
         }
@@ -360,10 +407,12 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
                             : "; the whole session is discarded, nothing was instantiated from the refused class"),
                         rejected);
             }
-            warnOnce("read/" + name + "/" + e.getClass().getName(), "session attribute '{}' cannot be read back and"
-                    + " is dropped ({}); the rest of the session is kept", ReportedOnce.printable(name),
+            warnOnce("read/" + name + "/" + e.getClass().getName(), "session attribute '{}' cannot be read back here"
+                    + " ({}): the webapp here does not see it, and the session's next store writes its bytes back as"
+                    + " they were, for the Tomcats that can read it, unless the webapp here sets or removes it; the rest"
+                    + " of the session is kept (reported once per attribute and failure)", ReportedOnce.printable(name),
                     ReportedOnce.printable(e.toString()));
-            return null;
+            return UNREADABLE;
         }
     }
 
@@ -371,8 +420,10 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
     private static final class Kept {
         final AttributeTranscoder<?> owner;
         final byte[] payload;
-        /** The attributes in the payload, in its order. */
+        /** The attributes in the payload, in its order, without those {@link #unread}. */
         final String[] order;
+        /** The attributes in the payload that were not read back: the very objects, for {@link #sameUnread}. */
+        final Map<String, UnreadAttribute> unread;
         /** By attribute name; the principal's under null. */
         final Map<String, Block> blocks;
         /** The payload holds a principal block (with or without a shadow). */
@@ -380,21 +431,22 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         /** The payload holds exactly {@link #order} and the principal: it may be reused whole. */
         final boolean complete;
 
-        private Kept(AttributeTranscoder<?> owner, byte[] payload, List<String> order, Map<String, Block> blocks,
-                boolean hasPrincipal, boolean complete) {
+        private Kept(AttributeTranscoder<?> owner, byte[] payload, List<String> order,
+                Map<String, UnreadAttribute> unread, Map<String, Block> blocks, boolean hasPrincipal, boolean complete) {
             this.owner = owner;
             this.payload = payload;
             this.order = order.toArray(new String[0]);
+            this.unread = unread.isEmpty() ? Collections.<String, UnreadAttribute>emptyMap() : unread;
             this.blocks = blocks;
             this.hasPrincipal = hasPrincipal;
             this.complete = complete;
         }
 
         /** @return null for a payload too large to keep a second copy of beside the session */
-        static Kept of(AttributeTranscoder<?> owner, byte[] payload, List<String> order, Map<String, Block> blocks,
-                boolean hasPrincipal, boolean complete) {
+        static Kept of(AttributeTranscoder<?> owner, byte[] payload, List<String> order,
+                Map<String, UnreadAttribute> unread, Map<String, Block> blocks, boolean hasPrincipal, boolean complete) {
             return payload.length > MAX_KEPT_BYTES ? null
-                    : new Kept(owner, payload, order, blocks, hasPrincipal, complete);
+                    : new Kept(owner, payload, order, unread, blocks, hasPrincipal, complete);
         }
     }
 

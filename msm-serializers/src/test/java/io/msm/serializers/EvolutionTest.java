@@ -1,5 +1,6 @@
 package io.msm.serializers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,9 +9,12 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
@@ -19,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import io.msm.core.EncodedBlocks;
 import io.msm.core.SessionContent;
 import io.msm.core.Transcoder;
 import io.msm.core.TranscoderFactory;
@@ -26,8 +31,8 @@ import io.msm.core.TranscoderFactory;
 /**
  * A redeploy changes a class that sessions hold. Old sessions still load where the change is
  * compatible (a field added, a field removed); where it is not (a field changed its type, the class
- * is gone) that attribute is dropped with one log line and the rest of the session is kept, never
- * an error for the request.
+ * is gone) that attribute is left out of what the webapp sees, with one log line, and carried as its
+ * bytes into the next store; the rest of the session is kept, never an error for the request.
  */
 class EvolutionTest {
     private static final String V1 = "public String owner; public int items; public String coupon;";
@@ -85,6 +90,60 @@ class EvolutionTest {
                 assertEquals(Map.of("user", "alice"), Transcoding.create(f, without, null, false).decode(stored)
                         .attributes());
                 assertEquals(1, warnings.messages().size(), String.valueOf(warnings.messages()));
+            }
+        }
+    }
+
+    /**
+     * A rolling upgrade: the old version of the webapp, which lacks the new class, loads a session
+     * the new version wrote and stores it again (the user changed something there). The attribute it
+     * could not read goes back as it was, so that the new version still finds it, with and without
+     * the bytes kept of the last decode.
+     */
+    @ParameterizedTest
+    @MethodSource("both")
+    void anAttributeThisTomcatCannotReadIsStoredAgainAsItWas(TranscoderFactory f) throws Exception {
+        try (URLClassLoader v1 = compile("v1", V1); URLClassLoader without = new URLClassLoader(new URL[0],
+                getClass().getClassLoader())) {
+            byte[] stored = writeCart(f, v1);
+            Transcoder old = Transcoding.create(f, without, null, false);
+            try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+                EncodedBlocks blocks = new EncodedBlocks();
+                SessionContent loaded = old.decode(stored, blocks);
+                assertEquals(Map.of("user", "alice"), loaded.attributes(), "the webapp here does not see it");
+                assertEquals(Set.of("cart"), loaded.unread().keySet());
+                assertArrayEquals(stored, old.encode(loaded, blocks), "unchanged: the same bytes, nothing to write");
+
+                Map<String, Object> changed = new HashMap<>(loaded.attributes());
+                changed.put("user", "bob");
+                for (EncodedBlocks kept : Arrays.asList(blocks, null)) {
+                    byte[] again = old.encode(new SessionContent(changed, null, loaded.unread()), kept);
+                    Map<String, Object> back = Transcoding.create(f, v1, null, false).decode(again).attributes();
+                    assertEquals("bob", back.get("user"));
+                    Object cart = back.get("cart");
+                    assertEquals(v1.loadClass("com.example.Cart"), cart.getClass(), "the new version reads it again");
+                    assertEquals("alice", field(cart, "owner"));
+                    assertEquals(3, field(cart, "items"));
+                    assertEquals("WINTER", field(cart, "coupon"));
+                }
+            }
+        }
+    }
+
+    /** A value the webapp set under the name replaces the bytes it could not read. */
+    @ParameterizedTest
+    @MethodSource("both")
+    void aValueSetUnderAnUnreadNameReplacesIt(TranscoderFactory f) throws Exception {
+        try (URLClassLoader v1 = compile("v1", V1); URLClassLoader without = new URLClassLoader(new URL[0],
+                getClass().getClassLoader())) {
+            Transcoder old = Transcoding.create(f, without, null, false);
+            try (Transcoding.Warnings warnings = Transcoding.Warnings.capture()) {
+                SessionContent loaded = old.decode(writeCart(f, v1));
+                Map<String, Object> changed = new HashMap<>(loaded.attributes());
+                changed.put("cart", "empty");
+                byte[] again = old.encode(new SessionContent(changed, null, loaded.unread()));
+                assertEquals(Map.of("user", "alice", "cart", "empty"),
+                        Transcoding.create(f, v1, null, false).decode(again).attributes());
             }
         }
     }

@@ -1,8 +1,10 @@
 package io.msm.tomcat;
 
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 import org.apache.catalina.Manager;
 import org.apache.catalina.session.StandardSession;
@@ -13,6 +15,7 @@ import io.msm.core.SessionContent;
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
 import io.msm.core.SessionState;
+import io.msm.core.UnreadAttribute;
 
 /** A Tomcat session that can be pictured for the engine and rebuilt from what it loaded. */
 class MemcachedSession extends StandardSession implements HeldSession {
@@ -65,6 +68,15 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private final transient Object formLoginLock = new Object();
     /** The last restore found a stored login under way it could not decode: a change to store. */
     private transient boolean formLoginUndecodable;
+    @SuppressWarnings("rawtypes")
+    private static final AtomicReferenceFieldUpdater<MemcachedSession, Map> UNREAD =
+            AtomicReferenceFieldUpdater.newUpdater(MemcachedSession.class, Map.class, "unread");
+    /**
+     * Attributes loaded whose bytes this Tomcat could not read (a class of another version of the
+     * webapp, during a rolling upgrade): invisible here, stored again as they were until the webapp
+     * sets or removes that name. Never changed in place: replaced whole.
+     */
+    private transient volatile Map<String, UnreadAttribute> unread = Collections.emptyMap();
     /** The id parsed once per change of id; null for an id not in msm's form. */
     private transient volatile SessionId sessionId;
 
@@ -280,6 +292,9 @@ class MemcachedSession extends StandardSession implements HeldSession {
         CHANGING.incrementAndGet(this);
         try {
             super.setAttribute(name, value, notify);
+            if (name != null && value != null) {
+                forgetUnread(name); // the webapp's value replaces the bytes it could not read
+            }
             if (name != null && value != null) { // a null value is a removal, recorded as such
                 changes.attributeSet(name);
                 if (value != before) {
@@ -301,6 +316,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         CHANGING.incrementAndGet(this);
         try {
             super.removeAttributeInternal(name, notify);
+            forgetUnread(name);
             changes.attributeRemoved(name);
             if (present) {
                 changedWhileDropped(name);
@@ -384,6 +400,18 @@ class MemcachedSession extends StandardSession implements HeldSession {
     public void recycle() {
         super.recycle(); // clears the notes
         formLogin = null;
+        unread = Collections.emptyMap();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void forgetUnread(String name) {
+        for (Map<String, UnreadAttribute> now = unread; now.containsKey(name); now = unread) {
+            Map<String, UnreadAttribute> left = new HashMap<>(now);
+            left.remove(name);
+            if (UNREAD.compareAndSet(this, now, left.isEmpty() ? Collections.emptyMap() : left)) {
+                return;
+            }
+        }
     }
 
     private void formLoginChanged() {
@@ -445,7 +473,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
                 || ((MemcachedSessionManagerBase) manager).storesLogins();
         return new SessionSnapshot(sessionId, creationTime, Math.max(lastAccessedTime, thisAccessedTime), maxInactiveInterval,
                 withLogin ? authType : null,
-                new SessionContent(stored, withLogin ? ((PrincipalStorage) manager).principalToStore(principal) : null));
+                new SessionContent(stored, withLogin ? ((PrincipalStorage) manager).principalToStore(principal) : null,
+                        unread));
     }
 
     /**
@@ -478,6 +507,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         authType = snapshot.authType();
         principal = ((PrincipalStorage) manager).principalLoaded(snapshot.content().principal());
         Map<String, Object> loaded = snapshot.content().attributes();
+        unread = snapshot.content().unread();
         notes.remove(FormLoginNotes.REQUEST_NOTE);
         notes.remove(FormLoginNotes.SESSION_ID_NOTE);
         formLogin = null;

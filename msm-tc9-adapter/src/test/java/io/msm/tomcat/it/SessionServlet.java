@@ -36,6 +36,7 @@ import javax.servlet.http.HttpSession;
  * <li>/async?k=v starts async processing and dispatches to /set?k=v</li>
  * <li>/migrate?k=v invalidates the session, then takes a new one and sets k</li>
  * <li>/set?k=note sets k to a {@link Note}, a webapp's object that is not Serializable</li>
+ * <li>/instance?name=n&amp;class=c&amp;value=v sets n to new c(v), c loaded by the webapp; /remove?name=n removes n</li>
  * </ul>
  */
 public class SessionServlet extends HttpServlet {
@@ -197,6 +198,21 @@ public class SessionServlet extends HttpServlet {
                     return;
                 }
                 session.setAttribute("visits", String.valueOf(System.nanoTime()));
+                break;
+            case "/instance":
+                // A value of a class only some webapps have (TomcatNode#webappClasses), as after a rolling upgrade.
+                session = req.getSession();
+                try {
+                    session.setAttribute(req.getParameter("name"), Thread.currentThread().getContextClassLoader()
+                            .loadClass(req.getParameter("class")).getConstructor(String.class)
+                            .newInstance(req.getParameter("value")));
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+                break;
+            case "/remove":
+                session = req.getSession();
+                session.removeAttribute(req.getParameter("name"));
                 break;
             case "/incr":
                 session = req.getSession();

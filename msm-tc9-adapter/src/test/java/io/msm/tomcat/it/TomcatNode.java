@@ -39,6 +39,8 @@ public final class TomcatNode implements AutoCloseable {
     private boolean errorPages;
     /** The connector's; null for Tomcat's default (4 KB). */
     private Integer maxSavePostSize;
+    /** By webapp path: a directory of classes only that webapp has. */
+    private final Map<String, java.net.URL> webappClasses = new LinkedHashMap<>();
 
     public TomcatNode(String route) {
         this.route = route;
@@ -72,6 +74,16 @@ public final class TomcatNode implements AutoCloseable {
      * The session cookie's path for every webapp; "/" is how webapps of one host share a session id, and
      * then Tomcat reuses a requested id for a new session when any webapp still finds it.
      */
+    /** Classes in {@code dir} that this Tomcat's webapp at {@code path} has, and others may lack. */
+    public TomcatNode webappClasses(String path, java.nio.file.Path dir) {
+        try {
+            webappClasses.put(path, dir.toUri().toURL());
+        } catch (java.net.MalformedURLException e) {
+            throw new AssertionError(e);
+        }
+        return this;
+    }
+
     public TomcatNode sessionCookiePath(String path) {
         this.sessionCookiePath = path;
         return this;
@@ -124,6 +136,10 @@ public final class TomcatNode implements AutoCloseable {
         // The engine's thread runs every context's background work once a second; a context with a
         // thread of its own gets it up to a minute after a redeploy.
         ctx.setBackgroundProcessorDelay(-1);
+        if (webappClasses.containsKey(path)) {
+            ctx.setParentClassLoader(new java.net.URLClassLoader(new java.net.URL[] {webappClasses.get(path)},
+                    TomcatNode.class.getClassLoader()));
+        }
         if (sessionCookiePath != null) {
             ctx.setSessionCookiePath(sessionCookiePath);
         }
