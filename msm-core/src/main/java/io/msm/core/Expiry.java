@@ -10,6 +10,7 @@ import java.time.Clock;
 final class Expiry {
     /** Non-sticky copies outlive their timeout by this much, so the cluster can still fire sessionDestroyed. */
     static final int GRACE_SECONDS = 300;
+    private static final int MAX_REFRESH_SECONDS = 60;
     /** memcached reads an expiry beyond 30 days as an absolute Unix time. */
     private static final int MAX_RELATIVE_EXPIRY = 30 * 24 * 3600;
 
@@ -29,7 +30,16 @@ final class Expiry {
      * session only read still outlives its timeout in memcached without a write per request.
      */
     static int refreshSeconds(int maxInactive) {
-        return maxInactive <= 0 ? 0 : Math.min(maxInactive / 10, 60);
+        return maxInactive <= 0 ? 0 : Math.min(maxInactive / 10, MAX_REFRESH_SECONDS);
+    }
+
+    /**
+     * @return how often the copies of a session used without changes are touched: their expiry pushed
+     *     forward, and memcached's LRU told they are in use. A session that never expires needs the
+     *     latter only, once a minute, not at every request.
+     */
+    static int touchEverySeconds(int maxInactive) {
+        return maxInactive <= 0 ? MAX_REFRESH_SECONDS : refreshSeconds(maxInactive);
     }
 
     /** @return how long a stored copy outlives its session's last access; for a positive timeout */

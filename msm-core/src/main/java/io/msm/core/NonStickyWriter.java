@@ -227,7 +227,7 @@ final class NonStickyWriter {
         // The data was just rewritten; its validity record only when the recorded one lags too far.
         boolean recordValidity = !outlasted && (!sameId || changes.isMaxInactiveChanged()
                 || state.recordedLastAccess == 0 || maxInactive != snapshot.maxInactiveInterval()
-                || snapshot.lastAccessedTime() - state.recordedLastAccess >= ValidityRecord.graceMillis(maxInactive));
+                || snapshot.lastAccessedTime() - state.recordedLastAccess >= ValidityRecord.rewriteAfterMillis(maxInactive));
         if (recordValidity) {
             state.recordedLastAccess = snapshot.lastAccessedTime();
         }
@@ -307,6 +307,15 @@ final class NonStickyWriter {
                 newer = outcome == SessionStore.CasOutcome.GONE ? null : store.gets(node, key);
             }
             if (newer == null) {
+                if (ValidityRecord.expiresAt(snapshot.lastAccessedTime(), timeout) <= expiry.now()) {
+                    // Gone, and this request began longer ago than the session lives idle (an upload of an
+                    // hour): a logout elsewhere whose marker has expired since, or the cluster's idle expiry,
+                    // may have ended it. Written back, a session its user logged out of would live again.
+                    LOG.info("session {} is gone from memcached at the end of a request that began more than its"
+                            + " timeout ago; it may have been logged out or expired meanwhile, so the request's changes"
+                            + " are dropped rather than the session brought back", id.masked());
+                    return null;
+                }
                 // Invalidated on another Tomcat, or lost by its node (restarted empty, evicted): then
                 // this request's copy is the newest there is.
                 byte[] written = setUnlessRemoved(id, node, key, toWrite, toWriteExp);
@@ -440,7 +449,7 @@ final class NonStickyWriter {
      * After a request that changed nothing: the validity record moves the last access forward on
      * both nodes, and the stored copies' expiry is pushed forward when it is about to lag behind.
      * Neither is written while the recorded last access is younger than the record's grace
-     * ({@link ValidityRecord#graceMillis}), so a session read by request after request costs one
+     * ({@link ValidityRecord#rewriteAfterMillis}), so a session read by request after request costs one
      * memcached read per request, not a read and two writes.
      */
     private void accessed(SessionSnapshot snapshot, SessionState state) {

@@ -30,6 +30,15 @@ final class ValidityRecord {
     }
 
     /**
+     * @return how far the recorded last access may lag before the record is written again: its grace,
+     *     and for a session that never expires (no grace, no expiry to judge) a minute, as the longest
+     *     grace, rather than at every request
+     */
+    static long rewriteAfterMillis(int maxInactiveInterval) {
+        return maxInactiveInterval <= 0 ? 60_000L : graceMillis(maxInactiveInterval);
+    }
+
+    /**
      * This record under the timeout its session's copy holds, from the later of the two last accesses.
      * A record of another timeout than the copy's is older than the copy: a timeout change stores the
      * copy first, so such a record was written by a request that loaded the session before the change
