@@ -38,8 +38,10 @@ final class ClockCheck {
         long off = offsetFromEveryNode();
         if (off != 0 && logLimit.allow("clock")) {
             LOG.warn("this Tomcat's clock is {} s {} every memcached node's ({} ms per node). Non-sticky Tomcats"
-                    + " judge a session's expiry by the last access other Tomcats wrote: one whose clock runs ahead"
-                    + " logs users out across the cluster. Make the Tomcats' clocks agree (NTP). If only memcached's"
+                    + " judge a session's expiry by the last access other Tomcats wrote, in their clocks: one whose"
+                    + " clock is ahead ends the sessions others used as much too early, and one whose clock is behind"
+                    + " records its users' accesses as much too early, so the others end those sessions too early."
+                    + " Make the Tomcats' clocks agree (NTP). If only memcached's"
                     + " is off (it counts from its own start and misses later corrections of its host's clock), this"
                     + " is harmless; this line repeats at most once a minute", Math.round(Math.abs(off) / 1000.0),
                     off > 0 ? "ahead of" : "behind", offsets);

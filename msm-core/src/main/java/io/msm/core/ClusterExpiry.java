@@ -127,6 +127,12 @@ final class ClusterExpiry {
                     }
                     if (s != null) {
                         statistics.increment(Statistics.Counter.SESSIONS_EXPIRED_IN_CLUSTER);
+                        if (v != null && v.lastAccessedTime > s.lastAccessedTime()) {
+                            // sessionDestroyed's listeners see the last access, which the record holds; the
+                            // copy's is its last change's, maybe hours before for a session only read since.
+                            s = new SessionSnapshot(id, s.creationTime(), v.lastAccessedTime, s.maxInactiveInterval(),
+                                    s.authType(), s.content());
+                        }
                         claimed.add(s);
                     } else if (data != null) {
                         // Does not decode here (another release's format, a key this Tomcat lacks, a class its

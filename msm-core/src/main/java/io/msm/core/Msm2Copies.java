@@ -155,6 +155,11 @@ final class Msm2Copies {
     byte[] encode(SessionSnapshot s) {
         try {
             SessionContent content = s.content();
+            if (!content.unread().isEmpty()) {
+                // 2.3.2's format cannot carry them: msm's own copy, which does, is what msm's Tomcats read then.
+                throw new IllegalArgumentException("it holds " + content.unread().size() + " attribute(s) this Tomcat"
+                        + " cannot read, which 2.3.2's format cannot carry as they are");
+            }
             byte[] principal = content.principal() == null ? new byte[0]
                     : serialization.writePrincipal(content.principal());
             byte[] attributes = serialization.writeAttributes(content.attributes());

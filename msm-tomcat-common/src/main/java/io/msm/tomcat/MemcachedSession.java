@@ -455,6 +455,9 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     public SessionSnapshot snapshot() {
+        // Read before the attributes: a value set meanwhile under an unread name is then in the map, or
+        // the bytes it replaces are still here; never neither.
+        Map<String, UnreadAttribute> notRead = unread;
         Map<String, Object> stored = new HashMap<>(attributes.size() * 2);
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
             String name = e.getKey();
@@ -474,7 +477,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return new SessionSnapshot(sessionId, creationTime, Math.max(lastAccessedTime, thisAccessedTime), maxInactiveInterval,
                 withLogin ? authType : null,
                 new SessionContent(stored, withLogin ? ((PrincipalStorage) manager).principalToStore(principal) : null,
-                        unread));
+                        notRead));
     }
 
     /**

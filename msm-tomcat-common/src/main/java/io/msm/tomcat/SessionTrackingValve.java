@@ -4,9 +4,14 @@ import java.io.IOException;
 
 import javax.servlet.ServletException;
 
+import org.apache.catalina.Session;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
+import org.apache.juli.logging.Log;
+
+import io.msm.core.OncePerMinute;
+import io.msm.core.SessionId;
 
 /**
  * Runs first in the webapp's pipeline and hands each request to the manager's mode
@@ -14,7 +19,9 @@ import org.apache.catalina.valves.ValveBase;
  * matching {@code requestUriIgnorePattern} pass through untouched.
  */
 final class SessionTrackingValve extends ValveBase {
+    private static final Log LOG = TomcatLogs.get(SessionTrackingValve.class);
     private final RequestGate manager;
+    private final OncePerMinute logLimit = new OncePerMinute(java.time.Clock.systemUTC());
 
     SessionTrackingValve(RequestGate manager) {
         super(true);
@@ -39,6 +46,7 @@ final class SessionTrackingValve extends ValveBase {
                 thrown = t;
                 throw t;
             } finally {
+                warnIfAnotherSession(request); // while the session is still looked for in memory alone
                 manager.ignoreSessionsOnThisThread(false);
                 if (ends.errorPageMayFollow(request, response, asyncAtStart, thrown)) {
                     // A missing image's 404 page (a JSP makes a session by default) must see the user's
@@ -55,5 +63,31 @@ final class SessionTrackingValve extends ValveBase {
         } finally {
             AsyncEnd.whenDone(request, inFlight::leave); // after the mode's own end: it registered first
         }
+    }
+
+    /**
+     * An ignored request that brought a session id msm did not load, and made a new session (a filter
+     * that checks for an invalid session, or saves a token in one): its cookie replaces the user's,
+     * who is logged out. msm cannot undo that here; the operator can, by matching less.
+     */
+    private void warnIfAnotherSession(Request request) {
+        String requested = request.getRequestedSessionId();
+        if (requested == null) {
+            return;
+        }
+        Session session = request.getSessionInternal(false);
+        if (session != null && !requested.equals(session.getIdInternal()) && logLimit.allow("another session")) {
+            LOG.warn("a request matching requestUriIgnorePattern (" + printable(request.getDecodedRequestURI())
+                    + ") brought session " + SessionId.masked(requested) + ", which it does not load, and the webapp made a new session " + SessionId.masked(session.getIdInternal())
+                    + " for it: that session's cookie replaces the user's, who is logged out. Leave the paths a filter"
+                    + " creates sessions on (an invalid-session check, a CSRF token saved in the session) out of"
+                    + " requestUriIgnorePattern (logged at most once a minute)");
+        }
+    }
+
+    /** The path comes from the request: one line, of bounded length. */
+    private static String printable(String uri) {
+        String text = uri.length() > 200 ? uri.substring(0, 200) + "…" : uri;
+        return text.replaceAll("\\p{Cntrl}", "?");
     }
 }
