@@ -3,7 +3,9 @@ package io.msm.core;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,28 +63,7 @@ class Msm2CompatibilityTest {
     @Test
     void a232CopyLaggingByLessThanTheRefreshIntervalIsNotExpired_oneBeyondIs() throws Exception {
         FakeTime time = new FakeTime(1_700_000_000_000L);
-        Msm2Serialization noAttributes = new Msm2Serialization() {
-            @Override
-            public byte[] writeAttributes(Map<String, Object> attributes) {
-                return new byte[0];
-            }
-
-            @Override
-            public Map<String, Object> readAttributes(byte[] data) {
-                return new HashMap<>();
-            }
-
-            @Override
-            public byte[] writePrincipal(java.security.Principal principal) {
-                return new byte[0];
-            }
-
-            @Override
-            public java.security.Principal readPrincipal(byte[] data) {
-                return null;
-            }
-        };
-        Msm2Copies copies = new Msm2Copies(Settings.Compatibility.MSM2, new Msm2Format("", noAttributes), "msm_",
+        Msm2Copies copies = new Msm2Copies(Settings.Compatibility.MSM2, new Msm2Format("", NO_ATTRIBUTES), "msm_",
                 new Statistics(), new Expiry(time), new OncePerMinute(time));
         SessionId id = SessionId.of("ABCDEF0123456789ABCDEF0123456789", "n1", null);
         long written = time.millis();
@@ -94,6 +75,48 @@ class Msm2CompatibilityTest {
         time.advance(31_000L);
         assertNull(copies.decode(id, "n1", copy), "idle past both");
     }
+
+    /**
+     * A session holding an attribute this Tomcat cannot read (a rolling upgrade of the webapp) has no
+     * copy in 2.3.2's format, which would drop it: msm's own copy, which carries it, is the one read.
+     */
+    @Test
+    void aSessionWithAnAttributeThisTomcatCannotReadIsNotWrittenIn232sFormat() {
+        FakeTime time = new FakeTime(1_700_000_000_000L);
+        Statistics statistics = new Statistics();
+        Msm2Copies copies = new Msm2Copies(Settings.Compatibility.MSM2, new Msm2Format("", NO_ATTRIBUTES), "msm_",
+                statistics, new Expiry(time), new OncePerMinute(time));
+        SessionId id = SessionId.of("ABCDEF0123456789ABCDEF0123456789", "n1", null);
+        SessionContent content = new SessionContent(Map.of("user", "alice"), null,
+                Map.of("cart", new UnreadAttribute(1, new byte[] {1, 2, 3})));
+
+        assertSame(Msm2Copies.UNWRITABLE, copies.encode(new SessionSnapshot(id, 1, 1, 1800, null, content)));
+        assertEquals(1, statistics.get(Statistics.Counter.MSM2_COPIES_FAILED));
+        assertNotSame(Msm2Copies.UNWRITABLE, copies.encode(new SessionSnapshot(id, 1, 1, 1800, null,
+                new SessionContent(Map.of("user", "alice"), null))));
+    }
+
+    private static final Msm2Serialization NO_ATTRIBUTES = new Msm2Serialization() {
+        @Override
+        public byte[] writeAttributes(Map<String, Object> attributes) {
+            return new byte[0];
+        }
+
+        @Override
+        public Map<String, Object> readAttributes(byte[] data) {
+            return new HashMap<>();
+        }
+
+        @Override
+        public byte[] writePrincipal(java.security.Principal principal) {
+            return new byte[0];
+        }
+
+        @Override
+        public java.security.Principal readPrincipal(byte[] data) {
+            return null;
+        }
+    };
 
     @Test
     void brokenOrForeignBytesAreAnError_neverAnAttributeRead() {
