@@ -67,7 +67,7 @@ public final class SessionEngine implements AutoCloseable {
             StickyBackups stickyBackups = new StickyBackups(store, health, backups, codec, expiry, statistics,
                     env.ticker, env.clock, names, settings, msm2);
             this.sticky = new StickySessions(store, health, codec, statistics, env.ticker, names, stickyBackups,
-                    comparisons, msm2, new OncePerMinute(env.clock));
+                    comparisons, msm2, new OncePerMinute(env.clock), new MovedMarks(store, health, names, expiry));
             this.nonSticky = null;
             this.nodeListCheck = null;
             this.healthCheck = new HealthCheck(settings.nodes(), store, health, env.ticker, statistics, env.clock,

@@ -28,10 +28,13 @@ public final class StickySessions {
 
     /** Per-request lines while a node is down: any client can send ids of sessions that do not exist. */
     private final OncePerMinute logLimit;
+    private final MovedMarks movedMarks;
+
     StickySessions(SessionStore store, NodeHealth health, SessionCodec codec, Statistics statistics, Ticker ticker,
             SessionNames names, StickyBackups backups, DeferredComparisons comparisons, Msm2Copies msm2,
-            OncePerMinute logLimit) {
+            OncePerMinute logLimit, MovedMarks movedMarks) {
         this.logLimit = logLimit;
+        this.movedMarks = movedMarks;
         this.msm2 = msm2;
         this.store = store;
         this.health = health;
@@ -78,11 +81,23 @@ public final class StickySessions {
      * A session of this Tomcat's memory was renamed to {@link #movedId}: counted and logged here, not
      * when the new id is worked out, since anyone can send ids of sessions that do not exist.
      */
-    public void moved(SessionId from, SessionId to) {
+    public void moved(SessionId from, SessionId to, int maxInactive) {
         if (!from.nodeId().equals(to.nodeId())) {
             statistics.increment(Statistics.Counter.RELOCATIONS);
             LOG.info("session {} moves from memcached node {} to {}", from.masked(), from.nodeId(), to.nodeId());
         }
+        if (from.jvmRoute() != null && !from.jvmRoute().equals(to.jvmRoute())) {
+            movedMarks.tookOver(from, to, maxInactive);
+        }
+    }
+
+    /**
+     * @return true when another Tomcat took the session over from this id since: the copy this Tomcat
+     *     holds under it is out of date, and may outlive a logout there. A memcached read: asked only
+     *     for a copy idle here for a while.
+     */
+    public boolean isMovedAway(SessionId id) {
+        return movedMarks.isMovedAway(id);
     }
 
     /**

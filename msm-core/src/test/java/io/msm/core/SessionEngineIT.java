@@ -318,7 +318,7 @@ class SessionEngineIT {
         assertEquals(id.random(), target.random());
         assertEquals(ROUTE, target.jvmRoute());
         assertEquals(0, count(Statistics.Counter.RELOCATIONS), "counted when a session is renamed, not before");
-        engine.sticky().moved(id, target); // as the adapter does once it renamed the session in memory
+        engine.sticky().moved(id, target, 1800); // as the adapter does once it renamed the session in memory
         assertEquals(1, count(Statistics.Counter.RELOCATIONS));
 
         // The renamed session is stored on the node that is up.

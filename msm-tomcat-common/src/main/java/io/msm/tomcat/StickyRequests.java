@@ -27,6 +27,11 @@ final class StickyRequests implements RequestStrategy {
     private static final Log LOG = TomcatLogs.get(StickyRequests.class);
     private static final long ALIAS_LIFETIME_MILLIS = 60_000;
     /**
+     * A copy idle here this long is checked for a takeover elsewhere before it is served: one memcached
+     * read after a pause, none for a user at work.
+     */
+    static final long CHECK_IDLE_COPY_AFTER_MILLIS = 60_000;
+    /**
      * Sessions backed up by one background run at most: after a node came back empty, 50,000 sessions
      * reach it over a few runs (every 10 s by default) instead of all at once.
      */
@@ -78,6 +83,7 @@ final class StickyRequests implements RequestStrategy {
         current.loads = 0; // the request's own lookups never pay for the cookies looked up before the valve
         try {
             if (requestedId != null) {
+                endIfTakenOver(requestedId);
                 moveIfNeeded(request, requestedId);
             }
             Throwable thrown = null;
@@ -239,6 +245,30 @@ final class StickyRequests implements RequestStrategy {
         }
     }
 
+    /**
+     * Another Tomcat may have taken a copy idle here over (the balancer passed this Tomcat over for a
+     * while), and a logout there would not reach it: a request with the old cookie, which routes here,
+     * would find its user logged in. Such a copy ends here (sessionDestroyed, as at its idle expiry).
+     */
+    private void endIfTakenOver(String requestedId) throws IOException {
+        Session held = manager.inMemory(requestedId);
+        if (!(held instanceof MemcachedSession)) {
+            return;
+        }
+        MemcachedSession s = (MemcachedSession) held;
+        long idle = System.currentTimeMillis() - s.getThisAccessedTimeInternal();
+        if (s.sessionId() == null || s.isInUse() || idle < CHECK_IDLE_COPY_AFTER_MILLIS
+                || !sessions.isMovedAway(s.sessionId())) {
+            return;
+        }
+        if (logLimit.allow("taken over")) {
+            LOG.info("session " + SessionId.masked(requestedId) + ", idle here for " + idle / 1000 + " s, was taken"
+                    + " over by another Tomcat meanwhile: its copy here ends (sessionDestroyed) instead of serving the"
+                    + " old id; this line repeats at most once a minute");
+        }
+        s.expire();
+    }
+
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
     private void moveIfNeeded(Request request, String requestedId) throws IOException {
         if (aliases.containsKey(requestedId)) {
@@ -275,7 +305,7 @@ final class StickyRequests implements RequestStrategy {
             manager.rename(session, movedId);
         }
         request.changeSessionId(movedId);
-        sessions.moved(current, moved);
+        sessions.moved(current, moved, session.getMaxInactiveInterval());
     }
 
     /** Hands the session to the engine after a request; a failure is logged, never thrown at the user. */

@@ -1,0 +1,77 @@
+package io.msm.tomcat.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import java.lang.reflect.Field;
+
+import org.apache.catalina.Session;
+import org.apache.catalina.session.StandardSession;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Sticky mode, a Tomcat passed over by the balancer for a while, not dead: another Tomcat took its
+ * user's session over, and the first still holds the old id in memory. A request with the old
+ * cookie (a stale tab, or someone who copied it) routes to the first Tomcat: after a logout on the
+ * second, it must not find its user logged in there.
+ */
+class TakenOverCopyIT extends ClusterTest {
+    /** Longer than the minute after which a copy idle in memory is checked before it is served. */
+    private static final long IDLE_MILLIS = 61_000;
+
+    @Test
+    void aCopyLeftInALiveTomcatIsNotServedAfterTheTomcatThatTookItOverLoggedItsUserOut() throws Exception {
+        TomcatNode first = tomcat("tomcat1", manager());
+        TomcatNode second = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String old = user.get(first.url("/app/s/set?name=alice")).get("id");
+        awaitStored(old);
+        String taken = user.get(second.url("/app/s/get")).get("id");
+        assertNotEquals(old, taken, "taken over by tomcat2");
+        user.get(second.url("/app/s/invalidate")); // the logout
+
+        idleFor(first, old, IDLE_MILLIS);
+        Browser.Page stale = withSession(old).get(first.url("/app/s/peek"));
+        assertEquals("none", stale.get("session"), "the old id's copy ended: " + stale.body());
+        assertEquals(0, first.manager(APP).getActiveSessions(), "ended, not only hidden");
+    }
+
+    @Test
+    void aCopyIdleHereThatNobodyTookOverIsServed() throws Exception {
+        TomcatNode first = tomcat("tomcat1", manager());
+        tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String id = user.get(first.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+
+        idleFor(first, id, IDLE_MILLIS);
+        assertEquals("alice", user.get(first.url("/app/s/get")).get("attr.name"));
+    }
+
+    /** Taken over, then back under its first id (the second Tomcat stopped): its own again, and served. */
+    @Test
+    void aSessionBackUnderTheIdItOnceLeftIsServed() throws Exception {
+        TomcatNode first = tomcat("tomcat1", manager());
+        TomcatNode second = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String id = user.get(first.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        String taken = user.get(second.url("/app/s/set?step=2")).get("id");
+        awaitStored(taken);
+        second.close();
+
+        assertEquals(id, user.get(first.url("/app/s/get")).get("id"), "back under its first id");
+        idleFor(first, id, IDLE_MILLIS);
+        Browser.Page back = user.get(first.url("/app/s/get"));
+        assertEquals("alice", back.get("attr.name"));
+        assertEquals("2", back.get("attr.step"));
+    }
+
+    /** As if no request reached the copy in this Tomcat's memory for that long. */
+    private static void idleFor(TomcatNode tomcat, String id, long millis) throws Exception {
+        Session session = tomcat.manager(APP).findSession(id);
+        Field thisAccessed = StandardSession.class.getDeclaredField("thisAccessedTime");
+        thisAccessed.setAccessible(true);
+        thisAccessed.setLong(session, System.currentTimeMillis() - millis);
+    }
+}
