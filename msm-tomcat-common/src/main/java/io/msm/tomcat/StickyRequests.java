@@ -25,7 +25,8 @@ import io.msm.core.StickySessions;
  */
 final class StickyRequests implements RequestStrategy {
     private static final Log LOG = TomcatLogs.get(StickyRequests.class);
-    private static final long ALIAS_LIFETIME_MILLIS = 60_000;
+    /** On the monotonic clock: a step of the wall clock (NTP) neither drops aliases early nor keeps them. */
+    private static final long ALIAS_LIFETIME_NANOS = 60_000_000_000L;
     /**
      * A copy idle here this long is checked for a takeover elsewhere before it is served: one memcached
      * read after a pause, none for a user at work.
@@ -301,7 +302,7 @@ final class StickyRequests implements RequestStrategy {
                 return; // renamed already by a parallel request; its cookie carries the new id
             }
             // Before the rename, so that a parallel request with the old cookie never loads a second copy.
-            aliases.put(requestedId, new Alias(movedId, session, System.currentTimeMillis()));
+            aliases.put(requestedId, new Alias(movedId, session, System.nanoTime()));
             manager.rename(session, movedId);
         }
         request.changeSessionId(movedId);
@@ -334,8 +335,8 @@ final class StickyRequests implements RequestStrategy {
     @Override
     public void background() {
         backUpMissing(BACKUPS_PER_RUN);
-        long now = System.currentTimeMillis();
-        aliases.values().removeIf(a -> now - a.createdMillis > ALIAS_LIFETIME_MILLIS);
+        long now = System.nanoTime();
+        aliases.values().removeIf(a -> now - a.createdNanos > ALIAS_LIFETIME_NANOS);
         sessions.dropIdleBytes();
     }
 
@@ -389,12 +390,12 @@ final class StickyRequests implements RequestStrategy {
     private static final class Alias {
         final String newId;
         final Session session;
-        final long createdMillis;
+        final long createdNanos;
 
-        Alias(String newId, Session session, long createdMillis) {
+        Alias(String newId, Session session, long createdNanos) {
             this.newId = newId;
             this.session = session;
-            this.createdMillis = createdMillis;
+            this.createdNanos = createdNanos;
         }
 
         /**
