@@ -307,10 +307,13 @@ final class NonStickyWriter {
                 newer = outcome == SessionStore.CasOutcome.GONE ? null : store.gets(node, key);
             }
             if (newer == null) {
-                if (ValidityRecord.expiresAt(snapshot.lastAccessedTime(), timeout) <= expiry.now()) {
+                if (ValidityRecord.expiresAt(snapshot.lastAccessedTime(), timeout) <= expiry.now()
+                        && health.emptySince(node) < snapshot.lastAccessedTime()) {
                     // Gone, and this request began longer ago than the session lives idle (an upload of an
                     // hour): a logout elsewhere whose marker has expired since, or the cluster's idle expiry,
                     // may have ended it. Written back, a session its user logged out of would live again.
+                    // Not when the node came back empty meanwhile: the copy went with it, and this is the
+                    // session's newest state (its backup copy was just overwritten with it).
                     LOG.info("session {} is gone from memcached at the end of a request that began more than its"
                             + " timeout ago; it may have been logged out or expired meanwhile, so the request's changes"
                             + " are dropped rather than the session brought back", id.masked());

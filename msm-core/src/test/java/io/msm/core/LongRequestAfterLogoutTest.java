@@ -1,5 +1,6 @@
 package io.msm.core;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -30,6 +31,26 @@ class LongRequestAfterLogoutTest extends TwoNonStickyTomcats {
                 EngineHarness.setting("step"));
         assertNull(b.engine.nonSticky().open(ID, new SessionState(), false), "logged out stays logged out");
         assertNull(a.engine.nonSticky().open(ID, new SessionState(), false));
+    }
+
+    /** A node that came back empty during the long request took the copy: the request's state is the newest. */
+    @Test
+    void anUploadThatEndsAfterItsNodeCameBackEmptyWritesTheSessionBack() {
+        store(a.engine.nonSticky(), ID, new SessionState(), "1");
+        long uploadStart = a.time.millis();
+        SessionState upload = new SessionState();
+        assertNotNull(a.engine.nonSticky().open(ID, upload, false));
+        a.checkNodes(); // the health check's marker is on the node
+        a.time.advance((TIMEOUT + 2 * Expiry.GRACE_SECONDS + 60) * 1000L);
+        a.store.forget("n1"); // restarted empty
+        a.checkNodes();
+        assertEquals(1, a.count(Statistics.Counter.NODES_FOUND_EMPTY));
+
+        a.engine.nonSticky().store(EngineHarness.snapshot(ID, uploadStart, Map.of("step", "uploaded")), upload,
+                EngineHarness.setting("step"));
+        SessionSnapshot after = b.engine.nonSticky().open(ID, new SessionState(), false);
+        assertNotNull(after, "the session lives on");
+        assertEquals("uploaded", after.content().attributes().get("step"));
     }
 
     /** Within its timeout a request's store still restores a copy its node lost (restarted empty, evicted). */
