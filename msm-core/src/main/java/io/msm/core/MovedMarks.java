@@ -1,18 +1,19 @@
 package io.msm.core;
 
+import java.nio.ByteBuffer;
+
 import org.slf4j.Logger;
 
 /**
- * Sticky mode: a Tomcat that takes a session over from another Tomcat's route leaves a one-byte mark
- * under the old id. The other Tomcat may still run (the balancer passed it over for a moment) and
- * hold the old id in memory, which it would serve to any request that reaches it with the old
- * cookie, even after a logout here. Before it serves a copy idle there for a while, it asks for the
- * mark, and ends its copy when it finds one. A session that comes back under an id takes the mark
- * off again.
+ * Sticky mode: a Tomcat that takes a session over from another Tomcat's route leaves a mark under the
+ * old id, with the time of the takeover. The other Tomcat may still run (the balancer passed it over
+ * for a moment) and hold the old id in memory, which it would serve to any request that reaches it
+ * with the old cookie, even after a logout here. Now and then it asks for the mark, and ends its copy
+ * when the takeover came after the copy arrived there. Any move of a session to an id takes that
+ * id's mark off.
  */
 final class MovedMarks {
     private static final Logger LOG = Logs.get(MovedMarks.class);
-    private static final byte[] MARK = {1};
     private static final String WHAT = "moved:";
 
     private final SessionStore store;
@@ -28,33 +29,45 @@ final class MovedMarks {
     }
 
     /**
-     * The session left {@code from}, another Tomcat's route, for {@code to}. Best effort: a mark that
-     * is not written leaves that Tomcat's copy to its own idle expiry, as without marks.
+     * The session left {@code from} for {@code to}; {@code takenOver} when {@code from} was another
+     * Tomcat's route. Best effort: a mark that is not written leaves that Tomcat's copy to its own idle
+     * expiry, as without marks; one not taken off is older than the copy now under that id, which
+     * therefore ignores it.
      */
-    void tookOver(SessionId from, SessionId to, int maxInactive) {
+    void moved(SessionId from, SessionId to, boolean takenOver, int maxInactive) {
         try {
             if (health.isUp(to.nodeId())) {
                 store.delete(to.nodeId(), names.of(WHAT, to)); // back under an id it once left: its own again
             }
-            if (health.isUp(from.nodeId())) {
-                store.set(from.nodeId(), names.of(WHAT, from), MARK, expiry.sticky(maxInactive));
-            }
+        } catch (StoreException e) {
+            LOG.debug("the mark under session {}'s new id was not taken off: {}", to.masked(), e.getMessage());
+        }
+        if (!takenOver || !health.isUp(from.nodeId())) {
+            return;
+        }
+        try {
+            byte[] at = ByteBuffer.allocate(Long.BYTES).putLong(expiry.now()).array();
+            store.set(from.nodeId(), names.of(WHAT, from), at, expiry.sticky(maxInactive));
         } catch (StoreException e) {
             LOG.debug("the mark of session {}'s takeover was not written: {}", from.masked(), e.getMessage());
         }
     }
 
-    /** @return true when another Tomcat took the session over from this id; false when unknown (a node down) */
-    boolean isMovedAway(SessionId id) {
+    /**
+     * @return when another Tomcat took the session over from this id (its wall clock), or 0: never,
+     *     or not known now (its node down or slow: the copy is served, as without marks, and its node
+     *     is not taken out of use for a read that only a few requests make)
+     */
+    long takenOverAt(SessionId id) {
         String node = id.nodeId();
         if (!health.isUp(node)) {
-            return false;
+            return 0;
         }
         try {
-            return store.get(node, names.of(WHAT, id)) != null;
+            byte[] mark = store.get(node, names.of(WHAT, id));
+            return mark == null || mark.length != Long.BYTES ? 0 : ByteBuffer.wrap(mark).getLong();
         } catch (StoreException e) {
-            health.failed(node, e);
-            return false;
+            return 0;
         }
     }
 }

@@ -86,18 +86,16 @@ public final class StickySessions {
             statistics.increment(Statistics.Counter.RELOCATIONS);
             LOG.info("session {} moves from memcached node {} to {}", from.masked(), from.nodeId(), to.nodeId());
         }
-        if (from.jvmRoute() != null && !from.jvmRoute().equals(to.jvmRoute())) {
-            movedMarks.tookOver(from, to, maxInactive);
-        }
+        movedMarks.moved(from, to, from.jvmRoute() != null && !from.jvmRoute().equals(to.jvmRoute()), maxInactive);
     }
 
     /**
-     * @return true when another Tomcat took the session over from this id since: the copy this Tomcat
-     *     holds under it is out of date, and may outlive a logout there. A memcached read: asked only
-     *     for a copy idle here for a while.
+     * @return when another Tomcat took the session over from this id (its wall clock), or 0: a copy
+     *     this Tomcat holds under it since before then is out of date, and would outlive a logout
+     *     there. A memcached read: asked once a minute per copy in use.
      */
-    public boolean isMovedAway(SessionId id) {
-        return movedMarks.isMovedAway(id);
+    public long takenOverAt(SessionId id) {
+        return movedMarks.takenOverAt(id);
     }
 
     /**

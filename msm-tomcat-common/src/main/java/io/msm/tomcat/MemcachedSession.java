@@ -77,6 +77,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * sets or removes that name. Never changed in place: replaced whole.
      */
     private transient volatile Map<String, UnreadAttribute> unread = Collections.emptyMap();
+    /** Sticky: when this Tomcat loaded the session from memcached (wall clock); 0 for one made here. */
+    private transient volatile long heldSince;
+    /** Sticky: when a request last asked whether another Tomcat took the session over (wall clock). */
+    private transient volatile long takeoverCheckedAt;
     /** The id parsed once per change of id; null for an id not in msm's form. */
     private transient volatile SessionId sessionId;
 
@@ -401,6 +405,25 @@ class MemcachedSession extends StandardSession implements HeldSession {
         super.recycle(); // clears the notes
         formLogin = null;
         unread = Collections.emptyMap();
+        heldSince = 0;
+        takeoverCheckedAt = 0;
+    }
+
+    /** @return when this Tomcat got the session: made it, or loaded it from memcached (wall clock) */
+    long heldSince() {
+        return heldSince != 0 ? heldSince : creationTime;
+    }
+
+    /**
+     * @return true, once per {@code everyMillis} of this copy's life here, for the request that is to
+     *     ask memcached whether another Tomcat took the session over
+     */
+    boolean takeoverCheckDue(long now, long everyMillis) {
+        if (now - Math.max(heldSince(), takeoverCheckedAt) < everyMillis) {
+            return false;
+        }
+        takeoverCheckedAt = now; // parallel requests may each ask once: harmless
+        return true;
     }
 
     @SuppressWarnings("unchecked")
@@ -493,6 +516,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         restoredToExpire = !activate;
         creationTime = snapshot.creationTime();
         long now = System.currentTimeMillis();
+        heldSince = now;
         lastAccessedTime = snapshot.lastAccessedTime();
         // The copy exists in memcached, so it has not expired; its idle time starts now.
         thisAccessedTime = now;

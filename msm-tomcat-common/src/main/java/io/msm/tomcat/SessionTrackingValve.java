@@ -46,8 +46,13 @@ final class SessionTrackingValve extends ValveBase {
                 thrown = t;
                 throw t;
             } finally {
-                warnIfAnotherSession(request); // while the session is still looked for in memory alone
-                manager.ignoreSessionsOnThisThread(false);
+                try {
+                    warnIfAnotherSession(request); // while the session is still looked for in memory alone
+                } catch (RuntimeException e) {
+                    // Only a warning: neither the request's own failure nor the thread's flag below may depend on it.
+                } finally {
+                    manager.ignoreSessionsOnThisThread(false);
+                }
                 if (ends.errorPageMayFollow(request, response, asyncAtStart, thrown)) {
                     // A missing image's 404 page (a JSP makes a session by default) must see the user's
                     // session: a new one would log the user out.

@@ -27,11 +27,8 @@ final class StickyRequests implements RequestStrategy {
     private static final Log LOG = TomcatLogs.get(StickyRequests.class);
     /** On the monotonic clock: a step of the wall clock (NTP) neither drops aliases early nor keeps them. */
     private static final long ALIAS_LIFETIME_NANOS = 60_000_000_000L;
-    /**
-     * A copy idle here this long is checked for a takeover elsewhere before it is served: one memcached
-     * read after a pause, none for a user at work.
-     */
-    static final long CHECK_IDLE_COPY_AFTER_MILLIS = 60_000;
+    /** How often a copy in use here is checked for a takeover elsewhere: one memcached read a minute. */
+    static final long CHECK_TAKEOVER_EVERY_MILLIS = 60_000;
     /**
      * Sessions backed up by one background run at most: after a node came back empty, 50,000 sessions
      * reach it over a few runs (every 10 s by default) instead of all at once.
@@ -247,9 +244,11 @@ final class StickyRequests implements RequestStrategy {
     }
 
     /**
-     * Another Tomcat may have taken a copy idle here over (the balancer passed this Tomcat over for a
+     * Another Tomcat may have taken the copy held here over (the balancer passed this Tomcat over for a
      * while), and a logout there would not reach it: a request with the old cookie, which routes here,
-     * would find its user logged in. Such a copy ends here (sessionDestroyed, as at its idle expiry).
+     * would find its user logged in. Asked once a minute per copy in use; a copy held here since before
+     * that takeover leaves memory, quietly: the session lives on where it was taken (or ended there, with
+     * its listeners), and memcached holds nothing under the old id any more.
      */
     private void endIfTakenOver(String requestedId) throws IOException {
         Session held = manager.inMemory(requestedId);
@@ -257,17 +256,19 @@ final class StickyRequests implements RequestStrategy {
             return;
         }
         MemcachedSession s = (MemcachedSession) held;
-        long idle = System.currentTimeMillis() - s.getThisAccessedTimeInternal();
-        if (s.sessionId() == null || s.isInUse() || idle < CHECK_IDLE_COPY_AFTER_MILLIS
-                || !sessions.isMovedAway(s.sessionId())) {
+        if (s.sessionId() == null || !s.takeoverCheckDue(System.currentTimeMillis(), CHECK_TAKEOVER_EVERY_MILLIS)) {
             return;
         }
-        if (logLimit.allow("taken over")) {
-            LOG.info("session " + SessionId.masked(requestedId) + ", idle here for " + idle / 1000 + " s, was taken"
-                    + " over by another Tomcat meanwhile: its copy here ends (sessionDestroyed) instead of serving the"
-                    + " old id; this line repeats at most once a minute");
+        long takenOverAt = sessions.takenOverAt(s.sessionId());
+        if (takenOverAt <= s.heldSince() || s.isInUse()) {
+            return; // not taken over, or back here since (a later load); or a parallel request uses it now
         }
-        s.expire();
+        if (logLimit.allow("taken over")) {
+            LOG.info("session " + SessionId.masked(requestedId) + " was taken over by another Tomcat after this one"
+                    + " got it: its copy here leaves memory instead of serving the old id; this line repeats at most"
+                    + " once a minute");
+        }
+        manager.dropFromMemory(s);
     }
 
     /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.lang.reflect.Field;
+import java.util.List;
 
 import org.apache.catalina.Session;
-import org.apache.catalina.session.StandardSession;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
  * second, it must not find its user logged in there.
  */
 class TakenOverCopyIT extends ClusterTest {
-    /** Longer than the minute after which a copy idle in memory is checked before it is served. */
-    private static final long IDLE_MILLIS = 61_000;
+    /** Longer than the minute after which a copy in memory is checked again before it is served. */
+    private static final long HELD_MILLIS = 61_000;
 
     @Test
     void aCopyLeftInALiveTomcatIsNotServedAfterTheTomcatThatTookItOverLoggedItsUserOut() throws Exception {
@@ -30,10 +30,10 @@ class TakenOverCopyIT extends ClusterTest {
         assertNotEquals(old, taken, "taken over by tomcat2");
         user.get(second.url("/app/s/invalidate")); // the logout
 
-        idleFor(first, old, IDLE_MILLIS);
+        heldFor(first, old, HELD_MILLIS);
         Browser.Page stale = withSession(old).get(first.url("/app/s/peek"));
         assertEquals("none", stale.get("session"), "the old id's copy ended: " + stale.body());
-        assertEquals(0, first.manager(APP).getActiveSessions(), "ended, not only hidden");
+        assertEquals(0, first.manager(APP).getActiveSessions(), "gone from memory, not only hidden");
     }
 
     @Test
@@ -44,7 +44,7 @@ class TakenOverCopyIT extends ClusterTest {
         String id = user.get(first.url("/app/s/set?name=alice")).get("id");
         awaitStored(id);
 
-        idleFor(first, id, IDLE_MILLIS);
+        heldFor(first, id, HELD_MILLIS);
         assertEquals("alice", user.get(first.url("/app/s/get")).get("attr.name"));
     }
 
@@ -61,17 +61,46 @@ class TakenOverCopyIT extends ClusterTest {
         second.close();
 
         assertEquals(id, user.get(first.url("/app/s/get")).get("id"), "back under its first id");
-        idleFor(first, id, IDLE_MILLIS);
+        heldFor(first, id, HELD_MILLIS);
         Browser.Page back = user.get(first.url("/app/s/get"));
         assertEquals("alice", back.get("attr.name"));
         assertEquals("2", back.get("attr.step"));
     }
 
-    /** As if no request reached the copy in this Tomcat's memory for that long. */
-    private static void idleFor(TomcatNode tomcat, String id, long millis) throws Exception {
+    /**
+     * A mark older than the copy held here (left under an id the session came back to by a path that
+     * did not take it off, such as a node's return): the copy is the session's own, and is served.
+     */
+    @Test
+    void aMarkOlderThanTheCopyHeldHereIsIgnored() throws Exception {
+        TomcatNode first = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String id = user.get(first.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        byte[] tenMinutesAgo = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(System.currentTimeMillis() - 600_000)
+                .array();
+        serverOf(id).set("localhost_" + APP + "_moved:" + id, tenMinutesAgo, 0);
+
+        try (LogCapture log = new LogCapture("io.msm")) {
+            heldFor(first, id, HELD_MILLIS);
+            assertEquals("alice", user.get(first.url("/app/s/get")).get("attr.name"));
+            assertEquals(List.of(), log.lines(r -> r.getMessage().contains("taken over")), "kept in memory");
+
+            heldFor(first, id, 700_000); // held since before that mark: a takeover came after
+            serverOf(id).delete(key(id)); // as that takeover did
+            assertEquals("none", user.get(first.url("/app/s/peek")).get("session"));
+            assertEquals(1, log.lines(r -> r.getMessage().contains("taken over")).size());
+        }
+    }
+
+    /** As if this Tomcat had held the copy that long, and not asked about a takeover meanwhile. */
+    private static void heldFor(TomcatNode tomcat, String id, long millis) throws Exception {
         Session session = tomcat.manager(APP).findSession(id);
-        Field thisAccessed = StandardSession.class.getDeclaredField("thisAccessedTime");
-        thisAccessed.setAccessible(true);
-        thisAccessed.setLong(session, System.currentTimeMillis() - millis);
+        Field heldSince = session.getClass().getDeclaredField("heldSince");
+        heldSince.setAccessible(true);
+        heldSince.setLong(session, System.currentTimeMillis() - millis);
+        Field checked = session.getClass().getDeclaredField("takeoverCheckedAt");
+        checked.setAccessible(true);
+        checked.setLong(session, 0);
     }
 }
