@@ -79,23 +79,28 @@ public final class StickySessions {
 
     /**
      * A session of this Tomcat's memory was renamed to {@link #movedId}: counted and logged here, not
-     * when the new id is worked out, since anyone can send ids of sessions that do not exist.
+     * when the new id is worked out, since anyone can send ids of sessions that do not exist. A takeover
+     * from another Tomcat's route leaves a mark under the old id ({@link #movedMark}).
+     *
+     * @return the mark of an earlier takeover found under {@code to}, which the copy now under it is to
+     *     ignore (its delete may have failed); 0 for none
      */
-    public void moved(SessionId from, SessionId to, int maxInactive) {
+    public long moved(SessionId from, SessionId to, int maxInactive) {
         if (!from.nodeId().equals(to.nodeId())) {
             statistics.increment(Statistics.Counter.RELOCATIONS);
             LOG.info("session {} moves from memcached node {} to {}", from.masked(), from.nodeId(), to.nodeId());
         }
-        movedMarks.moved(from, to, from.jvmRoute() != null && !from.jvmRoute().equals(to.jvmRoute()), maxInactive);
+        return movedMarks.moved(from, to, from.jvmRoute() != null && !from.jvmRoute().equals(to.jvmRoute()),
+                maxInactive);
     }
 
     /**
-     * @return when another Tomcat took the session over from this id (its wall clock), or 0: a copy
-     *     this Tomcat holds under it since before then is out of date, and would outlive a logout
-     *     there. A memcached read: asked once a minute per copy in use.
+     * @return the mark another Tomcat left when it took the session over from this id, or 0: a copy
+     *     this Tomcat got under it without that mark is out of date, and would outlive a logout there.
+     *     A memcached read: asked at a load, and once a minute per copy in use.
      */
-    public long takenOverAt(SessionId id) {
-        return movedMarks.takenOverAt(id);
+    public long movedMark(SessionId id) {
+        return movedMarks.markOf(id);
     }
 
     /**

@@ -81,6 +81,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private transient volatile long heldSince;
     /** Sticky: when a request last asked whether another Tomcat took the session over (wall clock). */
     private transient volatile long takeoverCheckedAt;
+    /** Sticky: the takeover mark under its id when this Tomcat got it there, to be ignored; 0 for none. */
+    private transient volatile long takeoverMarkSeen;
     /** The id parsed once per change of id; null for an id not in msm's form. */
     private transient volatile SessionId sessionId;
 
@@ -407,11 +409,21 @@ class MemcachedSession extends StandardSession implements HeldSession {
         unread = Collections.emptyMap();
         heldSince = 0;
         takeoverCheckedAt = 0;
+        takeoverMarkSeen = 0;
     }
 
     /** @return when this Tomcat got the session: made it, or loaded it from memcached (wall clock) */
-    long heldSince() {
+    private long heldSince() {
         return heldSince != 0 ? heldSince : creationTime;
+    }
+
+    long takeoverMarkSeen() {
+        return takeoverMarkSeen;
+    }
+
+    /** @param mark the takeover mark found under the id this session has just moved to, or 0 */
+    void takeoverMarkSeen(long mark) {
+        takeoverMarkSeen = mark;
     }
 
     /**
@@ -517,6 +529,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         creationTime = snapshot.creationTime();
         long now = System.currentTimeMillis();
         heldSince = now;
+        takeoverMarkSeen = 0;
         lastAccessedTime = snapshot.lastAccessedTime();
         // The copy exists in memcached, so it has not expired; its idle time starts now.
         thisAccessedTime = now;

@@ -185,6 +185,11 @@ final class StickyRequests implements RequestStrategy {
                 SessionId sid = engine.knownId(id);
                 MemcachedSession loaded = manager.emptySession();
                 SessionSnapshot snapshot = sid == null ? null : sessions.load(sid, loaded.state());
+                if (snapshot != null && sid.jvmRoute() != null && sessions.movedMark(sid) != 0) {
+                    // Another Tomcat took the session over from this id: what is left under it (a delete that
+                    // failed, a write of a copy left behind) is older than the session, maybe logged out since.
+                    snapshot = null;
+                }
                 if (snapshot == null) {
                     current.missing = id;
                     return null;
@@ -246,9 +251,10 @@ final class StickyRequests implements RequestStrategy {
     /**
      * Another Tomcat may have taken the copy held here over (the balancer passed this Tomcat over for a
      * while), and a logout there would not reach it: a request with the old cookie, which routes here,
-     * would find its user logged in. Asked once a minute per copy in use; a copy held here since before
-     * that takeover leaves memory, quietly: the session lives on where it was taken (or ended there, with
-     * its listeners), and memcached holds nothing under the old id any more.
+     * would find its user logged in. Asked once a minute per copy in use: a copy whose id carries a
+     * takeover mark it did not carry when this Tomcat got it leaves memory, quietly (the session lives
+     * on where it was taken, or ended there with its listeners), and its copy under the old id is
+     * deleted after any backup of it still on its way, which could otherwise write it back.
      */
     private void endIfTakenOver(String requestedId) throws IOException {
         Session held = manager.inMemory(requestedId);
@@ -256,18 +262,22 @@ final class StickyRequests implements RequestStrategy {
             return;
         }
         MemcachedSession s = (MemcachedSession) held;
-        if (s.sessionId() == null || !s.takeoverCheckDue(System.currentTimeMillis(), CHECK_TAKEOVER_EVERY_MILLIS)) {
+        SessionId id = s.sessionId();
+        // Without a route no Tomcat marks a takeover: nothing to ask.
+        if (id == null || id.jvmRoute() == null
+                || !s.takeoverCheckDue(System.currentTimeMillis(), CHECK_TAKEOVER_EVERY_MILLIS)) {
             return;
         }
-        long takenOverAt = sessions.takenOverAt(s.sessionId());
-        if (takenOverAt <= s.heldSince() || s.isInUse()) {
-            return; // not taken over, or back here since (a later load); or a parallel request uses it now
+        long mark = sessions.movedMark(id);
+        if (mark == 0 || mark == s.takeoverMarkSeen()) {
+            return;
         }
         if (logLimit.allow("taken over")) {
             LOG.info("session " + SessionId.masked(requestedId) + " was taken over by another Tomcat after this one"
                     + " got it: its copy here leaves memory instead of serving the old id; this line repeats at most"
                     + " once a minute");
         }
+        sessions.removed(id, s.state()); // first: a backup queued meanwhile is dropped, not written
         manager.dropFromMemory(s);
     }
 
@@ -307,7 +317,10 @@ final class StickyRequests implements RequestStrategy {
             manager.rename(session, movedId);
         }
         request.changeSessionId(movedId);
-        sessions.moved(current, moved, session.getMaxInactiveInterval());
+        long markSeen = sessions.moved(current, moved, session.getMaxInactiveInterval());
+        if (session instanceof MemcachedSession) {
+            ((MemcachedSession) session).takeoverMarkSeen(markSeen);
+        }
     }
 
     /** Hands the session to the engine after a request; a failure is logged, never thrown at the user. */
