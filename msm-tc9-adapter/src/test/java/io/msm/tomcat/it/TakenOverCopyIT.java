@@ -23,8 +23,7 @@ class TakenOverCopyIT extends ClusterTest {
         TomcatNode first = tomcat("tomcat1", manager());
         TomcatNode second = tomcat("tomcat2", manager());
         Browser user = new Browser();
-        String old = user.get(first.url("/app/s/set?name=alice")).get("id");
-        awaitStored(old);
+        String old = aliceStoredOn(first, user);
         String taken = user.get(second.url("/app/s/get")).get("id");
         assertNotEquals(old, taken, "taken over by tomcat2");
         user.get(second.url("/app/s/invalidate")); // the logout
@@ -40,8 +39,7 @@ class TakenOverCopyIT extends ClusterTest {
         TomcatNode first = tomcat("tomcat1", manager());
         tomcat("tomcat2", manager());
         Browser user = new Browser();
-        String id = user.get(first.url("/app/s/set?name=alice")).get("id");
-        awaitStored(id);
+        String id = aliceStoredOn(first, user);
 
         heldFor(first, id, HELD_MILLIS);
         assertEquals("alice", user.get(first.url("/app/s/get")).get("attr.name"));
@@ -53,8 +51,7 @@ class TakenOverCopyIT extends ClusterTest {
         TomcatNode first = tomcat("tomcat1", manager());
         TomcatNode second = tomcat("tomcat2", manager());
         Browser user = new Browser();
-        String id = user.get(first.url("/app/s/set?name=alice")).get("id");
-        awaitStored(id);
+        String id = aliceStoredOn(first, user);
         String taken = user.get(second.url("/app/s/set?step=2")).get("id");
         awaitStored(taken);
         second.close();
@@ -75,14 +72,20 @@ class TakenOverCopyIT extends ClusterTest {
     void whatIsLeftUnderAnIdAnotherTomcatTookOverIsNotLoaded() throws Exception {
         TomcatNode first = tomcat("tomcat1", manager());
         Browser user = new Browser();
-        String id = user.get(first.url("/app/s/set?name=alice")).get("id");
-        awaitStored(id);
+        String id = aliceStoredOn(first, user);
         first.close();
         byte[] mark = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(42).array();
         serverOf(id).set("localhost_" + APP + "_moved:" + id, mark, 0); // as a takeover elsewhere leaves it
 
         TomcatNode restarted = tomcat("tomcat1", manager());
         assertEquals("none", user.get(restarted.url("/app/s/peek")).get("session"));
+    }
+
+    /** @return the id of the session in which the user, on {@code tomcat}, set her name: stored in memcached */
+    private String aliceStoredOn(TomcatNode tomcat, Browser user) {
+        String id = user.get(tomcat.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        return id;
     }
 
     /** As if this Tomcat had held the copy that long, and not asked about a takeover meanwhile. */
