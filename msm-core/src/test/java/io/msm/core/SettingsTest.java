@@ -134,27 +134,19 @@ class SettingsTest {
     }
 
     /**
-     * A protected URI matched by the pattern sees no session where this Tomcat does not hold it, and
-     * XNAT then asks for a login: its patients' images (under /data/ and /REST/) must not match.
+     * XNAT asks for the session at every request, static files included (its password-expiry filter):
+     * an ignored request there would make a new session, whose cookie logs the user out. Its examples
+     * ignore no path.
      */
     @Test
-    void theExamplesIgnoreStaticFilesButNotTheImagesOfPatientsData() throws Exception {
+    void theXnatExamplesIgnoreNoPath() throws Exception {
         java.nio.file.Path dir = java.nio.file.Paths.get("..", "conf-examples", "tomcat");
-        java.util.regex.Pattern attribute = java.util.regex.Pattern.compile("requestUriIgnorePattern=\"([^\"]+)\"");
         int checked = 0;
         try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
             for (java.nio.file.Path file : (Iterable<java.nio.file.Path>) files::iterator) {
-                java.util.regex.Matcher m = attribute.matcher(new String(java.nio.file.Files.readAllBytes(file),
-                        java.nio.charset.StandardCharsets.UTF_8));
-                while (m.find()) {
-                    Settings s = Settings.parse(Map.of("memcachedNodes", "n1:h:1", "requestUriIgnorePattern", m.group(1)));
-                    java.util.regex.Pattern p = s.requestUriIgnorePattern();
-                    String where = file.getFileName() + ": " + m.group(1);
-                    assertTrue(p.matcher("/xnat/style/app.css").matches(), where);
-                    assertTrue(p.matcher("/xnat/images/logo.png").matches(), where);
-                    assertFalse(p.matcher("/xnat/data/experiments/E1/scans/1/resources/SNAPSHOTS/files/1_qc.gif")
-                            .matches(), where);
-                    assertFalse(p.matcher("/REST/projects/P1/subjects/S1/experiments/E1/snapshot.png").matches(), where);
+                if (file.getFileName().toString().startsWith("xnat")) {
+                    String text = new String(java.nio.file.Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8);
+                    assertFalse(text.contains("requestUriIgnorePattern"), file.toString());
                     checked++;
                 }
             }
