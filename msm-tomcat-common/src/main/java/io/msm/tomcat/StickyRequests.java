@@ -167,6 +167,15 @@ final class StickyRequests implements RequestStrategy {
         }
     }
 
+    /**
+     * Sticky: taken over from memcached as for any request, into memory, where the next request that
+     * msm handles moves it to this Tomcat's route and backs it up (this one's changes too).
+     */
+    @Override
+    public Session findForIgnored(String id) throws IOException {
+        return find(id);
+    }
+
     /** Loads the session once, by the first of its parallel requests; the others wait and take that one. */
     private Session load(String id, ThreadRequest current) throws IOException {
         SessionTurns.Turn turn = turns.enter(id);
