@@ -97,7 +97,7 @@ public final class StickySessions {
     /**
      * @return the mark another Tomcat left when it took the session over from this id, or 0: a copy
      *     this Tomcat got under it without that mark is out of date, and would outlive a logout there.
-     *     A memcached read: asked at a load, and once a minute per copy in use.
+     *     A memcached read: asked once a minute per copy in use.
      */
     public long movedMark(SessionId id) {
         return movedMarks.markOf(id);

@@ -194,11 +194,6 @@ final class StickyRequests implements RequestStrategy {
                 SessionId sid = engine.knownId(id);
                 MemcachedSession loaded = manager.emptySession();
                 SessionSnapshot snapshot = sid == null ? null : sessions.load(sid, loaded.state());
-                if (snapshot != null && sid.jvmRoute() != null && sessions.movedMark(sid) != 0) {
-                    // Another Tomcat took the session over from this id: what is left under it (a delete that
-                    // failed, a write of a copy left behind) is older than the session, maybe logged out since.
-                    snapshot = null;
-                }
                 if (snapshot == null) {
                     current.missing = id;
                     return null;

@@ -63,24 +63,6 @@ class TakenOverCopyIT extends ClusterTest {
         assertEquals("2", back.get("attr.step"));
     }
 
-    /**
-     * What is left under an id another Tomcat took the session over from (its delete failed, or a copy
-     * left behind was written back) is older than the session: a Tomcat that does not hold it (here,
-     * one restarted) does not load it.
-     */
-    @Test
-    void whatIsLeftUnderAnIdAnotherTomcatTookOverIsNotLoaded() throws Exception {
-        TomcatNode first = tomcat("tomcat1", manager());
-        Browser user = new Browser();
-        String id = aliceStoredOn(first, user);
-        first.close();
-        byte[] mark = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(42).array();
-        serverOf(id).set("localhost_" + APP + "_moved:" + id, mark, 0); // as a takeover elsewhere leaves it
-
-        TomcatNode restarted = tomcat("tomcat1", manager());
-        assertEquals("none", user.get(restarted.url("/app/s/peek")).get("session"));
-    }
-
     /** @return the id of the session in which the user, on {@code tomcat}, set her name: stored in memcached */
     private String aliceStoredOn(TomcatNode tomcat, Browser user) {
         String id = user.get(tomcat.url("/app/s/set?name=alice")).get("id");
