@@ -16,6 +16,11 @@ import org.slf4j.Logger;
 final class MovedMarks {
     private static final Logger LOG = Logs.get(MovedMarks.class);
     private static final String WHAT = "moved:";
+    /**
+     * What a move returns when it could not learn or clear the destination's mark (its node down or
+     * slow): the copy takes the first mark it finds there as its own rather than drop itself for it.
+     */
+    static final long UNKNOWN = -1;
 
     private final SessionStore store;
     private final NodeHealth health;
@@ -35,23 +40,22 @@ final class MovedMarks {
      * expiry, as without marks.
      *
      * @return the mark found under {@code to} (back under an id it once left), which this copy then
-     *     ignores should it outlive a failed delete; 0 for none
+     *     ignores should it outlive a failed delete; 0 for none; {@link #UNKNOWN} when it could not be
+     *     read and taken off
      */
     long moved(SessionId from, SessionId to, boolean takenOver, int maxInactive) {
-        long found = 0;
+        long found = UNKNOWN;
         try {
             if (health.isUp(to.nodeId())) {
                 found = markOf(store.get(to.nodeId(), names.of(WHAT, to)));
-                if (found != 0) {
-                    store.delete(to.nodeId(), names.of(WHAT, to));
-                }
+                store.delete(to.nodeId(), names.of(WHAT, to)); // also when none was read: one may be on its way
             }
         } catch (StoreException e) {
             LOG.debug("the mark under session {}'s new id was not taken off: {}", to.masked(), e.getMessage());
         }
         if (takenOver && health.isUp(from.nodeId())) {
             try {
-                long mark = ThreadLocalRandom.current().nextLong() | 1; // never 0, which means none
+                long mark = (ThreadLocalRandom.current().nextLong() >>> 1) | 1; // positive: never 0 (none) nor UNKNOWN
                 store.set(from.nodeId(), names.of(WHAT, from), ByteBuffer.allocate(Long.BYTES).putLong(mark).array(),
                         expiry.sticky(maxInactive));
             } catch (StoreException e) {

@@ -83,7 +83,7 @@ public final class StickySessions {
      * from another Tomcat's route leaves a mark under the old id ({@link #movedMark}).
      *
      * @return the mark of an earlier takeover found under {@code to}, which the copy now under it is to
-     *     ignore (its delete may have failed); 0 for none
+     *     ignore (its delete may have failed); 0 for none; {@link #MARK_UNKNOWN} when it could not be read
      */
     public long moved(SessionId from, SessionId to, int maxInactive) {
         if (!from.nodeId().equals(to.nodeId())) {
@@ -102,6 +102,9 @@ public final class StickySessions {
     public long movedMark(SessionId id) {
         return movedMarks.markOf(id);
     }
+
+    /** See {@link #moved}: the copy takes the first mark it finds under its id as its own. */
+    public static final long MARK_UNKNOWN = MovedMarks.UNKNOWN;
 
     /**
      * Loads a session another Tomcat stored, or one this Tomcat lost from memory.

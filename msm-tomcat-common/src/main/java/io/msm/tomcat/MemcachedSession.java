@@ -81,7 +81,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
     private transient volatile long heldSince;
     /** Sticky: when a request last asked whether another Tomcat took the session over (wall clock). */
     private transient volatile long takeoverCheckedAt;
-    /** Sticky: the takeover mark under its id when this Tomcat got it there, to be ignored; 0 for none. */
+    /**
+     * Sticky: the takeover mark under its id when this Tomcat got it there, to be ignored; 0 for none;
+     * {@code StickySessions.MARK_UNKNOWN} when not known (the first mark found is taken as this one).
+     */
     private transient volatile long takeoverMarkSeen;
     /** The id parsed once per change of id; null for an id not in msm's form. */
     private transient volatile SessionId sessionId;
@@ -529,7 +532,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
         creationTime = snapshot.creationTime();
         long now = System.currentTimeMillis();
         heldSince = now;
-        takeoverMarkSeen = 0;
+        // Loaded from memcached or kept over a reload: a mark under its id may be one it already passed
+        // (a return whose delete failed). The first check takes what it finds as seen, rather than drop
+        // a copy that may be the session's only one; a takeover within that first minute goes unseen.
+        takeoverMarkSeen = io.msm.core.StickySessions.MARK_UNKNOWN;
         lastAccessedTime = snapshot.lastAccessedTime();
         // The copy exists in memcached, so it has not expired; its idle time starts now.
         thisAccessedTime = now;

@@ -56,10 +56,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
      */
     private String keepKey;
     private final Map<String, String> attributes = new ConcurrentHashMap<>();
-    /**
-     * Set for a request matching requestUriIgnorePattern: TRUE while the webapp runs it (a session not
-     * in memory is asked of the mode, {@link RequestStrategy#findForIgnored}), FALSE after (memory only).
-     */
     private final ThreadLocal<Boolean> ignoring = new ThreadLocal<>();
     private volatile SessionEngine engine;
     /**
@@ -878,13 +874,8 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     @Override
     public Session findSession(String id) throws IOException {
         RequestStrategy r = requests;
-        if (r == null || id == null) {
+        if (r == null || id == null || Boolean.TRUE.equals(ignoring.get())) {
             return super.findSession(id);
-        }
-        Boolean ignored = ignoring.get();
-        if (ignored != null) {
-            Session held = super.findSession(id);
-            return held != null || !ignored ? held : r.findForIgnored(id);
         }
         return r.find(id);
     }
@@ -942,11 +933,6 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
         } else {
             ignoring.remove();
         }
-    }
-
-    @Override
-    public void lookInMemoryOnlyOnThisThread() {
-        ignoring.set(Boolean.FALSE);
     }
 
     @Override

@@ -16,12 +16,6 @@ interface RequestGate {
     /** @return where requests followed by an error page end */
     RequestEnds ends();
 
-    /**
-     * While set, this thread runs a request that msm leaves alone: its session lookups see memory, and
-     * ask the mode only for a session the webapp wants that memory lacks.
-     */
+    /** While set, session lookups on this thread see memory only. */
     void ignoreSessionsOnThisThread(boolean ignore);
-
-    /** Until {@link #ignoreSessionsOnThisThread} clears it: session lookups on this thread see memory only. */
-    void lookInMemoryOnlyOnThisThread();
 }

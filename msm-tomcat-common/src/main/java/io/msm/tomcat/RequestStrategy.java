@@ -32,18 +32,6 @@ interface RequestStrategy {
     /** @return the session with this id for the current request, from memory or memcached; null if none */
     Session find(String id) throws IOException;
 
-    /**
-     * A request matching {@code requestUriIgnorePattern} asks for a session this Tomcat does not hold:
-     * the webapp (a filter that runs on static files too) would make a new one, whose cookie logs the
-     * user out.
-     *
-     * @return the session, where the mode can hand it over outside its handling of a request; null
-     *     for none (as without msm's help: memory only)
-     */
-    default Session findForIgnored(String id) throws IOException {
-        return null;
-    }
-
     /** A session the webapp just created. */
     void created(MemcachedSession session);
 

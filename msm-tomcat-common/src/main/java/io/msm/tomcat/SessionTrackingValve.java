@@ -47,8 +47,7 @@ final class SessionTrackingValve extends ValveBase {
                 throw t;
             } finally {
                 try {
-                    manager.lookInMemoryOnlyOnThisThread(); // the check below must load nothing
-                    warnIfAnotherSession(request);
+                    warnIfAnotherSession(request); // while the session is still looked for in memory alone
                 } catch (RuntimeException e) {
                     // Only a warning: neither the request's own failure nor the thread's flag below may depend on it.
                 } finally {

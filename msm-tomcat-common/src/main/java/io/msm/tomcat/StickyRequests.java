@@ -167,15 +167,6 @@ final class StickyRequests implements RequestStrategy {
         }
     }
 
-    /**
-     * Sticky: taken over from memcached as for any request, into memory, where the next request that
-     * msm handles moves it to this Tomcat's route and backs it up (this one's changes too).
-     */
-    @Override
-    public Session findForIgnored(String id) throws IOException {
-        return find(id);
-    }
-
     /** Loads the session once, by the first of its parallel requests; the others wait and take that one. */
     private Session load(String id, ThreadRequest current) throws IOException {
         SessionTurns.Turn turn = turns.enter(id);
@@ -273,6 +264,10 @@ final class StickyRequests implements RequestStrategy {
             return;
         }
         long mark = sessions.movedMark(id);
+        if (s.takeoverMarkSeen() == StickySessions.MARK_UNKNOWN) {
+            s.takeoverMarkSeen(mark); // not known when the copy came: what is there now counts as seen
+            return;
+        }
         if (mark == 0 || mark == s.takeoverMarkSeen()) {
             return;
         }

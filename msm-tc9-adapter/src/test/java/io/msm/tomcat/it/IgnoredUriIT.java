@@ -33,30 +33,4 @@ class IgnoredUriIT extends ClusterTest {
                     warns.get(0));
         }
     }
-
-    /**
-     * Sticky, after a failover: the Tomcat that now serves the user does not hold the session yet, and
-     * the first request to reach it is a static file whose filter asks for the session. It takes the
-     * session over from memcached instead of letting the webapp make a new one; the next page moves it.
-     */
-    @Test
-    void sticky_anIgnoredRequestThatAsksForASessionThisTomcatDoesNotHoldTakesItOver() {
-        String[] attributes = {"requestUriIgnorePattern", ".*/fresh$"};
-        TomcatNode t1 = tomcat("tomcat1", manager(attributes));
-        TomcatNode t2 = tomcat("tomcat2", manager(attributes));
-        Browser user = new Browser();
-        String id = user.get(t1.url("/app/s/set?name=alice")).get("id");
-        awaitStored(id);
-        t1.close();
-
-        try (LogCapture log = new LogCapture("io.msm")) {
-            Browser.Page fresh = user.get(t2.url("/app/s/fresh?k=v"));
-            assertEquals(id, fresh.get("id"), "the user's session, not a new one");
-            assertEquals("alice", fresh.get("attr.name"));
-            assertEquals(List.of(), log.lines(r -> r.getMessage().contains("requestUriIgnorePattern")));
-        }
-        Browser.Page next = user.get(t2.url("/app/s/get"));
-        assertEquals("alice", next.get("attr.name"));
-        assertEquals("v", next.get("attr.k"), "what the ignored request set is kept");
-    }
 }

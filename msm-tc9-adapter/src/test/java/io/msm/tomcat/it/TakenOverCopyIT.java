@@ -63,6 +63,28 @@ class TakenOverCopyIT extends ClusterTest {
         assertEquals("2", back.get("attr.step"));
     }
 
+    /**
+     * A Tomcat that loads a copy (here after its restart) under which a mark is left (a return whose
+     * delete of the mark failed) takes that mark as one the copy passed: the copy may be the session's
+     * only one, and is served on.
+     */
+    @Test
+    void aCopyLoadedUnderAnOldMarkIsServed() throws Exception {
+        TomcatNode first = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String id = aliceStoredOn(first, user);
+        first.close();
+        byte[] mark = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(42).array();
+        serverOf(id).set("localhost_" + APP + "_moved:" + id, mark, 0);
+
+        TomcatNode restarted = tomcat("tomcat1", manager());
+        assertEquals("alice", user.get(restarted.url("/app/s/get")).get("attr.name"));
+        for (int check = 0; check < 2; check++) {
+            heldFor(restarted, id, HELD_MILLIS);
+            assertEquals("alice", user.get(restarted.url("/app/s/get")).get("attr.name"), "check " + check);
+        }
+    }
+
     /** @return the id of the session in which the user, on {@code tomcat}, set her name: stored in memcached */
     private String aliceStoredOn(TomcatNode tomcat, Browser user) {
         String id = user.get(tomcat.url("/app/s/set?name=alice")).get("id");
