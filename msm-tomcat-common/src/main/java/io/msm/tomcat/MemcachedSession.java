@@ -15,6 +15,7 @@ import io.msm.core.SessionContent;
 import io.msm.core.SessionId;
 import io.msm.core.SessionSnapshot;
 import io.msm.core.SessionState;
+import io.msm.core.StickySessions;
 import io.msm.core.UnreadAttribute;
 
 /** A Tomcat session that can be pictured for the engine and rebuilt from what it loaded. */
@@ -301,10 +302,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
         CHANGING.incrementAndGet(this);
         try {
             super.setAttribute(name, value, notify);
-            if (name != null && value != null) {
-                forgetUnread(name); // the webapp's value replaces the bytes it could not read
-            }
             if (name != null && value != null) { // a null value is a removal, recorded as such
+                forgetUnread(name); // the webapp's value replaces the bytes it could not read
                 changes.attributeSet(name);
                 if (value != before) {
                     changedWhileDropped(name);
@@ -424,7 +423,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return takeoverMarkSeen;
     }
 
-    /** @param mark the takeover mark found under the id this session has just moved to, or 0 */
+    /** @param mark the takeover mark found under the id this session has just moved to, 0, or unknown */
     void takeoverMarkSeen(long mark) {
         takeoverMarkSeen = mark;
     }
@@ -535,7 +534,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         // Loaded from memcached or kept over a reload: a mark under its id may be one it already passed
         // (a return whose delete failed). The first check takes what it finds as seen, rather than drop
         // a copy that may be the session's only one; a takeover within that first minute goes unseen.
-        takeoverMarkSeen = io.msm.core.StickySessions.MARK_UNKNOWN;
+        takeoverMarkSeen = StickySessions.MARK_UNKNOWN;
         lastAccessedTime = snapshot.lastAccessedTime();
         // The copy exists in memcached, so it has not expired; its idle time starts now.
         thisAccessedTime = now;
