@@ -4,7 +4,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * msm's loggers, made while the thread's context class loader is msm's own. Tomcat's logging
+ * msm's loggers, and text from outside made fit for their lines ({@link #oneLine}). The loggers are
+ * made while the thread's context class loader is msm's own. Tomcat's logging
  * (JULI) files each java.util.logging logger under the context class loader of the thread that
  * first asks for it, and closes those of a webapp when the webapp stops. msm's classes sit in
  * tomcat/lib and outlive every webapp: a logger filed under the webapp that happened to start
@@ -25,6 +26,15 @@ public final class Logs {
 
     private static Logger get(String name, ClassLoader own) {
         return withContextLoader(own, () -> LoggerFactory.getLogger(name));
+    }
+
+    /**
+     * @return text that came from outside (a request, memcached's bytes) fit for one log line: control
+     *     characters as '?', at most {@code max} characters and then "…"
+     */
+    public static String oneLine(String text, int max) {
+        String shown = text.length() > max ? text.substring(0, max) + "…" : text;
+        return shown.replaceAll("\\p{Cntrl}", "?");
     }
 
     /**

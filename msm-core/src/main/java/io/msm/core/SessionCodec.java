@@ -148,16 +148,9 @@ final class SessionCodec {
         } catch (RuntimeException | LinkageError | StackOverflowError e) {
             // A transcoder's own failure, or a class that cannot be linked here (its superclass's jar gone):
             // bytes that do not decode, never a 500 for the user.
-            undecodable(id, node, printable(e));
+            undecodable(id, node, Logs.oneLine(e.toString(), 300)); // class names from the bytes may be in it
             return null;
         }
-    }
-
-    /** A failure's text may quote class names from the bytes: one line, of bounded length. */
-    private static String printable(Throwable e) {
-        String text = e.toString();
-        text = text.length() > 300 ? text.substring(0, 300) + "…" : text;
-        return text.replaceAll("\\p{Cntrl}", "?");
     }
 
     /** Core knows the serializers module by name only: the factories whose frames carry these ids. */

@@ -10,6 +10,7 @@ import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
 import org.apache.juli.logging.Log;
 
+import io.msm.core.Logs;
 import io.msm.core.OncePerMinute;
 import io.msm.core.SessionId;
 
@@ -82,17 +83,11 @@ final class SessionTrackingValve extends ValveBase {
         }
         Session session = request.getSessionInternal(false);
         if (session != null && !requested.equals(session.getIdInternal()) && logLimit.allow("another session")) {
-            LOG.warn("a request matching requestUriIgnorePattern (" + printable(request.getDecodedRequestURI())
-                    + ") brought session " + SessionId.masked(requested) + ", which it does not load, and the webapp made a new session " + SessionId.masked(session.getIdInternal())
-                    + " for it: that session's cookie replaces the user's, who is logged out. Leave the paths a filter"
+            LOG.warn("a request matching requestUriIgnorePattern (" + Logs.oneLine(request.getDecodedRequestURI(), 200)
+                    + ") brought session " + SessionId.masked(requested) + ", which it does not load, and the webapp"
+                    + " made a new session " + SessionId.masked(session.getIdInternal()) + " for it: that session's cookie replaces the user's, who is logged out. Leave the paths a filter"
                     + " creates sessions on (an invalid-session check, a CSRF token saved in the session) out of"
                     + " requestUriIgnorePattern (logged at most once a minute)");
         }
-    }
-
-    /** The path comes from the request: one line, of bounded length. */
-    private static String printable(String uri) {
-        String text = uri.length() > 200 ? uri.substring(0, 200) + "…" : uri;
-        return text.replaceAll("\\p{Cntrl}", "?");
     }
 }
