@@ -47,8 +47,9 @@ final class MovedMarks {
         long found = UNKNOWN;
         try {
             if (health.isUp(to.nodeId())) {
-                found = markOf(store.get(to.nodeId(), names.of(WHAT, to)));
-                store.delete(to.nodeId(), names.of(WHAT, to)); // also when none was read: one may be on its way
+                String key = names.of(WHAT, to); // hashed, with encryption: made once
+                found = markOf(store.get(to.nodeId(), key));
+                store.delete(to.nodeId(), key); // also when none was read: one may be on its way
             }
         } catch (StoreException e) {
             LOG.debug("the mark under session {}'s new id was not taken off: {}", to.masked(), e.getMessage());

@@ -81,8 +81,8 @@ final class StickyRequests implements RequestStrategy {
         current.loads = 0; // the request's own lookups never pay for the cookies looked up before the valve
         try {
             if (requestedId != null) {
-                endIfTakenOver(requestedId);
-                moveIfNeeded(request, requestedId);
+                Session held = manager.inMemory(requestedId);
+                moveIfNeeded(request, requestedId, held != null && !endedIfTakenOver(held, requestedId));
             }
             Throwable thrown = null;
             try {
@@ -250,26 +250,28 @@ final class StickyRequests implements RequestStrategy {
      * takeover mark it did not carry when this Tomcat got it leaves memory, quietly (the session lives
      * on where it was taken, or ended there with its listeners), and its copy under the old id is
      * deleted after any backup of it still on its way, which could otherwise write it back.
+     *
+     * @param held the session held in memory under the requested id, or null
+     * @return true when the copy left memory
      */
-    private void endIfTakenOver(String requestedId) throws IOException {
-        Session held = manager.inMemory(requestedId);
+    private boolean endedIfTakenOver(Session held, String requestedId) {
         if (!(held instanceof MemcachedSession)) {
-            return;
+            return false;
         }
         MemcachedSession s = (MemcachedSession) held;
         SessionId id = s.sessionId();
         // Without a route no Tomcat marks a takeover: nothing to ask.
         if (id == null || id.jvmRoute() == null
                 || !s.takeoverCheckDue(System.currentTimeMillis(), CHECK_TAKEOVER_EVERY_MILLIS)) {
-            return;
+            return false;
         }
         long mark = sessions.movedMark(id);
         if (s.takeoverMarkSeen() == StickySessions.MARK_UNKNOWN) {
             s.takeoverMarkSeen(mark); // not known when the copy came: what is there now counts as seen
-            return;
+            return false;
         }
         if (mark == 0 || mark == s.takeoverMarkSeen()) {
-            return;
+            return false;
         }
         if (logLimit.allow("taken over")) {
             LOG.info("session " + SessionId.masked(requestedId) + " was taken over by another Tomcat after this one"
@@ -278,18 +280,22 @@ final class StickyRequests implements RequestStrategy {
         }
         sessions.removed(id, s.state()); // first: a backup queued meanwhile is dropped, not written
         manager.dropFromMemory(s);
+        return true;
     }
 
-    /** Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie. */
-    private void moveIfNeeded(Request request, String requestedId) throws IOException {
+    /**
+     * Renames the requested session to this Tomcat's route and to a node that is up, with a new cookie.
+     *
+     * @param heldHere the request's lookup found the session in this Tomcat's memory
+     */
+    private void moveIfNeeded(Request request, String requestedId, boolean heldHere) throws IOException {
         if (aliases.containsKey(requestedId)) {
             return; // moved already (by a parallel request): find() serves it under its new id
         }
         // A session held here needs its id's form checked only: its node may have left memcachedNodes
         // (kept over the redeploy that removed the node), and it then moves to a node that is left, as
         // from a node that is down. Any other id is checked in full: a crafted one moves nothing.
-        SessionId current = manager.inMemory(requestedId) != null ? engine.heldId(requestedId)
-                : engine.knownId(requestedId);
+        SessionId current = heldHere ? engine.heldId(requestedId) : engine.knownId(requestedId);
         if (current == null) {
             // Checked once per request: the lookups that follow find it missing.
             threadRequest.get().missing = requestedId;
