@@ -78,9 +78,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * sets or removes that name. Never changed in place: replaced whole.
      */
     private transient volatile Map<String, UnreadAttribute> unread = Collections.emptyMap();
-    /** Sticky: when this Tomcat loaded the session from memcached (wall clock); 0 for one made here. */
-    private transient volatile long heldSince;
-    /** Sticky: when a request last asked whether another Tomcat took the session over (wall clock). */
+    /**
+     * Sticky: when a request last asked whether another Tomcat took the session over, or when this
+     * Tomcat loaded it (wall clock); 0 for one made here and not asked about yet (its creation counts).
+     */
     private transient volatile long takeoverCheckedAt;
     /**
      * Sticky: the takeover mark under its id when this Tomcat got it there, to be ignored; 0 for none;
@@ -409,14 +410,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
         super.recycle(); // clears the notes
         formLogin = null;
         unread = Collections.emptyMap();
-        heldSince = 0;
         takeoverCheckedAt = 0;
         takeoverMarkSeen = 0;
-    }
-
-    /** @return when this Tomcat got the session: made it, or loaded it from memcached (wall clock) */
-    private long heldSince() {
-        return heldSince != 0 ? heldSince : creationTime;
     }
 
     long takeoverMarkSeen() {
@@ -433,7 +428,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
      *     ask memcached whether another Tomcat took the session over
      */
     boolean takeoverCheckDue(long now, long everyMillis) {
-        if (now - Math.max(heldSince(), takeoverCheckedAt) < everyMillis) {
+        if (now - (takeoverCheckedAt != 0 ? takeoverCheckedAt : creationTime) < everyMillis) {
             return false;
         }
         takeoverCheckedAt = now; // parallel requests may each ask once: harmless
@@ -530,7 +525,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         restoredToExpire = !activate;
         creationTime = snapshot.creationTime();
         long now = System.currentTimeMillis();
-        heldSince = now;
+        takeoverCheckedAt = now; // the first check a minute from now
         // Loaded from memcached or kept over a reload: a mark under its id may be one it already passed
         // (a return whose delete failed). The first check takes what it finds as seen, rather than drop
         // a copy that may be the session's only one; a takeover within that first minute goes unseen.

@@ -95,11 +95,8 @@ class TakenOverCopyIT extends ClusterTest {
     /** As if this Tomcat had held the copy that long, and not asked about a takeover meanwhile. */
     private static void heldFor(TomcatNode tomcat, String id, long millis) throws Exception {
         Session session = tomcat.manager(APP).findSession(id);
-        Field heldSince = session.getClass().getDeclaredField("heldSince");
-        heldSince.setAccessible(true);
-        heldSince.setLong(session, System.currentTimeMillis() - millis);
         Field checked = session.getClass().getDeclaredField("takeoverCheckedAt");
         checked.setAccessible(true);
-        checked.setLong(session, 0);
+        checked.setLong(session, System.currentTimeMillis() - millis);
     }
 }
