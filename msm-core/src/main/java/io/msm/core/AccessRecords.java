@@ -3,8 +3,8 @@ package io.msm.core;
 /**
  * Non-sticky mode: keeps a session's validity record and its copies' expiry in memcached up with
  * its accesses, without writing at every request. The record is rewritten once its last access lags
- * the record's grace ({@link ValidityRecord#rewriteAfterMillis}); the copies are touched once their
- * refresh is due ({@link Expiry#touchEverySeconds}). Both go out in one background write.
+ * the record's grace ({@link ValidityRecord#graceMillis}); the copies are touched once their
+ * refresh is due ({@link Expiry#refreshSeconds}). Both go out in one background write.
  */
 final class AccessRecords {
     private final Expiry expiry;
@@ -22,12 +22,12 @@ final class AccessRecords {
     /** @return true when an access at {@code accessedAt} is to be written: the record lags, or the copies' expiry */
     static boolean isDue(int timeout, long accessedAt, SessionState state) {
         return isRefreshDue(timeout, accessedAt, state)
-                || accessedAt - state.recordedLastAccess >= ValidityRecord.rewriteAfterMillis(timeout);
+                || accessedAt - state.recordedLastAccess >= ValidityRecord.graceMillis(timeout);
     }
 
     /** @return true when the copies' expiry in memcached is to be pushed forward with this access */
     private static boolean isRefreshDue(int timeout, long accessedAt, SessionState state) {
-        return accessedAt - state.dataRefreshedAt >= Expiry.touchEverySeconds(timeout) * 1000L;
+        return accessedAt - state.dataRefreshedAt >= Expiry.refreshSeconds(timeout) * 1000L;
     }
 
     /**

@@ -25,21 +25,14 @@ final class Expiry {
     }
 
     /**
-     * How long the expiry in memcached may lag behind the session's last access: a tenth of the
-     * idle timeout, at most a minute. Stored entries live that much longer than the timeout, so a
-     * session only read still outlives its timeout in memcached without a write per request.
+     * How long the expiry in memcached may lag behind the session's last access, and so how often the
+     * copies of a session used without changes are touched: a tenth of the idle timeout, at most a
+     * minute. Stored entries live that much longer than the timeout, so a session only read still
+     * outlives its timeout in memcached without a write per request. A session that never expires is
+     * touched only for memcached's LRU: once a minute.
      */
     static int refreshSeconds(int maxInactive) {
-        return maxInactive <= 0 ? 0 : Math.min(maxInactive / 10, MAX_REFRESH_SECONDS);
-    }
-
-    /**
-     * @return how often the copies of a session used without changes are touched: their expiry pushed
-     *     forward, and memcached's LRU told they are in use. A session that never expires needs the
-     *     latter only, once a minute, not at every request.
-     */
-    static int touchEverySeconds(int maxInactive) {
-        return maxInactive <= 0 ? MAX_REFRESH_SECONDS : refreshSeconds(maxInactive);
+        return maxInactive <= 0 ? MAX_REFRESH_SECONDS : Math.min(maxInactive / 10, MAX_REFRESH_SECONDS);
     }
 
     /** @return how long a stored copy outlives its session's last access; for a positive timeout */

@@ -227,7 +227,7 @@ final class NonStickyWriter {
         // The data was just rewritten; its validity record only when the recorded one lags too far.
         boolean recordValidity = !outlasted && (!sameId || changes.isMaxInactiveChanged()
                 || state.recordedLastAccess == 0 || maxInactive != snapshot.maxInactiveInterval()
-                || snapshot.lastAccessedTime() - state.recordedLastAccess >= ValidityRecord.rewriteAfterMillis(maxInactive));
+                || snapshot.lastAccessedTime() - state.recordedLastAccess >= ValidityRecord.graceMillis(maxInactive));
         if (recordValidity) {
             state.recordedLastAccess = snapshot.lastAccessedTime();
         }
@@ -452,7 +452,7 @@ final class NonStickyWriter {
      * After a request that changed nothing: the validity record moves the last access forward on
      * both nodes, and the stored copies' expiry is pushed forward when it is about to lag behind.
      * Neither is written while the recorded last access is younger than the record's grace
-     * ({@link ValidityRecord#rewriteAfterMillis}), so a session read by request after request costs one
+     * ({@link ValidityRecord#graceMillis}), so a session read by request after request costs one
      * memcached read per request, not a read and two writes.
      */
     private void accessed(SessionSnapshot snapshot, SessionState state) {

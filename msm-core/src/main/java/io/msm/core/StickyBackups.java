@@ -217,7 +217,7 @@ final class StickyBackups {
         }
         long fingerprint = SessionCodec.fingerprint(payload, snapshot);
         int maxInactive = snapshot.maxInactiveInterval();
-        long refreshMillis = Expiry.touchEverySeconds(maxInactive) * 1000L;
+        long refreshMillis = Expiry.refreshSeconds(maxInactive) * 1000L;
         // Compared with the newest content on its way to memcached too: a request that puts back what
         // memcached still holds must not be skipped while an older change waits to overwrite it.
         long queued = state.queuedFingerprint();

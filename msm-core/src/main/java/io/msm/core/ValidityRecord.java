@@ -24,18 +24,13 @@ final class ValidityRecord {
         this.dataRefreshedAt = dataRefreshedAt;
     }
 
-    /** A tenth of the timeout, at most a minute: how far the recorded last access may lag. */
-    static long graceMillis(int maxInactiveInterval) {
-        return maxInactiveInterval <= 0 ? 0 : Math.min(maxInactiveInterval * 100L, 60_000L);
-    }
-
     /**
-     * @return how far the recorded last access may lag before the record is written again: its grace,
-     *     and for a session that never expires (no grace, no expiry to judge) a minute, as the longest
-     *     grace, rather than at every request
+     * A tenth of the timeout, at most a minute: how far the recorded last access may lag before the
+     * record is written again. A session that never expires has no expiry to judge by it, and records
+     * its access as the longest grace allows, once a minute, not at every request.
      */
-    static long rewriteAfterMillis(int maxInactiveInterval) {
-        return maxInactiveInterval <= 0 ? 60_000L : graceMillis(maxInactiveInterval);
+    static long graceMillis(int maxInactiveInterval) {
+        return maxInactiveInterval <= 0 ? 60_000L : Math.min(maxInactiveInterval * 100L, 60_000L);
     }
 
     /**
