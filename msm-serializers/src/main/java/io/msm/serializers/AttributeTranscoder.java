@@ -131,7 +131,8 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         boolean principalSame = last != null && unchanged(last.blocks.get(null), content.principal());
         boolean[] same = new boolean[attributes.size()];
         boolean all = last != null && last.complete && attributes.size() == last.order.length
-                && (content.principal() == null ? !last.hasPrincipal : principalSame) && sameUnread(unread, last.unread);
+                && (content.principal() == null ? !last.hasPrincipal : principalSame)
+                && unread.equals(last.unread); // the very same bytes: UnreadAttribute has no equals of its own
         int i = 0;
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
             same[i] = last != null && unchanged(last.blocks.get(e.getKey()), e.getValue());
@@ -208,19 +209,6 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         Map<String, UnreadAttribute> left = new LinkedHashMap<>(unread);
         left.keySet().removeAll(content.attributes().keySet());
         return left;
-    }
-
-    /** @return true when both hold the same unread attributes, the very same bytes */
-    private static boolean sameUnread(Map<String, UnreadAttribute> a, Map<String, UnreadAttribute> b) {
-        if (a.size() != b.size()) {
-            return false;
-        }
-        for (Map.Entry<String, UnreadAttribute> e : a.entrySet()) {
-            if (b.get(e.getKey()) != e.getValue()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** @return true when the block was made from this very value, which is still in the state it was */
@@ -422,7 +410,7 @@ public abstract class AttributeTranscoder<C> implements Transcoder {
         final byte[] payload;
         /** The attributes in the payload, in its order, without those {@link #unread}. */
         final String[] order;
-        /** The attributes in the payload that were not read back: the very objects, for {@link #sameUnread}. */
+        /** The attributes in the payload that were not read back: the very objects, compared by identity. */
         final Map<String, UnreadAttribute> unread;
         /** By attribute name; the principal's under null. */
         final Map<String, Block> blocks;
