@@ -508,6 +508,7 @@ final class SpymemcachedStore implements SessionStore {
         if (r == CASResponse.NOT_FOUND) {
             return CasOutcome.GONE;
         }
+        checkAnswer(nodeId, "cas", f); // a refusal (CheckedBinaryOperationFactory) is one, as a set's is
         throw new StoreException(nodeId, "cas on node " + nodeId + " answered " + r, null);
     }
 

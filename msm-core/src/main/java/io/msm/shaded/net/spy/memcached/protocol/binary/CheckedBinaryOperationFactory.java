@@ -7,12 +7,15 @@ import java.util.Map;
 
 import javax.security.auth.callback.CallbackHandler;
 
+import io.msm.shaded.net.spy.memcached.CASResponse;
 import io.msm.shaded.net.spy.memcached.ops.CASOperation;
+import io.msm.shaded.net.spy.memcached.ops.CASOperationStatus;
 import io.msm.shaded.net.spy.memcached.ops.DeleteOperation;
 import io.msm.shaded.net.spy.memcached.ops.GetOperation;
 import io.msm.shaded.net.spy.memcached.ops.GetsOperation;
 import io.msm.shaded.net.spy.memcached.ops.NoopOperation;
 import io.msm.shaded.net.spy.memcached.ops.OperationCallback;
+import io.msm.shaded.net.spy.memcached.ops.OperationStatus;
 import io.msm.shaded.net.spy.memcached.ops.SASLAuthOperation;
 import io.msm.shaded.net.spy.memcached.ops.SASLMechsOperation;
 import io.msm.shaded.net.spy.memcached.ops.SASLStepOperation;
@@ -150,6 +153,22 @@ public final class CheckedBinaryOperationFactory extends BinaryOperationFactory 
             protected void resetInput() {
                 begun = false;
                 super.resetInput();
+            }
+
+            /**
+             * A cas the node refuses (the value too large, no memory left) answers with a status that the
+             * client's cas callback does not handle: it threw on the IO thread, which dropped the
+             * connection and cancelled every other operation on it. Given as a cas answer that is neither
+             * stored, changed nor gone, it keeps its status code, which says it was refused.
+             */
+            @Override
+            protected OperationStatus getStatusForErrorCode(int errCode, byte[] errPl) throws IOException {
+                OperationStatus status = super.getStatusForErrorCode(errCode, errPl);
+                if (casId == 0 || status == null || status.isSuccess() || status instanceof CASOperationStatus) {
+                    return status;
+                }
+                return new CASOperationStatus(false, status.getMessage(), CASResponse.OBSERVE_ERROR_IN_ARGS,
+                        status.getStatusCode());
             }
         };
     }
