@@ -230,6 +230,9 @@ final class SpymemcachedStore implements SessionStore {
             // After setProtocol, which sets the client's own: answers that are not memcached's end the
             // connection before the client sizes a buffer by them (see the factory).
             b.setOpFact(new io.msm.shaded.net.spy.memcached.protocol.binary.CheckedBinaryOperationFactory());
+        } else {
+            // A store the node refuses is answered as refused, not as a broken connection (see the factory).
+            b.setOpFact(new io.msm.shaded.net.spy.memcached.protocol.ascii.RefusalAnsweringAsciiOperationFactory());
         }
         TlsContext tls = settings.tls();
         if (tls != null) {
@@ -660,7 +663,11 @@ final class SpymemcachedStore implements SessionStore {
             } catch (RuntimeException e) {
                 throw failure(nodeId, "delete", e);
             }
-            return await(nodeId, "delete", f) == CASResponse.OK;
+            CASResponse r = await(nodeId, "delete", f);
+            if (r != CASResponse.OK && r != CASResponse.EXISTS && r != CASResponse.NOT_FOUND) {
+                checkAnswer(nodeId, "delete", f); // refused: no memory even for the empty value
+            }
+            return r == CASResponse.OK;
         }
         return complete(nodeId, "delete", () -> client(nodeId).delete(key, cas));
     }

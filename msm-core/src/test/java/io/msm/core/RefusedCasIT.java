@@ -16,21 +16,22 @@ import io.msm.shaded.net.spy.memcached.ConnectionObserver;
 import io.msm.testkit.MemcachedServer;
 
 /**
- * A cas that memcached refuses (the value over its item size limit, or no memory left) is a
+ * A cas or set that memcached refuses (the value over its item size limit, or no memory left) is a
  * refusal, as a refused set is: that one store fails, and the connection and every operation on it
  * stay. The binary protocol's refusal once reached spymemcached's cas callback as a status it does
- * not handle; the exception it threw on the IO thread dropped the connection, cancelled the
- * operations of every other request on it, and the node was taken out of use for all of them.
+ * not handle, the text protocol's to the client as an error of the connection: either way the IO
+ * thread dropped the connection, cancelled the operations of every other request on it, and the node
+ * was taken out of use for all of them.
  */
 class RefusedCasIT {
 
     @Test
-    void aCasOverTheItemSizeLimitIsRefused_binary() throws Exception {
+    void aStoreOverTheItemSizeLimitIsRefused_binary() throws Exception {
         refusedAndTheConnectionStays(Map.of());
     }
 
     @Test
-    void aCasOverTheItemSizeLimitIsRefused_text() throws Exception {
+    void aStoreOverTheItemSizeLimitIsRefused_text() throws Exception {
         refusedAndTheConnectionStays(Map.of("memcachedProtocol", "text"));
     }
 
@@ -60,6 +61,9 @@ class RefusedCasIT {
                         () -> store.cas("n1", "s", token, new byte[2_000_000], 0));
 
                 assertTrue(e.isRefused(), "a refusal, which takes no node out of use: " + e.getMessage());
+                StoreException set = assertThrows(StoreException.class,
+                        () -> store.set("n1", "s", new byte[2_000_000], 0));
+                assertTrue(set.isRefused(), set.getMessage());
                 assertArrayEquals(new byte[] {7}, store.get("n1", "other"), "the connection answers");
                 Thread.sleep(300); // a reconnect the IO thread began is told to observers at once
                 assertEquals(0, lost.get(), "the connection was not dropped");
