@@ -109,7 +109,23 @@ final class HealthCheck implements Runnable {
             statistics.increment(Statistics.Counter.NODES_FOUND_EMPTY);
             health.foundEmpty(id);
         }
-        store.set(id, aliveKey, ALIVE, ALIVE_EXPIRY_SECONDS);
+        try {
+            store.set(id, aliveKey, ALIVE, ALIVE_EXPIRY_SECONDS);
+        } catch (StoreException e) {
+            if (!e.isRefused()) {
+                throw e;
+            }
+            // Full (memcached -M): it deleted the marker whose set it refused. Missing for that reason, the
+            // marker must not read as a restart at every round (each a WARN, and every session written
+            // again); a restart while the node refuses it goes unnoticed.
+            markedAt.remove(id);
+            if (evictionLines.allow("marker " + id)) {
+                LOG.warn("memcached node {} refuses msm's small marker item ({}): it is out of memory, and refuses"
+                        + " sessions as well; give it more memory (-m) or more nodes. While it refuses, a restart of"
+                        + " the node is not noticed; this line repeats at most once a minute", id, e.getMessage());
+            }
+            return;
+        }
         markedAt.put(id, now);
     }
 

@@ -244,6 +244,8 @@ final class InMemoryStore implements SessionStore {
         boolean stored = value.length <= n.refuseAbove;
         if (stored) {
             store(n, key, value, expiry);
+        } else {
+            n.items.remove(key); // as memcached: the item whose set it refuses is deleted
         }
         boolean late = n.lateAnswersLeft > 0;
         if (late) {
@@ -293,6 +295,10 @@ final class InMemoryStore implements SessionStore {
         }
         if (item.cas != cas) {
             return CasOutcome.CHANGED_MEANWHILE;
+        }
+        if (value.length > n.refuseAbove) {
+            n.items.remove(key); // as memcached's binary protocol, whose cas is a set with a token
+            throw StoreException.refused(nodeId, "cas of " + value.length + " bytes refused by node " + nodeId, null);
         }
         store(n, key, value, expiry);
         return CasOutcome.STORED;

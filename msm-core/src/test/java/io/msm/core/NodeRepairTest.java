@@ -399,6 +399,30 @@ class NodeRepairTest {
         }
     }
 
+    /**
+     * A full node (memcached -M) refuses the marker's rewrite and deletes the marker: that is one
+     * finding, not one at every round, which wrote every session held here again (into a node that
+     * refuses them and deletes the copies it had) and dropped its repairs each second.
+     */
+    @Test
+    void aNodeThatRefusesTheMarkerIsFoundEmptyOnce_notAtEveryRound() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            for (int i = 0; i < 2; i++) {
+                tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+                tomcat.checkNodes();
+            }
+            tomcat.store.forget("n1"); // restarted empty, and full at once
+            tomcat.store.refuseAbove("n1", 0);
+            for (int i = 0; i < 3; i++) {
+                tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+                tomcat.checkNodes();
+            }
+
+            assertEquals(1, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY));
+            assertTrue(tomcat.engine.health().isUp("n1"), "a refusal takes no node out of use");
+        }
+    }
+
     @Test
     void aNodeThatComesBackEmptyGetsTheSessionsThisTomcatHoldsAgain() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start()) {
