@@ -204,11 +204,17 @@ final class NonStickyLoader {
         }
         if (v == null && keys.validitySealed()
                 && ValidityRecord.expiresAt(loaded.lastAccessedTime(), loaded.maxInactiveInterval()) < now) {
-            // No record that verifies: the encrypted copy's own last access decides. A record deleted or
-            // forged in memcached must not keep a session alive past its timeout.
-            nearCopies.drop(id);
-            statistics.increment(Statistics.Counter.LOAD_MISSES);
-            return null;
+            // No record that verifies where the copy was read. The node's alone may be gone (evicted, or
+            // deleted by a repair after a write that missed it): the backup's, which verifies, says
+            // whether the session was used since its last change, as it does for the expiry check.
+            // Without one, the encrypted copy's own last access decides: a record deleted or forged in
+            // memcached must not keep a session alive past its timeout.
+            v = fromBackup ? null : backupRecord(id, backup, loaded);
+            if (v == null || v.isExpired(now)) {
+                nearCopies.drop(id);
+                statistics.increment(Statistics.Counter.LOAD_MISSES);
+                return null;
+            }
         }
         statistics.increment(Statistics.Counter.LOADS);
         if (clearNamed) {
@@ -254,6 +260,21 @@ final class NonStickyLoader {
         expiryWatch.note(id, ValidityRecord.expiresAt(Math.max(lastAccess, state.recordedLastAccess), timeout));
         return new SessionSnapshot(id, loaded.creationTime(), lastAccess, loaded.maxInactiveInterval(),
                 loaded.authType(), loaded.content());
+    }
+
+    /** @return the backup node's record of the session, for the timeout of the copy loaded; null for none */
+    private ValidityRecord backupRecord(SessionId id, String backup, SessionSnapshot loaded) {
+        if (backup == null || !health.isUp(backup)) {
+            return null;
+        }
+        try {
+            ValidityRecord r = keys.validityOf(id, store.get(backup, keys.backupValidity(id)));
+            return r == null || r.maxInactiveInterval == loaded.maxInactiveInterval() ? r
+                    : r.withTimeoutOf(loaded.lastAccessedTime(), loaded.maxInactiveInterval());
+        } catch (StoreException e) {
+            health.failed(backup, e);
+            return null;
+        }
     }
 
     /**

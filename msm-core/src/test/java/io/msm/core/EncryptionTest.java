@@ -335,6 +335,31 @@ class EncryptionTest {
         }
     }
 
+    /**
+     * The record on the session's node alone is lost (evicted, or deleted by a repair after a write
+     * that missed the node): the backup node's record, which verifies, says the session was used
+     * lately. The sealed copy's own last access, from its last change an hour ago, must not log out
+     * a user who only reads.
+     */
+    @Test
+    void aSessionOnlyReadWhoseNodeLostItsValidityRecordLivesByTheBackupsRecord() throws Exception {
+        EngineHarness t = twoTomcatsWithOneKeyFileAndAlice();
+        for (int i = 0; i < 4; i++) { // read every 15 minutes for an hour: only the records move
+            t.time.advance(900_000);
+            SessionState state = new SessionState();
+            SessionSnapshot s = t.engine.nonSticky().open(ID, state, false);
+            t.engine.nonSticky().store(new SessionSnapshot(ID, s.creationTime(), t.time.millis(),
+                    s.maxInactiveInterval(), null, s.content()), state, new SessionChanges());
+            t.engine.nonSticky().release(state);
+        }
+        NonStickyKeys keys = keysOf(t);
+        t.store.delete("n1", keys.validity(ID));
+        t.time.advance(60_000);
+
+        assertEquals(MARKER, read(t, ID), "alive by the backup's record");
+        assertNotNull(t.store.peek("n1", keys.validity(ID)), "the node's record written again");
+    }
+
     /** A Tomcat with encryption holding alice's session (ID) and bob's (OTHER). */
     private EngineHarness aliceAndBobEncrypted() throws Exception {
         EngineHarness t = tomcat("encryptionKeys", keyFile("keys", newKey("k1")));
