@@ -262,7 +262,9 @@ final class NodeRepairs {
     }
 
     /**
-     * Runs the node's repairs in order; the first that fails stops the run and stays queued.
+     * Runs the node's repairs in order; the first that fails stops the run and stays queued, unless
+     * the node refused its item (out of memory): it would be refused at every round and hold back
+     * the others, so it is dropped.
      *
      * @throws StoreException when the node failed again
      */
@@ -274,20 +276,39 @@ final class NodeRepairs {
         // Those queued so far: what requests queue meanwhile waits for the next round, so a round ends.
         int round = q.entries.size();
         int done = 0;
+        int refused = 0;
+        boolean afterOutage = false;
         Entry e;
         while (done < round && (e = q.entries.peek()) != null) {
             String same = e.repair.sameAs();
             if (same != null) {
                 q.queued.remove(same); // queued again meanwhile: runs again, after this one
             }
-            e.repair.run(store, node);
+            try {
+                e.repair.run(store, node);
+            } catch (StoreException failed) {
+                if (!failed.isRefused()) {
+                    throw failed;
+                }
+                refused++;
+            }
+            afterOutage |= e.blocking;
             if (q.entries.remove(e)) {
                 done(q, e);
             }
             done++;
         }
         overflowReported.set(false);
-        LOG.info("memcached node {} answers again: {} deletes and markers it missed are done", node, done);
+        if (refused > 0) {
+            LOG.warn("memcached node {} refused {} of the deletes and markers it missed (out of memory): they are"
+                    + " dropped, and expire with their sessions", node, refused);
+        }
+        if (afterOutage) {
+            LOG.info("memcached node {} answers again: {} deletes and markers it missed are done", node, done - refused);
+        } else {
+            // Writes that missed a node that stayed in use (a timeout): no outage to report at each round.
+            LOG.debug("memcached node {}: {} deletes and markers it missed are done", node, done - refused);
+        }
     }
 
     /** The node came back empty: nothing it holds is left to correct. */

@@ -79,6 +79,29 @@ class NodeHealthTest {
         assertEquals(0, health.repairsWaiting());
     }
 
+    /**
+     * A full node (memcached -M) refuses a marker's set at every round: the repair cannot be done while
+     * it is full, and it must not hold back the repairs behind it (a logout's delete) nor keep the
+     * node out of use.
+     */
+    @Test
+    void aRepairTheNodeRefusesIsDropped_theOthersRun() throws Exception {
+        List<String> ran = new java.util.ArrayList<>();
+        health.markDown("n1", "test");
+        health.repairLater("n1", (store, node) -> {
+            throw StoreException.refused(node, "set refused: out of memory", null);
+        });
+        health.repairLater("n1", (store, node) -> ran.add("a logout's delete"));
+        clock.advance(PROBE_MILLIS);
+        health.recordSuccess("n1", 1000);
+
+        health.repair(null, "n1");
+
+        assertEquals(List.of("a logout's delete"), ran);
+        assertEquals(0, health.repairsWaiting(), "the refused one is not tried at every round");
+        assertTrue(health.isUp("n1"));
+    }
+
     @Test
     void aRepairOfAKeyAlreadyQueuedIsQueuedOnce_andANodeFoundEmptyDropsThemAll() {
         health.markDown("n1", "test");
