@@ -127,6 +127,14 @@ final class SetupChecks {
                     + " name: where both use these memcached nodes, each reads the other's sessions by their ids,"
                     + " logins included; add host (or host.hash) unless they are meant to share sessions");
         }
+        if (settings.enabled() && !settings.sticky() && "/".equals(context.getSessionCookiePath())) {
+            // Tomcat gives another webapp's new session the shared cookie's id only when some manager of
+            // the Host finds it; outside its own requests a non-sticky one holds no session to find.
+            LOG.warn("msm for " + contextName + ": non-sticky with sessionCookiePath=\"/\": where other webapps"
+                    + " of this Host share the cookie, a session one of them makes replaces this webapp's id in"
+                    + " it and logs its user out here; give this webapp its own cookie path or set"
+                    + " sticky=\"true\"");
+        }
         if (settings.enabled() && !settings.sticky() && !context.getWebappVersion().isEmpty()
                 && StorageKeyPrefix.namesTheVersion(settings.storageKeyPrefix())) {
             // Tomcat keeps a user on an older version only while that version's manager holds her session

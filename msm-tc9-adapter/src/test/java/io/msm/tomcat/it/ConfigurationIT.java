@@ -280,6 +280,43 @@ class ConfigurationIT {
         }
     }
 
+    /**
+     * A cookie shared by several webapps (sessionCookiePath="/"): Tomcat keeps its id for another
+     * webapp's new session only if some manager of the Host finds the session, which a non-sticky one
+     * does not between requests. The start says so; sticky mode finds it, and needs no line.
+     */
+    @org.junit.jupiter.api.Test
+    void aNonStickyWebappWithTheSharedCookiePathWarnsThatOtherWebappsLogItsUsersOut() throws Exception {
+        memcached = MemcachedServer.start();
+        tomcat = new TomcatNode("tomcat1").webapp("/other", Map.of("memcachedNodes", memcached.node("n1"))).start();
+        String[][] cases = {{"false", "/", "warn"}, {"true", "/", ""}, {"false", null, ""}};
+        int n = 0;
+        for (String[] c : cases) {
+            try (LogCapture log = new LogCapture("io.msm")) {
+                org.apache.catalina.core.StandardContext context = new org.apache.catalina.core.StandardContext();
+                context.setName("/shared" + n);
+                context.setPath("/shared" + n++);
+                context.setSessionCookiePath(c[1]);
+                context.addLifecycleListener(new org.apache.catalina.startup.Tomcat.FixContextListener());
+                io.msm.tomcat.MemcachedSessionManager manager = new io.msm.tomcat.MemcachedSessionManager();
+                manager.setMemcachedNodes(memcached.node("n1"));
+                manager.setSticky(c[0]);
+                context.setManager(manager);
+                tomcat.context("/other").getParent().addChild(context);
+                assertTrue(context.getState().isAvailable(), "the webapp starts");
+
+                List<String> warned = log.lines(r -> String.valueOf(r.getMessage()).contains("sessionCookiePath"));
+                if (c[2].equals("warn")) {
+                    assertEquals(1, warned.size(), warned.toString());
+                    assertTrue(warned.get(0).contains("logs its user out") && warned.get(0).contains("sticky=\"true\""),
+                            warned.get(0));
+                } else {
+                    assertEquals(List.of(), warned, "sticky=" + c[0] + ", sessionCookiePath=" + c[1]);
+                }
+            }
+        }
+    }
+
     /** The messages of the exception chain Tomcat logged when the manager failed to start. */
     private String loggedFailure() {
         StringBuilder sb = new StringBuilder();
