@@ -25,6 +25,8 @@ final class HealthCheck implements Runnable {
     private final NodeHealth health;
     private final Ticker ticker;
     private final String aliveKey = ALIVE_PREFIX + java.util.UUID.randomUUID();
+    /** Nodes that refused the marker's last set (out of memory); the health thread alone uses it. */
+    private final java.util.Set<String> markerRefused = new java.util.HashSet<>();
     /** When this engine last wrote its marker on each node; absent until it did. */
     private final java.util.Map<String, Long> markedAt = new java.util.concurrent.ConcurrentHashMap<>();
     /**
@@ -117,14 +119,18 @@ final class HealthCheck implements Runnable {
             }
             // Full (memcached -M): it deleted the marker whose set it refused. Missing for that reason, the
             // marker must not read as a restart at every round (each a WARN, and every session written
-            // again); a restart while the node refuses it goes unnoticed.
+            // again); the first set it takes again stands for a restart meanwhile (storesAgain).
             markedAt.remove(id);
+            markerRefused.add(id);
             if (evictionLines.allow("marker " + id)) {
-                LOG.warn("memcached node {} refuses msm's small marker item ({}): it is out of memory, and refuses"
-                        + " sessions as well; give it more memory (-m) or more nodes. While it refuses, a restart of"
-                        + " the node is not noticed; this line repeats at most once a minute", id, e.getMessage());
+                LOG.warn("memcached node {} refuses msm's small marker item ({}): it is out of memory, and may refuse"
+                        + " sessions as well; give it more memory (-m) or more nodes; this line repeats at most once a"
+                        + " minute", id, e.getMessage());
             }
             return;
+        }
+        if (markerRefused.remove(id)) {
+            health.storesAgain(id);
         }
         markedAt.put(id, now);
     }

@@ -252,6 +252,21 @@ final class NodeHealth {
         }
     }
 
+    /**
+     * The node stores again after it refused items (out of memory): each refused store deleted the copy
+     * it would have replaced, and a restart while it refused went unnoticed. Taken as a node that may
+     * have come back empty: what this Tomcat holds for it is written again.
+     */
+    void storesAgain(String nodeId) {
+        State s = states.get(nodeId);
+        if (s != null) {
+            s.epoch.incrementAndGet();
+            s.emptySince = clock.millis();
+            LOG.info("memcached node {} stores items again after refusing them: the sessions this Tomcat holds"
+                    + " for it are written to it again, as the refused stores deleted copies there", s.node);
+        }
+    }
+
     /** @return when the node was last found empty, or 0 if never */
     long emptySince(String nodeId) {
         State s = states.get(nodeId);

@@ -78,6 +78,9 @@ final class NodeRepairs {
     private final Map<String, NodeQueue> pending = new ConcurrentHashMap<>();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicBoolean overflowReported = new AtomicBoolean();
+    private static final long REFUSED_REPORT_NANOS = 60_000_000_000L;
+    /** When refused repairs were last reported (nanoTime); the health thread alone runs repairs. */
+    private long refusedReportedAt = System.nanoTime() - REFUSED_REPORT_NANOS - 1;
 
     /**
      * @param sameAs what it does, null when never the same as another
@@ -264,7 +267,7 @@ final class NodeRepairs {
     /**
      * Runs the node's repairs in order; the first that fails stops the run and stays queued, unless
      * the node refused its item (out of memory): it would be refused at every round and hold back
-     * the others, so it is dropped.
+     * the others, so it goes to the tail, holding the node back no more.
      *
      * @throws StoreException when the node failed again
      */
@@ -284,24 +287,34 @@ final class NodeRepairs {
             if (same != null) {
                 q.queued.remove(same); // queued again meanwhile: runs again, after this one
             }
+            boolean refusedNow = false;
             try {
                 e.repair.run(store, node);
             } catch (StoreException failed) {
                 if (!failed.isRefused()) {
                     throw failed;
                 }
+                refusedNow = true;
                 refused++;
             }
             afterOutage |= e.blocking;
             if (q.entries.remove(e)) {
                 done(q, e);
+                if (refusedNow) {
+                    // Again at the tail, holding nothing back: a removal marker dropped could let a late
+                    // write bring a logged-out session back. Tried at each round until the node takes it.
+                    add(node, e.repair, false);
+                }
             }
             done++;
         }
         overflowReported.set(false);
-        if (refused > 0) {
-            LOG.warn("memcached node {} refused {} of the deletes and markers it missed (out of memory): they are"
-                    + " dropped, and expire with their sessions", node, refused);
+        long now = System.nanoTime();
+        if (refused > 0 && now - refusedReportedAt > REFUSED_REPORT_NANOS) {
+            refusedReportedAt = now;
+            LOG.warn("memcached node {} refuses {} of the deletes and markers it missed (out of memory): they are"
+                    + " tried again at each health check, behind the others; this line repeats at most once a"
+                    + " minute", node, refused);
         }
         if (afterOutage) {
             LOG.info("memcached node {} answers again: {} deletes and markers it missed are done", node, done - refused);

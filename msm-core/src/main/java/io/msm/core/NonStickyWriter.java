@@ -171,10 +171,10 @@ final class NonStickyWriter {
                 if (e.isRefused()) {
                     statistics.increment(Statistics.Counter.ITEMS_REFUSED);
                     if (logLimit.allow("refused " + primary)) {
-                        LOG.warn("session {} is not stored: {}; this request's changes are lost, and memcached drops"
-                                + " the copy whose store it refuses (the next request reads the backup copy);"
-                                + " ITEMS_REFUSED counts each such store; this line repeats at most once a minute",
-                                id.masked(), e.getMessage());
+                        LOG.warn("session {} is not stored on its node: {}; memcached deletes the copy whose store it"
+                                + " refuses, so the next request reads the session's backup copy (without a backup"
+                                + " node, its user gets a new session); ITEMS_REFUSED counts each such store; this line"
+                                + " repeats at most once a minute", id.masked(), e.getMessage());
                     }
                     return Stored.NOT;
                 }

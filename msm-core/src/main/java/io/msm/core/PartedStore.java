@@ -387,7 +387,15 @@ final class PartedStore implements SessionStore {
         }
         byte[] replaced = items.get(nodeId, key);
         byte[] index = writeParts(nodeId, key, value, expiry);
-        CasOutcome outcome = items.cas(nodeId, key, cas, index, expiry);
+        CasOutcome outcome;
+        try {
+            outcome = items.cas(nodeId, key, cas, index, expiry);
+        } catch (StoreException e) {
+            if (e.isRefused()) {
+                deleteParts(nodeId, key, index); // a full node keeps no parts that no index names
+            }
+            throw e;
+        }
         if (outcome == CasOutcome.STORED) {
             expireSoon(nodeId, key, replaced); // the version the token names, which the read above saw
         } else {

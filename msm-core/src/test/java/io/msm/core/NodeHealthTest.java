@@ -80,16 +80,20 @@ class NodeHealthTest {
     }
 
     /**
-     * A full node (memcached -M) refuses a marker's set at every round: the repair cannot be done while
-     * it is full, and it must not hold back the repairs behind it (a logout's delete) nor keep the
-     * node out of use.
+     * A full node (memcached -M) refuses a marker's set: it cannot be done while the node is full,
+     * and it must not hold back the repairs behind it (a logout's delete) nor keep the node out of
+     * use; nor may it be dropped (a removal marker keeps a late write from bringing a logout back).
      */
     @Test
-    void aRepairTheNodeRefusesIsDropped_theOthersRun() throws Exception {
+    void aRepairTheNodeRefusesGoesBehindTheOthers_andIsTriedAgain() throws Exception {
         List<String> ran = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean full = new java.util.concurrent.atomic.AtomicBoolean(true);
         health.markDown("n1", "test");
         health.repairLater("n1", (store, node) -> {
-            throw StoreException.refused(node, "set refused: out of memory", null);
+            if (full.get()) {
+                throw StoreException.refused(node, "set refused: out of memory", null);
+            }
+            ran.add("the removal marker");
         });
         health.repairLater("n1", (store, node) -> ran.add("a logout's delete"));
         clock.advance(PROBE_MILLIS);
@@ -98,8 +102,15 @@ class NodeHealthTest {
         health.repair(null, "n1");
 
         assertEquals(List.of("a logout's delete"), ran);
-        assertEquals(0, health.repairsWaiting(), "the refused one is not tried at every round");
-        assertTrue(health.isUp("n1"));
+        assertTrue(health.isUp("n1"), "the refused one holds the node back no more");
+        assertEquals(1, health.repairsWaiting(), "the refused one waits, at the tail");
+
+        health.repair(null, "n1"); // still full
+        assertEquals(1, health.repairsWaiting());
+        full.set(false);
+        health.repair(null, "n1");
+        assertEquals(List.of("a logout's delete", "the removal marker"), ran);
+        assertEquals(0, health.repairsWaiting());
     }
 
     @Test

@@ -423,6 +423,38 @@ class NodeRepairTest {
         }
     }
 
+    /**
+     * While a full node refuses, its refused stores delete the copies they would replace, and a
+     * restart goes unnoticed (its marker is missing anyway): once it stores again, what this Tomcat
+     * holds for it is written there again, without counting it as found empty.
+     */
+    @Test
+    void aNodeThatStoresAgainAfterRefusingGetsTheSessionsThisTomcatHoldsAgain() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start()) {
+            StickySessions sticky = tomcat.engine.sticky();
+            SessionState state = new SessionState();
+            sticky.afterRequest(EngineHarness.snapshot(STICKY_ID, tomcat.time.millis(), Map.of("user", "alice")), state);
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            assertFalse(sticky.needsBackup(STICKY_ID, state));
+
+            tomcat.store.refuseAbove("n1", 0); // full: the marker's daily rewrite is refused, the marker deleted
+            tomcat.time.advance(86_400_000L);
+            for (int i = 0; i < 3; i++) {
+                tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+                tomcat.checkNodes();
+            }
+            assertEquals(0, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY), "a refused marker is no restart");
+            assertFalse(sticky.needsBackup(STICKY_ID, state), "nothing written while it refuses");
+
+            tomcat.store.refuseAbove("n1", Integer.MAX_VALUE); // memory freed, or restarted with more
+            tomcat.time.advance(HealthCheck.INTERVAL_MILLIS);
+            tomcat.checkNodes();
+            assertTrue(sticky.needsBackup(STICKY_ID, state), "what this Tomcat holds is written there again");
+            assertEquals(0, tomcat.count(Statistics.Counter.NODES_FOUND_EMPTY));
+        }
+    }
+
     @Test
     void aNodeThatComesBackEmptyGetsTheSessionsThisTomcatHoldsAgain() throws Exception {
         try (EngineHarness tomcat = EngineHarness.start()) {

@@ -1,8 +1,6 @@
 package io.msm.shaded.net.spy.memcached.protocol.ascii;
 
 import java.io.IOException;
-import java.util.Locale;
-
 import io.msm.shaded.net.spy.memcached.CASResponse;
 import io.msm.shaded.net.spy.memcached.ops.CASOperation;
 import io.msm.shaded.net.spy.memcached.ops.CASOperationStatus;
@@ -37,7 +35,7 @@ public final class RefusalAnsweringAsciiOperationFactory extends AsciiOperationF
         return new CASOperationImpl(key, casId, flags, exp, data, cb) {
             @Override
             protected void handleError(OperationErrorType eType, String line) throws IOException {
-                StatusCode refused = refusal(eType, line);
+                StatusCode refused = refusal(eType, line, getState());
                 if (refused == null) {
                     super.handleError(eType, line);
                     return;
@@ -49,14 +47,20 @@ public final class RefusalAnsweringAsciiOperationFactory extends AsciiOperationF
         };
     }
 
-    /** @return the status code of a refusal, or null for any other error */
-    static StatusCode refusal(OperationErrorType eType, String line) {
-        if (eType != OperationErrorType.SERVER) {
+    /**
+     * @param state the operation's: an answer that comes while its value is still being sent (memcached
+     *     before 1.6 answers first and then swallows the rest) is left to the client, as before, since
+     *     the operation cannot complete while the client still writes it
+     * @return the status code of a refusal, or null for any other error
+     */
+    static StatusCode refusal(OperationErrorType eType, String line, OperationState state) {
+        if (eType != OperationErrorType.SERVER || state != OperationState.READING) {
             return null;
         }
-        String text = line.toLowerCase(Locale.ROOT);
-        return text.contains("too large") ? StatusCode.ERR_2BIG
-                : text.contains("out of memory") ? StatusCode.ERR_NO_MEM : null;
+        // Only these two: after others (out of memory reading a request) memcached closes the connection.
+        String text = line.trim();
+        return text.equals("SERVER_ERROR object too large for cache") ? StatusCode.ERR_2BIG
+                : text.equals("SERVER_ERROR out of memory storing object") ? StatusCode.ERR_NO_MEM : null;
     }
 
     /** As the client's own store operation, which is final. */
@@ -75,7 +79,7 @@ public final class RefusalAnsweringAsciiOperationFactory extends AsciiOperationF
 
         @Override
         protected void handleError(OperationErrorType eType, String line) throws IOException {
-            StatusCode refused = refusal(eType, line);
+            StatusCode refused = refusal(eType, line, getState());
             if (refused == null) {
                 super.handleError(eType, line);
                 return;
