@@ -307,7 +307,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
                 forgetUnread(name); // the webapp's value replaces the bytes it could not read
                 changes.attributeSet(name);
                 if (value != before) {
-                    changedWhileDropped(name);
+                    changedWhileDropped("attribute '" + name + "'");
                 }
             }
         } finally {
@@ -328,18 +328,22 @@ class MemcachedSession extends StandardSession implements HeldSession {
             forgetUnread(name);
             changes.attributeRemoved(name);
             if (present) {
-                changedWhileDropped(name);
+                changedWhileDropped("attribute '" + name + "'");
             }
         } finally {
             CHANGING.decrementAndGet(this);
         }
     }
 
-    /** Non-sticky: the copy's last request stored it and let it go; nothing stores this change. */
-    private void changedWhileDropped(String name) {
+    /**
+     * Non-sticky: the copy's last request stored it and let it go; nothing stores this change.
+     *
+     * @param what the change, for the WARN: "attribute 'x'"
+     */
+    private void changedWhileDropped(String what) {
         // Not an invalidation: expire() marks the session invalid before it removes the attributes.
         if (dropped && isValid && !expiring && manager instanceof MemcachedSessionManagerBase) {
-            ((MemcachedSessionManagerBase) manager).changedOutsideRequests(this, name);
+            ((MemcachedSessionManagerBase) manager).changedOutsideRequests(this, what);
         }
     }
 
@@ -467,10 +471,15 @@ class MemcachedSession extends StandardSession implements HeldSession {
 
     @Override
     public void setMaxInactiveInterval(int interval) {
+        boolean changed = interval != maxInactiveInterval;
         CHANGING.incrementAndGet(this);
         try {
             super.setMaxInactiveInterval(interval);
             changes.maxInactiveChanged();
+            if (changed) {
+                // A WebSocket endpoint's setMaxInactiveInterval(-1) while its socket is open, say.
+                changedWhileDropped("the timeout (setMaxInactiveInterval)");
+            }
         } finally {
             CHANGING.decrementAndGet(this);
         }

@@ -863,10 +863,10 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
     }
 
     /** See {@link RequestStrategy#changedOutsideRequests}. */
-    void changedOutsideRequests(MemcachedSession session, String name) {
+    void changedOutsideRequests(MemcachedSession session, String what) {
         RequestStrategy r = requests;
         if (r != null) {
-            r.changedOutsideRequests(session, name);
+            r.changedOutsideRequests(session, what);
         }
     }
 

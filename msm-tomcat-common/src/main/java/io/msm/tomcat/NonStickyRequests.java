@@ -515,9 +515,9 @@ final class NonStickyRequests implements RequestStrategy {
     }
 
     @Override
-    public void changedOutsideRequests(MemcachedSession session, String name) {
+    public void changedOutsideRequests(MemcachedSession session, String what) {
         if (logLimit.allow("changed outside requests")) {
-            LOG.warn("attribute '" + name + "' of session " + SessionId.masked(session.getIdInternal())
+            LOG.warn(what + " of session " + SessionId.masked(session.getIdInternal())
                     + " was changed outside any request (a job, an @Async method, a WebSocket holding the"
                     + " HttpSession): non-sticky mode stores a session only at the end of a request that uses it,"
                     + " so this change is lost; make it within a request, or run this webapp with sticky=\"true\""

@@ -49,8 +49,10 @@ interface RequestStrategy {
     /**
      * A change to a session that no request of this Tomcat uses any more (its copy was let go), made by
      * a thread outside any request: a job, an {@code @Async} method, a WebSocket holding the session.
+     *
+     * @param what the change, for a log line: "attribute 'x'", or the timeout
      */
-    default void changedOutsideRequests(MemcachedSession session, String name) {
+    default void changedOutsideRequests(MemcachedSession session, String what) {
     }
 
     /** Tomcat's FORM authenticator took a stored login under way out of the session to replay its request. */

@@ -27,6 +27,11 @@ final class StickyRequests implements RequestStrategy {
     private static final Log LOG = TomcatLogs.get(StickyRequests.class);
     /** On the monotonic clock: a step of the wall clock (NTP) neither drops aliases early nor keeps them. */
     private static final long ALIAS_LIFETIME_NANOS = 60_000_000_000L;
+    /**
+     * A session whose requests all began longer ago than this has what was changed meanwhile stored by
+     * the background run, not only at their end: a stream or a long poll may stay open for hours.
+     */
+    static final long LONG_REQUEST_MILLIS = 10_000;
     /** How often a copy in use here is checked for a takeover elsewhere: one memcached read a minute. */
     static final long CHECK_TAKEOVER_EVERY_MILLIS = 60_000;
     /**
@@ -384,10 +389,12 @@ final class StickyRequests implements RequestStrategy {
     /**
      * A session changed while no request uses it: by a job, an {@code @Async} method or a WebSocket
      * holding the {@code HttpSession}. No request's end stores that change, and the next request may
-     * come after this Tomcat is gone.
+     * come after this Tomcat is gone. So too while the only requests using it began long ago (a
+     * stream or a long poll, open for hours): their end may come after this Tomcat is gone.
      */
     private static boolean changedOutsideRequests(MemcachedSession s) {
-        return !s.isInUse() && !s.changes().isEmpty();
+        return !s.changes().isEmpty() && (!s.isInUse()
+                || System.currentTimeMillis() - s.getThisAccessedTimeInternal() > LONG_REQUEST_MILLIS);
     }
 
     /** One thread's request, before and inside msm's valve. */

@@ -198,6 +198,27 @@ class NonStickySessionIT extends GatedClusterTest {
         assertNotEquals(otherId, other.get(tomcats[1].url("/app/s/get")).get("id"), "the logout reached the cluster");
     }
 
+    /**
+     * The same for the timeout: a WebSocket endpoint's {@code setMaxInactiveInterval(-1)} while its
+     * socket is open is a change no request stores, and must not be lost without a word either.
+     */
+    @Test
+    void aTimeoutChangedOutsideAnyRequestIsNamedInAWarning() {
+        TomcatNode[] tomcats = cluster();
+        Browser user = new Browser();
+        String id = user.get(tomcats[0].url("/app/s/set?name=alice")).get("id");
+        user.get(tomcats[0].url("/app/s/stash"));
+        List<String> warnings;
+        try (LogCapture log = new LogCapture("io.msm")) {
+            Await.until("the request's copy let go", WAIT, () -> tomcats[0].manager(APP).findSessions().length == 0);
+            SessionServlet.stashed(id).setMaxInactiveInterval(-1);
+            warnings = log.lines(r -> r.getLevel() == java.util.logging.Level.WARNING);
+        }
+        assertTrue(warnings.stream().anyMatch(l -> l.contains("setMaxInactiveInterval")
+                && l.contains("outside any request") && l.contains("lost") && l.contains(SessionId.masked(id))),
+                "a WARN names the change and the masked session: " + warnings);
+    }
+
     /** Evicted by its node while a request used it: that request's copy is the newest there is, and is stored. */
     @Test
     void aSessionEvictedDuringARequestIsStoredWithThatRequestsChange() throws Exception {

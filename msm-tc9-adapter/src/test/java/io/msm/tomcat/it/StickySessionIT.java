@@ -1,6 +1,7 @@
 package io.msm.tomcat.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -16,7 +17,7 @@ import io.msm.testkit.Await;
 import io.msm.testkit.MemcachedServer;
 
 /** What one Tomcat in sticky mode writes to memcached, and when. */
-class StickySessionIT extends ClusterTest {
+class StickySessionIT extends GatedClusterTest {
 
     @Test
     void newSessionIsStoredUnderItsIdOnTheNodeItNames_withExpiryFollowingMaxInactiveInterval() {
@@ -320,6 +321,35 @@ class StickySessionIT extends ClusterTest {
         Browser.Page after = user.get(tomcat2.url("/app/s/get"));
         assertEquals("alice", after.get("attr.name"));
         assertEquals("done", after.get("attr.job"), "the change made outside a request survives the Tomcat");
+    }
+
+    /**
+     * The same while a request of the session stays open (a stream, a long poll, for hours): its end
+     * may come after this Tomcat is gone, so the background run does not wait for it once it has run
+     * longer than StickyRequests.LONG_REQUEST_MILLIS.
+     */
+    @Test
+    void aChangeMadeOutsideRequestsWhileALongRequestRunsIsStoredBeforeItsEnd() throws Exception {
+        TomcatNode tomcat1 = tomcat("tomcat1", manager());
+        TomcatNode tomcat2 = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String id = user.get(tomcat1.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        String gate = gate();
+        java.util.concurrent.Future<Browser.Page> stream = pool.submit(
+                () -> withSession(id).get(tomcat1.url("/app/s/hold?gateSeconds=60&gate=" + gate)));
+        awaitArrivals(gate, 1);
+        long stored = count(tomcat1, Counter.BACKUPS_STORED);
+
+        tomcat1.manager(APP).findSession(id).getSession().setAttribute("job", "done");
+
+        Await.until("the change stored while the request runs", java.time.Duration.ofSeconds(30),
+                () -> count(tomcat1, Counter.BACKUPS_STORED) > stored);
+        assertFalse(stream.isDone(), "the request still runs");
+        assertEquals("done", withSession(id).get(tomcat2.url("/app/s/get")).get("attr.job"),
+                "another Tomcat finds the change before the request's end");
+        open(gate);
+        assertEquals(200, stream.get(30, java.util.concurrent.TimeUnit.SECONDS).status());
     }
 
     static void assertExpiresIn(MemcachedServer server, String key, long seconds) {
