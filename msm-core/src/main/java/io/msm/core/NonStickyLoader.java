@@ -84,6 +84,7 @@ final class NonStickyLoader {
         boolean fromBackup = false;
         boolean primaryAnswered = false;
         boolean backupHasNoRemoval = false;
+        boolean backupAnswered = false;
         boolean clearNamed = false;
         long start = ticker.nanoTime();
         SessionStore.Asked asked = null;
@@ -140,6 +141,7 @@ final class NonStickyLoader {
             try {
                 Map<String, byte[]> found = store.getAll(backup,
                         Arrays.asList(keys.backup(id), keys.backupValidity(id), keys.removed(id)));
+                backupAnswered = true;
                 backupHasNoRemoval = found.get(keys.removed(id)) == null; // a removal is an invalidation
                 if (found.get(keys.removed(id)) == null) {
                     data = found.get(keys.backup(id));
@@ -168,7 +170,9 @@ final class NonStickyLoader {
         statistics.addLoadNanos(ticker.nanoTime() - start);
         if (data == null) {
             nearCopies.drop(id);
-            statistics.increment(Statistics.Counter.LOAD_MISSES);
+            // Not found, or not asked: no node answered (all out of use, or failing now), as sticky counts it.
+            statistics.increment(primaryAnswered || backupAnswered ? Statistics.Counter.LOAD_MISSES
+                    : Statistics.Counter.LOAD_FAILURES);
             Long expected = expiryWatch.expiresAt(id);
             if (expected != null && expected > expiry.now() && primaryAnswered && health.isUp(primary)
                     && (backup == null || backupHasNoRemoval) && expiryWatch.forgetIfNoted(id)) {

@@ -72,7 +72,7 @@ final class NonStickyWriter {
         this.cluster = cluster;
         this.backups = backups;
         this.removalWaitMillis = removalWaitMillis;
-        this.oversized = new OversizedSessions(codec, statistics);
+        this.oversized = new OversizedSessions(codec, statistics, logLimit);
     }
 
     /**

@@ -10,8 +10,8 @@ import org.slf4j.Logger;
 /**
  * A session larger than any Tomcat could read back (the transcoder's {@code maxbytes}) or than msm
  * stores ({@link PartedStore#MAX_PARTS} parts) is not written: it stays where it is (sticky: in
- * this Tomcat's memory), its node stays up, and the log says once per session how large it is and
- * which attributes make it so, for the webapp's authors.
+ * this Tomcat's memory), its node stays up, and the log says once per session (non-sticky: at most
+ * once a minute) how large it is and which attributes make it so, for the webapp's authors.
  */
 final class OversizedSessions {
     private static final Logger LOG = Logs.get(OversizedSessions.class);
@@ -19,10 +19,17 @@ final class OversizedSessions {
 
     private final SessionCodec codec;
     private final Statistics statistics;
+    /** Non-sticky: each request's copy is new, and so is its state's flag; null in sticky mode. */
+    private final OncePerMinute logLimit;
 
-    OversizedSessions(SessionCodec codec, Statistics statistics) {
+    /**
+     * @param logLimit for non-sticky mode, whose requests each hold a new state: the line at most
+     *     once a minute; null where a session keeps its state (sticky)
+     */
+    OversizedSessions(SessionCodec codec, Statistics statistics, OncePerMinute logLimit) {
         this.codec = codec;
         this.statistics = statistics;
+        this.logLimit = logLimit;
     }
 
     /**
@@ -35,7 +42,9 @@ final class OversizedSessions {
             return false;
         }
         statistics.increment(Statistics.Counter.SESSIONS_TOO_LARGE);
-        if (!state.oversizeLogged) {
+        // Non-sticky: at every request that stores the session otherwise, each line encoding every
+        // attribute alone to name the largest.
+        if (!state.oversizeLogged && (logLimit == null || logLimit.allow("oversized"))) {
             state.oversizeLogged = true;
             LOG.warn("session {} is {} bytes, more than the {} bytes a Tomcat reads back (serialFilter maxbytes) or"
                     + " msm stores ({} bytes); {}. Its largest attributes: {}", snapshot.id().masked(), frame.length,

@@ -96,7 +96,7 @@ final class StickyBackups {
         this.async = settings.backupAsync();
         this.timeoutMillis = settings.backupTimeoutMillis();
         this.removalWaitMillis = 2 * settings.operationTimeoutMillis();
-        this.oversized = new OversizedSessions(codec, statistics);
+        this.oversized = new OversizedSessions(codec, statistics, null);
         this.logLimit = new OncePerMinute(clock);
         this.busyMillis = async ? ASYNC_BUSY_MILLIS : SYNC_BUSY_MILLIS;
         // Sessions used once, or now and then, keep nothing: their heap is what it is without msm's bytes.

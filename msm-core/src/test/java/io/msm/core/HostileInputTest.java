@@ -258,6 +258,67 @@ class HostileInputTest {
         }
     }
 
+    /**
+     * Non-sticky: each request stores its own copy with a new state, so a flag on the state names an
+     * oversized session at every request, each line encoding every attribute alone: at most once a
+     * minute instead, with every refused store counted.
+     */
+    @Test
+    void aNonStickySessionLargerThanMsmStoresIsLoggedAtMostOnceAMinute() throws Exception {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(OversizedSessions.class.getName());
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                lines.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(handler);
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "none")) {
+            SessionId id = SessionId.of(RANDOM, "n1", null);
+            Map<String, Object> huge = blob((int) OversizedSessions.MAX_FRAME + 100_000);
+            SessionChanges set = new SessionChanges();
+            set.attributeSet("a0");
+            for (int i = 0; i < 3; i++) { // three requests, each with its own copy
+                tomcat.engine.nonSticky().store(snapshot(id, huge), new SessionState(), set);
+                tomcat.time.advance(1000);
+            }
+            assertEquals(3, tomcat.count(Statistics.Counter.SESSIONS_TOO_LARGE));
+            assertEquals(1, lines.size(), lines.toString());
+            tomcat.time.advance(60_000);
+            tomcat.engine.nonSticky().store(snapshot(id, huge), new SessionState(), set);
+            assertEquals(2, lines.size(), "again after a minute");
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
+
+    /** Non-sticky: a load that no node answered is a failure, as in sticky mode, not a session not found. */
+    @Test
+    void aNonStickyLoadNoNodeAnsweredCountsAsAFailure() throws Exception {
+        try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "none")) {
+            SessionId id = SessionId.of(RANDOM, "n1", null);
+            SessionChanges set = new SessionChanges();
+            set.attributeSet("a");
+            tomcat.engine.nonSticky().store(snapshot(id, Map.of("a", "1")), new SessionState(), set);
+            tomcat.store.fail("n1");
+            tomcat.store.fail("n2");
+
+            assertNull(tomcat.engine.nonSticky().open(id, new SessionState(), false));
+
+            assertEquals(1, tomcat.count(Statistics.Counter.LOAD_FAILURES));
+            assertEquals(0, tomcat.count(Statistics.Counter.LOAD_MISSES));
+        }
+    }
+
     @Test
     void prefixesOfDifferentWebappsNeverMakeTheSameKey() {
         String id = RANDOM + "-n1";

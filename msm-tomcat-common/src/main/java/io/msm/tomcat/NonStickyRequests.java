@@ -562,8 +562,10 @@ final class NonStickyRequests implements RequestStrategy {
                             s.changes().clear();
                         }
                     }
-                } catch (RuntimeException e) {
-                    LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + " failed", e);
+                } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                    // As the other stores: one session's failure must not keep the others' stores and locks.
+                    LOG.error("storing session " + SessionId.masked(s.getIdInternal()) + " failed; its request's"
+                            + " changes are lost, and memcached keeps the copy before them", e);
                 } finally {
                     manager.dropFromMemory(s);
                     engine.release(s.state());
