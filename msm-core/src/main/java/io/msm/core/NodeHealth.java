@@ -243,10 +243,8 @@ final class NodeHealth {
      * Sessions compare {@link #epoch} with the one they were stored at, and are written again.
      */
     void foundEmpty(String nodeId) {
-        State s = states.get(nodeId);
+        State s = lostCopies(nodeId);
         if (s != null) {
-            s.epoch.incrementAndGet();
-            s.emptySince = clock.millis();
             LOG.warn("memcached node {} came back empty (restarted or flushed): the sessions this Tomcat holds"
                     + " for it are written to it again", s.node);
         }
@@ -258,13 +256,21 @@ final class NodeHealth {
      * have come back empty: what this Tomcat holds for it is written again.
      */
     void storesAgain(String nodeId) {
+        State s = lostCopies(nodeId);
+        if (s != null) {
+            LOG.info("memcached node {} stores items again after refusing them: the sessions this Tomcat holds"
+                    + " for it are written to it again, as the refused stores deleted copies there", s.node);
+        }
+    }
+
+    /** @return the node's state, now saying that the node lost what it held; null for a node not known */
+    private State lostCopies(String nodeId) {
         State s = states.get(nodeId);
         if (s != null) {
             s.epoch.incrementAndGet();
             s.emptySince = clock.millis();
-            LOG.info("memcached node {} stores items again after refusing them: the sessions this Tomcat holds"
-                    + " for it are written to it again, as the refused stores deleted copies there", s.node);
         }
+        return s;
     }
 
     /** @return when the node was last found empty, or 0 if never */
