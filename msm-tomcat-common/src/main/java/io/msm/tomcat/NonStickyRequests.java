@@ -605,7 +605,8 @@ final class NonStickyRequests implements RequestStrategy {
             }
             try {
                 engine.accessedWhileShared(s.sessionId(), s.getMaxInactiveInterval(), now, s.state());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                // As the stores: the other sessions of the request still leave memory and release their locks.
                 LOG.warn("recording an access to session " + SessionId.masked(s.getIdInternal()) + " failed: " + e);
             }
         }

@@ -378,7 +378,7 @@ final class StickyRequests implements RequestStrategy {
             if (budget > 0 && session instanceof MemcachedSession && session.isValid()) {
                 MemcachedSession s = (MemcachedSession) session;
                 if (s.sessionId() != null && (sessions.needsBackup(s.sessionId(), s.state())
-                        || changedOutsideRequests(s))) {
+                        || changedOutsideRequests(s) && !(s.isInUse() && takenOverMeanwhile(s)))) {
                     backup(s);
                     budget--;
                 }
@@ -395,6 +395,22 @@ final class StickyRequests implements RequestStrategy {
     private static boolean changedOutsideRequests(MemcachedSession s) {
         return !s.changes().isEmpty() && (!s.isInUse()
                 || System.currentTimeMillis() - s.getThisAccessedTimeInternal() > LONG_REQUEST_MILLIS);
+    }
+
+    /**
+     * A copy a long request still uses, whose session another Tomcat took over since this one got it:
+     * storing it would write the old id back (a logout there undone). It leaves memory at its next
+     * request's check. Read at each background run that would store it, without taking the request's
+     * once-a-minute check.
+     */
+    private boolean takenOverMeanwhile(MemcachedSession s) {
+        SessionId id = s.sessionId();
+        long seen = s.takeoverMarkSeen();
+        if (id.jvmRoute() == null || seen == StickySessions.MARK_UNKNOWN) {
+            return false;
+        }
+        long mark = sessions.movedMark(id);
+        return mark != 0 && mark != seen;
     }
 
     /** One thread's request, before and inside msm's valve. */

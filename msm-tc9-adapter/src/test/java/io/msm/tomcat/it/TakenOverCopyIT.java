@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * cookie (a stale tab, or someone who copied it) routes to the first Tomcat: after a logout on the
  * second, it must not find its user logged in there.
  */
-class TakenOverCopyIT extends ClusterTest {
+class TakenOverCopyIT extends GatedClusterTest {
     /** Longer than the minute after which a copy in memory is checked again before it is served. */
     private static final long HELD_MILLIS = 61_000;
 
@@ -32,6 +32,34 @@ class TakenOverCopyIT extends ClusterTest {
         Browser.Page stale = withSession(old).get(first.url("/app/s/peek"));
         assertEquals("none", stale.get("session"), "the old id's copy ended: " + stale.body());
         assertEquals(0, first.manager(APP).getActiveSessions(), "gone from memory, not only hidden");
+    }
+
+    /**
+     * A long request (a stream) on the first Tomcat still holds the copy when the second takes the
+     * session over and its user logs out there. The first's background run, which stores a change
+     * made meanwhile once such a request has run 10 s, must not write the old id back.
+     */
+    @Test
+    void aCopyALongRequestHoldsIsNotWrittenBackUnderTheOldIdAfterATakeoverAndLogout() throws Exception {
+        TomcatNode first = tomcat("tomcat1", manager());
+        TomcatNode second = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String old = aliceStoredOn(first, user);
+        String gate = gate();
+        java.util.concurrent.Future<Browser.Page> stream = pool.submit(
+                () -> withSession(old).get(first.url("/app/s/hold?gateSeconds=60&gate=" + gate)));
+        awaitArrivals(gate, 1);
+        String taken = user.get(second.url("/app/s/get")).get("id");
+        assertNotEquals(old, taken, "taken over by tomcat2");
+        user.get(second.url("/app/s/invalidate")); // the logout
+        io.msm.testkit.Await.until("the old id's copy deleted", WAIT, () -> serverOf(old).get(key(old)) == null);
+
+        first.manager(APP).findSession(old).getSession().setAttribute("job", "done");
+        Thread.sleep(15_000); // past the 10 s after which the background run stores it, and a few runs
+
+        org.junit.jupiter.api.Assertions.assertNull(serverOf(old).get(key(old)), "not written back by tomcat1");
+        open(gate);
+        stream.get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     @Test
