@@ -29,7 +29,7 @@ final class NodeHealth {
     private final long probeIntervalMillis;
     /** A probe of a node that went unanswered this recently, and none answered since, says it hangs. */
     private final long hungNewsMillis;
-    private final NodeRepairs repairs = new NodeRepairs();
+    private final NodeRepairs repairs;
     /** A node that flaps (refused credentials, a bad network) logs its "marked down" once a minute. */
     private final OncePerMinute downLines;
 
@@ -56,6 +56,7 @@ final class NodeHealth {
         this.clock = clock;
         this.probeIntervalMillis = probeIntervalMillis;
         this.downLines = new OncePerMinute(clock);
+        this.repairs = new NodeRepairs(clock);
     }
 
     boolean isKnown(String nodeId) {

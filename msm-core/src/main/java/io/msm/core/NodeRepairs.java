@@ -53,12 +53,18 @@ final class NodeRepairs {
     private static final class Entry {
         final Repair repair;
         final boolean blocking;
+        /** For one the node refused: not tried again before then (wall clock); 0: at the next round. */
+        final long retryAt;
 
-        Entry(Repair repair, boolean blocking) {
+        Entry(Repair repair, boolean blocking, long retryAt) {
             this.repair = repair;
             this.blocking = blocking;
+            this.retryAt = retryAt;
         }
     }
+
+    /** How long a repair the node refused waits before it is tried again: a full node is asked little. */
+    static final long REFUSED_RETRY_MILLIS = 10_000;
 
     /** A node's repairs in order, and what they do, to queue each at most once. */
     private static final class NodeQueue {
@@ -78,9 +84,13 @@ final class NodeRepairs {
     private final Map<String, NodeQueue> pending = new ConcurrentHashMap<>();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicBoolean overflowReported = new AtomicBoolean();
-    private static final long REFUSED_REPORT_NANOS = 60_000_000_000L;
-    /** When refused repairs were last reported (nanoTime); the health thread alone runs repairs. */
-    private long refusedReportedAt = System.nanoTime() - REFUSED_REPORT_NANOS - 1;
+    private final java.time.Clock clock;
+    private final OncePerMinute refusedLines;
+
+    NodeRepairs(java.time.Clock clock) {
+        this.clock = clock;
+        this.refusedLines = new OncePerMinute(clock);
+    }
 
     /**
      * @param sameAs what it does, null when never the same as another
@@ -181,6 +191,10 @@ final class NodeRepairs {
 
     /** @param whileDown true when the node is down: the node is not offered again until this has run */
     void add(String node, Repair repair, boolean whileDown) {
+        add(node, repair, whileDown, 0);
+    }
+
+    private void add(String node, Repair repair, boolean whileDown, long retryAt) {
         NodeQueue q = pending.computeIfAbsent(node, n -> new NodeQueue());
         String same = repair.sameAs();
         if (same != null) {
@@ -198,7 +212,7 @@ final class NodeRepairs {
         if (isDelete(same)) {
             q.deletesLeft.merge(same, 1, Integer::sum);
         }
-        q.entries.add(new Entry(repair, whileDown));
+        q.entries.add(new Entry(repair, whileDown, retryAt));
         if (size.incrementAndGet() > MAX_PENDING) {
             // From the queue that grows: it holds this entry at least, and a node that misses little keeps all.
             Entry dropped = q.entries.poll();
@@ -282,7 +296,17 @@ final class NodeRepairs {
         int refused = 0;
         boolean afterOutage = false;
         Entry e;
+        long now = clock.millis();
+        int stored = 0;
         while (done < round && (e = q.entries.peek()) != null) {
+            // Not due yet, unless the wall clock stepped back past the wait.
+            if (e.retryAt != 0 && now < e.retryAt && e.retryAt - now <= REFUSED_RETRY_MILLIS) {
+                if (q.entries.remove(e)) {
+                    q.entries.add(e); // refused lately: its turn comes at a later round
+                }
+                done++;
+                continue;
+            }
             String same = e.repair.sameAs();
             if (same != null) {
                 q.queued.remove(same); // queued again meanwhile: runs again, after this one
@@ -297,30 +321,31 @@ final class NodeRepairs {
                 refusedNow = true;
                 refused++;
             }
+            if (!refusedNow) {
+                stored++;
+            }
             afterOutage |= e.blocking;
             if (q.entries.remove(e)) {
                 done(q, e);
                 if (refusedNow) {
                     // Again at the tail, holding nothing back: a removal marker dropped could let a late
-                    // write bring a logged-out session back. Tried at each round until the node takes it.
-                    add(node, e.repair, false);
+                    // write bring a logged-out session back. Tried again until the node takes it.
+                    add(node, e.repair, false, now + REFUSED_RETRY_MILLIS);
                 }
             }
             done++;
         }
         overflowReported.set(false);
-        long now = System.nanoTime();
-        if (refused > 0 && now - refusedReportedAt > REFUSED_REPORT_NANOS) {
-            refusedReportedAt = now;
+        if (refused > 0 && refusedLines.allow(node)) {
             LOG.warn("memcached node {} refuses {} of the deletes and markers it missed (out of memory): they are"
-                    + " tried again at each health check, behind the others; this line repeats at most once a"
-                    + " minute", node, refused);
+                    + " tried again every 10 s, behind the others; this line repeats at most once a minute",
+                    node, refused);
         }
         if (afterOutage) {
-            LOG.info("memcached node {} answers again: {} deletes and markers it missed are done", node, done - refused);
+            LOG.info("memcached node {} answers again: {} deletes and markers it missed are done", node, stored);
         } else {
             // Writes that missed a node that stayed in use (a timeout): no outage to report at each round.
-            LOG.debug("memcached node {}: {} deletes and markers it missed are done", node, done - refused);
+            LOG.debug("memcached node {}: {} deletes and markers it missed are done", node, stored);
         }
     }
 

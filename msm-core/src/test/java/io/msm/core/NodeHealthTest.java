@@ -105,9 +105,11 @@ class NodeHealthTest {
         assertTrue(health.isUp("n1"), "the refused one holds the node back no more");
         assertEquals(1, health.repairsWaiting(), "the refused one waits, at the tail");
 
-        health.repair(null, "n1"); // still full
-        assertEquals(1, health.repairsWaiting());
         full.set(false);
+        health.repair(null, "n1"); // a full node is asked again only after a while
+        assertEquals(List.of("a logout's delete"), ran);
+        assertEquals(1, health.repairsWaiting());
+        clock.advance(NodeRepairs.REFUSED_RETRY_MILLIS);
         health.repair(null, "n1");
         assertEquals(List.of("a logout's delete", "the removal marker"), ran);
         assertEquals(0, health.repairsWaiting());
