@@ -306,7 +306,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
             if (name != null && value != null) { // a null value is a removal, recorded as such
                 forgetUnread(name); // the webapp's value replaces the bytes it could not read
                 changes.attributeSet(name);
-                if (value != before) {
+                if (value != before && dropped) { // the text only for a copy let go: not on the request path
                     changedWhileDropped("attribute '" + name + "'");
                 }
             }
