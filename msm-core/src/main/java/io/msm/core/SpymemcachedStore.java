@@ -494,14 +494,20 @@ final class SpymemcachedStore implements SessionStore {
 
     @Override
     public CasOutcome cas(String nodeId, String key, long cas, byte[] value, int expiry) throws StoreException {
+        return cas(nodeId, "cas", key, cas, value, expiry);
+    }
+
+    /** @param op what the caller does, for the failure's message */
+    private CasOutcome cas(String nodeId, String op, String key, long cas, byte[] value, int expiry)
+            throws StoreException {
         MemcachedClient client = client(nodeId);
         Future<CASResponse> f;
         try {
             f = client.asyncCAS(key, cas, expiry, value, RawBytes.INSTANCE);
         } catch (RuntimeException e) {
-            throw failure(nodeId, "cas", e);
+            throw failure(nodeId, op, e);
         }
-        CASResponse r = await(nodeId, "cas", f);
+        CASResponse r = await(nodeId, op, f);
         if (r == CASResponse.OK) {
             return CasOutcome.STORED;
         }
@@ -511,8 +517,8 @@ final class SpymemcachedStore implements SessionStore {
         if (r == CASResponse.NOT_FOUND) {
             return CasOutcome.GONE;
         }
-        checkAnswer(nodeId, "cas", f); // a refusal (CheckedBinaryOperationFactory) is one, as a set's is
-        throw new StoreException(nodeId, "cas on node " + nodeId + " answered " + r, null);
+        checkAnswer(nodeId, op, f); // a refusal (CheckedBinaryOperationFactory) is one, as a set's is
+        throw new StoreException(nodeId, op + " on node " + nodeId + " answered " + r, null);
     }
 
     @Override
@@ -655,19 +661,9 @@ final class SpymemcachedStore implements SessionStore {
     public boolean deleteIfUnchanged(String nodeId, String key, long cas) throws StoreException {
         if (!binary) {
             // The text protocol has no delete with a CAS token: a cas of an item that expires at once
-            // (a negative expiry) removes exactly that version, as the binary delete does.
-            MemcachedClient client = client(nodeId);
-            Future<CASResponse> f;
-            try {
-                f = client.asyncCAS(key, cas, EXPIRED_AT_ONCE, new byte[0], RawBytes.INSTANCE);
-            } catch (RuntimeException e) {
-                throw failure(nodeId, "delete", e);
-            }
-            CASResponse r = await(nodeId, "delete", f);
-            if (r != CASResponse.OK && r != CASResponse.EXISTS && r != CASResponse.NOT_FOUND) {
-                checkAnswer(nodeId, "delete", f); // refused: no memory even for the empty value
-            }
-            return r == CASResponse.OK;
+            // (a negative expiry) removes exactly that version, as the binary delete does. Refused when
+            // the node has no memory even for the empty value, as any cas.
+            return cas(nodeId, "delete", key, cas, new byte[0], EXPIRED_AT_ONCE) == CasOutcome.STORED;
         }
         return complete(nodeId, "delete", () -> client(nodeId).delete(key, cas));
     }
