@@ -39,9 +39,11 @@ final class OversizedSessions {
     boolean refuse(SessionSnapshot snapshot, byte[] payload, byte[] frame, SessionState state, String where) {
         if (payload.length <= codec.maxContentBytes() && frame.length <= MAX_FRAME) {
             state.oversizeLogged = false;
+            state.tooLarge = false;
             return false;
         }
         statistics.increment(Statistics.Counter.SESSIONS_TOO_LARGE);
+        state.tooLarge = true;
         // Non-sticky: at every request that stores the session otherwise, each line encoding every
         // attribute alone to name the largest.
         if (!state.oversizeLogged && (logLimit == null || logLimit.allow("oversized"))) {

@@ -40,6 +40,11 @@ public final class SessionState {
     volatile long nodeEpoch;
     /** The session is too large to store, and the log said so already. */
     volatile boolean oversizeLogged;
+    /**
+     * Its last store was refused as too large: only a change can make it fit, so sticky mode's
+     * background run does not encode it again to learn that.
+     */
+    volatile boolean tooLarge;
     /** Sticky mode: when the scheduled comparison runs; 0 when none is scheduled. */
     private volatile long compareScheduledFor;
 

@@ -263,13 +263,14 @@ public final class StickySessions {
 
     /**
      * @return true for a session whose latest content memcached does not hold although its node is
-     *     up again, such as one created while every node was down; the adapter backs it up
+     *     up again, such as one created while every node was down; the adapter backs it up. Not for
+     *     one refused as too large: a request's end or a change outside requests tries it again
      */
     public boolean needsBackup(SessionId id, SessionState state) {
         if (state.nodeEpoch != health.epoch(id.nodeId()) && state.isBackedUp(id)) {
             state.backupMissed(); // its node came back empty since: the next backup writes in full
         }
-        return !state.isBackedUp(id) && health.isUp(id.nodeId());
+        return !state.isBackedUp(id) && !state.tooLarge && health.isUp(id.nodeId());
     }
 
     /**

@@ -252,6 +252,8 @@ class HostileInputTest {
             assertFalse(state.isBackedUp(id));
             assertEquals(2, tomcat.count(Statistics.Counter.SESSIONS_TOO_LARGE));
             assertTrue(state.oversizeLogged);
+            assertFalse(tomcat.engine.sticky().needsBackup(id, state),
+                    "the background run does not encode it again: only a change can make it fit");
             assertEquals(List.of(), tomcat.store.keys("n1"), "nothing half-written");
             assertTrue(tomcat.engine.sticky().needsBackup(SessionId.of("0000000000000000000000000000000A", "n1",
                     "tomcat1"), new SessionState()), "the node stays up for the others");
