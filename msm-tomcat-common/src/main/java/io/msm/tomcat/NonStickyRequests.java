@@ -783,13 +783,33 @@ final class NonStickyRequests implements RequestStrategy {
         }
     }
 
-    /** Fires sessionDestroyed, once in the whole cluster, for sessions idle past their timeout. */
+    /**
+     * Fires sessionDestroyed, once in the whole cluster, for sessions idle past their timeout. Each
+     * claimed session ends even when another's listener throws: the claim keeps every other Tomcat
+     * from ending it, and it is off the watch list already.
+     */
     @Override
     public void background() {
         for (SessionSnapshot snapshot : engine.claimExpired()) {
             MemcachedSession session = manager.emptySession();
-            session.restore(snapshot, false);
-            session.expire(); // listeners run, then remove() deletes the keys
+            try {
+                session.restore(snapshot, false);
+                session.expire(); // listeners run, then remove() deletes the keys
+            } catch (StackOverflowError e) { // a listener recursing: as Tomcat's ExceptionUtils, not fatal
+                expiryFailed(snapshot, e);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable t) { // a valueUnbound's, which Tomcat does not catch; as StandardManager, go on
+                expiryFailed(snapshot, t);
+            }
+        }
+    }
+
+    private void expiryFailed(SessionSnapshot snapshot, Throwable t) {
+        if (logLimit.allow("expiry failed")) {
+            LOG.warn("session " + snapshot.id().masked() + " did not end cleanly at its idle expiry (a listener or"
+                    + " an attribute's valueUnbound failed); the other sessions due end as usual; this line repeats"
+                    + " at most once a minute", t);
         }
     }
 }

@@ -972,6 +972,30 @@ class NonStickyRequestsIT extends GatedClusterTest {
         assertEquals(1, SessionEvents.destroyed(id), "once in the whole cluster");
     }
 
+    /**
+     * The background run claims every session due at once: one whose attribute's valueUnbound throws
+     * (Tomcat's expire() does not catch it) must not leave the others claimed and never ended.
+     */
+    @Test
+    void aValueUnboundThatThrowsLetsEveryOtherIdleSessionEndWithItsListeners() throws Exception {
+        TomcatNode[] tomcats = cluster("lockingMode", "none");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Browser user = new Browser();
+            ids.add(user.get(tomcats[0].url("/app/s/instance?name=trap&class=" + UnbindFails.class.getName()
+                    + "&value=" + i)).get("id"));
+            assertEquals(200, user.get(tomcats[0].url("/app/s/timeout?s=3")).status());
+        }
+
+        Await.until("all five idle sessions destroyed", Duration.ofSeconds(20),
+                () -> ids.stream().allMatch(id -> SessionEvents.destroyed(id) >= 1));
+        Thread.sleep(2000); // both Tomcats' background runs check again
+        for (String id : ids) {
+            assertEquals(1, SessionEvents.destroyed(id), "once in the whole cluster");
+            assertNull(serverOf(id).get(key(id)), "its keys deleted");
+        }
+    }
+
     @Test
     void clusterWideIdleExpiryLeavesNoKeyButTheClaim() throws Exception {
         TomcatNode[] tomcats = cluster("lockingMode", "all");
