@@ -88,7 +88,13 @@ public final class StickySessions {
     public long moved(SessionId from, SessionId to, int maxInactive) {
         if (!from.nodeId().equals(to.nodeId())) {
             statistics.increment(Statistics.Counter.RELOCATIONS);
-            LOG.info("session {} moves from memcached node {} to {}", from.masked(), from.nodeId(), to.nodeId());
+            // A node's outage moves every session used meanwhile: a line each would bury its one WARN.
+            // Keyed by known nodes only: a Tomcat that takes client ids over holds sessions of made-up nodes.
+            if (logLimit.allow("move " + (health.isKnown(from.nodeId()) ? from.nodeId() : "?") + " " + to.nodeId())) {
+                LOG.info("session {} moves from memcached node {} to {} (a new id, a new cookie); RELOCATIONS counts"
+                        + " each session moved ({} so far); this line repeats at most once a minute for these nodes",
+                        from.masked(), from.nodeId(), to.nodeId(), statistics.get(Statistics.Counter.RELOCATIONS));
+            }
         }
         return movedMarks.moved(from, to, from.jvmRoute() != null && !from.jvmRoute().equals(to.jvmRoute()),
                 maxInactive);

@@ -267,24 +267,9 @@ class HostileInputTest {
      */
     @Test
     void aNonStickySessionLargerThanMsmStoresIsLoggedAtMostOnceAMinute() throws Exception {
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(OversizedSessions.class.getName());
-        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler handler = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord record) {
-                lines.add(record.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(handler);
-        try (EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "none")) {
+        try (LogLines log = LogLines.of(OversizedSessions.class);
+                EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "none")) {
+            List<String> lines = log.lines();
             SessionId id = SessionId.of(RANDOM, "n1", null);
             Map<String, Object> huge = blob((int) OversizedSessions.MAX_FRAME + 100_000);
             SessionChanges set = new SessionChanges();
@@ -298,8 +283,26 @@ class HostileInputTest {
             tomcat.time.advance(60_000);
             tomcat.engine.nonSticky().store(snapshot(id, huge), new SessionState(), set);
             assertEquals(2, lines.size(), "again after a minute");
-        } finally {
-            logger.removeHandler(handler);
+        }
+    }
+
+    /**
+     * A node's outage moves every session used meanwhile to another node: one line a minute for the
+     * pair of nodes, not one per session, which would bury the node's one WARN; each move counted.
+     */
+    @Test
+    void sessionsMovedOffANodeAreCountedEachAndLoggedOnceAMinute() throws Exception {
+        try (LogLines log = LogLines.of(StickySessions.class); EngineHarness tomcat = EngineHarness.start()) {
+            for (int i = 0; i < 50; i++) {
+                SessionId from = SessionId.of(String.format("%032X", i), "n1", "tomcat1");
+                tomcat.engine.sticky().moved(from, from.withNode("n2"), 1800);
+            }
+            assertEquals(50, tomcat.count(Statistics.Counter.RELOCATIONS));
+            assertEquals(1, log.lines().stream().filter(l -> l.contains("moves from")).count(), log.lines().toString());
+            tomcat.time.advance(60_000);
+            SessionId from = SessionId.of(RANDOM, "n1", "tomcat1");
+            tomcat.engine.sticky().moved(from, from.withNode("n2"), 1800);
+            assertEquals(2, log.lines().stream().filter(l -> l.contains("moves from")).count(), "again after a minute");
         }
     }
 
