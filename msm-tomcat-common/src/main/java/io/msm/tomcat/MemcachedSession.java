@@ -88,6 +88,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * {@code StickySessions.MARK_UNKNOWN} when not known (the first mark found is taken as this one).
      */
     private transient volatile long takeoverMarkSeen;
+    /** Sticky mode: see {@link #movedTo()}; an id of msm's own, not a login's. */
+    private transient volatile String movedTo;
+    /** Renames that were not msm's moves (a login's): each makes every id from before it worthless. */
+    private transient volatile int othersRenames;
     /** The id parsed once per change of id; null for an id not in msm's form. */
     private transient volatile SessionId sessionId;
 
@@ -105,6 +109,9 @@ class MemcachedSession extends StandardSession implements HeldSession {
                 requests.renaming(this, id); // before Tomcat's rename takes the old id out of memory
             }
             changes.renamed(); // a change to store, as one of its attributes would be
+            if (!id.equals(movedTo)) {
+                othersRenames++; // two at once may count one: it differs from before all the same
+            }
         }
         if (this.id == null && isNew && manager instanceof MemcachedSessionManagerBase) {
             // A new session named for the first time: the <Manager>'s timeout goes in before the
@@ -416,10 +423,26 @@ class MemcachedSession extends StandardSession implements HeldSession {
         unread = Collections.emptyMap();
         takeoverCheckedAt = 0;
         takeoverMarkSeen = 0;
+        movedTo = null;
+        othersRenames = 0;
     }
 
     long takeoverMarkSeen() {
         return takeoverMarkSeen;
+    }
+
+    /** @return the id msm last gave this session by a move, set before the rename; null if none */
+    String movedTo() {
+        return movedTo;
+    }
+
+    void movedTo(String id) {
+        movedTo = id;
+    }
+
+    /** @return how many times something else than msm's moves renamed it (a login), for aliases to compare */
+    int othersRenames() {
+        return othersRenames;
     }
 
     /** @param mark the takeover mark found under the id this session has just moved to, 0, or unknown */

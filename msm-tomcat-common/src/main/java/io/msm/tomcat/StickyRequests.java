@@ -25,8 +25,6 @@ import io.msm.core.StickySessions;
  */
 final class StickyRequests implements RequestStrategy {
     private static final Log LOG = TomcatLogs.get(StickyRequests.class);
-    /** On the monotonic clock: a step of the wall clock (NTP) neither drops aliases early nor keeps them. */
-    private static final long ALIAS_LIFETIME_NANOS = 60_000_000_000L;
     /**
      * A session whose requests all began longer ago than this has what was changed meanwhile stored by
      * the background run, not only at their end: a stream or a long poll may stay open for hours.
@@ -44,9 +42,12 @@ final class StickyRequests implements RequestStrategy {
     private final SessionEngine engine;
     private final StickySessions sessions;
     /**
-     * Old id to new id of sessions msm moved lately, for parallel requests still carrying the old
-     * cookie. Only msm's own moves: an id changed at login (session fixation protection) or by the
-     * webapp must stop working at once.
+     * Old id to new id of sessions msm moved, for as long as the session lives here under an id msm
+     * gave it: parallel requests still carrying the old cookie, an answer with the new cookie that
+     * never reached the browser, and clients that keep the id they were given (a script's fixed
+     * JSESSIONID), which one failed memcached operation would otherwise log out a minute later. The
+     * old and new ids share their random part, so the old one tells nobody more. Only msm's own moves:
+     * an id changed at login (session fixation protection) or by the webapp must stop working at once.
      */
     private final Map<String, Alias> aliases = new ConcurrentHashMap<>();
     /** A session taken over from memcached is loaded once, by the first of its parallel requests. */
@@ -210,7 +211,21 @@ final class StickyRequests implements RequestStrategy {
         }
     }
 
-    /** Moved twice within an alias' life (a Tomcat, then a node): followed a few steps. */
+    /**
+     * @return the id msm last gave the session an old id of it names, while the session bears it: not
+     *     after a login renamed it since (nor while a move renames it), whichever thread renamed it
+     */
+    private String msmsNewId(String oldId) {
+        Alias alias = aliases.get(oldId);
+        Session session = alias == null ? null : followed(oldId, alias);
+        if (!(session instanceof MemcachedSession)) {
+            return null;
+        }
+        String movedTo = ((MemcachedSession) session).movedTo();
+        return movedTo != null && movedTo.equals(session.getIdInternal()) ? movedTo : null;
+    }
+
+    /** Moved twice or more (a Tomcat, then a node): followed a few steps. */
     private Session followed(String id, Alias alias) {
         String from = id;
         for (int step = 0; alias != null && step < 4; step++) {
@@ -236,7 +251,7 @@ final class StickyRequests implements RequestStrategy {
 
     @Override
     public void ended(MemcachedSession session) {
-        aliases.values().removeIf(a -> a.session == session); // few: only msm's moves of the last minute
+        // Its aliases lead nowhere now (Alias.session); the background run forgets them.
         SessionId id = session.sessionId();
         if (id == null) {
             return;
@@ -295,7 +310,14 @@ final class StickyRequests implements RequestStrategy {
      */
     private void moveIfNeeded(Request request, String requestedId, boolean heldHere) throws IOException {
         if (aliases.containsKey(requestedId)) {
-            return; // moved already (by a parallel request): find() serves it under its new id
+            // Moved already, by a parallel request or long ago: find() serves it under its new id, this
+            // answer names that id, and the session moves on from there (its new node down too).
+            String newId = msmsNewId(requestedId);
+            if (newId != null) {
+                request.changeSessionId(newId);
+                moveIfNeeded(request, newId, true);
+            }
+            return;
         }
         // A session held here needs its id's form checked only: its node may have left memcachedNodes
         // (kept over the redeploy that removed the node), and it then moves to a node that is left, as
@@ -318,13 +340,26 @@ final class StickyRequests implements RequestStrategy {
         // Checked and renamed as one step: two parallel requests with the old cookie would otherwise both
         // pass the check and move the session twice (to two nodes when the pick differs), leaving the
         // browser a cookie of a name nothing answers to.
+        boolean renamedMeanwhile;
         synchronized (session instanceof MemcachedSession ? ((MemcachedSession) session).moveLock() : session) {
-            if (!session.getIdInternal().equals(requestedId)) {
-                return; // renamed already by a parallel request; its cookie carries the new id
+            renamedMeanwhile = !session.getIdInternal().equals(requestedId);
+            if (!renamedMeanwhile) {
+                // Before the rename, so that a parallel request with the old cookie never loads a second copy.
+                aliases.put(requestedId, new Alias(movedId, session));
+                if (session instanceof MemcachedSession) {
+                    ((MemcachedSession) session).movedTo(movedId);
+                }
+                manager.rename(session, movedId);
             }
-            // Before the rename, so that a parallel request with the old cookie never loads a second copy.
-            aliases.put(requestedId, new Alias(movedId, session, System.nanoTime()));
-            manager.rename(session, movedId);
+        }
+        if (renamedMeanwhile) {
+            // By a parallel request's move: this answer names the new id too. Not a login's new id, which
+            // belongs to the login's answer alone.
+            String newId = msmsNewId(requestedId);
+            if (newId != null) {
+                request.changeSessionId(newId);
+            }
+            return;
         }
         request.changeSessionId(movedId);
         long markSeen = sessions.moved(current, moved, session.getMaxInactiveInterval());
@@ -354,13 +389,13 @@ final class StickyRequests implements RequestStrategy {
     /**
      * Backs up sessions that memcached lacks although their node answers (created while every node
      * was down, or held for a node that came back empty), and sessions changed outside any request.
-     * Forgets old aliases, and the bytes of sessions no longer in use.
+     * Forgets aliases that lead nowhere now (the session ended, or a login renamed it), and the bytes
+     * of sessions no longer in use.
      */
     @Override
     public void background() {
         backUpMissing(BACKUPS_PER_RUN);
-        long now = System.nanoTime();
-        aliases.values().removeIf(a -> now - a.createdNanos > ALIAS_LIFETIME_NANOS);
+        aliases.entrySet().removeIf(a -> followed(a.getKey(), a.getValue()) == null);
         sessions.dropIdleBytes();
     }
 
@@ -432,22 +467,30 @@ final class StickyRequests implements RequestStrategy {
     private static final class Alias {
         final String newId;
         final Session session;
-        final long createdNanos;
+        /** The session's {@link MemcachedSession#othersRenames} when msm moved it. */
+        private final int othersRenames;
 
-        Alias(String newId, Session session, long createdNanos) {
+        Alias(String newId, Session session) {
             this.newId = newId;
             this.session = session;
-            this.createdNanos = createdNanos;
+            othersRenames = session instanceof MemcachedSession ? ((MemcachedSession) session).othersRenames() : 0;
         }
 
         /**
-         * @return the session while it bears the old id or the one msm gave it; null once renamed since
-         *     (a login's new id: the id from before the login must stop working at once), or ended: Tomcat
-         *     would otherwise take the old id as in use and give a new session that id
+         * @return the session while it bears the old id, the one this move gave it, or one a later move of
+         *     msm's gave it; null once renamed otherwise (a login's new id: the id from before the login
+         *     must stop working at once), or ended: Tomcat would otherwise take the old id as in use and
+         *     give a new session that id
          */
         Session session(String oldId) {
             String now = session.getIdInternal();
-            return (newId.equals(now) || oldId.equals(now)) && session.isValid() ? session : null;
+            boolean msms = newId.equals(now) || oldId.equals(now);
+            if (session instanceof MemcachedSession) {
+                MemcachedSession s = (MemcachedSession) session;
+                // Once renamed otherwise, never again: a later move of msm's must not revive the old id.
+                msms = s.othersRenames() == othersRenames && (msms || now != null && now.equals(s.movedTo()));
+            }
+            return msms && session.isValid() ? session : null;
         }
     }
 }

@@ -3,8 +3,11 @@ package io.msm.tomcat.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +42,70 @@ class MemcachedFailoverIT extends ClusterTest {
         Browser.Page late = otherTab.get(tomcat.url("/app/s/get"));
         assertEquals(newId, late.get("id"), "the old cookie still reaches the moved session for a while");
         assertEquals("alice", late.get("attr.name"));
+    }
+
+    /**
+     * A client that keeps the id it was first given (XNAT's scripts: {@code curl -b JSESSIONID=...})
+     * never reads a new cookie. After its node's failure moved the session, the old id reaches it for
+     * as long as it lives here, long after the node came back empty, and each answer names the new id.
+     */
+    @Test
+    void aClientThatKeepsItsFirstIdStaysLoggedInLongAfterItsNodeFailed() throws Exception {
+        TomcatNode tomcat = tomcat("tomcat1", manager());
+        Browser user = new Browser();
+        String id = user.get(tomcat.url("/app/s/set?name=alice")).get("id");
+        awaitStored(id);
+        MemcachedServer holder = serverOf(id);
+        holder.kill();
+        String newId = awaitMoved(user, tomcat, id).newSessionCookie();
+        holder.restart(); // empty: the old id's copy is gone for good
+
+        Browser script = new Browser();
+        Browser.Page first = script.getWithCookieHeader(tomcat.url("/app/s/get"), "JSESSIONID=" + id);
+        assertEquals("alice", first.get("attr.name"), first.body());
+        assertEquals(newId, first.newSessionCookie(), "the answer names the new id, for a client that reads it");
+        Thread.sleep(65_000); // past the minute the old id used to be kept; background runs every second
+
+        Browser.Page later = script.getWithCookieHeader(tomcat.url("/app/s/get"), "JSESSIONID=" + id);
+        assertEquals(200, later.status());
+        assertEquals(newId, later.get("id"));
+        assertEquals("alice", later.get("attr.name"), "still logged in: " + later.body());
+    }
+
+    /**
+     * A login renames the session (session fixation protection): the ids from before it, msm's moved
+     * ones among them, stay worthless, also once msm moves the logged-in session in turn.
+     */
+    @Test
+    void idsFromBeforeALoginStayWorthlessWhenMsmMovesTheSessionAfterIt() {
+        // Without background runs, which would forget the dead aliases before the second move, as they
+        // mostly do: what holds the old ids off then is the rule itself.
+        TomcatNode tomcat = started(new TomcatNode("tomcat1").withoutBackgroundRuns().webapp(APP, manager(), "FORM"));
+        Browser user = new Browser();
+        assertTrue(user.get(tomcat.url("/app/secure/get")).body().contains("login-form"));
+        String planted = user.sessionId();
+        awaitStored(planted);
+        MemcachedServer first = serverOf(planted);
+        first.kill();
+        String movedBeforeLogin = awaitMoved(user, tomcat, planted).newSessionCookie();
+        first.restart();
+        Browser.Page login = user.postForm(tomcat.url("/app/j_security_check"), "j_username=alice&j_password=secret");
+        assertEquals(303, login.status(), "FORM login redirects back: " + login.body());
+        String loggedIn = user.sessionId();
+        assertEquals("alice", user.get(tomcat.url("/app/secure/get")).get("user"));
+        awaitStored(loggedIn);
+
+        serverOf(loggedIn).kill();
+        awaitMoved(user, tomcat, loggedIn);
+        assertEquals("alice", user.get(tomcat.url("/app/secure/get")).get("user"), "the user stays logged in");
+
+        for (String before : List.of(planted, movedBeforeLogin)) {
+            Browser attacker = new Browser();
+            attacker.sessionId(before);
+            Browser.Page page = attacker.get(tomcat.url("/app/secure/get"));
+            assertTrue(page.body().contains("login-form"), "the id " + before + " gets the login form: " + page.body());
+            assertNull(page.get("user"));
+        }
     }
 
     @Test
