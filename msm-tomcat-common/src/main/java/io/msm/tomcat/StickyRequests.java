@@ -42,12 +42,13 @@ final class StickyRequests implements RequestStrategy {
     private final SessionEngine engine;
     private final StickySessions sessions;
     /**
-     * Old id to new id of sessions msm moved, for as long as the session lives here under an id msm
-     * gave it: parallel requests still carrying the old cookie, an answer with the new cookie that
-     * never reached the browser, and clients that keep the id they were given (a script's fixed
-     * JSESSIONID), which one failed memcached operation would otherwise log out a minute later. The
-     * old and new ids share their random part, so the old one tells nobody more. Only msm's own moves:
-     * an id changed at login (session fixation protection) or by the webapp must stop working at once.
+     * Sessions msm moved, by the random part that all ids msm gives a session share, for as long as
+     * the session lives here under an id msm gave it: parallel requests still carrying an old cookie,
+     * an answer with the new cookie that never reached the browser, and clients that keep the id they
+     * were given (a script's fixed JSESSIONID), which one failed memcached operation would otherwise
+     * log out a minute later. An old id tells nobody more than the new one, whose random part it is.
+     * One entry per session, however often it moves. Only msm's own moves: an id changed at login
+     * (session fixation protection) or by the webapp must stop working at once.
      */
     private final Map<String, Alias> aliases = new ConcurrentHashMap<>();
     /** A session taken over from memcached is loaded once, by the first of its parallel requests. */
@@ -147,9 +148,9 @@ final class StickyRequests implements RequestStrategy {
         if (session != null) {
             return session;
         }
-        Alias alias = aliases.get(id);
-        if (alias != null) {
-            return followed(id, alias);
+        Session moved = movedSession(id);
+        if (moved != null) {
+            return moved;
         }
         ThreadRequest current = threadRequest.get();
         if (id.equals(current.missing)) {
@@ -182,11 +183,11 @@ final class StickyRequests implements RequestStrategy {
                 if (session != null) {
                     return session;
                 }
-                Alias alias = aliases.get(id);
-                if (alias != null) {
+                Session moved = movedSession(id);
+                if (moved != null) {
                     // Loaded and moved by a parallel request while this one waited for the turn: a second
                     // load would replace that copy, and the changes its requests make, in memory.
-                    return followed(id, alias);
+                    return moved;
                 }
                 SessionId sid = engine.knownId(id);
                 MemcachedSession loaded = manager.emptySession();
@@ -211,13 +212,18 @@ final class StickyRequests implements RequestStrategy {
         }
     }
 
+    /** @return the session msm moved from this id (one of its ids before), while it lives here; or null */
+    private Session movedSession(String oldId) {
+        Alias alias = aliases.get(randomOf(oldId));
+        return alias == null ? null : alias.session();
+    }
+
     /**
      * @return the id msm last gave the session an old id of it names, while the session bears it: not
      *     after a login renamed it since (nor while a move renames it), whichever thread renamed it
      */
     private String msmsNewId(String oldId) {
-        Alias alias = aliases.get(oldId);
-        Session session = alias == null ? null : followed(oldId, alias);
+        Session session = movedSession(oldId);
         if (!(session instanceof MemcachedSession)) {
             return null;
         }
@@ -225,18 +231,19 @@ final class StickyRequests implements RequestStrategy {
         return movedTo != null && movedTo.equals(session.getIdInternal()) ? movedTo : null;
     }
 
-    /** Moved twice or more (a Tomcat, then a node): followed a few steps. */
-    private Session followed(String id, Alias alias) {
-        String from = id;
-        for (int step = 0; alias != null && step < 4; step++) {
-            Session session = alias.session(from);
-            if (session != null) {
-                return session;
-            }
-            from = alias.newId;
-            alias = aliases.get(from);
+    /** msm's ids begin with their random part, which has neither '-' nor '.' (hexadecimal). */
+    private static String randomOf(String id) {
+        int dash = id.indexOf('-');
+        int dot = id.indexOf('.');
+        int end = dash < 0 ? dot : dot < 0 ? dash : Math.min(dash, dot);
+        return end < 0 ? id : id.substring(0, end);
+    }
+
+    /** Forgets the session's alias: it ended, left memory, or was renamed by someone else than msm. */
+    private void forgetAlias(Session session, String id) {
+        if (id != null) {
+            aliases.computeIfPresent(randomOf(id), (k, a) -> a.session == session ? null : a);
         }
-        return null;
     }
 
     @Override
@@ -246,12 +253,15 @@ final class StickyRequests implements RequestStrategy {
 
     @Override
     public void renaming(MemcachedSession session, String newId) {
+        if (!newId.equals(session.movedTo())) {
+            forgetAlias(session, session.getIdInternal()); // a login's: the ids from before it stop working
+        }
         sessions.renamed(session.sessionId(), manager.parseId(newId), session.state());
     }
 
     @Override
     public void ended(MemcachedSession session) {
-        // Its aliases lead nowhere now (Alias.session); the background run forgets them.
+        forgetAlias(session, session.getIdInternal());
         SessionId id = session.sessionId();
         if (id == null) {
             return;
@@ -300,6 +310,7 @@ final class StickyRequests implements RequestStrategy {
         }
         sessions.removed(id, s.state()); // first: a backup queued meanwhile is dropped, not written
         manager.dropFromMemory(s);
+        forgetAlias(s, s.getIdInternal());
         return true;
     }
 
@@ -309,15 +320,15 @@ final class StickyRequests implements RequestStrategy {
      * @param heldHere the request's lookup found the session in this Tomcat's memory
      */
     private void moveIfNeeded(Request request, String requestedId, boolean heldHere) throws IOException {
-        if (aliases.containsKey(requestedId)) {
-            // Moved already, by a parallel request or long ago: find() serves it under its new id, this
-            // answer names that id, and the session moves on from there (its new node down too).
+        if (!heldHere) {
             String newId = msmsNewId(requestedId);
-            if (newId != null) {
+            if (newId != null && !newId.equals(requestedId)) {
+                // Moved already, by a parallel request or long ago: find() serves it under its new id, this
+                // answer names that id, and the session moves on from there (its new node down too).
                 request.changeSessionId(newId);
                 moveIfNeeded(request, newId, true);
+                return;
             }
-            return;
         }
         // A session held here needs its id's form checked only: its node may have left memcachedNodes
         // (kept over the redeploy that removed the node), and it then moves to a node that is left, as
@@ -345,7 +356,7 @@ final class StickyRequests implements RequestStrategy {
             renamedMeanwhile = !session.getIdInternal().equals(requestedId);
             if (!renamedMeanwhile) {
                 // Before the rename, so that a parallel request with the old cookie never loads a second copy.
-                aliases.put(requestedId, new Alias(movedId, session));
+                aliases.put(randomOf(requestedId), new Alias(session));
                 if (session instanceof MemcachedSession) {
                     ((MemcachedSession) session).movedTo(movedId);
                 }
@@ -395,7 +406,7 @@ final class StickyRequests implements RequestStrategy {
     @Override
     public void background() {
         backUpMissing(BACKUPS_PER_RUN);
-        aliases.entrySet().removeIf(a -> followed(a.getKey(), a.getValue()) == null);
+        aliases.values().removeIf(a -> a.session() == null); // what forgetAlias missed: a safety net
         sessions.dropIdleBytes();
     }
 
@@ -465,31 +476,24 @@ final class StickyRequests implements RequestStrategy {
      * one, and a lookup by name in between found neither.
      */
     private static final class Alias {
-        final String newId;
         final Session session;
         /** The session's {@link MemcachedSession#othersRenames} when msm moved it. */
         private final int othersRenames;
 
-        Alias(String newId, Session session) {
-            this.newId = newId;
+        Alias(Session session) {
             this.session = session;
-            othersRenames = session instanceof MemcachedSession ? ((MemcachedSession) session).othersRenames() : 0;
+            othersRenames = session instanceof MemcachedSession ? ((MemcachedSession) session).othersRenames() : -1;
         }
 
         /**
-         * @return the session while it bears the old id, the one this move gave it, or one a later move of
-         *     msm's gave it; null once renamed otherwise (a login's new id: the id from before the login
-         *     must stop working at once), or ended: Tomcat would otherwise take the old id as in use and
-         *     give a new session that id
+         * @return the session while only msm renamed it since; null once renamed otherwise (a login's
+         *     new id: the ids from before the login must stop working at once, and stay so when msm moves
+         *     the session later), or ended: Tomcat would otherwise take the old id as in use and give a
+         *     new session that id
          */
-        Session session(String oldId) {
-            String now = session.getIdInternal();
-            boolean msms = newId.equals(now) || oldId.equals(now);
-            if (session instanceof MemcachedSession) {
-                MemcachedSession s = (MemcachedSession) session;
-                // Once renamed otherwise, never again: a later move of msm's must not revive the old id.
-                msms = s.othersRenames() == othersRenames && (msms || now != null && now.equals(s.movedTo()));
-            }
+        Session session() {
+            boolean msms = session instanceof MemcachedSession
+                    && ((MemcachedSession) session).othersRenames() == othersRenames;
             return msms && session.isValid() ? session : null;
         }
     }
