@@ -182,8 +182,9 @@ final class BackupService {
         try {
             if (!pool.awaitTermination(waitMillis, TimeUnit.MILLISECONDS)) {
                 int dropped = pool.shutdownNow().size();
-                LOG.warn("msm for {}: {} session backups still queued after {} ms at shutdown; they are dropped",
-                        webapp, dropped, waitMillis);
+                LOG.warn("msm for {}: {} session writes still queued after {} ms at shutdown were not done; sticky"
+                        + " sessions among them stay in this JVM for the webapp's next start, as the line on sessions"
+                        + " kept says", webapp, dropped, waitMillis);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

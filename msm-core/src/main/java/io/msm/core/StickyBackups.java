@@ -565,8 +565,9 @@ final class StickyBackups {
                 statistics.increment(Statistics.Counter.ITEMS_REFUSED);
                 if (logLimit.allow("refused " + node)) {
                     LOG.warn("backup of session {} refused ({}); it stays in this Tomcat's memory, memcached node {}"
-                            + " stays in use. ITEMS_REFUSED counts each such backup; this line repeats at most once"
-                            + " a minute", id.masked(), e.getMessage(), node);
+                            + " stays in use. memcached deleted the copy it held, so a failover before the session's"
+                            + " next backup there loses it. ITEMS_REFUSED counts each such backup; this line repeats"
+                            + " at most once a minute", id.masked(), e.getMessage(), node);
                 }
                 return;
             }
