@@ -40,7 +40,13 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
     private final Map<String, Long> clearSince = new ConcurrentHashMap<>();
     /** Per node, the flag this Tomcat set. */
     private final Map<String, Raised> raised = new ConcurrentHashMap<>();
-    private final Map<String, Object> raising = new HashMap<>();
+    /** Per node, the monitor its flag is raised under. */
+    private final Map<String, Raising> raising = new HashMap<>();
+
+    private static final class Raising {
+        /** When a raise under this monitor last failed (ticker nanos); 0 for never. */
+        volatile long failedNanos;
+    }
 
     private static final class Raised {
         /** Wall time until which the flag lives; Long.MAX_VALUE for ever. */
@@ -66,7 +72,7 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
             String backup = keys.backupNode(node.id());
             if (backup != null) {
                 flaggedOn.computeIfAbsent(backup, b -> new ArrayList<>()).add(node.id());
-                raising.put(node.id(), new Object());
+                raising.put(node.id(), new Raising());
             }
         }
     }
@@ -158,13 +164,27 @@ final class BehindFlags implements HealthCheck.ProbeKeys {
         }
         // Held across the network on purpose: a second writer must not go on before the flag is up.
         // Only a Tomcat that cannot reach a node gets here, about once per outage and slack.
-        synchronized (raising.get(node)) {
+        Raising lock = raising.get(node);
+        long waitedSince = ticker.nanoTime();
+        synchronized (lock) {
             r = raised.get(node);
             if (r != null && r.untilMillis >= until) {
                 return r;
             }
+            if (lock.failedNanos - waitedSince > 0) {
+                // The backup node did not answer the raise this request waited behind: asking it again
+                // would make each request in the queue wait its own timeout in turn, minutes for the last.
+                throw new StoreException(keys.backupNode(node), "the flag of node " + node + " could not be"
+                        + " raised by another request moments ago", null);
+            }
             long flagUntil = until == Long.MAX_VALUE ? until : until + SLACK_MILLIS;
-            long[] before = extend(node, flagUntil);
+            long[] before;
+            try {
+                before = extend(node, flagUntil);
+            } catch (StoreException | RuntimeException e) {
+                lock.failedNanos = ticker.nanoTime();
+                throw e;
+            }
             long end = Math.max(before[0], flagUntil);
             // The flag as this Tomcat left it needs no new wait: nobody trusted its absence since. Any
             // other (gone, or raised by another Tomcat, maybe after a restart) counts from now.

@@ -172,4 +172,59 @@ class BehindFlagsTest {
         time.advance(BehindFlags.LEASE_MILLIS + 1);
         assertTrue(other.mayBeBehind("n1"), "its last probe is too old to trust");
     }
+    /**
+     * Requests that write sessions of a node this Tomcat cannot reach wait, one after the other, for
+     * the monitor its flag is raised under. When the backup node does not answer the one holding it,
+     * those already waiting give up at once instead of each asking it again, each its own timeout in
+     * turn (200 request threads: minutes for the last).
+     */
+    @Test
+    void requestsWaitingBehindARaiseTheBackupNodeDidNotAnswerGiveUpWithoutAskingAgain() throws Exception {
+        String flagKey = keys.nodeBehind("n1");
+        java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger asks = new java.util.concurrent.atomic.AtomicInteger();
+        SessionStore hanging = (SessionStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {SessionStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("gets") && "n2".equals(args[0]) && flagKey.equals(args[1])) {
+                        if (asks.incrementAndGet() == 1) {
+                            asked.countDown();
+                            answer.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                        }
+                        throw new StoreException("n2", "gets on node n2 failed: timed out", null);
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        BehindFlags cutOff = new BehindFlags(hanging, keys, nodes, time, new Expiry(time));
+        java.util.concurrent.ExecutorService requests = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<Boolean>> raises = new ArrayList<>();
+            raises.add(requests.submit(() -> cutOff.raise("n1", EXPIRY)));
+            assertTrue(asked.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first raise asks the backup node");
+            List<Thread> waiting = new java.util.concurrent.CopyOnWriteArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                raises.add(requests.submit(() -> {
+                    waiting.add(Thread.currentThread());
+                    return cutOff.raise("n1", EXPIRY);
+                }));
+            }
+            io.msm.testkit.Await.until("two requests waiting for the monitor", java.time.Duration.ofSeconds(10),
+                    () -> waiting.size() == 2 && waiting.stream().allMatch(t -> t.getState() == Thread.State.BLOCKED));
+            time.advance(1000); // the operation's timeout runs out
+            answer.countDown();
+
+            for (java.util.concurrent.Future<Boolean> raise : raises) {
+                java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        java.util.concurrent.ExecutionException.class, () -> raise.get(10, java.util.concurrent.TimeUnit.SECONDS));
+                assertTrue(e.getCause() instanceof StoreException, e.getCause().toString());
+            }
+            assertEquals(1, asks.get(), "the backup node was asked once, not once per request in the queue");
+        } finally {
+            requests.shutdownNow();
+        }
+    }
 }
