@@ -510,6 +510,7 @@ public abstract class MemcachedSessionManagerBase extends ManagerBase
             throw new LifecycleException("webapp " + contextName() + " not started: " + e.getMessage());
         }
         setup.idsAccepted(settings, sample, getJvmRoute());
+        setup.noSingleSignOnWithoutSticky(settings);
         if (!valueClassFilterWritten && getSessionAttributeValueClassNameFilter() != null) {
             super.setSessionAttributeValueClassNameFilter(null); // Tomcat's default under a SecurityManager
         }

@@ -1,8 +1,13 @@
 package io.msm.tomcat;
 
+import org.apache.catalina.Authenticator;
 import org.apache.catalina.Container;
 import org.apache.catalina.Context;
+import org.apache.catalina.Host;
 import org.apache.catalina.LifecycleException;
+import org.apache.catalina.Valve;
+import org.apache.catalina.authenticator.NonLoginAuthenticator;
+import org.apache.catalina.authenticator.SingleSignOn;
 import org.apache.juli.logging.Log;
 
 import io.msm.core.SessionId;
@@ -66,6 +71,45 @@ final class SetupChecks {
             throw notStarted("the Engine's jvmRoute \"" + jvmRoute + "\" is " + problem + ", and sticky sessions carry"
                     + " it in their ids; write such a jvmRoute in <Engine jvmRoute=\"...\"> (server.xml)");
         }
+    }
+
+    /**
+     * Tomcat's SingleSignOn valve ends a single sign-on when it hears the session end, through a listener
+     * it puts on the session object of the request that logged in. Non-sticky mode gives each request an
+     * object of its own: a logout would leave the single sign-on alive, and its cookie would log the
+     * next request in again without a password. A webapp with a login method stops; one without (every
+     * webapp has Tomcat's NonLoginAuthenticator then, such as XNAT, whose logins are Spring Security's)
+     * signs on only through {@code HttpServletRequest.login()}, and gets a WARN.
+     */
+    void noSingleSignOnWithoutSticky(Settings settings) throws LifecycleException {
+        if (!settings.enabled() || settings.sticky() || !hasValve(context, Authenticator.class)) {
+            return;
+        }
+        for (Container c = context.getParent(); c != null; c = c.getParent()) {
+            if (!hasValve(c, SingleSignOn.class)) {
+                continue;
+            }
+            String valve = "sticky=\"false\" with Tomcat's SingleSignOn valve (on " + (c instanceof Host ? "Host '"
+                    : "Engine '") + c.getName() + "')";
+            String risk = "a logout would not end the single sign-on, whose cookie would log the next request in"
+                    + " again without a password";
+            if (!hasValve(context, NonLoginAuthenticator.class)) {
+                throw notStarted(valve + " and this webapp's container login: " + risk + "; write sticky=\"true\","
+                        + " or remove the SingleSignOn valve");
+            }
+            LOG.warn("msm for " + contextName + ": " + valve + ": if this webapp logs users in with"
+                    + " HttpServletRequest.login(), " + risk + "; write sticky=\"true\" if it does");
+            return;
+        }
+    }
+
+    private static boolean hasValve(Container container, Class<?> type) {
+        for (Valve valve : container.getPipeline().getValves()) {
+            if (type.isInstance(valve)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

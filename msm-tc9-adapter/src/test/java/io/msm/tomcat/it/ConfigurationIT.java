@@ -185,6 +185,37 @@ class ConfigurationIT {
         assertTrue(message.contains("<Engine jvmRoute="), message);
     }
 
+    /**
+     * Tomcat's SingleSignOn valve ends a single sign-on through a listener on the session object of
+     * the login's request; a non-sticky webapp has a new object at every request, so a logout would
+     * leave the single sign-on alive and the next request logged in again without a password. Such a
+     * webapp does not start; a sticky one does, and one without a login method (Tomcat's
+     * NonLoginAuthenticator, as XNAT's) starts with a WARN about HttpServletRequest.login().
+     */
+    @org.junit.jupiter.api.Test
+    void aNonStickyWebappWithContainerLoginUnderSingleSignOnDoesNotStart() {
+        memcached = MemcachedServer.start();
+        Map<String, String> nonSticky = Map.of("memcachedNodes", memcached.node("n1"), "sticky", "false");
+        List<String> warned;
+        try (LogCapture log = new LogCapture("io.msm")) {
+            tomcat = new TomcatNode("tomcat1").withSingleSignOn()
+                    .webapp("/app", new LinkedHashMap<>(nonSticky), "FORM")
+                    .webapp("/sticky", new LinkedHashMap<>(Map.of("memcachedNodes", memcached.node("n1"))), "FORM")
+                    .webapp("/plain", new LinkedHashMap<>(nonSticky))
+                    .start();
+            warned = log.lines(r -> String.valueOf(r.getMessage()).contains("HttpServletRequest.login()"));
+        }
+
+        assertFalse(tomcat.isAvailable("/app"), "the webapp must not start");
+        String message = loggedFailure();
+        assertTrue(message.contains("SingleSignOn valve (on Host 'localhost')"), message);
+        assertTrue(message.contains("write sticky=\"true\", or remove the SingleSignOn valve"), message);
+        assertTrue(tomcat.isAvailable("/sticky"), "sticky mode keeps the session object the listener is on");
+        assertTrue(tomcat.isAvailable("/plain"), "without a login method, only HttpServletRequest.login() signs on");
+        assertEquals(1, warned.size(), "one WARN, for /plain: " + warned);
+        assertTrue(warned.get(0).contains("msm for /plain"), warned.get(0));
+    }
+
     /** A context file switched from StandardManager keeps its pathname="": a WARN, not a stop. */
     @org.junit.jupiter.api.Test
     void anAttributeOfTomcatsOwnManagerLeftInTheFileDoesNotStopTheWebapp() {

@@ -30,6 +30,7 @@ public final class TomcatNode implements AutoCloseable {
     private final String route;
     private final Map<String, Map<String, String>> webapps = new LinkedHashMap<>();
     private boolean backgroundRuns = true;
+    private boolean singleSignOn;
     private final Map<String, String> auth = new LinkedHashMap<>();
     private final Map<String, Context> contexts = new LinkedHashMap<>();
     private Tomcat tomcat;
@@ -52,6 +53,12 @@ public final class TomcatNode implements AutoCloseable {
      */
     public TomcatNode withoutBackgroundRuns() {
         backgroundRuns = false;
+        return this;
+    }
+
+    /** Tomcat's SingleSignOn valve on the Host, as server.xml's {@code <Valve className="...SingleSignOn"/>}. */
+    public TomcatNode withSingleSignOn() {
+        singleSignOn = true;
         return this;
     }
 
@@ -118,6 +125,9 @@ public final class TomcatNode implements AutoCloseable {
             tomcat.getEngine().setJvmRoute(route);
             tomcat.getEngine().setBackgroundProcessorDelay(backgroundRuns ? 1 : -1);
             tomcat.getHost().setAutoDeploy(false);
+            if (singleSignOn) {
+                tomcat.getHost().getPipeline().addValve(new org.apache.catalina.authenticator.SingleSignOn());
+            }
             tomcat.addUser("alice", "secret");
             tomcat.addRole("alice", "user");
             for (Map.Entry<String, Map<String, String>> w : webapps.entrySet()) {
