@@ -83,6 +83,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * Tomcat loaded it (wall clock); 0 for one made here and not asked about yet (its creation counts).
      */
     private transient volatile long takeoverCheckedAt;
+    /** Sticky: when a copy idle past its timeout was last checked for a takeover elsewhere. */
+    private transient volatile long expiryCheckedAt;
     /**
      * Sticky: the takeover mark under its id when this Tomcat got it there, to be ignored; 0 for none;
      * {@code StickySessions.MARK_UNKNOWN} when not known (the first mark found is taken as this one).
@@ -142,7 +144,25 @@ class MemcachedSession extends StandardSession implements HeldSession {
         if ((users > 0 || dropped) && isValid && !expiring) {
             return true;
         }
+        if (isValid && !expiring && mayBeIdlePastTimeout() && leftBeforeExpiry()) {
+            return false; // no listener hears an end: the session lives on elsewhere
+        }
         return super.isValid();
+    }
+
+    /** By either of Tomcat's counts of idle time: from the last request's start, or its end. */
+    private boolean mayBeIdlePastTimeout() {
+        return maxInactiveInterval > 0
+                && System.currentTimeMillis() - Math.min(thisAccessedTime, lastAccessedTime) >= maxInactiveInterval * 1000L;
+    }
+
+    /**
+     * Sticky: a copy whose session another Tomcat took over (the balancer moved its user while this
+     * Tomcat was alive) would otherwise end here with every listener, the user still working there.
+     */
+    private boolean leftBeforeExpiry() {
+        RequestStrategy requests = manager instanceof RequestGate ? ((RequestGate) manager).requests() : null;
+        return requests != null && requests.leftBeforeExpiry(this);
     }
 
     /**
@@ -422,6 +442,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         formLogin = null;
         unread = Collections.emptyMap();
         takeoverCheckedAt = 0;
+        expiryCheckedAt = 0;
         takeoverMarkSeen = 0;
         movedTo = null;
         othersRenames = 0;
@@ -454,6 +475,15 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * @return true, once per {@code everyMillis} of this copy's life here, for the request that is to
      *     ask memcached whether another Tomcat took the session over
      */
+    /** @return true at most once per {@code everyMillis} for a copy idle past its timeout; see leftBeforeExpiry */
+    boolean expiryCheckDue(long now, long everyMillis) {
+        if (expiryCheckedAt != 0 && now - expiryCheckedAt < everyMillis) {
+            return false;
+        }
+        expiryCheckedAt = now;
+        return true;
+    }
+
     boolean takeoverCheckDue(long now, long everyMillis) {
         if (now - (takeoverCheckedAt != 0 ? takeoverCheckedAt : creationTime) < everyMillis) {
             return false;

@@ -38,6 +38,14 @@ interface RequestStrategy {
     /** A session that ended: invalidated or expired. */
     void ended(MemcachedSession session);
 
+    /**
+     * A session idle past its timeout here, about to end with its listeners: true when it lives on
+     * elsewhere instead (sticky: another Tomcat took it over), and has left this Tomcat's memory quietly.
+     */
+    default boolean leftBeforeExpiry(MemcachedSession session) {
+        return false;
+    }
+
     /** A session about to be renamed (a login, msm's move) to {@code newId}; it still bears its old id. */
     default void renaming(MemcachedSession session, String newId) {
     }

@@ -32,6 +32,8 @@ final class StickyRequests implements RequestStrategy {
     static final long LONG_REQUEST_MILLIS = 10_000;
     /** How often a copy in use here is checked for a takeover elsewhere: one memcached read a minute. */
     static final long CHECK_TAKEOVER_EVERY_MILLIS = 60_000;
+    /** The same, for a copy idle past its timeout that Tomcat is about to end. */
+    private static final long CHECK_TAKEOVER_BEFORE_EXPIRY_MILLIS = 10_000;
     /**
      * Sessions backed up by one background run at most: after a node came back empty, 50,000 sessions
      * reach it over a few runs (every 10 s by default) instead of all at once.
@@ -308,9 +310,33 @@ final class StickyRequests implements RequestStrategy {
                     + " got it: its copy here leaves memory instead of serving the old id; this line repeats at most"
                     + " once a minute");
         }
-        sessions.removed(id, s.state()); // first: a backup queued meanwhile is dropped, not written
+        leaveQuietly(s);
+        return true;
+    }
+
+    /** The copy of a session that lives on elsewhere leaves memory, with no listener told of an end. */
+    private void leaveQuietly(MemcachedSession s) {
+        sessions.removed(s.sessionId(), s.state()); // first: a backup queued meanwhile is dropped, not written
         manager.dropFromMemory(s);
         forgetAlias(s, s.getIdInternal());
+    }
+
+    /**
+     * Asked once per {@link #CHECK_TAKEOVER_BEFORE_EXPIRY_MILLIS} at most, as Tomcat asks isValid()
+     * at every access and every background run: a memcached read.
+     */
+    @Override
+    public boolean leftBeforeExpiry(MemcachedSession s) {
+        if (s.sessionId() == null || !s.expiryCheckDue(System.currentTimeMillis(), CHECK_TAKEOVER_BEFORE_EXPIRY_MILLIS)
+                || !takenOverMeanwhile(s)) {
+            return false;
+        }
+        if (logLimit.allow("taken over, idle")) {
+            LOG.info("session " + s.sessionId().masked() + " reached its timeout here after another Tomcat took it"
+                    + " over: its copy here leaves memory with no sessionDestroyed, as the session lives on there;"
+                    + " this line repeats at most once a minute");
+        }
+        leaveQuietly(s);
         return true;
     }
 

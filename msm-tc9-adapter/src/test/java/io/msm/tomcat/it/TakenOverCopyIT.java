@@ -62,6 +62,32 @@ class TakenOverCopyIT extends GatedClusterTest {
         stream.get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
+    /**
+     * The copy the first Tomcat holds reaches its timeout there while its user works on the second: it
+     * leaves memory with no listener told of an end (sessionDestroyed, valueUnbound), since the session
+     * lives on; a per-Tomcat registry of sessions drops it all the same, as the copy is gone.
+     */
+    @Test
+    void aCopyTakenOverElsewhereLeavesQuietlyAtItsTimeoutHere() throws Exception {
+        TomcatNode first = tomcat("tomcat1", manager());
+        TomcatNode second = tomcat("tomcat2", manager());
+        Browser user = new Browser();
+        String old = aliceStoredOn(first, user);
+        user.get(first.url("/app/s/timeout?s=3"));
+        String taken = user.get(second.url("/app/s/get")).get("id");
+        assertNotEquals(old, taken, "taken over by tomcat2");
+
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(8);
+        while (System.nanoTime() < until) { // she works on tomcat2; tomcat1's copy idles past its timeout
+            assertEquals("alice", user.get(second.url("/app/s/get")).get("attr.name"));
+            Thread.sleep(1000);
+        }
+        io.msm.testkit.Await.until("the copy gone from tomcat1's memory", WAIT,
+                () -> first.manager(APP).getActiveSessions() == 0);
+        assertEquals(0, SessionEvents.destroyed(old), "no sessionDestroyed for a session that lives on");
+        assertEquals("alice", user.get(second.url("/app/s/get")).get("attr.name"), "still logged in on tomcat2");
+    }
+
     @Test
     void aCopyIdleHereThatNobodyTookOverIsServed() throws Exception {
         TomcatNode first = tomcat("tomcat1", manager());
