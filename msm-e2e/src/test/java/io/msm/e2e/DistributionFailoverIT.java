@@ -76,6 +76,26 @@ class DistributionFailoverIT extends DistributionTest {
     }
 
     /**
+     * A client that sends back only the session cookie (an XNAT script: {@code curl -b JSESSIONID=…})
+     * sticks to one Tomcat by the route at the end of the id, as a browser does. A cookie of Apache's
+     * own (ROUTEID) would send it to every Tomcat in turn, each taking the session over from the last.
+     */
+    @org.junit.jupiter.api.Test
+    void aClientThatSendsOnlyTheSessionCookieSticksToOneTomcat() throws Exception {
+        TomcatLine line = lines().stream().filter(l -> l.name().equals("10")).findFirst().orElseThrow();
+        Cluster c = cluster(line, ContextExample.STICKY, "msm-sticky.conf", "");
+        WebUser.Page set = new WebUser().get(c.apache().url("/xnat/s?op=set&form=half-filled"));
+        String id = set.get("id");
+        String servedBy = set.get("servedBy");
+        for (int i = 0; i < 10; i++) {
+            WebUser.Page page = new WebUser().getWithCookie(c.apache().url("/xnat/s"), "JSESSIONID=" + id);
+            assertEquals(servedBy, page.get("servedBy"), "request " + i + " went elsewhere: " + page.body());
+            assertEquals(id, page.get("id"), "never taken over");
+            assertEquals("half-filled", page.get("attr.form"));
+        }
+    }
+
+    /**
      * Tomcat's idle check by the last access (the manager's {@code sessionLastAccessAtStart} from
      * 10.1, the {@code LAST_ACCESS_AT_START} or {@code STRICT_SERVLET_COMPLIANCE} property before):
      * a user who only reads for longer than her timeout keeps her session at a failover. The copy's
