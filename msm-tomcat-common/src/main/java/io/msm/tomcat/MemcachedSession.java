@@ -90,6 +90,8 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * {@code StickySessions.MARK_UNKNOWN} when not known (the first mark found is taken as this one).
      */
     private transient volatile long takeoverMarkSeen;
+    /** Sticky: left this Tomcat's memory for a takeover elsewhere, and is no session here any more. */
+    private transient volatile boolean leftQuietly;
     /** Sticky mode: see {@link #movedTo()}; an id of msm's own, not a login's. */
     private transient volatile String movedTo;
     /** Renames that were not msm's moves (a login's): each makes every id from before it worthless. */
@@ -104,17 +106,32 @@ class MemcachedSession extends StandardSession implements HeldSession {
     @Override
     public void setId(String id, boolean notify) {
         if (this.id != null && !this.id.equals(id)) {
-            // Renamed (a login): the only copy of the new id, so no Tomcat can store a newer one.
-            loadedUnlocked = false;
-            RequestStrategy requests = manager instanceof RequestGate ? ((RequestGate) manager).requests() : null;
-            if (requests != null && sessionId != null) {
-                requests.renaming(this, id); // before Tomcat's rename takes the old id out of memory
+            // One rename at a time, msm's moves included (which hold it already): a login renaming the
+            // session while msm moves it would otherwise be renamed over, the login's id lost and the
+            // logged-in session left under an id from before the login.
+            synchronized (moveLock()) {
+                renameTo(id, notify);
             }
-            changes.renamed(); // a change to store, as one of its attributes would be
-            if (!id.equals(movedTo)) {
-                othersRenames++; // two at once may count one: it differs from before all the same
-            }
+            return;
         }
+        setIdAndTimeout(id, notify);
+    }
+
+    private void renameTo(String id, boolean notify) {
+        // Renamed (a login): the only copy of the new id, so no Tomcat can store a newer one.
+        loadedUnlocked = false;
+        RequestStrategy requests = manager instanceof RequestGate ? ((RequestGate) manager).requests() : null;
+        if (requests != null && sessionId != null) {
+            requests.renaming(this, id); // before Tomcat's rename takes the old id out of memory
+        }
+        changes.renamed(); // a change to store, as one of its attributes would be
+        if (!id.equals(movedTo)) {
+            othersRenames++; // under moveLock: one at a time
+        }
+        setIdAndTimeout(id, notify);
+    }
+
+    private void setIdAndTimeout(String id, boolean notify) {
         if (this.id == null && isNew && manager instanceof MemcachedSessionManagerBase) {
             // A new session named for the first time: the <Manager>'s timeout goes in before the
             // sessionCreated listeners run, as with Tomcat's own managers, so that one they set holds.
@@ -141,6 +158,9 @@ class MemcachedSession extends StandardSession implements HeldSession {
      */
     @Override
     public boolean isValid() {
+        if (leftQuietly) {
+            return false; // and never ends here: no listener hears of it
+        }
         if ((users > 0 || dropped) && isValid && !expiring) {
             return true;
         }
@@ -446,10 +466,16 @@ class MemcachedSession extends StandardSession implements HeldSession {
         takeoverMarkSeen = 0;
         movedTo = null;
         othersRenames = 0;
+        leftQuietly = false;
     }
 
     long takeoverMarkSeen() {
         return takeoverMarkSeen;
+    }
+
+    /** Sticky: the session lives on in another Tomcat; this copy is invalid here, with no end fired. */
+    void leftQuietly() {
+        leftQuietly = true;
     }
 
     /** @return the id msm last gave this session by a move, set before the rename; null if none */
@@ -471,10 +497,6 @@ class MemcachedSession extends StandardSession implements HeldSession {
         takeoverMarkSeen = mark;
     }
 
-    /**
-     * @return true, once per {@code everyMillis} of this copy's life here, for the request that is to
-     *     ask memcached whether another Tomcat took the session over
-     */
     /** @return true at most once per {@code everyMillis} for a copy idle past its timeout; see leftBeforeExpiry */
     boolean expiryCheckDue(long now, long everyMillis) {
         if (expiryCheckedAt != 0 && now - expiryCheckedAt < everyMillis) {
@@ -484,6 +506,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return true;
     }
 
+    /**
+     * @return true, once per {@code everyMillis} of this copy's life here, for the request that is to
+     *     ask memcached whether another Tomcat took the session over
+     */
     boolean takeoverCheckDue(long now, long everyMillis) {
         if (now - (takeoverCheckedAt != 0 ? takeoverCheckedAt : creationTime) < everyMillis) {
             return false;

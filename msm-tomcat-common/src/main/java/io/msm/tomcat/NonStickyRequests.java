@@ -807,9 +807,9 @@ final class NonStickyRequests implements RequestStrategy {
 
     private void expiryFailed(SessionSnapshot snapshot, Throwable t) {
         if (logLimit.allow("expiry failed")) {
-            LOG.warn("session " + snapshot.id().masked() + " did not end cleanly at its idle expiry (a listener or"
-                    + " an attribute's valueUnbound failed); the other sessions due end as usual; this line repeats"
-                    + " at most once a minute", t);
+            LOG.warn("session " + snapshot.id().masked() + " did not end cleanly at its idle expiry (its copy did"
+                    + " not load, or a listener or an attribute's valueUnbound failed); the other sessions due end as"
+                    + " usual; this line repeats at most once a minute", t);
         }
     }
 }

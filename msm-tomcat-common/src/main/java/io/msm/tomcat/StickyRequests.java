@@ -1,6 +1,9 @@
 package io.msm.tomcat;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -49,8 +52,9 @@ final class StickyRequests implements RequestStrategy {
      * an answer with the new cookie that never reached the browser, and clients that keep the id they
      * were given (a script's fixed JSESSIONID), which one failed memcached operation would otherwise
      * log out a minute later. An old id tells nobody more than the new one, whose random part it is.
-     * One entry per session, however often it moves. Only msm's own moves: an id changed at login
-     * (session fixation protection) or by the webapp must stop working at once.
+     * One entry per session, however often it moves, with the ids it bore here (a few). Only msm's own
+     * moves: an id changed at login (session fixation protection) or by the webapp must stop working
+     * at once.
      */
     private final Map<String, Alias> aliases = new ConcurrentHashMap<>();
     /** A session taken over from memcached is loaded once, by the first of its parallel requests. */
@@ -217,7 +221,9 @@ final class StickyRequests implements RequestStrategy {
     /** @return the session msm moved from this id (one of its ids before), while it lives here; or null */
     private Session movedSession(String oldId) {
         Alias alias = aliases.get(randomOf(oldId));
-        return alias == null ? null : alias.session();
+        // Only an id the session bore here: one of another Tomcat's with the same random part (a
+        // takeover there since) must load what that Tomcat stored, not this Tomcat's older copy.
+        return alias == null || !alias.oldIds.contains(oldId) ? null : alias.session();
     }
 
     /**
@@ -316,7 +322,8 @@ final class StickyRequests implements RequestStrategy {
 
     /** The copy of a session that lives on elsewhere leaves memory, with no listener told of an end. */
     private void leaveQuietly(MemcachedSession s) {
-        sessions.removed(s.sessionId(), s.state()); // first: a backup queued meanwhile is dropped, not written
+        s.leftQuietly(); // first: a request still holding it finds it invalid, and no end fires for it later
+        sessions.removed(s.sessionId(), s.state()); // a backup queued meanwhile is dropped, not written
         manager.dropFromMemory(s);
         forgetAlias(s, s.getIdInternal());
     }
@@ -382,7 +389,7 @@ final class StickyRequests implements RequestStrategy {
             renamedMeanwhile = !session.getIdInternal().equals(requestedId);
             if (!renamedMeanwhile) {
                 // Before the rename, so that a parallel request with the old cookie never loads a second copy.
-                aliases.put(randomOf(requestedId), new Alias(session));
+                aliases.compute(randomOf(requestedId), (k, before) -> Alias.after(before, session, requestedId));
                 if (session instanceof MemcachedSession) {
                     ((MemcachedSession) session).movedTo(movedId);
                 }
@@ -502,13 +509,33 @@ final class StickyRequests implements RequestStrategy {
      * one, and a lookup by name in between found neither.
      */
     private static final class Alias {
+        /** Old ids kept per session: the first (a script's) and the latest (tabs, answers on their way). */
+        private static final int MAX_OLD_IDS = 8;
+
         final Session session;
         /** The session's {@link MemcachedSession#othersRenames} when msm moved it. */
         private final int othersRenames;
+        /** The ids the session bore here before msm's moves of it. */
+        final List<String> oldIds;
 
-        Alias(Session session) {
+        private Alias(Session session, int othersRenames, List<String> oldIds) {
             this.session = session;
-            othersRenames = session instanceof MemcachedSession ? ((MemcachedSession) session).othersRenames() : -1;
+            this.othersRenames = othersRenames;
+            this.oldIds = oldIds;
+        }
+
+        /** @return the alias once msm moved the session from {@code oldId}, keeping what {@code before} had */
+        static Alias after(Alias before, Session session, String oldId) {
+            int renames = session instanceof MemcachedSession ? ((MemcachedSession) session).othersRenames() : 0;
+            List<String> ids = new ArrayList<>();
+            if (before != null && before.session == session && before.othersRenames == renames) {
+                ids.addAll(before.oldIds);
+                if (ids.size() >= MAX_OLD_IDS) {
+                    ids.remove(1); // the first stays
+                }
+            }
+            ids.add(oldId);
+            return new Alias(session, renames, Collections.unmodifiableList(ids));
         }
 
         /**
