@@ -39,12 +39,19 @@ final class BackupService {
         default Job absorb(Job waiting) {
             return waiting.removes() ? waiting : this;
         }
+
+        /** @return the session's id, for a log line; null where the job's key is the id, or none is known */
+        default SessionId session() {
+            return null;
+        }
     }
 
     private final ConcurrentHashMap<Object, Slot> slots = new ConcurrentHashMap<>();
     private final ExecutorService pool;
     private final Statistics statistics;
     private final String webapp;
+    /** A failure of msm's own repeats at every backup: its line at most once a minute. */
+    private final OncePerMinute lines = new OncePerMinute(java.time.Clock.systemUTC());
 
     /**
      * @param pool runs the backups; one that refuses when full makes the request thread run its own
@@ -125,7 +132,12 @@ final class BackupService {
                 job.run();
             } catch (Throwable e) { // a checked exception thrown sneakily too: the slot must go on
                 try {
-                    LOG.error("session backup failed unexpectedly", e);
+                    if (lines.allow("unexpected")) {
+                        SessionId id = slot.session instanceof SessionId ? (SessionId) slot.session : job.session();
+                        LOG.error("msm for {}: a write of session {} failed unexpectedly (a fault of msm's, or the heap"
+                                + " full); sticky: the session stays in this Tomcat's memory; this line repeats at most"
+                                + " once a minute", webapp, id == null ? "(not known)" : id.masked(), e);
+                    }
                 } catch (Throwable alsoFailed) {
                     // the heap full still: the job's waiters are told below all the same
                 }

@@ -32,6 +32,8 @@ final class DeferredComparisons {
     private final Expiry clock;
     /** What each scheduled comparison runs, so that {@link #flush} can run those still waiting. */
     private final Map<SessionState, Runnable> pending = new ConcurrentHashMap<>();
+    /** A failure of msm's own may repeat at every comparison: its line at most once a minute. */
+    private final OncePerMinute lines = new OncePerMinute(java.time.Clock.systemUTC());
     /** Set when {@link #flush} begins: the scheduler takes nothing more. */
     private volatile boolean stopping;
 
@@ -97,7 +99,10 @@ final class DeferredComparisons {
                     compare.run();
                 } catch (RuntimeException | LinkageError | StackOverflowError e) {
                     // Swallowed by the scheduler otherwise, without a line.
-                    LOG.error("deferred backup of a session failed; it is compared again after its next request", e);
+                    if (lines.allow("deferred")) {
+                        LOG.error("deferred backup of a session failed; it is compared again after its next request;"
+                                + " this line repeats at most once a minute", e);
+                    }
                 }
             }, Math.max(0, due - clock.now()), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {

@@ -2,8 +2,8 @@ package io.msm.core;
 
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -144,14 +144,18 @@ final class StickyBackups {
      * order, so that no load finds a copy in between. An old id the session was renamed back to
      * meanwhile (a node that came back) is its own id again, whose copy the delete may have taken:
      * the session is then stored anew in full.
+     *
+     * @param stored the id just stored under, left alone: among the old ids, it is one a rename made
+     *     since (a second login while these deletes ran), whose copy is in memcached and must stay
+     *     refused; null after a removal
      */
-    private void deleteOldIds(SessionState state, Collection<SessionId> deleted) {
+    private void deleteOldIds(SessionState state, Collection<SessionId> deleted, SessionId stored) {
         if (renamedFrom.isEmpty()) {
             return;
         }
         for (Map.Entry<SessionId, SessionState> e : renamedFrom.entrySet()) {
             SessionId old = e.getKey();
-            if (e.getValue() != state) {
+            if (e.getValue() != state || old.equals(stored)) {
                 continue;
             }
             if (!deleted.contains(old)) {
@@ -472,7 +476,7 @@ final class StickyBackups {
                     beingRemoved.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
                 }
                 // Its other old ids: a copy that landed after its set timed out, or a parallel request's.
-                deleteOldIds(state, deleted);
+                deleteOldIds(state, deleted, null);
             }
         }
     }
@@ -491,6 +495,11 @@ final class StickyBackups {
         /** A set the request thread sent already; null when this job writes. */
         private final SessionStore.Sent sent;
         private final long created = ticker.nanoTime();
+
+        @Override
+        public SessionId session() {
+            return id;
+        }
         private final long seq;
 
         StoreJob(SessionId id, byte[] frame, byte[] theirs, int expiry, long fingerprint, boolean touchOnly,
@@ -549,7 +558,7 @@ final class StickyBackups {
                 // Not after a store under an id the session has left since (one that ran late): a store
                 // of a later old id may still be queued, and its copy must stay refused.
                 if (renamedFrom.get(id) != state) {
-                    deleteOldIds(state, Arrays.asList(id, stale));
+                    deleteOldIds(state, Collections.singletonList(stale), id);
                 }
             } catch (StoreException e) {
                 failed(e);

@@ -76,6 +76,33 @@ class BackupServiceTest {
         assertEquals(1, maxRunning.get());
     }
 
+    /**
+     * A fault of msm's own repeats at every backup: one ERROR a minute, naming the webapp and the
+     * session, not a stack trace per backup; the sessions' later writes still run.
+     */
+    @Test
+    void aJobThatFailsUnexpectedlyIsLoggedOnceAMinuteWithItsSession() throws Exception {
+        service = new BackupService(EngineThreads.backupPool(2, 100, "test-backup"), statistics, "/test");
+        try (LogLines log = LogLines.of(BackupService.class)) {
+            List<CompletableFuture<Void>> futures = new ArrayList<>();
+            SessionId first = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
+            for (int i = 0; i < 20; i++) {
+                SessionId id = i == 0 ? first : SessionId.of(String.format("%032X", i), "n1", null);
+                futures.add(service.submit(id, () -> {
+                    throw new IllegalStateException("a fault of msm's");
+                }));
+            }
+            awaitAll(futures);
+            AtomicInteger ranAfter = new AtomicInteger();
+            service.submit(first, ranAfter::incrementAndGet).get(WAIT_SECONDS, TimeUnit.SECONDS);
+
+            assertEquals(1, ranAfter.get(), "the session's next write runs");
+            assertEquals(1, log.lines().size(), log.lines().toString());
+            assertTrue(log.lines().get(0).contains("msm for /test") && log.lines().get(0).contains("…"),
+                    log.lines().get(0));
+        }
+    }
+
     @Test
     void aWaitingRemovalIsNeverReplacedByALaterBackup() throws Exception {
         service = new BackupService(EngineThreads.backupPool(2, 100, "test-backup"), statistics, "/test");

@@ -66,6 +66,9 @@ final class InMemoryStore implements SessionStore {
         int lateAnswersLeft;
         /** The next delete of this key fails, and the node with it. */
         String failingDelete;
+        /** The next delete of this key runs {@link #onDeleteAction} first: what a request does meanwhile. */
+        String onDelete;
+        Runnable onDeleteAction;
         boolean hung;
         int refuseAbove = Integer.MAX_VALUE;
         /** Writes sent while hung, applied on resume. */
@@ -315,8 +318,18 @@ final class InMemoryStore implements SessionStore {
         return true;
     }
 
+    /** Runs {@code meanwhile} once, inside the next delete of the key, before it is done. */
+    synchronized void onNextDelete(String nodeId, String key, Runnable meanwhile) {
+        node(nodeId).onDelete = key;
+        node(nodeId).onDeleteAction = meanwhile;
+    }
+
     @Override
     public synchronized boolean delete(String nodeId, String key) throws StoreException {
+        if (key.equals(node(nodeId).onDelete)) {
+            node(nodeId).onDelete = null;
+            node(nodeId).onDeleteAction.run();
+        }
         if (key.equals(node(nodeId).failingDelete)) {
             node(nodeId).failingDelete = null;
             node(nodeId).failing = true;

@@ -63,6 +63,38 @@ class StickyOrderTest {
         assertTrue(stopping.store.isClosed());
     }
 
+    /**
+     * A second login while the store under the first login's id deletes the session's older ids: the
+     * first login's id, just stored under and renamed from meanwhile, must stay refused until the
+     * session is stored under its newest id. Its entry may or may not be seen by the deletes' walk
+     * over the old ids, so several sessions are tried.
+     */
+    @Test
+    void anIdRenamedFromWhileTheOldIdsAreDeletedStaysRefused() {
+        java.util.Random random = new java.util.Random(42);
+        for (int trial = 0; trial < 30; trial++) {
+            SessionState s = new SessionState();
+            SessionId first = id("n1", random);
+            SessionId between = id("n1", random);
+            SessionId loggedIn = id("n1", random);
+            SessionId again = id("n1", random);
+            sticky.afterRequest(EngineHarness.snapshot(first, tomcat.time.millis(), Map.of("user", "alice")), s);
+            sticky.renamed(first, between, s); // renamed twice before a store: two old ids to delete
+            sticky.renamed(between, loggedIn, s);
+            tomcat.store.onNextDelete("n1", EngineHarness.PREFIX + between, () -> sticky.renamed(loggedIn, again, s));
+            tomcat.time.advance(1000);
+            sticky.afterRequest(EngineHarness.snapshot(loggedIn, tomcat.time.millis(), Map.of("user", "bob")), s);
+
+            assertNotNull(tomcat.store.peek("n1", EngineHarness.PREFIX + loggedIn), "stored under it: trial " + trial);
+            assertNull(sticky.load(loggedIn, new SessionState()), "the id from before the second login loads"
+                    + " nothing: trial " + trial);
+        }
+    }
+
+    private static SessionId id(String node, java.util.Random random) {
+        return SessionId.of(String.format("%016X%016X", random.nextLong(), random.nextLong()), node, "tomcat1");
+    }
+
     @Test
     void aBackupThatEndsAfterTheLogoutDoesNotBringTheSessionBack() {
         tomcat.backups.hold();
