@@ -85,7 +85,7 @@ final class ModeCheck implements Runnable {
                 }
                 String problem = mark.length == 2 ? protectionProblem(Protection.parse(mark[1])) : null;
                 if (problem != null) {
-                    protectionDiffers(node, problem);
+                    protectionDiffers(node, problem, Protection.parse(mark[1]));
                 }
             }
         }
@@ -191,11 +191,17 @@ final class ModeCheck implements Runnable {
         }
     }
 
-    private void protectionDiffers(MemcachedNode node, String problem) {
+    /**
+     * Every Tomcat of the webapp reads the one mark the odd one wrote last, and logs this: the
+     * fingerprints (of derived hashes, telling nothing of the keys) show which Tomcat differs.
+     */
+    private void protectionDiffers(MemcachedNode node, String problem, Protection theirs) {
         statistics.increment(Statistics.Counter.ENCRYPTION_DIFFERENT);
         if (lines.allow("encryption differs")) {
-            LOG.error("msm for {}: {} (found on node {}); while encryption is switched on with readUnencryptedSessions"
-                    + " this is not reported; this line repeats at most once a minute", webapp, problem, node.id());
+            LOG.error("msm for {}: {} (found on node {}; here {}, found {}, as kind:names:key fingerprints, which the"
+                    + " start line of each Tomcat shows too); while encryption is switched on with"
+                    + " readUnencryptedSessions this is not reported; this line repeats at most once a minute", webapp,
+                    problem, node.id(), protection, theirs);
         }
     }
 }

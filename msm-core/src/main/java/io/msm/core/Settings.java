@@ -567,7 +567,8 @@ public final class Settings {
         d.put(PASSWORD, password == null ? "(none)" : "****");
         d.put(TLS, tls == null ? "false" : "true (" + tls + ")");
         d.put(ENCRYPTION_KEYS, encryptionKeys == null ? "(none: sessions and their key names are stored in clear)"
-                : encryptionKeys.path() + " (key ids " + encryptionKeys.ids() + ", the first encrypts)");
+                : encryptionKeys.path() + " (key ids " + encryptionKeys.ids() + ", the first encrypts; fingerprints names:"
+                        + encryptionKeys.namesFingerprint() + ":" + encryptionKeys.currentKeyFingerprint() + ")");
         if (encryptionKeys != null) {
             d.put(READ_UNENCRYPTED_SESSIONS, String.valueOf(readUnencryptedSessions));
         }

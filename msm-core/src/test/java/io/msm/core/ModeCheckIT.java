@@ -1,6 +1,8 @@
 package io.msm.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -71,6 +73,12 @@ class ModeCheckIT {
         return e;
     }
 
+    /** @return what the start line says of this key file */
+    private String startLine(String keyFile) throws Exception {
+        return Settings.parse(Map.of("memcachedNodes", n1.node("n1"), "encryptionKeys", keyFile)).describe()
+                .get(Settings.ENCRYPTION_KEYS);
+    }
+
     private static long differences(SessionEngine e) {
         return e.statistics().get(Statistics.Counter.MODES_DIFFERENT);
     }
@@ -113,13 +121,29 @@ class ModeCheckIT {
         assertEquals(0, differences(first) + differences(second), "same mode");
     }
 
+    /**
+     * Every Tomcat reads the odd one's mark, so every Tomcat logs the ERROR: its line shows both sides'
+     * fingerprints, which each start line shows too, so that the operator finds the Tomcat that differs.
+     */
     @Test
-    void keyFilesWithAnotherNamesSecretAreTold() throws Exception {
-        first = engine(false, "/app", "encryptionKeys", keyFile("keys-a"));
-        second = engine(false, "/app", "encryptionKeys", keyFile("keys-b"));
-        checkBothTwice();
-        assertEquals(2, encryptionDifferences(first));
-        assertEquals(2, encryptionDifferences(second));
+    void keyFilesWithAnotherNamesSecretAreToldWithTheirFingerprints() throws Exception {
+        try (LogLines log = LogLines.of(ModeCheck.class)) {
+            String fileA = keyFile("keys-a");
+            String fileB = keyFile("keys-b");
+            first = engine(false, "/app", "encryptionKeys", fileA);
+            second = engine(false, "/app", "encryptionKeys", fileB);
+            checkBothTwice();
+            assertEquals(2, encryptionDifferences(first));
+            assertEquals(2, encryptionDifferences(second));
+            String firstPrints = startLine(fileA);
+            String secondPrints = startLine(fileB);
+            String a = firstPrints.substring(firstPrints.indexOf("names:"), firstPrints.length() - 1);
+            String b = secondPrints.substring(secondPrints.indexOf("names:"), secondPrints.length() - 1);
+            assertNotEquals(a, b, "the start lines tell the two files apart");
+            String line = log.lines().stream().filter(l -> l.contains("another key file")).findFirst().orElseThrow();
+            assertTrue(line.contains("sealed:" + a.substring("names:".length())) && line.contains(
+                    "sealed:" + b.substring("names:".length())), line + "\n" + a + "\n" + b);
+        }
     }
 
     /**
