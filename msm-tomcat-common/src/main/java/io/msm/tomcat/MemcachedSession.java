@@ -50,8 +50,9 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** Non-sticky: restored from memcached only to fire its listeners for the cluster's idle expiry. */
     private transient volatile boolean restoredToExpire;
     /**
-     * Sticky: held while a request checks and renames the session to move it. Not the session's own
-     * monitor: the rename runs the webapp's listeners, and Tomcat's expire() takes that one.
+     * Held while the session is renamed, by a move of msm's (sticky: a request checks and renames it
+     * under it) or a login. Not the session's own monitor: the rename runs the webapp's listeners, and
+     * Tomcat's expire() takes that one.
      */
     private final transient Object moveLock = new Object();
     /** An updater, not an AtomicInteger: one fewer object beside every session in memory. */
@@ -118,9 +119,9 @@ class MemcachedSession extends StandardSession implements HeldSession {
     }
 
     private void renameTo(String id, boolean notify) {
-        // Renamed (a login): the only copy of the new id, so no Tomcat can store a newer one.
+        // Renamed (a login, a move): the only copy of the new id, so no Tomcat can store a newer one.
         loadedUnlocked = false;
-        RequestStrategy requests = manager instanceof RequestGate ? ((RequestGate) manager).requests() : null;
+        RequestStrategy requests = requests();
         if (requests != null && sessionId != null) {
             requests.renaming(this, id); // before Tomcat's rename takes the old id out of memory
         }
@@ -159,7 +160,9 @@ class MemcachedSession extends StandardSession implements HeldSession {
     @Override
     public boolean isValid() {
         if (leftQuietly) {
-            return false; // and never ends here: no listener hears of it
+            // The requests that hold it keep it to their end (a new session would replace the cookie the
+            // other Tomcat gave); nothing else finds it, and it never ends here with listeners.
+            return isValid && isInUse();
         }
         if ((users > 0 || dropped) && isValid && !expiring) {
             return true;
@@ -181,8 +184,13 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * Tomcat was alive) would otherwise end here with every listener, the user still working there.
      */
     private boolean leftBeforeExpiry() {
-        RequestStrategy requests = manager instanceof RequestGate ? ((RequestGate) manager).requests() : null;
+        RequestStrategy requests = requests();
         return requests != null && requests.leftBeforeExpiry(this);
+    }
+
+    /** @return the mode's handling of requests; null for a manager that is not msm's, or not started */
+    private RequestStrategy requests() {
+        return manager instanceof RequestGate ? ((RequestGate) manager).requests() : null;
     }
 
     /**
@@ -438,10 +446,10 @@ class MemcachedSession extends StandardSession implements HeldSession {
                 formLoginChanged();
             }
         }
-        if (present && wasStored && FormLoginNotes.REQUEST_NOTE.equals(name) && manager instanceof RequestGate) {
+        if (present && wasStored && FormLoginNotes.REQUEST_NOTE.equals(name)) {
             // Stored at once where another Tomcat could still find the login under way (non-sticky). Not
             // waiting for the expected id's removal, which Tomcat makes next: stored alone, it replays nothing.
-            RequestStrategy requests = ((RequestGate) manager).requests();
+            RequestStrategy requests = requests();
             if (requests != null) {
                 requests.formLoginReplayed(this);
             }
@@ -476,6 +484,16 @@ class MemcachedSession extends StandardSession implements HeldSession {
     /** Sticky: the session lives on in another Tomcat; this copy is invalid here, with no end fired. */
     void leftQuietly() {
         leftQuietly = true;
+    }
+
+    /** A copy that left quietly ends here with no listener told (a logout through a request that held it). */
+    @Override
+    public void expire(boolean notify) {
+        if (leftQuietly) {
+            setValid(false);
+            return;
+        }
+        super.expire(notify);
     }
 
     /** @return the id msm last gave this session by a move, set before the rename; null if none */

@@ -95,6 +95,14 @@ final class StickyRequests implements RequestStrategy {
         try {
             if (requestedId != null) {
                 Session held = manager.inMemory(requestedId);
+                if (held == null) {
+                    // An old id of a session msm moved: the copy it reaches is checked for a takeover as
+                    // well (a script that keeps its first id, after a logout on the Tomcat that took it).
+                    Session moved = movedSession(requestedId);
+                    if (moved != null) {
+                        endedIfTakenOver(moved, requestedId);
+                    }
+                }
                 moveIfNeeded(request, requestedId, held != null && !endedIfTakenOver(held, requestedId));
             }
             Throwable thrown = null;
@@ -530,11 +538,13 @@ final class StickyRequests implements RequestStrategy {
             List<String> ids = new ArrayList<>();
             if (before != null && before.session == session && before.othersRenames == renames) {
                 ids.addAll(before.oldIds);
+            }
+            if (!ids.contains(oldId)) { // moved back to an id it bore (a node that came back): there once
                 if (ids.size() >= MAX_OLD_IDS) {
                     ids.remove(1); // the first stays
                 }
+                ids.add(oldId);
             }
-            ids.add(oldId);
             return new Alias(session, renames, Collections.unmodifiableList(ids));
         }
 

@@ -109,6 +109,17 @@ abstract class ClusterTest {
                 () -> otherServer(sessionId).get(backupKey(sessionId)) != null);
     }
 
+    /** Longer than the minute after which a copy in memory is checked again before it is served. */
+    static final long HELD_MILLIS = 61_000;
+
+    /** As if this Tomcat had held the copy that long, and not asked about a takeover meanwhile. */
+    static void heldFor(TomcatNode tomcat, String id, long millis) throws Exception {
+        org.apache.catalina.Session session = tomcat.manager(APP).findSession(id);
+        java.lang.reflect.Field checked = session.getClass().getDeclaredField("takeoverCheckedAt");
+        checked.setAccessible(true);
+        checked.setLong(session, System.currentTimeMillis() - millis);
+    }
+
     static long count(TomcatNode node, Statistics.Counter counter) {
         return node.manager(APP).getStatistics().get(counter);
     }

@@ -3,9 +3,6 @@ package io.msm.tomcat.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import java.lang.reflect.Field;
-
-import org.apache.catalina.Session;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,9 +12,6 @@ import org.junit.jupiter.api.Test;
  * second, it must not find its user logged in there.
  */
 class TakenOverCopyIT extends GatedClusterTest {
-    /** Longer than the minute after which a copy in memory is checked again before it is served. */
-    private static final long HELD_MILLIS = 61_000;
-
     @Test
     void aCopyLeftInALiveTomcatIsNotServedAfterTheTomcatThatTookItOverLoggedItsUserOut() throws Exception {
         TomcatNode first = tomcat("tomcat1", manager());
@@ -65,7 +59,7 @@ class TakenOverCopyIT extends GatedClusterTest {
     /**
      * The copy the first Tomcat holds reaches its timeout there while its user works on the second: it
      * leaves memory with no listener told of an end (sessionDestroyed, valueUnbound), since the session
-     * lives on; a per-Tomcat registry of sessions drops it all the same, as the copy is gone.
+     * lives on.
      */
     @Test
     void aCopyTakenOverElsewhereLeavesQuietlyAtItsTimeoutHere() throws Exception {
@@ -146,11 +140,4 @@ class TakenOverCopyIT extends GatedClusterTest {
         return id;
     }
 
-    /** As if this Tomcat had held the copy that long, and not asked about a takeover meanwhile. */
-    private static void heldFor(TomcatNode tomcat, String id, long millis) throws Exception {
-        Session session = tomcat.manager(APP).findSession(id);
-        Field checked = session.getClass().getDeclaredField("takeoverCheckedAt");
-        checked.setAccessible(true);
-        checked.setLong(session, System.currentTimeMillis() - millis);
-    }
 }
