@@ -83,7 +83,7 @@ class BackupServiceTest {
     @Test
     void aJobThatFailsUnexpectedlyIsLoggedOnceAMinuteWithItsSession() throws Exception {
         service = new BackupService(EngineThreads.backupPool(2, 100, "test-backup"), statistics, "/test");
-        try (LogLines log = LogLines.of(BackupService.class)) {
+        try (JulCapture log = JulCapture.of(BackupService.class)) {
             List<CompletableFuture<Void>> futures = new ArrayList<>();
             SessionId first = SessionId.of("5F4DCC3B5AA765D61D8327DEB882CF99", "n1", null);
             for (int i = 0; i < 20; i++) {

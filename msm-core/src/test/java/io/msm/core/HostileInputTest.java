@@ -267,7 +267,7 @@ class HostileInputTest {
      */
     @Test
     void aNonStickySessionLargerThanMsmStoresIsLoggedAtMostOnceAMinute() throws Exception {
-        try (LogLines log = LogLines.of(OversizedSessions.class);
+        try (JulCapture log = JulCapture.of(OversizedSessions.class);
                 EngineHarness tomcat = EngineHarness.start("sticky", "false", "lockingMode", "none")) {
             List<String> lines = log.lines();
             SessionId id = SessionId.of(RANDOM, "n1", null);
@@ -292,7 +292,7 @@ class HostileInputTest {
      */
     @Test
     void sessionsMovedOffANodeAreCountedEachAndLoggedOnceAMinute() throws Exception {
-        try (LogLines log = LogLines.of(StickySessions.class); EngineHarness tomcat = EngineHarness.start()) {
+        try (JulCapture log = JulCapture.of(StickySessions.class); EngineHarness tomcat = EngineHarness.start()) {
             for (int i = 0; i < 50; i++) {
                 SessionId from = SessionId.of(String.format("%032X", i), "n1", "tomcat1");
                 tomcat.engine.sticky().moved(from, from.withNode("n2"), 1800);

@@ -127,7 +127,7 @@ class ModeCheckIT {
      */
     @Test
     void keyFilesWithAnotherNamesSecretAreToldWithTheirFingerprints() throws Exception {
-        try (LogLines log = LogLines.of(ModeCheck.class)) {
+        try (JulCapture log = JulCapture.of(ModeCheck.class)) {
             String fileA = keyFile("keys-a");
             String fileB = keyFile("keys-b");
             first = engine(false, "/app", "encryptionKeys", fileA);
