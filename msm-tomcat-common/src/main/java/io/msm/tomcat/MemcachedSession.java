@@ -91,7 +91,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
      * {@code StickySessions.MARK_UNKNOWN} when not known (the first mark found is taken as this one).
      */
     private transient volatile long takeoverMarkSeen;
-    /** Sticky: left this Tomcat's memory for a takeover elsewhere, and is no session here any more. */
+    /** Sticky: left this Tomcat's memory for a takeover elsewhere; only the requests holding it still use it. */
     private transient volatile boolean leftQuietly;
     /** Sticky mode: see {@link #movedTo()}; an id of msm's own, not a login's. */
     private transient volatile String movedTo;
@@ -481,7 +481,7 @@ class MemcachedSession extends StandardSession implements HeldSession {
         return takeoverMarkSeen;
     }
 
-    /** Sticky: the session lives on in another Tomcat; this copy is invalid here, with no end fired. */
+    /** Sticky: the session lives on in another Tomcat; no new request finds this copy, nor do listeners hear it end. */
     void leftQuietly() {
         leftQuietly = true;
     }

@@ -330,7 +330,7 @@ final class StickyRequests implements RequestStrategy {
 
     /** The copy of a session that lives on elsewhere leaves memory, with no listener told of an end. */
     private void leaveQuietly(MemcachedSession s) {
-        s.leftQuietly(); // first: a request still holding it finds it invalid, and no end fires for it later
+        s.leftQuietly(); // first: nothing ends it later with listeners; the requests holding it keep it
         sessions.removed(s.sessionId(), s.state()); // a backup queued meanwhile is dropped, not written
         manager.dropFromMemory(s);
         forgetAlias(s, s.getIdInternal());
